@@ -1,0 +1,3 @@
+module github.com/lafite-go/lafite
+
+go 1.26

@@ -1,0 +1,141 @@
+package tensor
+
+// Strided iteration: the outer dimensions are walked with an odometer and the
+// innermost dimension is handed to a callback as (length, offset, stride) per
+// operand, so that inner loops stay tight and closures are called once per row.
+
+// coalesce merges adjacent dimensions that are contiguous in every operand.
+func coalesce(shape []int, strides ...[]int) ([]int, [][]int) {
+	sh := []int{}
+	sts := make([][]int, len(strides))
+	for i, s := range shape {
+		if s == 1 {
+			continue
+		}
+		if k := len(sh) - 1; k >= 0 {
+			mergeable := true
+			for j, st := range strides {
+				if sts[j][k] != st[i]*s {
+					mergeable = false
+					break
+				}
+			}
+			if mergeable {
+				sh[k] *= s
+				for j, st := range strides {
+					sts[j][k] = st[i]
+				}
+				continue
+			}
+		}
+		sh = append(sh, s)
+		for j, st := range strides {
+			sts[j] = append(sts[j], st[i])
+		}
+	}
+	if len(sh) == 0 {
+		sh = []int{1}
+		for j := range sts {
+			sts[j] = []int{0}
+		}
+	}
+	return sh, sts
+}
+
+func iterate1(shape, s0 []int, o0 int, inner func(n, off0, st0 int)) {
+	if numel(shape) == 0 {
+		return
+	}
+	sh, sts := coalesce(shape, s0)
+	d := len(sh) - 1
+	idx := make([]int, d)
+	off := o0
+	for {
+		inner(sh[d], off, sts[0][d])
+		k := d - 1
+		for ; k >= 0; k-- {
+			idx[k]++
+			off += sts[0][k]
+			if idx[k] < sh[k] {
+				break
+			}
+			off -= sts[0][k] * sh[k]
+			idx[k] = 0
+		}
+		if k < 0 {
+			return
+		}
+	}
+}
+
+func iterate2(shape, s0 []int, o0 int, s1 []int, o1 int, inner func(n, off0, st0, off1, st1 int)) {
+	if numel(shape) == 0 {
+		return
+	}
+	sh, sts := coalesce(shape, s0, s1)
+	d := len(sh) - 1
+	idx := make([]int, d)
+	a, b := o0, o1
+	for {
+		inner(sh[d], a, sts[0][d], b, sts[1][d])
+		k := d - 1
+		for ; k >= 0; k-- {
+			idx[k]++
+			a += sts[0][k]
+			b += sts[1][k]
+			if idx[k] < sh[k] {
+				break
+			}
+			a -= sts[0][k] * sh[k]
+			b -= sts[1][k] * sh[k]
+			idx[k] = 0
+		}
+		if k < 0 {
+			return
+		}
+	}
+}
+
+func iterate3(shape, s0 []int, o0 int, s1 []int, o1 int, s2 []int, o2 int, inner func(n, off0, st0, off1, st1, off2, st2 int)) {
+	if numel(shape) == 0 {
+		return
+	}
+	sh, sts := coalesce(shape, s0, s1, s2)
+	d := len(sh) - 1
+	idx := make([]int, d)
+	a, b, c := o0, o1, o2
+	for {
+		inner(sh[d], a, sts[0][d], b, sts[1][d], c, sts[2][d])
+		k := d - 1
+		for ; k >= 0; k-- {
+			idx[k]++
+			a += sts[0][k]
+			b += sts[1][k]
+			c += sts[2][k]
+			if idx[k] < sh[k] {
+				break
+			}
+			a -= sts[0][k] * sh[k]
+			b -= sts[1][k] * sh[k]
+			c -= sts[2][k] * sh[k]
+			idx[k] = 0
+		}
+		if k < 0 {
+			return
+		}
+	}
+}
+
+// copyStrided copies the elements of src, in row-major order, into dst.
+func copyStrided(dst []float32, src *Tensor) {
+	iterate2(src.shape, contiguousStrides(src.shape), 0, src.strides, src.offset, func(n, o, os, a, as int) {
+		s := src.storage.data
+		if as == 1 {
+			copy(dst[o:o+n], s[a:a+n])
+			return
+		}
+		for i := 0; i < n; i++ {
+			dst[o+i] = s[a+i*as]
+		}
+	})
+}

@@ -1,0 +1,204 @@
+package tensor
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Storage is a flat buffer shared by every view of it.
+type Storage struct {
+	data   []float32
+	device Device
+	pooled bool
+}
+
+// Tensor is a strided view of a Storage.
+type Tensor struct {
+	shape   []int
+	strides []int
+	offset  int
+	storage *Storage
+}
+
+// New returns a contiguous tensor of the given shape that owns a copy of data.
+// It panics when len(data) does not match the shape (a programming error).
+func New(data []float32, shape ...int) *Tensor {
+	n := numel(shape)
+	if len(data) != n {
+		panic(fmt.Sprintf("tensor.New: %d values for shape %v (needs %d)", len(data), shape, n))
+	}
+	t := Empty(shape...)
+	copy(t.storage.data, data)
+	return t
+}
+
+// FromSlice wraps data without copying. The caller must not modify data while
+// the tensor is in use.
+func FromSlice(data []float32, shape ...int) *Tensor {
+	n := numel(shape)
+	if len(data) != n {
+		panic(fmt.Sprintf("tensor.FromSlice: %d values for shape %v (needs %d)", len(data), shape, n))
+	}
+	return &Tensor{shape: cloneInts(shape), strides: contiguousStrides(shape), storage: &Storage{data: data}}
+}
+
+// Empty returns an uninitialised contiguous tensor from the buffer pool.
+func Empty(shape ...int) *Tensor {
+	checkShape(shape)
+	return &Tensor{shape: cloneInts(shape), strides: contiguousStrides(shape),
+		storage: &Storage{data: allocBuffer(numel(shape), false), pooled: true}}
+}
+
+// Zeros returns a contiguous tensor of zeros.
+func Zeros(shape ...int) *Tensor {
+	checkShape(shape)
+	return &Tensor{shape: cloneInts(shape), strides: contiguousStrides(shape),
+		storage: &Storage{data: allocBuffer(numel(shape), true), pooled: true}}
+}
+
+// Full returns a contiguous tensor filled with v.
+func Full(v float32, shape ...int) *Tensor {
+	t := Empty(shape...)
+	d := t.storage.data
+	for i := range d {
+		d[i] = v
+	}
+	return t
+}
+
+// Ones returns a contiguous tensor of ones.
+func Ones(shape ...int) *Tensor { return Full(1, shape...) }
+
+// Scalar returns a 0-d tensor holding v.
+func Scalar(v float32) *Tensor { return New([]float32{v}) }
+
+// ZerosLike returns zeros with t's shape.
+func ZerosLike(t *Tensor) *Tensor { return Zeros(t.shape...) }
+
+// OnesLike returns ones with t's shape.
+func OnesLike(t *Tensor) *Tensor { return Ones(t.shape...) }
+
+// Release hands the storage back to the pool. The tensor and every view of it
+// must not be used afterwards; releasing is optional (the GC reclaims the rest).
+func (t *Tensor) Release() {
+	if t == nil || t.storage == nil {
+		return
+	}
+	if t.storage.pooled {
+		freeBuffer(t.storage.data)
+	}
+	t.storage.data = nil
+	t.storage = nil
+}
+
+// Shape returns a copy of the shape.
+func (t *Tensor) Shape() []int { return cloneInts(t.shape) }
+
+// Strides returns a copy of the strides, in elements.
+func (t *Tensor) Strides() []int { return cloneInts(t.strides) }
+
+// Offset is the index of element [0,...,0] in the storage.
+func (t *Tensor) Offset() int { return t.offset }
+
+// Dim returns the number of dimensions.
+func (t *Tensor) Dim() int { return len(t.shape) }
+
+// Size returns the extent of dimension d; negative d counts from the end.
+func (t *Tensor) Size(d int) int { return t.shape[normDim(d, len(t.shape))] }
+
+// Numel returns the number of elements.
+func (t *Tensor) Numel() int { return numel(t.shape) }
+
+// Device returns where the storage lives.
+func (t *Tensor) Device() Device { return t.storage.device }
+
+// IsContiguous reports whether the view is row-major without gaps.
+func (t *Tensor) IsContiguous() bool {
+	expect := 1
+	for i := len(t.shape) - 1; i >= 0; i-- {
+		if t.shape[i] != 1 && t.strides[i] != expect {
+			return false
+		}
+		expect *= t.shape[i]
+	}
+	return true
+}
+
+// Storage exposes the whole underlying buffer (kernels index it with
+// Offset and Strides).
+func (t *Tensor) StorageData() []float32 { return t.storage.data }
+
+// Data returns the elements of a contiguous tensor as a slice that aliases the
+// storage. It panics for non-contiguous views; use Contiguous first.
+func (t *Tensor) Data() []float32 {
+	if !t.IsContiguous() {
+		panic("tensor.Data: tensor is not contiguous; call Contiguous first")
+	}
+	return t.storage.data[t.offset : t.offset+t.Numel()]
+}
+
+// ToSlice returns a fresh row-major copy of the elements.
+func (t *Tensor) ToSlice() []float32 {
+	out := make([]float32, t.Numel())
+	copy(out, t.Contiguous().Data())
+	return out
+}
+
+// Item returns the single element of a one-element tensor.
+func (t *Tensor) Item() float32 {
+	if t.Numel() != 1 {
+		panic(fmt.Sprintf("tensor.Item: tensor has %d elements", t.Numel()))
+	}
+	return t.storage.data[t.offset]
+}
+
+// At returns the element at the given index.
+func (t *Tensor) At(idx ...int) float32 {
+	if len(idx) != len(t.shape) {
+		panic(fmt.Sprintf("tensor.At: %d indices for %d dims", len(idx), len(t.shape)))
+	}
+	off := t.offset
+	for i, v := range idx {
+		if v < 0 || v >= t.shape[i] {
+			panic(fmt.Sprintf("tensor.At: index %d out of range for dim %d of size %d", v, i, t.shape[i]))
+		}
+		off += v * t.strides[i]
+	}
+	return t.storage.data[off]
+}
+
+// Clone returns a contiguous copy that shares nothing with t.
+func (t *Tensor) Clone() *Tensor {
+	out := Empty(t.shape...)
+	copyStrided(out.storage.data, t)
+	return out
+}
+
+// Contiguous returns t itself when it is already contiguous, else a copy.
+func (t *Tensor) Contiguous() *Tensor {
+	if t.IsContiguous() {
+		return t
+	}
+	return t.Clone()
+}
+
+// CopyFrom copies src (broadcast to t's shape) into t's elements in place.
+// It is the one mutating operation, for optimizers and buffers.
+func (t *Tensor) CopyFrom(src *Tensor) {
+	s := src.BroadcastTo(t.shape...)
+	iterate2(t.shape, t.strides, t.offset, s.strides, s.offset, func(n, oOff, oStr, aOff, aStr int) {
+		o, a := t.storage.data, s.storage.data
+		for i := 0; i < n; i++ {
+			o[oOff+i*oStr] = a[aOff+i*aStr]
+		}
+	})
+}
+
+func (t *Tensor) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Tensor%v", t.shape)
+	if n := t.Numel(); n <= 16 {
+		fmt.Fprintf(&b, "%v", t.ToSlice())
+	}
+	return b.String()
+}
