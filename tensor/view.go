@@ -266,3 +266,13 @@ func (t *Tensor) Flatten(start, end int) *Tensor {
 	sh = append(sh, t.shape[end+1:]...)
 	return t.Reshape(sh...)
 }
+
+// ScatterSlice returns zeros of shape with src written at indices start,
+// start+step, ... along dim: the adjoint of Slice.
+func ScatterSlice(src *Tensor, shape []int, dim, start, step int) *Tensor {
+	out := Zeros(shape...)
+	dim = normDim(dim, len(shape))
+	n := src.shape[dim]
+	out.Slice(dim, start, start+(n-1)*step+1, step).CopyFrom(src)
+	return out
+}

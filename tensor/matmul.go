@@ -1,0 +1,60 @@
+package tensor
+
+import (
+	"fmt"
+
+	"github.com/lafite-go/lafite/kernels/cpu"
+)
+
+// Matmul is torch.matmul: 1-D operands are promoted (and the added dim removed
+// afterwards), leading batch dims broadcast, and the last two dims multiply.
+// Transposed views are read through their strides without a copy.
+func Matmul(a, b *Tensor) *Tensor {
+	if a.Dim() == 0 || b.Dim() == 0 {
+		panic("tensor.Matmul: operands must have at least one dimension")
+	}
+	squeezeA, squeezeB := a.Dim() == 1, b.Dim() == 1
+	if squeezeA {
+		a = a.Unsqueeze(0)
+	}
+	if squeezeB {
+		b = b.Unsqueeze(1)
+	}
+	m, k := a.shape[a.Dim()-2], a.shape[a.Dim()-1]
+	k2, n := b.shape[b.Dim()-2], b.shape[b.Dim()-1]
+	if k != k2 {
+		panic(fmt.Sprintf("tensor.Matmul: inner dimensions differ: %v @ %v", a.shape, b.shape))
+	}
+	batch := mustBroadcast("Matmul", a.shape[:a.Dim()-2], b.shape[:b.Dim()-2])
+	ab := a.BroadcastTo(append(cloneInts(batch), m, k)...)
+	bb := b.BroadcastTo(append(cloneInts(batch), k, n)...)
+	outShape := append(cloneInts(batch), m, n)
+	out := Empty(outShape...)
+	nb := numel(batch)
+	bd := len(batch)
+	// Walk the batch with the strides of each (possibly broadcast) operand.
+	idx := make([]int, bd)
+	for t := 0; t < nb; t++ {
+		ao, bo := ab.offset, bb.offset
+		for i := 0; i < bd; i++ {
+			ao += idx[i] * ab.strides[i]
+			bo += idx[i] * bb.strides[i]
+		}
+		cpu.Gemm(m, n, k, 1, ab.storage.data, ao, ab.strides[bd], ab.strides[bd+1],
+			bb.storage.data, bo, bb.strides[bd], bb.strides[bd+1], 0, out.storage.data, t*m*n, n)
+		for i := bd - 1; i >= 0; i-- {
+			idx[i]++
+			if idx[i] < batch[i] {
+				break
+			}
+			idx[i] = 0
+		}
+	}
+	if squeezeA {
+		out = out.Squeeze(-2)
+	}
+	if squeezeB {
+		out = out.Squeeze(-1)
+	}
+	return out
+}
