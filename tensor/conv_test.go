@@ -210,7 +210,9 @@ func TestConvShapeErrorsNameArgument(t *testing.T) {
 	expectPanic(t, "weight_grad_gy", "gy", func() { Conv2dWeightGrad(x, Zeros(2, 5, 3, 3), []int{6, 4, 3, 3}, Conv2dParams{}) })
 	expectPanic(t, "transpose_weight", "weight", func() { ConvTranspose2d(x, Zeros(3, 2, 3, 3), nil, ConvTranspose2dParams{}) })
 	expectPanic(t, "transpose_groups", "groups", func() { ConvTranspose2d(Zeros(1, 3, 4, 4), Zeros(3, 2, 3, 3), nil, ConvTranspose2dParams{Groups: 2}) })
-	expectPanic(t, "transpose_outpad", "output_padding", func() { ConvTranspose2d(x, Zeros(4, 2, 3, 3), nil, ConvTranspose2dParams{StrideH: 2, StrideW: 2, OutPadH: 2}) })
+	expectPanic(t, "transpose_outpad", "output_padding", func() {
+		ConvTranspose2d(x, Zeros(4, 2, 3, 3), nil, ConvTranspose2dParams{StrideH: 2, StrideW: 2, OutPadH: 2})
+	})
 	expectPanic(t, "transpose_output_size", "output size", func() { ConvTranspose2d(Zeros(1, 4, 1, 1), Zeros(4, 2, 1, 1), nil, ConvTranspose2dParams{PadH: 1}) })
 	expectPanic(t, "transpose_bias", "bias", func() { ConvTranspose2d(x, Zeros(4, 2, 3, 3), Zeros(3), ConvTranspose2dParams{}) })
 	expectPanic(t, "pool_padding", "padding", func() { AvgPool2d(x, 2, 2, 2, 2, 2, 0, true) })
