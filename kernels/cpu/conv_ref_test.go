@@ -197,3 +197,32 @@ func TestAvgPoolMatchesDirect(t *testing.T) {
 		}
 	}
 }
+
+// benchGeom is a StyleGAN2 synthesis conv at 32x32 with 64 channels.
+var benchGeom = geom(4, 64, 32, 32, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1)
+
+func benchConv(b *testing.B, f func(g ConvGeom, a, c, out []float32)) {
+	g := benchGeom
+	r := rand.New(rand.NewPCG(1, 1))
+	x := randSlice(r, g.N*g.Cin*g.H*g.W)
+	w := randSlice(r, g.Cout*g.Cin*g.KH*g.KW)
+	y := randSlice(r, g.N*g.Cout*g.OH*g.OW)
+	b.SetBytes(0)
+	b.ReportMetric(float64(2*g.N*g.flopsPerSample())/1e9, "GFLOP/op")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		f(g, x, w, y)
+	}
+}
+
+func BenchmarkConv2dForward(b *testing.B) {
+	benchConv(b, func(g ConvGeom, x, w, y []float32) { Conv2dForwardRef(g, x, w, nil, y) })
+}
+
+func BenchmarkConv2dInputGrad(b *testing.B) {
+	benchConv(b, func(g ConvGeom, x, w, y []float32) { Conv2dInputGradRef(g, y, w, x) })
+}
+
+func BenchmarkConv2dWeightGrad(b *testing.B) {
+	benchConv(b, func(g ConvGeom, x, w, y []float32) { Conv2dWeightGradRef(g, x, y, w) })
+}
