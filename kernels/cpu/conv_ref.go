@@ -6,8 +6,8 @@ import "sync"
 // x [N, Cin, H, W], weight [Cout, Cin/Groups, KH, KW], y [N, Cout, OH, OW],
 // y[n,o,oy,ox] = Σ x[n, g·Cin/G + c, oy·SH − PH + ky·DH, ox·SW − PW + kx·DW] ·
 // w[o, c, ky, kx] over c, ky, kx, with g the group of o. OH and OW are given
-// rather than derived so that a transposed convolution whose output_padding
-// leaves rows no output reads can use the same kernels.
+// rather than derived; they may be below the window count (trailing windows
+// dropped), which a transposed convolution with output_padding ≥ stride needs.
 type ConvGeom struct {
 	N, Cin, H, W int
 	Cout, OH, OW int
@@ -110,7 +110,11 @@ func Conv2dWeightGradRef(g ConvGeom, x, gy, gw []float32) {
 		}
 		// The GEMM reads col transposed; a transposed copy keeps its inner
 		// loop contiguous (the copy is O(k·ohw), the GEMM O(og·k·ohw)).
-		col, colT := make([]float32, k*ohw), make([]float32, k*ohw)
+		var col []float32
+		if !g.identityCol() {
+			col = make([]float32, k*ohw)
+		}
+		colT := make([]float32, k*ohw)
 		for n := lo; n < hi; n++ {
 			beta := float32(1)
 			if n == lo {
@@ -120,7 +124,7 @@ func Conv2dWeightGradRef(g ConvGeom, x, gy, gw []float32) {
 				xOff := (n*g.Cin + gi*cg) * hw
 				gyOff := (n*g.Cout + gi*og) * ohw
 				src, srcOff := col, 0
-				if g.identityCol() {
+				if col == nil {
 					src, srcOff = x, xOff
 				} else {
 					Im2col(g, x, xOff, col)
