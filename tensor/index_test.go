@@ -8,7 +8,7 @@ func TestIndexSelectMatchesNaive(t *testing.T) {
 	for dim := -3; dim < 3; dim++ {
 		d := NormDim(dim, 3)
 		for name, xl := range layouts(x) {
-			out := IndexSelect(xl, dim, idx[:min(len(idx), 3+d%2)])
+			out := IndexSelect(xl, dim, idx)
 			forEachIndex(out.Shape(), func(i []int) {
 				src := append([]int(nil), i...)
 				src[d] = idx[i[d]]
