@@ -61,7 +61,7 @@ func NewDiscriminator(c DiscriminatorConfig, rng *tensor.RNG) (*Discriminator, e
 	if c.FDim < 1 || c.Channels < 1 || c.channels(r) < 1 {
 		return nil, fmt.Errorf("lafite discriminator: bad sizes in %+v", c)
 	}
-	filt := func() *tensor.Tensor { return tensor.SetupFilter1D([]float32{1, 3, 3, 1}) }
+	filt := func() *tensor.Tensor { return tensor.SetupFilterTaps(1, 3, 3, 1) }
 	d := &Discriminator{Config: c}
 	for res := r; res > 4; res /= 2 {
 		tmp, out := c.channels(res), c.channels(res/2)

@@ -85,7 +85,7 @@ func NewGenerator(c GeneratorConfig, rng *tensor.RNG) (*Generator, error) {
 		return nil, fmt.Errorf("lafite generator: resolution %d: only the <=256 conditioning (structure 2) is built", c.Resolution)
 	}
 	g := &Generator{Config: c, Mapping: nn.NewMappingNetwork(c.ZDim, c.WDim, c.NumWS(), c.MappingLayers, 0.01, rng)}
-	filt := func() *tensor.Tensor { return tensor.SetupFilter1D([]float32{1, 3, 3, 1}) }
+	filt := func() *tensor.Tensor { return tensor.SetupFilterTaps(1, 3, 3, 1) }
 	for res := 4; res <= c.Resolution; res *= 2 {
 		out := c.channels(res)
 		b := &SynthesisBlock{Res: res, ResampleFilter: nn.NewBuffer(filt())}
@@ -168,7 +168,7 @@ func (g *Generator) Synthesis(ws, fts *autograd.Var, o SynthesisOptions) *autogr
 		x = b.Conv1.ForwardStyles(x, s, o.Noise, o.Fused, 1, o.RNG)
 		k++
 		if img != nil {
-			img = autograd.Upsample2d(img, b.ResampleFilter.Value, 2, [4]int{}, false, 1)
+			img = autograd.Upsample2d(img, b.ResampleFilter.Value, 2, nil, false, 1)
 		}
 		s = b.ToRGB.Text.Forward(w(k), fts)
 		record(autograd.MulScalar(s, b.ToRGB.WeightGain))
