@@ -125,13 +125,14 @@ func (c *collector) object(name string, o *object, depth int) error {
 			if od, ok := bufs.(*types.OrderedDict); ok {
 				for e := od.List.Front(); e != nil; e = e.Next() {
 					entry, ok := e.Value.(*types.OrderedDictEntry)
-					if k, isStr := entry.Key.(string); ok && isStr && skip[k] {
+					if !ok {
 						continue
 					}
-					if ok {
-						if err := c.entry(name, entry.Key, entry.Value, depth); err != nil {
-							return err
-						}
+					if k, isStr := entry.Key.(string); isStr && skip[k] {
+						continue
+					}
+					if err := c.entry(name, entry.Key, entry.Value, depth); err != nil {
+						return err
 					}
 				}
 			}
