@@ -1,3 +1,5 @@
 module github.com/lafite-go/lafite
 
 go 1.26
+
+require github.com/nlpodyssey/gopickle v0.2.0
