@@ -64,14 +64,13 @@ func DefaultBiasAct(act string) BiasActParams {
 // reference, which layers multiply by their own gain).
 func DefaultActGain(act string) float32 { return biasActSpecOf("tensor.DefaultActGain", act).gain }
 
-// biasActConfig validates x, b and p and views x as [outer, channels, inner].
+// biasActConfig validates x, b and p and views x as [outer, channels, inner]
+// (one channel when there is no bias).
 func biasActConfig(op string, x, b *Tensor, p BiasActParams) cpu.BiasActConfig {
 	s := biasActSpecOf(op, p.Act)
 	c := cpu.BiasActConfig{Kind: s.kind, Alpha: p.Alpha, Gain: p.Gain, Clamp: p.Clamp, Outer: 1, Channels: 1, Inner: 1}
-	if x.Dim() == 0 {
-		if b != nil {
-			panic(fmt.Sprintf("%s: a bias b needs x with at least one dimension, x is a scalar", op))
-		}
+	if b == nil { // Dim only places the bias
+		c.Inner = x.Numel()
 		return c
 	}
 	if p.Dim < -x.Dim() || p.Dim >= x.Dim() {
@@ -79,7 +78,7 @@ func biasActConfig(op string, x, b *Tensor, p BiasActParams) cpu.BiasActConfig {
 	}
 	d := normDim(p.Dim, x.Dim())
 	c.Outer, c.Channels, c.Inner = numel(x.shape[:d]), x.shape[d], numel(x.shape[d+1:])
-	if b != nil && (b.Dim() != 1 || b.shape[0] != c.Channels) {
+	if b.Dim() != 1 || b.shape[0] != c.Channels {
 		panic(fmt.Sprintf("%s: bias b has shape %v, want [%d] (x %v along Dim %d)", op, b.shape, c.Channels, x.shape, p.Dim))
 	}
 	return c
