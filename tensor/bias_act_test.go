@@ -103,14 +103,18 @@ func TestDefaultBiasAct(t *testing.T) {
 	}
 }
 
-// The lrelu fast path (no clamp) and the general path must agree.
-func TestBiasActLreluFastPath(t *testing.T) {
-	x := NewRNG(5).Normal(4, 6, 3)
+// The piecewise-linear activations round as the reference's sequence of
+// float32 ops (add, slope, gain, clamp), so they match it bit for bit.
+func TestBiasActPiecewiseLinearIsExact(t *testing.T) {
+	x := MulScalar(NewRNG(5).Normal(4, 6, 3), 3)
 	b := NewRNG(6).Normal(6)
-	p := DefaultBiasAct("lrelu")
-	q := p
-	q.Clamp = 1e30
-	equalSlices(t, "lrelu", BiasAct(x, b, p).ToSlice(), BiasAct(x, b, q).ToSlice())
+	for _, act := range []string{"linear", "relu", "lrelu"} {
+		for _, clamp := range []float32{-1, 1.3} {
+			p := DefaultBiasAct(act)
+			p.Alpha, p.Gain, p.Clamp = 0.3, 1.7, clamp
+			equalSlices(t, act, BiasAct(x, b, p).ToSlice(), naiveBiasAct(x, b, p).ToSlice())
+		}
+	}
 }
 
 func TestBiasActGradMasks(t *testing.T) {

@@ -131,32 +131,61 @@ func biasActOut(kind BiasActKind, s float32, alpha, gain float64, clamp float32)
 	return v
 }
 
+// biasActSlope is the negative-side slope of a piecewise-linear activation.
+func biasActSlope(c BiasActConfig) float32 {
+	switch c.Kind {
+	case BiasActLinear:
+		return 1
+	case BiasActRelu:
+		return 0
+	}
+	return c.Alpha
+}
+
+// clampBounds returns [−c, c], or ±Inf for no clamp.
+func clampBounds(clamp float32) (lo, hi float32) {
+	if clamp < 0 {
+		return float32(math.Inf(-1)), float32(math.Inf(1))
+	}
+	return -clamp, clamp
+}
+
 // BiasActRef computes y = clamp(act(x + b)·gain, −c, c) elementwise; b (one
-// value per channel) may be nil. s = x + b is rounded to float32 first, as the
-// reference adds in float32.
+// value per channel) may be nil. linear, relu and lrelu run in float32 with
+// the reference's rounding steps (s = x + b, slope·s, ·gain), so they match
+// it bit for bit; the smooth activations are evaluated in float64 on the
+// float32 s and rounded once.
 func BiasActRef(y, x, b []float32, c BiasActConfig) {
 	alpha, gain := float64(c.Alpha), float64(c.Gain)
 	inner := c.Inner
-	ParallelFor(c.Outer*c.Channels, inner*8, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
+	slope := biasActSlope(c)
+	lo, hi := clampBounds(c.Clamp)
+	ParallelFor(c.Outer*c.Channels, inner*8, func(r0, r1 int) {
+		for r := r0; r < r1; r++ {
 			var bias float32
 			if b != nil {
 				bias = b[r%c.Channels]
 			}
 			xs, ys := x[r*inner:(r+1)*inner], y[r*inner:(r+1)*inner]
-			if c.Kind == BiasActLrelu && c.Clamp < 0 { // the hot case of StyleGAN2 gets a tight loop
+			switch c.Kind {
+			case BiasActLinear, BiasActRelu, BiasActLrelu:
 				for i, v := range xs {
 					s := v + bias
-					if s > 0 {
-						ys[i] = float32(float64(s) * gain)
-					} else {
-						ys[i] = float32(float64(s) * alpha * gain)
+					if !(s > 0) { // NaN stays NaN through the multiply
+						s *= slope
 					}
+					s *= c.Gain
+					if s < lo {
+						s = lo
+					} else if s > hi {
+						s = hi
+					}
+					ys[i] = s
 				}
-				continue
-			}
-			for i, v := range xs {
-				ys[i] = biasActOut(c.Kind, v+bias, alpha, gain, c.Clamp)
+			default:
+				for i, v := range xs {
+					ys[i] = biasActOut(c.Kind, v+bias, alpha, gain, c.Clamp)
+				}
 			}
 		}
 	})
@@ -170,23 +199,40 @@ func BiasActRef(y, x, b []float32, c BiasActConfig) {
 func BiasActGradRef(dx, dy, x, b []float32, c BiasActConfig) {
 	alpha, gain := float64(c.Alpha), float64(c.Gain)
 	inner := c.Inner
-	ParallelFor(c.Outer*c.Channels, inner*8, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
+	slope := biasActSlope(c)
+	lo, hi := clampBounds(c.Clamp)
+	ParallelFor(c.Outer*c.Channels, inner*8, func(r0, r1 int) {
+		for r := r0; r < r1; r++ {
 			var bias float32
 			if b != nil {
 				bias = b[r%c.Channels]
 			}
-			base := r * inner
-			for i := 0; i < inner; i++ {
-				s := x[base+i] + bias
-				if c.Clamp >= 0 {
-					v := float32(BiasActValue(c.Kind, float64(s), alpha) * gain)
-					if !(v >= -c.Clamp && v <= c.Clamp) {
-						dx[base+i] = 0
+			xs, dys, dxs := x[r*inner:(r+1)*inner], dy[r*inner:(r+1)*inner], dx[r*inner:(r+1)*inner]
+			switch c.Kind {
+			case BiasActLinear, BiasActRelu, BiasActLrelu:
+				for i, v := range xs {
+					s := v + bias
+					k := float32(1)
+					if !(s > 0) {
+						k = slope
+					}
+					if v := s * k * c.Gain; !(v >= lo && v <= hi) { // as the forward rounds it
+						dxs[i] = 0
 						continue
 					}
+					dxs[i] = dys[i] * c.Gain * k
 				}
-				dx[base+i] = float32(float64(dy[base+i]) * BiasActDeriv(c.Kind, float64(s), alpha) * gain)
+			default:
+				for i, v := range xs {
+					s := v + bias
+					if c.Clamp >= 0 {
+						if v := float32(BiasActValue(c.Kind, float64(s), alpha) * gain); !(v >= lo && v <= hi) {
+							dxs[i] = 0
+							continue
+						}
+					}
+					dxs[i] = float32(float64(dys[i]) * BiasActDeriv(c.Kind, float64(s), alpha) * gain)
+				}
 			}
 		}
 	})

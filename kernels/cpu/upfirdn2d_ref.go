@@ -90,6 +90,10 @@ func Upfirdn2dRef(y, x, f []float32, c Upfirdn2dConfig) {
 			// Pass 1 filters every input row along width into tmp [InH, outW];
 			// pass 2 filters tmp's columns along height.
 			tmp := make([]float64, c.InH*outW)
+			f64 := make([]float64, len(f))
+			for i, v := range f {
+				f64[i] = float64(v)
+			}
 			for p := lo; p < hi; p++ {
 				xp, yp := x[p*inPlane:(p+1)*inPlane], y[p*outPlane:(p+1)*outPlane]
 				for iy := 0; iy < c.InH; iy++ {
@@ -97,7 +101,7 @@ func Upfirdn2dRef(y, x, f []float32, c Upfirdn2dConfig) {
 					for ox := range tr {
 						var acc float64
 						for e := cols.start[ox]; e < cols.start[ox+1]; e++ {
-							acc += float64(xr[cols.in[e]]) * float64(f[cols.tap[e]])
+							acc += float64(xr[cols.in[e]]) * f64[cols.tap[e]]
 						}
 						tr[ox] = acc
 					}
@@ -107,7 +111,7 @@ func Upfirdn2dRef(y, x, f []float32, c Upfirdn2dConfig) {
 					for ox := range yr {
 						var acc float64
 						for e := rows.start[oy]; e < rows.start[oy+1]; e++ {
-							acc += tmp[rows.in[e]*outW+ox] * float64(f[rows.tap[e]])
+							acc += tmp[rows.in[e]*outW+ox] * f64[rows.tap[e]]
 						}
 						yr[ox] = float32(acc * gain)
 					}
@@ -116,17 +120,21 @@ func Upfirdn2dRef(y, x, f []float32, c Upfirdn2dConfig) {
 			return
 		}
 		acc := make([]float64, outW)
+		fr := make([]float64, c.FilterW)
+		cs, cin, ctap := cols.start, cols.in, cols.tap
 		for p := lo; p < hi; p++ {
 			xp, yp := x[p*inPlane:(p+1)*inPlane], y[p*outPlane:(p+1)*outPlane]
 			for oy := 0; oy < outH; oy++ {
 				clear(acc)
 				for e := rows.start[oy]; e < rows.start[oy+1]; e++ {
 					xr := xp[rows.in[e]*c.InW : (rows.in[e]+1)*c.InW]
-					fr := f[rows.tap[e]*c.FilterW : (rows.tap[e]+1)*c.FilterW]
+					for k, v := range f[rows.tap[e]*c.FilterW : (rows.tap[e]+1)*c.FilterW] {
+						fr[k] = float64(v)
+					}
 					for ox := range acc {
 						var s float64
-						for k := cols.start[ox]; k < cols.start[ox+1]; k++ {
-							s += float64(xr[cols.in[k]]) * float64(fr[cols.tap[k]])
+						for k := cs[ox]; k < cs[ox+1]; k++ {
+							s += float64(xr[cin[k]]) * fr[ctap[k]]
 						}
 						acc[ox] += s
 					}

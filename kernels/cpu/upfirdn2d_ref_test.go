@@ -88,3 +88,30 @@ func randSlice(rng *rand.Rand, n int) []float32 {
 	}
 	return s
 }
+
+// BenchmarkUpfirdn2dUpsample is StyleGAN2's upsample2d of a 32×32, 512-channel
+// activation with the 4×4 [1,3,3,1] filter (4 multiply-adds per output).
+func BenchmarkUpfirdn2dUpsample(b *testing.B) {
+	c := Upfirdn2dConfig{Planes: 4 * 512, InH: 32, InW: 32, UpX: 2, UpY: 2, DownX: 1, DownY: 1,
+		PadX0: 2, PadX1: 1, PadY0: 2, PadY1: 1, FilterH: 4, FilterW: 4, Gain: 4}
+	rng := rand.New(rand.NewPCG(1, 2))
+	x, f := randSlice(rng, c.Planes*c.InH*c.InW), randSlice(rng, 16)
+	oh, ow := c.OutSize()
+	y := make([]float32, c.Planes*oh*ow)
+	b.SetBytes(int64(4 * (len(x) + len(y))))
+	for b.Loop() {
+		Upfirdn2dRef(y, x, f, c)
+	}
+}
+
+// BenchmarkBiasActLrelu is the synthesis layers' bias + lrelu + clamp.
+func BenchmarkBiasActLrelu(b *testing.B) {
+	c := BiasActConfig{Kind: BiasActLrelu, Alpha: 0.2, Gain: 1.4142135, Clamp: 256, Outer: 4, Channels: 512, Inner: 64 * 64}
+	rng := rand.New(rand.NewPCG(1, 2))
+	n := c.Outer * c.Channels * c.Inner
+	x, bias, y := randSlice(rng, n), randSlice(rng, c.Channels), make([]float32, n)
+	b.SetBytes(int64(8 * n))
+	for b.Loop() {
+		BiasActRef(y, x, bias, c)
+	}
+}
