@@ -2,7 +2,6 @@ package tensor
 
 import (
 	"math"
-	"strings"
 	"testing"
 )
 
@@ -56,18 +55,6 @@ func naiveBiasAct(x, b *Tensor, p BiasActParams) *Tensor {
 }
 
 var allBiasActs = []string{"linear", "relu", "lrelu", "tanh", "sigmoid", "elu", "selu", "softplus", "swish"}
-
-func closeSlices(t *testing.T, what string, got, want []float32, tol float64) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
-	}
-	for i := range got {
-		if d := math.Abs(float64(got[i]) - float64(want[i])); d > tol*(1+math.Abs(float64(want[i]))) || math.IsNaN(d) {
-			t.Fatalf("%s[%d] = %v, want %v", what, i, got[i], want[i])
-		}
-	}
-}
 
 func TestBiasActMatchesComposition(t *testing.T) {
 	rng := NewRNG(3)
@@ -125,21 +112,6 @@ func TestBiasActGradMasks(t *testing.T) {
 	dx := BiasActGrad(Ones(1, 4), x, nil, p).ToSlice()
 	// v = act·2 = [-0.4, 0.5, 4 (clamped), 1 (== c, passes)].
 	equalSlices(t, "dx", dx, []float32{0.4, 2, 0, 2})
-}
-
-func expectPanic(t *testing.T, want string, f func()) {
-	t.Helper()
-	defer func() {
-		t.Helper()
-		r := recover()
-		if r == nil {
-			t.Fatalf("no panic, want one mentioning %q", want)
-		}
-		if msg, _ := r.(string); !strings.Contains(msg, want) {
-			t.Fatalf("panic %q does not mention %q", r, want)
-		}
-	}()
-	f()
 }
 
 func TestBiasActPanicsNameTheArgument(t *testing.T) {

@@ -81,14 +81,6 @@ func TestUpfirdn2dKnownValues(t *testing.T) {
 	}
 }
 
-func randSlice(rng *rand.Rand, n int) []float32 {
-	s := make([]float32, n)
-	for i := range s {
-		s[i] = float32(rng.NormFloat64())
-	}
-	return s
-}
-
 // BenchmarkUpfirdn2dUpsample is StyleGAN2's upsample2d of a 32×32, 512-channel
 // activation with the 4×4 [1,3,3,1] filter (4 multiply-adds per output).
 func BenchmarkUpfirdn2dUpsample(b *testing.B) {
