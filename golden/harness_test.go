@@ -233,6 +233,14 @@ func RunDifferentiable(c *Case, o DiffOptions, forward func(v map[string]*autogr
 			diffNames = append(diffNames, bare)
 		}
 	}
+	// Module entries whose values came from elsewhere (params_from) but whose
+	// gradients the file holds are differentiated too.
+	for _, p := range AllModuleNames(o.Module) {
+		if _, seen := vars[p]; !seen && c.Has("grad."+p) && !nondiff[p] {
+			vars[p] = moduleVars[p]
+			diffNames = append(diffNames, p)
+		}
+	}
 	outs, err := forward(vars)
 	if err != nil {
 		return nil, err
@@ -436,4 +444,16 @@ func runHandler(h Handler, c *Case) (res map[string]*tensor.Tensor, err error) {
 		}
 	}()
 	return h(c)
+}
+
+// AllModuleNames lists a module's state-dict names (none for nil).
+func AllModuleNames(m nn.Module) []string {
+	if m == nil {
+		return nil
+	}
+	var names []string
+	for _, p := range nn.AllParams(m) {
+		names = append(names, p.Name)
+	}
+	return names
 }

@@ -79,36 +79,36 @@ func GeneratorLoss(c LossConfig, g *Generator, d *Discriminator, clipFeats CLIPI
 }
 
 // PathLength is Greg's path-length penalty on the first N/PLBatchShrink
-// samples: with noise ~ N(0,1)/√(HW) and g = ∂Σ(img·noise)/∂ws,
-// len = √(mean_ws Σ g²); the running mean is lerped towards mean(len) (the
-// new value is used in the penalty without detaching) and the penalty is
-// mean((len − mean)²)·PLWeight. Returns the penalty and the updated mean.
+// samples, already multiplied by PLWeight, and the updated running mean.
 func PathLength(c LossConfig, g *Generator, z, fts *autograd.Var, plMean float32, rng *tensor.RNG) (*autograd.Var, float32) {
 	n := max(z.Size(0)/max(c.PLBatchShrink, 1), 1)
 	z, fts = autograd.Narrow(z, 0, 0, n), autograd.Narrow(fts, 0, 0, n)
 	ws := c.mapWithMixing(g, z, true, rng)
 	img := g.Synthesis(ws, fts, SynthesisOptions{Noise: nn.NoiseRandom, RNG: rng})
-	pen, newMean, _ := PathLengthPenalty(img, ws, plMean, c.PLDecay, rng.Normal(img.Shape()...))
-	return autograd.MulScalar(pen, c.PLWeight), newMean
-}
-
-// PathLengthPenalty computes the unweighted penalty mean((len − m')²) for
-// images rendered from ws, with m' = plMean + decay·(mean(len) − plMean).
-// noise is N(0,1) (it is divided by √(HW) here). Returns the penalty, m'
-// (for the running value) and the lengths.
-func PathLengthPenalty(img, ws *autograd.Var, plMean, decay float32, noise *tensor.Tensor) (penalty *autograd.Var, newMean float32, lengths *autograd.Var) {
 	h, w := img.Size(2), img.Size(3)
-	noise = tensor.MulScalar(noise, float32(1/math.Sqrt(float64(h*w))))
-	return PathLengthPenaltyScaled(img, ws, plMean, decay, noise)
+	noise := tensor.MulScalar(rng.Normal(img.Shape()...), float32(1/math.Sqrt(float64(h*w))))
+	pl := PathLengthPenaltyScaled(img, ws, plMean, c.PLDecay, noise)
+	return autograd.MulScalar(pl.Penalty, c.PLWeight), pl.NewMean.Item()
 }
 
-// PathLengthPenaltyScaled is PathLengthPenalty with noise already divided by √(HW).
-func PathLengthPenaltyScaled(img, ws *autograd.Var, plMean, decay float32, noise *tensor.Tensor) (penalty *autograd.Var, newMean float32, lengths *autograd.Var) {
+// PathLengthTerms are the pieces of the path-length penalty.
+type PathLengthTerms struct {
+	Penalty   *autograd.Var // mean_n (len_n − m')²
+	PerSample *autograd.Var // (len_n − m')²
+	Lengths   *autograd.Var // len_n = √(mean_ws Σ_wdim g²)
+	NewMean   *autograd.Var // m' = m + decay·(mean(len) − m), not detached
+}
+
+// PathLengthPenaltyScaled computes the penalty for images rendered from ws:
+// g = ∂Σ(img·noise)/∂ws (noise already divided by √(HW)), the lengths, the
+// lerped running mean m' — used in the penalty WITHOUT detaching, as the
+// reference does — and mean((len − m')²). Double backward runs through it.
+func PathLengthPenaltyScaled(img, ws *autograd.Var, plMean, decay float32, noise *tensor.Tensor) PathLengthTerms {
 	gws := autograd.Grad([]*autograd.Var{autograd.SumAll(autograd.Mul(img, autograd.Const(noise)))}, []*autograd.Var{ws}, nil, true)[0]
-	lengths = autograd.Sqrt(autograd.Mean(autograd.Sum(autograd.Square(gws), []int{2}, false), []int{1}, false))
+	lengths := autograd.Sqrt(autograd.Mean(autograd.Sum(autograd.Square(gws), []int{2}, false), []int{1}, false))
 	m := autograd.AddScalar(autograd.MulScalar(autograd.AddScalar(autograd.Mean(lengths, nil, false), -plMean), decay), plMean)
-	penalty = autograd.Mean(autograd.Square(autograd.Sub(lengths, m)), nil, false)
-	return penalty, m.Item(), lengths
+	per := autograd.Square(autograd.Sub(lengths, m))
+	return PathLengthTerms{Penalty: autograd.Mean(per, nil, false), PerSample: per, Lengths: lengths, NewMean: m}
 }
 
 // DiscriminatorLoss is Dmain: softplus(D(G(z,h'),h')) + softplus(−D(x,h')) −

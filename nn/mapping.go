@@ -39,9 +39,9 @@ func (m *MappingNetwork) NamedParams(prefix string, out []Named) []Named {
 
 // MappingOptions controls truncation and the w_avg update.
 type MappingOptions struct {
-	Psi          float32 // truncation ψ (1: none; 0 is treated as 1)
-	Cutoff       int     // truncate only the first Cutoff ws (0: all)
-	UpdateWAvg   bool    // training mode: w_avg ← mean(w) + β(w_avg − mean(w))
+	Psi        float32 // truncation ψ (1: none; 0 is treated as 1)
+	Cutoff     int     // truncate only the first Cutoff ws (0: all)
+	UpdateWAvg bool    // training mode: w_avg ← mean(w) + β(w_avg − mean(w))
 }
 
 // Forward maps z [N, ZDim] to ws [N, NumWS, WDim].

@@ -6,13 +6,12 @@ import (
 	"github.com/lafite-go/lafite/autograd"
 )
 
-
 // DemodCoefficients computes StyleGAN2's demodulation d[n,o] = rsqrt(Σ_{i,k}
 // (weight[o,i,k]·styles[n,i])² + 1e-8) without forming the per-sample
 // weights: Σ_i styles[n,i]² · Σ_k weight[o,i,k]² is one [N,I]x[I,O] product.
 func DemodCoefficients(weight, styles *autograd.Var) *autograd.Var {
 	wsq := autograd.Sum(autograd.Square(weight), []int{2, 3}, false) // [O,I]
-	ssq := autograd.Square(styles)                                    // [N,I]
+	ssq := autograd.Square(styles)                                   // [N,I]
 	return autograd.Rsqrt(autograd.AddScalar(autograd.Matmul(ssq, autograd.Transpose(wsq, 0, 1)), 1e-8))
 }
 
