@@ -152,8 +152,12 @@ func TestStyleGANOpsRejectImpossibleArguments(t *testing.T) {
 		f()
 	}
 	x := autograd.Const(rng.Normal(1, 3, 4, 4))
-	expect("channels", func() { ModulatedConv2d(x, autograd.Const(rng.Normal(2, 4, 3, 3)), autograd.Const(rng.Normal(1, 3)), nil, Resample{}, true, false) })
-	expect("styles", func() { ModulatedConv2d(x, autograd.Const(rng.Normal(2, 3, 3, 3)), autograd.Const(rng.Normal(3)), nil, Resample{}, true, false) })
+	expect("channels", func() {
+		ModulatedConv2d(x, autograd.Const(rng.Normal(2, 4, 3, 3)), autograd.Const(rng.Normal(1, 3)), nil, Resample{}, true, false)
+	})
+	expect("styles", func() {
+		ModulatedConv2d(x, autograd.Const(rng.Normal(2, 3, 3, 3)), autograd.Const(rng.Normal(3)), nil, Resample{}, true, false)
+	})
 	expect("weight", func() { Conv2dResample(x, autograd.Const(rng.Normal(2, 3, 3)), Resample{}) })
 	expect("groups", func() { Conv2dResample(x, autograd.Const(rng.Normal(2, 3, 3, 3)), Resample{Groups: 2}) })
 	expect("z must be", func() { NewMappingNetwork(4, 5, 3, 2, 0.01, rng).Forward(x, MappingOptions{}) })
