@@ -44,7 +44,10 @@ const blockStream = 1 << 63
 // pair once in a seeded order, so the classes are balanced; size, position
 // and background are uniform. Labels, geometry and captions do not depend on
 // res, so the same seed at 32 and 64 draws the same scenes.
-func Generate(seed uint64, n, res int) []Sample {
+func Generate(seed uint64, n, res int) []Sample { return generateRange(seed, 0, n, res) }
+
+// generateRange returns samples start, …, start+n-1 of the world of seed.
+func generateRange(seed uint64, start, n, res int) []Sample {
 	if n < 0 {
 		panic(fmt.Sprintf("shapes.Generate: n = %d must be non-negative", n))
 	}
@@ -57,7 +60,7 @@ func Generate(seed uint64, n, res int) []Sample {
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < n; i += workers {
-				out[i] = generateOne(seed, i, res)
+				out[i] = generateOne(seed, start+i, res)
 			}
 		})
 	}
