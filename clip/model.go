@@ -49,7 +49,7 @@ func New(c Config, rng *tensor.RNG) *Model {
 		Transformer:         newTransformer(c.TextWidth, c.TextLayers, c.TextHeads, rng),
 		TokenEmbedding:      nn.NewParam(tensor.MulScalar(rng.Normal(c.VocabSize, c.TextWidth), 0.02)),
 		PositionalEmbedding: nn.NewParam(tensor.MulScalar(rng.Normal(c.ContextLength, c.TextWidth), 0.01)),
-		LNFinal:             nn.NewLayerNorm(c.TextWidth, 1e-5),
+		LNFinal:             nn.NewLayerNorm(c.TextWidth),
 		TextProjection:      nn.NewParam(tensor.MulScalar(rng.Normal(c.TextWidth, c.EmbedDim), float32(1/math.Sqrt(float64(c.TextWidth))))),
 		LogitScale:          nn.NewParam(tensor.Scalar(float32(math.Log(1 / 0.07)))),
 	}

@@ -18,9 +18,9 @@ type ResidualBlock struct {
 
 func newResidualBlock(width, heads int, rng *tensor.RNG) *ResidualBlock {
 	return &ResidualBlock{
-		Attn: nn.NewMultiheadAttention(width, heads, rng),
-		LN1:  nn.NewLayerNorm(width, 1e-5),
-		LN2:  nn.NewLayerNorm(width, 1e-5),
+		Attn: nn.NewMultiheadAttention(width, heads, true, rng),
+		LN1:  nn.NewLayerNorm(width),
+		LN2:  nn.NewLayerNorm(width),
 		FC:   nn.NewLinear(width, 4*width, true, rng),
 		Proj: nn.NewLinear(4*width, width, true, rng),
 	}

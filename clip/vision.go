@@ -36,8 +36,8 @@ func NewVisionTransformer(resolution, patch, width, layers, heads, outputDim int
 		Conv1:               nn.NewParam(tensor.MulScalar(rng.Normal(width, 3, patch, patch), 1/float32(math.Sqrt(float64(3*patch*patch))))),
 		ClassEmbedding:      nn.NewParam(tensor.MulScalar(rng.Normal(width), scale)),
 		PositionalEmbedding: nn.NewParam(tensor.MulScalar(rng.Normal(grid*grid+1, width), scale)),
-		LNPre:               nn.NewLayerNorm(width, 1e-5),
-		LNPost:              nn.NewLayerNorm(width, 1e-5),
+		LNPre:               nn.NewLayerNorm(width),
+		LNPost:              nn.NewLayerNorm(width),
 		Transformer:         newTransformer(width, layers, heads, rng),
 		Proj:                nn.NewParam(tensor.MulScalar(rng.Normal(width, outputDim), scale)),
 	}
