@@ -53,7 +53,7 @@ func New(c Config, rng *tensor.RNG) *Model {
 		TextProjection:      nn.NewParam(tensor.MulScalar(rng.Normal(c.TextWidth, c.EmbedDim), float32(1/math.Sqrt(float64(c.TextWidth))))),
 		LogitScale:          nn.NewParam(tensor.Scalar(float32(math.Log(1 / 0.07)))),
 	}
-	m.mask = causalMask(c.ContextLength)
+	m.mask = nn.CausalMask(c.ContextLength)
 	return m
 }
 

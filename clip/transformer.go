@@ -73,16 +73,3 @@ func (t *Transformer) Forward(x *autograd.Var, mask *tensor.Tensor) *autograd.Va
 	}
 	return x
 }
-
-// causalMask is the additive mask with -Inf above the diagonal.
-func causalMask(n int) *tensor.Tensor {
-	m := tensor.Zeros(n, n)
-	d := m.Data()
-	inf := float32(negInf())
-	for i := 0; i < n; i++ {
-		for j := i + 1; j < n; j++ {
-			d[i*n+j] = inf
-		}
-	}
-	return m
-}

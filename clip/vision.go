@@ -9,8 +9,6 @@ import (
 	"github.com/lafite-go/lafite/tensor"
 )
 
-func negInf() float64 { return math.Inf(-1) }
-
 // VisionTransformer is CLIP's ViT image tower: patch conv (no bias), class
 // token, positional embedding, ln_pre, transformer, ln_post on the class
 // token, projection.
