@@ -1,7 +1,9 @@
 package golden
 
 import (
+	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/lafite-go/lafite/autograd"
@@ -39,6 +41,29 @@ func init() {
 			}
 			return map[string]*autograd.Var{"features": f}, nil
 		})
+	})
+
+	register("clip_tokenize", func(c *Case) (map[string]*tensor.Tensor, error) {
+		var texts []string
+		if err := json.Unmarshal([]byte(c.File.Metadata["texts"]), &texts); err != nil {
+			return nil, fmt.Errorf("metadata texts: %v", err)
+		}
+		tok, err := clip.LoadBPE(filepath.Join(filepath.Dir(c.Path), "clip_files", "bpe_simple_vocab_16e6.txt.gz"))
+		if err != nil {
+			return nil, err
+		}
+		ctx := c.Int(77, "context_length")
+		rows, err := tok.TokenizeOpts(texts, ctx, c.Bool(true, "truncate"))
+		if err != nil {
+			return nil, err
+		}
+		ids := make([]float32, 0, len(rows)*ctx)
+		for _, r := range rows {
+			for _, id := range r {
+				ids = append(ids, float32(id))
+			}
+		}
+		return map[string]*tensor.Tensor{"out.tokens": tensor.New(ids, len(rows), ctx)}, nil
 	})
 
 	register("clip_model", func(c *Case) (map[string]*tensor.Tensor, error) {
