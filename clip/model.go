@@ -38,22 +38,37 @@ type Model struct {
 	mask                *tensor.Tensor
 }
 
-// New initialises a model with OpenAI's initialisation scheme.
+// New initialises a model as OpenAI's CLIP.initialize_parameters: token
+// embedding N(0, 0.02²), positional N(0, 0.01²), in the text blocks in_proj
+// N(0, 1/w), out_proj and c_proj N(0, 1/(2·w·layers)), c_fc N(0, 1/(2w)),
+// text_projection N(0, 1/w), logit_scale log(1/0.07); the image tower as
+// NewVisionTransformer. A nil rng gives zero weights, the cheap start for
+// loading a checkpoint. It panics on an invalid config.
 func New(c Config, rng *tensor.RNG) *Model {
 	if err := c.validate(); err != nil {
 		panic("clip.New: " + err.Error())
 	}
+	w := float64(c.TextWidth)
 	m := &Model{
 		Config:              c,
 		Visual:              NewVisionTransformer(c.ImageResolution, c.VisionPatch, c.VisionWidth, c.VisionLayers, c.VisionHeads, c.EmbedDim, rng),
 		Transformer:         newTransformer(c.TextWidth, c.TextLayers, c.TextHeads, rng),
-		TokenEmbedding:      nn.NewParam(tensor.MulScalar(rng.Normal(c.VocabSize, c.TextWidth), 0.02)),
-		PositionalEmbedding: nn.NewParam(tensor.MulScalar(rng.Normal(c.ContextLength, c.TextWidth), 0.01)),
+		TokenEmbedding:      normal(rng, 0.02, c.VocabSize, c.TextWidth),
+		PositionalEmbedding: normal(rng, 0.01, c.ContextLength, c.TextWidth),
 		LNFinal:             nn.NewLayerNorm(c.TextWidth),
-		TextProjection:      nn.NewParam(tensor.MulScalar(rng.Normal(c.TextWidth, c.EmbedDim), float32(1/math.Sqrt(float64(c.TextWidth))))),
+		TextProjection:      normal(rng, 1/math.Sqrt(w), c.TextWidth, c.EmbedDim),
 		LogitScale:          nn.NewParam(tensor.Scalar(float32(math.Log(1 / 0.07)))),
+		mask:                nn.CausalMask(c.ContextLength),
 	}
-	m.mask = nn.CausalMask(c.ContextLength)
+	if rng != nil {
+		projStd := 1 / math.Sqrt(w) / math.Sqrt(2*float64(max(c.TextLayers, 1)))
+		for _, b := range m.Transformer.Blocks {
+			b.Attn.InProjWeight.Value = normal(rng, 1/math.Sqrt(w), 3*c.TextWidth, c.TextWidth).Value
+			b.Attn.OutProj.Weight.Value = normal(rng, projStd, c.TextWidth, c.TextWidth).Value
+			b.FC.Weight.Value = normal(rng, 1/math.Sqrt(2*w), 4*c.TextWidth, c.TextWidth).Value
+			b.Proj.Weight.Value = normal(rng, projStd, c.TextWidth, 4*c.TextWidth).Value
+		}
+	}
 	return m
 }
 
@@ -91,6 +106,9 @@ func (m *Model) EncodeImage(img *autograd.Var) *autograd.Var { return m.Visual.F
 // to features [N, embed] (not L2-normalised).
 func (m *Model) EncodeText(tokens [][]int) (*autograd.Var, error) {
 	n, L := len(tokens), m.Config.ContextLength
+	if n == 0 {
+		return nil, fmt.Errorf("clip: no token rows to encode")
+	}
 	ids := make([]int, 0, n*L)
 	eot := make([]int, n)
 	for i, row := range tokens {
@@ -228,7 +246,7 @@ func FromStateDict(sd map[string]*tensor.Tensor) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("clip: %v", err)
 	}
-	m := New(c, tensor.NewRNG(0))
+	m := New(c, nil)
 	if err := nn.LoadStateDict(m, sd, true); err != nil {
 		return nil, fmt.Errorf("clip: %v", err)
 	}

@@ -16,7 +16,7 @@ func init() {
 	register("clip_vision", func(c *Case) (map[string]*tensor.Tensor, error) {
 		vt := clip.NewVisionTransformer(c.Int(0, "init", "input_resolution"), c.Int(0, "init", "patch_size"),
 			c.Int(0, "init", "width"), c.Int(0, "init", "layers"), c.Int(0, "init", "heads"),
-			c.Int(0, "init", "output_dim"), tensor.NewRNG(0))
+			c.Int(0, "init", "output_dim"), nil)
 		if err := sameParamNames(c, vt); err != nil {
 			return nil, err
 		}
@@ -29,7 +29,7 @@ func init() {
 	})
 
 	register("clip_text", func(c *Case) (map[string]*tensor.Tensor, error) {
-		m := clip.New(clipConfig(c, c.Int(0, "init", "transformer_heads")), tensor.NewRNG(0))
+		m := clip.New(clipConfig(c, c.Int(0, "init", "transformer_heads")), nil)
 		return RunDifferentiable(c, DiffOptions{NonDiff: []string{"tokens"}}, func(v map[string]*autograd.Var) (map[string]*autograd.Var, error) {
 			textOnly := func(name string) bool { return !strings.HasPrefix(name, "visual.") && name != "logit_scale" }
 			if err := bindParams(c, m, v, textOnly); err != nil {
@@ -73,7 +73,7 @@ func init() {
 		if h := c.Int(cfg.TextHeads, "init", "transformer_heads"); h != cfg.TextHeads {
 			return nil, fmt.Errorf("attrs transformer_heads %d, build_model would infer %d", h, cfg.TextHeads)
 		}
-		m := clip.New(cfg, tensor.NewRNG(0))
+		m := clip.New(cfg, nil)
 		if err := sameParamNames(c, m); err != nil {
 			return nil, err
 		}
