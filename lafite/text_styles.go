@@ -42,9 +42,9 @@ func NewTextStylesAffine(fDim, wDim, out int, rng *tensor.RNG) *TextStyles {
 	return &TextStyles{
 		Affine: nn.NewFullyConnected(wDim, out, true, "linear", 1, 1, rng),
 		Bias0:  nn.NewFullyConnected(fDim, mid, true, "lrelu", 0.01, 0, rng),
-		Bias1:  nn.NewFullyConnected(mid, out, true, "linear", 0.01, 0, rng),
+		Bias1:  nn.NewFullyConnected(mid, out, true, "linear", 1, 0, rng),
 		Scale0: nn.NewFullyConnected(fDim, mid, true, "lrelu", 0.01, 0, rng),
-		Scale1: nn.NewFullyConnected(mid, out, true, "linear", 0.01, 1, rng),
+		Scale1: nn.NewFullyConnected(mid, out, true, "linear", 1, 1, rng),
 	}
 }
 
