@@ -83,6 +83,11 @@ func TestNVRTCSearchOrder(t *testing.T) {
 		t.Fatalf("first try %s", tried[0])
 	}
 
+	// A bad override is named.
+	_, err = loadNVRTC(fakeLookup(map[string]string{"LAFITE_NVRTC": "/x/libnvrtc.so"}, nil), func(string) (uintptr, error) { return 0, errors.New("nope") })
+	if err == nil || !strings.Contains(err.Error(), "LAFITE_NVRTC=/x/libnvrtc.so") {
+		t.Fatalf("bad override error: %v", err)
+	}
 	// Nothing loads: the error says how to install.
 	_, err = loadNVRTC(fakeLookup(env, globs), func(string) (uintptr, error) { return 0, errors.New("nope") })
 	if err == nil || !strings.Contains(err.Error(), "apt-get install libnvrtc11.2") {
@@ -466,5 +471,20 @@ func TestInfoWithoutGPU(t *testing.T) {
 	}
 	if _, err := Open(0); !errors.Is(err, ErrNoDriver) && !errors.Is(err, ErrNoDevice) {
 		t.Fatalf("Open without GPU: %v", err)
+	}
+}
+
+// TestCompileArchsFallback checks the message the compile test prints when
+// NVRTC cannot target compute_90 (NVRTC 11.2 stops at compute_86).
+func TestCompileArchsFallback(t *testing.T) {
+	n := &NVRTC{Major: 11, Minor: 2, archs: []int{35, 37, 50, 52, 53, 60, 61, 62, 70, 72, 75, 80, 86}}
+	archs, notes := compileArchs(n)
+	if !reflect.DeepEqual(archs, []int{80, 86}) || len(notes) != 1 ||
+		notes[0] != "compute_90 not supported by NVRTC 11.2; compiled for compute_86 instead" {
+		t.Fatalf("archs %v notes %q", archs, notes)
+	}
+	n.archs = append(n.archs, 87, 89, 90)
+	if archs, notes := compileArchs(n); !reflect.DeepEqual(archs, []int{80, 90}) || len(notes) != 0 {
+		t.Fatalf("archs %v notes %q", archs, notes)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -28,6 +29,7 @@ type Device struct {
 	work    chan func()
 	quit    chan struct{}
 	stopped chan struct{}
+	closed  atomic.Bool
 	once    sync.Once
 
 	mem *allocator
@@ -109,6 +111,9 @@ func (d *Device) loop(ready chan<- error) {
 // be used within f, except Module and Function, which compile under a lock
 // and must be called outside Do. A panic in f is returned as an error.
 func (d *Device) Do(f func() error) error {
+	if d.closed.Load() {
+		return ErrClosed
+	}
 	if d.tid != 0 && gettid() == d.tid {
 		return f() // already on the owner thread (only the owner runs there)
 	}
@@ -155,6 +160,7 @@ func (d *Device) Close() error {
 			}
 			return err
 		}))
+		d.closed.Store(true)
 		close(d.quit)
 		<-d.stopped
 	})

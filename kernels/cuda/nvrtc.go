@@ -70,12 +70,23 @@ func sharedNVRTC() (*NVRTC, error) {
 }
 
 func loadNVRTC(l libLookup, open func(string) (uintptr, error)) (*NVRTC, error) {
+	if p := l.getenv("LAFITE_NVRTC"); p != "" {
+		h, err := open(p)
+		if err != nil {
+			return nil, fmt.Errorf("NVRTC: LAFITE_NVRTC=%s cannot be loaded: %v", p, err)
+		}
+		return bindNVRTC(h, p)
+	}
 	h, path, err := openFirst(nvrtcCandidates(l), open)
 	if err != nil {
 		return nil, fmt.Errorf("NVRTC not found (%v); %s", err, NVRTCInstallHint)
 	}
+	return bindNVRTC(h, path)
+}
+
+func bindNVRTC(h uintptr, path string) (*NVRTC, error) {
 	n := &NVRTC{Path: path}
-	err = bind(h, path, map[string]any{
+	err := bind(h, path, map[string]any{
 		"nvrtcVersion":              &n.version,
 		"nvrtcCreateProgram":        &n.createProgram,
 		"nvrtcCompileProgram":       &n.compileProgram,
