@@ -101,7 +101,9 @@ var (
 	drvErr  error
 )
 
-// loadDriver loads and initialises libcuda once per process.
+// loadDriver loads and initialises libcuda once per process. With an error the
+// driver may still be non-nil (loaded, but cuInit failed): use it only for
+// version queries.
 func loadDriver() (*driver, error) {
 	drvOnce.Do(func() { drv, drvErr = openDriver() })
 	return drv, drvErr
@@ -162,8 +164,9 @@ func openDriver() (*driver, error) {
 	// cuInit fails with CUDA_ERROR_NO_DEVICE on a machine with a driver but
 	// no GPU, and with other codes when the driver and kernel module disagree;
 	// either way there is no usable GPU and the caller falls back to the CPU.
+	// The driver is still returned so that Info can report its version.
 	if err := d.check("cuInit", d.cuInit(0)); err != nil {
-		return nil, fmt.Errorf("%w (%v)", ErrNoDevice, err)
+		return d, fmt.Errorf("%w (%v)", ErrNoDevice, err)
 	}
 	return d, nil
 }

@@ -36,13 +36,16 @@ func Info() Summary {
 		s.NVRTCError = err.Error()
 	}
 	d, err := loadDriver()
+	if d != nil {
+		s.DriverPath = d.path
+		var v int32
+		if d.cuDriverGetVersion(&v) == 0 {
+			s.DriverVersion = fmt.Sprintf("%d.%d", v/1000, v%1000/10)
+		}
+	}
 	if err != nil {
 		s.CPUFallback = err.Error()
 		return s
-	}
-	s.DriverPath = d.path
-	if v, err := DriverVersion(); err == nil {
-		s.DriverVersion = fmt.Sprintf("%d.%d", v/1000, v%1000/10)
 	}
 	n, err := DeviceCount()
 	if err != nil {
