@@ -16,19 +16,31 @@ import (
 // Bpanel kc groups of nr values (one per column); C is row-major with ldc.
 type gemmKernel struct {
 	mr, nr int
-	kc     int // depth of one packed block: B micro-panel kc*nr stays in L1
-	mc     int // rows of one packed A block (L2); a multiple of mr
-	nc     int // columns of one packed B block (L3); a multiple of nr
+	kc     int // depth of one packed block
+	mc     int // rows of one packed A block, kept in L2; a multiple of mr
+	nc     int // columns of one packed B block, kept in L3; a multiple of nr
 	tile   func(kc int, a, b, c *float32, ldc int, alpha, beta float32)
-	pool   sync.Pool // *packBuffer, so steady-state calls do not allocate
+	bufs   bufferStack
+	calls  sync.Pool // *gemmCall
 }
 
-// packBuffer is the scratch memory of one worker: its packed A block and a
-// tile for the ragged edges of C.
+// bufferStack keeps scratch buffers for reuse. Unlike a sync.Pool it never
+// drops them at a GC, so steady-state calls allocate nothing at all.
+type bufferStack struct {
+	mu   sync.Mutex
+	free []*packBuffer
+}
+
 type packBuffer struct{ data []float32 }
 
-func (g *gemmKernel) getBuffer(n int) *packBuffer {
-	pb, _ := g.pool.Get().(*packBuffer)
+func (s *bufferStack) get(n int) *packBuffer {
+	s.mu.Lock()
+	var pb *packBuffer
+	if k := len(s.free); k > 0 {
+		pb = s.free[k-1]
+		s.free = s.free[:k-1]
+	}
+	s.mu.Unlock()
 	if pb == nil {
 		pb = new(packBuffer)
 	}
@@ -37,6 +49,71 @@ func (g *gemmKernel) getBuffer(n int) *packBuffer {
 	}
 	pb.data = pb.data[:n]
 	return pb
+}
+
+func (s *bufferStack) put(pb *packBuffer) {
+	s.mu.Lock()
+	s.free = append(s.free, pb)
+	s.mu.Unlock()
+}
+
+// gemmCall holds the arguments and blocking of one product, so the parallel
+// phases can be handed to workers as interfaces without allocating.
+type gemmCall struct {
+	g           *gemmKernel
+	m, n, k     int
+	alpha, beta float32
+	a           []float32
+	aOff        int
+	aRow, aCol  int
+	b           []float32
+	bOff        int
+	bRow, bCol  int
+	c           []float32
+	cOff, ldc   int
+
+	mcBlk, nChunks int // rows per task block; column chunks per row block
+	jc, nc, pc, kc int // the B block being worked on
+	betaBlk        float32
+	bp             []float32 // packed B block
+	wg             sync.WaitGroup
+}
+
+// packBPhase packs B micro-panels [lo,hi) of the current block.
+type packBPhase gemmCall
+
+func (p *packBPhase) runRange(lo, hi int) {
+	nr, kc := p.g.nr, p.kc
+	for jp := lo; jp < hi; jp++ {
+		packB(p.bp[jp*kc*nr:(jp+1)*kc*nr], nr, kc, min(nr, p.nc-jp*nr),
+			p.b, p.bOff+p.pc*p.bRow+(p.jc+jp*nr)*p.bCol, p.bRow, p.bCol)
+	}
+}
+
+// computePhase runs tasks [lo,hi): task t packs row block t/nChunks of A and
+// multiplies it with column chunk t%nChunks of the packed B block.
+type computePhase gemmCall
+
+func (p *computePhase) runRange(lo, hi int) {
+	g := p.g
+	mr, nr, kc := g.mr, g.nr, p.kc
+	nPanels := ceilDiv(p.nc, nr)
+	buf := g.bufs.get(p.mcBlk*kc + mr*nr)
+	for t := lo; t < hi; t++ {
+		ib, jchunk := t/p.nChunks, t%p.nChunks
+		ic := ib * p.mcBlk
+		mc := min(p.mcBlk, p.m-ic)
+		ap := buf.data[:ceilDiv(mc, mr)*mr*kc]
+		for ip := 0; ip*mr < mc; ip++ {
+			packA(ap[ip*mr*kc:(ip+1)*mr*kc], mr, kc, min(mr, mc-ip*mr),
+				p.a, p.aOff+(ic+ip*mr)*p.aRow+p.pc*p.aCol, p.aRow, p.aCol)
+		}
+		jpLo := jchunk * nPanels / p.nChunks
+		jpHi := (jchunk + 1) * nPanels / p.nChunks
+		g.macro(mc, kc, ap, p.bp, jpLo, jpHi, p.nc, p.alpha, p.betaBlk,
+			p.c, p.cOff+ic*p.ldc+p.jc, p.ldc, buf.data[len(buf.data)-mr*nr:])
+	}
+	g.bufs.put(buf)
 }
 
 // gemm is the packed, cache-blocked product with GemmRef's semantics: for each
@@ -54,15 +131,34 @@ func (g *gemmKernel) gemm(m, n, k int, alpha float32,
 		scaleRows(m, n, beta, c, cOff, ldc)
 		return
 	}
+	p, _ := g.calls.Get().(*gemmCall)
+	if p == nil {
+		p = new(gemmCall)
+	}
+	*p = gemmCall{g: g, m: m, n: n, k: k, alpha: alpha, beta: beta,
+		a: a, aOff: aOff, aRow: aRow, aCol: aCol,
+		b: b, bOff: bOff, bRow: bRow, bCol: bCol,
+		c: c, cOff: cOff, ldc: ldc}
+	g.run(p)
+	*p = gemmCall{} // drop the caller's slices before pooling
+	g.calls.Put(p)
+}
+
+// Below this many multiply-adds per worker, handing work to another thread
+// costs more than it saves.
+const gemmGrain = 1 << 17
+
+func (g *gemmKernel) run(p *gemmCall) {
+	m, n, k := p.m, p.n, p.k
 	mr, nr := g.mr, g.nr
 	kcMax := min(g.kc, k)
 	ncMax := min(g.nc, roundUp(n, nr))
-	bbuf := g.getBuffer(kcMax * ncMax)
-	defer g.pool.Put(bbuf)
+	bbuf := g.bufs.get(kcMax * ncMax)
+	defer g.bufs.put(bbuf)
 
-	workers := runtime.GOMAXPROCS(0)
-	// Split rows into blocks of at most mc, as many as the workers at least
-	// when there are enough micro-panels; if rows are too few, split columns.
+	workers := min(runtime.GOMAXPROCS(0), max(1, m*n*k/gemmGrain))
+	// Split rows into blocks of at most mc, a multiple of the workers when
+	// there are enough micro-panels; if rows are too few, split columns too.
 	mPanels := ceilDiv(m, mr)
 	mBlocks := ceilDiv(m, g.mc)
 	if mBlocks < workers {
@@ -70,49 +166,32 @@ func (g *gemmKernel) gemm(m, n, k int, alpha float32,
 	} else {
 		mBlocks = roundUp(mBlocks, workers)
 	}
-	mcBlk := ceilDiv(mPanels, mBlocks) * mr
-	mBlocks = ceilDiv(m, mcBlk)
-	abufLen := mcBlk*kcMax + mr*nr
+	p.mcBlk = ceilDiv(mPanels, mBlocks) * mr
+	mBlocks = ceilDiv(m, p.mcBlk)
 
-	for jc := 0; jc < n; jc += ncMax {
-		nc := min(ncMax, n-jc)
-		nPanels := ceilDiv(nc, nr)
-		nChunks := 1
+	for p.jc = 0; p.jc < n; p.jc += ncMax {
+		p.nc = min(ncMax, n-p.jc)
+		nPanels := ceilDiv(p.nc, nr)
+		p.nChunks = 1
 		if mBlocks < workers {
-			nChunks = min(ceilDiv(workers, mBlocks), nPanels)
+			p.nChunks = min(ceilDiv(workers, mBlocks), nPanels)
 		}
-		for pc := 0; pc < k; pc += kcMax {
-			kc := min(kcMax, k-pc)
-			betaBlk := beta
-			if pc > 0 {
-				betaBlk = 1
+		for p.pc = 0; p.pc < k; p.pc += kcMax {
+			p.kc = min(kcMax, k-p.pc)
+			p.betaBlk = p.beta
+			if p.pc > 0 {
+				p.betaBlk = 1
 			}
-			bp := bbuf.data[:kc*nPanels*nr]
-			ParallelFor(nPanels, kc*nr, func(lo, hi int) {
-				for jp := lo; jp < hi; jp++ {
-					packB(bp[jp*kc*nr:(jp+1)*kc*nr], nr, kc, min(nr, nc-jp*nr),
-						b, bOff+pc*bRow+(jc+jp*nr)*bCol, bRow, bCol)
-				}
-			})
-			tasks := mBlocks * nChunks
-			ParallelFor(tasks, mcBlk*kc*nc/nChunks, func(lo, hi int) {
-				abuf := g.getBuffer(abufLen)
-				for t := lo; t < hi; t++ {
-					ib, jchunk := t/nChunks, t%nChunks
-					ic := ib * mcBlk
-					mc := min(mcBlk, m-ic)
-					ap := abuf.data[:ceilDiv(mc, mr)*mr*kc]
-					for ip := 0; ip*mr < mc; ip++ {
-						packA(ap[ip*mr*kc:(ip+1)*mr*kc], mr, kc, min(mr, mc-ip*mr),
-							a, aOff+(ic+ip*mr)*aRow+pc*aCol, aRow, aCol)
-					}
-					jpLo := jchunk * nPanels / nChunks
-					jpHi := (jchunk + 1) * nPanels / nChunks
-					g.macro(mc, kc, ap, bp, jpLo, jpHi, nc, alpha, betaBlk,
-						c, cOff+ic*ldc+jc, ldc, abuf.data[len(abuf.data)-mr*nr:])
-				}
-				g.pool.Put(abuf)
-			})
+			p.bp = bbuf.data[:p.kc*nPanels*nr]
+			// Costs are in multiply-adds, scaled to ParallelFor's grain.
+			if workers > 1 {
+				parallelRange(nPanels, p.kc*nr*minGrain/gemmGrain, (*packBPhase)(p), &p.wg)
+				tasks := mBlocks * p.nChunks
+				parallelRange(tasks, p.mcBlk*p.kc*p.nc/p.nChunks*minGrain/gemmGrain, (*computePhase)(p), &p.wg)
+			} else {
+				(*packBPhase)(p).runRange(0, nPanels)
+				(*computePhase)(p).runRange(0, mBlocks*p.nChunks)
+			}
 		}
 	}
 }
