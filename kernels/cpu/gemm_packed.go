@@ -72,7 +72,8 @@ type gemmCall struct {
 	c           []float32
 	cOff, ldc   int
 
-	mcBlk, nChunks int // rows per task block; column chunks per row block
+	mPanels, mBlocks int // row micro-panels, split evenly into row blocks
+	nChunks          int // column chunks per row block
 	jc, nc, pc, kc int // the B block being worked on
 	betaBlk        float32
 	bp             []float32 // packed B block
@@ -98,11 +99,11 @@ func (p *computePhase) runRange(lo, hi int) {
 	g := p.g
 	mr, nr, kc := g.mr, g.nr, p.kc
 	nPanels := ceilDiv(p.nc, nr)
-	buf := g.bufs.get(p.mcBlk*kc + mr*nr)
+	buf := g.bufs.get(ceilDiv(p.mPanels, p.mBlocks)*mr*kc + mr*nr)
 	for t := lo; t < hi; t++ {
 		ib, jchunk := t/p.nChunks, t%p.nChunks
-		ic := ib * p.mcBlk
-		mc := min(p.mcBlk, p.m-ic)
+		ic := ib * p.mPanels / p.mBlocks * mr
+		mc := min((ib+1)*p.mPanels/p.mBlocks*mr, p.m) - ic
 		ap := buf.data[:ceilDiv(mc, mr)*mr*kc]
 		for ip := 0; ip*mr < mc; ip++ {
 			packA(ap[ip*mr*kc:(ip+1)*mr*kc], mr, kc, min(mr, mc-ip*mr),
@@ -157,17 +158,17 @@ func (g *gemmKernel) run(p *gemmCall) {
 	defer g.bufs.put(bbuf)
 
 	workers := min(runtime.GOMAXPROCS(0), max(1, m*n*k/gemmGrain))
-	// Split rows into blocks of at most mc, a multiple of the workers when
-	// there are enough micro-panels; if rows are too few, split columns too.
+	// Split the row micro-panels evenly into blocks of at most mc rows, a
+	// multiple of the workers so each gets the same share; if rows are too
+	// few for every worker, split columns too.
 	mPanels := ceilDiv(m, mr)
 	mBlocks := ceilDiv(m, g.mc)
 	if mBlocks < workers {
 		mBlocks = min(workers, mPanels)
 	} else {
-		mBlocks = roundUp(mBlocks, workers)
+		mBlocks = min(roundUp(mBlocks, workers), mPanels)
 	}
-	p.mcBlk = ceilDiv(mPanels, mBlocks) * mr
-	mBlocks = ceilDiv(m, p.mcBlk)
+	p.mPanels, p.mBlocks = mPanels, mBlocks
 
 	for p.jc = 0; p.jc < n; p.jc += ncMax {
 		p.nc = min(ncMax, n-p.jc)
@@ -187,7 +188,7 @@ func (g *gemmKernel) run(p *gemmCall) {
 			if workers > 1 {
 				parallelRange(nPanels, p.kc*nr*minGrain/gemmGrain, (*packBPhase)(p), &p.wg)
 				tasks := mBlocks * p.nChunks
-				parallelRange(tasks, p.mcBlk*p.kc*p.nc/p.nChunks*minGrain/gemmGrain, (*computePhase)(p), &p.wg)
+				parallelRange(tasks, m/mBlocks*p.kc*p.nc/p.nChunks*minGrain/gemmGrain, (*computePhase)(p), &p.wg)
 			} else {
 				(*packBPhase)(p).runRange(0, nPanels)
 				(*computePhase)(p).runRange(0, mBlocks*p.nChunks)
