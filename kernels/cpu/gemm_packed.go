@@ -74,10 +74,10 @@ type gemmCall struct {
 
 	mPanels, mBlocks int // row micro-panels, split evenly into row blocks
 	nChunks          int // column chunks per row block
-	jc, nc, pc, kc int // the B block being worked on
-	betaBlk        float32
-	bp             []float32 // packed B block
-	wg             sync.WaitGroup
+	jc, nc, pc, kc   int // the B block being worked on
+	betaBlk          float32
+	bp               []float32 // packed B block
+	wg               sync.WaitGroup
 }
 
 // packBPhase packs B micro-panels [lo,hi) of the current block.
