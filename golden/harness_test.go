@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/lafite-go/lafite/autograd"
+	"github.com/lafite-go/lafite/nn"
 	"github.com/lafite-go/lafite/safetensors"
 	"github.com/lafite-go/lafite/tensor"
 )
@@ -175,6 +176,10 @@ type DiffOptions struct {
 	// Loss, when set, names a scalar output whose own gradient the grad.*
 	// tensors hold (regularizer cases without cotangents).
 	Loss string
+	// Module, when set, receives the param.* values into its own entries
+	// (matched by state-dict name), and those entries are the Vars that
+	// forward sees and that gradients are taken against.
+	Module nn.Module
 }
 
 // RunDifferentiable runs forward on the case's in.* and param.* tensors (keyed
@@ -186,6 +191,12 @@ func RunDifferentiable(c *Case, o DiffOptions, forward func(v map[string]*autogr
 		nondiff[n] = true
 	}
 	vars := map[string]*autograd.Var{}
+	moduleVars := map[string]*autograd.Var{}
+	if o.Module != nil {
+		for _, p := range nn.AllParams(o.Module) {
+			moduleVars[p.Name] = p.Var
+		}
+	}
 	var diffNames []string
 	for _, full := range c.File.Order {
 		var bare string
@@ -201,11 +212,33 @@ func RunDifferentiable(c *Case, o DiffOptions, forward func(v map[string]*autogr
 		if err != nil {
 			return nil, err
 		}
+		if mv, ok := moduleVars[bare]; ok && strings.HasPrefix(full, "param.") {
+			if !tensor.SameShape(mv.Value.Shape(), t.Shape()) {
+				return nil, fmt.Errorf("%s: shape %v in the file, %v in the module", full, t.Shape(), mv.Value.Shape())
+			}
+			mv.Value.CopyFrom(t)
+			vars[bare] = mv
+			if c.Has("grad."+bare) && !nondiff[bare] {
+				if !mv.RequiresGrad() {
+					return nil, fmt.Errorf("%s has a gradient in the file but is not trainable in the module", full)
+				}
+				diffNames = append(diffNames, bare)
+			}
+			continue
+		}
 		if nondiff[bare] || !c.Has("grad."+bare) {
 			vars[bare] = autograd.Const(t)
 		} else {
 			vars[bare] = autograd.Param(t)
 			diffNames = append(diffNames, bare)
+		}
+	}
+	// Module entries whose values came from elsewhere (params_from) but whose
+	// gradients the file holds are differentiated too.
+	for _, p := range AllModuleNames(o.Module) {
+		if _, seen := vars[p]; !seen && c.Has("grad."+p) && !nondiff[p] {
+			vars[p] = moduleVars[p]
+			diffNames = append(diffNames, p)
 		}
 	}
 	outs, err := forward(vars)
@@ -411,4 +444,16 @@ func runHandler(h Handler, c *Case) (res map[string]*tensor.Tensor, err error) {
 		}
 	}()
 	return h(c)
+}
+
+// AllModuleNames lists a module's state-dict names (none for nil).
+func AllModuleNames(m nn.Module) []string {
+	if m == nil {
+		return nil
+	}
+	var names []string
+	for _, p := range nn.AllParams(m) {
+		names = append(names, p.Name)
+	}
+	return names
 }

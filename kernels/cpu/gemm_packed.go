@@ -310,7 +310,6 @@ func scaleRows(m, n int, beta float32, c []float32, cOff, ldc int) {
 	}
 }
 
-func ceilDiv(a, b int) int { return (a + b - 1) / b }
 func roundUp(a, b int) int { return ceilDiv(a, b) * b }
 
 // floats views n float32 values at p as a slice, for the Go micro-kernel.

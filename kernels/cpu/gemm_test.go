@@ -28,14 +28,6 @@ func gemmVariants(t testing.TB) map[string]gemmFunc {
 	return out
 }
 
-func randSlice(r *rand.Rand, n int) []float32 {
-	s := make([]float32, n)
-	for i := range s {
-		s[i] = float32(r.NormFloat64())
-	}
-	return s
-}
-
 type gemmCase struct {
 	m, n, k          int
 	transA, transB   bool

@@ -1,0 +1,42 @@
+package lafite
+
+import (
+	"github.com/lafite-go/lafite/autograd"
+	"github.com/lafite-go/lafite/nn"
+	"github.com/lafite-go/lafite/tensor"
+)
+
+// TextStyles is Lafite's conditional StyleSpace: every modulated layer maps
+// (w, h') to its styles with its own text branch. Up to 256x256 ("structure
+// 2") it is s = affine([MLP(h'), w]) with MLP = FC f_dim -> (f_dim+512)/2 ->
+// 512 (lrelu, lr 0.01) and the text half first; the names pre_0, pre_1 and
+// affine_0 are the reference's.
+type TextStyles struct {
+	Pre0, Pre1 *nn.FullyConnected
+	Affine     *nn.FullyConnected
+}
+
+const textHidden = 512
+
+// NewTextStyles builds a branch producing out styles from w (wDim) and h' (fDim).
+func NewTextStyles(fDim, wDim, out int, rng *tensor.RNG) *TextStyles {
+	mid := (fDim + textHidden) / 2
+	return &TextStyles{
+		Pre0:   nn.NewFullyConnected(fDim, mid, true, "lrelu", 0.01, 0, rng),
+		Pre1:   nn.NewFullyConnected(mid, textHidden, true, "lrelu", 0.01, 0, rng),
+		Affine: nn.NewFullyConnected(textHidden+wDim, out, true, "linear", 1, 1, rng),
+	}
+}
+
+// NamedParams lists pre_0, pre_1, affine_0.
+func (t *TextStyles) NamedParams(prefix string, out []nn.Named) []nn.Named {
+	out = t.Pre0.NamedParams(nn.Join(prefix, "pre_0"), out)
+	out = t.Pre1.NamedParams(nn.Join(prefix, "pre_1"), out)
+	return t.Affine.NamedParams(nn.Join(prefix, "affine_0"), out)
+}
+
+// Forward returns styles [N, out] for w [N, wDim] and h' [N, fDim].
+func (t *TextStyles) Forward(w, fts *autograd.Var) *autograd.Var {
+	h := t.Pre1.Forward(t.Pre0.Forward(fts))
+	return t.Affine.Forward(autograd.Concat([]*autograd.Var{h, w}, 1))
+}

@@ -1,0 +1,194 @@
+package lafite
+
+import (
+	"fmt"
+
+	"github.com/lafite-go/lafite/autograd"
+	"github.com/lafite-go/lafite/nn"
+	"github.com/lafite-go/lafite/tensor"
+)
+
+// TrainConfig holds every training option; the defaults are the reference's.
+type TrainConfig struct {
+	G            GeneratorConfig
+	D            DiscriminatorConfig
+	Loss         LossConfig
+	PseudoText   PseudoTextSource
+	Batch        int
+	GLR, DLR     float32
+	Beta1, Beta2 float32
+	Eps          float32
+	GRegInterval int // path length every N steps (0: off)
+	DRegInterval int // R1 every N steps (0: off)
+	EMAKimg      float64
+	EMARampup    float64
+	Mirror       bool
+	Seed         uint64
+	// TrainablePerturbation switches on Lafite-NN's learned perturbation
+	// with this target cosine (0: fixed perturbation).
+	TrainablePerturbation float32
+}
+
+// DefaultTrainConfig is the reference's language-free configuration at a
+// resolution and CLIP feature size.
+func DefaultTrainConfig(res, fDim, batch int) TrainConfig {
+	return TrainConfig{
+		G: DefaultGeneratorConfig(res, fDim), D: DefaultDiscriminatorConfig(res, fDim),
+		Loss: DefaultLossConfig(), PseudoText: DefaultPseudoText,
+		Batch: batch, GLR: 0.0025, DLR: 0.0025, Beta1: 0, Beta2: 0.99, Eps: 1e-8,
+		GRegInterval: 4, DRegInterval: 16, EMAKimg: float64(batch) * 10 / 32, EMARampup: 0.05,
+		Mirror: true, Seed: 0,
+	}
+}
+
+// Trainer owns the networks, optimizers and every piece of state a resumed
+// run needs to continue bit for bit.
+type Trainer struct {
+	Cfg        TrainConfig
+	G, GEma    *Generator
+	D          *Discriminator
+	Perturb    *TrainablePerturbation
+	OptG, OptD *nn.Adam
+	RNG        *tensor.RNG
+	Step       int
+	ImagesSeen int64
+	PLMean     float32
+	Data       Dataset
+	CLIP       CLIPImageFeatures
+}
+
+// genModule is the generator plus the learned perturbation: what G's
+// optimizer updates.
+type genModule struct {
+	g *Generator
+	p *TrainablePerturbation
+}
+
+func (m genModule) NamedParams(prefix string, out []nn.Named) []nn.Named {
+	out = m.g.NamedParams(prefix, out)
+	if m.p != nil {
+		out = m.p.NamedParams(nn.Join(prefix, "perturb"), out)
+	}
+	return out
+}
+
+// NewTrainer initialises networks and optimizers from cfg.Seed.
+func NewTrainer(cfg TrainConfig, data Dataset, clipFeats CLIPImageFeatures) (*Trainer, error) {
+	if cfg.Batch < 1 {
+		return nil, fmt.Errorf("train: batch %d must be positive", cfg.Batch)
+	}
+	if data != nil && data.Len() == 0 {
+		return nil, fmt.Errorf("train: the dataset is empty")
+	}
+	rng := tensor.NewRNG(cfg.Seed)
+	g, err := NewGenerator(cfg.G, rng)
+	if err != nil {
+		return nil, err
+	}
+	gEma, _ := NewGenerator(cfg.G, rng)
+	if err := nn.LoadStateDict(gEma, nn.StateDict(g), true); err != nil {
+		return nil, err
+	}
+	d, err := NewDiscriminator(cfg.D, rng)
+	if err != nil {
+		return nil, err
+	}
+	t := &Trainer{Cfg: cfg, G: g, GEma: gEma, D: d, RNG: rng, Data: data, CLIP: clipFeats}
+	if cfg.TrainablePerturbation > 0 {
+		t.Perturb = NewTrainablePerturbation(cfg.G.FDim, 2*cfg.G.FDim, cfg.TrainablePerturbation, rng)
+	}
+	glr, gb1, gb2 := nn.LazyRegularization(cfg.GLR, cfg.Beta1, cfg.Beta2, cfg.GRegInterval)
+	dlr, db1, db2 := nn.LazyRegularization(cfg.DLR, cfg.Beta1, cfg.Beta2, cfg.DRegInterval)
+	t.OptG = nn.NewAdam(nn.Trainable(genModule{g, t.Perturb}), glr, gb1, gb2, cfg.Eps)
+	t.OptD = nn.NewAdam(nn.Trainable(d), dlr, db1, db2, cfg.Eps)
+	return t, nil
+}
+
+// applyGrads sets every optimized parameter's Grad to d(loss·gain)/dp and steps.
+func applyGrads(opt *nn.Adam, loss *autograd.Var, gain float32) {
+	grads := autograd.Grad([]*autograd.Var{loss}, opt.Params, nil, false)
+	for i, p := range opt.Params {
+		g := grads[i].Value
+		if gain != 1 {
+			g = tensor.MulScalar(g, gain)
+		}
+		p.Grad = g
+	}
+	opt.Update()
+	opt.ZeroGrad()
+}
+
+// batch draws the next batch and its conditions.
+func (t *Trainer) batch() (real, fts *tensor.Tensor, imgFts *tensor.Tensor, err error) {
+	n := t.Cfg.Batch
+	idx := make([]int, n)
+	mirror := make([]bool, n)
+	for i := range idx {
+		idx[i] = t.RNG.Intn(t.Data.Len())
+		mirror[i] = t.Cfg.Mirror && t.RNG.Float64() < 0.5
+	}
+	real, imgFts, txtFts, hasCap, err := t.Data.Batch(idx, mirror, t.RNG)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	fts, err = t.Cfg.PseudoText.Conditions(imgFts, txtFts, hasCap, t.RNG)
+	return real, fts, imgFts, err
+}
+
+// TrainStep runs one iteration: Gmain, Greg (every GRegInterval), Dmain,
+// Dreg (every DRegInterval), then the EMA update.
+func (t *Trainer) TrainStep() (Parts, error) {
+	c := t.Cfg
+	real, ftsT, imgFts, err := t.batch()
+	if err != nil {
+		return nil, err
+	}
+	n := c.Batch
+	fts := autograd.Const(ftsT)
+
+	// Gmain.
+	gFts := fts
+	var perturbPen *autograd.Var
+	if t.Perturb != nil {
+		gFts, perturbPen = t.Perturb.Forward(autograd.Const(imgFts), t.RNG)
+	}
+	z := autograd.Const(t.RNG.Normal(n, c.G.ZDim))
+	lossG, parts := GeneratorLoss(c.Loss, t.G, t.D, t.CLIP, z, gFts, t.RNG)
+	if perturbPen != nil {
+		lossG = autograd.Add(lossG, perturbPen)
+		parts["G/perturb_align"] = float64(perturbPen.Item())
+	}
+	applyGrads(t.OptG, lossG, 1)
+
+	// Greg.
+	if c.GRegInterval > 0 && t.Step%c.GRegInterval == 0 && c.Loss.PLWeight != 0 {
+		zp := autograd.Const(t.RNG.Normal(n, c.G.ZDim))
+		pen, newMean := PathLength(c.Loss, t.G, zp, fts, t.PLMean, t.RNG)
+		applyGrads(t.OptG, pen, float32(c.GRegInterval))
+		t.PLMean = newMean
+		parts["G/pl"] = float64(pen.Item())
+	}
+
+	// Dmain.
+	zd := autograd.Const(t.RNG.Normal(n, c.G.ZDim))
+	lossD, dparts := DiscriminatorLoss(c.Loss, t.G, t.D, autograd.Const(real), zd, fts, t.RNG)
+	for k, v := range dparts {
+		parts[k] = v
+	}
+	applyGrads(t.OptD, lossD, 1)
+
+	// Dreg.
+	if c.DRegInterval > 0 && t.Step%c.DRegInterval == 0 && c.Loss.R1Gamma != 0 {
+		r1 := R1Penalty(t.D, autograd.Const(real), fts)
+		applyGrads(t.OptD, autograd.MulScalar(r1, c.Loss.R1Gamma/2), float32(c.DRegInterval))
+		parts["D/r1"] = float64(r1.Item())
+	}
+
+	t.ImagesSeen += int64(n)
+	beta := nn.EMABeta(n, c.EMAKimg*1000, c.EMARampup, float64(t.ImagesSeen))
+	if err := nn.EMAUpdate(t.GEma, t.G, beta); err != nil {
+		return nil, err
+	}
+	t.Step++
+	return parts, nil
+}

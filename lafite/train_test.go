@@ -1,0 +1,184 @@
+package lafite
+
+import (
+	"math"
+	"path/filepath"
+	"testing"
+
+	"github.com/lafite-go/lafite/autograd"
+	"github.com/lafite-go/lafite/nn"
+	"github.com/lafite-go/lafite/tensor"
+)
+
+const tinyF = 8
+
+// tinySetup is a 16x16 configuration small enough to train for a few steps
+// in a unit test, with every loss and both regularizers on (intervals of 2
+// so that they run within the test's steps).
+func tinySetup(t *testing.T) (TrainConfig, *MemoryDataset, CLIPImageFeatures) {
+	t.Helper()
+	cfg := DefaultTrainConfig(16, tinyF, 4)
+	cfg.G.ZDim, cfg.G.WDim, cfg.G.ChannelBase, cfg.G.ChannelMax, cfg.G.MappingLayers = 8, 8, 64, 16, 2
+	cfg.D.ChannelBase, cfg.D.ChannelMax, cfg.D.MbstdGroup = 64, 16, 2
+	cfg.GRegInterval, cfg.DRegInterval = 2, 2
+	cfg.Seed = 3
+	rng := tensor.NewRNG(99)
+	n := 12
+	data := &MemoryDataset{
+		Images:       tensor.Tanh(rng.Normal(n, 3, 16, 16)),
+		ImageFts:     l2Normalize(rng.Normal(n, tinyF)),
+		CaptionFts:   l2Normalize(rng.Normal(n, tinyF)),
+		CaptionImage: make([]int, n),
+	}
+	for i := range data.CaptionImage {
+		data.CaptionImage[i] = i
+	}
+	if err := data.Index(); err != nil {
+		t.Fatal(err)
+	}
+	// A stand-in image encoder: a fixed random projection of the 4x4
+	// average-pooled image, L2-normalised (differentiable like CLIP).
+	proj := autograd.Const(tensor.NewRNG(5).Normal(3*4*4, tinyF))
+	clipFeats := func(img *autograd.Var, _ *tensor.RNG) *autograd.Var {
+		p := autograd.Reshape(autograd.AvgPool2d(img, 4, 4, 4, 4, 0, 0, true), img.Size(0), -1)
+		return rowNormalize(autograd.Matmul(p, proj))
+	}
+	return cfg, data, clipFeats
+}
+
+func paramsOf(t *Trainer) []float32 {
+	var all []float32
+	for _, m := range []nn.Module{genModule{t.G, t.Perturb}, t.GEma, t.D} {
+		for _, p := range nn.AllParams(m) {
+			all = append(all, p.Var.Value.ToSlice()...)
+		}
+	}
+	return all
+}
+
+func TestTrainingStepsMoveParametersAndResumeExactly(t *testing.T) {
+	cfg, data, clipFeats := tinySetup(t)
+	cfg.PseudoText.MixingProb = 0.5 // exercise both condition sources
+	tr, err := NewTrainer(cfg, data, clipFeats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := paramsOf(tr)
+	seenParts := map[string]bool{}
+	for i := 0; i < 2; i++ {
+		parts, err := tr.TrainStep()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range parts {
+			seenParts[k] = true
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				t.Fatalf("step %d: %s = %v", i, k, v)
+			}
+		}
+	}
+	for _, k := range []string{"G/adv", "G/clip_contrast", "G/d_contrast", "G/pl", "D/fake", "D/real", "D/contrast", "D/r1"} {
+		if !seenParts[k] {
+			t.Fatalf("loss term %s never ran (have %v)", k, seenParts)
+		}
+	}
+	after := paramsOf(tr)
+	moved := 0
+	for i := range after {
+		if math.IsNaN(float64(after[i])) {
+			t.Fatalf("parameter %d is NaN", i)
+		}
+		if after[i] != before[i] {
+			moved++
+		}
+	}
+	if moved < len(after)/2 {
+		t.Fatalf("only %d of %d parameter values moved", moved, len(after))
+	}
+
+	// Save, run two more steps; load the checkpoint and run the same two
+	// steps: the parameters must agree bit for bit.
+	path := filepath.Join(t.TempDir(), "ckpt.safetensors")
+	if err := tr.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		if _, err := tr.TrainStep(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := paramsOf(tr)
+	resumed, err := LoadCheckpoint(path, data, clipFeats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resumed.Step != 2 {
+		t.Fatalf("resumed at step %d, want 2", resumed.Step)
+	}
+	for i := 0; i < 2; i++ {
+		if _, err := resumed.TrainStep(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := paramsOf(resumed)
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("resumed run differs at parameter value %d: %v vs %v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestPseudoTextPerturbation(t *testing.T) {
+	rng := tensor.NewRNG(1)
+	f := l2Normalize(rng.Normal(2000, 512))
+	h := PerturbFixed(f, 0.75, rng)
+	cos := tensor.Mean(tensor.Sum(tensor.Mul(f, h), []int{1}, false), nil, false).Item()
+	// ‖(1−a)f + aε̂‖² ≈ (1−a)² + a² for ε̂ ⟂ f, so cos ≈ 0.25/√(0.625) ≈ 0.316.
+	if math.Abs(float64(cos)-0.316) > 0.01 {
+		t.Fatalf("mean cos(h', f) = %v, want ≈ 0.32", cos)
+	}
+	norms := tensor.Sqrt(tensor.Sum(tensor.Square(h), []int{1}, false)).ToSlice()
+	for i, v := range norms {
+		if math.Abs(float64(v)-1) > 1e-4 {
+			t.Fatalf("h'[%d] has norm %v", i, v)
+		}
+	}
+	if a := XiToA(3); a != 0.75 {
+		t.Fatalf("XiToA(3) = %v", a)
+	}
+	// mixing_prob 0 uses caption features for every captioned row.
+	src := PseudoTextSource{ImageA: 0.75, CaptionA: 0, MixingProb: 0}
+	txt := l2Normalize(rng.Normal(4, 8))
+	out, err := src.Conditions(l2Normalize(rng.Normal(4, 8)), txt, []bool{true, true, false, true}, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range []int{0, 1, 3} {
+		for j := 0; j < 8; j++ {
+			if d := out.At(i, j) - txt.At(i, j); d > 1e-5 || d < -1e-5 {
+				t.Fatalf("row %d should be its caption feature", i)
+			}
+		}
+	}
+}
+
+func TestTrainablePerturbationLearns(t *testing.T) {
+	rng := tensor.NewRNG(2)
+	p := NewTrainablePerturbation(8, 16, 0.5, rng)
+	f := autograd.Const(l2Normalize(rng.Normal(6, 8)))
+	opt := nn.NewAdam(nn.Trainable(p), 0.01, 0.9, 0.99, 1e-8)
+	var first, last float32
+	for i := 0; i < 60; i++ {
+		_, pen := p.Forward(f, tensor.NewRNG(7))
+		if i == 0 {
+			first = pen.Item()
+		}
+		last = pen.Item()
+		opt.ZeroGrad()
+		pen.Backward()
+		opt.Update()
+	}
+	if !(last < first*0.5) {
+		t.Fatalf("alignment penalty did not fall: %v -> %v", first, last)
+	}
+}
