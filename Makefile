@@ -38,11 +38,13 @@ bench: build
 TORCH_PYTHON ?= /usr/bin/python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
+# OpenBLAS is only a Recommends of Debian's libtorch: without it torch falls
+# back to the reference BLAS, which is no fair comparison.
 torch:
-	@$(TORCH_PYTHON) -c 'import torch' 2>/dev/null || { \
+	@{ $(TORCH_PYTHON) -c 'import torch' && dpkg -s libopenblas0 >/dev/null; } 2>/dev/null || { \
 		echo "installing python3-torch with apt-get"; \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends python3-torch || \
-		{ $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends python3-torch; }; }
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends python3-torch libopenblas0 || \
+		{ $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends python3-torch libopenblas0; }; }
 
 # Go and PyTorch (tuned and untuned) on the same workloads, interleaved in
 # rounds; prints workload, Go median, PyTorch median, ratio. ROUNDS=n, ONLY=a,b.
