@@ -1,0 +1,117 @@
+package clip
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/lafite-go/lafite/nn"
+	"github.com/lafite-go/lafite/safetensors"
+	"github.com/lafite-go/lafite/tensor"
+	"github.com/lafite-go/lafite/torchfile"
+)
+
+// A bundle is a CLIP model saved by this project: OpenAI tensor names in a
+// safetensors file whose metadata also carries the word vocabulary (for
+// models trained here with the word-level tokenizer) and the head counts
+// (which OpenAI's checkpoints leave to be inferred as width/64).
+
+// SaveBundle writes m (and tok's vocabulary, when tok is a *WordTokenizer)
+// atomically.
+func SaveBundle(path string, m *Model, tok Tokenizer) error {
+	var ts []*safetensors.Tensor
+	for _, p := range nn.AllParams(m) {
+		v := p.Var.Value
+		ts = append(ts, safetensors.F32Tensor(p.Name, v.Shape(), v.ToSlice()))
+	}
+	meta := map[string]string{
+		"format":       "lafite-go clip v1",
+		"vision_heads": fmt.Sprint(m.Config.VisionHeads),
+		"text_heads":   fmt.Sprint(m.Config.TextHeads),
+	}
+	if w, ok := tok.(*WordTokenizer); ok {
+		meta["word_vocab"] = strings.Join(w.Words(), "\n")
+	}
+	return safetensors.WriteFile(path, ts, meta)
+}
+
+// LoadBundle reads a CLIP checkpoint — OpenAI .pt (TorchScript or
+// state_dict), or safetensors (OpenAI names, or a bundle) — and its
+// tokenizer: the BPE vocabulary at vocabPath when given, else the bundle's
+// word vocabulary (nil tokenizer when neither exists).
+func LoadBundle(modelPath, vocabPath string) (*Model, Tokenizer, error) {
+	sd := map[string]*tensor.Tensor{}
+	meta := map[string]string{}
+	switch strings.ToLower(filepath.Ext(modelPath)) {
+	case ".pt", ".pth", ".bin":
+		ts, err := torchfile.Load(modelPath)
+		if err != nil {
+			return nil, nil, err
+		}
+		for k, t := range ts {
+			if t.Data != nil {
+				sd[k] = tensor.New(t.Data, t.Shape...)
+			}
+		}
+	default:
+		f, err := safetensors.ReadFile(modelPath)
+		if err != nil {
+			return nil, nil, err
+		}
+		meta = f.Metadata
+		for k, t := range f.Tensors {
+			if !t.DType.IsFloat() {
+				continue
+			}
+			d, err := t.Float32()
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s: %v", modelPath, err)
+			}
+			sd[k] = tensor.New(d, t.Shape...)
+		}
+	}
+	cfg, err := ConfigFromStateDict(sd)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %v", modelPath, err)
+	}
+	fmt.Sscan(meta["vision_heads"], &cfg.VisionHeads)
+	fmt.Sscan(meta["text_heads"], &cfg.TextHeads)
+	m, err := FromStateDictConfig(sd, cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %v", modelPath, err)
+	}
+	var tok Tokenizer
+	switch {
+	case vocabPath != "":
+		if tok, err = LoadBPE(vocabPath); err != nil {
+			return nil, nil, err
+		}
+	case meta["word_vocab"] != "":
+		if tok, err = ParseWordVocab(meta["word_vocab"], modelPath); err != nil {
+			return nil, nil, err
+		}
+	}
+	return m, tok, nil
+}
+
+// FromStateDictConfig builds a model of the given configuration from
+// OpenAI-named tensors (the 0-d metadata entries of TorchScript archives are
+// ignored; anything else missing or unexpected is an error).
+func FromStateDictConfig(sd map[string]*tensor.Tensor, c Config) (*Model, error) {
+	if err := c.validate(); err != nil {
+		return nil, fmt.Errorf("clip: %v", err)
+	}
+	m := New(c, tensor.NewRNG(0))
+	clean := map[string]*tensor.Tensor{}
+	for k, v := range sd {
+		switch k {
+		case "input_resolution", "context_length", "vocab_size":
+			continue
+		}
+		clean[k] = v
+	}
+	if err := nn.LoadStateDict(m, clean, true); err != nil {
+		return nil, fmt.Errorf("clip: %v", err)
+	}
+	return m, nil
+}
