@@ -101,7 +101,7 @@ func FromStateDictConfig(sd map[string]*tensor.Tensor, c Config) (*Model, error)
 	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("clip: %v", err)
 	}
-	m := New(c, tensor.NewRNG(0))
+	m := New(c, nil) // zeros: random init of a ViT-B/32 would cost seconds
 	clean := map[string]*tensor.Tensor{}
 	for k, v := range sd {
 		switch k {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/lafite-go/lafite/safetensors"
@@ -17,9 +18,18 @@ import (
 // expectedFormats is what every "not a checkpoint" error says we wanted.
 const expectedFormats = "expected a CLIP checkpoint: an OpenAI .pt (TorchScript or torch.save zip) or a .safetensors file with OpenAI or Hugging Face CLIPModel names"
 
-// scriptInfo holds the 0-d integer buffers OpenAI's TorchScript archives
-// carry beside the weights; they restate the config.
-var scriptInfo = []string{"input_resolution", "context_length", "vocab_size"}
+// Checkpoint is what ReadCheckpoint found in a file.
+type Checkpoint struct {
+	Path string
+	// Tensors holds the float weights under OpenAI's names.
+	Tensors map[string]*tensor.Tensor
+	// Ints holds integer scalars: the config buffers of OpenAI's TorchScript
+	// archives (input_resolution, context_length, vocab_size).
+	Ints map[string]int64
+	// Metadata is a safetensors file's metadata; this project's bundles
+	// (SaveBundle) keep head counts and a word vocabulary there.
+	Metadata map[string]string
+}
 
 // Load reads a CLIP checkpoint, choosing the reader by the file's content:
 // zip archives (OpenAI's released TorchScript .pt files and torch.save state
@@ -27,53 +37,82 @@ var scriptInfo = []string{"input_resolution", "context_length", "vocab_size"}
 // Hugging Face CLIPModel names. The shapes fix the Config (see
 // ConfigFromStateDict). Errors name the file and what was expected.
 func Load(path string) (*Model, error) {
-	sd, info, err := ReadCheckpoint(path)
+	ck, err := ReadCheckpoint(path)
 	if err != nil {
 		return nil, err
 	}
-	m, err := FromStateDict(sd)
-	if err != nil {
-		return nil, fmt.Errorf("clip: %s: %v (%s)", path, strings.TrimPrefix(err.Error(), "clip: "), expectedFormats)
+	return ck.Model()
+}
+
+// Model builds the checkpoint's model: the config from the tensor shapes,
+// head counts from the metadata when a bundle records them (else width/64),
+// checked against the TorchScript config buffers when present.
+func (ck *Checkpoint) Model() (*Model, error) {
+	fail := func(err error) (*Model, error) {
+		return nil, fmt.Errorf("clip: %s: %v (%s)", ck.Path, strings.TrimPrefix(err.Error(), "clip: "), expectedFormats)
 	}
-	want := map[string]int{"input_resolution": m.Config.ImageResolution, "context_length": m.Config.ContextLength, "vocab_size": m.Config.VocabSize}
-	for _, k := range scriptInfo {
-		if v, ok := info[k]; ok && v != int64(want[k]) {
-			return nil, fmt.Errorf("clip: %s: %s is %d but the weights imply %d", path, k, v, want[k])
+	c, err := ConfigFromStateDict(ck.Tensors)
+	if err != nil {
+		return fail(err)
+	}
+	for key, heads := range map[string]*int{"vision_heads": &c.VisionHeads, "text_heads": &c.TextHeads} {
+		if v, ok := ck.Metadata[key]; ok {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return fail(fmt.Errorf("metadata %s = %q, expected a positive integer", key, v))
+			}
+			*heads = n
 		}
+	}
+	for key, want := range map[string]int{"input_resolution": c.ImageResolution, "context_length": c.ContextLength, "vocab_size": c.VocabSize} {
+		if v, ok := ck.Ints[key]; ok && v != int64(want) {
+			return fail(fmt.Errorf("%s is %d but the weights imply %d", key, v, want))
+		}
+	}
+	m, err := FromStateDictConfig(ck.Tensors, c)
+	if err != nil {
+		return fail(err)
 	}
 	return m, nil
 }
 
-// ReadCheckpoint reads a checkpoint's float tensors under OpenAI's names
-// (Hugging Face names are converted) and its integer scalars (the
-// TorchScript config buffers) separately.
-func ReadCheckpoint(path string) (map[string]*tensor.Tensor, map[string]int64, error) {
+// WordTokenizer returns the word vocabulary a bundle carries, or nil.
+func (ck *Checkpoint) WordTokenizer() (*WordTokenizer, error) {
+	v, ok := ck.Metadata["word_vocab"]
+	if !ok {
+		return nil, nil
+	}
+	return ParseWordVocab(v, ck.Path)
+}
+
+// ReadCheckpoint reads a checkpoint's tensors under OpenAI's names (Hugging
+// Face names are converted, a prefix shared by all names is removed).
+func ReadCheckpoint(path string) (*Checkpoint, error) {
 	kind, err := sniff(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	var sd map[string]*tensor.Tensor
-	info := map[string]int64{}
+	ck := &Checkpoint{Path: path, Ints: map[string]int64{}, Metadata: map[string]string{}}
 	switch kind {
 	case "zip":
-		sd, err = loadTorch(path, info)
+		ck.Tensors, err = loadTorch(path, ck.Ints)
 	case "safetensors":
-		sd, err = loadSafetensors(path)
+		ck.Tensors, ck.Metadata, err = loadSafetensors(path)
 	case "pickle":
 		err = errors.New("a legacy (pre-1.6) torch.save pickle; re-save it with a current PyTorch (zip format)")
 	default:
 		err = errors.New("unknown file format")
 	}
 	if err == nil {
-		sd, err = stripPrefix(sd)
+		ck.Tensors, err = stripPrefix(ck.Tensors)
 	}
-	if err == nil && IsHFStateDict(sd) {
-		sd, err = FromHFNames(sd)
+	if err == nil && IsHFStateDict(ck.Tensors) {
+		ck.Tensors, err = FromHFNames(ck.Tensors)
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("clip: %s: %v (%s)", path, err, expectedFormats)
+		return nil, fmt.Errorf("clip: %s: %v (%s)", path, err, expectedFormats)
 	}
-	return sd, info, nil
+	return ck, nil
 }
 
 // sniff classifies a file by its first bytes.
@@ -130,10 +169,10 @@ func loadTorch(path string, info map[string]int64) (map[string]*tensor.Tensor, e
 
 // loadSafetensors converts the float tensors; integer tensors are only
 // allowed as Hugging Face's position-id buffers.
-func loadSafetensors(path string) (map[string]*tensor.Tensor, error) {
+func loadSafetensors(path string) (map[string]*tensor.Tensor, map[string]string, error) {
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
-		return nil, errors.New(strings.TrimPrefix(strings.TrimPrefix(err.Error(), "safetensors: "), path+": "))
+		return nil, nil, errors.New(strings.TrimPrefix(strings.TrimPrefix(err.Error(), "safetensors: "), path+": "))
 	}
 	sd := make(map[string]*tensor.Tensor, len(f.Tensors))
 	for _, name := range f.Order {
@@ -142,15 +181,18 @@ func loadSafetensors(path string) (map[string]*tensor.Tensor, error) {
 			if hfIgnored(name) {
 				continue
 			}
-			return nil, fmt.Errorf("tensor %s has dtype %s, expected floating point", name, t.DType)
+			return nil, nil, fmt.Errorf("tensor %s has dtype %s, expected floating point", name, t.DType)
 		}
 		d, err := t.Float32()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		sd[name] = tensor.New(d, t.Shape...)
 	}
-	return sd, nil
+	if f.Metadata == nil {
+		f.Metadata = map[string]string{}
+	}
+	return sd, f.Metadata, nil
 }
 
 // stripPrefix removes a prefix shared by every name when the rest is a CLIP

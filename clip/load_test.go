@@ -401,3 +401,37 @@ func fuzzGoldenDir() (string, bool) {
 	}
 	return d, true
 }
+
+func TestLoadBundleKeepsHeadsAndVocabulary(t *testing.T) {
+	c := tinyConfig // heads 2 at width 8: not what width/64 would infer
+	m := New(c, tensor.NewRNG(5))
+	path := filepath.Join(t.TempDir(), "bundle.safetensors")
+	if err := SaveBundle(path, m, BuildWordTokenizer([]string{"one two"}, 1)); err != nil {
+		t.Fatal(err)
+	}
+	ck, err := ReadCheckpoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ck.Model()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Config != c {
+		t.Fatalf("config %+v, want %+v", got.Config, c)
+	}
+	want := nn.StateDict(m)
+	for k, v := range nn.StateDict(got) {
+		if !sameTensor(v, want[k]) {
+			t.Fatalf("%s differs after the round trip", k)
+		}
+	}
+	w, err := ck.WordTokenizer()
+	if err != nil || w == nil || w.VocabSize() != 6 {
+		t.Fatalf("word vocabulary: %v, %v", w, err)
+	}
+	ck.Metadata["text_heads"] = "3" // does not divide width 8
+	if _, err := ck.Model(); err == nil || !strings.Contains(err.Error(), path) {
+		t.Fatalf("bad head count: %v", err)
+	}
+}

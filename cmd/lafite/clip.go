@@ -54,24 +54,20 @@ func runCLIP(args []string, stdout io.Writer) error {
 			return err
 		}
 	}
-	if *vocab == "" {
-		*vocab = filepath.Join(filepath.Dir(*model), defaultBPE)
-		if _, err := os.Stat(*vocab); err != nil {
-			return fmt.Errorf("--vocab is required: no %s beside the model", defaultBPE)
-		}
-	} else if err := mustExist("vocabulary", *vocab); err != nil {
-		return err
-	}
-	tok, err := clip.LoadTokenizer(*vocab)
+	ck, err := clip.ReadCheckpoint(*model)
 	if err != nil {
 		return err
 	}
-	m, err := clip.Load(*model)
+	m, err := ck.Model()
+	if err != nil {
+		return err
+	}
+	tok, err := pickTokenizer(*vocab, ck)
 	if err != nil {
 		return err
 	}
 	if err := m.CheckTokenizer(tok); err != nil {
-		return fmt.Errorf("%s with %s: %w", *vocab, *model, err)
+		return fmt.Errorf("model %s: %w", *model, err)
 	}
 	ids, err := tok.Tokenize(texts, m.Config.ContextLength)
 	if err != nil {
@@ -106,4 +102,23 @@ func mustExist(what, path string) error {
 		return fmt.Errorf("%s %s is a directory, expected a file", what, path)
 	}
 	return nil
+}
+
+// pickTokenizer uses --vocab when given, else the word vocabulary a bundle
+// carries, else OpenAI's BPE file beside the model.
+func pickTokenizer(vocab string, ck *clip.Checkpoint) (clip.Tokenizer, error) {
+	if vocab != "" {
+		if err := mustExist("vocabulary", vocab); err != nil {
+			return nil, err
+		}
+		return clip.LoadTokenizer(vocab)
+	}
+	if w, err := ck.WordTokenizer(); w != nil || err != nil {
+		return w, err
+	}
+	vocab = filepath.Join(filepath.Dir(ck.Path), defaultBPE)
+	if _, err := os.Stat(vocab); err != nil {
+		return nil, fmt.Errorf("--vocab is required: %s carries no word vocabulary and there is no %s beside it", ck.Path, defaultBPE)
+	}
+	return clip.LoadTokenizer(vocab)
 }

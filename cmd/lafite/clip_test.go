@@ -60,7 +60,7 @@ func writeTestPNG(t *testing.T, path string, w, h int) {
 	}
 }
 
-func runCLI(args ...string) (code int, stdout, stderr string) {
+func runCLIPCommand(args ...string) (code int, stdout, stderr string) {
 	var o, e bytes.Buffer
 	code = run(args, &o, &e)
 	return code, o.String(), e.String()
@@ -80,7 +80,7 @@ func TestCLIPCommandScoresImagesAgainstTexts(t *testing.T) {
 	writeTestPNG(t, imgA, 40, 36)
 	writeTestPNG(t, imgB, 20, 50)
 
-	code, out, errOut := runCLI("clip", "--model", model, "--vocab", vocab,
+	code, out, errOut := runCLIPCommand("clip", "--model", model, "--vocab", vocab,
 		"--text", texts[0], "--text", texts[1], "--text", texts[2], "--image", imgA, "--image", imgB)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -179,12 +179,12 @@ func TestCLIPCommandErrors(t *testing.T) {
 		{[]string{"--model", missing, "--vocab", vocab, "--text", "x", "--image", img}, []string{"model file", missing, "does not exist"}},
 		{[]string{"--model", model, "--vocab", vocab, "--text", "x", "--image", missing}, []string{"image file", missing, "does not exist"}},
 		{[]string{"--model", model, "--vocab", missing, "--text", "x", "--image", img}, []string{"vocabulary file", missing}},
-		{[]string{"--model", alone, "--text", "x", "--image", img}, []string{"--vocab is required"}},
+		{[]string{"--model", alone, "--text", "x", "--image", img}, []string{"--vocab is required", alone}},
 		{[]string{"--model", model, "--vocab", vocab, "--text", "x", "--image", broken}, []string{broken, "PNG or JPEG"}},
 		{[]string{"--model", img, "--vocab", vocab, "--text", "x", "--image", img}, []string{img, "expected a CLIP checkpoint"}},
 		{[]string{"--model", model, "--vocab", bpe, "--text", "x", "--image", img}, []string{"49408 tokens", "120"}},
 	} {
-		code, _, errOut := runCLI(append([]string{"clip"}, c.args...)...)
+		code, _, errOut := runCLIPCommand(append([]string{"clip"}, c.args...)...)
 		if code == 0 {
 			t.Errorf("%v: succeeded", c.args)
 			continue
@@ -194,5 +194,27 @@ func TestCLIPCommandErrors(t *testing.T) {
 				t.Errorf("%v: error %q lacks %q", c.args, errOut, w)
 			}
 		}
+	}
+}
+
+func TestCLIPCommandUsesBundleVocabulary(t *testing.T) {
+	fx := clipFixtures(t)
+	m, err := clip.Load(filepath.Join(fx, "tiny_clip_state_dict.pt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	bundle := filepath.Join(dir, "mini.safetensors")
+	if err := clip.SaveBundle(bundle, m, clip.BuildWordTokenizer([]string{"red ball", "blue box"}, 1)); err != nil {
+		t.Fatal(err)
+	}
+	img := filepath.Join(dir, "a.png")
+	writeTestPNG(t, img, 33, 33)
+	code, out, errOut := runCLIPCommand("clip", "--model", bundle, "--text", "red ball", "--text", "blue box", "--image", img)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if n := len(strings.Split(strings.TrimSpace(out), "\n")); n != 3 {
+		t.Fatalf("table of %d lines:\n%s", n, out)
 	}
 }
