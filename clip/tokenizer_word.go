@@ -90,7 +90,14 @@ func LoadWordTokenizer(path string) (*WordTokenizer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("clip: word vocab: %w", err)
 	}
-	text := strings.TrimSuffix(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n")
+	return ParseWordVocab(string(data), path)
+}
+
+// ParseWordVocab reads a vocabulary in Save's format from text (for
+// vocabularies stored inside a checkpoint); source names it in errors.
+func ParseWordVocab(data, source string) (*WordTokenizer, error) {
+	path := source
+	text := strings.TrimSuffix(strings.ReplaceAll(data, "\r\n", "\n"), "\n")
 	tokens := strings.Split(text, "\n")
 	if len(tokens) < 4 {
 		return nil, fmt.Errorf("clip: word vocab %s: %d tokens, need at least the 4 specials", path, len(tokens))

@@ -18,6 +18,7 @@ func generatorFromCase(c *Case) (*lafite.Generator, error) {
 		Resolution: c.Int(0, "init", "img_resolution"), Channels: c.Int(3, "init", "img_channels"),
 		ChannelBase: c.Int(32768, sk("channel_base")...), ChannelMax: c.Int(512, sk("channel_max")...),
 		MappingLayers: c.Int(8, "init", "mapping_kwargs", "num_layers"), ConvClamp: float32(c.Float(-1, sk("conv_clamp")...)),
+		Change: c.Int(256, sk("change")...),
 	}
 	if c.String("skip", sk("architecture")...) != "skip" {
 		return nil, fmt.Errorf("only the skip generator architecture is built")

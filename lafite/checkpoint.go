@@ -160,3 +160,55 @@ func LoadCheckpoint(path string, data Dataset, clipFeats CLIPImageFeatures) (*Tr
 	t.RNG.SetState(seed, counter)
 	return t, nil
 }
+
+// LoadGenerator reads just the EMA generator from a training checkpoint (or
+// a file exported by SaveGenerator), for generation.
+func LoadGenerator(path string) (*Generator, error) {
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var cfg TrainConfig
+	switch f.Metadata["format"] {
+	case "lafite-go checkpoint v1", "lafite-go generator v1":
+	default:
+		return nil, fmt.Errorf("%s: not a lafite-go checkpoint or generator (format %q)", path, f.Metadata["format"])
+	}
+	if err := json.Unmarshal([]byte(f.Metadata["config"]), &cfg); err != nil {
+		return nil, fmt.Errorf("%s: bad config: %v", path, err)
+	}
+	g, err := NewGenerator(cfg.G, tensor.NewRNG(0))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	sd := map[string]*tensor.Tensor{}
+	for _, p := range nn.AllParams(g) {
+		st, ok := f.Get("G_ema." + p.Name)
+		if !ok {
+			return nil, fmt.Errorf("%s: missing tensor G_ema.%s", path, p.Name)
+		}
+		v, err := st.Float32()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", path, err)
+		}
+		if st.Numel() != p.Var.Value.Numel() {
+			return nil, fmt.Errorf("%s: tensor G_ema.%s has shape %v, the model wants %v", path, p.Name, st.Shape, p.Var.Value.Shape())
+		}
+		sd[p.Name] = tensor.New(v, st.Shape...)
+	}
+	if err := nn.LoadStateDict(g, sd, true); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	return g, nil
+}
+
+// SaveGenerator writes only the EMA generator (what generation needs; about
+// a third of a checkpoint), atomically.
+func SaveGenerator(path string, g *Generator, cfg TrainConfig) error {
+	ts := addModule(nil, "G_ema.", g)
+	c, err := json.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	return safetensors.WriteFile(path, ts, map[string]string{"format": "lafite-go generator v1", "config": string(c)})
+}

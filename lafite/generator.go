@@ -13,12 +13,15 @@ import (
 // constructor arguments, c_dim = 0).
 type GeneratorConfig struct {
 	ZDim, WDim, FDim int
-	Resolution       int // power of two, 16..256
+	Resolution       int // power of two, 4..1024
 	Channels         int // image channels (3)
 	ChannelBase      int // channels at resolution r: min(ChannelBase/r, ChannelMax)
 	ChannelMax       int
 	MappingLayers    int
 	ConvClamp        float32 // < 0: none
+	// Change is the last resolution whose layers use structure 2 (text MLP
+	// concatenated with w); layers above it use structure 1. 0 means 256.
+	Change int
 }
 
 // DefaultGeneratorConfig is the reference's configuration for a resolution.
@@ -81,22 +84,27 @@ func NewGenerator(c GeneratorConfig, rng *tensor.RNG) (*Generator, error) {
 	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("lafite generator: %v", err)
 	}
-	if c.Resolution > 256 {
-		return nil, fmt.Errorf("lafite generator: resolution %d: only the <=256 conditioning (structure 2) is built", c.Resolution)
-	}
 	g := &Generator{Config: c, Mapping: nn.NewMappingNetwork(c.ZDim, c.WDim, c.NumWS(), c.MappingLayers, 0.01, rng)}
 	filt := func() *tensor.Tensor { return tensor.SetupFilterTaps(1, 3, 3, 1) }
+	change := c.Change
+	if change == 0 {
+		change = 256
+	}
 	for res := 4; res <= c.Resolution; res *= 2 {
 		out := c.channels(res)
+		text := NewTextStyles
+		if res > change {
+			text = NewTextStylesAffine
+		}
 		b := &SynthesisBlock{Res: res, ResampleFilter: nn.NewBuffer(filt())}
 		if res == 4 {
 			b.Const = nn.NewParam(rng.Normal(out, 4, 4))
 		} else {
 			in := c.channels(res / 2)
-			b.Conv0 = &StyledConv{nn.NewSynthesisLayer(in, out, c.WDim, res, 3, 2, true, filt(), c.ConvClamp, false, rng), NewTextStyles(c.FDim, c.WDim, in, rng)}
+			b.Conv0 = &StyledConv{nn.NewSynthesisLayer(in, out, c.WDim, res, 3, 2, true, filt(), c.ConvClamp, false, rng), text(c.FDim, c.WDim, in, rng)}
 		}
-		b.Conv1 = &StyledConv{nn.NewSynthesisLayer(out, out, c.WDim, res, 3, 1, true, filt(), c.ConvClamp, false, rng), NewTextStyles(c.FDim, c.WDim, out, rng)}
-		b.ToRGB = &StyledRGB{nn.NewToRGB(out, c.Channels, c.WDim, 1, c.ConvClamp, false, rng), NewTextStyles(c.FDim, c.WDim, out, rng)}
+		b.Conv1 = &StyledConv{nn.NewSynthesisLayer(out, out, c.WDim, res, 3, 1, true, filt(), c.ConvClamp, false, rng), text(c.FDim, c.WDim, out, rng)}
+		b.ToRGB = &StyledRGB{nn.NewToRGB(out, c.Channels, c.WDim, 1, c.ConvClamp, false, rng), text(c.FDim, c.WDim, out, rng)}
 		g.Blocks = append(g.Blocks, b)
 	}
 	return g, nil

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/lafite-go/lafite/clip"
+	"github.com/lafite-go/lafite/lafite"
+	"github.com/lafite-go/lafite/tensor"
+)
+
+// The child mode lets a test run `lafite train` in a separate process that it
+// can kill: the test binary re-executes itself with LAFITE_CLI_CHILD set.
+func TestMain(m *testing.M) {
+	if args := os.Getenv("LAFITE_CLI_CHILD"); args != "" {
+		os.Exit(run(strings.Split(args, "\x1f"), os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+var colors = map[string]color.RGBA{"red": {220, 30, 30, 255}, "green": {30, 200, 40, 255}, "blue": {30, 40, 220, 255}}
+
+// fixture writes a tiny CLIP bundle (random weights, word tokenizer) and an
+// image folder with captions and one corrupt file.
+func fixture(t *testing.T) (dir, clipPath, imgDir string) {
+	t.Helper()
+	dir = t.TempDir()
+	imgDir = filepath.Join(dir, "images")
+	if err := os.MkdirAll(imgDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var corpus []string
+	i := 0
+	for name, col := range colors {
+		for k := 0; k < 3; k++ {
+			im := image.NewRGBA(image.Rect(0, 0, 20, 18))
+			for y := 0; y < 18; y++ {
+				for x := 0; x < 20; x++ {
+					if (x-10)*(x-10)+(y-9)*(y-9) < 16+4*k {
+						im.Set(x, y, col)
+					} else {
+						im.Set(x, y, color.RGBA{200, 200, 200, 255})
+					}
+				}
+			}
+			var b bytes.Buffer
+			png.Encode(&b, im)
+			base := fmt.Sprintf("img%02d", i)
+			os.WriteFile(filepath.Join(imgDir, base+".png"), b.Bytes(), 0o644)
+			capt := "a " + name + " circle\n" + name + " round thing\n"
+			os.WriteFile(filepath.Join(imgDir, base+".txt"), []byte(capt), 0o644)
+			corpus = append(corpus, strings.Split(strings.TrimSpace(capt), "\n")...)
+			i++
+		}
+	}
+	os.WriteFile(filepath.Join(imgDir, "broken.png"), []byte("not a png"), 0o644)
+	tok := clip.BuildWordTokenizer(corpus, 1)
+	m := clip.New(clip.Config{EmbedDim: 8, ImageResolution: 16, VisionLayers: 1, VisionWidth: 16, VisionPatch: 8, VisionHeads: 2,
+		ContextLength: 8, VocabSize: tok.VocabSize(), TextWidth: 16, TextHeads: 2, TextLayers: 1}, tensor.NewRNG(1))
+	clipPath = filepath.Join(dir, "clip.safetensors")
+	if err := clip.SaveBundle(clipPath, m, tok); err != nil {
+		t.Fatal(err)
+	}
+	return dir, clipPath, imgDir
+}
+
+func runCLI(t *testing.T, args ...string) string {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if code := run(args, &out, &errb); code != 0 {
+		t.Fatalf("lafite %s: exit %d\n%s%s", strings.Join(args, " "), code, out.String(), errb.String())
+	}
+	return out.String()
+}
+
+var tinyTrainFlags = []string{"--batch", "4", "--z-dim", "8", "--w-dim", "8", "--map-layers", "2", "--channel-base", "64",
+	"--channel-max", "16", "--mbstd-group", "2", "--quiet"}
+
+func TestDatasetTrainGenerateEndToEnd(t *testing.T) {
+	dir, clipPath, imgDir := fixture(t)
+	data := filepath.Join(dir, "data.safetensors")
+	out := runCLI(t, "dataset", "--images", imgDir, "--res", "16", "--clip", clipPath, "--out", data)
+	if !strings.Contains(out, "skipped broken.png") || !strings.Contains(out, "9 images") || !strings.Contains(out, "18 captions") {
+		t.Fatalf("dataset output:\n%s", out)
+	}
+	run := filepath.Join(dir, "run")
+	args := append([]string{"train", "--data", data, "--clip", clipPath, "--out", run, "--kimg", "0.016", "--snap", "0.008"}, tinyTrainFlags...)
+	out = runCLI(t, args...)
+	if !strings.Contains(out, "done: 4 steps") {
+		t.Fatalf("train output:\n%s", out)
+	}
+	for _, f := range []string{"checkpoint.safetensors", "generator.safetensors", "log.jsonl", "losses.png", "samples-000002.png", "samples-000004.png"} {
+		if _, err := os.Stat(filepath.Join(run, f)); err != nil {
+			t.Fatalf("missing output %s: %v", f, err)
+		}
+	}
+	recs, err := lafite.ReadLog(filepath.Join(run, "log.jsonl"))
+	if err != nil || len(recs) != 4 || recs[3].Losses["D/r1"] == 0 && recs[0].Losses["D/r1"] == 0 {
+		t.Fatalf("log: %d records, err %v", len(recs), err)
+	}
+	grid := filepath.Join(dir, "grid.png")
+	out = runCLI(t, "generate", "--ckpt", filepath.Join(run, "generator.safetensors"), "--clip", clipPath,
+		"--prompt", "a red circle", "--prompt", "a blue circle", "--n", "3", "--out", grid)
+	f, err := os.Open(grid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := png.Decode(f); err != nil || !strings.Contains(out, "2 prompt(s) x 3 images") {
+		t.Fatalf("grid: %v\n%s", err, out)
+	}
+	// An image condition mixed with text also works.
+	runCLI(t, "generate", "--ckpt", filepath.Join(run, "checkpoint.safetensors"), "--clip", clipPath,
+		"--prompt", "a red circle", "--image", filepath.Join(imgDir, "img00.png"), "--out", grid)
+}
+
+func TestCLIErrorsNameTheProblem(t *testing.T) {
+	dir, clipPath, _ := fixture(t)
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"train"}, "--data is required"},
+		{[]string{"train", "--data", filepath.Join(dir, "nope.safetensors"), "--clip", clipPath}, "nope.safetensors"},
+		{[]string{"dataset", "--images", filepath.Join(dir, "missing"), "--clip", clipPath}, "missing"},
+		{[]string{"dataset", "--images", dir, "--clip", filepath.Join(dir, "noclip.pt")}, "noclip.pt"},
+		{[]string{"generate", "--ckpt", clipPath, "--clip", clipPath, "--prompt", "x"}, "not a lafite-go checkpoint"},
+		{[]string{"bogus"}, "unknown command"},
+	}
+	for _, c := range cases {
+		var out, errb bytes.Buffer
+		if code := run(c.args, &out, &errb); code == 0 || !strings.Contains(errb.String(), c.want) {
+			t.Errorf("lafite %v: exit %d, stderr %q; want a failure mentioning %q", c.args, code, errb.String(), c.want)
+		}
+	}
+}
+
+// Killing a training run at random moments — including in the middle of
+// writing a checkpoint, which happens every step here — must always leave a
+// checkpoint that loads, and the run must resume from it.
+func TestKilledTrainingNeverLeavesACorruptCheckpoint(t *testing.T) {
+	dir, clipPath, imgDir := fixture(t)
+	data := filepath.Join(dir, "data.safetensors")
+	runCLI(t, "dataset", "--images", imgDir, "--res", "16", "--clip", clipPath, "--out", data)
+	run := filepath.Join(dir, "run")
+	ckpt := filepath.Join(run, "checkpoint.safetensors")
+	args := append([]string{"train", "--data", data, "--clip", clipPath, "--out", run, "--kimg", "10", "--snap", "0.004", "--resume", "auto"}, tinyTrainFlags...)
+	rng := rand.New(rand.NewPCG(1, 2))
+	lastStep := -1
+	for round := 0; round < 4; round++ {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), "LAFITE_CLI_CHILD="+strings.Join(args, "\x1f"))
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Wait for a checkpoint newer than the last one, then kill at a random moment.
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			if st, err := os.Stat(ckpt); err == nil && st.Size() > 0 {
+				if tr, err := lafite.LoadCheckpoint(ckpt, nil, nil); err == nil && tr.Step > lastStep {
+					break
+				}
+			}
+			if time.Now().After(deadline) {
+				cmd.Process.Kill()
+				t.Fatal("no new checkpoint within 60 s")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(time.Duration(rng.IntN(400)) * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		tr, err := lafite.LoadCheckpoint(ckpt, nil, nil)
+		if err != nil {
+			t.Fatalf("round %d: checkpoint after kill does not load: %v", round, err)
+		}
+		if tr.Step <= lastStep {
+			t.Fatalf("round %d: step %d did not advance past %d", round, tr.Step, lastStep)
+		}
+		lastStep = tr.Step
+		// A killed write may leave its own temporary file; the next start
+		// removes those of earlier kills.
+		if leftovers, _ := filepath.Glob(filepath.Join(run, ".checkpoint*")); len(leftovers) > 1 {
+			t.Fatalf("round %d: stale temporary files pile up: %v", round, leftovers)
+		}
+	}
+}

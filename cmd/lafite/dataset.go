@@ -1,0 +1,62 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/lafite-go/lafite/lafite"
+)
+
+func init() {
+	register("dataset", "build a training set: images (+ optional captions) with precomputed CLIP features", runDataset)
+}
+
+func runDataset(args []string, stdout io.Writer) error {
+	fs := newFlags("dataset", os.Stderr)
+	images := fs.String("images", "", "folder or .zip of PNG/JPEG images (captions: name.txt beside name.png, one per line)")
+	res := fs.Int("res", 64, "training resolution (power of two)")
+	clipPath := fs.String("clip", "", "CLIP checkpoint (OpenAI .pt or .safetensors)")
+	vocab := fs.String("vocab", "", "BPE vocabulary (bpe_simple_vocab_16e6.txt.gz) for OpenAI models")
+	captions := fs.Bool("captions", true, "read name.txt captions when present")
+	out := fs.String("out", "dataset.safetensors", "output file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *images == "" {
+		return fmt.Errorf("--images is required")
+	}
+	if *res < 4 || *res&(*res-1) != 0 {
+		return fmt.Errorf("--res %d must be a power of two >= 4", *res)
+	}
+	enc, err := lafite.OpenCLIP(*clipPath, *vocab)
+	if err != nil {
+		return err
+	}
+	imgs, bad, err := lafite.ReadImages(*images)
+	if err != nil {
+		return err
+	}
+	for _, b := range bad {
+		fmt.Fprintf(stdout, "skipped %s\n", b.Error())
+	}
+	if !*captions {
+		for i := range imgs {
+			imgs[i].Captions = nil
+		}
+	}
+	if len(imgs) == 0 {
+		return fmt.Errorf("%s: no usable images (%d skipped)", *images, len(bad))
+	}
+	ds, err := lafite.BuildDataset(imgs, *res, enc, 16)
+	if err != nil {
+		return err
+	}
+	ds.About = "clip=" + *clipPath
+	if err := ds.Save(*out); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: %d images at %dx%d, %d captions, %d skipped, feature size %d\n",
+		*out, ds.Len(), *res, *res, len(ds.Captions), len(bad), enc.FeatureDim())
+	return nil
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"fmt"
+	"image"
+	"io"
+	"os"
+
+	"github.com/lafite-go/lafite/clip"
+	"github.com/lafite-go/lafite/lafite"
+	"github.com/lafite-go/lafite/tensor"
+)
+
+type repeatedFlag []string
+
+func (r *repeatedFlag) String() string     { return fmt.Sprint(*r) }
+func (r *repeatedFlag) Set(v string) error { *r = append(*r, v); return nil }
+
+func init() {
+	register("generate", "render images from text prompts (and/or an image) with a trained generator", runGenerate)
+}
+
+func runGenerate(args []string, stdout io.Writer) error {
+	fs := newFlags("generate", os.Stderr)
+	ckpt := fs.String("ckpt", "", "training checkpoint or exported generator")
+	clipPath := fs.String("clip", "", "the CLIP checkpoint the generator was trained with")
+	vocab := fs.String("vocab", "", "BPE vocabulary for OpenAI CLIP models")
+	var prompts repeatedFlag
+	fs.Var(&prompts, "prompt", "text prompt (repeatable: one grid row per prompt)")
+	imagePath := fs.String("image", "", "image condition (alone, or mixed with the prompt by --mix)")
+	mix := fs.Float64("mix", 0.5, "weight of the text feature when both --prompt and --image are given")
+	n := fs.Int("n", 8, "images per prompt")
+	seed := fs.Uint64("seed", 0, "latent seed")
+	psi := fs.Float64("psi", 1, "truncation ψ")
+	out := fs.String("out", "grid.png", "output PNG grid")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *ckpt == "" {
+		return fmt.Errorf("--ckpt is required")
+	}
+	if len(prompts) == 0 && *imagePath == "" {
+		return fmt.Errorf("give at least one --prompt or an --image")
+	}
+	if *n < 1 {
+		return fmt.Errorf("--n must be positive")
+	}
+	g, err := lafite.LoadGenerator(*ckpt)
+	if err != nil {
+		return err
+	}
+	enc, err := lafite.OpenCLIP(*clipPath, *vocab)
+	if err != nil {
+		return err
+	}
+	var imgFeat *tensor.Tensor
+	if *imagePath != "" {
+		im, err := clip.LoadImage(*imagePath)
+		if err != nil {
+			return err
+		}
+		b := im.Bounds()
+		side := min(b.Dx(), b.Dy())
+		if imgFeat, err = enc.EncodeImages([]*image.RGBA{lafite.CenterCropResize(im, side)}); err != nil {
+			return err
+		}
+	}
+	var conds []*tensor.Tensor
+	var titles []string
+	if len(prompts) == 0 {
+		conds, titles = append(conds, imgFeat), append(titles, "[image]")
+	}
+	if len(prompts) > 0 {
+		txt, err := enc.EncodeTexts(prompts)
+		if err != nil {
+			return err
+		}
+		for i, p := range prompts {
+			row := txt.Narrow(0, i, 1)
+			if imgFeat != nil {
+				row = lafite.MixConditions(row, imgFeat, float32(*mix))
+				p = fmt.Sprintf("%s + [image] (%.2f)", p, *mix)
+			}
+			conds, titles = append(conds, row), append(titles, p)
+		}
+	}
+	var cells []*image.RGBA
+	for _, c := range conds {
+		rows := tensor.Concat(repeatRows(c, *n), 0)
+		img, err := lafite.Generate(g, rows, *seed, float32(*psi))
+		if err != nil {
+			return err
+		}
+		cells = append(cells, lafite.TensorToImages(img)...)
+	}
+	grid := lafite.Grid{Images: cells, Cols: *n, Cell: max(64, g.Config.Resolution), RowTitles: titles}
+	if err := lafite.WritePNG(*out, grid.Render()); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: %d prompt(s) x %d images at %dx%d\n", *out, len(conds), *n, g.Config.Resolution, g.Config.Resolution)
+	return nil
+}
+
+func repeatRows(row *tensor.Tensor, n int) []*tensor.Tensor {
+	out := make([]*tensor.Tensor, n)
+	for i := range out {
+		out[i] = row
+	}
+	return out
+}

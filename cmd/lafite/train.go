@@ -1,0 +1,280 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/lafite-go/lafite/lafite"
+	"github.com/lafite-go/lafite/tensor"
+)
+
+func init() {
+	register("train", "train a Lafite generator on a dataset (language-free by default)", runTrain)
+}
+
+// trainOptions are the flags of `lafite train`, defaults as the reference.
+type trainOptions struct {
+	data, clip, vocab, out, resume string
+	batch                          int
+	kimg                           float64
+	snapKimg                       float64
+	prompts                        repeatedFlag
+	cfg                            lafite.TrainConfig
+	quiet                          bool
+}
+
+func runTrain(args []string, stdout io.Writer) error {
+	o := trainOptions{cfg: lafite.DefaultTrainConfig(64, 512, 16)}
+	c := &o.cfg
+	fs := newFlags("train", os.Stderr)
+	fs.StringVar(&o.data, "data", "", "dataset built by `lafite dataset`")
+	fs.StringVar(&o.clip, "clip", "", "CLIP checkpoint the dataset's features came from")
+	fs.StringVar(&o.vocab, "vocab", "", "BPE vocabulary for OpenAI CLIP models")
+	fs.StringVar(&o.out, "out", "run", "output folder: checkpoint, log, samples, loss plot")
+	fs.StringVar(&o.resume, "resume", "", "checkpoint to continue from (\"auto\": OUT/checkpoint.safetensors)")
+	fs.IntVar(&o.batch, "batch", 16, "batch size")
+	fs.Float64Var(&o.kimg, "kimg", 25, "train until this many thousand images have been shown")
+	fs.Float64Var(&o.snapKimg, "snap", 1, "checkpoint and sample grid every this many kimg")
+	fs.Var(&o.prompts, "prompt", "prompt for the periodic sample grid (repeatable)")
+	var glr, dlr, gamma, itd, itc, temp, lam, mix, ratio, pl, styleMix, ema, perturb float64
+	fs.Float64Var(&glr, "glr", 0.0025, "generator learning rate")
+	fs.Float64Var(&dlr, "dlr", 0.0025, "discriminator learning rate")
+	fs.Float64Var(&gamma, "gamma", 10, "R1 weight γ")
+	fs.Float64Var(&itd, "itd", 10, "weight of the discriminator-feature contrastive loss")
+	fs.Float64Var(&itc, "itc", 10, "weight of the CLIP contrastive loss")
+	fs.Float64Var(&temp, "temp", 0.5, "contrastive temperature τ")
+	fs.Float64Var(&lam, "lam", 0, "contrastive direction mix (0: image-to-text softmax over dim 0)")
+	fs.BoolVar(&c.Loss.PlainContrastive, "plain-contrastive", false, "paper's softmax(S/τ) instead of the reference's exp-sharpened form")
+	fs.Float64Var(&mix, "mixing-prob", 1, "probability of the image pseudo text feature per sample (1 = language-free)")
+	fs.Float64Var(&ratio, "ratio", 1, "fraction of images whose captions may be used (semi-supervision)")
+	fs.Float64Var(&pl, "pl-weight", 2, "path-length regularization weight (0: off)")
+	fs.Float64Var(&styleMix, "style-mixing", 0.9, "style mixing probability")
+	fs.Float64Var(&ema, "ema", -1, "G EMA half-life in kimg (-1: batch*10/32)")
+	fs.Float64Var(&c.EMARampup, "ema-rampup", 0.05, "EMA ramp-up (0: off)")
+	fs.BoolVar(&c.Mirror, "mirror", true, "random x-flips")
+	fs.Uint64Var(&c.Seed, "seed", 0, "random seed")
+	fs.Float64Var(&perturb, "trainable-perturb", 0, "Lafite-NN learned perturbation with this target cosine (0: fixed)")
+	var imgA, xi float64
+	fs.Float64Var(&imgA, "perturb-a", 0.75, "fixed perturbation of image features: h' = norm((1-a)f + a ε/|ε|)")
+	fs.Float64Var(&xi, "xi", -1, "the paper's noise level ξ instead of --perturb-a (a = ξ/(1+ξ))")
+	fs.IntVar(&c.G.ZDim, "z-dim", 512, "latent size")
+	fs.IntVar(&c.G.WDim, "w-dim", 512, "intermediate latent size")
+	fs.IntVar(&c.G.MappingLayers, "map-layers", 8, "mapping network depth")
+	fs.IntVar(&c.G.ChannelBase, "channel-base", 32768, "channels at resolution r: min(base/r, max)")
+	fs.IntVar(&c.G.ChannelMax, "channel-max", 512, "")
+	fs.IntVar(&c.D.MbstdGroup, "mbstd-group", 4, "minibatch-std group size")
+	fs.BoolVar(&o.quiet, "quiet", false, "no progress bar")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if o.data == "" {
+		return fmt.Errorf("--data is required (build it with `lafite dataset`)")
+	}
+	if o.batch < 1 || o.kimg <= 0 || o.snapKimg <= 0 {
+		return fmt.Errorf("--batch, --kimg and --snap must be positive")
+	}
+	c.Batch, c.GLR, c.DLR = o.batch, float32(glr), float32(dlr)
+	c.Loss.R1Gamma, c.Loss.ITD, c.Loss.ITC, c.Loss.Temp, c.Loss.Lam = float32(gamma), float32(itd), float32(itc), float32(temp), float32(lam)
+	c.Loss.PLWeight, c.Loss.StyleMixProb = float32(pl), float32(styleMix)
+	c.PseudoText.MixingProb, c.PseudoText.ImageA = float32(mix), float32(imgA)
+	if xi >= 0 {
+		c.PseudoText.ImageA = lafite.XiToA(float32(xi))
+	}
+	c.EMAKimg = float64(o.batch) * 10 / 32
+	if ema >= 0 {
+		c.EMAKimg = ema
+	}
+	c.TrainablePerturbation = float32(perturb)
+	c.D.ChannelBase, c.D.ChannelMax = c.G.ChannelBase, c.G.ChannelMax
+	return train(o, ratio, stdout)
+}
+
+func train(o trainOptions, ratio float64, stdout io.Writer) error {
+	ds, err := lafite.LoadDataset(o.data)
+	if err != nil {
+		return err
+	}
+	ds.CaptionRatio = ratio
+	if err := ds.Index(); err != nil {
+		return err
+	}
+	enc, err := lafite.OpenCLIP(o.clip, o.vocab)
+	if err != nil {
+		return err
+	}
+	if fd := ds.ImageFts.Size(1); fd != enc.FeatureDim() {
+		return fmt.Errorf("dataset features have size %d but the CLIP model's are %d: use the model the dataset was built with", fd, enc.FeatureDim())
+	}
+	c := o.cfg
+	res := ds.Images.Size(2)
+	c.G.Resolution, c.D.Resolution = res, res
+	c.G.FDim, c.D.FDim = enc.FeatureDim(), enc.FeatureDim()
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return err
+	}
+	ckptPath := filepath.Join(o.out, "checkpoint.safetensors")
+	// A run killed while writing leaves its temporary file; it never replaced
+	// the checkpoint, so it is only litter.
+	if stale, _ := filepath.Glob(filepath.Join(o.out, ".checkpoint.safetensors.tmp-*")); len(stale) > 0 {
+		for _, f := range stale {
+			os.Remove(f)
+		}
+	}
+	var tr *lafite.Trainer
+	resume := o.resume
+	if resume == "auto" {
+		resume = ""
+		if _, err := os.Stat(ckptPath); err == nil {
+			resume = ckptPath
+		}
+	}
+	if resume != "" {
+		if tr, err = lafite.LoadCheckpoint(resume, ds, enc.ImageFeatures()); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "resumed from %s at step %d (%.2f kimg)\n", resume, tr.Step, float64(tr.ImagesSeen)/1000)
+	} else if tr, err = lafite.NewTrainer(c, ds, enc.ImageFeatures()); err != nil {
+		return err
+	}
+	prompts := []string(o.prompts)
+	if len(prompts) == 0 {
+		prompts = defaultPrompts(ds.Captions)
+	}
+	var promptFts *tensor.Tensor
+	if len(prompts) > 0 {
+		if promptFts, err = enc.EncodeTexts(prompts); err != nil {
+			fmt.Fprintf(stdout, "no sample prompts: %v\n", err)
+			prompts = nil
+		}
+	}
+
+	// SIGINT/SIGTERM finish the step in flight, write a checkpoint, then stop.
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(stop)
+
+	totalImgs := int64(o.kimg * 1000)
+	snapImgs := int64(o.snapKimg * 1000)
+	var bar *progressbar.ProgressBar
+	if !o.quiet {
+		bar = progressbar.NewOptions64(totalImgs, progressbar.OptionSetWriter(os.Stderr), progressbar.OptionSetDescription("train"),
+			progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(200*time.Millisecond))
+		bar.Set64(tr.ImagesSeen)
+	}
+	start := time.Now()
+	startImgs := tr.ImagesSeen
+	nextSnap := (tr.ImagesSeen/snapImgs + 1) * snapImgs
+	logPath := filepath.Join(o.out, "log.jsonl")
+	snapshot := func() error {
+		if err := tr.Save(ckptPath); err != nil {
+			return err
+		}
+		if prompts != nil {
+			if err := writeSamples(tr, prompts, promptFts, filepath.Join(o.out, fmt.Sprintf("samples-%06d.png", tr.Step))); err != nil {
+				return err
+			}
+		}
+		if recs, err := lafite.ReadLog(logPath); err == nil && len(recs) > 1 {
+			if err := lafite.PlotLosses(recs, filepath.Join(o.out, "losses.png")); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for tr.ImagesSeen < totalImgs {
+		parts, err := tr.TrainStep()
+		if err != nil {
+			return err
+		}
+		secs := time.Since(start).Seconds()
+		rate := float64(tr.ImagesSeen-startImgs) / max(secs, 1e-9)
+		rec := lafite.LogRecord{Step: tr.Step, Kimg: float64(tr.ImagesSeen) / 1000, Seconds: secs, ImgPerSec: rate, Losses: parts}
+		if err := lafite.AppendLog(logPath, rec); err != nil {
+			return err
+		}
+		if bar != nil {
+			bar.Describe(fmt.Sprintf("%.2f kimg %.1f img/s %s", rec.Kimg, rate, summarize(parts)))
+			bar.Set64(tr.ImagesSeen)
+		}
+		interrupted := false
+		select {
+		case <-stop:
+			interrupted = true
+		default:
+		}
+		if tr.ImagesSeen >= nextSnap || tr.ImagesSeen >= totalImgs || interrupted {
+			if err := snapshot(); err != nil {
+				return err
+			}
+			nextSnap += snapImgs
+		}
+		if interrupted {
+			fmt.Fprintf(stdout, "\ninterrupted: checkpoint written at step %d; continue with --resume auto\n", tr.Step)
+			return nil
+		}
+	}
+	if bar != nil {
+		bar.Finish()
+	}
+	gpath := filepath.Join(o.out, "generator.safetensors")
+	if err := lafite.SaveGenerator(gpath, tr.GEma, tr.Cfg); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\ndone: %d steps, %.1f kimg in %s; wrote %s, %s, %s\n", tr.Step, float64(tr.ImagesSeen)/1000,
+		time.Since(start).Round(time.Second), ckptPath, gpath, logPath)
+	return nil
+}
+
+func summarize(parts lafite.Parts) string {
+	keys := []string{"G/loss", "D/loss"}
+	var b strings.Builder
+	for _, k := range keys {
+		if v, ok := parts[k]; ok {
+			fmt.Fprintf(&b, " %s %.3f", k, v)
+		}
+	}
+	return b.String()
+}
+
+// defaultPrompts picks up to 4 distinct captions of the dataset.
+func defaultPrompts(caps []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	sorted := append([]string(nil), caps...)
+	sort.Strings(sorted)
+	for _, c := range sorted {
+		if !seen[c] && len(out) < 4 {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func writeSamples(tr *lafite.Trainer, prompts []string, fts *tensor.Tensor, path string) error {
+	if fts == nil {
+		return errors.New("no prompt features")
+	}
+	const perPrompt = 6
+	var cells []*image.RGBA
+	for i := range prompts { // the same latents in every row: only the prompt changes
+		img, err := lafite.Generate(tr.GEma, tensor.Concat(repeatRows(fts.Narrow(0, i, 1), perPrompt), 0), 1234, 1)
+		if err != nil {
+			return err
+		}
+		cells = append(cells, lafite.TensorToImages(img)...)
+	}
+	g := lafite.Grid{Images: cells, Cols: perPrompt, Cell: max(64, tr.Cfg.G.Resolution), RowTitles: prompts}
+	return lafite.WritePNG(path, g.Render())
+}

@@ -1,0 +1,171 @@
+// sgemm.cu: batched single-precision matrix multiply.
+//
+// Computes C[z] = alpha * A[z] B[z] + beta * C[z] for z < gridDim.z, with
+// A[z] M x K, B[z] K x N, C[z] M x N, every operand addressed by strides:
+//   A(m,k) = A[z*a_batch + m*a_row + k*a_col], likewise B(k,n) and C(m,n).
+// Transposes are stride swaps; a broadcast operand has batch stride 0. With
+// beta == 0, C is not read (it may hold garbage or NaN). Offsets within one
+// matrix are 32-bit (fewer than 2^31 elements spanned); batch offsets 64-bit.
+//
+// Cost: 2*M*N*K FLOPs; 4*(M*K + K*N + M*N) bytes at least (each A/B element is
+// re-read N/128 or M/128 times, from L2). Compute-bound above ~ M,N,K = 512.
+//
+// sgemm_128x128x8_f32: 128x128 output tile per block, K in steps of 8, 256
+//   threads each computing 8x8 outputs (two 4x4 quadrants 64 apart, so that
+//   shared-memory reads are conflict-free float4s). Tiles are double-buffered
+//   in shared memory (16.5 KiB) with the next tile prefetched into registers.
+//   The loaders pick their thread mapping from the strides so that global
+//   reads are coalesced for either orientation of A and B. Launch bounds ask
+//   for 2 blocks per SM (<= 128 registers per thread).
+//   Launch: block 256, grid (ceil(N/128), ceil(M/128), batch).
+// sgemm_small_f32: 16x16 tile, one output per thread; for M or N below ~64
+//   (fully-connected layers at small batch) where a 128x128 tile idles.
+//   Launch: block (16,16), grid (ceil(N/16), ceil(M/16), batch).
+//
+// Entry points:
+//   sgemm_128x128x8_f32(GemmParams p, const float* A, const float* B, float* C)
+//   sgemm_small_f32(GemmParams p, const float* A, const float* B, float* C)
+
+struct GemmParams {
+    int M, N, K;
+    int pad_;
+    long long a_batch, a_row, a_col; // strides of A in elements
+    long long b_batch, b_row, b_col;
+    long long c_batch, c_row, c_col;
+    float alpha, beta;
+};
+
+#define GB_M 128
+#define GB_N 128
+#define GB_K 8
+#define GB_PAD 4 // row padding: transposed stores hit distinct banks, float4 alignment kept
+
+extern "C" __global__ void __launch_bounds__(256, 2)
+sgemm_128x128x8_f32(GemmParams p, const float* __restrict__ A, const float* __restrict__ B, float* __restrict__ C)
+{
+    __shared__ __align__(16) float As[2][GB_K][GB_M + GB_PAD]; // As[k][m]
+    __shared__ __align__(16) float Bs[2][GB_K][GB_N + GB_PAD]; // Bs[k][n]
+
+    const int tid = threadIdx.x;
+    const int tx = tid & 15, ty = tid >> 4;
+    const int m0 = blockIdx.y * GB_M, n0 = blockIdx.x * GB_N;
+    const long long z = blockIdx.z;
+    A += z * p.a_batch;
+    B += z * p.b_batch;
+    C += z * p.c_batch;
+
+    // Loader mapping: each thread loads 4 elements of the A tile and 4 of the
+    // B tile per step, running along whichever index has unit stride.
+    const bool a_mfast = (p.a_row == 1 && p.a_col != 1); // A stored column-major (transposed)
+    const bool b_kfast = (p.b_row == 1 && p.b_col != 1); // B stored column-major (transposed)
+    int a_m, a_k, b_k, b_n;
+    if (a_mfast) { a_k = tid >> 5; a_m = (tid & 31) * 4; } else { a_m = tid >> 1; a_k = (tid & 1) * 4; }
+    if (b_kfast) { b_n = tid >> 1; b_k = (tid & 1) * 4; } else { b_k = tid >> 5; b_n = (tid & 31) * 4; }
+
+    // Per-thread base pointers; tile t+1 is at base + k0 * (k stride). Within
+    // one matrix offsets are 32-bit (the batch offset above is 64-bit).
+    const int ar = (int)p.a_row, ac = (int)p.a_col, br = (int)p.b_row, bc = (int)p.b_col;
+    const float* pa = A + ((m0 + a_m) * ar + a_k * ac);
+    const float* pb = B + (b_k * br + (n0 + b_n) * bc);
+    const int a_j = a_mfast ? ar : ac; // step between a thread's 4 elements
+    const int b_j = b_kfast ? br : bc;
+
+    float ra[4], rb[4];
+    float acc[8][8];
+#pragma unroll
+    for (int i = 0; i < 8; i++)
+#pragma unroll
+        for (int j = 0; j < 8; j++) acc[i][j] = 0.0f;
+
+    const int nk = (p.K + GB_K - 1) / GB_K;
+    for (int t = -1; t < nk; t++) {
+        // Prefetch tile t+1 into registers.
+        if (t + 1 < nk) {
+            const int k0 = (t + 1) * GB_K;
+#pragma unroll
+            for (int j = 0; j < 4; j++) {
+                int m = m0 + a_m + (a_mfast ? j : 0), k = k0 + a_k + (a_mfast ? 0 : j);
+                ra[j] = (m < p.M && k < p.K) ? pa[k0 * ac + j * a_j] : 0.0f;
+                int kb = k0 + b_k + (b_kfast ? j : 0), n = n0 + b_n + (b_kfast ? 0 : j);
+                rb[j] = (kb < p.K && n < p.N) ? pb[k0 * br + j * b_j] : 0.0f;
+            }
+        }
+        // Multiply tile t from shared memory.
+        if (t >= 0) {
+            const int buf = t & 1;
+#pragma unroll
+            for (int kk = 0; kk < GB_K; kk++) {
+                float4 a0 = *reinterpret_cast<const float4*>(&As[buf][kk][ty * 4]);
+                float4 a1 = *reinterpret_cast<const float4*>(&As[buf][kk][64 + ty * 4]);
+                float4 b0 = *reinterpret_cast<const float4*>(&Bs[buf][kk][tx * 4]);
+                float4 b1 = *reinterpret_cast<const float4*>(&Bs[buf][kk][64 + tx * 4]);
+                float av[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
+                float bv[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
+#pragma unroll
+                for (int i = 0; i < 8; i++)
+#pragma unroll
+                    for (int j = 0; j < 8; j++) acc[i][j] = fmaf(av[i], bv[j], acc[i][j]);
+            }
+        }
+        // Store tile t+1 into the other buffer. Its last readers finished
+        // before the barrier that ended iteration t-1.
+        if (t + 1 < nk) {
+            const int nb = (t + 1) & 1;
+#pragma unroll
+            for (int j = 0; j < 4; j++) {
+                if (a_mfast) As[nb][a_k][a_m + j] = ra[j]; else As[nb][a_k + j][a_m] = ra[j];
+                if (b_kfast) Bs[nb][b_k + j][b_n] = rb[j]; else Bs[nb][b_k][b_n + j] = rb[j];
+            }
+        }
+        __syncthreads();
+    }
+
+#pragma unroll
+    for (int i = 0; i < 8; i++) {
+        const int m = m0 + (i < 4 ? ty * 4 + i : 64 + ty * 4 + i - 4);
+        if (m >= p.M) continue;
+#pragma unroll
+        for (int j = 0; j < 8; j++) {
+            const int n = n0 + (j < 4 ? tx * 4 + j : 64 + tx * 4 + j - 4);
+            if (n >= p.N) continue;
+            float* c = C + (m * (int)p.c_row + n * (int)p.c_col);
+            float v = p.alpha * acc[i][j];
+            if (p.beta != 0.0f) v = fmaf(p.beta, *c, v);
+            *c = v;
+        }
+    }
+}
+
+#define GS 16
+
+extern "C" __global__ void __launch_bounds__(256)
+sgemm_small_f32(GemmParams p, const float* __restrict__ A, const float* __restrict__ B, float* __restrict__ C)
+{
+    __shared__ float As[GS][GS + 1]; // As[m][k]
+    __shared__ float Bs[GS][GS + 1]; // Bs[k][n]
+    const long long z = blockIdx.z;
+    A += z * p.a_batch;
+    B += z * p.b_batch;
+    C += z * p.c_batch;
+    const int tx = threadIdx.x, ty = threadIdx.y;
+    const int m = blockIdx.y * GS + ty, n = blockIdx.x * GS + tx;
+    // Loads use (ty, tx) -> rows of the tile; with unit stride along k for A
+    // the tx-fast mapping reads consecutive addresses.
+    float acc = 0.0f;
+    for (int k0 = 0; k0 < p.K; k0 += GS) {
+        int am = blockIdx.y * GS + ty, ak = k0 + tx;
+        As[ty][tx] = (am < p.M && ak < p.K) ? A[am * p.a_row + ak * p.a_col] : 0.0f;
+        int bk = k0 + ty, bn = blockIdx.x * GS + tx;
+        Bs[ty][tx] = (bk < p.K && bn < p.N) ? B[bk * p.b_row + bn * p.b_col] : 0.0f;
+        __syncthreads();
+#pragma unroll
+        for (int kk = 0; kk < GS; kk++) acc = fmaf(As[ty][kk], Bs[kk][tx], acc);
+        __syncthreads();
+    }
+    if (m < p.M && n < p.N) {
+        float* c = C + m * p.c_row + n * p.c_col;
+        float v = p.alpha * acc;
+        if (p.beta != 0.0f) v = fmaf(p.beta, *c, v);
+        *c = v;
+    }
+}

@@ -1,0 +1,352 @@
+package cuda
+
+import (
+	"fmt"
+)
+
+// Go mirrors of the parameter structs of the .cu files, passed by value to
+// Launch. Field order and types follow the C structs exactly (the `c` tags
+// name the C fields; TestParamLayouts has NVRTC check every offset).
+
+// MaxDims is the most dimensions a strided elementwise or reduce kernel takes.
+const MaxDims = 8
+
+// EwShape mirrors struct EwShape of elementwise.cu.
+type EwShape struct {
+	NDim int32          `c:"ndim"`
+	_    int32          `c:"pad_"`
+	N    int64          `c:"n"`
+	Size [MaxDims]int32 `c:"size"`
+	A    [MaxDims]int32 `c:"a"` // strides of a (or x), elements; 0 broadcasts
+	B    [MaxDims]int32 `c:"b"`
+	O    [MaxDims]int32 `c:"o"` // strides of the output
+}
+
+// NewEwShape builds an EwShape from an output shape and per-operand strides
+// (nil for an unused operand). The kernels index in 32 bits.
+func NewEwShape(size, a, b, out []int) (EwShape, error) {
+	var s EwShape
+	if len(size) > MaxDims {
+		return s, fmt.Errorf("cuda: %d dims, kernels take at most %d", len(size), MaxDims)
+	}
+	n := int64(1)
+	for _, v := range size {
+		n *= int64(v)
+	}
+	if n >= 1<<31 {
+		return s, fmt.Errorf("cuda: %d elements, strided kernels take fewer than 2^31", n)
+	}
+	if len(size) == 0 { // a scalar: one element at offset 0 of every operand
+		s.NDim, s.N, s.Size[0] = 1, 1, 1
+		return s, nil
+	}
+	s.NDim, s.N = int32(len(size)), n
+	for i, v := range size {
+		s.Size[i] = int32(v)
+	}
+	for _, op := range []struct {
+		src []int
+		dst *[MaxDims]int32
+	}{{a, &s.A}, {b, &s.B}, {out, &s.O}} {
+		if op.src == nil {
+			continue
+		}
+		if len(op.src) != len(size) {
+			return s, fmt.Errorf("cuda: %d strides for %d dims", len(op.src), len(size))
+		}
+		for i, v := range op.src {
+			op.dst[i] = int32(v)
+		}
+	}
+	return s, nil
+}
+
+// Unary op codes of ew_unary_f32 / ew_unary_strided_f32 (alpha, beta as noted).
+const (
+	EwCopy      int32 = 0
+	EwNeg       int32 = 1
+	EwAbs       int32 = 2
+	EwExp       int32 = 3
+	EwLog       int32 = 4
+	EwSqrt      int32 = 5
+	EwRsqrt     int32 = 6
+	EwSin       int32 = 7
+	EwCos       int32 = 8
+	EwTanh      int32 = 9
+	EwSigmoid   int32 = 10
+	EwRelu      int32 = 11
+	EwSquare    int32 = 12
+	EwRecip     int32 = 13
+	EwSign      int32 = 14
+	EwAffine    int32 = 15 // alpha*x + beta
+	EwPow       int32 = 16 // x^alpha
+	EwLrelu     int32 = 17 // x > 0 ? x : alpha*x
+	EwClamp     int32 = 18 // min(max(x, alpha), beta)
+	EwNanToNum  int32 = 19 // NaN -> 0, +-inf -> +-MaxFloat32
+	EwFloor     int32 = 20
+	EwCeil      int32 = 21
+	EwSoftplus  int32 = 22
+	EwGelu      int32 = 23 // erf form
+	EwQuickGelu int32 = 24 // x*sigmoid(1.702x)
+	EwErf       int32 = 25
+)
+
+// Binary op codes of ew_binary_f32 / ew_binary_strided_f32; comparisons
+// yield 1 or 0.
+const (
+	EwAdd  int32 = 0
+	EwSub  int32 = 1
+	EwMul  int32 = 2
+	EwDiv  int32 = 3
+	EwMax  int32 = 4
+	EwMin  int32 = 5
+	EwPowB int32 = 6
+	EwEq   int32 = 7
+	EwNe   int32 = 8
+	EwLt   int32 = 9
+	EwLe   int32 = 10
+	EwGt   int32 = 11
+	EwGe   int32 = 12
+)
+
+// RedShape mirrors struct RedShape of reduce.cu.
+type RedShape struct {
+	OutNDim   int32          `c:"out_ndim"`
+	RedNDim   int32          `c:"red_ndim"`
+	NOut      int32          `c:"n_out"`
+	NRed      int32          `c:"n_red"`
+	OutSize   [MaxDims]int32 `c:"out_size"`
+	OutStride [MaxDims]int32 `c:"out_stride"` // strides of x along kept dims
+	RedSize   [MaxDims]int32 `c:"red_size"`
+	RedStride [MaxDims]int32 `c:"red_stride"` // strides of x along reduced dims
+}
+
+// NewRedShape builds a RedShape: kept dims (outSize, their x strides) and
+// reduced dims (redSize, their x strides).
+func NewRedShape(outSize, outStride, redSize, redStride []int) (RedShape, error) {
+	var s RedShape
+	if len(outSize) > MaxDims || len(redSize) > MaxDims || len(outStride) != len(outSize) || len(redStride) != len(redSize) {
+		return s, fmt.Errorf("cuda: bad reduce shape (%d kept, %d reduced dims; at most %d each)", len(outSize), len(redSize), MaxDims)
+	}
+	no, nr := int64(1), int64(1)
+	for i, v := range outSize {
+		no *= int64(v)
+		s.OutSize[i], s.OutStride[i] = int32(v), int32(outStride[i])
+	}
+	for i, v := range redSize {
+		nr *= int64(v)
+		s.RedSize[i], s.RedStride[i] = int32(v), int32(redStride[i])
+	}
+	if no*nr >= 1<<31 {
+		return s, fmt.Errorf("cuda: %d elements, reduce kernels take fewer than 2^31", no*nr)
+	}
+	s.OutNDim, s.RedNDim, s.NOut, s.NRed = int32(len(outSize)), int32(len(redSize)), int32(no), int32(nr)
+	return s, nil
+}
+
+// Reduce op codes of reduce.cu.
+const (
+	RedSum   int32 = 0
+	RedMax   int32 = 1
+	RedMin   int32 = 2
+	RedSumSq int32 = 3
+)
+
+// GemmParams mirrors struct GemmParams of sgemm.cu: C = alpha*A*B + beta*C
+// with strides in elements.
+type GemmParams struct {
+	M      int32   `c:"M"`
+	N      int32   `c:"N"`
+	K      int32   `c:"K"`
+	_      int32   `c:"pad_"`
+	ABatch int64   `c:"a_batch"`
+	ARow   int64   `c:"a_row"`
+	ACol   int64   `c:"a_col"`
+	BBatch int64   `c:"b_batch"`
+	BRow   int64   `c:"b_row"`
+	BCol   int64   `c:"b_col"`
+	CBatch int64   `c:"c_batch"`
+	CRow   int64   `c:"c_row"`
+	CCol   int64   `c:"c_col"`
+	Alpha  float32 `c:"alpha"`
+	Beta   float32 `c:"beta"`
+}
+
+// ConvParams mirrors struct ConvParams of conv2d.cu.
+type ConvParams struct {
+	N       int32 `c:"N"`
+	C       int32 `c:"C"`
+	H       int32 `c:"H"`
+	W       int32 `c:"W"`
+	O       int32 `c:"O"`
+	KH      int32 `c:"KH"`
+	KW      int32 `c:"KW"`
+	Groups  int32 `c:"groups"`
+	OH      int32 `c:"OH"`
+	OW      int32 `c:"OW"`
+	StrideH int32 `c:"stride_h"`
+	StrideW int32 `c:"stride_w"`
+	PadH    int32 `c:"pad_h"`
+	PadW    int32 `c:"pad_w"`
+	DilH    int32 `c:"dil_h"`
+	DilW    int32 `c:"dil_w"`
+}
+
+// ConvOutSize is PyTorch's output size of a convolution along one axis.
+func ConvOutSize(in, k, stride, pad, dil int) int {
+	return (in+2*pad-dil*(k-1)-1)/stride + 1
+}
+
+// BiasActParams mirrors struct BiasActParams of bias_act.cu.
+type BiasActParams struct {
+	Act   int32   `c:"act"`
+	Grad  int32   `c:"grad"`
+	Alpha float32 `c:"alpha"`
+	Gain  float32 `c:"gain"`
+	Clamp float32 `c:"clamp"` // < 0: none
+	SizeX int32   `c:"size_x"`
+	SizeB int32   `c:"size_b"`
+	StepB int32   `c:"step_b"`
+}
+
+// Activation codes of bias_act.cu (StyleGAN2's numbering).
+const (
+	ActLinear   int32 = 1
+	ActRelu     int32 = 2
+	ActLrelu    int32 = 3
+	ActTanh     int32 = 4
+	ActSigmoid  int32 = 5
+	ActElu      int32 = 6
+	ActSelu     int32 = 7
+	ActSoftplus int32 = 8
+	ActSwish    int32 = 9
+)
+
+// UpfirdnParams mirrors struct UpfirdnParams of upfirdn2d.cu.
+type UpfirdnParams struct {
+	Major int32   `c:"major"`
+	InH   int32   `c:"in_h"`
+	InW   int32   `c:"in_w"`
+	OutH  int32   `c:"out_h"`
+	OutW  int32   `c:"out_w"`
+	UpX   int32   `c:"up_x"`
+	UpY   int32   `c:"up_y"`
+	DownX int32   `c:"down_x"`
+	DownY int32   `c:"down_y"`
+	PadX0 int32   `c:"pad_x0"`
+	PadX1 int32   `c:"pad_x1"`
+	PadY0 int32   `c:"pad_y0"`
+	PadY1 int32   `c:"pad_y1"`
+	FH    int32   `c:"fh"`
+	FW    int32   `c:"fw"`
+	Flip  int32   `c:"flip"`
+	Gain  float32 `c:"gain"`
+}
+
+// UpfirdnOutSize is the output size along one axis (REFERENCE.md section 2).
+func UpfirdnOutSize(in, up, down, p0, p1, taps int) int {
+	return (in*up + p0 + p1 - taps + down) / down
+}
+
+// upfirdn tile of the shared-memory kernels (UF_TW x UF_TH in upfirdn2d.cu).
+const upfirdnTile = 32
+
+// UpfirdnSharedBytes is the dynamic shared memory of the tiled upfirdn2d
+// kernels for p: the input tile plus the filter.
+func UpfirdnSharedBytes(p UpfirdnParams) int {
+	tw := ((upfirdnTile-1)*int(p.DownX)+int(p.FW)-1)/int(p.UpX) + 1
+	th := ((upfirdnTile-1)*int(p.DownY)+int(p.FH)-1)/int(p.UpY) + 1
+	return 4 * (tw*th + int(p.FH)*int(p.FW))
+}
+
+// LaunchPlan is a kernel choice with its geometry.
+type LaunchPlan struct {
+	File, Entry string
+	Grid, Block Dim3
+	Shared      int // dynamic shared memory, bytes
+}
+
+// maxGridZ is CUDA's limit on gridDim.z.
+const maxGridZ = 65535
+
+// GridStride returns a 1-D grid for a grid-stride kernel over n items with
+// the given block: enough blocks to cover n, at most 32 per SM.
+func GridStride(n int64, block, sms int) Dim3 {
+	b := (n + int64(block) - 1) / int64(block)
+	if lim := int64(32 * max(sms, 1)); b > lim {
+		b = lim
+	}
+	return D1(int(max(b, 1)))
+}
+
+// PlanUpfirdn2d picks the upfirdn2d kernel for p: the specialised 4x4 up-2 or
+// down-2 kernel, the general tiled one, or the direct one when the tile would
+// exceed maxShared bytes (the device's opt-in limit, DeviceProps.MaxSharedOptin).
+func PlanUpfirdn2d(p UpfirdnParams, maxShared, sms int) LaunchPlan {
+	entry := "upfirdn2d_f32"
+	switch {
+	case p.UpX == 2 && p.UpY == 2 && p.DownX == 1 && p.DownY == 1 && p.FH == 4 && p.FW == 4:
+		entry = "upfirdn2d_up2_f4_f32"
+	case p.UpX == 1 && p.UpY == 1 && p.DownX == 2 && p.DownY == 2 && p.FH == 4 && p.FW == 4:
+		entry = "upfirdn2d_down2_f4_f32"
+	}
+	sh := UpfirdnSharedBytes(p)
+	if sh > maxShared {
+		n := int64(p.Major) * int64(p.OutH) * int64(p.OutW)
+		return LaunchPlan{File: "upfirdn2d.cu", Entry: "upfirdn2d_direct_f32", Grid: GridStride(n, 256, sms), Block: D1(256)}
+	}
+	return LaunchPlan{
+		File: "upfirdn2d.cu", Entry: entry,
+		Grid:   D3(CeilDiv(int(p.OutW), upfirdnTile), CeilDiv(int(p.OutH), upfirdnTile), min(int(p.Major), maxGridZ)),
+		Block:  D3(32, 8, 1),
+		Shared: sh,
+	}
+}
+
+// PlanSgemm picks the GEMM kernel: the 128x128 tile when both M and N are
+// large enough to fill it, else the 16x16 one.
+func PlanSgemm(p GemmParams, batch int) LaunchPlan {
+	if p.M >= 64 && p.N >= 64 {
+		return LaunchPlan{File: "sgemm.cu", Entry: "sgemm_128x128x8_f32",
+			Grid: D3(CeilDiv(int(p.N), 128), CeilDiv(int(p.M), 128), batch), Block: D1(256)}
+	}
+	return LaunchPlan{File: "sgemm.cu", Entry: "sgemm_small_f32",
+		Grid: D3(CeilDiv(int(p.N), 16), CeilDiv(int(p.M), 16), batch), Block: D3(16, 16, 1)}
+}
+
+// Conv kernels of conv2d.cu.
+const (
+	ConvForward = iota
+	ConvInputGrad
+	ConvWeightGrad
+)
+
+// PlanConv2d returns the launch of one conv2d kernel; for ConvWeightGrad also
+// the k_split argument, chosen so that the grid has about 4 blocks per SM.
+func PlanConv2d(kind int, p ConvParams, sms int) (plan LaunchPlan, kSplit int32) {
+	g := int(p.Groups)
+	cg, og := int(p.C)/g, int(p.O)/g
+	plan = LaunchPlan{File: "conv2d.cu", Block: D1(256)}
+	switch kind {
+	case ConvForward:
+		plan.Entry = "conv2d_fwd_f32"
+		plan.Grid = D3(CeilDiv(int(p.N*p.OH*p.OW), 64), CeilDiv(og, 64), g)
+	case ConvInputGrad:
+		plan.Entry = "conv2d_dgrad_f32"
+		plan.Grid = D3(CeilDiv(int(p.N*p.H*p.W), 64), CeilDiv(cg, 64), g)
+	default:
+		plan.Entry = "conv2d_wgrad_f32"
+		k := int(p.N * p.OH * p.OW)
+		tiles := CeilDiv(cg*int(p.KH*p.KW), 64) * CeilDiv(og, 64) * g
+		splits := max(1, min(CeilDiv(4*max(sms, 1), tiles), CeilDiv(k, 256)))
+		ks := CeilDiv(CeilDiv(k, splits), 8) * 8
+		splits = CeilDiv(k, ks)
+		for splits*g > maxGridZ {
+			ks *= 2
+			splits = CeilDiv(k, ks)
+		}
+		plan.Grid = D3(CeilDiv(cg*int(p.KH*p.KW), 64), CeilDiv(og, 64), g*splits)
+		kSplit = int32(ks)
+	}
+	return plan, kSplit
+}

@@ -1,0 +1,112 @@
+package lafite
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"image/color"
+	"os"
+	"sort"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+)
+
+// LogRecord is one line of the training log (JSON Lines).
+type LogRecord struct {
+	Step      int                `json:"step"`
+	Kimg      float64            `json:"kimg"`
+	Seconds   float64            `json:"seconds"`
+	ImgPerSec float64            `json:"img_per_sec"`
+	Losses    map[string]float64 `json:"losses"`
+}
+
+// AppendLog appends one record to a JSONL file (synced, so a killed run keeps
+// every line it reported).
+func AppendLog(path string, r LogRecord) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// ReadLog reads a JSONL training log; a torn last line (a killed run) is
+// ignored, any other bad line is an error.
+func ReadLog(path string) ([]LogRecord, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []LogRecord
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	var pending error
+	for line := 1; sc.Scan(); line++ {
+		if pending != nil {
+			return nil, pending
+		}
+		var r LogRecord
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			pending = fmt.Errorf("%s line %d: %v", path, line, err)
+			continue
+		}
+		out = append(out, r)
+	}
+	return out, sc.Err()
+}
+
+// PlotLosses draws every loss series of the log against kimg into a PNG.
+func PlotLosses(records []LogRecord, path string) error {
+	p := plot.New()
+	p.Title.Text = "Lafite training losses"
+	p.X.Label.Text = "kimg"
+	p.Y.Label.Text = "loss"
+	series := map[string]plotter.XYs{}
+	for _, r := range records {
+		for k, v := range r.Losses {
+			series[k] = append(series[k], plotter.XY{X: r.Kimg, Y: v})
+		}
+	}
+	names := make([]string, 0, len(series))
+	for k := range series {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for i, k := range names {
+		l, err := plotter.NewLine(series[k])
+		if err != nil {
+			return err
+		}
+		l.Color = plotutil.Color(i)
+		if i >= 7 {
+			l.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
+		}
+		p.Add(l)
+		p.Legend.Add(k, l)
+	}
+	p.Legend.Top = true
+	p.Add(plotter.NewGrid())
+	p.BackgroundColor = color.White
+	tmp := path + ".tmp.png"
+	if err := p.Save(10*vg.Inch, 6*vg.Inch, tmp); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
