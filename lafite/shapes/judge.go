@@ -37,13 +37,15 @@ type JudgeConfig struct {
 	EvalRes    []int
 }
 
-// DefaultJudgeConfig is the judge the demo ships. The rate is high for
-// Adam, but without normalisation layers lower rates learned the shapes
-// far more slowly (2e-3: about 30% after 300 steps, 1e-2: over 90%).
+// DefaultJudgeConfig is the judge the demo ships: 1000 steps of 32 images,
+// about 35 CPU-seconds (under a minute on 2 busy cores), measured at 100%
+// colour and 99.7-99.95% shape accuracy on 2000 held-out images at both 32
+// and 64 pixels for seeds 1-3. The rate is high for Adam, but without
+// normalisation layers lower rates learned the shapes far more slowly.
 func DefaultJudgeConfig() JudgeConfig {
 	return JudgeConfig{
 		Res: 32, Width: 8, Features: 64,
-		Steps: 700, Batch: 32, LR: 1e-2, Noise: 0.06,
+		Steps: 1000, Batch: 32, LR: 1e-2, Noise: 0.06,
 		EvalImages: 2000, EvalRes: []int{32, 64},
 	}
 }
