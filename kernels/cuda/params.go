@@ -89,6 +89,12 @@ const (
 	EwGelu      int32 = 23 // erf form
 	EwQuickGelu int32 = 24 // x*sigmoid(1.702x)
 	EwErf       int32 = 25
+	EwStep      int32 = 26 // x > 0 ? 1 : 0
+	EwGeluTanh  int32 = 27 // tanh approximation of gelu
+	EwInRange   int32 = 28 // alpha <= x <= beta ? 1 : 0
+	EwNanTo     int32 = 29 // NaN -> alpha
+	EwInfTo     int32 = 30 // +inf -> alpha, -inf -> beta
+	EwIsFinite  int32 = 31 // 1 for finite x, else 0
 )
 
 // Binary op codes of ew_binary_f32 / ew_binary_strided_f32; comparisons
