@@ -3,6 +3,7 @@ package tensor
 import (
 	"fmt"
 
+	"github.com/lafite-go/lafite/kernels/cpu"
 	"github.com/lafite-go/lafite/kernels/cuda"
 )
 
@@ -64,14 +65,28 @@ func cudaBiasActGrad(dy, x, b *Tensor, p BiasActParams) *Tensor {
 	dyc, fdy := contiguousOnGPU(dy)
 	defer fdy()
 	g := theGPU()
-	yref := g.alloc(x.Numel())
-	defer g.free(yref)
+	yref := emptyCUDA(x.shape...)
+	defer g.free(yref.storage)
+	// bias_act.cu follows the reference kernel, which never masks swish's
+	// gradient by the clamp; the host op (autograd of the reference's plain
+	// ops) does, so for swish the mask is applied here, on the unclamped output.
+	swishClamp := p.Act == "swish" && kp.Clamp >= 0
 	fwd := kp
 	fwd.Grad = 0
-	biasActLaunch(fwd, xc.ptr(), ptrOrNull(bc), 0, 0, 0, yref.ptr)
+	if swishClamp {
+		fwd.Clamp, kp.Clamp = -1, -1
+	}
+	biasActLaunch(fwd, xc.ptr(), ptrOrNull(bc), 0, 0, 0, yref.ptr())
 	out := emptyCUDA(x.shape...)
-	biasActLaunch(kp, dyc.ptr(), ptrOrNull(bc), xc.ptr(), yref.ptr, 0, out.ptr())
-	return out
+	biasActLaunch(kp, dyc.ptr(), ptrOrNull(bc), xc.ptr(), yref.ptr(), 0, out.ptr())
+	if !swishClamp {
+		return out
+	}
+	mask := cudaUnaryCode("BiasActGrad", cuda.EwInRange, -p.Clamp, p.Clamp, yref)
+	masked := cudaBinary("BiasActGrad", cpu.OpMul, out, mask)
+	g.free(out.storage)
+	g.free(mask.storage)
+	return masked
 }
 
 func cudaUpfirdn2d(x, f *Tensor, p Upfirdn2dParams) *Tensor {
