@@ -190,9 +190,13 @@ func gpuCases() []gpuCase {
 		un("softmax_long_rows", []int{2, 1500}, 1, ew, func(x *autograd.Var) *autograd.Var { return autograd.Softmax(x, -1) }),
 		un("log_softmax_dim0", []int{6, 9}, 2, ew, func(x *autograd.Var) *autograd.Var { return autograd.LogSoftmax(x, 0) }),
 		gpuCase{name: "layer_norm_affine", shapes: [][]int{{4, 6, 8}, {8}, {8}}, order: 2, tol: red,
-			f: func(_ tensor.Device, xs []*autograd.Var) *autograd.Var { return autograd.LayerNorm(xs[0], xs[1], xs[2], 1, 1e-5) }},
+			f: func(_ tensor.Device, xs []*autograd.Var) *autograd.Var {
+				return autograd.LayerNorm(xs[0], xs[1], xs[2], 1, 1e-5)
+			}},
 		gpuCase{name: "layer_norm_2dims", shapes: [][]int{{3, 4, 5}, {4, 5}, {4, 5}}, order: 2, tol: red,
-			f: func(_ tensor.Device, xs []*autograd.Var) *autograd.Var { return autograd.LayerNorm(xs[0], xs[1], xs[2], 2, 1e-5) }},
+			f: func(_ tensor.Device, xs []*autograd.Var) *autograd.Var {
+				return autograd.LayerNorm(xs[0], xs[1], xs[2], 2, 1e-5)
+			}},
 		un("layer_norm_plain_long", []int{3, 2000}, 1, red, func(x *autograd.Var) *autograd.Var { return autograd.LayerNorm(x, nil, nil, 1, 1e-5) }),
 		un("normalize_2nd_moment", []int{3, 8}, 2, red, func(x *autograd.Var) *autograd.Var { return autograd.Normalize2ndMoment(x, 1, 1e-8) }),
 	)
@@ -234,15 +238,21 @@ func gpuCases() []gpuCase {
 	dimLast.Dim = -1
 	cs = append(cs,
 		gpuCase{name: "bias_act_lrelu_clamp", shapes: [][]int{{2, 6, 3, 5}, {6}}, order: 2, tol: ew,
-			f: func(_ tensor.Device, xs []*autograd.Var) *autograd.Var { return autograd.BiasAct(xs[0], xs[1], clamped) }},
+			f: func(_ tensor.Device, xs []*autograd.Var) *autograd.Var {
+				return autograd.BiasAct(xs[0], xs[1], clamped)
+			}},
 		gpuCase{name: "bias_act_swish_clamp", shapes: [][]int{{2, 3, 4, 4}, {3}}, order: 2, tol: ew,
-			f: func(_ tensor.Device, xs []*autograd.Var) *autograd.Var { return autograd.BiasAct(xs[0], xs[1], swishClamp) }},
+			f: func(_ tensor.Device, xs []*autograd.Var) *autograd.Var {
+				return autograd.BiasAct(xs[0], xs[1], swishClamp)
+			}},
 		gpuCase{name: "bias_act_no_bias_odd", shapes: [][]int{{3, 7}}, order: 2, tol: ew,
 			f: func(_ tensor.Device, xs []*autograd.Var) *autograd.Var {
 				return autograd.BiasAct(xs[0], nil, tensor.DefaultBiasAct("tanh"))
 			}},
 		gpuCase{name: "bias_act_dim_last", shapes: [][]int{{4, 8}, {8}}, order: 2, tol: ew,
-			f: func(_ tensor.Device, xs []*autograd.Var) *autograd.Var { return autograd.BiasAct(xs[0], xs[1], dimLast) }},
+			f: func(_ tensor.Device, xs []*autograd.Var) *autograd.Var {
+				return autograd.BiasAct(xs[0], xs[1], dimLast)
+			}},
 	)
 	f4 := tensor.SetupFilterTaps(1, 3, 3, 1)
 	sep := true
