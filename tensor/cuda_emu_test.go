@@ -3,7 +3,9 @@ package tensor
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/lafite-go/lafite/kernels/cpu"
@@ -136,12 +138,58 @@ func (e *emuGPU) MemsetD32(dst cuda.DevicePtr, v uint32, n int64) error {
 func (e *emuGPU) Synchronize() error { return nil }
 
 func (e *emuGPU) Function(file, entry string) (*cuda.Function, error) {
+	if _, ok := emuSignatures()[entry]; !ok {
+		return nil, fmt.Errorf("emu: no entry point %s", entry)
+	}
 	for _, en := range cuda.Entries() {
 		if en.File == file && en.Name == entry {
 			return &cuda.Function{Name: entry}, nil
 		}
 	}
 	return nil, fmt.Errorf("emu: no entry point %s in %s", entry, file)
+}
+
+var (
+	emuSigOnce sync.Once
+	emuSigs    map[string][]reflect.Type
+)
+
+// emuSignatures maps every kernel entry point to the Go types its C
+// parameters take at Launch, read from the .cu sources, so that a launch with
+// a wrong argument list fails here as it would on the GPU.
+func emuSignatures() map[string][]reflect.Type {
+	emuSigOnce.Do(func() {
+		structs := map[string]reflect.Type{
+			"EwShape": reflect.TypeOf(cuda.EwShape{}), "RedShape": reflect.TypeOf(cuda.RedShape{}),
+			"GemmParams": reflect.TypeOf(cuda.GemmParams{}), "ConvParams": reflect.TypeOf(cuda.ConvParams{}),
+			"BiasActParams": reflect.TypeOf(cuda.BiasActParams{}), "UpfirdnParams": reflect.TypeOf(cuda.UpfirdnParams{}),
+		}
+		scalars := map[string]reflect.Type{
+			"int": reflect.TypeOf(int32(0)), "unsigned int": reflect.TypeOf(uint32(0)),
+			"long long": reflect.TypeOf(int64(0)), "unsigned long long": reflect.TypeOf(uint64(0)),
+			"float": reflect.TypeOf(float32(0)), "double": reflect.TypeOf(float64(0)),
+		}
+		emuSigs = map[string][]reflect.Type{}
+		for _, en := range cuda.Entries() {
+			var ts []reflect.Type
+			for _, p := range strings.Split(en.Params, ",") {
+				f := strings.Fields(strings.TrimSpace(p))
+				typ := strings.Join(f[:len(f)-1], " ")
+				switch {
+				case strings.Contains(p, "*"):
+					ts = append(ts, reflect.TypeOf(cuda.DevicePtr(0)))
+				case structs[typ] != nil:
+					ts = append(ts, structs[typ])
+				case scalars[typ] != nil:
+					ts = append(ts, scalars[typ])
+				default:
+					panic(fmt.Sprintf("emu: %s: parameter type %q", en.Name, typ))
+				}
+			}
+			emuSigs[en.Name] = ts
+		}
+	})
+	return emuSigs
 }
 
 // launchCounts returns "entry=n" for every kernel launched, sorted.
@@ -172,6 +220,15 @@ func (e *emuGPU) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, arg
 	}
 	if shared > e.props.MaxSharedOptin {
 		return fmt.Errorf("emu: %s: %d bytes of shared memory", f.Name, shared)
+	}
+	sig := emuSignatures()[f.Name]
+	if len(args) != len(sig) {
+		return fmt.Errorf("emu: %s takes %d arguments, launched with %d", f.Name, len(sig), len(args))
+	}
+	for i, a := range args {
+		if reflect.TypeOf(a) != sig[i] {
+			return fmt.Errorf("emu: %s argument %d is %T, the kernel takes %v", f.Name, i, a, sig[i])
+		}
 	}
 	e.mu.Lock()
 	e.launches[f.Name]++

@@ -85,8 +85,10 @@ func reduceInto(code int32, x *Tensor, outShape, outStride, redShape, redStride 
 			code, int32(nOut), int32(nRed), float32(1), xp, y)
 		return
 	}
-	if len(osh) > cuda.MaxDims || len(rsh) > cuda.MaxDims {
-		// Too many dims for RedShape: reduce a permuted contiguous copy.
+	if len(osh) > cuda.MaxDims || len(rsh) > cuda.MaxDims || (nOut < 2*max(g.props.SMs, 1) && nRed >= 8192) {
+		// Too many dims for RedShape, or a few long reductions that one warp
+		// or thread each would crawl through: reduce a contiguous copy with
+		// the reduced dims last, where whole blocks share each row.
 		xc := &Tensor{shape: append(cloneInts(outShape), redShape...), strides: append(cloneInts(outStride), redStride...),
 			offset: x.offset, storage: x.storage}
 		xc = xc.Contiguous()

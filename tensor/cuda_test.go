@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/lafite-go/lafite/kernels/cuda"
 )
 
 // Tests of the CUDA device's host-side logic. They need no GPU: dispatch is
@@ -265,4 +267,23 @@ func TestCUDAValidationMatchesHost(t *testing.T) {
 	expectPanic(t, "tensor.AdamStep: p, m and v are updated in place and must be contiguous", func() {
 		AdamStep(x.Transpose(2, 3), x, x, x, AdamParams{Step: 1})
 	})
+}
+
+// TestEmulatorChecksKernelSignatures makes sure that a launch whose arguments
+// do not match the kernel's C parameters fails under the emulator, as it
+// would (or worse, silently misbehave) on a GPU.
+func TestEmulatorChecksKernelSignatures(t *testing.T) {
+	_, restore := useEmulator()
+	defer restore()
+	g := theGPU()
+	x := Ones(4).To(CUDA)
+	expectPanic(t, "argument 1 is int32, the kernel takes int64", func() {
+		g.launch("elementwise.cu", "ew_unary_f32", g.grid1(4), cuda.D1(256), 0,
+			cuda.EwExp, int32(4), float32(0), float32(0), x.ptr(), x.ptr())
+	})
+	expectPanic(t, "takes 6 arguments, launched with 5", func() {
+		g.launch("elementwise.cu", "ew_unary_f32", g.grid1(4), cuda.D1(256), 0,
+			cuda.EwExp, int64(4), float32(0), x.ptr(), x.ptr())
+	})
+	expectPanic(t, "no entry point", func() { g.fn("elementwise.cu", "ew_nonexistent_f32") })
 }

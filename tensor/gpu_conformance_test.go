@@ -136,6 +136,7 @@ func gpuCases() []gpuCase {
 		}),
 		un("sum_two_pass", []int{300, 301}, 1, red, autograd.SumAll),
 		un("sum_long_rows", []int{3, 5000}, 1, red, func(x *autograd.Var) *autograd.Var { return autograd.Sum(x, []int{1}, false) }),
+		un("sum_few_long_strided", []int{40, 3, 300}, 1, red, func(x *autograd.Var) *autograd.Var { return autograd.Sum(x, []int{0, 2}, false) }),
 		un("sum_to_channels", []int{4, 6, 5, 5}, 1, red, func(x *autograd.Var) *autograd.Var { return autograd.SumTo(x, []int{1, 6, 1, 1}) }),
 		un("mean", []int{4, 5, 6}, 2, red, func(x *autograd.Var) *autograd.Var { return autograd.Mean(x, []int{1}, false) }),
 		un("max", []int{4, 5, 6}, 1, red, func(x *autograd.Var) *autograd.Var { return autograd.Max(x, []int{-1}, false) }),
