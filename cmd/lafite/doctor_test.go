@@ -40,7 +40,7 @@ func TestDoctorWithoutGPU(t *testing.T) {
 func TestDoctorReportsGPU(t *testing.T) {
 	s := cuda.Summary{
 		DriverPath: "/usr/lib/libcuda.so.1", DriverVersion: "12.4",
-		Devices: []cuda.DeviceProps{{Name: "NVIDIA H100 80GB HBM3", Major: 9, Minor: 0, TotalMem: 80 << 30, SMs: 132}},
+		Devices:   []cuda.DeviceProps{{Name: "NVIDIA H100 80GB HBM3", Major: 9, Minor: 0, TotalMem: 80 << 30, SMs: 132}},
 		NVRTCPath: "/usr/local/cuda/lib64/libnvrtc.so.12", NVRTCVersion: "12.4", NVRTCArchs: []int{80, 90},
 		KernelCache: "/tmp/cache", Targets: []cuda.Target{{Arch: "sm_90", CUBIN: true}},
 	}
