@@ -784,6 +784,9 @@ func emuUpfirdn(p cuda.UpfirdnParams, x, f, y buf) {
 // emuBiasAct is bias_act_one of bias_act.cu.
 func emuBiasAct(p cuda.BiasActParams, x, b, xref, yref, dy float32) float32 {
 	G, A := p.Grad, p.Act
+	if G == 3 {
+		return emuBiasActFromInput(p, x*dy, xref+b)
+	}
 	alpha, gain, clamp := float64(p.Alpha), float64(p.Gain), float64(p.Clamp)
 	const seluScale = 1.0507009873554804934193349852946
 	const seluAlpha = 1.6732632423543772848170429916717
@@ -936,4 +939,63 @@ func useEmulator() (*emuGPU, func()) {
 		gpuCur, gpuErr, gpuOpened = prev, prevErr, prevOpened
 		gpuMu.Unlock()
 	}
+}
+
+// emuBiasActFromInput is bias_act_from_input of bias_act.cu (grad = 3).
+func emuBiasActFromInput(p cuda.BiasActParams, dy, s float32) float32 {
+	const seluScale = 1.0507009873554804934193349852946
+	const seluAlpha = 1.6732632423543772848170429916717
+	sf := float64(s)
+	sig := 1 / (1 + math.Exp(-sf))
+	var v, d float32
+	switch p.Act {
+	case cuda.ActLinear:
+		v, d = s, 1
+	case cuda.ActRelu, cuda.ActLrelu:
+		d = 1
+		if !(s > 0) {
+			d = 0
+			if p.Act == cuda.ActLrelu {
+				d = p.Alpha
+			}
+		}
+		v = s * d
+	case cuda.ActTanh:
+		t := math.Tanh(sf)
+		v, d = float32(t), float32(1-t*t)
+	case cuda.ActSigmoid:
+		v, d = float32(sig), float32(sig*(1-sig))
+	case cuda.ActElu:
+		v, d = s, 1
+		if !(s > 0) {
+			v = float32(math.Expm1(sf))
+		}
+		if s <= 0 {
+			d = float32(math.Exp(sf))
+		}
+	case cuda.ActSelu:
+		v, d = float32(seluScale*sf), seluScale
+		if !(s > 0) {
+			v = float32(seluScale * seluAlpha * math.Expm1(sf))
+		}
+		if s <= 0 {
+			d = float32(seluScale * seluAlpha * math.Exp(sf))
+		}
+	case cuda.ActSoftplus:
+		v, d = s, 1
+		if !(s > 20) {
+			v, d = float32(math.Log1p(math.Exp(sf))), float32(sig)
+		}
+	default: // swish
+		v, d = float32(sf*sig), float32(sig+sf*sig*(1-sig))
+	}
+	y := v * p.Gain
+	if p.Clamp >= 0 {
+		if !(y >= -p.Clamp && y <= p.Clamp) {
+			return 0
+		}
+	} else if p.Act <= cuda.ActLrelu && y != y {
+		return 0
+	}
+	return dy * p.Gain * d
 }

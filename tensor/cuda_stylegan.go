@@ -3,7 +3,6 @@ package tensor
 import (
 	"fmt"
 
-	"github.com/lafite-go/lafite/kernels/cpu"
 	"github.com/lafite-go/lafite/kernels/cuda"
 )
 
@@ -50,11 +49,11 @@ func cudaBiasAct(x, b *Tensor, p BiasActParams) *Tensor {
 	return out
 }
 
-// cudaBiasActGrad runs the forward again for the saved output the kernel's
-// first-order mode reads its masks and derivatives from, then that mode.
+// cudaBiasActGrad is one pass of bias_act.cu's grad = 3 mode, which reads
+// only dy, x and b and follows the host op's masks.
 func cudaBiasActGrad(dy, x, b *Tensor, p BiasActParams) *Tensor {
 	dy, x, b = onGPU(dy), onGPU(x), onGPU(b)
-	kp := biasActKernelParams("tensor.BiasActGrad", x, b, p, 1)
+	kp := biasActKernelParams("tensor.BiasActGrad", x, b, p, 3)
 	if !SameShape(dy.shape, x.shape) {
 		panic(fmt.Sprintf("tensor.BiasActGrad: dy has shape %v, x has %v", dy.shape, x.shape))
 	}
@@ -64,29 +63,9 @@ func cudaBiasActGrad(dy, x, b *Tensor, p BiasActParams) *Tensor {
 	defer fb()
 	dyc, fdy := contiguousOnGPU(dy)
 	defer fdy()
-	g := theGPU()
-	yref := emptyCUDA(x.shape...)
-	defer g.free(yref.storage)
-	// bias_act.cu follows the reference kernel, which never masks swish's
-	// gradient by the clamp; the host op (autograd of the reference's plain
-	// ops) does, so for swish the mask is applied here, on the unclamped output.
-	swishClamp := p.Act == "swish" && kp.Clamp >= 0
-	fwd := kp
-	fwd.Grad = 0
-	if swishClamp {
-		fwd.Clamp, kp.Clamp = -1, -1
-	}
-	biasActLaunch(fwd, xc.ptr(), ptrOrNull(bc), 0, 0, 0, yref.ptr())
 	out := emptyCUDA(x.shape...)
-	biasActLaunch(kp, dyc.ptr(), ptrOrNull(bc), xc.ptr(), yref.ptr(), 0, out.ptr())
-	if !swishClamp {
-		return out
-	}
-	mask := cudaUnaryCode("BiasActGrad", cuda.EwInRange, -p.Clamp, p.Clamp, yref)
-	masked := cudaBinary("BiasActGrad", cpu.OpMul, out, mask)
-	g.free(out.storage)
-	g.free(mask.storage)
-	return masked
+	biasActLaunch(kp, dyc.ptr(), ptrOrNull(bc), xc.ptr(), 0, 0, out.ptr())
+	return out
 }
 
 func cudaUpfirdn2d(x, f *Tensor, p Upfirdn2dParams) *Tensor {

@@ -147,3 +147,32 @@ func TestGPUPeakKernels(t *testing.T) {
 	run(t, d, "peak", "peak_copy_f32", D1(2), D1(256), 0, int64(n4), xp, y)
 	near(t, "peak copy", download(t, d, y, 4*n4), f64(x), 0, 0)
 }
+
+// TestGPUBiasActFromInput checks grad = 3 against the host's reference
+// gradient (kernels/cpu), which is the engine's convention.
+func TestGPUBiasActFromInput(t *testing.T) {
+	d := gpu(t)
+	r := rand.New(rand.NewPCG(11, 12))
+	const N, C, HW = 2, 5, 12
+	n := N * C * HW
+	x, b, dy := randn(r, n), randn(r, C), randn(r, n)
+	for i := range x {
+		x[i] *= 3 // reach the clamp and the flat parts
+	}
+	xp, bp, dyp, y := upload(t, d, x), upload(t, d, b), upload(t, d, dy), buf(t, d, n)
+	kinds := []cpu.BiasActKind{cpu.BiasActLinear, cpu.BiasActRelu, cpu.BiasActLrelu, cpu.BiasActTanh, cpu.BiasActSigmoid,
+		cpu.BiasActElu, cpu.BiasActSelu, cpu.BiasActSoftplus, cpu.BiasActSwish}
+	for i, kind := range kinds {
+		for _, clamp := range []float32{-1, 0.8} {
+			gain, alpha := float32(1.4142135), float32(0.2)
+			p := BiasActParams{Act: int32(i + 1), Grad: 3, Alpha: alpha, Gain: gain, Clamp: clamp,
+				SizeX: int32(n), SizeB: C, StepB: HW}
+			run(t, d, "bias_act", "bias_act_f32", GridStride(int64(n/4), 256, d.Props.SMs), D1(256), 0,
+				p, dyp, bp, xp, DevicePtr(0), DevicePtr(0), y)
+			want := make([]float32, n)
+			cpu.BiasActGradRef(want, dy, x, b, cpu.BiasActConfig{Kind: kind, Alpha: alpha, Gain: gain, Clamp: clamp,
+				Outer: N, Channels: C, Inner: HW})
+			near(t, "bias_act grad=3", download(t, d, y, n), f64(want), 1e-5, 1e-4)
+		}
+	}
+}
