@@ -413,7 +413,7 @@ func (e *emuGPU) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, arg
 			}
 			y.set(i, emuBiasAct(p, x.at(i), bv, xr, yr, d))
 		}
-	case "upfirdn2d_f32", "upfirdn2d_up2_f4_f32", "upfirdn2d_down2_f4_f32", "upfirdn2d_direct_f32":
+	case "upfirdn2d_f32", "upfirdn2d_up2_f4_f32", "upfirdn2d_down2_f4_f32", "upfirdn2d_filter_f4_f32", "upfirdn2d_direct_f32":
 		p, x, fl, y := args[0].(cuda.UpfirdnParams), ptr(1), ptr(2), ptr(3)
 		switch f.Name {
 		case "upfirdn2d_up2_f4_f32":
@@ -422,6 +422,10 @@ func (e *emuGPU) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, arg
 			}
 		case "upfirdn2d_down2_f4_f32":
 			if p.UpX != 1 || p.UpY != 1 || p.DownX != 2 || p.DownY != 2 || p.FH != 4 || p.FW != 4 {
+				panic(fmt.Sprintf("emu: %s with %+v", f.Name, p))
+			}
+		case "upfirdn2d_filter_f4_f32":
+			if p.UpX != 1 || p.UpY != 1 || p.DownX != 1 || p.DownY != 1 || p.FH != 4 || p.FW != 4 {
 				panic(fmt.Sprintf("emu: %s with %+v", f.Name, p))
 			}
 		}

@@ -285,8 +285,8 @@ func GridStride(n int64, block, sms int) Dim3 {
 	return D1(int(max(b, 1)))
 }
 
-// PlanUpfirdn2d picks the upfirdn2d kernel for p: the specialised 4x4 up-2 or
-// down-2 kernel, the general tiled one, or the direct one when the tile would
+// PlanUpfirdn2d picks the upfirdn2d kernel for p: the specialised 4x4 up-2,
+// down-2 or plain-filter kernel, the general tiled one, or the direct one when the tile would
 // exceed maxShared bytes (the device's opt-in limit, DeviceProps.MaxSharedOptin).
 func PlanUpfirdn2d(p UpfirdnParams, maxShared, sms int) LaunchPlan {
 	entry := "upfirdn2d_f32"
@@ -295,6 +295,8 @@ func PlanUpfirdn2d(p UpfirdnParams, maxShared, sms int) LaunchPlan {
 		entry = "upfirdn2d_up2_f4_f32"
 	case p.UpX == 1 && p.UpY == 1 && p.DownX == 2 && p.DownY == 2 && p.FH == 4 && p.FW == 4:
 		entry = "upfirdn2d_down2_f4_f32"
+	case p.UpX == 1 && p.UpY == 1 && p.DownX == 1 && p.DownY == 1 && p.FH == 4 && p.FW == 4:
+		entry = "upfirdn2d_filter_f4_f32"
 	}
 	sh := UpfirdnSharedBytes(p)
 	if sh > maxShared {
