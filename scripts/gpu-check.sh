@@ -7,9 +7,9 @@
 # Runs, each step under a time limit so the whole check stays under 5 minutes:
 #   1. lafite doctor            what the engine sees
 #   2. cuda.test  -run GPU      every kernel against float64 references
-#   3. tensor.test conformance  every op on the GPU vs the host: forward,
+#   3. gpucheck.test conformance  every op on the GPU vs the host: forward,
 #                               gradient, gradient of gradient, outputs poisoned
-#   4. tensor.test timing       CUDA-event medians vs measured FMA peak and
+#   4. gpucheck.test timing       CUDA-event medians vs measured FMA peak and
 #                               copy bandwidth
 # and prints a short summary table last. Full logs: $LOGS (default
 # <this folder>/logs). Exit status 0 only when every step passed.
@@ -60,7 +60,7 @@ kernel_time=$(elapsed "$t")
 
 # 3. conformance
 t=$(date +%s)
-timeout 110 "$here/tensor.test" -test.run 'TestGPUConformance$' -test.v -test.timeout 105s >"$LOGS/conformance.log" 2>&1
+timeout 110 "$here/gpucheck.test" -test.run 'TestGPUConformance$' -test.v -test.timeout 105s >"$LOGS/conformance.log" 2>&1
 rc=$?
 grep -E '^gpu (FAIL|conformance|host fallbacks)' "$LOGS/conformance.log"
 conf_line=$(grep -E '^gpu: [0-9]+ passed, [0-9]+ failed' "$LOGS/conformance.log" | tail -1)
@@ -79,7 +79,7 @@ conf_time=$(elapsed "$t")
 
 # 4. timing table
 t=$(date +%s)
-LAFITE_GPU_TIMING=1 timeout 90 "$here/tensor.test" -test.run 'TestGPUTiming$' -test.v -test.timeout 85s >"$LOGS/timing.log" 2>&1
+LAFITE_GPU_TIMING=1 timeout 90 "$here/gpucheck.test" -test.run 'TestGPUTiming$' -test.v -test.timeout 85s >"$LOGS/timing.log" 2>&1
 rc=$?
 sed -n '/^gpu timing:/,/^--- /p' "$LOGS/timing.log" | grep -v '^--- '
 if grep -q '^--- SKIP' "$LOGS/timing.log"; then

@@ -19,11 +19,10 @@ import (
 // storage blocks come from kernels/cuda's caching allocator and go back to it
 // through Release or a Scope (never through finalizers).
 
-// gpuBackend is what the tensor layer needs from a GPU. *cuda.Device is the
-// real one; the package's tests substitute an emulator that interprets the
-// kernels' documented semantics in Go, so that everything above the kernels
-// is exercised on machines without a GPU.
-type gpuBackend interface {
+// CUDABackend is what the tensor layer needs from a GPU: *cuda.Device, or
+// a stand-in such as package kernels/cuda/emu, an emulator that lets the
+// GPU code paths run in tests on machines without one.
+type CUDABackend interface {
 	Alloc(bytes int64) (cuda.DevicePtr, error)
 	Free(p cuda.DevicePtr) error
 	CopyHtoDF32(dst cuda.DevicePtr, src []float32) error
@@ -39,7 +38,7 @@ type gpuBackend interface {
 
 // gpuState is the opened GPU.
 type gpuState struct {
-	b     gpuBackend
+	b     CUDABackend
 	dev   *cuda.Device // nil under the test emulator
 	props cuda.DeviceProps
 	sync  bool // LAFITE_CUDA_SYNC: wait after every launch so a fault names its kernel
@@ -85,7 +84,7 @@ func openGPU() (*gpuState, error) {
 	return newGPUState(d, d, d.Props), nil
 }
 
-func newGPUState(b gpuBackend, dev *cuda.Device, props cuda.DeviceProps) *gpuState {
+func newGPUState(b CUDABackend, dev *cuda.Device, props cuda.DeviceProps) *gpuState {
 	return &gpuState{b: b, dev: dev, props: props, sync: os.Getenv("LAFITE_CUDA_SYNC") == "1",
 		fns: map[string]*cuda.Function{}, scalars: map[uint32]*Storage{}}
 }
@@ -109,6 +108,22 @@ func theGPU() *gpuState {
 		panic("tensor: CUDA device unavailable: " + err.Error())
 	}
 	return g
+}
+
+// UseCUDABackend makes b, a device with properties props, the CUDA device
+// of the package until restore is called, in place of the GPU that would be
+// opened: for tests with an emulated GPU (kernels/cuda/emu). Tensors of one
+// backend must not be used with another.
+func UseCUDABackend(b CUDABackend, props cuda.DeviceProps) (restore func()) {
+	gpuMu.Lock()
+	prev, prevErr, prevOpened := gpuCur, gpuErr, gpuOpened
+	gpuCur, gpuErr, gpuOpened = newGPUState(b, nil, props), nil, true
+	gpuMu.Unlock()
+	return func() {
+		gpuMu.Lock()
+		gpuCur, gpuErr, gpuOpened = prev, prevErr, prevOpened
+		gpuMu.Unlock()
+	}
 }
 
 // CUDAAvailable returns nil when tensors can be moved to the GPU, else the

@@ -7,11 +7,18 @@ import (
 	"testing"
 
 	"github.com/lafite-go/lafite/kernels/cuda"
+	"github.com/lafite-go/lafite/kernels/cuda/emu"
 )
 
 // Tests of the CUDA device's host-side logic. They need no GPU: dispatch is
 // checked with tensors that merely claim to live on the GPU, and the rest
-// runs against the kernel emulator (cuda_emu_test.go).
+// runs against the kernel emulator (kernels/cuda/emu).
+
+// useEmulator makes an emulated GPU the CUDA device until restore.
+func useEmulator() (*emu.Device, func()) {
+	e := emu.New()
+	return e, UseCUDABackend(e, e.Props())
+}
 
 // fakeCUDA is a tensor whose storage says CUDA but holds nothing: enough for
 // the dispatch check, which must panic before any memory is touched.
@@ -97,7 +104,7 @@ func sameValues(t *testing.T, what string, got, want *Tensor) {
 }
 
 func TestCUDARoundTripOfViews(t *testing.T) {
-	emu, restore := useEmulator()
+	dev, restore := useEmulator()
 	defer restore()
 	x := ramp(4, 5, 6)
 	xg := x.To(CUDA)
@@ -139,7 +146,7 @@ func TestCUDARoundTripOfViews(t *testing.T) {
 	if s := Ones(2).To(CUDA).String(); s != "Tensor[2]@cuda[1 1]" {
 		t.Fatalf("String = %q", s)
 	}
-	if got := emu.launchCounts(); len(got) == 0 {
+	if got := dev.Launches(); len(got) == 0 {
 		t.Fatal("no kernel launched for the strided views")
 	}
 }
@@ -163,34 +170,34 @@ func TestCUDACopyFromAcrossDevices(t *testing.T) {
 }
 
 func TestCUDAScopeAndRelease(t *testing.T) {
-	emu, restore := useEmulator()
+	dev, restore := useEmulator()
 	defer restore()
-	live0, _ := emu.Stats()
+	live0, _ := dev.Stats()
 	x := ramp(8, 8).To(CUDA)
-	liveX, _ := emu.Stats()
+	liveX, _ := dev.Stats()
 	outer := OpenScope()
 	s := OpenScope()
 	y := Mul(Exp(x), x)
 	z := Sum(Matmul(y, x.Transpose(0, 1)), []int{1}, false)
 	kept := Add(z, z)
-	if live, _ := emu.Stats(); live <= liveX {
+	if live, _ := dev.Stats(); live <= liveX {
 		t.Fatal("temporaries allocated nothing")
 	}
 	s.Close(kept)
-	if live, _ := emu.Stats(); live != liveX+4*int64(8) {
+	if live, _ := dev.Stats(); live != liveX+4*int64(8) {
 		t.Fatalf("after Close(kept): %d live bytes, want x plus kept's 32", live-live0)
 	}
 	hostZ := Sum(Matmul(Mul(Exp(ramp(8, 8)), ramp(8, 8)), ramp(8, 8).Transpose(0, 1)), []int{1}, false)
 	sameValues(t, "kept value", kept.To(CPU), Add(hostZ, hostZ))
 	expectPanic(t, "not the innermost open scope", func() { s.Close() })
 	outer.Close() // kept passed to the outer scope and goes now
-	if live, _ := emu.Stats(); live != liveX {
+	if live, _ := dev.Stats(); live != liveX {
 		t.Fatalf("after the outer Close: %d bytes above x", live-liveX)
 	}
 	expectPanic(t, "released CUDA tensor", func() { kept.To(CPU) })
 	x.Release()
 	x.Release() // a second release is harmless
-	if live, _ := emu.Stats(); live != live0 {
+	if live, _ := dev.Stats(); live != live0 {
 		t.Fatalf("after Release: %d bytes still live", live-live0)
 	}
 }

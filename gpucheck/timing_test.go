@@ -1,4 +1,4 @@
-package tensor_test
+package gpucheck
 
 import (
 	"fmt"
@@ -261,7 +261,7 @@ func (tm *timer) ops() []timingRow {
 // TestGPUTimingDryRun runs the timing workloads, shrunk, on the kernel
 // emulator, so that the table's code is known to run before it meets a GPU.
 func TestGPUTimingDryRun(t *testing.T) {
-	_, restore := tensor.EmulateCUDA()
+	_, restore := emulate()
 	defer restore()
 	tm := &timer{t: t, div: 64}
 	rows := tm.ops()

@@ -1,4 +1,4 @@
-package tensor_test
+package gpucheck
 
 import (
 	"fmt"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lafite-go/lafite/autograd"
+	"github.com/lafite-go/lafite/kernels/cuda/emu"
 	"github.com/lafite-go/lafite/tensor"
 )
 
@@ -22,8 +23,14 @@ import (
 // Every GPU allocation starts as NaN (SetCUDAPoison), so an output element a
 // kernel fails to write cannot pass. TestGPUConformance runs it on the real
 // GPU and ends with "gpu: N passed, N failed"; TestGPUConformanceEmulated
-// runs it against the kernel emulator of the package's tests, which checks
-// the Go side (parameters, strides, offsets, grids) on machines without one.
+// runs it against the kernel emulator (kernels/cuda/emu), which checks the
+// Go side (parameters, strides, offsets, grids) on machines without a GPU.
+
+// emulate makes an emulated GPU the CUDA device until restore.
+func emulate() (*emu.Device, func()) {
+	e := emu.New()
+	return e, tensor.UseCUDABackend(e, e.Props())
+}
 
 // gpuCase is one op under test.
 type gpuCase struct {
@@ -553,12 +560,12 @@ func TestGPUConformance(t *testing.T) {
 // TestGPUConformanceEmulated runs the suite against the kernel emulator, so
 // that the tensor layer's GPU code paths run on every machine.
 func TestGPUConformanceEmulated(t *testing.T) {
-	launches, restore := tensor.EmulateCUDA()
+	dev, restore := emulate()
 	defer restore()
 	var log strings.Builder
 	rep := runConformance(&log, 1)
 	t.Logf("gpu emulated: %d passed, %d failed; host fallbacks: %s", rep.passed, rep.failed, strings.Join(tensor.CUDAFallbacks(), " "))
-	t.Logf("kernels launched: %s", strings.Join(launches(), " "))
+	t.Logf("kernels launched: %s", strings.Join(dev.Launches(), " "))
 	if rep.failed > 0 || rep.passed < 300 {
 		t.Errorf("emulated GPU conformance: %d passed, %d failed:\n%s", rep.passed, rep.failed, log.String())
 	}
@@ -577,7 +584,8 @@ func TestGPUConformanceCatchesUnwrittenOutputs(t *testing.T) {
 		{"conv2d_wgrad_f32", "conv2d_1x1", []string{"grad x1"}, []string{"forward", "grad x0", "grad x2"}},
 		{"ew_where_strided_f32", "where", []string{"forward"}, nil},
 	} {
-		restore := tensor.EmulateCUDAWithout(c.drop)
+		dev, restore := emulate()
+		dev.Drop(c.drop)
 		var out strings.Builder
 		rep := &gpuReport{out: &out}
 		tensor.SetCUDAPoison(true)

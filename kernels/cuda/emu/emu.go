@@ -1,4 +1,15 @@
-package tensor
+// Package emu emulates the CUDA device and kernels of package cuda in Go, so
+// that the code above the kernels — the tensor layer's GPU paths and
+// everything built on them — runs and is tested on machines without a GPU.
+//
+// Device memory is host memory behind fake addresses, and each kernel entry
+// point is interpreted from the contract in its .cu header. A launch is
+// checked as the GPU would not check it: argument types against the C
+// parameters, grids against the launch rules, every access against the
+// bounds of its block. What it cannot check is the kernels' own arithmetic
+// and speed; kernels/cuda's GPU tests compare the real kernels with float64
+// references on a GPU.
+package emu
 
 import (
 	"fmt"
@@ -12,14 +23,9 @@ import (
 	"github.com/lafite-go/lafite/kernels/cuda"
 )
 
-// emuGPU is a GPU emulator for tests on machines without one: device memory
-// is host memory behind fake addresses, and each kernel entry point the
-// tensor layer launches is interpreted in Go from its .cu header's contract.
-// It checks what the Go side controls — parameter structs, pointers and
-// offsets, grid coverage, temporaries freed — not the kernels' own
-// arithmetic, which kernels/cuda's GPU tests check against float64
-// references on a real GPU.
-type emuGPU struct {
+// Device is an emulated GPU. It has the memory, copy and launch methods of
+// *cuda.Device that the tensor layer uses (tensor.CUDABackend).
+type Device struct {
 	mu       sync.Mutex
 	next     uint64
 	mem      map[uint64][]float32
@@ -30,16 +36,31 @@ type emuGPU struct {
 	drop     map[string]bool // entry points that run no work: a fault to be caught
 }
 
+// Props describes the emulated device (what launch planning reads).
+func (e *Device) Props() cuda.DeviceProps { return e.props }
+
+// Drop turns the given entry points into no-ops that leave their outputs as
+// they were: a fault that tests of the layers above must catch.
+func (e *Device) Drop(entries ...string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, n := range entries {
+		e.drop[n] = true
+	}
+}
+
 // emuSpan separates the fake addresses of two blocks, so that any address
 // names its block.
 const emuSpan = 1 << 40
 
-func newEmuGPU() *emuGPU {
-	return &emuGPU{mem: map[uint64][]float32{}, launches: map[string]int{}, drop: map[string]bool{},
+// New returns an emulated GPU with empty memory.
+func New() *Device {
+	return &Device{mem: map[uint64][]float32{}, launches: map[string]int{}, drop: map[string]bool{},
 		props: cuda.DeviceProps{Name: "emulated GPU", Major: 8, Minor: 0, SMs: 4, MaxSharedOptin: 99 << 10, TotalMem: 1 << 30}}
 }
 
-func (e *emuGPU) Alloc(bytes int64) (cuda.DevicePtr, error) {
+// Alloc returns a block of at least bytes bytes (zeroed, unlike a GPU's).
+func (e *Device) Alloc(bytes int64) (cuda.DevicePtr, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.next++
@@ -50,7 +71,8 @@ func (e *emuGPU) Alloc(bytes int64) (cuda.DevicePtr, error) {
 	return cuda.DevicePtr(base), nil
 }
 
-func (e *emuGPU) Free(p cuda.DevicePtr) error {
+// Free releases a block from Alloc.
+func (e *Device) Free(p cuda.DevicePtr) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	b, ok := e.mem[uint64(p)]
@@ -62,7 +84,8 @@ func (e *emuGPU) Free(p cuda.DevicePtr) error {
 	return nil
 }
 
-func (e *emuGPU) Stats() (live, peak int64) {
+// Stats returns the bytes allocated now and at peak.
+func (e *Device) Stats() (live, peak int64) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.live, e.peak
@@ -81,7 +104,7 @@ func (b buf) set(i int, v float32) { b.d[b.o+i] = v }
 func (b buf) add(i int, v float32) { b.d[b.o+i] += v }
 func (b buf) ok() bool             { return b.d != nil }
 
-func (e *emuGPU) buf(p cuda.DevicePtr) buf {
+func (e *Device) buf(p cuda.DevicePtr) buf {
 	if p == 0 {
 		return buf{}
 	}
@@ -99,19 +122,22 @@ func (e *emuGPU) buf(p cuda.DevicePtr) buf {
 	return buf{d, int(off / 4)}
 }
 
-func (e *emuGPU) CopyHtoDF32(dst cuda.DevicePtr, src []float32) error {
+// CopyHtoDF32 copies floats to the device.
+func (e *Device) CopyHtoDF32(dst cuda.DevicePtr, src []float32) error {
 	b := e.buf(dst)
 	copy(b.d[b.o:b.o+len(src)], src)
 	return nil
 }
 
-func (e *emuGPU) CopyDtoHF32(dst []float32, src cuda.DevicePtr) error {
+// CopyDtoHF32 copies floats from the device.
+func (e *Device) CopyDtoHF32(dst []float32, src cuda.DevicePtr) error {
 	b := e.buf(src)
 	copy(dst, b.d[b.o:b.o+len(dst)])
 	return nil
 }
 
-func (e *emuGPU) CopyHtoDI32(dst cuda.DevicePtr, src []int32) error {
+// CopyHtoDI32 copies int32s (kernel indices) to the device.
+func (e *Device) CopyHtoDI32(dst cuda.DevicePtr, src []int32) error {
 	b := e.buf(dst)
 	for i, v := range src {
 		b.set(i, math.Float32frombits(uint32(v)))
@@ -119,14 +145,16 @@ func (e *emuGPU) CopyHtoDI32(dst cuda.DevicePtr, src []int32) error {
 	return nil
 }
 
-func (e *emuGPU) CopyDtoD(dst, src cuda.DevicePtr, bytes int64) error {
+// CopyDtoD copies between device blocks.
+func (e *Device) CopyDtoD(dst, src cuda.DevicePtr, bytes int64) error {
 	d, s := e.buf(dst), e.buf(src)
 	n := int(bytes / 4)
 	copy(d.d[d.o:d.o+n], s.d[s.o:s.o+n])
 	return nil
 }
 
-func (e *emuGPU) MemsetD32(dst cuda.DevicePtr, v uint32, n int64) error {
+// MemsetD32 sets n 32-bit words.
+func (e *Device) MemsetD32(dst cuda.DevicePtr, v uint32, n int64) error {
 	d := e.buf(dst)
 	f := math.Float32frombits(v)
 	for i := 0; i < int(n); i++ {
@@ -135,9 +163,11 @@ func (e *emuGPU) MemsetD32(dst cuda.DevicePtr, v uint32, n int64) error {
 	return nil
 }
 
-func (e *emuGPU) Synchronize() error { return nil }
+// Synchronize returns at once: launches run to completion when queued.
+func (e *Device) Synchronize() error { return nil }
 
-func (e *emuGPU) Function(file, entry string) (*cuda.Function, error) {
+// Function looks up an entry point of an embedded kernel file.
+func (e *Device) Function(file, entry string) (*cuda.Function, error) {
 	if _, ok := emuSignatures()[entry]; !ok {
 		return nil, fmt.Errorf("emu: no entry point %s", entry)
 	}
@@ -192,8 +222,8 @@ func emuSignatures() map[string][]reflect.Type {
 	return emuSigs
 }
 
-// launchCounts returns "entry=n" for every kernel launched, sorted.
-func (e *emuGPU) launchCounts() []string {
+// Launches returns "entry=n" for every kernel launched so far, sorted.
+func (e *Device) Launches() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var out []string
@@ -211,7 +241,9 @@ func need(entry, axis string, got uint32, want int) {
 	}
 }
 
-func (e *emuGPU) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, args ...any) error {
+// Launch checks a launch and runs its emulation; the arguments follow the
+// kernel's C parameters exactly, as for (*cuda.Device).Launch.
+func (e *Device) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, args ...any) error {
 	if block.X*block.Y*block.Z > 1024 || block.X*block.Y*block.Z == 0 {
 		return fmt.Errorf("emu: %s: block %v", f.Name, block)
 	}
@@ -673,7 +705,7 @@ func emuBinary(op int32, a, b float32) float32 {
 
 // conv interprets the three conv2d.cu kernels with their documented
 // layouts, checking the grid against the launch rules.
-func (e *emuGPU) conv(entry string, grid cuda.Dim3, args []any) {
+func (e *Device) conv(entry string, grid cuda.Dim3, args []any) {
 	p := args[0].(cuda.ConvParams)
 	N, C, H, W, O := int(p.N), int(p.C), int(p.H), int(p.W), int(p.O)
 	KH, KW, G, OH, OW := int(p.KH), int(p.KW), int(p.Groups), int(p.OH), int(p.OW)
@@ -928,21 +960,6 @@ func emuBiasAct(p cuda.BiasActParams, x, b, xref, yref, dy float32) float32 {
 		}
 	}
 	return float32(y)
-}
-
-// useEmulator makes the emulator the CUDA device until the returned function
-// restores the previous state.
-func useEmulator() (*emuGPU, func()) {
-	e := newEmuGPU()
-	gpuMu.Lock()
-	prev, prevErr, prevOpened := gpuCur, gpuErr, gpuOpened
-	gpuCur, gpuErr, gpuOpened = newGPUState(e, nil, e.props), nil, true
-	gpuMu.Unlock()
-	return e, func() {
-		gpuMu.Lock()
-		gpuCur, gpuErr, gpuOpened = prev, prevErr, prevOpened
-		gpuMu.Unlock()
-	}
 }
 
 // emuBiasActFromInput is bias_act_from_input of bias_act.cu (grad = 3).
