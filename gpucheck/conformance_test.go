@@ -519,6 +519,7 @@ func runConformance(out io.Writer, seed uint64) *gpuReport {
 		runGPUCase(rep, c, seed)
 	}
 	rngAndAdam(rep, seed)
+	lafiteNets(rep, seed)
 	return rep
 }
 
@@ -566,6 +567,11 @@ func TestGPUConformanceEmulated(t *testing.T) {
 	rep := runConformance(&log, 1)
 	t.Logf("gpu emulated: %d passed, %d failed; host fallbacks: %s", rep.passed, rep.failed, strings.Join(tensor.CUDAFallbacks(), " "))
 	t.Logf("kernels launched: %s", strings.Join(dev.Launches(), " "))
+	for _, l := range strings.Split(log.String(), "\n") {
+		if strings.Contains(l, " lafite_") {
+			t.Log(l)
+		}
+	}
 	if rep.failed > 0 || rep.passed < 300 {
 		t.Errorf("emulated GPU conformance: %d passed, %d failed:\n%s", rep.passed, rep.failed, log.String())
 	}
