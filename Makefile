@@ -4,7 +4,7 @@ export CGO_ENABLED := 0
 GO ?= go
 PKGS := $(shell $(GO) list ./... | grep -v '/golden$$')
 
-.PHONY: test fmt-check vet unit golden build gpu-check
+.PHONY: test fmt-check vet unit golden build bench bench-compare torch golden-variants gpu-check
 
 # The whole check CI runs: formatting, vet, unit tests, then the golden test
 # (verbose, so each case's PASS/FAIL/SKIP line and the summary are printed).
@@ -25,6 +25,31 @@ golden:
 
 build:
 	$(GO) build -o bin/lafite ./cmd/lafite
+
+# Golden cases with every CPU kernel variant this machine supports.
+golden-variants: build
+	@for v in $$(./bin/lafite bench --list-cpu); do echo "== LAFITE_CPU=$$v"; LAFITE_CPU=$$v $(MAKE) --no-print-directory golden || exit 1; done
+
+# The benchmark workloads (docs/WORKLOADS.md), Go side only. ONLY=a,b picks some.
+bench: build
+	./bin/lafite bench $(if $(ONLY),--only $(ONLY))
+
+# Debian's PyTorch runs under the system interpreter, not a pyenv/venv one.
+TORCH_PYTHON ?= /usr/bin/python3
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# OpenBLAS is only a Recommends of Debian's libtorch: without it torch falls
+# back to the reference BLAS, which is no fair comparison.
+torch:
+	@{ $(TORCH_PYTHON) -c 'import torch' && dpkg -s libopenblas0 >/dev/null; } 2>/dev/null || { \
+		echo "installing python3-torch with apt-get"; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends python3-torch libopenblas0 || \
+		{ $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends python3-torch libopenblas0; }; }
+
+# Go and PyTorch (tuned and untuned) on the same workloads, interleaved in
+# rounds; prints workload, Go median, PyTorch median, ratio. ROUNDS=n, ONLY=a,b.
+bench-compare: build torch
+	$(TORCH_PYTHON) bench/compare_torch.py --go ./bin/lafite --rounds $(or $(ROUNDS),3) $(if $(ONLY),--only $(ONLY))
 
 # The GPU check, built where Go is and run where the GPU is: static test
 # binaries, the lafite binary (for doctor) and .gpu/run.sh, generated from

@@ -2,13 +2,11 @@ package clip
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/lafite-go/lafite/nn"
 	"github.com/lafite-go/lafite/safetensors"
 	"github.com/lafite-go/lafite/tensor"
-	"github.com/lafite-go/lafite/torchfile"
 )
 
 // A bundle is a CLIP model saved by this project: OpenAI tensor names in a
@@ -35,63 +33,30 @@ func SaveBundle(path string, m *Model, tok Tokenizer) error {
 	return safetensors.WriteFile(path, ts, meta)
 }
 
-// LoadBundle reads a CLIP checkpoint — OpenAI .pt (TorchScript or
-// state_dict), or safetensors (OpenAI names, or a bundle) — and its
-// tokenizer: the BPE vocabulary at vocabPath when given, else the bundle's
-// word vocabulary (nil tokenizer when neither exists).
+// LoadBundle reads a CLIP checkpoint (anything ReadCheckpoint accepts) and
+// its tokenizer: the BPE vocabulary at vocabPath when given, else the
+// bundle's word vocabulary (nil tokenizer when neither exists).
 func LoadBundle(modelPath, vocabPath string) (*Model, Tokenizer, error) {
-	sd := map[string]*tensor.Tensor{}
-	meta := map[string]string{}
-	switch strings.ToLower(filepath.Ext(modelPath)) {
-	case ".pt", ".pth", ".bin":
-		ts, err := torchfile.Load(modelPath)
+	ck, err := ReadCheckpoint(modelPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := ck.Model()
+	if err != nil {
+		return nil, nil, err
+	}
+	if vocabPath != "" {
+		tok, err := LoadBPE(vocabPath)
 		if err != nil {
 			return nil, nil, err
 		}
-		for k, t := range ts {
-			if t.Data != nil {
-				sd[k] = tensor.New(t.Data, t.Shape...)
-			}
-		}
-	default:
-		f, err := safetensors.ReadFile(modelPath)
-		if err != nil {
-			return nil, nil, err
-		}
-		meta = f.Metadata
-		for k, t := range f.Tensors {
-			if !t.DType.IsFloat() {
-				continue
-			}
-			d, err := t.Float32()
-			if err != nil {
-				return nil, nil, fmt.Errorf("%s: %v", modelPath, err)
-			}
-			sd[k] = tensor.New(d, t.Shape...)
-		}
+		return m, tok, m.CheckTokenizer(tok)
 	}
-	cfg, err := ConfigFromStateDict(sd)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %v", modelPath, err)
+	w, err := ck.WordTokenizer()
+	if err != nil || w == nil {
+		return m, nil, err
 	}
-	fmt.Sscan(meta["vision_heads"], &cfg.VisionHeads)
-	fmt.Sscan(meta["text_heads"], &cfg.TextHeads)
-	m, err := FromStateDictConfig(sd, cfg)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %v", modelPath, err)
-	}
-	var tok Tokenizer
-	switch {
-	case vocabPath != "":
-		if tok, err = LoadBPE(vocabPath); err != nil {
-			return nil, nil, err
-		}
-	case meta["word_vocab"] != "":
-		if tok, err = ParseWordVocab(meta["word_vocab"], modelPath); err != nil {
-			return nil, nil, err
-		}
-	}
-	return m, tok, nil
+	return m, w, m.CheckTokenizer(w)
 }
 
 // FromStateDictConfig builds a model of the given configuration from
@@ -101,7 +66,7 @@ func FromStateDictConfig(sd map[string]*tensor.Tensor, c Config) (*Model, error)
 	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("clip: %v", err)
 	}
-	m := New(c, tensor.NewRNG(0))
+	m := New(c, nil) // zeros: random init of a ViT-B/32 would cost seconds
 	clean := map[string]*tensor.Tensor{}
 	for k, v := range sd {
 		switch k {

@@ -38,22 +38,37 @@ type Model struct {
 	mask                *tensor.Tensor
 }
 
-// New initialises a model with OpenAI's initialisation scheme.
+// New initialises a model as OpenAI's CLIP.initialize_parameters: token
+// embedding N(0, 0.02²), positional N(0, 0.01²), in the text blocks in_proj
+// N(0, 1/w), out_proj and c_proj N(0, 1/(2·w·layers)), c_fc N(0, 1/(2w)),
+// text_projection N(0, 1/w), logit_scale log(1/0.07); the image tower as
+// NewVisionTransformer. A nil rng gives zero weights, the cheap start for
+// loading a checkpoint. It panics on an invalid config.
 func New(c Config, rng *tensor.RNG) *Model {
 	if err := c.validate(); err != nil {
 		panic("clip.New: " + err.Error())
 	}
+	w := float64(c.TextWidth)
 	m := &Model{
 		Config:              c,
 		Visual:              NewVisionTransformer(c.ImageResolution, c.VisionPatch, c.VisionWidth, c.VisionLayers, c.VisionHeads, c.EmbedDim, rng),
 		Transformer:         newTransformer(c.TextWidth, c.TextLayers, c.TextHeads, rng),
-		TokenEmbedding:      nn.NewParam(tensor.MulScalar(rng.Normal(c.VocabSize, c.TextWidth), 0.02)),
-		PositionalEmbedding: nn.NewParam(tensor.MulScalar(rng.Normal(c.ContextLength, c.TextWidth), 0.01)),
+		TokenEmbedding:      normal(rng, 0.02, c.VocabSize, c.TextWidth),
+		PositionalEmbedding: normal(rng, 0.01, c.ContextLength, c.TextWidth),
 		LNFinal:             nn.NewLayerNorm(c.TextWidth),
-		TextProjection:      nn.NewParam(tensor.MulScalar(rng.Normal(c.TextWidth, c.EmbedDim), float32(1/math.Sqrt(float64(c.TextWidth))))),
+		TextProjection:      normal(rng, 1/math.Sqrt(w), c.TextWidth, c.EmbedDim),
 		LogitScale:          nn.NewParam(tensor.Scalar(float32(math.Log(1 / 0.07)))),
+		mask:                nn.CausalMask(c.ContextLength),
 	}
-	m.mask = nn.CausalMask(c.ContextLength)
+	if rng != nil {
+		projStd := 1 / math.Sqrt(w) / math.Sqrt(2*float64(max(c.TextLayers, 1)))
+		for _, b := range m.Transformer.Blocks {
+			b.Attn.InProjWeight.Value = normal(rng, 1/math.Sqrt(w), 3*c.TextWidth, c.TextWidth).Value
+			b.Attn.OutProj.Weight.Value = normal(rng, projStd, c.TextWidth, c.TextWidth).Value
+			b.FC.Weight.Value = normal(rng, 1/math.Sqrt(2*w), 4*c.TextWidth, c.TextWidth).Value
+			b.Proj.Weight.Value = normal(rng, projStd, c.TextWidth, 4*c.TextWidth).Value
+		}
+	}
 	return m
 }
 
@@ -91,6 +106,9 @@ func (m *Model) EncodeImage(img *autograd.Var) *autograd.Var { return m.Visual.F
 // to features [N, embed] (not L2-normalised).
 func (m *Model) EncodeText(tokens [][]int) (*autograd.Var, error) {
 	n, L := len(tokens), m.Config.ContextLength
+	if n == 0 {
+		return nil, fmt.Errorf("clip: no token rows to encode")
+	}
 	ids := make([]int, 0, n*L)
 	eot := make([]int, n)
 	for i, row := range tokens {
@@ -134,61 +152,86 @@ func (m *Model) Logits(imageFeatures, textFeatures *autograd.Var) *autograd.Var 
 	return autograd.Mul(sim, autograd.Exp(m.LogitScale))
 }
 
-// ConfigFromStateDict infers the shapes from tensor shapes as OpenAI's
-// build_model does (heads = width/64, at least 1).
+// ConfigFromStateDict infers the shapes from OpenAI-named tensors as
+// build_model does: widths, patch, grid, context, vocabulary and embedding
+// from the embedding and projection shapes, layers from the resblocks
+// indices, heads = width/64 (at least 1), which holds for every released
+// model.
 func ConfigFromStateDict(sd map[string]*tensor.Tensor) (Config, error) {
-	get := func(name string, dims int) ([]int, error) {
+	var c Config
+	shapes := map[string][]int{}
+	for _, name := range []string{"visual.conv1.weight", "visual.positional_embedding", "text_projection",
+		"positional_embedding", "token_embedding.weight", "ln_final.weight"} {
 		t, ok := sd[name]
 		if !ok {
-			return nil, fmt.Errorf("missing tensor %s (not a CLIP ViT checkpoint?)", name)
+			return c, fmt.Errorf("missing tensor %s", name)
 		}
-		if t.Dim() != dims {
-			return nil, fmt.Errorf("tensor %s has shape %v, expected %d dims", name, t.Shape(), dims)
+		shapes[name] = t.Shape()
+	}
+	want := func(name string, dims int) error {
+		if s := shapes[name]; len(s) != dims {
+			return fmt.Errorf("tensor %s has shape %v, expected %d dims", name, s, dims)
 		}
-		return t.Shape(), nil
+		return nil
 	}
-	var c Config
-	conv, err := get("visual.conv1.weight", 4)
-	if err != nil {
-		return c, err
+	for name, dims := range map[string]int{"visual.conv1.weight": 4, "visual.positional_embedding": 2,
+		"text_projection": 2, "positional_embedding": 2, "token_embedding.weight": 2, "ln_final.weight": 1} {
+		if err := want(name, dims); err != nil {
+			return c, err
+		}
 	}
-	pos, err := get("visual.positional_embedding", 2)
-	if err != nil {
-		return c, err
-	}
-	tp, err := get("text_projection", 2)
-	if err != nil {
-		return c, err
-	}
-	tpos, err := get("positional_embedding", 2)
-	if err != nil {
-		return c, err
-	}
-	tok, err := get("token_embedding.weight", 2)
-	if err != nil {
-		return c, err
-	}
-	lnf, err := get("ln_final.weight", 1)
-	if err != nil {
-		return c, err
+	conv, pos := shapes["visual.conv1.weight"], shapes["visual.positional_embedding"]
+	if conv[1] != 3 || conv[2] != conv[3] {
+		return c, fmt.Errorf("visual.conv1.weight has shape %v, expected [width, 3, patch, patch]", conv)
 	}
 	grid := int(math.Round(math.Sqrt(float64(pos[0] - 1))))
-	if grid*grid+1 != pos[0] {
-		return c, fmt.Errorf("visual.positional_embedding has %d rows, not a square grid plus one", pos[0])
+	if pos[0] < 2 || grid*grid+1 != pos[0] {
+		return c, fmt.Errorf("visual.positional_embedding has %d rows, expected a square grid plus one", pos[0])
 	}
+	tp, tpos, tok := shapes["text_projection"], shapes["positional_embedding"], shapes["token_embedding.weight"]
 	c = Config{EmbedDim: tp[1], VisionWidth: conv[0], VisionPatch: conv[3], ImageResolution: conv[3] * grid,
-		ContextLength: tpos[0], VocabSize: tok[0], TextWidth: lnf[0]}
+		ContextLength: tpos[0], VocabSize: tok[0], TextWidth: shapes["ln_final.weight"][0]}
 	c.VisionHeads, c.TextHeads = max(c.VisionWidth/64, 1), max(c.TextWidth/64, 1)
 	c.VisionLayers = countBlocks(sd, "visual.transformer.resblocks.")
 	c.TextLayers = countBlocks(sd, "transformer.resblocks.")
-	return c, c.validate()
+	if err := c.validate(); err != nil {
+		return c, err
+	}
+	// Guard the allocation in New against a few tiny tensors that claim huge
+	// sizes; exact shapes are checked when the weights are copied, with a
+	// more precise message.
+	if n, have := c.numParams(), numElements(sd); n > 2*float64(have)+1e6 {
+		return c, fmt.Errorf("the shapes imply a model of %.0f weights but the tensors hold only %d", n, have)
+	}
+	return c, nil
+}
+
+// numParams counts the model's weights (float64: a corrupt header must not
+// overflow the comparison that guards the allocation).
+func (c Config) numParams() float64 {
+	block := func(w float64) float64 { return 12*w*w + 13*w }
+	vw, tw := float64(c.VisionWidth), float64(c.TextWidth)
+	grid := float64(c.ImageResolution / c.VisionPatch)
+	vision := vw*3*float64(c.VisionPatch*c.VisionPatch) + vw + (grid*grid+1)*vw + 4*vw +
+		float64(c.VisionLayers)*block(vw) + vw*float64(c.EmbedDim)
+	text := float64(c.VocabSize)*tw + float64(c.ContextLength)*tw + float64(c.TextLayers)*block(tw) +
+		2*tw + tw*float64(c.EmbedDim) + 1
+	return vision + text
+}
+
+func numElements(sd map[string]*tensor.Tensor) int {
+	n := 0
+	for _, t := range sd {
+		n += t.Numel()
+	}
+	return n
 }
 
 func countBlocks(sd map[string]*tensor.Tensor, prefix string) int {
 	seen := map[int]bool{}
 	for k := range sd {
 		if rest, ok := strings.CutPrefix(k, prefix); ok {
-			if i, err := strconv.Atoi(strings.SplitN(rest, ".", 2)[0]); err == nil {
+			if i, err := strconv.Atoi(strings.SplitN(rest, ".", 2)[0]); err == nil && i >= 0 {
 				seen[i] = true
 			}
 		}
@@ -196,25 +239,13 @@ func countBlocks(sd map[string]*tensor.Tensor, prefix string) int {
 	return len(seen)
 }
 
-// FromStateDict builds a model from OpenAI-named tensors. Extra 0-d metadata
-// entries of TorchScript archives (input_resolution, context_length,
-// vocab_size) are ignored; anything else missing or unexpected is an error.
+// FromStateDict builds a model from OpenAI-named float tensors with the
+// config ConfigFromStateDict infers. Every parameter must be present with
+// its exact shape and nothing else may be.
 func FromStateDict(sd map[string]*tensor.Tensor) (*Model, error) {
 	c, err := ConfigFromStateDict(sd)
 	if err != nil {
-		return nil, err
-	}
-	m := New(c, tensor.NewRNG(0))
-	clean := map[string]*tensor.Tensor{}
-	for k, v := range sd {
-		switch k {
-		case "input_resolution", "context_length", "vocab_size":
-			continue
-		}
-		clean[k] = v
-	}
-	if err := nn.LoadStateDict(m, clean, true); err != nil {
 		return nil, fmt.Errorf("clip: %v", err)
 	}
-	return m, nil
+	return FromStateDictConfig(sd, c)
 }

@@ -16,7 +16,20 @@ type ResidualBlock struct {
 	FC, Proj *nn.Linear
 }
 
+// newResidualBlock initialises as PyTorch's defaults (nn.MultiheadAttention,
+// nn.Linear); a nil rng gives zeros, the cheap start for loading weights.
 func newResidualBlock(width, heads int, rng *tensor.RNG) *ResidualBlock {
+	if rng == nil {
+		return &ResidualBlock{
+			Attn: &nn.MultiheadAttention{EmbedDim: width, NumHeads: heads,
+				InProjWeight: zeros(3*width, width), InProjBias: zeros(3 * width),
+				OutProj: &nn.Linear{Weight: zeros(width, width), Bias: zeros(width)}},
+			LN1:  nn.NewLayerNorm(width),
+			LN2:  nn.NewLayerNorm(width),
+			FC:   &nn.Linear{Weight: zeros(4*width, width), Bias: zeros(4 * width)},
+			Proj: &nn.Linear{Weight: zeros(width, 4*width), Bias: zeros(width)},
+		}
+	}
 	return &ResidualBlock{
 		Attn: nn.NewMultiheadAttention(width, heads, true, rng),
 		LN1:  nn.NewLayerNorm(width),
@@ -24,6 +37,17 @@ func newResidualBlock(width, heads int, rng *tensor.RNG) *ResidualBlock {
 		FC:   nn.NewLinear(width, 4*width, true, rng),
 		Proj: nn.NewLinear(4*width, width, true, rng),
 	}
+}
+
+// zeros is a trainable all-zero parameter.
+func zeros(shape ...int) *autograd.Var { return nn.NewParam(tensor.Zeros(shape...)) }
+
+// normal is a trainable N(0, std²) parameter, or zeros for a nil rng.
+func normal(rng *tensor.RNG, std float64, shape ...int) *autograd.Var {
+	if rng == nil {
+		return zeros(shape...)
+	}
+	return nn.NewParam(tensor.MulScalar(rng.Normal(shape...), float32(std)))
 }
 
 // NamedParams uses OpenAI's names: attn.*, ln_1.*, mlp.c_fc.*, mlp.c_proj.*, ln_2.*.

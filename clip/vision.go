@@ -22,22 +22,29 @@ type VisionTransformer struct {
 	Proj                                *autograd.Var // [width, output]
 }
 
-// NewVisionTransformer initialises a tower as OpenAI's code does.
+// NewVisionTransformer initialises a tower as OpenAI's code does: class and
+// positional embeddings and proj N(0, 1/width), the patch conv and the
+// blocks with PyTorch's defaults. A nil rng gives zero weights (for loading).
 func NewVisionTransformer(resolution, patch, width, layers, heads, outputDim int, rng *tensor.RNG) *VisionTransformer {
 	if patch < 1 || resolution%patch != 0 {
-		panic(fmt.Sprintf("clip: resolution %d is not a multiple of patch %d", resolution, patch))
+		panic(fmt.Sprintf("clip.NewVisionTransformer: resolution %d is not a multiple of patch %d", resolution, patch))
 	}
 	grid := resolution / patch
-	scale := float32(1 / math.Sqrt(float64(width)))
+	scale := 1 / math.Sqrt(float64(width))
+	conv := zeros(width, 3, patch, patch)
+	if rng != nil { // nn.Conv2d's kaiming-uniform(a=√5): U(±1/√fan_in)
+		bound := float32(1 / math.Sqrt(float64(3*patch*patch)))
+		conv = nn.NewParam(rng.Uniform(-bound, bound, width, 3, patch, patch))
+	}
 	return &VisionTransformer{
 		Resolution: resolution, Patch: patch, Width: width, OutputDim: outputDim,
-		Conv1:               nn.NewParam(tensor.MulScalar(rng.Normal(width, 3, patch, patch), 1/float32(math.Sqrt(float64(3*patch*patch))))),
-		ClassEmbedding:      nn.NewParam(tensor.MulScalar(rng.Normal(width), scale)),
-		PositionalEmbedding: nn.NewParam(tensor.MulScalar(rng.Normal(grid*grid+1, width), scale)),
+		Conv1:               conv,
+		ClassEmbedding:      normal(rng, scale, width),
+		PositionalEmbedding: normal(rng, scale, grid*grid+1, width),
 		LNPre:               nn.NewLayerNorm(width),
 		LNPost:              nn.NewLayerNorm(width),
 		Transformer:         newTransformer(width, layers, heads, rng),
-		Proj:                nn.NewParam(tensor.MulScalar(rng.Normal(width, outputDim), scale)),
+		Proj:                normal(rng, scale, width, outputDim),
 	}
 }
 

@@ -1,7 +1,9 @@
 package golden
 
 import (
+	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/lafite-go/lafite/autograd"
@@ -14,7 +16,7 @@ func init() {
 	register("clip_vision", func(c *Case) (map[string]*tensor.Tensor, error) {
 		vt := clip.NewVisionTransformer(c.Int(0, "init", "input_resolution"), c.Int(0, "init", "patch_size"),
 			c.Int(0, "init", "width"), c.Int(0, "init", "layers"), c.Int(0, "init", "heads"),
-			c.Int(0, "init", "output_dim"), tensor.NewRNG(0))
+			c.Int(0, "init", "output_dim"), nil)
 		if err := sameParamNames(c, vt); err != nil {
 			return nil, err
 		}
@@ -27,7 +29,7 @@ func init() {
 	})
 
 	register("clip_text", func(c *Case) (map[string]*tensor.Tensor, error) {
-		m := clip.New(clipConfig(c, c.Int(0, "init", "transformer_heads")), tensor.NewRNG(0))
+		m := clip.New(clipConfig(c, c.Int(0, "init", "transformer_heads")), nil)
 		return RunDifferentiable(c, DiffOptions{NonDiff: []string{"tokens"}}, func(v map[string]*autograd.Var) (map[string]*autograd.Var, error) {
 			textOnly := func(name string) bool { return !strings.HasPrefix(name, "visual.") && name != "logit_scale" }
 			if err := bindParams(c, m, v, textOnly); err != nil {
@@ -41,6 +43,29 @@ func init() {
 		})
 	})
 
+	register("clip_tokenize", func(c *Case) (map[string]*tensor.Tensor, error) {
+		var texts []string
+		if err := json.Unmarshal([]byte(c.File.Metadata["texts"]), &texts); err != nil {
+			return nil, fmt.Errorf("metadata texts: %v", err)
+		}
+		tok, err := clip.LoadBPE(filepath.Join(filepath.Dir(c.Path), "clip_files", "bpe_simple_vocab_16e6.txt.gz"))
+		if err != nil {
+			return nil, err
+		}
+		ctx := c.Int(77, "context_length")
+		rows, err := tok.TokenizeOpts(texts, ctx, c.Bool(true, "truncate"))
+		if err != nil {
+			return nil, err
+		}
+		ids := make([]float32, 0, len(rows)*ctx)
+		for _, r := range rows {
+			for _, id := range r {
+				ids = append(ids, float32(id))
+			}
+		}
+		return map[string]*tensor.Tensor{"out.tokens": tensor.New(ids, len(rows), ctx)}, nil
+	})
+
 	register("clip_model", func(c *Case) (map[string]*tensor.Tensor, error) {
 		// build_model infers heads = width // 64 for both towers; the attrs'
 		// transformer_heads is what the Python constructor was given and must agree.
@@ -48,7 +73,7 @@ func init() {
 		if h := c.Int(cfg.TextHeads, "init", "transformer_heads"); h != cfg.TextHeads {
 			return nil, fmt.Errorf("attrs transformer_heads %d, build_model would infer %d", h, cfg.TextHeads)
 		}
-		m := clip.New(cfg, tensor.NewRNG(0))
+		m := clip.New(cfg, nil)
 		if err := sameParamNames(c, m); err != nil {
 			return nil, err
 		}

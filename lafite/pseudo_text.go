@@ -2,6 +2,7 @@ package lafite
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/lafite-go/lafite/autograd"
 	"github.com/lafite-go/lafite/nn"
@@ -132,4 +133,20 @@ func (t *TrainablePerturbation) Forward(f *autograd.Var, rng *tensor.RNG) (h, pe
 
 func rowNormalize(x *autograd.Var) *autograd.Var {
 	return autograd.Div(x, autograd.Sqrt(autograd.Sum(autograd.Square(x), []int{1}, true)))
+}
+
+// PerturbationForCosine returns the a of PerturbFixed whose pseudo text
+// features sit at cosine c from their image feature — the paper's argument:
+// h' should be as far from f as a real caption's feature is, so c is the
+// CLIP model's measured image-text cosine. For ε̂ ⟂ f (high dimensions),
+// cos(h', f) = (1−a)/√((1−a)² + a²), so with r = √(1/c² − 1), a = r/(1+r).
+func PerturbationForCosine(c float32) float32 {
+	if c >= 1 {
+		return 0
+	}
+	if c <= 0 {
+		return 1
+	}
+	r := math.Sqrt(1/float64(c*c) - 1)
+	return float32(r / (1 + r))
 }

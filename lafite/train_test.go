@@ -143,6 +143,10 @@ func TestPseudoTextPerturbation(t *testing.T) {
 			t.Fatalf("h'[%d] has norm %v", i, v)
 		}
 	}
+	// The a that gives cos 0.316 is the reference's 0.75.
+	if a := PerturbationForCosine(0.316); math.Abs(float64(a)-0.75) > 0.002 {
+		t.Fatalf("PerturbationForCosine(0.316) = %v, want ≈ 0.75", a)
+	}
 	if a := XiToA(3); a != 0.75 {
 		t.Fatalf("XiToA(3) = %v", a)
 	}

@@ -1,0 +1,185 @@
+// Package bench runs the named workloads of docs/WORKLOADS.md and reports one
+// record per workload: median and minimum time, throughput, and the fraction
+// of the machine's measured peak. Each op's owner registers its workloads with
+// Register in a file of their own.
+package bench
+
+import (
+	"fmt"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lafite-go/lafite/kernels/cpu"
+)
+
+// Workload is one named benchmark. Setup allocates fresh N(0,1) inputs,
+// checks that the work gives correct results where that is cheap (panicking if
+// not), and returns the function to time with the work of one call: flops for
+// compute-bound workloads, bytes moved for memory-bound ones (0 when not
+// meaningful).
+type Workload struct {
+	Name  string
+	Setup func() (run func(), flops, bytes float64)
+	// Items, when set, is the number of items (images, sequences) one call
+	// processes, reported as a rate; ItemUnit names them.
+	Items    int
+	ItemUnit string
+}
+
+var (
+	registryMu sync.Mutex
+	registry   = map[string]Workload{}
+)
+
+// Register adds a workload; names are unique.
+func Register(w Workload) {
+	if w.Name == "" || w.Setup == nil {
+		panic("bench.Register: workload needs a Name and a Setup")
+	}
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	if _, dup := registry[w.Name]; dup {
+		panic(fmt.Sprintf("bench.Register: workload %q registered twice", w.Name))
+	}
+	registry[w.Name] = w
+}
+
+// Workloads returns every registered workload, sorted by name.
+func Workloads() []Workload {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	out := make([]Workload, 0, len(registry))
+	for _, w := range registry {
+		out = append(out, w)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Select returns the workloads with the given names, in that order, or all
+// of them when names is empty; unknown names are an error that lists the known.
+func Select(names []string) ([]Workload, error) {
+	all := Workloads()
+	if len(names) == 0 {
+		return all, nil
+	}
+	var out []Workload
+	for _, n := range names {
+		i := slices.IndexFunc(all, func(w Workload) bool { return w.Name == n })
+		if i < 0 {
+			known := make([]string, len(all))
+			for j, w := range all {
+				known[j] = w.Name
+			}
+			return nil, fmt.Errorf("unknown workload %q (known: %s)", n, strings.Join(known, ", "))
+		}
+		out = append(out, all[i])
+	}
+	return out, nil
+}
+
+// Options controls the timing of one workload.
+type Options struct {
+	WarmUp  int           // untimed runs first (default 2)
+	MinRuns int           // timed runs at least (default 5)
+	MaxRuns int           // and at most (default 50)
+	MinTime time.Duration // keep running until this much was timed (default 1s)
+}
+
+func (o Options) withDefaults() Options {
+	if o.WarmUp <= 0 {
+		o.WarmUp = 2
+	}
+	if o.MinRuns <= 0 {
+		o.MinRuns = 5
+	}
+	if o.MaxRuns < o.MinRuns {
+		o.MaxRuns = max(50, o.MinRuns)
+	}
+	if o.MinTime <= 0 {
+		o.MinTime = time.Second
+	}
+	return o
+}
+
+// Record is the result of one workload, written as one JSON object per line.
+type Record struct {
+	Workload     string   `json:"workload"`
+	Device       string   `json:"device"`
+	MedianMs     float64  `json:"median_ms"`
+	MinMs        float64  `json:"min_ms"`
+	Runs         int      `json:"runs"`
+	GFLOPS       float64  `json:"gflops,omitempty"`
+	GBPS         float64  `json:"gbps,omitempty"`
+	ItemsPerSec  float64  `json:"items_per_s,omitempty"`
+	ItemUnit     string   `json:"item_unit,omitempty"`
+	PeakFraction float64  `json:"peak_fraction,omitempty"`
+	AllocsPerRun float64  `json:"allocs_per_run"`
+	CPUFeatures  []string `json:"cpu_features"`
+	CPUVariant   string   `json:"cpu_variant"`
+	CPUModel     string   `json:"cpu_model"`
+	Threads      int      `json:"threads"`
+	Commit       string   `json:"commit"`
+}
+
+// Run times one workload: warm-up, then repeated runs, reporting the median
+// (robust to the drift of shared machines) and the minimum. Throughputs and
+// the peak fraction are computed from the median.
+func Run(w Workload, opt Options) Record {
+	opt = opt.withDefaults()
+	run, flops, bytes := w.Setup()
+	for i := 0; i < opt.WarmUp; i++ {
+		run()
+	}
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	mallocs := ms.Mallocs
+	var times []float64
+	var total time.Duration
+	for len(times) < opt.MinRuns || (total < opt.MinTime && len(times) < opt.MaxRuns) {
+		t := time.Now()
+		run()
+		d := time.Since(t)
+		total += d
+		times = append(times, float64(d.Nanoseconds())/1e6)
+	}
+	runtime.ReadMemStats(&ms)
+	slices.Sort(times)
+	median := times[len(times)/2]
+	if len(times)%2 == 0 {
+		median = (times[len(times)/2-1] + times[len(times)/2]) / 2
+	}
+	brand, _ := cpu.CPUModel()
+	r := Record{
+		Workload:     w.Name,
+		Device:       "cpu",
+		MedianMs:     median,
+		MinMs:        times[0],
+		Runs:         len(times),
+		AllocsPerRun: float64(ms.Mallocs-mallocs) / float64(len(times)),
+		CPUFeatures:  cpu.Features(),
+		CPUVariant:   cpu.ActiveVariant(),
+		CPUModel:     brand,
+		Threads:      runtime.GOMAXPROCS(0),
+		Commit:       Commit(),
+	}
+	sec := median / 1e3
+	if bytes > 0 {
+		r.GBPS = bytes / sec / 1e9
+		r.PeakFraction = r.GBPS / MeasureCopyBandwidth()
+	}
+	if flops > 0 { // compute-bound work is judged against the FMA peak
+		r.GFLOPS = flops / sec / 1e9
+		r.PeakFraction = r.GFLOPS / MeasureFMAPeak().AllCoresGFLOPS
+	}
+	if w.Items > 0 {
+		r.ItemsPerSec = float64(w.Items) / sec
+		r.ItemUnit = w.ItemUnit
+	}
+	return r
+}

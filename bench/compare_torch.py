@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+"""Run the named workloads of docs/WORKLOADS.md in PyTorch and compare them with
+the Go engine's `lafite bench`, interleaved in one run.
+
+Only torch primitives are used; the StyleGAN2 ops are written the way
+StyleGAN2-ADA's reference (non-CUDA) paths write them.
+
+  compare_torch.py --worker tuned|untuned [--only NAMES]   one JSON record per workload
+  compare_torch.py --go bin/lafite [--rounds 3] [--only NAMES]
+      rounds of: Go, PyTorch tuned, PyTorch untuned (each a fresh process),
+      then a table of the median over rounds of each side's median.
+
+"tuned" is a competent CPU set-up: 2 threads, OPENBLAS_CORETYPE=SkylakeX (Debian's
+OpenBLAS 0.3.21 does not recognise Zen 4 and would run its SSE3 path), and glibc's
+malloc thresholds raised so large tensors are not unmapped after every op.
+"untuned" is torch as installed: its default thread count, no environment.
+"""
+
+import argparse
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+TUNED_ENV = {
+    "OPENBLAS_CORETYPE": "SkylakeX",
+    "MALLOC_MMAP_THRESHOLD_": str(1 << 30),
+    "MALLOC_TRIM_THRESHOLD_": str(1 << 31),
+    "MALLOC_TOP_PAD_": str(1 << 28),
+}
+UNTUNED_DROP = list(TUNED_ENV) + ["OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"]
+
+
+# ---------------------------------------------------------------- workloads
+# Each returns (run, flops, bytes): run() does the work once; flops or bytes
+# (0 when not meaningful) are the same as the Go side's.
+
+
+def _randn(*shape, grad=False):
+    import torch
+    return torch.randn(*shape).requires_grad_(grad)
+
+
+def _fwdbwd(fn, inputs):
+    """run() = forward, then backward of the sum w.r.t. every input."""
+    def run():
+        for t in inputs:
+            t.grad = None
+        fn().sum().backward()
+    return run
+
+
+def w_sgemm(m, n, k):
+    import torch
+    a, b, c = _randn(m, k), _randn(k, n), torch.empty(m, n)
+
+    def run():
+        torch.mm(a, b, out=c)
+    return run, 2.0 * m * n * k, 0.0
+
+
+def w_conv3x3(n, ch, hw, fwdbwd):
+    import torch
+    import torch.nn.functional as F
+    x, w = _randn(n, ch, hw, hw, grad=fwdbwd), _randn(ch, ch, 3, 3, grad=fwdbwd)
+    flops = 2.0 * n * ch * ch * 9 * hw * hw
+    if not fwdbwd:
+        def run():
+            with torch.no_grad():
+                F.conv2d(x, w, padding=1)
+        return run, flops, 0.0
+    return _fwdbwd(lambda: F.conv2d(x, w, padding=1), [x, w]), 3 * flops, 0.0
+
+
+def _setup_filter(device=None):
+    import torch
+    f = torch.tensor([1.0, 3.0, 3.0, 1.0])
+    f = f.ger(f)
+    return f / f.sum()
+
+
+def _upfirdn2d(x, f, up=1, pad=(0, 0, 0, 0), gain=1.0):
+    """StyleGAN2-ADA's _upfirdn2d_ref: zero-insert, pad, depthwise 2-D FIR."""
+    import torch
+    import torch.nn.functional as F
+    n, c, h, w = x.shape
+    if up > 1:
+        x = x.reshape(n, c, h, 1, w, 1)
+        x = F.pad(x, [0, up - 1, 0, 0, 0, up - 1])
+        x = x.reshape(n, c, h * up, w * up)
+    x = F.pad(x, [pad[0], pad[1], pad[2], pad[3]])
+    f = (f * (gain ** (f.ndim / 2))).flip([0, 1])
+    f = f[None, None].repeat(c, 1, 1, 1)
+    return F.conv2d(x, f, groups=c)
+
+
+def w_upsample2d(n, ch, hw):
+    import torch
+    x, f = _randn(n, ch, hw, hw), _setup_filter()
+
+    def run():
+        with torch.no_grad():
+            _upfirdn2d(x, f, up=2, pad=(2, 1, 2, 1), gain=4.0)
+    nbytes = 4.0 * (n * ch * hw * hw + n * ch * 4 * hw * hw)
+    return run, 0.0, nbytes
+
+
+def _modconv(x, weight, styles, up=1, f=None):
+    """StyleGAN2-ADA modulated_conv2d, non-fused path with demodulation
+    (fused_modconv=False), 3x3 kernel, padding 1; up=2 goes through
+    conv2d_resample's transposed conv + FIR."""
+    import torch.nn.functional as F
+    w = weight[None] * styles[:, None, :, None, None]
+    dcoefs = (w.square().sum(dim=[2, 3, 4]) + 1e-8).rsqrt()
+    x = x * styles[:, :, None, None]
+    if up == 1:
+        x = F.conv2d(x, weight, padding=1)
+    else:
+        x = F.conv_transpose2d(x, weight.transpose(0, 1), stride=2)
+        x = _upfirdn2d(x, f, pad=(1, 1, 1, 1), gain=4.0)
+    return x * dcoefs[:, :, None, None]
+
+
+def w_modconv(n, ch, hw, up, fwdbwd):
+    import torch
+    x = _randn(n, ch, hw, hw, grad=fwdbwd)
+    weight = _randn(ch, ch, 3, 3, grad=fwdbwd)
+    styles = _randn(n, ch, grad=fwdbwd)
+    f = _setup_filter()
+    flops = 2.0 * n * ch * ch * 9 * hw * hw  # the convolution's multiply-adds
+    if fwdbwd:
+        return _fwdbwd(lambda: _modconv(x, weight, styles, up, f), [x, weight, styles]), 3 * flops, 0.0
+
+    def run():
+        with torch.no_grad():
+            _modconv(x, weight, styles, up, f)
+    return run, flops, 0.0
+
+
+def w_bias_lrelu(n, ch, hw):
+    import torch
+    import torch.nn.functional as F
+    x, b = _randn(n, ch, hw, hw, grad=True), _randn(ch, grad=True)
+    gain = math.sqrt(2)
+
+    def fn():  # bias_act's reference path: add, lrelu 0.2, gain, clamp
+        y = F.leaky_relu(x + b.reshape(1, -1, 1, 1), 0.2) * gain
+        return y.clamp(-256, 256)
+    return _fwdbwd(fn, [x, b]), 0.0, 4.0 * 4 * n * ch * hw * hw
+
+
+WORKLOADS = {
+    "sgemm_1024": lambda: w_sgemm(1024, 1024, 1024),
+    "sgemm_4096x512x512": lambda: w_sgemm(4096, 512, 512),
+    "conv3x3_n4_c512_16": lambda: w_conv3x3(4, 512, 16, False),
+    "conv3x3_n4_c256_64_fwdbwd": lambda: w_conv3x3(4, 256, 64, True),
+    "modconv_n4_c512_32_fwdbwd": lambda: w_modconv(4, 512, 32, 1, True),
+    "modconv_up2_n4_c512_32": lambda: w_modconv(4, 512, 32, 2, False),
+    "upsample2d_n4_c512_32": lambda: w_upsample2d(4, 512, 32),
+    "bias_lrelu_n4_c512_64_fwdbwd": lambda: w_bias_lrelu(4, 512, 64),
+}
+
+
+def time_workload(setup, warmup=2, min_runs=5, max_runs=50, min_time=1.0):
+    run, flops, nbytes = setup()
+    for _ in range(warmup):
+        run()
+    times = []
+    while len(times) < min_runs or (sum(times) < min_time and len(times) < max_runs):
+        t = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - t)
+    med = statistics.median(times)
+    rec = {"median_ms": med * 1e3, "min_ms": min(times) * 1e3, "runs": len(times)}
+    if flops:
+        rec["gflops"] = flops / med / 1e9
+    if nbytes:
+        rec["gbps"] = nbytes / med / 1e9
+    return rec
+
+
+def worker(config, names):
+    import torch
+    if config == "tuned":
+        torch.set_num_threads(2)
+    torch.manual_seed(0)
+    for name in names:
+        rec = {"workload": name, "device": "cpu", "framework": "torch", "config": config,
+               "torch": torch.__version__, "threads": torch.get_num_threads()}
+        rec.update(time_workload(WORKLOADS[name]))
+        rec["env"] = {k: os.environ[k] for k in TUNED_ENV if k in os.environ}
+        print(json.dumps(rec), flush=True)
+
+
+# ---------------------------------------------------------------- driver
+
+
+def run_lines(cmd, env):
+    out = subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def compare(go_bin, names, rounds):
+    here = os.path.abspath(__file__)
+    base = {k: v for k, v in os.environ.items() if k not in UNTUNED_DROP}
+    tuned_env = dict(base, **TUNED_ENV)
+    go_names = set(subprocess.run([go_bin, "bench", "--list"], check=True, stdout=subprocess.PIPE,
+                                  text=True).stdout.split())
+    go_run = [n for n in names if n in go_names]
+    results = {}  # (side, workload) -> list of medians, one per round
+
+    def add(side, recs):
+        for r in recs:
+            results.setdefault((side, r["workload"]), []).append(r["median_ms"])
+
+    for rnd in range(rounds):
+        print(f"round {rnd + 1}/{rounds}: go", file=sys.stderr, flush=True)
+        if go_run:
+            add("go", run_lines([go_bin, "bench", "--json", "--only", ",".join(go_run)], os.environ.copy()))
+        print(f"round {rnd + 1}/{rounds}: torch tuned", file=sys.stderr, flush=True)
+        add("tuned", run_lines([sys.executable, here, "--worker", "tuned", "--only", ",".join(names)], tuned_env))
+        print(f"round {rnd + 1}/{rounds}: torch untuned", file=sys.stderr, flush=True)
+        add("untuned", run_lines([sys.executable, here, "--worker", "untuned", "--only", ",".join(names)], base))
+
+    def med(side, name):
+        v = results.get((side, name))
+        return statistics.median(v) if v else None
+
+    def fmt(v):
+        return f"{v:10.2f}" if v is not None else f"{'-':>10}"
+
+    print(f"\nmedian over {rounds} interleaved rounds of each side's median (ms); ratio = Go / PyTorch tuned")
+    print(f"{'workload':32} {'Go':>10} {'PyTorch':>10} {'ratio':>7} {'untuned':>10} {'ratio':>7}")
+    for name in names:
+        g, t, u = med("go", name), med("tuned", name), med("untuned", name)
+        r1 = f"{g / t:7.2f}" if g is not None and t else f"{'-':>7}"
+        r2 = f"{g / u:7.2f}" if g is not None and u else f"{'-':>7}"
+        print(f"{name:32} {fmt(g)} {fmt(t)} {r1} {fmt(u)} {r2}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--worker", choices=["tuned", "untuned"])
+    ap.add_argument("--go", help="path of the lafite binary to compare with")
+    ap.add_argument("--only", default="", help="comma-separated workload names (default: all)")
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    names = [n for n in args.only.split(",") if n] or list(WORKLOADS)
+    unknown = [n for n in names if n not in WORKLOADS]
+    if unknown:
+        ap.error(f"unknown workloads {unknown}; known: {', '.join(WORKLOADS)}")
+    if args.worker:
+        worker(args.worker, names)
+    elif args.go:
+        compare(args.go, names, args.rounds)
+    else:
+        ap.error("give --worker or --go")
+
+
+if __name__ == "__main__":
+    main()

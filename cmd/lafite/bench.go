@@ -1,0 +1,90 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/lafite-go/lafite/bench"
+	"github.com/lafite-go/lafite/kernels/cpu"
+)
+
+func init() {
+	register("bench", "time the named benchmark workloads (docs/WORKLOADS.md) against the measured peak", runBench)
+}
+
+func runBench(args []string, stdout io.Writer) error {
+	fs := newFlags("bench", os.Stderr)
+	only := fs.String("only", "", "comma-separated workload names (default: all)")
+	asJSON := fs.Bool("json", false, "print one JSON record per workload instead of a table")
+	list := fs.Bool("list", false, "list the workloads and exit")
+	listCPU := fs.Bool("list-cpu", false, "list the CPU kernel variants this machine supports, best first, and exit")
+	variant := fs.String("cpu", "", "CPU kernel variant (generic, avx2, avx512; default: LAFITE_CPU or the best supported)")
+	minRuns := fs.Int("runs", 0, "timed runs at least (default 5)")
+	minTime := fs.Duration("min-time", 0, "time each workload at least this long (default 1s)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if *listCPU {
+		fmt.Fprintln(stdout, strings.Join(cpu.Variants(), "\n"))
+		return nil
+	}
+	if *variant != "" {
+		if err := cpu.UseVariant(*variant); err != nil {
+			return err
+		}
+	}
+	var names []string
+	for _, n := range strings.Split(*only, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			names = append(names, n)
+		}
+	}
+	ws, err := bench.Select(names)
+	if err != nil {
+		return err
+	}
+	if *list {
+		for _, w := range ws {
+			fmt.Fprintln(stdout, w.Name)
+		}
+		return nil
+	}
+	opt := bench.Options{MinRuns: *minRuns, MinTime: *minTime}
+	peak := bench.MeasureFMAPeak()
+	brand, _ := cpu.CPUModel()
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		for _, w := range ws {
+			if err := enc.Encode(bench.Run(w, opt)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	fmt.Fprintf(stdout, "machine: %s, %d threads, kernels %s (%s), %s\n", brand, runtime.GOMAXPROCS(0),
+		cpu.ActiveVariant(), strings.Join(cpu.Features(), ","), time.Now().Format("2006-01-02"))
+	fmt.Fprintf(stdout, "FMA peak (%s): %.1f GFLOP/s per core, %.1f GFLOP/s all cores; copy %.1f GB/s\n\n",
+		peak.ISA, peak.PerCoreGFLOPS, peak.AllCoresGFLOPS, bench.MeasureCopyBandwidth())
+	fmt.Fprintf(stdout, "%-32s %10s %10s %5s %8s %7s %5s %7s\n", "workload", "median ms", "min ms", "runs", "GFLOP/s", "GB/s", "peak", "allocs")
+	for _, w := range ws {
+		r := bench.Run(w, opt)
+		fmt.Fprintf(stdout, "%-32s %10.3f %10.3f %5d %8s %7s %5s %7.0f\n", r.Workload, r.MedianMs, r.MinMs, r.Runs,
+			optional(r.GFLOPS, "%.1f"), optional(r.GBPS, "%.1f"), optional(100*r.PeakFraction, "%.0f%%"), r.AllocsPerRun)
+	}
+	return nil
+}
+
+func optional(v float64, format string) string {
+	if v == 0 {
+		return "-"
+	}
+	return fmt.Sprintf(format, v)
+}

@@ -1,0 +1,316 @@
+package cpu
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"unsafe"
+)
+
+// gemmKernel describes one register-tiled micro-kernel and the cache blocking
+// that suits it. tile computes the mr x nr block
+//
+//	C = alpha * Apanel @ Bpanel + beta * C   (beta == 0: C is not read)
+//
+// from packed panels: Apanel holds kc groups of mr values (one per row),
+// Bpanel kc groups of nr values (one per column); C is row-major with ldc.
+type gemmKernel struct {
+	mr, nr int
+	kc     int // depth of one packed block
+	mc     int // rows of one packed A block, kept in L2; a multiple of mr
+	nc     int // columns of one packed B block, kept in L3; a multiple of nr
+	tile   func(kc int, a, b, c *float32, ldc int, alpha, beta float32)
+	bufs   bufferStack
+	calls  sync.Pool // *gemmCall
+}
+
+// bufferStack keeps scratch buffers for reuse. Unlike a sync.Pool it never
+// drops them at a GC, so steady-state calls allocate nothing at all.
+type bufferStack struct {
+	mu   sync.Mutex
+	free []*packBuffer
+}
+
+type packBuffer struct{ data []float32 }
+
+func (s *bufferStack) get(n int) *packBuffer {
+	s.mu.Lock()
+	var pb *packBuffer
+	if k := len(s.free); k > 0 {
+		pb = s.free[k-1]
+		s.free = s.free[:k-1]
+	}
+	s.mu.Unlock()
+	if pb == nil {
+		pb = new(packBuffer)
+	}
+	if cap(pb.data) < n {
+		pb.data = make([]float32, n)
+	}
+	pb.data = pb.data[:n]
+	return pb
+}
+
+func (s *bufferStack) put(pb *packBuffer) {
+	s.mu.Lock()
+	s.free = append(s.free, pb)
+	s.mu.Unlock()
+}
+
+// gemmCall holds the arguments and blocking of one product, so the parallel
+// phases can be handed to workers as interfaces without allocating.
+type gemmCall struct {
+	g           *gemmKernel
+	m, n, k     int
+	alpha, beta float32
+	a           []float32
+	aOff        int
+	aRow, aCol  int
+	b           []float32
+	bOff        int
+	bRow, bCol  int
+	c           []float32
+	cOff, ldc   int
+
+	mPanels, mBlocks int // row micro-panels, split evenly into row blocks
+	nChunks          int // column chunks per row block
+	jc, nc, pc, kc   int // the B block being worked on
+	betaBlk          float32
+	bp               []float32 // packed B block
+	wg               sync.WaitGroup
+}
+
+// packBPhase packs B micro-panels [lo,hi) of the current block.
+type packBPhase gemmCall
+
+func (p *packBPhase) runRange(lo, hi int) {
+	nr, kc := p.g.nr, p.kc
+	for jp := lo; jp < hi; jp++ {
+		packB(p.bp[jp*kc*nr:(jp+1)*kc*nr], nr, kc, min(nr, p.nc-jp*nr),
+			p.b, p.bOff+p.pc*p.bRow+(p.jc+jp*nr)*p.bCol, p.bRow, p.bCol)
+	}
+}
+
+// computePhase runs tasks [lo,hi): task t packs row block t/nChunks of A and
+// multiplies it with column chunk t%nChunks of the packed B block.
+type computePhase gemmCall
+
+func (p *computePhase) runRange(lo, hi int) {
+	g := p.g
+	mr, nr, kc := g.mr, g.nr, p.kc
+	nPanels := ceilDiv(p.nc, nr)
+	buf := g.bufs.get(ceilDiv(p.mPanels, p.mBlocks)*mr*kc + mr*nr)
+	for t := lo; t < hi; t++ {
+		ib, jchunk := t/p.nChunks, t%p.nChunks
+		ic := ib * p.mPanels / p.mBlocks * mr
+		mc := min((ib+1)*p.mPanels/p.mBlocks*mr, p.m) - ic
+		ap := buf.data[:ceilDiv(mc, mr)*mr*kc]
+		for ip := 0; ip*mr < mc; ip++ {
+			packA(ap[ip*mr*kc:(ip+1)*mr*kc], mr, kc, min(mr, mc-ip*mr),
+				p.a, p.aOff+(ic+ip*mr)*p.aRow+p.pc*p.aCol, p.aRow, p.aCol)
+		}
+		jpLo := jchunk * nPanels / p.nChunks
+		jpHi := (jchunk + 1) * nPanels / p.nChunks
+		g.macro(mc, kc, ap, p.bp, jpLo, jpHi, p.nc, p.alpha, p.betaBlk,
+			p.c, p.cOff+ic*p.ldc+p.jc, p.ldc, buf.data[len(buf.data)-mr*nr:])
+	}
+	g.bufs.put(buf)
+}
+
+// gemm is the packed, cache-blocked product with GemmRef's semantics: for each
+// block of B (kc x nc, packed once and shared), the rows are split between the
+// workers, each packing its own A block and sweeping the micro-kernel over it.
+func (g *gemmKernel) gemm(m, n, k int, alpha float32,
+	a []float32, aOff, aRow, aCol int,
+	b []float32, bOff, bRow, bCol int,
+	beta float32, c []float32, cOff, ldc int) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	checkGemmC(m, n, c, cOff, ldc)
+	if k <= 0 || alpha == 0 {
+		scaleRows(m, n, beta, c, cOff, ldc)
+		return
+	}
+	p, _ := g.calls.Get().(*gemmCall)
+	if p == nil {
+		p = new(gemmCall)
+	}
+	*p = gemmCall{g: g, m: m, n: n, k: k, alpha: alpha, beta: beta,
+		a: a, aOff: aOff, aRow: aRow, aCol: aCol,
+		b: b, bOff: bOff, bRow: bRow, bCol: bCol,
+		c: c, cOff: cOff, ldc: ldc}
+	g.run(p)
+	*p = gemmCall{} // drop the caller's slices before pooling
+	g.calls.Put(p)
+}
+
+// Below this many multiply-adds per worker, handing work to another thread
+// costs more than it saves.
+const gemmGrain = 1 << 17
+
+func (g *gemmKernel) run(p *gemmCall) {
+	m, n, k := p.m, p.n, p.k
+	mr, nr := g.mr, g.nr
+	kcMax := min(g.kc, k)
+	ncMax := min(g.nc, roundUp(n, nr))
+	bbuf := g.bufs.get(kcMax * ncMax)
+	defer g.bufs.put(bbuf)
+
+	workers := min(runtime.GOMAXPROCS(0), max(1, m*n*k/gemmGrain))
+	// Split the row micro-panels evenly into blocks of at most mc rows, a
+	// multiple of the workers so each gets the same share; if rows are too
+	// few for every worker, split columns too.
+	mPanels := ceilDiv(m, mr)
+	mBlocks := ceilDiv(m, g.mc)
+	if mBlocks < workers {
+		mBlocks = min(workers, mPanels)
+	} else {
+		mBlocks = min(roundUp(mBlocks, workers), mPanels)
+	}
+	p.mPanels, p.mBlocks = mPanels, mBlocks
+
+	for p.jc = 0; p.jc < n; p.jc += ncMax {
+		p.nc = min(ncMax, n-p.jc)
+		nPanels := ceilDiv(p.nc, nr)
+		p.nChunks = 1
+		if mBlocks < workers {
+			p.nChunks = min(ceilDiv(workers, mBlocks), nPanels)
+		}
+		for p.pc = 0; p.pc < k; p.pc += kcMax {
+			p.kc = min(kcMax, k-p.pc)
+			p.betaBlk = p.beta
+			if p.pc > 0 {
+				p.betaBlk = 1
+			}
+			p.bp = bbuf.data[:p.kc*nPanels*nr]
+			// Costs are in multiply-adds, scaled to ParallelFor's grain.
+			if workers > 1 {
+				parallelRange(nPanels, p.kc*nr*minGrain/gemmGrain, (*packBPhase)(p), &p.wg)
+				tasks := mBlocks * p.nChunks
+				parallelRange(tasks, m/mBlocks*p.kc*p.nc/p.nChunks*minGrain/gemmGrain, (*computePhase)(p), &p.wg)
+			} else {
+				(*packBPhase)(p).runRange(0, nPanels)
+				(*computePhase)(p).runRange(0, mBlocks*p.nChunks)
+			}
+		}
+	}
+}
+
+// macro sweeps the micro-kernel over one packed A block (mc rows) and the B
+// micro-panels [jpLo,jpHi). Edge tiles are computed into tmp and merged so the
+// kernel never writes outside C.
+func (g *gemmKernel) macro(mc, kc int, ap, bp []float32, jpLo, jpHi, nc int,
+	alpha, beta float32, c []float32, cOff, ldc int, tmp []float32) {
+	mr, nr := g.mr, g.nr
+	for jp := jpLo; jp < jpHi; jp++ {
+		j := jp * nr
+		nw := min(nr, nc-j)
+		bpp := &bp[jp*kc*nr]
+		for i := 0; i < mc; i += mr {
+			mw := min(mr, mc-i)
+			app := &ap[i*kc]
+			if mw == mr && nw == nr {
+				g.tile(kc, app, bpp, &c[cOff+i*ldc+j], ldc, alpha, beta)
+				continue
+			}
+			g.tile(kc, app, bpp, &tmp[0], nr, alpha, 0)
+			for r := 0; r < mw; r++ {
+				row := c[cOff+(i+r)*ldc+j : cOff+(i+r)*ldc+j+nw]
+				src := tmp[r*nr : r*nr+nw]
+				if beta == 0 {
+					copy(row, src)
+				} else {
+					for q := range row {
+						row[q] = src[q] + beta*row[q]
+					}
+				}
+			}
+		}
+	}
+}
+
+// packA copies rows [0,rows) x [0,kc) of A into dst as kc groups of mr values,
+// zero-padding the rows past the edge.
+func packA(dst []float32, mr, kc, rows int, a []float32, off, aRow, aCol int) {
+	dst = dst[:kc*mr]
+	if rows < mr {
+		clear(dst)
+	}
+	if aRow == 1 { // column-major A: each group is contiguous in the source
+		for p := 0; p < kc; p++ {
+			copy(dst[p*mr:p*mr+rows], a[off+p*aCol:off+p*aCol+rows])
+		}
+		return
+	}
+	for r := 0; r < rows; r++ {
+		src := off + r*aRow
+		if aCol == 1 {
+			row := a[src : src+kc]
+			for p, v := range row {
+				dst[p*mr+r] = v
+			}
+			continue
+		}
+		for p := 0; p < kc; p++ {
+			dst[p*mr+r] = a[src+p*aCol]
+		}
+	}
+}
+
+// packB copies rows [0,kc) x columns [0,cols) of B into dst as kc groups of nr
+// values, zero-padding the columns past the edge.
+func packB(dst []float32, nr, kc, cols int, b []float32, off, bRow, bCol int) {
+	dst = dst[:kc*nr]
+	if cols < nr {
+		clear(dst)
+	}
+	if bCol == 1 {
+		for p := 0; p < kc; p++ {
+			copy(dst[p*nr:p*nr+cols], b[off+p*bRow:off+p*bRow+cols])
+		}
+		return
+	}
+	for q := 0; q < cols; q++ {
+		src := off + q*bCol
+		if bRow == 1 {
+			col := b[src : src+kc]
+			for p, v := range col {
+				dst[p*nr+q] = v
+			}
+			continue
+		}
+		for p := 0; p < kc; p++ {
+			dst[p*nr+q] = b[src+p*bRow]
+		}
+	}
+}
+
+// checkGemmC guards the assembly kernels, which write C through raw pointers.
+func checkGemmC(m, n int, c []float32, cOff, ldc int) {
+	if ldc < n {
+		panic(fmt.Sprintf("cpu.Gemm: ldc %d < n %d", ldc, n))
+	}
+	if cOff < 0 || cOff+(m-1)*ldc+n > len(c) {
+		panic(fmt.Sprintf("cpu.Gemm: c of length %d too short for [%d,%d] at offset %d with ldc %d", len(c), m, n, cOff, ldc))
+	}
+}
+
+// scaleRows sets C = beta*C (C = 0 when beta == 0, without reading it).
+func scaleRows(m, n int, beta float32, c []float32, cOff, ldc int) {
+	for i := 0; i < m; i++ {
+		row := c[cOff+i*ldc : cOff+i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+func roundUp(a, b int) int { return ceilDiv(a, b) * b }
+
+// floats views n float32 values at p as a slice, for the Go micro-kernel.
+func floats(p *float32, n int) []float32 { return unsafe.Slice(p, n) }

@@ -1,0 +1,333 @@
+//go:build amd64
+
+#include "textflag.h"
+
+// SGEMM micro-kernels. Both compute one register tile
+//	C = alpha * Apanel @ Bpanel + beta * C   (beta == 0: C is not read)
+// from packed panels: per step of k, MR values of A (one per row, broadcast)
+// and NR values of B (loaded as vectors). Each row of the tile is a few
+// vector accumulators, so every FMA of one step is independent.
+
+// ---------------------------------------------------------------------------
+// AVX-512: 14x32 tile. Row r lives in Z(2r) (columns 0-15) and Z(2r+1)
+// (columns 16-31): 28 accumulators, B in Z28/Z29, broadcasts alternate in
+// Z30/Z31 so consecutive rows do not wait on one register.
+
+#define ROW512(aoff, bc, lo, hi) \
+	VBROADCASTSS aoff(AX), bc; \
+	VFMADD231PS  Z28, bc, lo;  \
+	VFMADD231PS  Z29, bc, hi
+
+#define KSTEP512(aoff, boff) \
+	VMOVUPS boff(BX), Z28;           \
+	VMOVUPS boff+64(BX), Z29;        \
+	ROW512(aoff+0, Z30, Z0, Z1);     \
+	ROW512(aoff+4, Z31, Z2, Z3);     \
+	ROW512(aoff+8, Z30, Z4, Z5);     \
+	ROW512(aoff+12, Z31, Z6, Z7);    \
+	ROW512(aoff+16, Z30, Z8, Z9);    \
+	ROW512(aoff+20, Z31, Z10, Z11);  \
+	ROW512(aoff+24, Z30, Z12, Z13);  \
+	ROW512(aoff+28, Z31, Z14, Z15);  \
+	ROW512(aoff+32, Z30, Z16, Z17);  \
+	ROW512(aoff+36, Z31, Z18, Z19);  \
+	ROW512(aoff+40, Z30, Z20, Z21);  \
+	ROW512(aoff+44, Z31, Z22, Z23);  \
+	ROW512(aoff+48, Z30, Z24, Z25);  \
+	ROW512(aoff+52, Z31, Z26, Z27)
+
+// Z30 = alpha, Z31 = beta, DI = row of C, SI = ldc in bytes.
+#define STORE512(lo, hi) \
+	VMULPS  Z30, lo, lo;    \
+	VMULPS  Z30, hi, hi;    \
+	VMOVUPS lo, (DI);       \
+	VMOVUPS hi, 64(DI);     \
+	ADDQ    SI, DI
+
+#define STORE512BETA(lo, hi) \
+	VMULPS      Z30, lo, lo;     \
+	VMULPS      Z30, hi, hi;     \
+	VFMADD231PS (DI), Z31, lo;   \
+	VFMADD231PS 64(DI), Z31, hi; \
+	VMOVUPS     lo, (DI);        \
+	VMOVUPS     hi, 64(DI);      \
+	ADDQ        SI, DI
+
+// func sgemmTile14x32AVX512(kc int, a, b, c *float32, ldc int, alpha, beta float32)
+TEXT ·sgemmTile14x32AVX512(SB), NOSPLIT, $0-48
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), BX
+	MOVQ c+24(FP), DI
+	MOVQ ldc+32(FP), SI
+	SHLQ $2, SI
+
+	// Touch the C tile now so its lines arrive while the loop runs.
+	MOVQ DI, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ SI, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ SI, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ SI, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ SI, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ SI, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ SI, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ SI, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ SI, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ SI, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ SI, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ SI, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ SI, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ SI, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+
+	CMPQ CX, $4
+	JLT  tail512
+
+loop512:
+	// A panel steps are 14*4 = 56 bytes, B steps 32*4 = 128 bytes.
+	KSTEP512(0, 0)
+	KSTEP512(56, 128)
+	KSTEP512(112, 256)
+	KSTEP512(168, 384)
+	ADDQ $224, AX
+	ADDQ $512, BX
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  loop512
+
+tail512:
+	TESTQ CX, CX
+	JEQ   done512
+
+loop512one:
+	KSTEP512(0, 0)
+	ADDQ $56, AX
+	ADDQ $128, BX
+	DECQ CX
+	JNE  loop512one
+
+done512:
+	VBROADCASTSS alpha+40(FP), Z30
+	VBROADCASTSS beta+44(FP), Z31
+	MOVL         beta+44(FP), DX
+	TESTL        $0x7fffffff, DX    // +0 and -0 both mean "do not read C"
+	JEQ          nobeta512
+
+	STORE512BETA(Z0, Z1)
+	STORE512BETA(Z2, Z3)
+	STORE512BETA(Z4, Z5)
+	STORE512BETA(Z6, Z7)
+	STORE512BETA(Z8, Z9)
+	STORE512BETA(Z10, Z11)
+	STORE512BETA(Z12, Z13)
+	STORE512BETA(Z14, Z15)
+	STORE512BETA(Z16, Z17)
+	STORE512BETA(Z18, Z19)
+	STORE512BETA(Z20, Z21)
+	STORE512BETA(Z22, Z23)
+	STORE512BETA(Z24, Z25)
+	STORE512BETA(Z26, Z27)
+	VZEROUPPER
+	RET
+
+nobeta512:
+	STORE512(Z0, Z1)
+	STORE512(Z2, Z3)
+	STORE512(Z4, Z5)
+	STORE512(Z6, Z7)
+	STORE512(Z8, Z9)
+	STORE512(Z10, Z11)
+	STORE512(Z12, Z13)
+	STORE512(Z14, Z15)
+	STORE512(Z16, Z17)
+	STORE512(Z18, Z19)
+	STORE512(Z20, Z21)
+	STORE512(Z22, Z23)
+	STORE512(Z24, Z25)
+	STORE512(Z26, Z27)
+	VZEROUPPER
+	RET
+
+// ---------------------------------------------------------------------------
+// AVX2+FMA: 6x16 tile. Row r lives in Y(2r) and Y(2r+1): 12 accumulators,
+// B in Y12/Y13, broadcasts alternate in Y14/Y15.
+
+#define ROW256(aoff, bc, lo, hi) \
+	VBROADCASTSS aoff(AX), bc; \
+	VFMADD231PS  Y12, bc, lo;  \
+	VFMADD231PS  Y13, bc, hi
+
+#define KSTEP256(aoff, boff) \
+	VMOVUPS boff(BX), Y12;          \
+	VMOVUPS boff+32(BX), Y13;       \
+	ROW256(aoff+0, Y14, Y0, Y1);    \
+	ROW256(aoff+4, Y15, Y2, Y3);    \
+	ROW256(aoff+8, Y14, Y4, Y5);    \
+	ROW256(aoff+12, Y15, Y6, Y7);   \
+	ROW256(aoff+16, Y14, Y8, Y9);   \
+	ROW256(aoff+20, Y15, Y10, Y11)
+
+// Y14 = alpha, Y15 = beta, DI = row of C, SI = ldc in bytes.
+#define STORE256(lo, hi) \
+	VMULPS  Y14, lo, lo;    \
+	VMULPS  Y14, hi, hi;    \
+	VMOVUPS lo, (DI);       \
+	VMOVUPS hi, 32(DI);     \
+	ADDQ    SI, DI
+
+#define STORE256BETA(lo, hi) \
+	VMULPS      Y14, lo, lo;     \
+	VMULPS      Y14, hi, hi;     \
+	VFMADD231PS (DI), Y15, lo;   \
+	VFMADD231PS 32(DI), Y15, hi; \
+	VMOVUPS     lo, (DI);        \
+	VMOVUPS     hi, 32(DI);      \
+	ADDQ        SI, DI
+
+// func sgemmTile6x16AVX2(kc int, a, b, c *float32, ldc int, alpha, beta float32)
+TEXT ·sgemmTile6x16AVX2(SB), NOSPLIT, $0-48
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), BX
+	MOVQ c+24(FP), DI
+	MOVQ ldc+32(FP), SI
+	SHLQ $2, SI
+
+	MOVQ DI, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 63(DX)
+	ADDQ SI, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 63(DX)
+	ADDQ SI, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 63(DX)
+	ADDQ SI, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 63(DX)
+	ADDQ SI, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 63(DX)
+	ADDQ SI, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 63(DX)
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+	CMPQ CX, $4
+	JLT  tail256
+
+loop256:
+	// A panel steps are 6*4 = 24 bytes, B steps 16*4 = 64 bytes.
+	KSTEP256(0, 0)
+	KSTEP256(24, 64)
+	KSTEP256(48, 128)
+	KSTEP256(72, 192)
+	ADDQ $96, AX
+	ADDQ $256, BX
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  loop256
+
+tail256:
+	TESTQ CX, CX
+	JEQ   done256
+
+loop256one:
+	KSTEP256(0, 0)
+	ADDQ $24, AX
+	ADDQ $64, BX
+	DECQ CX
+	JNE  loop256one
+
+done256:
+	VBROADCASTSS alpha+40(FP), Y14
+	VBROADCASTSS beta+44(FP), Y15
+	MOVL         beta+44(FP), DX
+	TESTL        $0x7fffffff, DX
+	JEQ          nobeta256
+
+	STORE256BETA(Y0, Y1)
+	STORE256BETA(Y2, Y3)
+	STORE256BETA(Y4, Y5)
+	STORE256BETA(Y6, Y7)
+	STORE256BETA(Y8, Y9)
+	STORE256BETA(Y10, Y11)
+	VZEROUPPER
+	RET
+
+nobeta256:
+	STORE256(Y0, Y1)
+	STORE256(Y2, Y3)
+	STORE256(Y4, Y5)
+	STORE256(Y6, Y7)
+	STORE256(Y8, Y9)
+	STORE256(Y10, Y11)
+	VZEROUPPER
+	RET

@@ -1,0 +1,124 @@
+package cpu
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/klauspost/cpuid/v2"
+)
+
+// Names of the kernel variants. A variant is a set of implementations of the
+// dispatch vars (Gemm, ...) for one instruction set; the scalar references stay
+// the ground truth every variant is tested against.
+const (
+	VariantGeneric = "generic"
+	VariantAVX2    = "avx2"
+	VariantAVX512  = "avx512"
+)
+
+// variant is one instruction set's kernels. install writes them into the
+// dispatch vars; supported says whether this CPU and OS can run them.
+type variant struct {
+	name      string
+	supported bool
+	install   func()
+}
+
+// variants lists every variant of this build, best first; archVariants is
+// defined per architecture (the assembly ones only exist on amd64).
+var variants = append(archVariants(), variant{
+	name:      VariantGeneric,
+	supported: true,
+	install:   installGeneric,
+})
+
+var activeVariant string
+
+func installGeneric() {
+	Gemm = gemmGeneric
+	Unary = UnaryRef
+	Binary = BinaryRef
+}
+
+// hasAVX2FMA reports AVX2 and FMA3 with the OS saving YMM state (cpuid checks XCR0).
+func hasAVX2FMA() bool { return cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX2, cpuid.FMA3) }
+
+// hasAVX512 reports the AVX-512 subsets the kernels use, with ZMM state enabled by the OS.
+func hasAVX512() bool {
+	return hasAVX2FMA() && cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512BW, cpuid.AVX512DQ, cpuid.AVX512VL)
+}
+
+// The variant is chosen once at start-up: the best the CPU supports, or the
+// one named by LAFITE_CPU (generic, avx2, avx512) when that one is supported.
+func init() {
+	want := strings.TrimSpace(strings.ToLower(os.Getenv("LAFITE_CPU")))
+	if want != "" {
+		if err := UseVariant(want); err == nil {
+			return
+		} else {
+			fmt.Fprintf(os.Stderr, "lafite: LAFITE_CPU=%s ignored: %v\n", want, err)
+		}
+	}
+	if err := UseVariant(Variants()[0]); err != nil {
+		panic(err) // unreachable: generic is always supported
+	}
+}
+
+// Variants lists the kernel variants this machine can run, best first; the
+// last is always VariantGeneric.
+func Variants() []string {
+	var out []string
+	for _, v := range variants {
+		if v.supported {
+			out = append(out, v.name)
+		}
+	}
+	return out
+}
+
+// UseVariant installs the named variant's kernels into the dispatch vars. It
+// must not run concurrently with kernels; tests and benchmarks use it to
+// compare variants in one process.
+func UseVariant(name string) error {
+	for _, v := range variants {
+		if v.name != name {
+			continue
+		}
+		if !v.supported {
+			return fmt.Errorf("cpu variant %q is not supported by this CPU (features: %s)", name, strings.Join(Features(), ","))
+		}
+		v.install()
+		activeVariant = name
+		return nil
+	}
+	var names []string
+	for _, v := range variants {
+		names = append(names, v.name)
+	}
+	return fmt.Errorf("unknown cpu variant %q (known: %s)", name, strings.Join(names, ", "))
+}
+
+// ActiveVariant is the name of the variant whose kernels are installed.
+func ActiveVariant() string { return activeVariant }
+
+// Features lists the instruction-set features relevant to the kernels that
+// this CPU has, lower-case and sorted, for benchmark records.
+func Features() []string {
+	ids := []cpuid.FeatureID{cpuid.SSE2, cpuid.AVX, cpuid.AVX2, cpuid.FMA3,
+		cpuid.AVX512F, cpuid.AVX512BW, cpuid.AVX512DQ, cpuid.AVX512VL, cpuid.ASIMD}
+	var out []string
+	for _, id := range ids {
+		if cpuid.CPU.Supports(id) {
+			out = append(out, strings.ToLower(id.String()))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// CPUModel is the processor's brand string and its logical core count.
+func CPUModel() (brand string, logicalCores int) {
+	return cpuid.CPU.BrandName, cpuid.CPU.LogicalCores
+}
