@@ -8,6 +8,9 @@ func Concat(ts []*Tensor, dim int) *Tensor {
 	if len(ts) == 0 {
 		panic("tensor.Concat: ts is empty")
 	}
+	if dispatchCUDA("Concat", ts...) {
+		return cudaConcat(ts, dim)
+	}
 	nd := len(ts[0].shape)
 	if nd == 0 {
 		panic("tensor.Concat: ts[0] is 0-d; concatenation needs at least one dimension")

@@ -10,6 +10,9 @@ import (
 // afterwards), leading batch dims broadcast, and the last two dims multiply.
 // Transposed views are read through their strides without a copy.
 func Matmul(a, b *Tensor) *Tensor {
+	if dispatchCUDA("Matmul", a, b) {
+		return cudaMatmul(a, b)
+	}
 	if a.Dim() == 0 || b.Dim() == 0 {
 		panic("tensor.Matmul: operands must have at least one dimension")
 	}

@@ -7,6 +7,9 @@ import "fmt"
 // positive values add elements equal to value, negative values crop.
 // out[i] = x[i - before] where that index exists, else value.
 func Pad(x *Tensor, pads []int, value float32) *Tensor {
+	if dispatchCUDA("Pad", x) {
+		return cudaPad(x, pads, value)
+	}
 	nd := len(x.shape)
 	if len(pads)%2 != 0 || len(pads)/2 > nd {
 		panic(fmt.Sprintf("tensor.Pad: pads %v must hold (before, after) pairs for at most %d dims", pads, nd))

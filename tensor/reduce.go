@@ -35,6 +35,9 @@ func NormDims(dims []int, n int) []int { return normDims(dims, n) }
 
 // reduce moves the reduced dims last, makes rows contiguous and reduces them.
 func reduce(op cpu.ReduceOp, x *Tensor, dims []int, keepdim bool) *Tensor {
+	if dispatchCUDA("reduce", x) {
+		return cudaReduce(op, x, dims, keepdim)
+	}
 	n := len(x.shape)
 	if n == 0 {
 		if op == cpu.ReduceArgmax || op == cpu.ReduceArgmin {

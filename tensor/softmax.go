@@ -36,11 +36,17 @@ func alongRows(name string, x *Tensor, dim int, kernel func(rows, cols int, dst,
 // Softmax is exp(x_i - max) / Σ_j exp(x_j - max) along dim (any dim, negative
 // counts from the end); the result is contiguous.
 func Softmax(x *Tensor, dim int) *Tensor {
+	if dispatchCUDA("Softmax", x) {
+		return cudaSoftmax("Softmax", x, dim, 0)
+	}
 	return alongRows("Softmax", x, dim, cpu.SoftmaxRows)
 }
 
 // LogSoftmax is x_i - max - log Σ_j exp(x_j - max) along dim; the result is
 // contiguous.
 func LogSoftmax(x *Tensor, dim int) *Tensor {
+	if dispatchCUDA("LogSoftmax", x) {
+		return cudaSoftmax("LogSoftmax", x, dim, 1)
+	}
 	return alongRows("LogSoftmax", x, dim, cpu.LogSoftmaxRows)
 }
