@@ -85,15 +85,6 @@ func (c *Case) T(name string) (*tensor.Tensor, error) {
 	return tensor.New(data, st.Shape...), nil
 }
 
-// Ints returns an integer tensor's values.
-func (c *Case) Ints(name string) ([]int64, error) {
-	st, ok := c.File.Get(name)
-	if !ok {
-		return nil, fmt.Errorf("tensor %s missing", name)
-	}
-	return st.Int64()
-}
-
 // Attr walks the attrs JSON: Attr("init", "lr_multiplier").
 func (c *Case) Attr(path ...string) (any, bool) {
 	var cur any = c.Attrs
