@@ -4,13 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/lafite-go/lafite/autograd"
+	"github.com/lafite-go/lafite/internal/goldendir"
 	"github.com/lafite-go/lafite/nn"
 	"github.com/lafite-go/lafite/safetensors"
 	"github.com/lafite-go/lafite/tensor"
@@ -36,26 +36,6 @@ func register(op string, h Handler) {
 		panic("golden: op registered twice: " + op)
 	}
 	handlers[op] = h
-}
-
-// goldenDir finds the case directory: $LAFITE_GOLDEN, or ../shared/golden
-// beside the repository root (the folder holding go.mod).
-func goldenDir() (string, error) {
-	if d := os.Getenv("LAFITE_GOLDEN"); d != "" {
-		return d, nil
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return filepath.Join(filepath.Dir(d), "shared", "golden"), nil
-		}
-		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("no go.mod above %s", wd)
-		}
-	}
 }
 
 // Has reports whether the file holds name.
@@ -374,7 +354,7 @@ func compareCase(c *Case, got map[string]*tensor.Tensor) []string {
 }
 
 func TestGolden(t *testing.T) {
-	dir, err := goldenDir()
+	dir, err := goldendir.Find()
 	if err != nil {
 		t.Fatal(err)
 	}
