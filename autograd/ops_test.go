@@ -1,8 +1,10 @@
 package autograd
 
 import (
+	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/lafite-go/lafite/tensor"
@@ -55,6 +57,18 @@ func runGradCases(t *testing.T, cases []gradCase) {
 			}
 		})
 	}
+}
+
+// expectPanic runs f and fails unless it panics with a message containing want.
+func expectPanic(t *testing.T, want string, f func()) {
+	t.Helper()
+	defer func() {
+		t.Helper()
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), want) {
+			t.Fatalf("panic %v does not mention %q", r, want)
+		}
+	}()
+	f()
 }
 
 func un(f func(*Var) *Var) func([]*Var) *Var { return func(x []*Var) *Var { return f(x[0]) } }
