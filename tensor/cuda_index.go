@@ -1,8 +1,6 @@
 package tensor
 
 import (
-	"fmt"
-
 	"github.com/lafite-go/lafite/kernels/cuda"
 )
 
@@ -90,14 +88,8 @@ func embeddingScatter(rows, dim, vocab int, idx []int, src, table *Tensor) {
 
 func cudaIndexAdd(shape []int, dim int, idx []int, src *Tensor) *Tensor {
 	src = onGPU(src)
-	dim = normDim(dim, len(shape))
-	want := cloneInts(shape)
-	want[dim] = len(idx)
-	if !SameShape(src.shape, want) {
-		panic(fmt.Sprintf("tensor.IndexAdd: src has shape %v, want %v for shape %v and %d indices", src.shape, want, shape, len(idx)))
-	}
+	dim = checkIndexAdd(shape, dim, idx, src)
 	n := shape[dim]
-	checkIndices("IndexAdd", "idx", idx, n, dim)
 	outer, inner := splitAround(shape, dim)
 	g := theGPU()
 	if outer == 1 {
@@ -130,24 +122,7 @@ func cudaScatterAdd(shape []int, dim int, idx []int, src *Tensor) *Tensor {
 }
 
 func cudaConcat(ts []*Tensor, dim int) *Tensor {
-	nd := len(ts[0].shape)
-	if nd == 0 {
-		panic("tensor.Concat: ts[0] is 0-d; concatenation needs at least one dimension")
-	}
-	dim = normDim(dim, nd)
-	shape := cloneInts(ts[0].shape)
-	shape[dim] = 0
-	for k, t := range ts {
-		if len(t.shape) != nd {
-			panic(fmt.Sprintf("tensor.Concat: ts[%d] has shape %v, ts[0] has %v (dims differ)", k, t.shape, ts[0].shape))
-		}
-		for d, s := range t.shape {
-			if d != dim && s != ts[0].shape[d] {
-				panic(fmt.Sprintf("tensor.Concat: ts[%d] has shape %v, ts[0] has %v (only dim %d may differ)", k, t.shape, ts[0].shape, dim))
-			}
-		}
-		shape[dim] += t.shape[dim]
-	}
+	shape, dim := concatShape(ts, dim)
 	out := emptyCUDA(shape...)
 	off := 0
 	for _, t := range ts {
@@ -161,32 +136,11 @@ func cudaConcat(ts []*Tensor, dim int) *Tensor {
 
 func cudaPad(x *Tensor, pads []int, value float32) *Tensor {
 	x = onGPU(x)
-	nd := len(x.shape)
-	if len(pads)%2 != 0 || len(pads)/2 > nd {
-		panic(fmt.Sprintf("tensor.Pad: pads %v must hold (before, after) pairs for at most %d dims", pads, nd))
-	}
-	shape := cloneInts(x.shape)
-	before := make([]int, nd)
-	for p := 0; p < len(pads)/2; p++ {
-		d := nd - 1 - p
-		before[d] = pads[2*p]
-		shape[d] += pads[2*p] + pads[2*p+1]
-		if shape[d] < 0 {
-			panic(fmt.Sprintf("tensor.Pad: pads %v shrink dim %d of x (size %d) below zero", pads, d, x.shape[d]))
-		}
-	}
+	shape, before := padShape(x, pads)
 	out := FullOn(CUDA, value, shape...)
-	src, dst := x, out
-	for d := 0; d < nd; d++ {
-		lo := max(before[d], 0)
-		hi := min(before[d]+x.shape[d], shape[d])
-		if hi <= lo {
-			return out
-		}
-		dst = dst.Narrow(d, lo, hi-lo)
-		src = src.Narrow(d, lo-before[d], hi-lo)
+	if src, dst, ok := padOverlap(x, out, before); ok {
+		copyInto(dst, src)
 	}
-	copyInto(dst, src)
 	return out
 }
 

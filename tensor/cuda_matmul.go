@@ -12,24 +12,8 @@ import (
 // strides.
 func cudaMatmul(a, b *Tensor) *Tensor {
 	a, b = onGPU(a), onGPU(b)
-	if a.Dim() == 0 || b.Dim() == 0 {
-		panic("tensor.Matmul: operands must have at least one dimension")
-	}
-	squeezeA, squeezeB := a.Dim() == 1, b.Dim() == 1
-	if squeezeA {
-		a = a.Unsqueeze(0)
-	}
-	if squeezeB {
-		b = b.Unsqueeze(1)
-	}
-	m, k := a.shape[a.Dim()-2], a.shape[a.Dim()-1]
-	k2, n := b.shape[b.Dim()-2], b.shape[b.Dim()-1]
-	if k != k2 {
-		panic(fmt.Sprintf("tensor.Matmul: inner dimensions differ: %v @ %v", a.shape, b.shape))
-	}
-	batch := mustBroadcast("Matmul", a.shape[:a.Dim()-2], b.shape[:b.Dim()-2])
-	ab := a.BroadcastTo(append(cloneInts(batch), m, k)...)
-	bb := b.BroadcastTo(append(cloneInts(batch), k, n)...)
+	pl := planMatmul(a, b)
+	ab, bb, batch, m, k, n := pl.a, pl.b, pl.batch, pl.m, pl.k, pl.n
 	out := emptyCUDA(append(cloneInts(batch), m, n)...)
 	bd := len(batch)
 	switch {
@@ -57,13 +41,7 @@ func cudaMatmul(a, b *Tensor) *Tensor {
 		bsh, bst := coalesce(batch, ab.strides[:bd], bb.strides[:bd], outBatch)
 		gemmBatches(p, bsh, bst, ab.ptr(), bb.ptr(), out.ptr())
 	}
-	if squeezeA {
-		out = out.Squeeze(-2)
-	}
-	if squeezeB {
-		out = out.Squeeze(-1)
-	}
-	return out
+	return pl.finish(out)
 }
 
 func abs64(v int64) int64 {

@@ -12,18 +12,8 @@ import (
 
 func cudaSoftmax(name string, x *Tensor, dim int, log int32) *Tensor {
 	x = onGPU(x)
-	if x.Dim() == 0 {
-		panic(fmt.Sprintf("tensor.%s: x is 0-d; it needs a dimension to normalise over", name))
-	}
+	perm, dim := dimLastPerm(name, x, dim)
 	n := x.Dim()
-	dim = normDim(dim, n)
-	perm := make([]int, 0, n)
-	for i := 0; i < n; i++ {
-		if i != dim {
-			perm = append(perm, i)
-		}
-	}
-	perm = append(perm, dim)
 	g := theGPU()
 	src, fsrc := contiguousOnGPU(x.Permute(perm...))
 	defer fsrc()

@@ -48,14 +48,7 @@ func cudaReduce(op cpu.ReduceOp, x *Tensor, dims []int, keepdim bool) *Tensor {
 		require32("reduce", x)
 		reduceInto(code, x, keptShape, keptStride, redShape, redStride, out.ptr())
 	}
-	if keepdim {
-		ks := cloneInts(x.shape)
-		for _, d := range dims {
-			ks[d] = 1
-		}
-		return out.Reshape(ks...)
-	}
-	return out
+	return keepDims(out, x, dims, keepdim)
 }
 
 // twoPassMin is the size from which one reduction over a contiguous range is

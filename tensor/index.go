@@ -41,12 +41,8 @@ func indexSelect(op, arg string, x *Tensor, dim int, idx []int) *Tensor {
 	return out
 }
 
-// IndexAdd is the adjoint of IndexSelect: zeros of shape with
-// out[..., idx[k], ...] += src[..., k, ...] (repeated indices accumulate).
-func IndexAdd(shape []int, dim int, idx []int, src *Tensor) *Tensor {
-	if dispatchCUDA("IndexAdd", src) {
-		return cudaIndexAdd(shape, dim, idx, src)
-	}
+// checkIndexAdd validates IndexAdd's arguments and returns dim normalised.
+func checkIndexAdd(shape []int, dim int, idx []int, src *Tensor) int {
 	dim = normDim(dim, len(shape))
 	want := cloneInts(shape)
 	want[dim] = len(idx)
@@ -55,6 +51,17 @@ func IndexAdd(shape []int, dim int, idx []int, src *Tensor) *Tensor {
 	}
 	n := shape[dim]
 	checkIndices("IndexAdd", "idx", idx, n, dim)
+	return dim
+}
+
+// IndexAdd is the adjoint of IndexSelect: zeros of shape with
+// out[..., idx[k], ...] += src[..., k, ...] (repeated indices accumulate).
+func IndexAdd(shape []int, dim int, idx []int, src *Tensor) *Tensor {
+	if dispatchCUDA("IndexAdd", src) {
+		return cudaIndexAdd(shape, dim, idx, src)
+	}
+	dim = checkIndexAdd(shape, dim, idx, src)
+	n := shape[dim]
 	out := Zeros(shape...)
 	outer, inner := splitAround(shape, dim)
 	cpu.ScatterAddRows(outer, n, inner, idx, out.storage.data, src.Contiguous().Data())

@@ -9,6 +9,23 @@ import (
 // alongRows applies a row kernel along dim: dim is moved last, the rows made
 // contiguous, and the result moved back and returned contiguous.
 func alongRows(name string, x *Tensor, dim int, kernel func(rows, cols int, dst, src []float32)) *Tensor {
+	perm, dim := dimLastPerm(name, x, dim)
+	n := x.Dim()
+	src := x.Permute(perm...).Contiguous()
+	out := Empty(src.shape...)
+	cols := x.shape[dim]
+	if out.Numel() > 0 {
+		kernel(out.Numel()/cols, cols, out.storage.data, src.Data())
+	}
+	if dim == n-1 {
+		return out
+	}
+	return out.Permute(InversePermutation(perm)...).Contiguous()
+}
+
+// dimLastPerm validates dim for op name and returns the permutation of x's
+// dims that moves it last, and dim normalised.
+func dimLastPerm(name string, x *Tensor, dim int) ([]int, int) {
 	if x.Dim() == 0 {
 		panic(fmt.Sprintf("tensor.%s: x is 0-d; it needs a dimension to normalise over", name))
 	}
@@ -21,16 +38,7 @@ func alongRows(name string, x *Tensor, dim int, kernel func(rows, cols int, dst,
 		}
 	}
 	perm = append(perm, dim)
-	src := x.Permute(perm...).Contiguous()
-	out := Empty(src.shape...)
-	cols := x.shape[dim]
-	if out.Numel() > 0 {
-		kernel(out.Numel()/cols, cols, out.storage.data, src.Data())
-	}
-	if dim == n-1 {
-		return out
-	}
-	return out.Permute(InversePermutation(perm)...).Contiguous()
+	return perm, dim
 }
 
 // Softmax is exp(x_i - max) / Σ_j exp(x_j - max) along dim (any dim, negative
