@@ -56,6 +56,31 @@ func paramsOf(t *Trainer) []float32 {
 	return all
 }
 
+// requireMostMoved fails unless at least half of the values changed.
+func requireMostMoved(t *testing.T, what string, before, after []float32) {
+	t.Helper()
+	moved := 0
+	for i := range after {
+		if after[i] != before[i] {
+			moved++
+		}
+	}
+	if moved < len(after)/2 {
+		t.Fatalf("only %d of %d %s values moved", moved, len(after), what)
+	}
+}
+
+// requireSameBits fails unless a resumed run's parameters equal the
+// uninterrupted run's bit for bit.
+func requireSameBits(t *testing.T, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("resumed run differs at parameter value %d: %v vs %v", i, got[i], want[i])
+		}
+	}
+}
+
 func TestTrainingStepsMoveParametersAndResumeExactly(t *testing.T) {
 	cfg, data, clipFeats := tinySetup(t)
 	cfg.PseudoText.MixingProb = 0.5 // exercise both condition sources
@@ -83,18 +108,12 @@ func TestTrainingStepsMoveParametersAndResumeExactly(t *testing.T) {
 		}
 	}
 	after := paramsOf(tr)
-	moved := 0
 	for i := range after {
 		if math.IsNaN(float64(after[i])) {
 			t.Fatalf("parameter %d is NaN", i)
 		}
-		if after[i] != before[i] {
-			moved++
-		}
 	}
-	if moved < len(after)/2 {
-		t.Fatalf("only %d of %d parameter values moved", moved, len(after))
-	}
+	requireMostMoved(t, "parameter", before, after)
 
 	// Save, run two more steps; load the checkpoint and run the same two
 	// steps: the parameters must agree bit for bit.
@@ -120,12 +139,7 @@ func TestTrainingStepsMoveParametersAndResumeExactly(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got := paramsOf(resumed)
-	for i := range want {
-		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-			t.Fatalf("resumed run differs at parameter value %d: %v vs %v", i, got[i], want[i])
-		}
-	}
+	requireSameBits(t, paramsOf(resumed), want)
 }
 
 func TestPseudoTextPerturbation(t *testing.T) {
@@ -217,16 +231,7 @@ func TestTrainingWithTrainablePerturbation(t *testing.T) {
 	if v, ok := parts["G/perturb_align"]; !ok || math.IsNaN(v) || v < 0 {
 		t.Fatalf("G/perturb_align = %v (present %v)", v, ok)
 	}
-	after := perturbParams(tr)
-	moved := 0
-	for i := range after {
-		if after[i] != before[i] {
-			moved++
-		}
-	}
-	if moved < len(after)/2 {
-		t.Fatalf("only %d of %d perturbation parameters moved", moved, len(after))
-	}
+	requireMostMoved(t, "perturbation parameter", before, perturbParams(tr))
 	path := filepath.Join(t.TempDir(), "ckpt.safetensors")
 	if err := tr.Save(path); err != nil {
 		t.Fatal(err)
@@ -244,10 +249,5 @@ func TestTrainingWithTrainablePerturbation(t *testing.T) {
 	if _, err := resumed.TrainStep(); err != nil {
 		t.Fatal(err)
 	}
-	want, got := paramsOf(tr), paramsOf(resumed)
-	for i := range want {
-		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-			t.Fatalf("resumed run differs at parameter value %d: %v vs %v", i, got[i], want[i])
-		}
-	}
+	requireSameBits(t, paramsOf(resumed), paramsOf(tr))
 }
