@@ -37,7 +37,7 @@ func DefaultTrainConfig(res, fDim, batch int) TrainConfig {
 		Loss: DefaultLossConfig(), PseudoText: DefaultPseudoText,
 		Batch: batch, GLR: 0.0025, DLR: 0.0025, Beta1: 0, Beta2: 0.99, Eps: 1e-8,
 		GRegInterval: 4, DRegInterval: 16, EMAKimg: float64(batch) * 10 / 32, EMARampup: 0.05,
-		Mirror: true, Seed: 0,
+		Mirror: false, Seed: 0,
 	}
 }
 

@@ -56,7 +56,7 @@ func parseTrainFlags(args []string) (trainOptions, error) {
 	fs.StringVar(&o.resume, "resume", "", "checkpoint to continue from (\"auto\": OUT/checkpoint.safetensors)")
 	fs.IntVar(&o.batch, "batch", 16, "batch size")
 	fs.IntVar(&o.res, "res", 0, "training resolution: the dataset's (0), else it must match it (set by lafite dataset --res)")
-	fs.Float64Var(&o.kimg, "kimg", 25, "train until this many thousand images have been shown")
+	fs.Float64Var(&o.kimg, "kimg", 25000, "train until this many thousand images have been shown (the reference: 25000)")
 	fs.Float64Var(&o.snapKimg, "snap", 1, "checkpoint and sample grid every this many kimg")
 	fs.Var(&o.prompts, "prompt", "prompt for the periodic sample grid (repeatable)")
 	var glr, dlr, gamma, itd, itc, temp, lam, mix, pl, styleMix, ema, perturb float64
@@ -74,7 +74,7 @@ func parseTrainFlags(args []string) (trainOptions, error) {
 	fs.Float64Var(&styleMix, "style-mixing", 0.9, "style mixing probability")
 	fs.Float64Var(&ema, "ema", -1, "G EMA half-life in kimg (-1: batch*10/32)")
 	fs.Float64Var(&c.EMARampup, "ema-rampup", 0.05, "EMA ramp-up (0: off)")
-	fs.BoolVar(&c.Mirror, "mirror", true, "random x-flips")
+	fs.BoolVar(&c.Mirror, "mirror", false, "random x-flips (off by default, as the reference)")
 	fs.Uint64Var(&c.Seed, "seed", 0, "random seed")
 	fs.Float64Var(&perturb, "trainable-perturb", 0, "Lafite-NN learned perturbation with this target cosine (0: fixed)")
 	var imgA, xi float64

@@ -39,8 +39,8 @@ func TestTrainFlagDefaultsAreTheReferences(t *testing.T) {
 			t.Errorf("--%s defaults to %v, want %v", f.name, f.got, f.want)
 		}
 	}
-	if !c.Mirror || c.Loss.PlainContrastive {
-		t.Errorf("mirror %v, plain contrastive %v; want x-flips and the reference's exp-sharpened form", c.Mirror, c.Loss.PlainContrastive)
+	if c.Mirror || c.Loss.PlainContrastive || o.kimg != 25000 {
+		t.Errorf("mirror %v, plain contrastive %v, kimg %v; want no x-flips, the reference's exp-sharpened form and 25000 kimg", c.Mirror, c.Loss.PlainContrastive, o.kimg)
 	}
 }
 
@@ -49,7 +49,7 @@ func TestTrainFlagDefaultsAreTheReferences(t *testing.T) {
 func TestTrainFlagsReachTheConfig(t *testing.T) {
 	o, err := parseTrainFlags(strings.Fields("--data d --batch 8 --res 32 --kimg 3 --glr 0.001 --dlr 0.002 --gamma 1 " +
 		"--itd 5 --itc 7 --temp 0.3 --lam 0.25 --plain-contrastive --mixing-prob 0.5 --ratio 0.4 --pl-weight 0 " +
-		"--style-mixing 0.1 --ema 20 --ema-rampup 0 --mirror=false --seed 7 --trainable-perturb 0.3 --xi 1 " +
+		"--style-mixing 0.1 --ema 20 --ema-rampup 0 --mirror --seed 7 --trainable-perturb 0.3 --xi 1 " +
 		"--z-dim 64 --w-dim 32 --map-layers 2 --channel-base 1024 --channel-max 64 --mbstd-group 2"))
 	if err != nil {
 		t.Fatal(err)
@@ -75,8 +75,8 @@ func TestTrainFlagsReachTheConfig(t *testing.T) {
 			t.Errorf("--%s gave %v, want %v", f.name, f.got, f.want)
 		}
 	}
-	if c.Mirror || !c.Loss.PlainContrastive {
-		t.Errorf("--mirror=false gave %v, --plain-contrastive gave %v", c.Mirror, c.Loss.PlainContrastive)
+	if !c.Mirror || !c.Loss.PlainContrastive {
+		t.Errorf("--mirror gave %v, --plain-contrastive gave %v", c.Mirror, c.Loss.PlainContrastive)
 	}
 	for _, bad := range [][]string{{"--data", "d", "--batch", "0"}, {"--data", "d", "--res", "-8"}, {"--batch", "4"}} {
 		if _, err := parseTrainFlags(bad); err == nil {
