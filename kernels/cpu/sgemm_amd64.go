@@ -30,20 +30,3 @@ func gemmAVX2(m, n, k int, alpha float32,
 	beta float32, c []float32, cOff, ldc int) {
 	avx2Kernel.gemm(m, n, k, alpha, a, aOff, aRow, aCol, b, bOff, bRow, bCol, beta, c, cOff, ldc)
 }
-
-func archVariants() []variant {
-	return []variant{
-		{name: VariantAVX512, supported: hasAVX512(), install: installAVX512},
-		{name: VariantAVX2, supported: hasAVX2FMA(), install: installAVX2},
-	}
-}
-
-func installAVX512() {
-	installGeneric()
-	Gemm = gemmAVX512
-}
-
-func installAVX2() {
-	installGeneric()
-	Gemm = gemmAVX2
-}

@@ -1,0 +1,22 @@
+//go:build amd64
+
+package cpu
+
+func archVariants() []variant {
+	return []variant{
+		{name: VariantAVX512, supported: hasAVX512(), install: installAVX512},
+		{name: VariantAVX2, supported: hasAVX2FMA(), install: installAVX2},
+	}
+}
+
+func installAVX512() {
+	Gemm = gemmAVX512
+	Unary = avx512Vec.unary
+	Binary = avx512Vec.binary
+}
+
+func installAVX2() {
+	Gemm = gemmAVX2
+	Unary = avx2Vec.unary
+	Binary = avx2Vec.binary
+}
