@@ -46,12 +46,16 @@ func header(name, args string, frame int) {
 // loop emits the four-vector loop: CX counts elements left, the pointers
 // named in advance move by four vectors each iteration; body(r, i) emits the
 // work of vector i (byte offset r) of the iteration.
-func loop(x isa, ptrs []string, body func(off int, i int)) {
-	step := 4 * x.lanes
+func loop(x isa, ptrs []string, body func(off int, i int)) { loopN(x, 4, ptrs, body) }
+
+// loopN is loop with unroll vectors per iteration, for bodies that need
+// more registers.
+func loopN(x isa, unroll int, ptrs []string, body func(off int, i int)) {
+	step := unroll * x.lanes
 	p("\tSHRQ $%d, CX", log2(step))
 	p("\tJEQ  done")
 	p("loop:")
-	for i := 0; i < 4; i++ {
+	for i := 0; i < unroll; i++ {
 		body(i*x.lanes*4, i)
 	}
 	for _, r := range ptrs {
@@ -154,9 +158,100 @@ func main() {
 			}
 			p("\tVMOVUPS %s, %d(DI)", t, off)
 		})
+		biasAct(x, R)
 	}
 	if err := os.WriteFile("elementwise_amd64.s", out.Bytes(), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+}
+
+// biasAct emits the fused bias + linear/relu/lrelu + gain + clamp rows of
+// StyleGAN2's bias_act and their gradient, with the reference's rounding
+// steps: s = x + b; s = s > 0 ? s : slope·s; s·gain; clamp to [lo, hi] where
+// NaN passes (VMAXPS/VMINPS return their second Intel source, s, on NaN and
+// on equal zeros, as the reference's strict comparisons leave s).
+func biasAct(x isa, R func(int) string) {
+	const args = "y, x *float32, n int, bias, slope, gain, lo, hi float32"
+	header("biasLrelu"+x.suffix, args, 44)
+	p("\tMOVQ y+0(FP), DI")
+	p("\tMOVQ x+8(FP), SI")
+	p("\tMOVQ n+16(FP), CX")
+	p("\tVBROADCASTSS bias+24(FP), %s", R(15))
+	p("\tVBROADCASTSS slope+28(FP), %s", R(14))
+	p("\tVBROADCASTSS gain+32(FP), %s", R(13))
+	p("\tVBROADCASTSS lo+36(FP), %s", R(12))
+	p("\tVBROADCASTSS hi+40(FP), %s", R(11))
+	p("\tVXORPS %s, %s, %s", R(10), R(10), R(10))
+	loopN(x, 2, []string{"DI", "SI"}, func(off, i int) {
+		sr, t := R(3*i), R(3*i+1)
+		p("\tVADDPS %d(SI), %s, %s", off, R(15), sr)
+		p("\tVMULPS %s, %s, %s", R(14), sr, t)
+		if x.reg == "Y" {
+			m := R(3*i + 2)
+			p("\tVCMPPS $0x1e, %s, %s, %s", R(10), sr, m) // s > 0, ordered
+			p("\tVBLENDVPS %s, %s, %s, %s", m, sr, t, sr) // s = m ? s : t
+		} else {
+			k := fmt.Sprintf("K%d", 1+i)
+			p("\tVCMPPS $0x1e, %s, %s, %s", R(10), sr, k)
+			p("\tVMOVAPS %s, %s, %s", sr, k, t)
+			p("\tVMOVAPS %s, %s", t, sr)
+		}
+		p("\tVMULPS %s, %s, %s", R(13), sr, sr)
+		p("\tVMAXPS %s, %s, %s", sr, R(12), sr)
+		p("\tVMINPS %s, %s, %s", sr, R(11), sr)
+		p("\tVMOVUPS %s, %d(DI)", sr, off)
+	})
+
+	// dx = dy·gain·k where k = s > 0 ? 1 : slope and lo <= s·k·gain <= hi
+	// (ordered: NaN gives 0), else +0.
+	const gargs = "dx, dy, x *float32, n int, bias, slope, gain, lo, hi float32"
+	header("biasLreluGrad"+x.suffix, gargs, 52)
+	p("\tMOVQ dx+0(FP), DI")
+	p("\tMOVQ dy+8(FP), DX")
+	p("\tMOVQ x+16(FP), SI")
+	p("\tMOVQ n+24(FP), CX")
+	p("\tVBROADCASTSS bias+32(FP), %s", R(15))
+	p("\tVBROADCASTSS slope+36(FP), %s", R(14))
+	p("\tVBROADCASTSS gain+40(FP), %s", R(13))
+	p("\tVBROADCASTSS lo+44(FP), %s", R(12))
+	p("\tVBROADCASTSS hi+48(FP), %s", R(11))
+	p("\tVXORPS %s, %s, %s", R(10), R(10), R(10))
+	p("\tMOVL $0x3f800000, AX") // 1.0
+	p("\tMOVQ AX, X9")
+	p("\tVBROADCASTSS X9, %s", R(9))
+	unroll := 1
+	if x.reg == "Z" {
+		unroll = 2
+	}
+	loopN(x, unroll, []string{"DI", "DX", "SI"}, func(off, i int) {
+		sr, k, v, g := R(4*i), R(4*i+1), R(4*i+2), R(4*i+3)
+		p("\tVADDPS %d(SI), %s, %s", off, R(15), sr)
+		if x.reg == "Y" {
+			p("\tVCMPPS $0x1e, %s, %s, %s", R(10), sr, k)      // k = s > 0 mask
+			p("\tVBLENDVPS %s, %s, %s, %s", k, R(9), R(14), k) // k = mask ? 1 : slope
+		} else {
+			km := fmt.Sprintf("K%d", 1+i)
+			p("\tVCMPPS $0x1e, %s, %s, %s", R(10), sr, km)
+			p("\tVMOVAPS %s, %s", R(14), k)
+			p("\tVMOVAPS %s, %s, %s", R(9), km, k)
+		}
+		p("\tVMULPS %s, %s, %s", k, sr, v)          // v = s·k
+		p("\tVMULPS %s, %s, %s", R(13), v, v)       // v = s·k·gain
+		p("\tVMULPS %d(DX), %s, %s", off, R(13), g) // g = dy·gain
+		p("\tVMULPS %s, %s, %s", k, g, g)           // g = dy·gain·k
+		if x.reg == "Y" {
+			p("\tVCMPPS $0x1d, %s, %s, %s", R(12), v, sr) // v >= lo (GE_OQ)
+			p("\tVCMPPS $0x12, %s, %s, %s", R(11), v, v)  // v <= hi (LE_OQ)
+			p("\tVANDPS %s, %s, %s", sr, v, v)
+			p("\tVANDPS %s, %s, %s", v, g, g)
+		} else {
+			k1, k2 := fmt.Sprintf("K%d", 3+2*i), fmt.Sprintf("K%d", 4+2*i)
+			p("\tVCMPPS $0x1d, %s, %s, %s", R(12), v, k1)
+			p("\tVCMPPS $0x12, %s, %s, %s", R(11), v, k2)
+			p("\tKANDW %s, %s, %s", k1, k2, k1)
+			p("\tVMOVAPS.Z %s, %s, %s", g, k1, g)
+		}
+		p("\tVMOVUPS %s, %d(DI)", g, off)
+	})
 }

@@ -18,6 +18,8 @@ type vecKernels struct {
 	sv    [OpDiv + 1]func(dst, a *float32, s float32, n int) // dst = s op a (Sub, Div)
 	relu  func(dst, a *float32, n int)
 	lrelu func(dst, a *float32, slope float32, n int)
+
+	biasAct biasActKernels
 }
 
 // vecForm is which vector loop a row maps to.

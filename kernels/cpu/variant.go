@@ -40,6 +40,8 @@ func installGeneric() {
 	Gemm = gemmGeneric
 	Unary = UnaryRef
 	Binary = BinaryRef
+	BiasAct = BiasActRef
+	BiasActGrad = BiasActGradRef
 }
 
 // hasAVX2FMA reports AVX2 and FMA3 with the OS saving YMM state (cpuid checks XCR0).

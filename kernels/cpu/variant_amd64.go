@@ -13,10 +13,14 @@ func installAVX512() {
 	Gemm = gemmAVX512
 	Unary = avx512Vec.unary
 	Binary = avx512Vec.binary
+	BiasAct = avx512Vec.biasAct.biasAct
+	BiasActGrad = avx512Vec.biasAct.biasActGrad
 }
 
 func installAVX2() {
 	Gemm = gemmAVX2
 	Unary = avx2Vec.unary
 	Binary = avx2Vec.binary
+	BiasAct = avx2Vec.biasAct.biasAct
+	BiasActGrad = avx2Vec.biasAct.biasActGrad
 }
