@@ -30,3 +30,17 @@ func gemmAVX2(m, n, k int, alpha float32,
 	beta float32, c []float32, cOff, ldc int) {
 	avx2Kernel.gemm(m, n, k, alpha, a, aOff, aRow, aCol, b, bOff, bRow, bCol, beta, c, cOff, ldc)
 }
+
+func gemmBatchedAVX512(batch, m, n, k int, alpha float32,
+	a []float32, aOff, aRow, aCol int,
+	b []float32, bOff, bRow, bCol, bStride int,
+	beta float32, c []float32, cOff, ldc, cStride int) {
+	avx512Kernel.gemmBatched(batch, m, n, k, alpha, a, aOff, aRow, aCol, b, bOff, bRow, bCol, bStride, beta, c, cOff, ldc, cStride)
+}
+
+func gemmBatchedAVX2(batch, m, n, k int, alpha float32,
+	a []float32, aOff, aRow, aCol int,
+	b []float32, bOff, bRow, bCol, bStride int,
+	beta float32, c []float32, cOff, ldc, cStride int) {
+	avx2Kernel.gemmBatched(batch, m, n, k, alpha, a, aOff, aRow, aCol, b, bOff, bRow, bCol, bStride, beta, c, cOff, ldc, cStride)
+}

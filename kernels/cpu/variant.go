@@ -36,12 +36,18 @@ var variants = append(archVariants(), variant{
 
 var activeVariant string
 
+// installGeneric sets every dispatch var to its portable kernel; the other
+// variants start from it and replace what they have in assembly.
 func installGeneric() {
 	Gemm = gemmGeneric
+	GemmBatched = gemmBatchedGeneric
 	Unary = UnaryRef
 	Binary = BinaryRef
 	BiasAct = BiasActRef
 	BiasActGrad = BiasActGradRef
+	Conv2dForward = conv2dForwardGemm
+	Conv2dInputGrad = conv2dInputGradGemm
+	Conv2dWeightGrad = conv2dWeightGradGemm
 }
 
 // hasAVX2FMA reports AVX2 and FMA3 with the OS saving YMM state (cpuid checks XCR0).

@@ -10,7 +10,9 @@ func archVariants() []variant {
 }
 
 func installAVX512() {
+	installGeneric()
 	Gemm = gemmAVX512
+	GemmBatched = gemmBatchedAVX512
 	Unary = avx512Vec.unary
 	Binary = avx512Vec.binary
 	BiasAct = avx512Vec.biasAct.biasAct
@@ -18,7 +20,9 @@ func installAVX512() {
 }
 
 func installAVX2() {
+	installGeneric()
 	Gemm = gemmAVX2
+	GemmBatched = gemmBatchedAVX2
 	Unary = avx2Vec.unary
 	Binary = avx2Vec.binary
 	BiasAct = avx2Vec.biasAct.biasAct
