@@ -48,6 +48,7 @@ func installGeneric() {
 	Conv2dForward = conv2dForwardGemm
 	Conv2dInputGrad = conv2dInputGradGemm
 	Conv2dWeightGrad = conv2dWeightGradGemm
+	Upfirdn2d = upfirdn2dFast
 }
 
 // hasAVX2FMA reports AVX2 and FMA3 with the OS saving YMM state (cpuid checks XCR0).

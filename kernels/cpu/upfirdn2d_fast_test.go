@@ -1,0 +1,82 @@
+package cpu
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// The separable fast path against the zero-insert reference on random
+// configurations; 2-D filters are made rank one (outer products), or not, so
+// both the fast path and its fall-back run.
+func TestUpfirdn2dFastMatchesNaive(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	fast := 0
+	for tried := 0; tried < 400; {
+		c := Upfirdn2dConfig{
+			Planes: 1 + rng.IntN(3), InH: 1 + rng.IntN(9), InW: 1 + rng.IntN(9),
+			UpX: 1 + rng.IntN(3), UpY: 1 + rng.IntN(3), DownX: 1 + rng.IntN(3), DownY: 1 + rng.IntN(3),
+			PadX0: rng.IntN(7) - 3, PadX1: rng.IntN(7) - 3, PadY0: rng.IntN(7) - 3, PadY1: rng.IntN(7) - 3,
+			Separable: rng.IntN(3) == 0, FlipFilter: rng.IntN(2) == 0, Gain: 0.5 + rng.Float32()*3,
+		}
+		var f []float32
+		if c.Separable {
+			c.FilterW = 1 + rng.IntN(9)
+			c.FilterH = c.FilterW
+			f = randSlice(rng, c.FilterW)
+		} else {
+			c.FilterH, c.FilterW = 1+rng.IntN(5), 1+rng.IntN(5)
+			f = randSlice(rng, c.FilterH*c.FilterW)
+			if rng.IntN(4) != 0 { // rank one, rounded to float32 like setup_filter's outer product
+				u, v := randSlice(rng, c.FilterH), randSlice(rng, c.FilterW)
+				for i := range u {
+					for j := range v {
+						f[i*c.FilterW+j] = u[i] * v[j]
+					}
+				}
+			}
+		}
+		oh, ow := c.OutSize()
+		if oh < 1 || ow < 1 {
+			continue
+		}
+		tried++
+		if _, _, ok := separableTaps(f, c); ok {
+			fast++
+		}
+		x := randSlice(rng, c.Planes*c.InH*c.InW)
+		got := make([]float32, c.Planes*oh*ow)
+		for i := range got {
+			got[i] = float32(math.NaN())
+		}
+		want := make([]float32, len(got))
+		upfirdn2dFast(got, x, f, c)
+		Upfirdn2dNaive(want, x, f, c)
+		for i := range want {
+			if d := math.Abs(float64(got[i] - want[i])); !(d <= 1e-5*(1+math.Abs(float64(want[i])))) {
+				t.Fatalf("%+v: y[%d] = %v, naive %v", c, i, got[i], want[i])
+			}
+		}
+	}
+	if fast < 200 {
+		t.Errorf("only %d of 400 cases took the fast path", fast)
+	}
+}
+
+func TestSeparableTapsOfSetupFilter(t *testing.T) {
+	// StyleGAN2's [1,3,3,1] outer product, normalised: exactly rank one.
+	f1 := []float32{1, 3, 3, 1}
+	f := make([]float32, 16)
+	for i := range 4 {
+		for j := range 4 {
+			f[i*4+j] = f1[i] * f1[j] / 64
+		}
+	}
+	if _, _, ok := separableTaps(f, Upfirdn2dConfig{FilterH: 4, FilterW: 4}); !ok {
+		t.Error("[1,3,3,1]⊗[1,3,3,1]/64 not recognised as separable")
+	}
+	f[5] += 1e-3
+	if _, _, ok := separableTaps(f, Upfirdn2dConfig{FilterH: 4, FilterW: 4}); ok {
+		t.Error("perturbed filter taken as separable")
+	}
+}
