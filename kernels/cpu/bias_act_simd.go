@@ -21,7 +21,6 @@ type biasActJob struct {
 	c       BiasActConfig
 	slope   float32
 	lo, hi  float32
-	wg      sync.WaitGroup
 }
 
 var biasActJobs = sync.Pool{New: func() any { return new(biasActJob) }}
@@ -99,7 +98,7 @@ func (k *biasActKernels) run(grad bool, y, dy, x, b []float32, c BiasActConfig) 
 	}
 	j.slope = biasActSlope(c)
 	j.lo, j.hi = clampBounds(c.Clamp)
-	parallelRange(c.Outer*c.Channels, c.Inner*minGrain/vecParallelElems, j, &j.wg)
+	parallelRange(c.Outer*c.Channels, c.Inner*minGrain/vecParallelElems, j)
 	*j = biasActJob{}
 	biasActJobs.Put(j)
 }

@@ -25,7 +25,6 @@ type colJob struct {
 	xOff    int
 	col     []float32
 	scatter bool // Col2im instead of Im2col
-	wg      sync.WaitGroup
 }
 
 func (j *colJob) runRange(lo, hi int) {
@@ -47,7 +46,7 @@ func unfold(g ConvGeom, x []float32, xOff int, col []float32, scatter bool) {
 	j := colJobs.Get().(*colJob)
 	j.g, j.x, j.xOff, j.col, j.scatter = g, x, xOff, col, scatter
 	cg := g.Cin / g.Groups
-	parallelRange(cg, g.colRows()/cg*g.OH*g.OW, j, &j.wg)
+	parallelRange(cg, g.colRows()/cg*g.OH*g.OW, j)
 	j.x, j.col = nil, nil
 	colJobs.Put(j)
 }

@@ -47,7 +47,6 @@ type vecJob struct {
 	s         float32
 	n, chunk  int
 	dst, a, b []float32 // each starting at the row's first element
-	wg        sync.WaitGroup
 }
 
 var vecJobs = sync.Pool{New: func() any { return new(vecJob) }}
@@ -108,8 +107,8 @@ func (k *vecKernels) do(form vecForm, op BinaryOp, s float32, n int, dst, a, b [
 	if n < vecParallelElems {
 		j.run(0, n)
 	} else {
-		j.chunk = roundUp(ceilDiv(n, runtime.GOMAXPROCS(0)), k.block)
-		parallelRange(ceilDiv(n, j.chunk), minGrain, j, &j.wg)
+		j.chunk = roundUp(ceilDiv(n, runtime.GOMAXPROCS(0)*chunksPerWorker), k.block)
+		parallelRange(ceilDiv(n, j.chunk), minGrain, j)
 	}
 	j.dst, j.a, j.b = nil, nil, nil
 	vecJobs.Put(j)

@@ -84,7 +84,6 @@ type gemmCall struct {
 	pc, kc           int // and its rows
 	betaBlk          float32
 	bp               []float32 // packed B block
-	wg               sync.WaitGroup
 }
 
 // panel maps column micro-panel jp (of the whole batch) to the offset of its
@@ -221,15 +220,14 @@ func (g *gemmKernel) run(p *gemmCall) {
 	defer g.bufs.put(bbuf)
 
 	workers := min(runtime.GOMAXPROCS(0), max(1, m*p.n*p.batch*k/gemmGrain))
-	// Split the row micro-panels evenly into blocks of at most mc rows, a
-	// multiple of the workers so each gets the same share; if rows are too
+	// Split the row micro-panels evenly into blocks of at most mc rows, and
+	// enough of them that the workers can balance a slowed-down thread (see
+	// parallelRange), keeping at least two panels a block; if rows are too
 	// few for every worker, split columns too.
 	mPanels := ceilDiv(m, mr)
 	mBlocks := ceilDiv(m, g.mc)
-	if mBlocks < workers {
-		mBlocks = min(workers, mPanels)
-	} else {
-		mBlocks = min(roundUp(mBlocks, workers), mPanels)
+	if workers > 1 {
+		mBlocks = max(mBlocks, min(workers*chunksPerWorker, mPanels/2), min(workers, mPanels))
 	}
 	p.mPanels, p.mBlocks = mPanels, mBlocks
 
@@ -248,9 +246,9 @@ func (g *gemmKernel) run(p *gemmCall) {
 			p.bp = bbuf.data[:p.kc*p.panels*nr]
 			// Costs are in multiply-adds, scaled to ParallelFor's grain.
 			if workers > 1 {
-				parallelRange(p.panels, p.kc*nr*minGrain/gemmGrain, (*packBPhase)(p), &p.wg)
+				parallelRange(p.panels, p.kc*nr*minGrain/gemmGrain, (*packBPhase)(p))
 				tasks := mBlocks * p.nChunks
-				parallelRange(tasks, m/mBlocks*p.kc*p.panels*nr/p.nChunks*minGrain/gemmGrain, (*computePhase)(p), &p.wg)
+				parallelRange(tasks, m/mBlocks*p.kc*p.panels*nr/p.nChunks*minGrain/gemmGrain, (*computePhase)(p))
 			} else {
 				(*packBPhase)(p).runRange(0, p.panels)
 				(*computePhase)(p).runRange(0, mBlocks*p.nChunks)

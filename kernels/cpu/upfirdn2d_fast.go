@@ -33,7 +33,7 @@ func upfirdn2dFast(y, x, f []float32, c Upfirdn2dConfig) {
 	}
 	j.v = append(j.v[:0], v...)
 	cost := len(j.cols.in)*c.InH + len(j.rows.in)*outW
-	parallelRange(c.Planes, cost, j, &j.wg)
+	parallelRange(c.Planes, cost, j)
 	j.x, j.y = nil, nil
 	upfirdnJobs.Put(j)
 }
@@ -110,7 +110,6 @@ type upfirdnJob struct {
 	outH, outW int
 	rows, cols upfirdnAxis
 	u, v       []float64
-	wg         sync.WaitGroup
 }
 
 var (
