@@ -62,6 +62,9 @@ func runBench(args []string, stdout io.Writer) error {
 	brand, _ := cpu.CPUModel()
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
+		if err := enc.Encode(bench.PeakRecord()); err != nil {
+			return err
+		}
 		for _, w := range ws {
 			if err := enc.Encode(bench.Run(w, opt)); err != nil {
 				return err
