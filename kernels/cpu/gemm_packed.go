@@ -244,9 +244,10 @@ func (g *gemmKernel) run(p *gemmCall) {
 				p.betaBlk = 1
 			}
 			p.bp = bbuf.data[:p.kc*p.panels*nr]
-			// Costs are in multiply-adds, scaled to ParallelFor's grain.
+			// Costs are in multiply-adds, scaled to ParallelFor's grain;
+			// packing a value costs about as much as 32 of them.
 			if workers > 1 {
-				parallelRange(p.panels, p.kc*nr*minGrain/gemmGrain, (*packBPhase)(p))
+				parallelRange(p.panels, 32*p.kc*nr*minGrain/gemmGrain, (*packBPhase)(p))
 				tasks := mBlocks * p.nChunks
 				parallelRange(tasks, m/mBlocks*p.kc*p.panels*nr/p.nChunks*minGrain/gemmGrain, (*computePhase)(p))
 			} else {
