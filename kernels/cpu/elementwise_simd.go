@@ -166,5 +166,5 @@ func (k *vecKernels) unary(op UnaryOp, p float32, n int, dst []float32, d, ds in
 			return
 		}
 	}
-	UnaryRef(op, p, n, dst, d, ds, x, a, as)
+	unaryParallelRef(op, p, n, dst, d, ds, x, a, as)
 }

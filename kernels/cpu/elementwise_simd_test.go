@@ -101,8 +101,8 @@ func TestUnaryVariantsMatchRefBitForBit(t *testing.T) {
 		for _, n := range elementwiseLengths {
 			for _, o := range ops {
 				for _, st := range [][2]int{{1, 1}, {2, 1}, {1, 3}} {
-					if n > 1000 && st != [2]int{1, 1} {
-						continue
+					if n > 1000 && st != [2]int{1, 1} && o.op != OpExp {
+						continue // exp keeps the long strided rows: they split between workers
 					}
 					x := specialSlice(r, 1+n*3)
 					got, want := specialSlice(r, 4+n*2), make([]float32, 4+n*2)

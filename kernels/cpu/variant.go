@@ -41,7 +41,7 @@ var activeVariant string
 func installGeneric() {
 	Gemm = gemmGeneric
 	GemmBatched = gemmBatchedGeneric
-	Unary = UnaryRef
+	Unary = unaryParallelRef
 	Binary = BinaryRef
 	BiasAct = BiasActRef
 	BiasActGrad = BiasActGradRef
