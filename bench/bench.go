@@ -108,22 +108,23 @@ func (o Options) withDefaults() Options {
 
 // Record is the result of one workload, written as one JSON object per line.
 type Record struct {
-	Workload     string   `json:"workload"`
-	Device       string   `json:"device"`
-	MedianMs     float64  `json:"median_ms"`
-	MinMs        float64  `json:"min_ms"`
-	Runs         int      `json:"runs"`
-	GFLOPS       float64  `json:"gflops,omitempty"`
-	GBPS         float64  `json:"gbps,omitempty"`
-	ItemsPerSec  float64  `json:"items_per_s,omitempty"`
-	ItemUnit     string   `json:"item_unit,omitempty"`
-	PeakFraction float64  `json:"peak_fraction,omitempty"`
-	AllocsPerRun float64  `json:"allocs_per_run"`
-	CPUFeatures  []string `json:"cpu_features"`
-	CPUVariant   string   `json:"cpu_variant"`
-	CPUModel     string   `json:"cpu_model"`
-	Threads      int      `json:"threads"`
-	Commit       string   `json:"commit"`
+	Workload      string   `json:"workload"`
+	Device        string   `json:"device"`
+	MedianMs      float64  `json:"median_ms"`
+	MinMs         float64  `json:"min_ms"`
+	Runs          int      `json:"runs"`
+	GFLOPS        float64  `json:"gflops,omitempty"`
+	GBPS          float64  `json:"gbps,omitempty"`
+	ItemsPerSec   float64  `json:"items_per_s,omitempty"`
+	ItemUnit      string   `json:"item_unit,omitempty"`
+	PeakFraction  float64  `json:"peak_fraction,omitempty"`
+	PerCoreGFLOPS float64  `json:"per_core_gflops,omitempty"` // the fma_peak record only
+	AllocsPerRun  float64  `json:"allocs_per_run"`
+	CPUFeatures   []string `json:"cpu_features"`
+	CPUVariant    string   `json:"cpu_variant"`
+	CPUModel      string   `json:"cpu_model"`
+	Threads       int      `json:"threads"`
+	Commit        string   `json:"commit"`
 }
 
 // Run times one workload: warm-up, then repeated runs, reporting the median
@@ -139,7 +140,7 @@ func Run(w Workload, opt Options) Record {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	mallocs := ms.Mallocs
-	var times []float64
+	times := make([]float64, 0, opt.MaxRuns) // preallocated: growing it would count as the workload's allocations
 	var total time.Duration
 	for len(times) < opt.MinRuns || (total < opt.MinTime && len(times) < opt.MaxRuns) {
 		t := time.Now()
@@ -182,4 +183,15 @@ func Run(w Workload, opt Options) Record {
 		r.ItemUnit = w.ItemUnit
 	}
 	return r
+}
+
+// PeakRecord is the record of the machine itself: workload "fma_peak", its
+// measured FMA throughput on all cores (gflops) and one (per_core_gflops),
+// and the copy bandwidth (gbps), so a file of records carries its ceilings.
+func PeakRecord() Record {
+	p := MeasureFMAPeak()
+	brand, _ := cpu.CPUModel()
+	return Record{Workload: "fma_peak", Device: "cpu", GFLOPS: p.AllCoresGFLOPS, PerCoreGFLOPS: p.PerCoreGFLOPS,
+		GBPS: MeasureCopyBandwidth(), PeakFraction: 1, CPUFeatures: cpu.Features(), CPUVariant: p.ISA,
+		CPUModel: brand, Threads: p.Cores, Commit: Commit()}
 }

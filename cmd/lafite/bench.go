@@ -62,6 +62,9 @@ func runBench(args []string, stdout io.Writer) error {
 	brand, _ := cpu.CPUModel()
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
+		if err := enc.Encode(bench.PeakRecord()); err != nil {
+			return err
+		}
 		for _, w := range ws {
 			if err := enc.Encode(bench.Run(w, opt)); err != nil {
 				return err
@@ -73,11 +76,12 @@ func runBench(args []string, stdout io.Writer) error {
 		cpu.ActiveVariant(), strings.Join(cpu.Features(), ","), time.Now().Format("2006-01-02"))
 	fmt.Fprintf(stdout, "FMA peak (%s): %.1f GFLOP/s per core, %.1f GFLOP/s all cores; copy %.1f GB/s\n\n",
 		peak.ISA, peak.PerCoreGFLOPS, peak.AllCoresGFLOPS, bench.MeasureCopyBandwidth())
-	fmt.Fprintf(stdout, "%-32s %10s %10s %5s %8s %7s %5s %7s\n", "workload", "median ms", "min ms", "runs", "GFLOP/s", "GB/s", "peak", "allocs")
+	fmt.Fprintf(stdout, "%-32s %10s %10s %5s %8s %7s %5s %9s %7s\n", "workload", "median ms", "min ms", "runs", "GFLOP/s", "GB/s", "peak", "items/s", "allocs")
 	for _, w := range ws {
 		r := bench.Run(w, opt)
-		fmt.Fprintf(stdout, "%-32s %10.3f %10.3f %5d %8s %7s %5s %7.0f\n", r.Workload, r.MedianMs, r.MinMs, r.Runs,
-			optional(r.GFLOPS, "%.1f"), optional(r.GBPS, "%.1f"), optional(100*r.PeakFraction, "%.0f%%"), r.AllocsPerRun)
+		fmt.Fprintf(stdout, "%-32s %10.3f %10.3f %5d %8s %7s %5s %9s %7.0f\n", r.Workload, r.MedianMs, r.MinMs, r.Runs,
+			optional(r.GFLOPS, "%.1f"), optional(r.GBPS, "%.1f"), optional(100*r.PeakFraction, "%.0f%%"),
+			optional(r.ItemsPerSec, "%.2f"), r.AllocsPerRun)
 	}
 	return nil
 }

@@ -24,9 +24,16 @@ func TestBenchCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("--json: code %d, err %q", code, errb.String())
 	}
-	var rec map[string]any
-	if err := json.Unmarshal(out.Bytes(), &rec); err != nil {
-		t.Fatalf("not one JSON record: %q: %v", out.String(), err)
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want the fma_peak record and one workload record, got %q", out.String())
+	}
+	var peak, rec map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &peak); err != nil || peak["workload"] != "fma_peak" || peak["gflops"].(float64) <= 0 {
+		t.Errorf("first record %q: %v", lines[0], err)
+	}
+	if err := json.Unmarshal([]byte(lines[1]), &rec); err != nil {
+		t.Fatalf("not a JSON record: %q: %v", lines[1], err)
 	}
 	if rec["workload"] != "sgemm_4096x512x512" || rec["cpu_variant"] != "generic" || rec["gflops"].(float64) <= 0 {
 		t.Errorf("record %v", rec)

@@ -58,7 +58,9 @@ func (s *bufferStack) put(pb *packBuffer) {
 }
 
 // gemmCall holds the arguments and blocking of one product, so the parallel
-// phases can be handed to workers as interfaces without allocating.
+// phases can be handed to workers as interfaces without allocating. A batch
+// of products sharing A (C_s = A·B_s) is one call: the column micro-panels of
+// all the B_s form one sequence, so A is packed once for all of them.
 type gemmCall struct {
 	g           *gemmKernel
 	m, n, k     int
@@ -71,23 +73,35 @@ type gemmCall struct {
 	bRow, bCol  int
 	c           []float32
 	cOff, ldc   int
+	batch       int
+	bStride     int // element offset between consecutive B_s
+	cStride     int // and between consecutive C_s
 
 	mPanels, mBlocks int // row micro-panels, split evenly into row blocks
 	nChunks          int // column chunks per row block
-	jc, nc, pc, kc   int // the B block being worked on
+	panelsPerItem    int // column micro-panels of one B_s
+	jp0, panels      int // the column micro-panels of the B block being worked on
+	pc, kc           int // and its rows
 	betaBlk          float32
 	bp               []float32 // packed B block
-	wg               sync.WaitGroup
 }
 
-// packBPhase packs B micro-panels [lo,hi) of the current block.
+// panel maps column micro-panel jp (of the whole batch) to the offset of its
+// first column in B and in C (row 0), and its width.
+func (p *gemmCall) panel(jp int) (bOff, cOff, width int) {
+	s, lp := jp/p.panelsPerItem, jp%p.panelsPerItem
+	j := lp * p.g.nr
+	return p.bOff + s*p.bStride + j*p.bCol, p.cOff + s*p.cStride + j, min(p.g.nr, p.n-j)
+}
+
+// packBPhase packs micro-panels [lo,hi) of the current B block.
 type packBPhase gemmCall
 
 func (p *packBPhase) runRange(lo, hi int) {
 	nr, kc := p.g.nr, p.kc
 	for jp := lo; jp < hi; jp++ {
-		packB(p.bp[jp*kc*nr:(jp+1)*kc*nr], nr, kc, min(nr, p.nc-jp*nr),
-			p.b, p.bOff+p.pc*p.bRow+(p.jc+jp*nr)*p.bCol, p.bRow, p.bCol)
+		bOff, _, width := (*gemmCall)(p).panel(p.jp0 + jp)
+		packB(p.bp[jp*kc*nr:(jp+1)*kc*nr], nr, kc, width, p.b, bOff+p.pc*p.bRow, p.bRow, p.bCol)
 	}
 }
 
@@ -98,7 +112,6 @@ type computePhase gemmCall
 func (p *computePhase) runRange(lo, hi int) {
 	g := p.g
 	mr, nr, kc := g.mr, g.nr, p.kc
-	nPanels := ceilDiv(p.nc, nr)
 	buf := g.bufs.get(ceilDiv(p.mPanels, p.mBlocks)*mr*kc + mr*nr)
 	for t := lo; t < hi; t++ {
 		ib, jchunk := t/p.nChunks, t%p.nChunks
@@ -109,27 +122,73 @@ func (p *computePhase) runRange(lo, hi int) {
 			packA(ap[ip*mr*kc:(ip+1)*mr*kc], mr, kc, min(mr, mc-ip*mr),
 				p.a, p.aOff+(ic+ip*mr)*p.aRow+p.pc*p.aCol, p.aRow, p.aCol)
 		}
-		jpLo := jchunk * nPanels / p.nChunks
-		jpHi := (jchunk + 1) * nPanels / p.nChunks
-		g.macro(mc, kc, ap, p.bp, jpLo, jpHi, p.nc, p.alpha, p.betaBlk,
-			p.c, p.cOff+ic*p.ldc+p.jc, p.ldc, buf.data[len(buf.data)-mr*nr:])
+		jpLo := jchunk * p.panels / p.nChunks
+		jpHi := (jchunk + 1) * p.panels / p.nChunks
+		(*gemmCall)(p).macro(ic, mc, ap, jpLo, jpHi, buf.data[len(buf.data)-mr*nr:])
 	}
 	g.bufs.put(buf)
 }
 
-// gemm is the packed, cache-blocked product with GemmRef's semantics: for each
-// block of B (kc x nc, packed once and shared), the rows are split between the
-// workers, each packing its own A block and sweeping the micro-kernel over it.
+// macro sweeps the micro-kernel over one packed A block (rows [ic, ic+mc))
+// and the packed B micro-panels [jpLo,jpHi) of the current block. Edge tiles
+// are computed into tmp and merged, so the kernel never writes outside C.
+func (p *gemmCall) macro(ic, mc int, ap []float32, jpLo, jpHi int, tmp []float32) {
+	g := p.g
+	mr, nr, kc := g.mr, g.nr, p.kc
+	alpha, beta, ldc, c := p.alpha, p.betaBlk, p.ldc, p.c
+	for jp := jpLo; jp < jpHi; jp++ {
+		_, cOff, nw := p.panel(p.jp0 + jp)
+		cOff += ic * ldc
+		bpp := &p.bp[jp*kc*nr]
+		for i := 0; i < mc; i += mr {
+			mw := min(mr, mc-i)
+			app := &ap[i*kc]
+			if mw == mr && nw == nr {
+				g.tile(kc, app, bpp, &c[cOff+i*ldc], ldc, alpha, beta)
+				continue
+			}
+			g.tile(kc, app, bpp, &tmp[0], nr, alpha, 0)
+			for r := 0; r < mw; r++ {
+				row := c[cOff+(i+r)*ldc : cOff+(i+r)*ldc+nw]
+				src := tmp[r*nr : r*nr+nw]
+				if beta == 0 {
+					copy(row, src)
+				} else {
+					for q := range row {
+						row[q] = src[q] + beta*row[q]
+					}
+				}
+			}
+		}
+	}
+}
+
+// gemm is the packed, cache-blocked product with GemmRef's semantics.
 func (g *gemmKernel) gemm(m, n, k int, alpha float32,
 	a []float32, aOff, aRow, aCol int,
 	b []float32, bOff, bRow, bCol int,
 	beta float32, c []float32, cOff, ldc int) {
-	if m <= 0 || n <= 0 {
+	g.gemmBatched(1, m, n, k, alpha, a, aOff, aRow, aCol, b, bOff, bRow, bCol, 0, beta, c, cOff, ldc, 0)
+}
+
+// gemmBatched is GemmBatchedRef's computation: for each block of the B_s
+// (kc rows, up to nc columns over the batch, packed once and shared), the
+// rows of A are split between the workers, each packing its own A block and
+// sweeping the micro-kernel over it.
+func (g *gemmKernel) gemmBatched(batch, m, n, k int, alpha float32,
+	a []float32, aOff, aRow, aCol int,
+	b []float32, bOff, bRow, bCol, bStride int,
+	beta float32, c []float32, cOff, ldc, cStride int) {
+	if m <= 0 || n <= 0 || batch <= 0 {
 		return
 	}
-	checkGemmC(m, n, c, cOff, ldc)
+	for s := 0; s < batch; s++ {
+		checkGemmC(m, n, c, cOff+s*cStride, ldc)
+	}
 	if k <= 0 || alpha == 0 {
-		scaleRows(m, n, beta, c, cOff, ldc)
+		for s := 0; s < batch; s++ {
+			scaleRows(m, n, beta, c, cOff+s*cStride, ldc)
+		}
 		return
 	}
 	p, _ := g.calls.Get().(*gemmCall)
@@ -139,43 +198,44 @@ func (g *gemmKernel) gemm(m, n, k int, alpha float32,
 	*p = gemmCall{g: g, m: m, n: n, k: k, alpha: alpha, beta: beta,
 		a: a, aOff: aOff, aRow: aRow, aCol: aCol,
 		b: b, bOff: bOff, bRow: bRow, bCol: bCol,
-		c: c, cOff: cOff, ldc: ldc}
+		c: c, cOff: cOff, ldc: ldc,
+		batch: batch, bStride: bStride, cStride: cStride}
 	g.run(p)
 	*p = gemmCall{} // drop the caller's slices before pooling
 	g.calls.Put(p)
 }
 
-// Below this many multiply-adds per worker, handing work to another thread
-// costs more than it saves.
-const gemmGrain = 1 << 17
+// Below this many multiply-adds per worker (about 5 µs at the kernels' rate),
+// waking another thread costs more than it saves.
+const gemmGrain = 1 << 19
 
 func (g *gemmKernel) run(p *gemmCall) {
-	m, n, k := p.m, p.n, p.k
+	m, k := p.m, p.k
 	mr, nr := g.mr, g.nr
+	p.panelsPerItem = ceilDiv(p.n, nr)
+	totalPanels := p.batch * p.panelsPerItem
 	kcMax := min(g.kc, k)
-	ncMax := min(g.nc, roundUp(n, nr))
-	bbuf := g.bufs.get(kcMax * ncMax)
+	blockPanels := min(max(1, g.nc/nr), totalPanels)
+	bbuf := g.bufs.get(kcMax * blockPanels * nr)
 	defer g.bufs.put(bbuf)
 
-	workers := min(runtime.GOMAXPROCS(0), max(1, m*n*k/gemmGrain))
-	// Split the row micro-panels evenly into blocks of at most mc rows, a
-	// multiple of the workers so each gets the same share; if rows are too
+	workers := min(runtime.GOMAXPROCS(0), max(1, m*p.n*p.batch*k/gemmGrain))
+	// Split the row micro-panels evenly into blocks of at most mc rows, and
+	// enough of them that the workers can balance a slowed-down thread (see
+	// parallelRange), keeping at least two panels a block; if rows are too
 	// few for every worker, split columns too.
 	mPanels := ceilDiv(m, mr)
 	mBlocks := ceilDiv(m, g.mc)
-	if mBlocks < workers {
-		mBlocks = min(workers, mPanels)
-	} else {
-		mBlocks = min(roundUp(mBlocks, workers), mPanels)
+	if workers > 1 {
+		mBlocks = max(mBlocks, min(workers*chunksPerWorker, mPanels/2), min(workers, mPanels))
 	}
 	p.mPanels, p.mBlocks = mPanels, mBlocks
 
-	for p.jc = 0; p.jc < n; p.jc += ncMax {
-		p.nc = min(ncMax, n-p.jc)
-		nPanels := ceilDiv(p.nc, nr)
+	for p.jp0 = 0; p.jp0 < totalPanels; p.jp0 += blockPanels {
+		p.panels = min(blockPanels, totalPanels-p.jp0)
 		p.nChunks = 1
 		if mBlocks < workers {
-			p.nChunks = min(ceilDiv(workers, mBlocks), nPanels)
+			p.nChunks = min(ceilDiv(workers, mBlocks), p.panels)
 		}
 		for p.pc = 0; p.pc < k; p.pc += kcMax {
 			p.kc = min(kcMax, k-p.pc)
@@ -183,48 +243,16 @@ func (g *gemmKernel) run(p *gemmCall) {
 			if p.pc > 0 {
 				p.betaBlk = 1
 			}
-			p.bp = bbuf.data[:p.kc*nPanels*nr]
-			// Costs are in multiply-adds, scaled to ParallelFor's grain.
+			p.bp = bbuf.data[:p.kc*p.panels*nr]
+			// Costs are in multiply-adds, scaled to ParallelFor's grain;
+			// packing a value costs about as much as 32 of them.
 			if workers > 1 {
-				parallelRange(nPanels, p.kc*nr*minGrain/gemmGrain, (*packBPhase)(p), &p.wg)
+				parallelRange(p.panels, 32*p.kc*nr*minGrain/gemmGrain, (*packBPhase)(p))
 				tasks := mBlocks * p.nChunks
-				parallelRange(tasks, m/mBlocks*p.kc*p.nc/p.nChunks*minGrain/gemmGrain, (*computePhase)(p), &p.wg)
+				parallelRange(tasks, m/mBlocks*p.kc*p.panels*nr/p.nChunks*minGrain/gemmGrain, (*computePhase)(p))
 			} else {
-				(*packBPhase)(p).runRange(0, nPanels)
+				(*packBPhase)(p).runRange(0, p.panels)
 				(*computePhase)(p).runRange(0, mBlocks*p.nChunks)
-			}
-		}
-	}
-}
-
-// macro sweeps the micro-kernel over one packed A block (mc rows) and the B
-// micro-panels [jpLo,jpHi). Edge tiles are computed into tmp and merged so the
-// kernel never writes outside C.
-func (g *gemmKernel) macro(mc, kc int, ap, bp []float32, jpLo, jpHi, nc int,
-	alpha, beta float32, c []float32, cOff, ldc int, tmp []float32) {
-	mr, nr := g.mr, g.nr
-	for jp := jpLo; jp < jpHi; jp++ {
-		j := jp * nr
-		nw := min(nr, nc-j)
-		bpp := &bp[jp*kc*nr]
-		for i := 0; i < mc; i += mr {
-			mw := min(mr, mc-i)
-			app := &ap[i*kc]
-			if mw == mr && nw == nr {
-				g.tile(kc, app, bpp, &c[cOff+i*ldc+j], ldc, alpha, beta)
-				continue
-			}
-			g.tile(kc, app, bpp, &tmp[0], nr, alpha, 0)
-			for r := 0; r < mw; r++ {
-				row := c[cOff+(i+r)*ldc+j : cOff+(i+r)*ldc+j+nw]
-				src := tmp[r*nr : r*nr+nw]
-				if beta == 0 {
-					copy(row, src)
-				} else {
-					for q := range row {
-						row[q] = src[q] + beta*row[q]
-					}
-				}
 			}
 		}
 	}

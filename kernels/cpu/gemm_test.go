@@ -207,3 +207,70 @@ func BenchmarkGemm(b *testing.B) {
 		}
 	}
 }
+
+func TestGemmBatchedVariantsAgainstRef(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	prev := ActiveVariant()
+	defer UseVariant(prev)
+	cases := []struct {
+		batch, m, n, k int
+		transB         bool
+		beta           float32
+	}{
+		{1, 5, 7, 3, false, 0}, {3, 17, 33, 20, false, 1}, {4, 29, 45, 70, true, 0},
+		{5, 3, 1, 9, false, 0.5}, {4, 40, 700, 37, false, 0}, {2, 300, 65, 513, true, 1},
+	}
+	for _, name := range Variants() {
+		if err := UseVariant(name); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range cases {
+			m, n, k := tc.m, tc.n, tc.k
+			// Gaps between items and rows, so the strides matter.
+			bStride, cStride, ldc := k*n+3, m*(n+2)+5, n+2
+			bRow, bCol := n, 1
+			if tc.transB {
+				bRow, bCol = 1, k
+			}
+			a := randSlice(r, m*k)
+			b := randSlice(r, tc.batch*bStride+1)
+			c0 := randSlice(r, tc.batch*cStride+1)
+			if tc.beta == 0 {
+				for i := range c0 {
+					c0[i] = float32(math.NaN())
+				}
+			}
+			got := append([]float32(nil), c0...)
+			GemmBatched(tc.batch, m, n, k, 1.5, a, 0, k, 1, b, 1, bRow, bCol, bStride, tc.beta, got, 2, ldc, cStride)
+			for s := 0; s < tc.batch; s++ {
+				want := append([]float32(nil), c0...)
+				GemmRef(m, n, k, 1.5, a, 0, k, 1, b, 1+s*bStride, bRow, bCol, tc.beta, want, 2+s*cStride, ldc)
+				for i := 0; i < m; i++ {
+					for j := 0; j < n; j++ {
+						idx := 2 + s*cStride + i*ldc + j
+						mag := 0.0
+						for p := 0; p < k; p++ {
+							mag += math.Abs(1.5 * float64(a[i*k+p]) * float64(b[1+s*bStride+p*bRow+j*bCol]))
+						}
+						if tc.beta != 0 {
+							mag += math.Abs(float64(tc.beta * c0[idx]))
+						}
+						if d := math.Abs(float64(got[idx] - want[idx])); !(d <= float64(k+4)*6e-8*mag+1e-30) {
+							t.Fatalf("%s %+v: C_%d[%d,%d] = %v, want %v", name, tc, s, i, j, got[idx], want[idx])
+						}
+					}
+				}
+			}
+			// Nothing outside the C_s windows changes.
+			for idx := range got {
+				s, rem := (idx-2)/cStride, (idx-2)%cStride
+				if idx >= 2 && s < tc.batch && rem/ldc < m && rem%ldc < n {
+					continue
+				}
+				if math.Float32bits(got[idx]) != math.Float32bits(c0[idx]) {
+					t.Fatalf("%s %+v: element %d outside C changed", name, tc, idx)
+				}
+			}
+		}
+	}
+}

@@ -31,19 +31,16 @@ func gemmAVX2(m, n, k int, alpha float32,
 	avx2Kernel.gemm(m, n, k, alpha, a, aOff, aRow, aCol, b, bOff, bRow, bCol, beta, c, cOff, ldc)
 }
 
-func archVariants() []variant {
-	return []variant{
-		{name: VariantAVX512, supported: hasAVX512(), install: installAVX512},
-		{name: VariantAVX2, supported: hasAVX2FMA(), install: installAVX2},
-	}
+func gemmBatchedAVX512(batch, m, n, k int, alpha float32,
+	a []float32, aOff, aRow, aCol int,
+	b []float32, bOff, bRow, bCol, bStride int,
+	beta float32, c []float32, cOff, ldc, cStride int) {
+	avx512Kernel.gemmBatched(batch, m, n, k, alpha, a, aOff, aRow, aCol, b, bOff, bRow, bCol, bStride, beta, c, cOff, ldc, cStride)
 }
 
-func installAVX512() {
-	installGeneric()
-	Gemm = gemmAVX512
-}
-
-func installAVX2() {
-	installGeneric()
-	Gemm = gemmAVX2
+func gemmBatchedAVX2(batch, m, n, k int, alpha float32,
+	a []float32, aOff, aRow, aCol int,
+	b []float32, bOff, bRow, bCol, bStride int,
+	beta float32, c []float32, cOff, ldc, cStride int) {
+	avx2Kernel.gemmBatched(batch, m, n, k, alpha, a, aOff, aRow, aCol, b, bOff, bRow, bCol, bStride, beta, c, cOff, ldc, cStride)
 }

@@ -1,151 +1,186 @@
 package cpu
 
-// Upfirdn2dFast is the float32 production variant of Upfirdn2dRef for 2-D
-// filters: the same polyphase index tables, but each output row gathers its
-// contributing (input row, filter row) pairs once and the column taps are
-// unrolled into per-column spans, so the inner loop is a short float32 dot
-// product without table lookups per tap. Results differ from the float64
-// reference only by float32 rounding.
-func Upfirdn2dFast(y, x, f []float32, c Upfirdn2dConfig) {
-	if c.Separable {
+import (
+	"math"
+	"sync"
+)
+
+// upfirdn2dFast is Upfirdn2dRef's computation for separable filters, the
+// StyleGAN2 case: a 1-D filter, or a 2-D one that is an outer product u⊗v
+// (setup_filter makes [1,3,3,1] 2-D; it is exactly rank one). Each plane is
+// filtered along width (polyphase, into a float32 row buffer) and then along
+// height as whole-row multiply-adds, which vectorise. Sums run in float32 over
+// at most taps/up terms per axis; everything else goes to the reference.
+func upfirdn2dFast(y, x, f []float32, c Upfirdn2dConfig) {
+	u, v, ok := separableTaps(f, c)
+	if !ok {
 		Upfirdn2dRef(y, x, f, c)
-		return
-	}
-	if fy, fx, ok := rankOneFactors(f, c.FilterH, c.FilterW); ok {
-		upfirdn2dSeparable32(y, x, fy, fx, c)
 		return
 	}
 	outH, outW := c.OutSize()
 	if outH < 1 || outW < 1 {
-		panic("cpu.Upfirdn2dFast: empty output; validate the configuration first")
+		Upfirdn2dRef(y, x, f, c) // panics with the reference's message
+		return
 	}
-	rows := newUpfirdnAxis(c.InH, outH, c.UpY, c.DownY, c.PadY0, c.FilterH, c.FlipFilter)
-	cols := newUpfirdnAxis(c.InW, outW, c.UpX, c.DownX, c.PadX0, c.FilterW, c.FlipFilter)
-	// Per output column: the input columns and filter columns it reads, laid
-	// out densely as (count, in..., tap...) so the loop walks one slice.
-	type colSpan struct{ in, tap []int32 }
-	spans := make([]colSpan, outW)
-	for ox := range spans {
-		for e := cols.start[ox]; e < cols.start[ox+1]; e++ {
-			spans[ox].in = append(spans[ox].in, int32(cols.in[e]))
-			spans[ox].tap = append(spans[ox].tap, int32(cols.tap[e]))
-		}
+	j := upfirdnJobs.Get().(*upfirdnJob)
+	j.c, j.x, j.y, j.outH, j.outW = c, x, y, outH, outW
+	j.rows.fill(c.InH, outH, c.UpY, c.DownY, c.PadY0, c.FilterH, c.FlipFilter)
+	j.cols.fill(c.InW, outW, c.UpX, c.DownX, c.PadX0, c.FilterW, c.FlipFilter)
+	// Gain folds into the vertical taps.
+	j.u = j.u[:0]
+	for _, t := range u {
+		j.u = append(j.u, t*float64(c.Gain))
 	}
-	gain := c.Gain
-	inPlane, outPlane := c.InH*c.InW, outH*outW
-	cost := len(rows.in) * len(cols.in) / max(outH, 1)
-	ParallelFor(c.Planes, max(cost*outH, 1), func(lo, hi int) {
-		// Filter rows pre-scaled by the gain.
-		fs := make([]float32, len(f))
-		for i, v := range f {
-			fs[i] = v * gain
-		}
-		acc := make([]float32, outW)
-		for p := lo; p < hi; p++ {
-			xp, yp := x[p*inPlane:(p+1)*inPlane], y[p*outPlane:(p+1)*outPlane]
-			for oy := 0; oy < outH; oy++ {
-				clear(acc)
-				for e := rows.start[oy]; e < rows.start[oy+1]; e++ {
-					xr := xp[rows.in[e]*c.InW : (rows.in[e]+1)*c.InW]
-					fr := fs[rows.tap[e]*c.FilterW : (rows.tap[e]+1)*c.FilterW]
-					for ox := range acc {
-						sp := &spans[ox]
-						var s float32
-						for k, i := range sp.in {
-							s += xr[i] * fr[sp.tap[k]]
-						}
-						acc[ox] += s
-					}
-				}
-				copy(yp[oy*outW:(oy+1)*outW], acc)
-			}
-		}
-	})
+	j.v = append(j.v[:0], v...)
+	cost := len(j.cols.in)*c.InH + len(j.rows.in)*outW
+	parallelRange(c.Planes, cost, j)
+	j.x, j.y = nil, nil
+	upfirdnJobs.Put(j)
 }
 
-func init() { Upfirdn2d = Upfirdn2dFast }
-
-// rankOneFactors splits a 2-D filter that is an outer product fy ⊗ fx (as
-// setup_filter makes of a 1-D kernel) exactly: every f[i][j]·f[p][q] equals
-// f[i][q]·f[p][j] where (p,q) is the largest entry.
-func rankOneFactors(f []float32, fh, fw int) (fy, fx []float32, ok bool) {
-	p, q := 0, 0
+// separableTaps returns the vertical and horizontal taps (u for rows, v for
+// columns) of a separable or exactly rank-one filter.
+func separableTaps(f []float32, c Upfirdn2dConfig) (u, v []float64, ok bool) {
+	if c.Separable {
+		t := make([]float64, len(f))
+		for i, w := range f {
+			t[i] = float64(w)
+		}
+		return t, t, true
+	}
+	fh, fw := c.FilterH, c.FilterW
+	if len(f) < fh*fw || fh*fw == 0 {
+		return nil, nil, false
+	}
+	// Factor through the largest entry: u = column j*, v = row i* / f[i*,j*].
+	bi, bj, best := 0, 0, 0.0
 	for i := 0; i < fh; i++ {
 		for j := 0; j < fw; j++ {
-			if abs32(f[i*fw+j]) > abs32(f[p*fw+q]) {
-				p, q = i, j
+			if a := math.Abs(float64(f[i*fw+j])); a > best {
+				bi, bj, best = i, j, a
 			}
 		}
 	}
-	pivot := f[p*fw+q]
-	if pivot == 0 {
+	if best == 0 {
 		return nil, nil, false
 	}
-	fy, fx = make([]float32, fh), make([]float32, fw)
-	for i := range fy {
-		fy[i] = f[i*fw+q] / pivot
+	u, v = make([]float64, fh), make([]float64, fw)
+	for i := range u {
+		u[i] = float64(f[i*fw+bj])
 	}
-	copy(fx, f[p*fw:(p+1)*fw])
+	for j := range v {
+		v[j] = float64(f[bi*fw+j]) / float64(f[bi*fw+bj])
+	}
 	for i := 0; i < fh; i++ {
 		for j := 0; j < fw; j++ {
-			if fy[i]*fx[j] != f[i*fw+j] {
+			// Rank one up to float32 rounding of the products, no more.
+			if math.Abs(u[i]*v[j]-float64(f[i*fw+j])) > 1e-7*best {
 				return nil, nil, false
 			}
 		}
 	}
-	return fy, fx, true
+	return u, v, true
 }
 
-func abs32(v float32) float32 {
-	if v < 0 {
-		return -v
-	}
-	return v
-}
-
-// upfirdn2dSeparable32 runs the width pass into a [InH, outW] buffer, then
-// the height pass, in float32. With up = down = 1 on an axis the taps of
-// consecutive outputs are consecutive inputs, so that pass is a few axpy
-// sweeps instead of a table walk.
-func upfirdn2dSeparable32(y, x, fy, fx []float32, c Upfirdn2dConfig) {
-	outH, outW := c.OutSize()
-	rows := newUpfirdnAxis(c.InH, outH, c.UpY, c.DownY, c.PadY0, c.FilterH, c.FlipFilter)
-	cols := newUpfirdnAxis(c.InW, outW, c.UpX, c.DownX, c.PadX0, c.FilterW, c.FlipFilter)
-	inPlane, outPlane := c.InH*c.InW, outH*outW
-	cost := (len(cols.in)*c.InH + len(rows.in)*outW) * 2
-	ParallelFor(c.Planes, cost, func(lo, hi int) {
-		tmp := make([]float32, c.InH*outW)
-		fyg := make([]float32, len(fy))
-		for i, v := range fy {
-			fyg[i] = v * c.Gain
-		}
-		for p := lo; p < hi; p++ {
-			xp, yp := x[p*inPlane:(p+1)*inPlane], y[p*outPlane:(p+1)*outPlane]
-			for iy := 0; iy < c.InH; iy++ {
-				filterLine(tmp[iy*outW:(iy+1)*outW], 1, xp[iy*c.InW:(iy+1)*c.InW], 1, cols, fx)
+// fill is newUpfirdnAxis into a's existing storage, so pooled jobs do not
+// allocate the tables again.
+func (a *upfirdnAxis) fill(in, out, up, down, p0, taps int, flip bool) {
+	a.start, a.in, a.tap = append(a.start[:0], 0), a.in[:0], a.tap[:0]
+	for o := 0; o < out; o++ {
+		base := o*down - p0
+		for k := ((-base)%up + up) % up; k < taps; k += up {
+			i := (base + k) / up
+			if i < 0 || i >= in {
+				continue
 			}
-			clear(yp)
-			for oy := 0; oy < outH; oy++ {
-				yr := yp[oy*outW : (oy+1)*outW]
-				for e := rows.start[oy]; e < rows.start[oy+1]; e++ {
-					w := fyg[rows.tap[e]]
-					tr := tmp[rows.in[e]*outW : (rows.in[e]+1)*outW]
-					for ox, v := range tr {
-						yr[ox] += w * v
-					}
+			t := taps - 1 - k
+			if flip {
+				t = k
+			}
+			a.in = append(a.in, i)
+			a.tap = append(a.tap, t)
+		}
+		a.start = append(a.start, len(a.in))
+	}
+}
+
+type upfirdnJob struct {
+	c          Upfirdn2dConfig
+	x, y       []float32
+	outH, outW int
+	rows, cols upfirdnAxis
+	u, v       []float64
+}
+
+var (
+	upfirdnJobs = sync.Pool{New: func() any { return new(upfirdnJob) }}
+	upfirdnBufs bufferStack
+)
+
+func (j *upfirdnJob) runRange(lo, hi int) {
+	c, outH, outW := j.c, j.outH, j.outW
+	inPlane, outPlane := c.InH*c.InW, outH*outW
+	buf := upfirdnBufs.get(c.InH*outW + len(j.u) + len(j.v) + len(j.cols.in))
+	tmp := buf.data[:c.InH*outW]
+	u := buf.data[c.InH*outW : c.InH*outW+len(j.u)]
+	v := buf.data[c.InH*outW+len(j.u) : c.InH*outW+len(j.u)+len(j.v)]
+	for i, t := range j.u {
+		u[i] = float32(t)
+	}
+	for i, t := range j.v {
+		v[i] = float32(t)
+	}
+	cs, cin := j.cols.start, j.cols.in
+	cw := buf.data[len(buf.data)-len(cin):] // each entry's weight, one indirection less
+	for e, t := range j.cols.tap {
+		cw[e] = v[t]
+	}
+	rs, rin, rtap := j.rows.start, j.rows.in, j.rows.tap
+	for p := lo; p < hi; p++ {
+		xp, yp := j.x[p*inPlane:(p+1)*inPlane], j.y[p*outPlane:(p+1)*outPlane]
+		for iy := 0; iy < c.InH; iy++ {
+			xr, tr := xp[iy*c.InW:(iy+1)*c.InW], tmp[iy*outW:(iy+1)*outW]
+			for ox := range tr {
+				e := cs[ox]
+				if cs[ox+1]-e == 2 { // up=2 with 4 taps, away from the edges
+					tr[ox] = xr[cin[e]]*cw[e] + xr[cin[e+1]]*cw[e+1]
+					continue
+				}
+				var acc float32
+				for ; e < cs[ox+1]; e++ {
+					acc += xr[cin[e]] * cw[e]
+				}
+				tr[ox] = acc
+			}
+		}
+		for oy := 0; oy < outH; oy++ {
+			yr := yp[oy*outW : (oy+1)*outW]
+			e0, e1 := rs[oy], rs[oy+1]
+			if e0 == e1 {
+				clear(yr)
+				continue
+			}
+			w0 := u[rtap[e0]]
+			t0 := tmp[rin[e0]*outW : (rin[e0]+1)*outW]
+			if e1-e0 == 2 { // up=2 with 4 taps: every row is two rows of tmp
+				w1 := u[rtap[e0+1]]
+				t1 := tmp[rin[e0+1]*outW : (rin[e0+1]+1)*outW]
+				for ox := range yr {
+					yr[ox] = t0[ox]*w0 + t1[ox]*w1
+				}
+				continue
+			}
+			for ox := range yr {
+				yr[ox] = t0[ox] * w0
+			}
+			for e := e0 + 1; e < e1; e++ {
+				w := u[rtap[e]]
+				te := tmp[rin[e]*outW : (rin[e]+1)*outW]
+				for ox := range yr {
+					yr[ox] += te[ox] * w
 				}
 			}
 		}
-	})
-}
-
-// filterLine filters one line along the axis described by a.
-func filterLine(dst []float32, _ int, src []float32, _ int, a upfirdnAxis, taps []float32) {
-	for o := range dst {
-		var s float32
-		for e := a.start[o]; e < a.start[o+1]; e++ {
-			s += src[a.in[e]] * taps[a.tap[e]]
-		}
-		dst[o] = s
 	}
+	upfirdnBufs.put(buf)
 }

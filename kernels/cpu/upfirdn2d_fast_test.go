@@ -6,45 +6,77 @@ import (
 	"testing"
 )
 
-func TestUpfirdn2dFastMatchesReference(t *testing.T) {
-	r := rand.New(rand.NewPCG(4, 5))
-	for trial := 0; trial < 200; trial++ {
-		c := Upfirdn2dConfig{Planes: 1 + r.IntN(3), InH: 1 + r.IntN(9), InW: 1 + r.IntN(9),
-			UpX: 1 + r.IntN(3), UpY: 1 + r.IntN(3), DownX: 1 + r.IntN(3), DownY: 1 + r.IntN(3),
-			PadX0: r.IntN(7) - 2, PadX1: r.IntN(7) - 2, PadY0: r.IntN(7) - 2, PadY1: r.IntN(7) - 2,
-			FilterH: 1 + r.IntN(5), FilterW: 1 + r.IntN(5), FlipFilter: r.IntN(2) == 0, Gain: 0.5 + r.Float32()*3}
-		if h, w := c.OutSize(); h < 1 || w < 1 {
-			continue
+// The separable fast path against the zero-insert reference on random
+// configurations; 2-D filters are made rank one (outer products), or not, so
+// both the fast path and its fall-back run.
+func TestUpfirdn2dFastMatchesNaive(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	fast := 0
+	for tried := 0; tried < 400; {
+		c := Upfirdn2dConfig{
+			Planes: 1 + rng.IntN(3), InH: 1 + rng.IntN(9), InW: 1 + rng.IntN(9),
+			UpX: 1 + rng.IntN(3), UpY: 1 + rng.IntN(3), DownX: 1 + rng.IntN(3), DownY: 1 + rng.IntN(3),
+			PadX0: rng.IntN(7) - 3, PadX1: rng.IntN(7) - 3, PadY0: rng.IntN(7) - 3, PadY1: rng.IntN(7) - 3,
+			Separable: rng.IntN(3) == 0, FlipFilter: rng.IntN(2) == 0, Gain: 0.5 + rng.Float32()*3,
 		}
-		h, w := c.OutSize()
-		x, f := randSlice(r, c.Planes*c.InH*c.InW), randSlice(r, c.FilterH*c.FilterW)
-		if trial%2 == 0 { // an exact outer product, as setup_filter makes: the separable path
-			a, b := make([]float32, c.FilterH), make([]float32, c.FilterW)
-			for i := range a {
-				a[i] = float32(1 + r.IntN(4))
-			}
-			for j := range b {
-				b[j] = float32(1 + r.IntN(4))
-			}
-			for i := range a {
-				for j := range b {
-					f[i*c.FilterW+j] = a[i] * b[j] / 64
+		var f []float32
+		if c.Separable {
+			c.FilterW = 1 + rng.IntN(9)
+			c.FilterH = c.FilterW
+			f = randSlice(rng, c.FilterW)
+		} else {
+			c.FilterH, c.FilterW = 1+rng.IntN(5), 1+rng.IntN(5)
+			f = randSlice(rng, c.FilterH*c.FilterW)
+			if rng.IntN(4) != 0 { // rank one, rounded to float32 like setup_filter's outer product
+				u, v := randSlice(rng, c.FilterH), randSlice(rng, c.FilterW)
+				for i := range u {
+					for j := range v {
+						f[i*c.FilterW+j] = u[i] * v[j]
+					}
 				}
 			}
-			if _, _, ok := rankOneFactors(f, c.FilterH, c.FilterW); !ok {
-				t.Fatalf("outer product %v x %v not recognised as separable", a, b)
-			}
 		}
-		want, got := make([]float32, c.Planes*h*w), make([]float32, c.Planes*h*w)
-		Upfirdn2dRef(want, x, f, c)
+		oh, ow := c.OutSize()
+		if oh < 1 || ow < 1 {
+			continue
+		}
+		tried++
+		if _, _, ok := separableTaps(f, c); ok {
+			fast++
+		}
+		x := randSlice(rng, c.Planes*c.InH*c.InW)
+		got := make([]float32, c.Planes*oh*ow)
 		for i := range got {
-			got[i] = float32(math.NaN()) // every output must be written
+			got[i] = float32(math.NaN())
 		}
-		Upfirdn2dFast(got, x, f, c)
+		want := make([]float32, len(got))
+		upfirdn2dFast(got, x, f, c)
+		Upfirdn2dNaive(want, x, f, c)
 		for i := range want {
 			if d := math.Abs(float64(got[i] - want[i])); !(d <= 1e-5*(1+math.Abs(float64(want[i])))) {
-				t.Fatalf("trial %d %+v: y[%d] = %v, want %v", trial, c, i, got[i], want[i])
+				t.Fatalf("%+v: y[%d] = %v, naive %v", c, i, got[i], want[i])
 			}
 		}
+	}
+	if fast < 200 {
+		t.Errorf("only %d of 400 cases took the fast path", fast)
+	}
+}
+
+func TestSeparableTapsOfSetupFilter(t *testing.T) {
+	// StyleGAN2's [1,3,3,1] outer product, normalised: exactly rank one.
+	f1 := []float32{1, 3, 3, 1}
+	f := make([]float32, 16)
+	for i := range 4 {
+		for j := range 4 {
+			f[i*4+j] = f1[i] * f1[j] / 64
+		}
+	}
+	if _, _, ok := separableTaps(f, Upfirdn2dConfig{FilterH: 4, FilterW: 4}); !ok {
+		t.Error("[1,3,3,1]⊗[1,3,3,1]/64 not recognised as separable")
+	}
+	f[5] += 1e-3
+	if _, _, ok := separableTaps(f, Upfirdn2dConfig{FilterH: 4, FilterW: 4}); ok {
+		t.Error("perturbed filter taken as separable")
 	}
 }

@@ -36,10 +36,19 @@ var variants = append(archVariants(), variant{
 
 var activeVariant string
 
+// installGeneric sets every dispatch var to its portable kernel; the other
+// variants start from it and replace what they have in assembly.
 func installGeneric() {
 	Gemm = gemmGeneric
-	Unary = UnaryRef
+	GemmBatched = gemmBatchedGeneric
+	Unary = unaryParallelRef
 	Binary = BinaryRef
+	BiasAct = BiasActRef
+	BiasActGrad = BiasActGradRef
+	Conv2dForward = conv2dForwardGemm
+	Conv2dInputGrad = conv2dInputGradGemm
+	Conv2dWeightGrad = conv2dWeightGradGemm
+	Upfirdn2d = upfirdn2dFast
 }
 
 // hasAVX2FMA reports AVX2 and FMA3 with the OS saving YMM state (cpuid checks XCR0).

@@ -6,22 +6,39 @@ import (
 	"sync/atomic"
 )
 
-// rangeJob is work over the indices [0,n) that can be split into chunks.
-// Kernels that must not allocate per call implement it on a pooled struct:
-// unlike a closure handed to ParallelFor, a pointer in an interface does not
-// escape to a fresh heap object.
+// rangeJob is work over the indices [0,n) that can be split into chunks, in
+// any partition and order. Kernels that must not allocate per call implement
+// it on a pooled struct: unlike a closure handed to ParallelFor, a pointer in
+// an interface does not escape to a fresh heap object.
 type rangeJob interface{ runRange(lo, hi int) }
 
-type workItem struct {
-	job    rangeJob
-	lo, hi int
-	wg     *sync.WaitGroup
+// rangeRun is one parallelRange call: participants claim chunks from next
+// until none are left, so a thread slowed down (another process on its core)
+// takes fewer chunks instead of holding everyone up at the end.
+type rangeRun struct {
+	job      rangeJob
+	n, chunk int
+	chunks   int64
+	next     atomic.Int64
+	wg       sync.WaitGroup
+}
+
+func (r *rangeRun) work() {
+	for {
+		c := r.next.Add(1) - 1
+		if c >= r.chunks {
+			return
+		}
+		lo := int(c) * r.chunk
+		r.job.runRange(lo, min(lo+r.chunk, r.n))
+	}
 }
 
 var (
+	rangeRuns      = sync.Pool{New: func() any { return new(rangeRun) }}
 	workersMu      sync.Mutex
 	workersStarted int
-	workQueue      = make(chan workItem)
+	workQueue      = make(chan *rangeRun)
 	// idleWorkers counts workers that will receive from workQueue without
 	// doing anything else first; a sender reserves one before a blocking send.
 	idleWorkers atomic.Int32
@@ -34,12 +51,12 @@ func ensureWorkers(n int) {
 	for ; workersStarted < n-1; workersStarted++ {
 		idleWorkers.Add(1)
 		go func() {
-			for it := range workQueue {
-				it.job.runRange(it.lo, it.hi)
+			for r := range workQueue {
+				r.work()
 				// Idle again before Done, so a caller woken by this Done can
 				// hand the next phase to this worker at once.
 				idleWorkers.Add(1)
-				it.wg.Done()
+				r.wg.Done()
 			}
 		}()
 	}
@@ -58,11 +75,17 @@ func reserveIdleWorker() bool {
 	}
 }
 
-// parallelRange is ParallelFor without per-call allocation: chunks go to idle
-// persistent workers, and whatever finds no idle worker (all busy, e.g. a
-// kernel called from inside another parallel loop) runs on the caller, so
-// nesting cannot deadlock or oversubscribe. wg must be unused and is left so.
-func parallelRange(n, cost int, job rangeJob, wg *sync.WaitGroup) {
+// chunksPerWorker is how finely parallelRange splits work, so that chunks can
+// migrate to whichever thread is running.
+const chunksPerWorker = 4
+
+// parallelRange is ParallelFor without per-call allocation and with dynamic
+// balance: the caller and every idle persistent worker claim chunks of
+// [0,n) until all are done. With no idle worker (all busy, e.g. a kernel
+// called from inside another parallel loop) the caller does everything
+// itself, so nesting cannot deadlock or oversubscribe. cost is the work per
+// index in ParallelFor's units.
+func parallelRange(n, cost int, job rangeJob) {
 	if n <= 0 {
 		return
 	}
@@ -76,17 +99,19 @@ func parallelRange(n, cost int, job rangeJob, wg *sync.WaitGroup) {
 		return
 	}
 	ensureWorkers(workers)
-	chunk := (n + workers - 1) / workers
-	// The first chunk is the caller's; it runs after the others are handed out.
-	for lo := chunk; lo < n; lo += chunk {
-		it := workItem{job: job, lo: lo, hi: min(lo+chunk, n), wg: wg}
-		if reserveIdleWorker() {
-			wg.Add(1)
-			workQueue <- it
-		} else {
-			job.runRange(it.lo, it.hi)
-		}
+	r := rangeRuns.Get().(*rangeRun)
+	r.job, r.n = job, n
+	// Chunks no smaller than a grain of work.
+	chunks := min(n, workers*chunksPerWorker, max(workers, n*max(cost, 1)/minGrain))
+	r.chunk = ceilDiv(n, chunks)
+	r.chunks = int64(ceilDiv(n, r.chunk))
+	r.next.Store(0)
+	for w := 1; w < workers && reserveIdleWorker(); w++ {
+		r.wg.Add(1)
+		workQueue <- r
 	}
-	job.runRange(0, min(chunk, n))
-	wg.Wait()
+	r.work()
+	r.wg.Wait()
+	r.job = nil
+	rangeRuns.Put(r)
 }

@@ -1,0 +1,73 @@
+package cpu
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+func TestBiasActVariantsMatchRefBitForBit(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	prev := ActiveVariant()
+	defer UseVariant(prev)
+	shapes := [][3]int{{1, 1, 1}, {2, 3, 7}, {1, 5, 16}, {3, 4, 33}, {2, 2, 64}, {1, 3, 95}, {4, 8, 4096}}
+	kinds := []BiasActKind{BiasActLinear, BiasActRelu, BiasActLrelu, BiasActTanh}
+	for _, name := range Variants() {
+		if err := UseVariant(name); err != nil {
+			t.Fatal(err)
+		}
+		for _, sh := range shapes {
+			for _, kind := range kinds {
+				for _, clamp := range []float32{-1, 0, 0.5, 256} {
+					for _, withBias := range []bool{true, false} {
+						c := BiasActConfig{Kind: kind, Alpha: 0.2, Gain: 1.4142135, Clamp: clamp, Outer: sh[0], Channels: sh[1], Inner: sh[2]}
+						if kind == BiasActLinear {
+							c.Gain = 1
+						}
+						n := sh[0] * sh[1] * sh[2]
+						x, dy := specialSlice(r, n), specialSlice(r, n)
+						var b []float32
+						if withBias {
+							b = specialSlice(r, sh[1])
+						}
+						what := fmt.Sprintf("%s kind %d clamp %v bias %v shape %v", name, kind, clamp, withBias, sh)
+						got, want := make([]float32, n), make([]float32, n)
+						BiasAct(got, x, b, c)
+						BiasActRef(want, x, b, c)
+						compareRows(t, what+" forward", got, want)
+						BiasActGrad(got, dy, x, b, c)
+						BiasActGradRef(want, dy, x, b, c)
+						compareRows(t, what+" gradient", got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkBiasActLreluVariants(b *testing.B) {
+	r := rand.New(rand.NewPCG(13, 14))
+	c := BiasActConfig{Kind: BiasActLrelu, Alpha: 0.2, Gain: 1.4142135, Clamp: 256, Outer: 4, Channels: 512, Inner: 64 * 64}
+	n := c.Outer * c.Channels * c.Inner
+	x, dy, y, bias := randSlice(r, n), randSlice(r, n), make([]float32, n), randSlice(r, c.Channels)
+	prev := ActiveVariant()
+	defer UseVariant(prev)
+	for _, name := range Variants() {
+		UseVariant(name)
+		fwd, grad := BiasAct, BiasActGrad
+		b.Run(name+"/forward", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				fwd(y, x, bias, c)
+			}
+			b.ReportMetric(8*float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+		})
+		b.Run(name+"/gradient", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				grad(y, dy, x, bias, c)
+			}
+			b.ReportMetric(12*float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+		})
+	}
+}

@@ -1,0 +1,30 @@
+//go:build amd64
+
+package cpu
+
+func archVariants() []variant {
+	return []variant{
+		{name: VariantAVX512, supported: hasAVX512(), install: installAVX512},
+		{name: VariantAVX2, supported: hasAVX2FMA(), install: installAVX2},
+	}
+}
+
+func installAVX512() {
+	installGeneric()
+	Gemm = gemmAVX512
+	GemmBatched = gemmBatchedAVX512
+	Unary = avx512Vec.unary
+	Binary = avx512Vec.binary
+	BiasAct = avx512Vec.biasAct.biasAct
+	BiasActGrad = avx512Vec.biasAct.biasActGrad
+}
+
+func installAVX2() {
+	installGeneric()
+	Gemm = gemmAVX2
+	GemmBatched = gemmBatchedAVX2
+	Unary = avx2Vec.unary
+	Binary = avx2Vec.binary
+	BiasAct = avx2Vec.biasAct.biasAct
+	BiasActGrad = avx2Vec.biasAct.biasActGrad
+}
