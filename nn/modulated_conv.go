@@ -9,12 +9,37 @@ import (
 
 // DemodCoefficients computes StyleGAN2's demodulation d[n,o] = rsqrt(Σ_{i,k}
 // (weight[o,i,k]·styles[n,i])² + 1e-8) without forming the per-sample
-// weights: Σ_i styles[n,i]² · Σ_k weight[o,i,k]² is one [N,I]x[I,O] product
-// (cpu.Gemm, kernels/cpu/gemm_ref.go).
+// weights. On the CPU the forward is one fused kernel (tensor.Demod,
+// kernels/cpu/demod_ref.go); its gradient, and the GPU path, use the same
+// maths as differentiable ops: d = A^(-1/2) with A = (s²)(Σ_k w²)ᵀ, a
+// [N,I]x[I,O] product, so every order of gradient exists.
 func DemodCoefficients(weight, styles *autograd.Var) *autograd.Var {
-	wsq := autograd.Sum(autograd.Square(weight), []int{2, 3}, false) // [O,I]
-	ssq := autograd.Square(styles)                                   // [N,I]
-	return autograd.Rsqrt(autograd.AddScalar(autograd.Matmul(ssq, autograd.Transpose(wsq, 0, 1)), 1e-8))
+	composed := func() *autograd.Var {
+		wsq := autograd.Sum(autograd.Square(weight), []int{2, 3}, false) // [O,I]
+		ssq := autograd.Square(styles)                                   // [N,I]
+		return autograd.Rsqrt(autograd.AddScalar(autograd.Matmul(ssq, autograd.Transpose(wsq, 0, 1)), 1e-8))
+	}
+	if weight.Value.Device() != tensor.CPU || styles.Value.Device() != tensor.CPU {
+		return composed()
+	}
+	var d *autograd.Var
+	d = autograd.Record("demod", tensor.Demod(weight.Value, styles.Value, 1e-8), []*autograd.Var{weight, styles},
+		func(g *autograd.Var, needs []bool) []*autograd.Var {
+			// dA = −½ g d³; dS = 2s ⊙ (dA · wsq); dW = 2w ⊙ (dAᵀ · s²) per tap.
+			wsq := autograd.Sum(autograd.Square(weight), []int{2, 3}, false)
+			gA := autograd.Mul(g, autograd.MulScalar(autograd.PowScalar(d, 3), -0.5))
+			var gw, gs *autograd.Var
+			if needs[1] {
+				gs = autograd.Mul(autograd.MulScalar(styles, 2), autograd.Matmul(gA, wsq))
+			}
+			if needs[0] {
+				per := autograd.Matmul(autograd.Transpose(gA, 0, 1), autograd.Square(styles)) // [O,I]
+				o, i := weight.Size(0), weight.Size(1)
+				gw = autograd.Mul(autograd.MulScalar(weight, 2), autograd.Reshape(per, o, i, 1, 1))
+			}
+			return []*autograd.Var{gw, gs}
+		})
+	return d
 }
 
 // ModulatedConv2d is StyleGAN2's modulated convolution: the weight [O,I,k,k]

@@ -167,3 +167,19 @@ func TestStyleGANOpsRejectImpossibleArguments(t *testing.T) {
 	})
 	expectPanic(t, "z must be", func() { NewMappingNetwork(4, 5, 3, 2, 0.01, rng).Forward(x, MappingOptions{}) })
 }
+
+func TestDemodCoefficientsFusedMatchesComposedAndDifferentiates(t *testing.T) {
+	rng := tensor.NewRNG(12)
+	w, s := rng.Normal(5, 3, 3, 3), tensor.AddScalar(rng.Normal(2, 3), 1)
+	d := tensor.Demod(w, s, 1e-8).ToSlice()
+	wv, sv := autograd.Const(w), autograd.Const(s)
+	ref := autograd.Rsqrt(autograd.AddScalar(autograd.Matmul(autograd.Square(sv),
+		autograd.Transpose(autograd.Sum(autograd.Square(wv), []int{2, 3}, false), 0, 1)), 1e-8)).Value.ToSlice()
+	for i := range d {
+		if diff := d[i] - ref[i]; diff > 1e-5*ref[i] || diff < -1e-5*ref[i] {
+			t.Fatalf("d[%d] = %v, composed %v", i, d[i], ref[i])
+		}
+	}
+	checkBothOrders(t, "demod", func(v []*autograd.Var) *autograd.Var { return DemodCoefficients(v[0], v[1]) },
+		[]*tensor.Tensor{w, s})
+}

@@ -1,0 +1,25 @@
+package tensor
+
+import (
+	"fmt"
+
+	"github.com/lafite-go/lafite/kernels/cpu"
+)
+
+// Demod returns StyleGAN2's demodulation coefficients
+// d[n,o] = rsqrt(Σ_{i,ky,kx} (weight[o,i,ky,kx]·styles[n,i])² + eps) for
+// weight [O,I,kh,kw] and styles [N,I], in one fused kernel
+// (kernels/cpu/demod_ref.go).
+func Demod(weight, styles *Tensor, eps float32) *Tensor {
+	if weight.Dim() != 4 || styles.Dim() != 2 || styles.Size(1) != weight.Size(1) {
+		panic(fmt.Sprintf("tensor.Demod: want weight [O,I,kh,kw] and styles [N,I] with the same I, got %v and %v", weight.Shape(), styles.Shape()))
+	}
+	w, s := weight.Contiguous(), styles.Contiguous()
+	n, o, in := s.Size(0), w.Size(0), w.Size(1)
+	out := Empty(n, o)
+	if out.Device() != CPU || w.Device() != CPU || s.Device() != CPU {
+		panic("tensor.Demod: CPU tensors only (the GPU path composes it from matmul)")
+	}
+	cpu.Demod(n, o, in, w.Size(2)*w.Size(3), w.Data(), s.Data(), eps, out.Data())
+	return out
+}
