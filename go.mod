@@ -24,3 +24,5 @@ require (
 	golang.org/x/term v0.44.0 // indirect
 	golang.org/x/text v0.44.0 // indirect
 )
+
+require gonum.org/v1/gonum v0.17.0
