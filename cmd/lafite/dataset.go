@@ -29,7 +29,7 @@ func runDataset(args []string, stdout io.Writer) error {
 	if *res < 4 || *res&(*res-1) != 0 {
 		return fmt.Errorf("--res %d must be a power of two >= 4", *res)
 	}
-	enc, err := openCLIP(*clipPath, *vocab)
+	enc, err := lafite.OpenCLIP(*clipPath, *vocab)
 	if err != nil {
 		return err
 	}
@@ -57,6 +57,6 @@ func runDataset(args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: %d images at %dx%d, %d captions, %d skipped, feature size %d\n",
-		*out, ds.Len(), *res, *res, len(ds.Captions), len(bad), enc.featureDim())
+		*out, ds.Len(), *res, *res, len(ds.Captions), len(bad), enc.FeatureDim())
 	return nil
 }

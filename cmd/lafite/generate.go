@@ -49,7 +49,7 @@ func runGenerate(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	enc, err := openCLIP(*clipPath, *vocab)
+	enc, err := lafite.OpenCLIP(*clipPath, *vocab)
 	if err != nil {
 		return err
 	}

@@ -109,17 +109,17 @@ func train(o trainOptions, ratio float64, stdout io.Writer) error {
 	if err := ds.Index(); err != nil {
 		return err
 	}
-	enc, err := openCLIP(o.clip, o.vocab)
+	enc, err := lafite.OpenCLIP(o.clip, o.vocab)
 	if err != nil {
 		return err
 	}
-	if fd := ds.ImageFts.Size(1); fd != enc.featureDim() {
-		return fmt.Errorf("dataset features have size %d but the CLIP model's are %d: use the model the dataset was built with", fd, enc.featureDim())
+	if fd := ds.ImageFts.Size(1); fd != enc.FeatureDim() {
+		return fmt.Errorf("dataset features have size %d but the CLIP model's are %d: use the model the dataset was built with", fd, enc.FeatureDim())
 	}
 	c := o.cfg
 	res := ds.Images.Size(2)
 	c.G.Resolution, c.D.Resolution = res, res
-	c.G.FDim, c.D.FDim = enc.featureDim(), enc.featureDim()
+	c.G.FDim, c.D.FDim = enc.FeatureDim(), enc.FeatureDim()
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return err
 	}
@@ -140,11 +140,11 @@ func train(o trainOptions, ratio float64, stdout io.Writer) error {
 		}
 	}
 	if resume != "" {
-		if tr, err = lafite.LoadCheckpoint(resume, ds, enc.imageFeatures()); err != nil {
+		if tr, err = lafite.LoadCheckpoint(resume, ds, enc.ImageFeatures()); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "resumed from %s at step %d (%.2f kimg)\n", resume, tr.Step, float64(tr.ImagesSeen)/1000)
-	} else if tr, err = lafite.NewTrainer(c, ds, enc.imageFeatures()); err != nil {
+	} else if tr, err = lafite.NewTrainer(c, ds, enc.ImageFeatures()); err != nil {
 		return err
 	}
 	prompts := []string(o.prompts)
