@@ -48,7 +48,7 @@ func Reproduce(r Recipe, dir string, out, progress io.Writer) (*Models, error) {
 		return nil, err
 	}
 	m.Judge = judge
-	fmt.Fprintf(out, "judge: %d steps in %s; held-out accuracy %v\n", js.Steps, js.Duration.Round(time.Second), js.Accuracy)
+	fmt.Fprintf(out, "judge: %d steps in %s; held-out accuracy %v\n", js.Steps, js.TrainTime.Round(time.Second), js.Accuracy)
 
 	b = bar(progress, r.CLIP.Train.Steps, "mini-CLIP")
 	cm, tok, err := miniclip.Train(r.CLIP, func(step, steps int, loss float64) { b.Set(step) })

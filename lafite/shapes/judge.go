@@ -37,13 +37,15 @@ type JudgeConfig struct {
 	EvalRes    []int
 }
 
-// DefaultJudgeConfig is the judge the demo ships. The rate is high for
-// Adam, but without normalisation layers lower rates learned the shapes
-// far more slowly (2e-3: about 30% after 300 steps, 1e-2: over 90%).
+// DefaultJudgeConfig is the judge the demo ships: 1000 steps of 32 images,
+// about 35 CPU-seconds (under a minute on 2 busy cores), measured at 100%
+// colour and 99.7-99.95% shape accuracy on 2000 held-out images at both 32
+// and 64 pixels for seeds 1-3. The rate is high for Adam, but without
+// normalisation layers lower rates learned the shapes far more slowly.
 func DefaultJudgeConfig() JudgeConfig {
 	return JudgeConfig{
 		Res: 32, Width: 8, Features: 64,
-		Steps: 700, Batch: 32, LR: 1e-2, Noise: 0.06,
+		Steps: 1000, Batch: 32, LR: 1e-2, Noise: 0.06,
 		EvalImages: 2000, EvalRes: []int{32, 64},
 	}
 }
@@ -79,7 +81,6 @@ func NewJudge(res, width, features int, seed uint64) *Judge {
 	rng := tensor.NewRNG(seed)
 	j := &Judge{Res: res, Width: width, FeatureDim: features}
 	in := 4 // RGB and the silhouette
-
 	for i := range judgeConvs {
 		out := width << i
 		bound := float32(1 / math.Sqrt(float64(in*9)))
@@ -130,9 +131,10 @@ func (j *Judge) Forward(x *autograd.Var) (colour, shape, features *autograd.Var)
 // Silhouette returns, for images [N, 3, H, W], the map [N, 1, H, W] of each
 // pixel's RGB distance from the image's background colour, estimated as the
 // per-channel median of the border pixels (shapes never cover most of the
-// border). It shows the shape's outline whatever its colour and whichever
-// of shape and background is brighter; without it the network must learn
-// every colour pair's edges separately and shape accuracy stalls near 50%.
+// border). It shows the shape whatever its colour and whichever of shape and
+// background is brighter, so the network need not learn every colour pair's
+// edges separately: after 300 steps of the default training, shape accuracy
+// was 82% with it and 55% without.
 func Silhouette(images *tensor.Tensor) *tensor.Tensor {
 	if images.Dim() != 4 || images.Size(1) != 3 {
 		panic(fmt.Sprintf("shapes.Silhouette: images have shape %v, want [N, 3, H, W]", images.Shape()))
@@ -290,8 +292,9 @@ func (j *Judge) Evaluate(samples []Sample) Accuracy {
 // JudgeStats reports a training run.
 type JudgeStats struct {
 	Steps, Images int
-	Duration      time.Duration
-	FinalLoss     float64 // mean of the last 20 steps' losses
+	TrainTime     time.Duration // the training steps, data generation included
+	EvalTime      time.Duration // scoring the held-out images
+	FinalLoss     float64       // mean of the last 20 steps' losses
 	Accuracy      []Accuracy
 }
 
@@ -341,14 +344,15 @@ func TrainJudge(cfg JudgeConfig, seed uint64, progress func(step, steps int, los
 			progress(step+1, cfg.Steps, l)
 		}
 	}
-	stats := JudgeStats{Steps: cfg.Steps, Images: cfg.Steps * cfg.Batch}
+	stats := JudgeStats{Steps: cfg.Steps, Images: cfg.Steps * cfg.Batch, TrainTime: time.Since(start)}
 	for _, l := range recent {
 		stats.FinalLoss += l / float64(len(recent))
 	}
+	evalStart := time.Now()
 	for _, res := range cfg.EvalRes {
 		stats.Accuracy = append(stats.Accuracy, j.Evaluate(Generate(HeldOutSeed(seed), cfg.EvalImages, res)))
 	}
-	stats.Duration = time.Since(start)
+	stats.EvalTime = time.Since(evalStart)
 	return j, stats
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/lafite-go/lafite/autograd"
+	"github.com/lafite-go/lafite/safetensors"
 	"github.com/lafite-go/lafite/tensor"
 )
 
@@ -105,6 +106,23 @@ func TestJudgeReadsEveryResolutionAndRoundTrips(t *testing.T) {
 	if _, err := LoadJudge(bad); err == nil {
 		t.Fatal("LoadJudge accepted garbage")
 	}
+	other := filepath.Join(t.TempDir(), "other.safetensors")
+	if err := safetensors.WriteFile(other, []*safetensors.Tensor{safetensors.F32Tensor("w", []int{1}, []float32{1})}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadJudge(other); err == nil {
+		t.Fatal("LoadJudge accepted a checkpoint of something else")
+	}
+	for _, res := range []int{30, 4} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("NewJudge(res %d) did not panic", res)
+				}
+			}()
+			NewJudge(res, 4, 8, 1)
+		}()
+	}
 }
 
 // A short run takes colour and shape far above chance (1/8 and 1/6); the
@@ -112,8 +130,8 @@ func TestJudgeReadsEveryResolutionAndRoundTrips(t *testing.T) {
 // and reports.
 func TestTrainJudgeLearns(t *testing.T) {
 	cfg := DefaultJudgeConfig()
-	cfg.Steps = 150
-	cfg.EvalImages, cfg.EvalRes = 400, []int{32}
+	cfg.Steps = 100
+	cfg.EvalImages, cfg.EvalRes = 300, []int{32}
 	var calls int
 	_, stats := TrainJudge(cfg, 2, func(step, steps int, loss float64) {
 		calls++
@@ -122,8 +140,8 @@ func TestTrainJudgeLearns(t *testing.T) {
 		}
 	})
 	a := stats.Accuracy[0]
-	t.Logf("%v after %d steps in %v (loss %.3f)", a, stats.Steps, stats.Duration, stats.FinalLoss)
-	if a.Color < 0.9 || a.Shape < 0.4 {
-		t.Fatalf("after %d steps: %v; want colour >= 90%% and shape >= 40%%", cfg.Steps, a)
+	t.Logf("%v after %d steps in %v (loss %.3f)", a, stats.Steps, stats.TrainTime, stats.FinalLoss)
+	if a.Color < 0.9 || a.Shape < 0.3 {
+		t.Fatalf("after %d steps: %v; want colour >= 90%% and shape >= 30%%", cfg.Steps, a)
 	}
 }

@@ -366,3 +366,21 @@ func TestExportRoundTrip(t *testing.T) {
 		t.Fatal("ExportZip into a missing folder succeeded")
 	}
 }
+
+// Colours must stay apart after jitter: every pair of shape colours, and
+// every shape colour and background, differ by at least 60 in some channel.
+func TestPaletteIsDistinct(t *testing.T) {
+	far := func(a, b color.RGBA) bool { return !near(a, b, 59) }
+	for i := range NumColors {
+		for k := i + 1; k < NumColors; k++ {
+			if !far(shapeRGB[i], shapeRGB[k]) {
+				t.Errorf("colours %s and %s are too close", ColorNames[i], ColorNames[k])
+			}
+		}
+		for b := range NumBackgrounds {
+			if !far(shapeRGB[i], backgroundRGB[b]) {
+				t.Errorf("colour %s and background %s are too close", ColorNames[i], BackgroundNames[b])
+			}
+		}
+	}
+}
