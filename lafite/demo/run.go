@@ -115,8 +115,8 @@ func writeGrid(r *Report, path string) error {
 	for p, img := range r.Images {
 		i := shapeOf[p]*shapes.NumColors + colourOf[p]
 		cells[i] = lafite.TensorToImages(img.Narrow(0, 0, 1))[0]
-		labels[i] = fmt.Sprintf("%s %s %3.0f%%", shapes.ColorNames[colourOf[p]], shapes.ShapeNames[shapeOf[p]], 100*r.PerPrompt[p])
+		labels[i] = shapes.ColorNames[colourOf[p]] + " " + shapes.ShapeNames[shapeOf[p]]
 	}
-	g := lafite.Grid{Images: cells, Cols: shapes.NumColors, Cell: 96, Labels: labels}
+	g := lafite.Grid{Images: cells, Cols: shapes.NumColors, Cell: 112, Labels: labels}
 	return lafite.WritePNG(path, g.Render())
 }
