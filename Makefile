@@ -4,7 +4,7 @@ export CGO_ENABLED := 0
 GO ?= go
 PKGS := $(shell $(GO) list ./... | grep -v '/golden$$')
 
-.PHONY: test fmt-check vet unit golden build bench bench-compare torch golden-variants
+.PHONY: test fmt-check vet unit golden build bench bench-compare torch golden-variants gpu-check
 
 # The whole check CI runs: formatting, vet, unit tests, then the golden test
 # (verbose, so each case's PASS/FAIL/SKIP line and the summary are printed).
@@ -50,3 +50,16 @@ torch:
 # rounds; prints workload, Go median, PyTorch median, ratio. ROUNDS=n, ONLY=a,b.
 bench-compare: build torch
 	$(TORCH_PYTHON) bench/compare_torch.py --go ./bin/lafite --rounds $(or $(ROUNDS),3) $(if $(ONLY),--only $(ONLY))
+
+# The GPU check, built where Go is and run where the GPU is: static test
+# binaries, the lafite binary (for doctor) and .gpu/run.sh, generated from
+# scripts/gpu-check.sh. Usage: kernels/cuda/NOTES.md, "Running on a GPU machine".
+GPU_DIR := .gpu
+gpu-check:
+	@mkdir -p $(GPU_DIR)
+	$(GO) test -c -o $(GPU_DIR)/cuda.test ./kernels/cuda
+	$(GO) test -c -o $(GPU_DIR)/gpucheck.test ./gpucheck
+	$(GO) build -o $(GPU_DIR)/lafite ./cmd/lafite
+	sed "s/@COMMIT@/$$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD 2>/dev/null || echo +dirty)/g" scripts/gpu-check.sh > $(GPU_DIR)/run.sh
+	chmod +x $(GPU_DIR)/run.sh
+	@echo "built $(GPU_DIR)/: on the GPU machine run $(GPU_DIR)/run.sh"

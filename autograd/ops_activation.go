@@ -10,12 +10,14 @@ import (
 // derivative is zero); smooth ones express the derivative with differentiable
 // ops so every order exists.
 
+// Relu is max(x, 0); its gradient is g·[x > 0].
 func Relu(x *Var) *Var {
 	return record("relu", tensor.Relu(x.Value), []*Var{x}, func(g *Var, _ []bool) []*Var {
 		return []*Var{Mul(g, Const(tensor.Step(x.Value)))}
 	})
 }
 
+// LeakyRelu is x for x > 0 and alpha·x otherwise; its gradient is g·(1 or alpha).
 func LeakyRelu(x *Var, alpha float32) *Var {
 	return record("leaky_relu", tensor.LeakyRelu(x.Value, alpha), []*Var{x}, func(g *Var, _ []bool) []*Var {
 		slope := tensor.Where(tensor.Step(x.Value), tensor.Scalar(1), tensor.Scalar(alpha))
@@ -23,6 +25,7 @@ func LeakyRelu(x *Var, alpha float32) *Var {
 	})
 }
 
+// Sigmoid is σ(x) = 1/(1 + e^−x); its gradient is g·σ(1 − σ), written with the saved output.
 func Sigmoid(x *Var) *Var {
 	var y *Var
 	y = record("sigmoid", tensor.Sigmoid(x.Value), []*Var{x}, func(g *Var, _ []bool) []*Var {
@@ -31,6 +34,7 @@ func Sigmoid(x *Var) *Var {
 	return y
 }
 
+// Tanh is tanh(x); its gradient is g·(1 − tanh²(x)), written with the saved output.
 func Tanh(x *Var) *Var {
 	var y *Var
 	y = record("tanh", tensor.Tanh(x.Value), []*Var{x}, func(g *Var, _ []bool) []*Var {

@@ -7,12 +7,14 @@ import (
 // Elementwise arithmetic with NumPy broadcasting. Gradients of broadcast
 // operands are summed back to their shapes with SumTo.
 
+// Add is a + b; each gradient is g summed back to its operand's shape.
 func Add(a, b *Var) *Var {
 	return record("add", tensor.Add(a.Value, b.Value), []*Var{a, b}, func(g *Var, needs []bool) []*Var {
 		return []*Var{SumTo(g, a.Shape()), SumTo(g, b.Shape())}
 	})
 }
 
+// Sub is a − b; the gradients are g and −g, summed back to each shape.
 func Sub(a, b *Var) *Var {
 	return record("sub", tensor.Sub(a.Value, b.Value), []*Var{a, b}, func(g *Var, needs []bool) []*Var {
 		var gb *Var
@@ -23,6 +25,7 @@ func Sub(a, b *Var) *Var {
 	})
 }
 
+// Mul is a·b elementwise; the gradients are g·b and g·a.
 func Mul(a, b *Var) *Var {
 	return record("mul", tensor.Mul(a.Value, b.Value), []*Var{a, b}, func(g *Var, needs []bool) []*Var {
 		var ga, gb *Var
@@ -36,6 +39,7 @@ func Mul(a, b *Var) *Var {
 	})
 }
 
+// Div is a/b elementwise; the gradients are g/b and −g·a/b².
 func Div(a, b *Var) *Var {
 	return record("div", tensor.Div(a.Value, b.Value), []*Var{a, b}, func(g *Var, needs []bool) []*Var {
 		var ga, gb *Var
@@ -49,6 +53,7 @@ func Div(a, b *Var) *Var {
 	})
 }
 
+// Neg is −x; its gradient is −g.
 func Neg(x *Var) *Var {
 	return record("neg", tensor.Neg(x.Value), []*Var{x}, func(g *Var, _ []bool) []*Var {
 		return []*Var{Neg(g)}
@@ -103,12 +108,14 @@ func Pow(a, b *Var) *Var {
 	return out
 }
 
+// Square is x²; its gradient is 2x·g.
 func Square(x *Var) *Var {
 	return record("square", tensor.Square(x.Value), []*Var{x}, func(g *Var, _ []bool) []*Var {
 		return []*Var{Mul(g, MulScalar(x, 2))}
 	})
 }
 
+// Sqrt is √x; its gradient is g/(2√x), written with the saved output.
 func Sqrt(x *Var) *Var {
 	var y *Var
 	y = record("sqrt", tensor.Sqrt(x.Value), []*Var{x}, func(g *Var, _ []bool) []*Var {
@@ -117,6 +124,7 @@ func Sqrt(x *Var) *Var {
 	return y
 }
 
+// Rsqrt is 1/√x; its gradient is −g·x^(−3/2)/2 = −g·y³/2.
 func Rsqrt(x *Var) *Var {
 	var y *Var
 	y = record("rsqrt", tensor.Rsqrt(x.Value), []*Var{x}, func(g *Var, _ []bool) []*Var {
@@ -126,6 +134,7 @@ func Rsqrt(x *Var) *Var {
 	return y
 }
 
+// Exp is e^x; its gradient is g·e^x, written with the saved output.
 func Exp(x *Var) *Var {
 	var y *Var
 	y = record("exp", tensor.Exp(x.Value), []*Var{x}, func(g *Var, _ []bool) []*Var {
@@ -134,12 +143,14 @@ func Exp(x *Var) *Var {
 	return y
 }
 
+// Log is the natural logarithm; its gradient is g/x.
 func Log(x *Var) *Var {
 	return record("log", tensor.Log(x.Value), []*Var{x}, func(g *Var, _ []bool) []*Var {
 		return []*Var{Div(g, x)}
 	})
 }
 
+// Abs is |x|; its gradient is g·sign(x) (0 at 0, as torch).
 func Abs(x *Var) *Var {
 	return record("abs", tensor.Abs(x.Value), []*Var{x}, func(g *Var, _ []bool) []*Var {
 		return []*Var{Mul(g, Const(tensor.Sign(x.Value)))}

@@ -48,7 +48,8 @@ func Max(x *Var, dims []int, keepdim bool) *Var {
 	})
 }
 
-// Var is the variance over dims (unbiased divides by count-1).
+// Variance is the variance over dims: mean((x − mean(x))²), divided by count−1
+// instead of count when unbiased.
 func Variance(x *Var, dims []int, unbiased, keepdim bool) *Var {
 	cnt := 1
 	shape := x.Shape()

@@ -6,6 +6,7 @@ import (
 
 // View and shape operations: their gradients are the inverse views.
 
+// Reshape views x with another shape (one size may be −1); its gradient is g reshaped back.
 func Reshape(x *Var, shape ...int) *Var {
 	xs := x.Shape()
 	out := x.Value.Reshape(shape...)
@@ -17,10 +18,12 @@ func Reshape(x *Var, shape ...int) *Var {
 	})
 }
 
+// Flatten merges dims start..end (inclusive) of x into one.
 func Flatten(x *Var, start, end int) *Var {
 	return Reshape(x, x.Value.Flatten(start, end).Shape()...)
 }
 
+// Permute reorders x's dims: out dim i is x's dim perm[i]; its gradient permutes back.
 func Permute(x *Var, perm ...int) *Var {
 	inv := tensor.InversePermutation(perm)
 	return record("permute", x.Value.Permute(perm...), []*Var{x}, func(g *Var, _ []bool) []*Var {
@@ -28,6 +31,7 @@ func Permute(x *Var, perm ...int) *Var {
 	})
 }
 
+// Transpose swaps dims a and b; its gradient swaps them back.
 func Transpose(x *Var, a, b int) *Var {
 	return record("transpose", x.Value.Transpose(a, b), []*Var{x}, func(g *Var, _ []bool) []*Var {
 		return []*Var{Transpose(g, a, b)}
@@ -70,6 +74,7 @@ func Select(x *Var, dim, i int) *Var {
 	return Squeeze(Slice(x, d, i, i+1, 1), d)
 }
 
+// Unsqueeze inserts a dim of size 1 at dim; its gradient reshapes back.
 func Unsqueeze(x *Var, dim int) *Var {
 	out := x.Value.Unsqueeze(dim)
 	xs := x.Shape()
@@ -78,6 +83,7 @@ func Unsqueeze(x *Var, dim int) *Var {
 	})
 }
 
+// Squeeze removes dim, which must have size 1; its gradient reshapes back.
 func Squeeze(x *Var, dim int) *Var {
 	out := x.Value.Squeeze(dim)
 	xs := x.Shape()

@@ -1,6 +1,10 @@
 package autograd
 
 import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/lafite-go/lafite/tensor"
@@ -55,6 +59,18 @@ func runGradCases(t *testing.T, cases []gradCase) {
 	}
 }
 
+// expectPanic runs f and fails unless it panics with a message containing want.
+func expectPanic(t *testing.T, want string, f func()) {
+	t.Helper()
+	defer func() {
+		t.Helper()
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), want) {
+			t.Fatalf("panic %v does not mention %q", r, want)
+		}
+	}()
+	f()
+}
+
 func un(f func(*Var) *Var) func([]*Var) *Var { return func(x []*Var) *Var { return f(x[0]) } }
 func bin(f func(a, b *Var) *Var) func([]*Var) *Var {
 	return func(x []*Var) *Var { return f(x[0], x[1]) }
@@ -84,7 +100,25 @@ func TestArithmeticGradients(t *testing.T) {
 		{name: "where", f: bin(func(a, b *Var) *Var {
 			return Where(tensor.Greater(a.Value, tensor.Scalar(0)), Mul(a, b), Square(b))
 		}), shapes: [][]int{{3, 4}, {4}}, awayFromZero: true, second: true},
+		// Sign is a constant: the product's gradient must be sign(x)·2x alone.
+		{name: "sign_times_square", f: un(func(x *Var) *Var { return Mul(Sign(x), Square(x)) }), shapes: [][]int{{6}}, awayFromZero: true, second: true},
+		{name: "nan_to_num_finite", f: un(func(x *Var) *Var { return Square(NanToNum(x, 0, 1e4, -1e4)) }), shapes: [][]int{{3, 4}}, second: true},
 	})
+}
+
+// TestNanToNumGradientMasksNonFinite checks what finite differences cannot:
+// no gradient reaches the replaced elements.
+func TestNanToNumGradientMasksNonFinite(t *testing.T) {
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	x := Param(tensor.New([]float32{1, nan, -inf, 2, inf}, 5))
+	y := NanToNum(x, 0, 7, -7)
+	if got, want := y.Value.ToSlice(), []float32{1, 0, -7, 2, 7}; !slices.Equal(got, want) {
+		t.Fatalf("nan_to_num = %v, want %v", got, want)
+	}
+	g := Grad([]*Var{y}, []*Var{x}, []*Var{Const(tensor.New([]float32{3, 3, 3, 3, 3}, 5))}, false)[0]
+	if got, want := g.Value.ToSlice(), []float32{3, 0, 0, 3, 0}; !slices.Equal(got, want) {
+		t.Fatalf("gradient %v, want %v", got, want)
+	}
 }
 
 func TestActivationGradients(t *testing.T) {
@@ -117,6 +151,12 @@ func TestReductionAndShapeGradients(t *testing.T) {
 		{name: "select_unsqueeze", f: un(func(x *Var) *Var { return Square(Unsqueeze(Select(x, 1, -1), 0)) }), shapes: x, second: true},
 		{name: "expand", f: un(func(x *Var) *Var { return Square(Expand(Slice(x, 0, 0, 1, 1), 4, -1, -1)) }), shapes: x, second: true},
 		{name: "transpose_contig", f: un(func(x *Var) *Var { return Square(Contiguous(Transpose(x, 0, 2))) }), shapes: x, second: true},
+		{name: "sum_all", f: un(func(x *Var) *Var { return Square(SumAll(x)) }), shapes: x, second: true},
+		{name: "sum_to", f: un(func(x *Var) *Var { return Square(SumTo(x, []int{4, 1})) }), shapes: x, second: true},
+		{name: "broadcast_to", f: un(func(x *Var) *Var { return Square(BroadcastTo(x, 2, 4, 3)) }), shapes: [][]int{{4, 1}}, second: true},
+		{name: "flatten_narrow_squeeze", f: un(func(x *Var) *Var {
+			return Square(Flatten(Narrow(Squeeze(Unsqueeze(x, 1), 1), 2, 1, 3), 0, 1))
+		}), shapes: x, second: true},
 	})
 }
 
@@ -175,6 +215,25 @@ func TestNoGradRecordsNothing(t *testing.T) {
 	g2 := Grad([]*Var{Square(Square(x))}, []*Var{x}, nil, true)
 	if !g2[0].RequiresGrad() {
 		t.Fatal("Grad with createGraph returned a constant gradient")
+	}
+}
+
+// TestRecordUserOp checks the entry point for ops defined outside the
+// package: a cube whose backward is written with differentiable ops must
+// pass both orders.
+func TestRecordUserOp(t *testing.T) {
+	cube := func(xs []*Var) *Var {
+		x := xs[0]
+		return Record("user_cube", tensor.Mul(x.Value, tensor.Square(x.Value)), []*Var{x}, func(g *Var, _ []bool) []*Var {
+			return []*Var{Mul(g, MulScalar(Square(x), 3))}
+		})
+	}
+	xs := []*tensor.Tensor{tensor.NewRNG(2).Normal(3, 4)}
+	if err := CheckGrad(cube, xs, CheckOptions{}); err != nil {
+		t.Fatalf("first order: %v", err)
+	}
+	if err := CheckGradGrad(cube, xs, CheckOptions{}); err != nil {
+		t.Fatalf("second order: %v", err)
 	}
 }
 

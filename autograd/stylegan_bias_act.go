@@ -5,6 +5,7 @@ import "github.com/lafite-go/lafite/tensor"
 // BiasAct is StyleGAN2's fused y = clamp(act(x + b)·gain, −c, c) with b
 // broadcast along p.Dim (b may be nil). Its gradient is the recorded op
 // bias_act_grad (as the reference's BiasActCudaGrad), so every order works.
+// Kernels: cpu.BiasAct and cpu.BiasActGrad (kernels/cpu/bias_act_ref.go).
 //
 // Gradient convention: the golden files come from the reference's impl='ref'
 // (plain torch autograd), so the relu/lrelu slope branches on x + b > 0 and

@@ -5,7 +5,8 @@ import "github.com/lafite-go/lafite/tensor"
 // Upfirdn2d is the differentiable tensor.Upfirdn2d (upsample, pad, FIR
 // filter, downsample) w.r.t. x; the filter f is a constant. Its gradient is
 // Upfirdn2d of the output gradient with the adjoint parameters (up and down
-// swapped, flip negated), the same op, so every order works.
+// swapped, flip negated), the same op, so every order works. Kernel:
+// cpu.Upfirdn2d (kernels/cpu/upfirdn2d_ref.go).
 func Upfirdn2d(x *Var, f *tensor.Tensor, p tensor.Upfirdn2dParams) *Var {
 	xs := x.Shape()
 	y := tensor.Upfirdn2d(x.Value, f, p)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/lafite-go/lafite/autograd"
+	"github.com/lafite-go/lafite/internal/goldendir"
 	"github.com/lafite-go/lafite/nn"
 	"github.com/lafite-go/lafite/safetensors"
 	"github.com/lafite-go/lafite/tensor"
@@ -26,7 +27,7 @@ type modelCase struct {
 
 func loadModelCase(t *testing.T) *modelCase {
 	t.Helper()
-	f, err := safetensors.ReadFile(filepath.Join(goldenDir(t), "clip_model.safetensors"))
+	f, err := safetensors.ReadFile(filepath.Join(goldendir.Dir(t), "clip_model.safetensors"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +128,7 @@ func sameTensor(a, b *tensor.Tensor) bool {
 func TestLoadFixturesReproduceGoldenModel(t *testing.T) {
 	c := loadModelCase(t)
 	for _, name := range []string{"tiny_clip_state_dict.pt", "tiny_clip_jit.pt"} {
-		m, err := Load(filepath.Join(goldenDir(t), "clip_files", name))
+		m, err := Load(filepath.Join(goldendir.Dir(t), "clip_files", name))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -252,7 +253,7 @@ func TestLoadHuggingFaceSafetensors(t *testing.T) {
 
 func TestLoadErrorsNameFileAndExpectation(t *testing.T) {
 	dir := t.TempDir()
-	fixture := filepath.Join(goldenDir(t), "clip_files", "tiny_clip_state_dict.pt")
+	fixture := filepath.Join(goldendir.Dir(t), "clip_files", "tiny_clip_state_dict.pt")
 	zipData, err := os.ReadFile(fixture)
 	if err != nil {
 		t.Fatal(err)
@@ -301,7 +302,7 @@ func TestLoadErrorsNameFileAndExpectation(t *testing.T) {
 		p := filepath.Join(dir, name)
 		switch name {
 		case "golden-case.safetensors":
-			data, err = os.ReadFile(filepath.Join(goldenDir(t), "clip_vision.safetensors"))
+			data, err = os.ReadFile(filepath.Join(goldendir.Dir(t), "clip_vision.safetensors"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -360,7 +361,7 @@ func FuzzLoad(f *testing.F) {
 		f.Add(data)
 		f.Add(data[:len(data)/3])
 	}
-	if dir, ok := fuzzGoldenDir(); ok {
+	if dir, err := goldendir.Find(); err == nil {
 		for _, name := range []string{"tiny_clip_state_dict.pt", "tiny_clip_jit.pt"} {
 			if data, err := os.ReadFile(filepath.Join(dir, "clip_files", name)); err == nil {
 				f.Add(data)
@@ -387,19 +388,6 @@ func FuzzLoad(f *testing.F) {
 			t.Fatalf("loaded an invalid config: %v", err)
 		}
 	})
-}
-
-// fuzzGoldenDir finds the golden directory without a *testing.T (seeds are
-// added before any test runs).
-func fuzzGoldenDir() (string, bool) {
-	if d := os.Getenv("LAFITE_GOLDEN"); d != "" {
-		return d, true
-	}
-	d := filepath.Join("..", "..", "shared", "golden")
-	if _, err := os.Stat(d); err != nil {
-		return "", false
-	}
-	return d, true
 }
 
 func TestLoadBundleKeepsHeadsAndVocabulary(t *testing.T) {

@@ -238,14 +238,3 @@ func countBlocks(sd map[string]*tensor.Tensor, prefix string) int {
 	}
 	return len(seen)
 }
-
-// FromStateDict builds a model from OpenAI-named float tensors with the
-// config ConfigFromStateDict infers. Every parameter must be present with
-// its exact shape and nothing else may be.
-func FromStateDict(sd map[string]*tensor.Tensor) (*Model, error) {
-	c, err := ConfigFromStateDict(sd)
-	if err != nil {
-		return nil, fmt.Errorf("clip: %v", err)
-	}
-	return FromStateDictConfig(sd, c)
-}

@@ -6,11 +6,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lafite-go/lafite/internal/goldendir"
 	"github.com/lafite-go/lafite/tensor"
 )
 
 func TestLoadTokenizerChoosesByContent(t *testing.T) {
-	bpe, err := LoadTokenizer(filepath.Join(goldenDir(t), "clip_files", "bpe_simple_vocab_16e6.txt.gz"))
+	bpe, err := LoadTokenizer(filepath.Join(goldendir.Dir(t), "clip_files", "bpe_simple_vocab_16e6.txt.gz"))
 	if err != nil {
 		t.Fatal(err)
 	}

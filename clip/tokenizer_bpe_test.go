@@ -11,34 +11,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
-)
 
-// goldenDir is $LAFITE_GOLDEN, else ../shared/golden next to the module root.
-func goldenDir(t testing.TB) string {
-	t.Helper()
-	if d := os.Getenv("LAFITE_GOLDEN"); d != "" {
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Skipf("golden dir: %v", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("golden dir: no go.mod above the working directory and LAFITE_GOLDEN unset")
-		}
-		dir = parent
-	}
-	g := filepath.Join(dir, "..", "shared", "golden")
-	if _, err := os.Stat(g); err != nil {
-		t.Skipf("golden dir %s missing (set LAFITE_GOLDEN): %v", g, err)
-	}
-	return g
-}
+	"github.com/lafite-go/lafite/internal/goldendir"
+)
 
 var (
 	bpeOnce sync.Once
@@ -49,7 +24,7 @@ var (
 // loadTestBPE loads the 16e6 vocabulary once per test binary.
 func loadTestBPE(t testing.TB) *BPETokenizer {
 	t.Helper()
-	path := filepath.Join(goldenDir(t), "clip_files", "bpe_simple_vocab_16e6.txt.gz")
+	path := filepath.Join(goldendir.Dir(t), "clip_files", "bpe_simple_vocab_16e6.txt.gz")
 	if _, err := os.Stat(path); err != nil {
 		t.Skipf("bpe vocab missing: %v", err)
 	}
@@ -105,7 +80,7 @@ func readSafetensors(t *testing.T, path string) (map[string][]int64, map[string]
 
 func TestBPEGolden(t *testing.T) {
 	tok := loadTestBPE(t)
-	tensors, shapes, meta := readSafetensors(t, filepath.Join(goldenDir(t), "clip_tokenize.safetensors"))
+	tensors, shapes, meta := readSafetensors(t, filepath.Join(goldendir.Dir(t), "clip_tokenize.safetensors"))
 	var texts []string
 	if err := json.Unmarshal([]byte(meta["texts"]), &texts); err != nil {
 		t.Fatalf("metadata texts: %v", err)

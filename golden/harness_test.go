@@ -4,13 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/lafite-go/lafite/autograd"
+	"github.com/lafite-go/lafite/internal/goldendir"
 	"github.com/lafite-go/lafite/nn"
 	"github.com/lafite-go/lafite/safetensors"
 	"github.com/lafite-go/lafite/tensor"
@@ -38,26 +38,6 @@ func register(op string, h Handler) {
 	handlers[op] = h
 }
 
-// goldenDir finds the case directory: $LAFITE_GOLDEN, or ../shared/golden
-// beside the repository root (the folder holding go.mod).
-func goldenDir() (string, error) {
-	if d := os.Getenv("LAFITE_GOLDEN"); d != "" {
-		return d, nil
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return filepath.Join(filepath.Dir(d), "shared", "golden"), nil
-		}
-		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("no go.mod above %s", wd)
-		}
-	}
-}
-
 // Has reports whether the file holds name.
 func (c *Case) Has(name string) bool { _, ok := c.File.Get(name); return ok }
 
@@ -83,15 +63,6 @@ func (c *Case) T(name string) (*tensor.Tensor, error) {
 		return nil, err
 	}
 	return tensor.New(data, st.Shape...), nil
-}
-
-// Ints returns an integer tensor's values.
-func (c *Case) Ints(name string) ([]int64, error) {
-	st, ok := c.File.Get(name)
-	if !ok {
-		return nil, fmt.Errorf("tensor %s missing", name)
-	}
-	return st.Int64()
 }
 
 // Attr walks the attrs JSON: Attr("init", "lr_multiplier").
@@ -383,7 +354,7 @@ func compareCase(c *Case, got map[string]*tensor.Tensor) []string {
 }
 
 func TestGolden(t *testing.T) {
-	dir, err := goldenDir()
+	dir, err := goldendir.Find()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,6 +30,3 @@ func Generate(g *Generator, fts *tensor.Tensor, seed uint64, psi float32) (*tens
 func MixConditions(text, image *tensor.Tensor, w float32) *tensor.Tensor {
 	return l2Normalize(tensor.Add(tensor.MulScalar(text, w), tensor.MulScalar(image, 1-w)))
 }
-
-// NormalizeRows L2-normalises each row of a [N, D] tensor.
-func NormalizeRows(x *tensor.Tensor) *tensor.Tensor { return l2Normalize(x) }

@@ -48,28 +48,17 @@ func (a *Adam) ZeroGrad() {
 	}
 }
 
-// Update applies one step using each parameter's Grad (parameters without a
-// gradient are left alone but still count the step, as in PyTorch where
-// state is per parameter: here every parameter shares the step count).
+// Update applies one step of tensor.AdamStep to every parameter with a Grad,
+// NaN gradients zeroed and infinities clamped to ±1e5 as Lafite's training
+// loop does (parameters without a gradient are left alone but still count
+// the step, as in PyTorch where state is per parameter: here every parameter
+// shares the step count).
 func (a *Adam) Update() {
 	a.Step++
-	bc1 := 1 - math.Pow(float64(a.Beta1), float64(a.Step))
-	bc2 := 1 - math.Pow(float64(a.Beta2), float64(a.Step))
-	stepSize := float64(a.LR) / bc1
-	sq2 := math.Sqrt(bc2)
+	hp := tensor.AdamParams{LR: a.LR, Beta1: a.Beta1, Beta2: a.Beta2, Eps: a.Eps, Step: a.Step, InfTo: 1e5}
 	for i, p := range a.Params {
-		if p.Grad == nil {
-			continue
-		}
-		g := tensor.NanToNum(p.Grad, 0, 1e5, -1e5).Contiguous().Data()
-		w := p.Value.Data()
-		m, v := a.m[i].Data(), a.v[i].Data()
-		b1, b2 := a.Beta1, a.Beta2
-		for j := range w {
-			m[j] = b1*m[j] + (1-b1)*g[j]
-			v[j] = b2*v[j] + (1-b2)*g[j]*g[j]
-			den := math.Sqrt(float64(v[j]))/sq2 + float64(a.Eps)
-			w[j] -= float32(stepSize * float64(m[j]) / den)
+		if p.Grad != nil {
+			tensor.AdamStep(p.Value, p.Grad, a.m[i], a.v[i], hp)
 		}
 	}
 }

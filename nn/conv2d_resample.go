@@ -17,22 +17,57 @@ type Resample struct {
 	FlipFilter bool
 }
 
-func (r Resample) norm() Resample {
+// norm validates r (0 and 1 both mean none for Up, Down and Groups) and
+// returns it with those defaults filled in.
+func (r Resample) norm(op string) Resample {
+	for _, a := range []struct {
+		name string
+		v    int
+	}{{"Up", r.Up}, {"Down", r.Down}, {"Groups", r.Groups}} {
+		if a.v < 0 {
+			panic(fmt.Sprintf("%s: Resample.%s = %d must be >= 0 (0 or 1: none)", op, a.name, a.v))
+		}
+	}
+	if r.Filter != nil && r.Filter.Dim() != 1 && r.Filter.Dim() != 2 {
+		panic(fmt.Sprintf("%s: Resample.Filter must be 1-D (separable) or 2-D, has shape %v", op, r.Filter.Shape()))
+	}
 	r.Up, r.Down, r.Groups = max(r.Up, 1), max(r.Down, 1), max(r.Groups, 1)
 	return r
 }
 
-func filterSize(f *tensor.Tensor) (fw, fh int) {
-	if f == nil {
-		return 1, 1
+// OutSize is the output height and width of Conv2dResample for an input of
+// h×w and a kh×kw kernel: per axis ⌊(n·up + p0 + p1 − k + 1) / down⌋, the
+// size of the reference's generic path (upsample and pad, FIR filter,
+// convolve, FIR filter and downsample), which every fast path keeps.
+func (r Resample) OutSize(h, w, kh, kw int) (oh, ow int) {
+	r = r.norm("nn.Resample.OutSize")
+	axis := func(n, k, p0, p1 int) int {
+		l := n*r.Up + p0 + p1 - k + 1
+		if l < 0 { // floor division
+			return (l - r.Down + 1) / r.Down
+		}
+		return l / r.Down
 	}
-	switch f.Dim() {
-	case 1:
-		return f.Size(0), f.Size(0)
-	case 2:
-		return f.Size(1), f.Size(0)
+	return axis(h, kh, r.Pad[2], r.Pad[3]), axis(w, kw, r.Pad[0], r.Pad[1])
+}
+
+// padding is the upfirdn2d padding [x0, x1, y0, y1] of the reference's
+// conv2d_resample: the caller's Pad plus what upsample2d and downsample2d
+// add for the filter, so that the filter's delay is compensated.
+func (r Resample) padding(f *tensor.Tensor) [4]int {
+	p := r.Pad
+	add := func(q [4]int) {
+		for i := range p {
+			p[i] += q[i]
+		}
 	}
-	panic(fmt.Sprintf("nn.Conv2dResample: Filter must be 1-D or 2-D, got shape %v", f.Shape()))
+	if r.Up > 1 {
+		add(tensor.Upsample2dParams(f, r.Up, nil, false, 1).Pad)
+	}
+	if r.Down > 1 {
+		add(tensor.Downsample2dParams(f, r.Down, nil, false, 1).Pad)
+	}
+	return p
 }
 
 // identityFilter stands in for a nil filter where upfirdn2d needs one.
@@ -55,37 +90,34 @@ func conv2dWrapped(x, w *autograd.Var, stride, padY, padX, groups int, transpose
 	return autograd.Conv2d(x, w, nil, tensor.Conv2dParams{StrideH: stride, StrideW: stride, PadH: padY, PadW: padX, Groups: groups})
 }
 
-// Conv2dResample is StyleGAN2's conv2d_resample: a 2-D convolution of x
-// [N,Cin,H,W] with w [Cout,Cin/groups,kh,kw] combined with FIR up- or
-// down-sampling, taking the reference's fast paths (1x1 down: filter then
-// conv; 1x1 up: conv then filter; down: filter then strided conv; up:
-// transposed strided conv then filter; otherwise plain conv2d). The FIR steps
-// run on tensor.Upfirdn2d (kernels/cpu/upfirdn2d_ref.go), the convolutions on
-// tensor.Conv2d / ConvTranspose2d (kernels/cpu/conv_ref.go).
+// Conv2dResample is StyleGAN2's conv2d_resample: with x [N,Cin,H,W] and w
+// [Cout,Cin/groups,kh,kw], y = down_D(FIR(conv(FIR(pad(up_U(x))), w))) — x
+// upsampled by zero insertion, padded, FIR-filtered, convolved, filtered and
+// subsampled, of size OutSize. It takes the reference's fast paths (1x1 down:
+// filter then conv; 1x1 up: conv then filter; down: filter then strided conv;
+// up: transposed strided conv then filter; otherwise plain conv2d). The FIR
+// steps run on tensor.Upfirdn2d (kernels/cpu/upfirdn2d_ref.go), the
+// convolutions on tensor.Conv2d / ConvTranspose2d (kernels/cpu/conv_ref.go).
 func Conv2dResample(x, w *autograd.Var, r Resample) *autograd.Var {
-	r = r.norm()
+	const op = "nn.Conv2dResample"
+	r = r.norm(op)
 	ws := w.Shape()
 	if len(ws) != 4 {
-		panic(fmt.Sprintf("nn.Conv2dResample: weight must be [Cout,Cin/groups,kh,kw], got %v", ws))
+		panic(fmt.Sprintf("%s: weight w must be [Cout,Cin/groups,kh,kw], got %v", op, ws))
 	}
 	if x.Dim() != 4 || x.Size(1) != ws[1]*r.Groups {
-		panic(fmt.Sprintf("nn.Conv2dResample: x %v does not match weight %v with %d groups", x.Shape(), ws, r.Groups))
+		panic(fmt.Sprintf("%s: x %v does not match weight w %v with %d groups (x must be [N, %d, H, W])", op, x.Shape(), ws, r.Groups, ws[1]*r.Groups))
+	}
+	if ws[0]%r.Groups != 0 {
+		panic(fmt.Sprintf("%s: weight w %v has %d output channels, not divisible by Groups %d", op, ws, ws[0], r.Groups))
 	}
 	outC, inPerGroup, kh, kw := ws[0], ws[1], ws[2], ws[3]
-	fw, fh := filterSize(r.Filter)
-	px0, px1, py0, py1 := r.Pad[0], r.Pad[1], r.Pad[2], r.Pad[3]
-	if r.Up > 1 {
-		px0 += (fw + r.Up - 1) / 2
-		px1 += (fw - r.Up) / 2
-		py0 += (fh + r.Up - 1) / 2
-		py1 += (fh - r.Up) / 2
+	if oh, ow := r.OutSize(x.Size(2), x.Size(3), kh, kw); oh < 1 || ow < 1 {
+		panic(fmt.Sprintf("%s: output size %dx%d < 1: x %v is too small for weight w %v with Up %d, Down %d and Pad %v",
+			op, oh, ow, x.Shape(), ws, r.Up, r.Down, r.Pad))
 	}
-	if r.Down > 1 {
-		px0 += (fw - r.Down + 1) / 2
-		px1 += (fw - r.Down) / 2
-		py0 += (fh - r.Down + 1) / 2
-		py1 += (fh - r.Down) / 2
-	}
+	pad := r.padding(identityFilter(r.Filter))
+	px0, px1, py0, py1 := pad[0], pad[1], pad[2], pad[3]
 	fir := func(x *autograd.Var, up, down int, pad [4]int, gain float32) *autograd.Var {
 		return autograd.Upfirdn2d(x, identityFilter(r.Filter), tensor.Upfirdn2dParams{UpX: up, UpY: up, DownX: down, DownY: down, Pad: pad, FlipFilter: r.FlipFilter, Gain: gain})
 	}

@@ -10,39 +10,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-)
 
-// goldenDir finds ../shared/golden next to the repository root (the folder
-// holding go.mod), or LAFITE_GOLDEN when set; it skips the test when the
-// directory is missing, e.g. in a checkout without the shared data.
-func goldenDir(t testing.TB) string {
-	t.Helper()
-	if d := os.Getenv("LAFITE_GOLDEN"); d != "" {
-		if _, err := os.Stat(d); err != nil {
-			t.Skipf("LAFITE_GOLDEN=%s is not readable: %v", d, err)
-		}
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Skipf("no working directory: %v", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("go.mod not found above the working directory; cannot locate ../shared/golden")
-		}
-		dir = parent
-	}
-	g := filepath.Join(dir, "..", "shared", "golden")
-	if _, err := os.Stat(g); err != nil {
-		t.Skipf("golden directory %s missing (set LAFITE_GOLDEN): %v", g, err)
-	}
-	return g
-}
+	"github.com/lafite-go/lafite/internal/goldendir"
+)
 
 func sample() []*Tensor {
 	return []*Tensor{
@@ -213,7 +183,7 @@ func TestWriteFileAtomic(t *testing.T) {
 }
 
 func TestReadGolden(t *testing.T) {
-	path := filepath.Join(goldenDir(t), "matmul__2d.safetensors")
+	path := filepath.Join(goldendir.Dir(t), "matmul__2d.safetensors")
 	f, err := ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

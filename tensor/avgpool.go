@@ -31,6 +31,9 @@ func poolGeom(op, xArg string, xShape []int, kh, kw, sh, sw, ph, pw int, countIn
 // y[n,c,i,j] = Σ_{window} x / count, where the window starts at (i·sh − ph,
 // j·sw − pw) and count is kh·kw (countIncludePad) or the in-bounds count.
 func AvgPool2d(x *Tensor, kh, kw, sh, sw, ph, pw int, countIncludePad bool) *Tensor {
+	if dispatchCUDA("AvgPool2d", x) {
+		return cudaAvgPool2d(x, kh, kw, sh, sw, ph, pw, countIncludePad)
+	}
 	g := poolGeom("AvgPool2d", "x", x.shape, kh, kw, sh, sw, ph, pw, countIncludePad)
 	y := Empty(x.shape[0], x.shape[1], g.OH, g.OW)
 	cpu.AvgPool2d(g, contiguousData(x), y.storage.data)
@@ -40,6 +43,9 @@ func AvgPool2d(x *Tensor, kh, kw, sh, sw, ph, pw int, countIncludePad bool) *Ten
 // AvgPool2dBackward is the gradient of ⟨AvgPool2d(x, …), gy⟩ with respect to x
 // of shape inShape: each gy element spread evenly (gy/count) over its window.
 func AvgPool2dBackward(gy *Tensor, inShape []int, kh, kw, sh, sw, ph, pw int, countIncludePad bool) *Tensor {
+	if dispatchCUDA("AvgPool2dBackward", gy) {
+		return cudaAvgPool2dBackward(gy, inShape, kh, kw, sh, sw, ph, pw, countIncludePad)
+	}
 	g := poolGeom("AvgPool2dBackward", "inShape", inShape, kh, kw, sh, sw, ph, pw, countIncludePad)
 	requireShape("AvgPool2dBackward", "gy", gy.shape, []int{inShape[0], inShape[1], g.OH, g.OW})
 	gx := Empty(inShape...)

@@ -92,8 +92,11 @@ func biasData(b *Tensor) []float32 {
 }
 
 // BiasAct is StyleGAN2's fused y = clamp(act(x + b)·gain, −c, c), b broadcast
-// along p.Dim; b may be nil.
+// along p.Dim; b may be nil. Kernel: cpu.BiasAct (kernels/cpu/bias_act_ref.go).
 func BiasAct(x, b *Tensor, p BiasActParams) *Tensor {
+	if dispatchCUDA("BiasAct", x, b) {
+		return cudaBiasAct(x, b, p)
+	}
 	c := biasActConfig("tensor.BiasAct", x, b, p)
 	out := Empty(x.shape...)
 	cpu.BiasAct(out.storage.data, x.Contiguous().Data(), biasData(b), c)
@@ -102,8 +105,12 @@ func BiasAct(x, b *Tensor, p BiasActParams) *Tensor {
 
 // BiasActGrad is the gradient of BiasAct w.r.t. x for output gradient dy:
 // dx = dy·act'(x + b)·gain where −c <= act(x + b)·gain <= c, else 0. The
-// gradient w.r.t. b is dx summed over every axis but p.Dim.
+// gradient w.r.t. b is dx summed over every axis but p.Dim. Kernel:
+// cpu.BiasActGrad (kernels/cpu/bias_act_ref.go).
 func BiasActGrad(dy, x, b *Tensor, p BiasActParams) *Tensor {
+	if dispatchCUDA("BiasActGrad", dy, x, b) {
+		return cudaBiasActGrad(dy, x, b, p)
+	}
 	c := biasActConfig("tensor.BiasActGrad", x, b, p)
 	if !SameShape(dy.shape, x.shape) {
 		panic(fmt.Sprintf("tensor.BiasActGrad: dy has shape %v, x has %v", dy.shape, x.shape))

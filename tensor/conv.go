@@ -100,6 +100,9 @@ func contiguousData(t *Tensor) []float32 { return t.Contiguous().Data() }
 // y[n,o,i,j] = bias[o] + Σ_{c,ky,kx} x[n, g(o)·Cin/G + c, i·s − p + ky·d, j·s − p + kx·d] · w[o,c,ky,kx],
 // with x [N, Cin, H, W], w [Cout, Cin/groups, kh, kw], bias [Cout] or nil.
 func Conv2d(x, w, bias *Tensor, p Conv2dParams) *Tensor {
+	if dispatchCUDA("Conv2d", x, w, bias) {
+		return cudaConv2d(x, w, bias, p)
+	}
 	g := convGeom("Conv2d", "x", x.shape, w.shape, p)
 	var b []float32
 	if bias != nil {
@@ -114,6 +117,9 @@ func Conv2d(x, w, bias *Tensor, p Conv2dParams) *Tensor {
 // Conv2dInputGrad is the gradient of ⟨Conv2d(x, w), gy⟩ with respect to x of
 // shape inShape: the transposed convolution of gy by w.
 func Conv2dInputGrad(gy, w *Tensor, inShape []int, p Conv2dParams) *Tensor {
+	if dispatchCUDA("Conv2dInputGrad", gy, w) {
+		return cudaConv2dInputGrad(gy, w, inShape, p)
+	}
 	g := convGeom("Conv2dInputGrad", "inShape", inShape, w.shape, p)
 	requireShape("Conv2dInputGrad", "gy", gy.shape, []int{g.N, g.Cout, g.OH, g.OW})
 	gx := Empty(inShape...)
@@ -124,6 +130,9 @@ func Conv2dInputGrad(gy, w *Tensor, inShape []int, p Conv2dParams) *Tensor {
 // Conv2dWeightGrad is the gradient of ⟨Conv2d(x, w), gy⟩ with respect to w of
 // shape wShape: gw[o,c,ky,kx] = Σ_{n,i,j} gy[n,o,i,j] · x[n, g(o)·Cin/G + c, i·s − p + ky·d, j·s − p + kx·d].
 func Conv2dWeightGrad(x, gy *Tensor, wShape []int, p Conv2dParams) *Tensor {
+	if dispatchCUDA("Conv2dWeightGrad", x, gy) {
+		return cudaConv2dWeightGrad(x, gy, wShape, p)
+	}
 	g := convGeom("Conv2dWeightGrad", "x", x.shape, wShape, p)
 	requireShape("Conv2dWeightGrad", "gy", gy.shape, []int{g.N, g.Cout, g.OH, g.OW})
 	gw := Empty(wShape...)

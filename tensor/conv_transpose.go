@@ -61,6 +61,9 @@ func ConvTranspose2dShape(xShape, wShape []int, p ConvTranspose2dParams) []int {
 // [N, Cin, H, W], w [Cin, Cout/groups, kh, kw], bias [Cout] or nil and
 // output size (in−1)·stride − 2·pad + dil·(k−1) + 1 + output_padding.
 func ConvTranspose2d(x, w, bias *Tensor, p ConvTranspose2dParams) *Tensor {
+	if dispatchCUDA("ConvTranspose2d", x, w, bias) {
+		return cudaConvTranspose2d(x, w, bias, p)
+	}
 	outShape := ConvTranspose2dShape(x.shape, w.shape, p)
 	g := convGeom("ConvTranspose2d", "output", outShape, w.shape, p.Conv2d())
 	y := Empty(outShape...)

@@ -7,6 +7,9 @@ import (
 )
 
 func unary(op cpu.UnaryOp, p float32, x *Tensor) *Tensor {
+	if dispatchCUDA("unary", x) {
+		return cudaUnary(op, p, x)
+	}
 	out := Empty(x.shape...)
 	o := out.storage.data
 	xs := x.storage.data
@@ -17,6 +20,9 @@ func unary(op cpu.UnaryOp, p float32, x *Tensor) *Tensor {
 }
 
 func binary(name string, op cpu.BinaryOp, a, b *Tensor) *Tensor {
+	if dispatchCUDA(name, a, b) {
+		return cudaBinary(name, op, a, b)
+	}
 	shape := mustBroadcast(name, a.shape, b.shape)
 	ab, bb := a.BroadcastTo(shape...), b.BroadcastTo(shape...)
 	out := Empty(shape...)
@@ -30,6 +36,9 @@ func binary(name string, op cpu.BinaryOp, a, b *Tensor) *Tensor {
 // MapFunc applies f to every element; for rare element functions that have no
 // kernel of their own.
 func MapFunc(x *Tensor, f func(float32) float32) *Tensor {
+	if dispatchCUDA("MapFunc", x) {
+		return cudaMapFunc(x, f)
+	}
 	out := Empty(x.shape...)
 	o, xs := out.storage.data, x.storage.data
 	iterate2(x.shape, out.strides, 0, x.strides, x.offset, func(n, d, ds, a, as int) {
@@ -97,6 +106,9 @@ func RsubScalar(x *Tensor, s float32) *Tensor { return unary(cpu.OpRsubScalar, s
 
 // Clamp limits every element to [lo, hi]; NaN stays NaN.
 func Clamp(x *Tensor, lo, hi float32) *Tensor {
+	if dispatchCUDA("Clamp", x) {
+		return cudaClamp(x, lo, hi)
+	}
 	return MapFunc(x, func(v float32) float32 {
 		if v < lo {
 			return lo
@@ -110,6 +122,9 @@ func Clamp(x *Tensor, lo, hi float32) *Tensor {
 
 // InRange is 1 where lo <= x <= hi and 0 elsewhere (the derivative mask of Clamp).
 func InRange(x *Tensor, lo, hi float32) *Tensor {
+	if dispatchCUDA("InRange", x) {
+		return cudaInRange(x, lo, hi)
+	}
 	return MapFunc(x, func(v float32) float32 {
 		if v >= lo && v <= hi {
 			return 1
@@ -120,6 +135,9 @@ func InRange(x *Tensor, lo, hi float32) *Tensor {
 
 // NanToNum replaces NaN by nan, +Inf by posinf and -Inf by neginf.
 func NanToNum(x *Tensor, nan, posinf, neginf float32) *Tensor {
+	if dispatchCUDA("NanToNum", x) {
+		return cudaNanToNum(x, nan, posinf, neginf)
+	}
 	return MapFunc(x, func(v float32) float32 {
 		switch {
 		case v != v:
@@ -135,6 +153,9 @@ func NanToNum(x *Tensor, nan, posinf, neginf float32) *Tensor {
 
 // Where selects a where cond != 0 and b elsewhere, broadcasting all three.
 func Where(cond, a, b *Tensor) *Tensor {
+	if dispatchCUDA("Where", cond, a, b) {
+		return cudaWhere(cond, a, b)
+	}
 	shape := mustBroadcast("Where", cond.shape, a.shape, b.shape)
 	c := cond.BroadcastTo(shape...).Contiguous()
 	ab, bb := a.BroadcastTo(shape...), b.BroadcastTo(shape...)

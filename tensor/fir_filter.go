@@ -11,6 +11,9 @@ import (
 // product f⊗f. Then f/Σf when normalize, reversed on every axis when flip,
 // and ·gain^(ndim/2) (so a separable filter carries √gain per axis).
 func SetupFilter(f *Tensor, normalize, flip bool, gain float32, separable *bool) *Tensor {
+	if f != nil && dispatchCUDA("SetupFilter", f) {
+		return cudaSetupFilter(f, normalize, flip, gain, separable)
+	}
 	if f == nil {
 		f = Ones(1)
 	}

@@ -27,6 +27,9 @@ func IndexSelect(x *Tensor, dim int, idx []int) *Tensor {
 }
 
 func indexSelect(op, arg string, x *Tensor, dim int, idx []int) *Tensor {
+	if dispatchCUDA(op, x) {
+		return cudaIndexSelect(op, arg, x, dim, idx)
+	}
 	dim = normDim(dim, len(x.shape))
 	n := x.shape[dim]
 	checkIndices(op, arg, idx, n, dim)
@@ -38,9 +41,8 @@ func indexSelect(op, arg string, x *Tensor, dim int, idx []int) *Tensor {
 	return out
 }
 
-// IndexAdd is the adjoint of IndexSelect: zeros of shape with
-// out[..., idx[k], ...] += src[..., k, ...] (repeated indices accumulate).
-func IndexAdd(shape []int, dim int, idx []int, src *Tensor) *Tensor {
+// checkIndexAdd validates IndexAdd's arguments and returns dim normalised.
+func checkIndexAdd(shape []int, dim int, idx []int, src *Tensor) int {
 	dim = normDim(dim, len(shape))
 	want := cloneInts(shape)
 	want[dim] = len(idx)
@@ -49,6 +51,17 @@ func IndexAdd(shape []int, dim int, idx []int, src *Tensor) *Tensor {
 	}
 	n := shape[dim]
 	checkIndices("IndexAdd", "idx", idx, n, dim)
+	return dim
+}
+
+// IndexAdd is the adjoint of IndexSelect: zeros of shape with
+// out[..., idx[k], ...] += src[..., k, ...] (repeated indices accumulate).
+func IndexAdd(shape []int, dim int, idx []int, src *Tensor) *Tensor {
+	if dispatchCUDA("IndexAdd", src) {
+		return cudaIndexAdd(shape, dim, idx, src)
+	}
+	dim = checkIndexAdd(shape, dim, idx, src)
+	n := shape[dim]
 	out := Zeros(shape...)
 	outer, inner := splitAround(shape, dim)
 	cpu.ScatterAddRows(outer, n, inner, idx, out.storage.data, src.Contiguous().Data())
@@ -114,6 +127,9 @@ func gatherOffsets(op string, shape, strides []int, offset, dim int, idx, idxSha
 // out[i, j, k] = x[i, idx[i, j, k], k] (idx row-major in idxShape, which must
 // not exceed x's shape in the other dims).
 func Gather(x *Tensor, dim int, idx []int, idxShape []int) *Tensor {
+	if dispatchCUDA("Gather", x) {
+		return cudaGather(x, dim, idx, idxShape)
+	}
 	dim = normDim(dim, len(x.shape))
 	offs := gatherOffsets("Gather", x.shape, x.strides, x.offset, dim, idx, idxShape)
 	out := Empty(idxShape...)
@@ -124,6 +140,9 @@ func Gather(x *Tensor, dim int, idx []int, idxShape []int) *Tensor {
 // ScatterAdd is the adjoint of Gather: zeros of shape with, for dim = 1,
 // out[i, idx[i, j, k], k] += src[i, j, k]; idx is shaped like src.
 func ScatterAdd(shape []int, dim int, idx []int, src *Tensor) *Tensor {
+	if dispatchCUDA("ScatterAdd", src) {
+		return cudaScatterAdd(shape, dim, idx, src)
+	}
 	dim = normDim(dim, len(shape))
 	out := Zeros(shape...)
 	offs := gatherOffsets("ScatterAdd", shape, out.strides, 0, dim, idx, src.shape)

@@ -53,6 +53,9 @@ func checkResize(op, tname string, t *Tensor, aname string, h, w int) {
 // resize2d applies the H and W tables in the order that keeps the
 // intermediate (and so the work) smaller.
 func resize2d(op string, table tableFunc, x *Tensor, outH, outW int) *Tensor {
+	if dispatchCUDA(op, x) {
+		return cudaResize2d(op, table, x, outH, outW)
+	}
 	checkResize(op, "x", x, "out", outH, outW)
 	nd := len(x.shape)
 	inH, inW := x.shape[nd-2], x.shape[nd-1]
@@ -76,6 +79,9 @@ func resize2d(op string, table tableFunc, x *Tensor, outH, outW int) *Tensor {
 
 // resize2dAdjoint applies the transposed tables, again smaller-intermediate first.
 func resize2dAdjoint(op string, table tableFunc, g *Tensor, inH, inW int) *Tensor {
+	if dispatchCUDA(op, g) {
+		return cudaResize2dAdjoint(op, table, g, inH, inW)
+	}
 	checkResize(op, "g", g, "in", inH, inW)
 	nd := len(g.shape)
 	outH, outW := g.shape[nd-2], g.shape[nd-1]

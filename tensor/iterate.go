@@ -42,32 +42,6 @@ func coalesce(shape []int, strides ...[]int) ([]int, [][]int) {
 	return sh, sts
 }
 
-func iterate1(shape, s0 []int, o0 int, inner func(n, off0, st0 int)) {
-	if numel(shape) == 0 {
-		return
-	}
-	sh, sts := coalesce(shape, s0)
-	d := len(sh) - 1
-	idx := make([]int, d)
-	off := o0
-	for {
-		inner(sh[d], off, sts[0][d])
-		k := d - 1
-		for ; k >= 0; k-- {
-			idx[k]++
-			off += sts[0][k]
-			if idx[k] < sh[k] {
-				break
-			}
-			off -= sts[0][k] * sh[k]
-			idx[k] = 0
-		}
-		if k < 0 {
-			return
-		}
-	}
-}
-
 func iterate2(shape, s0 []int, o0 int, s1 []int, o1 int, inner func(n, off0, st0, off1, st1 int)) {
 	if numel(shape) == 0 {
 		return

@@ -8,6 +8,24 @@ func Concat(ts []*Tensor, dim int) *Tensor {
 	if len(ts) == 0 {
 		panic("tensor.Concat: ts is empty")
 	}
+	if dispatchCUDA("Concat", ts...) {
+		return cudaConcat(ts, dim)
+	}
+	shape, dim := concatShape(ts, dim)
+	out := Empty(shape...)
+	off := 0
+	for _, t := range ts {
+		if n := t.shape[dim]; n > 0 {
+			out.Narrow(dim, off, n).CopyFrom(t)
+			off += n
+		}
+	}
+	return out
+}
+
+// concatShape validates ts for Concat and returns the output shape and dim
+// normalised.
+func concatShape(ts []*Tensor, dim int) ([]int, int) {
 	nd := len(ts[0].shape)
 	if nd == 0 {
 		panic("tensor.Concat: ts[0] is 0-d; concatenation needs at least one dimension")
@@ -26,15 +44,7 @@ func Concat(ts []*Tensor, dim int) *Tensor {
 		}
 		shape[dim] += t.shape[dim]
 	}
-	out := Empty(shape...)
-	off := 0
-	for _, t := range ts {
-		if n := t.shape[dim]; n > 0 {
-			out.Narrow(dim, off, n).CopyFrom(t)
-			off += n
-		}
-	}
-	return out
+	return shape, dim
 }
 
 // Stack joins equally shaped tensors along a new dimension dim (in

@@ -13,6 +13,9 @@ import (
 // are returned for the backward pass with x's shape, the normalised dims set
 // to 1 (so they broadcast against x), as torch's native_layer_norm.
 func LayerNorm(x, w, b *Tensor, normDims int, eps float32) (y, mean, rstd *Tensor) {
+	if dispatchCUDA("LayerNorm", x, w, b) {
+		return cudaLayerNorm(x, w, b, normDims, eps)
+	}
 	n := x.Dim()
 	if normDims < 1 || normDims > n {
 		panic(fmt.Sprintf("tensor.LayerNorm: normDims %d out of range for x of shape %v", normDims, x.shape))

@@ -10,24 +10,11 @@ import (
 // afterwards), leading batch dims broadcast, and the last two dims multiply.
 // Transposed views are read through their strides without a copy.
 func Matmul(a, b *Tensor) *Tensor {
-	if a.Dim() == 0 || b.Dim() == 0 {
-		panic("tensor.Matmul: operands must have at least one dimension")
+	if dispatchCUDA("Matmul", a, b) {
+		return cudaMatmul(a, b)
 	}
-	squeezeA, squeezeB := a.Dim() == 1, b.Dim() == 1
-	if squeezeA {
-		a = a.Unsqueeze(0)
-	}
-	if squeezeB {
-		b = b.Unsqueeze(1)
-	}
-	m, k := a.shape[a.Dim()-2], a.shape[a.Dim()-1]
-	k2, n := b.shape[b.Dim()-2], b.shape[b.Dim()-1]
-	if k != k2 {
-		panic(fmt.Sprintf("tensor.Matmul: inner dimensions differ: %v @ %v", a.shape, b.shape))
-	}
-	batch := mustBroadcast("Matmul", a.shape[:a.Dim()-2], b.shape[:b.Dim()-2])
-	ab := a.BroadcastTo(append(cloneInts(batch), m, k)...)
-	bb := b.BroadcastTo(append(cloneInts(batch), k, n)...)
+	pl := planMatmul(a, b)
+	ab, bb, batch, m, k, n := pl.a, pl.b, pl.batch, pl.m, pl.k, pl.n
 	outShape := append(cloneInts(batch), m, n)
 	out := Empty(outShape...)
 	nb := numel(batch)
@@ -50,10 +37,47 @@ func Matmul(a, b *Tensor) *Tensor {
 			idx[i] = 0
 		}
 	}
-	if squeezeA {
+	return pl.finish(out)
+}
+
+// matmulPlan is torch.matmul's shape logic, shared by the devices: 1-D
+// operands promoted to matrices, both broadcast over the batch dims.
+type matmulPlan struct {
+	a, b               *Tensor // views [batch..., m, k] and [batch..., k, n]
+	batch              []int
+	m, k, n            int
+	squeezeA, squeezeB bool
+}
+
+func planMatmul(a, b *Tensor) matmulPlan {
+	if a.Dim() == 0 || b.Dim() == 0 {
+		panic("tensor.Matmul: operands must have at least one dimension")
+	}
+	p := matmulPlan{squeezeA: a.Dim() == 1, squeezeB: b.Dim() == 1}
+	if p.squeezeA {
+		a = a.Unsqueeze(0)
+	}
+	if p.squeezeB {
+		b = b.Unsqueeze(1)
+	}
+	p.m, p.k = a.shape[a.Dim()-2], a.shape[a.Dim()-1]
+	k2 := b.shape[b.Dim()-2]
+	p.n = b.shape[b.Dim()-1]
+	if p.k != k2 {
+		panic(fmt.Sprintf("tensor.Matmul: inner dimensions differ: %v @ %v", a.shape, b.shape))
+	}
+	p.batch = mustBroadcast("Matmul", a.shape[:a.Dim()-2], b.shape[:b.Dim()-2])
+	p.a = a.BroadcastTo(append(cloneInts(p.batch), p.m, p.k)...)
+	p.b = b.BroadcastTo(append(cloneInts(p.batch), p.k, p.n)...)
+	return p
+}
+
+// finish removes the dims that the promotion of 1-D operands added.
+func (p matmulPlan) finish(out *Tensor) *Tensor {
+	if p.squeezeA {
 		out = out.Squeeze(-2)
 	}
-	if squeezeB {
+	if p.squeezeB {
 		out = out.Squeeze(-1)
 	}
 	return out

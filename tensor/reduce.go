@@ -35,6 +35,9 @@ func NormDims(dims []int, n int) []int { return normDims(dims, n) }
 
 // reduce moves the reduced dims last, makes rows contiguous and reduces them.
 func reduce(op cpu.ReduceOp, x *Tensor, dims []int, keepdim bool) *Tensor {
+	if dispatchCUDA("reduce", x) {
+		return cudaReduce(op, x, dims, keepdim)
+	}
 	n := len(x.shape)
 	if n == 0 {
 		if op == cpu.ReduceArgmax || op == cpu.ReduceArgmin {
@@ -66,14 +69,20 @@ func reduce(op cpu.ReduceOp, x *Tensor, dims []int, keepdim bool) *Tensor {
 		panic("tensor: max/min/argmax over an empty dimension")
 	}
 	cpu.ReduceRows(op, rows, cols, out.storage.data, src.Data())
-	if keepdim {
-		ks := cloneInts(x.shape)
-		for _, d := range dims {
-			ks[d] = 1
-		}
-		return out.Reshape(ks...)
+	return keepDims(out, x, dims, keepdim)
+}
+
+// keepDims reshapes a reduction of x over dims to keep them as size 1 when
+// keepdim.
+func keepDims(out, x *Tensor, dims []int, keepdim bool) *Tensor {
+	if !keepdim {
+		return out
 	}
-	return out
+	ks := cloneInts(x.shape)
+	for _, d := range dims {
+		ks[d] = 1
+	}
+	return out.Reshape(ks...)
 }
 
 // Sum adds over dims (all when empty).

@@ -3,13 +3,18 @@ package tensor
 import (
 	"fmt"
 	"strings"
+
+	"github.com/lafite-go/lafite/kernels/cuda"
 )
 
-// Storage is a flat buffer shared by every view of it.
+// Storage is a flat buffer shared by every view of it: host memory (data) or,
+// on the GPU, a block of n float32s at ptr.
 type Storage struct {
 	data   []float32
 	device Device
 	pooled bool
+	ptr    cuda.DevicePtr
+	n      int
 }
 
 // Tensor is a strided view of a Storage.
@@ -72,16 +77,22 @@ func Ones(shape ...int) *Tensor { return Full(1, shape...) }
 // Scalar returns a 0-d tensor holding v.
 func Scalar(v float32) *Tensor { return New([]float32{v}) }
 
-// ZerosLike returns zeros with t's shape.
-func ZerosLike(t *Tensor) *Tensor { return Zeros(t.shape...) }
+// ZerosLike returns zeros with t's shape, on t's device.
+func ZerosLike(t *Tensor) *Tensor { return ZerosOn(t.Device(), t.shape...) }
 
-// OnesLike returns ones with t's shape.
-func OnesLike(t *Tensor) *Tensor { return Ones(t.shape...) }
+// OnesLike returns ones with t's shape, on t's device.
+func OnesLike(t *Tensor) *Tensor { return FullOn(t.Device(), 1, t.shape...) }
 
 // Release hands the storage back to the pool. The tensor and every view of it
-// must not be used afterwards; releasing is optional (the GC reclaims the rest).
+// must not be used afterwards. On the host releasing is optional (the GC
+// reclaims the rest); GPU memory returns to the allocator only through
+// Release or a Scope.
 func (t *Tensor) Release() {
 	if t == nil || t.storage == nil {
+		return
+	}
+	if t.storage.device == CUDA {
+		cudaRelease(t)
 		return
 	}
 	if t.storage.pooled {
@@ -125,12 +136,17 @@ func (t *Tensor) IsContiguous() bool {
 }
 
 // Storage exposes the whole underlying buffer (kernels index it with
-// Offset and Strides).
-func (t *Tensor) StorageData() []float32 { return t.storage.data }
+// Offset and Strides). It panics for a GPU tensor.
+func (t *Tensor) StorageData() []float32 {
+	requireHost("StorageData", t)
+	return t.storage.data
+}
 
 // Data returns the elements of a contiguous tensor as a slice that aliases the
-// storage. It panics for non-contiguous views; use Contiguous first.
+// storage. It panics for non-contiguous views (use Contiguous first) and for
+// GPU tensors (use To(CPU) first).
 func (t *Tensor) Data() []float32 {
+	requireHost("Data", t)
 	if !t.IsContiguous() {
 		panic("tensor.Data: tensor is not contiguous; call Contiguous first")
 	}
@@ -139,6 +155,9 @@ func (t *Tensor) Data() []float32 {
 
 // ToSlice returns a fresh row-major copy of the elements.
 func (t *Tensor) ToSlice() []float32 {
+	if t.storage.device == CUDA {
+		return cudaToHost(t).storage.data
+	}
 	out := make([]float32, t.Numel())
 	copy(out, t.Contiguous().Data())
 	return out
@@ -148,6 +167,9 @@ func (t *Tensor) ToSlice() []float32 {
 func (t *Tensor) Item() float32 {
 	if t.Numel() != 1 {
 		panic(fmt.Sprintf("tensor.Item: tensor has %d elements", t.Numel()))
+	}
+	if t.storage.device == CUDA {
+		return cudaElement(t, t.offset)
 	}
 	return t.storage.data[t.offset]
 }
@@ -164,11 +186,17 @@ func (t *Tensor) At(idx ...int) float32 {
 		}
 		off += v * t.strides[i]
 	}
+	if t.storage.device == CUDA {
+		return cudaElement(t, off)
+	}
 	return t.storage.data[off]
 }
 
 // Clone returns a contiguous copy that shares nothing with t.
 func (t *Tensor) Clone() *Tensor {
+	if t.storage.device == CUDA {
+		return cudaClone(t)
+	}
 	out := Empty(t.shape...)
 	copyStrided(out.storage.data, t)
 	return out
@@ -183,8 +211,13 @@ func (t *Tensor) Contiguous() *Tensor {
 }
 
 // CopyFrom copies src (broadcast to t's shape) into t's elements in place.
-// It is the one mutating operation, for optimizers and buffers.
+// It is the one mutating operation, for optimizers and buffers. t and src
+// may live on different devices (an explicit copy, as torch's copy_).
 func (t *Tensor) CopyFrom(src *Tensor) {
+	if t.storage.device == CUDA || src.storage.device == CUDA {
+		cudaCopyFrom(t, src)
+		return
+	}
 	s := src.BroadcastTo(t.shape...)
 	iterate2(t.shape, t.strides, t.offset, s.strides, s.offset, func(n, oOff, oStr, aOff, aStr int) {
 		o, a := t.storage.data, s.storage.data
@@ -197,6 +230,9 @@ func (t *Tensor) CopyFrom(src *Tensor) {
 func (t *Tensor) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Tensor%v", t.shape)
+	if t.storage != nil && t.storage.device != CPU {
+		fmt.Fprintf(&b, "@%v", t.storage.device)
+	}
 	if n := t.Numel(); n <= 16 {
 		fmt.Fprintf(&b, "%v", t.ToSlice())
 	}

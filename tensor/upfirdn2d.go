@@ -86,8 +86,13 @@ func upfirdn2dConfig(op string, x, f *Tensor, p Upfirdn2dParams) cpu.Upfirdn2dCo
 // Upfirdn2d upsamples x [N, C, H, W] by zero insertion, pads, applies the FIR
 // filter f and downsamples, per channel: per axis
 // y[o] = gain·Σ_k xu[o·down + k − p0]·f[taps−1−k] (f[k] when FlipFilter).
-// A 1-D f is applied along width then height; a 2-D f is [fh, fw].
+// A 1-D f is applied along width then height; a 2-D f is [fh, fw]. Kernel:
+// cpu.Upfirdn2d (polyphase reference kernels/cpu/upfirdn2d_ref.go, float32
+// variant kernels/cpu/upfirdn2d_fast.go).
 func Upfirdn2d(x, f *Tensor, p Upfirdn2dParams) *Tensor {
+	if dispatchCUDA("Upfirdn2d", x, f) {
+		return cudaUpfirdn2d(x, f, p)
+	}
 	c := upfirdn2dConfig("tensor.Upfirdn2d", x, f, p)
 	oh, ow := c.OutSize()
 	out := Empty(x.shape[0], x.shape[1], oh, ow)

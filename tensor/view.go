@@ -270,6 +270,9 @@ func (t *Tensor) Flatten(start, end int) *Tensor {
 // ScatterSlice returns zeros of shape with src written at indices start,
 // start+step, ... along dim: the adjoint of Slice.
 func ScatterSlice(src *Tensor, shape []int, dim, start, step int) *Tensor {
+	if dispatchCUDA("ScatterSlice", src) {
+		return cudaScatterSlice(src, shape, dim, start, step)
+	}
 	out := Zeros(shape...)
 	dim = normDim(dim, len(shape))
 	n := src.shape[dim]

@@ -3,8 +3,6 @@ package torchfile
 import (
 	"encoding/binary"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -13,53 +11,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lafite-go/lafite/internal/goldendir"
 	"github.com/lafite-go/lafite/safetensors"
 )
-
-// findGolden locates ../shared/golden next to the repository root (the
-// folder holding go.mod), or LAFITE_GOLDEN when set.
-func findGolden() (string, error) {
-	if d := os.Getenv("LAFITE_GOLDEN"); d != "" {
-		if _, err := os.Stat(d); err != nil {
-			return "", fmt.Errorf("LAFITE_GOLDEN=%s is not readable: %v", d, err)
-		}
-		return d, nil
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("go.mod not found above the working directory; cannot locate ../shared/golden")
-		}
-		dir = parent
-	}
-	g := filepath.Join(dir, "..", "shared", "golden")
-	if _, err := os.Stat(g); err != nil {
-		return "", fmt.Errorf("golden directory %s missing (set LAFITE_GOLDEN): %v", g, err)
-	}
-	return g, nil
-}
-
-// goldenDir skips the test when the golden data is not available.
-func goldenDir(t testing.TB) string {
-	t.Helper()
-	g, err := findGolden()
-	if err != nil {
-		t.Skip(err)
-	}
-	return g
-}
 
 // goldenParams returns the param.* tensors of clip_model.safetensors by
 // state_dict name, and the model's constructor arguments.
 func goldenParams(t *testing.T) (map[string]*safetensors.Tensor, map[string]int) {
-	f, err := safetensors.ReadFile(filepath.Join(goldenDir(t), "clip_model.safetensors"))
+	f, err := safetensors.ReadFile(filepath.Join(goldendir.Dir(t), "clip_model.safetensors"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +78,7 @@ func compare(t *testing.T, got map[string]*Tensor, want map[string]*safetensors.
 
 func TestLoadStateDict(t *testing.T) {
 	want, _ := goldenParams(t)
-	got, err := Load(filepath.Join(goldenDir(t), "clip_files", "tiny_clip_state_dict.pt"))
+	got, err := Load(filepath.Join(goldendir.Dir(t), "clip_files", "tiny_clip_state_dict.pt"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +95,7 @@ func TestLoadStateDict(t *testing.T) {
 
 func TestLoadTorchScript(t *testing.T) {
 	want, init := goldenParams(t)
-	got, err := Load(filepath.Join(goldenDir(t), "clip_files", "tiny_clip_jit.pt"))
+	got, err := Load(filepath.Join(goldendir.Dir(t), "clip_files", "tiny_clip_jit.pt"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +151,7 @@ func TestLoadErrors(t *testing.T) {
 		"empty.pt":     {},
 		"nopickle.pt":  zipBytes(t, "ck/", archiveFiles{"data/0": f32range(4), "version": []byte("3\n")}),
 	}
-	if gd, err := findGolden(); err == nil {
+	if gd, err := goldendir.Find(); err == nil {
 		// A real fixture with its tail cut off: the central directory is gone.
 		b, err := os.ReadFile(filepath.Join(gd, "clip_files", "tiny_clip_jit.pt"))
 		if err != nil {

@@ -94,8 +94,13 @@ func TestDatasetTrainGenerateEndToEnd(t *testing.T) {
 	if !strings.Contains(out, "skipped broken.png") || !strings.Contains(out, "9 images") || !strings.Contains(out, "18 captions") {
 		t.Fatalf("dataset output:\n%s", out)
 	}
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"train", "--data", data, "--clip", clipPath, "--res", "32"}, &stdout, &stderr); code == 0 ||
+		!strings.Contains(stderr.String(), "holds 16x16 images") {
+		t.Fatalf("train --res 32 on a 16x16 dataset: exit %d, %q", code, stderr.String())
+	}
 	run := filepath.Join(dir, "run")
-	args := append([]string{"train", "--data", data, "--clip", clipPath, "--out", run, "--kimg", "0.016", "--snap", "0.008"}, tinyTrainFlags...)
+	args := append([]string{"train", "--data", data, "--clip", clipPath, "--out", run, "--kimg", "0.016", "--snap", "0.008", "--res", "16"}, tinyTrainFlags...)
 	out = runCLI(t, args...)
 	if !strings.Contains(out, "done: 4 steps") {
 		t.Fatalf("train output:\n%s", out)

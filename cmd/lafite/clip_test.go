@@ -14,27 +14,16 @@ import (
 
 	"github.com/lafite-go/lafite/autograd"
 	"github.com/lafite-go/lafite/clip"
+	"github.com/lafite-go/lafite/internal/goldendir"
 )
 
 // clipFixtures is the golden clip_files folder ($LAFITE_GOLDEN or
 // ../shared/golden beside the module root).
 func clipFixtures(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("LAFITE_GOLDEN")
-	if dir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for d := wd; ; d = filepath.Dir(d) {
-			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-				dir = filepath.Join(filepath.Dir(d), "shared", "golden")
-				break
-			}
-			if filepath.Dir(d) == d {
-				t.Skip("no go.mod above the working directory and LAFITE_GOLDEN unset")
-			}
-		}
+	dir, err := goldendir.Find()
+	if err != nil {
+		t.Skip(err)
 	}
 	dir = filepath.Join(dir, "clip_files")
 	if _, err := os.Stat(dir); err != nil {

@@ -26,7 +26,8 @@ func init() {
 // trainOptions are the flags of `lafite train`, defaults as the reference.
 type trainOptions struct {
 	data, clip, vocab, out, resume string
-	batch                          int
+	batch, res                     int
+	ratio                          float64
 	kimg                           float64
 	snapKimg                       float64
 	prompts                        repeatedFlag
@@ -35,6 +36,16 @@ type trainOptions struct {
 }
 
 func runTrain(args []string, stdout io.Writer) error {
+	o, err := parseTrainFlags(args)
+	if err != nil {
+		return err
+	}
+	return train(o, stdout)
+}
+
+// parseTrainFlags turns the command line into options; every training
+// default is the reference's (lafite.DefaultTrainConfig).
+func parseTrainFlags(args []string) (trainOptions, error) {
 	o := trainOptions{cfg: lafite.DefaultTrainConfig(64, 512, 16)}
 	c := &o.cfg
 	fs := newFlags("train", os.Stderr)
@@ -44,10 +55,11 @@ func runTrain(args []string, stdout io.Writer) error {
 	fs.StringVar(&o.out, "out", "run", "output folder: checkpoint, log, samples, loss plot")
 	fs.StringVar(&o.resume, "resume", "", "checkpoint to continue from (\"auto\": OUT/checkpoint.safetensors)")
 	fs.IntVar(&o.batch, "batch", 16, "batch size")
+	fs.IntVar(&o.res, "res", 0, "training resolution: the dataset's (0), else it must match it (set by lafite dataset --res)")
 	fs.Float64Var(&o.kimg, "kimg", 25, "train until this many thousand images have been shown")
 	fs.Float64Var(&o.snapKimg, "snap", 1, "checkpoint and sample grid every this many kimg")
 	fs.Var(&o.prompts, "prompt", "prompt for the periodic sample grid (repeatable)")
-	var glr, dlr, gamma, itd, itc, temp, lam, mix, ratio, pl, styleMix, ema, perturb float64
+	var glr, dlr, gamma, itd, itc, temp, lam, mix, pl, styleMix, ema, perturb float64
 	fs.Float64Var(&glr, "glr", 0.0025, "generator learning rate")
 	fs.Float64Var(&dlr, "dlr", 0.0025, "discriminator learning rate")
 	fs.Float64Var(&gamma, "gamma", 10, "R1 weight γ")
@@ -57,7 +69,7 @@ func runTrain(args []string, stdout io.Writer) error {
 	fs.Float64Var(&lam, "lam", 0, "contrastive direction mix (0: image-to-text softmax over dim 0)")
 	fs.BoolVar(&c.Loss.PlainContrastive, "plain-contrastive", false, "paper's softmax(S/τ) instead of the reference's exp-sharpened form")
 	fs.Float64Var(&mix, "mixing-prob", 1, "probability of the image pseudo text feature per sample (1 = language-free)")
-	fs.Float64Var(&ratio, "ratio", 1, "fraction of images whose captions may be used (semi-supervision)")
+	fs.Float64Var(&o.ratio, "ratio", 1, "fraction of images whose captions may be used (semi-supervision)")
 	fs.Float64Var(&pl, "pl-weight", 2, "path-length regularization weight (0: off)")
 	fs.Float64Var(&styleMix, "style-mixing", 0.9, "style mixing probability")
 	fs.Float64Var(&ema, "ema", -1, "G EMA half-life in kimg (-1: batch*10/32)")
@@ -76,13 +88,16 @@ func runTrain(args []string, stdout io.Writer) error {
 	fs.IntVar(&c.D.MbstdGroup, "mbstd-group", 4, "minibatch-std group size")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress bar")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return o, err
 	}
 	if o.data == "" {
-		return fmt.Errorf("--data is required (build it with `lafite dataset`)")
+		return o, fmt.Errorf("--data is required (build it with `lafite dataset`)")
 	}
 	if o.batch < 1 || o.kimg <= 0 || o.snapKimg <= 0 {
-		return fmt.Errorf("--batch, --kimg and --snap must be positive")
+		return o, fmt.Errorf("--batch, --kimg and --snap must be positive")
+	}
+	if o.res < 0 {
+		return o, fmt.Errorf("--res %d must be 0 (the dataset's) or the dataset's resolution", o.res)
 	}
 	c.Batch, c.GLR, c.DLR = o.batch, float32(glr), float32(dlr)
 	c.Loss.R1Gamma, c.Loss.ITD, c.Loss.ITC, c.Loss.Temp, c.Loss.Lam = float32(gamma), float32(itd), float32(itc), float32(temp), float32(lam)
@@ -97,15 +112,18 @@ func runTrain(args []string, stdout io.Writer) error {
 	}
 	c.TrainablePerturbation = float32(perturb)
 	c.D.ChannelBase, c.D.ChannelMax = c.G.ChannelBase, c.G.ChannelMax
-	return train(o, ratio, stdout)
+	return o, nil
 }
 
-func train(o trainOptions, ratio float64, stdout io.Writer) error {
+func train(o trainOptions, stdout io.Writer) error {
 	ds, err := lafite.LoadDataset(o.data)
 	if err != nil {
 		return err
 	}
-	ds.CaptionRatio = ratio
+	if res := ds.Images.Size(2); o.res != 0 && o.res != res {
+		return fmt.Errorf("--res %d, but %s holds %dx%d images: rebuild it with lafite dataset --res %d", o.res, o.data, res, res, o.res)
+	}
+	ds.CaptionRatio = o.ratio
 	if err := ds.Index(); err != nil {
 		return err
 	}

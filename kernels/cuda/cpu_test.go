@@ -299,6 +299,10 @@ func TestPlans(t *testing.T) {
 	if pl := PlanUpfirdn2d(p, 48<<10, 132); pl.Entry != "upfirdn2d_down2_f4_f32" || pl.Shared != 4*(66*66+16) {
 		t.Fatalf("down2 plan %+v", pl)
 	}
+	p.DownX, p.DownY = 1, 1
+	if pl := PlanUpfirdn2d(p, 48<<10, 132); pl.Entry != "upfirdn2d_filter_f4_f32" || pl.Shared != 4*(35*35+16) {
+		t.Fatalf("filter plan %+v", pl)
+	}
 	p.DownX, p.DownY, p.FH, p.FW = 8, 8, 16, 16
 	if pl := PlanUpfirdn2d(p, 48<<10, 132); pl.Entry != "upfirdn2d_direct_f32" {
 		t.Fatalf("huge tile should go direct: %+v", pl)

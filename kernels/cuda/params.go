@@ -89,6 +89,12 @@ const (
 	EwGelu      int32 = 23 // erf form
 	EwQuickGelu int32 = 24 // x*sigmoid(1.702x)
 	EwErf       int32 = 25
+	EwStep      int32 = 26 // x > 0 ? 1 : 0
+	EwGeluTanh  int32 = 27 // tanh approximation of gelu
+	EwInRange   int32 = 28 // alpha <= x <= beta ? 1 : 0
+	EwNanTo     int32 = 29 // NaN -> alpha
+	EwInfTo     int32 = 30 // +inf -> alpha, -inf -> beta
+	EwIsFinite  int32 = 31 // 1 for finite x, else 0
 )
 
 // Binary op codes of ew_binary_f32 / ew_binary_strided_f32; comparisons
@@ -279,8 +285,8 @@ func GridStride(n int64, block, sms int) Dim3 {
 	return D1(int(max(b, 1)))
 }
 
-// PlanUpfirdn2d picks the upfirdn2d kernel for p: the specialised 4x4 up-2 or
-// down-2 kernel, the general tiled one, or the direct one when the tile would
+// PlanUpfirdn2d picks the upfirdn2d kernel for p: the specialised 4x4 up-2,
+// down-2 or plain-filter kernel, the general tiled one, or the direct one when the tile would
 // exceed maxShared bytes (the device's opt-in limit, DeviceProps.MaxSharedOptin).
 func PlanUpfirdn2d(p UpfirdnParams, maxShared, sms int) LaunchPlan {
 	entry := "upfirdn2d_f32"
@@ -289,6 +295,8 @@ func PlanUpfirdn2d(p UpfirdnParams, maxShared, sms int) LaunchPlan {
 		entry = "upfirdn2d_up2_f4_f32"
 	case p.UpX == 1 && p.UpY == 1 && p.DownX == 2 && p.DownY == 2 && p.FH == 4 && p.FW == 4:
 		entry = "upfirdn2d_down2_f4_f32"
+	case p.UpX == 1 && p.UpY == 1 && p.DownX == 1 && p.DownY == 1 && p.FH == 4 && p.FW == 4:
+		entry = "upfirdn2d_filter_f4_f32"
 	}
 	sh := UpfirdnSharedBytes(p)
 	if sh > maxShared {

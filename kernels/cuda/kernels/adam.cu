@@ -1,7 +1,8 @@
 // adam.cu: one Adam step (torch.optim.Adam semantics), in place.
 //
-// Per element, with g = grad * grad_scale (then nan_to_num if asked:
-// NaN -> 0, +-inf -> +-FLT_MAX, as the reference does before its step) and,
+// Per element, with g = grad * grad_scale (then, when inf_to > 0, NaN -> 0 and
+// +-inf -> +-inf_to, as the reference's nan_to_num before its step: Lafite
+// passes 1e5, FLT_MAX gives torch.nan_to_num's defaults) and,
 // when weight_decay != 0, g += weight_decay * p (torch Adam's L2, not AdamW):
 //   m = beta1*m + (1-beta1)*g
 //   v = beta2*v + (1-beta2)*g^2
@@ -17,21 +18,22 @@
 //
 // Entry point:
 //   adam_step_f32(long long n, float lr, float beta1, float beta2, float eps, float weight_decay,
-//                 float bc1, float bc2, float grad_scale, int nan_to_num,
+//                 float bc1, float bc2, float grad_scale, float inf_to,
 //                 float* p, const float* g, float* m, float* v)
 
 extern "C" __global__ void adam_step_f32(long long n, float lr, float beta1, float beta2, float eps,
                                          float weight_decay, float bc1, float bc2, float grad_scale,
-                                         int nan_to_num, float* __restrict__ p, const float* __restrict__ g,
+                                         float inf_to, float* __restrict__ p, const float* __restrict__ g,
                                          float* __restrict__ m, float* __restrict__ v)
 {
     const float step = lr / bc1, inv_sqrt_bc2 = rsqrtf(bc2);
     long long stride = (long long)gridDim.x * blockDim.x;
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
         float gi = g[i] * grad_scale;
-        if (nan_to_num) {
+        if (inf_to > 0.0f) {
             if (gi != gi) gi = 0.0f;
-            gi = fminf(fmaxf(gi, -3.402823466e+38f), 3.402823466e+38f);
+            else if (gi > 3.402823466e+38f) gi = inf_to;
+            else if (gi < -3.402823466e+38f) gi = -inf_to;
         }
         float pi = p[i];
         if (weight_decay != 0.0f) gi = fmaf(weight_decay, pi, gi);

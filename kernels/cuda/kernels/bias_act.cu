@@ -10,6 +10,13 @@
 // grad = 2 (second order): x is d(dx), dy the first-order upstream gradient;
 //   y = d(dx) * act''(.) * gain * dy, the term w.r.t. x. linear/relu/lrelu have
 //   act'' = 0: their second-order path re-applies grad = 1 to d(dx) instead.
+// grad = 3 (first order from the input alone; the engine's host convention,
+//   autograd of the reference's plain torch ops): x is dy, xref the forward
+//   input; with s = xref + b, y = dy * gain * act'(s) where
+//   -clamp <= act(s) * gain <= clamp before clamping (inclusive), else 0.
+//   relu/lrelu branch on s > 0, elu/selu on s <= 0, softplus is 1 above 20,
+//   and swish is masked like the rest (the reference kernel never masks it).
+//   One pass: no saved output needed (yref may be null).
 // b broadcasts: element e uses b[(e / step_b) % size_b] (NCHW, dim 1:
 // step_b = H*W, size_b = C). b, xref, yref, dy may be null (0, 0, 0, 1).
 // db is a reduction of dx over every dim but the bias dim (reduce.cu).
@@ -18,8 +25,8 @@
 //      8 softplus, 9 swish (the reference numbering). alpha is lrelu's slope.
 //
 // Cost per element: 2-20 FLOPs (tanh/sigmoid/softplus/swish: 1 exp);
-// 8 bytes forward (x, y), 16 bytes first order (dy, xref or yref, dx):
-// memory-bound.
+// 8 bytes forward (x, y), 16 bytes first order (dy, xref or yref, dx; 12 for
+// grad = 3: dy, xref, dx): memory-bound.
 //
 // Launch: block 256, grid min(ceil(size_x/4/256), 32*SMs); grid-stride. When
 // size_x % 4 == 0 and every pointer is 16-byte aligned, each thread moves
@@ -31,7 +38,7 @@
 
 struct BiasActParams {
     int act;    // 1..9, see above
-    int grad;   // 0, 1, 2
+    int grad;   // 0, 1, 2, 3
     float alpha;
     float gain;
     float clamp; // < 0: no clamp
@@ -40,9 +47,56 @@ struct BiasActParams {
     int step_b;  // consecutive elements sharing one bias value (>= 1)
 };
 
+// bias_act_from_input is grad = 3: dy * gain * act'(s) under the inclusive
+// clamp mask of act(s) * gain, s = xref + b.
+__device__ __forceinline__ float bias_act_from_input(const BiasActParams& p, float dy, float s)
+{
+    const int A = p.act;
+    const float alpha = p.alpha, gain = p.gain, clamp = p.clamp;
+    const float seluScale = 1.0507009873554804934193349852946f;
+    const float seluAlpha = 1.6732632423543772848170429916717f;
+    float v, d; // act(s), act'(s)
+    if (A == 1) {
+        v = s;
+        d = 1.0f;
+    } else if (A == 2 || A == 3) {
+        d = (s > 0.0f) ? 1.0f : (A == 2 ? 0.0f : alpha);
+        v = s * d;
+    } else if (A == 4) {
+        v = tanhf(s);
+        d = 1.0f - v * v;
+    } else if (A == 5) {
+        v = 1.0f / (1.0f + expf(-s));
+        d = v * (1.0f - v);
+    } else if (A == 6) {
+        v = (s > 0.0f) ? s : expm1f(s);
+        d = (s <= 0.0f) ? expf(s) : 1.0f;
+    } else if (A == 7) {
+        v = (s > 0.0f) ? seluScale * s : seluScale * seluAlpha * expm1f(s);
+        d = (s <= 0.0f) ? seluScale * seluAlpha * expf(s) : seluScale;
+    } else if (A == 8) {
+        const float sg = 1.0f / (1.0f + expf(-s));
+        v = (s > 20.0f) ? s : log1pf(expf(s));
+        d = (s > 20.0f) ? 1.0f : sg;
+    } else { // swish
+        const float sg = 1.0f / (1.0f + expf(-s));
+        v = s * sg;
+        d = sg + s * sg * (1.0f - sg);
+    }
+    const float y = v * gain;
+    if (clamp >= 0.0f) {
+        if (!(y >= -clamp && y <= clamp)) return 0.0f; // NaN too
+    } else if (A <= 3 && y != y) {
+        return 0.0f; // the host masks the piecewise-linear ones by [-inf, inf]
+    }
+    return dy * gain * d;
+}
+
 __device__ __forceinline__ float bias_act_one(const BiasActParams& p, float x, float b, float xref, float yref,
                                               float dy)
 {
+    if (p.grad == 3) return bias_act_from_input(p, x * dy, xref + b);
+
     const int G = p.grad, A = p.act;
     const float alpha = p.alpha, gain = p.gain, clamp = p.clamp;
     const float one = 1.0f, two = 2.0f;

@@ -9,7 +9,7 @@
 // offset. The strided index math is 32-bit: fewer than 2^31 elements.
 //
 // Cost per element: 1 FLOP (transcendental ops: ~10-20), 8 bytes (unary) or 12
-// bytes (binary) of DRAM traffic: memory-bound, floor = bytes / bandwidth.
+// bytes (binary; where: 16) of DRAM traffic: memory-bound, floor = bytes / bandwidth.
 //
 // Launch: 1-D, block 256, grid min(ceil(n/256), 32*SMs); grid-stride loops make
 // any grid correct.
@@ -20,6 +20,8 @@
 //       s.a: strides of x, s.o: strides of y, s.b unused
 //   ew_binary_f32(int op, long long n, const float* a, const float* b, float* out)
 //   ew_binary_strided_f32(int op, EwShape s, const float* a, const float* b, float* out)
+//   ew_where_strided_f32(EwShape s, const float* c, const float* a, const float* b, float* out)
+//       out = c != 0 ? a : b; c is laid out like the output (addressed with s.o)
 
 #define EW_MAXD 8
 
@@ -60,6 +62,12 @@ struct EwShape {
 #define EW_GELU 23       // 0.5 x (1 + erf(x / sqrt 2))
 #define EW_QUICKGELU 24  // x * sigmoid(1.702 x) (CLIP)
 #define EW_ERF 25
+#define EW_STEP 26       // x > 0 ? 1 : 0
+#define EW_GELU_TANH 27  // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+#define EW_IN_RANGE 28   // alpha <= x <= beta ? 1 : 0
+#define EW_NAN_TO 29     // NaN -> alpha
+#define EW_INF_TO 30     // +inf -> alpha, -inf -> beta
+#define EW_IS_FINITE 31  // 1 for finite x, 0 for NaN and +-inf
 
 // Binary ops. Comparisons give 1.0 or 0.0.
 #define EW_ADD 0
@@ -99,7 +107,7 @@ __device__ __forceinline__ float ew_unary(int op, float x, float alpha, float be
     case EW_AFFINE: return fmaf(alpha, x, beta);
     case EW_POW: return powf(x, alpha);
     case EW_LRELU: return x > 0.0f ? x : alpha * x;
-    case EW_CLAMP: return fminf(fmaxf(x, alpha), beta);
+    case EW_CLAMP: return x != x ? x : fminf(fmaxf(x, alpha), beta); // NaN stays NaN, as torch.clamp
     case EW_NAN_TO_NUM:
         if (x != x) return 0.0f;
         if (x > EW_FLT_MAX) return EW_FLT_MAX;
@@ -111,6 +119,12 @@ __device__ __forceinline__ float ew_unary(int op, float x, float alpha, float be
     case EW_GELU: return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
     case EW_QUICKGELU: return x / (1.0f + expf(-1.702f * x));
     case EW_ERF: return erff(x);
+    case EW_STEP: return x > 0.0f ? 1.0f : 0.0f;
+    case EW_GELU_TANH: return 0.5f * x * (1.0f + tanhf(0.7978845608028654f * fmaf(0.044715f * x, x * x, x)));
+    case EW_IN_RANGE: return (x >= alpha && x <= beta) ? 1.0f : 0.0f;
+    case EW_NAN_TO: return x != x ? alpha : x;
+    case EW_INF_TO: return x > EW_FLT_MAX ? alpha : (x < -EW_FLT_MAX ? beta : x);
+    case EW_IS_FINITE: return (x - x == 0.0f) ? 1.0f : 0.0f;
     }
     return __int_as_float(0x7fc00000); // unknown op: NaN, so the mistake shows
 }
@@ -181,5 +195,22 @@ extern "C" __global__ void ew_binary_strided_f32(int op, EwShape s, const float*
             oo += c * s.o[d];
         }
         out[oo] = ew_binary(op, a[ao], b[bo]);
+    }
+}
+
+extern "C" __global__ void ew_where_strided_f32(EwShape s, const float* __restrict__ c, const float* __restrict__ a,
+                                                const float* __restrict__ b, float* __restrict__ out)
+{
+    int n = (int)s.n;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+        int r = i, ao = 0, bo = 0, oo = 0;
+        for (int d = s.ndim - 1; d >= 0; d--) {
+            int k = r % s.size[d];
+            r /= s.size[d];
+            ao += k * s.a[d];
+            bo += k * s.b[d];
+            oo += k * s.o[d];
+        }
+        out[oo] = c[oo] != 0.0f ? a[ao] : b[bo];
     }
 }

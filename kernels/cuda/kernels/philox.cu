@@ -15,6 +15,18 @@
 // So element i depends only on (seed, offset, i): any grid gives the same
 // numbers, and a caller advancing offset by one per call never reuses a block.
 //
+// rng_*_f32 draw tensor.RNG's sequence instead (kernels/cpu/philox.go), so that
+// a seeded run gives the same numbers on either device: block b =
+// Philox4x32-10((lo32(b), hi32(b), 0, 0), key), i.e. offset 0 above, and
+//   uniform: element i uses block counter + i/4, word i%4:
+//            out[i] = lo + (w >> 8) * 2^-24 * (hi - lo), each operation rounded
+//            to float32 as Go does (no fma contraction): bit-exact.
+//   normal:  element i uses block counter + i/2, words (2*(i%2), 2*(i%2)+1):
+//            u1 = ((w_a >> 8) + 1) * 2^-24 in (0, 1], u2 = ((w_b >> 8) + 1) * 2^-24,
+//            out[i] = sqrt(-2 log u1) cos(2 pi u2), in double as the Go code,
+//            rounded once: equal to the CPU but for rare last-bit differences.
+// The caller advances counter by ceil(n/4) (uniform) or ceil(n/2) (normal).
+//
 // Cost per 4 outputs: 10 rounds of 2 32x32->64 multiplies (~40 integer ops);
 // normals add 2 log, 2 sqrt, 2 sincos. 16 bytes written: memory-bound on
 // recent GPUs.
@@ -26,6 +38,11 @@
 //                      float lo, float hi, float* out)
 //   philox_normal_f32(long long n, unsigned long long seed, unsigned long long offset,
 //                     float mean, float std, float* out)
+//   rng_uniform_f32(long long n, unsigned long long seed, unsigned long long counter,
+//                   float lo, float hi, float* out)
+//   rng_normal_f32(long long n, unsigned long long seed, unsigned long long counter, float* out)
+//   Launch (rng_*): block 256, grid min(ceil(n/4/256), 32*SMs) (uniform) or
+//   min(ceil(n/2/256), 32*SMs) (normal); grid-stride over blocks.
 
 #define PHILOX_M0 0xD2511F53u
 #define PHILOX_M1 0xCD9E8D57u
@@ -96,5 +113,42 @@ extern "C" __global__ void philox_normal_f32(long long n, unsigned long long see
 #pragma unroll
         for (int q = 0; q < 4; q++)
             if (i0 + q < n) out[i0 + q] = fmaf(std, z[q], mean);
+    }
+}
+
+extern "C" __global__ void rng_uniform_f32(long long n, unsigned long long seed, unsigned long long counter,
+                                           float lo, float hi, float* __restrict__ out)
+{
+    const float span = __fsub_rn(hi, lo);
+    long long blocks = (n + 3) / 4;
+    long long stride = (long long)gridDim.x * blockDim.x;
+    for (long long j = (long long)blockIdx.x * blockDim.x + threadIdx.x; j < blocks; j += stride) {
+        uint4 w = philox_block(counter + (unsigned long long)j, seed, 0ull);
+        unsigned int ws[4] = {w.x, w.y, w.z, w.w};
+        long long i0 = 4 * j;
+#pragma unroll
+        for (int q = 0; q < 4; q++) {
+            float u = (float)(ws[q] >> 8) * 5.9604644775390625e-08f; // exact: 24 bits times 2^-24
+            if (i0 + q < n) out[i0 + q] = __fadd_rn(lo, __fmul_rn(u, span));
+        }
+    }
+}
+
+extern "C" __global__ void rng_normal_f32(long long n, unsigned long long seed, unsigned long long counter,
+                                          float* __restrict__ out)
+{
+    long long pairs = (n + 1) / 2;
+    long long stride = (long long)gridDim.x * blockDim.x;
+    for (long long j = (long long)blockIdx.x * blockDim.x + threadIdx.x; j < pairs; j += stride) {
+        uint4 w = philox_block(counter + (unsigned long long)j, seed, 0ull);
+        unsigned int ws[4] = {w.x, w.y, w.z, w.w};
+        long long i0 = 2 * j;
+#pragma unroll
+        for (int q = 0; q < 2; q++) {
+            double u1 = ((double)(ws[2 * q] >> 8) + 1.0) * 5.9604644775390625e-08;
+            double u2 = ((double)(ws[2 * q + 1] >> 8) + 1.0) * 5.9604644775390625e-08;
+            double z = sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+            if (i0 + q < n) out[i0 + q] = (float)z;
+        }
     }
 }

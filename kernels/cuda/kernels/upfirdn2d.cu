@@ -19,7 +19,8 @@
 // up or down 2) are memory-bound.
 //
 // upfirdn2d_f32 (any up/down/filter), upfirdn2d_up2_f4_f32 (up 2, down 1, 4x4),
-// upfirdn2d_down2_f4_f32 (up 1, down 2, 4x4): a block computes a 32x32 output
+// upfirdn2d_down2_f4_f32 (up 1, down 2, 4x4), upfirdn2d_filter_f4_f32 (up 1,
+// down 1, 4x4: filter2d and the FIR of a resampling conv): a block computes a 32x32 output
 // tile of one plane (looping over planes by gridDim.z) from an input tile and
 // the gain-scaled, pre-oriented filter in dynamic shared memory of
 //   4 * (tin_w * tin_h + fh * fw) bytes, tin = ((32-1)*down + taps - 1) / up + 1
@@ -35,6 +36,7 @@
 //   upfirdn2d_f32(UpfirdnParams p, const float* x, const float* f, float* y)
 //   upfirdn2d_up2_f4_f32(UpfirdnParams p, const float* x, const float* f, float* y)
 //   upfirdn2d_down2_f4_f32(UpfirdnParams p, const float* x, const float* f, float* y)
+//   upfirdn2d_filter_f4_f32(UpfirdnParams p, const float* x, const float* f, float* y)
 //   upfirdn2d_direct_f32(UpfirdnParams p, const float* x, const float* f, float* y)
 
 struct UpfirdnParams {
@@ -142,6 +144,12 @@ extern "C" __global__ void __launch_bounds__(256)
 upfirdn2d_down2_f4_f32(UpfirdnParams p, const float* __restrict__ x, const float* __restrict__ f, float* __restrict__ y)
 {
     upfirdn_tiled<1, 2, 4, 4>(p, x, f, y);
+}
+
+extern "C" __global__ void __launch_bounds__(256)
+upfirdn2d_filter_f4_f32(UpfirdnParams p, const float* __restrict__ x, const float* __restrict__ f, float* __restrict__ y)
+{
+    upfirdn_tiled<1, 1, 4, 4>(p, x, f, y);
 }
 
 extern "C" __global__ void upfirdn2d_direct_f32(UpfirdnParams p, const float* __restrict__ x,

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+
+	"github.com/klauspost/cpuid/v2"
+
+	"github.com/lafite-go/lafite/kernels/cuda"
+)
+
+func init() {
+	register("doctor", "report the CPU, GPU, CUDA driver, NVRTC and kernel cache the engine would use", runDoctor)
+}
+
+// simdFeatures are the CPU features the engine's kernels can use, in the
+// order printed.
+var simdFeatures = []cpuid.FeatureID{
+	cpuid.SSE2, cpuid.SSE4, cpuid.SSE42, cpuid.AVX, cpuid.AVX2, cpuid.FMA3, cpuid.F16C,
+	cpuid.AVX512F, cpuid.AVX512DQ, cpuid.AVX512BW, cpuid.AVX512VL, cpuid.AVX512VNNI, cpuid.AVX512BF16,
+	cpuid.AMXTILE, cpuid.ASIMD, cpuid.ASIMDDP, cpuid.FPHP, cpuid.ASIMDHP, cpuid.SVE,
+}
+
+func runDoctor(args []string, stdout io.Writer) error {
+	fs := newFlags("doctor", stdout)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	writeDoctor(stdout, cpuid.CPU, cuda.Info())
+	return nil
+}
+
+// writeDoctor prints the report: the CPU, then the GPU set-up as
+// cuda.Summary lists it, and last one line saying where kernels run.
+func writeDoctor(w io.Writer, c cpuid.CPUInfo, s cuda.Summary) {
+	line := func(k, format string, a ...any) {
+		fmt.Fprintf(w, "%-14s "+format+"\n", append([]any{k + ":"}, a...)...)
+	}
+	brand := strings.TrimSpace(c.BrandName)
+	if brand == "" {
+		brand = "unknown CPU"
+	}
+	level := ""
+	if l := c.X64Level(); l > 0 {
+		level = fmt.Sprintf(", x86-64-v%d", l)
+	}
+	line("cpu", "%s, %d cores, %d threads%s", brand, c.PhysicalCores, c.LogicalCores, level)
+	var feats []string
+	for _, f := range simdFeatures {
+		if c.Supports(f) {
+			feats = append(feats, f.String())
+		}
+	}
+	if len(feats) == 0 {
+		feats = []string{"(none of the SIMD sets the kernels use)"}
+	}
+	line("cpu features", "%s", strings.Join(feats, " "))
+	line("go", "%s %s/%s, GOMAXPROCS %d", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0))
+	// The GPU lines end with the one-line reason when the engine runs on the CPU.
+	io.WriteString(w, s.String())
+	if s.CPUFallback == "" && len(s.Devices) > 0 {
+		p := s.Devices[0]
+		arch := ""
+		if len(s.Targets) > 0 {
+			arch = " (kernels for " + s.Targets[0].Arch + ")"
+		}
+		fmt.Fprintf(w, "GPU ready: tensors moved with To(tensor.CUDA) run on %s%s\n", p.Name, arch)
+	}
+}

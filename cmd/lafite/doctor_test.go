@@ -1,0 +1,59 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/klauspost/cpuid/v2"
+
+	"github.com/lafite-go/lafite/kernels/cuda"
+)
+
+func TestDoctorWithoutGPU(t *testing.T) {
+	s := cuda.Info()
+	if s.CPUFallback == "" {
+		t.Skip("a GPU is usable here; the no-GPU report is tested with a synthetic summary below")
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"doctor"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	text := out.String()
+	for _, k := range []string{"cpu:", "cpu features:", "go:", "cuda driver:", "nvrtc:", "kernel cache:"} {
+		if !strings.Contains(text, "\n"+k) && !strings.HasPrefix(text, k) {
+			t.Errorf("report lacks %q:\n%s", k, text)
+		}
+	}
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	if last := lines[len(lines)-1]; last != s.CPUFallback || !strings.Contains(last, "running on CPU") {
+		t.Errorf("last line %q, want the one-line reason %q", last, s.CPUFallback)
+	}
+	if strings.Contains(text, "GPU ready") {
+		t.Errorf("no-GPU report claims a GPU:\n%s", text)
+	}
+	if code := run([]string{"doctor", "extra"}, &out, &errb); code == 0 {
+		t.Error("doctor accepted a stray argument")
+	}
+}
+
+func TestDoctorReportsGPU(t *testing.T) {
+	s := cuda.Summary{
+		DriverPath: "/usr/lib/libcuda.so.1", DriverVersion: "12.4",
+		Devices:   []cuda.DeviceProps{{Name: "NVIDIA H100 80GB HBM3", Major: 9, Minor: 0, TotalMem: 80 << 30, SMs: 132}},
+		NVRTCPath: "/usr/local/cuda/lib64/libnvrtc.so.12", NVRTCVersion: "12.4", NVRTCArchs: []int{80, 90},
+		KernelCache: "/tmp/cache", Targets: []cuda.Target{{Arch: "sm_90", CUBIN: true}},
+	}
+	var out bytes.Buffer
+	writeDoctor(&out, cpuid.CPU, s)
+	text := out.String()
+	for _, want := range []string{"NVIDIA H100 80GB HBM3, compute 9.0, 80.0 GiB, 132 SMs", "(CUDA 12.4)",
+		"libnvrtc.so.12 (12.4)", "kernel cache:  /tmp/cache", "GPU ready", "sm_90"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("report lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "running on CPU") {
+		t.Errorf("GPU report says CPU:\n%s", text)
+	}
+}

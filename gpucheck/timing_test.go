@@ -1,0 +1,271 @@
+package gpucheck
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/lafite-go/lafite/kernels/cuda"
+	"github.com/lafite-go/lafite/tensor"
+)
+
+// TestGPUTiming prints the GPU timing table: each op through the tensor API
+// on GPU tensors, timed with CUDA events after warm-up (median of several
+// runs), with its GFLOP/s or GB/s as a fraction of the device's measured FP32
+// FMA peak and copy bandwidth (peak.cu). Work is counted as the op's floor:
+// 2 FLOPs per multiply-add, and each input read and output written once.
+// It runs when LAFITE_GPU_TIMING=1 (scripts/gpu-check.sh sets it).
+func TestGPUTiming(t *testing.T) {
+	if os.Getenv("LAFITE_GPU_TIMING") != "1" {
+		t.Skip("set LAFITE_GPU_TIMING=1 to time the GPU ops")
+	}
+	requireGPU(t)
+	d, _ := tensor.CUDADevice()
+	tm := &timer{t: t, d: d, div: 1}
+	fma, bw := tm.peaks()
+	fmt.Printf("\ngpu timing: %s, compute %d.%d, %d SMs, %.1f GiB; measured FP32 FMA peak %.0f GFLOP/s, copy bandwidth %.0f GB/s\n",
+		d.Props.Name, d.Props.Major, d.Props.Minor, d.Props.SMs, float64(d.Props.TotalMem)/(1<<30), fma, bw)
+	rows := tm.ops()
+	fmt.Printf("%-24s %-30s %10s %10s %9s %9s\n", "op", "shape", "median ms", "GFLOP/s", "GB/s", "of peak")
+	for _, r := range rows {
+		gf, gb, frac := "", "", ""
+		if r.flops > 0 {
+			v := r.flops / (r.ms * 1e-3) / 1e9
+			gf, frac = fmt.Sprintf("%.0f", v), fmt.Sprintf("%.0f%% fma", 100*v/fma)
+		}
+		if r.bytes > 0 {
+			v := r.bytes / (r.ms * 1e-3) / 1e9
+			gb = fmt.Sprintf("%.0f", v)
+			if r.flops == 0 {
+				frac = fmt.Sprintf("%.0f%% bw", 100*v/bw)
+			}
+		}
+		fmt.Printf("%-24s %-30s %10.4f %10s %9s %9s\n", r.name, r.shape, r.ms, gf, gb, frac)
+	}
+	if fb := tensor.CUDAFallbacks(); len(fb) > 0 {
+		fmt.Printf("host fallbacks during timing: %s\n", strings.Join(fb, " "))
+	}
+}
+
+type timer struct {
+	t   *testing.T
+	d   *cuda.Device // nil: only run the ops (emulated dry run)
+	div int          // sizes are divided by div (1 for the real table)
+}
+
+// n scales a size for dry runs.
+func (tm *timer) n(v int) int { return max(1, v/tm.div) }
+
+type timingRow struct {
+	name, shape  string
+	ms           float64
+	flops, bytes float64
+}
+
+// median times f (which queues GPU work) with CUDA events: 3 warm-up runs,
+// then the median of 15.
+func (tm *timer) median(f func()) float64 {
+	if tm.d == nil {
+		f()
+		return 1
+	}
+	for i := 0; i < 3; i++ {
+		f()
+	}
+	if err := tm.d.Synchronize(); err != nil {
+		tm.t.Fatal(err)
+	}
+	var ms []float64
+	for i := 0; i < 15; i++ {
+		v, err := tm.d.Time(func() error { f(); return nil })
+		if err != nil {
+			tm.t.Fatal(err)
+		}
+		ms = append(ms, float64(v))
+	}
+	sort.Float64s(ms)
+	return ms[len(ms)/2]
+}
+
+// scoped runs op and frees what it allocated, so that repeated runs reuse
+// the allocator's cached blocks.
+func scoped(op func()) func() {
+	return func() {
+		s := tensor.OpenScope()
+		op()
+		s.Close()
+	}
+}
+
+// peaks measures the FP32 FMA throughput (GFLOP/s) and copy bandwidth (GB/s).
+func (tm *timer) peaks() (fma, bw float64) {
+	d := tm.d
+	blocks, iters := 64*d.Props.SMs, 4096
+	out, err := d.Alloc(int64(4 * 256 * blocks))
+	if err != nil {
+		tm.t.Fatal(err)
+	}
+	defer d.Free(out)
+	f, err := d.Function("peak.cu", "peak_fma_f32")
+	if err != nil {
+		tm.t.Fatal(err)
+	}
+	ms := tm.median(func() {
+		if err := d.Launch(f, cuda.D1(blocks), cuda.D1(256), 0, int32(iters), float32(1), float32(1e-7), out); err != nil {
+			tm.t.Fatal(err)
+		}
+	})
+	fma = 16 * float64(iters) * float64(256*blocks) / (ms * 1e-3) / 1e9
+
+	const n4 = 16 << 20 // float4s: 256 MiB each way
+	x, err := d.Alloc(16 * n4)
+	if err != nil {
+		tm.t.Fatal(err)
+	}
+	defer d.Free(x)
+	y, err := d.Alloc(16 * n4)
+	if err != nil {
+		tm.t.Fatal(err)
+	}
+	defer d.Free(y)
+	if err := d.MemsetD32(x, 0, 4*n4); err != nil {
+		tm.t.Fatal(err)
+	}
+	c, err := d.Function("peak.cu", "peak_copy_f32")
+	if err != nil {
+		tm.t.Fatal(err)
+	}
+	grid := cuda.GridStride(n4, 256, d.Props.SMs)
+	ms = tm.median(func() {
+		if err := d.Launch(c, grid, cuda.D1(256), 0, int64(n4), x, y); err != nil {
+			tm.t.Fatal(err)
+		}
+	})
+	bw = 2 * 16 * n4 / (ms * 1e-3) / 1e9
+	return fma, bw
+}
+
+func randOn(r *rand.Rand, shape ...int) *tensor.Tensor {
+	n := 1
+	for _, s := range shape {
+		n *= s
+	}
+	return tensor.New(normal(r, n), shape...).To(tensor.CUDA)
+}
+
+func shapeStr(shapes ...[]int) string {
+	var parts []string
+	for _, s := range shapes {
+		parts = append(parts, strings.ReplaceAll(fmt.Sprint(s), " ", "x"))
+	}
+	return strings.Join(parts, " ")
+}
+
+// ops times the engine's main ops at the sizes the Lafite networks use.
+func (tm *timer) ops() []timingRow {
+	r := rand.New(rand.NewPCG(7, 7))
+	scope := tensor.OpenScope()
+	defer scope.Close()
+	var rows []timingRow
+	add := func(name, shape string, flops, bytes float64, op func()) {
+		rows = append(rows, timingRow{name: name, shape: shape, flops: flops, bytes: bytes, ms: tm.median(scoped(op))})
+	}
+	const f4 = 4.0 // bytes per float
+
+	k := tm.n(4096)
+	a, b := randOn(r, k, k), randOn(r, k, k)
+	mmFlops := 2 * float64(k) * float64(k) * float64(k)
+	add("matmul", shapeStr(a.Shape(), b.Shape()), mmFlops, 0, func() { tensor.Matmul(a, b) })
+	add("matmul b transposed", shapeStr(a.Shape(), b.Shape()), mmFlops, 0, func() {
+		tensor.Matmul(a, b.Transpose(0, 1))
+	})
+	bs := tm.n(256)
+	ba, bb := randOn(r, 64, bs, bs), randOn(r, 64, bs, bs)
+	add("bmm", shapeStr(ba.Shape(), bb.Shape()), 2*64*float64(bs*bs*bs), 0, func() { tensor.Matmul(ba, bb) })
+	fc := tm.n(512)
+	fa, fw := randOn(r, 16, fc), randOn(r, fc, fc)
+	add("matmul (fc, batch 16)", shapeStr(fa.Shape(), fw.Shape()), 2*16*float64(fc*fc), 0, func() { tensor.Matmul(fa, fw) })
+
+	ch, hw := tm.n(512), tm.n(32)
+	x, w, bias := randOn(r, 16, ch, hw, hw), randOn(r, ch, ch, 3, 3), randOn(r, ch)
+	cp := tensor.Conv2dParams{PadH: 1, PadW: 1}
+	convFlops := 2 * 16 * float64(ch*hw*hw*ch) * 9
+	add("conv2d 3x3", shapeStr(x.Shape(), w.Shape()), convFlops, 0, func() { tensor.Conv2d(x, w, bias, cp) })
+	gy := randOn(r, 16, ch, hw, hw)
+	add("conv2d input grad", shapeStr(gy.Shape(), w.Shape()), convFlops, 0, func() {
+		tensor.Conv2dInputGrad(gy, w, x.Shape(), cp)
+	})
+	add("conv2d weight grad", shapeStr(x.Shape(), gy.Shape()), convFlops, 0, func() {
+		tensor.Conv2dWeightGrad(x, gy, w.Shape(), cp)
+	})
+	tc, ts := tm.n(256), tm.n(16)
+	xs := randOn(r, 16, tc, ts, ts)
+	wt := randOn(r, tc, tc, 3, 3)
+	ctp := tensor.ConvTranspose2dParams{StrideH: 2, StrideW: 2, PadH: 1, PadW: 1, OutPadH: 1, OutPadW: 1}
+	add("conv_transpose2d s2", shapeStr(xs.Shape(), wt.Shape()), 2*16*float64(tc*ts*ts*tc)*9, 0, func() {
+		tensor.ConvTranspose2d(xs, wt, nil, ctp)
+	})
+
+	big := randOn(r, 16, ch, 2*hw, 2*hw)
+	n := float64(big.Numel())
+	bb512 := randOn(r, ch)
+	lrelu := tensor.DefaultBiasAct("lrelu")
+	lrelu.Clamp = 256
+	add("bias_act lrelu clamp", shapeStr(big.Shape()), 0, 2*f4*n, func() { tensor.BiasAct(big, bb512, lrelu) })
+	dy := randOn(r, 16, ch, 2*hw, 2*hw)
+	add("bias_act grad", shapeStr(big.Shape()), 0, 3*f4*n, func() { tensor.BiasActGrad(dy, big, bb512, lrelu) })
+	filt := tensor.SetupFilterTaps(1, 3, 3, 1).To(tensor.CUDA)
+	add("upfirdn2d up2 4x4", shapeStr(x.Shape()), 0, f4*(float64(x.Numel())+n), func() {
+		tensor.Upsample2d(x, filt, 2, nil, false, 1)
+	})
+	add("upfirdn2d down2 4x4", shapeStr(big.Shape()), 0, f4*(n+float64(x.Numel())), func() {
+		tensor.Downsample2d(big, filt, 2, nil, false, 1)
+	})
+	add("add (broadcast bias)", shapeStr(big.Shape(), []int{ch, 1, 1}), 0, 2*f4*n, func() {
+		tensor.Add(big, bb512.Reshape(ch, 1, 1))
+	})
+	add("mul", shapeStr(big.Shape(), big.Shape()), 0, 3*f4*n, func() { tensor.Mul(big, dy) })
+	add("exp of transposed view", shapeStr(big.Shape()), 0, 2*f4*n, func() { tensor.Exp(big.Transpose(2, 3)) })
+	add("sum over N,H,W", shapeStr(big.Shape()), 0, f4*n, func() { tensor.Sum(big, []int{0, 2, 3}, false) })
+	add("sum all", shapeStr(big.Shape()), 0, f4*n, func() { tensor.Sum(big, nil, false) })
+	sm := randOn(r, tm.n(4096), 1024)
+	add("softmax", shapeStr(sm.Shape()), 0, 2*f4*float64(sm.Numel()), func() { tensor.Softmax(sm, -1) })
+	ln, lw, lb := randOn(r, tm.n(4096), 768), randOn(r, 768), randOn(r, 768)
+	add("layer_norm", shapeStr(ln.Shape()), 0, 2*f4*float64(ln.Numel()), func() { tensor.LayerNorm(ln, lw, lb, 1, 1e-5) })
+	vocab := tm.n(49408)
+	emb := randOn(r, vocab, 512)
+	ids := make([]int, 77*64)
+	for i := range ids {
+		ids[i] = r.IntN(vocab)
+	}
+	add("embedding", shapeStr(emb.Shape(), []int{64, 77}), 0, 2*f4*float64(len(ids)*512), func() {
+		tensor.Embedding(emb, ids, []int{64, 77})
+	})
+	add("copy transposed", shapeStr(a.Shape()), 0, 2*f4*float64(a.Numel()), func() { a.Transpose(0, 1).Contiguous() })
+	rng := tensor.NewRNG(1)
+	mn := tm.n(16 << 20)
+	add("rng normal", fmt.Sprint(mn), 0, f4*float64(mn), func() { rng.NormalOn(tensor.CUDA, mn) })
+	p, g := randOn(r, mn), randOn(r, mn)
+	m, v := tensor.ZerosOn(tensor.CUDA, mn), tensor.ZerosOn(tensor.CUDA, mn)
+	step := 0
+	add("adam step", fmt.Sprint(mn), 0, 7*f4*float64(mn), func() {
+		step++
+		tensor.AdamStep(p, g, m, v, tensor.AdamParams{LR: 1e-3, Beta1: 0, Beta2: 0.99, Eps: 1e-8, Step: step, InfTo: 1e5})
+	})
+	return rows
+}
+
+// TestGPUTimingDryRun runs the timing workloads, shrunk, on the kernel
+// emulator, so that the table's code is known to run before it meets a GPU.
+func TestGPUTimingDryRun(t *testing.T) {
+	_, restore := emulate()
+	defer restore()
+	tm := &timer{t: t, div: 64}
+	rows := tm.ops()
+	if len(rows) < 20 {
+		t.Fatalf("%d timing rows", len(rows))
+	}
+}

@@ -1,0 +1,141 @@
+package lafite
+
+import (
+	"archive/zip"
+	"bytes"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func encodedImage(t *testing.T, format string, w, h int) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i * 7)
+	}
+	img.Set(0, 0, color.RGBA{255, 0, 0, 255})
+	var b bytes.Buffer
+	var err error
+	if format == "png" {
+		err = png.Encode(&b, img)
+	} else {
+		err = jpeg.Encode(&b, img, nil)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// imageFiles is a small collection with good images, captions and broken
+// files of several kinds.
+func imageFiles(t *testing.T) map[string][]byte {
+	good := encodedImage(t, "png", 6, 4)
+	return map[string][]byte{
+		"a.png":           good,
+		"a.txt":           []byte("a red square\n\n  on grey  \r\n"),
+		"b.JPG":           encodedImage(t, "jpeg", 5, 5),
+		"sub/c.png":       good,
+		"sub/c.txt":       []byte("nested caption"),
+		"broken.png":      []byte("not a png"),
+		"truncated.png":   good[:len(good)/2],
+		"mislabelled.jpg": []byte("GIF89a"),
+		"notes.md":        []byte("not an image, ignored"),
+	}
+}
+
+func checkReadImages(t *testing.T, good []NamedImage, bad []BadImage) {
+	t.Helper()
+	var names []string
+	for _, g := range good {
+		names = append(names, g.Name)
+	}
+	if want := []string{"a.png", "b.JPG", "sub/c.png"}; !slices.Equal(names, want) {
+		t.Fatalf("good images %v, want %v", names, want)
+	}
+	if !slices.Equal(good[0].Captions, []string{"a red square", "on grey"}) || len(good[1].Captions) != 0 ||
+		!slices.Equal(good[2].Captions, []string{"nested caption"}) {
+		t.Fatalf("captions %q, %q, %q", good[0].Captions, good[1].Captions, good[2].Captions)
+	}
+	if b := good[0].Image.Bounds(); b.Dx() != 6 || b.Dy() != 4 {
+		t.Fatalf("a.png decoded as %v", b)
+	}
+	var badNames []string
+	for _, b := range bad {
+		badNames = append(badNames, b.Name)
+		if !strings.HasPrefix(b.Error(), b.Name+": ") || b.Err == nil {
+			t.Fatalf("bad image %q reported as %q", b.Name, b.Error())
+		}
+	}
+	if want := []string{"broken.png", "mislabelled.jpg", "truncated.png"}; !slices.Equal(badNames, want) {
+		t.Fatalf("bad images %v, want %v", badNames, want)
+	}
+}
+
+// TestReadImagesReportsBadFilesByName: from a folder and from a zip, every
+// image that does not decode comes back by name with the reason, and the good
+// ones with their captions (blank lines dropped, whitespace trimmed).
+func TestReadImagesReportsBadFilesByName(t *testing.T) {
+	files := imageFiles(t)
+	dir := t.TempDir()
+	for name, data := range files {
+		p := filepath.Join(dir, "folder", filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	good, bad, err := ReadImages(filepath.Join(dir, "folder"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkReadImages(t, good, bad)
+
+	var zb bytes.Buffer
+	zw := zip.NewWriter(&zb)
+	for name, data := range files {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(data)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	zipPath := filepath.Join(dir, "images.zip")
+	if err := os.WriteFile(zipPath, zb.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	good, bad, err = ReadImages(zipPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkReadImages(t, good, bad)
+}
+
+func TestReadImagesErrors(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "x.txt"), []byte("caption without image"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	notZip := filepath.Join(dir, "x.txt")
+	for _, c := range []struct{ path, want string }{
+		{dir, "no .png or .jpg images"},
+		{filepath.Join(dir, "missing"), "missing"},
+		{notZip, "not a folder or a readable zip"},
+	} {
+		if _, _, err := ReadImages(c.path); err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), c.path) {
+			t.Errorf("ReadImages(%s): %v, want an error naming it and %q", c.path, err, c.want)
+		}
+	}
+}

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# The GPU check of lafite @COMMIT@ (template: scripts/gpu-check.sh; `make
+# gpu-check` writes it to .gpu/run.sh next to the static binaries it runs).
+#
+# Needs a machine with an NVIDIA GPU, its driver and NVRTC (CUDA toolkit, the
+# nvidia-cuda-nvrtc wheel of a PyTorch install, or LAFITE_NVRTC=/path); no Go.
+# Runs, each step under a time limit (15+80+100+80 s) so the whole check stays
+# under 5 minutes:
+#   1. lafite doctor               what the engine sees
+#   2. cuda.test -run ^TestGPU     every kernel against float64 references
+#   3. gpucheck.test conformance   every op, and the Lafite G and D, on the GPU
+#                                  vs the host: forward, gradient, gradient of
+#                                  gradient, outputs poisoned with NaN
+#   4. gpucheck.test timing        CUDA-event medians vs the measured FMA peak
+#                                  and copy bandwidth
+# and prints a short summary table last. Full logs: $LOGS (default
+# <this folder>/logs). Exit status 0 only when every step passed.
+set -uo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+LOGS="${LOGS:-$here/logs}"
+mkdir -p "$LOGS"
+export LAFITE_KERNEL_CACHE="${LAFITE_KERNEL_CACHE:-$here/kernel-cache}"
+start=$(date +%s)
+status=0
+
+elapsed() { echo $(( $(date +%s) - $1 ))s; }
+# skipped LOG: the reason of the first skipped test in a verbose test log.
+skipped() { grep -m1 -B1 -E '^--- SKIP' "$1" | head -1 | sed -E 's/^\s*\S+_test\.go:[0-9]+: //'; }
+
+echo "== lafite gpu-check @COMMIT@: $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname) =="
+
+# 1. doctor
+t=$(date +%s)
+timeout 15 "$here/lafite" doctor | tee "$LOGS/doctor.log"
+gpu_name=$(sed -n 's/^gpu 0: *\([^,]*\),.*/\1/p' "$LOGS/doctor.log" | head -1)
+if grep -q '^GPU ready' "$LOGS/doctor.log"; then
+  doctor_result="GPU ready: ${gpu_name}"
+else
+  doctor_result="NO GPU: $(tail -1 "$LOGS/doctor.log")"
+  status=1
+fi
+doctor_time=$(elapsed "$t")
+
+# 2. kernel tests
+t=$(date +%s)
+timeout 80 "$here/cuda.test" -test.run '^TestGPU' -test.v -test.timeout 75s >"$LOGS/cuda.log" 2>&1
+rc=$?
+kpass=$(grep -c '^--- PASS' "$LOGS/cuda.log")
+kfail=$(grep -c '^--- FAIL' "$LOGS/cuda.log")
+kskip=$(grep -c '^--- SKIP' "$LOGS/cuda.log")
+kernel_result="$kpass passed, $kfail failed, $kskip skipped"
+[ $rc -ne 0 ] && kernel_result="$kernel_result (exit $rc)"
+if [ "$kfail" -ne 0 ] || [ $rc -ne 0 ]; then
+  status=1
+  grep -E -A8 '^--- FAIL' "$LOGS/cuda.log" | head -40
+fi
+if [ "$kskip" -ne 0 ]; then
+  status=1
+  echo "kernel tests skipped: $(skipped "$LOGS/cuda.log")"
+fi
+kernel_time=$(elapsed "$t")
+
+# 3. conformance
+t=$(date +%s)
+timeout 100 "$here/gpucheck.test" -test.run 'TestGPUConformance$' -test.v -test.timeout 95s >"$LOGS/conformance.log" 2>&1
+rc=$?
+grep -E '^gpu (FAIL|conformance|host fallbacks)' "$LOGS/conformance.log"
+conf_line=$(grep -E '^gpu: [0-9]+ passed, [0-9]+ failed' "$LOGS/conformance.log" | tail -1)
+if [ -z "$conf_line" ]; then
+  if grep -q '^--- SKIP' "$LOGS/conformance.log"; then
+    conf_line="skipped: $(skipped "$LOGS/conformance.log")"
+  else
+    conf_line="no result (exit $rc; see $LOGS/conformance.log)"
+    tail -5 "$LOGS/conformance.log"
+  fi
+  status=1
+elif [ $rc -ne 0 ]; then
+  status=1
+fi
+conf_time=$(elapsed "$t")
+
+# 4. timing table
+t=$(date +%s)
+LAFITE_GPU_TIMING=1 timeout 80 "$here/gpucheck.test" -test.run 'TestGPUTiming$' -test.v -test.timeout 75s >"$LOGS/timing.log" 2>&1
+rc=$?
+sed -n '/^gpu timing:/,/^--- /p' "$LOGS/timing.log" | grep -v '^--- '
+if grep -q '^--- SKIP' "$LOGS/timing.log"; then
+  timing_result="skipped: $(skipped "$LOGS/timing.log")"
+  status=1
+elif [ $rc -ne 0 ] || ! grep -q '^gpu timing:' "$LOGS/timing.log"; then
+  timing_result="failed (exit $rc; see $LOGS/timing.log)"
+  tail -5 "$LOGS/timing.log"
+  status=1
+else
+  timing_result="$(grep -c -E '^[a-z_].* [0-9]+\.[0-9]{4} ' "$LOGS/timing.log") ops timed (table above)"
+fi
+timing_time=$(elapsed "$t")
+row() { grep -E "^$1 " "$LOGS/timing.log" | head -1 | awk '{print $(NF-1)}'; }  # "63%" of "63% fma" 
+gemm=$(row 'matmul  ')
+biasact=$(row 'bias_act lrelu clamp')
+upfirdn=$(row 'upfirdn2d up2 4x4')
+
+result=PASS
+[ $status -ne 0 ] && result=FAIL
+echo
+echo "== gpu-check summary: ${gpu_name:-no GPU}, commit @COMMIT@ =="
+printf '%-22s %-52s %s\n' step result time
+printf '%-22s %-52s %s\n' doctor "$doctor_result" "$doctor_time"
+printf '%-22s %-52s %s\n' "kernel tests" "$kernel_result" "$kernel_time"
+printf '%-22s %-52s %s\n' conformance "$conf_line" "$conf_time"
+printf '%-22s %-52s %s\n' timing "$timing_result" "$timing_time"
+printf '%-22s %-52s\n' "GEMM 4096^3" "${gemm:-?} of FP32 peak (goal >= 50%)"
+printf '%-22s %-52s\n' "bias_act, upfirdn2d" "${biasact:-?}, ${upfirdn:-?} of copy bandwidth (goal >= 80%)"
+printf '%-22s %-52s %s\n' overall "$result" "$(elapsed "$start")"
+exit $status

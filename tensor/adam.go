@@ -1,0 +1,56 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+)
+
+// AdamParams are the hyper-parameters of one AdamStep.
+type AdamParams struct {
+	LR, Beta1, Beta2, Eps float32
+	Step                  int // t, from 1: the bias corrections are 1 − β^t
+	// InfTo > 0 first replaces NaN gradients by 0 and ±Inf by ±InfTo (nan_to_num,
+	// as Lafite's training loop does with 1e5); 0 leaves gradients alone.
+	InfTo float32
+}
+
+// AdamStep applies one step of torch.optim.Adam (no weight decay) in place:
+// m = β1·m + (1−β1)·g, v = β2·v + (1−β2)·g², then
+// p −= lr/(1−β1^t) · m / (√v/√(1−β2^t) + ε). p, m and v must be contiguous
+// tensors of one shape on one device; g has that shape.
+func AdamStep(p, g, m, v *Tensor, a AdamParams) {
+	for _, c := range []struct {
+		name string
+		t    *Tensor
+	}{{"g", g}, {"m", m}, {"v", v}} {
+		if !SameShape(c.t.shape, p.shape) {
+			panic(fmt.Sprintf("tensor.AdamStep: %s has shape %v, p has %v", c.name, c.t.shape, p.shape))
+		}
+	}
+	if !p.IsContiguous() || !m.IsContiguous() || !v.IsContiguous() {
+		panic("tensor.AdamStep: p, m and v are updated in place and must be contiguous")
+	}
+	if a.Step < 1 {
+		panic(fmt.Sprintf("tensor.AdamStep: Step %d must be >= 1", a.Step))
+	}
+	if dispatchCUDA("AdamStep", p, g, m, v) {
+		cudaAdamStep(p, g, m, v, a)
+		return
+	}
+	bc1 := 1 - math.Pow(float64(a.Beta1), float64(a.Step))
+	bc2 := 1 - math.Pow(float64(a.Beta2), float64(a.Step))
+	stepSize := float64(a.LR) / bc1
+	sq2 := math.Sqrt(bc2)
+	if a.InfTo > 0 {
+		g = NanToNum(g, 0, a.InfTo, -a.InfTo)
+	}
+	gd := g.Contiguous().Data()
+	w, md, vd := p.Data(), m.Data(), v.Data()
+	b1, b2 := a.Beta1, a.Beta2
+	for j := range w {
+		md[j] = b1*md[j] + (1-b1)*gd[j]
+		vd[j] = b2*vd[j] + (1-b2)*gd[j]*gd[j]
+		den := math.Sqrt(float64(vd[j]))/sq2 + float64(a.Eps)
+		w[j] -= float32(stepSize * float64(md[j]) / den)
+	}
+}

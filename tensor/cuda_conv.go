@@ -1,0 +1,119 @@
+package tensor
+
+import (
+	"github.com/lafite-go/lafite/kernels/cpu"
+	"github.com/lafite-go/lafite/kernels/cuda"
+)
+
+// Convolutions on the GPU: conv2d.cu's implicit-GEMM kernels on contiguous
+// NCHW operands.
+
+func convParams(g cpu.ConvGeom) cuda.ConvParams {
+	return cuda.ConvParams{N: int32(g.N), C: int32(g.Cin), H: int32(g.H), W: int32(g.W),
+		O: int32(g.Cout), KH: int32(g.KH), KW: int32(g.KW), Groups: int32(g.Groups), OH: int32(g.OH), OW: int32(g.OW),
+		StrideH: int32(g.SH), StrideW: int32(g.SW), PadH: int32(g.PH), PadW: int32(g.PW), DilH: int32(g.DH), DilW: int32(g.DW)}
+}
+
+// contiguousOnGPU returns t or a contiguous copy and the function that frees
+// the copy.
+func contiguousOnGPU(t *Tensor) (*Tensor, func()) {
+	if t == nil || t.IsContiguous() {
+		return t, func() {}
+	}
+	c := t.Contiguous()
+	return c, func() { theGPU().free(c.storage) }
+}
+
+func cudaConv2d(x, w, bias *Tensor, p Conv2dParams) *Tensor {
+	x, w, bias = onGPU(x), onGPU(w), onGPU(bias)
+	g := convGeom("Conv2d", "x", x.shape, w.shape, p)
+	if bias != nil {
+		requireShape("Conv2d", "bias", bias.shape, []int{g.Cout})
+	}
+	y := emptyCUDA(g.N, g.Cout, g.OH, g.OW)
+	if y.Numel() == 0 {
+		return y
+	}
+	xc, fx := contiguousOnGPU(x)
+	defer fx()
+	wc, fw := contiguousOnGPU(w)
+	defer fw()
+	bc, fb := contiguousOnGPU(bias)
+	defer fb()
+	require32("Conv2d", xc, wc, y)
+	gpu := theGPU()
+	cp := convParams(g)
+	plan, _ := cuda.PlanConv2d(cuda.ConvForward, cp, gpu.props.SMs)
+	gpu.plan(plan, cp, xc.ptr(), wc.ptr(), ptrOrNull(bc), y.ptr(), float32(0))
+	return y
+}
+
+func cudaConv2dInputGrad(gy, w *Tensor, inShape []int, p Conv2dParams) *Tensor {
+	gy, w = onGPU(gy), onGPU(w)
+	g := convGeom("Conv2dInputGrad", "inShape", inShape, w.shape, p)
+	requireShape("Conv2dInputGrad", "gy", gy.shape, []int{g.N, g.Cout, g.OH, g.OW})
+	gx := emptyCUDA(inShape...)
+	convDgrad(g, gy, w, gx)
+	return gx
+}
+
+// convDgrad writes the input gradient of the convolution g into dx.
+func convDgrad(g cpu.ConvGeom, dy, w, dx *Tensor) {
+	if dx.Numel() == 0 {
+		return
+	}
+	if dy.Numel() == 0 || w.Numel() == 0 {
+		cudaFill(dx, 0)
+		return
+	}
+	dyc, fdy := contiguousOnGPU(dy)
+	defer fdy()
+	wc, fw := contiguousOnGPU(w)
+	defer fw()
+	require32("Conv2dInputGrad", dyc, wc, dx)
+	gpu := theGPU()
+	cp := convParams(g)
+	plan, _ := cuda.PlanConv2d(cuda.ConvInputGrad, cp, gpu.props.SMs)
+	gpu.plan(plan, cp, dyc.ptr(), wc.ptr(), dx.ptr(), float32(0))
+}
+
+func cudaConv2dWeightGrad(x, gy *Tensor, wShape []int, p Conv2dParams) *Tensor {
+	x, gy = onGPU(x), onGPU(gy)
+	g := convGeom("Conv2dWeightGrad", "x", x.shape, wShape, p)
+	requireShape("Conv2dWeightGrad", "gy", gy.shape, []int{g.N, g.Cout, g.OH, g.OW})
+	gw := emptyCUDA(wShape...)
+	if gw.Numel() == 0 {
+		return gw
+	}
+	cudaFill(gw, 0) // the kernel accumulates split-K partial sums atomically
+	if gy.Numel() == 0 {
+		return gw
+	}
+	xc, fx := contiguousOnGPU(x)
+	defer fx()
+	gyc, fgy := contiguousOnGPU(gy)
+	defer fgy()
+	require32("Conv2dWeightGrad", xc, gyc, gw)
+	gpu := theGPU()
+	cp := convParams(g)
+	plan, kSplit := cuda.PlanConv2d(cuda.ConvWeightGrad, cp, gpu.props.SMs)
+	gpu.plan(plan, cp, kSplit, xc.ptr(), gyc.ptr(), gw.ptr())
+	return gw
+}
+
+// cudaConvTranspose2d runs the transposed convolution as the input gradient
+// of the convolution it is the adjoint of, then adds the bias.
+func cudaConvTranspose2d(x, w, bias *Tensor, p ConvTranspose2dParams) *Tensor {
+	x, w, bias = onGPU(x), onGPU(w), onGPU(bias)
+	outShape := ConvTranspose2dShape(x.shape, w.shape, p)
+	g := convGeom("ConvTranspose2d", "output", outShape, w.shape, p.Conv2d())
+	y := emptyCUDA(outShape...)
+	convDgrad(g, x, w, y)
+	if bias == nil {
+		return y
+	}
+	requireShape("ConvTranspose2d", "bias", bias.shape, []int{outShape[1]})
+	yb := Add(y, bias.Reshape(1, outShape[1], 1, 1))
+	theGPU().free(y.storage)
+	return yb
+}

@@ -1,0 +1,438 @@
+package tensor
+
+import (
+	"errors"
+	"fmt"
+	"log"
+	"math"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/lafite-go/lafite/kernels/cuda"
+)
+
+// The CUDA device of package tensor: one GPU, opened on first use, whose
+// storage blocks come from kernels/cuda's caching allocator and go back to it
+// through Release or a Scope (never through finalizers).
+
+// CUDABackend is what the tensor layer needs from a GPU: *cuda.Device, or
+// a stand-in such as package kernels/cuda/emu, an emulator that lets the
+// GPU code paths run in tests on machines without one.
+type CUDABackend interface {
+	Alloc(bytes int64) (cuda.DevicePtr, error)
+	Free(p cuda.DevicePtr) error
+	CopyHtoDF32(dst cuda.DevicePtr, src []float32) error
+	CopyDtoHF32(dst []float32, src cuda.DevicePtr) error
+	CopyHtoDI32(dst cuda.DevicePtr, src []int32) error
+	CopyDtoD(dst, src cuda.DevicePtr, bytes int64) error
+	MemsetD32(dst cuda.DevicePtr, v uint32, n int64) error
+	Function(file, entry string) (*cuda.Function, error)
+	Launch(f *cuda.Function, grid, block cuda.Dim3, sharedMem int, args ...any) error
+	Synchronize() error
+	Stats() (live, peak int64)
+}
+
+// gpuState is the opened GPU.
+type gpuState struct {
+	b     CUDABackend
+	dev   *cuda.Device // nil under the test emulator
+	props cuda.DeviceProps
+	sync  bool // LAFITE_CUDA_SYNC: wait after every launch so a fault names its kernel
+
+	fnMu sync.Mutex
+	fns  map[string]*cuda.Function
+
+	scalarMu sync.Mutex
+	scalars  map[uint32]*Storage // 0-d host tensors met by GPU ops, uploaded once
+}
+
+var (
+	gpuMu     sync.Mutex
+	gpuCur    *gpuState
+	gpuErr    error
+	gpuOpened bool
+
+	cudaPoison atomic.Bool
+)
+
+// poisonBits is the NaN that SetCUDAPoison fills new storage with.
+const poisonBits = 0x7fc00bad
+
+// openGPU opens the device named by $LAFITE_CUDA_DEVICE (default 0) and
+// checks that NVRTC can compile its kernels.
+func openGPU() (*gpuState, error) {
+	ordinal := 0
+	if s := os.Getenv("LAFITE_CUDA_DEVICE"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil {
+			return nil, fmt.Errorf("LAFITE_CUDA_DEVICE=%q is not a device ordinal", s)
+		}
+		ordinal = v
+	}
+	d, err := cuda.Open(ordinal)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := cuda.LoadNVRTC(); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("GPU %q found but NVRTC is missing, so kernels cannot be compiled: running on CPU; %s", d.Props.Name, cuda.NVRTCInstallHint)
+	}
+	return newGPUState(d, d, d.Props), nil
+}
+
+func newGPUState(b CUDABackend, dev *cuda.Device, props cuda.DeviceProps) *gpuState {
+	return &gpuState{b: b, dev: dev, props: props, sync: os.Getenv("LAFITE_CUDA_SYNC") == "1",
+		fns: map[string]*cuda.Function{}, scalars: map[uint32]*Storage{}}
+}
+
+// currentGPU opens the GPU once and returns it, or the reason there is none.
+func currentGPU() (*gpuState, error) {
+	gpuMu.Lock()
+	defer gpuMu.Unlock()
+	if !gpuOpened {
+		gpuCur, gpuErr = openGPU()
+		gpuOpened = true
+	}
+	return gpuCur, gpuErr
+}
+
+// theGPU is currentGPU for code that already holds GPU tensors or was asked
+// for one: no GPU there is a programming error, reported in one line.
+func theGPU() *gpuState {
+	g, err := currentGPU()
+	if err != nil {
+		panic("tensor: CUDA device unavailable: " + err.Error())
+	}
+	return g
+}
+
+// UseCUDABackend makes b, a device with properties props, the CUDA device
+// of the package until restore is called, in place of the GPU that would be
+// opened: for tests with an emulated GPU (kernels/cuda/emu). Tensors of one
+// backend must not be used with another.
+func UseCUDABackend(b CUDABackend, props cuda.DeviceProps) (restore func()) {
+	gpuMu.Lock()
+	prev, prevErr, prevOpened := gpuCur, gpuErr, gpuOpened
+	gpuCur, gpuErr, gpuOpened = newGPUState(b, nil, props), nil, true
+	gpuMu.Unlock()
+	return func() {
+		gpuMu.Lock()
+		gpuCur, gpuErr, gpuOpened = prev, prevErr, prevOpened
+		gpuMu.Unlock()
+	}
+}
+
+// CUDAAvailable returns nil when tensors can be moved to the GPU, else the
+// one-line reason (no driver, no device, no NVRTC).
+func CUDAAvailable() error {
+	_, err := currentGPU()
+	return err
+}
+
+// CUDADevice returns the GPU that CUDA tensors live on, for timing and
+// inspection (events, memory, properties).
+func CUDADevice() (*cuda.Device, error) {
+	g, err := currentGPU()
+	if err != nil {
+		return nil, err
+	}
+	if g.dev == nil {
+		return nil, errors.New("the CUDA device is emulated (tests): no driver device")
+	}
+	return g.dev, nil
+}
+
+// CUDAMemoryStats reports the bytes of GPU memory held by tensors now and at
+// peak (the caching allocator's size classes); zeros when no GPU was opened.
+func CUDAMemoryStats() (live, peak int64) {
+	gpuMu.Lock()
+	g := gpuCur
+	gpuMu.Unlock()
+	if g == nil {
+		return 0, 0
+	}
+	return g.b.Stats()
+}
+
+// SetCUDAPoison makes every new GPU tensor start filled with NaN, so that a
+// kernel that leaves an output element unwritten is caught by comparison.
+// For tests and debugging: it costs one memset per allocation.
+func SetCUDAPoison(on bool) { cudaPoison.Store(on) }
+
+// fn returns a kernel entry point, compiling its file on first use.
+func (g *gpuState) fn(file, entry string) *cuda.Function {
+	key := file + ":" + entry
+	g.fnMu.Lock()
+	f := g.fns[key]
+	g.fnMu.Unlock()
+	if f != nil {
+		return f
+	}
+	f, err := g.b.Function(file, entry)
+	if err != nil {
+		panic(fmt.Sprintf("tensor: CUDA kernel %s of %s: %v", entry, file, err))
+	}
+	g.fnMu.Lock()
+	g.fns[key] = f
+	g.fnMu.Unlock()
+	return f
+}
+
+// launch queues a kernel; failures are programming errors or a broken
+// device, so they panic with the kernel's name.
+func (g *gpuState) launch(file, entry string, grid, block cuda.Dim3, shared int, args ...any) {
+	if grid.X == 0 || grid.Y == 0 || grid.Z == 0 {
+		return // nothing to compute
+	}
+	f := g.fn(file, entry)
+	if err := g.b.Launch(f, grid, block, shared, args...); err != nil {
+		panic(fmt.Sprintf("tensor: %v", err))
+	}
+	if g.sync {
+		if err := g.b.Synchronize(); err != nil {
+			panic(fmt.Sprintf("tensor: CUDA kernel %s failed: %v", entry, err))
+		}
+	}
+}
+
+func (g *gpuState) plan(p cuda.LaunchPlan, args ...any) {
+	g.launch(p.File, p.Entry, p.Grid, p.Block, p.Shared, args...)
+}
+
+// grid1 is the grid of a grid-stride kernel over n items, block 256.
+func (g *gpuState) grid1(n int64) cuda.Dim3 { return cuda.GridStride(n, 256, g.props.SMs) }
+
+func check(op string, err error) {
+	if err != nil {
+		panic(fmt.Sprintf("tensor.%s: CUDA: %v", op, err))
+	}
+}
+
+// alloc returns a GPU storage of n float32s, tracked by the open Scope.
+func (g *gpuState) alloc(n int) *Storage {
+	s := g.allocUntracked(n)
+	scopeMu.Lock()
+	if curScope != nil {
+		curScope.owned = append(curScope.owned, s)
+	}
+	scopeMu.Unlock()
+	return s
+}
+
+func (g *gpuState) allocUntracked(n int) *Storage {
+	p, err := g.b.Alloc(4 * int64(max(n, 1)))
+	if err != nil {
+		panic(fmt.Sprintf("tensor: CUDA allocation of %d floats: %v", n, err))
+	}
+	if cudaPoison.Load() {
+		check("alloc", g.b.MemsetD32(p, poisonBits, int64(max(n, 1))))
+	}
+	return &Storage{device: CUDA, ptr: p, n: n}
+}
+
+// free returns a GPU storage to the allocator; a second free is a no-op.
+func (g *gpuState) free(s *Storage) {
+	if s.ptr == 0 {
+		return
+	}
+	check("Release", g.b.Free(s.ptr))
+	s.ptr = 0
+}
+
+// emptyCUDA is Empty on the GPU.
+func emptyCUDA(shape ...int) *Tensor {
+	g := theGPU()
+	return &Tensor{shape: cloneInts(shape), strides: contiguousStrides(shape), storage: g.alloc(numel(shape))}
+}
+
+// ptr is the device address of element [0, ..., 0] of a GPU tensor.
+func (t *Tensor) ptr() cuda.DevicePtr {
+	if t.storage.ptr == 0 {
+		panic("tensor: use of a released CUDA tensor")
+	}
+	return t.storage.ptr + cuda.DevicePtr(4*int64(t.offset))
+}
+
+// ptrOrNull is ptr for an optional operand.
+func ptrOrNull(t *Tensor) cuda.DevicePtr {
+	if t == nil {
+		return 0
+	}
+	return t.ptr()
+}
+
+// scalarOnGPU returns a 0-d GPU tensor holding v. The values of 0-d host
+// tensors met by GPU ops (autograd's constants) are uploaded once and kept,
+// so that steady-state steps make no host-to-device copies for them.
+func (g *gpuState) scalarOnGPU(v float32) *Tensor {
+	bits := math.Float32bits(v)
+	g.scalarMu.Lock()
+	s := g.scalars[bits]
+	if s == nil && len(g.scalars) < 4096 {
+		s = g.allocUntracked(1)
+		check("scalar", g.b.CopyHtoDF32(s.ptr, []float32{v}))
+		g.scalars[bits] = s
+	}
+	g.scalarMu.Unlock()
+	if s == nil { // too many distinct constants: an ordinary temporary
+		s = g.alloc(1)
+		check("scalar", g.b.CopyHtoDF32(s.ptr, []float32{v}))
+	}
+	return &Tensor{shape: []int{}, strides: []int{}, storage: s}
+}
+
+// onGPU returns t itself when it lives on the GPU, or a GPU copy of a 0-d host
+// tensor (the one kind dispatchCUDA lets into a GPU op).
+func onGPU(t *Tensor) *Tensor {
+	if t == nil || t.storage.device == CUDA {
+		return t
+	}
+	if len(t.shape) != 0 {
+		panic("tensor: internal error: host tensor of shape " + fmt.Sprint(t.shape) + " reached a CUDA op")
+	}
+	return theGPU().scalarOnGPU(t.Item())
+}
+
+// dispatchCUDA reports whether op must run on the GPU, i.e. whether any input
+// lives there. Inputs on different devices panic, naming the devices in
+// argument order, except 0-d host tensors, which join a GPU op as scalars
+// (as in PyTorch). nil inputs (absent optional operands) are skipped.
+func dispatchCUDA(op string, ts ...*Tensor) bool {
+	gpu, host := false, false
+	for _, t := range ts {
+		if t == nil {
+			continue
+		}
+		if t.storage.device == CUDA {
+			gpu = true
+		} else if len(t.shape) != 0 {
+			host = true
+		}
+	}
+	if gpu && host {
+		devs := make([]string, len(ts))
+		for i, t := range ts {
+			switch {
+			case t == nil:
+				devs[i] = "nil"
+			case t.storage.device == CPU && len(t.shape) == 0:
+				devs[i] = "cpu 0-d"
+			default:
+				devs[i] = t.storage.device.String()
+			}
+		}
+		panic(fmt.Sprintf("tensor.%s: inputs on different devices (%s); move them to one device with To",
+			op, strings.Join(devs, ", ")))
+	}
+	return gpu
+}
+
+// Host fallbacks: ops without a GPU kernel copy their inputs to the host,
+// compute there and copy the result back. Each use is counted, and the first
+// use of each op logged, so that the gaps show.
+var (
+	fallbackMu     sync.Mutex
+	fallbackCounts = map[string]int{}
+	fallbackLogf   = log.Printf
+)
+
+func noteFallback(op string) {
+	fallbackMu.Lock()
+	fallbackCounts[op]++
+	first := fallbackCounts[op] == 1
+	fallbackMu.Unlock()
+	if first {
+		fallbackLogf("tensor: %s has no CUDA kernel: computing it on the host (copies in and out)", op)
+	}
+}
+
+// CUDAFallbacks returns how often each op without a GPU kernel ran on the
+// host for GPU inputs, as "op=count" sorted by op.
+func CUDAFallbacks() []string {
+	fallbackMu.Lock()
+	defer fallbackMu.Unlock()
+	out := make([]string, 0, len(fallbackCounts))
+	for op, n := range fallbackCounts {
+		out = append(out, fmt.Sprintf("%s=%d", op, n))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// viaHost runs f on host copies of ins (nil stays nil) and returns its result
+// on the GPU.
+func viaHost(op string, f func(h []*Tensor) *Tensor, ins ...*Tensor) *Tensor {
+	noteFallback(op)
+	h := make([]*Tensor, len(ins))
+	for i, t := range ins {
+		if t != nil {
+			h[i] = t.To(CPU)
+		}
+	}
+	return f(h).To(CUDA)
+}
+
+// Scope collects the GPU storage allocated while it is open, so that a
+// training step or a test frees its temporaries in one call. Scopes nest;
+// they are meant for the one goroutine that drives the GPU.
+type Scope struct {
+	parent *Scope
+	owned  []*Storage
+	closed bool
+}
+
+var (
+	scopeMu  sync.Mutex
+	curScope *Scope
+)
+
+// OpenScope starts collecting GPU allocations.
+func OpenScope() *Scope {
+	scopeMu.Lock()
+	defer scopeMu.Unlock()
+	s := &Scope{parent: curScope}
+	curScope = s
+	return s
+}
+
+// Close frees every GPU storage allocated since s was opened, except those of
+// the keep tensors (and their views), which pass to the enclosing scope. s
+// must be the innermost open scope. Host tensors are ignored.
+func (s *Scope) Close(keep ...*Tensor) {
+	scopeMu.Lock()
+	if s.closed || curScope != s {
+		scopeMu.Unlock()
+		panic("tensor.Scope.Close: not the innermost open scope")
+	}
+	s.closed = true
+	curScope = s.parent
+	kept := map[*Storage]bool{}
+	for _, t := range keep {
+		if t != nil && t.storage != nil {
+			kept[t.storage] = true
+		}
+	}
+	var drop []*Storage
+	for _, st := range s.owned {
+		if kept[st] {
+			if s.parent != nil {
+				s.parent.owned = append(s.parent.owned, st)
+			}
+			continue
+		}
+		drop = append(drop, st)
+	}
+	s.owned = nil
+	scopeMu.Unlock()
+	if len(drop) == 0 {
+		return
+	}
+	g := theGPU()
+	for _, st := range drop {
+		g.free(st)
+	}
+}

@@ -1,0 +1,91 @@
+package tensor
+
+import (
+	"fmt"
+
+	"github.com/lafite-go/lafite/kernels/cuda"
+)
+
+// cudaMatmul is Matmul on the GPU: one sgemm launch per run of batch
+// matrices that a single batch stride per operand describes (all of them for
+// contiguous or broadcast operands), reading transposed views through their
+// strides.
+func cudaMatmul(a, b *Tensor) *Tensor {
+	a, b = onGPU(a), onGPU(b)
+	pl := planMatmul(a, b)
+	ab, bb, batch, m, k, n := pl.a, pl.b, pl.batch, pl.m, pl.k, pl.n
+	out := emptyCUDA(append(cloneInts(batch), m, n)...)
+	bd := len(batch)
+	switch {
+	case out.Numel() == 0:
+	case k == 0:
+		cudaFill(out, 0)
+	default:
+		p := cuda.GemmParams{M: int32(m), N: int32(n), K: int32(k),
+			ARow: int64(ab.strides[bd]), ACol: int64(ab.strides[bd+1]),
+			BRow: int64(bb.strides[bd]), BCol: int64(bb.strides[bd+1]),
+			CRow: int64(n), CCol: 1, Alpha: 1}
+		for _, c := range []struct {
+			name               string
+			rows, cols         int
+			rowStride, colStep int64
+		}{{"a", m, k, p.ARow, p.ACol}, {"b", k, n, p.BRow, p.BCol}, {"out", m, n, p.CRow, p.CCol}} {
+			if span := int64(c.rows-1)*abs64(c.rowStride) + int64(c.cols-1)*abs64(c.colStep); span >= 1<<31 {
+				panic(fmt.Sprintf("tensor.Matmul: one matrix of %s spans %d elements, beyond the GEMM kernel's 32-bit offsets", c.name, span))
+			}
+		}
+		outBatch := contiguousStrides(batch)
+		for i := range outBatch {
+			outBatch[i] *= m * n
+		}
+		bsh, bst := coalesce(batch, ab.strides[:bd], bb.strides[:bd], outBatch)
+		gemmBatches(p, bsh, bst, ab.ptr(), bb.ptr(), out.ptr())
+	}
+	return pl.finish(out)
+}
+
+func abs64(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// gemmBatches launches p over the batch dims (sizes bsh, strides bst of a, b,
+// c): the innermost batch dim goes to gridDim.z (in chunks of 65535), the
+// others are walked on the host.
+func gemmBatches(p cuda.GemmParams, bsh []int, bst [][]int, A, B, C cuda.DevicePtr) {
+	g := theGPU()
+	d := len(bsh) - 1
+	inner := bsh[d]
+	p.ABatch, p.BBatch, p.CBatch = int64(bst[0][d]), int64(bst[1][d]), int64(bst[2][d])
+	const maxZ = 65535
+	idx := make([]int, d)
+	for {
+		ao, bo, co := 0, 0, 0
+		for i := 0; i < d; i++ {
+			ao += idx[i] * bst[0][i]
+			bo += idx[i] * bst[1][i]
+			co += idx[i] * bst[2][i]
+		}
+		for z0 := 0; z0 < inner; z0 += maxZ {
+			z := min(maxZ, inner-z0)
+			pl := cuda.PlanSgemm(p, z)
+			off := func(base cuda.DevicePtr, o int, st int64) cuda.DevicePtr {
+				return base + cuda.DevicePtr(4*(int64(o)+int64(z0)*st))
+			}
+			g.plan(pl, p, off(A, ao, p.ABatch), off(B, bo, p.BBatch), off(C, co, p.CBatch))
+		}
+		k := d - 1
+		for ; k >= 0; k-- {
+			idx[k]++
+			if idx[k] < bsh[k] {
+				break
+			}
+			idx[k] = 0
+		}
+		if k < 0 {
+			return
+		}
+	}
+}

@@ -1,0 +1,123 @@
+package tensor
+
+import (
+	"fmt"
+
+	"github.com/lafite-go/lafite/kernels/cuda"
+)
+
+// StyleGAN2's fused ops on the GPU: bias_act.cu and upfirdn2d.cu.
+
+// biasActCodes is bias_act.cu's activation numbering (the reference's).
+var biasActCodes = map[string]int32{
+	"linear": cuda.ActLinear, "relu": cuda.ActRelu, "lrelu": cuda.ActLrelu, "tanh": cuda.ActTanh,
+	"sigmoid": cuda.ActSigmoid, "elu": cuda.ActElu, "selu": cuda.ActSelu, "softplus": cuda.ActSoftplus,
+	"swish": cuda.ActSwish,
+}
+
+// biasActKernelParams validates like the host op and fills the kernel's
+// parameters for x of n elements.
+func biasActKernelParams(op string, x, b *Tensor, p BiasActParams, grad int32) cuda.BiasActParams {
+	c := biasActConfig(op, x, b, p)
+	require32(op, x)
+	kp := cuda.BiasActParams{Act: biasActCodes[p.Act], Grad: grad, Alpha: c.Alpha, Gain: c.Gain, Clamp: c.Clamp,
+		SizeX: int32(x.Numel()), SizeB: 1, StepB: 1}
+	if b != nil {
+		kp.SizeB, kp.StepB = int32(c.Channels), int32(max(c.Inner, 1))
+	}
+	return kp
+}
+
+func biasActLaunch(kp cuda.BiasActParams, x, b, xref, yref, dy, y cuda.DevicePtr) {
+	g := theGPU()
+	n := int64(kp.SizeX)
+	if n == 0 {
+		return
+	}
+	g.launch("bias_act.cu", "bias_act_f32", g.grid1((n+3)/4), cuda.D1(256), 0, kp, x, b, xref, yref, dy, y)
+}
+
+func cudaBiasAct(x, b *Tensor, p BiasActParams) *Tensor {
+	x, b = onGPU(x), onGPU(b)
+	kp := biasActKernelParams("tensor.BiasAct", x, b, p, 0)
+	xc, fx := contiguousOnGPU(x)
+	defer fx()
+	bc, fb := contiguousOnGPU(b)
+	defer fb()
+	out := emptyCUDA(x.shape...)
+	biasActLaunch(kp, xc.ptr(), ptrOrNull(bc), 0, 0, 0, out.ptr())
+	return out
+}
+
+// cudaBiasActGrad is one pass of bias_act.cu's grad = 3 mode, which reads
+// only dy, x and b and follows the host op's masks.
+func cudaBiasActGrad(dy, x, b *Tensor, p BiasActParams) *Tensor {
+	dy, x, b = onGPU(dy), onGPU(x), onGPU(b)
+	kp := biasActKernelParams("tensor.BiasActGrad", x, b, p, 3)
+	if !SameShape(dy.shape, x.shape) {
+		panic(fmt.Sprintf("tensor.BiasActGrad: dy has shape %v, x has %v", dy.shape, x.shape))
+	}
+	xc, fx := contiguousOnGPU(x)
+	defer fx()
+	bc, fb := contiguousOnGPU(b)
+	defer fb()
+	dyc, fdy := contiguousOnGPU(dy)
+	defer fdy()
+	out := emptyCUDA(x.shape...)
+	biasActLaunch(kp, dyc.ptr(), ptrOrNull(bc), xc.ptr(), 0, 0, out.ptr())
+	return out
+}
+
+func cudaUpfirdn2d(x, f *Tensor, p Upfirdn2dParams) *Tensor {
+	x, f = onGPU(x), onGPU(f)
+	c := upfirdn2dConfig("tensor.Upfirdn2d", x, f, p)
+	oh, ow := c.OutSize()
+	out := emptyCUDA(x.shape[0], x.shape[1], oh, ow)
+	if out.Numel() == 0 {
+		return out
+	}
+	xc, fx := contiguousOnGPU(x)
+	defer fx()
+	fc, ff := contiguousOnGPU(f)
+	defer ff()
+	require32("Upfirdn2d", xc, out)
+	flip := int32(0)
+	if c.FlipFilter {
+		flip = 1
+	}
+	base := cuda.UpfirdnParams{Major: int32(c.Planes), InH: int32(c.InH), InW: int32(c.InW), Flip: flip}
+	if !c.Separable {
+		kp := base
+		kp.OutH, kp.OutW = int32(oh), int32(ow)
+		kp.UpX, kp.UpY, kp.DownX, kp.DownY = int32(c.UpX), int32(c.UpY), int32(c.DownX), int32(c.DownY)
+		kp.PadX0, kp.PadX1, kp.PadY0, kp.PadY1 = int32(c.PadX0), int32(c.PadX1), int32(c.PadY0), int32(c.PadY1)
+		kp.FH, kp.FW, kp.Gain = int32(c.FilterH), int32(c.FilterW), c.Gain
+		upfirdnLaunch(kp, xc.ptr(), fc.ptr(), out.ptr())
+		return out
+	}
+	// Separable: along width into [planes, InH, ow], then along height; the
+	// 1-D filter is the [1, taps] and then the [taps, 1] filter.
+	g := theGPU()
+	tmp := g.alloc(c.Planes * c.InH * ow)
+	defer g.free(tmp)
+	w := base
+	w.OutH, w.OutW = int32(c.InH), int32(ow)
+	w.UpX, w.UpY, w.DownX, w.DownY = int32(c.UpX), 1, int32(c.DownX), 1
+	w.PadX0, w.PadX1 = int32(c.PadX0), int32(c.PadX1)
+	w.FH, w.FW, w.Gain = 1, int32(c.FilterW), c.Gain
+	upfirdnLaunch(w, xc.ptr(), fc.ptr(), tmp.ptr)
+	h := base
+	h.InW = int32(ow)
+	h.OutH, h.OutW = int32(oh), int32(ow)
+	h.UpX, h.UpY, h.DownX, h.DownY = 1, int32(c.UpY), 1, int32(c.DownY)
+	h.PadY0, h.PadY1 = int32(c.PadY0), int32(c.PadY1)
+	h.FH, h.FW, h.Gain = int32(c.FilterH), 1, 1
+	upfirdnLaunch(h, tmp.ptr, fc.ptr(), out.ptr())
+	return out
+}
+
+func upfirdnLaunch(kp cuda.UpfirdnParams, x, f, y cuda.DevicePtr) {
+	g := theGPU()
+	pl := cuda.PlanUpfirdn2d(kp, g.props.MaxSharedOptin, g.props.SMs)
+	g.plan(pl, kp, x, f, y)
+}
