@@ -1,0 +1,97 @@
+package demo
+
+import (
+	"image"
+
+	"github.com/lafite-go/lafite/lafite"
+	"github.com/lafite-go/lafite/lafite/shapes"
+	"github.com/lafite-go/lafite/tensor"
+)
+
+// GeneratorOptions is the recipe of the demo's generator.
+type GeneratorOptions struct {
+	Res      int // image resolution
+	Images   int // world images in the training set (images only: no captions are used)
+	Steps    int // training iterations
+	Batch    int
+	Channels int     // channels at every resolution (channel_max; base = channels·res)
+	Latent   int     // z and w size
+	Seed     uint64  // weights and training randomness
+	DataSeed uint64  // training images
+	TrueCos  float32 // the mini-CLIP's measured image-text cosine: sets the perturbation level
+	ITD, ITC float32
+	R1Gamma  float32
+	PLWeight float32
+	LR       float32
+}
+
+// DefaultGeneratorOptions is the bundled generator's recipe.
+func DefaultGeneratorOptions() GeneratorOptions {
+	return GeneratorOptions{Res: 32, Images: 4800, Steps: 1200, Batch: 16, Channels: 64, Latent: 64, Seed: 1, DataSeed: 11,
+		ITD: 10, ITC: 10, R1Gamma: 0.05, PLWeight: 0, LR: 0.0025}
+}
+
+// WorldDataset draws n images of the world and their (mini-)CLIP image
+// features. Language-free: the captions are not used.
+func WorldDataset(enc *lafite.CLIPEncoder, n, res int, seed uint64) (*lafite.MemoryDataset, error) {
+	samples := shapes.Generate(seed, n, res)
+	imgs := shapes.ToTensor(samples)
+	var fts []*tensor.Tensor
+	const chunk = 256
+	for lo := 0; lo < n; lo += chunk {
+		f, err := enc.EncodeImages(imagesOf(samples[lo:min(lo+chunk, n)]))
+		if err != nil {
+			return nil, err
+		}
+		fts = append(fts, f)
+	}
+	ds := &lafite.MemoryDataset{Images: imgs, ImageFts: tensor.Concat(fts, 0)}
+	return ds, ds.Index()
+}
+
+func imagesOf(samples []shapes.Sample) []*image.RGBA {
+	out := make([]*image.RGBA, len(samples))
+	for i, s := range samples {
+		out[i] = s.Image
+	}
+	return out
+}
+
+// TrainConfig turns the recipe into a Lafite training configuration: images
+// only (mixing_prob 1) with the pseudo-text perturbation chosen so that
+// cos(h', f) equals the mini-CLIP's measured image-text cosine.
+func (o GeneratorOptions) TrainConfig(fDim int) lafite.TrainConfig {
+	c := lafite.DefaultTrainConfig(o.Res, fDim, o.Batch)
+	c.G.ZDim, c.G.WDim, c.G.MappingLayers = o.Latent, o.Latent, 2
+	c.G.ChannelBase, c.G.ChannelMax = o.Channels*o.Res, o.Channels
+	c.D.ChannelBase, c.D.ChannelMax, c.D.MbstdGroup = o.Channels*o.Res, o.Channels, 4
+	c.Loss.ITD, c.Loss.ITC, c.Loss.R1Gamma, c.Loss.PLWeight = o.ITD, o.ITC, o.R1Gamma, o.PLWeight
+	c.GLR, c.DLR = o.LR, o.LR
+	c.PseudoText.MixingProb = 1
+	c.PseudoText.ImageA = lafite.PerturbationForCosine(o.TrueCos)
+	c.Mirror = false // the world's captions say left and right
+	c.Seed = o.Seed
+	return c
+}
+
+// TrainGenerator trains the demo generator; progress is called every step.
+func TrainGenerator(enc *lafite.CLIPEncoder, o GeneratorOptions, progress func(step int, parts lafite.Parts)) (*lafite.Trainer, error) {
+	ds, err := WorldDataset(enc, o.Images, o.Res, o.DataSeed)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := lafite.NewTrainer(o.TrainConfig(enc.FeatureDim()), ds, enc.ImageFeatures())
+	if err != nil {
+		return nil, err
+	}
+	for tr.Step < o.Steps {
+		parts, err := tr.TrainStep()
+		if err != nil {
+			return nil, err
+		}
+		if progress != nil {
+			progress(tr.Step, parts)
+		}
+	}
+	return tr, nil
+}

@@ -1,0 +1,87 @@
+package demo
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/lafite-go/lafite/clip"
+	"github.com/lafite-go/lafite/lafite"
+	"github.com/lafite-go/lafite/lafite/miniclip"
+	"github.com/lafite-go/lafite/lafite/shapes"
+)
+
+// Recipe is everything `lafite demo --train` does, with the seeds and sizes
+// of the bundled models.
+type Recipe struct {
+	Judge     shapes.JudgeConfig
+	JudgeSeed uint64
+	CLIP      miniclip.Options
+	Generator GeneratorOptions
+}
+
+// DefaultRecipe reproduces the bundled models.
+func DefaultRecipe() Recipe {
+	return Recipe{Judge: shapes.DefaultJudgeConfig(), JudgeSeed: 1, CLIP: miniclip.DefaultOptions(), Generator: DefaultGeneratorOptions()}
+}
+
+func bar(w io.Writer, total int, what string) *progressbar.ProgressBar {
+	return progressbar.NewOptions(total, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(what),
+		progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }))
+}
+
+// Reproduce trains the judge, the mini-CLIP and the generator from scratch
+// into dir (judge.safetensors, miniclip.safetensors, generator.safetensors),
+// with progress bars on progress and a summary of each model on out.
+func Reproduce(r Recipe, dir string, out, progress io.Writer) (*Models, error) {
+	m := &Models{}
+	start := time.Now()
+
+	b := bar(progress, r.Judge.Steps, "judge")
+	judge, js := shapes.TrainJudge(r.Judge, r.JudgeSeed, func(step, steps int, loss float64) { b.Set(step) })
+	b.Finish()
+	if err := judge.Save(filepath.Join(dir, "judge.safetensors")); err != nil {
+		return nil, err
+	}
+	m.Judge = judge
+	fmt.Fprintf(out, "judge: %d steps in %s; held-out accuracy %v\n", js.Steps, js.TrainTime.Round(time.Second), js.Accuracy)
+
+	b = bar(progress, r.CLIP.Train.Steps, "mini-CLIP")
+	cm, tok, err := miniclip.Train(r.CLIP, func(step, steps int, loss float64) { b.Set(step) })
+	b.Finish()
+	if err != nil {
+		return nil, err
+	}
+	clipPath := filepath.Join(dir, "miniclip.safetensors")
+	if err := clip.SaveBundle(clipPath, cm, tok); err != nil {
+		return nil, err
+	}
+	m.CLIP = lafite.NewCLIPEncoder(cm, tok)
+	rep, err := miniclip.Evaluate(cm, tok, 960)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(out, "mini-CLIP: zero-shot on 960 held-out images: joint %.1f%%, shape %.1f%%, colour %.1f%%; cos(image, caption) %.3f (others %.3f)\n",
+		100*rep.Accuracy, 100*rep.AttributeAccuracy[0], 100*rep.AttributeAccuracy[1], rep.TrueCosine, rep.OtherCosine)
+
+	g := r.Generator
+	g.TrueCos = float32(rep.TrueCosine)
+	fmt.Fprintf(out, "generator: language-free (images only); pseudo-text perturbation a = %.3f for cos %.3f\n",
+		lafite.PerturbationForCosine(g.TrueCos), g.TrueCos)
+	b = bar(progress, g.Steps, "Lafite")
+	tr, err := TrainGenerator(m.CLIP, g, func(step int, _ lafite.Parts) { b.Set(step) })
+	b.Finish()
+	if err != nil {
+		return nil, err
+	}
+	if err := lafite.SaveGenerator(filepath.Join(dir, "generator.safetensors"), tr.GEma, tr.Cfg); err != nil {
+		return nil, err
+	}
+	m.Generator = tr.GEma
+	fmt.Fprintf(out, "trained everything in %s\n", time.Since(start).Round(time.Second))
+	return m, nil
+}
