@@ -154,7 +154,7 @@ func TestPreprocessSignedMatchesPreprocess(t *testing.T) {
 	}
 }
 
-func tinyConfig(vocab int) Config {
+func tinyTrainConfig(vocab int) Config {
 	return Config{EmbedDim: 8, ImageResolution: 8, VisionPatch: 4, VisionWidth: 8, VisionLayers: 1, VisionHeads: 2,
 		ContextLength: 6, VocabSize: vocab, TextWidth: 8, TextHeads: 2, TextLayers: 1}
 }
@@ -179,17 +179,17 @@ func colourBatch(step int) (*tensor.Tensor, []string) {
 
 func TestTrainLowersTheLossAndClampsTheScale(t *testing.T) {
 	tok := BuildWordTokenizer([]string{"a red square", "a green square", "a blue square", "a white square"}, 1)
-	cfg := DefaultTrainConfig(tinyConfig(0), 60)
+	cfg := DefaultTrainConfig(tinyTrainConfig(0), 120)
 	cfg.LR = 3e-3
 	var losses []float64
 	m, err := Train(cfg, colourBatch, tok, func(step, steps int, loss float64) { losses = append(losses, loss) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(losses) != 60 {
-		t.Fatalf("progress called %d times, want 60", len(losses))
+	if len(losses) != 120 {
+		t.Fatalf("progress called %d times, want 120", len(losses))
 	}
-	first, last := mean(losses[:5]), mean(losses[55:])
+	first, last := mean(losses[:5]), mean(losses[115:])
 	if last > 0.5*first {
 		t.Errorf("loss went from %.3f to %.3f, want it at least halved", first, last)
 	}
@@ -228,7 +228,7 @@ func mean(xs []float64) float64 {
 
 func TestTrainRejectsBadBatches(t *testing.T) {
 	tok := BuildWordTokenizer([]string{"a red square"}, 1)
-	cfg := DefaultTrainConfig(tinyConfig(0), 2)
+	cfg := DefaultTrainConfig(tinyTrainConfig(0), 2)
 	for name, c := range map[string]struct {
 		pairs func(int) (*tensor.Tensor, []string)
 		want  string
@@ -250,7 +250,7 @@ func TestTrainRejectsBadBatches(t *testing.T) {
 
 func TestEvaluateRetrievalBookkeeping(t *testing.T) {
 	tok := BuildWordTokenizer([]string{"a red square", "a green circle"}, 1)
-	m := New(tinyConfig(tok.VocabSize()), tensor.NewRNG(9))
+	m := New(tinyTrainConfig(tok.VocabSize()), tensor.NewRNG(9))
 	imgs := tensor.NewRNG(10).Uniform(-1, 1, 6, 3, 8, 8)
 	labels := []int{0, 1, 2, 3, 0, 1}
 	prompts := []string{"a red square", "a green square", "a red circle", "a green circle"}
