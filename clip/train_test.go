@@ -357,3 +357,36 @@ func TestLockTextStepsFreezesOnlyTheTextTower(t *testing.T) {
 		t.Error("the text tower did not train after the lock")
 	}
 }
+
+func TestRandomCropsZoomEachImage(t *testing.T) {
+	x := tensor.NewRNG(2).Uniform(-1, 1, 3, 3, 16, 16)
+	if randomCrops(x, 0, tensor.NewRNG(1)) != x {
+		t.Error("p = 0 must leave the batch alone")
+	}
+	flat := tensor.AddScalar(tensor.Zeros(1, 3, 16, 16), 0.25)
+	for i, v := range randomCrops(flat, 1, tensor.NewRNG(1)).Data() {
+		if math.Abs(float64(v)-0.25) > 1e-5 {
+			t.Fatalf("a flat image changed at %d: %v (a crop of a flat image is flat)", i, v)
+		}
+	}
+	orig := append([]float32(nil), x.Data()...)
+	y := randomCrops(x, 1, tensor.NewRNG(1))
+	for i, v := range x.Data() {
+		if v != orig[i] {
+			t.Fatal("randomCrops wrote into its input")
+		}
+	}
+	if !tensor.SameShape(y.Shape(), x.Shape()) {
+		t.Fatalf("shape %v, want %v", y.Shape(), x.Shape())
+	}
+	for i := range 3 {
+		a, b := x.Select(0, i).Contiguous().Data(), y.Select(0, i).Contiguous().Data()
+		same := true
+		for j := range a {
+			same = same && a[j] == b[j]
+		}
+		if same {
+			t.Errorf("image %d was not cropped", i)
+		}
+	}
+}
