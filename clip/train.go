@@ -31,6 +31,16 @@ type TrainConfig struct {
 	// TrainTransform's random crop (side uniform in [S/2, S), resized back),
 	// the view Lafite's generator loss gives the frozen model.
 	CropProb float64
+	// LockTextSteps keeps the text tower at its initial weights for the
+	// first steps. At initialisation the text features already tell the
+	// words apart (each caption is roughly an average of its words'
+	// embeddings) while the image features tell nothing apart, so training
+	// both at once first matches what images show most easily (colour) and
+	// collapses the text features of everything else before the image tower
+	// can see it: a saddle that costs hundreds of steps. Locking the text
+	// first makes the image tower learn every attribute the captions name,
+	// as if supervised with random class codes; then both towers align.
+	LockTextSteps int
 	// Key maps a caption to its label: rows of a batch with equal keys are
 	// positives of each other (soft targets, see ContrastiveLoss). nil
 	// treats only identical captions as the same label.
@@ -174,6 +184,7 @@ func Train(cfg TrainConfig, pairs func(step int) (images *tensor.Tensor, caption
 	cropRNG := rng.Split()
 	params := nn.Trainable(m)
 	opt := nn.NewAdam(params, float32(cfg.LR), float32(cfg.Beta1), float32(cfg.Beta2), float32(cfg.Eps))
+	imageSide := append(nn.Trainable(m.Visual), m.LogitScale)
 	res := mc.ImageResolution
 	for step := range cfg.Steps {
 		images, captions := pairs(step)
@@ -202,8 +213,12 @@ func Train(cfg TrainConfig, pairs func(step int) (images *tensor.Tensor, caption
 			return nil, fmt.Errorf("clip.Train: step %d: %v", step, err)
 		}
 		loss := ContrastiveLoss(m.Logits(m.EncodeImage(autograd.Const(x)), txt), keys)
-		grads := autograd.Grad([]*autograd.Var{loss}, params, nil, false)
-		for i, p := range params {
+		trained := params
+		if step < cfg.LockTextSteps {
+			trained = imageSide // the others keep Grad nil: Adam leaves them alone
+		}
+		grads := autograd.Grad([]*autograd.Var{loss}, trained, nil, false)
+		for i, p := range trained {
 			p.Grad = grads[i].Value
 		}
 		opt.LR = float32(cfg.LearningRate(step))

@@ -314,3 +314,79 @@ func TestEvaluateRetrievalBookkeeping(t *testing.T) {
 		t.Errorf("short attribute: error %v", err)
 	}
 }
+
+func TestLockTextStepsFreezesOnlyTheTextTower(t *testing.T) {
+	tok := BuildWordTokenizer([]string{"a red square", "a green square", "a blue square", "a white square"}, 1)
+	cfg := DefaultTrainConfig(tinyConfig(0), 3)
+	cfg.Seed, cfg.LockTextSteps = 4, 3
+	mc := cfg.Model
+	mc.VocabSize = tok.VocabSize()
+	init := New(mc, tensor.NewRNG(cfg.Seed).Split()) // Train's initial weights
+	m, err := Train(cfg, colourBatch, tok, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := func(a, b *autograd.Var) bool {
+		x, y := a.Value.Contiguous().Data(), b.Value.Contiguous().Data()
+		for i := range x {
+			if x[i] != y[i] {
+				return false
+			}
+		}
+		return true
+	}
+	for name, p := range map[string][2]*autograd.Var{
+		"token_embedding":    {m.TokenEmbedding, init.TokenEmbedding},
+		"text_projection":    {m.TextProjection, init.TextProjection},
+		"positional":         {m.PositionalEmbedding, init.PositionalEmbedding},
+		"text block in_proj": {m.Transformer.Blocks[0].Attn.InProjWeight, init.Transformer.Blocks[0].Attn.InProjWeight},
+	} {
+		if !same(p[0], p[1]) {
+			t.Errorf("%s changed while the text tower was locked", name)
+		}
+	}
+	if same(m.Visual.Conv1, init.Visual.Conv1) || same(m.Visual.Proj, init.Visual.Proj) || same(m.LogitScale, init.LogitScale) {
+		t.Error("the image tower or the logit scale did not train during the lock")
+	}
+	cfg.Steps = 4 // one step past the lock
+	m, err = Train(cfg, colourBatch, tok, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if same(m.TokenEmbedding, init.TokenEmbedding) {
+		t.Error("the text tower did not train after the lock")
+	}
+}
+
+func TestRandomCropsZoomEachImage(t *testing.T) {
+	x := tensor.NewRNG(2).Uniform(-1, 1, 3, 3, 16, 16)
+	if randomCrops(x, 0, tensor.NewRNG(1)) != x {
+		t.Error("p = 0 must leave the batch alone")
+	}
+	flat := tensor.AddScalar(tensor.Zeros(1, 3, 16, 16), 0.25)
+	for i, v := range randomCrops(flat, 1, tensor.NewRNG(1)).Data() {
+		if math.Abs(float64(v)-0.25) > 1e-5 {
+			t.Fatalf("a flat image changed at %d: %v (a crop of a flat image is flat)", i, v)
+		}
+	}
+	orig := append([]float32(nil), x.Data()...)
+	y := randomCrops(x, 1, tensor.NewRNG(1))
+	for i, v := range x.Data() {
+		if v != orig[i] {
+			t.Fatal("randomCrops wrote into its input")
+		}
+	}
+	if !tensor.SameShape(y.Shape(), x.Shape()) {
+		t.Fatalf("shape %v, want %v", y.Shape(), x.Shape())
+	}
+	for i := range 3 {
+		a, b := x.Select(0, i).Contiguous().Data(), y.Select(0, i).Contiguous().Data()
+		same := true
+		for j := range a {
+			same = same && a[j] == b[j]
+		}
+		if same {
+			t.Errorf("image %d was not cropped", i)
+		}
+	}
+}

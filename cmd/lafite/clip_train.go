@@ -28,12 +28,14 @@ func runCLIPTrain(args []string, stdout io.Writer) error {
 	fs.IntVar(&o.Batch, "batch", o.Batch, fmt.Sprintf("pairs per batch (up to %d: all colour×shape pairs distinct)", miniclip.Classes))
 	fs.Uint64Var(&o.Train.Seed, "seed", o.Train.Seed, "seed of the weights and crops (the data uses --data-seed)")
 	fs.Uint64Var(&o.DataSeed, "data-seed", o.DataSeed, "seed of the training images")
-	fs.IntVar(&c.VisionWidth, "width", c.VisionWidth, "width of both towers (--text-width overrides the text tower's)")
+	fs.IntVar(&c.VisionWidth, "width", c.VisionWidth, "image tower width")
 	fs.IntVar(&c.VisionLayers, "layers", c.VisionLayers, "image tower depth")
-	textWidth := fs.Int("text-width", 0, "text tower width (0: --width)")
+	fs.IntVar(&c.VisionHeads, "heads", c.VisionHeads, "image tower attention heads")
+	fs.IntVar(&c.TextWidth, "text-width", c.TextWidth, "text tower width")
 	fs.IntVar(&c.TextLayers, "text-layers", c.TextLayers, "text tower depth")
-	fs.IntVar(&c.VisionHeads, "heads", c.VisionHeads, "attention heads of both towers")
+	fs.IntVar(&c.TextHeads, "text-heads", c.TextHeads, "text tower attention heads")
 	fs.IntVar(&c.EmbedDim, "embed", c.EmbedDim, "joint embedding size")
+	fs.IntVar(&o.Train.LockTextSteps, "lock-text", o.Train.LockTextSteps, "first steps that train the image tower only")
 	fs.Float64Var(&o.Train.LR, "lr", o.Train.LR, "peak learning rate (cosine schedule with warm-up)")
 	fs.Float64Var(&o.Train.CropProb, "crop", o.Train.CropProb, "probability of a random crop (as Lafite's generator loss sees images)")
 	evalN := fs.Int("eval", 960, "held-out images for the retrieval table")
@@ -44,10 +46,6 @@ func runCLIPTrain(args []string, stdout io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	c.TextWidth, c.TextHeads = c.VisionWidth, c.VisionHeads
-	if *textWidth > 0 {
-		c.TextWidth = *textWidth
 	}
 	if *evalN < 1 {
 		return fmt.Errorf("--eval %d: need at least one held-out image", *evalN)

@@ -15,7 +15,7 @@ func TestCLIPTrainWritesABundleAndATable(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "sub", "mini.safetensors")
 	var stdout, stderr bytes.Buffer
 	args := []string{"clip-train", "--steps", "3", "--batch", "8", "--width", "16", "--heads", "2", "--layers", "1",
-		"--text-layers", "1", "--embed", "8", "--patch", "8", "--eval", "48", "--quiet", "--out", out}
+		"--text-width", "16", "--text-heads", "2", "--text-layers", "1", "--lock-text", "1", "--embed", "8", "--patch", "8", "--eval", "48", "--quiet", "--out", out}
 	if rc := run(args, &stdout, &stderr); rc != 0 {
 		t.Fatalf("exit %d: %s", rc, stderr.String())
 	}
@@ -47,6 +47,7 @@ func TestCLIPTrainRejectsBadFlags(t *testing.T) {
 	}{
 		{[]string{"--patch", "5"}, "not a multiple of patch 5"},
 		{[]string{"--width", "30", "--heads", "4"}, "does not split into 4 heads"},
+		{[]string{"--text-width", "30", "--text-heads", "4"}, "does not split into 4 heads"},
 		{[]string{"--steps", "0"}, "must be positive"},
 		{[]string{"--batch", "1"}, "batch 1"},
 		{[]string{"--eval", "0"}, "--eval"},

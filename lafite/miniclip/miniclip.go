@@ -169,13 +169,14 @@ type Options struct {
 // <sot> and <eot>).
 const ContextLength = 14
 
-// DefaultOptions is the configuration `lafite clip-train` uses by default:
-// measured on 2 CPU cores, see the README.
+// DefaultOptions is the configuration `lafite clip-train` uses by default
+// (measurements in the package's README.md).
 func DefaultOptions() Options {
-	c := clip.Config{EmbedDim: 64, ImageResolution: 32, VisionPatch: 8, VisionWidth: 64, VisionLayers: 2, VisionHeads: 2,
-		ContextLength: ContextLength, TextWidth: 64, TextLayers: 1, TextHeads: 2}
-	t := clip.DefaultTrainConfig(c, 300)
-	t.CropProb = 0.3
+	c := clip.Config{EmbedDim: 64, ImageResolution: 32, VisionPatch: 8, VisionWidth: 64, VisionLayers: 2, VisionHeads: 4,
+		ContextLength: ContextLength, TextWidth: 32, TextLayers: 1, TextHeads: 2}
+	t := clip.DefaultTrainConfig(c, 600)
+	t.LR = 3e-3
+	t.LockTextSteps = 150
 	return Options{Train: t, Batch: Classes}
 }
 

@@ -1,8 +1,11 @@
 package miniclip
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/lafite-go/lafite/clip"
 	"github.com/lafite-go/lafite/lafite/shapes"
@@ -107,5 +110,95 @@ func TestHeldOutIsBalanced(t *testing.T) {
 		if n != 2 {
 			t.Fatalf("class %d appears %d times in two blocks, want 2", k, n)
 		}
+	}
+}
+
+func meanOf(xs []float64) float64 {
+	s := 0.0
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
+}
+
+// quickOptions is a model small enough for a unit test (about 15 s of CPU).
+// It learns colour; shape takes the image tower ~300 steps of the default
+// model to pick up, which TestDefaultOptionsReach95Percent checks on demand.
+func quickOptions() Options {
+	o := DefaultOptions()
+	c := &o.Train.Model
+	c.VisionWidth, c.VisionLayers, c.VisionHeads = 32, 2, 4
+	c.TextWidth, c.TextLayers, c.TextHeads = 16, 1, 2
+	c.EmbedDim = 32
+	o.Batch = Classes / 2
+	o.Train = clip.DefaultTrainConfig(*c, 200)
+	o.Train.LR, o.Train.LockTextSteps = 3e-3, 50
+	return o
+}
+
+func TestShortTrainingLearnsAndTheBundleRoundTrips(t *testing.T) {
+	var losses []float64
+	m, tok, err := Train(quickOptions(), func(step, steps int, loss float64) { losses = append(losses, loss) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, last := meanOf(losses[:10]), meanOf(losses[len(losses)-10:])
+	if last > 0.5*first {
+		t.Errorf("loss went from %.3f to %.3f, want it at least halved", first, last)
+	}
+	r, err := Evaluate(m, tok, 4*Classes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("held-out: joint %.1f%% shape %.1f%% colour %.1f%%, cosine true %.3f other %.3f",
+		100*r.Accuracy, 100*r.AttributeAccuracy[0], 100*r.AttributeAccuracy[1], r.TrueCosine, r.OtherCosine)
+	// Chance is 1/48 joint, 1/8 colour; colour alone gives up to 1/6 joint.
+	if r.Accuracy < 5.0/Classes || r.AttributeAccuracy[1] < 0.9 || r.TrueCosine-r.OtherCosine < 0.3 {
+		t.Errorf("held-out retrieval %+v is not well above chance", r)
+	}
+
+	path := filepath.Join(t.TempDir(), "mini.safetensors")
+	if err := clip.SaveBundle(path, m, tok); err != nil {
+		t.Fatal(err)
+	}
+	m2, tok2, err := clip.LoadBundle(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m2.Config != m.Config {
+		t.Fatalf("config %+v after the round trip, want %+v", m2.Config, m.Config)
+	}
+	imgs, _ := HeldOut(8, 32)
+	prompts, _, _ := Prompts()
+	t1, _ := m.EncodeTexts(tok, prompts)
+	t2, err := m2.EncodeTexts(tok2, prompts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(m.EncodeImagesSigned(imgs).Data(), m2.EncodeImagesSigned(imgs).Data()) || !slices.Equal(t1.Data(), t2.Data()) {
+		t.Error("features differ after the bundle round trip")
+	}
+}
+
+// TestDefaultOptionsReach95Percent trains the default mini-CLIP (minutes of
+// CPU); run with LAFITE_SLOW=1.
+func TestDefaultOptionsReach95Percent(t *testing.T) {
+	if os.Getenv("LAFITE_SLOW") == "" {
+		t.Skip("minutes of CPU: set LAFITE_SLOW=1")
+	}
+	start := time.Now()
+	m, tok, err := Train(DefaultOptions(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	r, err := Evaluate(m, tok, 20*Classes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("trained in %s; held-out joint %.1f%% shape %.1f%% colour %.1f%%, cosine true %.3f other %.3f", took.Round(time.Second),
+		100*r.Accuracy, 100*r.AttributeAccuracy[0], 100*r.AttributeAccuracy[1], r.TrueCosine, r.OtherCosine)
+	if r.Accuracy < 0.95 {
+		t.Errorf("joint accuracy %.1f%%, want at least 95%%", 100*r.Accuracy)
 	}
 }
