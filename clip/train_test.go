@@ -317,7 +317,7 @@ func TestEvaluateRetrievalBookkeeping(t *testing.T) {
 
 func TestLockTextStepsFreezesOnlyTheTextTower(t *testing.T) {
 	tok := BuildWordTokenizer([]string{"a red square", "a green square", "a blue square", "a white square"}, 1)
-	cfg := DefaultTrainConfig(tinyConfig(0), 3)
+	cfg := DefaultTrainConfig(tinyTrainConfig(0), 3)
 	cfg.Seed, cfg.LockTextSteps = 4, 3
 	mc := cfg.Model
 	mc.VocabSize = tok.VocabSize()
