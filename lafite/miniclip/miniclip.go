@@ -10,6 +10,10 @@
 // batches LabelKey gives the trainer each caption's canonical label, so rows
 // with the same label become soft positives of each other
 // (clip.ContrastiveTargets).
+//
+// Training locks the text tower for its first steps (clip.TrainConfig's
+// LockTextSteps): without that, both towers settle on colour and shape stays
+// at chance for hundreds of steps. README.md has the measurements.
 package miniclip
 
 import (
