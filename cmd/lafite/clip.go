@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	register("clip", "score images against texts with a CLIP model", runCLIP)
+	register("clip", "score images against texts with a CLIP model (`lafite clip train`: train the demo's mini-CLIP)", runCLIP)
 }
 
 // repeated collects a flag given several times.
@@ -26,6 +26,9 @@ func (r *repeated) Set(v string) error { *r = append(*r, v); return nil }
 const defaultBPE = "bpe_simple_vocab_16e6.txt.gz"
 
 func runCLIP(args []string, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == "train" { // `lafite clip train` trains the demo's mini-CLIP
+		return runCLIPTrain(args[1:], stdout)
+	}
 	fs := newFlags("clip", stdout)
 	model := fs.String("model", "", "CLIP checkpoint: OpenAI .pt (TorchScript or state dict) or .safetensors (OpenAI or Hugging Face names)")
 	vocab := fs.String("vocab", "", "vocabulary: "+defaultBPE+" for OpenAI models, or a word vocabulary (default: "+defaultBPE+" beside the model)")

@@ -60,3 +60,10 @@ func TestCLIPTrainRejectsBadFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestClipTrainIsReachableAsASubcommand(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"clip", "train", "--steps", "0"}, &out, &errb); code == 0 || !strings.Contains(errb.String(), "steps") {
+		t.Fatalf("lafite clip train --steps 0: exit %d, stderr %q; want the clip-train flag check", code, errb.String())
+	}
+}
