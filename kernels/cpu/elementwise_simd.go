@@ -20,6 +20,7 @@ type vecKernels struct {
 	lrelu func(dst, a *float32, slope float32, n int)
 
 	biasAct biasActKernels
+	sum     sumKernel
 }
 
 // vecForm is which vector loop a row maps to.
