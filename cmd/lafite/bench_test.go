@@ -19,8 +19,9 @@ func TestBenchCommand(t *testing.T) {
 		t.Errorf("unknown workload: code %d, err %q", code, errb.String())
 	}
 	out.Reset()
-	// The last variant listed: generic on machines with no other, else a SIMD one
-	// that is not the default, so the flag is seen to take effect.
+	// The last SIMD variant listed (generic where there is none): on AVX-512
+	// machines not the default, so the flag is seen to take effect, and never
+	// the generic SGEMM, which would take seconds.
 	variant := cpu.Variants()[max(0, len(cpu.Variants())-2)]
 	code := run([]string{"bench", "--json", "--only", "sgemm_4096x512x512", "--runs", "1", "--min-time", "1ms", "--cpu", variant}, &out, &errb)
 	defer cpu.UseVariant(cpu.Variants()[0]) // the flag switched the process-wide kernels
