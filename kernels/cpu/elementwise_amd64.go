@@ -90,6 +90,12 @@ func biasLreluAVX512(y, x *float32, n int, bias, slope, gain, lo, hi float32)
 //go:noescape
 func biasLreluGradAVX512(dx, dy, x *float32, n int, bias, slope, gain, lo, hi float32)
 
+//go:noescape
+func sumF64AVX2(x *float32, n int, acc *float64)
+
+//go:noescape
+func sumF64AVX512(x *float32, n int, acc *float64)
+
 var (
 	avx2Vec = &vecKernels{
 		block:   32,
@@ -99,6 +105,7 @@ var (
 		relu:    reluAVX2,
 		lrelu:   lreluAVX2,
 		biasAct: biasActKernels{fwdBlock: 16, gradBlock: 8, fwd: biasLreluAVX2, grad: biasLreluGradAVX2},
+		sum:     sumKernel{block: 16, accs: 4, sum: sumF64AVX2},
 	}
 	avx512Vec = &vecKernels{
 		block:   64,
@@ -108,5 +115,6 @@ var (
 		relu:    reluAVX512,
 		lrelu:   lreluAVX512,
 		biasAct: biasActKernels{fwdBlock: 32, gradBlock: 32, fwd: biasLreluAVX512, grad: biasLreluGradAVX512},
+		sum:     sumKernel{block: 32, accs: 8, sum: sumF64AVX512},
 	}
 )

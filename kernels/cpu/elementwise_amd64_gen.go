@@ -159,6 +159,7 @@ func main() {
 			p("\tVMOVUPS %s, %d(DI)", t, off)
 		})
 		biasAct(x, R)
+		sumF64(x, R)
 	}
 	if err := os.WriteFile("elementwise_amd64.s", out.Bytes(), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -254,4 +255,36 @@ func biasAct(x isa, R func(int) string) {
 		}
 		p("\tVMOVUPS %s, %d(DI)", g, off)
 	})
+}
+
+// sumF64 emits a float32 sum accumulated in float64: each group of floats is
+// widened (VCVTPS2PD) and added into four accumulators, which are combined
+// and stored to acc (lanes/2 doubles) for the Go side to add up in order.
+func sumF64(x isa, R func(int) string) {
+	header("sumF64"+x.suffix, "x *float32, n int, acc *float64", 24)
+	p("\tMOVQ x+0(FP), SI")
+	p("\tMOVQ n+8(FP), CX")
+	p("\tMOVQ acc+16(FP), DI")
+	for i := 0; i < 4; i++ {
+		p("\tVXORPD %s, %s, %s", R(i), R(i), R(i))
+	}
+	half := x.lanes / 2 // floats widened per instruction
+	step := 4 * half
+	p("\tSHRQ $%d, CX", log2(step))
+	p("\tJEQ  done")
+	p("loop:")
+	for i := 0; i < 4; i++ {
+		p("\tVCVTPS2PD %d(SI), %s", i*half*4, R(4+i))
+		p("\tVADDPD %s, %s, %s", R(4+i), R(i), R(i))
+	}
+	p("\tADDQ $%d, SI", step*4)
+	p("\tDECQ CX")
+	p("\tJNE  loop")
+	p("done:")
+	p("\tVADDPD %s, %s, %s", R(1), R(0), R(0))
+	p("\tVADDPD %s, %s, %s", R(3), R(2), R(2))
+	p("\tVADDPD %s, %s, %s", R(2), R(0), R(0))
+	p("\tVMOVUPD %s, (DI)", R(0))
+	p("\t%s", x.zeroUp)
+	p("\tRET")
 }

@@ -6,11 +6,12 @@ import (
 )
 
 // vecKernels are the vector loops of one instruction set for the elementwise
-// kernels (see elementwise_amd64_gen.go). Each handles a multiple of block
-// elements, all strides 1; everything else (the tail, strided or broadcast
-// rows they do not cover, other ops) goes to the scalar reference. The ops
-// covered are IEEE-exact in float32, so results equal the reference's bit for
-// bit (NaN payloads aside).
+// kernels (see elementwise_amd64_gen.go), plus its bias_act rows and row sums.
+// Each loop handles a multiple of block elements, all strides 1; everything
+// else (the tail, strided or broadcast rows they do not cover, other ops) goes
+// to the scalar reference (the float64 unary ops split between workers). The
+// ops covered are IEEE-exact in float32, so results equal the reference's bit
+// for bit (NaN payloads aside).
 type vecKernels struct {
 	block int                                                // elements per loop iteration
 	vv    [OpDiv + 1]func(dst, a, b *float32, n int)         // dst = a op b, Add..Div
@@ -20,6 +21,7 @@ type vecKernels struct {
 	lrelu func(dst, a *float32, slope float32, n int)
 
 	biasAct biasActKernels
+	sum     sumKernel
 }
 
 // vecForm is which vector loop a row maps to.

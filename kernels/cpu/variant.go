@@ -45,6 +45,7 @@ func installGeneric() {
 	Binary = BinaryRef
 	BiasAct = BiasActRef
 	BiasActGrad = BiasActGradRef
+	ReduceRows = ReduceRowsRef
 	Conv2dForward = conv2dForwardGemm
 	Conv2dInputGrad = conv2dInputGradGemm
 	Conv2dWeightGrad = conv2dWeightGradGemm

@@ -17,6 +17,7 @@ func installAVX512() {
 	Binary = avx512Vec.binary
 	BiasAct = avx512Vec.biasAct.biasAct
 	BiasActGrad = avx512Vec.biasAct.biasActGrad
+	ReduceRows = avx512Vec.sum.reduceRows
 }
 
 func installAVX2() {
@@ -27,4 +28,5 @@ func installAVX2() {
 	Binary = avx2Vec.binary
 	BiasAct = avx2Vec.biasAct.biasAct
 	BiasActGrad = avx2Vec.biasAct.biasActGrad
+	ReduceRows = avx2Vec.sum.reduceRows
 }
