@@ -8,6 +8,7 @@ import (
 	_ "image/jpeg" // registers the JPEG decoder
 	_ "image/png"  // registers the PNG decoder
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -134,41 +135,55 @@ func CenterCropResize(img image.Image, res int) *image.RGBA {
 	return dst
 }
 
-// ImagesToTensor converts same-sized RGBA images to [N, 3, R, R] in [-1, 1].
+// ImagesToTensor stacks same-sized RGBA images into [N, 3, H, W] with values
+// v/127.5 − 1 in [−1, 1], the range generators, discriminators and judges
+// work in (alpha is dropped). It panics on an empty list or mixed sizes.
 func ImagesToTensor(imgs []*image.RGBA) *tensor.Tensor {
 	if len(imgs) == 0 {
-		return tensor.Zeros(0, 3, 0, 0)
+		panic("lafite.ImagesToTensor: no images")
 	}
-	h, w := imgs[0].Bounds().Dy(), imgs[0].Bounds().Dx()
-	out := tensor.Empty(len(imgs), 3, h, w)
-	d := out.Data()
-	for n, im := range imgs {
-		for y := 0; y < h; y++ {
-			for x := 0; x < w; x++ {
-				o := im.PixOffset(x, y)
-				for c := 0; c < 3; c++ {
-					d[((n*3+c)*h+y)*w+x] = float32(im.Pix[o+c])/127.5 - 1
+	b0 := imgs[0].Bounds()
+	h, w := b0.Dy(), b0.Dx()
+	data := make([]float32, len(imgs)*3*h*w)
+	plane := h * w
+	for n, img := range imgs {
+		b := img.Bounds()
+		if b.Dx() != w || b.Dy() != h {
+			panic(fmt.Sprintf("lafite.ImagesToTensor: image %d is %dx%d, image 0 is %dx%d", n, b.Dx(), b.Dy(), w, h))
+		}
+		base := n * 3 * plane
+		for y := range h {
+			row := img.Pix[y*img.Stride:]
+			for x := range w {
+				p := row[4*x:]
+				for c := range 3 {
+					data[base+c*plane+y*w+x] = float32(p[c])/127.5 - 1
 				}
 			}
 		}
 	}
-	return out
+	return tensor.FromSlice(data, len(imgs), 3, h, w)
 }
 
-// TensorToImages converts [N, 3, H, W] in [-1, 1] to RGBA images (clamped).
+// TensorToImages converts [N, 3, H, W] in [−1, 1] back to RGBA images,
+// rounding and clamping (generated images overshoot the range).
 func TensorToImages(t *tensor.Tensor) []*image.RGBA {
-	s := t.Shape()
-	n, h, w := s[0], s[2], s[3]
+	if t.Dim() != 4 || t.Size(1) != 3 {
+		panic(fmt.Sprintf("lafite.TensorToImages: shape %v, want [N, 3, H, W]", t.Shape()))
+	}
+	n, h, w := t.Size(0), t.Size(2), t.Size(3)
 	d := t.Contiguous().Data()
+	plane := h * w
+	to8 := func(v float32) uint8 { return uint8(math.Round(float64(min(max((v+1)*127.5, 0), 255)))) }
 	out := make([]*image.RGBA, n)
 	for i := range out {
 		im := image.NewRGBA(image.Rect(0, 0, w, h))
+		base := i * 3 * plane
 		for y := 0; y < h; y++ {
 			for x := 0; x < w; x++ {
 				o := im.PixOffset(x, y)
 				for c := 0; c < 3; c++ {
-					v := (d[((i*s[1]+min(c, s[1]-1))*h+y)*w+x] + 1) * 127.5
-					im.Pix[o+c] = uint8(max(0, min(255, v+0.5)))
+					im.Pix[o+c] = to8(d[base+c*plane+y*w+x])
 				}
 				im.Pix[o+3] = 255
 			}

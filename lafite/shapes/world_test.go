@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/lafite-go/lafite/lafite"
 )
 
 func sameSample(a, b Sample) bool {
@@ -255,8 +257,8 @@ func TestTensorRoundTrip(t *testing.T) {
 		t.Fatalf("x[3,0,9,7] = %v, want %v", got, want)
 	}
 	for i, s := range ss {
-		if back := ToImage(x, i); !bytes.Equal(back.Pix, s.Image.Pix) {
-			t.Fatalf("ToImage(ToTensor) changed image %d", i)
+		if back := lafite.TensorToImages(x.Narrow(0, i, 1))[0]; !bytes.Equal(back.Pix, s.Image.Pix) {
+			t.Fatalf("TensorToImages(ToTensor) changed image %d", i)
 		}
 	}
 }
