@@ -154,7 +154,29 @@ func TrainTransform(x *autograd.Var, resolution int, rng *tensor.RNG) *autograd.
 		x = autograd.Narrow(autograd.Narrow(x, 2, top, cut), 3, left, cut)
 		x = autograd.InterpolateBicubic(x, resolution, resolution)
 	}
-	// ((x+1)/2 − m)/s folded into one multiply-add per channel.
+	return normalizeSigned(x)
+}
+
+// WholeImageTransform is TrainTransform without the random crop or pad: the
+// whole [N, 3, S, S] image in [-1, 1], bicubically resized to resolution
+// when S differs, then CLIP's normalisation. Differentiable w.r.t. x.
+func WholeImageTransform(x *autograd.Var, resolution int) *autograd.Var {
+	s := x.Shape()
+	if len(s) != 4 || s[1] != 3 || s[2] != s[3] {
+		panic(fmt.Sprintf("clip.WholeImageTransform: x must be [N, 3, S, S], got %v", s))
+	}
+	if resolution < 1 {
+		panic(fmt.Sprintf("clip.WholeImageTransform: resolution %d must be positive", resolution))
+	}
+	if s[2] != resolution {
+		x = autograd.InterpolateBicubic(x, resolution, resolution)
+	}
+	return normalizeSigned(x)
+}
+
+// normalizeSigned maps images in [-1, 1] to CLIP's normalised input:
+// ((x+1)/2 − m)/s folded into one multiply-add per channel.
+func normalizeSigned(x *autograd.Var) *autograd.Var {
 	var scale, shift [3]float32
 	for c := range scale {
 		scale[c] = 0.5 / Std[c]

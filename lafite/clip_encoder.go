@@ -89,3 +89,15 @@ func (e *CLIPEncoder) ImageFeatures() CLIPImageFeatures {
 		return clip.Normalize(e.Model.EncodeImage(clip.TrainTransform(img, res, rng)))
 	}
 }
+
+// WholeImageFeatures is ImageFeatures without the random crop: the whole
+// image, resized to CLIP's resolution when it differs. For worlds whose
+// meaning depends on where an object sits or on its whole outline (a crop
+// of half the side can cut the object out), where the crop augmentation
+// turns the contrastive loss into noise.
+func (e *CLIPEncoder) WholeImageFeatures() CLIPImageFeatures {
+	res := e.Model.Config.ImageResolution
+	return func(img *autograd.Var, _ *tensor.RNG) *autograd.Var {
+		return clip.Normalize(e.Model.EncodeImage(clip.WholeImageTransform(img, res)))
+	}
+}

@@ -258,62 +258,6 @@ func (g *gemmKernel) run(p *gemmCall) {
 	}
 }
 
-// packA copies rows [0,rows) x [0,kc) of A into dst as kc groups of mr values,
-// zero-padding the rows past the edge.
-func packA(dst []float32, mr, kc, rows int, a []float32, off, aRow, aCol int) {
-	dst = dst[:kc*mr]
-	if rows < mr {
-		clear(dst)
-	}
-	if aRow == 1 { // column-major A: each group is contiguous in the source
-		for p := 0; p < kc; p++ {
-			copy(dst[p*mr:p*mr+rows], a[off+p*aCol:off+p*aCol+rows])
-		}
-		return
-	}
-	for r := 0; r < rows; r++ {
-		src := off + r*aRow
-		if aCol == 1 {
-			row := a[src : src+kc]
-			for p, v := range row {
-				dst[p*mr+r] = v
-			}
-			continue
-		}
-		for p := 0; p < kc; p++ {
-			dst[p*mr+r] = a[src+p*aCol]
-		}
-	}
-}
-
-// packB copies rows [0,kc) x columns [0,cols) of B into dst as kc groups of nr
-// values, zero-padding the columns past the edge.
-func packB(dst []float32, nr, kc, cols int, b []float32, off, bRow, bCol int) {
-	dst = dst[:kc*nr]
-	if cols < nr {
-		clear(dst)
-	}
-	if bCol == 1 {
-		for p := 0; p < kc; p++ {
-			copy(dst[p*nr:p*nr+cols], b[off+p*bRow:off+p*bRow+cols])
-		}
-		return
-	}
-	for q := 0; q < cols; q++ {
-		src := off + q*bCol
-		if bRow == 1 {
-			col := b[src : src+kc]
-			for p, v := range col {
-				dst[p*nr+q] = v
-			}
-			continue
-		}
-		for p := 0; p < kc; p++ {
-			dst[p*nr+q] = b[src+p*bRow]
-		}
-	}
-}
-
 // checkGemmC guards the assembly kernels, which write C through raw pointers.
 func checkGemmC(m, n int, c []float32, cOff, ldc int) {
 	if ldc < n {

@@ -1,0 +1,65 @@
+package cpu
+
+// Packing copies a block of A or B into the micro-kernels' panel order:
+// kc groups of w values, one value per row of A (w = mr) or per column of B
+// (w = nr). When the values of one group are contiguous in the source this is
+// a copy per group; otherwise it is a transpose, done four source lines at a
+// time so each group receives four values from four sequential streams.
+
+// packA copies rows [0,rows) x [0,kc) of A into dst as kc groups of mr values,
+// zero-padding the rows past the edge.
+func packA(dst []float32, mr, kc, rows int, a []float32, off, aRow, aCol int) {
+	packPanel(dst, mr, kc, rows, a, off, aRow, aCol)
+}
+
+// packB copies rows [0,kc) x columns [0,cols) of B into dst as kc groups of nr
+// values, zero-padding the columns past the edge.
+func packB(dst []float32, nr, kc, cols int, b []float32, off, bRow, bCol int) {
+	packPanel(dst, nr, kc, cols, b, off, bCol, bRow)
+}
+
+// packPanel writes dst[p*w+l] = src[off + l*laneStride + p*groupStride] for
+// p < kc and l < lanes, and zeroes lanes [lanes, w).
+func packPanel(dst []float32, w, kc, lanes int, src []float32, off, laneStride, groupStride int) {
+	dst = dst[:kc*w]
+	if lanes < w {
+		clear(dst)
+	}
+	if kc == 0 || lanes == 0 {
+		return
+	}
+	if laneStride == 1 { // a group is contiguous in the source
+		for p := 0; p < kc; p++ {
+			s := off + p*groupStride
+			copy(dst[p*w:p*w+lanes], src[s:s+lanes])
+		}
+		return
+	}
+	if groupStride != 1 {
+		for l := 0; l < lanes; l++ {
+			for p := 0; p < kc; p++ {
+				dst[p*w+l] = src[off+l*laneStride+p*groupStride]
+			}
+		}
+		return
+	}
+	l := 0
+	for ; l+4 <= lanes; l += 4 {
+		s := off + l*laneStride
+		r0 := src[s : s+kc]
+		r1 := src[s+laneStride : s+laneStride+kc]
+		r2 := src[s+2*laneStride : s+2*laneStride+kc]
+		r3 := src[s+3*laneStride : s+3*laneStride+kc]
+		r1, r2, r3 = r1[:len(r0)], r2[:len(r0)], r3[:len(r0)]
+		for p := range r0 {
+			d := dst[p*w+l : p*w+l+4]
+			d[0], d[1], d[2], d[3] = r0[p], r1[p], r2[p], r3[p]
+		}
+	}
+	for ; l < lanes; l++ {
+		row := src[off+l*laneStride : off+l*laneStride+kc]
+		for p, v := range row {
+			dst[p*w+l] = v
+		}
+	}
+}

@@ -1,0 +1,68 @@
+package cpu
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// packPanelRef is the definition packPanel must match.
+func packPanelRef(dst []float32, w, kc, lanes int, src []float32, off, laneStride, groupStride int) {
+	for p := 0; p < kc; p++ {
+		for l := 0; l < w; l++ {
+			v := float32(0)
+			if l < lanes {
+				v = src[off+l*laneStride+p*groupStride]
+			}
+			dst[p*w+l] = v
+		}
+	}
+}
+
+func TestPackPanelAgainstRef(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := 0; i < 300; i++ {
+		w := 1 + r.IntN(32)
+		lanes := r.IntN(w + 1)
+		kc := r.IntN(40)
+		laneStride, groupStride := 1+r.IntN(50), 1+r.IntN(50)
+		switch r.IntN(3) {
+		case 0:
+			laneStride = 1
+		case 1:
+			groupStride = 1
+		}
+		off := r.IntN(7)
+		src := randSlice(r, off+max(lanes-1, 0)*laneStride+max(kc-1, 0)*groupStride+1)
+		got, want := randSlice(r, kc*w+3), randSlice(r, kc*w+3)
+		copy(want, got)
+		packPanel(got, w, kc, lanes, src, off, laneStride, groupStride)
+		packPanelRef(want, w, kc, lanes, src, off, laneStride, groupStride)
+		for j := range want {
+			if got[j] != want[j] {
+				t.Fatalf("w %d lanes %d kc %d strides %d,%d: dst[%d] = %v, want %v", w, lanes, kc, laneStride, groupStride, j, got[j], want[j])
+			}
+		}
+	}
+}
+
+func BenchmarkPackPanel(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	const kc, ld = 256, 1024
+	src := randSlice(r, 32*ld)
+	for _, w := range []int{14, 32} {
+		dst := make([]float32, kc*w)
+		b.Run(fmt.Sprintf("transpose/w%d", w), func(b *testing.B) {
+			for b.Loop() {
+				packPanel(dst, w, kc, w, src, 0, ld, 1)
+			}
+			b.ReportMetric(float64(kc*w)*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gvalues/s")
+		})
+		b.Run(fmt.Sprintf("ref/w%d", w), func(b *testing.B) {
+			for b.Loop() {
+				packPanelRef(dst, w, kc, w, src, 0, ld, 1)
+			}
+			b.ReportMetric(float64(kc*w)*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gvalues/s")
+		})
+	}
+}
