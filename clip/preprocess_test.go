@@ -288,3 +288,27 @@ func TestTrainTransformGradients(t *testing.T) {
 		}
 	}
 }
+
+func TestWholeImageTransform(t *testing.T) {
+	// Same size: only the normalisation, ((x+1)/2 − mean)/std per channel.
+	x := tensor.NewRNG(6).Uniform(-1, 1, 2, 3, 5, 5)
+	got := WholeImageTransform(autograd.Const(x), 5).Value
+	xs, gs := x.Contiguous().ToSlice(), got.Contiguous().ToSlice()
+	for i := range xs {
+		c := (i / 25) % 3
+		want := ((xs[i]+1)/2 - Mean[c]) / Std[c]
+		if math.Abs(float64(gs[i]-want)) > 1e-5 {
+			t.Fatalf("value %d: %v, want %v", i, gs[i], want)
+		}
+	}
+	// Another size: the whole image resized, then normalised.
+	resized := WholeImageTransform(autograd.Const(x), 8).Value
+	want := WholeImageTransform(autograd.InterpolateBicubic(autograd.Const(x), 8, 8), 8).Value
+	assertClose(t, "resized", resized, toF64(want), 1e-6)
+	for _, res := range []int{5, 7} {
+		f := func(xs []*autograd.Var) *autograd.Var { return WholeImageTransform(xs[0], res) }
+		if err := autograd.CheckGrad(f, []*tensor.Tensor{x}, autograd.CheckOptions{}); err != nil {
+			t.Fatalf("5 → %d: %v", res, err)
+		}
+	}
+}
