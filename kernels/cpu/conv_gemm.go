@@ -73,6 +73,10 @@ func conv2dForwardGemm(g ConvGeom, x, w, bias, y []float32) {
 		Conv2dForwardRef(g, x, w, bias, y)
 		return
 	}
+	if useWinograd(g) {
+		conv2dForwardWinograd(g, x, w, bias, y)
+		return
+	}
 	cg, og := g.Cin/g.Groups, g.Cout/g.Groups
 	k, ohw, hw := g.colRows(), g.OH*g.OW, g.H*g.W
 	sb := samplesPerGemm(g)
@@ -114,6 +118,10 @@ func conv2dForwardGemm(g ConvGeom, x, w, bias, y []float32) {
 func conv2dInputGradGemm(g ConvGeom, gy, w, gx []float32) {
 	if !useConvGemm(g) {
 		Conv2dInputGradRef(g, gy, w, gx)
+		return
+	}
+	if useWinograd(g) {
+		conv2dInputGradWinograd(g, gy, w, gx)
 		return
 	}
 	cg, og := g.Cin/g.Groups, g.Cout/g.Groups

@@ -1,0 +1,240 @@
+package cpu
+
+import "sync"
+
+// Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions: each 2x2 block of
+// output is computed from a 4x4 block of input with 16 multiplies per
+// (input, output) channel pair instead of 36, i.e. 2.25 times fewer
+// multiply-adds. In the transformed domain the products of the 16 positions
+// are 16 independent GEMMs [Cout, Cin] x [Cin, tiles], run on the packed
+// SGEMM; the transforms around them only add and subtract (and halve, in the
+// weight transform), so rounding stays within a few ulps of the direct sum.
+//
+//	input   V = Bᵀ d B,  Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
+//	weight  U = G g Gᵀ,  G  = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1]
+//	output  Y = Aᵀ M A,  Aᵀ = [1 1 1 0; 0 1 -1 -1],  M = U ⊙ V summed over Cin
+//
+// The input gradient of such a convolution is itself one (the weight
+// rotated by 180° with its channel axes swapped, padding 2 - p), so it runs
+// through the same code.
+
+// convWinograd switches the Winograd path; tests turn it off to compare.
+var convWinograd = true
+
+// winogradMinChannels: with fewer channels the GEMMs are too thin to pay for
+// the transforms.
+const winogradMinChannels = 16
+
+// winogradTileFloats bounds the transformed input and product buffers (in
+// floats) of one chunk of samples. A var so tests can force several chunks.
+var winogradTileFloats = 8 << 20
+
+func useWinograd(g ConvGeom) bool {
+	return convWinograd && g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 &&
+		g.Groups == 1 && g.Cin >= winogradMinChannels && g.Cout >= winogradMinChannels &&
+		g.OH >= 2 && g.OW >= 2 && g.H >= 2 && g.W >= 2 && useConvGemm(g)
+}
+
+// winograd is one F(2x2,3x3) convolution: n samples of cin planes h x w in,
+// cout planes oh x ow out, input read at offset (-ph, -pw) (a negative
+// padding crops). u holds the transformed weight, [16][cout][cin].
+type winograd struct {
+	n, cin, h, w       int
+	cout, oh, ow       int
+	ph, pw             int
+	th, tw             int // tiles per plane
+	u, bias            []float32
+	x, y               []float32
+	s0, ns             int       // samples of the current chunk
+	v, m               []float32 // [16][cin][tiles], [16][cout][tiles] of the chunk
+	weight             []float32 // the untransformed weight, for weightJob
+	flip               bool      // weightJob: rotate by 180° and swap channel axes
+	wCout, wCin, wRows int       // weightJob: source layout [wCout][wCin][3][3]; rows of U
+}
+
+var winogradJobs = sync.Pool{New: func() any { return new(winograd) }}
+
+// conv2dForwardWinograd is Conv2dForwardRef's computation for useWinograd
+// geometries.
+func conv2dForwardWinograd(g ConvGeom, x, w, bias, y []float32) {
+	ub := convBufs.get(16 * g.Cout * g.Cin)
+	defer convBufs.put(ub)
+	j := winogradJobs.Get().(*winograd)
+	defer func() { *j = winograd{}; winogradJobs.Put(j) }()
+	*j = winograd{n: g.N, cin: g.Cin, h: g.H, w: g.W, cout: g.Cout, oh: g.OH, ow: g.OW, ph: g.PH, pw: g.PW,
+		u: ub.data, bias: bias, x: x, y: y, weight: w, wCout: g.Cout, wCin: g.Cin, wRows: g.Cout}
+	j.transformWeight()
+	j.run()
+}
+
+// conv2dInputGradWinograd is Conv2dInputGradRef's computation for useWinograd
+// geometries: gx = conv(gy, rot180(w) with channels swapped, padding 2 - p).
+func conv2dInputGradWinograd(g ConvGeom, gy, w, gx []float32) {
+	ub := convBufs.get(16 * g.Cout * g.Cin)
+	defer convBufs.put(ub)
+	j := winogradJobs.Get().(*winograd)
+	defer func() { *j = winograd{}; winogradJobs.Put(j) }()
+	*j = winograd{n: g.N, cin: g.Cout, h: g.OH, w: g.OW, cout: g.Cin, oh: g.H, ow: g.W, ph: 2 - g.PH, pw: 2 - g.PW,
+		u: ub.data, x: gy, y: gx, weight: w, flip: true, wCout: g.Cout, wCin: g.Cin, wRows: g.Cin}
+	j.transformWeight()
+	j.run()
+}
+
+// transformWeight fills u = G g Gᵀ for every (output, input) channel pair of
+// the convolution being run.
+func (j *winograd) transformWeight() {
+	parallelRange(j.wRows, j.cin*40, (*weightJob)(j))
+}
+
+type weightJob winograd
+
+func (j *weightJob) runRange(lo, hi int) {
+	rows, cols := j.wRows, j.cin // U is [16][rows][cols]
+	plane := rows * cols
+	for r := lo; r < hi; r++ {
+		for c := 0; c < cols; c++ {
+			var g [9]float32
+			if j.flip { // U[ξ][ci][co] from w[co][ci] rotated by 180°
+				src := j.weight[(c*j.wCin+r)*9 : (c*j.wCin+r)*9+9]
+				for i := range g {
+					g[i] = src[8-i]
+				}
+			} else {
+				copy(g[:], j.weight[(r*j.wCin+c)*9:(r*j.wCin+c)*9+9])
+			}
+			// G g: four rows of three.
+			var a [12]float32
+			for q := 0; q < 3; q++ {
+				g0, g1, g2 := g[q], g[3+q], g[6+q]
+				a[q], a[3+q], a[6+q], a[9+q] = g0, 0.5*(g0+g1+g2), 0.5*(g0-g1+g2), g2
+			}
+			// (G g) Gᵀ.
+			o := r*cols + c
+			for i := 0; i < 4; i++ {
+				e0, e1, e2 := a[3*i], a[3*i+1], a[3*i+2]
+				j.u[(4*i)*plane+o] = e0
+				j.u[(4*i+1)*plane+o] = 0.5 * (e0 + e1 + e2)
+				j.u[(4*i+2)*plane+o] = 0.5 * (e0 - e1 + e2)
+				j.u[(4*i+3)*plane+o] = e2
+			}
+		}
+	}
+}
+
+// run transforms the input a chunk of samples at a time, multiplies in the
+// transformed domain and transforms the products back into y.
+func (j *winograd) run() {
+	j.th, j.tw = (j.oh+1)/2, (j.ow+1)/2
+	perSample := 16 * j.th * j.tw * (j.cin + j.cout)
+	chunk := max(1, min(j.n, winogradTileFloats/perSample))
+	buf := convBufs.get(chunk * perSample)
+	defer convBufs.put(buf)
+	for j.s0 = 0; j.s0 < j.n; j.s0 += chunk {
+		j.ns = min(chunk, j.n-j.s0)
+		tiles := j.ns * j.th * j.tw
+		j.v = buf.data[:16*j.cin*tiles]
+		j.m = buf.data[16*j.cin*tiles : 16*(j.cin+j.cout)*tiles]
+		parallelRange(j.ns*j.cin, j.th*j.tw*48, (*inputJob)(j))
+		for xi := 0; xi < 16; xi++ {
+			Gemm(j.cout, tiles, j.cin, 1, j.u, xi*j.cout*j.cin, j.cin, 1,
+				j.v, xi*j.cin*tiles, tiles, 1, 0, j.m, xi*j.cout*tiles, tiles)
+		}
+		parallelRange(j.ns*j.cout, j.th*j.tw*40, (*outputJob)(j))
+	}
+	j.v, j.m = nil, nil
+}
+
+type inputJob winograd
+
+// runRange transforms planes [lo,hi) of the chunk (index s·cin + c).
+func (j *inputJob) runRange(lo, hi int) {
+	tiles := j.ns * j.th * j.tw
+	plane := j.cin * tiles
+	for p := lo; p < hi; p++ {
+		s, c := p/j.cin, p%j.cin
+		x := j.x[((j.s0+s)*j.cin+c)*j.h*j.w : ((j.s0+s)*j.cin+c+1)*j.h*j.w]
+		out := c*tiles + s*j.th*j.tw
+		for ty := 0; ty < j.th; ty++ {
+			y0 := 2*ty - j.ph
+			for tx := 0; tx < j.tw; tx++ {
+				x0 := 2*tx - j.pw
+				var d [16]float32
+				if y0 >= 0 && y0+4 <= j.h && x0 >= 0 && x0+4 <= j.w {
+					for r := 0; r < 4; r++ {
+						row := x[(y0+r)*j.w+x0 : (y0+r)*j.w+x0+4]
+						d[4*r], d[4*r+1], d[4*r+2], d[4*r+3] = row[0], row[1], row[2], row[3]
+					}
+				} else {
+					for r := 0; r < 4; r++ {
+						if yy := y0 + r; yy >= 0 && yy < j.h {
+							for q := 0; q < 4; q++ {
+								if xx := x0 + q; xx >= 0 && xx < j.w {
+									d[4*r+q] = x[yy*j.w+xx]
+								}
+							}
+						}
+					}
+				}
+				// Bᵀ d, row by row, then each row times B.
+				var t [16]float32
+				for q := 0; q < 4; q++ {
+					d0, d1, d2, d3 := d[q], d[4+q], d[8+q], d[12+q]
+					t[q], t[4+q], t[8+q], t[12+q] = d0-d2, d1+d2, d2-d1, d1-d3
+				}
+				o := out + ty*j.tw + tx
+				for i := 0; i < 4; i++ {
+					c0, c1, c2, c3 := t[4*i], t[4*i+1], t[4*i+2], t[4*i+3]
+					j.v[(4*i)*plane+o] = c0 - c2
+					j.v[(4*i+1)*plane+o] = c1 + c2
+					j.v[(4*i+2)*plane+o] = c2 - c1
+					j.v[(4*i+3)*plane+o] = c1 - c3
+				}
+			}
+		}
+	}
+}
+
+type outputJob winograd
+
+// runRange transforms back planes [lo,hi) of the chunk (index s·cout + c).
+func (j *outputJob) runRange(lo, hi int) {
+	tiles := j.ns * j.th * j.tw
+	plane := j.cout * tiles
+	for p := lo; p < hi; p++ {
+		s, c := p/j.cout, p%j.cout
+		y := j.y[((j.s0+s)*j.cout+c)*j.oh*j.ow : ((j.s0+s)*j.cout+c+1)*j.oh*j.ow]
+		var b float32
+		if j.bias != nil {
+			b = j.bias[c]
+		}
+		in := c*tiles + s*j.th*j.tw
+		for ty := 0; ty < j.th; ty++ {
+			for tx := 0; tx < j.tw; tx++ {
+				o := in + ty*j.tw + tx
+				var m [16]float32
+				for xi := range m {
+					m[xi] = j.m[xi*plane+o]
+				}
+				// Aᵀ m, then times A.
+				var s0, s1 [4]float32
+				for q := 0; q < 4; q++ {
+					s0[q] = m[q] + m[4+q] + m[8+q]
+					s1[q] = m[4+q] - m[8+q] - m[12+q]
+				}
+				y00, y01 := s0[0]+s0[1]+s0[2]+b, s0[1]-s0[2]-s0[3]+b
+				y10, y11 := s1[0]+s1[1]+s1[2]+b, s1[1]-s1[2]-s1[3]+b
+				r0, c0 := 2*ty, 2*tx
+				y[r0*j.ow+c0] = y00
+				if c0+1 < j.ow {
+					y[r0*j.ow+c0+1] = y01
+				}
+				if r0+1 < j.oh {
+					y[(r0+1)*j.ow+c0] = y10
+					if c0+1 < j.ow {
+						y[(r0+1)*j.ow+c0+1] = y11
+					}
+				}
+			}
+		}
+	}
+}
