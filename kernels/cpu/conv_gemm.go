@@ -159,6 +159,10 @@ func conv2dWeightGradGemm(g ConvGeom, x, gy, gw []float32) {
 		Conv2dWeightGradRef(g, x, gy, gw)
 		return
 	}
+	if useWinograd(g) && g.N > 0 {
+		conv2dWeightGradWinograd(g, x, gy, gw)
+		return
+	}
 	cg, og := g.Cin/g.Groups, g.Cout/g.Groups
 	k, ohw, hw := g.colRows(), g.OH*g.OW, g.H*g.W
 	var buf *packBuffer

@@ -16,7 +16,9 @@ import "sync"
 //
 // The input gradient of such a convolution is itself one (the weight
 // rotated by 180° with its channel axes swapped, padding 2 - p), so it runs
-// through the same code.
+// through the same code. The weight gradient is the adjoint of the forward
+// decomposition: Ū = Σ over tiles of (A ȳ Aᵀ) ⊙ V, again 16 GEMMs, then
+// ḡ = Gᵀ Ū G.
 
 // convWinograd switches the Winograd path; tests turn it off to compare.
 var convWinograd = true
@@ -50,6 +52,7 @@ type winograd struct {
 	weight             []float32 // the untransformed weight, for weightJob
 	flip               bool      // weightJob: rotate by 180° and swap channel axes
 	wCout, wCin, wRows int       // weightJob: source layout [wCout][wCin][3][3]; rows of U
+	gy                 []float32 // weight gradient: the output gradient
 }
 
 var winogradJobs = sync.Pool{New: func() any { return new(winograd) }}
@@ -119,6 +122,40 @@ func (j *weightJob) runRange(lo, hi int) {
 			}
 		}
 	}
+}
+
+// conv2dWeightGradWinograd is Conv2dWeightGradRef's computation for
+// useWinograd geometries.
+func conv2dWeightGradWinograd(g ConvGeom, x, gy, gw []float32) {
+	ub := convBufs.get(16 * g.Cout * g.Cin)
+	defer convBufs.put(ub)
+	j := winogradJobs.Get().(*winograd)
+	defer func() { *j = winograd{}; winogradJobs.Put(j) }()
+	*j = winograd{n: g.N, cin: g.Cin, h: g.H, w: g.W, cout: g.Cout, oh: g.OH, ow: g.OW, ph: g.PH, pw: g.PW,
+		u: ub.data, x: x, gy: gy, y: gw}
+	j.th, j.tw = (j.oh+1)/2, (j.ow+1)/2
+	perSample := 16 * j.th * j.tw * (j.cin + j.cout)
+	chunk := max(1, min(j.n, winogradTileFloats/perSample))
+	buf := convBufs.get(chunk * perSample)
+	defer convBufs.put(buf)
+	for j.s0 = 0; j.s0 < j.n; j.s0 += chunk {
+		j.ns = min(chunk, j.n-j.s0)
+		tiles := j.ns * j.th * j.tw
+		j.v = buf.data[:16*j.cin*tiles]
+		j.m = buf.data[16*j.cin*tiles : 16*(j.cin+j.cout)*tiles]
+		parallelRange(j.ns*j.cin, j.th*j.tw*48, (*inputJob)(j))
+		parallelRange(j.ns*j.cout, j.th*j.tw*40, (*gradOutputJob)(j))
+		beta := float32(1)
+		if j.s0 == 0 {
+			beta = 0
+		}
+		for xi := 0; xi < 16; xi++ {
+			Gemm(j.cout, j.cin, tiles, 1, j.m, xi*j.cout*tiles, tiles, 1,
+				j.v, xi*j.cin*tiles, 1, tiles, beta, j.u, xi*j.cout*j.cin, j.cin)
+		}
+	}
+	j.v, j.m = nil, nil
+	parallelRange(j.cout, j.cin*40, (*weightAdjointJob)(j))
 }
 
 // run transforms the input a chunk of samples at a time, multiplies in the
@@ -234,6 +271,76 @@ func (j *outputJob) runRange(lo, hi int) {
 						y[(r0+1)*j.ow+c0+1] = y11
 					}
 				}
+			}
+		}
+	}
+}
+
+type gradOutputJob winograd
+
+// runRange writes m = A ȳ Aᵀ (the adjoint of the output transform) for planes
+// [lo,hi) of the chunk's output gradient (index s·cout + c); the rows and
+// columns of a tile past the edge of an odd-sized output count as zero.
+func (j *gradOutputJob) runRange(lo, hi int) {
+	tiles := j.ns * j.th * j.tw
+	plane := j.cout * tiles
+	for p := lo; p < hi; p++ {
+		s, c := p/j.cout, p%j.cout
+		gy := j.gy[((j.s0+s)*j.cout+c)*j.oh*j.ow : ((j.s0+s)*j.cout+c+1)*j.oh*j.ow]
+		out := c*tiles + s*j.th*j.tw
+		for ty := 0; ty < j.th; ty++ {
+			for tx := 0; tx < j.tw; tx++ {
+				r0, c0 := 2*ty, 2*tx
+				var g00, g01, g10, g11 float32
+				g00 = gy[r0*j.ow+c0]
+				if c0+1 < j.ow {
+					g01 = gy[r0*j.ow+c0+1]
+				}
+				if r0+1 < j.oh {
+					g10 = gy[(r0+1)*j.ow+c0]
+					if c0+1 < j.ow {
+						g11 = gy[(r0+1)*j.ow+c0+1]
+					}
+				}
+				// A ȳ: rows ȳ0, ȳ0+ȳ1, ȳ0−ȳ1, −ȳ1; then each row (a, b)
+				// times Aᵀ: a, a+b, a−b, −b.
+				rows := [4][2]float32{{g00, g01}, {g00 + g10, g01 + g11}, {g00 - g10, g01 - g11}, {-g10, -g11}}
+				o := out + ty*j.tw + tx
+				for i, r := range rows {
+					a, b := r[0], r[1]
+					j.m[(4*i)*plane+o] = a
+					j.m[(4*i+1)*plane+o] = a + b
+					j.m[(4*i+2)*plane+o] = a - b
+					j.m[(4*i+3)*plane+o] = -b
+				}
+			}
+		}
+	}
+}
+
+type weightAdjointJob winograd
+
+// runRange writes ḡ = Gᵀ Ū G for output channels [lo,hi) into the weight
+// gradient [cout][cin][3][3].
+func (j *weightAdjointJob) runRange(lo, hi int) {
+	plane := j.cout * j.cin
+	for co := lo; co < hi; co++ {
+		for ci := 0; ci < j.cin; ci++ {
+			o := co*j.cin + ci
+			var u [16]float32
+			for xi := range u {
+				u[xi] = j.u[xi*plane+o]
+			}
+			// Gᵀ Ū: rows u0 + ½u1 + ½u2, ½u1 − ½u2, ½u1 + ½u2 + u3.
+			var t [12]float32
+			for q := 0; q < 4; q++ {
+				u0, u1, u2, u3 := u[q], u[4+q], u[8+q], u[12+q]
+				t[q], t[4+q], t[8+q] = u0+0.5*(u1+u2), 0.5*(u1-u2), 0.5*(u1+u2)+u3
+			}
+			gw := j.y[o*9 : o*9+9]
+			for i := 0; i < 3; i++ {
+				c0, c1, c2, c3 := t[4*i], t[4*i+1], t[4*i+2], t[4*i+3]
+				gw[3*i], gw[3*i+1], gw[3*i+2] = c0+0.5*(c1+c2), 0.5*(c1-c2), 0.5*(c1+c2)+c3
 			}
 		}
 	}

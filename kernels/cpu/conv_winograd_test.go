@@ -46,6 +46,10 @@ func TestConvWinogradMatchesDirect(t *testing.T) {
 			Conv2dInputGrad(g, gy, w, gotX)
 			Conv2dInputGradDirect(g, gy, w, wantX)
 			checkWinograd(t, name+" input grad", gotX, wantX, g.Cout*9)
+			gotW, wantW := nanSlice(nw), make([]float32, nw)
+			Conv2dWeightGrad(g, x, gy, gotW)
+			Conv2dWeightGradDirect(g, x, gy, wantW)
+			checkWinograd(t, name+" weight grad", gotW, wantW, g.N*g.OH*g.OW)
 		}
 	}
 }
@@ -65,6 +69,12 @@ func TestConvWinogradChunks(t *testing.T) {
 	got := nanSlice(len(want))
 	conv2dForwardWinograd(g, x, w, nil, got)
 	checkWinograd(t, "chunked", got, want, g.Cin*9)
+	gy := randSlice(r, len(want))
+	wantW := make([]float32, len(w))
+	Conv2dWeightGradDirect(g, x, gy, wantW)
+	gotW := nanSlice(len(w))
+	conv2dWeightGradWinograd(g, x, gy, gotW)
+	checkWinograd(t, "chunked weight grad", gotW, wantW, g.N*g.OH*g.OW)
 }
 
 // checkWinograd allows the rounding of a sum of terms products plus the
