@@ -21,7 +21,9 @@ func (e env) size(v, lo int) int {
 }
 
 // normal draws N(0,1) values on the env's device.
-func (e env) normal(rng *tensor.RNG, shape ...int) *tensor.Tensor { return rng.NormalOn(e.dev, shape...) }
+func (e env) normal(rng *tensor.RNG, shape ...int) *tensor.Tensor {
+	return rng.NormalOn(e.dev, shape...)
+}
 
 // setupFunc is a workload setup for any env.
 type setupFunc func(e env) (run func(), flops, bytes float64)

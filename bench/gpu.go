@@ -208,7 +208,9 @@ func measureGPUPeak() GPUPeak {
 	defer d.Free(out)
 	f, err := d.Function("peak.cu", "peak_fma_f32")
 	must(err)
-	ms := median(func() { must(d.Launch(f, cuda.D1(blocks), cuda.D1(256), 0, int32(iters), float32(1), float32(1e-7), out)) })
+	ms := median(func() {
+		must(d.Launch(f, cuda.D1(blocks), cuda.D1(256), 0, int32(iters), float32(1), float32(1e-7), out))
+	})
 	fma := 16 * float64(iters) * float64(256*blocks) / (ms * 1e-3) / 1e9
 
 	const n4 = 16 << 20 // float4s: 256 MiB each way
