@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -79,5 +80,13 @@ func TestBenchCommandCUDA(t *testing.T) {
 		if err := json.Unmarshal([]byte(lines[i]), &rec); err != nil || rec["workload"] != want || rec["device"] != "cuda" {
 			t.Errorf("record %d: %q (%v), want workload %s on cuda", i, lines[i], err, want)
 		}
+	}
+	// The table: scripts/gpu-check.sh counts its rows with this pattern.
+	out.Reset()
+	if code := run([]string{"bench", "--device", "cuda", "--only", "sgemm_1024", "--runs", "1", "--min-time", "1ms", "--shrink", "16"}, &out, &errb); code != 0 {
+		t.Fatalf("table: code %d, err %q", code, errb.String())
+	}
+	if rows := regexp.MustCompile(`(?m)^[a-z0-9_]+ +[0-9]+\.[0-9]{3} `).FindAllString(out.String(), -1); len(rows) != 1 || !strings.HasPrefix(rows[0], "sgemm_1024 ") {
+		t.Errorf("table rows %q in\n%s", rows, out.String())
 	}
 }
