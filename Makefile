@@ -52,7 +52,8 @@ bench-compare: build torch
 	$(TORCH_PYTHON) bench/compare_torch.py --go ./bin/lafite --rounds $(or $(ROUNDS),3) $(if $(ONLY),--only $(ONLY))
 
 # The GPU check, built where Go is and run where the GPU is: static test
-# binaries, the lafite binary (for doctor) and .gpu/run.sh, generated from
+# binaries, the lafite binary (doctor, bench --device cuda), the PyTorch
+# comparison script and .gpu/run.sh, generated from
 # scripts/gpu-check.sh. Usage: kernels/cuda/NOTES.md, "Running on a GPU machine".
 GPU_DIR := .gpu
 gpu-check:
@@ -60,6 +61,7 @@ gpu-check:
 	$(GO) test -c -o $(GPU_DIR)/cuda.test ./kernels/cuda
 	$(GO) test -c -o $(GPU_DIR)/gpucheck.test ./gpucheck
 	$(GO) build -o $(GPU_DIR)/lafite ./cmd/lafite
+	cp bench/compare_torch_gpu.py $(GPU_DIR)/
 	sed "s/@COMMIT@/$$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD 2>/dev/null || echo +dirty)/g" scripts/gpu-check.sh > $(GPU_DIR)/run.sh
 	chmod +x $(GPU_DIR)/run.sh
 	@echo "built $(GPU_DIR)/: on the GPU machine run $(GPU_DIR)/run.sh"

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/lafite-go/lafite/kernels/cpu"
+	"github.com/lafite-go/lafite/tensor"
 )
 
 // Workload is one named benchmark. Setup allocates fresh N(0,1) inputs,
@@ -23,11 +24,27 @@ import (
 // meaningful).
 type Workload struct {
 	Name  string
-	Setup func() (run func(), flops, bytes float64)
+	Setup func() (run func(), flops, bytes float64) // on the CPU; nil: GPU only
+	// GPU, when set, is the same work set up on the CUDA device (RunGPU).
+	// shrink > 1 divides its sizes, for tests against the kernel emulator;
+	// 1 is the named workload.
+	GPU func(shrink int) (run func(), flops, bytes float64)
 	// Items, when set, is the number of items (images, sequences) one call
 	// processes, reported as a rate; ItemUnit names them.
 	Items    int
 	ItemUnit string
+	// Cycle, when set, is the period of the work's pattern (a training step
+	// with lazy regularizers every Cycle steps): timed runs come in whole
+	// cycles, so the median and mean sample every phase in proportion.
+	Cycle int
+}
+
+// has reports whether w can run on dev.
+func (w Workload) has(dev tensor.Device) bool {
+	if dev == tensor.CUDA {
+		return w.GPU != nil
+	}
+	return w.Setup != nil
 }
 
 var (
@@ -37,8 +54,8 @@ var (
 
 // Register adds a workload; names are unique.
 func Register(w Workload) {
-	if w.Name == "" || w.Setup == nil {
-		panic("bench.Register: workload needs a Name and a Setup")
+	if w.Name == "" || (w.Setup == nil && w.GPU == nil) {
+		panic("bench.Register: workload needs a Name and a Setup or GPU setup")
 	}
 	registryMu.Lock()
 	defer registryMu.Unlock()
@@ -48,22 +65,31 @@ func Register(w Workload) {
 	registry[w.Name] = w
 }
 
-// Workloads returns every registered workload, sorted by name.
-func Workloads() []Workload {
+// Workloads returns every workload that runs on the CPU, sorted by name.
+func Workloads() []Workload { return WorkloadsOn(tensor.CPU) }
+
+// WorkloadsOn returns every workload that runs on dev, sorted by name.
+func WorkloadsOn(dev tensor.Device) []Workload {
 	registryMu.Lock()
 	defer registryMu.Unlock()
 	out := make([]Workload, 0, len(registry))
 	for _, w := range registry {
-		out = append(out, w)
+		if w.has(dev) {
+			out = append(out, w)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
 
-// Select returns the workloads with the given names, in that order, or all
-// of them when names is empty; unknown names are an error that lists the known.
-func Select(names []string) ([]Workload, error) {
-	all := Workloads()
+// Select is SelectOn for the CPU.
+func Select(names []string) ([]Workload, error) { return SelectOn(tensor.CPU, names) }
+
+// SelectOn returns the workloads for dev with the given names, in that
+// order, or all of them when names is empty; unknown names are an error that
+// lists the known.
+func SelectOn(dev tensor.Device, names []string) ([]Workload, error) {
+	all := WorkloadsOn(dev)
 	if len(names) == 0 {
 		return all, nil
 	}
@@ -71,11 +97,17 @@ func Select(names []string) ([]Workload, error) {
 	for _, n := range names {
 		i := slices.IndexFunc(all, func(w Workload) bool { return w.Name == n })
 		if i < 0 {
+			registryMu.Lock()
+			_, elsewhere := registry[n]
+			registryMu.Unlock()
+			if elsewhere {
+				return nil, fmt.Errorf("workload %q does not run on %v", n, dev)
+			}
 			known := make([]string, len(all))
 			for j, w := range all {
 				known[j] = w.Name
 			}
-			return nil, fmt.Errorf("unknown workload %q (known: %s)", n, strings.Join(known, ", "))
+			return nil, fmt.Errorf("unknown workload %q (known on %v: %s)", n, dev, strings.Join(known, ", "))
 		}
 		out = append(out, all[i])
 	}
@@ -88,6 +120,9 @@ type Options struct {
 	MinRuns int           // timed runs at least (default 5)
 	MaxRuns int           // and at most (default 50)
 	MinTime time.Duration // keep running until this much was timed (default 1s)
+	// Shrink divides the sizes of GPU workloads (RunGPU), for tests against
+	// the kernel emulator; 0 or 1 is the named workload.
+	Shrink int
 }
 
 func (o Options) withDefaults() Options {
@@ -110,7 +145,10 @@ func (o Options) withDefaults() Options {
 type Record struct {
 	Workload      string   `json:"workload"`
 	Device        string   `json:"device"`
+	GPU           string   `json:"gpu,omitempty"`   // the GPU's name (device "cuda")
+	Timer         string   `json:"timer,omitempty"` // "cuda_events" or "wall" on a GPU; the CPU's is the wall clock
 	MedianMs      float64  `json:"median_ms"`
+	MeanMs        float64  `json:"mean_ms,omitempty"` // GPU records
 	MinMs         float64  `json:"min_ms"`
 	Runs          int      `json:"runs"`
 	GFLOPS        float64  `json:"gflops,omitempty"`

@@ -86,6 +86,13 @@ func (c Config) validate() error {
 	return nil
 }
 
+// To moves the parameters and the causal attention mask to dev (in place;
+// the Vars keep their identity).
+func (m *Model) To(dev tensor.Device) {
+	nn.MoveTo(m, dev)
+	m.mask = m.mask.To(dev)
+}
+
 // NamedParams uses OpenAI's state_dict names.
 func (m *Model) NamedParams(prefix string, out []nn.Named) []nn.Named {
 	out = append(out,

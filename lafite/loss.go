@@ -48,47 +48,98 @@ func (c LossConfig) mapWithMixing(g *Generator, z *autograd.Var, train bool, rng
 	if rng.Float64() >= float64(c.StyleMixProb) {
 		return ws
 	}
-	ws2 := g.Mapping.Forward(autograd.Const(rng.Normal(z.Shape()...)), nn.MappingOptions{Psi: 1})
+	ws2 := g.Mapping.Forward(autograd.Const(rng.NormalOn(z.Value.Device(), z.Shape()...)), nn.MappingOptions{Psi: 1})
 	return autograd.Concat([]*autograd.Var{autograd.Narrow(ws, 1, 0, cutoff), autograd.Narrow(ws2, 1, cutoff, numWS-cutoff)}, 1)
 }
 
 // Parts are scalar loss components for logging.
 type Parts map[string]float64
 
+// pending holds loss components where they were computed, so that a
+// training step on a GPU reads them all in one copy at its end rather than
+// waiting for the GPU after every term.
+type pending struct {
+	names []string
+	vals  []*tensor.Tensor
+}
+
+func (p *pending) add(name string, v *autograd.Var) {
+	p.names = append(p.names, name)
+	p.vals = append(p.vals, v.Value)
+}
+
+// read returns the values in the order added: on the host each is read in
+// place, on a GPU they are stacked and downloaded in one copy.
+func (p *pending) read() []float32 {
+	if len(p.vals) == 0 {
+		return nil
+	}
+	if p.vals[0].Device() == tensor.CPU {
+		out := make([]float32, len(p.vals))
+		for i, v := range p.vals {
+			out[i] = v.Item()
+		}
+		return out
+	}
+	return tensor.Stack(p.vals, 0).ToSlice()
+}
+
+// readInto adds every value to parts.
+func (p *pending) readInto(parts Parts) {
+	for i, v := range p.read() {
+		parts[p.names[i]] = float64(v)
+	}
+}
+
 // GeneratorLoss is Gmain: softplus(−D(G(z,h'),h')) − itc·c(CLIP(G), h') −
 // itd·c(f_s(G), h'), averaged over the batch.
 func GeneratorLoss(c LossConfig, g *Generator, d *Discriminator, clipFeats CLIPImageFeatures, z, fts *autograd.Var, rng *tensor.RNG) (*autograd.Var, Parts) {
+	var p pending
+	loss := generatorLoss(c, g, d, clipFeats, z, fts, rng, &p)
+	parts := Parts{}
+	p.readInto(parts)
+	return loss, parts
+}
+
+// generatorLoss is GeneratorLoss leaving its parts in p.
+func generatorLoss(c LossConfig, g *Generator, d *Discriminator, clipFeats CLIPImageFeatures, z, fts *autograd.Var, rng *tensor.RNG, p *pending) *autograd.Var {
 	ws := c.mapWithMixing(g, z, true, rng)
 	img := g.Synthesis(ws, fts, SynthesisOptions{Noise: nn.NoiseRandom, RNG: rng})
 	logits, dFts := d.Logits(img, fts)
 	adv := autograd.Mean(autograd.Softplus(autograd.Neg(logits)), nil, false)
 	loss := adv
-	parts := Parts{"G/adv": float64(adv.Item())}
+	p.add("G/adv", adv)
 	if c.ITC != 0 && clipFeats != nil {
 		cc := c.contrast(clipFeats(img, rng), fts)
 		loss = autograd.Sub(loss, autograd.MulScalar(cc, c.ITC))
-		parts["G/clip_contrast"] = float64(cc.Item())
+		p.add("G/clip_contrast", cc)
 	}
 	if c.ITD != 0 {
 		dc := c.contrast(dFts, fts)
 		loss = autograd.Sub(loss, autograd.MulScalar(dc, c.ITD))
-		parts["G/d_contrast"] = float64(dc.Item())
+		p.add("G/d_contrast", dc)
 	}
-	parts["G/loss"] = float64(loss.Item())
-	return loss, parts
+	p.add("G/loss", loss)
+	return loss
 }
 
 // PathLength is Greg's path-length penalty on the first N/PLBatchShrink
 // samples, already multiplied by PLWeight, and the updated running mean.
 func PathLength(c LossConfig, g *Generator, z, fts *autograd.Var, plMean float32, rng *tensor.RNG) (*autograd.Var, float32) {
+	pen, newMean := pathLength(c, g, z, fts, plMean, rng)
+	return pen, newMean.Item()
+}
+
+// pathLength is PathLength with the new mean left where it was computed.
+func pathLength(c LossConfig, g *Generator, z, fts *autograd.Var, plMean float32, rng *tensor.RNG) (pen, newMean *autograd.Var) {
 	n := max(z.Size(0)/max(c.PLBatchShrink, 1), 1)
 	z, fts = autograd.Narrow(z, 0, 0, n), autograd.Narrow(fts, 0, 0, n)
 	ws := c.mapWithMixing(g, z, true, rng)
 	img := g.Synthesis(ws, fts, SynthesisOptions{Noise: nn.NoiseRandom, RNG: rng})
 	h, w := img.Size(2), img.Size(3)
-	noise := tensor.MulScalar(rng.Normal(img.Shape()...), float32(1/math.Sqrt(float64(h*w))))
+	noise := tensor.MulScalar(rng.NormalOn(img.Value.Device(), img.Shape()...), float32(1/math.Sqrt(float64(h*w))))
 	pl := PathLengthPenaltyScaled(img, ws, plMean, c.PLDecay, noise)
-	return autograd.MulScalar(pl.Penalty, c.PLWeight), pl.NewMean.Item()
+	return autograd.MulScalar(pl.Penalty, c.PLWeight), pl.NewMean
 }
 
 // PathLengthTerms are the pieces of the path-length penalty.
@@ -115,6 +166,15 @@ func PathLengthPenaltyScaled(img, ws *autograd.Var, plMean, decay float32, noise
 // itd·c(f_s(x), h'), averaged over the batch; the fakes are rendered
 // without recording the generator.
 func DiscriminatorLoss(c LossConfig, g *Generator, d *Discriminator, real, z, fts *autograd.Var, rng *tensor.RNG) (*autograd.Var, Parts) {
+	var p pending
+	loss := discriminatorLoss(c, g, d, real, z, fts, rng, &p)
+	parts := Parts{}
+	p.readInto(parts)
+	return loss, parts
+}
+
+// discriminatorLoss is DiscriminatorLoss leaving its parts in p.
+func discriminatorLoss(c LossConfig, g *Generator, d *Discriminator, real, z, fts *autograd.Var, rng *tensor.RNG, p *pending) *autograd.Var {
 	var fake *autograd.Var
 	autograd.NoGrad(func() {
 		ws := c.mapWithMixing(g, z, false, rng)
@@ -125,14 +185,15 @@ func DiscriminatorLoss(c LossConfig, g *Generator, d *Discriminator, real, z, ft
 	lf := autograd.Mean(autograd.Softplus(fakeLogits), nil, false)
 	lr := autograd.Mean(autograd.Softplus(autograd.Neg(realLogits)), nil, false)
 	loss := autograd.Add(lf, lr)
-	parts := Parts{"D/fake": float64(lf.Item()), "D/real": float64(lr.Item())}
+	p.add("D/fake", lf)
+	p.add("D/real", lr)
 	if c.ITD != 0 {
 		dc := c.contrast(realFts, fts)
 		loss = autograd.Sub(loss, autograd.MulScalar(dc, c.ITD))
-		parts["D/contrast"] = float64(dc.Item())
+		p.add("D/contrast", dc)
 	}
-	parts["D/loss"] = float64(loss.Item())
-	return loss, parts
+	p.add("D/loss", loss)
+	return loss
 }
 
 // R1Penalty is Dreg's unweighted penalty: mean_n Σ_pixels (∂Σ D(x,h')/∂x)².

@@ -123,7 +123,7 @@ func runMLP(layers []*nn.FullyConnected, x *autograd.Var) *autograd.Var {
 
 // Forward returns h' and the alignment penalty for normalised features f.
 func (t *TrainablePerturbation) Forward(f *autograd.Var, rng *tensor.RNG) (h, penalty *autograd.Var) {
-	eps := autograd.Const(rng.Normal(f.Shape()...))
+	eps := autograd.Const(rng.NormalOn(f.Value.Device(), f.Shape()...))
 	raw := autograd.Add(autograd.Add(f, runMLP(t.R1, f)), autograd.Mul(eps, autograd.Exp(runMLP(t.R2, f))))
 	h = rowNormalize(raw)
 	cos := autograd.Sum(autograd.Mul(h, f), []int{1}, false)

@@ -55,6 +55,9 @@ type Trainer struct {
 	PLMean     float32
 	Data       Dataset
 	CLIP       CLIPImageFeatures
+	// Device is where the networks live (To moves them); batches are drawn
+	// on the host and uploaded there at each step.
+	Device tensor.Device
 }
 
 // genModule is the generator plus the learned perturbation: what G's
@@ -104,6 +107,21 @@ func NewTrainer(cfg TrainConfig, data Dataset, clipFeats CLIPImageFeatures) (*Tr
 	return t, nil
 }
 
+// To moves the networks, the learned perturbation and the optimizers'
+// moments to dev. On a GPU each TrainStep then runs there, drawing its noise
+// on the device, and reads its loss values in one copy at its end.
+func (t *Trainer) To(dev tensor.Device) {
+	for _, m := range []nn.Module{t.G, t.GEma, t.D} {
+		nn.MoveTo(m, dev)
+	}
+	if t.Perturb != nil {
+		nn.MoveTo(t.Perturb, dev)
+	}
+	t.OptG.To(dev)
+	t.OptD.To(dev)
+	t.Device = dev
+}
+
 // applyGrads sets every optimized parameter's Grad to d(loss·gain)/dp and steps.
 func applyGrads(opt *nn.Adam, loss *autograd.Var, gain float32) {
 	grads := autograd.Grad([]*autograd.Var{loss}, opt.Params, nil, false)
@@ -137,14 +155,26 @@ func (t *Trainer) batch() (real, fts *tensor.Tensor, imgFts *tensor.Tensor, err 
 
 // TrainStep runs one iteration: Gmain, Greg (every GRegInterval), Dmain,
 // Dreg (every DRegInterval), then the EMA update.
+//
+// On a GPU (To) the step makes no host round trip before its end: the batch
+// is uploaded, noise is drawn on the device, and the loss values and the
+// path-length mean are read in one download after the EMA update. Its
+// temporaries are freed when it returns.
 func (t *Trainer) TrainStep() (Parts, error) {
 	c := t.Cfg
 	real, ftsT, imgFts, err := t.batch()
 	if err != nil {
 		return nil, err
 	}
+	dev := t.Device
+	if dev != tensor.CPU {
+		scope := tensor.OpenScope()
+		defer scope.Close()
+		real, ftsT, imgFts = real.To(dev), ftsT.To(dev), imgFts.To(dev)
+	}
 	n := c.Batch
 	fts := autograd.Const(ftsT)
+	var p pending
 
 	// Gmain.
 	gFts := fts
@@ -152,36 +182,34 @@ func (t *Trainer) TrainStep() (Parts, error) {
 	if t.Perturb != nil {
 		gFts, perturbPen = t.Perturb.Forward(autograd.Const(imgFts), t.RNG)
 	}
-	z := autograd.Const(t.RNG.Normal(n, c.G.ZDim))
-	lossG, parts := GeneratorLoss(c.Loss, t.G, t.D, t.CLIP, z, gFts, t.RNG)
+	z := autograd.Const(t.RNG.NormalOn(dev, n, c.G.ZDim))
+	lossG := generatorLoss(c.Loss, t.G, t.D, t.CLIP, z, gFts, t.RNG, &p)
 	if perturbPen != nil {
 		lossG = autograd.Add(lossG, perturbPen)
-		parts["G/perturb_align"] = float64(perturbPen.Item())
+		p.add("G/perturb_align", perturbPen)
 	}
 	applyGrads(t.OptG, lossG, 1)
 
 	// Greg.
+	var plMean *autograd.Var
 	if c.GRegInterval > 0 && t.Step%c.GRegInterval == 0 && c.Loss.PLWeight != 0 {
-		zp := autograd.Const(t.RNG.Normal(n, c.G.ZDim))
-		pen, newMean := PathLength(c.Loss, t.G, zp, fts, t.PLMean, t.RNG)
+		zp := autograd.Const(t.RNG.NormalOn(dev, n, c.G.ZDim))
+		pen, newMean := pathLength(c.Loss, t.G, zp, fts, t.PLMean, t.RNG)
 		applyGrads(t.OptG, pen, float32(c.GRegInterval))
-		t.PLMean = newMean
-		parts["G/pl"] = float64(pen.Item())
+		plMean = newMean
+		p.add("G/pl", pen)
 	}
 
 	// Dmain.
-	zd := autograd.Const(t.RNG.Normal(n, c.G.ZDim))
-	lossD, dparts := DiscriminatorLoss(c.Loss, t.G, t.D, autograd.Const(real), zd, fts, t.RNG)
-	for k, v := range dparts {
-		parts[k] = v
-	}
+	zd := autograd.Const(t.RNG.NormalOn(dev, n, c.G.ZDim))
+	lossD := discriminatorLoss(c.Loss, t.G, t.D, autograd.Const(real), zd, fts, t.RNG, &p)
 	applyGrads(t.OptD, lossD, 1)
 
 	// Dreg.
 	if c.DRegInterval > 0 && t.Step%c.DRegInterval == 0 && c.Loss.R1Gamma != 0 {
 		r1 := R1Penalty(t.D, autograd.Const(real), fts)
 		applyGrads(t.OptD, autograd.MulScalar(r1, c.Loss.R1Gamma/2), float32(c.DRegInterval))
-		parts["D/r1"] = float64(r1.Item())
+		p.add("D/r1", r1)
 	}
 
 	t.ImagesSeen += int64(n)
@@ -189,6 +217,21 @@ func (t *Trainer) TrainStep() (Parts, error) {
 	if err := nn.EMAUpdate(t.GEma, t.G, beta); err != nil {
 		return nil, err
 	}
+
+	// The one read of the step: every loss value, and the new path-length
+	// mean (the next Greg's input), together.
+	if plMean != nil {
+		p.add(plMeanPart, plMean)
+	}
+	parts := Parts{}
+	p.readInto(parts)
+	if plMean != nil {
+		t.PLMean = float32(parts[plMeanPart]) // exact: a float32 widened and narrowed
+		delete(parts, plMeanPart)
+	}
 	t.Step++
 	return parts, nil
 }
+
+// plMeanPart carries the path-length mean through the step's one read.
+const plMeanPart = "\x00pl_mean"

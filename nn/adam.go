@@ -63,6 +63,13 @@ func (a *Adam) Update() {
 	}
 }
 
+// To moves the moment tensors to dev (the parameters move with MoveTo).
+func (a *Adam) To(dev tensor.Device) {
+	for i := range a.m {
+		a.m[i], a.v[i] = a.m[i].To(dev), a.v[i].To(dev)
+	}
+}
+
 // State returns the moment tensors for checkpointing (m then v per parameter).
 func (a *Adam) State() (m, v []*tensor.Tensor) { return a.m, a.v }
 

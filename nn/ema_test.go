@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/lafite-go/lafite/autograd"
+	"github.com/lafite-go/lafite/kernels/cuda/emu"
 	"github.com/lafite-go/lafite/tensor"
 )
 
@@ -35,5 +36,44 @@ func TestEMAUpdate(t *testing.T) {
 	}
 	if EMABeta(32, 10000, 0.05, 0) != 0 {
 		t.Fatal("ramp-up at 0 images must copy the weights")
+	}
+}
+
+// TestEMAUpdateOnDevice: with the parameters on the (emulated) GPU the
+// update runs as device ops and never reads them on the host; its float32
+// operations are the host loop's, so the results agree bit for bit.
+func TestEMAUpdateOnDevice(t *testing.T) {
+	e := emu.New()
+	defer tensor.UseCUDABackend(e, e.Props())()
+	rng := tensor.NewRNG(7)
+	mk := func() *pair { return &pair{NewParam(rng.Normal(3, 5)), NewBuffer(rng.Normal(4))} }
+	avgH, srcH := mk(), mk()
+	avgD := &pair{NewParam(avgH.w.Value.Clone()), NewBuffer(avgH.buf.Value.Clone())}
+	srcD := &pair{NewParam(srcH.w.Value.Clone()), NewBuffer(srcH.buf.Value.Clone())}
+	MoveTo(avgD, tensor.CUDA)
+	MoveTo(srcD, tensor.CUDA)
+	c0 := tensor.CUDATransfers()
+	for _, beta := range []float32{0.9, 0.37} {
+		if err := EMAUpdate(avgH, srcH, beta); err != nil {
+			t.Fatal(err)
+		}
+		if err := EMAUpdate(avgD, srcD, beta); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c := tensor.CUDATransfers().Sub(c0); c.DtoH != 0 || c.HtoD != 0 {
+		t.Fatalf("EMA on the GPU copied between host and device: %+v", c)
+	}
+	if avgD.w.Value.Device() != tensor.CUDA {
+		t.Fatal("the average left the GPU")
+	}
+	got, want := avgD.w.Value.ToSlice(), avgH.w.Value.ToSlice()
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("element %d: device %v, host %v", i, got[i], want[i])
+		}
+	}
+	if g, w := avgD.buf.Value.ToSlice(), srcH.buf.Value.ToSlice(); g[3] != w[3] {
+		t.Fatalf("buffer not copied: %v vs %v", g, w)
 	}
 }

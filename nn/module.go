@@ -93,3 +93,15 @@ func NewParam(t *tensor.Tensor) *autograd.Var { return autograd.Param(t) }
 
 // NewBuffer makes a non-trainable entry.
 func NewBuffer(t *tensor.Tensor) *autograd.Var { return autograd.Const(t) }
+
+// MoveTo puts every parameter and buffer of m on dev, in place: the Vars
+// keep their identity, so optimizers built over them stay valid. Entries
+// already on dev are left alone; gradients are dropped.
+func MoveTo(m Module, dev tensor.Device) {
+	for _, n := range AllParams(m) {
+		if n.Var.Value.Device() != dev {
+			n.Var.Value = n.Var.Value.To(dev)
+		}
+		n.Var.Grad = nil
+	}
+}

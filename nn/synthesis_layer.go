@@ -84,7 +84,9 @@ func (l *SynthesisLayer) ForwardStyles(x, styles *autograd.Var, mode NoiseMode, 
 	if l.UseNoise {
 		switch mode {
 		case NoiseRandom:
-			noise = autograd.Mul(autograd.Const(rng.Normal(x.Size(0), 1, l.Resolution, l.Resolution)), l.NoiseStrength)
+			// Drawn where x lives: on a GPU the noise never crosses the bus
+			// (the same numbers as on the host for the same RNG state).
+			noise = autograd.Mul(autograd.Const(rng.NormalOn(x.Value.Device(), x.Size(0), 1, l.Resolution, l.Resolution)), l.NoiseStrength)
 		case NoiseConst:
 			noise = autograd.Mul(l.NoiseConst, l.NoiseStrength)
 		}

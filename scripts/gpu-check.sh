@@ -13,6 +13,13 @@
 #                                  gradient, outputs poisoned with NaN
 #   4. gpucheck.test timing        CUDA-event medians vs the measured FMA peak
 #                                  and copy bandwidth
+#   5. optional benchmarks         LAFITE_GPU_BENCH=1: `lafite bench --device
+#                                  cuda` (the bench/ workloads, CUDA-event
+#                                  medians); LAFITE_GPU_BENCH=torch: the same
+#                                  against PyTorch (compare_torch_gpu.py, needs
+#                                  python3 with CUDA torch; ROUNDS=n, default 1).
+#                                  Runs in what is left of the 5 minutes (at
+#                                  least 30 s), or LAFITE_GPU_BENCH_LIMIT=<s>.
 # and prints a short summary table last. Full logs: $LOGS (default
 # <this folder>/logs). Exit status 0 only when every step passed.
 set -uo pipefail
@@ -100,6 +107,52 @@ gemm=$(row 'matmul  ')
 biasact=$(row 'bias_act lrelu clamp')
 upfirdn=$(row 'upfirdn2d up2 4x4')
 
+# 5. optional benchmarks
+bench_result="off (LAFITE_GPU_BENCH=1, or =torch for Go vs PyTorch)"
+bench_time=-
+if [ -n "${LAFITE_GPU_BENCH:-}" ] && [ "${LAFITE_GPU_BENCH}" != 0 ]; then
+  t=$(date +%s)
+  left=$(( 290 - (t - start) ))
+  limit="${LAFITE_GPU_BENCH_LIMIT:-$left}"
+  if ! grep -q '^GPU ready' "$LOGS/doctor.log"; then
+    bench_result="skipped: no GPU (see doctor)"
+  elif [ "$limit" -lt 30 ]; then
+    bench_result="skipped: ${left}s left of the 5 minutes (LAFITE_GPU_BENCH_LIMIT=<s> runs it anyway)"
+  elif [ "$LAFITE_GPU_BENCH" = torch ]; then
+    if python3 -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
+      timeout "$limit" python3 "$here/compare_torch_gpu.py" --go "$here/lafite" --rounds "${ROUNDS:-1}" >"$LOGS/bench.log" 2>&1
+      rc=$?
+      sed -n '/^GPU: /,$p' "$LOGS/bench.log"
+      rows=$(sed -n '/^workload /,$p' "$LOGS/bench.log" | tail -n +2 | grep -c -E '^[a-z]')
+      if [ $rc -eq 124 ]; then
+        bench_result="Go vs PyTorch: time limit (${limit}s) reached; see $LOGS/bench.log"
+      elif [ $rc -ne 0 ] || [ "$rows" -eq 0 ]; then
+        bench_result="Go vs PyTorch failed (exit $rc; see $LOGS/bench.log)"
+        tail -5 "$LOGS/bench.log"
+        status=1
+      else
+        bench_result="Go vs PyTorch: $rows workloads (table above)"
+      fi
+    else
+      bench_result="skipped: no python3 with a CUDA build of torch"
+    fi
+  else
+    timeout "$limit" "$here/lafite" bench --device cuda >"$LOGS/bench.log" 2>&1
+    rc=$?
+    cat "$LOGS/bench.log"
+    rows=$(grep -c -E '^[a-z0-9_]+ +[0-9]+\.[0-9]{3} ' "$LOGS/bench.log")
+    if [ $rc -eq 124 ]; then
+      bench_result="$rows workloads timed before the time limit (${limit}s)"
+    elif [ $rc -ne 0 ]; then
+      bench_result="failed after $rows workloads (exit $rc; see $LOGS/bench.log)"
+      status=1
+    else
+      bench_result="$rows workloads timed (table above)"
+    fi
+  fi
+  bench_time=$(elapsed "$t")
+fi
+
 result=PASS
 [ $status -ne 0 ] && result=FAIL
 echo
@@ -109,6 +162,7 @@ printf '%-22s %-52s %s\n' doctor "$doctor_result" "$doctor_time"
 printf '%-22s %-52s %s\n' "kernel tests" "$kernel_result" "$kernel_time"
 printf '%-22s %-52s %s\n' conformance "$conf_line" "$conf_time"
 printf '%-22s %-52s %s\n' timing "$timing_result" "$timing_time"
+printf '%-22s %-52s %s\n' benchmarks "$bench_result" "$bench_time"
 printf '%-22s %-52s\n' "GEMM 4096^3" "${gemm:-?} of FP32 peak (goal >= 50%)"
 printf '%-22s %-52s\n' "bias_act, upfirdn2d" "${biasact:-?}, ${upfirdn:-?} of copy bandwidth (goal >= 80%)"
 printf '%-22s %-52s %s\n' overall "$result" "$(elapsed "$start")"

@@ -85,7 +85,7 @@ func openGPU() (*gpuState, error) {
 }
 
 func newGPUState(b CUDABackend, dev *cuda.Device, props cuda.DeviceProps) *gpuState {
-	return &gpuState{b: b, dev: dev, props: props, sync: os.Getenv("LAFITE_CUDA_SYNC") == "1",
+	return &gpuState{b: countingBackend{b}, dev: dev, props: props, sync: os.Getenv("LAFITE_CUDA_SYNC") == "1",
 		fns: map[string]*cuda.Function{}, scalars: map[uint32]*Storage{}}
 }
 
@@ -329,6 +329,65 @@ func dispatchCUDA(op string, ts ...*Tensor) bool {
 			op, strings.Join(devs, ", ")))
 	}
 	return gpu
+}
+
+// Copies between host and GPU, counted so that tests and profiles can see a
+// training step's round trips (a download waits for every queued kernel).
+var transfers struct {
+	htod, dtoh, htodBytes, dtohBytes atomic.Int64
+}
+
+// countingBackend counts the copies of the backend it wraps.
+type countingBackend struct{ CUDABackend }
+
+func (c countingBackend) CopyHtoDF32(dst cuda.DevicePtr, src []float32) error {
+	transfers.htod.Add(1)
+	transfers.htodBytes.Add(4 * int64(len(src)))
+	return c.CUDABackend.CopyHtoDF32(dst, src)
+}
+
+func (c countingBackend) CopyHtoDI32(dst cuda.DevicePtr, src []int32) error {
+	transfers.htod.Add(1)
+	transfers.htodBytes.Add(4 * int64(len(src)))
+	return c.CUDABackend.CopyHtoDI32(dst, src)
+}
+
+func (c countingBackend) CopyDtoHF32(dst []float32, src cuda.DevicePtr) error {
+	transfers.dtoh.Add(1)
+	transfers.dtohBytes.Add(4 * int64(len(dst)))
+	return c.CUDABackend.CopyDtoHF32(dst, src)
+}
+
+// CUDATransferCounts are the copies between host and GPU made by the tensor
+// layer since the process started: uploads (To(CUDA), index lists, scalar
+// constants, host fallbacks' results) and downloads (To(CPU), ToSlice, Item,
+// At, host fallbacks' inputs). A download synchronises with the GPU.
+type CUDATransferCounts struct {
+	HtoD, DtoH           int64
+	HtoDBytes, DtoHBytes int64
+}
+
+// Sub returns the copies made between an earlier count c0 and c.
+func (c CUDATransferCounts) Sub(c0 CUDATransferCounts) CUDATransferCounts {
+	return CUDATransferCounts{c.HtoD - c0.HtoD, c.DtoH - c0.DtoH, c.HtoDBytes - c0.HtoDBytes, c.DtoHBytes - c0.DtoHBytes}
+}
+
+// CUDATransfers returns the copies between host and GPU counted so far.
+func CUDATransfers() CUDATransferCounts {
+	return CUDATransferCounts{HtoD: transfers.htod.Load(), DtoH: transfers.dtoh.Load(),
+		HtoDBytes: transfers.htodBytes.Load(), DtoHBytes: transfers.dtohBytes.Load()}
+}
+
+// CUDAFallbackTotal returns how many host fallbacks ran in all (the sum of
+// CUDAFallbacks' counts).
+func CUDAFallbackTotal() int {
+	fallbackMu.Lock()
+	defer fallbackMu.Unlock()
+	n := 0
+	for _, c := range fallbackCounts {
+		n += c
+	}
+	return n
 }
 
 // Host fallbacks: ops without a GPU kernel copy their inputs to the host,

@@ -313,3 +313,21 @@ func TestEmulatorChecksKernelSignatures(t *testing.T) {
 	})
 	expectPanic(t, "no entry point", func() { g.fn("elementwise.cu", "ew_nonexistent_f32") })
 }
+
+func TestCUDATransfersCounted(t *testing.T) {
+	_, restore := useEmulator()
+	defer restore()
+	c0 := CUDATransfers()
+	x := ramp(2, 3).To(CUDA)               // one upload of 6 floats
+	y := Exp(Add(x, Scalar(0.25)))         // a new scalar constant: one upload of 1 float
+	z := Exp(Add(x, Scalar(0.25)))         // the same constant: cached, no copy
+	v := Sum(Mul(y, z), nil, false).Item() // one download of 1 float
+	if math.IsNaN(float64(v)) {
+		t.Fatal("NaN")
+	}
+	got := CUDATransfers().Sub(c0)
+	want := CUDATransferCounts{HtoD: 2, DtoH: 1, HtoDBytes: 28, DtoHBytes: 4}
+	if got != want {
+		t.Fatalf("transfers %+v, want %+v", got, want)
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lafite-go/lafite/bench"
 	"github.com/lafite-go/lafite/kernels/cpu"
+	"github.com/lafite-go/lafite/tensor"
 )
 
 func init() {
@@ -25,7 +26,9 @@ func runBench(args []string, stdout io.Writer) error {
 	listCPU := fs.Bool("list-cpu", false, "list the CPU kernel variants this machine supports, best first, and exit")
 	variant := fs.String("cpu", "", "CPU kernel variant (generic, avx2, avx512; default: LAFITE_CPU or the best supported)")
 	minRuns := fs.Int("runs", 0, "timed runs at least (default 5)")
-	minTime := fs.Duration("min-time", 0, "time each workload at least this long (default 1s)")
+	minTime := fs.Duration("min-time", 0, "time each workload at least this long (default 1s; 0.5s on cuda)")
+	device := fs.String("device", "cpu", "where the workloads run: cpu, or cuda (inputs on the GPU, timed with CUDA events)")
+	shrink := fs.Int("shrink", 1, "divide the sizes of the cuda workloads by this (tests of the wiring; 1: the named workloads)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -47,7 +50,16 @@ func runBench(args []string, stdout io.Writer) error {
 			names = append(names, n)
 		}
 	}
-	ws, err := bench.Select(names)
+	var dev tensor.Device
+	switch *device {
+	case "cpu":
+		dev = tensor.CPU
+	case "cuda", "gpu":
+		dev = tensor.CUDA
+	default:
+		return fmt.Errorf("--device %q: want cpu or cuda", *device)
+	}
+	ws, err := bench.SelectOn(dev, names)
 	if err != nil {
 		return err
 	}
@@ -56,6 +68,13 @@ func runBench(args []string, stdout io.Writer) error {
 			fmt.Fprintln(stdout, w.Name)
 		}
 		return nil
+	}
+	if dev == tensor.CUDA {
+		if err := tensor.CUDAAvailable(); err != nil {
+			msg := strings.ReplaceAll(strings.ReplaceAll(err.Error(), "\n", "; "), ": running on CPU", "")
+			return fmt.Errorf("--device cuda: no usable GPU: %s", msg)
+		}
+		return benchGPU(ws, bench.Options{MinRuns: *minRuns, MinTime: *minTime, Shrink: *shrink}, *asJSON, stdout)
 	}
 	opt := bench.Options{MinRuns: *minRuns, MinTime: *minTime}
 	peak := bench.MeasureFMAPeak()
@@ -91,4 +110,39 @@ func optional(v float64, format string) string {
 		return "-"
 	}
 	return fmt.Sprintf(format, v)
+}
+
+// benchGPU is runBench on the CUDA device: the fma_peak record of the GPU
+// (peak.cu's FMA loop and copy), then one record per workload.
+func benchGPU(ws []bench.Workload, opt bench.Options, asJSON bool, stdout io.Writer) error {
+	peak := bench.GPUPeakRecord()
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		if err := enc.Encode(peak); err != nil {
+			return err
+		}
+		for _, w := range ws {
+			r, err := bench.RunGPU(w, opt)
+			if err != nil {
+				return err
+			}
+			if err := enc.Encode(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	fmt.Fprintf(stdout, "GPU: %s, %s; measured FP32 FMA peak %.0f GFLOP/s, copy %.0f GB/s; CUDA-event medians\n\n",
+		peak.GPU, time.Now().Format("2006-01-02"), peak.GFLOPS, peak.GBPS)
+	fmt.Fprintf(stdout, "%-32s %10s %10s %10s %5s %8s %7s %5s %9s\n", "workload", "median ms", "mean ms", "min ms", "runs", "GFLOP/s", "GB/s", "peak", "items/s")
+	for _, w := range ws {
+		r, err := bench.RunGPU(w, opt)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%-32s %10.3f %10.3f %10.3f %5d %8s %7s %5s %9s\n", r.Workload, r.MedianMs, r.MeanMs, r.MinMs, r.Runs,
+			optional(r.GFLOPS, "%.0f"), optional(r.GBPS, "%.0f"), optional(100*r.PeakFraction, "%.0f%%"),
+			optional(r.ItemsPerSec, "%.1f"))
+	}
+	return nil
 }

@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/lafite-go/lafite/kernels/cpu"
+	"github.com/lafite-go/lafite/kernels/cuda/emu"
+	"github.com/lafite-go/lafite/tensor"
 )
 
 func TestBenchCommand(t *testing.T) {
@@ -41,5 +44,49 @@ func TestBenchCommand(t *testing.T) {
 	}
 	if rec["workload"] != "sgemm_4096x512x512" || rec["cpu_variant"] != variant || rec["gflops"].(float64) <= 0 {
 		t.Errorf("record %v", rec)
+	}
+}
+
+// TestBenchCommandCUDA: --device cuda says in one line why it cannot run
+// without a GPU, and against the kernel emulator (shrunk workloads) prints
+// the GPU's fma_peak record and one record per workload.
+func TestBenchCommandCUDA(t *testing.T) {
+	var out, errb bytes.Buffer
+	if tensor.CUDAAvailable() != nil {
+		code := run([]string{"bench", "--device", "cuda", "--only", "sgemm_1024"}, &out, &errb)
+		if msg := errb.String(); code == 0 || !strings.HasPrefix(msg, "lafite bench: --device cuda: no usable GPU: ") || strings.Count(msg, "\n") != 1 {
+			t.Errorf("without a GPU: code %d, stderr %q", code, msg)
+		}
+	}
+	out.Reset()
+	errb.Reset()
+	if code := run([]string{"bench", "--device", "cuda", "--list", "--only", "lafite_train_step_64_b16"}, &out, &errb); code != 0 || out.String() != "lafite_train_step_64_b16\n" {
+		t.Errorf("--device cuda --list: code %d, out %q, err %q", code, out.String(), errb.String())
+	}
+	out.Reset()
+	e := emu.New()
+	defer tensor.UseCUDABackend(e, e.Props())()
+	code := run([]string{"bench", "--device", "cuda", "--json", "--only", "sgemm_1024,upsample2d_n4_c512_32",
+		"--runs", "1", "--min-time", "1ms", "--shrink", "16"}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("code %d, err %q", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("want the fma_peak record and two workload records, got %q", out.String())
+	}
+	for i, want := range []string{"fma_peak", "sgemm_1024", "upsample2d_n4_c512_32"} {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(lines[i]), &rec); err != nil || rec["workload"] != want || rec["device"] != "cuda" {
+			t.Errorf("record %d: %q (%v), want workload %s on cuda", i, lines[i], err, want)
+		}
+	}
+	// The table: scripts/gpu-check.sh counts its rows with this pattern.
+	out.Reset()
+	if code := run([]string{"bench", "--device", "cuda", "--only", "sgemm_1024", "--runs", "1", "--min-time", "1ms", "--shrink", "16"}, &out, &errb); code != 0 {
+		t.Fatalf("table: code %d, err %q", code, errb.String())
+	}
+	if rows := regexp.MustCompile(`(?m)^[a-z0-9_]+ +[0-9]+\.[0-9]{3} `).FindAllString(out.String(), -1); len(rows) != 1 || !strings.HasPrefix(rows[0], "sgemm_1024 ") {
+		t.Errorf("table rows %q in\n%s", rows, out.String())
 	}
 }

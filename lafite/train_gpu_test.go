@@ -1,0 +1,103 @@
+package lafite
+
+import (
+	"math"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/lafite-go/lafite/autograd"
+	"github.com/lafite-go/lafite/kernels/cuda/emu"
+	"github.com/lafite-go/lafite/tensor"
+)
+
+// TestTrainStepOnEmulatedGPUHasNoRoundTrips runs the tiny configuration's
+// first two training steps (step 0 with path length and R1, step 1 without)
+// on the host and on an emulated GPU (kernels/cuda/emu) from the same seed.
+// On the GPU a step must run no op on the host (no CUDA fallback) and make
+// exactly one device-to-host copy: the loss values and the path-length mean,
+// read together at its end. Its uploads are the batch (images, conditions,
+// image features) and, in the first step only, the scalar constants met.
+//
+// The emulator computes each kernel with the CPU reference arithmetic, so
+// the loss comparison checks wiring (same noise, same terms, same updates),
+// not the real kernels' rounding: the two runs differ only by float32
+// summation order and the GPU path's composed demodulation, and agree to
+// lossTol relative to max(1, |loss|).
+func TestTrainStepOnEmulatedGPUHasNoRoundTrips(t *testing.T) {
+	const lossTol = 1e-5
+	cfg, data, _ := tinySetup(t)
+	cfg.TrainablePerturbation = 0.3 // the learned perturbation too
+	// A stand-in image encoder with GPU kernels throughout (tinySetup's
+	// average pooling has none): a fixed projection of the whole image.
+	proj := tensor.NewRNG(5).Normal(3*16*16, tinyF)
+	clipOn := func(dev tensor.Device) CLIPImageFeatures {
+		p := autograd.Const(proj.To(dev))
+		return func(img *autograd.Var, _ *tensor.RNG) *autograd.Var {
+			return rowNormalize(autograd.Matmul(autograd.Reshape(img, img.Size(0), -1), p))
+		}
+	}
+	host, err := NewTrainer(cfg, data, clipOn(tensor.CPU))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := emu.New()
+	defer tensor.UseCUDABackend(e, e.Props())()
+	gpu, err := NewTrainer(cfg, data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gpu.To(tensor.CUDA)
+	gpu.CLIP = clipOn(tensor.CUDA)
+	var live0 int64
+
+	for step := 0; step < 2; step++ {
+		want, err := host.TrainStep()
+		if err != nil {
+			t.Fatal(err)
+		}
+		f0, c0 := tensor.CUDAFallbackTotal(), tensor.CUDATransfers()
+		got, err := gpu.TrainStep()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := tensor.CUDAFallbackTotal() - f0; n != 0 {
+			t.Errorf("step %d: %d host fallbacks on the GPU (%s)", step, n, strings.Join(tensor.CUDAFallbacks(), " "))
+		}
+		c := tensor.CUDATransfers().Sub(c0)
+		if c.DtoH != 1 || c.DtoHBytes != 4*int64(len(want)+1-step) {
+			t.Errorf("step %d: %d device-to-host copies of %d bytes, want one of the %d loss values and the path-length mean", step, c.DtoH, c.DtoHBytes, len(want))
+		}
+		t.Logf("step %d: host-to-device copies %d (%d bytes), device-to-host %d (%d bytes)", step, c.HtoD, c.HtoDBytes, c.DtoH, c.DtoHBytes)
+		if step > 0 && c.HtoD != 3 {
+			t.Errorf("step %d: %d host-to-device copies, want 3 (images, conditions, image features)", step, c.HtoD)
+		}
+		// After the first step (which caches its scalar constants on the
+		// GPU), a step frees all it allocates: what stays live is the state.
+		if live, _ := tensor.CUDAMemoryStats(); step == 0 {
+			live0 = live
+		} else if live != live0 {
+			t.Errorf("step %d: GPU memory live %d bytes after the step, %d before", step, live, live0)
+		}
+		var keys []string
+		for k := range want {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		if len(got) != len(want) {
+			t.Errorf("step %d: GPU parts %v, host parts %v", step, got, want)
+		}
+		worst := 0.0
+		for _, k := range keys {
+			g, ok := got[k]
+			worst = math.Max(worst, math.Abs(g-want[k])/math.Max(1, math.Abs(want[k])))
+			if d := math.Abs(g - want[k]); !ok || !(d <= lossTol*math.Max(1, math.Abs(want[k]))) {
+				t.Errorf("step %d: %s = %v on the GPU, %v on the host", step, k, g, want[k])
+			}
+		}
+		t.Logf("step %d: %d loss values, worst difference %.2g (relative to max(1, |loss|))", step, len(got), worst)
+	}
+	if d := math.Abs(float64(gpu.PLMean - host.PLMean)); !(d <= lossTol*math.Max(1, math.Abs(float64(host.PLMean)))) || host.PLMean == 0 {
+		t.Errorf("path-length mean %v on the GPU, %v on the host", gpu.PLMean, host.PLMean)
+	}
+}
