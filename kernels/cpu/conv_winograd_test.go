@@ -11,8 +11,8 @@ import (
 // padding the input-gradient rewrite produces (0, 1, 2 and beyond), and
 // sample counts that split into several chunks.
 func TestConvWinogradMatchesDirect(t *testing.T) {
-	defer func(v int) { convGemmMinFlops = v }(convGemmMinFlops)
-	convGemmMinFlops = 0
+	defer func(v, c int) { convGemmMinFlops, winogradMinChannels = v, c }(convGemmMinFlops, winogradMinChannels)
+	convGemmMinFlops, winogradMinChannels = 0, 16
 	prev := ActiveVariant()
 	defer UseVariant(prev)
 	geoms := []ConvGeom{
@@ -56,6 +56,8 @@ func TestConvWinogradMatchesDirect(t *testing.T) {
 
 // The chunking of samples (winogradTileFloats) must not change results.
 func TestConvWinogradChunks(t *testing.T) {
+	defer func(c int) { winogradMinChannels = c }(winogradMinChannels)
+	winogradMinChannels = 16
 	g := geom(5, 64, 20, 20, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1)
 	if !useWinograd(g) {
 		t.Fatalf("%+v does not take the Winograd path", g)
@@ -105,13 +107,15 @@ func BenchmarkConvWinograd(b *testing.B) {
 		geom(4, 512, 16, 16, 512, 3, 3, 1, 1, 1, 1, 1, 1, 1),
 		geom(4, 512, 32, 32, 512, 3, 3, 1, 1, 1, 1, 1, 1, 1),
 		geom(16, 64, 32, 32, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+		geom(16, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+		geom(16, 32, 16, 16, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1),
 	} {
 		x, w := randSlice(r, g.N*g.Cin*g.H*g.W), randSlice(r, g.Cout*g.Cin*9)
 		y := make([]float32, g.N*g.Cout*g.OH*g.OW)
 		for _, on := range []bool{true, false} {
 			b.Run(fmt.Sprintf("n%d_c%d_%d/winograd=%v", g.N, g.Cin, g.H, on), func(b *testing.B) {
-				defer func(v bool) { convWinograd = v }(convWinograd)
-				convWinograd = on
+				defer func(v bool, c int) { convWinograd, winogradMinChannels = v, c }(convWinograd, winogradMinChannels)
+				convWinograd, winogradMinChannels = on, 16
 				b.ReportAllocs()
 				for b.Loop() {
 					Conv2dForward(g, x, w, nil, y)
