@@ -10,11 +10,16 @@ func sgemmTile14x32AVX512(kc int, a, b, c *float32, ldc int, alpha, beta float32
 //go:noescape
 func sgemmTile6x16AVX2(kc int, a, b, c *float32, ldc int, alpha, beta float32)
 
-// Blocking: the B micro-panel (kc x nr) is reused across a whole A block and
-// should stay in the 32 KiB L1; the A block (mc x kc) in L2; the B block in L3.
+// Blocking: each block of kc rows is one pass over C, and C of a large
+// product lives in L3 or memory, so deep blocks win even though the B
+// micro-panel (kc x nr) then sits in L2 rather than L1: on the Zen 4 machine
+// of bench/NOTES.md, 1024³ went from 149 (kc 256) to 179-203 GFLOP/s
+// (kc 1024), and [512,4608]x[4608,1024] from 129 to 155
+// (BenchmarkGemmBlocking). The A block (mc x kc, split further between the
+// workers) stays in L2, the B block in L3.
 var (
-	avx512Kernel = &gemmKernel{mr: 14, nr: 32, kc: 256, mc: 14 * 24, nc: 2048, tile: sgemmTile14x32AVX512}
-	avx2Kernel   = &gemmKernel{mr: 6, nr: 16, kc: 256, mc: 6 * 32, nc: 2048, tile: sgemmTile6x16AVX2}
+	avx512Kernel = &gemmKernel{mr: 14, nr: 32, kc: 1024, mc: 14 * 24, nc: 2048, tile: sgemmTile14x32AVX512}
+	avx2Kernel   = &gemmKernel{mr: 6, nr: 16, kc: 512, mc: 6 * 32, nc: 2048, tile: sgemmTile6x16AVX2}
 )
 
 func gemmAVX512(m, n, k int, alpha float32,
