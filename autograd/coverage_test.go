@@ -56,6 +56,7 @@ var gradChecks = map[string]gradCheck{
 	"Matmul":                    {"TestMatmulGradients", true},
 	"Conv2d":                    {"TestConv2dGradients", true},
 	"ConvTranspose2d":           {"TestConvTranspose2dGradients", true},
+	"ModConv2d":                 {"TestModConv2dGradients", true},
 	"Conv2dInputGrad":           {"TestConvGradientOpsGradients", true},
 	"Conv2dWeightGrad":          {"TestConvGradientOpsGradients", true},
 	"AvgPool2d":                 {"TestAvgPool2dGradients", true},

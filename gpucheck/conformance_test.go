@@ -192,6 +192,25 @@ func gpuCases() []gpuCase {
 				return autograd.ConvTranspose2d(xs[0], xs[1], nil, tensor.ConvTranspose2dParams{Groups: 2, StrideH: 2, StrideW: 1})
 			}},
 	)
+	// The non-fused modulated conv as one op (conv2d_modfwd_f32): styles on
+	// the input, demodulation and noise·strength in the epilogue.
+	modconv := func(name string, shapes [][]int, p tensor.Conv2dParams, has ...string) gpuCase {
+		return gpuCase{name: name, shapes: shapes, order: 2, tol: mm,
+			f: func(_ tensor.Device, xs []*autograd.Var) *autograd.Var {
+				ops := map[string]*autograd.Var{}
+				for i, h := range has {
+					ops[h] = xs[2+i]
+				}
+				return autograd.ModConv2d(xs[0], xs[1], ops["s"], ops["d"], ops["noise"], ops["strength"], p)
+			}}
+	}
+	cs = append(cs,
+		modconv("modconv_styles_demod_noise", [][]int{{2, 5, 6, 5}, {7, 5, 3, 3}, {2, 5}, {2, 7}, {2, 1, 6, 5}, {}},
+			tensor.Conv2dParams{PadH: 1, PadW: 1}, "s", "d", "noise", "strength"),
+		modconv("modconv_70ch_shared_noise", [][]int{{2, 6, 5, 5}, {70, 6, 3, 3}, {2, 6}, {2, 70}, {5, 5}, {1}},
+			tensor.Conv2dParams{PadH: 1, PadW: 1}, "s", "d", "noise", "strength"),
+		modconv("modconv_1x1_styles", [][]int{{3, 8, 4, 4}, {3, 8, 1, 1}, {3, 8}}, tensor.Conv2dParams{}, "s"),
+	)
 	// Normalisations.
 	cs = append(cs,
 		un("softmax_last", []int{4, 7}, 2, ew, func(x *autograd.Var) *autograd.Var { return autograd.Softmax(x, -1) }),
@@ -590,6 +609,8 @@ func TestGPUConformanceCatchesUnwrittenOutputs(t *testing.T) {
 		{"bias_act_f32", "bias_act_lrelu", []string{"forward", "grad x0", "grad x1"}, nil},
 		{"conv2d_wgrad_f32", "conv2d_1x1", []string{"grad x1"}, []string{"forward", "grad x0", "grad x2"}},
 		{"ew_where_strided_f32", "where", []string{"forward"}, nil},
+		// The kept convolution feeds only the demodulation's gradient.
+		{"conv2d_modfwd_f32", "modconv_styles_demod_noise", []string{"forward", "grad x3"}, []string{"grad x0", "grad x1", "grad x2", "grad x4", "grad x5"}},
 	} {
 		dev, restore := emulate()
 		dev.Drop(c.drop)

@@ -201,6 +201,16 @@ func (tm *timer) ops() []timingRow {
 	add("conv2d weight grad", shapeStr(x.Shape(), gy.Shape()), convFlops, 0, func() {
 		tensor.Conv2dWeightGrad(x, gy, w.Shape(), cp)
 	})
+	// The non-fused modulated conv's forward: one fused kernel against the
+	// op-by-op sequence it replaces (x·s, conv, ·d, +noise·strength).
+	st, dc := randOn(r, 16, ch), randOn(r, 16, ch)
+	nz, str := randOn(r, 16, 1, hw, hw), randOn(r)
+	mo := tensor.ModConv2dOptions{Params: cp, InScale: st, OutScale: dc, Noise: nz, NoiseStrength: str}
+	add("modconv fwd fused", shapeStr(x.Shape(), w.Shape()), convFlops, 0, func() { tensor.ModConv2d(x, w, mo) })
+	add("modconv fwd unfused", shapeStr(x.Shape(), w.Shape()), convFlops, 0, func() {
+		y := tensor.Conv2d(tensor.Mul(x, st.Reshape(16, ch, 1, 1)), w, nil, cp)
+		tensor.Add(tensor.Mul(y, dc.Reshape(16, ch, 1, 1)), tensor.Mul(nz, str))
+	})
 	tc, ts := tm.n(256), tm.n(16)
 	xs := randOn(r, 16, tc, ts, ts)
 	wt := randOn(r, tc, tc, 3, 3)

@@ -51,8 +51,28 @@ func DemodCoefficients(weight, styles *autograd.Var) *autograd.Var {
 // through Conv2dResample with r's filter and padding (r.Groups must be 0 or
 // 1); the kernels are those of Conv2dResample (kernels/cpu/conv_ref.go,
 // kernels/cpu/upfirdn2d_ref.go) and DemodCoefficients' GEMM.
+//
+// On the GPU the non-fused path without resampling (Up and Down 1, even
+// non-negative padding: one plain convolution) is a single op,
+// autograd.ModConv2d: one implicit-GEMM kernel with the styles applied to the
+// input tile and the demodulation and the noise (when it broadcasts to
+// [N,1,OH,OW]) in the epilogue. Up = 2 and the other resampling cases keep
+// the op-by-op sequence; so does the CPU, whose results are unchanged.
 func ModulatedConv2d(x, weight, styles, noise *autograd.Var, r Resample, demodulate, fused bool) *autograd.Var {
+	return modulatedConv2d(x, weight, styles, noise, nil, r, demodulate, fused)
+}
+
+// modulatedConv2d is ModulatedConv2d with the noise split into noise and a
+// one-element strength (nil: 1), added as noise·strength, so that the GPU
+// kernel applies the strength itself (SynthesisLayer's noise).
+func modulatedConv2d(x, weight, styles, noise, strength *autograd.Var, r Resample, demodulate, fused bool) *autograd.Var {
 	const op = "nn.ModulatedConv2d"
+	pad, oneConv := plainConv(r)
+	gpuFused := !fused && oneConv && x.Value.Device() == tensor.CUDA
+	if strength != nil && !gpuFused {
+		// The op-by-op path scales the noise first, as the layers always did.
+		noise, strength = autograd.Mul(noise, strength), nil
+	}
 	if x.Dim() != 4 || weight.Dim() != 4 || styles.Dim() != 2 {
 		panic(fmt.Sprintf("%s: want x [N,I,H,W], weight [O,I,k,k], styles [N,I]; got %v, %v, %v", op, x.Shape(), weight.Shape(), styles.Shape()))
 	}
@@ -70,13 +90,46 @@ func ModulatedConv2d(x, weight, styles, noise *autograd.Var, r Resample, demodul
 			op, oh, ow, x.Shape(), weight.Shape(), r.Up, r.Down, r.Pad))
 	}
 	if noise != nil {
-		if s, err := tensor.BroadcastShapes(noise.Shape(), []int{n, out, oh, ow}); err != nil || !tensor.SameShape(s, []int{n, out, oh, ow}) {
+		ns := noise.Shape()
+		if strength != nil {
+			if b, err := tensor.BroadcastShapes(ns, strength.Shape()); err == nil {
+				ns = b
+			}
+		}
+		if s, err := tensor.BroadcastShapes(ns, []int{n, out, oh, ow}); err != nil || !tensor.SameShape(s, []int{n, out, oh, ow}) {
 			panic(fmt.Sprintf("%s: noise %v does not broadcast to the output [%d %d %d %d]", op, noise.Shape(), n, out, oh, ow))
 		}
 	}
 	var dcoefs *autograd.Var
 	if demodulate {
 		dcoefs = DemodCoefficients(weight, styles)
+	}
+	if gpuFused {
+		w := weight
+		if !r.FlipWeight {
+			w = autograd.Flip(w, 2, 3)
+		}
+		// The kernel's noise is [N or 1, 1, OH, OW] (broadcast along H or W
+		// too); noise with a channel axis is added after it.
+		var late *autograd.Var
+		if noise != nil {
+			ns := noise.Shape()
+			if strength != nil {
+				ns, _ = tensor.BroadcastShapes(ns, strength.Shape())
+			}
+			if b, err := tensor.BroadcastShapes(ns, []int{n, 1, oh, ow}); err != nil || !tensor.SameShape(b, []int{n, 1, oh, ow}) {
+				late = noise
+				if strength != nil {
+					late = autograd.Mul(noise, strength)
+				}
+				noise, strength = nil, nil
+			}
+		}
+		y := autograd.ModConv2d(x, w, styles, dcoefs, noise, strength, tensor.Conv2dParams{PadH: pad[0], PadW: pad[1]})
+		if late != nil {
+			y = autograd.Add(y, late)
+		}
+		return y
 	}
 	if !fused {
 		x = autograd.Mul(x, autograd.Reshape(styles, n, in, 1, 1))
@@ -104,4 +157,16 @@ func ModulatedConv2d(x, weight, styles, noise *autograd.Var, r Resample, demodul
 		x = autograd.Add(x, noise)
 	}
 	return x
+}
+
+// plainConv reports whether Conv2dResample with r is one plain convolution
+// (no resampling, even non-negative padding) and returns its (PadH, PadW).
+func plainConv(r Resample) (pad [2]int, ok bool) {
+	r = r.norm("nn.ModulatedConv2d")
+	p := r.padding(identityFilter(r.Filter))
+	px0, px1, py0, py1 := p[0], p[1], p[2], p[3]
+	if r.Up != 1 || r.Down != 1 || r.Groups != 1 || px0 != px1 || py0 != py1 || px0 < 0 || py0 < 0 {
+		return pad, false
+	}
+	return [2]int{py0, px0}, true
 }

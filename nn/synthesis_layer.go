@@ -80,19 +80,21 @@ func (l *SynthesisLayer) Forward(x, w *autograd.Var, mode NoiseMode, fused bool,
 
 // ForwardStyles applies the layer with precomputed styles [N, in].
 func (l *SynthesisLayer) ForwardStyles(x, styles *autograd.Var, mode NoiseMode, fused bool, gain float32, rng *tensor.RNG) *autograd.Var {
-	var noise *autograd.Var
+	// noise·strength is added by modulatedConv2d: first thing on the host, in
+	// the convolution's epilogue on the GPU.
+	var noise, strength *autograd.Var
 	if l.UseNoise {
 		switch mode {
 		case NoiseRandom:
 			// Drawn where x lives: on a GPU the noise never crosses the bus
 			// (the same numbers as on the host for the same RNG state).
-			noise = autograd.Mul(autograd.Const(rng.NormalOn(x.Value.Device(), x.Size(0), 1, l.Resolution, l.Resolution)), l.NoiseStrength)
+			noise, strength = autograd.Const(rng.NormalOn(x.Value.Device(), x.Size(0), 1, l.Resolution, l.Resolution)), l.NoiseStrength
 		case NoiseConst:
-			noise = autograd.Mul(l.NoiseConst, l.NoiseStrength)
+			noise, strength = l.NoiseConst, l.NoiseStrength
 		}
 	}
 	p := l.Weight.Size(2) / 2
-	x = ModulatedConv2d(x, l.Weight, styles, noise, Resample{Filter: l.ResampleFilter.Value, Up: l.Up,
+	x = modulatedConv2d(x, l.Weight, styles, noise, strength, Resample{Filter: l.ResampleFilter.Value, Up: l.Up,
 		Pad: [4]int{p, p, p, p}, FlipWeight: l.Up == 1}, true, fused)
 	ba := tensor.DefaultBiasAct("lrelu")
 	ba.Gain *= gain

@@ -117,3 +117,59 @@ func cudaConvTranspose2d(x, w, bias *Tensor, p ConvTranspose2dParams) *Tensor {
 	theGPU().free(y.storage)
 	return yb
 }
+
+// cudaModConv2d runs ModConv2d as conv2d_modfwd_f32: the input scale in the
+// kernel's prologue, the output scale and the noise in its epilogue.
+func cudaModConv2d(x, w *Tensor, o ModConv2dOptions, g cpu.ConvGeom) (y, conv *Tensor) {
+	x, w = onGPU(x), onGPU(w)
+	sIn, sOut, noise, gain := onGPU(o.InScale), onGPU(o.OutScale), onGPU(o.Noise), onGPU(o.NoiseStrength)
+	y = emptyCUDA(g.N, g.Cout, g.OH, g.OW)
+	keep := o.KeepConv && (sOut != nil || noise != nil)
+	if keep {
+		conv = emptyCUDA(g.N, g.Cout, g.OH, g.OW)
+	} else if o.KeepConv {
+		conv = y
+	}
+	if y.Numel() == 0 {
+		return y, conv
+	}
+	xc, fx := contiguousOnGPU(x)
+	defer fx()
+	wc, fw := contiguousOnGPU(w)
+	defer fw()
+	sic, fsi := contiguousOnGPU(sIn)
+	defer fsi()
+	soc, fso := contiguousOnGPU(sOut)
+	defer fso()
+	// The kernel reads noise as [N or 1, 1, OH, OW]; other broadcasts (along
+	// H or W) are expanded here.
+	var nStride int32
+	if noise != nil {
+		n4 := append(make([]int, 0, 4), noise.shape...)
+		for len(n4) < 4 {
+			n4 = append([]int{1}, n4...)
+		}
+		if n4[1] != 1 || n4[2] != g.OH || n4[3] != g.OW {
+			e := noise.Reshape(n4...).Expand(g.N, 1, g.OH, g.OW).Contiguous()
+			if e.storage != noise.storage {
+				defer theGPU().free(e.storage)
+			}
+			noise, n4 = e, []int{g.N, 1, g.OH, g.OW}
+		}
+		if n4[0] > 1 {
+			nStride = int32(g.OH * g.OW)
+		}
+	}
+	nc, fn := contiguousOnGPU(noise)
+	defer fn()
+	require32("ModConv2d", xc, wc, y)
+	gpu := theGPU()
+	cp := convParams(g)
+	plan, _ := cuda.PlanConv2d(cuda.ConvModForward, cp, gpu.props.SMs)
+	var zp cuda.DevicePtr
+	if keep {
+		zp = conv.ptr()
+	}
+	gpu.plan(plan, cp, xc.ptr(), wc.ptr(), ptrOrNull(sic), ptrOrNull(soc), ptrOrNull(nc), ptrOrNull(gain), nStride, y.ptr(), zp)
+	return y, conv
+}

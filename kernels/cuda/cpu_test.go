@@ -313,6 +313,9 @@ func TestPlans(t *testing.T) {
 	if pl.Grid != D3(4, 8, 1) {
 		t.Fatalf("conv fwd grid %+v", pl.Grid)
 	}
+	if mp, _ := PlanConv2d(ConvModForward, cp, 132); mp.Entry != "conv2d_modfwd_f32" || mp.Grid != pl.Grid || mp.Block != pl.Block {
+		t.Fatalf("modulated conv fwd plan %+v, want the forward's geometry %+v", mp, pl)
+	}
 	cp.C, cp.O, cp.KH, cp.KW, cp.PadH, cp.PadW = 32, 32, 1, 1, 0, 0
 	cp.H, cp.W, cp.OH, cp.OW = 256, 256, 256, 256
 	pl, ks := PlanConv2d(ConvWeightGrad, cp, 132)

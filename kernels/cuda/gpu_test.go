@@ -1,6 +1,7 @@
 package cuda
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -325,6 +326,125 @@ func TestGPUConv2d(t *testing.T) {
 		d.MemsetD32(dwp, 0, int64(len(w)))
 		runPlan(t, d, pl, p, ks, xp, dyp, dwp)
 		near(t, "conv wgrad", download(t, d, dwp, len(w)), dw, 1e-4*float64(c.N*int(p.OH*p.OW)), 1e-4)
+	}
+}
+
+// modConvRef is conv2d_modfwd_f32's contract in float64: z = conv(x·s, w),
+// y = z·d + noise·gain (nil s, d, noise: factor 1, no noise).
+func modConvRef(p ConvParams, x, w, s, dsc, noise []float32, nStride int, gain float64) (y, z []float64) {
+	N, C, H, W := int(p.N), int(p.C), int(p.H), int(p.W)
+	O, KH, KW, G := int(p.O), int(p.KH), int(p.KW), int(p.Groups)
+	OH, OW := int(p.OH), int(p.OW)
+	Cg, Og := C/G, O/G
+	z = make([]float64, N*O*OH*OW)
+	y = make([]float64, len(z))
+	for n := 0; n < N; n++ {
+		for o := 0; o < O; o++ {
+			g := o / Og
+			for oh := 0; oh < OH; oh++ {
+				for ow := 0; ow < OW; ow++ {
+					var acc float64
+					for c := 0; c < Cg; c++ {
+						sc := 1.0
+						if s != nil {
+							sc = float64(s[n*C+g*Cg+c])
+						}
+						for kh := 0; kh < KH; kh++ {
+							for kw := 0; kw < KW; kw++ {
+								ih := oh*int(p.StrideH) - int(p.PadH) + kh*int(p.DilH)
+								iw := ow*int(p.StrideW) - int(p.PadW) + kw*int(p.DilW)
+								if ih < 0 || iw < 0 || ih >= H || iw >= W {
+									continue
+								}
+								acc += float64(x[((n*C+g*Cg+c)*H+ih)*W+iw]) * sc * float64(w[((o*Cg+c)*KH+kh)*KW+kw])
+							}
+						}
+					}
+					yi := ((n*O+o)*OH+oh)*OW + ow
+					z[yi] = acc
+					if dsc != nil {
+						acc *= float64(dsc[n*O+o])
+					}
+					if noise != nil {
+						acc += float64(noise[n*nStride+oh*OW+ow]) * gain
+					}
+					y[yi] = acc
+				}
+			}
+		}
+	}
+	return y, z
+}
+
+// TestGPUModConv2d checks conv2d_modfwd_f32 (the modulated forward: styles on
+// the input tile, demodulation and noise in the epilogue) against modConvRef,
+// with each optional operand present and absent, outputs poisoned.
+func TestGPUModConv2d(t *testing.T) {
+	d := gpu(t)
+	r := rand.New(rand.NewPCG(27, 28))
+	for _, c := range []struct {
+		N, C, H, W, O, K, stride, pad, groups int
+		inScale, outScale, keepZ, gain        bool
+		noise                                 int // 0 none, 1 per sample [N,1,OH,OW], 2 shared [OH,OW]
+	}{
+		{2, 3, 9, 11, 5, 3, 1, 1, 1, true, true, true, true, 1},
+		{3, 16, 8, 8, 70, 3, 1, 1, 1, true, true, false, false, 2}, // O > 64: two row tiles; gain null
+		{2, 40, 7, 9, 33, 3, 1, 1, 1, true, false, true, true, 0},  // styles only (ToRGB-like without 1x1)
+		{4, 24, 4, 4, 3, 1, 1, 0, 1, true, false, false, false, 0}, // 1x1, ToRGB
+		{2, 8, 9, 9, 6, 3, 2, 1, 2, true, true, true, true, 1},     // stride 2, groups 2
+		{1, 5, 6, 5, 4, 3, 1, 1, 1, false, true, true, true, 1},    // no input scale
+		{5, 12, 5, 5, 9, 3, 1, 1, 1, false, false, false, false, 0},
+	} {
+		p := ConvParams{N: int32(c.N), C: int32(c.C), H: int32(c.H), W: int32(c.W), O: int32(c.O), KH: int32(c.K), KW: int32(c.K),
+			Groups: int32(c.groups), StrideH: int32(c.stride), StrideW: int32(c.stride), PadH: int32(c.pad), PadW: int32(c.pad),
+			DilH: 1, DilW: 1}
+		p.OH = int32(ConvOutSize(c.H, c.K, c.stride, c.pad, 1))
+		p.OW = int32(ConvOutSize(c.W, c.K, c.stride, c.pad, 1))
+		OHW := int(p.OH * p.OW)
+		x := randn(r, c.N*c.C*c.H*c.W)
+		w := randn(r, c.O*c.C/c.groups*c.K*c.K)
+		var s, dsc, noise []float32
+		sp, dp, np, gp := DevicePtr(0), DevicePtr(0), DevicePtr(0), DevicePtr(0)
+		if c.inScale {
+			s = randn(r, c.N*c.C)
+			sp = upload(t, d, s)
+		}
+		if c.outScale {
+			dsc = randn(r, c.N*c.O)
+			dp = upload(t, d, dsc)
+		}
+		nStride := 0
+		switch c.noise {
+		case 1:
+			noise, nStride = randn(r, c.N*OHW), OHW
+		case 2:
+			noise = randn(r, OHW)
+		}
+		if noise != nil {
+			np = upload(t, d, noise)
+		}
+		gain := 1.0
+		if c.gain {
+			gain = 0.37
+			gp = upload(t, d, []float32{0.37})
+		}
+		y, z := modConvRef(p, x, w, s, dsc, noise, nStride, gain)
+		xp, wp := upload(t, d, x), upload(t, d, w)
+		yp, zp := buf(t, d, len(y)), DevicePtr(0)
+		if c.keepZ {
+			zp = buf(t, d, len(z))
+		}
+		pl, _ := PlanConv2d(ConvModForward, p, d.Props.SMs)
+		if pl.Entry != "conv2d_modfwd_f32" {
+			t.Fatalf("plan %+v", pl)
+		}
+		runPlan(t, d, pl, p, xp, wp, sp, dp, np, gp, int32(nStride), yp, zp)
+		name := fmt.Sprintf("modconv %+v", c)
+		tol := 1e-5 * float64(c.C/c.groups*c.K*c.K)
+		near(t, name+" y", download(t, d, yp, len(y)), y, tol, 1e-4)
+		if c.keepZ {
+			near(t, name+" z", download(t, d, zp, len(z)), z, tol, 1e-4)
+		}
 	}
 }
 

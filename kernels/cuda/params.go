@@ -327,6 +327,7 @@ const (
 	ConvForward = iota
 	ConvInputGrad
 	ConvWeightGrad
+	ConvModForward // conv2d_modfwd_f32: the forward with modulation, demodulation and noise fused
 )
 
 // PlanConv2d returns the launch of one conv2d kernel; for ConvWeightGrad also
@@ -336,8 +337,11 @@ func PlanConv2d(kind int, p ConvParams, sms int) (plan LaunchPlan, kSplit int32)
 	cg, og := int(p.C)/g, int(p.O)/g
 	plan = LaunchPlan{File: "conv2d.cu", Block: D1(256)}
 	switch kind {
-	case ConvForward:
+	case ConvForward, ConvModForward:
 		plan.Entry = "conv2d_fwd_f32"
+		if kind == ConvModForward {
+			plan.Entry = "conv2d_modfwd_f32"
+		}
 		plan.Grid = D3(CeilDiv(int(p.N*p.OH*p.OW), 64), CeilDiv(og, 64), g)
 	case ConvInputGrad:
 		plan.Entry = "conv2d_dgrad_f32"

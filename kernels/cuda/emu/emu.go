@@ -352,7 +352,7 @@ func (e *Device) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, arg
 				}
 			}
 		}
-	case "conv2d_fwd_f32", "conv2d_dgrad_f32", "conv2d_wgrad_f32":
+	case "conv2d_fwd_f32", "conv2d_modfwd_f32", "conv2d_dgrad_f32", "conv2d_wgrad_f32":
 		e.conv(f.Name, grid, args)
 	case "softmax_fwd_warp_f32", "softmax_fwd_block_f32":
 		rows, cols, log, x, y := i32(0), i32(1), i32(2), ptr(3), ptr(4)
@@ -703,7 +703,7 @@ func emuBinary(op int32, a, b float32) float32 {
 	panic(fmt.Sprintf("emu: binary op %d", op))
 }
 
-// conv interprets the three conv2d.cu kernels with their documented
+// conv interprets the conv2d.cu kernels with their documented
 // layouts, checking the grid against the launch rules.
 func (e *Device) conv(entry string, grid cuda.Dim3, args []any) {
 	p := args[0].(cuda.ConvParams)
@@ -754,6 +754,41 @@ func (e *Device) conv(entry string, grid cuda.Dim3, args []any) {
 			}
 			if beta != 0 {
 				v += float64(beta) * float64(y.at(i))
+			}
+			y.set(i, float32(v))
+		}
+	case "conv2d_modfwd_f32":
+		// z = conv(x * in_scale, w); y = z * out_scale + noise * noise_gain.
+		need(entry, "x", grid.X, (N*OH*OW+63)/64)
+		need(entry, "y", grid.Y, (og+63)/64)
+		need(entry, "z", grid.Z, G)
+		x, w, sIn, sOut, noise, gain := ptr(1), ptr(2), ptr(3), ptr(4), ptr(5), ptr(6)
+		nStride, y, z := int(args[7].(int32)), ptr(8), ptr(9)
+		if nStride != 0 && nStride != OH*OW {
+			panic(fmt.Sprintf("emu: %s: noise_n_stride %d is neither 0 nor OH*OW = %d", entry, nStride, OH*OW))
+		}
+		acc := make([]float64, N*O*OH*OW)
+		each(func(yi, wi, xi int) {
+			xv := float64(x.at(xi))
+			if sIn.ok() {
+				xv *= float64(sIn.at(xi / (H * W))) // x's (n, c) plane is in_scale's (n, c) element
+			}
+			acc[yi] += xv * float64(w.at(wi))
+		})
+		g := 1.0
+		if gain.ok() {
+			g = float64(gain.at(0))
+		}
+		for i, v := range acc {
+			if z.ok() {
+				z.set(i, float32(v))
+			}
+			n, o, r := i/(O*OH*OW), (i/(OH*OW))%O, i%(OH*OW)
+			if sOut.ok() {
+				v *= float64(sOut.at(n*O + o))
+			}
+			if noise.ok() {
+				v += float64(noise.at(n*nStride+r)) * g
 			}
 			y.set(i, float32(v))
 		}

@@ -14,12 +14,26 @@
 //            GEMM per group: (Og x N*OH*OW) times im2col(x)^T, split along the long
 //            N*OH*OW axis across blocks and summed with atomicAdd: dw must be zeroed
 //            (or hold what to accumulate into) before the launch.
+//   modfwd   the forward with StyleGAN2's modulation folded in (the non-fused
+//            training path of modulated conv in one pass):
+//              z[n,o,oh,ow] = sum_{c,kh,kw} (x[n, g*Cg+c, ...] * in_scale[n, g*Cg+c]) * w[o,c,kh,kw]
+//              y[n,o,oh,ow] = z * out_scale[n,o] + noise[n*noise_n_stride + oh*OW + ow] * noise_gain[0]
+//            in_scale [N,C] (styles) is applied as the input tile is loaded, out_scale
+//            [N,O] (demodulation) and noise ([N or 1, 1, OH, OW]: noise_n_stride = OH*OW
+//            or 0) in the epilogue; each may be null (factor 1, no noise; a null
+//            noise_gain is 1). z (the convolution before the epilogue, which the
+//            gradient with respect to out_scale needs) is written when not null.
+//            No bias, no beta: y is only written.
 // x [N,C,H,W], w [O,C/groups,KH,KW], y [N,O,OH,OW], all contiguous, 32-bit
 // indices (each tensor under 2^31 elements). With beta == 0 the output is not
 // read; else out = result + beta*out (forward and dgrad). bias may be null.
 //
 // Cost: 2*N*O*OH*OW*(C/groups)*KH*KW FLOPs for each of the three; bytes at least
 // x + w + y once each. Compute-bound for the StyleGAN layers (C, O >= 64).
+// modfwd: the forward's FLOPs and bytes (+ z when kept, + noise); its extra work
+// is one multiply per gathered input element (1/64 of the tile's FMAs) and two
+// per output, against the four memory passes (x*s, conv, *d, +noise) of the
+// unfused sequence.
 //
 // Tiling: 64x64 output tile per block, K in steps of 8, 256 threads each
 // computing 4x4 outputs; tiles double-buffered in shared memory (4.25 KiB)
@@ -29,6 +43,7 @@
 //
 // Launch (block 256):
 //   conv2d_fwd_f32    grid (ceil(N*OH*OW/64), ceil(Og/64), groups)
+//   conv2d_modfwd_f32 grid (ceil(N*OH*OW/64), ceil(Og/64), groups), as the forward
 //   conv2d_dgrad_f32  grid (ceil(N*H*W/64),   ceil(Cg/64), groups)
 //   conv2d_wgrad_f32  grid (ceil(Cg*KH*KW/64), ceil(Og/64), groups*splits) with
 //                     splits = ceil(N*OH*OW / k_split), k_split a multiple of 8
@@ -36,6 +51,9 @@
 //
 // Entry points:
 //   conv2d_fwd_f32(ConvParams p, const float* x, const float* w, const float* bias, float* y, float beta)
+//   conv2d_modfwd_f32(ConvParams p, const float* x, const float* w, const float* in_scale,
+//                     const float* out_scale, const float* noise, const float* noise_gain,
+//                     int noise_n_stride, float* y, float* z)
 //   conv2d_dgrad_f32(ConvParams p, const float* dy, const float* w, float* dx, float beta)
 //   conv2d_wgrad_f32(ConvParams p, int k_split, const float* x, const float* dy, float* dw)
 
@@ -170,6 +188,81 @@ conv2d_fwd_f32(ConvParams p, const float* __restrict__ x, const float* __restric
             float v = acc[i][j] + bo;
             if (beta != 0.0f) v = fmaf(beta, *py, v);
             *py = v;
+        }
+    }
+}
+
+// Modulated forward: the forward's loader with the input scaled per (n, c) as
+// it is gathered (the prologue); the column's n is fixed, so sb is one row of
+// in_scale.
+struct ModFwdLoader : FwdLoader {
+    const float* sb; // in_scale[n, g*Cg] for this thread's B column, or null
+    __device__ float b(int k) const
+    {
+        if (!col_ok) return 0.0f;
+        int c = k / KHW, r = k - c * KHW;
+        int kh = r / KW, kw = r - kh * KW;
+        int ih = ih0 + kh * dh, iw = iw0 + kw * dw;
+        if ((unsigned)ih >= (unsigned)H || (unsigned)iw >= (unsigned)W) return 0.0f;
+        float v = xb[(c * H + ih) * W + iw];
+        return sb ? v * sb[c] : v;
+    }
+};
+
+extern "C" __global__ void __launch_bounds__(256)
+conv2d_modfwd_f32(ConvParams p, const float* __restrict__ x, const float* __restrict__ w,
+                  const float* __restrict__ in_scale, const float* __restrict__ out_scale,
+                  const float* __restrict__ noise, const float* __restrict__ noise_gain,
+                  int noise_n_stride, float* __restrict__ y, float* __restrict__ z)
+{
+    const int Cg = p.C / p.groups, Og = p.O / p.groups, g = blockIdx.z;
+    const int KHW = p.KH * p.KW, K = Cg * KHW;
+    const int OHW = p.OH * p.OW, NC = p.N * OHW;
+    const int m0 = blockIdx.y * CT_M, c0 = blockIdx.x * CT_N;
+    const int tid = threadIdx.x;
+
+    ModFwdLoader l;
+    const int am = m0 + (tid >> 2);
+    l.wrow = am < Og ? w + (g * Og + am) * K : nullptr;
+    const int col = c0 + (tid & 63);
+    l.col_ok = col < NC;
+    const int n = l.col_ok ? col / OHW : 0, r = col - n * OHW;
+    const int oh = r / p.OW, ow = r - oh * p.OW;
+    l.ih0 = oh * p.stride_h - p.pad_h;
+    l.iw0 = ow * p.stride_w - p.pad_w;
+    l.xb = x + (n * p.C + g * Cg) * p.H * p.W;
+    l.sb = in_scale ? in_scale + n * p.C + g * Cg : nullptr;
+    l.KHW = KHW; l.KW = p.KW; l.H = p.H; l.W = p.W; l.dh = p.dil_h; l.dw = p.dil_w;
+
+    float acc[4][4];
+    igemm(l, 0, K, acc);
+
+    // Epilogue: each thread's 4 columns fix (n, oh*OW+ow) and so the noise term.
+    const int tx = tid & 15, ty = tid >> 4;
+    const float gain = noise_gain ? *noise_gain : 1.0f;
+    int cn[4], cr[4];
+    float nz[4];
+#pragma unroll
+    for (int j = 0; j < 4; j++) {
+        const int cc = c0 + tx * 4 + j;
+        cn[j] = cc < NC ? cc / OHW : 0;
+        cr[j] = cc - cn[j] * OHW;
+        nz[j] = (noise && cc < NC) ? noise[cn[j] * noise_n_stride + cr[j]] * gain : 0.0f;
+    }
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        const int m = m0 + ty * 4 + i;
+        if (m >= Og) continue;
+        const int o = g * Og + m;
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            if (c0 + tx * 4 + j >= NC) continue;
+            const int yi = (cn[j] * p.O + o) * OHW + cr[j];
+            float v = acc[i][j];
+            if (z) z[yi] = v;
+            if (out_scale) v *= out_scale[cn[j] * p.O + o];
+            if (noise) v += nz[j];
+            y[yi] = v;
         }
     }
 }
