@@ -23,6 +23,10 @@ type GeneratorOptions struct {
 	R1Gamma  float32
 	PLWeight float32
 	LR       float32
+	// CLIPCrop keeps Lafite's random crop (half the side to all of it) in
+	// the generator's CLIP loss. The world's meaning is an object's outline
+	// and place, which such crops cut away, so the demo leaves it off.
+	CLIPCrop bool
 }
 
 // DefaultGeneratorOptions is the bundled generator's recipe.
@@ -80,7 +84,11 @@ func TrainGenerator(enc *lafite.CLIPEncoder, o GeneratorOptions, progress func(s
 	if err != nil {
 		return nil, err
 	}
-	tr, err := lafite.NewTrainer(o.TrainConfig(enc.FeatureDim()), ds, enc.ImageFeatures())
+	feats := enc.WholeImageFeatures()
+	if o.CLIPCrop {
+		feats = enc.ImageFeatures()
+	}
+	tr, err := lafite.NewTrainer(o.TrainConfig(enc.FeatureDim()), ds, feats)
 	if err != nil {
 		return nil, err
 	}
