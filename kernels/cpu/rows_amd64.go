@@ -22,6 +22,9 @@ func layerNormRowsAVX2(dst, src, w, b, mean, rstd *float32, rows, cols int, eps 
 func expRowAVX2(dst, src *float32, n int)
 
 //go:noescape
+func quickGeluAVX2(dst, src *float32, n int)
+
+//go:noescape
 func softmaxRowsAVX512(dst, src *float32, rows, cols int)
 
 //go:noescape
@@ -35,6 +38,9 @@ func layerNormRowsAVX512(dst, src, w, b, mean, rstd *float32, rows, cols int, ep
 
 //go:noescape
 func expRowAVX512(dst, src *float32, n int)
+
+//go:noescape
+func quickGeluAVX512(dst, src *float32, n int)
 
 var (
 	avx2Rows = &rowKernels{
