@@ -23,12 +23,22 @@ func ScaledDotProductAttention(q, k, v *Var, mask *tensor.Tensor) *Var {
 	if v.Size(-2) != k.Size(-2) {
 		panic(fmt.Sprintf("autograd.ScaledDotProductAttention: v has %d positions, k has %d", v.Size(-2), k.Size(-2)))
 	}
-	scores := Matmul(MulScalar(q, float32(1/math.Sqrt(float64(d)))), Transpose(k, -1, -2))
+	// The intermediates are freed as soon as they are used when no graph is
+	// recorded (FreeNoGrad).
+	qs := MulScalar(q, float32(1/math.Sqrt(float64(d))))
+	scores := Matmul(qs, Transpose(k, -1, -2))
+	FreeNoGrad(qs)
 	if mask != nil {
 		if bs, err := tensor.BroadcastShapes(scores.Shape(), mask.Shape()); err != nil || !tensor.SameShape(bs, scores.Shape()) {
 			panic(fmt.Sprintf("autograd.ScaledDotProductAttention: mask of shape %v does not broadcast to the scores %v", mask.Shape(), scores.Shape()))
 		}
-		scores = Add(scores, Const(mask))
+		masked := Add(scores, Const(mask))
+		FreeNoGrad(scores)
+		scores = masked
 	}
-	return Matmul(Softmax(scores, -1), v)
+	p := Softmax(scores, -1)
+	FreeNoGrad(scores)
+	out := Matmul(p, v)
+	FreeNoGrad(p)
+	return out
 }

@@ -93,6 +93,23 @@ func NoGrad(f func()) {
 	f()
 }
 
+// FreeNoGrad hands the values of vs back to the tensor buffer pool, for
+// inference code done with intermediates it created: it does something only
+// inside NoGrad, where no graph can still read them (while grad is enabled,
+// backward may). Released values, and every view of them, must not be used
+// again; releasing a value twice, or a value and its views, is harmless.
+// Reused pool buffers spare the zeroing and the GC work of fresh ones.
+func FreeNoGrad(vs ...*Var) {
+	if GradEnabled() {
+		return
+	}
+	for _, v := range vs {
+		if v != nil {
+			v.Value.Release()
+		}
+	}
+}
+
 // record wraps out as the result of op on inputs. Nothing is recorded when
 // grad mode is off or no input requires gradients.
 func record(op string, out *tensor.Tensor, inputs []*Var, backward BackwardFunc) *Var {

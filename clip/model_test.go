@@ -107,3 +107,38 @@ func TestEncodersAreDifferentiable(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Under NoGrad the blocks hand their intermediates back to the buffer pool
+// (autograd.FreeNoGrad): the features must be those of a recorded forward,
+// bit for bit, and stay so when the next forwards reuse the freed buffers.
+func TestNoGradForwardFreesNothingStillInUse(t *testing.T) {
+	m := New(tinyConfig, tensor.NewRNG(5))
+	tokens := [][]int{{9, 3, 10, 0, 0}, {9, 10, 0, 0, 0}, {9, 1, 2, 3, 10}}
+	img := autograd.Const(tensor.NewRNG(6).Normal(3, 3, 6, 6))
+	txt, err := m.EncodeText(tokens) // recorded: nothing freed
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]float32{txt.Value.ToSlice(), m.EncodeImage(img).Value.ToSlice()}
+	for run := 0; run < 3; run++ {
+		var got [2]*autograd.Var
+		autograd.NoGrad(func() {
+			got[0], err = m.EncodeText(tokens)
+			got[1] = m.EncodeImage(img)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, g := range got {
+			for j, v := range g.Value.ToSlice() {
+				if math.Float32bits(v) != math.Float32bits(want[i][j]) {
+					t.Fatalf("run %d encoder %d: element %d = %v, want %v", run, i, j, v, want[i][j])
+				}
+			}
+			g.Value.Release()
+		}
+	}
+	if img.Value.Numel() != 3*3*6*6 || len(img.Value.ToSlice()) != 3*3*6*6 {
+		t.Fatal("the caller's image was freed")
+	}
+}

@@ -59,10 +59,24 @@ func (b *ResidualBlock) NamedParams(prefix string, out []nn.Named) []nn.Named {
 	return b.LN2.NamedParams(nn.Join(prefix, "ln_2"), out)
 }
 
-// Forward applies the block to x [L, N, width].
+// Forward applies the block to x [L, N, width]. Under autograd.NoGrad the
+// intermediates go back to the buffer pool as soon as they are used.
 func (b *ResidualBlock) Forward(x *autograd.Var, mask *tensor.Tensor) *autograd.Var {
-	x = autograd.Add(x, b.Attn.Forward(b.LN1.Forward(x), mask))
-	return autograd.Add(x, b.Proj.Forward(autograd.QuickGelu(b.FC.Forward(b.LN2.Forward(x)))))
+	h := b.LN1.Forward(x)
+	a := b.Attn.Forward(h, mask)
+	autograd.FreeNoGrad(h)
+	x1 := autograd.Add(x, a)
+	autograd.FreeNoGrad(a)
+	h = b.LN2.Forward(x1)
+	f := b.FC.Forward(h)
+	autograd.FreeNoGrad(h)
+	g := autograd.QuickGelu(f)
+	autograd.FreeNoGrad(f)
+	p := b.Proj.Forward(g)
+	autograd.FreeNoGrad(g)
+	y := autograd.Add(x1, p)
+	autograd.FreeNoGrad(x1, p)
+	return y
 }
 
 // Transformer is a stack of residual blocks ("resblocks.<i>").
@@ -90,10 +104,15 @@ func (t *Transformer) NamedParams(prefix string, out []nn.Named) []nn.Named {
 	return out
 }
 
-// Forward applies every block to x [L, N, width].
+// Forward applies every block to x [L, N, width]; under autograd.NoGrad
+// each block's input but the first (the caller's) is freed once used.
 func (t *Transformer) Forward(x *autograd.Var, mask *tensor.Tensor) *autograd.Var {
-	for _, b := range t.Blocks {
-		x = b.Forward(x, mask)
+	for i, b := range t.Blocks {
+		y := b.Forward(x, mask)
+		if i > 0 {
+			autograd.FreeNoGrad(x)
+		}
+		x = y
 	}
 	return x
 }

@@ -63,8 +63,11 @@ func (m *MultiheadAttention) Forward(x *autograd.Var, mask *tensor.Tensor) *auto
 		return autograd.Permute(autograd.Reshape(autograd.Narrow(qkv, 2, i*e, e), l, n, h, hd), 1, 2, 0, 3)
 	}
 	o := autograd.ScaledDotProductAttention(heads(0), heads(1), heads(2), mask)
-	o = autograd.Reshape(autograd.Permute(o, 2, 0, 1, 3), l, n, e)
-	return m.OutProj.Forward(o)
+	autograd.FreeNoGrad(qkv) // the heads were views of it
+	om := autograd.Reshape(autograd.Permute(o, 2, 0, 1, 3), l, n, e)
+	y := m.OutProj.Forward(om)
+	autograd.FreeNoGrad(o, om)
+	return y
 }
 
 // NamedParams lists in_proj_weight, in_proj_bias, out_proj.weight and

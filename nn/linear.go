@@ -58,7 +58,9 @@ func linear(x, w, b *autograd.Var) *autograd.Var {
 	shape[len(shape)-1] = out
 	y := autograd.Matmul(autograd.Reshape(x, -1, in), autograd.Transpose(w, 0, 1))
 	if b != nil {
-		y = autograd.Add(y, b)
+		yb := autograd.Add(y, b)
+		autograd.FreeNoGrad(y)
+		y = yb
 	}
 	return autograd.Reshape(y, shape...)
 }

@@ -104,6 +104,7 @@ var (
 		sv:      [OpDiv + 1]func(dst, a *float32, s float32, n int){OpSub: svSubAVX2, OpDiv: svDivAVX2},
 		relu:    reluAVX2,
 		lrelu:   lreluAVX2,
+		qgelu:   quickGeluAVX2,
 		biasAct: biasActKernels{fwdBlock: 16, gradBlock: 8, fwd: biasLreluAVX2, grad: biasLreluGradAVX2},
 		sum:     sumKernel{block: 16, accs: 4, sum: sumF64AVX2},
 	}
@@ -114,6 +115,7 @@ var (
 		sv:      [OpDiv + 1]func(dst, a *float32, s float32, n int){OpSub: svSubAVX512, OpDiv: svDivAVX512},
 		relu:    reluAVX512,
 		lrelu:   lreluAVX512,
+		qgelu:   quickGeluAVX512,
 		biasAct: biasActKernels{fwdBlock: 32, gradBlock: 32, fwd: biasLreluAVX512, grad: biasLreluGradAVX512},
 		sum:     sumKernel{block: 32, accs: 8, sum: sumF64AVX512},
 	}

@@ -11,7 +11,8 @@ import (
 // else (the tail, strided or broadcast rows they do not cover, other ops) goes
 // to the scalar reference (the float64 unary ops split between workers). The
 // ops covered are IEEE-exact in float32, so results equal the reference's bit
-// for bit (NaN payloads aside).
+// for bit (NaN payloads aside), except QuickGelu, whose vector kernel is
+// float32 and a few ulp from the float64 reference (TestQuickGeluVariants).
 type vecKernels struct {
 	block int                                                // elements per loop iteration
 	vv    [OpDiv + 1]func(dst, a, b *float32, n int)         // dst = a op b, Add..Div
@@ -19,6 +20,9 @@ type vecKernels struct {
 	sv    [OpDiv + 1]func(dst, a *float32, s float32, n int) // dst = s op a (Sub, Div)
 	relu  func(dst, a *float32, n int)
 	lrelu func(dst, a *float32, slope float32, n int)
+	// qgelu is QuickGelu, any n (tails masked), not bit-exact: float32
+	// exp and division, a few ulp from the float64 reference (rows_amd64_gen.go).
+	qgelu func(dst, a *float32, n int)
 
 	biasAct biasActKernels
 	sum     sumKernel
@@ -34,6 +38,7 @@ const (
 	formSV
 	formRelu
 	formLrelu
+	formQuickGelu
 )
 
 // Rows longer than this are split between the workers: at a few GB/s per
@@ -63,6 +68,12 @@ func (j *vecJob) runRange(lo, hi int) {
 // run does elements [from,to): the vector loop on whole blocks, the
 // reference on the rest.
 func (j *vecJob) run(from, to int) {
+	if j.form == formQuickGelu {
+		if to > from {
+			j.k.qgelu(&j.dst[from], &j.a[from], to-from)
+		}
+		return
+	}
 	m := (to - from) / j.k.block * j.k.block
 	if m > 0 {
 		d, a := &j.dst[from], &j.a[from]
@@ -165,6 +176,9 @@ func (k *vecKernels) unary(op UnaryOp, p float32, n int, dst []float32, d, ds in
 			return
 		case OpLeakyRelu:
 			k.do(formLrelu, 0, p, n, dst, x, nil)
+			return
+		case OpQuickGelu:
+			k.do(formQuickGelu, 0, 0, n, dst, x, nil)
 			return
 		}
 	}

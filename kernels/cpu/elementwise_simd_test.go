@@ -145,3 +145,69 @@ func BenchmarkBinaryAdd(b *testing.B) {
 		}
 	}
 }
+
+// TestQuickGeluVariants: the vector QuickGelu is float32 (exp of the exact
+// -|1.702x| within about 1 ulp, then 1+e, a division and a product, half an
+// ulp each), so within a few ulp of the float64 reference: 1e-6 relative.
+// Where e^-|1.702x| is below FLT_MIN, AVX2 takes it as 0 (an absolute error
+// under 1.2e-38·|x|) and AVX-512 as a denormal.
+func TestQuickGeluVariants(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for name, k := range elementwiseVariants(t) {
+		worst := 0.0
+		for _, n := range elementwiseLengths {
+			for _, scale := range []float32{1, 10, 100} {
+				x := specialSlice(r, n)
+				for i := range x {
+					x[i] *= scale
+				}
+				got, want := make([]float32, n+1), make([]float32, n+1)
+				got[n], want[n] = 7, 7 // not written
+				k.unary(OpQuickGelu, 0, n, got, 0, 1, x, 0, 1)
+				UnaryRef(OpQuickGelu, 0, n, want, 0, 1, x, 0, 1)
+				for i, w := range want {
+					g := got[i]
+					if w != w || math.IsInf(float64(w), 0) || i == n {
+						if !sameBits(g, w) {
+							t.Fatalf("%s n %d: quick_gelu(%v) = %v, want %v", name, n, x[i], g, w)
+						}
+						continue
+					}
+					d := math.Abs(float64(g) - float64(w))
+					if d > 1e-6*math.Abs(float64(w))+1.2e-38*math.Abs(float64(x[i]))+1e-44 {
+						t.Fatalf("%s n %d: quick_gelu(%v) = %v, want %v", name, n, x[i], g, w)
+					}
+					if w != 0 && math.Abs(float64(w)) > 1e-30 {
+						worst = max(worst, d/math.Abs(float64(w)))
+					}
+				}
+			}
+			// In place, strided (the reference path), and a short row.
+			x := specialSlice(r, 2*n+1)
+			want := make([]float32, 2*n+1)
+			UnaryRef(OpQuickGelu, 0, n, want, 0, 2, x, 0, 2)
+			k.unary(OpQuickGelu, 0, n, x, 0, 2, x, 0, 2)
+			for i := 0; i < n; i++ {
+				if math.Abs(float64(x[2*i]-want[2*i])) > 1e-6*math.Abs(float64(want[2*i]))+1e-30 && !sameBits(x[2*i], want[2*i]) {
+					t.Fatalf("%s n %d strided in place: %v, want %v", name, n, x[2*i], want[2*i])
+				}
+			}
+		}
+		t.Logf("%s: largest relative error %.3g", name, worst)
+	}
+}
+
+func BenchmarkQuickGelu(b *testing.B) {
+	r := rand.New(rand.NewPCG(13, 14))
+	n := 616 * 2048 // CLIP text MLP activations, batch 8
+	x, y := randSlice(r, n), make([]float32, n)
+	for name, k := range elementwiseVariants(b) {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				k.unary(OpQuickGelu, 0, n, y, 0, 1, x, 0, 1)
+			}
+			b.ReportMetric(8*float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+		})
+	}
+}

@@ -50,6 +50,9 @@ func installGeneric() {
 	Conv2dInputGrad = conv2dInputGradGemm
 	Conv2dWeightGrad = conv2dWeightGradGemm
 	Upfirdn2d = upfirdn2dFast
+	SoftmaxRows = SoftmaxRowsRef
+	LogSoftmaxRows = LogSoftmaxRowsRef
+	LayerNormRows = LayerNormRowsRef
 }
 
 // hasAVX2FMA reports AVX2 and FMA3 with the OS saving YMM state (cpuid checks XCR0).

@@ -18,6 +18,9 @@ func installAVX512() {
 	BiasAct = avx512Vec.biasAct.biasAct
 	BiasActGrad = avx512Vec.biasAct.biasActGrad
 	ReduceRows = avx512Vec.sum.reduceRows
+	SoftmaxRows = avx512Rows.softmaxRows
+	LogSoftmaxRows = avx512Rows.logSoftmaxRows
+	LayerNormRows = avx512Rows.layerNormRows
 }
 
 func installAVX2() {
@@ -29,4 +32,7 @@ func installAVX2() {
 	BiasAct = avx2Vec.biasAct.biasAct
 	BiasActGrad = avx2Vec.biasAct.biasActGrad
 	ReduceRows = avx2Vec.sum.reduceRows
+	SoftmaxRows = avx2Rows.softmaxRows
+	LogSoftmaxRows = avx2Rows.logSoftmaxRows
+	LayerNormRows = avx2Rows.layerNormRows
 }
