@@ -1,6 +1,9 @@
 package cpu
 
-import "sync"
+import (
+	"sync"
+	"unsafe"
+)
 
 // Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions: each 2x2 block of
 // output is computed from a 4x4 block of input with 16 multiplies per
@@ -42,18 +45,18 @@ func useWinograd(g ConvGeom) bool {
 // cout planes oh x ow out, input read at offset (-ph, -pw) (a negative
 // padding crops). u holds the transformed weight, [16][cout][cin].
 type winograd struct {
-	n, cin, h, w       int
-	cout, oh, ow       int
-	ph, pw             int
-	th, tw             int // tiles per plane
-	u, bias            []float32
-	x, y               []float32
-	s0, ns             int       // samples of the current chunk
-	v, m               []float32 // [16][cin][tiles], [16][cout][tiles] of the chunk
-	weight             []float32 // the untransformed weight, for weightJob
-	flip               bool      // weightJob: rotate by 180° and swap channel axes
-	wCout, wCin, wRows int       // weightJob: source layout [wCout][wCin][3][3]; rows of U
-	gy                 []float32 // weight gradient: the output gradient
+	n, cin, h, w int
+	cout, oh, ow int
+	ph, pw       int
+	th, tw       int // tiles per plane
+	u, bias      []float32
+	x, y         []float32
+	s0, ns       int       // samples of the current chunk
+	v, m         []float32 // [16][cin][tiles], [16][cout][tiles] of the chunk
+	weight       []float32 // the untransformed weight [wCout][wCin][3][3]
+	flip         bool      // input gradient: rotate by 180° and swap channel axes
+	wCout, wCin  int
+	gy           []float32 // weight gradient: the output gradient
 }
 
 var winogradJobs = sync.Pool{New: func() any { return new(winograd) }}
@@ -66,7 +69,7 @@ func conv2dForwardWinograd(g ConvGeom, x, w, bias, y []float32) {
 	j := winogradJobs.Get().(*winograd)
 	defer func() { *j = winograd{}; winogradJobs.Put(j) }()
 	*j = winograd{n: g.N, cin: g.Cin, h: g.H, w: g.W, cout: g.Cout, oh: g.OH, ow: g.OW, ph: g.PH, pw: g.PW,
-		u: ub.data, bias: bias, x: x, y: y, weight: w, wCout: g.Cout, wCin: g.Cin, wRows: g.Cout}
+		u: ub.data, bias: bias, x: x, y: y, weight: w, wCout: g.Cout, wCin: g.Cin}
 	j.transformWeight()
 	j.run()
 }
@@ -79,50 +82,42 @@ func conv2dInputGradWinograd(g ConvGeom, gy, w, gx []float32) {
 	j := winogradJobs.Get().(*winograd)
 	defer func() { *j = winograd{}; winogradJobs.Put(j) }()
 	*j = winograd{n: g.N, cin: g.Cout, h: g.OH, w: g.OW, cout: g.Cin, oh: g.H, ow: g.W, ph: 2 - g.PH, pw: 2 - g.PW,
-		u: ub.data, x: gy, y: gx, weight: w, flip: true, wCout: g.Cout, wCin: g.Cin, wRows: g.Cin}
+		u: ub.data, x: gy, y: gx, weight: w, flip: true, wCout: g.Cout, wCin: g.Cin}
 	j.transformWeight()
 	j.run()
 }
 
-// transformWeight fills u = G g Gᵀ for every (output, input) channel pair of
-// the convolution being run.
-func (j *winograd) transformWeight() {
-	parallelRange(j.wRows, j.cin*40, (*weightJob)(j))
-}
-
-type weightJob winograd
-
-func (j *weightJob) runRange(lo, hi int) {
-	rows, cols := j.wRows, j.cin // U is [16][rows][cols]
-	plane := rows * cols
-	for r := lo; r < hi; r++ {
-		for c := 0; c < cols; c++ {
-			var g [9]float32
-			if j.flip { // U[ξ][ci][co] from w[co][ci] rotated by 180°
-				src := j.weight[(c*j.wCin+r)*9 : (c*j.wCin+r)*9+9]
-				for i := range g {
-					g[i] = src[8-i]
+// winogradWeightMatrix is G ⊗ G as a [16][9] matrix: U[ξ] = Σ_k T[ξ][k] g[k]
+// for ξ = 4i+j and k = 3p+q, T[ξ][k] = G[i][p]·G[j][q]; winogradWeightFlipped
+// reads the taps in reverse order (the weight rotated by 180°).
+var winogradWeightMatrix, winogradWeightFlipped = func() (t, f [144]float32) {
+	G := [4][3]float32{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}}
+	for i := 0; i < 4; i++ {
+		for j := 0; j < 4; j++ {
+			for p := 0; p < 3; p++ {
+				for q := 0; q < 3; q++ {
+					t[(4*i+j)*9+3*p+q] = G[i][p] * G[j][q]
+					f[(4*i+j)*9+8-(3*p+q)] = G[i][p] * G[j][q]
 				}
-			} else {
-				copy(g[:], j.weight[(r*j.wCin+c)*9:(r*j.wCin+c)*9+9])
-			}
-			// G g: four rows of three.
-			var a [12]float32
-			for q := 0; q < 3; q++ {
-				g0, g1, g2 := g[q], g[3+q], g[6+q]
-				a[q], a[3+q], a[6+q], a[9+q] = g0, 0.5*(g0+g1+g2), 0.5*(g0-g1+g2), g2
-			}
-			// (G g) Gᵀ.
-			o := r*cols + c
-			for i := 0; i < 4; i++ {
-				e0, e1, e2 := a[3*i], a[3*i+1], a[3*i+2]
-				j.u[(4*i)*plane+o] = e0
-				j.u[(4*i+1)*plane+o] = 0.5 * (e0 + e1 + e2)
-				j.u[(4*i+2)*plane+o] = 0.5 * (e0 - e1 + e2)
-				j.u[(4*i+3)*plane+o] = e2
 			}
 		}
 	}
+	return
+}()
+
+// transformWeight fills u = G g Gᵀ for every (output, input) channel pair of
+// the weight as GEMMs [16, 9] x [9, pairs] that read the weight's taps
+// through strides. The layout suits the GEMMs that read u, whose packing of
+// A is then a copy per group: the forward gets [16][wCin][wCout] (one product
+// per input channel), the input gradient [16][wCout][wCin] (one product).
+func (j *winograd) transformWeight() {
+	pairs := j.wCout * j.wCin
+	if j.flip {
+		Gemm(16, pairs, 9, 1, winogradWeightFlipped[:], 0, 9, 1, j.weight, 0, 1, 9, 0, j.u, 0, pairs)
+		return
+	}
+	GemmBatched(j.wCin, 16, j.wCout, 9, 1, winogradWeightMatrix[:], 0, 9, 1,
+		j.weight, 0, 1, 9*j.wCin, 9, 0, j.u, 0, pairs, j.wCout)
 }
 
 // conv2dWeightGradWinograd is Conv2dWeightGradRef's computation for
@@ -173,8 +168,10 @@ func (j *winograd) run() {
 		j.v = buf.data[:16*j.cin*tiles]
 		j.m = buf.data[16*j.cin*tiles : 16*(j.cin+j.cout)*tiles]
 		parallelRange(j.ns*j.cin, j.th*j.tw*48, (*inputJob)(j))
+		// Both layouts of U[ξ] (see transformWeight) are A transposed.
+		uRow, uCol := 1, j.cout
 		for xi := 0; xi < 16; xi++ {
-			Gemm(j.cout, tiles, j.cin, 1, j.u, xi*j.cout*j.cin, j.cin, 1,
+			Gemm(j.cout, tiles, j.cin, 1, j.u, xi*j.cout*j.cin, uRow, uCol,
 				j.v, xi*j.cin*tiles, tiles, 1, 0, j.m, xi*j.cout*tiles, tiles)
 		}
 		parallelRange(j.ns*j.cout, j.th*j.tw*40, (*outputJob)(j))
@@ -188,6 +185,7 @@ type inputJob winograd
 func (j *inputJob) runRange(lo, hi int) {
 	tiles := j.ns * j.th * j.tw
 	plane := j.cin * tiles
+	v, planeBytes := j.v[:16*plane], 4*plane
 	for p := lo; p < hi; p++ {
 		s, c := p/j.cin, p%j.cin
 		x := j.x[((j.s0+s)*j.cin+c)*j.h*j.w : ((j.s0+s)*j.cin+c+1)*j.h*j.w]
@@ -219,13 +217,15 @@ func (j *inputJob) runRange(lo, hi int) {
 					d0, d1, d2, d3 := d[q], d[4+q], d[8+q], d[12+q]
 					t[q], t[4+q], t[8+q], t[12+q] = d0-d2, d1+d2, d2-d1, d1-d3
 				}
-				o := out + ty*j.tw + tx
+				// 16 planes apart: raw stores; in bounds because the index
+				// is below plane and v was sliced to 16 planes above.
+				dst := unsafe.Pointer(&v[out+ty*j.tw+tx])
 				for i := 0; i < 4; i++ {
 					c0, c1, c2, c3 := t[4*i], t[4*i+1], t[4*i+2], t[4*i+3]
-					j.v[(4*i)*plane+o] = c0 - c2
-					j.v[(4*i+1)*plane+o] = c1 + c2
-					j.v[(4*i+2)*plane+o] = c2 - c1
-					j.v[(4*i+3)*plane+o] = c1 - c3
+					*(*float32)(unsafe.Add(dst, (4*i)*planeBytes)) = c0 - c2
+					*(*float32)(unsafe.Add(dst, (4*i+1)*planeBytes)) = c1 + c2
+					*(*float32)(unsafe.Add(dst, (4*i+2)*planeBytes)) = c2 - c1
+					*(*float32)(unsafe.Add(dst, (4*i+3)*planeBytes)) = c1 - c3
 				}
 			}
 		}
@@ -238,6 +238,7 @@ type outputJob winograd
 func (j *outputJob) runRange(lo, hi int) {
 	tiles := j.ns * j.th * j.tw
 	plane := j.cout * tiles
+	mm, planeBytes := j.m[:16*plane], 4*plane
 	for p := lo; p < hi; p++ {
 		s, c := p/j.cout, p%j.cout
 		y := j.y[((j.s0+s)*j.cout+c)*j.oh*j.ow : ((j.s0+s)*j.cout+c+1)*j.oh*j.ow]
@@ -248,10 +249,10 @@ func (j *outputJob) runRange(lo, hi int) {
 		in := c*tiles + s*j.th*j.tw
 		for ty := 0; ty < j.th; ty++ {
 			for tx := 0; tx < j.tw; tx++ {
-				o := in + ty*j.tw + tx
+				src := unsafe.Pointer(&mm[in+ty*j.tw+tx])
 				var m [16]float32
 				for xi := range m {
-					m[xi] = j.m[xi*plane+o]
+					m[xi] = *(*float32)(unsafe.Add(src, xi*planeBytes))
 				}
 				// Aᵀ m, then times A.
 				var s0, s1 [4]float32
