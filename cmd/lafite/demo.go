@@ -22,11 +22,19 @@ func runDemo(args []string, stdout io.Writer) error {
 	clipPath := fs.String("clip", "", "mini-CLIP bundle (default: the bundled one)")
 	genPath := fs.String("generator", "", "generator (default: the bundled one)")
 	judgePath := fs.String("judge", "", "judge (default: the bundled one)")
+	psi := fs.Float64("psi", demo.DefaultPsi, "truncation of w towards its mean (1: none); the text condition is not truncated")
+	steps := fs.Int("steps", 0, "with --train: generator steps (default: the bundled recipe's)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *perPrompt < 1 {
 		return fmt.Errorf("-n must be positive")
+	}
+	if !(*psi > 0 && *psi <= 1) {
+		return fmt.Errorf("--psi %v: want 0 < psi <= 1", *psi)
+	}
+	if *steps < 0 {
+		return fmt.Errorf("--steps %d: want a positive count (0: the recipe's)", *steps)
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
@@ -38,12 +46,16 @@ func runDemo(args []string, stdout io.Writer) error {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
 		}
-		if models, err = demo.Reproduce(demo.DefaultRecipe(), dir, stdout, os.Stderr); err != nil {
+		recipe := demo.DefaultRecipe()
+		if *steps > 0 {
+			recipe.Generator.Steps = *steps
+		}
+		if models, err = demo.Reproduce(recipe, dir, stdout, os.Stderr); err != nil {
 			return err
 		}
 	} else if models, err = demo.LoadModels(*clipPath, *genPath, *judgePath); err != nil {
 		return err
 	}
-	_, err = demo.Run(models, filepath.Join(*out, "demo.png"), demo.EvalOptions{PerPrompt: *perPrompt, Seed: *seed, Psi: 1, RealSeed: 99}, stdout)
+	_, err = demo.Run(models, filepath.Join(*out, "demo.png"), demo.EvalOptions{PerPrompt: *perPrompt, Seed: *seed, Psi: float32(*psi), RealSeed: 99}, stdout)
 	return err
 }

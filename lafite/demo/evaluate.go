@@ -30,6 +30,11 @@ type Report struct {
 	Images          []*tensor.Tensor
 }
 
+// DefaultPsi is the demo's truncation: w pulled 30% of the way to its mean,
+// StyleGAN's usual trade of variety for fidelity. The text condition enters
+// the styles apart from w and is not truncated.
+const DefaultPsi = 0.7
+
 // EvalOptions sets the evaluation's size.
 type EvalOptions struct {
 	PerPrompt int     // images generated per prompt
