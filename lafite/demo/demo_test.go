@@ -16,7 +16,8 @@ func tinyRecipe() Recipe {
 	r := DefaultRecipe()
 	r.Judge.Steps, r.Judge.Batch, r.Judge.EvalImages, r.Judge.EvalRes = 4, 8, 48, []int{32}
 	r.CLIP.Train.Steps, r.CLIP.Batch = 3, 8
-	r.Generator.Steps, r.Generator.Images, r.Generator.Batch, r.Generator.Channels, r.Generator.Latent = 2, 32, 4, 8, 8
+	r.Generator.Steps, r.Generator.Images, r.Generator.Batch, r.Generator.Channels, r.Generator.Latent = 3, 32, 4, 8, 8
+	r.SnapshotEvery = 2
 	return r
 }
 
@@ -29,7 +30,7 @@ func TestReproduceAndRunEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"judge.safetensors", "miniclip.safetensors", "generator.safetensors"} {
+	for _, f := range []string{"judge.safetensors", "miniclip.safetensors", "generator.safetensors", "generator-step2.safetensors"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Fatalf("Reproduce did not write %s", f)
 		}

@@ -31,7 +31,7 @@ type GeneratorOptions struct {
 
 // DefaultGeneratorOptions is the bundled generator's recipe.
 func DefaultGeneratorOptions() GeneratorOptions {
-	return GeneratorOptions{Res: 32, Images: 4800, Steps: 1200, Batch: 16, Channels: 64, Latent: 64, Seed: 1, DataSeed: 11,
+	return GeneratorOptions{Res: 32, Images: 4800, Steps: 8000, Batch: 16, Channels: 32, Latent: 64, Seed: 1, DataSeed: 11,
 		ITD: 10, ITC: 10, R1Gamma: 0.05, PLWeight: 0, LR: 0.0025}
 }
 
@@ -78,8 +78,9 @@ func (o GeneratorOptions) TrainConfig(fDim int) lafite.TrainConfig {
 	return c
 }
 
-// TrainGenerator trains the demo generator; progress is called every step.
-func TrainGenerator(enc *lafite.CLIPEncoder, o GeneratorOptions, progress func(step int, parts lafite.Parts)) (*lafite.Trainer, error) {
+// TrainGenerator trains the demo generator; progress is called after every
+// step with the trainer (its Step, its G_ema for snapshots).
+func TrainGenerator(enc *lafite.CLIPEncoder, o GeneratorOptions, progress func(tr *lafite.Trainer, parts lafite.Parts) error) (*lafite.Trainer, error) {
 	ds, err := WorldDataset(enc, o.Images, o.Res, o.DataSeed)
 	if err != nil {
 		return nil, err
@@ -98,7 +99,9 @@ func TrainGenerator(enc *lafite.CLIPEncoder, o GeneratorOptions, progress func(s
 			return nil, err
 		}
 		if progress != nil {
-			progress(tr.Step, parts)
+			if err := progress(tr, parts); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return tr, nil

@@ -21,11 +21,15 @@ type Recipe struct {
 	JudgeSeed uint64
 	CLIP      miniclip.Options
 	Generator GeneratorOptions
+	// SnapshotEvery writes generator-stepN.safetensors every that many
+	// generator steps (0: only the final generator).
+	SnapshotEvery int
 }
 
 // DefaultRecipe reproduces the bundled models.
 func DefaultRecipe() Recipe {
-	return Recipe{Judge: shapes.DefaultJudgeConfig(), JudgeSeed: 1, CLIP: miniclip.DefaultOptions(), Generator: DefaultGeneratorOptions()}
+	return Recipe{Judge: shapes.DefaultJudgeConfig(), JudgeSeed: 1, CLIP: miniclip.DefaultOptions(), Generator: DefaultGeneratorOptions(),
+		SnapshotEvery: 1000}
 }
 
 func bar(w io.Writer, total int, what string) *progressbar.ProgressBar {
@@ -73,7 +77,15 @@ func Reproduce(r Recipe, dir string, out, progress io.Writer) (*Models, error) {
 	fmt.Fprintf(out, "generator: language-free (images only); pseudo-text perturbation a = %.3f for cos %.3f\n",
 		lafite.PerturbationForCosine(g.TrueCos), g.TrueCos)
 	b = bar(progress, g.Steps, "Lafite")
-	tr, err := TrainGenerator(m.CLIP, g, func(step int, _ lafite.Parts) { b.Set(step) })
+	tr, err := TrainGenerator(m.CLIP, g, func(tr *lafite.Trainer, _ lafite.Parts) error {
+		b.Set(tr.Step)
+		// Snapshots of G_ema along the way, to look at (or evaluate with
+		// lafite demo --generator) how prompt following grows.
+		if r.SnapshotEvery > 0 && tr.Step%r.SnapshotEvery == 0 && tr.Step < g.Steps {
+			return lafite.SaveGenerator(filepath.Join(dir, fmt.Sprintf("generator-step%d.safetensors", tr.Step)), tr.GEma, tr.Cfg)
+		}
+		return nil
+	})
 	b.Finish()
 	if err != nil {
 		return nil, err
