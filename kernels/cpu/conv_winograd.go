@@ -1,9 +1,6 @@
 package cpu
 
-import (
-	"sync"
-	"unsafe"
-)
+import "sync"
 
 // Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions: each 2x2 block of
 // output is computed from a 4x4 block of input with 16 multiplies per
@@ -181,51 +178,53 @@ func (j *winograd) run() {
 
 type inputJob winograd
 
-// runRange transforms planes [lo,hi) of the chunk (index s·cin + c).
+// runRange transforms planes [lo,hi) of the chunk (index s·cin + c), a row
+// of tiles at a time: Bᵀ d on whole (zero-padded) input rows, then the
+// column half on every tile of the row, so each of the 16 output planes
+// receives one contiguous run per tile row.
 func (j *inputJob) runRange(lo, hi int) {
 	tiles := j.ns * j.th * j.tw
 	plane := j.cin * tiles
-	v, planeBytes := j.v[:16*plane], 4*plane
+	v := j.v[:16*plane]
+	tw := j.tw
+	width := 2*tw + 2 // columns -pw .. 2tw+1-pw: every tile of the row
+	buf := convBufs.get(8 * width)
+	defer convBufs.put(buf)
+	var r, t [4][]float32
+	for k := range 4 {
+		r[k] = buf.data[k*width : (k+1)*width]
+		t[k] = buf.data[(4+k)*width : (5+k)*width]
+	}
+	// Input columns [c0, c1) land at row[c0+pw:c1+pw]; the rest is padding.
+	c0, c1 := max(0, -j.pw), min(j.w, width-j.pw)
 	for p := lo; p < hi; p++ {
 		s, c := p/j.cin, p%j.cin
 		x := j.x[((j.s0+s)*j.cin+c)*j.h*j.w : ((j.s0+s)*j.cin+c+1)*j.h*j.w]
-		out := c*tiles + s*j.th*j.tw
+		out := c*tiles + s*j.th*tw
 		for ty := 0; ty < j.th; ty++ {
 			y0 := 2*ty - j.ph
-			for tx := 0; tx < j.tw; tx++ {
-				x0 := 2*tx - j.pw
-				var d [16]float32
-				if y0 >= 0 && y0+4 <= j.h && x0 >= 0 && x0+4 <= j.w {
-					for r := 0; r < 4; r++ {
-						row := x[(y0+r)*j.w+x0 : (y0+r)*j.w+x0+4]
-						d[4*r], d[4*r+1], d[4*r+2], d[4*r+3] = row[0], row[1], row[2], row[3]
-					}
-				} else {
-					for r := 0; r < 4; r++ {
-						if yy := y0 + r; yy >= 0 && yy < j.h {
-							for q := 0; q < 4; q++ {
-								if xx := x0 + q; xx >= 0 && xx < j.w {
-									d[4*r+q] = x[yy*j.w+xx]
-								}
-							}
-						}
-					}
+			for k, row := range r {
+				clear(row)
+				if yy := y0 + k; yy >= 0 && yy < j.h && c1 > c0 {
+					copy(row[c0+j.pw:c1+j.pw], x[yy*j.w+c0:yy*j.w+c1])
 				}
-				// Bᵀ d, row by row, then each row times B.
-				var t [16]float32
-				for q := 0; q < 4; q++ {
-					d0, d1, d2, d3 := d[q], d[4+q], d[8+q], d[12+q]
-					t[q], t[4+q], t[8+q], t[12+q] = d0-d2, d1+d2, d2-d1, d1-d3
-				}
-				// 16 planes apart: raw stores; in bounds because the index
-				// is below plane and v was sliced to 16 planes above.
-				dst := unsafe.Pointer(&v[out+ty*j.tw+tx])
-				for i := 0; i < 4; i++ {
-					c0, c1, c2, c3 := t[4*i], t[4*i+1], t[4*i+2], t[4*i+3]
-					*(*float32)(unsafe.Add(dst, (4*i)*planeBytes)) = c0 - c2
-					*(*float32)(unsafe.Add(dst, (4*i+1)*planeBytes)) = c1 + c2
-					*(*float32)(unsafe.Add(dst, (4*i+2)*planeBytes)) = c2 - c1
-					*(*float32)(unsafe.Add(dst, (4*i+3)*planeBytes)) = c1 - c3
+			}
+			r0, r1, r2, r3 := r[0], r[1][:len(r[0])], r[2][:len(r[0])], r[3][:len(r[0])]
+			t0, t1, t2, t3 := t[0][:len(r0)], t[1][:len(r0)], t[2][:len(r0)], t[3][:len(r0)]
+			for q := range r0 {
+				t0[q], t1[q], t2[q], t3[q] = r0[q]-r2[q], r1[q]+r2[q], r2[q]-r1[q], r1[q]-r3[q]
+			}
+			base := out + ty*tw
+			for i, ti := range t {
+				d0 := v[(4*i)*plane+base : (4*i)*plane+base+tw]
+				d1 := v[(4*i+1)*plane+base : (4*i+1)*plane+base+tw]
+				d2 := v[(4*i+2)*plane+base : (4*i+2)*plane+base+tw]
+				d3 := v[(4*i+3)*plane+base : (4*i+3)*plane+base+tw]
+				ti = ti[:2*len(d0)+2]
+				for tx := range d0 {
+					e := ti[2*tx : 2*tx+4]
+					a, b, cc, d := e[0], e[1], e[2], e[3]
+					d0[tx], d1[tx], d2[tx], d3[tx] = a-cc, b+cc, cc-b, b-d
 				}
 			}
 		}
@@ -234,11 +233,14 @@ func (j *inputJob) runRange(lo, hi int) {
 
 type outputJob winograd
 
-// runRange transforms back planes [lo,hi) of the chunk (index s·cout + c).
+// runRange transforms back planes [lo,hi) of the chunk (index s·cout + c), a
+// row of tiles at a time, reading one contiguous run of each of the 16
+// product planes.
 func (j *outputJob) runRange(lo, hi int) {
 	tiles := j.ns * j.th * j.tw
 	plane := j.cout * tiles
-	mm, planeBytes := j.m[:16*plane], 4*plane
+	mm := j.m[:16*plane]
+	tw := j.tw
 	for p := lo; p < hi; p++ {
 		s, c := p/j.cout, p%j.cout
 		y := j.y[((j.s0+s)*j.cout+c)*j.oh*j.ow : ((j.s0+s)*j.cout+c+1)*j.oh*j.ow]
@@ -246,31 +248,35 @@ func (j *outputJob) runRange(lo, hi int) {
 		if j.bias != nil {
 			b = j.bias[c]
 		}
-		in := c*tiles + s*j.th*j.tw
+		in := c*tiles + s*j.th*tw
 		for ty := 0; ty < j.th; ty++ {
-			for tx := 0; tx < j.tw; tx++ {
-				src := unsafe.Pointer(&mm[in+ty*j.tw+tx])
-				var m [16]float32
-				for xi := range m {
-					m[xi] = *(*float32)(unsafe.Add(src, xi*planeBytes))
-				}
+			var m [16][]float32
+			for xi := range m {
+				o := xi*plane + in + ty*tw
+				m[xi] = mm[o : o+tw]
+			}
+			r0 := 2 * ty
+			row0 := y[r0*j.ow : (r0+1)*j.ow]
+			var row1 []float32
+			if r0+1 < j.oh {
+				row1 = y[(r0+1)*j.ow : (r0+2)*j.ow]
+			}
+			for tx := 0; tx < tw; tx++ {
 				// Aᵀ m, then times A.
 				var s0, s1 [4]float32
 				for q := 0; q < 4; q++ {
-					s0[q] = m[q] + m[4+q] + m[8+q]
-					s1[q] = m[4+q] - m[8+q] - m[12+q]
+					s0[q] = m[q][tx] + m[4+q][tx] + m[8+q][tx]
+					s1[q] = m[4+q][tx] - m[8+q][tx] - m[12+q][tx]
 				}
-				y00, y01 := s0[0]+s0[1]+s0[2]+b, s0[1]-s0[2]-s0[3]+b
-				y10, y11 := s1[0]+s1[1]+s1[2]+b, s1[1]-s1[2]-s1[3]+b
-				r0, c0 := 2*ty, 2*tx
-				y[r0*j.ow+c0] = y00
+				c0 := 2 * tx
+				row0[c0] = s0[0] + s0[1] + s0[2] + b
 				if c0+1 < j.ow {
-					y[r0*j.ow+c0+1] = y01
+					row0[c0+1] = s0[1] - s0[2] - s0[3] + b
 				}
-				if r0+1 < j.oh {
-					y[(r0+1)*j.ow+c0] = y10
+				if row1 != nil {
+					row1[c0] = s1[0] + s1[1] + s1[2] + b
 					if c0+1 < j.ow {
-						y[(r0+1)*j.ow+c0+1] = y11
+						row1[c0+1] = s1[1] - s1[2] - s1[3] + b
 					}
 				}
 			}
