@@ -126,17 +126,7 @@ func conv2dWeightGradWinograd(g ConvGeom, x, gy, gw []float32) {
 	defer func() { *j = winograd{}; winogradJobs.Put(j) }()
 	*j = winograd{n: g.N, cin: g.Cin, h: g.H, w: g.W, cout: g.Cout, oh: g.OH, ow: g.OW, ph: g.PH, pw: g.PW,
 		u: ub.data, x: x, gy: gy, y: gw}
-	j.th, j.tw = (j.oh+1)/2, (j.ow+1)/2
-	perSample := 16 * j.th * j.tw * (j.cin + j.cout)
-	chunk := max(1, min(j.n, winogradTileFloats/perSample))
-	buf := convBufs.get(chunk * perSample)
-	defer convBufs.put(buf)
-	for j.s0 = 0; j.s0 < j.n; j.s0 += chunk {
-		j.ns = min(chunk, j.n-j.s0)
-		tiles := j.ns * j.th * j.tw
-		j.v = buf.data[:16*j.cin*tiles]
-		j.m = buf.data[16*j.cin*tiles : 16*(j.cin+j.cout)*tiles]
-		parallelRange(j.ns*j.cin, j.th*j.tw*48, (*inputJob)(j))
+	j.chunks(func(tiles int) {
 		parallelRange(j.ns*j.cout, j.th*j.tw*40, (*gradOutputJob)(j))
 		beta := float32(1)
 		if j.s0 == 0 {
@@ -146,14 +136,13 @@ func conv2dWeightGradWinograd(g ConvGeom, x, gy, gw []float32) {
 			Gemm(j.cout, j.cin, tiles, 1, j.m, xi*j.cout*tiles, tiles, 1,
 				j.v, xi*j.cin*tiles, 1, tiles, beta, j.u, xi*j.cout*j.cin, j.cin)
 		}
-	}
-	j.v, j.m = nil, nil
+	})
 	parallelRange(j.cout, j.cin*40, (*weightAdjointJob)(j))
 }
 
-// run transforms the input a chunk of samples at a time, multiplies in the
-// transformed domain and transforms the products back into y.
-func (j *winograd) run() {
+// chunks runs body on the samples a chunk at a time (j.s0, j.ns), with
+// j.v holding the chunk's transformed input and j.m room for its products.
+func (j *winograd) chunks(body func(tiles int)) {
 	j.th, j.tw = (j.oh+1)/2, (j.ow+1)/2
 	perSample := 16 * j.th * j.tw * (j.cin + j.cout)
 	chunk := max(1, min(j.n, winogradTileFloats/perSample))
@@ -165,15 +154,22 @@ func (j *winograd) run() {
 		j.v = buf.data[:16*j.cin*tiles]
 		j.m = buf.data[16*j.cin*tiles : 16*(j.cin+j.cout)*tiles]
 		parallelRange(j.ns*j.cin, j.th*j.tw*48, (*inputJob)(j))
+		body(tiles)
+	}
+	j.v, j.m = nil, nil
+}
+
+// run multiplies in the transformed domain and transforms the products back
+// into y.
+func (j *winograd) run() {
+	j.chunks(func(tiles int) {
 		// Both layouts of U[ξ] (see transformWeight) are A transposed.
-		uRow, uCol := 1, j.cout
 		for xi := 0; xi < 16; xi++ {
-			Gemm(j.cout, tiles, j.cin, 1, j.u, xi*j.cout*j.cin, uRow, uCol,
+			Gemm(j.cout, tiles, j.cin, 1, j.u, xi*j.cout*j.cin, 1, j.cout,
 				j.v, xi*j.cin*tiles, tiles, 1, 0, j.m, xi*j.cout*tiles, tiles)
 		}
 		parallelRange(j.ns*j.cout, j.th*j.tw*40, (*outputJob)(j))
-	}
-	j.v, j.m = nil, nil
+	})
 }
 
 type inputJob winograd
