@@ -29,9 +29,6 @@ func packPanel(dst []float32, w, kc, lanes int, src []float32, off, laneStride, 
 		return
 	}
 	if laneStride == 1 { // a group is contiguous in the source
-		if lanes == w && packGroups(dst, w, kc, src, off, groupStride) {
-			return
-		}
 		for p := 0; p < kc; p++ {
 			s := off + p*groupStride
 			copy(dst[p*w:p*w+lanes], src[s:s+lanes])
@@ -65,54 +62,4 @@ func packPanel(dst []float32, w, kc, lanes int, src []float32, off, laneStride, 
 			dst[p*w+l] = v
 		}
 	}
-}
-
-// packGroups copies kc whole groups of the micro-kernels' widths element by
-// element from fixed-length slices (no bounds checks, no call), where copy
-// would call memmove for every 24 to 128 bytes. It reports false for other
-// widths.
-func packGroups(dst []float32, w, kc int, src []float32, off, groupStride int) bool {
-	switch w {
-	case 6:
-		for p := 0; p < kc; p++ {
-			s := off + p*groupStride
-			d, v := dst[p*6:p*6+6:p*6+6], src[s:s+6:s+6]
-			d[0], d[1], d[2], d[3] = v[0], v[1], v[2], v[3]
-			d[4], d[5] = v[4], v[5]
-		}
-	case 14:
-		for p := 0; p < kc; p++ {
-			s := off + p*groupStride
-			d, v := dst[p*14:p*14+14:p*14+14], src[s:s+14:s+14]
-			d[0], d[1], d[2], d[3] = v[0], v[1], v[2], v[3]
-			d[4], d[5], d[6], d[7] = v[4], v[5], v[6], v[7]
-			d[8], d[9], d[10], d[11] = v[8], v[9], v[10], v[11]
-			d[12], d[13] = v[12], v[13]
-		}
-	case 16:
-		for p := 0; p < kc; p++ {
-			s := off + p*groupStride
-			d, v := dst[p*16:p*16+16:p*16+16], src[s:s+16:s+16]
-			d[0], d[1], d[2], d[3] = v[0], v[1], v[2], v[3]
-			d[4], d[5], d[6], d[7] = v[4], v[5], v[6], v[7]
-			d[8], d[9], d[10], d[11] = v[8], v[9], v[10], v[11]
-			d[12], d[13], d[14], d[15] = v[12], v[13], v[14], v[15]
-		}
-	case 32:
-		for p := 0; p < kc; p++ {
-			s := off + p*groupStride
-			d, v := dst[p*32:p*32+32:p*32+32], src[s:s+32:s+32]
-			d[0], d[1], d[2], d[3] = v[0], v[1], v[2], v[3]
-			d[4], d[5], d[6], d[7] = v[4], v[5], v[6], v[7]
-			d[8], d[9], d[10], d[11] = v[8], v[9], v[10], v[11]
-			d[12], d[13], d[14], d[15] = v[12], v[13], v[14], v[15]
-			d[16], d[17], d[18], d[19] = v[16], v[17], v[18], v[19]
-			d[20], d[21], d[22], d[23] = v[20], v[21], v[22], v[23]
-			d[24], d[25], d[26], d[27] = v[24], v[25], v[26], v[27]
-			d[28], d[29], d[30], d[31] = v[28], v[29], v[30], v[31]
-		}
-	default:
-		return false
-	}
-	return true
 }
