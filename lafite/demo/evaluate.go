@@ -27,6 +27,7 @@ type Report struct {
 	Shuffled        float64   // joint accuracy of the same images judged against shuffled prompts
 	FID             float64   // judge-feature FID, generated vs real
 	ImagesPerPrompt int       // images per prompt
+	Psi             float32   // truncation of w
 	Images          []*tensor.Tensor
 }
 
@@ -52,7 +53,7 @@ func Evaluate(g *lafite.Generator, enc *lafite.CLIPEncoder, judge *shapes.Judge,
 	if err != nil {
 		return nil, err
 	}
-	r := &Report{Prompts: prompts, PerPrompt: make([]float64, len(prompts)), Chance: 1 / float64(len(prompts)), ImagesPerPrompt: o.PerPrompt}
+	r := &Report{Prompts: prompts, PerPrompt: make([]float64, len(prompts)), Chance: 1 / float64(len(prompts)), ImagesPerPrompt: o.PerPrompt, Psi: o.Psi}
 	var predC, predS, wantC, wantS []int
 	var gen []*tensor.Tensor
 	for p := range prompts {
@@ -133,7 +134,7 @@ func (r *Report) Print(w io.Writer, notes ...string) {
 	for i, p := range r.Prompts {
 		fmt.Fprintf(w, "%-32s %5.1f%%  %s\n", p, 100*r.PerPrompt[i], strings.Repeat("#", int(r.PerPrompt[i]*20+0.5)))
 	}
-	fmt.Fprintf(w, "\nimages: %d (%d per prompt, %d prompts)\n", r.ImagesPerPrompt*len(r.Prompts), r.ImagesPerPrompt, len(r.Prompts))
+	fmt.Fprintf(w, "\nimages: %d (%d per prompt, %d prompts; truncation psi %.2g)\n", r.ImagesPerPrompt*len(r.Prompts), r.ImagesPerPrompt, len(r.Prompts), r.Psi)
 	fmt.Fprintf(w, "colour accuracy: %5.1f%% (chance %.1f%%)\n", 100*r.Colour, 100.0/shapes.NumColors)
 	fmt.Fprintf(w, "shape accuracy:  %5.1f%% (chance %.1f%%)\n", 100*r.Shape, 100.0/shapes.NumShapes)
 	fmt.Fprintf(w, "judge-feature FID (generated vs real): %.2f\n", r.FID)
