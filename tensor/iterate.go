@@ -108,8 +108,23 @@ func copyStrided(dst []float32, src *Tensor) {
 			copy(dst[o:o+n], s[a:a+n])
 			return
 		}
+		if as == 0 { // a broadcast row (the gradient of a sum): fill by doubling copies
+			fill(dst[o:o+n], s[a])
+			return
+		}
 		for i := 0; i < n; i++ {
 			dst[o+i] = s[a+i*as]
 		}
 	})
+}
+
+// fill sets every element of d to v, at memmove speed for long rows.
+func fill(d []float32, v float32) {
+	if len(d) == 0 {
+		return
+	}
+	d[0] = v
+	for k := 1; k < len(d); k *= 2 {
+		copy(d[k:], d[:k])
+	}
 }
