@@ -246,33 +246,37 @@ func (j *outputJob) runRange(lo, hi int) {
 		}
 		in := c*tiles + s*j.th*tw
 		for ty := 0; ty < j.th; ty++ {
-			var m [16][]float32
-			for xi := range m {
-				o := xi*plane + in + ty*tw
-				m[xi] = mm[o : o+tw]
-			}
+			o := in + ty*tw
+			pl := func(xi int) []float32 { return mm[xi*plane+o : xi*plane+o+tw] }
+			m0, m1, m2, m3 := pl(0), pl(1), pl(2), pl(3)
+			m4, m5, m6, m7 := pl(4), pl(5), pl(6), pl(7)
+			m8, m9, m10, m11 := pl(8), pl(9), pl(10), pl(11)
+			m12, m13, m14, m15 := pl(12), pl(13), pl(14), pl(15)
 			r0 := 2 * ty
 			row0 := y[r0*j.ow : (r0+1)*j.ow]
 			var row1 []float32
 			if r0+1 < j.oh {
 				row1 = y[(r0+1)*j.ow : (r0+2)*j.ow]
 			}
-			for tx := 0; tx < tw; tx++ {
-				// Aᵀ m, then times A.
-				var s0, s1 [4]float32
-				for q := 0; q < 4; q++ {
-					s0[q] = m[q][tx] + m[4+q][tx] + m[8+q][tx]
-					s1[q] = m[4+q][tx] - m[8+q][tx] - m[12+q][tx]
-				}
+			for tx := range m0 {
+				// Aᵀ m (rows s0, s1), then times A.
+				s00 := m0[tx] + m4[tx] + m8[tx]
+				s01 := m1[tx] + m5[tx] + m9[tx]
+				s02 := m2[tx] + m6[tx] + m10[tx]
+				s03 := m3[tx] + m7[tx] + m11[tx]
+				s10 := m4[tx] - m8[tx] - m12[tx]
+				s11 := m5[tx] - m9[tx] - m13[tx]
+				s12 := m6[tx] - m10[tx] - m14[tx]
+				s13 := m7[tx] - m11[tx] - m15[tx]
 				c0 := 2 * tx
-				row0[c0] = s0[0] + s0[1] + s0[2] + b
+				row0[c0] = s00 + s01 + s02 + b
 				if c0+1 < j.ow {
-					row0[c0+1] = s0[1] - s0[2] - s0[3] + b
+					row0[c0+1] = s01 - s02 - s03 + b
 				}
 				if row1 != nil {
-					row1[c0] = s1[0] + s1[1] + s1[2] + b
+					row1[c0] = s10 + s11 + s12 + b
 					if c0+1 < j.ow {
-						row1[c0+1] = s1[1] - s1[2] - s1[3] + b
+						row1[c0+1] = s11 - s12 - s13 + b
 					}
 				}
 			}
