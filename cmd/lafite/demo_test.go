@@ -40,6 +40,18 @@ func TestDemoCommandRunsTheBundledModels(t *testing.T) {
 	}
 }
 
+// Flags without a command go to the demo, the default command.
+func TestFlagsAloneRunTheDemo(t *testing.T) {
+	out := t.TempDir()
+	text := runCLI(t, "--out", out, "-n", "1")
+	if !strings.Contains(text, "joint accuracy:") {
+		t.Fatalf("lafite --out: no demo table:\n%s", text)
+	}
+	if _, err := os.Stat(filepath.Join(out, "demo.png")); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestDemoCommandRejectsBadFlags(t *testing.T) {
 	for _, c := range []struct {
 		args []string

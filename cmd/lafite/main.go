@@ -55,6 +55,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage())
 		return 0
 	}
+	// Flags without a command are the default command's: `lafite --out x`.
+	if strings.HasPrefix(args[0], "-") {
+		if _, ok := commands["demo"]; ok {
+			args = append([]string{"demo"}, args...)
+		}
+	}
 	c, ok := commands[args[0]]
 	if !ok {
 		fmt.Fprintf(stderr, "lafite: unknown command %q\n\n%s", args[0], usage())
