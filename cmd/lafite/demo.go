@@ -24,6 +24,7 @@ func runDemo(args []string, stdout io.Writer) error {
 	judgePath := fs.String("judge", "", "judge (default: the bundled one)")
 	psi := fs.Float64("psi", demo.DefaultPsi, "truncation of w towards its mean (1: none); the text condition is not truncated")
 	steps := fs.Int("steps", 0, "with --train: generator steps (default: the bundled recipe's)")
+	cont := fs.Bool("continue", false, "with --train: extend the run in <out>/models (its judge, mini-CLIP and trainer checkpoint) to --steps")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -32,6 +33,9 @@ func runDemo(args []string, stdout io.Writer) error {
 	}
 	if !(*psi > 0 && *psi <= 1) {
 		return fmt.Errorf("--psi %v: want 0 < psi <= 1", *psi)
+	}
+	if *cont && !*train {
+		return fmt.Errorf("--continue goes with --train")
 	}
 	if *steps < 0 {
 		return fmt.Errorf("--steps %d: want a positive count (0: the recipe's)", *steps)
@@ -50,7 +54,12 @@ func runDemo(args []string, stdout io.Writer) error {
 		if *steps > 0 {
 			recipe.Generator.Steps = *steps
 		}
-		if models, err = demo.Reproduce(recipe, dir, stdout, os.Stderr); err != nil {
+		if *cont {
+			models, err = demo.Continue(recipe, dir, stdout, os.Stderr)
+		} else {
+			models, err = demo.Reproduce(recipe, dir, stdout, os.Stderr)
+		}
+		if err != nil {
 			return err
 		}
 	} else if models, err = demo.LoadModels(*clipPath, *genPath, *judgePath); err != nil {

@@ -61,6 +61,8 @@ func TestDemoCommandRejectsBadFlags(t *testing.T) {
 		{[]string{"demo", "--psi", "0"}, "--psi"},
 		{[]string{"demo", "--psi", "1.5"}, "--psi"},
 		{[]string{"demo", "--train", "--steps", "-3"}, "--steps"},
+		{[]string{"demo", "--continue"}, "--continue goes with --train"},
+		{[]string{"demo", "--train", "--continue"}, "miniclip.safetensors"},
 		{[]string{"demo", "--generator", "/nonexistent/g.safetensors"}, "/nonexistent/g.safetensors"},
 	} {
 		var out, errb bytes.Buffer

@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"fmt"
 	"image"
 
 	"github.com/lafite-go/lafite/lafite"
@@ -85,28 +86,58 @@ func (o GeneratorOptions) TrainConfig(fDim int) lafite.TrainConfig {
 // TrainGenerator trains the demo generator; progress is called after every
 // step with the trainer (its Step, its G_ema for snapshots).
 func TrainGenerator(enc *lafite.CLIPEncoder, o GeneratorOptions, progress func(tr *lafite.Trainer, parts lafite.Parts) error) (*lafite.Trainer, error) {
-	ds, err := WorldDataset(enc, o.Images, o.Res, o.DataSeed)
+	ds, feats, err := o.data(enc)
 	if err != nil {
 		return nil, err
-	}
-	feats := enc.WholeImageFeatures()
-	if o.CLIPCrop {
-		feats = enc.ImageFeatures()
 	}
 	tr, err := lafite.NewTrainer(o.TrainConfig(enc.FeatureDim()), ds, feats)
 	if err != nil {
 		return nil, err
 	}
-	for tr.Step < o.Steps {
+	return tr, trainTo(tr, o.Steps, progress)
+}
+
+// ContinueGenerator reloads a trainer checkpoint written by Reproduce and
+// trains on to o.Steps, exactly as an uninterrupted run of that length would.
+func ContinueGenerator(enc *lafite.CLIPEncoder, o GeneratorOptions, checkpoint string, progress func(tr *lafite.Trainer, parts lafite.Parts) error) (*lafite.Trainer, error) {
+	ds, feats, err := o.data(enc)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := lafite.LoadCheckpoint(checkpoint, ds, feats)
+	if err != nil {
+		return nil, err
+	}
+	if tr.Step > o.Steps {
+		return nil, fmt.Errorf("%s: the checkpoint is at step %d, past the %d steps asked for", checkpoint, tr.Step, o.Steps)
+	}
+	return tr, trainTo(tr, o.Steps, progress)
+}
+
+// data is the training set and the generator-side CLIP path of the recipe.
+func (o GeneratorOptions) data(enc *lafite.CLIPEncoder) (*lafite.MemoryDataset, lafite.CLIPImageFeatures, error) {
+	ds, err := WorldDataset(enc, o.Images, o.Res, o.DataSeed)
+	if err != nil {
+		return nil, nil, err
+	}
+	feats := enc.WholeImageFeatures()
+	if o.CLIPCrop {
+		feats = enc.ImageFeatures()
+	}
+	return ds, feats, nil
+}
+
+func trainTo(tr *lafite.Trainer, steps int, progress func(tr *lafite.Trainer, parts lafite.Parts) error) error {
+	for tr.Step < steps {
 		parts, err := tr.TrainStep()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if progress != nil {
 			if err := progress(tr, parts); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
-	return tr, nil
+	return nil
 }

@@ -76,8 +76,43 @@ func Reproduce(r Recipe, dir string, out, progress io.Writer) (*Models, error) {
 	g.TrueCos = float32(rep.TrueCosine)
 	fmt.Fprintf(out, "generator: language-free (images only); pseudo-text perturbation a = %.3f for cos %.3f\n",
 		lafite.PerturbationForCosine(g.TrueCos), g.TrueCos)
-	b = bar(progress, g.Steps, "Lafite")
-	tr, err := TrainGenerator(m.CLIP, g, func(tr *lafite.Trainer, _ lafite.Parts) error {
+	tr, err := trainGenerator(r, g, m.CLIP, dir, "", progress)
+	if err != nil {
+		return nil, err
+	}
+	m.Generator = tr.GEma
+	fmt.Fprintf(out, "trained everything in %s\n", time.Since(start).Round(time.Second))
+	return m, nil
+}
+
+// Continue extends the generator of an earlier Reproduce in dir (its judge,
+// mini-CLIP and trainer checkpoint) to r.Generator.Steps, with the same
+// snapshots and files; the result equals a Reproduce run of that length.
+func Continue(r Recipe, dir string, out, progress io.Writer) (*Models, error) {
+	start := time.Now()
+	m, err := LoadModels(filepath.Join(dir, "miniclip.safetensors"), filepath.Join(dir, "generator.safetensors"), filepath.Join(dir, "judge.safetensors"))
+	if err != nil {
+		return nil, err
+	}
+	// The configuration (perturbation included) comes from the checkpoint.
+	tr, err := trainGenerator(r, r.Generator, m.CLIP, dir, filepath.Join(dir, trainerFile), progress)
+	if err != nil {
+		return nil, err
+	}
+	m.Generator = tr.GEma
+	fmt.Fprintf(out, "continued the generator to step %d in %s\n", tr.Step, time.Since(start).Round(time.Second))
+	return m, nil
+}
+
+// trainerFile is the generator's full training state, for Continue.
+const trainerFile = "trainer.safetensors"
+
+// trainGenerator trains (or, from checkpoint, continues) the generator with a
+// progress bar and snapshots, then writes generator.safetensors and the
+// trainer checkpoint into dir.
+func trainGenerator(r Recipe, g GeneratorOptions, enc *lafite.CLIPEncoder, dir, checkpoint string, progress io.Writer) (*lafite.Trainer, error) {
+	b := bar(progress, g.Steps, "Lafite")
+	step := func(tr *lafite.Trainer, _ lafite.Parts) error {
 		b.Set(tr.Step)
 		// Snapshots of G_ema along the way, to look at (or evaluate with
 		// lafite demo --generator) how prompt following grows.
@@ -85,7 +120,14 @@ func Reproduce(r Recipe, dir string, out, progress io.Writer) (*Models, error) {
 			return lafite.SaveGenerator(filepath.Join(dir, fmt.Sprintf("generator-step%d.safetensors", tr.Step)), tr.GEma, tr.Cfg)
 		}
 		return nil
-	})
+	}
+	var tr *lafite.Trainer
+	var err error
+	if checkpoint == "" {
+		tr, err = TrainGenerator(enc, g, step)
+	} else {
+		tr, err = ContinueGenerator(enc, g, checkpoint, step)
+	}
 	b.Finish()
 	if err != nil {
 		return nil, err
@@ -93,7 +135,5 @@ func Reproduce(r Recipe, dir string, out, progress io.Writer) (*Models, error) {
 	if err := lafite.SaveGenerator(filepath.Join(dir, "generator.safetensors"), tr.GEma, tr.Cfg); err != nil {
 		return nil, err
 	}
-	m.Generator = tr.GEma
-	fmt.Fprintf(out, "trained everything in %s\n", time.Since(start).Round(time.Second))
-	return m, nil
+	return tr, tr.Save(filepath.Join(dir, trainerFile))
 }
