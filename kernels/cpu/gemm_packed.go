@@ -20,6 +20,9 @@ type gemmKernel struct {
 	mc     int // rows of one packed A block, kept in L2; a multiple of mr
 	nc     int // columns of one packed B block, kept in L3; a multiple of nr
 	tile   func(kc int, a, b, c *float32, ldc int, alpha, beta float32)
+	// tileB, where the kernel has it, is tile reading B in place (row p of
+	// the micro-panel at b + p·ldb): row-major B is then not packed.
+	tileB func(kc int, a, b, c *float32, ldc, ldb int, alpha, beta float32)
 	bufs   bufferStack
 	calls  sync.Pool // *gemmCall
 }
@@ -84,6 +87,7 @@ type gemmCall struct {
 	pc, kc           int // and its rows
 	betaBlk          float32
 	bp               []float32 // packed B block
+	direct           bool      // full-width B micro-panels read in place (tileB)
 }
 
 // panel maps column micro-panel jp (of the whole batch) to the offset of its
@@ -101,6 +105,9 @@ func (p *packBPhase) runRange(lo, hi int) {
 	nr, kc := p.g.nr, p.kc
 	for jp := lo; jp < hi; jp++ {
 		bOff, _, width := (*gemmCall)(p).panel(p.jp0 + jp)
+		if p.direct && width == nr {
+			continue
+		}
 		packB(p.bp[jp*kc*nr:(jp+1)*kc*nr], nr, kc, width, p.b, bOff+p.pc*p.bRow, p.bRow, p.bCol)
 	}
 }
@@ -137,17 +144,31 @@ func (p *gemmCall) macro(ic, mc int, ap []float32, jpLo, jpHi int, tmp []float32
 	mr, nr, kc := g.mr, g.nr, p.kc
 	alpha, beta, ldc, c := p.alpha, p.betaBlk, p.ldc, p.c
 	for jp := jpLo; jp < jpHi; jp++ {
-		_, cOff, nw := p.panel(p.jp0 + jp)
+		bOff, cOff, nw := p.panel(p.jp0 + jp)
 		cOff += ic * ldc
-		bpp := &p.bp[jp*kc*nr]
+		direct := p.direct && nw == nr
+		var bpp *float32
+		if direct {
+			bpp = &p.b[bOff+p.pc*p.bRow]
+		} else {
+			bpp = &p.bp[jp*kc*nr]
+		}
 		for i := 0; i < mc; i += mr {
 			mw := min(mr, mc-i)
 			app := &ap[i*kc]
 			if mw == mr && nw == nr {
-				g.tile(kc, app, bpp, &c[cOff+i*ldc], ldc, alpha, beta)
+				if direct {
+					g.tileB(kc, app, bpp, &c[cOff+i*ldc], ldc, p.bRow, alpha, beta)
+				} else {
+					g.tile(kc, app, bpp, &c[cOff+i*ldc], ldc, alpha, beta)
+				}
 				continue
 			}
-			g.tile(kc, app, bpp, &tmp[0], nr, alpha, 0)
+			if direct {
+				g.tileB(kc, app, bpp, &tmp[0], nr, p.bRow, alpha, 0)
+			} else {
+				g.tile(kc, app, bpp, &tmp[0], nr, alpha, 0)
+			}
 			for r := 0; r < mw; r++ {
 				row := c[cOff+(i+r)*ldc : cOff+(i+r)*ldc+nw]
 				src := tmp[r*nr : r*nr+nw]
@@ -199,11 +220,16 @@ func (g *gemmKernel) gemmBatched(batch, m, n, k int, alpha float32,
 		a: a, aOff: aOff, aRow: aRow, aCol: aCol,
 		b: b, bOff: bOff, bRow: bRow, bCol: bCol,
 		c: c, cOff: cOff, ldc: ldc,
-		batch: batch, bStride: bStride, cStride: cStride}
+		batch: batch, bStride: bStride, cStride: cStride,
+		direct: g.tileB != nil && bCol == 1 && gemmDirectB}
 	g.run(p)
 	*p = gemmCall{} // drop the caller's slices before pooling
 	g.calls.Put(p)
 }
+
+// gemmDirectB lets kernels with tileB read row-major B in place; a var so
+// tests and benchmarks can compare both paths.
+var gemmDirectB = true
 
 // Below this many multiply-adds per worker (about 5 µs at the kernels' rate),
 // waking another thread costs more than it saves.

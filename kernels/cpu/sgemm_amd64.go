@@ -8,6 +8,9 @@ package cpu
 func sgemmTile14x32AVX512(kc int, a, b, c *float32, ldc int, alpha, beta float32)
 
 //go:noescape
+func sgemmTile14x32BStrideAVX512(kc int, a, b, c *float32, ldc, ldb int, alpha, beta float32)
+
+//go:noescape
 func sgemmTile6x16AVX2(kc int, a, b, c *float32, ldc int, alpha, beta float32)
 
 // Blocking: each block of kc rows is one pass over C, and C of a large
@@ -18,8 +21,9 @@ func sgemmTile6x16AVX2(kc int, a, b, c *float32, ldc int, alpha, beta float32)
 // (BenchmarkGemmBlocking). The A block (mc x kc, split further between the
 // workers) stays in L2, the B block in L3.
 var (
-	avx512Kernel = &gemmKernel{mr: 14, nr: 32, kc: 1024, mc: 14 * 24, nc: 2048, tile: sgemmTile14x32AVX512}
-	avx2Kernel   = &gemmKernel{mr: 6, nr: 16, kc: 512, mc: 6 * 32, nc: 2048, tile: sgemmTile6x16AVX2}
+	avx512Kernel = &gemmKernel{mr: 14, nr: 32, kc: 1024, mc: 14 * 24, nc: 2048, tile: sgemmTile14x32AVX512,
+		tileB: sgemmTile14x32BStrideAVX512}
+	avx2Kernel = &gemmKernel{mr: 6, nr: 16, kc: 512, mc: 6 * 32, nc: 2048, tile: sgemmTile6x16AVX2}
 )
 
 func gemmAVX512(m, n, k int, alpha float32,

@@ -203,6 +203,178 @@ nobeta512:
 	VZEROUPPER
 	RET
 
+// KSTEP512S is KSTEP512 for B read in place: R8 = ldb in bytes.
+#define KSTEP512S(aoff) \
+	VMOVUPS (BX), Z28;               \
+	VMOVUPS 64(BX), Z29;             \
+	ROW512(aoff+0, Z30, Z0, Z1);     \
+	ROW512(aoff+4, Z31, Z2, Z3);     \
+	ROW512(aoff+8, Z30, Z4, Z5);     \
+	ROW512(aoff+12, Z31, Z6, Z7);    \
+	ROW512(aoff+16, Z30, Z8, Z9);    \
+	ROW512(aoff+20, Z31, Z10, Z11);  \
+	ROW512(aoff+24, Z30, Z12, Z13);  \
+	ROW512(aoff+28, Z31, Z14, Z15);  \
+	ROW512(aoff+32, Z30, Z16, Z17);  \
+	ROW512(aoff+36, Z31, Z18, Z19);  \
+	ROW512(aoff+40, Z30, Z20, Z21);  \
+	ROW512(aoff+44, Z31, Z22, Z23);  \
+	ROW512(aoff+48, Z30, Z24, Z25);  \
+	ROW512(aoff+52, Z31, Z26, Z27);  \
+	ADDQ    R8, BX
+
+// func sgemmTile14x32BStrideAVX512(kc int, a, b, c *float32, ldc, ldb int, alpha, beta float32)
+// The same tile reading B in place: row p of the 32-column micro-panel at
+// b + p*ldb, so row-major B needs no packing.
+TEXT ·sgemmTile14x32BStrideAVX512(SB), NOSPLIT, $0-56
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), BX
+	MOVQ c+24(FP), DI
+	MOVQ ldc+32(FP), SI
+	SHLQ $2, SI
+	MOVQ ldb+40(FP), R8
+	SHLQ $2, R8
+
+	// Touch the C tile now so its lines arrive while the loop runs.
+	MOVQ DI, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ SI, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ SI, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ SI, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ SI, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ SI, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ SI, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ SI, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ SI, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ SI, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ SI, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ SI, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ SI, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ SI, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+
+	CMPQ CX, $4
+	JLT  tail512s
+
+loop512s:
+	// A panel steps are 14*4 = 56 bytes, B steps 32*4 = 128 bytes.
+	KSTEP512S(0)
+	KSTEP512S(56)
+	KSTEP512S(112)
+	KSTEP512S(168)
+	ADDQ $224, AX
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  loop512s
+
+tail512s:
+	TESTQ CX, CX
+	JEQ   done512s
+
+loop512ones:
+	KSTEP512S(0)
+	ADDQ $56, AX
+	DECQ CX
+	JNE  loop512ones
+
+done512s:
+	VBROADCASTSS alpha+48(FP), Z30
+	VBROADCASTSS beta+52(FP), Z31
+	MOVL         beta+52(FP), DX
+	TESTL        $0x7fffffff, DX    // +0 and -0 both mean "do not read C"
+	JEQ          nobeta512s
+
+	STORE512BETA(Z0, Z1)
+	STORE512BETA(Z2, Z3)
+	STORE512BETA(Z4, Z5)
+	STORE512BETA(Z6, Z7)
+	STORE512BETA(Z8, Z9)
+	STORE512BETA(Z10, Z11)
+	STORE512BETA(Z12, Z13)
+	STORE512BETA(Z14, Z15)
+	STORE512BETA(Z16, Z17)
+	STORE512BETA(Z18, Z19)
+	STORE512BETA(Z20, Z21)
+	STORE512BETA(Z22, Z23)
+	STORE512BETA(Z24, Z25)
+	STORE512BETA(Z26, Z27)
+	VZEROUPPER
+	RET
+
+nobeta512s:
+	STORE512(Z0, Z1)
+	STORE512(Z2, Z3)
+	STORE512(Z4, Z5)
+	STORE512(Z6, Z7)
+	STORE512(Z8, Z9)
+	STORE512(Z10, Z11)
+	STORE512(Z12, Z13)
+	STORE512(Z14, Z15)
+	STORE512(Z16, Z17)
+	STORE512(Z18, Z19)
+	STORE512(Z20, Z21)
+	STORE512(Z22, Z23)
+	STORE512(Z24, Z25)
+	STORE512(Z26, Z27)
+	VZEROUPPER
+	RET
+
 // ---------------------------------------------------------------------------
 // AVX2+FMA: 6x16 tile. Row r lives in Y(2r) and Y(2r+1): 12 accumulators,
 // B in Y12/Y13, broadcasts alternate in Y14/Y15.
