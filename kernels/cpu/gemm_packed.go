@@ -23,8 +23,8 @@ type gemmKernel struct {
 	// tileB, where the kernel has it, is tile reading B in place (row p of
 	// the micro-panel at b + p·ldb): row-major B is then not packed.
 	tileB func(kc int, a, b, c *float32, ldc, ldb int, alpha, beta float32)
-	bufs   bufferStack
-	calls  sync.Pool // *gemmCall
+	bufs  bufferStack
+	calls sync.Pool // *gemmCall
 }
 
 // bufferStack keeps scratch buffers for reuse. Unlike a sync.Pool it never
