@@ -5,10 +5,12 @@ package cpu
 // Assembly micro-kernels (sgemm_amd64.s); see gemmKernel.tile for the contract.
 
 //go:noescape
-func sgemmTile14x32AVX512(kc int, a, b, c *float32, ldc int, alpha, beta float32)
-
-//go:noescape
 func sgemmTile14x32BStrideAVX512(kc int, a, b, c *float32, ldc, ldb int, alpha, beta float32)
+
+// sgemmTile14x32AVX512 is the tile on a packed B panel (rows 32 apart).
+func sgemmTile14x32AVX512(kc int, a, b, c *float32, ldc int, alpha, beta float32) {
+	sgemmTile14x32BStrideAVX512(kc, a, b, c, ldc, 32, alpha, beta)
+}
 
 //go:noescape
 func sgemmTile6x16AVX2(kc int, a, b, c *float32, ldc int, alpha, beta float32)

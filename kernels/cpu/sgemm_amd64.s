@@ -18,24 +18,6 @@
 	VFMADD231PS  Z28, bc, lo;  \
 	VFMADD231PS  Z29, bc, hi
 
-#define KSTEP512(aoff, boff) \
-	VMOVUPS boff(BX), Z28;           \
-	VMOVUPS boff+64(BX), Z29;        \
-	ROW512(aoff+0, Z30, Z0, Z1);     \
-	ROW512(aoff+4, Z31, Z2, Z3);     \
-	ROW512(aoff+8, Z30, Z4, Z5);     \
-	ROW512(aoff+12, Z31, Z6, Z7);    \
-	ROW512(aoff+16, Z30, Z8, Z9);    \
-	ROW512(aoff+20, Z31, Z10, Z11);  \
-	ROW512(aoff+24, Z30, Z12, Z13);  \
-	ROW512(aoff+28, Z31, Z14, Z15);  \
-	ROW512(aoff+32, Z30, Z16, Z17);  \
-	ROW512(aoff+36, Z31, Z18, Z19);  \
-	ROW512(aoff+40, Z30, Z20, Z21);  \
-	ROW512(aoff+44, Z31, Z22, Z23);  \
-	ROW512(aoff+48, Z30, Z24, Z25);  \
-	ROW512(aoff+52, Z31, Z26, Z27)
-
 // Z30 = alpha, Z31 = beta, DI = row of C, SI = ldc in bytes.
 #define STORE512(lo, hi) \
 	VMULPS  Z30, lo, lo;    \
@@ -53,157 +35,8 @@
 	VMOVUPS     hi, 64(DI);      \
 	ADDQ        SI, DI
 
-// func sgemmTile14x32AVX512(kc int, a, b, c *float32, ldc int, alpha, beta float32)
-TEXT ·sgemmTile14x32AVX512(SB), NOSPLIT, $0-48
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), AX
-	MOVQ b+16(FP), BX
-	MOVQ c+24(FP), DI
-	MOVQ ldc+32(FP), SI
-	SHLQ $2, SI
-
-	// Touch the C tile now so its lines arrive while the loop runs.
-	MOVQ DI, DX
-	PREFETCHT0 (DX)
-	PREFETCHT0 64(DX)
-	ADDQ SI, DX
-	PREFETCHT0 (DX)
-	PREFETCHT0 64(DX)
-	ADDQ SI, DX
-	PREFETCHT0 (DX)
-	PREFETCHT0 64(DX)
-	ADDQ SI, DX
-	PREFETCHT0 (DX)
-	PREFETCHT0 64(DX)
-	ADDQ SI, DX
-	PREFETCHT0 (DX)
-	PREFETCHT0 64(DX)
-	ADDQ SI, DX
-	PREFETCHT0 (DX)
-	PREFETCHT0 64(DX)
-	ADDQ SI, DX
-	PREFETCHT0 (DX)
-	PREFETCHT0 64(DX)
-	ADDQ SI, DX
-	PREFETCHT0 (DX)
-	PREFETCHT0 64(DX)
-	ADDQ SI, DX
-	PREFETCHT0 (DX)
-	PREFETCHT0 64(DX)
-	ADDQ SI, DX
-	PREFETCHT0 (DX)
-	PREFETCHT0 64(DX)
-	ADDQ SI, DX
-	PREFETCHT0 (DX)
-	PREFETCHT0 64(DX)
-	ADDQ SI, DX
-	PREFETCHT0 (DX)
-	PREFETCHT0 64(DX)
-	ADDQ SI, DX
-	PREFETCHT0 (DX)
-	PREFETCHT0 64(DX)
-	ADDQ SI, DX
-	PREFETCHT0 (DX)
-	PREFETCHT0 64(DX)
-
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
-	VPXORD Z20, Z20, Z20
-	VPXORD Z21, Z21, Z21
-	VPXORD Z22, Z22, Z22
-	VPXORD Z23, Z23, Z23
-	VPXORD Z24, Z24, Z24
-	VPXORD Z25, Z25, Z25
-	VPXORD Z26, Z26, Z26
-	VPXORD Z27, Z27, Z27
-
-	CMPQ CX, $4
-	JLT  tail512
-
-loop512:
-	// A panel steps are 14*4 = 56 bytes, B steps 32*4 = 128 bytes.
-	KSTEP512(0, 0)
-	KSTEP512(56, 128)
-	KSTEP512(112, 256)
-	KSTEP512(168, 384)
-	ADDQ $224, AX
-	ADDQ $512, BX
-	SUBQ $4, CX
-	CMPQ CX, $4
-	JGE  loop512
-
-tail512:
-	TESTQ CX, CX
-	JEQ   done512
-
-loop512one:
-	KSTEP512(0, 0)
-	ADDQ $56, AX
-	ADDQ $128, BX
-	DECQ CX
-	JNE  loop512one
-
-done512:
-	VBROADCASTSS alpha+40(FP), Z30
-	VBROADCASTSS beta+44(FP), Z31
-	MOVL         beta+44(FP), DX
-	TESTL        $0x7fffffff, DX    // +0 and -0 both mean "do not read C"
-	JEQ          nobeta512
-
-	STORE512BETA(Z0, Z1)
-	STORE512BETA(Z2, Z3)
-	STORE512BETA(Z4, Z5)
-	STORE512BETA(Z6, Z7)
-	STORE512BETA(Z8, Z9)
-	STORE512BETA(Z10, Z11)
-	STORE512BETA(Z12, Z13)
-	STORE512BETA(Z14, Z15)
-	STORE512BETA(Z16, Z17)
-	STORE512BETA(Z18, Z19)
-	STORE512BETA(Z20, Z21)
-	STORE512BETA(Z22, Z23)
-	STORE512BETA(Z24, Z25)
-	STORE512BETA(Z26, Z27)
-	VZEROUPPER
-	RET
-
-nobeta512:
-	STORE512(Z0, Z1)
-	STORE512(Z2, Z3)
-	STORE512(Z4, Z5)
-	STORE512(Z6, Z7)
-	STORE512(Z8, Z9)
-	STORE512(Z10, Z11)
-	STORE512(Z12, Z13)
-	STORE512(Z14, Z15)
-	STORE512(Z16, Z17)
-	STORE512(Z18, Z19)
-	STORE512(Z20, Z21)
-	STORE512(Z22, Z23)
-	STORE512(Z24, Z25)
-	STORE512(Z26, Z27)
-	VZEROUPPER
-	RET
-
-// KSTEP512S is KSTEP512 for B read in place: R8 = ldb in bytes.
+// One step of k: B's 32 values at BX (then BX += R8 = ldb in bytes), 14 A
+// values broadcast from aoff(AX).
 #define KSTEP512S(aoff) \
 	VMOVUPS (BX), Z28;               \
 	VMOVUPS 64(BX), Z29;             \
@@ -224,8 +57,8 @@ nobeta512:
 	ADDQ    R8, BX
 
 // func sgemmTile14x32BStrideAVX512(kc int, a, b, c *float32, ldc, ldb int, alpha, beta float32)
-// The same tile reading B in place: row p of the 32-column micro-panel at
-// b + p*ldb, so row-major B needs no packing.
+// Row p of the 32-column B micro-panel is at b + p*ldb: ldb = 32 for a packed
+// panel, the row stride of B for row-major B read in place (no packing).
 TEXT ·sgemmTile14x32BStrideAVX512(SB), NOSPLIT, $0-56
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
