@@ -146,29 +146,27 @@ func (p *gemmCall) macro(ic, mc int, ap []float32, jpLo, jpHi int, tmp []float32
 	for jp := jpLo; jp < jpHi; jp++ {
 		bOff, cOff, nw := p.panel(p.jp0 + jp)
 		cOff += ic * ldc
-		direct := p.direct && nw == nr
-		var bpp *float32
-		if direct {
-			bpp = &p.b[bOff+p.pc*p.bRow]
-		} else {
-			bpp = &p.bp[jp*kc*nr]
+		// A full-width panel of row-major B is read in place (ldb = bRow)
+		// where the kernel can; otherwise from the packed block (ldb = 0).
+		bpp, ldb := &p.bp[jp*kc*nr], 0
+		if p.direct && nw == nr {
+			bpp, ldb = &p.b[bOff+p.pc*p.bRow], p.bRow
+		}
+		tile := func(app, c *float32, ldc int, beta float32) {
+			if ldb != 0 {
+				g.tileB(kc, app, bpp, c, ldc, ldb, alpha, beta)
+			} else {
+				g.tile(kc, app, bpp, c, ldc, alpha, beta)
+			}
 		}
 		for i := 0; i < mc; i += mr {
 			mw := min(mr, mc-i)
 			app := &ap[i*kc]
 			if mw == mr && nw == nr {
-				if direct {
-					g.tileB(kc, app, bpp, &c[cOff+i*ldc], ldc, p.bRow, alpha, beta)
-				} else {
-					g.tile(kc, app, bpp, &c[cOff+i*ldc], ldc, alpha, beta)
-				}
+				tile(app, &c[cOff+i*ldc], ldc, beta)
 				continue
 			}
-			if direct {
-				g.tileB(kc, app, bpp, &tmp[0], nr, p.bRow, alpha, 0)
-			} else {
-				g.tile(kc, app, bpp, &tmp[0], nr, alpha, 0)
-			}
+			tile(app, &tmp[0], nr, 0)
 			for r := 0; r < mw; r++ {
 				row := c[cOff+(i+r)*ldc : cOff+(i+r)*ldc+nw]
 				src := tmp[r*nr : r*nr+nw]
