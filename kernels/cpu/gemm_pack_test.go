@@ -78,7 +78,7 @@ func TestGemmDirectBMatchesPacked(t *testing.T) {
 		if err := UseVariant(variant); err != nil {
 			t.Fatal(err)
 		}
-		for _, sz := range [][3]int{{70, 96, 50}, {33, 65, 1100}, {300, 257, 129}} {
+		for _, sz := range [][3]int{{70, 96, 50}, {33, 65, 1100}, {300, 257, 129}, {18, 64, 40}, {30, 96, 33}, {22, 64, 17}, {36, 33, 9}} {
 			m, n, k := sz[0], sz[1], sz[2]
 			a, b := randSlice(r, m*k), randSlice(r, k*n)
 			got, want := make([]float32, m*n), make([]float32, m*n)

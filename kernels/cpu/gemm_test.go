@@ -113,7 +113,7 @@ func checkGemm(t *testing.T, name string, f gemmFunc, gc gemmCase, r *rand.Rand)
 
 func TestGemmVariantsAgainstRef(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	sizes := []int{1, 2, 3, 5, 7, 13, 14, 15, 16, 17, 31, 32, 33, 47, 97, 131, 257, 293}
+	sizes := []int{1, 2, 3, 4, 5, 7, 8, 13, 14, 15, 16, 17, 18, 22, 31, 32, 33, 47, 97, 131, 257, 293}
 	variants := gemmVariants(t)
 	var cases []gemmCase
 	// Every size on each axis at least once, with the others random.

@@ -336,3 +336,166 @@ nobeta256:
 	STORE256(Y10, Y11)
 	VZEROUPPER
 	RET
+
+// ---------------------------------------------------------------------------
+// AVX-512 edge tile: 4x32, for the last rows of a product whose row count is
+// not a multiple of 14 (1024 = 73·14 + 2: the 14-row tile would compute 14
+// rows for 2). Row r of A is at a + r*4 + p*lda*4 (lda = 14 in a packed 14-row
+// panel), B as in the 14x32 tile. Rows in Z0-Z7, B in Z28/Z29.
+
+#define KSTEP4X32 \
+	VMOVUPS (BX), Z28;             \
+	VMOVUPS 64(BX), Z29;           \
+	ROW512(0, Z30, Z0, Z1);        \
+	ROW512(4, Z31, Z2, Z3);        \
+	ROW512(8, Z30, Z4, Z5);        \
+	ROW512(12, Z31, Z6, Z7);       \
+	ADDQ    R8, BX;                \
+	ADDQ    R9, AX
+
+// func sgemmTile4x32AVX512(kc int, a *float32, lda int, b, c *float32, ldc, ldb int, alpha, beta float32)
+TEXT ·sgemmTile4x32AVX512(SB), NOSPLIT, $0-64
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ lda+16(FP), R9
+	SHLQ $2, R9
+	MOVQ b+24(FP), BX
+	MOVQ c+32(FP), DI
+	MOVQ ldc+40(FP), SI
+	SHLQ $2, SI
+	MOVQ ldb+48(FP), R8
+	SHLQ $2, R8
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+	CMPQ CX, $2
+	JLT  tail4x32
+
+loop4x32:
+	KSTEP4X32
+	KSTEP4X32
+	SUBQ $2, CX
+	CMPQ CX, $2
+	JGE  loop4x32
+
+tail4x32:
+	TESTQ CX, CX
+	JEQ   done4x32
+	KSTEP4X32
+
+done4x32:
+	VBROADCASTSS alpha+56(FP), Z30
+	VBROADCASTSS beta+60(FP), Z31
+	MOVL         beta+60(FP), DX
+	TESTL        $0x7fffffff, DX
+	JEQ          nobeta4x32
+	STORE512BETA(Z0, Z1)
+	STORE512BETA(Z2, Z3)
+	STORE512BETA(Z4, Z5)
+	STORE512BETA(Z6, Z7)
+	VZEROUPPER
+	RET
+
+nobeta4x32:
+	STORE512(Z0, Z1)
+	STORE512(Z2, Z3)
+	STORE512(Z4, Z5)
+	STORE512(Z6, Z7)
+	VZEROUPPER
+	RET
+
+// AVX-512 edge tile: 8x32 (512 = 36·14 + 8), as the 4x32 one.
+#define KSTEP8X32 \
+	VMOVUPS (BX), Z28;             \
+	VMOVUPS 64(BX), Z29;           \
+	ROW512(0, Z30, Z0, Z1);        \
+	ROW512(4, Z31, Z2, Z3);        \
+	ROW512(8, Z30, Z4, Z5);        \
+	ROW512(12, Z31, Z6, Z7);       \
+	ROW512(16, Z30, Z8, Z9);       \
+	ROW512(20, Z31, Z10, Z11);     \
+	ROW512(24, Z30, Z12, Z13);     \
+	ROW512(28, Z31, Z14, Z15);     \
+	ADDQ    R8, BX;                \
+	ADDQ    R9, AX
+
+// func sgemmTile8x32AVX512(kc int, a *float32, lda int, b, c *float32, ldc, ldb int, alpha, beta float32)
+TEXT ·sgemmTile8x32AVX512(SB), NOSPLIT, $0-64
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ lda+16(FP), R9
+	SHLQ $2, R9
+	MOVQ b+24(FP), BX
+	MOVQ c+32(FP), DI
+	MOVQ ldc+40(FP), SI
+	SHLQ $2, SI
+	MOVQ ldb+48(FP), R8
+	SHLQ $2, R8
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+	CMPQ CX, $2
+	JLT  tail8x32
+
+loop8x32:
+	KSTEP8X32
+	KSTEP8X32
+	SUBQ $2, CX
+	CMPQ CX, $2
+	JGE  loop8x32
+
+tail8x32:
+	TESTQ CX, CX
+	JEQ   done8x32
+	KSTEP8X32
+
+done8x32:
+	VBROADCASTSS alpha+56(FP), Z30
+	VBROADCASTSS beta+60(FP), Z31
+	MOVL         beta+60(FP), DX
+	TESTL        $0x7fffffff, DX
+	JEQ          nobeta8x32
+	STORE512BETA(Z0, Z1)
+	STORE512BETA(Z2, Z3)
+	STORE512BETA(Z4, Z5)
+	STORE512BETA(Z6, Z7)
+	STORE512BETA(Z8, Z9)
+	STORE512BETA(Z10, Z11)
+	STORE512BETA(Z12, Z13)
+	STORE512BETA(Z14, Z15)
+	VZEROUPPER
+	RET
+
+nobeta8x32:
+	STORE512(Z0, Z1)
+	STORE512(Z2, Z3)
+	STORE512(Z4, Z5)
+	STORE512(Z6, Z7)
+	STORE512(Z8, Z9)
+	STORE512(Z10, Z11)
+	STORE512(Z12, Z13)
+	STORE512(Z14, Z15)
+	VZEROUPPER
+	RET
