@@ -16,6 +16,8 @@ func cudaAvgPool2dBackward(gy *Tensor, inShape []int, kh, kw, sh, sw, ph, pw int
 	}, gy)
 }
 
+// cudaResize2d and cudaResize2dAdjoint serve bilinear resizing (bicubic has
+// interpolate.cu: cuda_interpolate.go).
 func cudaResize2d(op string, table tableFunc, x *Tensor, outH, outW int) *Tensor {
 	return viaHost(op, func(h []*Tensor) *Tensor { return resize2d(op, table, h[0], outH, outW) }, x)
 }

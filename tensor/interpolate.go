@@ -22,6 +22,9 @@ func InterpolateBilinear(x *Tensor, outH, outW int) *Tensor {
 // 4-tap Keys kernel (A = −0.75) at source coordinate (dst+0.5)·in/out − 0.5,
 // border samples replicated.
 func InterpolateBicubic(x *Tensor, outH, outW int) *Tensor {
+	if dispatchCUDA("InterpolateBicubic", x) {
+		return cudaBicubic(x, outH, outW)
+	}
 	return resize2d("InterpolateBicubic", cpu.BicubicTable, x, outH, outW)
 }
 
@@ -33,6 +36,9 @@ func InterpolateBilinearBackward(g *Tensor, inH, inW int) *Tensor {
 
 // InterpolateBicubicBackward is the adjoint of InterpolateBicubic.
 func InterpolateBicubicBackward(g *Tensor, inH, inW int) *Tensor {
+	if dispatchCUDA("InterpolateBicubicBackward", g) {
+		return cudaBicubicAdjoint(g, inH, inW)
+	}
 	return resize2dAdjoint("InterpolateBicubicBackward", cpu.BicubicTable, g, inH, inW)
 }
 

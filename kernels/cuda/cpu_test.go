@@ -392,6 +392,7 @@ func TestParamLayouts(t *testing.T) {
 		{"conv2d.cu", "ConvParams", ConvParams{}},
 		{"bias_act.cu", "BiasActParams", BiasActParams{}},
 		{"upfirdn2d.cu", "UpfirdnParams", UpfirdnParams{}},
+		{"interpolate.cu", "ResizeParams", ResizeParams{}},
 	} {
 		src, err := KernelSource(c.file)
 		if err != nil {

@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"fmt"
+	"math"
 )
 
 // Go mirrors of the parameter structs of the .cu files, passed by value to
@@ -263,6 +264,31 @@ func UpfirdnSharedBytes(p UpfirdnParams) int {
 	tw := ((upfirdnTile-1)*int(p.DownX)+int(p.FW)-1)/int(p.UpX) + 1
 	th := ((upfirdnTile-1)*int(p.DownY)+int(p.FH)-1)/int(p.UpY) + 1
 	return 4 * (tw*th + int(p.FH)*int(p.FW))
+}
+
+// ResizeParams mirrors struct ResizeParams of interpolate.cu: one axis pass
+// of a separable resize, source read through strides, destination contiguous.
+type ResizeParams struct {
+	Planes int32 `c:"planes"`
+	InH    int32 `c:"in_h"`
+	InW    int32 `c:"in_w"`
+	OutH   int32 `c:"out_h"`
+	OutW   int32 `c:"out_w"`
+	Axis   int32 `c:"axis"` // 0: resample H, 1: resample W
+	SPlane int32 `c:"s_plane"`
+	SH     int32 `c:"s_h"`
+	SW     int32 `c:"s_w"`
+}
+
+// BicubicAdjointRange is resize_bicubic_adj_f32's loop over j in Go: the
+// outputs j of a bicubic table (in, out) whose taps may land on input i,
+// a superset of the exact ones (the kernel recomputes each j's taps and
+// keeps those on i). TestBicubicAdjointRange checks it against the table.
+func BicubicAdjointRange(i, in, out int) (lo, hi int) {
+	r := float32(out) / float32(in)
+	lo = max(int(math.Floor(float64((float32(i)-1.5)*r-0.5)))-1, 0)
+	hi = min(int(math.Ceil(float64((float32(i)+2.5)*r-0.5)))+1, out-1)
+	return lo, hi
 }
 
 // LaunchPlan is a kernel choice with its geometry.

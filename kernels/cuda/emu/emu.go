@@ -193,6 +193,7 @@ func emuSignatures() map[string][]reflect.Type {
 			"EwShape": reflect.TypeOf(cuda.EwShape{}), "RedShape": reflect.TypeOf(cuda.RedShape{}),
 			"GemmParams": reflect.TypeOf(cuda.GemmParams{}), "ConvParams": reflect.TypeOf(cuda.ConvParams{}),
 			"BiasActParams": reflect.TypeOf(cuda.BiasActParams{}), "UpfirdnParams": reflect.TypeOf(cuda.UpfirdnParams{}),
+			"ResizeParams": reflect.TypeOf(cuda.ResizeParams{}),
 		}
 		scalars := map[string]reflect.Type{
 			"int": reflect.TypeOf(int32(0)), "unsigned int": reflect.TypeOf(uint32(0)),
@@ -469,6 +470,8 @@ func (e *Device) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, arg
 			}
 		}
 		emuUpfirdn(p, x, fl, y)
+	case "resize_bicubic_f32", "resize_bicubic_adj_f32":
+		emuResizeBicubic(args[0].(cuda.ResizeParams), ptr(1), ptr(2), f.Name == "resize_bicubic_adj_f32")
 	case "rng_uniform_f32":
 		n, seed, ctr, lo, hi, out := int(args[0].(int64)), args[1].(uint64), args[2].(uint64), f32(3), f32(4), ptr(5)
 		v := make([]float32, n)
@@ -849,6 +852,48 @@ func emuUpfirdn(p cuda.UpfirdnParams, x, f, y buf) {
 				y.set((plane*int(p.OutH)+oy)*int(p.OutW)+ox, float32(float64(p.Gain)*acc))
 			}
 		}
+	}
+}
+
+// emuResizeBicubic is one axis pass of interpolate.cu: the CPU's bicubic
+// table along the axis, the source read through its strides. The adjoint
+// gathers as the kernel does, over cuda.BicubicAdjointRange only, so that a
+// range missing a term shows here as a wrong gradient.
+func emuResizeBicubic(p cuda.ResizeParams, x, y buf, adjoint bool) {
+	if p.Axis == 0 && p.InW != p.OutW || p.Axis == 1 && p.InH != p.OutH || p.Axis != 0 && p.Axis != 1 {
+		panic(fmt.Sprintf("emu: resize with axis %d resizes the other axis too: %+v", p.Axis, p))
+	}
+	outH, outW := int(p.OutH), int(p.OutW)
+	n, m, step := int(p.InH), outH, int(p.SH) // source and destination lengths along the axis
+	if p.Axis == 1 {
+		n, m, step = int(p.InW), outW, int(p.SW)
+	}
+	tab := cpu.BicubicTable(n, m)
+	if adjoint {
+		tab = cpu.BicubicTable(m, n)
+	}
+	for e := 0; e < int(p.Planes)*outH*outW; e++ {
+		pl, oy, ox := e/(outH*outW), (e/outW)%outH, e%outW
+		base, pos := pl*int(p.SPlane)+ox*int(p.SW), oy
+		if p.Axis == 1 {
+			base, pos = pl*int(p.SPlane)+oy*int(p.SH), ox
+		}
+		var acc float64
+		if !adjoint {
+			for k := 0; k < 4; k++ {
+				acc += float64(tab.W[4*pos+k]) * float64(x.at(base+tab.Idx[4*pos+k]*step))
+			}
+		} else {
+			lo, hi := cuda.BicubicAdjointRange(pos, m, n)
+			for j := lo; j <= hi; j++ {
+				for k := 0; k < 4; k++ {
+					if tab.Idx[4*j+k] == pos {
+						acc += float64(tab.W[4*j+k]) * float64(x.at(base+j*step))
+					}
+				}
+			}
+		}
+		y.set(e, float32(acc))
 	}
 }
 
