@@ -308,6 +308,24 @@ func gpuCases() []gpuCase {
 		}),
 		un("minibatch_std", []int{4, 6, 3, 3}, 2, red, func(x *autograd.Var) *autograd.Var { return autograd.MinibatchStd(x, 2, 1) }),
 	)
+	// Bicubic resizing (interpolate.cu): CLIP's crop-and-resize, up and down,
+	// non-square; the adjoint as an op of its own.
+	cs = append(cs,
+		un("interpolate_bicubic_up", []int{2, 3, 5, 6}, 2, ew, func(x *autograd.Var) *autograd.Var {
+			return autograd.InterpolateBicubic(x, 11, 9)
+		}),
+		un("interpolate_bicubic_crop_down", []int{2, 3, 10, 9}, 2, ew, func(x *autograd.Var) *autograd.Var {
+			crop := autograd.Narrow(autograd.Narrow(x, 2, 1, 7), 3, 2, 6)
+			return autograd.Square(autograd.InterpolateBicubic(crop, 3, 4))
+		}),
+		un("interpolate_bicubic_crop_up_clip", []int{2, 3, 16, 16}, 2, ew, func(x *autograd.Var) *autograd.Var {
+			crop := autograd.Narrow(autograd.Narrow(x, 2, 5, 9), 3, 2, 9)
+			return autograd.InterpolateBicubic(crop, 24, 24)
+		}),
+		un("interpolate_bicubic_backward", []int{3, 7, 4}, 2, ew, func(g *autograd.Var) *autograd.Var {
+			return autograd.Square(autograd.InterpolateBicubicBackward(g, 5, 6))
+		}),
+	)
 	// Composites and host fallbacks.
 	cs = append(cs,
 		gpuCase{name: "attention", shapes: [][]int{{2, 3, 5, 8}, {2, 3, 6, 8}, {2, 3, 6, 4}}, order: 2, tol: mm,
@@ -609,6 +627,7 @@ func TestGPUConformanceCatchesUnwrittenOutputs(t *testing.T) {
 		{"bias_act_f32", "bias_act_lrelu", []string{"forward", "grad x0", "grad x1"}, nil},
 		{"conv2d_wgrad_f32", "conv2d_1x1", []string{"grad x1"}, []string{"forward", "grad x0", "grad x2"}},
 		{"ew_where_strided_f32", "where", []string{"forward"}, nil},
+		{"resize_bicubic_adj_f32", "interpolate_bicubic_up", []string{"grad x0"}, []string{"forward"}},
 		// The kept convolution feeds only the demodulation's gradient.
 		{"conv2d_modfwd_f32", "modconv_styles_demod_noise", []string{"forward", "grad x3"}, []string{"grad x0", "grad x1", "grad x2", "grad x4", "grad x5"}},
 	} {

@@ -234,6 +234,13 @@ func (tm *timer) ops() []timingRow {
 	add("upfirdn2d down2 4x4", shapeStr(big.Shape()), 0, f4*(n+float64(x.Numel())), func() {
 		tensor.Downsample2d(big, filt, 2, nil, false, 1)
 	})
+	// CLIP's training transform: a crop of 48 of 64-pixel images resized to 224.
+	side, cs, rs := tm.n(64), tm.n(48), tm.n(224)
+	crop := randOn(r, 16, 3, side, side).Narrow(2, (side-cs)/2, cs).Narrow(3, (side-cs)/2, cs)
+	rg := randOn(r, 16, 3, rs, rs)
+	resizeBytes := f4 * 16 * 3 * float64(cs*cs+rs*rs)
+	add("bicubic crop -> 224", shapeStr(crop.Shape()), 0, resizeBytes, func() { tensor.InterpolateBicubic(crop, rs, rs) })
+	add("bicubic adjoint", shapeStr(rg.Shape()), 0, resizeBytes, func() { tensor.InterpolateBicubicBackward(rg, cs, cs) })
 	add("add (broadcast bias)", shapeStr(big.Shape(), []int{ch, 1, 1}), 0, 2*f4*n, func() {
 		tensor.Add(big, bb512.Reshape(ch, 1, 1))
 	})
