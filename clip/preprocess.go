@@ -182,8 +182,23 @@ func normalizeSigned(x *autograd.Var) *autograd.Var {
 		scale[c] = 0.5 / Std[c]
 		shift[c] = (0.5 - Mean[c]) / Std[c]
 	}
-	x = autograd.Mul(x, autograd.Const(tensor.New(scale[:], 1, 3, 1, 1)))
-	return autograd.Add(x, autograd.Const(tensor.New(shift[:], 1, 3, 1, 1)))
+	dev := x.Value.Device()
+	x = autograd.Mul(x, autograd.Const(channelConst(dev, scale)))
+	return autograd.Add(x, autograd.Const(channelConst(dev, shift)))
+}
+
+// channelConst is v as a [1, 3, 1, 1] tensor on dev. On a GPU it is built
+// from three fills, not uploaded: an upload in the middle of a training step
+// would wait for the kernels queued before it.
+func channelConst(dev tensor.Device, v [3]float32) *tensor.Tensor {
+	if dev == tensor.CPU {
+		return tensor.New(v[:], 1, 3, 1, 1)
+	}
+	parts := make([]*tensor.Tensor, len(v))
+	for c := range parts {
+		parts[c] = tensor.FullOn(dev, v[c], 1, 1, 1, 1)
+	}
+	return tensor.Concat(parts, 1)
 }
 
 // randRange is torch.randint(lo, hi, ()): uniform in [lo, hi), or lo when the

@@ -7,25 +7,15 @@ import (
 	"testing"
 
 	"github.com/lafite-go/lafite/autograd"
+	"github.com/lafite-go/lafite/clip"
 	"github.com/lafite-go/lafite/kernels/cuda/emu"
+	"github.com/lafite-go/lafite/nn"
 	"github.com/lafite-go/lafite/tensor"
 )
 
-// TestTrainStepOnEmulatedGPUHasNoRoundTrips runs the tiny configuration's
-// first two training steps (step 0 with path length and R1, step 1 without)
-// on the host and on an emulated GPU (kernels/cuda/emu) from the same seed.
-// On the GPU a step must run no op on the host (no CUDA fallback) and make
-// exactly one device-to-host copy: the loss values and the path-length mean,
-// read together at its end. Its uploads are the batch (images, conditions,
-// image features) and, in the first step only, the scalar constants met.
-//
-// The emulator computes each kernel with the CPU reference arithmetic, so
-// the loss comparison checks wiring (same noise, same terms, same updates),
-// not the real kernels' rounding: the two runs differ only by float32
-// summation order and the GPU path's composed demodulation, and agree to
-// lossTol relative to max(1, |loss|).
+// TestTrainStepOnEmulatedGPUHasNoRoundTrips: see stepsMatchOnGPU; the image
+// encoder is a stand-in projection of the whole image.
 func TestTrainStepOnEmulatedGPUHasNoRoundTrips(t *testing.T) {
-	const lossTol = 1e-5
 	cfg, data, _ := tinySetup(t)
 	cfg.TrainablePerturbation = 0.3 // the learned perturbation too
 	// A stand-in image encoder with GPU kernels throughout (tinySetup's
@@ -37,12 +27,57 @@ func TestTrainStepOnEmulatedGPUHasNoRoundTrips(t *testing.T) {
 			return rowNormalize(autograd.Matmul(autograd.Reshape(img, img.Size(0), -1), p))
 		}
 	}
+	e := emu.New()
+	defer tensor.UseCUDABackend(e, e.Props())()
+	stepsMatchOnGPU(t, cfg, data, clipOn)
+}
+
+// TestTrainStepWithCLIPCropOnEmulatedGPU is the same check with the real
+// CLIP image path of the generator's loss: CLIPEncoder.ImageFeatures, i.e.
+// clip.TrainTransform (a random crop by Narrow, bicubic resize to the CLIP
+// resolution, normalisation) into a tiny ViT, the model moved with
+// nn.MoveTo. The crop and resize and their gradients must run on the GPU.
+func TestTrainStepWithCLIPCropOnEmulatedGPU(t *testing.T) {
+	cfg, data, _ := tinySetup(t)
+	// Resolution 16 on 16-pixel images: a crop of 8..15 pixels, resized up.
+	cc := clip.Config{EmbedDim: tinyF, ImageResolution: 16, VisionLayers: 1, VisionWidth: 16, VisionPatch: 8, VisionHeads: 2,
+		ContextLength: 8, VocabSize: 10, TextWidth: 16, TextHeads: 2, TextLayers: 1}
+	clipOn := func(dev tensor.Device) CLIPImageFeatures {
+		m := clip.New(cc, tensor.NewRNG(1))
+		nn.MoveTo(m, dev)
+		return NewCLIPEncoder(m, nil).ImageFeatures()
+	}
+	e := emu.New()
+	defer tensor.UseCUDABackend(e, e.Props())()
+	stepsMatchOnGPU(t, cfg, data, clipOn)
+	ran := strings.Join(e.Launches(), " ")
+	for _, k := range []string{"resize_bicubic_f32=", "resize_bicubic_adj_f32="} {
+		if !strings.Contains(ran, k) {
+			t.Errorf("kernel %s never launched: %s", strings.TrimSuffix(k, "="), ran)
+		}
+	}
+}
+
+// stepsMatchOnGPU runs the first two training steps (step 0 with path length
+// and R1, step 1 without) on the host and on the GPU (the emulator, in
+// tests) from the same seed, with the image encoder clipOn(device) builds.
+// On the GPU a step must run no op on the host (no CUDA fallback) and make
+// exactly one device-to-host copy: the loss values and the path-length mean,
+// read together at its end. Its uploads are the batch (images, conditions,
+// image features) and, in the first step only, the scalar constants met.
+//
+// The emulator computes each kernel with the CPU reference arithmetic, so
+// the loss comparison checks wiring (same noise, same terms, same updates),
+// not the real kernels' rounding: the two runs differ only by float32
+// summation order and the GPU path's composed demodulation, and agree to
+// lossTol relative to max(1, |loss|).
+func stepsMatchOnGPU(t *testing.T, cfg TrainConfig, data Dataset, clipOn func(tensor.Device) CLIPImageFeatures) {
+	t.Helper()
+	const lossTol = 1e-5
 	host, err := NewTrainer(cfg, data, clipOn(tensor.CPU))
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := emu.New()
-	defer tensor.UseCUDABackend(e, e.Props())()
 	gpu, err := NewTrainer(cfg, data, nil)
 	if err != nil {
 		t.Fatal(err)
