@@ -53,6 +53,7 @@ func (e *CLIPEncoder) EncodeImages(imgs []*image.RGBA) (*tensor.Tensor, error) {
 }
 
 func (e *CLIPEncoder) encodeImageTensor(x *tensor.Tensor) *tensor.Tensor {
+	x = x.To(nn.DeviceOf(e.Model)) // preprocessed on the host; the model may be on a GPU
 	var f *autograd.Var
 	autograd.NoGrad(func() { f = clip.Normalize(e.Model.EncodeImage(autograd.Const(x))) })
 	return f.Value

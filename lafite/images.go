@@ -172,7 +172,7 @@ func TensorToImages(t *tensor.Tensor) []*image.RGBA {
 		panic(fmt.Sprintf("lafite.TensorToImages: shape %v, want [N, 3, H, W]", t.Shape()))
 	}
 	n, h, w := t.Size(0), t.Size(2), t.Size(3)
-	d := t.Contiguous().Data()
+	d := t.To(tensor.CPU).Contiguous().Data() // a GPU tensor is downloaded once
 	plane := h * w
 	to8 := func(v float32) uint8 { return uint8(math.Round(float64(min(max((v+1)*127.5, 0), 255)))) }
 	out := make([]*image.RGBA, n)

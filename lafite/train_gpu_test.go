@@ -14,22 +14,23 @@ import (
 )
 
 // TestTrainStepOnEmulatedGPUHasNoRoundTrips: see stepsMatchOnGPU; the image
-// encoder is a stand-in projection of the whole image.
+// encoder is projectionFeatures.
 func TestTrainStepOnEmulatedGPUHasNoRoundTrips(t *testing.T) {
 	cfg, data, _ := tinySetup(t)
 	cfg.TrainablePerturbation = 0.3 // the learned perturbation too
-	// A stand-in image encoder with GPU kernels throughout (tinySetup's
-	// average pooling has none): a fixed projection of the whole image.
-	proj := tensor.NewRNG(5).Normal(3*16*16, tinyF)
-	clipOn := func(dev tensor.Device) CLIPImageFeatures {
-		p := autograd.Const(proj.To(dev))
-		return func(img *autograd.Var, _ *tensor.RNG) *autograd.Var {
-			return rowNormalize(autograd.Matmul(autograd.Reshape(img, img.Size(0), -1), p))
-		}
-	}
 	e := emu.New()
 	defer tensor.UseCUDABackend(e, e.Props())()
-	stepsMatchOnGPU(t, cfg, data, clipOn)
+	stepsMatchOnGPU(t, cfg, data, projectionFeatures)
+}
+
+// projectionFeatures is a stand-in image encoder on dev with GPU kernels
+// throughout (tinySetup's average pooling has none): a fixed projection of
+// the whole 16x16 image.
+func projectionFeatures(dev tensor.Device) CLIPImageFeatures {
+	p := autograd.Const(tensor.NewRNG(5).Normal(3*16*16, tinyF).To(dev))
+	return func(img *autograd.Var, _ *tensor.RNG) *autograd.Var {
+		return rowNormalize(autograd.Matmul(autograd.Reshape(img, img.Size(0), -1), p))
+	}
 }
 
 // TestTrainStepWithCLIPCropOnEmulatedGPU is the same check with the real

@@ -105,3 +105,12 @@ func MoveTo(m Module, dev tensor.Device) {
 		n.Var.Grad = nil
 	}
 }
+
+// DeviceOf is where m's entries live (MoveTo puts them all on one device):
+// the device of its first entry, CPU for a module without any.
+func DeviceOf(m Module) tensor.Device {
+	if ps := AllParams(m); len(ps) > 0 {
+		return ps[0].Var.Value.Device()
+	}
+	return tensor.CPU
+}
