@@ -9,7 +9,6 @@ import (
 	"github.com/lafite-go/lafite/autograd"
 	"github.com/lafite-go/lafite/clip"
 	"github.com/lafite-go/lafite/kernels/cuda/emu"
-	"github.com/lafite-go/lafite/nn"
 	"github.com/lafite-go/lafite/tensor"
 )
 
@@ -36,8 +35,8 @@ func projectionFeatures(dev tensor.Device) CLIPImageFeatures {
 // TestTrainStepWithCLIPCropOnEmulatedGPU is the same check with the real
 // CLIP image path of the generator's loss: CLIPEncoder.ImageFeatures, i.e.
 // clip.TrainTransform (a random crop by Narrow, bicubic resize to the CLIP
-// resolution, normalisation) into a tiny ViT, the model moved with
-// nn.MoveTo. The crop and resize and their gradients must run on the GPU.
+// resolution, normalisation) into a tiny ViT moved with clip.Model.To.
+// The crop and resize and their gradients must run on the GPU.
 func TestTrainStepWithCLIPCropOnEmulatedGPU(t *testing.T) {
 	cfg, data, _ := tinySetup(t)
 	// Resolution 16 on 16-pixel images: a crop of 8..15 pixels, resized up.
@@ -45,7 +44,7 @@ func TestTrainStepWithCLIPCropOnEmulatedGPU(t *testing.T) {
 		ContextLength: 8, VocabSize: 10, TextWidth: 16, TextHeads: 2, TextLayers: 1}
 	clipOn := func(dev tensor.Device) CLIPImageFeatures {
 		m := clip.New(cc, tensor.NewRNG(1))
-		nn.MoveTo(m, dev)
+		m.To(dev)
 		return NewCLIPEncoder(m, nil).ImageFeatures()
 	}
 	e := emu.New()

@@ -50,14 +50,9 @@ func runBench(args []string, stdout io.Writer) error {
 			names = append(names, n)
 		}
 	}
-	var dev tensor.Device
-	switch *device {
-	case "cpu":
-		dev = tensor.CPU
-	case "cuda", "gpu":
-		dev = tensor.CUDA
-	default:
-		return fmt.Errorf("--device %q: want cpu or cuda", *device)
+	dev, err := parseDevice(*device)
+	if err != nil {
+		return err
 	}
 	ws, err := bench.SelectOn(dev, names)
 	if err != nil {
@@ -70,9 +65,8 @@ func runBench(args []string, stdout io.Writer) error {
 		return nil
 	}
 	if dev == tensor.CUDA {
-		if err := tensor.CUDAAvailable(); err != nil {
-			msg := strings.ReplaceAll(strings.ReplaceAll(err.Error(), "\n", "; "), ": running on CPU", "")
-			return fmt.Errorf("--device cuda: no usable GPU: %s", msg)
+		if err := requireCUDA(); err != nil {
+			return err
 		}
 		return benchGPU(ws, bench.Options{MinRuns: *minRuns, MinTime: *minTime, Shrink: *shrink}, *asJSON, stdout)
 	}

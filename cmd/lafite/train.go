@@ -33,6 +33,7 @@ type trainOptions struct {
 	prompts                        repeatedFlag
 	cfg                            lafite.TrainConfig
 	quiet                          bool
+	device                         tensor.Device
 }
 
 func runTrain(args []string, stdout io.Writer) error {
@@ -87,9 +88,15 @@ func parseTrainFlags(args []string) (trainOptions, error) {
 	fs.IntVar(&c.G.ChannelMax, "channel-max", 512, "")
 	fs.IntVar(&c.D.MbstdGroup, "mbstd-group", 4, "minibatch-std group size")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress bar")
+	device := fs.String("device", "cpu", "where to train: cpu, or cuda (networks, optimizer and CLIP on the GPU)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
+	dev, err := parseDevice(*device)
+	if err != nil {
+		return o, err
+	}
+	o.device = dev
 	if o.data == "" {
 		return o, fmt.Errorf("--data is required (build it with `lafite dataset`)")
 	}
@@ -116,6 +123,11 @@ func parseTrainFlags(args []string) (trainOptions, error) {
 }
 
 func train(o trainOptions, stdout io.Writer) error {
+	if o.device == tensor.CUDA { // before loading anything
+		if err := requireCUDA(); err != nil {
+			return err
+		}
+	}
 	ds, err := lafite.LoadDataset(o.data)
 	if err != nil {
 		return err
@@ -165,13 +177,20 @@ func train(o trainOptions, stdout io.Writer) error {
 	} else if tr, err = lafite.NewTrainer(c, ds, enc.ImageFeatures()); err != nil {
 		return err
 	}
+	if o.device != tensor.CPU { // a checkpoint always loads on the host
+		tr.To(o.device)
+		enc.Model.To(o.device) // the parameters and the text causal mask
+	}
 	prompts := []string(o.prompts)
 	if len(prompts) == 0 {
 		prompts = defaultPrompts(ds.Captions)
 	}
 	var promptFts *tensor.Tensor
 	if len(prompts) > 0 {
-		if promptFts, err = enc.EncodeTexts(prompts); err != nil {
+		scope := tensor.OpenScope() // the text tower's GPU temporaries; the features stay
+		promptFts, err = enc.EncodeTexts(prompts)
+		scope.Close(promptFts)
+		if err != nil {
 			fmt.Fprintf(stdout, "no sample prompts: %v\n", err)
 			prompts = nil
 		}
@@ -280,10 +299,14 @@ func defaultPrompts(caps []string) []string {
 	return out
 }
 
+// writeSamples renders the grid with G_ema wherever it lives (Generate moves
+// the prompt features there); on a GPU its temporaries are freed on return.
 func writeSamples(tr *lafite.Trainer, prompts []string, fts *tensor.Tensor, path string) error {
 	if fts == nil {
 		return errors.New("no prompt features")
 	}
+	scope := tensor.OpenScope()
+	defer scope.Close()
 	const perPrompt = 6
 	var cells []*image.RGBA
 	for i := range prompts { // the same latents in every row: only the prompt changes
