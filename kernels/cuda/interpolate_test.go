@@ -85,7 +85,7 @@ func TestGPUInterpolateBicubic(t *testing.T) {
 		{3, 50, 64, 50, 7, 1},   // strong downscale
 		{2, 1, 5, 9, 5, 0},      // 1-pixel source
 		{2, 13, 13, 13, 13, 1},  // same size
-		{70000, 3, 2, 3, 5, 1},  // more planes than one grid holds
+		{70000, 3, 2, 3, 5, 1},  // many planes: the grid-stride loop wraps
 	} {
 		// The source is the [1:, 2:] crop of planes of (inH+1) x (inW+3).
 		ph, pw := c.inH+1, c.inW+3
