@@ -36,7 +36,7 @@ func runCLIPTrain(args []string, stdout io.Writer) error {
 	fs.IntVar(&c.TextLayers, "text-layers", c.TextLayers, "text tower depth")
 	fs.IntVar(&c.TextHeads, "text-heads", c.TextHeads, "text tower attention heads")
 	fs.IntVar(&c.EmbedDim, "embed", c.EmbedDim, "joint embedding size")
-	fs.IntVar(&o.Train.LockTextSteps, "lock-text", o.Train.LockTextSteps, "first steps that train the image tower only (default: a quarter of --steps)")
+	fs.IntVar(&o.Train.LockTextSteps, "lock-text", o.Train.LockTextSteps, "first steps that train the image tower only (default: the recipe's, or a quarter of --steps when --steps is given)")
 	fs.Float64Var(&o.Train.LR, "lr", o.Train.LR, "peak learning rate (cosine schedule with warm-up)")
 	fs.Float64Var(&o.Train.CropProb, "crop", o.Train.CropProb, "probability of a random crop (as Lafite's generator loss sees images)")
 	evalN := fs.Int("eval", 960, "held-out images for the retrieval table")
@@ -54,7 +54,7 @@ func runCLIPTrain(args []string, stdout io.Writer) error {
 	o.Train.WarmupSteps = max(1, o.Train.Steps/20)
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if !set["lock-text"] {
+	if !set["lock-text"] && set["steps"] {
 		o.Train.LockTextSteps = o.Train.Steps / 4
 	}
 	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {

@@ -32,7 +32,7 @@ type GeneratorOptions struct {
 
 // DefaultGeneratorOptions is the bundled generator's recipe.
 func DefaultGeneratorOptions() GeneratorOptions {
-	return GeneratorOptions{Res: 32, Images: 4800, Steps: 8000, Batch: 16, Channels: 32, Latent: 64, Seed: 1, DataSeed: 11,
+	return GeneratorOptions{Res: 32, Images: 4800, Steps: 9000, Batch: 16, Channels: 32, Latent: 64, Seed: 1, DataSeed: 11,
 		ITD: 10, ITC: 10, R1Gamma: 0.05, PLWeight: 0, LR: 0.0025}
 }
 

@@ -178,7 +178,7 @@ const ContextLength = 14
 func DefaultOptions() Options {
 	c := clip.Config{EmbedDim: 64, ImageResolution: 32, VisionPatch: 8, VisionWidth: 64, VisionLayers: 2, VisionHeads: 4,
 		ContextLength: ContextLength, TextWidth: 32, TextLayers: 1, TextHeads: 2}
-	t := clip.DefaultTrainConfig(c, 600)
+	t := clip.DefaultTrainConfig(c, 2400)
 	t.LR = 3e-3
 	t.LockTextSteps = 150
 	return Options{Train: t, Batch: Classes}
