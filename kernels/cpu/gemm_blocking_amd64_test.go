@@ -32,7 +32,7 @@ func BenchmarkGemmBlocking(b *testing.B) {
 }
 
 // BenchmarkGemmEdgeRows compares the bottom rows of products whose row count
-// leaves a few rows over 14 computed by the 4-row edge tile and by the full
+// leaves a few rows over 14 computed by the 8-row edge tile and by the full
 // 14-row tile (interleave -count runs on a quiet machine).
 func BenchmarkGemmEdgeRows(b *testing.B) {
 	if !hasAVX512() {
@@ -45,7 +45,7 @@ func BenchmarkGemmEdgeRows(b *testing.B) {
 		for _, edge := range []bool{false, true} {
 			g := &gemmKernel{mr: 14, nr: 32, kc: avx512Kernel.kc, mc: avx512Kernel.mc, nc: avx512Kernel.nc, tile: avx512Kernel.tile, tileB: avx512Kernel.tileB}
 			if edge {
-				g.edges = avx512Kernel.edges
+				g.edgeRows, g.edge = avx512Kernel.edgeRows, avx512Kernel.edge
 			}
 			b.Run(fmt.Sprintf("%dx%dx%d/edge=%v", m, n, k, edge), func(b *testing.B) {
 				for b.Loop() {

@@ -23,29 +23,14 @@ type gemmKernel struct {
 	// tileB, where the kernel has it, is tile reading B in place (row p of
 	// the micro-panel at b + p·ldb): row-major B is then not packed.
 	tileB func(kc int, a, b, c *float32, ldc, ldb int, alpha, beta float32)
-	// edges, where the kernel has them, are narrower tiles (fewest rows
-	// first) for the bottom rows of a product, which the full tile would
-	// mostly compute as padding: 1024 = 73·14 + 2, 512 = 36·14 + 8.
-	edges []edgeTile
-	bufs  bufferStack
-	calls sync.Pool // *gemmCall
-}
-
-// edgeTile computes the top rows x nr of a tile: row r of A at a + r + p·lda
-// for step p of k, B rows ldb apart (nr when packed).
-type edgeTile struct {
-	rows int
-	tile func(kc int, a *float32, lda int, b, c *float32, ldc, ldb int, alpha, beta float32)
-}
-
-// edgeFor is the narrowest edge tile that covers rows, if any.
-func (g *gemmKernel) edgeFor(rows int) (edgeTile, bool) {
-	for _, e := range g.edges {
-		if rows <= e.rows {
-			return e, true
-		}
-	}
-	return edgeTile{}, false
+	// edge, where the kernel has it, is a tile of edgeRows rows for the
+	// bottom rows of a product, which the full tile would mostly compute as
+	// padding (512 = 36·14 + 8): row r of A at a + r + p·lda for step p of
+	// k, B rows ldb apart (nr when packed).
+	edgeRows int
+	edge     func(kc int, a *float32, lda int, b, c *float32, ldc, ldb int, alpha, beta float32)
+	bufs     bufferStack
+	calls    sync.Pool // *gemmCall
 }
 
 // bufferStack keeps scratch buffers for reuse. Unlike a sync.Pool it never
@@ -187,16 +172,16 @@ func (p *gemmCall) macro(ic, mc int, ap []float32, jpLo, jpHi int, tmp []float32
 				tile(app, &c[cOff+i*ldc], ldc, beta)
 				continue
 			}
-			if e, ok := g.edgeFor(mw); ok {
+			if mw <= g.edgeRows {
 				ldbEdge := ldb
 				if ldbEdge == 0 {
 					ldbEdge = nr
 				}
-				if mw == e.rows && nw == nr {
-					e.tile(kc, app, mr, bpp, &c[cOff+i*ldc], ldc, ldbEdge, alpha, beta)
+				if mw == g.edgeRows && nw == nr {
+					g.edge(kc, app, mr, bpp, &c[cOff+i*ldc], ldc, ldbEdge, alpha, beta)
 					continue
 				}
-				e.tile(kc, app, mr, bpp, &tmp[0], nr, ldbEdge, alpha, 0)
+				g.edge(kc, app, mr, bpp, &tmp[0], nr, ldbEdge, alpha, 0)
 			} else {
 				tile(app, &tmp[0], nr, 0)
 			}
