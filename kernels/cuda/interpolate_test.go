@@ -39,10 +39,7 @@ func TestBicubicAdjointRange(t *testing.T) {
 // contiguous [planes, outH, outW].
 func bicubicAxisRef(p ResizeParams, x []float32, adjoint bool) []float64 {
 	planes, outH, outW := int(p.Planes), int(p.OutH), int(p.OutW)
-	n, m, step := int(p.InH), outH, int(p.SH) // source and destination lengths along the axis
-	if p.Axis == 1 {
-		n, m, step = int(p.InW), outW, int(p.SW)
-	}
+	n, m, step := p.AxisLengths()
 	tab := cpu.BicubicTable(n, m)
 	if adjoint {
 		tab = cpu.BicubicTable(m, n)

@@ -280,6 +280,15 @@ type ResizeParams struct {
 	SW     int32 `c:"s_w"`
 }
 
+// AxisLengths are the pass's source and destination lengths along its
+// axis and the source stride along it.
+func (p ResizeParams) AxisLengths() (n, m, step int) {
+	if p.Axis == 1 {
+		return int(p.InW), int(p.OutW), int(p.SW)
+	}
+	return int(p.InH), int(p.OutH), int(p.SH)
+}
+
 // BicubicAdjointRange is resize_bicubic_adj_f32's loop over j in Go: the
 // outputs j of a bicubic table (in, out) whose taps may land on input i,
 // a superset of the exact ones (the kernel recomputes each j's taps and

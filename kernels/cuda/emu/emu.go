@@ -864,10 +864,7 @@ func emuResizeBicubic(p cuda.ResizeParams, x, y buf, adjoint bool) {
 		panic(fmt.Sprintf("emu: resize with axis %d resizes the other axis too: %+v", p.Axis, p))
 	}
 	outH, outW := int(p.OutH), int(p.OutW)
-	n, m, step := int(p.InH), outH, int(p.SH) // source and destination lengths along the axis
-	if p.Axis == 1 {
-		n, m, step = int(p.InW), outW, int(p.SW)
-	}
+	n, m, step := p.AxisLengths()
 	tab := cpu.BicubicTable(n, m)
 	if adjoint {
 		tab = cpu.BicubicTable(m, n)
