@@ -8,6 +8,7 @@ import (
 
 	"github.com/lafite-go/lafite/clip"
 	"github.com/lafite-go/lafite/lafite"
+	"github.com/lafite-go/lafite/nn"
 	"github.com/lafite-go/lafite/tensor"
 )
 
@@ -33,8 +34,18 @@ func runGenerate(args []string, stdout io.Writer) error {
 	seed := fs.Uint64("seed", 0, "latent seed")
 	psi := fs.Float64("psi", 1, "truncation ψ")
 	out := fs.String("out", "grid.png", "output PNG grid")
+	device := fs.String("device", "cpu", "where to run the generator and CLIP: cpu, or cuda")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	dev, err := parseDevice(*device)
+	if err != nil {
+		return err
+	}
+	if dev == tensor.CUDA {
+		if err := requireCUDA(); err != nil {
+			return err
+		}
 	}
 	if *ckpt == "" {
 		return fmt.Errorf("--ckpt is required")
@@ -52,6 +63,10 @@ func runGenerate(args []string, stdout io.Writer) error {
 	enc, err := lafite.OpenCLIP(*clipPath, *vocab)
 	if err != nil {
 		return err
+	}
+	if dev != tensor.CPU { // both load on the host
+		nn.MoveTo(g, dev)
+		enc.Model.To(dev)
 	}
 	var imgFeat *tensor.Tensor
 	if *imagePath != "" {

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"bytes"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lafite-go/lafite/kernels/cuda/emu"
+	"github.com/lafite-go/lafite/tensor"
+)
+
+// TestGenerateOnEmulatedGPU: `lafite generate --device cuda` (text and image
+// conditions, mixed) draws the same grid as on the CPU, against the kernel
+// emulator, with no op falling back to the host; without a GPU it stops with
+// one line.
+func TestGenerateOnEmulatedGPU(t *testing.T) {
+	dir, clipPath, imgDir := fixture(t)
+	data := filepath.Join(dir, "data.safetensors")
+	runCLI(t, "dataset", "--images", imgDir, "--res", "16", "--clip", clipPath, "--out", data)
+	runDir := filepath.Join(dir, "run")
+	runCLI(t, append([]string{"train", "--data", data, "--clip", clipPath, "--out", runDir, "--kimg", "0.008", "--snap", "0.008"}, tinyTrainFlags...)...)
+	args := func(out, device string) []string {
+		return []string{"generate", "--ckpt", filepath.Join(runDir, "generator.safetensors"), "--clip", clipPath,
+			"--prompt", "a red circle", "--prompt", "blue round thing", "--image", filepath.Join(imgDir, "img00.png"),
+			"--n", "3", "--seed", "7", "--psi", "0.7", "--device", device, "--out", out}
+	}
+	if tensor.CUDAAvailable() != nil {
+		var out, errb bytes.Buffer
+		code := run(args(filepath.Join(dir, "x.png"), "cuda"), &out, &errb)
+		if msg := errb.String(); code == 0 || !strings.HasPrefix(msg, "lafite generate: --device cuda: no usable GPU: ") || strings.Count(msg, "\n") != 1 {
+			t.Errorf("without a GPU: code %d, stderr %q", code, msg)
+		}
+	}
+	cpuPNG, gpuPNG := filepath.Join(dir, "cpu.png"), filepath.Join(dir, "gpu.png")
+	runCLI(t, args(cpuPNG, "cpu")...)
+	e := emu.New()
+	restore := tensor.UseCUDABackend(e, e.Props())
+	f0 := tensor.CUDAFallbackTotal()
+	runCLI(t, args(gpuPNG, "cuda")...)
+	if n := tensor.CUDAFallbackTotal() - f0; n != 0 {
+		t.Errorf("%d host fallbacks: %v", n, tensor.CUDAFallbacks())
+	}
+	launched := strings.Join(e.Launches(), " ")
+	restore()
+	if !strings.Contains(launched, "conv2d") || !strings.Contains(launched, "attention") && !strings.Contains(launched, "softmax") {
+		t.Errorf("the generator and CLIP did not run on the GPU; kernels launched: %s", launched)
+	}
+	a, b := decodePNG(t, cpuPNG), decodePNG(t, gpuPNG)
+	if a.Bounds() != b.Bounds() {
+		t.Fatalf("grids of %v and %v", a.Bounds(), b.Bounds())
+	}
+	// The emulator sums in other orders than the CPU kernels: a pixel may
+	// round to the neighbouring 8-bit level, no further.
+	worst := 0
+	for i := range a.Pix {
+		worst = max(worst, abs(int(a.Pix[i])-int(b.Pix[i])))
+	}
+	if worst > 1 {
+		t.Errorf("GPU and CPU grids differ by up to %d levels", worst)
+	}
+}
+
+func decodePNG(t *testing.T, path string) *image.NRGBA {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	im, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := image.NewNRGBA(im.Bounds())
+	for y := im.Bounds().Min.Y; y < im.Bounds().Max.Y; y++ {
+		for x := im.Bounds().Min.X; x < im.Bounds().Max.X; x++ {
+			out.Set(x, y, im.At(x, y))
+		}
+	}
+	return out
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
