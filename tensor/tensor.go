@@ -64,10 +64,7 @@ func Zeros(shape ...int) *Tensor {
 // Full returns a contiguous tensor filled with v.
 func Full(v float32, shape ...int) *Tensor {
 	t := Empty(shape...)
-	d := t.storage.data
-	for i := range d {
-		d[i] = v
-	}
+	fill(t.storage.data, v)
 	return t
 }
 

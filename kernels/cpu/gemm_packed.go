@@ -20,8 +20,10 @@ type gemmKernel struct {
 	mc     int // rows of one packed A block, kept in L2; a multiple of mr
 	nc     int // columns of one packed B block, kept in L3; a multiple of nr
 	tile   func(kc int, a, b, c *float32, ldc int, alpha, beta float32)
-	// tileB, where the kernel has it, is tile reading B in place (row p of
-	// the micro-panel at b + p·ldb): row-major B is then not packed.
+	// tileB, where the kernel has it, is tile with row p of the B
+	// micro-panel at b + p·ldb: nr apart in a packed panel, B's row stride
+	// when row-major B is read in place (then not packed). It takes every
+	// tile of the kernels that have it.
 	tileB func(kc int, a, b, c *float32, ldc, ldb int, alpha, beta float32)
 	// edge, where the kernel has it, is a tile of edgeRows rows for the
 	// bottom rows of a product, which the full tile would mostly compute as
@@ -152,14 +154,15 @@ func (p *gemmCall) macro(ic, mc int, ap []float32, jpLo, jpHi int, tmp []float32
 	for jp := jpLo; jp < jpHi; jp++ {
 		bOff, cOff, nw := p.panel(p.jp0 + jp)
 		cOff += ic * ldc
-		// A full-width panel of row-major B is read in place (ldb = bRow)
-		// where the kernel can; otherwise from the packed block (ldb = 0).
-		bpp, ldb := &p.bp[jp*kc*nr], 0
+		// A full-width panel of row-major B is read in place (rows bRow
+		// apart) where the kernel can; otherwise from the packed block (rows
+		// nr apart).
+		bpp, ldb := &p.bp[jp*kc*nr], nr
 		if p.direct && nw == nr {
 			bpp, ldb = &p.b[bOff+p.pc*p.bRow], p.bRow
 		}
 		tile := func(app, c *float32, ldc int, beta float32) {
-			if ldb != 0 {
+			if g.tileB != nil {
 				g.tileB(kc, app, bpp, c, ldc, ldb, alpha, beta)
 			} else {
 				g.tile(kc, app, bpp, c, ldc, alpha, beta)
@@ -173,15 +176,11 @@ func (p *gemmCall) macro(ic, mc int, ap []float32, jpLo, jpHi int, tmp []float32
 				continue
 			}
 			if mw <= g.edgeRows {
-				ldbEdge := ldb
-				if ldbEdge == 0 {
-					ldbEdge = nr
-				}
 				if mw == g.edgeRows && nw == nr {
-					g.edge(kc, app, mr, bpp, &c[cOff+i*ldc], ldc, ldbEdge, alpha, beta)
+					g.edge(kc, app, mr, bpp, &c[cOff+i*ldc], ldc, ldb, alpha, beta)
 					continue
 				}
-				g.edge(kc, app, mr, bpp, &tmp[0], nr, ldbEdge, alpha, 0)
+				g.edge(kc, app, mr, bpp, &tmp[0], nr, ldb, alpha, 0)
 			} else {
 				tile(app, &tmp[0], nr, 0)
 			}
