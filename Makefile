@@ -58,9 +58,10 @@ bench-compare: build torch
 GPU_DIR := .gpu
 gpu-check:
 	@mkdir -p $(GPU_DIR)
-	$(GO) test -c -o $(GPU_DIR)/cuda.test ./kernels/cuda
-	$(GO) test -c -o $(GPU_DIR)/gpucheck.test ./gpucheck
-	$(GO) build -o $(GPU_DIR)/lafite ./cmd/lafite
+	$(GO) test -c -ldflags="-s -w" -o $(GPU_DIR)/cuda.test ./kernels/cuda
+	$(GO) test -c -ldflags="-s -w" -o $(GPU_DIR)/gpucheck.test ./gpucheck
+	$(GO) test -c -ldflags="-s -w" -o $(GPU_DIR)/lafite.test ./lafite
+	$(GO) build -ldflags="-s -w" -o $(GPU_DIR)/lafite ./cmd/lafite
 	cp bench/compare_torch_gpu.py $(GPU_DIR)/
 	sed "s/@COMMIT@/$$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD 2>/dev/null || echo +dirty)/g" scripts/gpu-check.sh > $(GPU_DIR)/run.sh
 	chmod +x $(GPU_DIR)/run.sh

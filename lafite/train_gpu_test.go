@@ -19,7 +19,7 @@ func TestTrainStepOnEmulatedGPUHasNoRoundTrips(t *testing.T) {
 	cfg.TrainablePerturbation = 0.3 // the learned perturbation too
 	e := emu.New()
 	defer tensor.UseCUDABackend(e, e.Props())()
-	stepsMatchOnGPU(t, cfg, data, projectionFeatures)
+	stepsMatchOnGPU(t, cfg, data, projectionFeatures, emulatedLossTol)
 }
 
 // projectionFeatures is a stand-in image encoder on dev with GPU kernels
@@ -49,7 +49,7 @@ func TestTrainStepWithCLIPCropOnEmulatedGPU(t *testing.T) {
 	}
 	e := emu.New()
 	defer tensor.UseCUDABackend(e, e.Props())()
-	stepsMatchOnGPU(t, cfg, data, clipOn)
+	stepsMatchOnGPU(t, cfg, data, clipOn, emulatedLossTol)
 	ran := strings.Join(e.Launches(), " ")
 	for _, k := range []string{"resize_bicubic_f32=", "resize_bicubic_adj_f32="} {
 		if !strings.Contains(ran, k) {
@@ -57,6 +57,38 @@ func TestTrainStepWithCLIPCropOnEmulatedGPU(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainStepOnGPUMatchesCPU is the same check on a real GPU (skipped
+// without one), with the real CLIP crop path: the first two steps of a
+// fixed-seed run give the host's losses within realGPULossTol.
+func TestTrainStepOnGPUMatchesCPU(t *testing.T) {
+	if err := tensor.CUDAAvailable(); err != nil {
+		t.Skip("no GPU: " + err.Error())
+	}
+	if _, err := tensor.CUDADevice(); err != nil {
+		t.Skip("no GPU: " + err.Error())
+	}
+	cfg, data, _ := tinySetup(t)
+	cfg.TrainablePerturbation = 0.3
+	cc := clip.Config{EmbedDim: tinyF, ImageResolution: 16, VisionLayers: 1, VisionWidth: 16, VisionPatch: 8, VisionHeads: 2,
+		ContextLength: 8, VocabSize: 10, TextWidth: 16, TextHeads: 2, TextLayers: 1}
+	clipOn := func(dev tensor.Device) CLIPImageFeatures {
+		m := clip.New(cc, tensor.NewRNG(1))
+		m.To(dev)
+		return NewCLIPEncoder(m, nil).ImageFeatures()
+	}
+	stepsMatchOnGPU(t, cfg, data, clipOn, realGPULossTol)
+}
+
+const (
+	// emulatedLossTol: the emulator runs the CPU arithmetic, so only float32
+	// summation order and the composed demodulation differ.
+	emulatedLossTol = 1e-5
+	// realGPULossTol: the real kernels round differently (other GEMM tiling,
+	// fused reductions, FMA contraction); two steps of Adam carry those
+	// float32 differences into the second step's losses.
+	realGPULossTol = 1e-3
+)
 
 // stepsMatchOnGPU runs the first two training steps (step 0 with path length
 // and R1, step 1 without) on the host and on the GPU (the emulator, in
@@ -71,9 +103,8 @@ func TestTrainStepWithCLIPCropOnEmulatedGPU(t *testing.T) {
 // not the real kernels' rounding: the two runs differ only by float32
 // summation order and the GPU path's composed demodulation, and agree to
 // lossTol relative to max(1, |loss|).
-func stepsMatchOnGPU(t *testing.T, cfg TrainConfig, data Dataset, clipOn func(tensor.Device) CLIPImageFeatures) {
+func stepsMatchOnGPU(t *testing.T, cfg TrainConfig, data Dataset, clipOn func(tensor.Device) CLIPImageFeatures, lossTol float64) {
 	t.Helper()
-	const lossTol = 1e-5
 	host, err := NewTrainer(cfg, data, clipOn(tensor.CPU))
 	if err != nil {
 		t.Fatal(err)

@@ -4,16 +4,20 @@
 #
 # Needs a machine with an NVIDIA GPU, its driver and NVRTC (CUDA toolkit, the
 # nvidia-cuda-nvrtc wheel of a PyTorch install, or LAFITE_NVRTC=/path); no Go.
-# Runs, each step under a time limit (15+80+100+80 s) so the whole check stays
+# Runs, each step under a time limit (15+80+100+40+80 s) so the whole check stays
 # under 5 minutes:
 #   1. lafite doctor               what the engine sees
 #   2. cuda.test -run ^TestGPU     every kernel against float64 references
 #   3. gpucheck.test conformance   every op, and the Lafite G and D, on the GPU
 #                                  vs the host: forward, gradient, gradient of
 #                                  gradient, outputs poisoned with NaN
-#   4. gpucheck.test timing        CUDA-event medians vs the measured FMA peak
+#   4. lafite.test training        the first two steps of a fixed-seed Lafite
+#                                  run (R1 and path length included) on the
+#                                  GPU vs the host: same losses, no host
+#                                  fallback, one download per step
+#   5. gpucheck.test timing        CUDA-event medians vs the measured FMA peak
 #                                  and copy bandwidth
-#   5. optional benchmarks         LAFITE_GPU_BENCH=1: `lafite bench --device
+#   6. optional benchmarks         LAFITE_GPU_BENCH=1: `lafite bench --device
 #                                  cuda` (the bench/ workloads, CUDA-event
 #                                  medians); LAFITE_GPU_BENCH=torch: the same
 #                                  against PyTorch (compare_torch_gpu.py, needs
@@ -86,7 +90,24 @@ elif [ $rc -ne 0 ]; then
 fi
 conf_time=$(elapsed "$t")
 
-# 4. timing table
+# 3b. training steps, GPU vs host
+t=$(date +%s)
+timeout 40 "$here/lafite.test" -test.run '^TestTrainStepOnGPUMatchesCPU$' -test.v -test.timeout 35s >"$LOGS/train.log" 2>&1
+rc=$?
+grep -E 'step [0-9]+: [0-9]+ loss values|^--- ' "$LOGS/train.log" | sed 's/^ *//'
+if grep -q '^--- PASS' "$LOGS/train.log" && [ $rc -eq 0 ]; then
+  train_result="losses match the host ($(grep -o 'worst difference [^ ]*' "$LOGS/train.log" | tail -1))"
+elif grep -q '^--- SKIP' "$LOGS/train.log"; then
+  train_result="skipped: $(skipped "$LOGS/train.log")"
+  status=1
+else
+  train_result="FAILED (exit $rc; see $LOGS/train.log)"
+  grep -E -A12 '^--- FAIL' "$LOGS/train.log" | head -20
+  status=1
+fi
+train_time=$(elapsed "$t")
+
+# 4. (step 5 of the header) timing table
 t=$(date +%s)
 LAFITE_GPU_TIMING=1 timeout 80 "$here/gpucheck.test" -test.run 'TestGPUTiming$' -test.v -test.timeout 75s >"$LOGS/timing.log" 2>&1
 rc=$?
@@ -107,12 +128,12 @@ gemm=$(row 'matmul  ')
 biasact=$(row 'bias_act lrelu clamp')
 upfirdn=$(row 'upfirdn2d up2 4x4')
 
-# 5. optional benchmarks
+# 5. (step 6 of the header) optional benchmarks
 bench_result="off (LAFITE_GPU_BENCH=1, or =torch for Go vs PyTorch)"
 bench_time=-
 if [ -n "${LAFITE_GPU_BENCH:-}" ] && [ "${LAFITE_GPU_BENCH}" != 0 ]; then
   t=$(date +%s)
-  left=$(( 290 - (t - start) ))
+  left=$(( 295 - (t - start) ))
   limit="${LAFITE_GPU_BENCH_LIMIT:-$left}"
   if ! grep -q '^GPU ready' "$LOGS/doctor.log"; then
     bench_result="skipped: no GPU (see doctor)"
@@ -161,6 +182,7 @@ printf '%-22s %-52s %s\n' step result time
 printf '%-22s %-52s %s\n' doctor "$doctor_result" "$doctor_time"
 printf '%-22s %-52s %s\n' "kernel tests" "$kernel_result" "$kernel_time"
 printf '%-22s %-52s %s\n' conformance "$conf_line" "$conf_time"
+printf '%-22s %-52s %s\n' "training steps" "$train_result" "$train_time"
 printf '%-22s %-52s %s\n' timing "$timing_result" "$timing_time"
 printf '%-22s %-52s %s\n' benchmarks "$bench_result" "$bench_time"
 printf '%-22s %-52s\n' "GEMM 4096^3" "${gemm:-?} of FP32 peak (goal >= 50%)"

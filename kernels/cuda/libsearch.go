@@ -25,6 +25,7 @@ var pythonPrefixes = []string{
 	"/usr/lib/python3/dist-packages",
 	"/usr/lib/python3*/site-packages",
 	"/opt/conda/lib/python3*/site-packages",
+	"/opt/*/.venv/lib/python3*/site-packages", // a virtualenv under /opt (some GPU images)
 }
 
 // wheelLibDirs are the library folders of the NVRTC wheels below site-packages
