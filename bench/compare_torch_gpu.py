@@ -764,6 +764,7 @@ WORKLOADS = {
     "conv3x3_n4_c512_16": (lambda e, fu: w_conv3x3(e, 4, 512, 16, False), 0),
     "conv3x3_n4_c256_64_fwdbwd": (lambda e, fu: w_conv3x3(e, 4, 256, 64, True), 0),
     "modconv_n4_c512_32_fwdbwd": (lambda e, fu: w_modconv(e, 4, 512, 32, 1, True, fu), 0),
+    "modconv_n16_c512_32_fwdbwd": (lambda e, fu: w_modconv(e, 16, 512, 32, 1, True, fu), 0),
     "modconv_up2_n4_c512_32": (lambda e, fu: w_modconv(e, 4, 512, 32, 2, False, fu), 0),
     "upsample2d_n4_c512_32": (lambda e, fu: w_upsample2d(e, 4, 512, 32), 0),
     "bias_lrelu_n4_c512_64_fwdbwd": (lambda e, fu: w_bias_lrelu(e, 4, 512, 64), 0),

@@ -25,6 +25,9 @@ func init() {
 	both("conv3x3_n4_c256_64_fwdbwd", convSetup(4, 256, 64, true))
 	both("modconv_n4_c512_32_fwdbwd", modconvSetup(4, 512, 32, 1, true))
 	both("modconv_up2_n4_c512_32", modconvSetup(4, 512, 32, 2, false))
+	// The GPU's modulated-conv target (N = 16 as in a training batch); 232
+	// GFLOP per call is too slow to be a useful CPU benchmark.
+	Register(Workload{Name: "modconv_n16_c512_32_fwdbwd", GPU: onGPU(modconvSetup(16, 512, 32, 1, true))})
 	both("upsample2d_n4_c512_32", upsampleSetup(4, 512, 32))
 	both("bias_lrelu_n4_c512_64_fwdbwd", biasLreluSetup(4, 512, 64))
 }

@@ -22,6 +22,7 @@
 #                                  medians); LAFITE_GPU_BENCH=torch: the same
 #                                  against PyTorch (compare_torch_gpu.py, needs
 #                                  python3 with CUDA torch; ROUNDS=n, default 1).
+#                                  LAFITE_GPU_BENCH_ONLY=a,b runs only those.
 #                                  Runs in what is left of the 5 minutes (at
 #                                  least 30 s), or LAFITE_GPU_BENCH_LIMIT=<s>.
 # and prints a short summary table last. Full logs: $LOGS (default
@@ -141,7 +142,7 @@ if [ -n "${LAFITE_GPU_BENCH:-}" ] && [ "${LAFITE_GPU_BENCH}" != 0 ]; then
     bench_result="skipped: ${left}s left of the 5 minutes (LAFITE_GPU_BENCH_LIMIT=<s> runs it anyway)"
   elif [ "$LAFITE_GPU_BENCH" = torch ]; then
     if python3 -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
-      timeout "$limit" python3 "$here/compare_torch_gpu.py" --go "$here/lafite" --rounds "${ROUNDS:-1}" >"$LOGS/bench.log" 2>&1
+      timeout "$limit" python3 "$here/compare_torch_gpu.py" --go "$here/lafite" --rounds "${ROUNDS:-1}" --only "${LAFITE_GPU_BENCH_ONLY:-}" >"$LOGS/bench.log" 2>&1
       rc=$?
       sed -n '/^GPU: /,$p' "$LOGS/bench.log"
       rows=$(sed -n '/^workload /,$p' "$LOGS/bench.log" | tail -n +2 | grep -c -E '^[a-z]')
@@ -158,7 +159,7 @@ if [ -n "${LAFITE_GPU_BENCH:-}" ] && [ "${LAFITE_GPU_BENCH}" != 0 ]; then
       bench_result="skipped: no python3 with a CUDA build of torch"
     fi
   else
-    timeout "$limit" "$here/lafite" bench --device cuda >"$LOGS/bench.log" 2>&1
+    timeout "$limit" "$here/lafite" bench --device cuda ${LAFITE_GPU_BENCH_ONLY:+--only "$LAFITE_GPU_BENCH_ONLY"} >"$LOGS/bench.log" 2>&1
     rc=$?
     cat "$LOGS/bench.log"
     rows=$(grep -c -E '^[a-z0-9_]+ +[0-9]+\.[0-9]{3} ' "$LOGS/bench.log")

@@ -334,7 +334,9 @@ func PlanUpfirdn2d(p UpfirdnParams, maxShared, sms int) LaunchPlan {
 		entry = "upfirdn2d_filter_f4_f32"
 	}
 	sh := UpfirdnSharedBytes(p)
-	if sh > maxShared {
+	if entry != "upfirdn2d_f32" {
+		sh = 0 // the specialised kernels read their taps from global memory
+	} else if sh > maxShared {
 		n := int64(p.Major) * int64(p.OutH) * int64(p.OutW)
 		return LaunchPlan{File: "upfirdn2d.cu", Entry: "upfirdn2d_direct_f32", Grid: GridStride(n, 256, sms), Block: D1(256)}
 	}
