@@ -864,6 +864,7 @@ func TestGPUUpfirdn2d(t *testing.T) {
 		if plan.Entry != "upfirdn2d_f32" && plan.Entry != "upfirdn2d_direct_f32" {
 			g := plan
 			g.Entry = "upfirdn2d_f32"
+			g.Shared = UpfirdnSharedBytes(p) // the specialised kernels take none
 			plans = append(plans, g)
 		}
 		plans = append(plans, LaunchPlan{File: "upfirdn2d.cu", Entry: "upfirdn2d_direct_f32", Grid: D1(7), Block: D1(256)})

@@ -1,0 +1,224 @@
+// variants.cu: a standalone CUDA C++ harness that times candidate versions of
+// the memory-bound StyleGAN2 kernels against the engine's own (included from
+// kernels/cuda/kernels) on the GPU machine, where nvcc exists and Go does not:
+//   nvcc -O3 -arch=sm_90 -o /tmp/variants bench/cuda/variants.cu && /tmp/variants
+// old_*.cu are earlier versions of the engine's files with their entry points
+// renamed (make-old.sh). Every variant's output is compared with the engine's
+// (poisoned first), and each time is the median of 25 CUDA-event timings after
+// 3 warm-ups; bandwidth counts each input read once and the output written once.
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "../../kernels/cuda/kernels/bias_act.cu"
+#include "../../kernels/cuda/kernels/upfirdn2d.cu"
+#include "../../kernels/cuda/kernels/peak.cu"
+namespace oldv {
+#include "old_bias_act.cu"
+#include "old_upfirdn2d.cu"
+}
+
+#define CK(x) do { cudaError_t e = (x); if (e != cudaSuccess) { printf("%s:%d %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e)); exit(1); } } while (0)
+
+__global__ void fill_rand(float* p, long long n, unsigned seed) {
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+        unsigned h = (unsigned)i * 2654435761u ^ seed; h ^= h >> 15; h *= 2246822519u; h ^= h >> 13;
+        p[i] = ((h & 0xffffff) / 16777216.0f - 0.5f) * 4.0f;
+    }
+}
+
+// ---- bias_act variants: lrelu, gain sqrt2, clamp 256; x [planes, hw] with one bias per plane % C.
+template <int G> __device__ __forceinline__ float lrelu_one(float x, float b, float dy) {
+    const float gain = 1.41421356f, alpha = 0.2f, clamp = 256.f;
+    float s = x + b;
+    if (G == 0) {
+        float y = (s > 0.f ? s : s * alpha) * gain;
+        return (y > -clamp && y < clamp) ? y : (y >= 0.f ? clamp : -clamp);
+    } else { // grad = 3: from the input
+        float v = (s > 0.f ? s : s * alpha) * gain;
+        if (!(v >= -clamp && v <= clamp)) return 0.f;
+        return dy * gain * (s > 0.f ? 1.f : alpha);
+    }
+}
+// plane layout: grid (ceil(hw4 / (256*U)), planes); bias uniform per block, no division.
+template <int G, int U> __global__ void __launch_bounds__(256) ba_plane(int hw4, int C, const float* __restrict__ x,
+    const float* __restrict__ b, const float* __restrict__ dy, float* __restrict__ y) {
+    const int plane = blockIdx.y;
+    const float bv = b[plane % C];
+    const long long base = (long long)plane * hw4;
+    const float4* xp = reinterpret_cast<const float4*>(x) + base;
+    const float4* dp = reinterpret_cast<const float4*>(dy) + base;
+    float4* yp = reinterpret_cast<float4*>(y) + base;
+    const int i0 = blockIdx.x * 256 * U + threadIdx.x;
+    float4 xv[U], dv[U];
+#pragma unroll
+    for (int u = 0; u < U; u++) {
+        int i = i0 + u * 256;
+        if (i < hw4) { xv[u] = xp[i]; if (G) dv[u] = dp[i]; }
+    }
+#pragma unroll
+    for (int u = 0; u < U; u++) {
+        int i = i0 + u * 256;
+        if (i < hw4) {
+            float4 o;
+            o.x = lrelu_one<G>(xv[u].x, bv, G ? dv[u].x : 1.f);
+            o.y = lrelu_one<G>(xv[u].y, bv, G ? dv[u].y : 1.f);
+            o.z = lrelu_one<G>(xv[u].z, bv, G ? dv[u].z : 1.f);
+            o.w = lrelu_one<G>(xv[u].w, bv, G ? dv[u].w : 1.f);
+            yp[i] = o;
+        }
+    }
+}
+// flat grid-stride, specialised, U float4 per pass, division for the bias.
+template <int G, int U> __global__ void __launch_bounds__(256) ba_flat(int n4, int step4, int C, const float* __restrict__ x,
+    const float* __restrict__ b, const float* __restrict__ dy, float* __restrict__ y) {
+    const int stride = gridDim.x * 256;
+    for (int i0 = blockIdx.x * 256 + threadIdx.x; i0 < n4; i0 += U * stride) {
+        float4 xv[U], dv[U];
+#pragma unroll
+        for (int u = 0; u < U; u++) { int i = i0 + u * stride; if (i < n4) { xv[u] = reinterpret_cast<const float4*>(x)[i]; if (G) dv[u] = reinterpret_cast<const float4*>(dy)[i]; } }
+#pragma unroll
+        for (int u = 0; u < U; u++) {
+            int i = i0 + u * stride;
+            if (i < n4) {
+                float bv = b[(i / step4) % C];
+                float4 o;
+                o.x = lrelu_one<G>(xv[u].x, bv, G ? dv[u].x : 1.f);
+                o.y = lrelu_one<G>(xv[u].y, bv, G ? dv[u].y : 1.f);
+                o.z = lrelu_one<G>(xv[u].z, bv, G ? dv[u].z : 1.f);
+                o.w = lrelu_one<G>(xv[u].w, bv, G ? dv[u].w : 1.f);
+                reinterpret_cast<float4*>(y)[i] = o;
+            }
+        }
+    }
+}
+template <int U> __global__ void __launch_bounds__(256) copy_u(long long n4, const float4* __restrict__ x, float4* __restrict__ y) {
+    long long i0 = (long long)blockIdx.x * 256 * U + threadIdx.x;
+    float4 v[U];
+#pragma unroll
+    for (int u = 0; u < U; u++) if (i0 + u * 256 < n4) v[u] = x[i0 + u * 256];
+#pragma unroll
+    for (int u = 0; u < U; u++) if (i0 + u * 256 < n4) y[i0 + u * 256] = v[u];
+}
+
+// ---- upfirdn variants (4x4 filter, up 2 or down 2): one output row per thread.
+template <int UP, int DOWN> __global__ void __launch_bounds__(256) uf_row1(UpfirdnParams p, const float* __restrict__ x,
+    const float* __restrict__ f, float* __restrict__ y) {
+    constexpr int TAPS = 4, T = TAPS / UP;
+    const int ox = blockIdx.x * 32 + threadIdx.x, oy = blockIdx.y * 8 + threadIdx.y;
+    if (ox >= p.out_w || oy >= p.out_h) return;
+    const int mid_x = ox * DOWN - p.pad_x0, kx0 = uf_pmod(-mid_x, UP), ix0 = (mid_x + kx0) / UP;
+    const int mid_y = oy * DOWN - p.pad_y0, ky0 = uf_pmod(-mid_y, UP), iy0 = (mid_y + ky0) / UP;
+    for (int plane = blockIdx.z; plane < p.major; plane += gridDim.z) {
+        const float* xp = x + (long long)plane * p.in_h * p.in_w;
+        float acc = 0.f;
+#pragma unroll
+        for (int a = 0; a < T; a++) {
+            const int iy = iy0 + a;
+            const bool rowOK = (unsigned)iy < (unsigned)p.in_h;
+#pragma unroll
+            for (int bb = 0; bb < T; bb++) {
+                const int ky = ky0 + a * UP, kx = kx0 + bb * UP;
+                const float w = p.gain * __ldg(p.flip ? f + ky * TAPS + kx : f + (TAPS - 1 - ky) * TAPS + (TAPS - 1 - kx));
+                const int ix = ix0 + bb;
+                const float v = (rowOK && (unsigned)ix < (unsigned)p.in_w) ? __ldg(xp + iy * p.in_w + ix) : 0.f;
+                acc = fmaf(v, w, acc);
+            }
+        }
+        y[(long long)plane * p.out_h * p.out_w + oy * p.out_w + ox] = acc;
+    }
+}
+
+// ---- harness
+static float median_ms(std::vector<float> v) { std::sort(v.begin(), v.end()); return v[v.size() / 2]; }
+template <class F> float time_it(F f) {
+    cudaEvent_t a, b; CK(cudaEventCreate(&a)); CK(cudaEventCreate(&b));
+    for (int i = 0; i < 3; i++) f();
+    CK(cudaDeviceSynchronize());
+    std::vector<float> ms;
+    for (int i = 0; i < 25; i++) { CK(cudaEventRecord(a)); f(); CK(cudaEventRecord(b)); CK(cudaEventSynchronize(b)); float t; CK(cudaEventElapsedTime(&t, a, b)); ms.push_back(t); }
+    CK(cudaGetLastError());
+    return median_ms(ms);
+}
+static double maxdiff(const float* a, const float* b, long long n) {
+    std::vector<float> ha(n), hb(n);
+    CK(cudaMemcpy(ha.data(), a, n * 4, cudaMemcpyDeviceToHost)); CK(cudaMemcpy(hb.data(), b, n * 4, cudaMemcpyDeviceToHost));
+    double m = 0; for (long long i = 0; i < n; i++) { double d = fabs((double)ha[i] - hb[i]); if (!(d <= m)) m = d; } return m;
+}
+static double copyBW = 0;
+static void row(const char* name, float ms, double bytes, double err) {
+    double gbs = bytes / (ms * 1e-3) / 1e9;
+    printf("%-34s %8.4f ms %7.0f GB/s %5.0f%% of copy  maxdiff %.2g\n", name, ms, gbs, copyBW > 0 ? 100 * gbs / copyBW : 0, err);
+}
+
+int main() {
+    int sms; CK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
+    cudaDeviceProp prop; CK(cudaGetDeviceProperties(&prop, 0));
+    printf("variants on %s, %d SMs\n", prop.name, sms);
+    const int N = 16, C = 512, HW = 64 * 64;
+    const long long n = (long long)N * C * HW, n4 = n / 4;
+    float *x, *dy, *y, *yref, *b;
+    CK(cudaMalloc(&x, n * 4)); CK(cudaMalloc(&dy, n * 4)); CK(cudaMalloc(&y, n * 4)); CK(cudaMalloc(&yref, n * 4)); CK(cudaMalloc(&b, C * 4));
+    fill_rand<<<1024, 256>>>(x, n, 1); fill_rand<<<1024, 256>>>(dy, n, 2); fill_rand<<<4, 256>>>(b, C, 3);
+    CK(cudaDeviceSynchronize());
+    auto poison = [&]() { CK(cudaMemset(y, 0xff, n * 4)); };
+    int gs = std::min<long long>((n4 + 255) / 256, 32LL * sms);
+
+    // copies
+    float t = time_it([&] { peak_copy_f32<<<gs, 256>>>(n4, (const float4*)x, (float4*)y); });
+    copyBW = 8.0 * n / (t * 1e-3) / 1e9;
+    row("copy (engine peak_copy)", t, 8.0 * n, 0);
+    row("copy U=4 one pass", time_it([&] { copy_u<4><<<(n4 + 1023) / 1024, 256>>>(n4, (const float4*)x, (float4*)y); }), 8.0 * n, 0);
+    row("copy U=8 one pass", time_it([&] { copy_u<8><<<(n4 + 2047) / 2048, 256>>>(n4, (const float4*)x, (float4*)y); }), 8.0 * n, 0);
+
+    for (int G = 0; G < 2; G++) {
+        oldv::BiasActParams op{3, G ? 3 : 0, 0.2f, 1.41421356f, 256.f, (int)n, C, HW};
+        BiasActParams np{3, G ? 3 : 0, 0.2f, 1.41421356f, 256.f, (int)n, C, HW};
+        const float* xin = G ? dy : x; const float* xr = G ? x : nullptr;
+        double bytes = (G ? 12.0 : 8.0) * n;
+        printf("-- bias_act %s\n", G ? "grad (dy, x -> dx)" : "forward");
+        float t0 = time_it([&] { oldv::old_bias_act_f32<<<gs, 256>>>(op, xin, b, xr, nullptr, nullptr, yref); });
+        row("engine v1 (one float4/pass)", t0, bytes, 0);
+        poison(); float t1 = time_it([&] { bias_act_f32<<<gs, 256>>>(np, xin, b, xr, nullptr, nullptr, y); });
+        row("engine v2 (4 float4/pass, generic)", t1, bytes, maxdiff(y, yref, n));
+        const float* X = G ? x : x; const float* D = G ? dy : nullptr;
+#define FLAT(U) do { poison(); float tt = time_it([&] { if (G) ba_flat<1, U><<<gs, 256>>>((int)n4, HW / 4, C, X, b, D, y); else ba_flat<0, U><<<gs, 256>>>((int)n4, HW / 4, C, X, b, D, y); }); \
+        row("flat specialised U=" #U, tt, bytes, maxdiff(y, yref, n)); } while (0)
+        FLAT(1); FLAT(2); FLAT(4);
+#define PLANE(U) do { poison(); dim3 g((HW / 4 + 256 * U - 1) / (256 * U), N * C); float tt = time_it([&] { if (G) ba_plane<1, U><<<g, 256>>>(HW / 4, C, X, b, D, y); else ba_plane<0, U><<<g, 256>>>(HW / 4, C, X, b, D, y); }); \
+        row("plane specialised U=" #U, tt, bytes, maxdiff(y, yref, n)); } while (0)
+        PLANE(1); PLANE(2); PLANE(4);
+    }
+
+    // upfirdn: up 2 of [16,512,32,32] (pad 2,1) and down 2 of [16,512,64,64] (pad 1,1), gain 4 / 1.
+    float* filt; CK(cudaMalloc(&filt, 16 * 4));
+    { float h[16]; float t4[4] = {1, 3, 3, 1}; for (int i = 0; i < 4; i++) for (int j = 0; j < 4; j++) h[i * 4 + j] = t4[i] * t4[j] / 64.f; CK(cudaMemcpy(filt, h, 64, cudaMemcpyHostToDevice)); }
+    for (int up = 0; up < 2; up++) {
+        UpfirdnParams p{};
+        p.major = N * C; p.fh = p.fw = 4; p.flip = 0;
+        if (up) { p.in_h = p.in_w = 32; p.up_x = p.up_y = 2; p.down_x = p.down_y = 1; p.pad_x0 = p.pad_y0 = 2; p.pad_x1 = p.pad_y1 = 1; p.gain = 4; }
+        else { p.in_h = p.in_w = 64; p.up_x = p.up_y = 1; p.down_x = p.down_y = 2; p.pad_x0 = p.pad_y0 = 1; p.pad_x1 = p.pad_y1 = 1; p.gain = 1; }
+        p.out_h = (p.in_h * p.up_y + p.pad_y0 + p.pad_y1 - 4 + p.down_y) / p.down_y; p.out_w = p.out_h;
+        oldv::UpfirdnParams q; memcpy(&q, &p, sizeof p);
+        long long nin = (long long)p.major * p.in_h * p.in_w, nout = (long long)p.major * p.out_h * p.out_w;
+        double bytes = 4.0 * (nin + nout);
+        printf("-- upfirdn2d %s [16,512,%d,%d] -> %d\n", up ? "up 2" : "down 2", p.in_h, p.in_w, p.out_h);
+        int tin = ((32 - 1) * p.down_x + 4 - 1) / p.up_x + 1; int sh = 4 * (tin * tin + 16);
+        dim3 g((p.out_w + 31) / 32, (p.out_h + 31) / 32, std::min(p.major, 65535)), blk(32, 8);
+        float t0 = time_it([&] { if (up) oldv::old_upfirdn2d_up2_f4_f32<<<g, blk, sh>>>(q, x, filt, yref); else oldv::old_upfirdn2d_down2_f4_f32<<<g, blk, sh>>>(q, x, filt, yref); });
+        row("engine v1 (shared tile)", t0, bytes, 0);
+        poison(); float t1 = time_it([&] { if (up) upfirdn2d_up2_f4_f32<<<g, blk>>>(p, x, filt, y); else upfirdn2d_down2_f4_f32<<<g, blk>>>(p, x, filt, y); });
+        row("engine v2 (direct, 4 rows/thread)", t1, bytes, maxdiff(y, yref, nout));
+        poison(); dim3 g1((p.out_w + 31) / 32, (p.out_h + 7) / 8, std::min(p.major, 65535));
+        float t2 = time_it([&] { if (up) uf_row1<2, 1><<<g1, blk>>>(p, x, filt, y); else uf_row1<1, 2><<<g1, blk>>>(p, x, filt, y); });
+        row("direct, 1 row/thread", t2, bytes, maxdiff(y, yref, nout));
+        poison(); float t3 = time_it([&] { upfirdn2d_f32<<<g, blk, sh>>>(p, x, filt, y); });
+        row("engine general tiled", t3, bytes, maxdiff(y, yref, nout));
+    }
+    CK(cudaDeviceSynchronize());
+    printf("done\n");
+    return 0;
+}
