@@ -18,7 +18,7 @@
 // (from the shared-memory tile) + output once. The StyleGAN cases (4x4 filter,
 // up or down 2) are memory-bound.
 //
-// upfirdn2d_f32 (any up/down/filter), old_upfirdn2d_up2_f4_f32 (up 2, down 1, 4x4),
+// old_upfirdn2d_f32 (any up/down/filter), old_upfirdn2d_up2_f4_f32 (up 2, down 1, 4x4),
 // old_upfirdn2d_down2_f4_f32 (up 1, down 2, 4x4), old_upfirdn2d_filter_f4_f32 (up 1,
 // down 1, 4x4: filter2d and the FIR of a resampling conv): a block computes a 32x32 output
 // tile of one plane (looping over planes by gridDim.z) from an input tile and
@@ -33,7 +33,7 @@
 //   Launch: block 256, grid min(ceil(major*out_h*out_w/256), 32*SMs); grid-stride.
 //
 // Entry points:
-//   upfirdn2d_f32(UpfirdnParams p, const float* x, const float* f, float* y)
+//   old_upfirdn2d_f32(UpfirdnParams p, const float* x, const float* f, float* y)
 //   old_upfirdn2d_up2_f4_f32(UpfirdnParams p, const float* x, const float* f, float* y)
 //   old_upfirdn2d_down2_f4_f32(UpfirdnParams p, const float* x, const float* f, float* y)
 //   old_upfirdn2d_filter_f4_f32(UpfirdnParams p, const float* x, const float* f, float* y)
@@ -129,7 +129,7 @@ __device__ __forceinline__ void upfirdn_tiled(const UpfirdnParams& p, const floa
 }
 
 extern "C" __global__ void __launch_bounds__(256)
-upfirdn2d_f32(UpfirdnParams p, const float* __restrict__ x, const float* __restrict__ f, float* __restrict__ y)
+old_upfirdn2d_f32(UpfirdnParams p, const float* __restrict__ x, const float* __restrict__ f, float* __restrict__ y)
 {
     upfirdn_tiled<0, 0, 0, 0>(p, x, f, y);
 }

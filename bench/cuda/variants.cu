@@ -16,6 +16,7 @@
 #include "../../kernels/cuda/kernels/bias_act.cu"
 #include "../../kernels/cuda/kernels/upfirdn2d.cu"
 #include "../../kernels/cuda/kernels/peak.cu"
+#include "uf_variants.cuh"
 namespace oldv {
 #include "old_bias_act.cu"
 #include "old_upfirdn2d.cu"
@@ -183,7 +184,7 @@ int main() {
         float t0 = time_it([&] { oldv::old_bias_act_f32<<<gs, 256>>>(op, xin, b, xr, nullptr, nullptr, yref); });
         row("engine v1 (one float4/pass)", t0, bytes, 0);
         poison(); float t1 = time_it([&] { bias_act_f32<<<gs, 256>>>(np, xin, b, xr, nullptr, nullptr, y); });
-        row("engine v2 (4 float4/pass, generic)", t1, bytes, maxdiff(y, yref, n));
+        row("engine current (specialised)", t1, bytes, maxdiff(y, yref, n));
         const float* X = G ? x : x; const float* D = G ? dy : nullptr;
 #define FLAT(U) do { poison(); float tt = time_it([&] { if (G) ba_flat<1, U><<<gs, 256>>>((int)n4, HW / 4, C, X, b, D, y); else ba_flat<0, U><<<gs, 256>>>((int)n4, HW / 4, C, X, b, D, y); }); \
         row("flat specialised U=" #U, tt, bytes, maxdiff(y, yref, n)); } while (0)
@@ -211,12 +212,20 @@ int main() {
         float t0 = time_it([&] { if (up) oldv::old_upfirdn2d_up2_f4_f32<<<g, blk, sh>>>(q, x, filt, yref); else oldv::old_upfirdn2d_down2_f4_f32<<<g, blk, sh>>>(q, x, filt, yref); });
         row("engine v1 (shared tile)", t0, bytes, 0);
         poison(); float t1 = time_it([&] { if (up) upfirdn2d_up2_f4_f32<<<g, blk>>>(p, x, filt, y); else upfirdn2d_down2_f4_f32<<<g, blk>>>(p, x, filt, y); });
-        row("engine v2 (direct, 4 rows/thread)", t1, bytes, maxdiff(y, yref, nout));
+        row("engine current", t1, bytes, maxdiff(y, yref, nout));
         poison(); dim3 g1((p.out_w + 31) / 32, (p.out_h + 7) / 8, std::min(p.major, 65535));
         float t2 = time_it([&] { if (up) uf_row1<2, 1><<<g1, blk>>>(p, x, filt, y); else uf_row1<1, 2><<<g1, blk>>>(p, x, filt, y); });
         row("direct, 1 row/thread", t2, bytes, maxdiff(y, yref, nout));
         poison(); float t3 = time_it([&] { upfirdn2d_f32<<<g, blk, sh>>>(p, x, filt, y); });
         row("engine general tiled", t3, bytes, maxdiff(y, yref, nout));
+        int tsh = 4 * (tin * tin);
+        poison(); float t4 = time_it([&] { if (up) uf_tiled2d<2, 1><<<g, blk, tsh>>>(p, x, filt, y); else uf_tiled2d<1, 2><<<g, blk, tsh>>>(p, x, filt, y); });
+        row("tiled, 2-D tile load", t4, bytes, maxdiff(y, yref, nout));
+        if (up) {
+            dim3 gq((p.out_w + 63) / 64, (p.out_h + 15) / 16, std::min(p.major, 65535));
+            poison(); float t5 = time_it([&] { uf_quad_up2<<<gq, blk>>>(p, x, filt, y); });
+            row("quad: 2x2 outputs/thread, 3x3 loads", t5, bytes, maxdiff(y, yref, nout));
+        }
     }
     CK(cudaDeviceSynchronize());
     printf("done\n");

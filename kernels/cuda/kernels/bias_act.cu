@@ -30,8 +30,7 @@
 //
 // Launch: block 256, grid min(ceil(size_x/4/256), 32*SMs); grid-stride. When
 // size_x % 4 == 0 and every pointer is 16-byte aligned, each thread moves
-// float4s (the path taken for any tensor from the allocator), four of them
-// (strided by the grid) per pass.
+// float4s (the path taken for any tensor from the allocator).
 //
 // Entry point:
 //   bias_act_f32(BiasActParams p, const float* x, const float* b, const float* xref,
@@ -50,9 +49,10 @@ struct BiasActParams {
 
 // bias_act_from_input is grad = 3: dy * gain * act'(s) under the inclusive
 // clamp mask of act(s) * gain, s = xref + b.
+template <int A_T>
 __device__ __forceinline__ float bias_act_from_input(const BiasActParams& p, float dy, float s)
 {
-    const int A = p.act;
+    const int A = A_T ? A_T : p.act;
     const float alpha = p.alpha, gain = p.gain, clamp = p.clamp;
     const float seluScale = 1.0507009873554804934193349852946f;
     const float seluAlpha = 1.6732632423543772848170429916717f;
@@ -93,12 +93,15 @@ __device__ __forceinline__ float bias_act_from_input(const BiasActParams& p, flo
     return dy * gain * d;
 }
 
+// bias_act_one computes one element. A_T and G_T, when not 0 and -1, fix the
+// activation and the derivative order at compile time.
+template <int A_T, int G_T>
 __device__ __forceinline__ float bias_act_one(const BiasActParams& p, float x, float b, float xref, float yref,
                                               float dy)
 {
-    if (p.grad == 3) return bias_act_from_input(p, x * dy, xref + b);
+    const int G = G_T >= 0 ? G_T : p.grad, A = A_T ? A_T : p.act;
+    if (G == 3) return bias_act_from_input<A_T>(p, x * dy, xref + b);
 
-    const int G = p.grad, A = p.act;
     const float alpha = p.alpha, gain = p.gain, clamp = p.clamp;
     const float one = 1.0f, two = 2.0f;
     const float expRange = 80.0f, halfExpRange = 40.0f;
@@ -167,64 +170,68 @@ __device__ __forceinline__ float bias_act_one(const BiasActParams& p, float x, f
     return y;
 }
 
-#define BA_UNROLL 4
-
 __device__ __forceinline__ bool ba_aligned(const float* p)
 {
     return p == nullptr || ((unsigned long long)p & 15) == 0;
 }
 
-extern "C" __global__ void bias_act_f32(BiasActParams p, const float* __restrict__ x, const float* __restrict__ b,
-                                        const float* __restrict__ xref, const float* __restrict__ yref,
-                                        const float* __restrict__ dy, float* __restrict__ y)
+template <int A_T, int G_T>
+__device__ __forceinline__ void bias_act_run(const BiasActParams& p, const float* __restrict__ x,
+                                             const float* __restrict__ b, const float* __restrict__ xref,
+                                             const float* __restrict__ yref, const float* __restrict__ dy,
+                                             float* __restrict__ y)
 {
     const int tid = blockIdx.x * blockDim.x + threadIdx.x;
     const int stride = gridDim.x * blockDim.x;
     const bool vec = (p.size_x & 3) == 0 && ba_aligned(x) && ba_aligned(y) && ba_aligned(xref) &&
                      ba_aligned(yref) && ba_aligned(dy);
     if (vec) {
-        // BA_UNROLL float4s per thread per pass, all loads before any
-        // compute: with one float4 in flight per thread the forward (one
-        // input) reached 40% of the copy bandwidth on an H200 while the
-        // gradient (two inputs) reached 89%: too few bytes in flight.
         const int n4 = p.size_x >> 2;
-        for (int i0 = tid; i0 < n4; i0 += BA_UNROLL * stride) {
-            float4 xv[BA_UNROLL], xr[BA_UNROLL], yr[BA_UNROLL], dv[BA_UNROLL];
+        for (int i = tid; i < n4; i += stride) {
+            float4 xv = reinterpret_cast<const float4*>(x)[i];
+            float4 xr = xref ? reinterpret_cast<const float4*>(xref)[i] : make_float4(0.f, 0.f, 0.f, 0.f);
+            float4 yr = yref ? reinterpret_cast<const float4*>(yref)[i] : make_float4(0.f, 0.f, 0.f, 0.f);
+            float4 dv = dy ? reinterpret_cast<const float4*>(dy)[i] : make_float4(1.f, 1.f, 1.f, 1.f);
+            float bv[4] = {0.f, 0.f, 0.f, 0.f};
+            if (b) {
+                if ((p.step_b & 3) == 0) { // the four share one bias value
+                    float v = b[((4 * i) / p.step_b) % p.size_b];
+                    bv[0] = bv[1] = bv[2] = bv[3] = v;
+                } else {
 #pragma unroll
-            for (int u = 0; u < BA_UNROLL; u++) {
-                const int i = i0 + u * stride;
-                if (i >= n4) break;
-                xv[u] = reinterpret_cast<const float4*>(x)[i];
-                xr[u] = xref ? reinterpret_cast<const float4*>(xref)[i] : make_float4(0.f, 0.f, 0.f, 0.f);
-                yr[u] = yref ? reinterpret_cast<const float4*>(yref)[i] : make_float4(0.f, 0.f, 0.f, 0.f);
-                dv[u] = dy ? reinterpret_cast<const float4*>(dy)[i] : make_float4(1.f, 1.f, 1.f, 1.f);
-            }
-#pragma unroll
-            for (int u = 0; u < BA_UNROLL; u++) {
-                const int i = i0 + u * stride;
-                if (i >= n4) break;
-                float bv[4] = {0.f, 0.f, 0.f, 0.f};
-                if (b) {
-                    if ((p.step_b & 3) == 0) { // the four share one bias value
-                        float v = b[((4 * i) / p.step_b) % p.size_b];
-                        bv[0] = bv[1] = bv[2] = bv[3] = v;
-                    } else {
-#pragma unroll
-                        for (int q = 0; q < 4; q++) bv[q] = b[((4 * i + q) / p.step_b) % p.size_b];
-                    }
+                    for (int q = 0; q < 4; q++) bv[q] = b[((4 * i + q) / p.step_b) % p.size_b];
                 }
-                float4 out;
-                out.x = bias_act_one(p, xv[u].x, bv[0], xr[u].x, yr[u].x, dv[u].x);
-                out.y = bias_act_one(p, xv[u].y, bv[1], xr[u].y, yr[u].y, dv[u].y);
-                out.z = bias_act_one(p, xv[u].z, bv[2], xr[u].z, yr[u].z, dv[u].z);
-                out.w = bias_act_one(p, xv[u].w, bv[3], xr[u].w, yr[u].w, dv[u].w);
-                reinterpret_cast<float4*>(y)[i] = out;
             }
+            float4 out;
+            out.x = bias_act_one<A_T, G_T>(p, xv.x, bv[0], xr.x, yr.x, dv.x);
+            out.y = bias_act_one<A_T, G_T>(p, xv.y, bv[1], xr.y, yr.y, dv.y);
+            out.z = bias_act_one<A_T, G_T>(p, xv.z, bv[2], xr.z, yr.z, dv.z);
+            out.w = bias_act_one<A_T, G_T>(p, xv.w, bv[3], xr.w, yr.w, dv.w);
+            reinterpret_cast<float4*>(y)[i] = out;
         }
     } else {
         for (int i = tid; i < p.size_x; i += stride) {
             float bb = b ? b[(i / p.step_b) % p.size_b] : 0.0f;
-            y[i] = bias_act_one(p, x[i], bb, xref ? xref[i] : 0.0f, yref ? yref[i] : 0.0f, dy ? dy[i] : 1.0f);
+            y[i] = bias_act_one<A_T, G_T>(p, x[i], bb, xref ? xref[i] : 0.0f, yref ? yref[i] : 0.0f, dy ? dy[i] : 1.0f);
         }
     }
+}
+
+// The entry point dispatches once per thread to a version compiled for the
+// activation and derivative order: StyleGAN2's lrelu and linear layers get
+// straight-line code, the rest the general one. With the activation read at
+// run time inside the element loop, the lrelu forward reached 41% of the copy
+// bandwidth on an H200; compiled for it, 100% (bench/cuda/variants.cu).
+extern "C" __global__ void bias_act_f32(BiasActParams p, const float* __restrict__ x, const float* __restrict__ b,
+                                        const float* __restrict__ xref, const float* __restrict__ yref,
+                                        const float* __restrict__ dy, float* __restrict__ y)
+{
+#define BA_CASE(A, G) \
+    case (A) * 4 + (G): bias_act_run<A, G>(p, x, b, xref, yref, dy, y); return;
+    switch (p.act * 4 + p.grad) {
+    BA_CASE(1, 0) BA_CASE(1, 1) BA_CASE(1, 2) BA_CASE(1, 3)
+    BA_CASE(3, 0) BA_CASE(3, 1) BA_CASE(3, 2) BA_CASE(3, 3)
+    }
+#undef BA_CASE
+    bias_act_run<0, -1>(p, x, b, xref, yref, dy, y);
 }
