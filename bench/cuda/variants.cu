@@ -225,6 +225,25 @@ int main() {
             dim3 gq((p.out_w + 63) / 64, (p.out_h + 15) / 16, std::min(p.major, 65535));
             poison(); float t5 = time_it([&] { uf_quad_up2<<<gq, blk>>>(p, x, filt, y); });
             row("quad: 2x2 outputs/thread, 3x3 loads", t5, bytes, maxdiff(y, yref, nout));
+            for (int waves = 8; waves <= 32; waves *= 2) {
+                dim3 gl = gq; gl.z = std::max(1, std::min(p.major, waves * sms / (int)(gq.x * gq.y)));
+                poison(); float t6 = time_it([&] { uf_quad_up2<<<gl, blk>>>(p, x, filt, y); });
+                char name[64]; snprintf(name, sizeof name, "quad, grid z %d", gl.z);
+                row(name, t6, bytes, maxdiff(y, yref, nout));
+            }
+        }
+        for (int waves = 8; waves <= 32; waves *= 2) {
+            dim3 gl = g; gl.z = std::max(1, std::min(p.major, waves * sms / (int)(g.x * g.y)));
+            char name[64];
+            poison(); float t7 = time_it([&] { if (up) upfirdn2d_up2_f4_f32<<<gl, blk>>>(p, x, filt, y); else upfirdn2d_down2_f4_f32<<<gl, blk>>>(p, x, filt, y); });
+            snprintf(name, sizeof name, "engine current, grid z %d", gl.z);
+            row(name, t7, bytes, maxdiff(y, yref, nout));
+            poison(); float t8 = time_it([&] { if (up) oldv::old_upfirdn2d_up2_f4_f32<<<gl, blk, sh>>>(q, x, filt, y); else oldv::old_upfirdn2d_down2_f4_f32<<<gl, blk, sh>>>(q, x, filt, y); });
+            snprintf(name, sizeof name, "engine v1 tiled, grid z %d", gl.z);
+            row(name, t8, bytes, maxdiff(y, yref, nout));
+            poison(); float t9 = time_it([&] { if (up) uf_tiled2d<2, 1><<<gl, blk, tsh>>>(p, x, filt, y); else uf_tiled2d<1, 2><<<gl, blk, tsh>>>(p, x, filt, y); });
+            snprintf(name, sizeof name, "tiled 2-D load, grid z %d", gl.z);
+            row(name, t9, bytes, maxdiff(y, yref, nout));
         }
     }
     CK(cudaDeviceSynchronize());

@@ -27,6 +27,7 @@ type Device struct {
 	tid    int // OS thread of the owner goroutine
 
 	work    chan func()
+	queued  atomic.Pointer[error] // first error of enqueued work, not yet reported
 	quit    chan struct{}
 	stopped chan struct{}
 	closed  atomic.Bool
@@ -63,7 +64,7 @@ func Open(ordinal int) (*Device, error) {
 	}
 	dv := &Device{
 		Props: props, drv: d, dev: dev,
-		work: make(chan func()), quit: make(chan struct{}), stopped: make(chan struct{}),
+		work: make(chan func(), workQueue), quit: make(chan struct{}), stopped: make(chan struct{}),
 		modules: map[string]*Module{},
 	}
 	dv.mem = newAllocator(dv.rawAlloc, dv.rawFree)
@@ -128,10 +129,63 @@ func (d *Device) Do(f func() error) error {
 	}
 	select {
 	case d.work <- job:
-		return <-done
+		err := <-done
+		if err == nil {
+			err = d.takeQueued() // work queued before this ran first
+		}
+		return err
 	case <-d.stopped:
 		return ErrClosed
 	}
+}
+
+// workQueue is how many enqueued calls may wait for the owner goroutine
+// before a caller blocks.
+const workQueue = 4096
+
+// enqueue runs f on the owner goroutine without waiting for it. It is for
+// stream work (launches, device-to-device copies, memsets, event records),
+// which the GPU runs asynchronously anyway: handing a call to the owner
+// thread and waiting for its answer costs two thread wake-ups, tens of
+// microseconds, more than most kernels of a training step run (measured as
+// about 33 us added to each timed op on an H200 host, and 38 us for the
+// bare hand-off on a 2-core VM). The first error of enqueued work is
+// returned by the next Do or enqueue.
+func (d *Device) enqueue(f func() error) error {
+	if d.closed.Load() {
+		return ErrClosed
+	}
+	if err := d.takeQueued(); err != nil {
+		return err
+	}
+	if d.tid != 0 && gettid() == d.tid {
+		return f()
+	}
+	job := func() {
+		defer func() {
+			if r := recover(); r != nil {
+				d.keepQueued(fmt.Errorf("cuda: panic on device goroutine: %v", r))
+			}
+		}()
+		if err := f(); err != nil {
+			d.keepQueued(err)
+		}
+	}
+	select {
+	case d.work <- job:
+		return nil
+	case <-d.stopped:
+		return ErrClosed
+	}
+}
+
+func (d *Device) keepQueued(err error) { d.queued.CompareAndSwap(nil, &err) }
+
+func (d *Device) takeQueued() error {
+	if p := d.queued.Swap(nil); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // Close waits for queued work, frees every block of the allocator (live ones
@@ -284,7 +338,7 @@ func (d *Device) CopyDtoD(dst, src DevicePtr, bytes int64) error {
 	if bytes == 0 {
 		return nil
 	}
-	return d.Do(func() error {
+	return d.enqueue(func() error {
 		return d.drv.check("cuMemcpyDtoDAsync_v2", d.drv.cuMemcpyDtoDAsync(dst, src, uintptr(bytes), d.stream))
 	})
 }
@@ -295,7 +349,7 @@ func (d *Device) MemsetD32(dst DevicePtr, v uint32, n int64) error {
 	if n == 0 {
 		return nil
 	}
-	return d.Do(func() error {
+	return d.enqueue(func() error {
 		return d.drv.check("cuMemsetD32Async", d.drv.cuMemsetD32Async(dst, v, uintptr(n), d.stream))
 	})
 }
@@ -318,7 +372,7 @@ func (d *Device) NewEvent() (*Event, error) {
 
 // Record queues the event on the device's stream.
 func (e *Event) Record() error {
-	return e.d.Do(func() error { return e.d.drv.check("cuEventRecord", e.d.drv.cuEventRecord(e.h, e.d.stream)) })
+	return e.d.enqueue(func() error { return e.d.drv.check("cuEventRecord", e.d.drv.cuEventRecord(e.h, e.d.stream)) })
 }
 
 // Synchronize waits for the event.

@@ -3,6 +3,7 @@ package cuda
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/lafite-go/lafite/kernels/cpu"
@@ -174,5 +175,29 @@ func TestGPUBiasActFromInput(t *testing.T) {
 				Outer: N, Channels: C, Inner: HW})
 			near(t, "bias_act grad=3", download(t, d, y, n), f64(want), 1e-5, 1e-4)
 		}
+	}
+}
+
+// TestGPUQueuedLaunchErrors: Launch returns before the owner goroutine
+// launches, so a launch the driver refuses (a block of 4096 threads) must be
+// reported by the next call that reports errors, naming the kernel, and only
+// once: the device keeps working afterwards.
+func TestGPUQueuedLaunchErrors(t *testing.T) {
+	d := gpu(t)
+	f, err := d.Function("peak.cu", "peak_copy_f32")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y := buf(t, d, 1024), buf(t, d, 1024)
+	if err := d.Launch(f, D1(1), D1(4096), 0, int64(256), x, y); err != nil {
+		t.Logf("refused at once: %v", err)
+	} else if err := d.Synchronize(); err == nil || !strings.Contains(err.Error(), "peak_copy_f32") {
+		t.Fatalf("a block of 4096 threads gave %v at the next Synchronize, want an error naming peak_copy_f32", err)
+	}
+	if err := d.Launch(f, D1(1), D1(256), 0, int64(256), x, y); err != nil {
+		t.Fatalf("the launch after a refused one: %v", err)
+	}
+	if err := d.Synchronize(); err != nil {
+		t.Fatalf("the device after a refused launch: %v", err)
 	}
 }

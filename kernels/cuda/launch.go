@@ -158,15 +158,18 @@ func (d *Device) Function(file, entry string) (*Function, error) {
 // order and must match the kernel's C parameters exactly: DevicePtr for
 // pointers, int32/uint32/int64/uint64/float32/float64, or the parameter
 // structs of params.go. Go's int and uint are refused because C's int is 32
-// bits. Launch errors (bad geometry, too many resources) are returned here;
-// faults inside the kernel surface at the next Synchronize.
+// bits. Launch returns once the launch is queued for the owner goroutine:
+// launch errors (bad geometry, too many resources) are returned by the next
+// call that reports errors (another Launch, a copy, Synchronize), naming the
+// kernel; faults inside the kernel surface at the next Synchronize.
 func (d *Device) Launch(f *Function, grid, block Dim3, sharedMem int, args ...any) error {
 	vals, err := packArgs(args)
 	if err != nil {
 		return fmt.Errorf("cuda: launching %s: %w", f.Name, err)
 	}
-	var pin runtime.Pinner
-	defer pin.Unpin()
+	// The cells stay pinned until the owner goroutine has launched: Launch
+	// returns before that (see enqueue).
+	pin := new(runtime.Pinner)
 	var params *unsafe.Pointer
 	if len(vals) > 0 {
 		for _, v := range vals {
@@ -174,25 +177,26 @@ func (d *Device) Launch(f *Function, grid, block Dim3, sharedMem int, args ...an
 		}
 		params = &vals[0]
 	}
-	err = d.Do(func() error {
+	return d.enqueue(func() error {
+		defer pin.Unpin()
+		defer runtime.KeepAlive(vals)
 		if sharedMem > 48<<10 && sharedMem > f.maxDyn {
 			// Above 48 KiB a kernel must opt in to dynamic shared memory.
 			if d.drv.cuFuncSetAttribute == nil {
-				return fmt.Errorf("%d bytes of shared memory need cuFuncSetAttribute, absent from this driver", sharedMem)
+				return fmt.Errorf("cuda: launching %s: %d bytes of shared memory need cuFuncSetAttribute, absent from this driver", f.Name, sharedMem)
 			}
 			if err := d.drv.check("cuFuncSetAttribute", d.drv.cuFuncSetAttribute(f.h, funcAttrMaxDynamicSharedSizeBytes, int32(sharedMem))); err != nil {
-				return err
+				return fmt.Errorf("cuda: launching %s: %w", f.Name, err)
 			}
 			f.maxDyn = sharedMem
 		}
-		return d.drv.check("cuLaunchKernel", d.drv.cuLaunchKernel(f.h, grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z,
+		err := d.drv.check("cuLaunchKernel", d.drv.cuLaunchKernel(f.h, grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z,
 			uint32(sharedMem), d.stream, params, 0))
+		if err != nil {
+			return fmt.Errorf("cuda: launching %s grid %v block %v smem %d: %w", f.Name, grid, block, sharedMem, err)
+		}
+		return nil
 	})
-	runtime.KeepAlive(vals)
-	if err != nil {
-		return fmt.Errorf("cuda: launching %s grid %v block %v smem %d: %w", f.Name, grid, block, sharedMem, err)
-	}
-	return nil
 }
 
 // packArgs copies each argument into its own heap cell and returns pointers
