@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lafite-go/lafite/autograd"
+	"github.com/lafite-go/lafite/kernels/cuda"
 	"github.com/lafite-go/lafite/kernels/cuda/emu"
 	"github.com/lafite-go/lafite/tensor"
 )
@@ -562,6 +563,16 @@ func runConformance(out io.Writer, seed uint64) *gpuReport {
 	for _, c := range gpuCases() {
 		runGPUCase(rep, c, seed)
 	}
+	// The planner gives these small shapes the 64x64 conv kernels; run the
+	// convolutions again on the 128x128 ones.
+	prev := tensor.SetCUDAConvTile(cuda.ConvTile128)
+	for _, c := range gpuCases() {
+		if strings.HasPrefix(c.name, "conv") || strings.HasPrefix(c.name, "modconv") {
+			c.name += "@tile128"
+			runGPUCase(rep, c, seed)
+		}
+	}
+	tensor.SetCUDAConvTile(prev)
 	rngAndAdam(rep, seed)
 	lafiteNets(rep, seed)
 	return rep

@@ -3,6 +3,7 @@ package tensor
 import (
 	"github.com/lafite-go/lafite/kernels/cpu"
 	"github.com/lafite-go/lafite/kernels/cuda"
+	"sync/atomic"
 )
 
 // Convolutions on the GPU: conv2d.cu's implicit-GEMM kernels on contiguous
@@ -43,7 +44,7 @@ func cudaConv2d(x, w, bias *Tensor, p Conv2dParams) *Tensor {
 	require32("Conv2d", xc, wc, y)
 	gpu := theGPU()
 	cp := convParams(g)
-	plan, _ := cuda.PlanConv2d(cuda.ConvForward, cp, gpu.props.SMs)
+	plan, _ := planConv(cuda.ConvForward, cp, gpu.props.SMs)
 	gpu.plan(plan, cp, xc.ptr(), wc.ptr(), ptrOrNull(bc), y.ptr(), float32(0))
 	return y
 }
@@ -73,7 +74,7 @@ func convDgrad(g cpu.ConvGeom, dy, w, dx *Tensor) {
 	require32("Conv2dInputGrad", dyc, wc, dx)
 	gpu := theGPU()
 	cp := convParams(g)
-	plan, _ := cuda.PlanConv2d(cuda.ConvInputGrad, cp, gpu.props.SMs)
+	plan, _ := planConv(cuda.ConvInputGrad, cp, gpu.props.SMs)
 	gpu.plan(plan, cp, dyc.ptr(), wc.ptr(), dx.ptr(), float32(0))
 }
 
@@ -96,7 +97,7 @@ func cudaConv2dWeightGrad(x, gy *Tensor, wShape []int, p Conv2dParams) *Tensor {
 	require32("Conv2dWeightGrad", xc, gyc, gw)
 	gpu := theGPU()
 	cp := convParams(g)
-	plan, kSplit := cuda.PlanConv2d(cuda.ConvWeightGrad, cp, gpu.props.SMs)
+	plan, kSplit := planConv(cuda.ConvWeightGrad, cp, gpu.props.SMs)
 	gpu.plan(plan, cp, kSplit, xc.ptr(), gyc.ptr(), gw.ptr())
 	return gw
 }
@@ -165,11 +166,27 @@ func cudaModConv2d(x, w *Tensor, o ModConv2dOptions, g cpu.ConvGeom) (y, conv *T
 	require32("ModConv2d", xc, wc, y)
 	gpu := theGPU()
 	cp := convParams(g)
-	plan, _ := cuda.PlanConv2d(cuda.ConvModForward, cp, gpu.props.SMs)
+	plan, _ := planConv(cuda.ConvModForward, cp, gpu.props.SMs)
 	var zp cuda.DevicePtr
 	if keep {
 		zp = conv.ptr()
 	}
 	gpu.plan(plan, cp, xc.ptr(), wc.ptr(), ptrOrNull(sic), ptrOrNull(soc), ptrOrNull(nc), ptrOrNull(gain), nStride, y.ptr(), zp)
 	return y, conv
+}
+
+// convTile, when not 0, forces the conv kernels' output tile (tests: see
+// SetCUDAConvTile); 0 lets cuda.PlanConv2d choose.
+var convTile atomic.Int32
+
+// SetCUDAConvTile forces the GPU conv kernels' output tile (cuda.ConvTile64
+// or cuda.ConvTile128; 0 restores the planner's choice), so that checks can
+// run both kernels on small shapes. It returns the previous setting.
+func SetCUDAConvTile(tile int) int { return int(convTile.Swap(int32(tile))) }
+
+func planConv(kind int, p cuda.ConvParams, sms int) (cuda.LaunchPlan, int32) {
+	if t := int(convTile.Load()); t != 0 {
+		return cuda.PlanConv2dTile(kind, p, sms, t)
+	}
+	return cuda.PlanConv2d(kind, p, sms)
 }

@@ -292,16 +292,22 @@ func TestPlans(t *testing.T) {
 		t.Fatalf("upsample2d out %d", p.OutH)
 	}
 	pl := PlanUpfirdn2d(p, 48<<10, 132)
-	if pl.Entry != "upfirdn2d_up2_f4_f32" || pl.Grid != D3(4, 4, 8) || pl.Shared != 0 {
+	if pl.Entry != "upfirdn2d_up2_f4_f32" || pl.Grid != D3(2, 8, 8) || pl.Shared != 0 {
 		t.Fatalf("up2 plan %+v", pl)
 	}
 	p.UpX, p.UpY, p.DownX, p.DownY = 1, 1, 2, 2
-	if pl := PlanUpfirdn2d(p, 48<<10, 132); pl.Entry != "upfirdn2d_down2_f4_f32" || pl.Shared != 0 {
+	if pl := PlanUpfirdn2d(p, 48<<10, 132); pl.Entry != "upfirdn2d_down2_f4_f32" || pl.Shared != 4*(66*66+16) {
 		t.Fatalf("down2 plan %+v", pl)
 	}
 	p.DownX, p.DownY = 1, 1
-	if pl := PlanUpfirdn2d(p, 48<<10, 132); pl.Entry != "upfirdn2d_filter_f4_f32" || pl.Shared != 0 {
+	if pl := PlanUpfirdn2d(p, 48<<10, 132); pl.Entry != "upfirdn2d_filter_f4_f32" || pl.Shared != 4*(35*35+16) {
 		t.Fatalf("filter plan %+v", pl)
+	}
+	// A plane count that 8 waves of blocks do not cover: the grid loops.
+	q := p
+	q.UpX, q.UpY, q.DownX, q.DownY, q.Major = 2, 2, 1, 1, 100000
+	if pl := PlanUpfirdn2d(q, 48<<10, 132); pl.Grid != D3(2, 8, 8*132/16) {
+		t.Fatalf("up2 plan for 100000 planes %+v", pl)
 	}
 	p.UpX, p.UpY = 2, 1 // not a specialised case: the general tiled kernel
 	if pl := PlanUpfirdn2d(p, 48<<10, 132); pl.Entry != "upfirdn2d_f32" || pl.Shared != UpfirdnSharedBytes(p) {

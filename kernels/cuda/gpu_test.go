@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -299,6 +300,9 @@ func TestGPUConv2d(t *testing.T) {
 		{2, 6, 9, 9, 4, 3, 1, 2, 2, 2},
 		{3, 12, 6, 6, 9, 3, 1, 1, 1, 3}, // grouped, as the fused modulated conv with N = 3
 		{1, 4, 5, 5, 3, 4, 2, 0, 1, 1},
+		{2, 136, 7, 9, 130, 3, 1, 1, 1, 1},  // past one 128 tile in rows, columns and k
+		{3, 20, 10, 10, 140, 3, 2, 1, 1, 2}, // stride 2, groups 2, odd k
+		{2, 130, 5, 6, 129, 1, 1, 0, 1, 1},  // 1x1
 	} {
 		p := ConvParams{N: int32(c.N), C: int32(c.C), H: int32(c.H), W: int32(c.W), O: int32(c.O), KH: int32(c.K), KW: int32(c.K),
 			Groups: int32(c.groups), StrideH: int32(c.stride), StrideW: int32(c.stride), PadH: int32(c.pad), PadW: int32(c.pad),
@@ -316,16 +320,21 @@ func TestGPUConv2d(t *testing.T) {
 		xp, wp, bp, dyp := upload(t, d, x), upload(t, d, w), upload(t, d, bias), upload(t, d, dy)
 		yp, dxp, dwp := buf(t, d, len(y)), buf(t, d, len(x)), buf(t, d, len(w))
 		tol := 1e-5 * float64(c.C*c.K*c.K)
-		pl, _ := PlanConv2d(ConvForward, p, d.Props.SMs)
-		runPlan(t, d, pl, p, xp, wp, bp, yp, float32(0))
-		near(t, "conv fwd", download(t, d, yp, len(y)), y, tol, 1e-4)
-		pl, _ = PlanConv2d(ConvInputGrad, p, d.Props.SMs)
-		runPlan(t, d, pl, p, dyp, wp, dxp, float32(0))
-		near(t, "conv dgrad", download(t, d, dxp, len(x)), dx, tol, 1e-4)
-		pl, ks := PlanConv2d(ConvWeightGrad, p, d.Props.SMs)
-		d.MemsetD32(dwp, 0, int64(len(w)))
-		runPlan(t, d, pl, p, ks, xp, dyp, dwp)
-		near(t, "conv wgrad", download(t, d, dwp, len(w)), dw, 1e-4*float64(c.N*int(p.OH*p.OW)), 1e-4)
+		for _, tile := range []int{ConvTile64, ConvTile128} { // both kernels on every case
+			name := fmt.Sprintf("%+v tile %d", c, tile)
+			d.MemsetD32(yp, poison, int64(len(y)))
+			pl, _ := PlanConv2dTile(ConvForward, p, d.Props.SMs, tile)
+			runPlan(t, d, pl, p, xp, wp, bp, yp, float32(0))
+			near(t, "conv fwd "+name, download(t, d, yp, len(y)), y, tol, 1e-4)
+			d.MemsetD32(dxp, poison, int64(len(x)))
+			pl, _ = PlanConv2dTile(ConvInputGrad, p, d.Props.SMs, tile)
+			runPlan(t, d, pl, p, dyp, wp, dxp, float32(0))
+			near(t, "conv dgrad "+name, download(t, d, dxp, len(x)), dx, tol, 1e-4)
+			pl, ks := PlanConv2dTile(ConvWeightGrad, p, d.Props.SMs, tile)
+			d.MemsetD32(dwp, 0, int64(len(w)))
+			runPlan(t, d, pl, p, ks, xp, dyp, dwp)
+			near(t, "conv wgrad "+name, download(t, d, dwp, len(w)), dw, 1e-4*float64(c.N*int(p.OH*p.OW)), 1e-4)
+		}
 	}
 }
 
@@ -394,6 +403,7 @@ func TestGPUModConv2d(t *testing.T) {
 		{2, 8, 9, 9, 6, 3, 2, 1, 2, true, true, true, true, 1},     // stride 2, groups 2
 		{1, 5, 6, 5, 4, 3, 1, 1, 1, false, true, true, true, 1},    // no input scale
 		{5, 12, 5, 5, 9, 3, 1, 1, 1, false, false, false, false, 0},
+		{2, 132, 8, 7, 131, 3, 1, 1, 1, true, true, true, true, 1}, // past one 128 tile
 	} {
 		p := ConvParams{N: int32(c.N), C: int32(c.C), H: int32(c.H), W: int32(c.W), O: int32(c.O), KH: int32(c.K), KW: int32(c.K),
 			Groups: int32(c.groups), StrideH: int32(c.stride), StrideW: int32(c.stride), PadH: int32(c.pad), PadW: int32(c.pad),
@@ -434,16 +444,22 @@ func TestGPUModConv2d(t *testing.T) {
 		if c.keepZ {
 			zp = buf(t, d, len(z))
 		}
-		pl, _ := PlanConv2d(ConvModForward, p, d.Props.SMs)
-		if pl.Entry != "conv2d_modfwd_f32" {
-			t.Fatalf("plan %+v", pl)
-		}
-		runPlan(t, d, pl, p, xp, wp, sp, dp, np, gp, int32(nStride), yp, zp)
-		name := fmt.Sprintf("modconv %+v", c)
-		tol := 1e-5 * float64(c.C/c.groups*c.K*c.K)
-		near(t, name+" y", download(t, d, yp, len(y)), y, tol, 1e-4)
-		if c.keepZ {
-			near(t, name+" z", download(t, d, zp, len(z)), z, tol, 1e-4)
+		for _, tile := range []int{ConvTile64, ConvTile128} {
+			pl, _ := PlanConv2dTile(ConvModForward, p, d.Props.SMs, tile)
+			if !strings.HasPrefix(pl.Entry, "conv2d_modfwd") {
+				t.Fatalf("plan %+v", pl)
+			}
+			d.MemsetD32(yp, poison, int64(len(y)))
+			if c.keepZ {
+				d.MemsetD32(zp, poison, int64(len(z)))
+			}
+			runPlan(t, d, pl, p, xp, wp, sp, dp, np, gp, int32(nStride), yp, zp)
+			name := fmt.Sprintf("modconv %+v %s", c, pl.Entry)
+			tol := 1e-5 * float64(c.C/c.groups*c.K*c.K)
+			near(t, name+" y", download(t, d, yp, len(y)), y, tol, 1e-4)
+			if c.keepZ {
+				near(t, name+" z", download(t, d, zp, len(z)), z, tol, 1e-4)
+			}
 		}
 	}
 }
@@ -864,7 +880,8 @@ func TestGPUUpfirdn2d(t *testing.T) {
 		if plan.Entry != "upfirdn2d_f32" && plan.Entry != "upfirdn2d_direct_f32" {
 			g := plan
 			g.Entry = "upfirdn2d_f32"
-			g.Shared = UpfirdnSharedBytes(p) // the specialised kernels take none
+			g.Grid = D3(CeilDiv(int(p.OutW), 32), CeilDiv(int(p.OutH), 32), min(int(p.Major), 65535))
+			g.Shared = UpfirdnSharedBytes(p) // the up-2 kernel takes none
 			plans = append(plans, g)
 		}
 		plans = append(plans, LaunchPlan{File: "upfirdn2d.cu", Entry: "upfirdn2d_direct_f32", Grid: D1(7), Block: D1(256)})

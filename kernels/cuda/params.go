@@ -333,10 +333,15 @@ func PlanUpfirdn2d(p UpfirdnParams, maxShared, sms int) LaunchPlan {
 	case p.UpX == 1 && p.UpY == 1 && p.DownX == 1 && p.DownY == 1 && p.FH == 4 && p.FW == 4:
 		entry = "upfirdn2d_filter_f4_f32"
 	}
+	if entry == "upfirdn2d_up2_f4_f32" {
+		// 2x2 outputs per thread, and a grid of about 8 waves of blocks
+		// that loop over the planes (the set-up is per thread).
+		gx, gy := CeilDiv(int(p.OutW), 2*upfirdnTile), CeilDiv(int(p.OutH), 16)
+		gz := min(int(p.Major), maxGridZ, max(1, 8*max(sms, 1)/(gx*gy)))
+		return LaunchPlan{File: "upfirdn2d.cu", Entry: entry, Grid: D3(gx, gy, gz), Block: D3(32, 8, 1)}
+	}
 	sh := UpfirdnSharedBytes(p)
-	if entry != "upfirdn2d_f32" {
-		sh = 0 // the specialised kernels read their taps from global memory
-	} else if sh > maxShared {
+	if sh > maxShared {
 		n := int64(p.Major) * int64(p.OutH) * int64(p.OutW)
 		return LaunchPlan{File: "upfirdn2d.cu", Entry: "upfirdn2d_direct_f32", Grid: GridStride(n, 256, sms), Block: D1(256)}
 	}
@@ -368,25 +373,58 @@ const (
 )
 
 // PlanConv2d returns the launch of one conv2d kernel; for ConvWeightGrad also
-// the k_split argument, chosen so that the grid has about 4 blocks per SM.
+// the k_split argument, chosen so that the grid has about 4 blocks per SM. It
+// takes the 128x128 tile (ConvTile128) when the output rows fill it and its
+// grid still has a block for every SM, else the 64x64 one.
 func PlanConv2d(kind int, p ConvParams, sms int) (plan LaunchPlan, kSplit int32) {
 	g := int(p.Groups)
 	cg, og := int(p.C)/g, int(p.O)/g
+	rows, cols := og, int(p.N*p.OH*p.OW)
+	switch kind {
+	case ConvInputGrad:
+		rows, cols = cg, int(p.N*p.H*p.W)
+	case ConvWeightGrad:
+		cols = cg * int(p.KH*p.KW)
+	}
+	tile := ConvTile64
+	if rows >= ConvTile128 && cols >= ConvTile128 &&
+		(kind == ConvWeightGrad || CeilDiv(rows, ConvTile128)*CeilDiv(cols, ConvTile128)*g >= max(sms, 1)) {
+		tile = ConvTile128
+	}
+	return PlanConv2dTile(kind, p, sms, tile)
+}
+
+// Output tiles of the conv kernels: conv2d_*_f32 and conv2d_*128_f32.
+const (
+	ConvTile64  = 64
+	ConvTile128 = 128
+)
+
+// PlanConv2dTile is PlanConv2d with the tile given (ConvTile64 or ConvTile128).
+func PlanConv2dTile(kind int, p ConvParams, sms, tile int) (plan LaunchPlan, kSplit int32) {
+	g := int(p.Groups)
+	cg, og := int(p.C)/g, int(p.O)/g
+	suffix := "_f32"
+	if tile == ConvTile128 {
+		suffix = "128_f32"
+	} else {
+		tile = ConvTile64
+	}
 	plan = LaunchPlan{File: "conv2d.cu", Block: D1(256)}
 	switch kind {
 	case ConvForward, ConvModForward:
-		plan.Entry = "conv2d_fwd_f32"
+		plan.Entry = "conv2d_fwd" + suffix
 		if kind == ConvModForward {
-			plan.Entry = "conv2d_modfwd_f32"
+			plan.Entry = "conv2d_modfwd" + suffix
 		}
-		plan.Grid = D3(CeilDiv(int(p.N*p.OH*p.OW), 64), CeilDiv(og, 64), g)
+		plan.Grid = D3(CeilDiv(int(p.N*p.OH*p.OW), tile), CeilDiv(og, tile), g)
 	case ConvInputGrad:
-		plan.Entry = "conv2d_dgrad_f32"
-		plan.Grid = D3(CeilDiv(int(p.N*p.H*p.W), 64), CeilDiv(cg, 64), g)
+		plan.Entry = "conv2d_dgrad" + suffix
+		plan.Grid = D3(CeilDiv(int(p.N*p.H*p.W), tile), CeilDiv(cg, tile), g)
 	default:
-		plan.Entry = "conv2d_wgrad_f32"
+		plan.Entry = "conv2d_wgrad" + suffix
 		k := int(p.N * p.OH * p.OW)
-		tiles := CeilDiv(cg*int(p.KH*p.KW), 64) * CeilDiv(og, 64) * g
+		tiles := CeilDiv(cg*int(p.KH*p.KW), tile) * CeilDiv(og, tile) * g
 		splits := max(1, min(CeilDiv(4*max(sms, 1), tiles), CeilDiv(k, 256)))
 		ks := CeilDiv(CeilDiv(k, splits), 8) * 8
 		splits = CeilDiv(k, ks)
@@ -394,7 +432,7 @@ func PlanConv2d(kind int, p ConvParams, sms int) (plan LaunchPlan, kSplit int32)
 			ks *= 2
 			splits = CeilDiv(k, ks)
 		}
-		plan.Grid = D3(CeilDiv(cg*int(p.KH*p.KW), 64), CeilDiv(og, 64), g*splits)
+		plan.Grid = D3(CeilDiv(cg*int(p.KH*p.KW), tile), CeilDiv(og, tile), g*splits)
 		kSplit = int32(ks)
 	}
 	return plan, kSplit

@@ -354,7 +354,9 @@ func (e *Device) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, arg
 			}
 		}
 	case "conv2d_fwd_f32", "conv2d_modfwd_f32", "conv2d_dgrad_f32", "conv2d_wgrad_f32":
-		e.conv(f.Name, grid, args)
+		e.conv(f.Name, cuda.ConvTile64, grid, args)
+	case "conv2d_fwd128_f32", "conv2d_modfwd128_f32", "conv2d_dgrad128_f32", "conv2d_wgrad128_f32":
+		e.conv(strings.Replace(f.Name, "128_f32", "_f32", 1), cuda.ConvTile128, grid, args)
 	case "softmax_fwd_warp_f32", "softmax_fwd_block_f32":
 		rows, cols, log, x, y := i32(0), i32(1), i32(2), ptr(3), ptr(4)
 		if f.Name == "softmax_fwd_warp_f32" {
@@ -462,10 +464,16 @@ func (e *Device) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, arg
 				panic(fmt.Sprintf("emu: %s with %+v", f.Name, p))
 			}
 		}
-		if f.Name != "upfirdn2d_direct_f32" {
+		if f.Name == "upfirdn2d_up2_f4_f32" {
+			need(f.Name, "x", grid.X, (int(p.OutW)+63)/64)
+			need(f.Name, "y", grid.Y, (int(p.OutH)+15)/16)
+			if grid.Z < 1 || int(grid.Z) > max(int(p.Major), 1) {
+				panic(fmt.Sprintf("emu: %s grid z %d for %d planes", f.Name, grid.Z, p.Major))
+			}
+		} else if f.Name != "upfirdn2d_direct_f32" {
 			need(f.Name, "x", grid.X, (int(p.OutW)+31)/32)
 			need(f.Name, "y", grid.Y, (int(p.OutH)+31)/32)
-			if f.Name == "upfirdn2d_f32" && shared < cuda.UpfirdnSharedBytes(p) {
+			if shared < cuda.UpfirdnSharedBytes(p) {
 				panic(fmt.Sprintf("emu: %s given %d bytes of shared memory, needs %d", f.Name, shared, cuda.UpfirdnSharedBytes(p)))
 			}
 		}
@@ -708,7 +716,9 @@ func emuBinary(op int32, a, b float32) float32 {
 
 // conv interprets the conv2d.cu kernels with their documented
 // layouts, checking the grid against the launch rules.
-func (e *Device) conv(entry string, grid cuda.Dim3, args []any) {
+// conv computes conv2d.cu's entry (named by its 64x64 version) and checks the
+// grid of the given output tile.
+func (e *Device) conv(entry string, tile int, grid cuda.Dim3, args []any) {
 	p := args[0].(cuda.ConvParams)
 	N, C, H, W, O := int(p.N), int(p.C), int(p.H), int(p.W), int(p.O)
 	KH, KW, G, OH, OW := int(p.KH), int(p.KW), int(p.Groups), int(p.OH), int(p.OW)
@@ -745,8 +755,8 @@ func (e *Device) conv(entry string, grid cuda.Dim3, args []any) {
 	}
 	switch entry {
 	case "conv2d_fwd_f32":
-		need(entry, "x", grid.X, (N*OH*OW+63)/64)
-		need(entry, "y", grid.Y, (og+63)/64)
+		need(entry, "x", grid.X, (N*OH*OW+tile-1)/tile)
+		need(entry, "y", grid.Y, (og+tile-1)/tile)
 		need(entry, "z", grid.Z, G)
 		x, w, bias, y, beta := ptr(1), ptr(2), ptr(3), ptr(4), args[5].(float32)
 		acc := make([]float64, N*O*OH*OW)
@@ -762,8 +772,8 @@ func (e *Device) conv(entry string, grid cuda.Dim3, args []any) {
 		}
 	case "conv2d_modfwd_f32":
 		// z = conv(x * in_scale, w); y = z * out_scale + noise * noise_gain.
-		need(entry, "x", grid.X, (N*OH*OW+63)/64)
-		need(entry, "y", grid.Y, (og+63)/64)
+		need(entry, "x", grid.X, (N*OH*OW+tile-1)/tile)
+		need(entry, "y", grid.Y, (og+tile-1)/tile)
 		need(entry, "z", grid.Z, G)
 		x, w, sIn, sOut, noise, gain := ptr(1), ptr(2), ptr(3), ptr(4), ptr(5), ptr(6)
 		nStride, y, z := int(args[7].(int32)), ptr(8), ptr(9)
@@ -796,8 +806,8 @@ func (e *Device) conv(entry string, grid cuda.Dim3, args []any) {
 			y.set(i, float32(v))
 		}
 	case "conv2d_dgrad_f32":
-		need(entry, "x", grid.X, (N*H*W+63)/64)
-		need(entry, "y", grid.Y, (cg+63)/64)
+		need(entry, "x", grid.X, (N*H*W+tile-1)/tile)
+		need(entry, "y", grid.Y, (cg+tile-1)/tile)
 		need(entry, "z", grid.Z, G)
 		dy, w, dx, beta := ptr(1), ptr(2), ptr(3), args[4].(float32)
 		acc := make([]float64, N*C*H*W)
@@ -811,8 +821,8 @@ func (e *Device) conv(entry string, grid cuda.Dim3, args []any) {
 	case "conv2d_wgrad_f32":
 		kSplit := int(args[1].(int32))
 		splits := (N*OH*OW + kSplit - 1) / kSplit
-		need(entry, "x", grid.X, (cg*KH*KW+63)/64)
-		need(entry, "y", grid.Y, (og+63)/64)
+		need(entry, "x", grid.X, (cg*KH*KW+tile-1)/tile)
+		need(entry, "y", grid.Y, (og+tile-1)/tile)
 		need(entry, "z", grid.Z, G*splits)
 		x, dy, dw := ptr(2), ptr(3), ptr(4)
 		acc := make([]float64, O*cg*KH*KW)

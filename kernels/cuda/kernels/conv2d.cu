@@ -41,6 +41,18 @@
 // operand is fixed for the whole loop, so its (n, oh, ow) or (c, kh, kw) is
 // decoded once.
 //
+// The 128x128 versions (conv2d_fwd128_f32, conv2d_modfwd128_f32,
+// conv2d_dgrad128_f32, conv2d_wgrad128_f32; same contracts and parameters)
+// use the tiling of sgemm.cu's sgemm_128x128x8_f32: 8x8 outputs per thread in
+// two 4x4 quadrants 64 apart, double-buffered tiles (16.5 KiB), at most 128
+// registers (2 blocks per SM). A thread loads 4 elements of each operand per
+// step and decodes the gathered operand's k (c, kh, kw or n, oh, ow) once per
+// step rather than once per element; its 4 columns are decoded once. On an
+// H200 the 64x64 kernels ran at 19-30% of the FP32 peak where the GEMM's tile
+// reached 52%: per 128 FMAs a thread of the small tile spent about as many
+// integer instructions on the im2col decode. PlanConv2d (params.go) picks the
+// 128x128 tile when the output rows fill it and the grid still covers the SMs.
+//
 // Launch (block 256):
 //   conv2d_fwd_f32    grid (ceil(N*OH*OW/64), ceil(Og/64), groups)
 //   conv2d_modfwd_f32 grid (ceil(N*OH*OW/64), ceil(Og/64), groups), as the forward
@@ -48,6 +60,7 @@
 //   conv2d_wgrad_f32  grid (ceil(Cg*KH*KW/64), ceil(Og/64), groups*splits) with
 //                     splits = ceil(N*OH*OW / k_split), k_split a multiple of 8
 //                     (pick splits so the grid fills the GPU, ~2-4 blocks per SM)
+//   conv2d_*128_f32   the same with 128 in place of 64
 //
 // Entry points:
 //   conv2d_fwd_f32(ConvParams p, const float* x, const float* w, const float* bias, float* y, float beta)
@@ -56,6 +69,12 @@
 //                     int noise_n_stride, float* y, float* z)
 //   conv2d_dgrad_f32(ConvParams p, const float* dy, const float* w, float* dx, float beta)
 //   conv2d_wgrad_f32(ConvParams p, int k_split, const float* x, const float* dy, float* dw)
+//   conv2d_fwd128_f32(ConvParams p, const float* x, const float* w, const float* bias, float* y, float beta)
+//   conv2d_modfwd128_f32(ConvParams p, const float* x, const float* w, const float* in_scale,
+//                        const float* out_scale, const float* noise, const float* noise_gain,
+//                        int noise_n_stride, float* y, float* z)
+//   conv2d_dgrad128_f32(ConvParams p, const float* dy, const float* w, float* dx, float beta)
+//   conv2d_wgrad128_f32(ConvParams p, int k_split, const float* x, const float* dy, float* dw)
 
 struct ConvParams {
     int N, C, H, W;        // input
@@ -399,6 +418,419 @@ conv2d_wgrad_f32(ConvParams p, int k_split, const float* __restrict__ x, const f
 #pragma unroll
         for (int j = 0; j < 4; j++) {
             const int cc = c0 + tx * 4 + j;
+            if (cc >= NCOL) continue;
+            atomicAdd(dw + ((g * Og + m) * NCOL + cc), acc[i][j]);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The 128x128 versions (see the header).
+
+#define CB_M 128
+#define CB_N 128
+#define CB_K 8
+#define CB_PAD 4
+
+// igemm128 runs the tile loop over k in [k_begin, k_end). Thread slots:
+//   A, A_MFAST false: m = tid>>1,          k = (tid&1)*4 + j
+//   A, A_MFAST true:  m = (tid&31)*4 + j,  k = tid>>5
+//   B:                n = (tid&31)*4 + j,  k = tid>>5
+// l.a(k0, k_end, r) and l.b(k0, k_end, r) fill the thread's 4 values of the
+// step starting at k0 (zero past k_end or the matrix).
+template <bool A_MFAST, class L>
+__device__ __forceinline__ void igemm128(L& l, int k_begin, int k_end, float (&acc)[8][8])
+{
+    __shared__ __align__(16) float As[2][CB_K][CB_M + CB_PAD]; // As[k][m]
+    __shared__ __align__(16) float Bs[2][CB_K][CB_N + CB_PAD]; // Bs[k][n]
+    const int tid = threadIdx.x;
+    const int tx = tid & 15, ty = tid >> 4;
+    const int a_m = A_MFAST ? (tid & 31) * 4 : tid >> 1;
+    const int a_k = A_MFAST ? tid >> 5 : (tid & 1) * 4;
+    const int b_k = tid >> 5, b_n = (tid & 31) * 4;
+    float ra[4], rb[4];
+#pragma unroll
+    for (int i = 0; i < 8; i++)
+#pragma unroll
+        for (int j = 0; j < 8; j++) acc[i][j] = 0.0f;
+
+    const int nk = (k_end - k_begin + CB_K - 1) / CB_K;
+    for (int t = -1; t < nk; t++) {
+        if (t + 1 < nk) {
+            const int k0 = k_begin + (t + 1) * CB_K;
+            l.a(k0, k_end, ra);
+            l.b(k0, k_end, rb);
+        }
+        if (t >= 0) {
+            const int buf = t & 1;
+#pragma unroll
+            for (int kk = 0; kk < CB_K; kk++) {
+                float4 a0 = *reinterpret_cast<const float4*>(&As[buf][kk][ty * 4]);
+                float4 a1 = *reinterpret_cast<const float4*>(&As[buf][kk][64 + ty * 4]);
+                float4 b0 = *reinterpret_cast<const float4*>(&Bs[buf][kk][tx * 4]);
+                float4 b1 = *reinterpret_cast<const float4*>(&Bs[buf][kk][64 + tx * 4]);
+                float av[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
+                float bv[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
+#pragma unroll
+                for (int i = 0; i < 8; i++)
+#pragma unroll
+                    for (int j = 0; j < 8; j++) acc[i][j] = fmaf(av[i], bv[j], acc[i][j]);
+            }
+        }
+        if (t + 1 < nk) {
+            const int nb = (t + 1) & 1;
+#pragma unroll
+            for (int j = 0; j < 4; j++) {
+                if (A_MFAST) As[nb][a_k][a_m + j] = ra[j]; else As[nb][a_k + j][a_m] = ra[j];
+            }
+            *reinterpret_cast<float4*>(&Bs[nb][b_k][b_n]) = make_float4(rb[0], rb[1], rb[2], rb[3]);
+        }
+        __syncthreads();
+    }
+}
+
+// The tile row and column of a thread's output (i, j), i, j < 8.
+__device__ __forceinline__ int cb_row(int i) { return i < 4 ? (threadIdx.x >> 4) * 4 + i : 64 + (threadIdx.x >> 4) * 4 + i - 4; }
+__device__ __forceinline__ int cb_col(int j) { return j < 4 ? (threadIdx.x & 15) * 4 + j : 64 + (threadIdx.x & 15) * 4 + j - 4; }
+
+// Rows of the weight, k contiguous: A(m, k) = wrow[k] (forward A, k-fast).
+struct WRowsA {
+    const float* wrow; // null past the last row
+    __device__ void a(int k0, int k_end, float (&r)[4]) const
+    {
+        const int k = k0 + (threadIdx.x & 1) * 4;
+#pragma unroll
+        for (int j = 0; j < 4; j++) r[j] = (wrow && k + j < k_end) ? wrow[k + j] : 0.0f;
+    }
+};
+
+// im2col(x) columns for the forward: column n = (img, oh, ow); k = (c, kh, kw).
+// sIn, when set, scales x[img, c] by sIn[img*C + g*Cg + c] (modulation).
+struct Im2colB {
+    const float* x;
+    const float* sIn;
+    int base[4];      // offset of x[img, g*Cg, ih0, iw0] (ih0, iw0 may be negative)
+    int ih0[4], iw0[4]; // ih0 = INT_MIN/2 for a column past the matrix
+    int sbase[4];     // img*C + g*Cg
+    int KHW, KW, H, W, HW, dh, dw;
+    __device__ void b(int k0, int k_end, float (&r)[4]) const
+    {
+        const int k = k0 + (threadIdx.x >> 5);
+        if (k >= k_end) {
+            r[0] = r[1] = r[2] = r[3] = 0.0f;
+            return;
+        }
+        const int c = k / KHW, rr = k - c * KHW;
+        const int kh = rr / KW, kw = rr - kh * KW;
+        const int dy = kh * dh, dx = kw * dw, off = c * HW + dy * W + dx;
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            const int ih = ih0[j] + dy, iw = iw0[j] + dx;
+            float v = ((unsigned)ih < (unsigned)H && (unsigned)iw < (unsigned)W) ? x[base[j] + off] : 0.0f;
+            if (sIn) v *= sIn[sbase[j] + c];
+            r[j] = v;
+        }
+    }
+};
+
+// setupIm2col fills l's columns n0 + (tid&31)*4 + j.
+__device__ __forceinline__ void setupIm2col(Im2colB& l, const ConvParams& p, int g, int n0, const float* x,
+                                            const float* sIn)
+{
+    const int Cg = p.C / p.groups, OHW = p.OH * p.OW, NC = p.N * OHW;
+    l.x = x;
+    l.sIn = sIn;
+    l.KHW = p.KH * p.KW; l.KW = p.KW; l.H = p.H; l.W = p.W; l.HW = p.H * p.W; l.dh = p.dil_h; l.dw = p.dil_w;
+#pragma unroll
+    for (int j = 0; j < 4; j++) {
+        const int col = n0 + (threadIdx.x & 31) * 4 + j;
+        if (col < NC) {
+            const int img = col / OHW, rr = col - img * OHW;
+            const int oh = rr / p.OW, ow = rr - oh * p.OW;
+            l.ih0[j] = oh * p.stride_h - p.pad_h;
+            l.iw0[j] = ow * p.stride_w - p.pad_w;
+            l.base[j] = (img * p.C + g * Cg) * l.HW + l.ih0[j] * p.W + l.iw0[j];
+            l.sbase[j] = img * p.C + g * Cg;
+        } else {
+            l.ih0[j] = -(1 << 30); // every row check fails
+            l.iw0[j] = 0;
+            l.base[j] = 0;
+            l.sbase[j] = 0;
+        }
+    }
+}
+
+struct FwdLoader128 : WRowsA, Im2colB {};
+
+extern "C" __global__ void __launch_bounds__(256, 2)
+conv2d_fwd128_f32(ConvParams p, const float* __restrict__ x, const float* __restrict__ w,
+                  const float* __restrict__ bias, float* __restrict__ y, float beta)
+{
+    const int Cg = p.C / p.groups, Og = p.O / p.groups, g = blockIdx.z;
+    const int K = Cg * p.KH * p.KW, OHW = p.OH * p.OW, NC = p.N * OHW;
+    const int m0 = blockIdx.y * CB_M, n0 = blockIdx.x * CB_N;
+    FwdLoader128 l;
+    const int am = m0 + (threadIdx.x >> 1);
+    l.wrow = am < Og ? w + (g * Og + am) * K : nullptr;
+    setupIm2col(l, p, g, n0, x, nullptr);
+    float acc[8][8];
+    igemm128<false>(l, 0, K, acc);
+#pragma unroll
+    for (int j = 0; j < 8; j++) {
+        const int cc = n0 + cb_col(j);
+        if (cc >= NC) continue;
+        const int nn = cc / OHW, rr = cc - nn * OHW;
+#pragma unroll
+        for (int i = 0; i < 8; i++) {
+            const int m = m0 + cb_row(i);
+            if (m >= Og) continue;
+            const int o = g * Og + m;
+            float* py = y + ((nn * p.O + o) * OHW + rr);
+            float v = acc[i][j] + (bias ? bias[o] : 0.0f);
+            if (beta != 0.0f) v = fmaf(beta, *py, v);
+            *py = v;
+        }
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2)
+conv2d_modfwd128_f32(ConvParams p, const float* __restrict__ x, const float* __restrict__ w,
+                     const float* __restrict__ in_scale, const float* __restrict__ out_scale,
+                     const float* __restrict__ noise, const float* __restrict__ noise_gain,
+                     int noise_n_stride, float* __restrict__ y, float* __restrict__ z)
+{
+    const int Cg = p.C / p.groups, Og = p.O / p.groups, g = blockIdx.z;
+    const int K = Cg * p.KH * p.KW, OHW = p.OH * p.OW, NC = p.N * OHW;
+    const int m0 = blockIdx.y * CB_M, n0 = blockIdx.x * CB_N;
+    FwdLoader128 l;
+    const int am = m0 + (threadIdx.x >> 1);
+    l.wrow = am < Og ? w + (g * Og + am) * K : nullptr;
+    setupIm2col(l, p, g, n0, x, in_scale);
+    float acc[8][8];
+    igemm128<false>(l, 0, K, acc);
+    const float gain = noise_gain ? *noise_gain : 1.0f;
+#pragma unroll
+    for (int j = 0; j < 8; j++) {
+        const int cc = n0 + cb_col(j);
+        if (cc >= NC) continue;
+        const int nn = cc / OHW, rr = cc - nn * OHW;
+        const float nz = noise ? noise[nn * noise_n_stride + rr] * gain : 0.0f;
+#pragma unroll
+        for (int i = 0; i < 8; i++) {
+            const int m = m0 + cb_row(i);
+            if (m >= Og) continue;
+            const int o = g * Og + m;
+            const int yi = (nn * p.O + o) * OHW + rr;
+            float v = acc[i][j];
+            if (z) z[yi] = v;
+            if (out_scale) v *= out_scale[nn * p.O + o];
+            if (noise) v += nz;
+            y[yi] = v;
+        }
+    }
+}
+
+// Input gradient. A(c, k = (o, kh, kw)) = w[g*Og + o, c, kh, kw], m-fast: the
+// thread's k is one per step, its 4 rows are channels c..c+3.
+struct DgradA128 {
+    const float* wg; // w[g*Og, 0, 0, 0]
+    int c0;          // first of the thread's 4 rows
+    int Cg, KHW;
+    __device__ void a(int k0, int k_end, float (&r)[4]) const
+    {
+        const int k = k0 + (threadIdx.x >> 5);
+        if (k >= k_end) {
+            r[0] = r[1] = r[2] = r[3] = 0.0f;
+            return;
+        }
+        const int o = k / KHW, rr = k - o * KHW;
+        const float* p = wg + (o * Cg + c0) * KHW + rr;
+#pragma unroll
+        for (int j = 0; j < 4; j++) r[j] = c0 + j < Cg ? p[j * KHW] : 0.0f;
+    }
+};
+
+// B(k = (o, kh, kw), n = (img, ih, iw)) = dy[img, g*Og + o, oh, ow] where
+// ih = oh*sh - ph + kh*dh (likewise w), else 0.
+struct DgradB128 {
+    const float* dy;
+    int dbase[4];       // offset of dy[img, g*Og, 0, 0]
+    int ihp[4], iwp[4]; // ih + ph, iw + pw; ihp = -(1<<30) past the matrix
+    int KHW, KW, OH, OW, OHW, sh, sw, dh, dw;
+    __device__ void b(int k0, int k_end, float (&r)[4]) const
+    {
+        const int k = k0 + (threadIdx.x >> 5);
+        if (k >= k_end) {
+            r[0] = r[1] = r[2] = r[3] = 0.0f;
+            return;
+        }
+        const int o = k / KHW, rr = k - o * KHW;
+        const int kh = rr / KW, kw = rr - kh * KW;
+        const int off = o * OHW;
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            const int th = ihp[j] - kh * dh, tw = iwp[j] - kw * dw;
+            float v = 0.0f;
+            if (th >= 0 && tw >= 0) {
+                const int oh = sh == 1 ? th : th / sh, ow = sw == 1 ? tw : tw / sw;
+                if (oh * sh == th && ow * sw == tw && oh < OH && ow < OW) v = dy[dbase[j] + off + oh * OW + ow];
+            }
+            r[j] = v;
+        }
+    }
+};
+
+struct DgradLoader128 : DgradA128, DgradB128 {};
+
+extern "C" __global__ void __launch_bounds__(256, 2)
+conv2d_dgrad128_f32(ConvParams p, const float* __restrict__ dy, const float* __restrict__ w,
+                    float* __restrict__ dx, float beta)
+{
+    const int Cg = p.C / p.groups, Og = p.O / p.groups, g = blockIdx.z;
+    const int KHW = p.KH * p.KW, K = Og * KHW;
+    const int HW = p.H * p.W, NC = p.N * HW, OHW = p.OH * p.OW;
+    const int m0 = blockIdx.y * CB_M, n0 = blockIdx.x * CB_N;
+    DgradLoader128 l;
+    l.wg = w + g * Og * Cg * KHW;
+    l.c0 = m0 + (threadIdx.x & 31) * 4;
+    l.Cg = Cg;
+    l.DgradA128::KHW = KHW;
+    l.dy = dy;
+    l.DgradB128::KHW = KHW;
+    l.KW = p.KW; l.OH = p.OH; l.OW = p.OW; l.OHW = OHW;
+    l.sh = p.stride_h; l.sw = p.stride_w; l.dh = p.dil_h; l.dw = p.dil_w;
+#pragma unroll
+    for (int j = 0; j < 4; j++) {
+        const int col = n0 + (threadIdx.x & 31) * 4 + j;
+        if (col < NC) {
+            const int img = col / HW, rr = col - img * HW;
+            const int ih = rr / p.W, iw = rr - ih * p.W;
+            l.ihp[j] = ih + p.pad_h;
+            l.iwp[j] = iw + p.pad_w;
+            l.dbase[j] = (img * p.O + g * Og) * OHW;
+        } else {
+            l.ihp[j] = -(1 << 30);
+            l.iwp[j] = 0;
+            l.dbase[j] = 0;
+        }
+    }
+    float acc[8][8];
+    igemm128<true>(l, 0, K, acc);
+#pragma unroll
+    for (int j = 0; j < 8; j++) {
+        const int cc = n0 + cb_col(j);
+        if (cc >= NC) continue;
+        const int nn = cc / HW, rr = cc - nn * HW;
+#pragma unroll
+        for (int i = 0; i < 8; i++) {
+            const int m = m0 + cb_row(i);
+            if (m >= Cg) continue;
+            float* px = dx + ((nn * p.C + g * Cg + m) * HW + rr);
+            float v = acc[i][j];
+            if (beta != 0.0f) v = fmaf(beta, *px, v);
+            *px = v;
+        }
+    }
+}
+
+// Weight gradient. A(o, k = (img, oh, ow)) = dy[img, g*Og + o, oh, ow], k-fast:
+// the thread's 4 consecutive k share one image when OHW % 4 == 0 (k_begin and
+// the step are multiples of 4).
+struct WgradA128 {
+    const float* dyo; // dy[0, g*Og + o], null past the last row
+    int OHW, O_HW;
+    __device__ void a(int k0, int k_end, float (&r)[4]) const
+    {
+        const int k = k0 + (threadIdx.x & 1) * 4;
+        if (!dyo) {
+            r[0] = r[1] = r[2] = r[3] = 0.0f;
+            return;
+        }
+        if ((OHW & 3) == 0 && k + 3 < k_end) {
+            const int img = k / OHW, rr = k - img * OHW;
+            const float* p = dyo + img * O_HW + rr;
+#pragma unroll
+            for (int j = 0; j < 4; j++) r[j] = p[j];
+            return;
+        }
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            const int kk = k + j;
+            const int img = kk / OHW, rr = kk - img * OHW;
+            r[j] = kk < k_end ? dyo[img * O_HW + rr] : 0.0f;
+        }
+    }
+};
+
+// B(k = (img, oh, ow), n = (c, kh, kw)) = x[img, g*Cg + c, oh*sh - ph + kh*dh, ...].
+struct WgradB128 {
+    const float* x;
+    int xoff[4];            // offset of x[0, g*Cg + c, 0, 0]
+    int khoff[4], kwoff[4]; // kh*dh - ph; khoff = -(1<<30) past the matrix
+    int OHW, OW, C_HW, H, W, sh, sw;
+    __device__ void b(int k0, int k_end, float (&r)[4]) const
+    {
+        const int k = k0 + (threadIdx.x >> 5);
+        if (k >= k_end) {
+            r[0] = r[1] = r[2] = r[3] = 0.0f;
+            return;
+        }
+        const int img = k / OHW, rr = k - img * OHW;
+        const int oh = rr / OW, ow = rr - oh * OW;
+        const int ihb = oh * sh, iwb = ow * sw, off = img * C_HW;
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            const int ih = ihb + khoff[j], iw = iwb + kwoff[j];
+            r[j] = ((unsigned)ih < (unsigned)H && (unsigned)iw < (unsigned)W) ? x[off + xoff[j] + ih * W + iw] : 0.0f;
+        }
+    }
+};
+
+struct WgradLoader128 : WgradA128, WgradB128 {};
+
+extern "C" __global__ void __launch_bounds__(256, 2)
+conv2d_wgrad128_f32(ConvParams p, int k_split, const float* __restrict__ x, const float* __restrict__ dy,
+                    float* __restrict__ dw)
+{
+    const int Cg = p.C / p.groups, Og = p.O / p.groups;
+    const int KHW = p.KH * p.KW, NCOL = Cg * KHW;
+    const int OHW = p.OH * p.OW, K = p.N * OHW;
+    const int splits = (K + k_split - 1) / k_split;
+    const int g = blockIdx.z / splits, s = blockIdx.z - g * splits;
+    const int k_begin = s * k_split, k_end = min(K, k_begin + k_split);
+    const int m0 = blockIdx.y * CB_M, n0 = blockIdx.x * CB_N;
+    WgradLoader128 l;
+    const int am = m0 + (threadIdx.x >> 1);
+    l.dyo = am < Og ? dy + (g * Og + am) * OHW : nullptr;
+    l.WgradA128::OHW = OHW;
+    l.O_HW = p.O * OHW;
+    l.x = x;
+    l.WgradB128::OHW = OHW;
+    l.OW = p.OW; l.C_HW = p.C * p.H * p.W; l.H = p.H; l.W = p.W; l.sh = p.stride_h; l.sw = p.stride_w;
+#pragma unroll
+    for (int j = 0; j < 4; j++) {
+        const int col = n0 + (threadIdx.x & 31) * 4 + j;
+        if (col < NCOL) {
+            const int c = col / KHW, rr = col - c * KHW;
+            const int kh = rr / p.KW, kw = rr - kh * p.KW;
+            l.xoff[j] = (g * Cg + c) * p.H * p.W;
+            l.khoff[j] = kh * p.dil_h - p.pad_h;
+            l.kwoff[j] = kw * p.dil_w - p.pad_w;
+        } else {
+            l.xoff[j] = 0;
+            l.khoff[j] = -(1 << 30);
+            l.kwoff[j] = 0;
+        }
+    }
+    float acc[8][8];
+    igemm128<false>(l, k_begin, k_end, acc);
+#pragma unroll
+    for (int i = 0; i < 8; i++) {
+        const int m = m0 + cb_row(i);
+        if (m >= Og) continue;
+#pragma unroll
+        for (int j = 0; j < 8; j++) {
+            const int cc = n0 + cb_col(j);
             if (cc >= NCOL) continue;
             atomicAdd(dw + ((g * Og + m) * NCOL + cc), acc[i][j]);
         }

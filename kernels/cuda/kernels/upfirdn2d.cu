@@ -18,18 +18,20 @@
 // (from the shared-memory tile) + output once. The StyleGAN cases (4x4 filter,
 // up or down 2) are memory-bound.
 //
-// upfirdn2d_f32 (any up/down/filter): a block computes a 32x32 output tile of
-// one plane (looping over planes by gridDim.z) from an input tile and the
-// gain-scaled, pre-oriented filter in dynamic shared memory of
+// upfirdn2d_f32 (any up/down/filter), upfirdn2d_down2_f4_f32 (up 1, down 2,
+// 4x4), upfirdn2d_filter_f4_f32 (up 1, down 1, 4x4: filter2d and the FIR of a
+// resampling conv): a block computes a 32x32 output tile of one plane
+// (looping over planes by gridDim.z) from an input tile and the gain-scaled,
+// pre-oriented filter in dynamic shared memory of
 //   4 * (tin_w * tin_h + fh * fw) bytes, tin = ((32-1)*down + taps - 1) / up + 1
-// (UpfirdnSharedBytes in params.go computes it).
-// upfirdn2d_up2_f4_f32 (up 2, down 1, 4x4), upfirdn2d_down2_f4_f32 (up 1,
-// down 2, 4x4), upfirdn2d_filter_f4_f32 (up 1, down 1, 4x4: filter2d and the
-// FIR of a resampling conv): the same 32x32 output tiles with up/down/taps
-// fixed at compile time and no shared memory (upfirdn_direct4 says why);
-// pads, flip and gain stay parameters.
-//   Launch: block (32, 8), grid (ceil(out_w/32), ceil(out_h/32), min(major, 65535));
-//   dynamic shared memory UpfirdnSharedBytes for upfirdn2d_f32, none for the others.
+// (UpfirdnSharedBytes in params.go computes it). The specialised entry points
+// fix up/down/taps at compile time so the tap loops unroll; pads, flip and
+// gain stay parameters.
+//   Launch: block (32, 8), grid (ceil(out_w/32), ceil(out_h/32), min(major, 65535)).
+// upfirdn2d_up2_f4_f32 (up 2, down 1, 4x4): one thread per 2x2 output quad,
+//   no shared memory (upfirdn_quad_up2).
+//   Launch: block (32, 8), grid (ceil(out_w/64), ceil(out_h/16), z), any
+//   z <= min(major, 65535): PlanUpfirdn2d takes about 8 waves of blocks.
 // upfirdn2d_direct_f32: no shared memory, one thread per output, for filters or
 //   down factors whose tile would not fit.
 //   Launch: block 256, grid min(ceil(major*out_h*out_w/256), 32*SMs); grid-stride.
@@ -136,63 +138,85 @@ upfirdn2d_f32(UpfirdnParams p, const float* __restrict__ x, const float* __restr
     upfirdn_tiled<0, 0, 0, 0>(p, x, f, y);
 }
 
-// upfirdn_direct4: the specialised 4x4 cases without a shared-memory tile.
-// Version 1 staged each plane's input tile in shared memory between two
-// barriers, so a block had one small tile load in flight at a time: 28% (up 2)
-// and 51% (down 2) of the copy bandwidth on an H200. Here every thread reads
-// its taps straight from global memory (neighbouring threads share them in
-// L1) for four rows at once, so each thread has 16 (up 2) or 64 independent
-// loads in flight, and no barrier. The block still covers a 32x32 output tile
-// (thread (tx, ty): column tx, rows ty, ty+8, ty+16, ty+24); UP is 1 or 2, so
-// a row's first tap is the same for all four rows (they are 8 apart).
-template <int UP, int DOWN>
-__device__ __forceinline__ void upfirdn_direct4(const UpfirdnParams& p, const float* __restrict__ x,
-                                                const float* __restrict__ f, float* __restrict__ y)
+// upfirdn_quad_up2: up 2 with a 4x4 filter, one thread per 2x2 output quad
+// from a 3x3 input window (the two output phases of an axis need input
+// columns i0..i0+2 at most), its 16 taps and index arithmetic set up once and
+// reused for the planes it loops over. Block (32, 8) covers 64 x 16 outputs.
+// On an H200 (bench/cuda/variants.cu, [16,512,32,32] -> 64): the shared-tile
+// kernel with a plane per block ran at 34% of the copy bandwidth, one output
+// per thread at 25-27%, this kernel with a plane per block at 40%, and with
+// 8 waves of blocks looping over the planes at 67%.
+__device__ __forceinline__ void upfirdn_quad_up2(const UpfirdnParams& p, const float* __restrict__ x,
+                                                 const float* __restrict__ f, float* __restrict__ y)
 {
-    constexpr int TAPS = 4, T = TAPS / UP; // taps per axis that meet a real input
-    const int ox = blockIdx.x * UF_TW + threadIdx.x;
-    if (ox >= p.out_w) return;
-    const int oy0 = blockIdx.y * UF_TH + threadIdx.y;
-    const int mid_x = ox * DOWN - p.pad_x0;
-    const int kx0 = uf_pmod(-mid_x, UP);
-    const int ix0 = (mid_x + kx0) / UP;
-    const int mid_y0 = oy0 * DOWN - p.pad_y0;
-    const int ky0 = uf_pmod(-mid_y0, UP);
-    // This thread's taps, correlation-oriented with the gain folded in.
-    float w[T][T];
+    const int ox = 2 * (blockIdx.x * 32 + threadIdx.x), oy = 2 * (blockIdx.y * 8 + threadIdx.y);
+    if (ox >= p.out_w || oy >= p.out_h) return;
+    // Per axis and output phase q (0, 1): first tap k0[q], first input i0[q].
+    int kx[2], ix[2], ky[2], iy[2];
 #pragma unroll
-    for (int a = 0; a < T; a++) {
-#pragma unroll
-        for (int b = 0; b < T; b++) {
-            const int ky = ky0 + a * UP, kx = kx0 + b * UP;
-            w[a][b] = p.gain * __ldg(p.flip ? f + ky * TAPS + kx : f + (TAPS - 1 - ky) * TAPS + (TAPS - 1 - kx));
-        }
+    for (int q = 0; q < 2; q++) {
+        const int mx = ox + q - p.pad_x0, my = oy + q - p.pad_y0;
+        kx[q] = uf_pmod(-mx, 2);
+        ix[q] = (mx + kx[q]) / 2;
+        ky[q] = uf_pmod(-my, 2);
+        iy[q] = (my + ky[q]) / 2;
     }
-    bool colOK[T];
+    const int dx = ix[1] - ix[0], dy = iy[1] - iy[0]; // 0 or 1
+    float w[2][2][2][2];                             // [row phase][col phase][row tap][col tap]
 #pragma unroll
-    for (int b = 0; b < T; b++) colOK[b] = (unsigned)(ix0 + b) < (unsigned)p.in_w;
-
-    for (int plane = blockIdx.z; plane < p.major; plane += gridDim.z) {
-        const float* xp = x + (long long)plane * p.in_h * p.in_w;
-        float* yp = y + (long long)plane * p.out_h * p.out_w;
+    for (int a = 0; a < 2; a++)
 #pragma unroll
-        for (int r = 0; r < UF_TH / 8; r++) {
-            const int oy = oy0 + 8 * r;
-            if (oy >= p.out_h) break;
-            const int iy0 = (oy * DOWN - p.pad_y0 + ky0) / UP;
-            float acc = 0.0f;
+        for (int b = 0; b < 2; b++)
 #pragma unroll
-            for (int a = 0; a < T; a++) {
-                const int iy = iy0 + a;
-                const bool rowOK = (unsigned)iy < (unsigned)p.in_h;
-                const float* xrow = xp + (long long)iy * p.in_w + ix0;
+            for (int ta = 0; ta < 2; ta++)
 #pragma unroll
-                for (int b = 0; b < T; b++) {
-                    const float v = (rowOK && colOK[b]) ? __ldg(xrow + b) : 0.0f;
-                    acc = fmaf(v, w[a][b], acc);
+                for (int tb = 0; tb < 2; tb++) {
+                    const int fy = ky[a] + 2 * ta, fx = kx[b] + 2 * tb;
+                    w[a][b][ta][tb] = p.gain * __ldg(p.flip ? f + fy * 4 + fx : f + (3 - fy) * 4 + (3 - fx));
                 }
+    bool rok[3], cok[3];
+#pragma unroll
+    for (int i = 0; i < 3; i++) {
+        rok[i] = (unsigned)(iy[0] + i) < (unsigned)p.in_h;
+        cok[i] = (unsigned)(ix[0] + i) < (unsigned)p.in_w;
+    }
+    const bool pair = ox + 1 < p.out_w, rows2 = oy + 1 < p.out_h;
+    const bool vec = pair && (p.out_w & 1) == 0;
+    for (int plane = blockIdx.z; plane < p.major; plane += gridDim.z) {
+        const float* xp = x + (long long)plane * p.in_h * p.in_w + (long long)iy[0] * p.in_w + ix[0];
+        float v[3][3];
+#pragma unroll
+        for (int r = 0; r < 3; r++)
+#pragma unroll
+            for (int c = 0; c < 3; c++) v[r][c] = (rok[r] && cok[c]) ? __ldg(xp + r * p.in_w + c) : 0.0f;
+        float o[2][2];
+#pragma unroll
+        for (int a = 0; a < 2; a++)
+#pragma unroll
+            for (int b = 0; b < 2; b++) {
+                float acc = 0.0f;
+#pragma unroll
+                for (int ta = 0; ta < 2; ta++)
+#pragma unroll
+                    for (int tb = 0; tb < 2; tb++) {
+                        const float xv = a ? (dy ? (b ? (dx ? v[1 + ta][1 + tb] : v[1 + ta][tb]) : v[1 + ta][tb])
+                                                 : (b ? (dx ? v[ta][1 + tb] : v[ta][tb]) : v[ta][tb]))
+                                           : (b ? (dx ? v[ta][1 + tb] : v[ta][tb]) : v[ta][tb]);
+                        acc = fmaf(xv, w[a][b][ta][tb], acc);
+                    }
+                o[a][b] = acc;
             }
-            yp[oy * p.out_w + ox] = acc;
+        float* yp = y + (long long)plane * p.out_h * p.out_w + (long long)oy * p.out_w + ox;
+#pragma unroll
+        for (int a = 0; a < 2; a++) {
+            if (a == 1 && !rows2) break;
+            float* yr = yp + a * p.out_w;
+            if (vec) {
+                *reinterpret_cast<float2*>(yr) = make_float2(o[a][0], o[a][1]);
+            } else {
+                yr[0] = o[a][0];
+                if (pair) yr[1] = o[a][1];
+            }
         }
     }
 }
@@ -200,19 +224,19 @@ __device__ __forceinline__ void upfirdn_direct4(const UpfirdnParams& p, const fl
 extern "C" __global__ void __launch_bounds__(256)
 upfirdn2d_up2_f4_f32(UpfirdnParams p, const float* __restrict__ x, const float* __restrict__ f, float* __restrict__ y)
 {
-    upfirdn_direct4<2, 1>(p, x, f, y);
+    upfirdn_quad_up2(p, x, f, y);
 }
 
 extern "C" __global__ void __launch_bounds__(256)
 upfirdn2d_down2_f4_f32(UpfirdnParams p, const float* __restrict__ x, const float* __restrict__ f, float* __restrict__ y)
 {
-    upfirdn_direct4<1, 2>(p, x, f, y);
+    upfirdn_tiled<1, 2, 4, 4>(p, x, f, y);
 }
 
 extern "C" __global__ void __launch_bounds__(256)
 upfirdn2d_filter_f4_f32(UpfirdnParams p, const float* __restrict__ x, const float* __restrict__ f, float* __restrict__ y)
 {
-    upfirdn_direct4<1, 1>(p, x, f, y);
+    upfirdn_tiled<1, 1, 4, 4>(p, x, f, y);
 }
 
 extern "C" __global__ void upfirdn2d_direct_f32(UpfirdnParams p, const float* __restrict__ x,
