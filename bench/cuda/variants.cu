@@ -3,7 +3,8 @@
 // kernels/cuda/kernels) on the GPU machine, where nvcc exists and Go does not:
 //   nvcc -O3 -arch=sm_90 -o /tmp/variants bench/cuda/variants.cu && /tmp/variants
 // old_*.cu are earlier versions of the engine's files with their entry points
-// renamed (make-old.sh). Every variant's output is compared with the engine's
+// renamed old_* (git show REV:kernels/cuda/kernels/F.cu, entry points
+// prefixed). Every variant's output is compared with the engine's v1
 // (poisoned first), and each time is the median of 25 CUDA-event timings after
 // 3 warm-ups; bandwidth counts each input read once and the output written once.
 #include <cstdio>
@@ -105,34 +106,6 @@ template <int U> __global__ void __launch_bounds__(256) copy_u(long long n4, con
     for (int u = 0; u < U; u++) if (i0 + u * 256 < n4) y[i0 + u * 256] = v[u];
 }
 
-// ---- upfirdn variants (4x4 filter, up 2 or down 2): one output row per thread.
-template <int UP, int DOWN> __global__ void __launch_bounds__(256) uf_row1(UpfirdnParams p, const float* __restrict__ x,
-    const float* __restrict__ f, float* __restrict__ y) {
-    constexpr int TAPS = 4, T = TAPS / UP;
-    const int ox = blockIdx.x * 32 + threadIdx.x, oy = blockIdx.y * 8 + threadIdx.y;
-    if (ox >= p.out_w || oy >= p.out_h) return;
-    const int mid_x = ox * DOWN - p.pad_x0, kx0 = uf_pmod(-mid_x, UP), ix0 = (mid_x + kx0) / UP;
-    const int mid_y = oy * DOWN - p.pad_y0, ky0 = uf_pmod(-mid_y, UP), iy0 = (mid_y + ky0) / UP;
-    for (int plane = blockIdx.z; plane < p.major; plane += gridDim.z) {
-        const float* xp = x + (long long)plane * p.in_h * p.in_w;
-        float acc = 0.f;
-#pragma unroll
-        for (int a = 0; a < T; a++) {
-            const int iy = iy0 + a;
-            const bool rowOK = (unsigned)iy < (unsigned)p.in_h;
-#pragma unroll
-            for (int bb = 0; bb < T; bb++) {
-                const int ky = ky0 + a * UP, kx = kx0 + bb * UP;
-                const float w = p.gain * __ldg(p.flip ? f + ky * TAPS + kx : f + (TAPS - 1 - ky) * TAPS + (TAPS - 1 - kx));
-                const int ix = ix0 + bb;
-                const float v = (rowOK && (unsigned)ix < (unsigned)p.in_w) ? __ldg(xp + iy * p.in_w + ix) : 0.f;
-                acc = fmaf(v, w, acc);
-            }
-        }
-        y[(long long)plane * p.out_h * p.out_w + oy * p.out_w + ox] = acc;
-    }
-}
-
 // ---- harness
 static float median_ms(std::vector<float> v) { std::sort(v.begin(), v.end()); return v[v.size() / 2]; }
 template <class F> float time_it(F f) {
@@ -210,40 +183,30 @@ int main() {
         int tin = ((32 - 1) * p.down_x + 4 - 1) / p.up_x + 1; int sh = 4 * (tin * tin + 16);
         dim3 g((p.out_w + 31) / 32, (p.out_h + 31) / 32, std::min(p.major, 65535)), blk(32, 8);
         float t0 = time_it([&] { if (up) oldv::old_upfirdn2d_up2_f4_f32<<<g, blk, sh>>>(q, x, filt, yref); else oldv::old_upfirdn2d_down2_f4_f32<<<g, blk, sh>>>(q, x, filt, yref); });
-        row("engine v1 (shared tile)", t0, bytes, 0);
-        poison(); float t1 = time_it([&] { if (up) upfirdn2d_up2_f4_f32<<<g, blk>>>(p, x, filt, y); else upfirdn2d_down2_f4_f32<<<g, blk>>>(p, x, filt, y); });
-        row("engine current", t1, bytes, maxdiff(y, yref, nout));
-        poison(); dim3 g1((p.out_w + 31) / 32, (p.out_h + 7) / 8, std::min(p.major, 65535));
-        float t2 = time_it([&] { if (up) uf_row1<2, 1><<<g1, blk>>>(p, x, filt, y); else uf_row1<1, 2><<<g1, blk>>>(p, x, filt, y); });
-        row("direct, 1 row/thread", t2, bytes, maxdiff(y, yref, nout));
-        poison(); float t3 = time_it([&] { upfirdn2d_f32<<<g, blk, sh>>>(p, x, filt, y); });
-        row("engine general tiled", t3, bytes, maxdiff(y, yref, nout));
-        int tsh = 4 * (tin * tin);
-        poison(); float t4 = time_it([&] { if (up) uf_tiled2d<2, 1><<<g, blk, tsh>>>(p, x, filt, y); else uf_tiled2d<1, 2><<<g, blk, tsh>>>(p, x, filt, y); });
-        row("tiled, 2-D tile load", t4, bytes, maxdiff(y, yref, nout));
+        row("v1 shared tile, plane per block", t0, bytes, 0);
+        char name[80];
         if (up) {
-            dim3 gq((p.out_w + 63) / 64, (p.out_h + 15) / 16, std::min(p.major, 65535));
-            poison(); float t5 = time_it([&] { uf_quad_up2<<<gq, blk>>>(p, x, filt, y); });
-            row("quad: 2x2 outputs/thread, 3x3 loads", t5, bytes, maxdiff(y, yref, nout));
-            for (int waves = 8; waves <= 32; waves *= 2) {
-                dim3 gl = gq; gl.z = std::max(1, std::min(p.major, waves * sms / (int)(gq.x * gq.y)));
-                poison(); float t6 = time_it([&] { uf_quad_up2<<<gl, blk>>>(p, x, filt, y); });
-                char name[64]; snprintf(name, sizeof name, "quad, grid z %d", gl.z);
-                row(name, t6, bytes, maxdiff(y, yref, nout));
+            dim3 gq((p.out_w + 63) / 64, (p.out_h + 15) / 16, 1);
+            for (int waves = 4; waves <= 32; waves *= 2) {
+                gq.z = std::max(1, std::min(p.major, waves * sms / (int)(gq.x * gq.y)));
+                poison(); float t1 = time_it([&] { uf_quad_up2<<<gq, blk>>>(p, x, filt, y); });
+                snprintf(name, sizeof name, "quad, 1 plane/pass, grid z %d", (int)gq.z);
+                row(name, t1, bytes, maxdiff(y, yref, nout));
+                poison(); float t2 = time_it([&] { upfirdn2d_up2_f4_f32<<<gq, blk>>>(p, x, filt, y); });
+                snprintf(name, sizeof name, "engine: quad, 2 planes/pass, grid z %d", (int)gq.z);
+                row(name, t2, bytes, maxdiff(y, yref, nout));
             }
-        }
-        for (int waves = 8; waves <= 32; waves *= 2) {
-            dim3 gl = g; gl.z = std::max(1, std::min(p.major, waves * sms / (int)(g.x * g.y)));
-            char name[64];
-            poison(); float t7 = time_it([&] { if (up) upfirdn2d_up2_f4_f32<<<gl, blk>>>(p, x, filt, y); else upfirdn2d_down2_f4_f32<<<gl, blk>>>(p, x, filt, y); });
-            snprintf(name, sizeof name, "engine current, grid z %d", gl.z);
-            row(name, t7, bytes, maxdiff(y, yref, nout));
-            poison(); float t8 = time_it([&] { if (up) oldv::old_upfirdn2d_up2_f4_f32<<<gl, blk, sh>>>(q, x, filt, y); else oldv::old_upfirdn2d_down2_f4_f32<<<gl, blk, sh>>>(q, x, filt, y); });
-            snprintf(name, sizeof name, "engine v1 tiled, grid z %d", gl.z);
-            row(name, t8, bytes, maxdiff(y, yref, nout));
-            poison(); float t9 = time_it([&] { if (up) uf_tiled2d<2, 1><<<gl, blk, tsh>>>(p, x, filt, y); else uf_tiled2d<1, 2><<<gl, blk, tsh>>>(p, x, filt, y); });
-            snprintf(name, sizeof name, "tiled 2-D load, grid z %d", gl.z);
-            row(name, t9, bytes, maxdiff(y, yref, nout));
+        } else {
+            for (int waves = 8; waves <= 64; waves *= 2) {
+                dim3 gl = g; gl.z = std::max(1, std::min(p.major, waves * sms / (int)(g.x * g.y)));
+                poison(); float t3 = time_it([&] { upfirdn2d_down2_f4_f32<<<gl, blk, sh>>>(p, x, filt, y); });
+                snprintf(name, sizeof name, "engine: shared tile, grid z %d", (int)gl.z);
+                row(name, t3, bytes, maxdiff(y, yref, nout));
+                int tsh = 4 * (tin * tin);
+                poison(); float t4 = time_it([&] { uf_tiled2d<1, 2><<<gl, blk, tsh>>>(p, x, filt, y); });
+                snprintf(name, sizeof name, "tiled, 2-D tile load, grid z %d", (int)gl.z);
+                row(name, t4, bytes, maxdiff(y, yref, nout));
+            }
         }
     }
     CK(cudaDeviceSynchronize());

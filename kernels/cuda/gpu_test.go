@@ -303,6 +303,7 @@ func TestGPUConv2d(t *testing.T) {
 		{2, 136, 7, 9, 130, 3, 1, 1, 1, 1},  // past one 128 tile in rows, columns and k
 		{3, 20, 10, 10, 140, 3, 2, 1, 1, 2}, // stride 2, groups 2, odd k
 		{2, 130, 5, 6, 129, 1, 1, 0, 1, 1},  // 1x1
+		{2, 130, 8, 12, 131, 3, 1, 1, 1, 1}, // OW % 4 == 0: the weight gradient's row-wise loads
 	} {
 		p := ConvParams{N: int32(c.N), C: int32(c.C), H: int32(c.H), W: int32(c.W), O: int32(c.O), KH: int32(c.K), KW: int32(c.K),
 			Groups: int32(c.groups), StrideH: int32(c.stride), StrideW: int32(c.stride), PadH: int32(c.pad), PadW: int32(c.pad),

@@ -138,6 +138,52 @@ upfirdn2d_f32(UpfirdnParams p, const float* __restrict__ x, const float* __restr
     upfirdn_tiled<0, 0, 0, 0>(p, x, f, y);
 }
 
+// uf_window3 loads the 3x3 input window at xp (zero outside the plane, or
+// everywhere when !load).
+__device__ __forceinline__ void uf_window3(float (&v)[3][3], const float* __restrict__ xp, int in_w,
+                                           const bool (&rok)[3], const bool (&cok)[3], bool load)
+{
+#pragma unroll
+    for (int r = 0; r < 3; r++)
+#pragma unroll
+        for (int c = 0; c < 3; c++) v[r][c] = (load && rok[r] && cok[c]) ? __ldg(xp + r * in_w + c) : 0.0f;
+}
+
+// uf_quad_store computes a 2x2 output quad from its window and stores it at
+// yp (row a at yp + a*out_w). dx, dy (0 or 1): where the second output
+// phase's taps start in the window.
+__device__ __forceinline__ void uf_quad_store(const float (&v)[3][3], const float (&w)[2][2][2][2], int dx, int dy,
+                                              float* __restrict__ yp, int out_w, bool rows2, bool pair, bool vec)
+{
+    float o[2][2];
+#pragma unroll
+    for (int a = 0; a < 2; a++)
+#pragma unroll
+        for (int b = 0; b < 2; b++) {
+            const int r0 = a ? dy : 0, c0 = b ? dx : 0;
+            float acc = 0.0f;
+#pragma unroll
+            for (int ta = 0; ta < 2; ta++)
+#pragma unroll
+                for (int tb = 0; tb < 2; tb++) {
+                    const float xv = r0 ? (c0 ? v[1 + ta][1 + tb] : v[1 + ta][tb]) : (c0 ? v[ta][1 + tb] : v[ta][tb]);
+                    acc = fmaf(xv, w[a][b][ta][tb], acc);
+                }
+            o[a][b] = acc;
+        }
+#pragma unroll
+    for (int a = 0; a < 2; a++) {
+        if (a == 1 && !rows2) break;
+        float* yr = yp + a * out_w;
+        if (vec) {
+            *reinterpret_cast<float2*>(yr) = make_float2(o[a][0], o[a][1]);
+        } else {
+            yr[0] = o[a][0];
+            if (pair) yr[1] = o[a][1];
+        }
+    }
+}
+
 // upfirdn_quad_up2: up 2 with a 4x4 filter, one thread per 2x2 output quad
 // from a 3x3 input window (the two output phases of an axis need input
 // columns i0..i0+2 at most), its 16 taps and index arithmetic set up once and
@@ -182,42 +228,19 @@ __device__ __forceinline__ void upfirdn_quad_up2(const UpfirdnParams& p, const f
     }
     const bool pair = ox + 1 < p.out_w, rows2 = oy + 1 < p.out_h;
     const bool vec = pair && (p.out_w & 1) == 0;
-    for (int plane = blockIdx.z; plane < p.major; plane += gridDim.z) {
-        const float* xp = x + (long long)plane * p.in_h * p.in_w + (long long)iy[0] * p.in_w + ix[0];
-        float v[3][3];
-#pragma unroll
-        for (int r = 0; r < 3; r++)
-#pragma unroll
-            for (int c = 0; c < 3; c++) v[r][c] = (rok[r] && cok[c]) ? __ldg(xp + r * p.in_w + c) : 0.0f;
-        float o[2][2];
-#pragma unroll
-        for (int a = 0; a < 2; a++)
-#pragma unroll
-            for (int b = 0; b < 2; b++) {
-                float acc = 0.0f;
-#pragma unroll
-                for (int ta = 0; ta < 2; ta++)
-#pragma unroll
-                    for (int tb = 0; tb < 2; tb++) {
-                        const float xv = a ? (dy ? (b ? (dx ? v[1 + ta][1 + tb] : v[1 + ta][tb]) : v[1 + ta][tb])
-                                                 : (b ? (dx ? v[ta][1 + tb] : v[ta][tb]) : v[ta][tb]))
-                                           : (b ? (dx ? v[ta][1 + tb] : v[ta][tb]) : v[ta][tb]);
-                        acc = fmaf(xv, w[a][b][ta][tb], acc);
-                    }
-                o[a][b] = acc;
-            }
-        float* yp = y + (long long)plane * p.out_h * p.out_w + (long long)oy * p.out_w + ox;
-#pragma unroll
-        for (int a = 0; a < 2; a++) {
-            if (a == 1 && !rows2) break;
-            float* yr = yp + a * p.out_w;
-            if (vec) {
-                *reinterpret_cast<float2*>(yr) = make_float2(o[a][0], o[a][1]);
-            } else {
-                yr[0] = o[a][0];
-                if (pair) yr[1] = o[a][1];
-            }
-        }
+    // Two planes per pass, both windows loaded before either is used: with
+    // one, a thread had 9 loads (most of them L1 hits) in flight.
+    const long long in_plane = (long long)p.in_h * p.in_w, out_plane = (long long)p.out_h * p.out_w;
+    const float* xq = x + (long long)iy[0] * p.in_w + ix[0];
+    float* yq = y + (long long)oy * p.out_w + ox;
+    for (int plane = blockIdx.z; plane < p.major; plane += 2 * gridDim.z) {
+        const int plane2 = plane + gridDim.z;
+        const bool two = plane2 < p.major;
+        float v[3][3], v2[3][3];
+        uf_window3(v, xq + plane * in_plane, p.in_w, rok, cok, true);
+        uf_window3(v2, xq + (long long)plane2 * in_plane, p.in_w, rok, cok, two);
+        uf_quad_store(v, w, dx, dy, yq + plane * out_plane, p.out_w, rows2, pair, vec);
+        if (two) uf_quad_store(v2, w, dx, dy, yq + (long long)plane2 * out_plane, p.out_w, rows2, pair, vec);
     }
 }
 
