@@ -39,17 +39,9 @@ func projectionFeatures(dev tensor.Device) CLIPImageFeatures {
 // The crop and resize and their gradients must run on the GPU.
 func TestTrainStepWithCLIPCropOnEmulatedGPU(t *testing.T) {
 	cfg, data, _ := tinySetup(t)
-	// Resolution 16 on 16-pixel images: a crop of 8..15 pixels, resized up.
-	cc := clip.Config{EmbedDim: tinyF, ImageResolution: 16, VisionLayers: 1, VisionWidth: 16, VisionPatch: 8, VisionHeads: 2,
-		ContextLength: 8, VocabSize: 10, TextWidth: 16, TextHeads: 2, TextLayers: 1}
-	clipOn := func(dev tensor.Device) CLIPImageFeatures {
-		m := clip.New(cc, tensor.NewRNG(1))
-		m.To(dev)
-		return NewCLIPEncoder(m, nil).ImageFeatures()
-	}
 	e := emu.New()
 	defer tensor.UseCUDABackend(e, e.Props())()
-	stepsMatchOnGPU(t, cfg, data, clipOn, emulatedLossTol)
+	stepsMatchOnGPU(t, cfg, data, tinyCLIPOn, emulatedLossTol)
 	ran := strings.Join(e.Launches(), " ")
 	for _, k := range []string{"resize_bicubic_f32=", "resize_bicubic_adj_f32="} {
 		if !strings.Contains(ran, k) {
@@ -70,14 +62,18 @@ func TestTrainStepOnGPUMatchesCPU(t *testing.T) {
 	}
 	cfg, data, _ := tinySetup(t)
 	cfg.TrainablePerturbation = 0.3
+	stepsMatchOnGPU(t, cfg, data, tinyCLIPOn, realGPULossTol)
+}
+
+// tinyCLIPOn is the real CLIP image path (CLIPEncoder.ImageFeatures) of a
+// one-layer ViT on dev. Resolution 16 on 16-pixel images: a crop of 8..15
+// pixels, resized up.
+func tinyCLIPOn(dev tensor.Device) CLIPImageFeatures {
 	cc := clip.Config{EmbedDim: tinyF, ImageResolution: 16, VisionLayers: 1, VisionWidth: 16, VisionPatch: 8, VisionHeads: 2,
 		ContextLength: 8, VocabSize: 10, TextWidth: 16, TextHeads: 2, TextLayers: 1}
-	clipOn := func(dev tensor.Device) CLIPImageFeatures {
-		m := clip.New(cc, tensor.NewRNG(1))
-		m.To(dev)
-		return NewCLIPEncoder(m, nil).ImageFeatures()
-	}
-	stepsMatchOnGPU(t, cfg, data, clipOn, realGPULossTol)
+	m := clip.New(cc, tensor.NewRNG(1))
+	m.To(dev)
+	return NewCLIPEncoder(m, nil).ImageFeatures()
 }
 
 const (

@@ -3,8 +3,9 @@
 // kernels/cuda/kernels) on the GPU machine, where nvcc exists and Go does not:
 //   nvcc -O3 -arch=sm_90 -o /tmp/variants bench/cuda/variants.cu && /tmp/variants
 // old_*.cu are earlier versions of the engine's files with their entry points
-// renamed old_* (git show REV:kernels/cuda/kernels/F.cu, entry points
-// prefixed). Every variant's output is compared with the engine's v1
+// renamed old_*: `bench/cuda/make-old.sh 36fbf5f` writes them (git-ignored;
+// carry them to the GPU machine). Every variant's output is compared with the
+// engine's v1 output
 // (poisoned first), and each time is the median of 25 CUDA-event timings after
 // 3 warm-ups; bandwidth counts each input read once and the output written once.
 #include <cstdio>
@@ -189,9 +190,6 @@ int main() {
             dim3 gq((p.out_w + 63) / 64, (p.out_h + 15) / 16, 1);
             for (int waves = 4; waves <= 32; waves *= 2) {
                 gq.z = std::max(1, std::min(p.major, waves * sms / (int)(gq.x * gq.y)));
-                poison(); float t1 = time_it([&] { uf_quad_up2<<<gq, blk>>>(p, x, filt, y); });
-                snprintf(name, sizeof name, "quad, 1 plane/pass, grid z %d", (int)gq.z);
-                row(name, t1, bytes, maxdiff(y, yref, nout));
                 poison(); float t2 = time_it([&] { upfirdn2d_up2_f4_f32<<<gq, blk>>>(p, x, filt, y); });
                 snprintf(name, sizeof name, "engine: quad, 2 planes/pass, grid z %d", (int)gq.z);
                 row(name, t2, bytes, maxdiff(y, yref, nout));
