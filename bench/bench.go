@@ -123,6 +123,10 @@ type Options struct {
 	// Shrink divides the sizes of GPU workloads (RunGPU), for tests against
 	// the kernel emulator; 0 or 1 is the named workload.
 	Shrink int
+	// Profile, on the GPU, runs the workload once more (a whole cycle, where
+	// it has one) with every launch bracketed by CUDA events, and reports
+	// the GPU time per kernel in Record.Kernels.
+	Profile bool
 }
 
 func (o Options) withDefaults() Options {
@@ -163,6 +167,10 @@ type Record struct {
 	CPUModel      string   `json:"cpu_model"`
 	Threads       int      `json:"threads"`
 	Commit        string   `json:"commit"`
+	// Kernels (Options.Profile): per kernel, its launches over the
+	// ProfiledRuns runs and its GPU ms per run, the most time first.
+	Kernels      []tensor.KernelProfile `json:"kernels,omitempty"`
+	ProfiledRuns int                    `json:"profiled_runs,omitempty"`
 }
 
 // Run times one workload: warm-up, then repeated runs, reporting the median

@@ -153,6 +153,22 @@ func RunGPU(w Workload, opt Options) (Record, error) {
 		r.ItemsPerSec = float64(w.Items) / sec
 		r.ItemUnit = w.ItemUnit
 	}
+	if opt.Profile {
+		runs := max(1, w.Cycle)
+		tensor.SetCUDAProfile(true)
+		for i := 0; i < runs; i++ {
+			step()
+		}
+		ks, err := tensor.CUDAProfileReport()
+		tensor.SetCUDAProfile(false)
+		if err != nil {
+			return r, fmt.Errorf("profiling %s: %w", w.Name, err)
+		}
+		for i := range ks {
+			ks[i].Ms /= float64(runs)
+		}
+		r.Kernels, r.ProfiledRuns = ks, runs
+	}
 	return r, nil
 }
 

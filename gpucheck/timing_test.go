@@ -48,6 +48,26 @@ func TestGPUTiming(t *testing.T) {
 	if fb := tensor.CUDAFallbacks(); len(fb) > 0 {
 		fmt.Printf("host fallbacks during timing: %s\n", strings.Join(fb, " "))
 	}
+	checkProfile(t)
+}
+
+// checkProfile: the per-kernel profile (lafite bench --profile) times a
+// 1024^3 matmul's one launch with events: more than 0, less than a second.
+func checkProfile(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	a, b := randOn(r, 1024, 1024), randOn(r, 1024, 1024)
+	tensor.SetCUDAProfile(true)
+	tensor.Matmul(a, b)
+	rep, err := tensor.CUDAProfileReport()
+	tensor.SetCUDAProfile(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep) != 1 || rep[0].Calls != 1 || !strings.HasPrefix(rep[0].Kernel, "sgemm.cu:") || !(rep[0].Ms > 0 && rep[0].Ms < 1000) {
+		t.Errorf("profile of one matmul: %+v", rep)
+		return
+	}
+	fmt.Printf("profile of one 1024^3 matmul: %s %.3f ms\n", rep[0].Kernel, rep[0].Ms)
 }
 
 type timer struct {

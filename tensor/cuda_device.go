@@ -189,8 +189,15 @@ func (g *gpuState) launch(file, entry string, grid, block cuda.Dim3, shared int,
 		return // nothing to compute
 	}
 	f := g.fn(file, entry)
-	if err := g.b.Launch(f, grid, block, shared, args...); err != nil {
-		panic(fmt.Sprintf("tensor: %v", err))
+	do := func() {
+		if err := g.b.Launch(f, grid, block, shared, args...); err != nil {
+			panic(fmt.Sprintf("tensor: %v", err))
+		}
+	}
+	if prof.enabled.Load() {
+		prof.launch(g, file+":"+entry, do)
+	} else {
+		do()
 	}
 	if g.sync {
 		if err := g.b.Synchronize(); err != nil {

@@ -29,6 +29,7 @@ func runBench(args []string, stdout io.Writer) error {
 	minTime := fs.Duration("min-time", 0, "time each workload at least this long (default 1s; 0.5s on cuda)")
 	device := fs.String("device", "cpu", "where the workloads run: cpu, or cuda (inputs on the GPU, timed with CUDA events)")
 	shrink := fs.Int("shrink", 1, "divide the sizes of the cuda workloads by this (tests of the wiring; 1: the named workloads)")
+	profile := fs.Bool("profile", false, "cuda: after timing, run each workload once more (a whole cycle) and report the GPU time per kernel")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -68,7 +69,7 @@ func runBench(args []string, stdout io.Writer) error {
 		if err := requireCUDA(); err != nil {
 			return err
 		}
-		return benchGPU(ws, bench.Options{MinRuns: *minRuns, MinTime: *minTime, Shrink: *shrink}, *asJSON, stdout)
+		return benchGPU(ws, bench.Options{MinRuns: *minRuns, MinTime: *minTime, Shrink: *shrink, Profile: *profile}, *asJSON, stdout)
 	}
 	opt := bench.Options{MinRuns: *minRuns, MinTime: *minTime}
 	peak := bench.MeasureFMAPeak()
@@ -137,6 +138,33 @@ func benchGPU(ws []bench.Workload, opt bench.Options, asJSON bool, stdout io.Wri
 		fmt.Fprintf(stdout, "%-32s %10.3f %10.3f %10.3f %5d %8s %7s %5s %9s\n", r.Workload, r.MedianMs, r.MeanMs, r.MinMs, r.Runs,
 			optional(r.GFLOPS, "%.0f"), optional(r.GBPS, "%.0f"), optional(100*r.PeakFraction, "%.0f%%"),
 			optional(r.ItemsPerSec, "%.1f"))
+		printKernelProfile(stdout, r, 15)
 	}
 	return nil
+}
+
+// printKernelProfile lists the top kernels of a profiled record: launches
+// per run, GPU ms per run and share of the kernels' summed time.
+func printKernelProfile(w io.Writer, r bench.Record, top int) {
+	if len(r.Kernels) == 0 {
+		return
+	}
+	total, calls := 0.0, 0
+	for _, k := range r.Kernels {
+		total += k.Ms
+		calls += k.Calls
+	}
+	fmt.Fprintf(w, "    %d launches per run, %.3f ms of kernel time per run (%d profiled runs):\n",
+		calls/r.ProfiledRuns, total, r.ProfiledRuns)
+	for i, k := range r.Kernels {
+		if i == top {
+			fmt.Fprintf(w, "    ... %d more kernels\n", len(r.Kernels)-top)
+			break
+		}
+		share := 0.0
+		if total > 0 {
+			share = 100 * k.Ms / total
+		}
+		fmt.Fprintf(w, "    %-44s %7.1f calls %9.3f ms %5.1f%%\n", k.Kernel, float64(k.Calls)/float64(r.ProfiledRuns), k.Ms, share)
+	}
 }

@@ -89,4 +89,16 @@ func TestBenchCommandCUDA(t *testing.T) {
 	if rows := regexp.MustCompile(`(?m)^[a-z0-9_]+ +[0-9]+\.[0-9]{3} `).FindAllString(out.String(), -1); len(rows) != 1 || !strings.HasPrefix(rows[0], "sgemm_1024 ") {
 		t.Errorf("table rows %q in\n%s", rows, out.String())
 	}
+	// --profile: the kernels under the row, which the row pattern skips.
+	out.Reset()
+	if code := run([]string{"bench", "--device", "cuda", "--only", "sgemm_1024", "--runs", "1", "--min-time", "1ms", "--shrink", "16", "--profile"}, &out, &errb); code != 0 {
+		t.Fatalf("--profile: code %d, err %q", code, errb.String())
+	}
+	got := out.String()
+	if !strings.Contains(got, "    1 launches per run") || !regexp.MustCompile(`(?m)^    sgemm\.cu:sgemm_\w+ +1\.0 calls`).MatchString(got) {
+		t.Errorf("--profile table:\n%s", got)
+	}
+	if rows := regexp.MustCompile(`(?m)^[a-z0-9_]+ +[0-9]+\.[0-9]{3} `).FindAllString(got, -1); len(rows) != 1 {
+		t.Errorf("--profile: table rows %q", rows)
+	}
 }
