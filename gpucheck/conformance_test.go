@@ -147,6 +147,10 @@ func gpuCases() []gpuCase {
 		withGen(un("sum_long_rows", []int{3, 5000}, 1, red, func(x *autograd.Var) *autograd.Var { return autograd.Sum(x, []int{1}, false) }), positive),
 		withGen(un("sum_few_long_strided", []int{40, 3, 300}, 1, red, func(x *autograd.Var) *autograd.Var { return autograd.Sum(x, []int{0, 2}, false) }), positive),
 		withGen(un("sum_to_channels", []int{4, 6, 5, 5}, 1, red, func(x *autograd.Var) *autograd.Var { return autograd.SumTo(x, []int{1, 6, 1, 1}) }), positive),
+		// A bias gradient long enough for a block per channel (reduce_strided_block_f32).
+		withGen(un("sum_bias_grad_long", []int{2, 300, 48, 48}, 1, red, func(x *autograd.Var) *autograd.Var {
+			return autograd.Sum(x, []int{0, 2, 3}, false)
+		}), positive),
 		un("mean", []int{4, 5, 6}, 2, red, func(x *autograd.Var) *autograd.Var { return autograd.Mean(x, []int{1}, false) }),
 		un("max", []int{4, 5, 6}, 1, red, func(x *autograd.Var) *autograd.Var { return autograd.Max(x, []int{-1}, false) }),
 		un("variance", []int{4, 9}, 2, red, func(x *autograd.Var) *autograd.Var { return autograd.Variance(x, []int{1}, true, true) }),

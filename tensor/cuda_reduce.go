@@ -51,6 +51,11 @@ func cudaReduce(op cpu.ReduceOp, x *Tensor, dims []int, keepdim bool) *Tensor {
 	return keepDims(out, x, dims, keepdim)
 }
 
+// blockReduceMin is the reduction length from which a strided reduction
+// whose innermost reduced dim is contiguous takes a block per output rather
+// than a warp.
+const blockReduceMin = 4096
+
 // twoPassMin is the size from which one reduction over a contiguous range is
 // split into 1024-element partial sums first, so that it runs wide.
 const twoPassMin = 1 << 16
@@ -92,6 +97,12 @@ func reduceInto(code int32, x *Tensor, outShape, outStride, redShape, redStride 
 	}
 	s, err := cuda.NewRedShape(osh, ost[0], rsh, rst[0])
 	check("reduce", err)
+	if rst[0][len(rst[0])-1] == 1 && nRed >= blockReduceMin {
+		// Long, with the innermost reduced dim contiguous: a block per output.
+		g.launch("reduce.cu", "reduce_strided_block_f32", cuda.D1(nOut), cuda.D1(256), 0,
+			code, s, float32(1), xp, y)
+		return
+	}
 	if rst[0][len(rst[0])-1] == 1 {
 		// The innermost reduced dim is contiguous: a warp per output reads it coalesced.
 		g.launch("reduce.cu", "reduce_strided_warp_f32", cuda.D1(cuda.CeilDiv(nOut, 8)), cuda.D1(256), 0,

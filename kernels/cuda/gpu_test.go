@@ -170,6 +170,37 @@ func TestGPUReduce(t *testing.T) {
 	near(t, "strided warp sum", download(t, d, yc, C), want, 1e-5, 1e-5)
 	run(t, d, "reduce", "reduce_strided_thread_f32", D1(1), D1(256), 0, RedSum, s, float32(1), xp, yc)
 	near(t, "strided thread sum", download(t, d, yc, C), want, 1e-5, 1e-5)
+	d.MemsetD32(yc, poison, int64(C))
+	run(t, d, "reduce", "reduce_strided_block_f32", D1(C), D1(256), 0, RedSum, s, float32(1), xp, yc)
+	near(t, "strided block sum (flattened)", download(t, d, yc, C), want, 1e-5, 1e-5)
+	// The block kernel's nested loops: an inner reduced dim of at least 256.
+	{
+		const n, c, hw = 3, 5, 300
+		xb := randn(rand.New(rand.NewPCG(41, 42)), n*c*hw)
+		sb, err := NewRedShape([]int{c}, []int{hw}, []int{n, hw}, []int{c * hw, 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wb := make([]float64, c)
+		mb := make([]float64, c)
+		for ci := range mb {
+			mb[ci] = math.Inf(-1)
+		}
+		for ni := 0; ni < n; ni++ {
+			for ci := 0; ci < c; ci++ {
+				for i := 0; i < hw; i++ {
+					v := float64(xb[(ni*c+ci)*hw+i])
+					wb[ci] += v
+					mb[ci] = math.Max(mb[ci], v)
+				}
+			}
+		}
+		xbp, yb := upload(t, d, xb), buf(t, d, c)
+		run(t, d, "reduce", "reduce_strided_block_f32", D1(c), D1(256), 0, RedSum, sb, float32(1), xbp, yb)
+		near(t, "strided block sum (nested)", download(t, d, yb, c), wb, 1e-5, 1e-5)
+		run(t, d, "reduce", "reduce_strided_block_f32", D1(c), D1(256), 0, RedMax, sb, float32(1), xbp, yb)
+		near(t, "strided block max (nested)", download(t, d, yb, c), mb, 0, 0)
+	}
 	// Sum of squares over channels keeping (N, H, W).
 	s, _ = NewRedShape([]int{N, H * W}, []int{C * H * W, 1}, []int{C}, []int{H * W})
 	yn := buf(t, d, N*H*W)

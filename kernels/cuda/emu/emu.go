@@ -313,10 +313,12 @@ func (e *Device) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, arg
 			}
 			y.set(r, float32(acc)*scale)
 		}
-	case "reduce_strided_warp_f32", "reduce_strided_thread_f32":
+	case "reduce_strided_warp_f32", "reduce_strided_thread_f32", "reduce_strided_block_f32":
 		op, s, scale, x, y := args[0].(int32), args[1].(cuda.RedShape), f32(2), ptr(3), ptr(4)
 		if f.Name == "reduce_strided_warp_f32" {
 			need(f.Name, "x", grid.X, (int(s.NOut)+7)/8)
+		} else if f.Name == "reduce_strided_block_f32" {
+			need(f.Name, "x", grid.X, int(s.NOut))
 		} else {
 			need(f.Name, "x", grid.X, (int(s.NOut)+255)/256)
 		}
