@@ -25,6 +25,11 @@
 #                                  LAFITE_GPU_BENCH_ONLY=a,b runs only those.
 #                                  Runs in what is left of the 5 minutes (at
 #                                  least 30 s), or LAFITE_GPU_BENCH_LIMIT=<s>.
+#   7. optional profile            LAFITE_GPU_PROFILE=workload (default
+#                                  lafite_train_step_64_b16 when set to 1):
+#                                  `lafite bench --profile`, the GPU time per
+#                                  kernel of one run (a whole cycle), top 15
+#                                  printed, all in $LOGS/profile.log.
 # and prints a short summary table last. Full logs: $LOGS (default
 # <this folder>/logs). Exit status 0 only when every step passed.
 set -uo pipefail
@@ -175,6 +180,25 @@ if [ -n "${LAFITE_GPU_BENCH:-}" ] && [ "${LAFITE_GPU_BENCH}" != 0 ]; then
   bench_time=$(elapsed "$t")
 fi
 
+# 7. (header step 7) optional per-kernel profile
+profile_result="off (LAFITE_GPU_PROFILE=1 or =<workload>)"
+if [ -n "${LAFITE_GPU_PROFILE:-}" ] && [ "${LAFITE_GPU_PROFILE}" != 0 ] && ! grep -q '^GPU ready' "$LOGS/doctor.log"; then
+  profile_result="skipped: no GPU (see doctor)"
+elif [ -n "${LAFITE_GPU_PROFILE:-}" ] && [ "${LAFITE_GPU_PROFILE}" != 0 ]; then
+  w="$LAFITE_GPU_PROFILE"
+  [ "$w" = 1 ] && w=lafite_train_step_64_b16
+  t=$(date +%s)
+  timeout 120 "$here/lafite" bench --device cuda --only "$w" --runs 2 --min-time 1ms --profile >"$LOGS/profile.log" 2>&1
+  rc=$?
+  cat "$LOGS/profile.log"
+  if [ $rc -ne 0 ]; then
+    profile_result="failed (exit $rc; see $LOGS/profile.log)"
+    status=1
+  else
+    profile_result="$w: $(grep -m1 -o '[0-9]* launches per run, [0-9.]* ms of kernel time per run' "$LOGS/profile.log") ($(elapsed "$t"))"
+  fi
+fi
+
 result=PASS
 [ $status -ne 0 ] && result=FAIL
 echo
@@ -186,6 +210,7 @@ printf '%-22s %-52s %s\n' conformance "$conf_line" "$conf_time"
 printf '%-22s %-52s %s\n' "training steps" "$train_result" "$train_time"
 printf '%-22s %-52s %s\n' timing "$timing_result" "$timing_time"
 printf '%-22s %-52s %s\n' benchmarks "$bench_result" "$bench_time"
+printf '%-22s %-52s\n' profile "$profile_result"
 printf '%-22s %-52s\n' "GEMM 4096^3" "${gemm:-?} of FP32 peak (goal >= 50%)"
 printf '%-22s %-52s\n' "bias_act, upfirdn2d" "${biasact:-?}, ${upfirdn:-?} of copy bandwidth (goal >= 80%)"
 printf '%-22s %-52s %s\n' overall "$result" "$(elapsed "$start")"
