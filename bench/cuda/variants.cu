@@ -1,5 +1,6 @@
 // variants.cu: a standalone CUDA C++ harness that times candidate versions of
-// the memory-bound StyleGAN2 kernels against the engine's own (included from
+// the memory-bound StyleGAN2 kernels and of the FP32 GEMM main loop
+// (gemm_variants.cuh) against the engine's own (included from
 // kernels/cuda/kernels) on the GPU machine, where nvcc exists and Go does not:
 //   nvcc -O3 -arch=sm_90 -o /tmp/variants bench/cuda/variants.cu && /tmp/variants
 // old_*.cu are earlier versions of the engine's files with their entry points
@@ -19,6 +20,8 @@
 #include "../../kernels/cuda/kernels/upfirdn2d.cu"
 #include "../../kernels/cuda/kernels/peak.cu"
 #include "uf_variants.cuh"
+#include "../../kernels/cuda/kernels/sgemm.cu"
+#include "gemm_variants.cuh"
 namespace oldv {
 #include "old_bias_act.cu"
 #include "old_upfirdn2d.cu"
@@ -206,6 +209,44 @@ int main() {
                 row(name, t4, bytes, maxdiff(y, yref, nout));
             }
         }
+    }
+    // GEMM main loops: the engine's sgemm_128x128x8_f32 against vgemm variants.
+    {
+        float* pk; CK(cudaMalloc(&pk, 4LL * 256 * 64 * sms));
+        const int iters = 4096;
+        float tp = time_it([&] { peak_fma_f32<<<64 * sms, 256>>>(iters, 1.0f, 1e-7f, pk); });
+        const double peak = 16.0 * iters * 256.0 * 64 * sms / (tp * 1e-3) / 1e9;
+        printf("-- sgemm, FP32 FMA peak %.0f GFLOP/s\n", peak);
+        const int shapes[3][3] = {{4096, 4096, 4096}, {512, 16384, 4608}, {2048, 2048, 2048}};
+        for (auto& sh : shapes) {
+            const int M = sh[0], N = sh[1], K = sh[2];
+            float *A, *B, *Cv, *Cr;
+            CK(cudaMalloc(&A, 4LL * M * K)); CK(cudaMalloc(&B, 4LL * K * N));
+            CK(cudaMalloc(&Cv, 4LL * M * N)); CK(cudaMalloc(&Cr, 4LL * M * N));
+            fill_rand<<<1024, 256>>>(A, (long long)M * K, 5); fill_rand<<<1024, 256>>>(B, (long long)K * N, 6);
+            GemmParams gp{};
+            gp.M = M; gp.N = N; gp.K = K;
+            gp.a_row = K; gp.a_col = 1; gp.b_row = N; gp.b_col = 1; gp.c_row = N; gp.c_col = 1;
+            gp.alpha = 1; gp.beta = 0;
+            const double flops = 2.0 * M * N * K;
+            char name[80];
+            auto grow = [&](const char* n, float ms, double err) {
+                printf("%-40s %8.4f ms %7.0f GFLOP/s %5.1f%% of FMA peak  maxdiff %.2g\n", n, ms, flops / (ms * 1e-3) / 1e9,
+                       100 * flops / (ms * 1e-3) / 1e9 / peak, err);
+            };
+            printf("   %d x %d x %d\n", M, N, K);
+            dim3 g(N / 128, M / 128, 1);
+            float t0 = time_it([&] { sgemm_128x128x8_f32<<<g, 256>>>(gp, A, B, Cr); });
+            grow("engine sgemm_128x128x8_f32", t0, 0);
+#define VG(BK, MB, DB) do { CK(cudaMemset(Cv, 0xff, 4LL * M * N)); \
+            float tt = time_it([&] { vgemm<BK, MB, DB><<<g, 256>>>(M, N, K, A, B, Cv); }); \
+            snprintf(name, sizeof name, "vgemm BK %d, %d blocks/SM, frag db %d", BK, MB, (int)DB); \
+            grow(name, tt, maxdiff(Cv, Cr, (long long)M * N)); } while (0)
+            VG(8, 2, false); VG(8, 1, true); VG(16, 2, false); VG(16, 1, true); VG(16, 2, true);
+#undef VG
+            CK(cudaFree(A)); CK(cudaFree(B)); CK(cudaFree(Cv)); CK(cudaFree(Cr));
+        }
+        CK(cudaFree(pk));
     }
     CK(cudaDeviceSynchronize());
     printf("done\n");
