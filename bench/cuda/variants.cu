@@ -1,6 +1,7 @@
 // variants.cu: a standalone CUDA C++ harness that times candidate versions of
-// the memory-bound StyleGAN2 kernels and of the FP32 GEMM main loop
-// (gemm_variants.cuh) against the engine's own (included from
+// the memory-bound StyleGAN2 kernels, of the FP32 GEMM main loop
+// (gemm_variants.cuh) and of the strided input gradient (conv_variants.cuh)
+// against the engine's own (included from
 // kernels/cuda/kernels) on the GPU machine, where nvcc exists and Go does not:
 //   nvcc -O3 -arch=sm_90 -o /tmp/variants bench/cuda/variants.cu && /tmp/variants
 // old_*.cu are earlier versions of the engine's files with their entry points
@@ -22,6 +23,8 @@
 #include "uf_variants.cuh"
 #include "../../kernels/cuda/kernels/sgemm.cu"
 #include "gemm_variants.cuh"
+#include "../../kernels/cuda/kernels/conv2d.cu"
+#include "conv_variants.cuh"
 namespace oldv {
 #include "old_bias_act.cu"
 #include "old_upfirdn2d.cu"
@@ -247,6 +250,34 @@ int main() {
             CK(cudaFree(A)); CK(cudaFree(B)); CK(cudaFree(Cv)); CK(cudaFree(Cr));
         }
         CK(cudaFree(pk));
+    }
+    // Stride-2 input gradients: the transposed conv of an up-2 layer at 64x64
+    // (dy [16,512,32,32] -> dx [16,512,65,65], pad 0) and the input gradient of
+    // a down-2 layer's strided conv (dy [16,512,32,32] -> dx [16,512,66,66]).
+    {
+        struct { int H, pad; const char* what; } cases[2] = {{65, 0, "transposed conv 32->65 (up 2)"}, {66, 0, "dgrad of stride-2 conv 66->32 (down 2)"}};
+        for (auto& c : cases) {
+            ConvParams cp{};
+            cp.N = 16; cp.C = 512; cp.H = cp.W = c.H; cp.O = 512; cp.KH = cp.KW = 3; cp.groups = 1;
+            cp.stride_h = cp.stride_w = 2; cp.pad_h = cp.pad_w = c.pad; cp.dil_h = cp.dil_w = 1;
+            cp.OH = cp.OW = (c.H + 2 * c.pad - 3) / 2 + 1;
+            const long long ndy = 16LL * 512 * cp.OH * cp.OW, ndx = 16LL * 512 * c.H * c.H, nw = 512LL * 512 * 9;
+            float *dyp, *wp, *dxr, *dxv;
+            CK(cudaMalloc(&dyp, 4 * ndy)); CK(cudaMalloc(&wp, 4 * nw)); CK(cudaMalloc(&dxr, 4 * ndx)); CK(cudaMalloc(&dxv, 4 * ndx));
+            fill_rand<<<1024, 256>>>(dyp, ndy, 7); fill_rand<<<1024, 256>>>(wp, nw, 8);
+            const double useful = 2.0 * 16 * 512 * 512 * 9 * cp.OH * cp.OW; // each dy pixel meets 9 taps
+            printf("-- %s, %.1f GFLOP useful\n", c.what, useful / 1e9);
+            dim3 g0((16 * c.H * c.H + 127) / 128, 4, 1);
+            float t0 = time_it([&] { conv2d_dgrad128_f32<<<g0, 256>>>(cp, dyp, wp, dxr, 0.0f); });
+            printf("%-40s %8.4f ms %7.0f useful GFLOP/s\n", "engine conv2d_dgrad128_f32", t0, useful / (t0 * 1e-3) / 1e9);
+            CK(cudaMemset(dxv, 0xff, 4 * ndx));
+            const int hc = (c.H + 1) / 2;
+            dim3 g1((16 * hc * hc + 127) / 128, 4, 4);
+            float t1 = time_it([&] { dgrad_phase128<<<g1, 256>>>(cp, dyp, wp, dxv, 0.0f); });
+            printf("%-40s %8.4f ms %7.0f useful GFLOP/s  maxdiff %.2g\n", "dgrad_phase128 (taps per phase)", t1,
+                   useful / (t1 * 1e-3) / 1e9, maxdiff(dxv, dxr, ndx));
+            CK(cudaFree(dyp)); CK(cudaFree(wp)); CK(cudaFree(dxr)); CK(cudaFree(dxv));
+        }
     }
     CK(cudaDeviceSynchronize());
     printf("done\n");
