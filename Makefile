@@ -56,6 +56,9 @@ bench-compare: build torch
 # comparison script and .gpu/run.sh, generated from
 # scripts/gpu-check.sh. Usage: kernels/cuda/NOTES.md, "Running on a GPU machine".
 GPU_DIR := .gpu
+# The engine's kernel versions that bench/cuda/variants.cu times as "v1".
+OLD_KERNELS ?= 36fbf5f
+
 gpu-check:
 	@mkdir -p $(GPU_DIR)
 	$(GO) test -c -ldflags="-s -w" -o $(GPU_DIR)/cuda.test ./kernels/cuda
@@ -63,6 +66,10 @@ gpu-check:
 	$(GO) test -c -ldflags="-s -w" -o $(GPU_DIR)/lafite.test ./lafite
 	$(GO) build -ldflags="-s -w" -o $(GPU_DIR)/lafite ./cmd/lafite
 	cp bench/compare_torch_gpu.py $(GPU_DIR)/
+	rm -rf $(GPU_DIR)/src && mkdir -p $(GPU_DIR)/src/bench/cuda $(GPU_DIR)/src/kernels/cuda/kernels
+	cp bench/cuda/variants.cu bench/cuda/*.cuh $(GPU_DIR)/src/bench/cuda/
+	cp kernels/cuda/kernels/*.cu $(GPU_DIR)/src/kernels/cuda/kernels/
+	(bench/cuda/make-old.sh $(OLD_KERNELS) >/dev/null && mv bench/cuda/old_*.cu $(GPU_DIR)/src/bench/cuda/) || echo "no git history: LAFITE_GPU_VARIANTS will not build"
 	sed "s/@COMMIT@/$$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD 2>/dev/null || echo +dirty)/g" scripts/gpu-check.sh > $(GPU_DIR)/run.sh
 	chmod +x $(GPU_DIR)/run.sh
 	@echo "built $(GPU_DIR)/: on the GPU machine run $(GPU_DIR)/run.sh"

@@ -30,6 +30,10 @@
 #                                  `lafite bench --profile`, the GPU time per
 #                                  kernel of one run (a whole cycle), top 15
 #                                  printed, all in $LOGS/profile.log.
+#   8. optional kernel variants    LAFITE_GPU_VARIANTS=1 and nvcc on the PATH:
+#                                  builds src/bench/cuda/variants.cu (candidate
+#                                  kernels against the engine's, with the
+#                                  engine's sources beside it) and runs it.
 # and prints a short summary table last. Full logs: $LOGS (default
 # <this folder>/logs). Exit status 0 only when every step passed.
 set -uo pipefail
@@ -199,6 +203,27 @@ elif [ -n "${LAFITE_GPU_PROFILE:-}" ] && [ "${LAFITE_GPU_PROFILE}" != 0 ]; then
   fi
 fi
 
+# 8. optional kernel variants (bench/cuda/variants.cu, needs nvcc)
+variants_result="off (LAFITE_GPU_VARIANTS=1, needs nvcc)"
+if [ "${LAFITE_GPU_VARIANTS:-0}" != 0 ]; then
+  t=$(date +%s)
+  if ! command -v nvcc >/dev/null; then
+    variants_result="skipped: no nvcc on the PATH"
+  elif ! grep -q '^GPU ready' "$LOGS/doctor.log"; then
+    variants_result="skipped: no GPU (see doctor)"
+  elif ! (cd "$here/src/bench/cuda" && nvcc -O3 -arch=sm_90 -o "$here/variants" variants.cu) >"$LOGS/variants.log" 2>&1; then
+    variants_result="nvcc failed (see $LOGS/variants.log)"
+    tail -5 "$LOGS/variants.log"
+    status=1
+  else
+    timeout 120 "$here/variants" >>"$LOGS/variants.log" 2>&1
+    rc=$?
+    cat "$LOGS/variants.log"
+    variants_result="exit $rc ($(elapsed "$t")); see $LOGS/variants.log"
+    [ $rc -ne 0 ] && status=1
+  fi
+fi
+
 result=PASS
 [ $status -ne 0 ] && result=FAIL
 echo
@@ -211,6 +236,7 @@ printf '%-22s %-52s %s\n' "training steps" "$train_result" "$train_time"
 printf '%-22s %-52s %s\n' timing "$timing_result" "$timing_time"
 printf '%-22s %-52s %s\n' benchmarks "$bench_result" "$bench_time"
 printf '%-22s %-52s\n' profile "$profile_result"
+printf '%-22s %-52s\n' variants "$variants_result"
 printf '%-22s %-52s\n' "GEMM 4096^3" "${gemm:-?} of FP32 peak (goal >= 50%)"
 printf '%-22s %-52s\n' "bias_act, upfirdn2d" "${biasact:-?}, ${upfirdn:-?} of copy bandwidth (goal >= 80%)"
 printf '%-22s %-52s %s\n' overall "$result" "$(elapsed "$start")"
