@@ -32,19 +32,28 @@ __device__ __forceinline__ PhaseGeom phase_geom(const ConvParams& p, int phase)
     return q;
 }
 
+// phase_tap decodes the thread's k of a step into (o, i, j); false past k_end.
+__device__ __forceinline__ bool phase_tap(int k, int k_end, int nkhw, int nkw, int& o, int& i, int& j)
+{
+    if (k >= k_end) return false;
+    o = k / nkhw;
+    const int t = k - o * nkhw;
+    i = t / nkw;
+    j = t - i * nkw;
+    return true;
+}
+
 // A(c, k = (o, i, j)) = w[g*Og + o, c, rh + i*s_h, rw + j*s_w], m-fast.
 struct PhaseA {
     const float* wg;
     int c0, Cg, KHW, KW, nkhw, nkw, rh, rw, sh, sw;
     __device__ void a(int k0, int k_end, float (&r)[4]) const
     {
-        const int k = k0 + (threadIdx.x >> 5);
-        if (k >= k_end) {
+        int o, i, j;
+        if (!phase_tap(k0 + (threadIdx.x >> 5), k_end, nkhw, nkw, o, i, j)) {
             r[0] = r[1] = r[2] = r[3] = 0.0f;
             return;
         }
-        const int o = k / nkhw, t = k - o * nkhw;
-        const int i = t / nkw, j = t - i * nkw;
         const float* p = wg + (o * Cg + c0) * KHW + (rh + i * sh) * KW + rw + j * sw;
 #pragma unroll
         for (int q = 0; q < 4; q++) r[q] = c0 + q < Cg ? p[q * KHW] : 0.0f;
@@ -59,13 +68,11 @@ struct PhaseB {
     int nkhw, nkw, OH, OW, OHW;
     __device__ void b(int k0, int k_end, float (&r)[4]) const
     {
-        const int k = k0 + (threadIdx.x >> 5);
-        if (k >= k_end) {
+        int o, i, j;
+        if (!phase_tap(k0 + (threadIdx.x >> 5), k_end, nkhw, nkw, o, i, j)) {
             r[0] = r[1] = r[2] = r[3] = 0.0f;
             return;
         }
-        const int o = k / nkhw, t = k - o * nkhw;
-        const int i = t / nkw, j = t - i * nkw;
 #pragma unroll
         for (int q = 0; q < 4; q++) {
             const int oh = ohb[q] - i, ow = owb[q] - j;
