@@ -100,7 +100,7 @@ elif [ $rc -ne 0 ]; then
 fi
 conf_time=$(elapsed "$t")
 
-# 3b. training steps, GPU vs host
+# 4. training steps, GPU vs host
 t=$(date +%s)
 timeout 40 "$here/lafite.test" -test.run '^TestTrainStepOnGPUMatchesCPU$' -test.v -test.timeout 35s >"$LOGS/train.log" 2>&1
 rc=$?
@@ -117,7 +117,7 @@ else
 fi
 train_time=$(elapsed "$t")
 
-# 4. (step 5 of the header) timing table
+# 5. timing table
 t=$(date +%s)
 LAFITE_GPU_TIMING=1 timeout 80 "$here/gpucheck.test" -test.run 'TestGPUTiming$' -test.v -test.timeout 75s >"$LOGS/timing.log" 2>&1
 rc=$?
@@ -138,7 +138,7 @@ gemm=$(row 'matmul  ')
 biasact=$(row 'bias_act lrelu clamp')
 upfirdn=$(row 'upfirdn2d up2 4x4')
 
-# 5. (step 6 of the header) optional benchmarks
+# 6. optional benchmarks
 bench_result="off (LAFITE_GPU_BENCH=1, or =torch for Go vs PyTorch)"
 bench_time=-
 if [ -n "${LAFITE_GPU_BENCH:-}" ] && [ "${LAFITE_GPU_BENCH}" != 0 ]; then
@@ -184,11 +184,13 @@ if [ -n "${LAFITE_GPU_BENCH:-}" ] && [ "${LAFITE_GPU_BENCH}" != 0 ]; then
   bench_time=$(elapsed "$t")
 fi
 
-# 7. (header step 7) optional per-kernel profile
+# 7. optional per-kernel profile
 profile_result="off (LAFITE_GPU_PROFILE=1 or =<workload>)"
-if [ -n "${LAFITE_GPU_PROFILE:-}" ] && [ "${LAFITE_GPU_PROFILE}" != 0 ] && ! grep -q '^GPU ready' "$LOGS/doctor.log"; then
+if [ "${LAFITE_GPU_PROFILE:-0}" = 0 ]; then
+  :
+elif ! grep -q '^GPU ready' "$LOGS/doctor.log"; then
   profile_result="skipped: no GPU (see doctor)"
-elif [ -n "${LAFITE_GPU_PROFILE:-}" ] && [ "${LAFITE_GPU_PROFILE}" != 0 ]; then
+else
   w="$LAFITE_GPU_PROFILE"
   [ "$w" = 1 ] && w=lafite_train_step_64_b16
   t=$(date +%s)

@@ -1,9 +1,10 @@
 package tensor
 
 import (
+	"sync/atomic"
+
 	"github.com/lafite-go/lafite/kernels/cpu"
 	"github.com/lafite-go/lafite/kernels/cuda"
-	"sync/atomic"
 )
 
 // Convolutions on the GPU: conv2d.cu's implicit-GEMM kernels on contiguous

@@ -19,9 +19,8 @@ type KernelProfile struct {
 // profiler brackets every launch with two CUDA events while on. The events
 // are only read by CUDAProfileReport, so the launches stay asynchronous.
 type profiler struct {
-	enabled atomic.Bool // on, readable without the lock on every launch
+	enabled atomic.Bool // read without the lock on every launch; written under it
 	mu      sync.Mutex
-	on      bool
 	pending []profiledLaunch
 	calls   map[string]int
 	ms      map[string]float64
@@ -40,29 +39,27 @@ var prof = profiler{calls: map[string]int{}, ms: map[string]float64{}}
 func SetCUDAProfile(on bool) {
 	prof.mu.Lock()
 	defer prof.mu.Unlock()
-	if on && !prof.on {
+	if on && !prof.enabled.Load() {
 		prof.calls, prof.ms = map[string]int{}, map[string]float64{}
-		prof.free = append(prof.free, prof.takePendingEvents()...)
+		for _, l := range prof.pending {
+			prof.recycle(l)
+		}
+		prof.pending = prof.pending[:0]
 	}
-	prof.on = on
 	prof.enabled.Store(on)
 }
 
-func (p *profiler) takePendingEvents() []*cuda.Event {
-	var evs []*cuda.Event
-	for _, l := range p.pending {
-		if l.start != nil {
-			evs = append(evs, l.start, l.end)
-		}
+// recycle returns a launch's events to the pool.
+func (p *profiler) recycle(l profiledLaunch) {
+	if l.start != nil {
+		p.free = append(p.free, l.start, l.end)
 	}
-	p.pending = p.pending[:0]
-	return evs
 }
 
 // launch runs do (one kernel launch) bracketed by events when profiling.
 func (p *profiler) launch(g *gpuState, kernel string, do func()) {
 	p.mu.Lock()
-	if !p.on {
+	if !p.enabled.Load() { // turned off since the caller looked
 		p.mu.Unlock()
 		do()
 		return
@@ -107,7 +104,7 @@ func CUDAProfileReport() ([]KernelProfile, error) {
 			return nil, err
 		}
 		prof.ms[l.kernel] += float64(ms)
-		prof.free = append(prof.free, l.start, l.end)
+		prof.recycle(l)
 	}
 	prof.pending = prof.pending[:0]
 	out := make([]KernelProfile, 0, len(prof.calls))

@@ -97,14 +97,14 @@ func reduceInto(code int32, x *Tensor, outShape, outStride, redShape, redStride 
 	}
 	s, err := cuda.NewRedShape(osh, ost[0], rsh, rst[0])
 	check("reduce", err)
-	if rst[0][len(rst[0])-1] == 1 && nRed >= blockReduceMin {
-		// Long, with the innermost reduced dim contiguous: a block per output.
-		g.launch("reduce.cu", "reduce_strided_block_f32", cuda.D1(nOut), cuda.D1(256), 0,
-			code, s, float32(1), xp, y)
-		return
-	}
 	if rst[0][len(rst[0])-1] == 1 {
-		// The innermost reduced dim is contiguous: a warp per output reads it coalesced.
+		// The innermost reduced dim is contiguous: a warp per output reads
+		// it coalesced, or a block per output when it is long.
+		if nRed >= blockReduceMin {
+			g.launch("reduce.cu", "reduce_strided_block_f32", cuda.D1(nOut), cuda.D1(256), 0,
+				code, s, float32(1), xp, y)
+			return
+		}
 		g.launch("reduce.cu", "reduce_strided_warp_f32", cuda.D1(cuda.CeilDiv(nOut, 8)), cuda.D1(256), 0,
 			code, s, float32(1), xp, y)
 		return
