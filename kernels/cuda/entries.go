@@ -1,6 +1,8 @@
 package cuda
 
 import (
+	"fmt"
+	"reflect"
 	"regexp"
 	"strings"
 )
@@ -35,4 +37,56 @@ func normParams(s string) string {
 	s = spacesRE.ReplaceAllString(s, " ")
 	s = strings.ReplaceAll(s, " ,", ",")
 	return strings.TrimSpace(s)
+}
+
+// paramStructs and paramScalars map the C parameter types of the entry points
+// to the Go types a launch passes for them.
+var (
+	paramStructs = map[string]reflect.Type{
+		"EwShape": reflect.TypeOf(EwShape{}), "RedShape": reflect.TypeOf(RedShape{}),
+		"GemmParams": reflect.TypeOf(GemmParams{}), "ConvParams": reflect.TypeOf(ConvParams{}),
+		"BiasActParams": reflect.TypeOf(BiasActParams{}), "UpfirdnParams": reflect.TypeOf(UpfirdnParams{}),
+		"ResizeParams": reflect.TypeOf(ResizeParams{}),
+	}
+	paramScalars = map[string]reflect.Type{
+		"int": reflect.TypeOf(int32(0)), "unsigned int": reflect.TypeOf(uint32(0)),
+		"long long": reflect.TypeOf(int64(0)), "unsigned long long": reflect.TypeOf(uint64(0)),
+		"float": reflect.TypeOf(float32(0)), "double": reflect.TypeOf(float64(0)),
+	}
+)
+
+// Param is one C parameter of an entry point.
+type Param struct {
+	CType string       // e.g. "const float*", "ConvParams"
+	Name  string       // e.g. "x"
+	Go    reflect.Type // what Launch takes for it: DevicePtr for every pointer
+}
+
+// Parameters splits e.Params into its parameters and the Go type each is
+// launched with.
+func (e Entry) Parameters() ([]Param, error) {
+	var out []Param
+	for _, p := range strings.Split(e.Params, ",") {
+		f := strings.Fields(strings.TrimSpace(p))
+		if len(f) < 2 {
+			return nil, fmt.Errorf("cuda: %s: cannot read parameter %q", e.Name, p)
+		}
+		name, ctype := f[len(f)-1], strings.Join(f[:len(f)-1], " ")
+		for strings.HasPrefix(name, "*") {
+			name, ctype = name[1:], ctype+"*"
+		}
+		var t reflect.Type
+		switch {
+		case strings.HasSuffix(ctype, "*"):
+			t = reflect.TypeOf(DevicePtr(0))
+		case paramStructs[ctype] != nil:
+			t = paramStructs[ctype]
+		case paramScalars[ctype] != nil:
+			t = paramScalars[ctype]
+		default:
+			return nil, fmt.Errorf("cuda: %s: parameter type %q has no Go counterpart", e.Name, ctype)
+		}
+		out = append(out, Param{CType: ctype, Name: name, Go: t})
+	}
+	return out, nil
 }

@@ -189,33 +189,15 @@ var (
 // a wrong argument list fails here as it would on the GPU.
 func emuSignatures() map[string][]reflect.Type {
 	emuSigOnce.Do(func() {
-		structs := map[string]reflect.Type{
-			"EwShape": reflect.TypeOf(cuda.EwShape{}), "RedShape": reflect.TypeOf(cuda.RedShape{}),
-			"GemmParams": reflect.TypeOf(cuda.GemmParams{}), "ConvParams": reflect.TypeOf(cuda.ConvParams{}),
-			"BiasActParams": reflect.TypeOf(cuda.BiasActParams{}), "UpfirdnParams": reflect.TypeOf(cuda.UpfirdnParams{}),
-			"ResizeParams": reflect.TypeOf(cuda.ResizeParams{}),
-		}
-		scalars := map[string]reflect.Type{
-			"int": reflect.TypeOf(int32(0)), "unsigned int": reflect.TypeOf(uint32(0)),
-			"long long": reflect.TypeOf(int64(0)), "unsigned long long": reflect.TypeOf(uint64(0)),
-			"float": reflect.TypeOf(float32(0)), "double": reflect.TypeOf(float64(0)),
-		}
 		emuSigs = map[string][]reflect.Type{}
 		for _, en := range cuda.Entries() {
+			ps, err := en.Parameters()
+			if err != nil {
+				panic("emu: " + err.Error())
+			}
 			var ts []reflect.Type
-			for _, p := range strings.Split(en.Params, ",") {
-				f := strings.Fields(strings.TrimSpace(p))
-				typ := strings.Join(f[:len(f)-1], " ")
-				switch {
-				case strings.Contains(p, "*"):
-					ts = append(ts, reflect.TypeOf(cuda.DevicePtr(0)))
-				case structs[typ] != nil:
-					ts = append(ts, structs[typ])
-				case scalars[typ] != nil:
-					ts = append(ts, scalars[typ])
-				default:
-					panic(fmt.Sprintf("emu: %s: parameter type %q", en.Name, typ))
-				}
+			for _, p := range ps {
+				ts = append(ts, p.Go)
 			}
 			emuSigs[en.Name] = ts
 		}

@@ -1,0 +1,230 @@
+package hostsim
+
+import (
+	"math"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/lafite-go/lafite/kernels/cuda"
+)
+
+func newDevice(t *testing.T) *Device {
+	t.Helper()
+	if err := Available(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI must install a C++ compiler for the host simulator: %v", err)
+		}
+		t.Skip(err)
+	}
+	d, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+func upload(t *testing.T, d *Device, v []float32) cuda.DevicePtr {
+	t.Helper()
+	p, err := d.Alloc(int64(4 * len(v)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.CopyHtoDF32(p, v); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func function(t *testing.T, d *Device, file, entry string) *cuda.Function {
+	t.Helper()
+	f, err := d.Function(file, entry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// A block-per-row sum goes through a strided loop, warp shuffles, shared
+// memory and __syncthreads; rows end at different lengths, so warps and
+// blocks see partial work.
+func TestRunsABlockReduction(t *testing.T) {
+	d := newDevice(t)
+	const rows, cols = 5, 1000
+	x := make([]float32, rows*cols)
+	want := make([]float64, rows)
+	for i := range x {
+		x[i] = float32(math.Sin(float64(i) * 0.37))
+		want[i/cols] += float64(x[i])
+	}
+	xp := upload(t, d, x)
+	yp := upload(t, d, make([]float32, rows))
+	f := function(t, d, "reduce.cu", "reduce_lastdim_block_f32")
+	for _, threads := range []int{32, 256, 1024} {
+		if err := d.Launch(f, cuda.D1(rows), cuda.D1(threads), 0, cuda.RedSum, int32(rows), int32(cols), float32(1), xp, yp); err != nil {
+			t.Fatal(err)
+		}
+		got := make([]float32, rows)
+		if err := d.CopyDtoHF32(got, yp); err != nil {
+			t.Fatal(err)
+		}
+		for r := range got {
+			if math.Abs(float64(got[r])-want[r]) > 1e-4 {
+				t.Errorf("%d threads: row %d sum %g, want %g", threads, r, got[r], want[r])
+			}
+		}
+	}
+}
+
+// A kernel that reads past the end of its buffer hits the guard page; the
+// error names the kernel, and the dead device says so from then on.
+func TestFaultNamesTheKernel(t *testing.T) {
+	d := newDevice(t)
+	x := upload(t, d, make([]float32, 1024))
+	y := upload(t, d, make([]float32, 1024))
+	f := function(t, d, "elementwise.cu", "ew_unary_f32")
+	if err := d.Launch(f, cuda.D1(4), cuda.D1(256), 0, cuda.EwNeg, int64(1024), float32(0), float32(0), x, y); err != nil {
+		t.Fatalf("in-bounds launch: %v", err)
+	}
+	err := d.Launch(f, cuda.D1(64), cuda.D1(256), 0, cuda.EwNeg, int64(64*256), float32(0), float32(0), x, y)
+	if err == nil || !strings.Contains(err.Error(), "ew_unary_f32") || !strings.Contains(err.Error(), "outside its buffers") {
+		t.Fatalf("out-of-bounds launch: %v", err)
+	}
+	if _, err2 := d.Alloc(16); err2 == nil || !strings.Contains(err2.Error(), "died") {
+		t.Fatalf("alloc after the fault: %v", err2)
+	}
+}
+
+// Launches the GPU would refuse, and copies outside any allocation, are
+// errors, not faults.
+func TestRefusesBadLaunchesAndCopies(t *testing.T) {
+	d := newDevice(t)
+	x := upload(t, d, make([]float32, 256))
+	f := function(t, d, "elementwise.cu", "ew_unary_f32")
+	for _, c := range []struct {
+		name        string
+		grid, block cuda.Dim3
+		shared      int
+		args        []any
+		want        string
+	}{
+		{"block too big", cuda.D1(1), cuda.D1(2048), 0, []any{cuda.EwNeg, int64(1), float32(0), float32(0), x, x}, "block"},
+		{"empty grid", cuda.Dim3{X: 0, Y: 1, Z: 1}, cuda.D1(32), 0, []any{cuda.EwNeg, int64(1), float32(0), float32(0), x, x}, "grid"},
+		{"int for long long", cuda.D1(1), cuda.D1(32), 0, []any{cuda.EwNeg, int32(1), float32(0), float32(0), x, x}, "argument 1"},
+		{"too few arguments", cuda.D1(1), cuda.D1(32), 0, []any{cuda.EwNeg}, "takes 6 arguments"},
+		{"too much shared memory", cuda.D1(1), cuda.D1(32), 1 << 20, []any{cuda.EwNeg, int64(1), float32(0), float32(0), x, x}, "shared memory"},
+	} {
+		if err := d.Launch(f, c.grid, c.block, c.shared, c.args...); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error naming %q", c.name, err, c.want)
+		}
+	}
+	if _, err := d.Function("elementwise.cu", "no_such_kernel"); err == nil {
+		t.Error("Function found a kernel that does not exist")
+	}
+	big := make([]float32, 512)
+	if err := d.CopyDtoHF32(big, x); err == nil || !strings.Contains(err.Error(), "outside the allocations") {
+		t.Errorf("read past the allocation: %v", err)
+	}
+	if err := d.Free(x + 4); err == nil {
+		t.Error("free of an inner address succeeded")
+	}
+	// The device is still alive after refusals.
+	if err := d.Launch(f, cuda.D1(1), cuda.D1(256), 0, cuda.EwNeg, int64(256), float32(0), float32(0), x, x); err != nil {
+		t.Fatalf("launch after refusals: %v", err)
+	}
+	if live, _ := d.Stats(); live != 1024 {
+		t.Errorf("live bytes %d, want 1024", live)
+	}
+}
+
+// Dynamic shared memory starts each block as garbage; a kernel that reads
+// its tile before writing would show it. upfirdn2d's general path keeps its
+// input tile and filter there.
+func TestDynamicSharedMemory(t *testing.T) {
+	d := newDevice(t)
+	// 1 plane, 8x8 input, 2x2 box filter, up 1 down 1, padding 0: 7x7 sums.
+	const h, w = 8, 8
+	x := make([]float32, h*w)
+	for i := range x {
+		x[i] = float32(i % 7)
+	}
+	xp := upload(t, d, x)
+	fp := upload(t, d, []float32{1, 1, 1, 1})
+	yp := upload(t, d, make([]float32, 49))
+	p := cuda.UpfirdnParams{Major: 1, InH: h, InW: w, OutH: 7, OutW: 7, UpX: 1, UpY: 1, DownX: 1, DownY: 1, FH: 2, FW: 2, Flip: 1, Gain: 1}
+	plan := cuda.PlanUpfirdn2d(p, d.Props().MaxSharedOptin, d.Props().SMs)
+	if plan.Shared == 0 {
+		t.Fatalf("plan %+v uses no dynamic shared memory", plan)
+	}
+	f := function(t, d, "upfirdn2d.cu", plan.Entry)
+	if err := d.Launch(f, plan.Grid, plan.Block, plan.Shared, p, xp, fp, yp); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]float32, 49)
+	if err := d.CopyDtoHF32(got, yp); err != nil {
+		t.Fatal(err)
+	}
+	for oy := 0; oy < 7; oy++ {
+		for ox := 0; ox < 7; ox++ {
+			want := x[oy*w+ox] + x[oy*w+ox+1] + x[(oy+1)*w+ox] + x[(oy+1)*w+ox+1]
+			if got[oy*7+ox] != want {
+				t.Fatalf("y[%d,%d] = %g, want %g", oy, ox, got[oy*7+ox], want)
+			}
+		}
+	}
+}
+
+// The coroutine scheduler runs a block's threads one after another between
+// barriers, so a missing __syncthreads shows as a wrong answer: the same
+// reduction with its barrier removed must fail.
+func TestMissingBarrierShows(t *testing.T) {
+	newDevice(t) // skips without a compiler
+	us, err := units()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for i, u := range us {
+		if u.name != "reduce.cpp" {
+			continue
+		}
+		at := strings.Index(u.source, "reduce_lastdim_block_f32(int op")
+		bar := strings.Index(u.source[at:], "__syncthreads();")
+		if at < 0 || bar < 0 {
+			t.Fatal("reduce_lastdim_block_f32 or its barrier not found")
+		}
+		us[i].source = u.source[:at+bar] + u.source[at+bar+len("__syncthreads();"):]
+		found = true
+	}
+	if !found {
+		t.Fatal("no reduce.cpp unit")
+	}
+	bin, err := build(us)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := start(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	const rows, cols = 2, 4096
+	x := make([]float32, rows*cols)
+	for i := range x {
+		x[i] = 1
+	}
+	xp := upload(t, d, x)
+	yp := upload(t, d, make([]float32, rows))
+	f := function(t, d, "reduce.cu", "reduce_lastdim_block_f32")
+	if err := d.Launch(f, cuda.D1(rows), cuda.D1(256), 0, cuda.RedSum, int32(rows), int32(cols), float32(1), xp, yp); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]float32, rows)
+	if err := d.CopyDtoHF32(got, yp); err != nil {
+		t.Fatal(err)
+	}
+	if got[0] == cols && got[1] == cols {
+		t.Fatalf("without its barrier the reduction still gave %v: races do not show", got)
+	}
+}
