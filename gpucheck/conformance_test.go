@@ -188,9 +188,20 @@ func gpuCases() []gpuCase {
 		conv("conv2d_dilation", []int{1, 2, 10, 10}, []int{3, 2, 3, 3}, false, tensor.Conv2dParams{DilationH: 2, DilationW: 2}, 1),
 		conv("conv2d_1x1", []int{3, 5, 4, 4}, []int{7, 5, 1, 1}, true, tensor.Conv2dParams{}, 2),
 		conv("conv2d_64ch", []int{2, 64, 8, 8}, []int{64, 64, 3, 3}, true, tensor.Conv2dParams{PadH: 1, PadW: 1}, 1),
+		// Strided input gradients by phases: pixel classes with no taps (1x1),
+		// unequal strides and odd sizes, and more channels and pixels per
+		// class than one 128x128 tile holds.
+		conv("conv2d_stride2_1x1", []int{2, 5, 8, 7}, []int{3, 5, 1, 1}, false, tensor.Conv2dParams{StrideH: 2, StrideW: 2}, 2),
+		conv("conv2d_stride3x2", []int{1, 3, 11, 10}, []int{4, 3, 3, 3}, false, tensor.Conv2dParams{StrideH: 3, StrideW: 2, PadH: 1}, 2),
+		conv("conv2d_stride2_wide", []int{3, 136, 13, 13}, []int{8, 136, 3, 3}, false, tensor.Conv2dParams{StrideH: 2, StrideW: 2}, 1),
 		gpuCase{name: "conv_transpose2d", shapes: [][]int{{2, 4, 5, 5}, {4, 3, 3, 3}, {3}}, order: 2, tol: mm,
 			f: func(_ tensor.Device, xs []*autograd.Var) *autograd.Var {
 				return autograd.ConvTranspose2d(xs[0], xs[1], xs[2], tensor.ConvTranspose2dParams{StrideH: 2, StrideW: 2, PadH: 1, PadW: 1, OutPadH: 1, OutPadW: 1})
+			}},
+		// The up-2 layer of a synthesis block: stride 2, no padding, 65 of 64.
+		gpuCase{name: "conv_transpose2d_up2", shapes: [][]int{{2, 6, 8, 8}, {6, 5, 3, 3}}, order: 2, tol: mm,
+			f: func(_ tensor.Device, xs []*autograd.Var) *autograd.Var {
+				return autograd.ConvTranspose2d(xs[0], xs[1], nil, tensor.ConvTranspose2dParams{StrideH: 2, StrideW: 2})
 			}},
 		gpuCase{name: "conv_transpose2d_groups", shapes: [][]int{{1, 4, 4, 6}, {4, 2, 3, 3}}, order: 1, tol: mm,
 			f: func(_ tensor.Device, xs []*autograd.Var) *autograd.Var {
@@ -567,16 +578,19 @@ func runConformance(out io.Writer, seed uint64) *gpuReport {
 	for _, c := range gpuCases() {
 		runGPUCase(rep, c, seed)
 	}
-	// The planner gives these small shapes the 64x64 conv kernels; run the
-	// convolutions again on the 128x128 ones.
-	prev := tensor.SetCUDAConvTile(cuda.ConvTile128)
-	for _, c := range gpuCases() {
-		if strings.HasPrefix(c.name, "conv") || strings.HasPrefix(c.name, "modconv") {
-			c.name += "@tile128"
-			runGPUCase(rep, c, seed)
+	// The planner gives these small shapes the 64x64 conv kernels, and strided
+	// input gradients the phase kernel; run the convolutions again on each
+	// direct kernel.
+	for _, tile := range []int{cuda.ConvTile128, cuda.ConvTile64} {
+		prev := tensor.SetCUDAConvTile(tile)
+		for _, c := range gpuCases() {
+			if strings.HasPrefix(c.name, "conv") || strings.HasPrefix(c.name, "modconv") {
+				c.name += fmt.Sprintf("@tile%d", tile)
+				runGPUCase(rep, c, seed)
+			}
 		}
+		tensor.SetCUDAConvTile(prev)
 	}
-	tensor.SetCUDAConvTile(prev)
 	rngAndAdam(rep, seed)
 	lafiteNets(rep, seed)
 	return rep

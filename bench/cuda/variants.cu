@@ -1,7 +1,7 @@
 // variants.cu: a standalone CUDA C++ harness that times candidate versions of
 // the memory-bound StyleGAN2 kernels, of the FP32 GEMM main loop
-// (gemm_variants.cuh) and of the strided input gradient (conv_variants.cuh)
-// against the engine's own (included from
+// (gemm_variants.cuh) and the engine's two strided input gradients (all taps,
+// and by phases) against the engine's own (included from
 // kernels/cuda/kernels) on the GPU machine, where nvcc exists and Go does not:
 //   nvcc -O3 -arch=sm_90 -o /tmp/variants bench/cuda/variants.cu && /tmp/variants
 // old_*.cu are earlier versions of the engine's files with their entry points
@@ -24,7 +24,6 @@
 #include "../../kernels/cuda/kernels/sgemm.cu"
 #include "gemm_variants.cuh"
 #include "../../kernels/cuda/kernels/conv2d.cu"
-#include "conv_variants.cuh"
 namespace oldv {
 #include "old_bias_act.cu"
 #include "old_upfirdn2d.cu"
@@ -273,8 +272,8 @@ int main() {
             CK(cudaMemset(dxv, 0xff, 4 * ndx));
             const int hc = (c.H + 1) / 2;
             dim3 g1((16 * hc * hc + 127) / 128, 4, 4);
-            float t1 = time_it([&] { dgrad_phase128<<<g1, 256>>>(cp, dyp, wp, dxv, 0.0f); });
-            printf("%-40s %8.4f ms %7.0f useful GFLOP/s  maxdiff %.2g\n", "dgrad_phase128 (taps per phase)", t1,
+            float t1 = time_it([&] { conv2d_dgrad_phase128_f32<<<g1, 256>>>(cp, dyp, wp, dxv, 0.0f); });
+            printf("%-40s %8.4f ms %7.0f useful GFLOP/s  maxdiff %.2g\n", "engine conv2d_dgrad_phase128_f32", t1,
                    useful / (t1 * 1e-3) / 1e9, maxdiff(dxv, dxr, ndx));
             CK(cudaFree(dyp)); CK(cudaFree(wp)); CK(cudaFree(dxr)); CK(cudaFree(dxv));
         }

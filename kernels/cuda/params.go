@@ -375,7 +375,8 @@ const (
 // PlanConv2d returns the launch of one conv2d kernel; for ConvWeightGrad also
 // the k_split argument, chosen so that the grid has about 4 blocks per SM. It
 // takes the 128x128 tile (ConvTile128) when the output rows fill it and its
-// grid still has a block for every SM, else the 64x64 one.
+// grid still has a block for every SM, else the 64x64 one; a strided input
+// gradient without dilation goes to the phase kernel (planDgradPhase).
 func PlanConv2d(kind int, p ConvParams, sms int) (plan LaunchPlan, kSplit int32) {
 	g := int(p.Groups)
 	cg, og := int(p.C)/g, int(p.O)/g
@@ -386,12 +387,28 @@ func PlanConv2d(kind int, p ConvParams, sms int) (plan LaunchPlan, kSplit int32)
 	case ConvWeightGrad:
 		cols = cg * int(p.KH*p.KW)
 	}
+	if kind == ConvInputGrad && (p.StrideH > 1 || p.StrideW > 1) && p.DilH == 1 && p.DilW == 1 {
+		return planDgradPhase(p), 0
+	}
 	tile := ConvTile64
 	if rows >= ConvTile128 && cols >= ConvTile128 &&
 		(kind == ConvWeightGrad || CeilDiv(rows, ConvTile128)*CeilDiv(cols, ConvTile128)*g >= max(sms, 1)) {
 		tile = ConvTile128
 	}
 	return PlanConv2dTile(kind, p, sms, tile)
+}
+
+// planDgradPhase plans conv2d_dgrad_phase128_f32, the strided input gradient
+// that visits only the taps meeting each pixel (1/s^2 of the direct kernel's
+// multiply-adds). Its grid has as many blocks as the direct 128x128 kernel's,
+// each doing the multiply-adds of a 64x64 direct block at stride 2 (four
+// times the tile, a quarter of the taps), so it is used at every size.
+func planDgradPhase(p ConvParams) LaunchPlan {
+	g := int(p.Groups)
+	sh, sw := int(p.StrideH), int(p.StrideW)
+	classCols := int(p.N) * CeilDiv(int(p.H), sh) * CeilDiv(int(p.W), sw)
+	return LaunchPlan{File: "conv2d.cu", Entry: "conv2d_dgrad_phase128_f32", Block: D1(256),
+		Grid: D3(CeilDiv(classCols, ConvTile128), CeilDiv(int(p.C)/g, ConvTile128), g*sh*sw)}
 }
 
 // Output tiles of the conv kernels: conv2d_*_f32 and conv2d_*128_f32.

@@ -341,6 +341,21 @@ func (e *Device) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, arg
 		e.conv(f.Name, cuda.ConvTile64, grid, args)
 	case "conv2d_fwd128_f32", "conv2d_modfwd128_f32", "conv2d_dgrad128_f32", "conv2d_wgrad128_f32":
 		e.conv(strings.Replace(f.Name, "128_f32", "_f32", 1), cuda.ConvTile128, grid, args)
+	case "conv2d_dgrad_phase128_f32":
+		// The input gradient, one pixel class of the stride per grid.z slice.
+		p := args[0].(cuda.ConvParams)
+		if p.DilH != 1 || p.DilW != 1 {
+			panic(fmt.Sprintf("emu: %s launched with dilation %dx%d; it takes 1", f.Name, p.DilH, p.DilW))
+		}
+		sh, sw := int(p.StrideH), int(p.StrideW)
+		classCols := int(p.N) * ((int(p.H) + sh - 1) / sh) * ((int(p.W) + sw - 1) / sw)
+		need(f.Name, "x", grid.X, (classCols+127)/128)
+		need(f.Name, "y", grid.Y, (int(p.C/p.Groups)+127)/128)
+		if int(grid.Z) != int(p.Groups)*sh*sw {
+			panic(fmt.Sprintf("emu: %s launched with grid.z = %d, needs groups*stride_h*stride_w = %d", f.Name, grid.Z, int(p.Groups)*sh*sw))
+		}
+		whole := cuda.Dim3{X: uint32((int(p.N*p.H*p.W) + 127) / 128), Y: grid.Y, Z: uint32(p.Groups)}
+		e.conv("conv2d_dgrad_f32", cuda.ConvTile128, whole, args)
 	case "softmax_fwd_warp_f32", "softmax_fwd_block_f32":
 		rows, cols, log, x, y := i32(0), i32(1), i32(2), ptr(3), ptr(4)
 		if f.Name == "softmax_fwd_warp_f32" {
