@@ -2,6 +2,7 @@ package lafite
 
 import (
 	"math"
+	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/lafite-go/lafite/autograd"
 	"github.com/lafite-go/lafite/clip"
 	"github.com/lafite-go/lafite/kernels/cuda/emu"
+	"github.com/lafite-go/lafite/kernels/cuda/hostsim"
 	"github.com/lafite-go/lafite/tensor"
 )
 
@@ -162,4 +164,26 @@ func stepsMatchOnGPU(t *testing.T, cfg TrainConfig, data Dataset, clipOn func(te
 	if d := math.Abs(float64(gpu.PLMean - host.PLMean)); !(d <= lossTol*math.Max(1, math.Abs(float64(host.PLMean)))) || host.PLMean == 0 {
 		t.Errorf("path-length mean %v on the GPU, %v on the host", gpu.PLMean, host.PLMean)
 	}
+}
+
+// TestTrainStepOnHostSimMatchesCPU is the real-GPU check with the real
+// kernels compiled for the host (kernels/cuda/hostsim): every kernel of the
+// step, as the GPU would run it, gives the host's losses within
+// realGPULossTol.
+func TestTrainStepOnHostSimMatchesCPU(t *testing.T) {
+	if err := hostsim.Available(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI must install a C++ compiler for the host simulator: %v", err)
+		}
+		t.Skip(err)
+	}
+	dev, err := hostsim.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	defer tensor.UseCUDABackend(dev, dev.Props())()
+	cfg, data, _ := tinySetup(t)
+	cfg.TrainablePerturbation = 0.3
+	stepsMatchOnGPU(t, cfg, data, tinyCLIPOn, realGPULossTol)
 }
