@@ -302,6 +302,7 @@ func gpuCases() []gpuCase {
 	sep := true
 	f8 := tensor.SetupFilter(tensor.New([]float32{1, 2, 4, 7, 7, 4, 2, 1}, 8), true, false, 1, &sep)
 	fodd := tensor.New([]float32{0.1, -0.3, 0.8, 0.2, 0.5, -0.1}, 2, 3)
+	fasym := tensor.New([]float32{0.3, -0.1, 0.2, 0.05, 0.7, 0.4, -0.2, 0.1, 0.15, 0.9, 0.35, -0.25, 0.05, 0.2, 0.6, 0.45}, 4, 4)
 	up := func(name string, x []int, f *tensor.Tensor, run func(x *autograd.Var, f *tensor.Tensor) *autograd.Var) gpuCase {
 		return gpuCase{name: name, shapes: [][]int{x}, order: 2, tol: ew,
 			f: func(dev tensor.Device, xs []*autograd.Var) *autograd.Var { return run(xs[0], constOn(dev, f)) }}
@@ -318,6 +319,22 @@ func gpuCases() []gpuCase {
 		}),
 		up("upfirdn2d_separable_8tap", []int{2, 2, 9, 10}, f8, func(x *autograd.Var, f *tensor.Tensor) *autograd.Var {
 			return autograd.Upsample2d(x, f, 2, nil, false, 1)
+		}),
+		// The row-streaming 4x4 kernels on planes wider than a warp's columns
+		// and taller than a strip, with an asymmetric filter, odd and
+		// negative pads, and both load paths of down 2 (pairs on even
+		// widths, single columns on odd).
+		up("upfirdn2d_up2_wide", []int{1, 2, 19, 70}, fasym, func(x *autograd.Var, f *tensor.Tensor) *autograd.Var {
+			return autograd.Upfirdn2d(x, f, tensor.Upfirdn2dParams{UpX: 2, UpY: 2, DownX: 1, DownY: 1, Pad: [4]int{1, 2, -1, 0}, Gain: 2})
+		}),
+		up("upfirdn2d_down2_wide_odd_pad", []int{1, 2, 37, 134}, fasym, func(x *autograd.Var, f *tensor.Tensor) *autograd.Var {
+			return autograd.Upfirdn2d(x, f, tensor.Upfirdn2dParams{UpX: 1, UpY: 1, DownX: 2, DownY: 2, Pad: [4]int{1, 1, 2, 1}, Gain: 1})
+		}),
+		up("upfirdn2d_down2_wide_odd_width", []int{2, 1, 20, 133}, fasym, func(x *autograd.Var, f *tensor.Tensor) *autograd.Var {
+			return autograd.Upfirdn2d(x, f, tensor.Upfirdn2dParams{UpX: 1, UpY: 1, DownX: 2, DownY: 2, Pad: [4]int{2, 1, 0, 1}, FlipFilter: true, Gain: 1})
+		}),
+		up("upfirdn2d_filter_wide", []int{1, 2, 40, 67}, fasym, func(x *autograd.Var, f *tensor.Tensor) *autograd.Var {
+			return autograd.Upfirdn2d(x, f, tensor.Upfirdn2dParams{UpX: 1, UpY: 1, DownX: 1, DownY: 1, Pad: [4]int{2, 1, -1, 2}, FlipFilter: true, Gain: 1})
 		}),
 		up("upfirdn2d_general", []int{1, 3, 7, 5}, fodd, func(x *autograd.Var, f *tensor.Tensor) *autograd.Var {
 			return autograd.Upfirdn2d(x, f, tensor.Upfirdn2dParams{UpX: 3, UpY: 2, DownX: 2, DownY: 1, Pad: [4]int{2, 1, 0, 1}, FlipFilter: true, Gain: 1.5})

@@ -254,6 +254,10 @@ func (tm *timer) ops() []timingRow {
 	add("upfirdn2d down2 4x4", shapeStr(big.Shape()), 0, f4*(n+float64(x.Numel())), func() {
 		tensor.Downsample2d(big, filt, 2, nil, false, 1)
 	})
+	// The blur of a resampling conv (filter2d, pad 2,1): the same size out.
+	add("upfirdn2d filter 4x4", shapeStr(big.Shape()), 0, 2*f4*n, func() {
+		tensor.Upfirdn2d(big, filt, tensor.Upfirdn2dParams{UpX: 1, UpY: 1, DownX: 1, DownY: 1, Pad: [4]int{2, 1, 2, 1}, Gain: 1})
+	})
 	// CLIP's training transform: a crop of 48 of 64-pixel images resized to 224.
 	side, cs, rs := tm.n(64), tm.n(48), tm.n(224)
 	crop := randOn(r, 16, 3, side, side).Narrow(2, (side-cs)/2, cs).Narrow(3, (side-cs)/2, cs)

@@ -173,43 +173,47 @@ int main() {
         PLANE(1); PLANE(2); PLANE(4);
     }
 
-    // upfirdn: up 2 of [16,512,32,32] (pad 2,1) and down 2 of [16,512,64,64] (pad 1,1), gain 4 / 1.
+    // upfirdn: up 2 of [16,512,32,32] (pad 2,1), down 2 of [16,512,64,64] (pad 1,1) and
+    // the filter of [16,512,64,64] (pad 2,1), gain 4 / 1 / 1. The old versions (36fbf5f:
+    // shared tile, a plane per block) against the engine's row-streaming kernels.
     float* filt; CK(cudaMalloc(&filt, 16 * 4));
     { float h[16]; float t4[4] = {1, 3, 3, 1}; for (int i = 0; i < 4; i++) for (int j = 0; j < 4; j++) h[i * 4 + j] = t4[i] * t4[j] / 64.f; CK(cudaMemcpy(filt, h, 64, cudaMemcpyHostToDevice)); }
-    for (int up = 0; up < 2; up++) {
+    for (int mode = 0; mode < 3; mode++) { // 0 up 2, 1 down 2, 2 filter
         UpfirdnParams p{};
         p.major = N * C; p.fh = p.fw = 4; p.flip = 0;
-        if (up) { p.in_h = p.in_w = 32; p.up_x = p.up_y = 2; p.down_x = p.down_y = 1; p.pad_x0 = p.pad_y0 = 2; p.pad_x1 = p.pad_y1 = 1; p.gain = 4; }
-        else { p.in_h = p.in_w = 64; p.up_x = p.up_y = 1; p.down_x = p.down_y = 2; p.pad_x0 = p.pad_y0 = 1; p.pad_x1 = p.pad_y1 = 1; p.gain = 1; }
+        p.up_x = p.up_y = p.down_x = p.down_y = 1; p.gain = 1;
+        p.in_h = p.in_w = 64;
+        if (mode == 0) { p.in_h = p.in_w = 32; p.up_x = p.up_y = 2; p.pad_x0 = p.pad_y0 = 2; p.pad_x1 = p.pad_y1 = 1; p.gain = 4; }
+        else if (mode == 1) { p.down_x = p.down_y = 2; p.pad_x0 = p.pad_y0 = 1; p.pad_x1 = p.pad_y1 = 1; }
+        else { p.pad_x0 = p.pad_y0 = 2; p.pad_x1 = p.pad_y1 = 1; }
         p.out_h = (p.in_h * p.up_y + p.pad_y0 + p.pad_y1 - 4 + p.down_y) / p.down_y; p.out_w = p.out_h;
         oldv::UpfirdnParams q; memcpy(&q, &p, sizeof p);
         long long nin = (long long)p.major * p.in_h * p.in_w, nout = (long long)p.major * p.out_h * p.out_w;
         double bytes = 4.0 * (nin + nout);
-        printf("-- upfirdn2d %s [16,512,%d,%d] -> %d\n", up ? "up 2" : "down 2", p.in_h, p.in_w, p.out_h);
+        const char* what[3] = {"up 2", "down 2", "filter"};
+        printf("-- upfirdn2d %s [16,512,%d,%d] -> %d\n", what[mode], p.in_h, p.in_w, p.out_h);
         int tin = ((32 - 1) * p.down_x + 4 - 1) / p.up_x + 1; int sh = 4 * (tin * tin + 16);
         dim3 g((p.out_w + 31) / 32, (p.out_h + 31) / 32, std::min(p.major, 65535)), blk(32, 8);
-        float t0 = time_it([&] { if (up) oldv::old_upfirdn2d_up2_f4_f32<<<g, blk, sh>>>(q, x, filt, yref); else oldv::old_upfirdn2d_down2_f4_f32<<<g, blk, sh>>>(q, x, filt, yref); });
+        float t0 = time_it([&] {
+            if (mode == 0) oldv::old_upfirdn2d_up2_f4_f32<<<g, blk, sh>>>(q, x, filt, yref);
+            else if (mode == 1) oldv::old_upfirdn2d_down2_f4_f32<<<g, blk, sh>>>(q, x, filt, yref);
+            else oldv::old_upfirdn2d_filter_f4_f32<<<g, blk, sh>>>(q, x, filt, yref);
+        });
         row("v1 shared tile, plane per block", t0, bytes, 0);
-        char name[80];
-        if (up) {
-            dim3 gq((p.out_w + 63) / 64, (p.out_h + 15) / 16, 1);
-            for (int waves = 4; waves <= 32; waves *= 2) {
-                gq.z = std::max(1, std::min(p.major, waves * sms / (int)(gq.x * gq.y)));
-                poison(); float t2 = time_it([&] { upfirdn2d_up2_f4_f32<<<gq, blk>>>(p, x, filt, y); });
-                snprintf(name, sizeof name, "engine: quad, 2 planes/pass, grid z %d", (int)gq.z);
-                row(name, t2, bytes, maxdiff(y, yref, nout));
-            }
-        } else {
-            for (int waves = 8; waves <= 64; waves *= 2) {
-                dim3 gl = g; gl.z = std::max(1, std::min(p.major, waves * sms / (int)(g.x * g.y)));
-                poison(); float t3 = time_it([&] { upfirdn2d_down2_f4_f32<<<gl, blk, sh>>>(p, x, filt, y); });
-                snprintf(name, sizeof name, "engine: shared tile, grid z %d", (int)gl.z);
-                row(name, t3, bytes, maxdiff(y, yref, nout));
-                int tsh = 4 * (tin * tin);
-                poison(); float t4 = time_it([&] { uf_tiled2d<1, 2><<<gl, blk, tsh>>>(p, x, filt, y); });
-                snprintf(name, sizeof name, "tiled, 2-D tile load, grid z %d", (int)gl.z);
-                row(name, t4, bytes, maxdiff(y, yref, nout));
-            }
+        // The engine's plan (PlanUpfirdn2d): block (32, 4), a strip per warp.
+        const int units = mode == 0 ? (p.out_w + 1) / 2 : p.out_w;
+        const int rows = mode == 0 ? (p.out_h + 1) / 2 : p.out_h, strip = mode == 2 ? 16 : 8;
+        dim3 gs((units + 31) / 32, ((rows + strip - 1) / strip + 3) / 4, std::min(p.major, 65535)), b4(32, 4);
+        poison(); float t1 = time_it([&] {
+            if (mode == 0) upfirdn2d_up2_f4_f32<<<gs, b4>>>(p, x, filt, y);
+            else if (mode == 1) upfirdn2d_down2_f4_f32<<<gs, b4>>>(p, x, filt, y);
+            else upfirdn2d_filter_f4_f32<<<gs, b4>>>(p, x, filt, y);
+        });
+        row("engine: row streaming", t1, bytes, maxdiff(y, yref, nout));
+        if (mode == 1) {
+            int tsh = 4 * (tin * tin);
+            poison(); float t4 = time_it([&] { uf_tiled2d<1, 2><<<g, blk, tsh>>>(p, x, filt, y); });
+            row("tiled, 2-D tile load", t4, bytes, maxdiff(y, yref, nout));
         }
     }
     // GEMM main loops: the engine's sgemm_128x128x8_f32 against vgemm variants.

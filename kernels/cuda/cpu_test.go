@@ -292,21 +292,25 @@ func TestPlans(t *testing.T) {
 		t.Fatalf("upsample2d out %d", p.OutH)
 	}
 	pl := PlanUpfirdn2d(p, 48<<10, 132)
-	if pl.Entry != "upfirdn2d_up2_f4_f32" || pl.Grid != D3(2, 8, 8) || pl.Shared != 0 {
+	// Row streaming: 64 column pairs of 128 outputs, 64 row pairs in strips
+	// of 8, 4 strips per block.
+	if pl.Entry != "upfirdn2d_up2_f4_f32" || pl.Grid != D3(2, 2, 8) || pl.Block != D3(32, 4, 1) || pl.Shared != 0 {
 		t.Fatalf("up2 plan %+v", pl)
 	}
 	p.UpX, p.UpY, p.DownX, p.DownY = 1, 1, 2, 2
-	if pl := PlanUpfirdn2d(p, 48<<10, 132); pl.Entry != "upfirdn2d_down2_f4_f32" || pl.Shared != 4*(66*66+16) {
+	p.OutH, p.OutW = 32, 32
+	if pl := PlanUpfirdn2d(p, 48<<10, 132); pl.Entry != "upfirdn2d_down2_f4_f32" || pl.Grid != D3(1, 1, 8) || pl.Shared != 0 {
 		t.Fatalf("down2 plan %+v", pl)
 	}
 	p.DownX, p.DownY = 1, 1
-	if pl := PlanUpfirdn2d(p, 48<<10, 132); pl.Entry != "upfirdn2d_filter_f4_f32" || pl.Shared != 4*(35*35+16) {
+	p.OutH, p.OutW = 65, 64
+	if pl := PlanUpfirdn2d(p, 48<<10, 132); pl.Entry != "upfirdn2d_filter_f4_f32" || pl.Grid != D3(2, 2, 8) || pl.Shared != 0 {
 		t.Fatalf("filter plan %+v", pl)
 	}
-	// A plane count that 8 waves of blocks do not cover: the grid loops.
+	// More planes than a grid holds: the blocks loop.
 	q := p
 	q.UpX, q.UpY, q.DownX, q.DownY, q.Major = 2, 2, 1, 1, 100000
-	if pl := PlanUpfirdn2d(q, 48<<10, 132); pl.Grid != D3(2, 8, 8*132/16) {
+	if pl := PlanUpfirdn2d(q, 48<<10, 132); pl.Grid.Z != 65535 {
 		t.Fatalf("up2 plan for 100000 planes %+v", pl)
 	}
 	p.UpX, p.UpY = 2, 1 // not a specialised case: the general tiled kernel

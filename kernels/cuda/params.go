@@ -258,6 +258,14 @@ func UpfirdnOutSize(in, up, down, p0, p1, taps int) int {
 // upfirdn tile of the shared-memory kernels (UF_TW x UF_TH in upfirdn2d.cu).
 const upfirdnTile = 32
 
+// Output rows (row pairs for up 2) per thread of the row-streaming upfirdn
+// kernels: UF_STRIP_* in upfirdn2d.cu.
+const (
+	upfirdnStripUp2    = 8
+	upfirdnStripDown2  = 8
+	upfirdnStripFilter = 16
+)
+
 // UpfirdnSharedBytes is the dynamic shared memory of the tiled upfirdn2d
 // kernels for p: the input tile plus the filter.
 func UpfirdnSharedBytes(p UpfirdnParams) int {
@@ -333,12 +341,18 @@ func PlanUpfirdn2d(p UpfirdnParams, maxShared, sms int) LaunchPlan {
 	case p.UpX == 1 && p.UpY == 1 && p.DownX == 1 && p.DownY == 1 && p.FH == 4 && p.FW == 4:
 		entry = "upfirdn2d_filter_f4_f32"
 	}
-	if entry == "upfirdn2d_up2_f4_f32" {
-		// 2x2 outputs per thread, and a grid of about 8 waves of blocks
-		// that loop over the planes (the set-up is per thread).
-		gx, gy := CeilDiv(int(p.OutW), 2*upfirdnTile), CeilDiv(int(p.OutH), 16)
-		gz := min(int(p.Major), maxGridZ, max(1, 8*max(sms, 1)/(gx*gy)))
-		return LaunchPlan{File: "upfirdn2d.cu", Entry: entry, Grid: D3(gx, gy, gz), Block: D3(32, 8, 1)}
+	if entry != "upfirdn2d_f32" {
+		// Row-streaming kernels: a thread per column unit (a column pair for
+		// up 2) walking a strip of rows; a warp per strip, 4 per block.
+		units, strips := int(p.OutW), CeilDiv(int(p.OutH), upfirdnStripFilter)
+		switch entry {
+		case "upfirdn2d_up2_f4_f32":
+			units, strips = CeilDiv(int(p.OutW), 2), CeilDiv(CeilDiv(int(p.OutH), 2), upfirdnStripUp2)
+		case "upfirdn2d_down2_f4_f32":
+			strips = CeilDiv(int(p.OutH), upfirdnStripDown2)
+		}
+		return LaunchPlan{File: "upfirdn2d.cu", Entry: entry, Block: D3(32, 4, 1),
+			Grid: D3(CeilDiv(units, 32), CeilDiv(strips, 4), min(int(p.Major), maxGridZ))}
 	}
 	sh := UpfirdnSharedBytes(p)
 	if sh > maxShared {

@@ -463,13 +463,24 @@ func (e *Device) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, arg
 				panic(fmt.Sprintf("emu: %s with %+v", f.Name, p))
 			}
 		}
-		if f.Name == "upfirdn2d_up2_f4_f32" {
-			need(f.Name, "x", grid.X, (int(p.OutW)+63)/64)
-			need(f.Name, "y", grid.Y, (int(p.OutH)+15)/16)
+		switch f.Name {
+		case "upfirdn2d_up2_f4_f32", "upfirdn2d_down2_f4_f32", "upfirdn2d_filter_f4_f32":
+			// Row streaming: block (32, 4), a column unit per lane, a strip
+			// of rows (row pairs for up 2) per warp.
+			if block.X != 32 || block.Y != 4 || block.Z != 1 {
+				panic(fmt.Sprintf("emu: %s launched with block %v, needs (32, 4, 1)", f.Name, block))
+			}
+			units, rows := int(p.OutW), int(p.OutH)
+			strip := map[string]int{"upfirdn2d_up2_f4_f32": 8, "upfirdn2d_down2_f4_f32": 8, "upfirdn2d_filter_f4_f32": 16}[f.Name]
+			if f.Name == "upfirdn2d_up2_f4_f32" {
+				units, rows = (units+1)/2, (rows+1)/2
+			}
+			need(f.Name, "x", grid.X, (units+31)/32)
+			need(f.Name, "y", grid.Y, ((rows+strip-1)/strip+3)/4)
 			if grid.Z < 1 || int(grid.Z) > max(int(p.Major), 1) {
 				panic(fmt.Sprintf("emu: %s grid z %d for %d planes", f.Name, grid.Z, p.Major))
 			}
-		} else if f.Name != "upfirdn2d_direct_f32" {
+		case "upfirdn2d_f32":
 			need(f.Name, "x", grid.X, (int(p.OutW)+31)/32)
 			need(f.Name, "y", grid.Y, (int(p.OutH)+31)/32)
 			if shared < cuda.UpfirdnSharedBytes(p) {

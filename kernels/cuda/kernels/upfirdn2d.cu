@@ -18,20 +18,20 @@
 // (from the shared-memory tile) + output once. The StyleGAN cases (4x4 filter,
 // up or down 2) are memory-bound.
 //
-// upfirdn2d_f32 (any up/down/filter), upfirdn2d_down2_f4_f32 (up 1, down 2,
-// 4x4), upfirdn2d_filter_f4_f32 (up 1, down 1, 4x4: filter2d and the FIR of a
-// resampling conv): a block computes a 32x32 output tile of one plane
-// (looping over planes by gridDim.z) from an input tile and the gain-scaled,
-// pre-oriented filter in dynamic shared memory of
+// upfirdn2d_f32 (any up/down/filter): a block computes a 32x32 output tile of
+// one plane (looping over planes by gridDim.z) from an input tile and the
+// gain-scaled, pre-oriented filter in dynamic shared memory of
 //   4 * (tin_w * tin_h + fh * fw) bytes, tin = ((32-1)*down + taps - 1) / up + 1
-// (UpfirdnSharedBytes in params.go computes it). The specialised entry points
-// fix up/down/taps at compile time so the tap loops unroll; pads, flip and
-// gain stay parameters.
+// (UpfirdnSharedBytes in params.go computes it).
 //   Launch: block (32, 8), grid (ceil(out_w/32), ceil(out_h/32), min(major, 65535)).
-// upfirdn2d_up2_f4_f32 (up 2, down 1, 4x4): one thread per 2x2 output quad,
-//   no shared memory (upfirdn_quad_up2).
-//   Launch: block (32, 8), grid (ceil(out_w/64), ceil(out_h/16), z), any
-//   z <= min(major, 65535): PlanUpfirdn2d takes about 8 waves of blocks.
+// upfirdn2d_up2_f4_f32 (up 2, down 1, 4x4), upfirdn2d_down2_f4_f32 (up 1,
+// down 2, 4x4), upfirdn2d_filter_f4_f32 (up 1, down 1, 4x4: filter2d and the
+// FIR of a resampling conv): row-streaming, no shared memory (see below); pads,
+// flip and gain stay parameters.
+//   Launch: block (32, 4), grid (ceil(units/32), ceil(strips/4), min(major, 65535))
+//   with units = ceil(out_w/2) for up 2, out_w otherwise, and strips =
+//   ceil(ceil(out_h/2)/8) for up 2, ceil(out_h/8) for down 2, ceil(out_h/16)
+//   for the filter.
 // upfirdn2d_direct_f32: no shared memory, one thread per output, for filters or
 //   down factors whose tile would not fit.
 //   Launch: block 256, grid min(ceil(major*out_h*out_w/256), 32*SMs); grid-stride.
@@ -138,128 +138,269 @@ upfirdn2d_f32(UpfirdnParams p, const float* __restrict__ x, const float* __restr
     upfirdn_tiled<0, 0, 0, 0>(p, x, f, y);
 }
 
-// uf_window3 loads the 3x3 input window at xp (zero outside the plane, or
-// everywhere when !load).
-__device__ __forceinline__ void uf_window3(float (&v)[3][3], const float* __restrict__ xp, int in_w,
-                                           const bool (&rok)[3], const bool (&cok)[3], bool load)
+// ---------------------------------------------------------------------------
+// Row-streaming kernels for the 4x4 StyleGAN cases (up 2, down 2, filter). A
+// warp covers 32 adjacent column units of one plane and each thread walks a
+// strip of output rows, keeping the input rows that consecutive outputs share
+// in registers: every input element is loaded once per strip, by one
+// coalesced load per thread per row, and the window's columns that belong to
+// neighbouring threads come by warp shuffle (the warp's edge lanes load
+// theirs). No shared memory, no barrier, no division per element. (The
+// shared-tile kernel they replace spent most of its time on scalar tile
+// stores, the index division per tile element and 16 shared-memory reads per
+// output: 58% of the copy bandwidth for down 2 on an H200.)
+//   Block (32, 4): warp y takes strip blockIdx.y*4 + y of the plane.
+//   Grid (ceil(units/32), ceil(strips/4), min(major, 65535)); blocks loop over
+//   planes blockIdx.z, blockIdx.z + gridDim.z, ...
+// Shuffles are warp-wide, so every lane of a warp runs the row loads, and a
+// strip stops only where the whole warp does.
+
+#define UF_FULL 0xffffffffu
+#define UF_STRIP_DOWN2 8   // output rows per thread, down 2
+#define UF_STRIP_FILTER 16 // output rows per thread, filter
+#define UF_STRIP_UP2 8     // output row pairs per thread, up 2
+
+// uf_weights4: the gain-scaled 4x4 filter in correlation orientation.
+__device__ __forceinline__ void uf_weights4(const UpfirdnParams& p, const float* __restrict__ f, float (&w)[4][4])
 {
 #pragma unroll
-    for (int r = 0; r < 3; r++)
+    for (int ky = 0; ky < 4; ky++)
 #pragma unroll
-        for (int c = 0; c < 3; c++) v[r][c] = (load && rok[r] && cok[c]) ? __ldg(xp + r * in_w + c) : 0.0f;
+        for (int kx = 0; kx < 4; kx++) w[ky][kx] = p.gain * __ldg(p.flip ? f + ky * 4 + kx : f + (3 - ky) * 4 + (3 - kx));
 }
 
-// uf_quad_store computes a 2x2 output quad from its window and stores it at
-// yp (row a at yp + a*out_w). dx, dy (0 or 1): where the second output
-// phase's taps start in the window.
-__device__ __forceinline__ void uf_quad_store(const float (&v)[3][3], const float (&w)[2][2][2][2], int dx, int dy,
-                                              float* __restrict__ yp, int out_w, bool rows2, bool pair, bool vec)
+// uf_at: row[c], zero outside the row or for a row outside the plane (null).
+__device__ __forceinline__ float uf_at(const float* __restrict__ row, int c, int in_w)
 {
-    float o[2][2];
+    return (row && (unsigned)c < (unsigned)in_w) ? __ldg(row + c) : 0.0f;
+}
+
+__device__ __forceinline__ const float* uf_row(const float* __restrict__ xp, int r, const UpfirdnParams& p)
+{
+    return (unsigned)r < (unsigned)p.in_h ? xp + (long long)r * p.in_w : nullptr;
+}
+
+// Down 2: output column ox reads input columns 2ox - p0 .. 2ox - p0 + 3. The
+// thread loads the pair (c0, c0 + 1), c0 = 2(ox - floor(p0/2)), as one 8-byte
+// load where aligned; the window is (c0 .. c0 + 3) for even p0, taking the
+// next lane's pair, and (c0 - 1 .. c0 + 2) for odd p0.
+__device__ __forceinline__ void uf_down2_row(float (&v)[4], const float* __restrict__ row, int c0, int in_w, bool odd,
+                                             bool vec)
+{
+    const int lane = threadIdx.x;
+    float2 c;
+    if (row && vec) {
+        c = __ldg(reinterpret_cast<const float2*>(row + c0));
+    } else {
+        c.x = uf_at(row, c0, in_w);
+        c.y = uf_at(row, c0 + 1, in_w);
+    }
+    if (!odd) {
+        float rx = __shfl_down_sync(UF_FULL, c.x, 1), ry = __shfl_down_sync(UF_FULL, c.y, 1);
+        if (lane == 31) {
+            rx = uf_at(row, c0 + 2, in_w);
+            ry = uf_at(row, c0 + 3, in_w);
+        }
+        v[0] = c.x, v[1] = c.y, v[2] = rx, v[3] = ry;
+    } else {
+        float ly = __shfl_up_sync(UF_FULL, c.y, 1), rx = __shfl_down_sync(UF_FULL, c.x, 1);
+        if (lane == 0) ly = uf_at(row, c0 - 1, in_w);
+        if (lane == 31) rx = uf_at(row, c0 + 2, in_w);
+        v[0] = ly, v[1] = c.x, v[2] = c.y, v[3] = rx;
+    }
+}
+
+__device__ __forceinline__ void upfirdn_stream_down2(const UpfirdnParams& p, const float* __restrict__ x,
+                                                     const float* __restrict__ f, float* __restrict__ y)
+{
+    const int ox = blockIdx.x * 32 + threadIdx.x;
+    const int oy0 = (blockIdx.y * blockDim.y + threadIdx.y) * UF_STRIP_DOWN2;
+    if (oy0 >= p.out_h) return; // the whole warp
+    float w[4][4];
+    uf_weights4(p, f, w);
+    const int q = uf_floordiv(p.pad_x0, 2);
+    const bool odd = p.pad_x0 - 2 * q != 0;
+    const int c0 = 2 * (ox - q);
+    const bool vec = (p.in_w & 1) == 0 && ((unsigned long long)x & 7) == 0 && c0 >= 0 && c0 + 1 < p.in_w;
+    const int r0 = 2 * oy0 - p.pad_y0;
+    const long long in_plane = (long long)p.in_h * p.in_w, out_plane = (long long)p.out_h * p.out_w;
+    for (int plane = blockIdx.z; plane < p.major; plane += gridDim.z) {
+        const float* xp = x + plane * in_plane;
+        float* yp = y + plane * out_plane;
+        float win[4][4];
+        uf_down2_row(win[0], uf_row(xp, r0, p), c0, p.in_w, odd, vec);
+        uf_down2_row(win[1], uf_row(xp, r0 + 1, p), c0, p.in_w, odd, vec);
 #pragma unroll
-    for (int a = 0; a < 2; a++)
-#pragma unroll
-        for (int b = 0; b < 2; b++) {
-            const int r0 = a ? dy : 0, c0 = b ? dx : 0;
+        for (int i = 0; i < UF_STRIP_DOWN2; i++) {
+            if (oy0 + i >= p.out_h) break;
+            uf_down2_row(win[2], uf_row(xp, r0 + 2 * i + 2, p), c0, p.in_w, odd, vec);
+            uf_down2_row(win[3], uf_row(xp, r0 + 2 * i + 3, p), c0, p.in_w, odd, vec);
             float acc = 0.0f;
 #pragma unroll
-            for (int ta = 0; ta < 2; ta++)
+            for (int ky = 0; ky < 4; ky++)
 #pragma unroll
-                for (int tb = 0; tb < 2; tb++) {
-                    const float xv = r0 ? (c0 ? v[1 + ta][1 + tb] : v[1 + ta][tb]) : (c0 ? v[ta][1 + tb] : v[ta][tb]);
-                    acc = fmaf(xv, w[a][b][ta][tb], acc);
-                }
-            o[a][b] = acc;
-        }
+                for (int kx = 0; kx < 4; kx++) acc = fmaf(win[ky][kx], w[ky][kx], acc);
+            if (ox < p.out_w) yp[(oy0 + i) * p.out_w + ox] = acc;
 #pragma unroll
-    for (int a = 0; a < 2; a++) {
-        if (a == 1 && !rows2) break;
-        float* yr = yp + a * out_w;
-        if (vec) {
-            *reinterpret_cast<float2*>(yr) = make_float2(o[a][0], o[a][1]);
-        } else {
-            yr[0] = o[a][0];
-            if (pair) yr[1] = o[a][1];
+            for (int kx = 0; kx < 4; kx++) {
+                win[0][kx] = win[2][kx];
+                win[1][kx] = win[3][kx];
+            }
         }
     }
 }
 
-// upfirdn_quad_up2: up 2 with a 4x4 filter, one thread per 2x2 output quad
-// from a 3x3 input window (the two output phases of an axis need input
-// columns i0..i0+2 at most), its 16 taps and index arithmetic set up once and
-// reused for the planes it loops over. Block (32, 8) covers 64 x 16 outputs.
-// On an H200 (bench/cuda/variants.cu, [16,512,32,32] -> 64): the shared-tile
-// kernel with a plane per block ran at 34% of the copy bandwidth, one output
-// per thread at 25-27%, this kernel with a plane per block at 40%, and with
-// 8 waves of blocks looping over the planes at 67%.
-__device__ __forceinline__ void upfirdn_quad_up2(const UpfirdnParams& p, const float* __restrict__ x,
-                                                 const float* __restrict__ f, float* __restrict__ y)
+// Filter (up 1, down 1): output column ox reads input columns ox - p0 ..
+// ox - p0 + 3; the thread loads the first and the next lanes hold the others.
+__device__ __forceinline__ void uf_filter_row(float (&v)[4], const float* __restrict__ row, int c, int in_w)
 {
-    const int ox = 2 * (blockIdx.x * 32 + threadIdx.x), oy = 2 * (blockIdx.y * 8 + threadIdx.y);
-    if (ox >= p.out_w || oy >= p.out_h) return;
-    // Per axis and output phase q (0, 1): first tap k0[q], first input i0[q].
-    int kx[2], ix[2], ky[2], iy[2];
+    const int lane = threadIdx.x;
+    v[0] = uf_at(row, c, in_w);
 #pragma unroll
-    for (int q = 0; q < 2; q++) {
-        const int mx = ox + q - p.pad_x0, my = oy + q - p.pad_y0;
-        kx[q] = uf_pmod(-mx, 2);
-        ix[q] = (mx + kx[q]) / 2;
-        ky[q] = uf_pmod(-my, 2);
-        iy[q] = (my + ky[q]) / 2;
+    for (int d = 1; d < 4; d++) {
+        float t = __shfl_down_sync(UF_FULL, v[0], d);
+        if (lane + d > 31) t = uf_at(row, c + d, in_w);
+        v[d] = t;
     }
-    const int dx = ix[1] - ix[0], dy = iy[1] - iy[0]; // 0 or 1
-    float w[2][2][2][2];                             // [row phase][col phase][row tap][col tap]
+}
+
+__device__ __forceinline__ void upfirdn_stream_filter(const UpfirdnParams& p, const float* __restrict__ x,
+                                                      const float* __restrict__ f, float* __restrict__ y)
+{
+    const int ox = blockIdx.x * 32 + threadIdx.x;
+    const int oy0 = (blockIdx.y * blockDim.y + threadIdx.y) * UF_STRIP_FILTER;
+    if (oy0 >= p.out_h) return; // the whole warp
+    float w[4][4];
+    uf_weights4(p, f, w);
+    const int c = ox - p.pad_x0, r0 = oy0 - p.pad_y0;
+    const long long in_plane = (long long)p.in_h * p.in_w, out_plane = (long long)p.out_h * p.out_w;
+    for (int plane = blockIdx.z; plane < p.major; plane += gridDim.z) {
+        const float* xp = x + plane * in_plane;
+        float* yp = y + plane * out_plane;
+        float win[4][4];
+#pragma unroll
+        for (int r = 0; r < 3; r++) uf_filter_row(win[r], uf_row(xp, r0 + r, p), c, p.in_w);
+#pragma unroll
+        for (int i = 0; i < UF_STRIP_FILTER; i++) {
+            if (oy0 + i >= p.out_h) break;
+            uf_filter_row(win[3], uf_row(xp, r0 + i + 3, p), c, p.in_w);
+            float acc = 0.0f;
+#pragma unroll
+            for (int ky = 0; ky < 4; ky++)
+#pragma unroll
+                for (int kx = 0; kx < 4; kx++) acc = fmaf(win[ky][kx], w[ky][kx], acc);
+            if (ox < p.out_w) yp[(oy0 + i) * p.out_w + ox] = acc;
+#pragma unroll
+            for (int r = 0; r < 3; r++)
+#pragma unroll
+                for (int kx = 0; kx < 4; kx++) win[r][kx] = win[r + 1][kx];
+        }
+    }
+}
+
+// Up 2: thread t computes output columns 2t, 2t+1 of output rows 2s, 2s+1
+// for each row pair s of its strip. Per axis, with b = t - floor(p0/2),
+// output 2t reads inputs b, b+1 with taps k0 = p0 & 1 and k0 + 2, and output
+// 2t+1 reads b+d, b+d+1 (d = 1 - (p0 & 1)) with taps 1 - k0 and 3 - k0: a
+// window of inputs b .. b+2, of which the thread loads b and the next two
+// lanes hold the others. Each input row loaded completes two output rows.
+__device__ __forceinline__ void uf_up2_row(float (&v)[3], const float* __restrict__ row, int b, int in_w)
+{
+    const int lane = threadIdx.x;
+    v[0] = uf_at(row, b, in_w);
+#pragma unroll
+    for (int d = 1; d < 3; d++) {
+        float t = __shfl_down_sync(UF_FULL, v[0], d);
+        if (lane + d > 31) t = uf_at(row, b + d, in_w);
+        v[d] = t;
+    }
+}
+
+__device__ __forceinline__ void upfirdn_stream_up2(const UpfirdnParams& p, const float* __restrict__ x,
+                                                   const float* __restrict__ f, float* __restrict__ y)
+{
+    const int t = blockIdx.x * 32 + threadIdx.x, ox = 2 * t;
+    const int s0 = (blockIdx.y * blockDim.y + threadIdx.y) * UF_STRIP_UP2;
+    if (2 * s0 >= p.out_h) return; // the whole warp
+    float f4[4][4];
+    uf_weights4(p, f, f4);
+    const int px = p.pad_x0 & 1, py = p.pad_y0 & 1;
+    const int dx = 1 - px, dy = 1 - py;
+    // w[a][c][ta][tb]: output row phase a, column phase c, row tap ta, column tap tb.
+    float w[2][2][2][2];
 #pragma unroll
     for (int a = 0; a < 2; a++)
 #pragma unroll
-        for (int b = 0; b < 2; b++)
+        for (int c = 0; c < 2; c++)
 #pragma unroll
             for (int ta = 0; ta < 2; ta++)
 #pragma unroll
-                for (int tb = 0; tb < 2; tb++) {
-                    const int fy = ky[a] + 2 * ta, fx = kx[b] + 2 * tb;
-                    w[a][b][ta][tb] = p.gain * __ldg(p.flip ? f + fy * 4 + fx : f + (3 - fy) * 4 + (3 - fx));
-                }
-    bool rok[3], cok[3];
-#pragma unroll
-    for (int i = 0; i < 3; i++) {
-        rok[i] = (unsigned)(iy[0] + i) < (unsigned)p.in_h;
-        cok[i] = (unsigned)(ix[0] + i) < (unsigned)p.in_w;
-    }
-    const bool pair = ox + 1 < p.out_w, rows2 = oy + 1 < p.out_h;
-    const bool vec = pair && (p.out_w & 1) == 0;
-    // Two planes per pass, both windows loaded before either is used: with
-    // one, a thread had 9 loads (most of them L1 hits) in flight.
+                for (int tb = 0; tb < 2; tb++) w[a][c][ta][tb] = f4[(a ? 1 - py : py) + 2 * ta][(c ? 1 - px : px) + 2 * tb];
+    const int b = t - uf_floordiv(p.pad_x0, 2);
+    const int r0 = s0 - uf_floordiv(p.pad_y0, 2);
+    const bool pair = ox + 1 < p.out_w;
+    const bool vec = pair && (p.out_w & 1) == 0 && ((unsigned long long)y & 7) == 0;
     const long long in_plane = (long long)p.in_h * p.in_w, out_plane = (long long)p.out_h * p.out_w;
-    const float* xq = x + (long long)iy[0] * p.in_w + ix[0];
-    float* yq = y + (long long)oy * p.out_w + ox;
-    for (int plane = blockIdx.z; plane < p.major; plane += 2 * gridDim.z) {
-        const int plane2 = plane + gridDim.z;
-        const bool two = plane2 < p.major;
-        float v[3][3], v2[3][3];
-        uf_window3(v, xq + plane * in_plane, p.in_w, rok, cok, true);
-        uf_window3(v2, xq + (long long)plane2 * in_plane, p.in_w, rok, cok, two);
-        uf_quad_store(v, w, dx, dy, yq + plane * out_plane, p.out_w, rows2, pair, vec);
-        if (two) uf_quad_store(v2, w, dx, dy, yq + (long long)plane2 * out_plane, p.out_w, rows2, pair, vec);
+    for (int plane = blockIdx.z; plane < p.major; plane += gridDim.z) {
+        const float* xp = x + plane * in_plane;
+        float* yp = y + plane * out_plane;
+        float win[3][3];
+        uf_up2_row(win[0], uf_row(xp, r0, p), b, p.in_w);
+        uf_up2_row(win[1], uf_row(xp, r0 + 1, p), b, p.in_w);
+#pragma unroll
+        for (int i = 0; i < UF_STRIP_UP2; i++) {
+            const int oy = 2 * (s0 + i);
+            if (oy >= p.out_h) break;
+            uf_up2_row(win[2], uf_row(xp, r0 + i + 2, p), b, p.in_w);
+#pragma unroll
+            for (int a = 0; a < 2; a++) {
+                float o[2];
+#pragma unroll
+                for (int c = 0; c < 2; c++) {
+                    float acc = 0.0f;
+#pragma unroll
+                    for (int ta = 0; ta < 2; ta++)
+#pragma unroll
+                        for (int tb = 0; tb < 2; tb++) {
+                            const int r = (a ? dy : 0) + ta, cc = (c ? dx : 0) + tb;
+                            acc = fmaf(win[r][cc], w[a][c][ta][tb], acc);
+                        }
+                    o[c] = acc;
+                }
+                if (oy + a < p.out_h && ox < p.out_w) {
+                    float* yr = yp + (long long)(oy + a) * p.out_w + ox;
+                    if (vec) {
+                        *reinterpret_cast<float2*>(yr) = make_float2(o[0], o[1]);
+                    } else {
+                        yr[0] = o[0];
+                        if (pair) yr[1] = o[1];
+                    }
+                }
+            }
+#pragma unroll
+            for (int r = 0; r < 2; r++)
+#pragma unroll
+                for (int c = 0; c < 3; c++) win[r][c] = win[r + 1][c];
+        }
     }
 }
 
-extern "C" __global__ void __launch_bounds__(256)
+extern "C" __global__ void __launch_bounds__(128)
 upfirdn2d_up2_f4_f32(UpfirdnParams p, const float* __restrict__ x, const float* __restrict__ f, float* __restrict__ y)
 {
-    upfirdn_quad_up2(p, x, f, y);
+    upfirdn_stream_up2(p, x, f, y);
 }
 
-extern "C" __global__ void __launch_bounds__(256)
+extern "C" __global__ void __launch_bounds__(128)
 upfirdn2d_down2_f4_f32(UpfirdnParams p, const float* __restrict__ x, const float* __restrict__ f, float* __restrict__ y)
 {
-    upfirdn_tiled<1, 2, 4, 4>(p, x, f, y);
+    upfirdn_stream_down2(p, x, f, y);
 }
 
-extern "C" __global__ void __launch_bounds__(256)
+extern "C" __global__ void __launch_bounds__(128)
 upfirdn2d_filter_f4_f32(UpfirdnParams p, const float* __restrict__ x, const float* __restrict__ f, float* __restrict__ y)
 {
-    upfirdn_tiled<1, 1, 4, 4>(p, x, f, y);
+    upfirdn_stream_filter(p, x, f, y);
 }
 
 extern "C" __global__ void upfirdn2d_direct_f32(UpfirdnParams p, const float* __restrict__ x,

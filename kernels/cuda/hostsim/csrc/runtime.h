@@ -84,6 +84,11 @@ static inline float __shfl_xor_sync(unsigned, float v, int mask, int = 32)
     return sim::exchange(v, (sim::current->linear % 32) ^ unsigned(mask));
 }
 static inline float __shfl_sync(unsigned, float v, int lane, int = 32) { return sim::exchange(v, unsigned(lane) % 32); }
+static inline float __shfl_up_sync(unsigned, float v, unsigned d, int = 32)
+{
+    unsigned lane = sim::current->linear % 32;
+    return sim::exchange(v, lane >= d ? lane - d : lane);
+}
 static inline float __shfl_down_sync(unsigned, float v, unsigned d, int = 32)
 {
     unsigned lane = sim::current->linear % 32;
