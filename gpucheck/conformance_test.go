@@ -597,12 +597,16 @@ func runConformance(out io.Writer, seed uint64) *gpuReport {
 	}
 	// The planner gives these small shapes the 64x64 conv kernels, and strided
 	// input gradients the phase kernel; run the convolutions again on each
-	// direct kernel.
-	for _, tile := range []int{cuda.ConvTile128, cuda.ConvTile64} {
+	// direct kernel, and on the Winograd path (the stride-1 3x3 ones).
+	for _, tile := range []int{cuda.ConvTile128, cuda.ConvTile64, cuda.ConvWinograd} {
 		prev := tensor.SetCUDAConvTile(tile)
 		for _, c := range gpuCases() {
 			if strings.HasPrefix(c.name, "conv") || strings.HasPrefix(c.name, "modconv") {
-				c.name += fmt.Sprintf("@tile%d", tile)
+				if tile == cuda.ConvWinograd {
+					c.name += "@winograd"
+				} else {
+					c.name += fmt.Sprintf("@tile%d", tile)
+				}
 				runGPUCase(rep, c, seed)
 			}
 		}

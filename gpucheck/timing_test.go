@@ -112,6 +112,15 @@ func (tm *timer) median(f func()) float64 {
 
 // scoped runs op and frees what it allocated, so that repeated runs reuse
 // the allocator's cached blocks.
+// withConvTile runs op with the GPU conv kernels forced (SetCUDAConvTile).
+func withConvTile(tile int, op func()) func() {
+	return func() {
+		prev := tensor.SetCUDAConvTile(tile)
+		defer tensor.SetCUDAConvTile(prev)
+		op()
+	}
+}
+
 func scoped(op func()) func() {
 	return func() {
 		s := tensor.OpenScope()
@@ -213,11 +222,17 @@ func (tm *timer) ops() []timingRow {
 	x, w, bias := randOn(r, 16, ch, hw, hw), randOn(r, ch, ch, 3, 3), randOn(r, ch)
 	cp := tensor.Conv2dParams{PadH: 1, PadW: 1}
 	convFlops := 2 * 16 * float64(ch*hw*hw*ch) * 9
-	add("conv2d 3x3", shapeStr(x.Shape(), w.Shape()), convFlops, 0, func() { tensor.Conv2d(x, w, bias, cp) })
+	// The direct kernels (128x128 tile) and the Winograd path, each forced;
+	// Winograd rows count the direct convolution's FLOPs (2.25x its own).
+	direct := func(op func()) func() { return withConvTile(cuda.ConvTile128, op) }
+	wino := func(op func()) func() { return withConvTile(cuda.ConvWinograd, op) }
+	fwd := func() { tensor.Conv2d(x, w, bias, cp) }
+	add("conv2d 3x3", shapeStr(x.Shape(), w.Shape()), convFlops, 0, direct(fwd))
+	add("conv2d 3x3 winograd", shapeStr(x.Shape(), w.Shape()), convFlops, 0, wino(fwd))
 	gy := randOn(r, 16, ch, hw, hw)
-	add("conv2d input grad", shapeStr(gy.Shape(), w.Shape()), convFlops, 0, func() {
-		tensor.Conv2dInputGrad(gy, w, x.Shape(), cp)
-	})
+	dgrad := func() { tensor.Conv2dInputGrad(gy, w, x.Shape(), cp) }
+	add("conv2d input grad", shapeStr(gy.Shape(), w.Shape()), convFlops, 0, direct(dgrad))
+	add("input grad winograd", shapeStr(gy.Shape(), w.Shape()), convFlops, 0, wino(dgrad))
 	add("conv2d weight grad", shapeStr(x.Shape(), gy.Shape()), convFlops, 0, func() {
 		tensor.Conv2dWeightGrad(x, gy, w.Shape(), cp)
 	})
@@ -226,11 +241,13 @@ func (tm *timer) ops() []timingRow {
 	st, dc := randOn(r, 16, ch), randOn(r, 16, ch)
 	nz, str := randOn(r, 16, 1, hw, hw), randOn(r)
 	mo := tensor.ModConv2dOptions{Params: cp, InScale: st, OutScale: dc, Noise: nz, NoiseStrength: str}
-	add("modconv fwd fused", shapeStr(x.Shape(), w.Shape()), convFlops, 0, func() { tensor.ModConv2d(x, w, mo) })
-	add("modconv fwd unfused", shapeStr(x.Shape(), w.Shape()), convFlops, 0, func() {
+	modFwd := func() { tensor.ModConv2d(x, w, mo) }
+	add("modconv fwd fused", shapeStr(x.Shape(), w.Shape()), convFlops, 0, direct(modFwd))
+	add("modconv fwd winograd", shapeStr(x.Shape(), w.Shape()), convFlops, 0, wino(modFwd))
+	add("modconv fwd unfused", shapeStr(x.Shape(), w.Shape()), convFlops, 0, direct(func() {
 		y := tensor.Conv2d(tensor.Mul(x, st.Reshape(16, ch, 1, 1)), w, nil, cp)
 		tensor.Add(tensor.Mul(y, dc.Reshape(16, ch, 1, 1)), tensor.Mul(nz, str))
-	})
+	}))
 	tc, ts := tm.n(256), tm.n(16)
 	xs := randOn(r, 16, tc, ts, ts)
 	wt := randOn(r, tc, tc, 3, 3)

@@ -43,6 +43,10 @@ func cudaConv2d(x, w, bias *Tensor, p Conv2dParams) *Tensor {
 	bc, fb := contiguousOnGPU(bias)
 	defer fb()
 	require32("Conv2d", xc, wc, y)
+	if useWinograd(g, g.Cin, g.Cout, g.N*g.OH*g.OW) {
+		winogradConv(xc, wc, false, g.Cout, g.PH, g.PW, winoEpilogue{bias: bc}, y)
+		return y
+	}
 	gpu := theGPU()
 	cp := convParams(g)
 	plan, _ := planConv(cuda.ConvForward, cp, gpu.props.SMs)
@@ -73,6 +77,12 @@ func convDgrad(g cpu.ConvGeom, dy, w, dx *Tensor) {
 	wc, fw := contiguousOnGPU(w)
 	defer fw()
 	require32("Conv2dInputGrad", dyc, wc, dx)
+	if useWinograd(g, g.Cout, g.Cin, g.N*g.H*g.W) {
+		// The input gradient of a stride-1 3x3 conv is the conv of dy with
+		// the rotated, transposed filter and padding 2 - pad.
+		winogradConv(dyc, wc, true, g.Cin, 2-g.PH, 2-g.PW, winoEpilogue{}, dx)
+		return
+	}
 	gpu := theGPU()
 	cp := convParams(g)
 	plan, _ := planConv(cuda.ConvInputGrad, cp, gpu.props.SMs)
@@ -165,13 +175,19 @@ func cudaModConv2d(x, w *Tensor, o ModConv2dOptions, g cpu.ConvGeom) (y, conv *T
 	nc, fn := contiguousOnGPU(noise)
 	defer fn()
 	require32("ModConv2d", xc, wc, y)
+	var z *Tensor
+	if keep {
+		z = conv
+	}
+	if useWinograd(g, g.Cin, g.Cout, g.N*g.OH*g.OW) {
+		winogradConv(xc, wc, false, g.Cout, g.PH, g.PW, winoEpilogue{inScale: sic, outScale: soc, noise: nc, gain: gain,
+			z: z, noiseNStride: int(nStride)}, y)
+		return y, conv
+	}
 	gpu := theGPU()
 	cp := convParams(g)
 	plan, _ := planConv(cuda.ConvModForward, cp, gpu.props.SMs)
-	var zp cuda.DevicePtr
-	if keep {
-		zp = conv.ptr()
-	}
+	zp := ptrOrNull(z)
 	gpu.plan(plan, cp, xc.ptr(), wc.ptr(), ptrOrNull(sic), ptrOrNull(soc), ptrOrNull(nc), ptrOrNull(gain), nStride, y.ptr(), zp)
 	return y, conv
 }
@@ -181,12 +197,14 @@ func cudaModConv2d(x, w *Tensor, o ModConv2dOptions, g cpu.ConvGeom) (y, conv *T
 var convTile atomic.Int32
 
 // SetCUDAConvTile forces the GPU conv kernels' output tile (cuda.ConvTile64
-// or cuda.ConvTile128; 0 restores the planner's choice), so that checks can
-// run both kernels on small shapes. It returns the previous setting.
+// or cuda.ConvTile128: the direct kernels everywhere), or with
+// cuda.ConvWinograd the Winograd path wherever the geometry allows it (3x3,
+// stride 1, no dilation, one group); 0 restores the planner's choice. Checks
+// use it to run every kernel on small shapes. It returns the previous setting.
 func SetCUDAConvTile(tile int) int { return int(convTile.Swap(int32(tile))) }
 
 func planConv(kind int, p cuda.ConvParams, sms int) (cuda.LaunchPlan, int32) {
-	if t := int(convTile.Load()); t != 0 {
+	if t := int(convTile.Load()); t != 0 && t != cuda.ConvWinograd {
 		return cuda.PlanConv2dTile(kind, p, sms, t)
 	}
 	return cuda.PlanConv2d(kind, p, sms)

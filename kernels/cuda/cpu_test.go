@@ -408,6 +408,7 @@ func TestParamLayouts(t *testing.T) {
 		{"bias_act.cu", "BiasActParams", BiasActParams{}},
 		{"upfirdn2d.cu", "UpfirdnParams", UpfirdnParams{}},
 		{"interpolate.cu", "ResizeParams", ResizeParams{}},
+		{"winograd.cu", "WinoParams", WinoParams{}},
 	} {
 		src, err := KernelSource(c.file)
 		if err != nil {

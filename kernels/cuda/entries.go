@@ -46,7 +46,7 @@ var (
 		"EwShape": reflect.TypeOf(EwShape{}), "RedShape": reflect.TypeOf(RedShape{}),
 		"GemmParams": reflect.TypeOf(GemmParams{}), "ConvParams": reflect.TypeOf(ConvParams{}),
 		"BiasActParams": reflect.TypeOf(BiasActParams{}), "UpfirdnParams": reflect.TypeOf(UpfirdnParams{}),
-		"ResizeParams": reflect.TypeOf(ResizeParams{}),
+		"ResizeParams": reflect.TypeOf(ResizeParams{}), "WinoParams": reflect.TypeOf(WinoParams{}),
 	}
 	paramScalars = map[string]reflect.Type{
 		"int": reflect.TypeOf(int32(0)), "unsigned int": reflect.TypeOf(uint32(0)),

@@ -378,6 +378,51 @@ func PlanSgemm(p GemmParams, batch int) LaunchPlan {
 		Grid: D3(CeilDiv(int(p.N), 16), CeilDiv(int(p.M), 16), batch), Block: D3(16, 16, 1)}
 }
 
+// WinoParams mirrors struct WinoParams of winograd.cu: one F(2x2, 3x3)
+// convolution, stride 1, as 16 GEMMs between its transforms.
+type WinoParams struct {
+	N     int32 `c:"N"`
+	K     int32 `c:"K"`
+	H     int32 `c:"H"`
+	W     int32 `c:"W"`
+	R     int32 `c:"R"`
+	OH    int32 `c:"OH"`
+	OW    int32 `c:"OW"`
+	PadH  int32 `c:"pad_h"`
+	PadW  int32 `c:"pad_w"`
+	TH    int32 `c:"TH"`
+	TW    int32 `c:"TW"`
+	Tiles int32 `c:"P"`
+}
+
+// NewWinoParams describes the stride-1 3x3 convolution of n images of k
+// channels h x w into r channels with the given padding.
+func NewWinoParams(n, k, h, w, r, padH, padW int) WinoParams {
+	oh, ow := h+2*padH-2, w+2*padW-2
+	th, tw := CeilDiv(max(oh, 0), 2), CeilDiv(max(ow, 0), 2)
+	return WinoParams{N: int32(n), K: int32(k), H: int32(h), W: int32(w), R: int32(r), OH: int32(oh), OW: int32(ow),
+		PadH: int32(padH), PadW: int32(padW), TH: int32(th), TW: int32(tw), Tiles: int32(n * th * tw)}
+}
+
+// WinogradWorthIt says whether a stride-1 3x3 convolution with k input and r
+// output channels over the given number of output pixels runs faster as
+// Winograd GEMMs than as the direct implicit GEMM: the 16 GEMMs need rows,
+// depth and tiles to fill 128x128 tiles, and the transforms' memory passes
+// must stay small beside the 2.25x saved multiply-adds.
+func WinogradWorthIt(k, r, outPixels int) bool {
+	return k >= 128 && r >= 128 && outPixels >= 8192
+}
+
+// PlanWinogradGemm is the launch of the 16 GEMMs M[xi] = U[xi] V[xi] of p.
+func PlanWinogradGemm(p WinoParams) (GemmParams, LaunchPlan) {
+	r, k, t := int64(p.R), int64(p.K), int64(p.Tiles)
+	g := GemmParams{M: p.R, N: p.Tiles, K: p.K,
+		ABatch: r * k, ARow: k, ACol: 1,
+		BBatch: k * t, BRow: t, BCol: 1,
+		CBatch: r * t, CRow: t, CCol: 1, Alpha: 1}
+	return g, PlanSgemm(g, 16)
+}
+
 // Conv kernels of conv2d.cu.
 const (
 	ConvForward = iota
@@ -426,9 +471,12 @@ func planDgradPhase(p ConvParams) LaunchPlan {
 }
 
 // Output tiles of the conv kernels: conv2d_*_f32 and conv2d_*128_f32.
+// ConvWinograd is no tile: it names the Winograd path (winograd.cu) for
+// tests that force it on shapes the planner would give the direct kernels.
 const (
-	ConvTile64  = 64
-	ConvTile128 = 128
+	ConvTile64   = 64
+	ConvTile128  = 128
+	ConvWinograd = 1
 )
 
 // PlanConv2dTile is PlanConv2d with the tile given (ConvTile64 or ConvTile128).

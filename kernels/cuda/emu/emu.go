@@ -488,6 +488,19 @@ func (e *Device) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, arg
 			}
 		}
 		emuUpfirdn(p, x, fl, y)
+	case "wino_weight_f32":
+		R, K, dgrad, w, U := i32(0), i32(1), i32(2) != 0, ptr(3), ptr(4)
+		need(f.Name, "x", grid.X*block.X, R*K)
+		emuWinoWeight(R, K, dgrad, w, U)
+	case "wino_input_f32":
+		p, x, sIn, V := args[0].(cuda.WinoParams), ptr(1), ptr(2), ptr(3)
+		need(f.Name, "x", grid.X*block.X, int(p.K)*int(p.Tiles))
+		emuWinoInput(p, x, sIn, V)
+	case "wino_output_f32":
+		p, M, sOut, bias, noise, gain := args[0].(cuda.WinoParams), ptr(1), ptr(2), ptr(3), ptr(4), ptr(5)
+		nStride, beta, y, z := int(args[6].(int32)), f32(7), ptr(8), ptr(9)
+		need(f.Name, "x", grid.X*block.X, int(p.R)*int(p.Tiles))
+		emuWinoOutput(p, M, sOut, bias, noise, gain, nStride, beta, y, z)
 	case "resize_bicubic_f32", "resize_bicubic_adj_f32":
 		emuResizeBicubic(args[0].(cuda.ResizeParams), ptr(1), ptr(2), f.Name == "resize_bicubic_adj_f32")
 	case "rng_uniform_f32":
@@ -1116,4 +1129,119 @@ func emuBiasActFromInput(p cuda.BiasActParams, dy, s float32) float32 {
 		return 0
 	}
 	return dy * p.Gain * d
+}
+
+// The F(2x2, 3x3) transforms of winograd.cu: wB is B^T, wG is G, wA is A^T.
+var (
+	wB = [4][4]float64{{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}}
+	wG = [4][3]float64{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}}
+	wA = [2][4]float64{{1, 1, 1, 0}, {0, 1, -1, -1}}
+)
+
+func emuWinoWeight(R, K int, dgrad bool, w, U buf) {
+	for r := 0; r < R; r++ {
+		for k := 0; k < K; k++ {
+			var g [3][3]float64
+			for a := 0; a < 3; a++ {
+				for b := 0; b < 3; b++ {
+					if dgrad {
+						g[a][b] = float64(w.at((k*R+r)*9 + (2-a)*3 + 2 - b))
+					} else {
+						g[a][b] = float64(w.at((r*K+k)*9 + a*3 + b))
+					}
+				}
+			}
+			for i := 0; i < 4; i++ {
+				for j := 0; j < 4; j++ {
+					var v float64
+					for a := 0; a < 3; a++ {
+						for b := 0; b < 3; b++ {
+							v += wG[i][a] * g[a][b] * wG[j][b]
+						}
+					}
+					U.set((i*4+j)*R*K+r*K+k, float32(v))
+				}
+			}
+		}
+	}
+}
+
+func emuWinoInput(p cuda.WinoParams, x, sIn, V buf) {
+	K, H, W, P := int(p.K), int(p.H), int(p.W), int(p.Tiles)
+	tiles := int(p.TH * p.TW)
+	for k := 0; k < K; k++ {
+		for q := 0; q < P; q++ {
+			n, tt := q/tiles, q%tiles
+			y0, x0 := 2*(tt/int(p.TW))-int(p.PadH), 2*(tt%int(p.TW))-int(p.PadW)
+			s := 1.0
+			if sIn.ok() {
+				s = float64(sIn.at(n*K + k))
+			}
+			var d [4][4]float64
+			for i := 0; i < 4; i++ {
+				for j := 0; j < 4; j++ {
+					if iy, ix := y0+i, x0+j; iy >= 0 && iy < H && ix >= 0 && ix < W {
+						d[i][j] = s * float64(x.at(((n*K+k)*H+iy)*W+ix))
+					}
+				}
+			}
+			for i := 0; i < 4; i++ {
+				for j := 0; j < 4; j++ {
+					var v float64
+					for a := 0; a < 4; a++ {
+						for b := 0; b < 4; b++ {
+							v += wB[i][a] * d[a][b] * wB[j][b]
+						}
+					}
+					V.set((i*4+j)*K*P+k*P+q, float32(v))
+				}
+			}
+		}
+	}
+}
+
+func emuWinoOutput(p cuda.WinoParams, M, sOut, bias, noise, gain buf, nStride int, beta float32, y, z buf) {
+	R, OH, OW, P := int(p.R), int(p.OH), int(p.OW), int(p.Tiles)
+	tiles := int(p.TH * p.TW)
+	g := 1.0
+	if gain.ok() {
+		g = float64(gain.at(0))
+	}
+	for r := 0; r < R; r++ {
+		for q := 0; q < P; q++ {
+			n, tt := q/tiles, q%tiles
+			ty, tx := tt/int(p.TW), tt%int(p.TW)
+			for a := 0; a < 2; a++ {
+				for c := 0; c < 2; c++ {
+					oh, ow := 2*ty+a, 2*tx+c
+					if oh >= OH || ow >= OW {
+						continue
+					}
+					var v float64
+					for i := 0; i < 4; i++ {
+						for j := 0; j < 4; j++ {
+							v += wA[a][i] * float64(M.at((i*4+j)*R*P+r*P+q)) * wA[c][j]
+						}
+					}
+					idx := ((n*R+r)*OH+oh)*OW + ow
+					if z.ok() {
+						z.set(idx, float32(v))
+					}
+					if sOut.ok() {
+						v *= float64(sOut.at(n*R + r))
+					}
+					if bias.ok() {
+						v += float64(bias.at(r))
+					}
+					if noise.ok() {
+						v += float64(noise.at(n*nStride+oh*OW+ow)) * g
+					}
+					if beta != 0 {
+						v += float64(beta) * float64(y.at(idx))
+					}
+					y.set(idx, float32(v))
+				}
+			}
+		}
+	}
 }

@@ -1,0 +1,83 @@
+package tensor
+
+import (
+	"math"
+	"os"
+	"testing"
+
+	"github.com/lafite-go/lafite/kernels/cuda"
+	"github.com/lafite-go/lafite/kernels/cuda/hostsim"
+)
+
+// The Winograd path on the real kernels (kernels/cuda/hostsim) against the
+// host's direct convolution: paddings 0 to 2 (the input gradient's padding
+// is 2 - pad), odd output sizes (partial 2x2 tiles), and a workspace small
+// enough that the batch runs in chunks of images.
+func TestWinogradConvMatchesHost(t *testing.T) {
+	if err := hostsim.Available(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI must install a C++ compiler for the host simulator: %v", err)
+		}
+		t.Skip(err)
+	}
+	dev, err := hostsim.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	defer UseCUDABackend(dev, dev.Props())()
+	defer SetCUDAConvTile(SetCUDAConvTile(cuda.ConvWinograd))
+	prevWS := winoWorkspaceBytes
+	defer func() { winoWorkspaceBytes = prevWS }()
+
+	rng := NewRNG(11)
+	for _, c := range []struct {
+		n, k, h, w, r, pad int
+		workspace          int64
+	}{
+		{2, 3, 7, 6, 4, 1, 256 << 20},
+		{3, 5, 9, 8, 6, 0, 256 << 20},
+		{2, 4, 5, 7, 3, 2, 256 << 20},
+		{5, 6, 8, 9, 7, 1, 4 * 16 * 7 * 4 * 5 * 2}, // two images per chunk: chunks of 2, 2, 1
+	} {
+		winoWorkspaceBytes = c.workspace
+		x, w, b := rng.Normal(c.n, c.k, c.h, c.w), rng.Normal(c.r, c.k, 3, 3), rng.Normal(c.r)
+		p := Conv2dParams{PadH: c.pad, PadW: c.pad}
+		want := Conv2d(x, w, b, p)
+		got := Conv2d(x.To(CUDA), w.To(CUDA), b.To(CUDA), p).To(CPU)
+		if d := maxRelDiff(got, want); d > 1e-5 {
+			t.Errorf("%+v forward: max relative difference %.2g", c, d)
+		}
+		gy := rng.Normal(want.Shape()...)
+		wantGx := Conv2dInputGrad(gy, w, x.Shape(), p)
+		gotGx := Conv2dInputGrad(gy.To(CUDA), w.To(CUDA), x.Shape(), p).To(CPU)
+		if d := maxRelDiff(gotGx, wantGx); d > 1e-5 {
+			t.Errorf("%+v input grad: max relative difference %.2g", c, d)
+		}
+	}
+	if got := dev.Launches(); !launched(got, "wino_output_f32") {
+		t.Fatalf("the Winograd kernels never ran: %v", got)
+	}
+}
+
+func launched(list []string, entry string) bool {
+	for _, l := range list {
+		if len(l) > len(entry) && l[:len(entry)+1] == entry+"=" {
+			return true
+		}
+	}
+	return false
+}
+
+// maxRelDiff is max |a - b| / max(1, max |b|).
+func maxRelDiff(a, b *Tensor) float64 {
+	ad, bd := a.Data(), b.Data()
+	var d, scale float64 = 0, 1
+	for i := range bd {
+		scale = math.Max(scale, math.Abs(float64(bd[i])))
+	}
+	for i := range ad {
+		d = math.Max(d, math.Abs(float64(ad[i]-bd[i])))
+	}
+	return d / scale
+}
