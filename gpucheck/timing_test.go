@@ -233,9 +233,9 @@ func (tm *timer) ops() []timingRow {
 	dgrad := func() { tensor.Conv2dInputGrad(gy, w, x.Shape(), cp) }
 	add("conv2d input grad", shapeStr(gy.Shape(), w.Shape()), convFlops, 0, direct(dgrad))
 	add("input grad winograd", shapeStr(gy.Shape(), w.Shape()), convFlops, 0, wino(dgrad))
-	add("conv2d weight grad", shapeStr(x.Shape(), gy.Shape()), convFlops, 0, func() {
-		tensor.Conv2dWeightGrad(x, gy, w.Shape(), cp)
-	})
+	wgrad := func() { tensor.Conv2dWeightGrad(x, gy, w.Shape(), cp) }
+	add("conv2d weight grad", shapeStr(x.Shape(), gy.Shape()), convFlops, 0, direct(wgrad))
+	add("weight grad winograd", shapeStr(x.Shape(), gy.Shape()), convFlops, 0, wino(wgrad))
 	// The non-fused modulated conv's forward: one fused kernel against the
 	// op-by-op sequence it replaces (x·s, conv, ·d, +noise·strength).
 	st, dc := randOn(r, 16, ch), randOn(r, 16, ch)

@@ -97,8 +97,8 @@ func cudaConv2dWeightGrad(x, gy *Tensor, wShape []int, p Conv2dParams) *Tensor {
 	if gw.Numel() == 0 {
 		return gw
 	}
-	cudaFill(gw, 0) // the kernel accumulates split-K partial sums atomically
 	if gy.Numel() == 0 {
+		cudaFill(gw, 0)
 		return gw
 	}
 	xc, fx := contiguousOnGPU(x)
@@ -106,6 +106,11 @@ func cudaConv2dWeightGrad(x, gy *Tensor, wShape []int, p Conv2dParams) *Tensor {
 	gyc, fgy := contiguousOnGPU(gy)
 	defer fgy()
 	require32("Conv2dWeightGrad", xc, gyc, gw)
+	if useWinograd(g, g.Cin, g.Cout, g.N*g.OH*g.OW) {
+		winogradWgrad(xc, gyc, g.PH, g.PW, gw)
+		return gw
+	}
+	cudaFill(gw, 0) // the kernel accumulates split-K partial sums atomically
 	gpu := theGPU()
 	cp := convParams(g)
 	plan, kSplit := planConv(cuda.ConvWeightGrad, cp, gpu.props.SMs)

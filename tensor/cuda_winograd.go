@@ -87,3 +87,41 @@ func b2i(b bool) int32 {
 	}
 	return 0
 }
+
+// winogradWgrad writes into dw ([R, K, 3, 3]) the weight gradient of the
+// stride-1 3x3 conv of x ([N, K, H, W]) with padding (padH, padW), given dy
+// ([N, R, OH, OW]), both contiguous: the adjoint of winogradConv, its 16
+// GEMMs summing over the tiles (chunks of images accumulate into Z).
+func winogradWgrad(x, dy *Tensor, padH, padW int, dw *Tensor) {
+	g := theGPU()
+	n, k, h, wd := x.shape[0], x.shape[1], x.shape[2], x.shape[3]
+	r := dy.shape[1]
+	all := cuda.NewWinoParams(n, k, h, wd, r, padH, padW)
+	z := g.allocUntracked(16 * r * k)
+	defer g.free(z)
+	perImage := 16 * 4 * int64(max(k, r)) * int64(all.TH) * int64(all.TW)
+	chunks := max(1, int((int64(n)*perImage+winoWorkspaceBytes-1)/winoWorkspaceBytes))
+	per := cuda.CeilDiv(n, chunks)
+	tiles := per * int(all.TH) * int(all.TW)
+	v := g.allocUntracked(16 * k * tiles)
+	defer g.free(v)
+	e := g.allocUntracked(16 * r * tiles)
+	defer g.free(e)
+	inImage, outImage := k*h*wd, r*int(all.OH)*int(all.OW)
+	for n0 := 0; n0 < n; n0 += per {
+		nc := min(per, n-n0)
+		p := cuda.NewWinoParams(nc, k, h, wd, r, padH, padW)
+		g.launch("winograd.cu", "wino_input_f32", cuda.D1(cuda.CeilDiv(k*int(p.Tiles), 256)), cuda.D1(256), 0,
+			p, x.ptr()+cuda.DevicePtr(4*int64(n0*inImage)), cuda.DevicePtr(0), v.ptr)
+		g.launch("winograd.cu", "wino_dy_f32", cuda.D1(cuda.CeilDiv(r*int(p.Tiles), 256)), cuda.D1(256), 0,
+			p, dy.ptr()+cuda.DevicePtr(4*int64(n0*outImage)), e.ptr)
+		beta := float32(1)
+		if n0 == 0 {
+			beta = 0
+		}
+		gp, plan := cuda.PlanWinogradWgradGemm(p, beta)
+		g.plan(plan, gp, e.ptr, v.ptr, z.ptr)
+	}
+	g.launch("winograd.cu", "wino_wgrad_f32", cuda.D1(cuda.CeilDiv(r*k, 256)), cuda.D1(256), 0,
+		int32(r), int32(k), z.ptr, dw.ptr())
+}

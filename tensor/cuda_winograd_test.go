@@ -54,8 +54,13 @@ func TestWinogradConvMatchesHost(t *testing.T) {
 		if d := maxRelDiff(gotGx, wantGx); d > 1e-5 {
 			t.Errorf("%+v input grad: max relative difference %.2g", c, d)
 		}
+		wantGw := Conv2dWeightGrad(x, gy, w.Shape(), p)
+		gotGw := Conv2dWeightGrad(x.To(CUDA), gy.To(CUDA), w.Shape(), p).To(CPU)
+		if d := maxRelDiff(gotGw, wantGw); d > 1e-5 {
+			t.Errorf("%+v weight grad: max relative difference %.2g", c, d)
+		}
 	}
-	if got := dev.Launches(); !launched(got, "wino_output_f32") {
+	if got := dev.Launches(); !launched(got, "wino_output_f32") || !launched(got, "wino_wgrad_f32") {
 		t.Fatalf("the Winograd kernels never ran: %v", got)
 	}
 }

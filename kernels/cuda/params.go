@@ -423,6 +423,17 @@ func PlanWinogradGemm(p WinoParams) (GemmParams, LaunchPlan) {
 	return g, PlanSgemm(g, 16)
 }
 
+// PlanWinogradWgradGemm is the launch of the weight gradient's 16 GEMMs
+// Z[xi] (R x K) = E[xi] (R x P) V[xi]^T, accumulating into Z with beta.
+func PlanWinogradWgradGemm(p WinoParams, beta float32) (GemmParams, LaunchPlan) {
+	r, k, t := int64(p.R), int64(p.K), int64(p.Tiles)
+	g := GemmParams{M: p.R, N: p.K, K: p.Tiles,
+		ABatch: r * t, ARow: t, ACol: 1,
+		BBatch: k * t, BRow: 1, BCol: t,
+		CBatch: r * k, CRow: k, CCol: 1, Alpha: 1, Beta: beta}
+	return g, PlanSgemm(g, 16)
+}
+
 // Conv kernels of conv2d.cu.
 const (
 	ConvForward = iota

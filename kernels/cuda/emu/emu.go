@@ -501,6 +501,14 @@ func (e *Device) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, arg
 		nStride, beta, y, z := int(args[6].(int32)), f32(7), ptr(8), ptr(9)
 		need(f.Name, "x", grid.X*block.X, int(p.R)*int(p.Tiles))
 		emuWinoOutput(p, M, sOut, bias, noise, gain, nStride, beta, y, z)
+	case "wino_dy_f32":
+		p, dy, E := args[0].(cuda.WinoParams), ptr(1), ptr(2)
+		need(f.Name, "x", grid.X*block.X, int(p.R)*int(p.Tiles))
+		emuWinoDy(p, dy, E)
+	case "wino_wgrad_f32":
+		R, K, Z, dw := i32(0), i32(1), ptr(2), ptr(3)
+		need(f.Name, "x", grid.X*block.X, R*K)
+		emuWinoWgrad(R, K, Z, dw)
 	case "resize_bicubic_f32", "resize_bicubic_adj_f32":
 		emuResizeBicubic(args[0].(cuda.ResizeParams), ptr(1), ptr(2), f.Name == "resize_bicubic_adj_f32")
 	case "rng_uniform_f32":
@@ -1241,6 +1249,52 @@ func emuWinoOutput(p cuda.WinoParams, M, sOut, bias, noise, gain buf, nStride in
 					}
 					y.set(idx, float32(v))
 				}
+			}
+		}
+	}
+}
+
+func emuWinoDy(p cuda.WinoParams, dy, E buf) {
+	R, OH, OW, P := int(p.R), int(p.OH), int(p.OW), int(p.Tiles)
+	tiles := int(p.TH * p.TW)
+	for r := 0; r < R; r++ {
+		for q := 0; q < P; q++ {
+			n, tt := q/tiles, q%tiles
+			ty, tx := tt/int(p.TW), tt%int(p.TW)
+			var d [2][2]float64
+			for a := 0; a < 2; a++ {
+				for b := 0; b < 2; b++ {
+					if oh, ow := 2*ty+a, 2*tx+b; oh < OH && ow < OW {
+						d[a][b] = float64(dy.at(((n*R+r)*OH+oh)*OW + ow))
+					}
+				}
+			}
+			for i := 0; i < 4; i++ {
+				for j := 0; j < 4; j++ {
+					var v float64
+					for a := 0; a < 2; a++ {
+						for b := 0; b < 2; b++ {
+							v += wA[a][i] * d[a][b] * wA[b][j]
+						}
+					}
+					E.set((i*4+j)*R*P+r*P+q, float32(v))
+				}
+			}
+		}
+	}
+}
+
+func emuWinoWgrad(R, K int, Z, dw buf) {
+	for e := 0; e < R*K; e++ {
+		for a := 0; a < 3; a++ {
+			for b := 0; b < 3; b++ {
+				var v float64
+				for i := 0; i < 4; i++ {
+					for j := 0; j < 4; j++ {
+						v += wG[i][a] * float64(Z.at((i*4+j)*R*K+e)) * wG[j][b]
+					}
+				}
+				dw.set(e*9+a*3+b, float32(v))
 			}
 		}
 	}

@@ -25,15 +25,23 @@
 // with the rotated, transposed filter and padding 2 - ph, so one path serves
 // the forward, the modulated forward and the input gradient.
 //
+// The weight gradient is the forward's adjoint: with Y_t = A^T (U . V_t) A,
+//   dW = G^T [sum_t (A dY_t A^T) . V_t] G,
+// 16 GEMMs Z[xi] (R x K) = E[xi] (R x P) V[xi]^T (P x K) over the tiles t:
+//   wino_dy_f32     E[xi][r][p] = (A e A^T)[xi], e the 2x2 tile of dy (zero
+//                   past the output's edge), p as for the input transform.
+//   wino_wgrad_f32  dw[r, k] = G^T Z[.][r][k] G (3x3), written (not added).
+//
 // Cost for N16, 512 -> 512 channels at 32x32: 16 GEMMs of 512 x 4096 x 512,
 // 34.4 GFLOP against the direct 77.3; the transforms move V and M (16 floats
 // per tile and channel each) through memory twice: ~0.54 GB, 0.15 ms at
 // 3.7 TB/s. Rounding: the transforms' constants are 0, +-1 and 1/2, so the
 // error stays within a few ulps of the direct sum's.
 //
-// Launch (block 256, grids of ceil(n/256) threads): wino_weight_f32 over
-// R*K, wino_input_f32 over K*P, wino_output_f32 over R*P; p is the fastest
-// index, so that V and M rows are written and read contiguously.
+// Launch (block 256, grids of ceil(n/256) threads): wino_weight_f32 and
+// wino_wgrad_f32 over R*K, wino_input_f32 over K*P, wino_output_f32 and
+// wino_dy_f32 over R*P; p is the fastest index, so that V, M and E rows are
+// written and read contiguously.
 //
 // Entry points:
 //   wino_weight_f32(int R, int K, int dgrad, const float* w, float* U)
@@ -41,6 +49,8 @@
 //   wino_output_f32(WinoParams p, const float* M, const float* out_scale, const float* bias,
 //                   const float* noise, const float* noise_gain, int noise_n_stride,
 //                   float beta, float* y, float* z)
+//   wino_dy_f32(WinoParams p, const float* dy, float* E)
+//   wino_wgrad_f32(int R, int K, const float* Z, float* dw)
 
 struct WinoParams {
     int N;          // images
@@ -165,5 +175,68 @@ wino_output_f32(WinoParams p, const float* __restrict__ M, const float* __restri
             if (beta != 0.0f) out = fmaf(beta, y[i], out);
             y[i] = out;
         }
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(256)
+wino_dy_f32(WinoParams p, const float* __restrict__ dy, float* __restrict__ E)
+{
+    const long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (e >= (long long)p.R * p.P) return;
+    const int r = (int)(e / p.P), q = (int)(e - (long long)r * p.P);
+    const int tiles = p.TH * p.TW, n = q / tiles, tt = q - n * tiles;
+    const int ty = tt / p.TW, tx = tt - ty * p.TW;
+    const float* dp = dy + ((long long)n * p.R + r) * p.OH * p.OW;
+    float d[2][2];
+#pragma unroll
+    for (int a = 0; a < 2; a++)
+#pragma unroll
+        for (int b = 0; b < 2; b++) {
+            const int oh = 2 * ty + a, ow = 2 * tx + b;
+            d[a][b] = (oh < p.OH && ow < p.OW) ? dp[oh * p.OW + ow] : 0.0f;
+        }
+    // A = [1 0; 1 1; 1 -1; 0 -1]: t = A d (4x2), then t A^T (4x4).
+    float t[4][2];
+#pragma unroll
+    for (int b = 0; b < 2; b++) {
+        t[0][b] = d[0][b];
+        t[1][b] = d[0][b] + d[1][b];
+        t[2][b] = d[0][b] - d[1][b];
+        t[3][b] = -d[1][b];
+    }
+    const long long plane = (long long)p.R * p.P;
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        const float v[4] = {t[i][0], t[i][0] + t[i][1], t[i][0] - t[i][1], -t[i][1]};
+#pragma unroll
+        for (int j = 0; j < 4; j++) E[(i * 4 + j) * plane + e] = v[j];
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(256)
+wino_wgrad_f32(int R, int K, const float* __restrict__ Z, float* __restrict__ dw)
+{
+    const long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (e >= (long long)R * K) return;
+    const long long plane = (long long)R * K;
+    float z[4][4];
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+#pragma unroll
+        for (int j = 0; j < 4; j++) z[i][j] = Z[(i * 4 + j) * plane + e];
+    // G^T = [1 .5 .5 0; 0 .5 -.5 0; 0 .5 .5 1]: t = G^T z (3x4), then t G (3x3).
+    float t[3][4];
+#pragma unroll
+    for (int j = 0; j < 4; j++) {
+        t[0][j] = z[0][j] + 0.5f * (z[1][j] + z[2][j]);
+        t[1][j] = 0.5f * (z[1][j] - z[2][j]);
+        t[2][j] = 0.5f * (z[1][j] + z[2][j]) + z[3][j];
+    }
+    float* out = dw + e * 9;
+#pragma unroll
+    for (int i = 0; i < 3; i++) {
+        out[i * 3 + 0] = t[i][0] + 0.5f * (t[i][1] + t[i][2]);
+        out[i * 3 + 1] = 0.5f * (t[i][1] - t[i][2]);
+        out[i * 3 + 2] = 0.5f * (t[i][1] + t[i][2]) + t[i][3];
     }
 }
