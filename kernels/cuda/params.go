@@ -405,12 +405,14 @@ func NewWinoParams(n, k, h, w, r, padH, padW int) WinoParams {
 }
 
 // WinogradWorthIt says whether a stride-1 3x3 convolution with k input and r
-// output channels over the given number of output pixels runs faster as
-// Winograd GEMMs than as the direct implicit GEMM: the 16 GEMMs need rows,
-// depth and tiles to fill 128x128 tiles, and the transforms' memory passes
-// must stay small beside the 2.25x saved multiply-adds.
+// output channels over the given number of output pixels (all images) should
+// run as Winograd GEMMs rather than the direct implicit GEMM: the 16 GEMMs
+// need channels to fill 128-row tiles, and the transforms' memory passes and
+// 4 extra launches must stay small beside the 2.25x saved multiply-adds. At
+// 1024 pixels (8x8 at batch 16) the 16 GEMMs still have as many blocks as
+// the direct kernel's 64x64 grid.
 func WinogradWorthIt(k, r, outPixels int) bool {
-	return k >= 128 && r >= 128 && outPixels >= 8192
+	return k >= 128 && r >= 128 && outPixels >= 1024
 }
 
 // PlanWinogradGemm is the launch of the 16 GEMMs M[xi] = U[xi] V[xi] of p.
