@@ -277,6 +277,25 @@ func TestNewEwShape(t *testing.T) {
 	if _, err := NewEwShape([]int{1 << 16, 1 << 16}, nil, nil, nil); err == nil {
 		t.Fatal("2^32 elements accepted")
 	}
+	// Coalescing: a bias broadcast over [N, C, H, W] is walked as [N, C, H*W];
+	// size-1 dims go; a transposed operand keeps its dims apart.
+	s, err = NewEwShape([]int{2, 3, 4, 5}, []int{60, 20, 5, 1}, []int{0, 1, 0, 0}, []int{60, 20, 5, 1})
+	if err != nil || s.NDim != 3 || [3]int32(s.Size[:3]) != [3]int32{2, 3, 20} || [3]int32(s.A[:3]) != [3]int32{60, 20, 1} ||
+		[3]int32(s.B[:3]) != [3]int32{0, 1, 0} || [3]int32(s.O[:3]) != [3]int32{60, 20, 1} || s.N != 120 {
+		t.Fatalf("bias broadcast: %+v %v", s, err)
+	}
+	s, _ = NewEwShape([]int{1, 6, 1, 7}, []int{42, 7, 7, 1}, nil, []int{42, 7, 7, 1})
+	if s.NDim != 1 || s.Size[0] != 42 || s.A[0] != 1 || s.O[0] != 1 {
+		t.Fatalf("contiguous with unit dims: %+v", s)
+	}
+	s, _ = NewEwShape([]int{4, 5}, []int{1, 4}, nil, []int{5, 1})
+	if s.NDim != 2 {
+		t.Fatalf("a transposed copy merged its dims: %+v", s)
+	}
+	s, _ = NewEwShape([]int{1, 1}, []int{1, 1}, nil, []int{1, 1})
+	if s.NDim != 1 || s.Size[0] != 1 || s.N != 1 {
+		t.Fatalf("one element: %+v", s)
+	}
 	r, err := NewRedShape([]int{4}, []int{1}, []int{2, 5}, []int{20, 4})
 	if err != nil || r.NOut != 4 || r.NRed != 10 {
 		t.Fatalf("%+v %v", r, err)

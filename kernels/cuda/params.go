@@ -59,7 +59,37 @@ func NewEwShape(size, a, b, out []int) (EwShape, error) {
 			op.dst[i] = int32(v)
 		}
 	}
+	s.coalesce()
 	return s, nil
+}
+
+// coalesce drops size-1 dims and merges each pair of adjacent dims that
+// every operand walks as one (stride[i] == stride[i+1] * size[i+1]), so that
+// the strided kernels, which divide once per dim per element, see as few
+// dims as the layouts allow: a bias broadcast over [N, C, H, W] becomes
+// [N, C, H*W]. The element order, and so every offset, is unchanged.
+func (s *EwShape) coalesce() {
+	var out EwShape
+	out.N = s.N
+	nd := 0
+	for i := 0; i < int(s.NDim); i++ {
+		if s.Size[i] == 1 {
+			continue
+		}
+		if j := nd - 1; j >= 0 && out.A[j] == s.A[i]*s.Size[i] && out.B[j] == s.B[i]*s.Size[i] && out.O[j] == s.O[i]*s.Size[i] {
+			out.Size[j] *= s.Size[i]
+			out.A[j], out.B[j], out.O[j] = s.A[i], s.B[i], s.O[i]
+			continue
+		}
+		out.Size[nd], out.A[nd], out.B[nd], out.O[nd] = s.Size[i], s.A[i], s.B[i], s.O[i]
+		nd++
+	}
+	if nd == 0 { // all dims of size 1: one element
+		out.Size[0] = 1
+		nd = 1
+	}
+	out.NDim = int32(nd)
+	*s = out
 }
 
 // Unary op codes of ew_unary_f32 / ew_unary_strided_f32 (alpha, beta as noted).
