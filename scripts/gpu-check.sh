@@ -36,6 +36,8 @@
 #                                  engine's sources beside it) and runs it.
 # and prints a short summary table last. Full logs: $LOGS (default
 # <this folder>/logs). Exit status 0 only when every step passed.
+# LAFITE_CUDA_WINOGRAD=0 keeps 3x3 stride-1 convs on the direct kernels (an
+# A/B of the Winograd path in the benchmarks).
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 LOGS="${LOGS:-$here/logs}"
@@ -136,7 +138,8 @@ timing_time=$(elapsed "$t")
 row() { grep -E "^$1 " "$LOGS/timing.log" | head -1 | awk '{print $(NF-1)}'; }  # "63%" of "63% fma" 
 gemm=$(row 'matmul  ')
 biasact=$(row 'bias_act lrelu clamp')
-upfirdn=$(row 'upfirdn2d up2 4x4')
+upfirdn="$(row 'upfirdn2d up2 4x4')/$(row 'upfirdn2d down2 4x4')/$(row 'upfirdn2d filter 4x4')"
+conv=$(grep -E '^(conv2d 3x3|conv2d 3x3 winograd|conv_transpose2d s2) ' "$LOGS/timing.log" | awk '{printf "%s%s", sep, $(NF-1); sep="/"}')
 
 # 6. optional benchmarks
 bench_result="off (LAFITE_GPU_BENCH=1, or =torch for Go vs PyTorch)"
@@ -240,6 +243,7 @@ printf '%-22s %-52s %s\n' benchmarks "$bench_result" "$bench_time"
 printf '%-22s %-52s\n' profile "$profile_result"
 printf '%-22s %-52s\n' variants "$variants_result"
 printf '%-22s %-52s\n' "GEMM 4096^3" "${gemm:-?} of FP32 peak (goal >= 50%)"
-printf '%-22s %-52s\n' "bias_act, upfirdn2d" "${biasact:-?}, ${upfirdn:-?} of copy bandwidth (goal >= 80%)"
+printf '%-22s %-52s\n' "bias_act, upfirdn2d" "${biasact:-?}, ${upfirdn:-?} (up2/down2/filter) of copy bw (goal >= 80%)"
+printf '%-22s %-52s\n' "conv 3x3" "${conv:-?} of FP32 peak (direct/winograd/transposed s2)"
 printf '%-22s %-52s %s\n' overall "$result" "$(elapsed "$start")"
 exit $status

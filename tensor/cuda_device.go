@@ -42,6 +42,9 @@ type gpuState struct {
 	dev   *cuda.Device // nil under the test emulator
 	props cuda.DeviceProps
 	sync  bool // LAFITE_CUDA_SYNC: wait after every launch so a fault names its kernel
+	// noWinograd (LAFITE_CUDA_WINOGRAD=0): the planner keeps 3x3 stride-1
+	// convs on the direct kernels, for A/B timings.
+	noWinograd bool
 
 	fnMu sync.Mutex
 	fns  map[string]*cuda.Function
@@ -86,6 +89,7 @@ func openGPU() (*gpuState, error) {
 
 func newGPUState(b CUDABackend, dev *cuda.Device, props cuda.DeviceProps) *gpuState {
 	return &gpuState{b: countingBackend{b}, dev: dev, props: props, sync: os.Getenv("LAFITE_CUDA_SYNC") == "1",
+		noWinograd: os.Getenv("LAFITE_CUDA_WINOGRAD") == "0",
 		fns: map[string]*cuda.Function{}, scalars: map[uint32]*Storage{}}
 }
 

@@ -24,8 +24,9 @@ type winoEpilogue struct {
 
 // useWinograd says whether the conv of geometry g (a forward, or the
 // convolution of dy that an input gradient is) goes to the Winograd path:
-// 3x3, stride 1, no dilation, one group, large enough to fill its GEMMs —
-// or any such conv when tests force it (SetCUDAConvTile(cuda.ConvWinograd)).
+// 3x3, stride 1, no dilation, one group, large enough to fill its GEMMs
+// (unless LAFITE_CUDA_WINOGRAD=0) — or any such conv when tests force it
+// (SetCUDAConvTile(cuda.ConvWinograd)).
 func useWinograd(g cpu.ConvGeom, in, out, outPixels int) bool {
 	if g.KH != 3 || g.KW != 3 || g.SH != 1 || g.SW != 1 || g.DH != 1 || g.DW != 1 || g.Groups != 1 {
 		return false
@@ -34,7 +35,7 @@ func useWinograd(g cpu.ConvGeom, in, out, outPixels int) bool {
 	case cuda.ConvWinograd:
 		return true
 	case 0:
-		return cuda.WinogradWorthIt(in, out, outPixels)
+		return !theGPU().noWinograd && cuda.WinogradWorthIt(in, out, outPixels)
 	}
 	return false
 }
