@@ -90,7 +90,7 @@ func openGPU() (*gpuState, error) {
 func newGPUState(b CUDABackend, dev *cuda.Device, props cuda.DeviceProps) *gpuState {
 	return &gpuState{b: countingBackend{b}, dev: dev, props: props, sync: os.Getenv("LAFITE_CUDA_SYNC") == "1",
 		noWinograd: os.Getenv("LAFITE_CUDA_WINOGRAD") == "0",
-		fns: map[string]*cuda.Function{}, scalars: map[uint32]*Storage{}}
+		fns:        map[string]*cuda.Function{}, scalars: map[uint32]*Storage{}}
 }
 
 // currentGPU opens the GPU once and returns it, or the reason there is none.
