@@ -598,12 +598,12 @@ func runConformance(out io.Writer, seed uint64) *gpuReport {
 	// The planner gives these small shapes the 64x64 conv kernels, and strided
 	// input gradients the phase kernel; run the convolutions again on each
 	// direct kernel, and on the Winograd path (the stride-1 3x3 ones).
-	for _, tile := range []int{cuda.ConvTile128, cuda.ConvTile64, cuda.ConvWinograd} {
+	for _, tile := range []int{cuda.ConvTile128, cuda.ConvTile64, cuda.ConvWinograd2, cuda.ConvWinograd4} {
 		prev := tensor.SetCUDAConvTile(tile)
 		for _, c := range gpuCases() {
 			if strings.HasPrefix(c.name, "conv") || strings.HasPrefix(c.name, "modconv") {
-				if tile == cuda.ConvWinograd {
-					c.name += "@winograd"
+				if tile == cuda.ConvWinograd2 || tile == cuda.ConvWinograd4 {
+					c.name += fmt.Sprintf("@winograd%d", tile)
 				} else {
 					c.name += fmt.Sprintf("@tile%d", tile)
 				}

@@ -222,20 +222,24 @@ func (tm *timer) ops() []timingRow {
 	x, w, bias := randOn(r, 16, ch, hw, hw), randOn(r, ch, ch, 3, 3), randOn(r, ch)
 	cp := tensor.Conv2dParams{PadH: 1, PadW: 1}
 	convFlops := 2 * 16 * float64(ch*hw*hw*ch) * 9
-	// The direct kernels (128x128 tile) and the Winograd path, each forced;
-	// Winograd rows count the direct convolution's FLOPs (2.25x its own).
+	// The direct kernels (128x128 tile) and the Winograd paths F(2x2, 3x3)
+	// and F(4x4, 3x3), each forced; Winograd rows count the direct
+	// convolution's FLOPs (2.25x and 4x their own multiply-adds).
 	direct := func(op func()) func() { return withConvTile(cuda.ConvTile128, op) }
-	wino := func(op func()) func() { return withConvTile(cuda.ConvWinograd, op) }
+	wino2 := func(op func()) func() { return withConvTile(cuda.ConvWinograd2, op) }
+	wino4 := func(op func()) func() { return withConvTile(cuda.ConvWinograd4, op) }
 	fwd := func() { tensor.Conv2d(x, w, bias, cp) }
 	add("conv2d 3x3", shapeStr(x.Shape(), w.Shape()), convFlops, 0, direct(fwd))
-	add("conv2d 3x3 winograd", shapeStr(x.Shape(), w.Shape()), convFlops, 0, wino(fwd))
+	add("conv2d 3x3 winograd2", shapeStr(x.Shape(), w.Shape()), convFlops, 0, wino2(fwd))
+	add("conv2d 3x3 winograd4", shapeStr(x.Shape(), w.Shape()), convFlops, 0, wino4(fwd))
 	gy := randOn(r, 16, ch, hw, hw)
 	dgrad := func() { tensor.Conv2dInputGrad(gy, w, x.Shape(), cp) }
 	add("conv2d input grad", shapeStr(gy.Shape(), w.Shape()), convFlops, 0, direct(dgrad))
-	add("input grad winograd", shapeStr(gy.Shape(), w.Shape()), convFlops, 0, wino(dgrad))
+	add("input grad winograd4", shapeStr(gy.Shape(), w.Shape()), convFlops, 0, wino4(dgrad))
 	wgrad := func() { tensor.Conv2dWeightGrad(x, gy, w.Shape(), cp) }
 	add("conv2d weight grad", shapeStr(x.Shape(), gy.Shape()), convFlops, 0, direct(wgrad))
-	add("weight grad winograd", shapeStr(x.Shape(), gy.Shape()), convFlops, 0, wino(wgrad))
+	add("weight grad winograd2", shapeStr(x.Shape(), gy.Shape()), convFlops, 0, wino2(wgrad))
+	add("weight grad winograd4", shapeStr(x.Shape(), gy.Shape()), convFlops, 0, wino4(wgrad))
 	// The non-fused modulated conv's forward: one fused kernel against the
 	// op-by-op sequence it replaces (x·s, conv, ·d, +noise·strength).
 	st, dc := randOn(r, 16, ch), randOn(r, 16, ch)
@@ -243,7 +247,7 @@ func (tm *timer) ops() []timingRow {
 	mo := tensor.ModConv2dOptions{Params: cp, InScale: st, OutScale: dc, Noise: nz, NoiseStrength: str}
 	modFwd := func() { tensor.ModConv2d(x, w, mo) }
 	add("modconv fwd fused", shapeStr(x.Shape(), w.Shape()), convFlops, 0, direct(modFwd))
-	add("modconv fwd winograd", shapeStr(x.Shape(), w.Shape()), convFlops, 0, wino(modFwd))
+	add("modconv fwd winograd4", shapeStr(x.Shape(), w.Shape()), convFlops, 0, wino4(modFwd))
 	add("modconv fwd unfused", shapeStr(x.Shape(), w.Shape()), convFlops, 0, direct(func() {
 		y := tensor.Conv2d(tensor.Mul(x, st.Reshape(16, ch, 1, 1)), w, nil, cp)
 		tensor.Add(tensor.Mul(y, dc.Reshape(16, ch, 1, 1)), tensor.Mul(nz, str))

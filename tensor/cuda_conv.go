@@ -43,8 +43,8 @@ func cudaConv2d(x, w, bias *Tensor, p Conv2dParams) *Tensor {
 	bc, fb := contiguousOnGPU(bias)
 	defer fb()
 	require32("Conv2d", xc, wc, y)
-	if useWinograd(g, g.Cin, g.Cout, g.N*g.OH*g.OW) {
-		winogradConv(xc, wc, false, g.Cout, g.PH, g.PW, winoEpilogue{bias: bc}, y)
+	if m := winogradTile(g, g.Cin, g.Cout, g.N*g.OH*g.OW); m != 0 {
+		winogradConv(m, xc, wc, false, g.Cout, g.PH, g.PW, winoEpilogue{bias: bc}, y)
 		return y
 	}
 	gpu := theGPU()
@@ -77,10 +77,10 @@ func convDgrad(g cpu.ConvGeom, dy, w, dx *Tensor) {
 	wc, fw := contiguousOnGPU(w)
 	defer fw()
 	require32("Conv2dInputGrad", dyc, wc, dx)
-	if useWinograd(g, g.Cout, g.Cin, g.N*g.H*g.W) {
+	if m := winogradTile(g, g.Cout, g.Cin, g.N*g.H*g.W); m != 0 {
 		// The input gradient of a stride-1 3x3 conv is the conv of dy with
 		// the rotated, transposed filter and padding 2 - pad.
-		winogradConv(dyc, wc, true, g.Cin, 2-g.PH, 2-g.PW, winoEpilogue{}, dx)
+		winogradConv(m, dyc, wc, true, g.Cin, 2-g.PH, 2-g.PW, winoEpilogue{}, dx)
 		return
 	}
 	gpu := theGPU()
@@ -106,8 +106,8 @@ func cudaConv2dWeightGrad(x, gy *Tensor, wShape []int, p Conv2dParams) *Tensor {
 	gyc, fgy := contiguousOnGPU(gy)
 	defer fgy()
 	require32("Conv2dWeightGrad", xc, gyc, gw)
-	if useWinograd(g, g.Cin, g.Cout, g.N*g.OH*g.OW) {
-		winogradWgrad(xc, gyc, g.PH, g.PW, gw)
+	if m := winogradTile(g, g.Cin, g.Cout, g.N*g.OH*g.OW); m != 0 {
+		winogradWgrad(m, xc, gyc, g.PH, g.PW, gw)
 		return gw
 	}
 	cudaFill(gw, 0) // the kernel accumulates split-K partial sums atomically
@@ -184,8 +184,8 @@ func cudaModConv2d(x, w *Tensor, o ModConv2dOptions, g cpu.ConvGeom) (y, conv *T
 	if keep {
 		z = conv
 	}
-	if useWinograd(g, g.Cin, g.Cout, g.N*g.OH*g.OW) {
-		winogradConv(xc, wc, false, g.Cout, g.PH, g.PW, winoEpilogue{inScale: sic, outScale: soc, noise: nc, gain: gain,
+	if m := winogradTile(g, g.Cin, g.Cout, g.N*g.OH*g.OW); m != 0 {
+		winogradConv(m, xc, wc, false, g.Cout, g.PH, g.PW, winoEpilogue{inScale: sic, outScale: soc, noise: nc, gain: gain,
 			z: z, noiseNStride: int(nStride)}, y)
 		return y, conv
 	}
@@ -203,13 +203,14 @@ var convTile atomic.Int32
 
 // SetCUDAConvTile forces the GPU conv kernels' output tile (cuda.ConvTile64
 // or cuda.ConvTile128: the direct kernels everywhere), or with
-// cuda.ConvWinograd the Winograd path wherever the geometry allows it (3x3,
-// stride 1, no dilation, one group); 0 restores the planner's choice. Checks
-// use it to run every kernel on small shapes. It returns the previous setting.
+// cuda.ConvWinograd2 or 4 that Winograd path wherever the geometry allows it
+// (3x3, stride 1, no dilation, one group); 0 restores the planner's choice.
+// Checks use it to run every kernel on small shapes. It returns the previous
+// setting.
 func SetCUDAConvTile(tile int) int { return int(convTile.Swap(int32(tile))) }
 
 func planConv(kind int, p cuda.ConvParams, sms int) (cuda.LaunchPlan, int32) {
-	if t := int(convTile.Load()); t != 0 && t != cuda.ConvWinograd {
+	if t := int(convTile.Load()); t == cuda.ConvTile64 || t == cuda.ConvTile128 {
 		return cuda.PlanConv2dTile(kind, p, sms, t)
 	}
 	return cuda.PlanConv2d(kind, p, sms)

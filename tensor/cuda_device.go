@@ -42,9 +42,10 @@ type gpuState struct {
 	dev   *cuda.Device // nil under the test emulator
 	props cuda.DeviceProps
 	sync  bool // LAFITE_CUDA_SYNC: wait after every launch so a fault names its kernel
-	// noWinograd (LAFITE_CUDA_WINOGRAD=0): the planner keeps 3x3 stride-1
-	// convs on the direct kernels, for A/B timings.
-	noWinograd bool
+	// winograd is the Winograd output tile the planner uses for large 3x3
+	// stride-1 convs: 4, or what LAFITE_CUDA_WINOGRAD says (2, or 0 for the
+	// direct kernels), for A/B timings.
+	winograd int
 
 	fnMu sync.Mutex
 	fns  map[string]*cuda.Function
@@ -89,8 +90,20 @@ func openGPU() (*gpuState, error) {
 
 func newGPUState(b CUDABackend, dev *cuda.Device, props cuda.DeviceProps) *gpuState {
 	return &gpuState{b: countingBackend{b}, dev: dev, props: props, sync: os.Getenv("LAFITE_CUDA_SYNC") == "1",
-		noWinograd: os.Getenv("LAFITE_CUDA_WINOGRAD") == "0",
-		fns:        map[string]*cuda.Function{}, scalars: map[uint32]*Storage{}}
+		winograd: winogradSetting(os.Getenv("LAFITE_CUDA_WINOGRAD")),
+		fns:      map[string]*cuda.Function{}, scalars: map[uint32]*Storage{}}
+}
+
+// winogradSetting reads LAFITE_CUDA_WINOGRAD: "0" off, "2" F(2x2, 3x3),
+// anything else (unset) F(4x4, 3x3).
+func winogradSetting(v string) int {
+	switch v {
+	case "0":
+		return 0
+	case "2":
+		return 2
+	}
+	return 4
 }
 
 // currentGPU opens the GPU once and returns it, or the reason there is none.

@@ -26,41 +26,44 @@ func TestWinogradConvMatchesHost(t *testing.T) {
 	}
 	defer dev.Close()
 	defer UseCUDABackend(dev, dev.Props())()
-	defer SetCUDAConvTile(SetCUDAConvTile(cuda.ConvWinograd))
+	defer SetCUDAConvTile(SetCUDAConvTile(0))
 	prevWS := winoWorkspaceBytes
 	defer func() { winoWorkspaceBytes = prevWS }()
 
 	rng := NewRNG(11)
-	for _, c := range []struct {
-		n, k, h, w, r, pad int
-		workspace          int64
-	}{
-		{2, 3, 7, 6, 4, 1, 256 << 20},
-		{3, 5, 9, 8, 6, 0, 256 << 20},
-		{2, 4, 5, 7, 3, 2, 256 << 20},
-		{5, 6, 8, 9, 7, 1, 4 * 16 * 7 * 4 * 5 * 2}, // two images per chunk: chunks of 2, 2, 1
-	} {
-		winoWorkspaceBytes = c.workspace
-		x, w, b := rng.Normal(c.n, c.k, c.h, c.w), rng.Normal(c.r, c.k, 3, 3), rng.Normal(c.r)
-		p := Conv2dParams{PadH: c.pad, PadW: c.pad}
-		want := Conv2d(x, w, b, p)
-		got := Conv2d(x.To(CUDA), w.To(CUDA), b.To(CUDA), p).To(CPU)
-		if d := maxRelDiff(got, want); d > 1e-5 {
-			t.Errorf("%+v forward: max relative difference %.2g", c, d)
-		}
-		gy := rng.Normal(want.Shape()...)
-		wantGx := Conv2dInputGrad(gy, w, x.Shape(), p)
-		gotGx := Conv2dInputGrad(gy.To(CUDA), w.To(CUDA), x.Shape(), p).To(CPU)
-		if d := maxRelDiff(gotGx, wantGx); d > 1e-5 {
-			t.Errorf("%+v input grad: max relative difference %.2g", c, d)
-		}
-		wantGw := Conv2dWeightGrad(x, gy, w.Shape(), p)
-		gotGw := Conv2dWeightGrad(x.To(CUDA), gy.To(CUDA), w.Shape(), p).To(CPU)
-		if d := maxRelDiff(gotGw, wantGw); d > 1e-5 {
-			t.Errorf("%+v weight grad: max relative difference %.2g", c, d)
+	for _, m := range []int{cuda.ConvWinograd2, cuda.ConvWinograd4} {
+		SetCUDAConvTile(m)
+		for _, c := range []struct {
+			n, k, h, w, r, pad int
+			workspace          int64
+		}{
+			{2, 3, 7, 6, 4, 1, 256 << 20},
+			{3, 5, 9, 8, 6, 0, 256 << 20},
+			{2, 4, 5, 7, 3, 2, 256 << 20},
+			{5, 6, 8, 9, 7, 1, int64(4 * (m + 2) * (m + 2) * 7 * ((8 + m - 1) / m) * ((9 + m - 1) / m) * 2)}, // 2 images per chunk: 2, 2, 1
+		} {
+			winoWorkspaceBytes = c.workspace
+			x, w, b := rng.Normal(c.n, c.k, c.h, c.w), rng.Normal(c.r, c.k, 3, 3), rng.Normal(c.r)
+			p := Conv2dParams{PadH: c.pad, PadW: c.pad}
+			want := Conv2d(x, w, b, p)
+			got := Conv2d(x.To(CUDA), w.To(CUDA), b.To(CUDA), p).To(CPU)
+			if d := maxRelDiff(got, want); d > 1e-5 {
+				t.Errorf("F(%d) %+v forward: max relative difference %.2g", m, c, d)
+			}
+			gy := rng.Normal(want.Shape()...)
+			wantGx := Conv2dInputGrad(gy, w, x.Shape(), p)
+			gotGx := Conv2dInputGrad(gy.To(CUDA), w.To(CUDA), x.Shape(), p).To(CPU)
+			if d := maxRelDiff(gotGx, wantGx); d > 1e-5 {
+				t.Errorf("F(%d) %+v input grad: max relative difference %.2g", m, c, d)
+			}
+			wantGw := Conv2dWeightGrad(x, gy, w.Shape(), p)
+			gotGw := Conv2dWeightGrad(x.To(CUDA), gy.To(CUDA), w.Shape(), p).To(CPU)
+			if d := maxRelDiff(gotGw, wantGw); d > 1e-5 {
+				t.Errorf("F(%d) %+v weight grad: max relative difference %.2g", m, c, d)
+			}
 		}
 	}
-	if got := dev.Launches(); !launched(got, "wino_output_f32") || !launched(got, "wino_wgrad_f32") {
+	if got := dev.Launches(); !launched(got, "wino2_output_f32") || !launched(got, "wino4_wgrad_f32") {
 		t.Fatalf("the Winograd kernels never ran: %v", got)
 	}
 }

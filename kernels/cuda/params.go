@@ -408,8 +408,8 @@ func PlanSgemm(p GemmParams, batch int) LaunchPlan {
 		Grid: D3(CeilDiv(int(p.N), 16), CeilDiv(int(p.M), 16), batch), Block: D3(16, 16, 1)}
 }
 
-// WinoParams mirrors struct WinoParams of winograd.cu: one F(2x2, 3x3)
-// convolution, stride 1, as 16 GEMMs between its transforms.
+// WinoParams mirrors struct WinoParams of winograd.cu: one F(m x m, 3x3)
+// convolution, stride 1, as (m+2)^2 GEMMs between its transforms.
 type WinoParams struct {
 	N     int32 `c:"N"`
 	K     int32 `c:"K"`
@@ -420,19 +420,24 @@ type WinoParams struct {
 	OW    int32 `c:"OW"`
 	PadH  int32 `c:"pad_h"`
 	PadW  int32 `c:"pad_w"`
+	M     int32 `c:"m"`
 	TH    int32 `c:"TH"`
 	TW    int32 `c:"TW"`
 	Tiles int32 `c:"P"`
 }
 
 // NewWinoParams describes the stride-1 3x3 convolution of n images of k
-// channels h x w into r channels with the given padding.
-func NewWinoParams(n, k, h, w, r, padH, padW int) WinoParams {
+// channels h x w into r channels with the given padding, in m x m output
+// tiles (m = 2 or 4).
+func NewWinoParams(n, k, h, w, r, padH, padW, m int) WinoParams {
 	oh, ow := h+2*padH-2, w+2*padW-2
-	th, tw := CeilDiv(max(oh, 0), 2), CeilDiv(max(ow, 0), 2)
+	th, tw := CeilDiv(max(oh, 0), m), CeilDiv(max(ow, 0), m)
 	return WinoParams{N: int32(n), K: int32(k), H: int32(h), W: int32(w), R: int32(r), OH: int32(oh), OW: int32(ow),
-		PadH: int32(padH), PadW: int32(padW), TH: int32(th), TW: int32(tw), Tiles: int32(n * th * tw)}
+		PadH: int32(padH), PadW: int32(padW), M: int32(m), TH: int32(th), TW: int32(tw), Tiles: int32(n * th * tw)}
 }
+
+// Points is the number of transform points, (m+2)^2: the GEMMs per pass.
+func (p WinoParams) Points() int { return int(p.M+2) * int(p.M+2) }
 
 // WinogradWorthIt says whether a stride-1 3x3 convolution with k input and r
 // output channels over the given number of output pixels (all images) should
@@ -445,17 +450,17 @@ func WinogradWorthIt(k, r, outPixels int) bool {
 	return k >= 128 && r >= 128 && outPixels >= 1024
 }
 
-// PlanWinogradGemm is the launch of the 16 GEMMs M[xi] = U[xi] V[xi] of p.
+// PlanWinogradGemm is the launch of the (m+2)^2 GEMMs M[xi] = U[xi] V[xi] of p.
 func PlanWinogradGemm(p WinoParams) (GemmParams, LaunchPlan) {
 	r, k, t := int64(p.R), int64(p.K), int64(p.Tiles)
 	g := GemmParams{M: p.R, N: p.Tiles, K: p.K,
 		ABatch: r * k, ARow: k, ACol: 1,
 		BBatch: k * t, BRow: t, BCol: 1,
 		CBatch: r * t, CRow: t, CCol: 1, Alpha: 1}
-	return g, PlanSgemm(g, 16)
+	return g, PlanSgemm(g, p.Points())
 }
 
-// PlanWinogradWgradGemm is the launch of the weight gradient's 16 GEMMs
+// PlanWinogradWgradGemm is the launch of the weight gradient's (m+2)^2 GEMMs
 // Z[xi] (R x K) = E[xi] (R x P) V[xi]^T, accumulating into Z with beta.
 func PlanWinogradWgradGemm(p WinoParams, beta float32) (GemmParams, LaunchPlan) {
 	r, k, t := int64(p.R), int64(p.K), int64(p.Tiles)
@@ -463,7 +468,7 @@ func PlanWinogradWgradGemm(p WinoParams, beta float32) (GemmParams, LaunchPlan) 
 		ABatch: r * t, ARow: t, ACol: 1,
 		BBatch: k * t, BRow: 1, BCol: t,
 		CBatch: r * k, CRow: k, CCol: 1, Alpha: 1, Beta: beta}
-	return g, PlanSgemm(g, 16)
+	return g, PlanSgemm(g, p.Points())
 }
 
 // Conv kernels of conv2d.cu.
@@ -513,13 +518,15 @@ func planDgradPhase(p ConvParams) LaunchPlan {
 		Grid: D3(CeilDiv(classCols, ConvTile128), CeilDiv(int(p.C)/g, ConvTile128), g*sh*sw)}
 }
 
-// Output tiles of the conv kernels: conv2d_*_f32 and conv2d_*128_f32.
-// ConvWinograd is no tile: it names the Winograd path (winograd.cu) for
-// tests that force it on shapes the planner would give the direct kernels.
+// Output tiles of the conv kernels: conv2d_*_f32 and conv2d_*128_f32; and
+// the Winograd paths F(2x2, 3x3) and F(4x4, 3x3) of winograd.cu, named by
+// their output tile, for tests that force them on shapes the planner would
+// give the direct kernels.
 const (
-	ConvTile64   = 64
-	ConvTile128  = 128
-	ConvWinograd = 1
+	ConvWinograd2 = 2
+	ConvWinograd4 = 4
+	ConvTile64    = 64
+	ConvTile128   = 128
 )
 
 // PlanConv2dTile is PlanConv2d with the tile given (ConvTile64 or ConvTile128).

@@ -488,27 +488,27 @@ func (e *Device) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, arg
 			}
 		}
 		emuUpfirdn(p, x, fl, y)
-	case "wino_weight_f32":
+	case "wino2_weight_f32", "wino4_weight_f32":
 		R, K, dgrad, w, U := i32(0), i32(1), i32(2) != 0, ptr(3), ptr(4)
 		need(f.Name, "x", grid.X*block.X, R*K)
-		emuWinoWeight(R, K, dgrad, w, U)
-	case "wino_input_f32":
-		p, x, sIn, V := args[0].(cuda.WinoParams), ptr(1), ptr(2), ptr(3)
+		emuWinoWeight(winoOf(f.Name), R, K, dgrad, w, U)
+	case "wino2_input_f32", "wino4_input_f32":
+		p, x, sIn, V := winoParams(f.Name, args[0]), ptr(1), ptr(2), ptr(3)
 		need(f.Name, "x", grid.X*block.X, int(p.K)*int(p.Tiles))
 		emuWinoInput(p, x, sIn, V)
-	case "wino_output_f32":
-		p, M, sOut, bias, noise, gain := args[0].(cuda.WinoParams), ptr(1), ptr(2), ptr(3), ptr(4), ptr(5)
+	case "wino2_output_f32", "wino4_output_f32":
+		p, M, sOut, bias, noise, gain := winoParams(f.Name, args[0]), ptr(1), ptr(2), ptr(3), ptr(4), ptr(5)
 		nStride, beta, y, z := int(args[6].(int32)), f32(7), ptr(8), ptr(9)
 		need(f.Name, "x", grid.X*block.X, int(p.R)*int(p.Tiles))
 		emuWinoOutput(p, M, sOut, bias, noise, gain, nStride, beta, y, z)
-	case "wino_dy_f32":
-		p, dy, E := args[0].(cuda.WinoParams), ptr(1), ptr(2)
+	case "wino2_dy_f32", "wino4_dy_f32":
+		p, dy, E := winoParams(f.Name, args[0]), ptr(1), ptr(2)
 		need(f.Name, "x", grid.X*block.X, int(p.R)*int(p.Tiles))
 		emuWinoDy(p, dy, E)
-	case "wino_wgrad_f32":
+	case "wino2_wgrad_f32", "wino4_wgrad_f32":
 		R, K, Z, dw := i32(0), i32(1), ptr(2), ptr(3)
 		need(f.Name, "x", grid.X*block.X, R*K)
-		emuWinoWgrad(R, K, Z, dw)
+		emuWinoWgrad(winoOf(f.Name), R, K, Z, dw)
 	case "resize_bicubic_f32", "resize_bicubic_adj_f32":
 		emuResizeBicubic(args[0].(cuda.ResizeParams), ptr(1), ptr(2), f.Name == "resize_bicubic_adj_f32")
 	case "rng_uniform_f32":
@@ -1139,35 +1139,60 @@ func emuBiasActFromInput(p cuda.BiasActParams, dy, s float32) float32 {
 	return dy * p.Gain * d
 }
 
-// The F(2x2, 3x3) transforms of winograd.cu: wB is B^T, wG is G, wA is A^T.
-var (
-	wB = [4][4]float64{{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}}
-	wG = [4][3]float64{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}}
-	wA = [2][4]float64{{1, 1, 1, 0}, {0, 1, -1, -1}}
-)
+// winoMats are the transforms of winograd.cu per output tile m: B^T
+// ((m+2) x (m+2)), G ((m+2) x 3), A^T (m x (m+2)).
+type winoMats struct {
+	m      int
+	bt, at [][]float64
+	g      [][3]float64
+}
 
-func emuWinoWeight(R, K int, dgrad bool, w, U buf) {
+var winoByTile = map[int]winoMats{
+	2: {m: 2,
+		bt: [][]float64{{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}},
+		g:  [][3]float64{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}},
+		at: [][]float64{{1, 1, 1, 0}, {0, 1, -1, -1}}},
+	4: {m: 4,
+		bt: [][]float64{{4, 0, -5, 0, 1, 0}, {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0}, {0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}},
+		g:  [][3]float64{{1.0 / 4, 0, 0}, {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6}, {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}},
+		at: [][]float64{{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}}},
+}
+
+// winoOf returns the transforms of a winoM_* entry point.
+func winoOf(entry string) winoMats { return winoByTile[int(entry[4]-'0')] }
+
+// winoParams checks that p's tile is the entry point's.
+func winoParams(entry string, a any) cuda.WinoParams {
+	p := a.(cuda.WinoParams)
+	if int(p.M) != winoOf(entry).m {
+		panic(fmt.Sprintf("emu: %s launched with m = %d", entry, p.M))
+	}
+	return p
+}
+
+func emuWinoWeight(t winoMats, R, K int, dgrad bool, w, U buf) {
+	a := t.m + 2
 	for r := 0; r < R; r++ {
 		for k := 0; k < K; k++ {
 			var g [3][3]float64
-			for a := 0; a < 3; a++ {
-				for b := 0; b < 3; b++ {
+			for i := 0; i < 3; i++ {
+				for j := 0; j < 3; j++ {
 					if dgrad {
-						g[a][b] = float64(w.at((k*R+r)*9 + (2-a)*3 + 2 - b))
+						g[i][j] = float64(w.at((k*R+r)*9 + (2-i)*3 + 2 - j))
 					} else {
-						g[a][b] = float64(w.at((r*K+k)*9 + a*3 + b))
+						g[i][j] = float64(w.at((r*K+k)*9 + i*3 + j))
 					}
 				}
 			}
-			for i := 0; i < 4; i++ {
-				for j := 0; j < 4; j++ {
+			for i := 0; i < a; i++ {
+				for j := 0; j < a; j++ {
 					var v float64
-					for a := 0; a < 3; a++ {
-						for b := 0; b < 3; b++ {
-							v += wG[i][a] * g[a][b] * wG[j][b]
+					for x := 0; x < 3; x++ {
+						for y := 0; y < 3; y++ {
+							v += t.g[i][x] * g[x][y] * t.g[j][y]
 						}
 					}
-					U.set((i*4+j)*R*K+r*K+k, float32(v))
+					U.set((i*a+j)*R*K+r*K+k, float32(v))
 				}
 			}
 		}
@@ -1175,33 +1200,39 @@ func emuWinoWeight(R, K int, dgrad bool, w, U buf) {
 }
 
 func emuWinoInput(p cuda.WinoParams, x, sIn, V buf) {
+	t := winoByTile[int(p.M)]
+	a, m := t.m+2, t.m
 	K, H, W, P := int(p.K), int(p.H), int(p.W), int(p.Tiles)
 	tiles := int(p.TH * p.TW)
+	d := make([][]float64, a)
+	for i := range d {
+		d[i] = make([]float64, a)
+	}
 	for k := 0; k < K; k++ {
 		for q := 0; q < P; q++ {
 			n, tt := q/tiles, q%tiles
-			y0, x0 := 2*(tt/int(p.TW))-int(p.PadH), 2*(tt%int(p.TW))-int(p.PadW)
+			y0, x0 := m*(tt/int(p.TW))-int(p.PadH), m*(tt%int(p.TW))-int(p.PadW)
 			s := 1.0
 			if sIn.ok() {
 				s = float64(sIn.at(n*K + k))
 			}
-			var d [4][4]float64
-			for i := 0; i < 4; i++ {
-				for j := 0; j < 4; j++ {
+			for i := 0; i < a; i++ {
+				for j := 0; j < a; j++ {
+					d[i][j] = 0
 					if iy, ix := y0+i, x0+j; iy >= 0 && iy < H && ix >= 0 && ix < W {
 						d[i][j] = s * float64(x.at(((n*K+k)*H+iy)*W+ix))
 					}
 				}
 			}
-			for i := 0; i < 4; i++ {
-				for j := 0; j < 4; j++ {
+			for i := 0; i < a; i++ {
+				for j := 0; j < a; j++ {
 					var v float64
-					for a := 0; a < 4; a++ {
-						for b := 0; b < 4; b++ {
-							v += wB[i][a] * d[a][b] * wB[j][b]
+					for u := 0; u < a; u++ {
+						for w := 0; w < a; w++ {
+							v += t.bt[i][u] * d[u][w] * t.bt[j][w]
 						}
 					}
-					V.set((i*4+j)*K*P+k*P+q, float32(v))
+					V.set((i*a+j)*K*P+k*P+q, float32(v))
 				}
 			}
 		}
@@ -1209,6 +1240,8 @@ func emuWinoInput(p cuda.WinoParams, x, sIn, V buf) {
 }
 
 func emuWinoOutput(p cuda.WinoParams, M, sOut, bias, noise, gain buf, nStride int, beta float32, y, z buf) {
+	t := winoByTile[int(p.M)]
+	a, m := t.m+2, t.m
 	R, OH, OW, P := int(p.R), int(p.OH), int(p.OW), int(p.Tiles)
 	tiles := int(p.TH * p.TW)
 	g := 1.0
@@ -1219,16 +1252,16 @@ func emuWinoOutput(p cuda.WinoParams, M, sOut, bias, noise, gain buf, nStride in
 		for q := 0; q < P; q++ {
 			n, tt := q/tiles, q%tiles
 			ty, tx := tt/int(p.TW), tt%int(p.TW)
-			for a := 0; a < 2; a++ {
-				for c := 0; c < 2; c++ {
-					oh, ow := 2*ty+a, 2*tx+c
+			for i := 0; i < m; i++ {
+				for c := 0; c < m; c++ {
+					oh, ow := m*ty+i, m*tx+c
 					if oh >= OH || ow >= OW {
 						continue
 					}
 					var v float64
-					for i := 0; i < 4; i++ {
-						for j := 0; j < 4; j++ {
-							v += wA[a][i] * float64(M.at((i*4+j)*R*P+r*P+q)) * wA[c][j]
+					for u := 0; u < a; u++ {
+						for w := 0; w < a; w++ {
+							v += t.at[i][u] * float64(M.at((u*a+w)*R*P+r*P+q)) * t.at[c][w]
 						}
 					}
 					idx := ((n*R+r)*OH+oh)*OW + ow
@@ -1255,46 +1288,43 @@ func emuWinoOutput(p cuda.WinoParams, M, sOut, bias, noise, gain buf, nStride in
 }
 
 func emuWinoDy(p cuda.WinoParams, dy, E buf) {
+	t := winoByTile[int(p.M)]
+	a, m := t.m+2, t.m
 	R, OH, OW, P := int(p.R), int(p.OH), int(p.OW), int(p.Tiles)
 	tiles := int(p.TH * p.TW)
 	for r := 0; r < R; r++ {
 		for q := 0; q < P; q++ {
 			n, tt := q/tiles, q%tiles
 			ty, tx := tt/int(p.TW), tt%int(p.TW)
-			var d [2][2]float64
-			for a := 0; a < 2; a++ {
-				for b := 0; b < 2; b++ {
-					if oh, ow := 2*ty+a, 2*tx+b; oh < OH && ow < OW {
-						d[a][b] = float64(dy.at(((n*R+r)*OH+oh)*OW + ow))
-					}
-				}
-			}
-			for i := 0; i < 4; i++ {
-				for j := 0; j < 4; j++ {
+			for i := 0; i < a; i++ {
+				for j := 0; j < a; j++ {
 					var v float64
-					for a := 0; a < 2; a++ {
-						for b := 0; b < 2; b++ {
-							v += wA[a][i] * d[a][b] * wA[b][j]
+					for u := 0; u < m; u++ {
+						for w := 0; w < m; w++ {
+							if oh, ow := m*ty+u, m*tx+w; oh < OH && ow < OW {
+								v += t.at[u][i] * float64(dy.at(((n*R+r)*OH+oh)*OW+ow)) * t.at[w][j]
+							}
 						}
 					}
-					E.set((i*4+j)*R*P+r*P+q, float32(v))
+					E.set((i*a+j)*R*P+r*P+q, float32(v))
 				}
 			}
 		}
 	}
 }
 
-func emuWinoWgrad(R, K int, Z, dw buf) {
+func emuWinoWgrad(t winoMats, R, K int, Z, dw buf) {
+	a := t.m + 2
 	for e := 0; e < R*K; e++ {
-		for a := 0; a < 3; a++ {
-			for b := 0; b < 3; b++ {
+		for x := 0; x < 3; x++ {
+			for y := 0; y < 3; y++ {
 				var v float64
-				for i := 0; i < 4; i++ {
-					for j := 0; j < 4; j++ {
-						v += wG[i][a] * float64(Z.at((i*4+j)*R*K+e)) * wG[j][b]
+				for i := 0; i < a; i++ {
+					for j := 0; j < a; j++ {
+						v += t.g[i][x] * float64(Z.at((i*a+j)*R*K+e)) * t.g[j][y]
 					}
 				}
-				dw.set(e*9+a*3+b, float32(v))
+				dw.set(e*9+x*3+y, float32(v))
 			}
 		}
 	}

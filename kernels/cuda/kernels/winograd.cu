@@ -1,69 +1,212 @@
 // winograd.cu: 3x3 stride-1 convolution by Winograd's minimal filtering
-// F(2x2, 3x3): each 2x2 output tile is A^T [(G g G^T) . (B^T d B)] A with d
-// the 4x4 input patch and g the 3x3 filter, 16 multiplies where direct
-// convolution takes 36. Summed over input channels, the 16 elementwise
-// products become 16 independent GEMMs, run by sgemm.cu:
-//   M[xi] (R x P) = U[xi] (R x K) V[xi] (K x P),   xi < 16,
+// F(m x m, 3x3), m = 2 or 4: each m x m output tile is
+//   A^T [(G g G^T) . (B^T d B)] A
+// with d the (m+2) x (m+2) input patch and g the 3x3 filter: (m+2)^2
+// multiplies per tile where direct convolution takes 9 m^2 (16 for 36 at
+// m = 2, 36 for 144 at m = 4). Summed over input channels, the elementwise
+// products become (m+2)^2 independent GEMMs, run by sgemm.cu:
+//   M[xi] (R x P) = U[xi] (R x K) V[xi] (K x P),
 // with K input channels, R output channels and P = N * TH * TW tiles
-// (TH = ceil(OH/2), TW = ceil(OW/2)). Three kernels around the GEMMs:
-//   wino_weight_f32  U[xi][r][k] = (G g G^T)[xi] for g the filter from input
-//                    channel k to output channel r. dgrad = 0: w [R, K, 3, 3]
-//                    (a forward conv); dgrad = 1: w [K, R, 3, 3] read
-//                    transposed and rotated by 180 degrees, the filter of the
-//                    input gradient of that conv as a conv of dy.
-//   wino_input_f32   V[xi][k][p] = (B^T d B)[xi], d the patch of input image
-//                    n, channel k at rows 2*ty - pad_h + 0..3 (zero outside),
-//                    times in_scale[n, k] when given (modulation: linear, so
-//                    scaling the input before the transform is exact).
-//   wino_output_f32  the 2x2 tile A^T M A, then the forward's epilogues:
-//                    z = tile (kept for the demodulation's gradient) when z is
-//                    not null; y = tile * out_scale[n, r] + bias[r] +
-//                    noise[n * noise_n_stride + oh * OW + ow] * noise_gain[0]
-//                    + beta * y (each term only when its pointer is set;
-//                    beta 0 does not read y).
+// (TH = ceil(OH/m), TW = ceil(OW/m)). Kernels around the GEMMs (winoM_*
+// with M the tile size):
+//   winoM_weight_f32  U[xi][r][k] = (G g G^T)[xi] for g the filter from input
+//                     channel k to output channel r. dgrad = 0: w [R, K, 3, 3]
+//                     (a forward conv); dgrad = 1: w [K, R, 3, 3] read
+//                     transposed and rotated by 180 degrees, the filter of the
+//                     input gradient of that conv as a conv of dy.
+//   winoM_input_f32   V[xi][k][p] = (B^T d B)[xi], d the patch of input image
+//                     n, channel k at rows m*ty - pad_h + 0..m+1 (zero
+//                     outside), times in_scale[n, k] when given (modulation:
+//                     linear, so scaling the input first is exact).
+//   winoM_output_f32  the tile A^T M A, then the forward's epilogues:
+//                     z = tile (kept for the demodulation's gradient) when z is
+//                     not null; y = tile * out_scale[n, r] + bias[r] +
+//                     noise[n * noise_n_stride + oh * OW + ow] * noise_gain[0]
+//                     + beta * y (each term only when its pointer is set;
+//                     beta 0 does not read y).
 // The input gradient of a stride-1 3x3 conv with padding ph is the conv of dy
 // with the rotated, transposed filter and padding 2 - ph, so one path serves
 // the forward, the modulated forward and the input gradient.
 //
 // The weight gradient is the forward's adjoint: with Y_t = A^T (U . V_t) A,
 //   dW = G^T [sum_t (A dY_t A^T) . V_t] G,
-// 16 GEMMs Z[xi] (R x K) = E[xi] (R x P) V[xi]^T (P x K) over the tiles t:
-//   wino_dy_f32     E[xi][r][p] = (A e A^T)[xi], e the 2x2 tile of dy (zero
-//                   past the output's edge), p as for the input transform.
-//   wino_wgrad_f32  dw[r, k] = G^T Z[.][r][k] G (3x3), written (not added).
+// (m+2)^2 GEMMs Z[xi] (R x K) = E[xi] (R x P) V[xi]^T (P x K) over the tiles:
+//   winoM_dy_f32      E[xi][r][p] = (A e A^T)[xi], e the m x m tile of dy
+//                     (zero past the output's edge), p as for the input.
+//   winoM_wgrad_f32   dw[r, k] = G^T Z[.][r][k] G (3x3), written (not added).
 //
-// Cost for N16, 512 -> 512 channels at 32x32: 16 GEMMs of 512 x 4096 x 512,
-// 34.4 GFLOP against the direct 77.3; the transforms move V and M (16 floats
-// per tile and channel each) through memory twice: ~0.54 GB, 0.15 ms at
-// 3.7 TB/s. Rounding: the transforms' constants are 0, +-1 and 1/2, so the
-// error stays within a few ulps of the direct sum's.
+// Transforms (interpolation points 0, +-1, +-2, infinity for m = 4):
+//   m = 2: B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],
+//          G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], A^T = [1 1 1 0; 0 1 -1 -1]
+//   m = 4: B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0;
+//                 0 2 -1 -2 1 0; 0 4 0 -5 0 1],
+//          G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6;
+//               1/24 -1/12 1/6; 0 0 1],
+//          A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
 //
-// Launch (block 256, grids of ceil(n/256) threads): wino_weight_f32 and
-// wino_wgrad_f32 over R*K, wino_input_f32 over K*P, wino_output_f32 and
-// wino_dy_f32 over R*P; p is the fastest index, so that V, M and E rows are
-// written and read contiguously.
+// Cost for N16, 512 -> 512 channels at 32x32: m = 2: 16 GEMMs of 512 x 4096 x
+// 512, 34.4 GFLOP against the direct 77.3; m = 4: 36 GEMMs of 512 x 1024 x 512,
+// 19.3 GFLOP. The transformed operands hold (m+2)^2 / m^2 floats per output
+// pixel and channel (4 at m = 2, 2.25 at m = 4), each written and read once.
+// Rounding: at m = 2 the constants are 0, +-1, 1/2 and the error is that of
+// the direct sum; at m = 4 about 3x the direct sum's (4e-6 relative with 512
+// input channels, measured in float32 against float64 sums).
 //
-// Entry points:
-//   wino_weight_f32(int R, int K, int dgrad, const float* w, float* U)
-//   wino_input_f32(WinoParams p, const float* x, const float* in_scale, float* V)
-//   wino_output_f32(WinoParams p, const float* M, const float* out_scale, const float* bias,
-//                   const float* noise, const float* noise_gain, int noise_n_stride,
-//                   float beta, float* y, float* z)
-//   wino_dy_f32(WinoParams p, const float* dy, float* E)
-//   wino_wgrad_f32(int R, int K, const float* Z, float* dw)
+// Launch (block 256, grids of ceil(n/256) threads): weight and wgrad over
+// R*K, input over K*P, output and dy over R*P; p is the fastest index, so
+// that V, M and E rows are written and read contiguously.
+//
+// Entry points (wino2_*: m = 2; wino4_*: m = 4; the same parameters):
+//   wino2_weight_f32(int R, int K, int dgrad, const float* w, float* U)
+//   wino2_input_f32(WinoParams p, const float* x, const float* in_scale, float* V)
+//   wino2_output_f32(WinoParams p, const float* M, const float* out_scale, const float* bias,
+//                    const float* noise, const float* noise_gain, int noise_n_stride,
+//                    float beta, float* y, float* z)
+//   wino2_dy_f32(WinoParams p, const float* dy, float* E)
+//   wino2_wgrad_f32(int R, int K, const float* Z, float* dw)
+//   wino4_weight_f32(int R, int K, int dgrad, const float* w, float* U)
+//   wino4_input_f32(WinoParams p, const float* x, const float* in_scale, float* V)
+//   wino4_output_f32(WinoParams p, const float* M, const float* out_scale, const float* bias,
+//                    const float* noise, const float* noise_gain, int noise_n_stride,
+//                    float beta, float* y, float* z)
+//   wino4_dy_f32(WinoParams p, const float* dy, float* E)
+//   wino4_wgrad_f32(int R, int K, const float* Z, float* dw)
 
 struct WinoParams {
     int N;          // images
     int K, H, W;    // input channels and size
     int R, OH, OW;  // output channels and size: OH = H + 2*pad_h - 2
     int pad_h, pad_w;
-    int TH, TW;     // tiles per image: ceil(OH/2), ceil(OW/2)
+    int m;          // output tile: 2 or 4 (the entry point's)
+    int TH, TW;     // tiles per image: ceil(OH/m), ceil(OW/m)
     int P;          // N * TH * TW
 };
 
-extern "C" __global__ void __launch_bounds__(256)
-wino_weight_f32(int R, int K, int dgrad, const float* __restrict__ w, float* __restrict__ U)
+// The 1-D transforms of each tile size, applied to a vector: in (B^T,
+// m+2 -> m+2), filt (G, 3 -> m+2), out (A^T, m+2 -> m), dy (A, m -> m+2),
+// wgt (G^T, m+2 -> 3).
+template <int TM> struct WinoT;
+
+template <> struct WinoT<2> {
+    __device__ static void in(const float* d, float* v)
+    {
+        v[0] = d[0] - d[2];
+        v[1] = d[1] + d[2];
+        v[2] = d[2] - d[1];
+        v[3] = d[1] - d[3];
+    }
+    __device__ static void filt(const float* g, float* u)
+    {
+        u[0] = g[0];
+        u[1] = 0.5f * (g[0] + g[1] + g[2]);
+        u[2] = 0.5f * (g[0] - g[1] + g[2]);
+        u[3] = g[2];
+    }
+    __device__ static void out(const float* m, float* y)
+    {
+        y[0] = m[0] + m[1] + m[2];
+        y[1] = m[1] - m[2] - m[3];
+    }
+    __device__ static void dy(const float* e, float* v)
+    {
+        v[0] = e[0];
+        v[1] = e[0] + e[1];
+        v[2] = e[0] - e[1];
+        v[3] = -e[1];
+    }
+    __device__ static void wgt(const float* z, float* w)
+    {
+        w[0] = z[0] + 0.5f * (z[1] + z[2]);
+        w[1] = 0.5f * (z[1] - z[2]);
+        w[2] = 0.5f * (z[1] + z[2]) + z[3];
+    }
+};
+
+template <> struct WinoT<4> {
+    __device__ static void in(const float* d, float* v)
+    {
+        v[0] = 4.0f * d[0] - 5.0f * d[2] + d[4];
+        v[1] = -4.0f * (d[1] + d[2]) + d[3] + d[4];
+        v[2] = 4.0f * (d[1] - d[2]) - d[3] + d[4];
+        v[3] = 2.0f * (d[3] - d[1]) - d[2] + d[4];
+        v[4] = 2.0f * (d[1] - d[3]) - d[2] + d[4];
+        v[5] = 4.0f * d[1] - 5.0f * d[3] + d[5];
+    }
+    __device__ static void filt(const float* g, float* u)
+    {
+        u[0] = 0.25f * g[0];
+        u[1] = -(g[0] + g[1] + g[2]) * (1.0f / 6.0f);
+        u[2] = -(g[0] - g[1] + g[2]) * (1.0f / 6.0f);
+        u[3] = g[0] * (1.0f / 24.0f) + g[1] * (1.0f / 12.0f) + g[2] * (1.0f / 6.0f);
+        u[4] = g[0] * (1.0f / 24.0f) - g[1] * (1.0f / 12.0f) + g[2] * (1.0f / 6.0f);
+        u[5] = g[2];
+    }
+    __device__ static void out(const float* m, float* y)
+    {
+        const float a = m[1] + m[2], b = m[1] - m[2], c = m[3] + m[4], d = m[3] - m[4];
+        y[0] = m[0] + a + c;
+        y[1] = b + 2.0f * d;
+        y[2] = a + 4.0f * c;
+        y[3] = b + 8.0f * d + m[5];
+    }
+    __device__ static void dy(const float* e, float* v)
+    {
+        const float a = e[0] + e[2], b = e[1] + e[3], c = e[0] + 4.0f * e[2], d = 2.0f * e[1] + 8.0f * e[3];
+        v[0] = e[0];
+        v[1] = a + b;
+        v[2] = a - b;
+        v[3] = c + d;
+        v[4] = c - d;
+        v[5] = e[3];
+    }
+    __device__ static void wgt(const float* z, float* w)
+    {
+        const float a = z[1] + z[2], b = z[1] - z[2], c = z[3] + z[4], d = z[3] - z[4];
+        w[0] = 0.25f * z[0] - a * (1.0f / 6.0f) + c * (1.0f / 24.0f);
+        w[1] = -b * (1.0f / 6.0f) + d * (1.0f / 12.0f);
+        w[2] = -a * (1.0f / 6.0f) + c * (1.0f / 6.0f) + z[5];
+    }
+};
+
+// Each 1-D transform as a type, so that wino_2d inlines it.
+template <int TM> struct WinoIn { __device__ static void f(const float* a, float* b) { WinoT<TM>::in(a, b); } };
+template <int TM> struct WinoFilt { __device__ static void f(const float* a, float* b) { WinoT<TM>::filt(a, b); } };
+template <int TM> struct WinoOut { __device__ static void f(const float* a, float* b) { WinoT<TM>::out(a, b); } };
+template <int TM> struct WinoDy { __device__ static void f(const float* a, float* b) { WinoT<TM>::dy(a, b); } };
+template <int TM> struct WinoWgt { __device__ static void f(const float* a, float* b) { WinoT<TM>::wgt(a, b); } };
+
+// wino_2d: y = T x T^T for the 1-D transform T = Op (IN -> OUT per axis).
+template <class Op, int IN, int OUT>
+__device__ __forceinline__ void wino_2d(const float (&x)[IN][IN], float (&y)[OUT][OUT])
 {
+    float t[OUT][IN];
+#pragma unroll
+    for (int j = 0; j < IN; j++) {
+        float col[IN], r[OUT];
+#pragma unroll
+        for (int i = 0; i < IN; i++) col[i] = x[i][j];
+        Op::f(col, r);
+#pragma unroll
+        for (int i = 0; i < OUT; i++) t[i][j] = r[i];
+    }
+#pragma unroll
+    for (int i = 0; i < OUT; i++) Op::f(t[i], y[i]);
+}
+
+// The tile (p's index q) as (image, tile row, tile column).
+__device__ __forceinline__ void wino_tile(const WinoParams& p, int q, int& n, int& ty, int& tx)
+{
+    const int tiles = p.TH * p.TW;
+    n = q / tiles;
+    const int tt = q - n * tiles;
+    ty = tt / p.TW;
+    tx = tt - ty * p.TW;
+}
+
+template <int TM>
+__device__ __forceinline__ void wino_weight(int R, int K, int dgrad, const float* __restrict__ w, float* __restrict__ U)
+{
+    constexpr int TA = TM + 2;
     const long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (e >= (long long)R * K) return;
     const int r = (int)(e / K), k = (int)(e - (long long)r * K);
@@ -73,102 +216,82 @@ wino_weight_f32(int R, int K, int dgrad, const float* __restrict__ w, float* __r
     for (int a = 0; a < 3; a++)
 #pragma unroll
         for (int b = 0; b < 3; b++) g[a][b] = dgrad ? src[(2 - a) * 3 + (2 - b)] : src[a * 3 + b];
-    // t = G g (4x3), then t G^T (4x4).
-    float t[4][3];
-#pragma unroll
-    for (int b = 0; b < 3; b++) {
-        t[0][b] = g[0][b];
-        t[1][b] = 0.5f * (g[0][b] + g[1][b] + g[2][b]);
-        t[2][b] = 0.5f * (g[0][b] - g[1][b] + g[2][b]);
-        t[3][b] = g[2][b];
-    }
+    float u[TA][TA];
+    wino_2d<WinoFilt<TM>>(g, u);
     const long long plane = (long long)R * K;
 #pragma unroll
-    for (int i = 0; i < 4; i++) {
-        const float u[4] = {t[i][0], 0.5f * (t[i][0] + t[i][1] + t[i][2]), 0.5f * (t[i][0] - t[i][1] + t[i][2]), t[i][2]};
+    for (int i = 0; i < TA; i++)
 #pragma unroll
-        for (int j = 0; j < 4; j++) U[(i * 4 + j) * plane + e] = u[j];
-    }
+        for (int j = 0; j < TA; j++) U[(i * TA + j) * plane + e] = u[i][j];
 }
 
-extern "C" __global__ void __launch_bounds__(256)
-wino_input_f32(WinoParams p, const float* __restrict__ x, const float* __restrict__ in_scale, float* __restrict__ V)
+template <int TM>
+__device__ __forceinline__ void wino_input(const WinoParams& p, const float* __restrict__ x,
+                                           const float* __restrict__ in_scale, float* __restrict__ V)
 {
+    constexpr int TA = TM + 2;
     const long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (e >= (long long)p.K * p.P) return;
     const int k = (int)(e / p.P), q = (int)(e - (long long)k * p.P);
-    const int tiles = p.TH * p.TW, n = q / tiles, tt = q - n * tiles;
-    const int ty = tt / p.TW, tx = tt - ty * p.TW;
-    const int y0 = 2 * ty - p.pad_h, x0 = 2 * tx - p.pad_w;
+    int n, ty, tx;
+    wino_tile(p, q, n, ty, tx);
+    const int y0 = TM * ty - p.pad_h, x0 = TM * tx - p.pad_w;
     const float* xp = x + ((long long)n * p.K + k) * p.H * p.W;
     const float s = in_scale ? in_scale[n * p.K + k] : 1.0f;
-    float d[4][4];
+    float d[TA][TA];
 #pragma unroll
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < TA; i++) {
         const int iy = y0 + i;
         const bool rok = (unsigned)iy < (unsigned)p.H;
 #pragma unroll
-        for (int j = 0; j < 4; j++) {
+        for (int j = 0; j < TA; j++) {
             const int ix = x0 + j;
             d[i][j] = (rok && (unsigned)ix < (unsigned)p.W) ? s * xp[iy * p.W + ix] : 0.0f;
         }
     }
-    // t = B^T d, then t B.
-    float t[4][4];
-#pragma unroll
-    for (int j = 0; j < 4; j++) {
-        t[0][j] = d[0][j] - d[2][j];
-        t[1][j] = d[1][j] + d[2][j];
-        t[2][j] = d[2][j] - d[1][j];
-        t[3][j] = d[1][j] - d[3][j];
-    }
+    float v[TA][TA];
+    wino_2d<WinoIn<TM>>(d, v);
     const long long plane = (long long)p.K * p.P;
 #pragma unroll
-    for (int i = 0; i < 4; i++) {
-        const float v[4] = {t[i][0] - t[i][2], t[i][1] + t[i][2], t[i][2] - t[i][1], t[i][1] - t[i][3]};
+    for (int i = 0; i < TA; i++)
 #pragma unroll
-        for (int j = 0; j < 4; j++) V[(i * 4 + j) * plane + e] = v[j];
-    }
+        for (int j = 0; j < TA; j++) V[(i * TA + j) * plane + e] = v[i][j];
 }
 
-extern "C" __global__ void __launch_bounds__(256)
-wino_output_f32(WinoParams p, const float* __restrict__ M, const float* __restrict__ out_scale,
-                const float* __restrict__ bias, const float* __restrict__ noise, const float* __restrict__ noise_gain,
-                int noise_n_stride, float beta, float* __restrict__ y, float* __restrict__ z)
+template <int TM>
+__device__ __forceinline__ void wino_output(const WinoParams& p, const float* __restrict__ M,
+                                            const float* __restrict__ out_scale, const float* __restrict__ bias,
+                                            const float* __restrict__ noise, const float* __restrict__ noise_gain,
+                                            int noise_n_stride, float beta, float* __restrict__ y, float* __restrict__ z)
 {
+    constexpr int TA = TM + 2;
     const long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (e >= (long long)p.R * p.P) return;
     const int r = (int)(e / p.P), q = (int)(e - (long long)r * p.P);
-    const int tiles = p.TH * p.TW, n = q / tiles, tt = q - n * tiles;
-    const int ty = tt / p.TW, tx = tt - ty * p.TW;
+    int n, ty, tx;
+    wino_tile(p, q, n, ty, tx);
     const long long plane = (long long)p.R * p.P;
-    float m[4][4];
+    float m[TA][TA];
 #pragma unroll
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < TA; i++)
 #pragma unroll
-        for (int j = 0; j < 4; j++) m[i][j] = M[(i * 4 + j) * plane + e];
-    // t = A^T m (2x4), then t A (2x2).
-    float t[2][4];
-#pragma unroll
-    for (int j = 0; j < 4; j++) {
-        t[0][j] = m[0][j] + m[1][j] + m[2][j];
-        t[1][j] = m[1][j] - m[2][j] - m[3][j];
-    }
+        for (int j = 0; j < TA; j++) m[i][j] = M[(i * TA + j) * plane + e];
+    float o[TM][TM];
+    wino_2d<WinoOut<TM>>(m, o);
     const float scale = out_scale ? out_scale[n * p.R + r] : 1.0f;
     const float b = bias ? bias[r] : 0.0f;
     const float gain = noise ? (noise_gain ? *noise_gain : 1.0f) : 0.0f;
     const long long ybase = ((long long)n * p.R + r) * p.OH * p.OW;
 #pragma unroll
-    for (int a = 0; a < 2; a++) {
-        const int oh = 2 * ty + a;
+    for (int a = 0; a < TM; a++) {
+        const int oh = TM * ty + a;
         if (oh >= p.OH) break;
-        const float o2[2] = {t[a][0] + t[a][1] + t[a][2], t[a][1] - t[a][2] - t[a][3]};
 #pragma unroll
-        for (int c = 0; c < 2; c++) {
-            const int ow = 2 * tx + c;
+        for (int c = 0; c < TM; c++) {
+            const int ow = TM * tx + c;
             if (ow >= p.OW) break;
             const long long i = ybase + oh * p.OW + ow;
-            const float v = o2[c];
+            const float v = o[a][c];
             if (z) z[i] = v;
             float out = v * scale + b;
             if (noise) out = fmaf(noise[(long long)n * noise_n_stride + oh * p.OW + ow], gain, out);
@@ -178,65 +301,114 @@ wino_output_f32(WinoParams p, const float* __restrict__ M, const float* __restri
     }
 }
 
-extern "C" __global__ void __launch_bounds__(256)
-wino_dy_f32(WinoParams p, const float* __restrict__ dy, float* __restrict__ E)
+template <int TM>
+__device__ __forceinline__ void wino_dy(const WinoParams& p, const float* __restrict__ dy, float* __restrict__ E)
 {
+    constexpr int TA = TM + 2;
     const long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (e >= (long long)p.R * p.P) return;
     const int r = (int)(e / p.P), q = (int)(e - (long long)r * p.P);
-    const int tiles = p.TH * p.TW, n = q / tiles, tt = q - n * tiles;
-    const int ty = tt / p.TW, tx = tt - ty * p.TW;
+    int n, ty, tx;
+    wino_tile(p, q, n, ty, tx);
     const float* dp = dy + ((long long)n * p.R + r) * p.OH * p.OW;
-    float d[2][2];
+    float d[TM][TM];
 #pragma unroll
-    for (int a = 0; a < 2; a++)
+    for (int a = 0; a < TM; a++)
 #pragma unroll
-        for (int b = 0; b < 2; b++) {
-            const int oh = 2 * ty + a, ow = 2 * tx + b;
+        for (int b = 0; b < TM; b++) {
+            const int oh = TM * ty + a, ow = TM * tx + b;
             d[a][b] = (oh < p.OH && ow < p.OW) ? dp[oh * p.OW + ow] : 0.0f;
         }
-    // A = [1 0; 1 1; 1 -1; 0 -1]: t = A d (4x2), then t A^T (4x4).
-    float t[4][2];
-#pragma unroll
-    for (int b = 0; b < 2; b++) {
-        t[0][b] = d[0][b];
-        t[1][b] = d[0][b] + d[1][b];
-        t[2][b] = d[0][b] - d[1][b];
-        t[3][b] = -d[1][b];
-    }
+    float v[TA][TA];
+    wino_2d<WinoDy<TM>>(d, v);
     const long long plane = (long long)p.R * p.P;
 #pragma unroll
-    for (int i = 0; i < 4; i++) {
-        const float v[4] = {t[i][0], t[i][0] + t[i][1], t[i][0] - t[i][1], -t[i][1]};
+    for (int i = 0; i < TA; i++)
 #pragma unroll
-        for (int j = 0; j < 4; j++) E[(i * 4 + j) * plane + e] = v[j];
-    }
+        for (int j = 0; j < TA; j++) E[(i * TA + j) * plane + e] = v[i][j];
 }
 
-extern "C" __global__ void __launch_bounds__(256)
-wino_wgrad_f32(int R, int K, const float* __restrict__ Z, float* __restrict__ dw)
+template <int TM>
+__device__ __forceinline__ void wino_wgrad(int R, int K, const float* __restrict__ Z, float* __restrict__ dw)
 {
+    constexpr int TA = TM + 2;
     const long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (e >= (long long)R * K) return;
     const long long plane = (long long)R * K;
-    float z[4][4];
+    float z[TA][TA];
 #pragma unroll
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < TA; i++)
 #pragma unroll
-        for (int j = 0; j < 4; j++) z[i][j] = Z[(i * 4 + j) * plane + e];
-    // G^T = [1 .5 .5 0; 0 .5 -.5 0; 0 .5 .5 1]: t = G^T z (3x4), then t G (3x3).
-    float t[3][4];
-#pragma unroll
-    for (int j = 0; j < 4; j++) {
-        t[0][j] = z[0][j] + 0.5f * (z[1][j] + z[2][j]);
-        t[1][j] = 0.5f * (z[1][j] - z[2][j]);
-        t[2][j] = 0.5f * (z[1][j] + z[2][j]) + z[3][j];
-    }
+        for (int j = 0; j < TA; j++) z[i][j] = Z[(i * TA + j) * plane + e];
+    float g[3][3];
+    wino_2d<WinoWgt<TM>>(z, g);
     float* out = dw + e * 9;
 #pragma unroll
-    for (int i = 0; i < 3; i++) {
-        out[i * 3 + 0] = t[i][0] + 0.5f * (t[i][1] + t[i][2]);
-        out[i * 3 + 1] = 0.5f * (t[i][1] - t[i][2]);
-        out[i * 3 + 2] = 0.5f * (t[i][1] + t[i][2]) + t[i][3];
-    }
+    for (int a = 0; a < 3; a++)
+#pragma unroll
+        for (int b = 0; b < 3; b++) out[a * 3 + b] = g[a][b];
+}
+
+extern "C" __global__ void __launch_bounds__(256)
+wino2_weight_f32(int R, int K, int dgrad, const float* __restrict__ w, float* __restrict__ U)
+{
+    wino_weight<2>(R, K, dgrad, w, U);
+}
+
+extern "C" __global__ void __launch_bounds__(256)
+wino2_input_f32(WinoParams p, const float* __restrict__ x, const float* __restrict__ in_scale, float* __restrict__ V)
+{
+    wino_input<2>(p, x, in_scale, V);
+}
+
+extern "C" __global__ void __launch_bounds__(256)
+wino2_output_f32(WinoParams p, const float* __restrict__ M, const float* __restrict__ out_scale,
+                   const float* __restrict__ bias, const float* __restrict__ noise, const float* __restrict__ noise_gain,
+                   int noise_n_stride, float beta, float* __restrict__ y, float* __restrict__ z)
+{
+    wino_output<2>(p, M, out_scale, bias, noise, noise_gain, noise_n_stride, beta, y, z);
+}
+
+extern "C" __global__ void __launch_bounds__(256)
+wino2_dy_f32(WinoParams p, const float* __restrict__ dy, float* __restrict__ E)
+{
+    wino_dy<2>(p, dy, E);
+}
+
+extern "C" __global__ void __launch_bounds__(256)
+wino2_wgrad_f32(int R, int K, const float* __restrict__ Z, float* __restrict__ dw)
+{
+    wino_wgrad<2>(R, K, Z, dw);
+}
+
+extern "C" __global__ void __launch_bounds__(256)
+wino4_weight_f32(int R, int K, int dgrad, const float* __restrict__ w, float* __restrict__ U)
+{
+    wino_weight<4>(R, K, dgrad, w, U);
+}
+
+extern "C" __global__ void __launch_bounds__(256)
+wino4_input_f32(WinoParams p, const float* __restrict__ x, const float* __restrict__ in_scale, float* __restrict__ V)
+{
+    wino_input<4>(p, x, in_scale, V);
+}
+
+extern "C" __global__ void __launch_bounds__(256)
+wino4_output_f32(WinoParams p, const float* __restrict__ M, const float* __restrict__ out_scale,
+                   const float* __restrict__ bias, const float* __restrict__ noise, const float* __restrict__ noise_gain,
+                   int noise_n_stride, float beta, float* __restrict__ y, float* __restrict__ z)
+{
+    wino_output<4>(p, M, out_scale, bias, noise, noise_gain, noise_n_stride, beta, y, z);
+}
+
+extern "C" __global__ void __launch_bounds__(256)
+wino4_dy_f32(WinoParams p, const float* __restrict__ dy, float* __restrict__ E)
+{
+    wino_dy<4>(p, dy, E);
+}
+
+extern "C" __global__ void __launch_bounds__(256)
+wino4_wgrad_f32(int R, int K, const float* __restrict__ Z, float* __restrict__ dw)
+{
+    wino_wgrad<4>(R, K, Z, dw);
 }
