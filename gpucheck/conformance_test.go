@@ -613,7 +613,13 @@ func runConformance(out io.Writer, seed uint64) *gpuReport {
 		tensor.SetCUDAConvTile(prev)
 	}
 	rngAndAdam(rep, seed)
-	lafiteNets(rep, seed)
+	lafiteNets(rep, seed, "")
+	// The nets again with every 3x3 stride-1 conv on Winograd F(4x4, 3x3)
+	// (their 16 channels are below the planner's threshold): the modulated
+	// convs' styles, demodulation and noise, path length and R1 through it.
+	prev := tensor.SetCUDAConvTile(cuda.ConvWinograd4)
+	lafiteNets(rep, seed, "@winograd4")
+	tensor.SetCUDAConvTile(prev)
 	return rep
 }
 

@@ -33,6 +33,11 @@ func TestGPUConformanceHostSim(t *testing.T) {
 	t.Logf("gpu on the host simulator: %d passed, %d failed (%.1fs); host fallbacks: %s", rep.passed, rep.failed,
 		time.Since(start).Seconds(), strings.Join(tensor.CUDAFallbacks(), " "))
 	t.Logf("kernels launched: %s", strings.Join(dev.Launches(), " "))
+	for _, l := range strings.Split(log.String(), "\n") {
+		if strings.Contains(l, " lafite_") {
+			t.Log(l)
+		}
+	}
 	if rep.failed > 0 || rep.passed < 300 {
 		t.Errorf("host-simulated GPU conformance: %d passed, %d failed:\n%s", rep.passed, rep.failed, log.String())
 	}

@@ -77,11 +77,12 @@ func (r *gpuReport) checkMany(name, what string, got, want []*autograd.Var, name
 	fmt.Fprintf(r.out, "gpu %s %-32s %-10s err %.2e (tol %.0e) over %d tensors, worst %s\n", status, name, what, worst, tol, len(want), at)
 }
 
-// lafiteNets runs the generator and discriminator checks.
-func lafiteNets(rep *gpuReport, seed uint64) {
+// lafiteNets runs the generator and discriminator checks; suffix tells the
+// reruns with a forced conv path apart.
+func lafiteNets(rep *gpuReport, seed uint64, suffix string) {
 	defer func() {
 		if p := recover(); p != nil {
-			rep.fail("lafite", "panic", fmt.Sprint(p))
+			rep.fail("lafite"+suffix, "panic", fmt.Sprint(p))
 		}
 	}()
 	scope := tensor.OpenScope()
@@ -134,9 +135,9 @@ func lafiteNets(rep *gpuReport, seed uint64) {
 		pls[i] = autograd.Grad([]*autograd.Var{pl.Penalty}, s.gVars, nil, false)
 	}
 	names := append(append([]string{}, cs.gNames...), "z", "fts")
-	rep.check("lafite_G", "forward", imgs[1].Value, imgs[0].Value, netTol)
-	rep.checkMany("lafite_G", "grad", grads[1], grads[0], names, netTol)
-	rep.checkMany("lafite_G", "pl grad2", pls[1], pls[0], cs.gNames, netTol)
+	rep.check("lafite_G"+suffix, "forward", imgs[1].Value, imgs[0].Value, netTol)
+	rep.checkMany("lafite_G"+suffix, "grad", grads[1], grads[0], names, netTol)
+	rep.checkMany("lafite_G"+suffix, "pl grad2", pls[1], pls[0], cs.gNames, netTol)
 
 	// The fused (grouped) modulated convolution of inference.
 	fused := make([]*tensor.Tensor, 2)
@@ -146,7 +147,7 @@ func lafiteNets(rep *gpuReport, seed uint64) {
 			fused[i] = img.Value
 		})
 	}
-	rep.check("lafite_G_fused", "forward", fused[1], fused[0], netTol)
+	rep.check("lafite_G_fused"+suffix, "forward", fused[1], fused[0], netTol)
 
 	// Discriminator: logits, first order, R1 (second order through D).
 	logits := make([]*autograd.Var, 2)
@@ -162,13 +163,13 @@ func lafiteNets(rep *gpuReport, seed uint64) {
 		r1s[i] = autograd.Grad([]*autograd.Var{r1}, s.dVars, nil, false)
 	}
 	if !tensor.SameShape(logits[0].Shape(), []int{n, 1}) {
-		rep.fail("lafite_D", "forward", fmt.Sprintf("logits of shape %v", logits[0].Shape()))
+		rep.fail("lafite_D"+suffix, "forward", fmt.Sprintf("logits of shape %v", logits[0].Shape()))
 		return
 	}
-	rep.check("lafite_D", "forward", logits[1].Value, logits[0].Value, netTol)
-	rep.checkMany("lafite_D", "grad", dgrads[1], dgrads[0], append(append([]string{}, cs.dNames...), "img"), netTol)
-	rep.checkMany("lafite_D", "r1 grad2", r1s[1], r1s[0], cs.dNames, netTol)
+	rep.check("lafite_D"+suffix, "forward", logits[1].Value, logits[0].Value, netTol)
+	rep.checkMany("lafite_D"+suffix, "grad", dgrads[1], dgrads[0], append(append([]string{}, cs.dNames...), "img"), netTol)
+	rep.checkMany("lafite_D"+suffix, "r1 grad2", r1s[1], r1s[0], cs.dNames, netTol)
 	if v := float64(imgs[0].Value.ToSlice()[0]); math.IsNaN(v) {
-		rep.fail("lafite_G", "forward", "host image is NaN")
+		rep.fail("lafite_G"+suffix, "forward", "host image is NaN")
 	}
 }
