@@ -142,12 +142,17 @@ static char* new_stack()
             return s;
         }
     }
-    void* s = mmap(nullptr, stack_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    // A page with no access below each stack: an overflow faults instead of
+    // writing into the next thread's stack.
+    const size_t guard = size_t(sysconf(_SC_PAGESIZE));
+    void* s = mmap(nullptr, stack_bytes + guard, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
     if (s == MAP_FAILED) {
         fprintf(stderr, "hostsim: no memory for thread stacks\n");
         abort();
     }
-    return static_cast<char*>(s);
+    mprotect(s, guard, PROT_NONE);
+    return static_cast<char*>(s) + guard;
 }
 
 static void run_block(Block& b, dim3 idx)
