@@ -2,7 +2,6 @@ package lafite
 
 import (
 	"math"
-	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -171,17 +170,7 @@ func stepsMatchOnGPU(t *testing.T, cfg TrainConfig, data Dataset, clipOn func(te
 // step, as the GPU would run it, gives the host's losses within
 // realGPULossTol.
 func TestTrainStepOnHostSimMatchesCPU(t *testing.T) {
-	if err := hostsim.Available(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI must install a C++ compiler for the host simulator: %v", err)
-		}
-		t.Skip(err)
-	}
-	dev, err := hostsim.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dev.Close()
+	dev := hostsim.ForTest(t)
 	defer tensor.UseCUDABackend(dev, dev.Props())()
 	cfg, data, _ := tinySetup(t)
 	cfg.TrainablePerturbation = 0.3

@@ -12,9 +12,9 @@ import (
 // GEMMs of sgemm.cu; 2.25x (m = 2) or 4x (m = 4, the default) fewer
 // multiply-adds than the direct kernels.
 
-// winoWorkspaceBytes (a variable for tests) bounds the transformed input and GEMM output of one
-// pass (each (m+2)^2 floats per tile and channel); larger batches run in
-// chunks of images.
+// winoWorkspaceBytes (a variable for tests) bounds the transformed input and
+// the GEMM operand on the output side of one pass (each (m+2)^2 floats per
+// tile and channel); larger batches run in chunks of images.
 var winoWorkspaceBytes int64 = 256 << 20
 
 // winoEpilogue is what wino_output_f32 applies to the convolution; nil
@@ -46,48 +46,79 @@ func winogradTile(g cpu.ConvGeom, in, out, outPixels int) int {
 	return 0
 }
 
+// winoPass is one Winograd convolution's geometry, cut into chunks of
+// images, and its transform buffers: the transformed input (V) and the GEMM
+// operand on the output side (M for a forward, E for a weight gradient).
+type winoPass struct {
+	m, n, k, h, w, r, padH, padW int
+	all                          cuda.WinoParams
+	per                          int      // images per chunk
+	v, out                       *Storage // (m+2)^2 * channels * chunk tiles each
+}
+
+func newWinoPass(m, n, k, h, w, r, padH, padW int) *winoPass {
+	all := cuda.NewWinoParams(n, k, h, w, r, padH, padW, m)
+	pts := all.Points()
+	perImage := int64(pts) * 4 * int64(max(k, r)) * int64(all.TH) * int64(all.TW)
+	chunks := max(1, int((int64(n)*perImage+winoWorkspaceBytes-1)/winoWorkspaceBytes))
+	per := cuda.CeilDiv(n, chunks)
+	tiles := per * int(all.TH) * int(all.TW)
+	g := theGPU()
+	return &winoPass{m: m, n: n, k: k, h: h, w: w, r: r, padH: padH, padW: padW, all: all, per: per,
+		v: g.allocUntracked(pts * k * tiles), out: g.allocUntracked(pts * r * tiles)}
+}
+
+func (wp *winoPass) free() {
+	g := theGPU()
+	g.free(wp.v)
+	g.free(wp.out)
+}
+
+func (wp *winoPass) entry(kind string) string { return fmt.Sprintf("wino%d_%s_f32", wp.m, kind) }
+
+// chunks calls f with each chunk's first image and parameters.
+func (wp *winoPass) chunks(f func(n0 int, p cuda.WinoParams)) {
+	for n0 := 0; n0 < wp.n; n0 += wp.per {
+		f(n0, cuda.NewWinoParams(min(wp.per, wp.n-n0), wp.k, wp.h, wp.w, wp.r, wp.padH, wp.padW, wp.m))
+	}
+}
+
+// input transforms the chunk's images of x (scaled per image and channel by
+// inScale when set) into V.
+func (wp *winoPass) input(p cuda.WinoParams, n0 int, x, inScale *Tensor) {
+	theGPU().launch("winograd.cu", wp.entry("input"), cuda.D1(cuda.CeilDiv(wp.k*int(p.Tiles), 256)), cuda.D1(256), 0,
+		p, ptrAt(x, n0*wp.k*wp.h*wp.w), ptrAt(inScale, n0*wp.k), wp.v.ptr)
+}
+
+// ptrAt is t's device address plus elems elements, or null for a nil t.
+func ptrAt(t *Tensor, elems int) cuda.DevicePtr {
+	if t == nil {
+		return 0
+	}
+	return t.ptr() + cuda.DevicePtr(4*int64(elems))
+}
+
 // winogradConv writes into y the stride-1 3x3 conv of x ([N, K, H, W],
 // contiguous) with padding (padH, padW) and R output channels. w is the
 // forward's weight [R, K, 3, 3], or with dgrad the weight [K, R, 3, 3] of the
 // conv whose input gradient this is (x is then dy).
 func winogradConv(m int, x, w *Tensor, dgrad bool, r, padH, padW int, e winoEpilogue, y *Tensor) {
 	g := theGPU()
-	n, k, h, wd := x.shape[0], x.shape[1], x.shape[2], x.shape[3]
-	all := cuda.NewWinoParams(n, k, h, wd, r, padH, padW, m)
-	pts := all.Points()
-	entry := func(kind string) string { return fmt.Sprintf("wino%d_%s_f32", m, kind) }
-	u := g.allocUntracked(pts * r * k)
+	wp := newWinoPass(m, x.shape[0], x.shape[1], x.shape[2], x.shape[3], r, padH, padW)
+	defer wp.free()
+	u := g.allocUntracked(wp.all.Points() * r * wp.k)
 	defer g.free(u)
-	g.launch("winograd.cu", entry("weight"), cuda.D1(cuda.CeilDiv(r*k, 256)), cuda.D1(256), 0,
-		int32(r), int32(k), b2i(dgrad), w.ptr(), u.ptr)
-
-	perImage := int64(pts) * 4 * int64(max(k, r)) * int64(all.TH) * int64(all.TW)
-	chunks := max(1, int((int64(n)*perImage+winoWorkspaceBytes-1)/winoWorkspaceBytes))
-	per := cuda.CeilDiv(n, chunks)
-	tiles := per * int(all.TH) * int(all.TW)
-	v := g.allocUntracked(pts * k * tiles)
-	defer g.free(v)
-	mm := g.allocUntracked(pts * r * tiles)
-	defer g.free(mm)
-
-	at := func(t *Tensor, elems int) cuda.DevicePtr {
-		if t == nil {
-			return 0
-		}
-		return t.ptr() + cuda.DevicePtr(4*int64(elems))
-	}
-	inImage, outImage := k*h*wd, r*int(all.OH)*int(all.OW)
-	for n0 := 0; n0 < n; n0 += per {
-		nc := min(per, n-n0)
-		p := cuda.NewWinoParams(nc, k, h, wd, r, padH, padW, m)
-		g.launch("winograd.cu", entry("input"), cuda.D1(cuda.CeilDiv(k*int(p.Tiles), 256)), cuda.D1(256), 0,
-			p, at(x, n0*inImage), at(e.inScale, n0*k), v.ptr)
+	g.launch("winograd.cu", wp.entry("weight"), cuda.D1(cuda.CeilDiv(r*wp.k, 256)), cuda.D1(256), 0,
+		int32(r), int32(wp.k), b2i(dgrad), w.ptr(), u.ptr)
+	outImage := r * int(wp.all.OH) * int(wp.all.OW)
+	wp.chunks(func(n0 int, p cuda.WinoParams) {
+		wp.input(p, n0, x, e.inScale)
 		gp, plan := cuda.PlanWinogradGemm(p)
-		g.plan(plan, gp, u.ptr, v.ptr, mm.ptr)
-		g.launch("winograd.cu", entry("output"), cuda.D1(cuda.CeilDiv(r*int(p.Tiles), 256)), cuda.D1(256), 0,
-			p, mm.ptr, at(e.outScale, n0*r), ptrOrNull(e.bias), at(e.noise, n0*e.noiseNStride), ptrOrNull(e.gain),
-			int32(e.noiseNStride), e.beta, at(y, n0*outImage), at(e.z, n0*outImage))
-	}
+		g.plan(plan, gp, u.ptr, wp.v.ptr, wp.out.ptr)
+		g.launch("winograd.cu", wp.entry("output"), cuda.D1(cuda.CeilDiv(r*int(p.Tiles), 256)), cuda.D1(256), 0,
+			p, wp.out.ptr, ptrAt(e.outScale, n0*r), ptrOrNull(e.bias), ptrAt(e.noise, n0*e.noiseNStride), ptrOrNull(e.gain),
+			int32(e.noiseNStride), e.beta, ptrAt(y, n0*outImage), ptrAt(e.z, n0*outImage))
+	})
 }
 
 func b2i(b bool) int32 {
@@ -103,36 +134,23 @@ func b2i(b bool) int32 {
 // (m+2)^2 GEMMs summing over the tiles (chunks of images accumulate into Z).
 func winogradWgrad(m int, x, dy *Tensor, padH, padW int, dw *Tensor) {
 	g := theGPU()
-	n, k, h, wd := x.shape[0], x.shape[1], x.shape[2], x.shape[3]
 	r := dy.shape[1]
-	all := cuda.NewWinoParams(n, k, h, wd, r, padH, padW, m)
-	pts := all.Points()
-	entry := func(kind string) string { return fmt.Sprintf("wino%d_%s_f32", m, kind) }
-	z := g.allocUntracked(pts * r * k)
+	wp := newWinoPass(m, x.shape[0], x.shape[1], x.shape[2], x.shape[3], r, padH, padW)
+	defer wp.free()
+	z := g.allocUntracked(wp.all.Points() * r * wp.k)
 	defer g.free(z)
-	perImage := int64(pts) * 4 * int64(max(k, r)) * int64(all.TH) * int64(all.TW)
-	chunks := max(1, int((int64(n)*perImage+winoWorkspaceBytes-1)/winoWorkspaceBytes))
-	per := cuda.CeilDiv(n, chunks)
-	tiles := per * int(all.TH) * int(all.TW)
-	v := g.allocUntracked(pts * k * tiles)
-	defer g.free(v)
-	e := g.allocUntracked(pts * r * tiles)
-	defer g.free(e)
-	inImage, outImage := k*h*wd, r*int(all.OH)*int(all.OW)
-	for n0 := 0; n0 < n; n0 += per {
-		nc := min(per, n-n0)
-		p := cuda.NewWinoParams(nc, k, h, wd, r, padH, padW, m)
-		g.launch("winograd.cu", entry("input"), cuda.D1(cuda.CeilDiv(k*int(p.Tiles), 256)), cuda.D1(256), 0,
-			p, x.ptr()+cuda.DevicePtr(4*int64(n0*inImage)), cuda.DevicePtr(0), v.ptr)
-		g.launch("winograd.cu", entry("dy"), cuda.D1(cuda.CeilDiv(r*int(p.Tiles), 256)), cuda.D1(256), 0,
-			p, dy.ptr()+cuda.DevicePtr(4*int64(n0*outImage)), e.ptr)
+	outImage := r * int(wp.all.OH) * int(wp.all.OW)
+	wp.chunks(func(n0 int, p cuda.WinoParams) {
+		wp.input(p, n0, x, nil)
+		g.launch("winograd.cu", wp.entry("dy"), cuda.D1(cuda.CeilDiv(r*int(p.Tiles), 256)), cuda.D1(256), 0,
+			p, ptrAt(dy, n0*outImage), wp.out.ptr)
 		beta := float32(1)
 		if n0 == 0 {
 			beta = 0
 		}
 		gp, plan := cuda.PlanWinogradWgradGemm(p, beta)
-		g.plan(plan, gp, e.ptr, v.ptr, z.ptr)
-	}
-	g.launch("winograd.cu", entry("wgrad"), cuda.D1(cuda.CeilDiv(r*k, 256)), cuda.D1(256), 0,
-		int32(r), int32(k), z.ptr, dw.ptr())
+		g.plan(plan, gp, wp.out.ptr, wp.v.ptr, z.ptr)
+	})
+	g.launch("winograd.cu", wp.entry("wgrad"), cuda.D1(cuda.CeilDiv(r*wp.k, 256)), cuda.D1(256), 0,
+		int32(r), int32(wp.k), z.ptr, dw.ptr())
 }

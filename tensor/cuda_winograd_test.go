@@ -2,7 +2,6 @@ package tensor
 
 import (
 	"math"
-	"os"
 	"testing"
 
 	"github.com/lafite-go/lafite/kernels/cuda"
@@ -14,17 +13,7 @@ import (
 // is 2 - pad), odd output sizes (partial 2x2 tiles), and a workspace small
 // enough that the batch runs in chunks of images.
 func TestWinogradConvMatchesHost(t *testing.T) {
-	if err := hostsim.Available(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI must install a C++ compiler for the host simulator: %v", err)
-		}
-		t.Skip(err)
-	}
-	dev, err := hostsim.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dev.Close()
+	dev := hostsim.ForTest(t)
 	defer UseCUDABackend(dev, dev.Props())()
 	defer SetCUDAConvTile(SetCUDAConvTile(0))
 	prevWS := winoWorkspaceBytes

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"sort"
 	"strings"
 )
 
@@ -89,4 +90,15 @@ func (e Entry) Parameters() ([]Param, error) {
 		out = append(out, Param{CType: ctype, Name: name, Go: t})
 	}
 	return out, nil
+}
+
+// LaunchCounts formats per-entry launch counts as sorted "entry=n" strings
+// (what the test devices report).
+func LaunchCounts(counts map[string]int) []string {
+	out := make([]string, 0, len(counts))
+	for k, n := range counts {
+		out = append(out, fmt.Sprintf("%s=%d", k, n))
+	}
+	sort.Strings(out)
+	return out
 }

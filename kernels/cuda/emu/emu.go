@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"sort"
 	"strings"
 	"sync"
 
@@ -209,12 +208,7 @@ func emuSignatures() map[string][]reflect.Type {
 func (e *Device) Launches() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	var out []string
-	for k, n := range e.launches {
-		out = append(out, fmt.Sprintf("%s=%d", k, n))
-	}
-	sort.Strings(out)
-	return out
+	return cuda.LaunchCounts(e.launches)
 }
 
 // need panics unless the grid covers want blocks along one axis.

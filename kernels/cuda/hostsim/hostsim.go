@@ -35,9 +35,9 @@ import (
 	"reflect"
 	"regexp"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
+	"testing"
 	"unsafe"
 
 	"github.com/lafite-go/lafite/kernels/cuda"
@@ -269,6 +269,25 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return strings.TrimSpace(l.b.String())
+}
+
+// ForTest starts a device for a test and stops it when the test ends. Without
+// a C++ compiler it skips the test, or fails it under CI (CI=true), which
+// must install one.
+func ForTest(tb testing.TB) *Device {
+	tb.Helper()
+	if err := Available(); err != nil {
+		if os.Getenv("CI") != "" {
+			tb.Fatalf("CI must install a C++ compiler for the host simulator: %v", err)
+		}
+		tb.Skip(err)
+	}
+	d, err := New()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { d.Close() })
+	return d
 }
 
 // New builds the device process if needed and starts it. Close stops it.
@@ -516,10 +535,5 @@ func (d *Device) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, arg
 func (d *Device) Launches() []string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	var out []string
-	for k, n := range d.launches {
-		out = append(out, fmt.Sprintf("%s=%d", k, n))
-	}
-	sort.Strings(out)
-	return out
+	return cuda.LaunchCounts(d.launches)
 }

@@ -2,28 +2,11 @@ package hostsim
 
 import (
 	"math"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/lafite-go/lafite/kernels/cuda"
 )
-
-func newDevice(t *testing.T) *Device {
-	t.Helper()
-	if err := Available(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI must install a C++ compiler for the host simulator: %v", err)
-		}
-		t.Skip(err)
-	}
-	d, err := New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	return d
-}
 
 func upload(t *testing.T, d *Device, v []float32) cuda.DevicePtr {
 	t.Helper()
@@ -50,7 +33,7 @@ func function(t *testing.T, d *Device, file, entry string) *cuda.Function {
 // memory and __syncthreads; rows end at different lengths, so warps and
 // blocks see partial work.
 func TestRunsABlockReduction(t *testing.T) {
-	d := newDevice(t)
+	d := ForTest(t)
 	const rows, cols = 5, 1000
 	x := make([]float32, rows*cols)
 	want := make([]float64, rows)
@@ -80,7 +63,7 @@ func TestRunsABlockReduction(t *testing.T) {
 // A kernel that reads past the end of its buffer hits the guard page; the
 // error names the kernel, and the dead device says so from then on.
 func TestFaultNamesTheKernel(t *testing.T) {
-	d := newDevice(t)
+	d := ForTest(t)
 	x := upload(t, d, make([]float32, 1024))
 	y := upload(t, d, make([]float32, 1024))
 	f := function(t, d, "elementwise.cu", "ew_unary_f32")
@@ -99,7 +82,7 @@ func TestFaultNamesTheKernel(t *testing.T) {
 // Launches the GPU would refuse, and copies outside any allocation, are
 // errors, not faults.
 func TestRefusesBadLaunchesAndCopies(t *testing.T) {
-	d := newDevice(t)
+	d := ForTest(t)
 	x := upload(t, d, make([]float32, 256))
 	f := function(t, d, "elementwise.cu", "ew_unary_f32")
 	for _, c := range []struct {
@@ -142,7 +125,7 @@ func TestRefusesBadLaunchesAndCopies(t *testing.T) {
 // its tile before writing would show it. upfirdn2d's general path keeps its
 // input tile and filter there.
 func TestDynamicSharedMemory(t *testing.T) {
-	d := newDevice(t)
+	d := ForTest(t)
 	// 1 plane, 8x8 input, 2x2 box filter, up 1 down 1, padding 0: 7x7 sums.
 	const h, w = 8, 8
 	x := make([]float32, h*w)
@@ -179,7 +162,7 @@ func TestDynamicSharedMemory(t *testing.T) {
 // barriers, so a missing __syncthreads shows as a wrong answer: the same
 // reduction with its barrier removed must fail.
 func TestMissingBarrierShows(t *testing.T) {
-	newDevice(t) // skips without a compiler
+	ForTest(t) // skips without a compiler
 	us, err := units()
 	if err != nil {
 		t.Fatal(err)
