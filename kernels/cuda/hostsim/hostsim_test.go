@@ -211,3 +211,41 @@ func TestMissingBarrierShows(t *testing.T) {
 		t.Fatalf("without its barrier the reduction still gave %v: races do not show", got)
 	}
 }
+
+// A vector load off its alignment faults on a GPU; the simulator's __ldg
+// checks it and names the kernel. The kernel here is the test's own.
+func TestMisalignedVectorLoadNamesTheKernel(t *testing.T) {
+	ForTest(t) // skips without a compiler
+	us, err := units()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := cuda.Entry{File: "misaligned.cu", Name: "test_misaligned_f32", Params: "const float* x, float* y"}
+	src := `extern "C" __global__ void test_misaligned_f32(const float* __restrict__ x, float* __restrict__ y)
+{
+    float2 v = __ldg(reinterpret_cast<const float2*>(x + 1));
+    y[0] = v.x + v.y;
+}
+`
+	tu, err := translate(e.File, src, []cuda.Entry{e})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, err := build(append(us, unit{"misaligned.cpp", tu}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := start(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ps, _ := e.Parameters()
+	d.params[e.Name] = ps
+	x := upload(t, d, []float32{1, 2, 3, 4})
+	y := upload(t, d, []float32{0})
+	err = d.Launch(&cuda.Function{Name: e.Name}, cuda.D1(1), cuda.D1(1), 0, x, y)
+	if err == nil || !strings.Contains(err.Error(), "test_misaligned_f32") || !strings.Contains(err.Error(), "misaligned 8-byte vector load") {
+		t.Fatalf("misaligned load: %v", err)
+	}
+}

@@ -24,7 +24,7 @@ struct dim3 {
     unsigned x, y, z;
     dim3(unsigned x_ = 1, unsigned y_ = 1, unsigned z_ = 1) : x(x_), y(y_), z(z_) {}
 };
-struct float2 {
+struct __attribute__((aligned(8))) float2 {
     float x, y;
 };
 struct __attribute__((aligned(16))) float4 {
@@ -111,7 +111,17 @@ static inline int __float_as_int(float f)
 static inline unsigned __float_as_uint(float f) { return unsigned(__float_as_int(f)); }
 static inline float __uint_as_float(unsigned u) { return __int_as_float(int(u)); }
 static inline unsigned __umulhi(unsigned a, unsigned b) { return unsigned((uint64_t(a) * b) >> 32); }
-template <class T> static inline T __ldg(const T* p) { return *p; }
+namespace sim {
+[[noreturn]] void misaligned(const void* p, unsigned align);
+}
+// Vector loads must be aligned to their size on a GPU (a misaligned one is
+// a fault there); x86 would not mind, so check.
+template <class T> static inline T __ldg(const T* p)
+{
+    if (reinterpret_cast<uintptr_t>(p) % alignof(T) != 0)
+        sim::misaligned(p, alignof(T));
+    return *p;
+}
 // The rounded intrinsics exist to keep NVRTC from contracting into an FMA; the
 // host compiler is told not to contract at all (-ffp-contract=off).
 static inline float __fadd_rn(float a, float b) { return a + b; }

@@ -285,6 +285,17 @@ static bool release(uint64_t p)
     return true;
 }
 
+void misaligned(const void* p, unsigned align)
+{
+    const char* k = running_kernel;
+    char msg[256];
+    int n = snprintf(msg, sizeof msg, "hostsim: kernel %s: misaligned %u-byte vector load at %p\n", k ? k : "(none)",
+                     align, p);
+    if (n > 0)
+        (void)!write(2, msg, size_t(n));
+    _exit(3);
+}
+
 static void on_fault(int sig)
 {
     const char* k = running_kernel;
