@@ -63,3 +63,16 @@ __global__ void __launch_bounds__(256) uf_tiled2d(UpfirdnParams p, const float* 
 
 template __global__ void uf_tiled2d<2, 1>(UpfirdnParams, const float*, const float*, float*);
 template __global__ void uf_tiled2d<1, 2>(UpfirdnParams, const float*, const float*, float*);
+
+// uf_stream: the engine's row-streaming kernels with another strip (rows, or
+// row pairs for up 2, per thread) and another promise of blocks per SM
+// (MINB: 128-thread blocks; 8 caps registers at 64, 16 at 32). MODE 0 up 2,
+// 1 down 2, 2 filter. Grid as the engine's plan with this STRIP.
+template <int MODE, int STRIP, int MINB>
+__global__ void __launch_bounds__(128, MINB) uf_stream(UpfirdnParams p, const float* __restrict__ x,
+                                                       const float* __restrict__ f, float* __restrict__ y)
+{
+    if (MODE == 0) upfirdn_stream_up2<STRIP>(p, x, f, y);
+    else if (MODE == 1) upfirdn_stream_down2<STRIP>(p, x, f, y);
+    else upfirdn_stream_filter<STRIP>(p, x, f, y);
+}

@@ -210,6 +210,14 @@ int main() {
             else upfirdn2d_filter_f4_f32<<<gs, b4>>>(p, x, filt, y);
         });
         row("engine: row streaming", t1, bytes, maxdiff(y, yref, nout));
+        // Other strips and register caps of the same kernels.
+        char name[80];
+#define STREAM(S, MB) do { dim3 gv((units + 31) / 32, ((rows + S - 1) / S + 3) / 4, std::min(p.major, 65535)); \
+            poison(); float tv = time_it([&] { if (mode == 0) uf_stream<0, S, MB><<<gv, b4>>>(p, x, filt, y); \
+                else if (mode == 1) uf_stream<1, S, MB><<<gv, b4>>>(p, x, filt, y); else uf_stream<2, S, MB><<<gv, b4>>>(p, x, filt, y); }); \
+            snprintf(name, sizeof name, "streaming strip %d, %d blocks/SM", S, MB); row(name, tv, bytes, maxdiff(y, yref, nout)); } while (0)
+        STREAM(4, 1); STREAM(8, 1); STREAM(16, 1); STREAM(8, 8); STREAM(16, 8); STREAM(32, 4);
+#undef STREAM
         if (mode == 1) {
             int tsh = 4 * (tin * tin);
             poison(); float t4 = time_it([&] { uf_tiled2d<1, 2><<<g, blk, tsh>>>(p, x, filt, y); });

@@ -156,9 +156,13 @@ upfirdn2d_f32(UpfirdnParams p, const float* __restrict__ x, const float* __restr
 // strip stops only where the whole warp does.
 
 #define UF_FULL 0xffffffffu
-#define UF_STRIP_DOWN2 8   // output rows per thread, down 2
-#define UF_STRIP_FILTER 16 // output rows per thread, filter
-#define UF_STRIP_UP2 8     // output row pairs per thread, up 2
+// Strips of the engine's entry points (the device functions take the strip
+// as a template parameter, so that bench/cuda/uf_variants.cuh can time
+// others): output rows per thread for down 2 and the filter, row pairs for
+// up 2.
+#define UF_STRIP_DOWN2 8
+#define UF_STRIP_FILTER 16
+#define UF_STRIP_UP2 8
 
 // uf_weights4: the gain-scaled 4x4 filter in correlation orientation.
 __device__ __forceinline__ void uf_weights4(const UpfirdnParams& p, const float* __restrict__ f, float (&w)[4][4])
@@ -210,11 +214,12 @@ __device__ __forceinline__ void uf_down2_row(float (&v)[4], const float* __restr
     }
 }
 
+template <int STRIP>
 __device__ __forceinline__ void upfirdn_stream_down2(const UpfirdnParams& p, const float* __restrict__ x,
                                                      const float* __restrict__ f, float* __restrict__ y)
 {
     const int ox = blockIdx.x * 32 + threadIdx.x;
-    const int oy0 = (blockIdx.y * blockDim.y + threadIdx.y) * UF_STRIP_DOWN2;
+    const int oy0 = (blockIdx.y * blockDim.y + threadIdx.y) * STRIP;
     if (oy0 >= p.out_h) return; // the whole warp
     float w[4][4];
     uf_weights4(p, f, w);
@@ -231,7 +236,7 @@ __device__ __forceinline__ void upfirdn_stream_down2(const UpfirdnParams& p, con
         uf_down2_row(win[0], uf_row(xp, r0, p), c0, p.in_w, odd, vec);
         uf_down2_row(win[1], uf_row(xp, r0 + 1, p), c0, p.in_w, odd, vec);
 #pragma unroll
-        for (int i = 0; i < UF_STRIP_DOWN2; i++) {
+        for (int i = 0; i < STRIP; i++) {
             if (oy0 + i >= p.out_h) break;
             uf_down2_row(win[2], uf_row(xp, r0 + 2 * i + 2, p), c0, p.in_w, odd, vec);
             uf_down2_row(win[3], uf_row(xp, r0 + 2 * i + 3, p), c0, p.in_w, odd, vec);
@@ -264,11 +269,12 @@ __device__ __forceinline__ void uf_filter_row(float (&v)[4], const float* __rest
     }
 }
 
+template <int STRIP>
 __device__ __forceinline__ void upfirdn_stream_filter(const UpfirdnParams& p, const float* __restrict__ x,
                                                       const float* __restrict__ f, float* __restrict__ y)
 {
     const int ox = blockIdx.x * 32 + threadIdx.x;
-    const int oy0 = (blockIdx.y * blockDim.y + threadIdx.y) * UF_STRIP_FILTER;
+    const int oy0 = (blockIdx.y * blockDim.y + threadIdx.y) * STRIP;
     if (oy0 >= p.out_h) return; // the whole warp
     float w[4][4];
     uf_weights4(p, f, w);
@@ -281,7 +287,7 @@ __device__ __forceinline__ void upfirdn_stream_filter(const UpfirdnParams& p, co
 #pragma unroll
         for (int r = 0; r < 3; r++) uf_filter_row(win[r], uf_row(xp, r0 + r, p), c, p.in_w);
 #pragma unroll
-        for (int i = 0; i < UF_STRIP_FILTER; i++) {
+        for (int i = 0; i < STRIP; i++) {
             if (oy0 + i >= p.out_h) break;
             uf_filter_row(win[3], uf_row(xp, r0 + i + 3, p), c, p.in_w);
             float acc = 0.0f;
@@ -316,11 +322,12 @@ __device__ __forceinline__ void uf_up2_row(float (&v)[3], const float* __restric
     }
 }
 
+template <int STRIP>
 __device__ __forceinline__ void upfirdn_stream_up2(const UpfirdnParams& p, const float* __restrict__ x,
                                                    const float* __restrict__ f, float* __restrict__ y)
 {
     const int t = blockIdx.x * 32 + threadIdx.x, ox = 2 * t;
-    const int s0 = (blockIdx.y * blockDim.y + threadIdx.y) * UF_STRIP_UP2;
+    const int s0 = (blockIdx.y * blockDim.y + threadIdx.y) * STRIP;
     if (2 * s0 >= p.out_h) return; // the whole warp
     float f4[4][4];
     uf_weights4(p, f, f4);
@@ -348,7 +355,7 @@ __device__ __forceinline__ void upfirdn_stream_up2(const UpfirdnParams& p, const
         uf_up2_row(win[0], uf_row(xp, r0, p), b, p.in_w);
         uf_up2_row(win[1], uf_row(xp, r0 + 1, p), b, p.in_w);
 #pragma unroll
-        for (int i = 0; i < UF_STRIP_UP2; i++) {
+        for (int i = 0; i < STRIP; i++) {
             const int oy = 2 * (s0 + i);
             if (oy >= p.out_h) break;
             uf_up2_row(win[2], uf_row(xp, r0 + i + 2, p), b, p.in_w);
@@ -388,19 +395,19 @@ __device__ __forceinline__ void upfirdn_stream_up2(const UpfirdnParams& p, const
 extern "C" __global__ void __launch_bounds__(128)
 upfirdn2d_up2_f4_f32(UpfirdnParams p, const float* __restrict__ x, const float* __restrict__ f, float* __restrict__ y)
 {
-    upfirdn_stream_up2(p, x, f, y);
+    upfirdn_stream_up2<UF_STRIP_UP2>(p, x, f, y);
 }
 
 extern "C" __global__ void __launch_bounds__(128)
 upfirdn2d_down2_f4_f32(UpfirdnParams p, const float* __restrict__ x, const float* __restrict__ f, float* __restrict__ y)
 {
-    upfirdn_stream_down2(p, x, f, y);
+    upfirdn_stream_down2<UF_STRIP_DOWN2>(p, x, f, y);
 }
 
 extern "C" __global__ void __launch_bounds__(128)
 upfirdn2d_filter_f4_f32(UpfirdnParams p, const float* __restrict__ x, const float* __restrict__ f, float* __restrict__ y)
 {
-    upfirdn_stream_filter(p, x, f, y);
+    upfirdn_stream_filter<UF_STRIP_FILTER>(p, x, f, y);
 }
 
 extern "C" __global__ void upfirdn2d_direct_f32(UpfirdnParams p, const float* __restrict__ x,
