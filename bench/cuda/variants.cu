@@ -231,7 +231,9 @@ int main() {
         float tp = time_it([&] { peak_fma_f32<<<64 * sms, 256>>>(iters, 1.0f, 1e-7f, pk); });
         const double peak = 16.0 * iters * 256.0 * 64 * sms / (tp * 1e-3) / 1e9;
         printf("-- sgemm, FP32 FMA peak %.0f GFLOP/s\n", peak);
-        const int shapes[3][3] = {{4096, 4096, 4096}, {512, 16384, 4608}, {2048, 2048, 2048}};
+        // 4096^3, the direct conv forward's GEMM, 2048^3, and one of the 36 GEMMs of a
+        // Winograd F(4x4,3x3) conv at 64x64 (512 x tiles of 8 images x 512).
+        const int shapes[4][3] = {{4096, 4096, 4096}, {512, 16384, 4608}, {2048, 2048, 2048}, {512, 2048, 512}};
         for (auto& sh : shapes) {
             const int M = sh[0], N = sh[1], K = sh[2];
             float *A, *B, *Cv, *Cr;
