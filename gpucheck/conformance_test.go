@@ -612,6 +612,16 @@ func runConformance(out io.Writer, seed uint64) *gpuReport {
 		}
 		tensor.SetCUDAConvTile(prev)
 	}
+	// The 4x4 upfirdn2d cases again on the shared-memory tile kernels.
+	prevTiled := tensor.SetCUDAUpfirdnTiled(true)
+	for _, c := range gpuCases() {
+		if strings.HasPrefix(c.name, "upsample2d") || strings.HasPrefix(c.name, "downsample2d") ||
+			strings.HasPrefix(c.name, "filter2d") || strings.HasPrefix(c.name, "upfirdn2d") {
+			c.name += "@tiled"
+			runGPUCase(rep, c, seed)
+		}
+	}
+	tensor.SetCUDAUpfirdnTiled(prevTiled)
 	rngAndAdam(rep, seed)
 	lafiteNets(rep, seed, "")
 	// The nets again with every 3x3 stride-1 conv on Winograd F(4x4, 3x3)

@@ -276,9 +276,25 @@ func (tm *timer) ops() []timingRow {
 		tensor.Downsample2d(big, filt, 2, nil, false, 1)
 	})
 	// The blur of a resampling conv (filter2d, pad 2,1): the same size out.
-	add("upfirdn2d filter 4x4", shapeStr(big.Shape()), 0, 2*f4*n, func() {
+	filter := func() {
 		tensor.Upfirdn2d(big, filt, tensor.Upfirdn2dParams{UpX: 1, UpY: 1, DownX: 1, DownY: 1, Pad: [4]int{2, 1, 2, 1}, Gain: 1})
-	})
+	}
+	add("upfirdn2d filter 4x4", shapeStr(big.Shape()), 0, 2*f4*n, filter)
+	// The same three on the shared-memory tile kernels.
+	tiled := func(op func()) func() {
+		return func() {
+			prev := tensor.SetCUDAUpfirdnTiled(true)
+			defer tensor.SetCUDAUpfirdnTiled(prev)
+			op()
+		}
+	}
+	add("upfirdn2d up2 tiled", shapeStr(x.Shape()), 0, f4*(float64(x.Numel())+n), tiled(func() {
+		tensor.Upsample2d(x, filt, 2, nil, false, 1)
+	}))
+	add("upfirdn2d down2 tiled", shapeStr(big.Shape()), 0, f4*(n+float64(x.Numel())), tiled(func() {
+		tensor.Downsample2d(big, filt, 2, nil, false, 1)
+	}))
+	add("upfirdn2d filter tiled", shapeStr(big.Shape()), 0, 2*f4*n, tiled(filter))
 	// CLIP's training transform: a crop of 48 of 64-pixel images resized to 224.
 	side, cs, rs := tm.n(64), tm.n(48), tm.n(224)
 	crop := randOn(r, 16, 3, side, side).Narrow(2, (side-cs)/2, cs).Narrow(3, (side-cs)/2, cs)

@@ -46,6 +46,9 @@ type gpuState struct {
 	// stride-1 convs: 4, or what LAFITE_CUDA_WINOGRAD says (2, or 0 for the
 	// direct kernels), for A/B timings.
 	winograd int
+	// upfirdnTiled (LAFITE_CUDA_UPFIRDN=tiled): the 4x4 upfirdn2d cases on
+	// the shared-memory tile kernels, for A/B timings.
+	upfirdnTiled bool
 
 	fnMu sync.Mutex
 	fns  map[string]*cuda.Function
@@ -90,8 +93,9 @@ func openGPU() (*gpuState, error) {
 
 func newGPUState(b CUDABackend, dev *cuda.Device, props cuda.DeviceProps) *gpuState {
 	return &gpuState{b: countingBackend{b}, dev: dev, props: props, sync: os.Getenv("LAFITE_CUDA_SYNC") == "1",
-		winograd: winogradSetting(os.Getenv("LAFITE_CUDA_WINOGRAD")),
-		fns:      map[string]*cuda.Function{}, scalars: map[uint32]*Storage{}}
+		winograd:     winogradSetting(os.Getenv("LAFITE_CUDA_WINOGRAD")),
+		upfirdnTiled: os.Getenv("LAFITE_CUDA_UPFIRDN") == "tiled",
+		fns:          map[string]*cuda.Function{}, scalars: map[uint32]*Storage{}}
 }
 
 // winogradSetting reads LAFITE_CUDA_WINOGRAD: "0" off, "2" F(2x2, 3x3),

@@ -1,6 +1,8 @@
 package tensor
 
 import (
+	"sync/atomic"
+
 	"fmt"
 
 	"github.com/lafite-go/lafite/kernels/cuda"
@@ -116,8 +118,19 @@ func cudaUpfirdn2d(x, f *Tensor, p Upfirdn2dParams) *Tensor {
 	return out
 }
 
+// upfirdnTiled, when set, sends the 4x4 upfirdn2d cases to the shared-memory
+// tile kernels instead of the row-streaming ones (tests: see
+// SetCUDAUpfirdnTiled).
+var upfirdnTiled atomic.Bool
+
+// SetCUDAUpfirdnTiled makes the GPU's 4x4 upfirdn2d cases (up 2, down 2,
+// filter) run on the shared-memory tile kernels rather than the row-streaming
+// ones, so that checks cover both; it returns the previous setting.
+// LAFITE_CUDA_UPFIRDN=tiled does the same for a whole process.
+func SetCUDAUpfirdnTiled(on bool) bool { return upfirdnTiled.Swap(on) }
+
 func upfirdnLaunch(kp cuda.UpfirdnParams, x, f, y cuda.DevicePtr) {
 	g := theGPU()
-	pl := cuda.PlanUpfirdn2d(kp, g.props.MaxSharedOptin, g.props.SMs)
+	pl := cuda.PlanUpfirdn2dKind(kp, g.props.MaxSharedOptin, g.props.SMs, g.upfirdnTiled || upfirdnTiled.Load())
 	g.plan(pl, kp, x, f, y)
 }

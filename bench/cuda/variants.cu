@@ -200,6 +200,12 @@ int main() {
             else oldv::old_upfirdn2d_filter_f4_f32<<<g, blk, sh>>>(q, x, filt, yref);
         });
         row("v1 shared tile, plane per block", t0, bytes, 0);
+        poison(); float tt = time_it([&] {
+            if (mode == 0) upfirdn2d_up2_f4_tiled_f32<<<g, blk, sh>>>(p, x, filt, y);
+            else if (mode == 1) upfirdn2d_down2_f4_tiled_f32<<<g, blk, sh>>>(p, x, filt, y);
+            else upfirdn2d_filter_f4_tiled_f32<<<g, blk, sh>>>(p, x, filt, y);
+        });
+        row("engine: shared tile (_tiled_)", tt, bytes, maxdiff(y, yref, nout));
         // The engine's plan (PlanUpfirdn2d): block (32, 4), a strip per warp.
         const int units = mode == 0 ? (p.out_w + 1) / 2 : p.out_w;
         const int rows = mode == 0 ? (p.out_h + 1) / 2 : p.out_h, strip = mode == 2 ? 16 : 8;

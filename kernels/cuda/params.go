@@ -3,6 +3,7 @@ package cuda
 import (
 	"fmt"
 	"math"
+	"strings"
 )
 
 // Go mirrors of the parameter structs of the .cu files, passed by value to
@@ -359,9 +360,16 @@ func GridStride(n int64, block, sms int) Dim3 {
 }
 
 // PlanUpfirdn2d picks the upfirdn2d kernel for p: the specialised 4x4 up-2,
-// down-2 or plain-filter kernel, the general tiled one, or the direct one when the tile would
+// down-2 or plain-filter kernel (row streaming), the general tiled one, or the direct one when the tile would
 // exceed maxShared bytes (the device's opt-in limit, DeviceProps.MaxSharedOptin).
 func PlanUpfirdn2d(p UpfirdnParams, maxShared, sms int) LaunchPlan {
+	return PlanUpfirdn2dKind(p, maxShared, sms, false)
+}
+
+// PlanUpfirdn2dKind is PlanUpfirdn2d with the 4x4 cases' shared-memory tile
+// kernels (upfirdn2d_*_f4_tiled_f32) in place of the streaming ones when
+// tiled is set.
+func PlanUpfirdn2dKind(p UpfirdnParams, maxShared, sms int, tiled bool) LaunchPlan {
 	entry := "upfirdn2d_f32"
 	switch {
 	case p.UpX == 2 && p.UpY == 2 && p.DownX == 1 && p.DownY == 1 && p.FH == 4 && p.FW == 4:
@@ -371,7 +379,10 @@ func PlanUpfirdn2d(p UpfirdnParams, maxShared, sms int) LaunchPlan {
 	case p.UpX == 1 && p.UpY == 1 && p.DownX == 1 && p.DownY == 1 && p.FH == 4 && p.FW == 4:
 		entry = "upfirdn2d_filter_f4_f32"
 	}
-	if entry != "upfirdn2d_f32" {
+	if entry != "upfirdn2d_f32" && tiled {
+		entry = strings.TrimSuffix(entry, "_f32") + "_tiled_f32"
+	}
+	if entry != "upfirdn2d_f32" && !tiled {
 		// Row-streaming kernels: a thread per column unit (a column pair for
 		// up 2) walking a strip of rows; a warp per strip, 4 per block.
 		units, strips := int(p.OutW), CeilDiv(int(p.OutH), upfirdnStripFilter)

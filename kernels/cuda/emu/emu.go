@@ -441,9 +441,10 @@ func (e *Device) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, arg
 			}
 			y.set(i, emuBiasAct(p, x.at(i), bv, xr, yr, d))
 		}
-	case "upfirdn2d_f32", "upfirdn2d_up2_f4_f32", "upfirdn2d_down2_f4_f32", "upfirdn2d_filter_f4_f32", "upfirdn2d_direct_f32":
+	case "upfirdn2d_f32", "upfirdn2d_up2_f4_f32", "upfirdn2d_down2_f4_f32", "upfirdn2d_filter_f4_f32", "upfirdn2d_direct_f32",
+		"upfirdn2d_up2_f4_tiled_f32", "upfirdn2d_down2_f4_tiled_f32", "upfirdn2d_filter_f4_tiled_f32":
 		p, x, fl, y := args[0].(cuda.UpfirdnParams), ptr(1), ptr(2), ptr(3)
-		switch f.Name {
+		switch strings.Replace(f.Name, "_tiled", "", 1) {
 		case "upfirdn2d_up2_f4_f32":
 			if p.UpX != 2 || p.UpY != 2 || p.DownX != 1 || p.DownY != 1 || p.FH != 4 || p.FW != 4 {
 				panic(fmt.Sprintf("emu: %s with %+v", f.Name, p))
@@ -474,7 +475,7 @@ func (e *Device) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, arg
 			if grid.Z < 1 || int(grid.Z) > max(int(p.Major), 1) {
 				panic(fmt.Sprintf("emu: %s grid z %d for %d planes", f.Name, grid.Z, p.Major))
 			}
-		case "upfirdn2d_f32":
+		case "upfirdn2d_f32", "upfirdn2d_up2_f4_tiled_f32", "upfirdn2d_down2_f4_tiled_f32", "upfirdn2d_filter_f4_tiled_f32":
 			need(f.Name, "x", grid.X, (int(p.OutW)+31)/32)
 			need(f.Name, "y", grid.Y, (int(p.OutH)+31)/32)
 			if shared < cuda.UpfirdnSharedBytes(p) {

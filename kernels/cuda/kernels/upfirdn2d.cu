@@ -24,6 +24,8 @@
 //   4 * (tin_w * tin_h + fh * fw) bytes, tin = ((32-1)*down + taps - 1) / up + 1
 // (UpfirdnSharedBytes in params.go computes it).
 //   Launch: block (32, 8), grid (ceil(out_w/32), ceil(out_h/32), min(major, 65535)).
+//   upfirdn2d_{up2,down2,filter}_f4_tiled_f32 are this kernel with up, down and
+//   taps fixed at compile time for the 4x4 cases, launched the same way.
 // upfirdn2d_up2_f4_f32 (up 2, down 1, 4x4), upfirdn2d_down2_f4_f32 (up 1,
 // down 2, 4x4), upfirdn2d_filter_f4_f32 (up 1, down 1, 4x4: filter2d and the
 // FIR of a resampling conv): row-streaming, no shared memory (see below); pads,
@@ -42,6 +44,9 @@
 //   upfirdn2d_down2_f4_f32(UpfirdnParams p, const float* x, const float* f, float* y)
 //   upfirdn2d_filter_f4_f32(UpfirdnParams p, const float* x, const float* f, float* y)
 //   upfirdn2d_direct_f32(UpfirdnParams p, const float* x, const float* f, float* y)
+//   upfirdn2d_up2_f4_tiled_f32(UpfirdnParams p, const float* x, const float* f, float* y)
+//   upfirdn2d_down2_f4_tiled_f32(UpfirdnParams p, const float* x, const float* f, float* y)
+//   upfirdn2d_filter_f4_tiled_f32(UpfirdnParams p, const float* x, const float* f, float* y)
 
 struct UpfirdnParams {
     int major;            // planes (N*C)
@@ -408,6 +413,30 @@ extern "C" __global__ void __launch_bounds__(128)
 upfirdn2d_filter_f4_f32(UpfirdnParams p, const float* __restrict__ x, const float* __restrict__ f, float* __restrict__ y)
 {
     upfirdn_stream_filter<UF_STRIP_FILTER>(p, x, f, y);
+}
+
+// The shared-memory tile kernel specialised for the same three 4x4 cases (the
+// engine's versions up to a2de71e; PlanUpfirdn2dKind with tiled, and
+// LAFITE_CUDA_UPFIRDN=tiled, choose them, so that the two designs can be
+// timed against each other in a whole step).
+extern "C" __global__ void __launch_bounds__(256)
+upfirdn2d_up2_f4_tiled_f32(UpfirdnParams p, const float* __restrict__ x, const float* __restrict__ f, float* __restrict__ y)
+{
+    upfirdn_tiled<2, 1, 4, 4>(p, x, f, y);
+}
+
+extern "C" __global__ void __launch_bounds__(256)
+upfirdn2d_down2_f4_tiled_f32(UpfirdnParams p, const float* __restrict__ x, const float* __restrict__ f,
+                             float* __restrict__ y)
+{
+    upfirdn_tiled<1, 2, 4, 4>(p, x, f, y);
+}
+
+extern "C" __global__ void __launch_bounds__(256)
+upfirdn2d_filter_f4_tiled_f32(UpfirdnParams p, const float* __restrict__ x, const float* __restrict__ f,
+                              float* __restrict__ y)
+{
+    upfirdn_tiled<1, 1, 4, 4>(p, x, f, y);
 }
 
 extern "C" __global__ void upfirdn2d_direct_f32(UpfirdnParams p, const float* __restrict__ x,
