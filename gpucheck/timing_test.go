@@ -256,9 +256,25 @@ func (tm *timer) ops() []timingRow {
 	xs := randOn(r, 16, tc, ts, ts)
 	wt := randOn(r, tc, tc, 3, 3)
 	ctp := tensor.ConvTranspose2dParams{StrideH: 2, StrideW: 2, PadH: 1, PadW: 1, OutPadH: 1, OutPadW: 1}
-	add("conv_transpose2d s2", shapeStr(xs.Shape(), wt.Shape()), 2*16*float64(tc*ts*ts*tc)*9, 0, func() {
-		tensor.ConvTranspose2d(xs, wt, nil, ctp)
-	})
+	ctFlops := 2 * 16 * float64(tc*ts*ts*tc) * 9
+	convT := func() { tensor.ConvTranspose2d(xs, wt, nil, ctp) }
+	add("conv_transpose2d s2", shapeStr(xs.Shape(), wt.Shape()), ctFlops, 0, convT)
+	add("conv_transpose2d s2 tile128", shapeStr(xs.Shape(), wt.Shape()), ctFlops, 0, direct(convT))
+	// A down-2 layer's stride-2 conv (the blurred 64x64 input is 65x65):
+	// direct kernels against F(4x4, 2x2) by phases, forward and weight
+	// gradient (the input gradient is the transposed conv above).
+	dh := tm.n(64) + 1
+	xd, wd := randOn(r, 16, ch, dh, dh), randOn(r, ch, ch, 3, 3)
+	sp := tensor.Conv2dParams{StrideH: 2, StrideW: 2}
+	oh := (dh-3)/2 + 1
+	sFlops := 2 * 16 * float64(ch*oh*oh*ch) * 9
+	sFwd := func() { tensor.Conv2d(xd, wd, nil, sp) }
+	add("conv2d 3x3 s2", shapeStr(xd.Shape(), wd.Shape()), sFlops, 0, direct(sFwd))
+	add("conv2d 3x3 s2 phases", shapeStr(xd.Shape(), wd.Shape()), sFlops, 0, wino4(sFwd))
+	gys := randOn(r, 16, ch, oh, oh)
+	sWgrad := func() { tensor.Conv2dWeightGrad(xd, gys, wd.Shape(), sp) }
+	add("weight grad s2", shapeStr(xd.Shape(), gys.Shape()), sFlops, 0, direct(sWgrad))
+	add("weight grad s2 phases", shapeStr(xd.Shape(), gys.Shape()), sFlops, 0, wino4(sWgrad))
 
 	big := randOn(r, 16, ch, 2*hw, 2*hw)
 	n := float64(big.Numel())

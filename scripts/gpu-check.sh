@@ -140,7 +140,7 @@ row() { grep -E "^$1 " "$LOGS/timing.log" | head -1 | awk '{print $(NF-1)}'; }  
 gemm=$(row 'matmul  ')
 biasact=$(row 'bias_act lrelu clamp')
 upfirdn="$(row 'upfirdn2d up2 4x4')/$(row 'upfirdn2d down2 4x4')/$(row 'upfirdn2d filter 4x4')"
-conv=$(grep -E '^(conv2d 3x3|conv_transpose2d s2) ' "$LOGS/timing.log" | awk '{printf "%s%s", sep, $(NF-1); sep="/"}')
+conv=$(grep -E '^(conv2d 3x3 +\[|conv2d 3x3 winograd4 |conv2d 3x3 s2 +\[|conv2d 3x3 s2 phases |conv_transpose2d s2 +\[)' "$LOGS/timing.log" | awk '{printf "%s%s", sep, $(NF-1); sep="/"}')
 
 # 6. optional benchmarks
 bench_result="off (LAFITE_GPU_BENCH=1, or =torch for Go vs PyTorch)"
@@ -245,6 +245,6 @@ printf '%-22s %-52s\n' profile "$profile_result"
 printf '%-22s %-52s\n' variants "$variants_result"
 printf '%-22s %-52s\n' "GEMM 4096^3" "${gemm:-?} of FP32 peak (goal >= 50%)"
 printf '%-22s %-52s\n' "bias_act, upfirdn2d" "${biasact:-?}, ${upfirdn:-?} (up2/down2/filter) of copy bw (goal >= 80%)"
-printf '%-22s %-52s\n' "conv 3x3" "${conv:-?} of FP32 peak (direct/F2/F4 winograd/transposed s2)"
+printf '%-22s %-52s\n' "conv 3x3" "${conv:-?} of FP32 peak (s1 direct/F4, s2 direct/phases, transposed s2)"
 printf '%-22s %-52s %s\n' overall "$result" "$(elapsed "$start")"
 exit $status

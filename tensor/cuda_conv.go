@@ -43,8 +43,12 @@ func cudaConv2d(x, w, bias *Tensor, p Conv2dParams) *Tensor {
 	bc, fb := contiguousOnGPU(bias)
 	defer fb()
 	require32("Conv2d", xc, wc, y)
-	if m := winogradTile(g, g.Cin, g.Cout, g.N*g.OH*g.OW); m != 0 {
-		winogradConv(m, xc, wc, false, g.Cout, g.PH, g.PW, winoEpilogue{bias: bc}, y)
+	switch path := winogradPath(g, g.Cin, g.Cout, g.N*g.OH*g.OW); path {
+	case winoPhase:
+		winogradPhaseConv(g, xc, wc, bc, y)
+		return y
+	case winoF2, winoF4:
+		winogradConv(path, xc, wc, false, g.Cout, g.PH, g.PW, winoEpilogue{bias: bc}, y)
 		return y
 	}
 	gpu := theGPU()
@@ -77,10 +81,14 @@ func convDgrad(g cpu.ConvGeom, dy, w, dx *Tensor) {
 	wc, fw := contiguousOnGPU(w)
 	defer fw()
 	require32("Conv2dInputGrad", dyc, wc, dx)
-	if m := winogradTile(g, g.Cout, g.Cin, g.N*g.H*g.W); m != 0 {
+	switch path := winogradPath(g, g.Cout, g.Cin, g.N*g.H*g.W); path {
+	case winoPhase:
+		winogradPhaseDgrad(g, dyc, wc, dx)
+		return
+	case winoF2, winoF4:
 		// The input gradient of a stride-1 3x3 conv is the conv of dy with
 		// the rotated, transposed filter and padding 2 - pad.
-		winogradConv(m, dyc, wc, true, g.Cin, 2-g.PH, 2-g.PW, winoEpilogue{}, dx)
+		winogradConv(path, dyc, wc, true, g.Cin, 2-g.PH, 2-g.PW, winoEpilogue{}, dx)
 		return
 	}
 	gpu := theGPU()
@@ -106,8 +114,12 @@ func cudaConv2dWeightGrad(x, gy *Tensor, wShape []int, p Conv2dParams) *Tensor {
 	gyc, fgy := contiguousOnGPU(gy)
 	defer fgy()
 	require32("Conv2dWeightGrad", xc, gyc, gw)
-	if m := winogradTile(g, g.Cin, g.Cout, g.N*g.OH*g.OW); m != 0 {
-		winogradWgrad(m, xc, gyc, g.PH, g.PW, gw)
+	switch path := winogradPath(g, g.Cin, g.Cout, g.N*g.OH*g.OW); path {
+	case winoPhase:
+		winogradPhaseWgrad(g, xc, gyc, gw)
+		return gw
+	case winoF2, winoF4:
+		winogradWgrad(path, xc, gyc, g.PH, g.PW, gw)
 		return gw
 	}
 	cudaFill(gw, 0) // the kernel accumulates split-K partial sums atomically
@@ -184,8 +196,8 @@ func cudaModConv2d(x, w *Tensor, o ModConv2dOptions, g cpu.ConvGeom) (y, conv *T
 	if keep {
 		z = conv
 	}
-	if m := winogradTile(g, g.Cin, g.Cout, g.N*g.OH*g.OW); m != 0 {
-		winogradConv(m, xc, wc, false, g.Cout, g.PH, g.PW, winoEpilogue{inScale: sic, outScale: soc, noise: nc, gain: gain,
+	if path := winogradPath(g, g.Cin, g.Cout, g.N*g.OH*g.OW); path == winoF2 || path == winoF4 {
+		winogradConv(path, xc, wc, false, g.Cout, g.PH, g.PW, winoEpilogue{inScale: sic, outScale: soc, noise: nc, gain: gain,
 			z: z, noiseNStride: int(nStride)}, y)
 		return y, conv
 	}

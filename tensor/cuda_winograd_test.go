@@ -8,10 +8,12 @@ import (
 	"github.com/lafite-go/lafite/kernels/cuda/hostsim"
 )
 
-// The Winograd path on the real kernels (kernels/cuda/hostsim) against the
-// host's direct convolution: paddings 0 to 2 (the input gradient's padding
-// is 2 - pad), odd output sizes (partial 2x2 tiles), and a workspace small
-// enough that the batch runs in chunks of images.
+// The Winograd paths on the real kernels (kernels/cuda/hostsim) against the
+// host's direct convolution, stride 1 (F(2x2, 3x3) and F(4x4, 3x3)) and
+// stride 2 (F(4x4, 2x2) by phases): paddings 0 to 2 (the stride-1 input
+// gradient's padding is 2 - pad), odd sizes (partial tiles, phases of
+// unequal size), and a workspace small enough that the batch runs in chunks
+// of images.
 func TestWinogradConvMatchesHost(t *testing.T) {
 	dev := hostsim.ForTest(t)
 	defer UseCUDABackend(dev, dev.Props())()
@@ -52,7 +54,35 @@ func TestWinogradConvMatchesHost(t *testing.T) {
 			}
 		}
 	}
-	if got := dev.Launches(); !launched(got, "wino2_output_f32") || !launched(got, "wino4_wgrad_f32") {
+	// Stride 2 by phases: even and odd sizes, paddings 0 to 2, chunks.
+	SetCUDAConvTile(cuda.ConvWinograd4)
+	for _, c := range []struct {
+		n, k, h, w, r, pad int
+		workspace          int64
+	}{
+		{2, 3, 9, 9, 4, 1, 256 << 20},
+		{2, 5, 8, 11, 3, 0, 256 << 20},
+		{1, 4, 12, 7, 6, 2, 256 << 20},
+		{5, 3, 10, 10, 5, 1, 4 * 25 * 12 * 2 * 2}, // one image per chunk (4k = 12 phase channels, 2x2 tiles)
+	} {
+		winoWorkspaceBytes = c.workspace
+		x, w, b := rng.Normal(c.n, c.k, c.h, c.w), rng.Normal(c.r, c.k, 3, 3), rng.Normal(c.r)
+		p := Conv2dParams{StrideH: 2, StrideW: 2, PadH: c.pad, PadW: c.pad}
+		want := Conv2d(x, w, b, p)
+		got := Conv2d(x.To(CUDA), w.To(CUDA), b.To(CUDA), p).To(CPU)
+		if d := maxRelDiff(got, want); d > 1e-5 {
+			t.Errorf("phases %+v forward: max relative difference %.2g", c, d)
+		}
+		gy := rng.Normal(want.Shape()...)
+		if d := maxRelDiff(Conv2dInputGrad(gy.To(CUDA), w.To(CUDA), x.Shape(), p).To(CPU), Conv2dInputGrad(gy, w, x.Shape(), p)); d > 1e-5 {
+			t.Errorf("phases %+v input grad: max relative difference %.2g", c, d)
+		}
+		if d := maxRelDiff(Conv2dWeightGrad(x.To(CUDA), gy.To(CUDA), w.Shape(), p).To(CPU), Conv2dWeightGrad(x, gy, w.Shape(), p)); d > 1e-5 {
+			t.Errorf("phases %+v weight grad: max relative difference %.2g", c, d)
+		}
+	}
+	if got := dev.Launches(); !launched(got, "wino2_output_f32") || !launched(got, "wino4_wgrad_f32") ||
+		!launched(got, "wino4p_output_f32") || !launched(got, "wino4p_wgrad_f32") {
 		t.Fatalf("the Winograd kernels never ran: %v", got)
 	}
 }

@@ -435,20 +435,62 @@ type WinoParams struct {
 	TH    int32 `c:"TH"`
 	TW    int32 `c:"TW"`
 	Tiles int32 `c:"P"`
+	// Stride-2 convs by phases (see winograd.cu): the input's channels are
+	// the four phases of a [N, K/4, H0, W0] tensor (Gather), or the
+	// output's those of a [N, R/4, H0, W0] one (Scatter), padded by Pad0.
+	Gather  int32 `c:"gather"`
+	Scatter int32 `c:"scatter"`
+	H0      int32 `c:"H0"`
+	W0      int32 `c:"W0"`
+	Pad0    int32 `c:"pad0"`
 }
 
 // NewWinoParams describes the stride-1 3x3 convolution of n images of k
 // channels h x w into r channels with the given padding, in m x m output
 // tiles (m = 2 or 4).
 func NewWinoParams(n, k, h, w, r, padH, padW, m int) WinoParams {
-	oh, ow := h+2*padH-2, w+2*padW-2
+	return newWinoParams(n, k, h, w, r, padH, padW, m, 3)
+}
+
+// NewWinoPhaseParams describes the stride-2 3x3 convolution of n images of c
+// channels h0 x w0 with padding pad into o channels by phases (wino4p_*), as
+// the stride-1 2x2 convolution of its 4c phase channels. With dgrad it is
+// that convolution's input gradient instead: the stride-1 2x2 conv of dy
+// (o channels, the forward's output size) with padding 1 into the 4c phases
+// of dx.
+func NewWinoPhaseParams(n, c, h0, w0, o, pad int, dgrad bool) WinoParams {
+	oh, ow := (h0+2*pad-3)/2+1, (w0+2*pad-3)/2+1
+	var p WinoParams
+	if dgrad {
+		p = newWinoParams(n, o, oh, ow, 4*c, 1, 1, 4, 2)
+		p.Scatter = 1
+	} else {
+		p = newWinoParams(n, 4*c, oh+1, ow+1, o, 0, 0, 4, 2)
+		p.Gather = 1
+	}
+	p.H0, p.W0, p.Pad0 = int32(h0), int32(w0), int32(pad)
+	return p
+}
+
+// newWinoParams is a stride-1 r x r convolution in m x m output tiles.
+func newWinoParams(n, k, h, w, r, padH, padW, m, kernel int) WinoParams {
+	oh, ow := h+2*padH-(kernel-1), w+2*padW-(kernel-1)
 	th, tw := CeilDiv(max(oh, 0), m), CeilDiv(max(ow, 0), m)
 	return WinoParams{N: int32(n), K: int32(k), H: int32(h), W: int32(w), R: int32(r), OH: int32(oh), OW: int32(ow),
 		PadH: int32(padH), PadW: int32(padW), M: int32(m), TH: int32(th), TW: int32(tw), Tiles: int32(n * th * tw)}
 }
 
-// Points is the number of transform points, (m+2)^2: the GEMMs per pass.
-func (p WinoParams) Points() int { return int(p.M+2) * int(p.M+2) }
+// Phases says whether p is a stride-2 conv by phases (F(4x4, 2x2)).
+func (p WinoParams) Phases() bool { return p.Gather != 0 || p.Scatter != 0 }
+
+// Points is the number of transform points, (m+r-1)^2: the GEMMs per pass.
+func (p WinoParams) Points() int {
+	a := int(p.M) + 2
+	if p.Phases() {
+		a = int(p.M) + 1
+	}
+	return a * a
+}
 
 // WinogradWorthIt says whether a stride-1 3x3 convolution with k input and r
 // output channels over the given number of output pixels (all images) should

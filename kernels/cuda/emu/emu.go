@@ -483,24 +483,24 @@ func (e *Device) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, arg
 			}
 		}
 		emuUpfirdn(p, x, fl, y)
-	case "wino2_weight_f32", "wino4_weight_f32":
+	case "wino2_weight_f32", "wino4_weight_f32", "wino4p_weight_f32":
 		R, K, dgrad, w, U := i32(0), i32(1), i32(2) != 0, ptr(3), ptr(4)
 		need(f.Name, "x", grid.X*block.X, R*K)
 		emuWinoWeight(winoOf(f.Name), R, K, dgrad, w, U)
-	case "wino2_input_f32", "wino4_input_f32":
+	case "wino2_input_f32", "wino4_input_f32", "wino4p_input_f32":
 		p, x, sIn, V := winoParams(f.Name, args[0]), ptr(1), ptr(2), ptr(3)
 		need(f.Name, "x", grid.X*block.X, int(p.K)*int(p.Tiles))
 		emuWinoInput(p, x, sIn, V)
-	case "wino2_output_f32", "wino4_output_f32":
+	case "wino2_output_f32", "wino4_output_f32", "wino4p_output_f32":
 		p, M, sOut, bias, noise, gain := winoParams(f.Name, args[0]), ptr(1), ptr(2), ptr(3), ptr(4), ptr(5)
 		nStride, beta, y, z := int(args[6].(int32)), f32(7), ptr(8), ptr(9)
 		need(f.Name, "x", grid.X*block.X, int(p.R)*int(p.Tiles))
 		emuWinoOutput(p, M, sOut, bias, noise, gain, nStride, beta, y, z)
-	case "wino2_dy_f32", "wino4_dy_f32":
+	case "wino2_dy_f32", "wino4_dy_f32", "wino4p_dy_f32":
 		p, dy, E := winoParams(f.Name, args[0]), ptr(1), ptr(2)
 		need(f.Name, "x", grid.X*block.X, int(p.R)*int(p.Tiles))
 		emuWinoDy(p, dy, E)
-	case "wino2_wgrad_f32", "wino4_wgrad_f32":
+	case "wino2_wgrad_f32", "wino4_wgrad_f32", "wino4p_wgrad_f32":
 		R, K, Z, dw := i32(0), i32(1), ptr(2), ptr(3)
 		need(f.Name, "x", grid.X*block.X, R*K)
 		emuWinoWgrad(winoOf(f.Name), R, K, Z, dw)
@@ -1134,70 +1134,111 @@ func emuBiasActFromInput(p cuda.BiasActParams, dy, s float32) float32 {
 	return dy * p.Gain * d
 }
 
-// winoMats are the transforms of winograd.cu per output tile m: B^T
-// ((m+2) x (m+2)), G ((m+2) x 3), A^T (m x (m+2)).
+// winoMats are the transforms of winograd.cu per entry family: F(m x m,
+// r x r) with B^T (a x a), G (a x r), A^T (m x a), a = m + r - 1.
 type winoMats struct {
-	m      int
+	m, r   int
 	bt, at [][]float64
-	g      [][3]float64
+	g      [][]float64
 }
 
-var winoByTile = map[int]winoMats{
-	2: {m: 2,
+var winoFamilies = map[string]winoMats{
+	"wino2_": {m: 2, r: 3,
 		bt: [][]float64{{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}},
-		g:  [][3]float64{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}},
+		g:  [][]float64{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}},
 		at: [][]float64{{1, 1, 1, 0}, {0, 1, -1, -1}}},
-	4: {m: 4,
+	"wino4_": {m: 4, r: 3,
 		bt: [][]float64{{4, 0, -5, 0, 1, 0}, {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0}, {0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}},
-		g:  [][3]float64{{1.0 / 4, 0, 0}, {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6}, {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}},
+		g:  [][]float64{{1.0 / 4, 0, 0}, {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6}, {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}},
 		at: [][]float64{{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}}},
+	"wino4p_": {m: 4, r: 2,
+		bt: [][]float64{{2, -1, -2, 1, 0}, {0, -2, -1, 1, 0}, {0, 2, -3, 1, 0}, {0, -1, 0, 1, 0}, {0, 2, -1, -2, 1}},
+		g:  [][]float64{{0.5, 0}, {-0.5, -0.5}, {-1.0 / 6, 1.0 / 6}, {1.0 / 6, 1.0 / 3}, {0, 1}},
+		at: [][]float64{{1, 1, 1, 1, 0}, {0, 1, -1, 2, 0}, {0, 1, 1, 4, 0}, {0, 1, -1, 8, 1}}},
 }
 
 // winoOf returns the transforms of a winoM_* entry point.
-func winoOf(entry string) winoMats { return winoByTile[int(entry[4]-'0')] }
+func winoOf(entry string) winoMats { return winoFamilies[entry[:strings.Index(entry, "_")+1]] }
 
-// winoParams checks that p's tile is the entry point's.
+// winoParams checks that p is the entry point's kind.
 func winoParams(entry string, a any) cuda.WinoParams {
 	p := a.(cuda.WinoParams)
-	if int(p.M) != winoOf(entry).m {
-		panic(fmt.Sprintf("emu: %s launched with m = %d", entry, p.M))
+	t := winoOf(entry)
+	if int(p.M) != t.m || p.Phases() != (t.r == 2) {
+		panic(fmt.Sprintf("emu: %s launched with m = %d, gather %d, scatter %d", entry, p.M, p.Gather, p.Scatter))
 	}
 	return p
 }
 
-func emuWinoWeight(t winoMats, R, K int, dgrad bool, w, U buf) {
-	a := t.m + 2
-	for r := 0; r < R; r++ {
-		for k := 0; k < K; k++ {
-			var g [3][3]float64
-			for i := 0; i < 3; i++ {
-				for j := 0; j < 3; j++ {
-					if dgrad {
-						g[i][j] = float64(w.at((k*R+r)*9 + (2-i)*3 + 2 - j))
-					} else {
-						g[i][j] = float64(w.at((r*K+k)*9 + i*3 + j))
-					}
+// emuWinoFilter is the filter g (r x r) from input channel k to output
+// channel r0 of winograd.cu's wino_weight.
+func emuWinoFilter(t winoMats, R, K, r0, k int, dgrad bool, w buf) [][]float64 {
+	g := make([][]float64, t.r)
+	for u := range g {
+		g[u] = make([]float64, t.r)
+		for v := range g[u] {
+			if t.r == 3 {
+				if dgrad {
+					g[u][v] = float64(w.at((k*R+r0)*9 + (2-u)*3 + 2 - v))
+				} else {
+					g[u][v] = float64(w.at((r0*K+k)*9 + u*3 + v))
 				}
+				continue
 			}
+			ph, o, c0 := k, r0, K/4
+			uu, vv := u, v
+			if dgrad {
+				ph, o, c0 = r0, k, R/4
+				uu, vv = 1-u, 1-v
+			}
+			kh, kw := 2*uu+(ph>>1)&1, 2*vv+ph&1
+			if kh < 3 && kw < 3 {
+				g[u][v] = float64(w.at((o*c0+ph>>2)*9 + kh*3 + kw))
+			}
+		}
+	}
+	return g
+}
+
+func emuWinoWeight(t winoMats, R, K int, dgrad bool, w, U buf) {
+	a := t.m + t.r - 1
+	for r0 := 0; r0 < R; r0++ {
+		for k := 0; k < K; k++ {
+			g := emuWinoFilter(t, R, K, r0, k, dgrad, w)
 			for i := 0; i < a; i++ {
 				for j := 0; j < a; j++ {
 					var v float64
-					for x := 0; x < 3; x++ {
-						for y := 0; y < 3; y++ {
+					for x := 0; x < t.r; x++ {
+						for y := 0; y < t.r; y++ {
 							v += t.g[i][x] * g[x][y] * t.g[j][y]
 						}
 					}
-					U.set((i*a+j)*R*K+r*K+k, float32(v))
+					U.set((i*a+j)*R*K+r0*K+k, float32(v))
 				}
 			}
 		}
 	}
 }
 
+// emuWinoPixel is winograd.cu's wino_pixel.
+func emuWinoPixel(p cuda.WinoParams, x buf, n, k, iy, ix int) float64 {
+	if iy < 0 || iy >= int(p.H) || ix < 0 || ix >= int(p.W) {
+		return 0
+	}
+	if p.Gather == 0 {
+		return float64(x.at(((n*int(p.K)+k)*int(p.H)+iy)*int(p.W) + ix))
+	}
+	hy, hx := 2*iy+(k>>1)&1-int(p.Pad0), 2*ix+k&1-int(p.Pad0)
+	if hy < 0 || hy >= int(p.H0) || hx < 0 || hx >= int(p.W0) {
+		return 0
+	}
+	return float64(x.at(((n*int(p.K)/4+k>>2)*int(p.H0)+hy)*int(p.W0) + hx))
+}
+
 func emuWinoInput(p cuda.WinoParams, x, sIn, V buf) {
-	t := winoByTile[int(p.M)]
-	a, m := t.m+2, t.m
-	K, H, W, P := int(p.K), int(p.H), int(p.W), int(p.Tiles)
+	t := winoOf(map[bool]string{true: "wino4p_", false: fmt.Sprintf("wino%d_", p.M)}[p.Phases()])
+	a, m := t.m+t.r-1, t.m
+	K, P := int(p.K), int(p.Tiles)
 	tiles := int(p.TH * p.TW)
 	d := make([][]float64, a)
 	for i := range d {
@@ -1213,10 +1254,7 @@ func emuWinoInput(p cuda.WinoParams, x, sIn, V buf) {
 			}
 			for i := 0; i < a; i++ {
 				for j := 0; j < a; j++ {
-					d[i][j] = 0
-					if iy, ix := y0+i, x0+j; iy >= 0 && iy < H && ix >= 0 && ix < W {
-						d[i][j] = s * float64(x.at(((n*K+k)*H+iy)*W+ix))
-					}
+					d[i][j] = s * emuWinoPixel(p, x, n, k, y0+i, x0+j)
 				}
 			}
 			for i := 0; i < a; i++ {
@@ -1235,8 +1273,8 @@ func emuWinoInput(p cuda.WinoParams, x, sIn, V buf) {
 }
 
 func emuWinoOutput(p cuda.WinoParams, M, sOut, bias, noise, gain buf, nStride int, beta float32, y, z buf) {
-	t := winoByTile[int(p.M)]
-	a, m := t.m+2, t.m
+	t := winoOf(map[bool]string{true: "wino4p_", false: fmt.Sprintf("wino%d_", p.M)}[p.Phases()])
+	a, m := t.m+t.r-1, t.m
 	R, OH, OW, P := int(p.R), int(p.OH), int(p.OW), int(p.Tiles)
 	tiles := int(p.TH * p.TW)
 	g := 1.0
@@ -1253,13 +1291,20 @@ func emuWinoOutput(p cuda.WinoParams, M, sOut, bias, noise, gain buf, nStride in
 					if oh >= OH || ow >= OW {
 						continue
 					}
+					idx := ((n*R+r)*OH+oh)*OW + ow
+					if p.Scatter != 0 {
+						hy, hx := 2*oh+(r>>1)&1-int(p.Pad0), 2*ow+r&1-int(p.Pad0)
+						if hy < 0 || hy >= int(p.H0) || hx < 0 || hx >= int(p.W0) {
+							continue
+						}
+						idx = ((n*R/4+r>>2)*int(p.H0)+hy)*int(p.W0) + hx
+					}
 					var v float64
 					for u := 0; u < a; u++ {
 						for w := 0; w < a; w++ {
 							v += t.at[i][u] * float64(M.at((u*a+w)*R*P+r*P+q)) * t.at[c][w]
 						}
 					}
-					idx := ((n*R+r)*OH+oh)*OW + ow
 					if z.ok() {
 						z.set(idx, float32(v))
 					}
@@ -1283,8 +1328,8 @@ func emuWinoOutput(p cuda.WinoParams, M, sOut, bias, noise, gain buf, nStride in
 }
 
 func emuWinoDy(p cuda.WinoParams, dy, E buf) {
-	t := winoByTile[int(p.M)]
-	a, m := t.m+2, t.m
+	t := winoOf(map[bool]string{true: "wino4p_", false: fmt.Sprintf("wino%d_", p.M)}[p.Phases()])
+	a, m := t.m+t.r-1, t.m
 	R, OH, OW, P := int(p.R), int(p.OH), int(p.OW), int(p.Tiles)
 	tiles := int(p.TH * p.TW)
 	for r := 0; r < R; r++ {
@@ -1309,17 +1354,24 @@ func emuWinoDy(p cuda.WinoParams, dy, E buf) {
 }
 
 func emuWinoWgrad(t winoMats, R, K int, Z, dw buf) {
-	a := t.m + 2
+	a := t.m + t.r - 1
 	for e := 0; e < R*K; e++ {
-		for x := 0; x < 3; x++ {
-			for y := 0; y < 3; y++ {
+		r0, k := e/K, e%K
+		for x := 0; x < t.r; x++ {
+			for y := 0; y < t.r; y++ {
 				var v float64
 				for i := 0; i < a; i++ {
 					for j := 0; j < a; j++ {
 						v += t.g[i][x] * float64(Z.at((i*a+j)*R*K+e)) * t.g[j][y]
 					}
 				}
-				dw.set(e*9+x*3+y, float32(v))
+				if t.r == 3 {
+					dw.set(e*9+x*3+y, float32(v))
+					continue
+				}
+				if kh, kw := 2*x+(k>>1)&1, 2*y+k&1; kh < 3 && kw < 3 {
+					dw.set((r0*K/4+k>>2)*9+kh*3+kw, float32(v))
+				}
 			}
 		}
 	}

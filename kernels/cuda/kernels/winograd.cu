@@ -35,6 +35,17 @@
 //                     (zero past the output's edge), p as for the input.
 //   winoM_wgrad_f32   dw[r, k] = G^T Z[.][r][k] G (3x3), written (not added).
 //
+// Stride-2 3x3 convolutions by phases (wino4p_*): with the input split into
+// its four phases x_ab[i][j] = x[2i + a - pad][2j + b - pad] taken as 4C
+// channels, a stride-2 3x3 conv is a stride-1 2x2 conv of those (the filter of
+// phase (a, b) holds the taps (2u + a, 2v + b), zero past 3x3), done by
+// F(4x4, 2x2): 25 multiplies per 16 outputs and 4C channels, 6.25 C per
+// output against the direct 9 C. Its weight gradient is the same adjoint
+// (each 2x2 result scattered back to its real taps), and its input gradient
+// (also every transposed conv of stride 2) is the stride-1 2x2 conv of dy with
+// the rotated filters and padding 1, whose 4C output channels are the phases
+// of dx, scattered back (WinoParams.gather and .scatter).
+//
 // Transforms (interpolation points 0, +-1, +-2, infinity for m = 4):
 //   m = 2: B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],
 //          G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], A^T = [1 1 1 0; 0 1 -1 -1]
@@ -56,7 +67,8 @@
 // R*K, input over K*P, output and dy over R*P; p is the fastest index, so
 // that V, M and E rows are written and read contiguously.
 //
-// Entry points (wino2_*: m = 2; wino4_*: m = 4; the same parameters):
+// Entry points (wino2_*: F(2x2, 3x3); wino4_*: F(4x4, 3x3); wino4p_*: F(4x4, 2x2)
+// by phases; the same parameters):
 //   wino2_weight_f32(int R, int K, int dgrad, const float* w, float* U)
 //   wino2_input_f32(WinoParams p, const float* x, const float* in_scale, float* V)
 //   wino2_output_f32(WinoParams p, const float* M, const float* out_scale, const float* bias,
@@ -71,23 +83,37 @@
 //                    float beta, float* y, float* z)
 //   wino4_dy_f32(WinoParams p, const float* dy, float* E)
 //   wino4_wgrad_f32(int R, int K, const float* Z, float* dw)
+//   wino4p_weight_f32(int R, int K, int dgrad, const float* w, float* U)
+//   wino4p_input_f32(WinoParams p, const float* x, const float* in_scale, float* V)
+//   wino4p_output_f32(WinoParams p, const float* M, const float* out_scale, const float* bias,
+//                     const float* noise, const float* noise_gain, int noise_n_stride,
+//                     float beta, float* y, float* z)
+//   wino4p_dy_f32(WinoParams p, const float* dy, float* E)
+//   wino4p_wgrad_f32(int R, int K, const float* Z, float* dw)
 
 struct WinoParams {
     int N;          // images
     int K, H, W;    // input channels and size
-    int R, OH, OW;  // output channels and size: OH = H + 2*pad_h - 2
+    int R, OH, OW;  // output channels and size: OH = H + 2*pad_h - (r - 1)
     int pad_h, pad_w;
     int m;          // output tile: 2 or 4 (the entry point's)
     int TH, TW;     // tiles per image: ceil(OH/m), ceil(OW/m)
     int P;          // N * TH * TW
+    // Stride-2 convs by phases (wino4p_*, r = 2; zero otherwise): with
+    // gather the input channel k = 4c + 2a + b, pixel (i, j) is
+    // x[n, c, 2i + a - pad0, 2j + b - pad0] of a [N, K/4, H0, W0] tensor;
+    // with scatter the output channel r = 4c + 2a + b, pixel (i, j) goes to
+    // y[n, c, 2i + a - pad0, 2j + b - pad0] of a [N, R/4, H0, W0] tensor.
+    int gather, scatter;
+    int H0, W0, pad0;
 };
 
 // The 1-D transforms of each tile size, applied to a vector: in (B^T,
 // m+2 -> m+2), filt (G, 3 -> m+2), out (A^T, m+2 -> m), dy (A, m -> m+2),
 // wgt (G^T, m+2 -> 3).
-template <int TM> struct WinoT;
+template <int TM, int TR> struct WinoT;
 
-template <> struct WinoT<2> {
+template <> struct WinoT<2, 3> {
     __device__ static void in(const float* d, float* v)
     {
         v[0] = d[0] - d[2];
@@ -122,7 +148,7 @@ template <> struct WinoT<2> {
     }
 };
 
-template <> struct WinoT<4> {
+template <> struct WinoT<4, 3> {
     __device__ static void in(const float* d, float* v)
     {
         v[0] = 4.0f * d[0] - 5.0f * d[2] + d[4];
@@ -168,12 +194,56 @@ template <> struct WinoT<4> {
     }
 };
 
+// F(4x4, 2x2), points 0, 1, -1, 2 and infinity: the stride-2 convs by
+// phases. B^T = [2 -1 -2 1 0; 0 -2 -1 1 0; 0 2 -3 1 0; 0 -1 0 1 0; 0 2 -1 -2 1],
+// G = [1/2 0; -1/2 -1/2; -1/6 1/6; 1/6 1/3; 0 1],
+// A^T = [1 1 1 1 0; 0 1 -1 2 0; 0 1 1 4 0; 0 1 -1 8 1].
+template <> struct WinoT<4, 2> {
+    __device__ static void in(const float* d, float* v)
+    {
+        v[0] = 2.0f * (d[0] - d[2]) - d[1] + d[3];
+        v[1] = -2.0f * d[1] - d[2] + d[3];
+        v[2] = 2.0f * d[1] - 3.0f * d[2] + d[3];
+        v[3] = d[3] - d[1];
+        v[4] = 2.0f * (d[1] - d[3]) - d[2] + d[4];
+    }
+    __device__ static void filt(const float* g, float* u)
+    {
+        u[0] = 0.5f * g[0];
+        u[1] = -0.5f * (g[0] + g[1]);
+        u[2] = (g[1] - g[0]) * (1.0f / 6.0f);
+        u[3] = g[0] * (1.0f / 6.0f) + g[1] * (1.0f / 3.0f);
+        u[4] = g[1];
+    }
+    __device__ static void out(const float* m, float* y)
+    {
+        const float a = m[1] + m[2], b = m[1] - m[2];
+        y[0] = m[0] + a + m[3];
+        y[1] = b + 2.0f * m[3];
+        y[2] = a + 4.0f * m[3];
+        y[3] = b + 8.0f * m[3] + m[4];
+    }
+    __device__ static void dy(const float* e, float* v)
+    {
+        v[0] = e[0];
+        v[1] = e[0] + e[1] + e[2] + e[3];
+        v[2] = e[0] - e[1] + e[2] - e[3];
+        v[3] = e[0] + 2.0f * e[1] + 4.0f * e[2] + 8.0f * e[3];
+        v[4] = e[3];
+    }
+    __device__ static void wgt(const float* z, float* w)
+    {
+        w[0] = 0.5f * (z[0] - z[1]) + (z[3] - z[2]) * (1.0f / 6.0f);
+        w[1] = -0.5f * z[1] + z[2] * (1.0f / 6.0f) + z[3] * (1.0f / 3.0f) + z[4];
+    }
+};
+
 // Each 1-D transform as a type, so that wino_2d inlines it.
-template <int TM> struct WinoIn { __device__ static void f(const float* a, float* b) { WinoT<TM>::in(a, b); } };
-template <int TM> struct WinoFilt { __device__ static void f(const float* a, float* b) { WinoT<TM>::filt(a, b); } };
-template <int TM> struct WinoOut { __device__ static void f(const float* a, float* b) { WinoT<TM>::out(a, b); } };
-template <int TM> struct WinoDy { __device__ static void f(const float* a, float* b) { WinoT<TM>::dy(a, b); } };
-template <int TM> struct WinoWgt { __device__ static void f(const float* a, float* b) { WinoT<TM>::wgt(a, b); } };
+template <int TM, int TR> struct WinoIn { __device__ static void f(const float* a, float* b) { WinoT<TM, TR>::in(a, b); } };
+template <int TM, int TR> struct WinoFilt { __device__ static void f(const float* a, float* b) { WinoT<TM, TR>::filt(a, b); } };
+template <int TM, int TR> struct WinoOut { __device__ static void f(const float* a, float* b) { WinoT<TM, TR>::out(a, b); } };
+template <int TM, int TR> struct WinoDy { __device__ static void f(const float* a, float* b) { WinoT<TM, TR>::dy(a, b); } };
+template <int TM, int TR> struct WinoWgt { __device__ static void f(const float* a, float* b) { WinoT<TM, TR>::wgt(a, b); } };
 
 // wino_2d: y = T x T^T for the 1-D transform T = Op (IN -> OUT per axis).
 template <class Op, int IN, int OUT>
@@ -203,21 +273,40 @@ __device__ __forceinline__ void wino_tile(const WinoParams& p, int q, int& n, in
     tx = tt - ty * p.TW;
 }
 
-template <int TM>
+// wino_weight: U = G g G^T for the filter g from input channel k to output
+// channel r. TR = 3: g is w[r, k] (dgrad: w[k, r] rotated by 180 degrees).
+// TR = 2 (phases): k (or r, with dgrad) is 4c + 2a + b and g[u][v] is the
+// tap (2u + a, 2v + b) of w[o, c] (zero past the 3x3 kernel), rotated with
+// dgrad, o being the other index.
+template <int TM, int TR>
 __device__ __forceinline__ void wino_weight(int R, int K, int dgrad, const float* __restrict__ w, float* __restrict__ U)
 {
-    constexpr int TA = TM + 2;
+    constexpr int TA = TM + TR - 1;
     const long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (e >= (long long)R * K) return;
     const int r = (int)(e / K), k = (int)(e - (long long)r * K);
-    float g[3][3];
-    const float* src = dgrad ? w + ((long long)k * R + r) * 9 : w + e * 9;
+    float g[TR][TR];
+    if (TR == 3) {
+        const float* src = dgrad ? w + ((long long)k * R + r) * 9 : w + e * 9;
 #pragma unroll
-    for (int a = 0; a < 3; a++)
+        for (int a = 0; a < TR; a++)
 #pragma unroll
-        for (int b = 0; b < 3; b++) g[a][b] = dgrad ? src[(2 - a) * 3 + (2 - b)] : src[a * 3 + b];
+            for (int b = 0; b < TR; b++) g[a][b] = dgrad ? src[(2 - a) * 3 + (2 - b)] : src[a * 3 + b];
+    } else {
+        const int ph = dgrad ? r : k, o = dgrad ? k : r, C0 = (dgrad ? R : K) / 4;
+        const int c = ph >> 2, pa = (ph >> 1) & 1, pb = ph & 1;
+        const float* src = w + ((long long)o * C0 + c) * 9;
+#pragma unroll
+        for (int u = 0; u < TR; u++)
+#pragma unroll
+            for (int v = 0; v < TR; v++) {
+                const int uu = dgrad ? TR - 1 - u : u, vv = dgrad ? TR - 1 - v : v;
+                const int kh = 2 * uu + pa, kw = 2 * vv + pb;
+                g[u][v] = (kh < 3 && kw < 3) ? src[kh * 3 + kw] : 0.0f;
+            }
+    }
     float u[TA][TA];
-    wino_2d<WinoFilt<TM>>(g, u);
+    wino_2d<WinoFilt<TM, TR>>(g, u);
     const long long plane = (long long)R * K;
 #pragma unroll
     for (int i = 0; i < TA; i++)
@@ -225,32 +314,36 @@ __device__ __forceinline__ void wino_weight(int R, int K, int dgrad, const float
         for (int j = 0; j < TA; j++) U[(i * TA + j) * plane + e] = u[i][j];
 }
 
-template <int TM>
+// wino_pixel: the input of channel k of image n at (iy, ix), zero outside;
+// with gather, a pixel of a phase of the real input (see WinoParams).
+__device__ __forceinline__ float wino_pixel(const WinoParams& p, const float* __restrict__ x, int n, int k, int iy, int ix)
+{
+    if ((unsigned)iy >= (unsigned)p.H || (unsigned)ix >= (unsigned)p.W) return 0.0f;
+    if (!p.gather) return x[(((long long)n * p.K + k) * p.H + iy) * p.W + ix];
+    const int c = k >> 2, hy = 2 * iy + ((k >> 1) & 1) - p.pad0, hx = 2 * ix + (k & 1) - p.pad0;
+    if ((unsigned)hy >= (unsigned)p.H0 || (unsigned)hx >= (unsigned)p.W0) return 0.0f;
+    return x[(((long long)n * (p.K >> 2) + c) * p.H0 + hy) * p.W0 + hx];
+}
+
+template <int TM, int TR>
 __device__ __forceinline__ void wino_input(const WinoParams& p, const float* __restrict__ x,
                                            const float* __restrict__ in_scale, float* __restrict__ V)
 {
-    constexpr int TA = TM + 2;
+    constexpr int TA = TM + TR - 1;
     const long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (e >= (long long)p.K * p.P) return;
     const int k = (int)(e / p.P), q = (int)(e - (long long)k * p.P);
     int n, ty, tx;
     wino_tile(p, q, n, ty, tx);
     const int y0 = TM * ty - p.pad_h, x0 = TM * tx - p.pad_w;
-    const float* xp = x + ((long long)n * p.K + k) * p.H * p.W;
     const float s = in_scale ? in_scale[n * p.K + k] : 1.0f;
     float d[TA][TA];
 #pragma unroll
-    for (int i = 0; i < TA; i++) {
-        const int iy = y0 + i;
-        const bool rok = (unsigned)iy < (unsigned)p.H;
+    for (int i = 0; i < TA; i++)
 #pragma unroll
-        for (int j = 0; j < TA; j++) {
-            const int ix = x0 + j;
-            d[i][j] = (rok && (unsigned)ix < (unsigned)p.W) ? s * xp[iy * p.W + ix] : 0.0f;
-        }
-    }
+        for (int j = 0; j < TA; j++) d[i][j] = s * wino_pixel(p, x, n, k, y0 + i, x0 + j);
     float v[TA][TA];
-    wino_2d<WinoIn<TM>>(d, v);
+    wino_2d<WinoIn<TM, TR>>(d, v);
     const long long plane = (long long)p.K * p.P;
 #pragma unroll
     for (int i = 0; i < TA; i++)
@@ -258,13 +351,13 @@ __device__ __forceinline__ void wino_input(const WinoParams& p, const float* __r
         for (int j = 0; j < TA; j++) V[(i * TA + j) * plane + e] = v[i][j];
 }
 
-template <int TM>
+template <int TM, int TR>
 __device__ __forceinline__ void wino_output(const WinoParams& p, const float* __restrict__ M,
                                             const float* __restrict__ out_scale, const float* __restrict__ bias,
                                             const float* __restrict__ noise, const float* __restrict__ noise_gain,
                                             int noise_n_stride, float beta, float* __restrict__ y, float* __restrict__ z)
 {
-    constexpr int TA = TM + 2;
+    constexpr int TA = TM + TR - 1;
     const long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (e >= (long long)p.R * p.P) return;
     const int r = (int)(e / p.P), q = (int)(e - (long long)r * p.P);
@@ -277,21 +370,29 @@ __device__ __forceinline__ void wino_output(const WinoParams& p, const float* __
 #pragma unroll
         for (int j = 0; j < TA; j++) m[i][j] = M[(i * TA + j) * plane + e];
     float o[TM][TM];
-    wino_2d<WinoOut<TM>>(m, o);
+    wino_2d<WinoOut<TM, TR>>(m, o);
     const float scale = out_scale ? out_scale[n * p.R + r] : 1.0f;
     const float b = bias ? bias[r] : 0.0f;
     const float gain = noise ? (noise_gain ? *noise_gain : 1.0f) : 0.0f;
-    const long long ybase = ((long long)n * p.R + r) * p.OH * p.OW;
+    // Where pixel (oh, ow) goes: y[n, r, oh, ow], or with scatter the phase
+    // (a, b) of y[n, c] at (2 oh + a - pad0, 2 ow + b - pad0).
+    const int c = r >> 2, pa = (r >> 1) & 1, pb = r & 1;
+    const long long ybase = p.scatter ? ((long long)n * (p.R >> 2) + c) * p.H0 * p.W0 : ((long long)n * p.R + r) * p.OH * p.OW;
 #pragma unroll
     for (int a = 0; a < TM; a++) {
         const int oh = TM * ty + a;
         if (oh >= p.OH) break;
 #pragma unroll
-        for (int c = 0; c < TM; c++) {
-            const int ow = TM * tx + c;
+        for (int cc = 0; cc < TM; cc++) {
+            const int ow = TM * tx + cc;
             if (ow >= p.OW) break;
-            const long long i = ybase + oh * p.OW + ow;
-            const float v = o[a][c];
+            long long i = ybase + oh * p.OW + ow;
+            if (p.scatter) {
+                const int hy = 2 * oh + pa - p.pad0, hx = 2 * ow + pb - p.pad0;
+                if ((unsigned)hy >= (unsigned)p.H0 || (unsigned)hx >= (unsigned)p.W0) continue;
+                i = ybase + hy * p.W0 + hx;
+            }
+            const float v = o[a][cc];
             if (z) z[i] = v;
             float out = v * scale + b;
             if (noise) out = fmaf(noise[(long long)n * noise_n_stride + oh * p.OW + ow], gain, out);
@@ -301,10 +402,10 @@ __device__ __forceinline__ void wino_output(const WinoParams& p, const float* __
     }
 }
 
-template <int TM>
+template <int TM, int TR>
 __device__ __forceinline__ void wino_dy(const WinoParams& p, const float* __restrict__ dy, float* __restrict__ E)
 {
-    constexpr int TA = TM + 2;
+    constexpr int TA = TM + TR - 1;
     const long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (e >= (long long)p.R * p.P) return;
     const int r = (int)(e / p.P), q = (int)(e - (long long)r * p.P);
@@ -320,7 +421,7 @@ __device__ __forceinline__ void wino_dy(const WinoParams& p, const float* __rest
             d[a][b] = (oh < p.OH && ow < p.OW) ? dp[oh * p.OW + ow] : 0.0f;
         }
     float v[TA][TA];
-    wino_2d<WinoDy<TM>>(d, v);
+    wino_2d<WinoDy<TM, TR>>(d, v);
     const long long plane = (long long)p.R * p.P;
 #pragma unroll
     for (int i = 0; i < TA; i++)
@@ -328,10 +429,13 @@ __device__ __forceinline__ void wino_dy(const WinoParams& p, const float* __rest
         for (int j = 0; j < TA; j++) E[(i * TA + j) * plane + e] = v[i][j];
 }
 
-template <int TM>
+// wino_wgrad: dw[r, k] = G^T Z G; with TR = 2 (phases), k = 4c + 2a + b and
+// the 2x2 result's tap (u, v) is the real tap (2u + a, 2v + b) of dw[r, c]
+// (each real tap belongs to exactly one phase; taps past 3x3 are dropped).
+template <int TM, int TR>
 __device__ __forceinline__ void wino_wgrad(int R, int K, const float* __restrict__ Z, float* __restrict__ dw)
 {
-    constexpr int TA = TM + 2;
+    constexpr int TA = TM + TR - 1;
     const long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (e >= (long long)R * K) return;
     const long long plane = (long long)R * K;
@@ -340,25 +444,38 @@ __device__ __forceinline__ void wino_wgrad(int R, int K, const float* __restrict
     for (int i = 0; i < TA; i++)
 #pragma unroll
         for (int j = 0; j < TA; j++) z[i][j] = Z[(i * TA + j) * plane + e];
-    float g[3][3];
-    wino_2d<WinoWgt<TM>>(z, g);
-    float* out = dw + e * 9;
+    float g[TR][TR];
+    wino_2d<WinoWgt<TM, TR>>(z, g);
+    if (TR == 3) {
+        float* out = dw + e * 9;
 #pragma unroll
-    for (int a = 0; a < 3; a++)
+        for (int a = 0; a < TR; a++)
 #pragma unroll
-        for (int b = 0; b < 3; b++) out[a * 3 + b] = g[a][b];
+            for (int b = 0; b < TR; b++) out[a * 3 + b] = g[a][b];
+        return;
+    }
+    const int r = (int)(e / K), k = (int)(e - (long long)r * K);
+    const int c = k >> 2, pa = (k >> 1) & 1, pb = k & 1;
+    float* out = dw + ((long long)r * (K >> 2) + c) * 9;
+#pragma unroll
+    for (int u = 0; u < TR; u++)
+#pragma unroll
+        for (int v = 0; v < TR; v++) {
+            const int kh = 2 * u + pa, kw = 2 * v + pb;
+            if (kh < 3 && kw < 3) out[kh * 3 + kw] = g[u][v];
+        }
 }
 
 extern "C" __global__ void __launch_bounds__(256)
 wino2_weight_f32(int R, int K, int dgrad, const float* __restrict__ w, float* __restrict__ U)
 {
-    wino_weight<2>(R, K, dgrad, w, U);
+    wino_weight<2, 3>(R, K, dgrad, w, U);
 }
 
 extern "C" __global__ void __launch_bounds__(256)
 wino2_input_f32(WinoParams p, const float* __restrict__ x, const float* __restrict__ in_scale, float* __restrict__ V)
 {
-    wino_input<2>(p, x, in_scale, V);
+    wino_input<2, 3>(p, x, in_scale, V);
 }
 
 extern "C" __global__ void __launch_bounds__(256)
@@ -366,31 +483,31 @@ wino2_output_f32(WinoParams p, const float* __restrict__ M, const float* __restr
                    const float* __restrict__ bias, const float* __restrict__ noise, const float* __restrict__ noise_gain,
                    int noise_n_stride, float beta, float* __restrict__ y, float* __restrict__ z)
 {
-    wino_output<2>(p, M, out_scale, bias, noise, noise_gain, noise_n_stride, beta, y, z);
+    wino_output<2, 3>(p, M, out_scale, bias, noise, noise_gain, noise_n_stride, beta, y, z);
 }
 
 extern "C" __global__ void __launch_bounds__(256)
 wino2_dy_f32(WinoParams p, const float* __restrict__ dy, float* __restrict__ E)
 {
-    wino_dy<2>(p, dy, E);
+    wino_dy<2, 3>(p, dy, E);
 }
 
 extern "C" __global__ void __launch_bounds__(256)
 wino2_wgrad_f32(int R, int K, const float* __restrict__ Z, float* __restrict__ dw)
 {
-    wino_wgrad<2>(R, K, Z, dw);
+    wino_wgrad<2, 3>(R, K, Z, dw);
 }
 
 extern "C" __global__ void __launch_bounds__(256)
 wino4_weight_f32(int R, int K, int dgrad, const float* __restrict__ w, float* __restrict__ U)
 {
-    wino_weight<4>(R, K, dgrad, w, U);
+    wino_weight<4, 3>(R, K, dgrad, w, U);
 }
 
 extern "C" __global__ void __launch_bounds__(256)
 wino4_input_f32(WinoParams p, const float* __restrict__ x, const float* __restrict__ in_scale, float* __restrict__ V)
 {
-    wino_input<4>(p, x, in_scale, V);
+    wino_input<4, 3>(p, x, in_scale, V);
 }
 
 extern "C" __global__ void __launch_bounds__(256)
@@ -398,17 +515,49 @@ wino4_output_f32(WinoParams p, const float* __restrict__ M, const float* __restr
                    const float* __restrict__ bias, const float* __restrict__ noise, const float* __restrict__ noise_gain,
                    int noise_n_stride, float beta, float* __restrict__ y, float* __restrict__ z)
 {
-    wino_output<4>(p, M, out_scale, bias, noise, noise_gain, noise_n_stride, beta, y, z);
+    wino_output<4, 3>(p, M, out_scale, bias, noise, noise_gain, noise_n_stride, beta, y, z);
 }
 
 extern "C" __global__ void __launch_bounds__(256)
 wino4_dy_f32(WinoParams p, const float* __restrict__ dy, float* __restrict__ E)
 {
-    wino_dy<4>(p, dy, E);
+    wino_dy<4, 3>(p, dy, E);
 }
 
 extern "C" __global__ void __launch_bounds__(256)
 wino4_wgrad_f32(int R, int K, const float* __restrict__ Z, float* __restrict__ dw)
 {
-    wino_wgrad<4>(R, K, Z, dw);
+    wino_wgrad<4, 3>(R, K, Z, dw);
+}
+
+extern "C" __global__ void __launch_bounds__(256)
+wino4p_weight_f32(int R, int K, int dgrad, const float* __restrict__ w, float* __restrict__ U)
+{
+    wino_weight<4, 2>(R, K, dgrad, w, U);
+}
+
+extern "C" __global__ void __launch_bounds__(256)
+wino4p_input_f32(WinoParams p, const float* __restrict__ x, const float* __restrict__ in_scale, float* __restrict__ V)
+{
+    wino_input<4, 2>(p, x, in_scale, V);
+}
+
+extern "C" __global__ void __launch_bounds__(256)
+wino4p_output_f32(WinoParams p, const float* __restrict__ M, const float* __restrict__ out_scale,
+                   const float* __restrict__ bias, const float* __restrict__ noise, const float* __restrict__ noise_gain,
+                   int noise_n_stride, float beta, float* __restrict__ y, float* __restrict__ z)
+{
+    wino_output<4, 2>(p, M, out_scale, bias, noise, noise_gain, noise_n_stride, beta, y, z);
+}
+
+extern "C" __global__ void __launch_bounds__(256)
+wino4p_dy_f32(WinoParams p, const float* __restrict__ dy, float* __restrict__ E)
+{
+    wino_dy<4, 2>(p, dy, E);
+}
+
+extern "C" __global__ void __launch_bounds__(256)
+wino4p_wgrad_f32(int R, int K, const float* __restrict__ Z, float* __restrict__ dw)
+{
+    wino_wgrad<4, 2>(R, K, Z, dw);
 }
