@@ -1,5 +1,6 @@
-// winograd.cu: 3x3 stride-1 convolution by Winograd's minimal filtering
-// F(m x m, 3x3), m = 2 or 4: each m x m output tile is
+// winograd.cu: 3x3 convolution by Winograd's minimal filtering, stride 1 as
+// F(m x m, 3x3), m = 2 or 4, and stride 2 by phases as F(4x4, 2x2) (below).
+// At stride 1 each m x m output tile is
 //   A^T [(G g G^T) . (B^T d B)] A
 // with d the (m+2) x (m+2) input patch and g the 3x3 filter: (m+2)^2
 // multiplies per tile where direct convolution takes 9 m^2 (16 for 36 at
@@ -46,7 +47,8 @@
 // the rotated filters and padding 1, whose 4C output channels are the phases
 // of dx, scattered back (WinoParams.gather and .scatter).
 //
-// Transforms (interpolation points 0, +-1, +-2, infinity for m = 4):
+// Transforms (interpolation points 0, +-1, +-2, infinity for m = 4; for
+// F(4x4, 2x2), 0, +-1, 2, infinity: see WinoT<4, 2>):
 //   m = 2: B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],
 //          G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], A^T = [1 1 1 0; 0 1 -1 -1]
 //   m = 4: B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0;
@@ -94,7 +96,7 @@
 struct WinoParams {
     int N;          // images
     int K, H, W;    // input channels and size
-    int R, OH, OW;  // output channels and size: OH = H + 2*pad_h - (r - 1)
+    int R, OH, OW;  // output channels and size: OH = H + 2*pad_h - (r - 1), r the filter size
     int pad_h, pad_w;
     int m;          // output tile: 2 or 4 (the entry point's)
     int TH, TW;     // tiles per image: ceil(OH/m), ceil(OW/m)
