@@ -38,6 +38,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/lafite-go/lafite/kernels/cuda"
@@ -175,6 +176,8 @@ func build(us []unit) (string, error) {
 	dir := filepath.Join(root, hex.EncodeToString(h.Sum(nil))[:16])
 	bin := filepath.Join(dir, "device")
 	if _, err := os.Stat(bin); err == nil {
+		now := time.Now()
+		os.Chtimes(bin, now, now) // in use: not pruned
 		return bin, nil
 	}
 	// Build in a fresh folder and rename it into place, so that test
@@ -234,7 +237,36 @@ func build(us []unit) (string, error) {
 		}
 		return "", fmt.Errorf("hostsim: %w", err)
 	}
+	prune(root, dir)
 	return bin, nil
+}
+
+// prune removes the builds of other sources not used for a week, and build
+// folders that a killed process left behind, so that the cache does not grow
+// with every edit of a kernel.
+func prune(root, keep string) {
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		path := filepath.Join(root, e.Name())
+		if !e.IsDir() || path == keep {
+			continue
+		}
+		info, err := os.Stat(path)
+		if err != nil {
+			continue
+		}
+		age := time.Since(info.ModTime())
+		if d, err := os.Stat(filepath.Join(path, "device")); err == nil {
+			age = time.Since(d.ModTime())
+		}
+		stale := strings.HasPrefix(e.Name(), "build-") && age > time.Hour
+		if stale || (!strings.HasPrefix(e.Name(), "build-") && age > 7*24*time.Hour) {
+			os.RemoveAll(path)
+		}
+	}
 }
 
 // Device is a running device process.

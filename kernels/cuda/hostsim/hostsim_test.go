@@ -2,8 +2,11 @@ package hostsim
 
 import (
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lafite-go/lafite/kernels/cuda"
 )
@@ -247,5 +250,38 @@ func TestMisalignedVectorLoadNamesTheKernel(t *testing.T) {
 	err = d.Launch(&cuda.Function{Name: e.Name}, cuda.D1(1), cuda.D1(1), 0, x, y)
 	if err == nil || !strings.Contains(err.Error(), "test_misaligned_f32") || !strings.Contains(err.Error(), "misaligned 8-byte vector load") {
 		t.Fatalf("misaligned load: %v", err)
+	}
+}
+
+// Old builds of other sources and abandoned build folders are pruned; the
+// build in use and recent ones stay.
+func TestPruneKeepsRecentBuilds(t *testing.T) {
+	root := t.TempDir()
+	mk := func(name string, age time.Duration, device bool) {
+		dir := filepath.Join(root, name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		when := time.Now().Add(-age)
+		if device {
+			f := filepath.Join(dir, "device")
+			if err := os.WriteFile(f, nil, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			os.Chtimes(f, when, when)
+		}
+		os.Chtimes(dir, when, when)
+	}
+	mk("keep0000", 30*24*time.Hour, true)
+	mk("old00000", 8*24*time.Hour, true)
+	mk("recent00", 2*24*time.Hour, true)
+	mk("build-123", 2*time.Hour, false)
+	mk("build-456", time.Minute, false)
+	prune(root, filepath.Join(root, "keep0000"))
+	for name, want := range map[string]bool{"keep0000": true, "old00000": false, "recent00": true, "build-123": false, "build-456": true} {
+		_, err := os.Stat(filepath.Join(root, name))
+		if got := err == nil; got != want {
+			t.Errorf("%s: present %v, want %v", name, got, want)
+		}
 	}
 }
