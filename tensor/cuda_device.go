@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 
 	"github.com/lafite-go/lafite/kernels/cuda"
+	"github.com/lafite-go/lafite/kernels/cuda/hostsim"
 )
 
 // The CUDA device of package tensor: one GPU, opened on first use, whose
@@ -70,8 +71,18 @@ var (
 const poisonBits = 0x7fc00bad
 
 // openGPU opens the device named by $LAFITE_CUDA_DEVICE (default 0) and
-// checks that NVRTC can compile its kernels.
+// checks that NVRTC can compile its kernels. LAFITE_CUDA_DEVICE=hostsim
+// opens the host simulator instead (kernels/cuda/hostsim: the same CUDA
+// kernels compiled by g++ and run on the CPU, slowly): every GPU code path,
+// kernels included, then runs on a machine without a GPU.
 func openGPU() (*gpuState, error) {
+	if os.Getenv("LAFITE_CUDA_DEVICE") == "hostsim" {
+		d, err := hostsim.New()
+		if err != nil {
+			return nil, fmt.Errorf("LAFITE_CUDA_DEVICE=hostsim: %w", err)
+		}
+		return newGPUState(d, nil, d.Props()), nil
+	}
 	ordinal := 0
 	if s := os.Getenv("LAFITE_CUDA_DEVICE"); s != "" {
 		v, err := strconv.Atoi(s)

@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/lafite-go/lafite/kernels/cuda"
@@ -107,4 +108,23 @@ func maxRelDiff(a, b *Tensor) float64 {
 		d = math.Max(d, math.Abs(float64(ad[i]-bd[i])))
 	}
 	return d / scale
+}
+
+// LAFITE_CUDA_DEVICE=hostsim opens the host simulator as the CUDA device.
+func TestOpenHostSimDevice(t *testing.T) {
+	hostsim.ForTest(t) // skips without a compiler
+	t.Setenv("LAFITE_CUDA_DEVICE", "hostsim")
+	g, err := openGPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.b.(countingBackend).CUDABackend.(*hostsim.Device).Close()
+	if !strings.Contains(g.props.Name, "host simulator") || g.dev != nil {
+		t.Fatalf("opened %q (driver device %v)", g.props.Name, g.dev)
+	}
+	defer UseCUDABackend(g.b, g.props)()
+	x := New([]float32{1, 2, 3}, 3)
+	if got := Add(x.To(CUDA), x.To(CUDA)).To(CPU).Data(); got[0] != 2 || got[1] != 4 || got[2] != 6 {
+		t.Fatalf("x + x on the host simulator: %v", got)
+	}
 }

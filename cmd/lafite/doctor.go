@@ -3,12 +3,14 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"strings"
 
 	"github.com/klauspost/cpuid/v2"
 
 	"github.com/lafite-go/lafite/kernels/cuda"
+	"github.com/lafite-go/lafite/kernels/cuda/hostsim"
 )
 
 func init() {
@@ -61,6 +63,14 @@ func writeDoctor(w io.Writer, c cpuid.CPUInfo, s cuda.Summary) {
 	}
 	line("cpu features", "%s", strings.Join(feats, " "))
 	line("go", "%s %s/%s, GOMAXPROCS %d", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0))
+	if os.Getenv("LAFITE_CUDA_DEVICE") == "hostsim" {
+		if err := hostsim.Available(); err != nil {
+			line("host sim", "LAFITE_CUDA_DEVICE=hostsim, but %v", err)
+		} else {
+			line("host sim", "LAFITE_CUDA_DEVICE=hostsim: tensors moved with To(tensor.CUDA) run the CUDA kernels on the CPU, compiled by %s (slow; for tests and study)", hostsim.Compiler())
+		}
+		return
+	}
 	// The GPU lines end with the one-line reason when the engine runs on the CPU.
 	io.WriteString(w, s.String())
 	if s.CPUFallback == "" && len(s.Devices) > 0 {

@@ -57,3 +57,15 @@ func TestDoctorReportsGPU(t *testing.T) {
 		t.Errorf("GPU report says CPU:\n%s", text)
 	}
 }
+
+// With LAFITE_CUDA_DEVICE=hostsim the report says where the CUDA path runs.
+func TestDoctorHostSim(t *testing.T) {
+	t.Setenv("LAFITE_CUDA_DEVICE", "hostsim")
+	var out, errb bytes.Buffer
+	if code := run([]string{"doctor"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "host sim:") || !strings.Contains(out.String(), "LAFITE_CUDA_DEVICE=hostsim") {
+		t.Fatalf("report:\n%s", out.String())
+	}
+}

@@ -10,13 +10,14 @@ import (
 	"testing"
 
 	"github.com/lafite-go/lafite/kernels/cuda/emu"
+	"github.com/lafite-go/lafite/kernels/cuda/hostsim"
 	"github.com/lafite-go/lafite/tensor"
 )
 
 // TestGenerateOnEmulatedGPU: `lafite generate --device cuda` (text and image
 // conditions, mixed) draws the same grid as on the CPU, against the kernel
-// emulator, with no op falling back to the host; without a GPU it stops with
-// one line.
+// emulator (with no op falling back to the host) and against the real
+// kernels on the host simulator; without a GPU it stops with one line.
 func TestGenerateOnEmulatedGPU(t *testing.T) {
 	dir, clipPath, imgDir := fixture(t)
 	data := filepath.Join(dir, "data.safetensors")
@@ -49,18 +50,31 @@ func TestGenerateOnEmulatedGPU(t *testing.T) {
 	if !strings.Contains(launched, "conv2d") || !strings.Contains(launched, "attention") && !strings.Contains(launched, "softmax") {
 		t.Errorf("the generator and CLIP did not run on the GPU; kernels launched: %s", launched)
 	}
-	a, b := decodePNG(t, cpuPNG), decodePNG(t, gpuPNG)
+	sameGrid(t, "emulated GPU", decodePNG(t, cpuPNG), decodePNG(t, gpuPNG))
+
+	// The same on the real kernels, compiled for the host (kernels/cuda/hostsim).
+	hs := hostsim.ForTest(t)
+	restore = tensor.UseCUDABackend(hs, hs.Props())
+	simPNG := filepath.Join(dir, "sim.png")
+	runCLI(t, args(simPNG, "cuda")...)
+	restore()
+	sameGrid(t, "host-simulated GPU", decodePNG(t, cpuPNG), decodePNG(t, simPNG))
+}
+
+// sameGrid fails unless two grids match within one 8-bit level: the GPU
+// paths sum in other orders than the CPU kernels, so a pixel may round to
+// the neighbouring level, no further.
+func sameGrid(t *testing.T, what string, a, b *image.NRGBA) {
+	t.Helper()
 	if a.Bounds() != b.Bounds() {
-		t.Fatalf("grids of %v and %v", a.Bounds(), b.Bounds())
+		t.Fatalf("%s: grids of %v and %v", what, a.Bounds(), b.Bounds())
 	}
-	// The emulator sums in other orders than the CPU kernels: a pixel may
-	// round to the neighbouring 8-bit level, no further.
 	worst := 0
 	for i := range a.Pix {
 		worst = max(worst, abs(int(a.Pix[i])-int(b.Pix[i])))
 	}
 	if worst > 1 {
-		t.Errorf("GPU and CPU grids differ by up to %d levels", worst)
+		t.Errorf("%s and CPU grids differ by up to %d levels", what, worst)
 	}
 }
 
