@@ -172,15 +172,7 @@ func RunGPU(w Workload, opt Options) (Record, error) {
 	return r, nil
 }
 
-func gpuName() string {
-	if d, err := tensor.CUDADevice(); err == nil {
-		return d.Props.Name
-	}
-	if tensor.CUDAAvailable() == nil {
-		return "emulated"
-	}
-	return ""
-}
+func gpuName() string { return tensor.CUDAName() }
 
 // GPUPeak is the measured FP32 FMA throughput and copy bandwidth of the GPU
 // (zeros when there is no driver device).

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/lafite-go/lafite/kernels/cuda/emu"
+	"github.com/lafite-go/lafite/kernels/cuda/hostsim"
 	"github.com/lafite-go/lafite/tensor"
 )
 
@@ -24,6 +25,19 @@ func emulateGPU(t *testing.T) {
 // CLIP as a one-layer tower of width 32).
 func TestGPUWorkloadsRunOnEmulator(t *testing.T) {
 	emulateGPU(t)
+	runGPUWorkloads(t, "emulated GPU", "emulator")
+}
+
+// TestGPUWorkloadsRunOnHostSim runs them on the real kernels compiled for
+// the host (kernels/cuda/hostsim): no fault, misaligned vector load or
+// out-of-bounds access anywhere in them.
+func TestGPUWorkloadsRunOnHostSim(t *testing.T) {
+	d := hostsim.ForTest(t)
+	t.Cleanup(tensor.UseCUDABackend(d, d.Props()))
+	runGPUWorkloads(t, d.Props().Name, "host simulator")
+}
+
+func runGPUWorkloads(t *testing.T, gpuName, where string) {
 	ws := WorkloadsOn(tensor.CUDA)
 	want := []string{"bias_lrelu_n4_c512_64_fwdbwd", "clip_text_b8", "clip_vitb32_b8", "conv3x3_n4_c256_64_fwdbwd",
 		"conv3x3_n4_c512_16", "lafite_d64_b16_fwdbwd", "lafite_d64_b4_fwdbwd", "lafite_g64_b16_fwdbwd",
@@ -52,10 +66,10 @@ func TestGPUWorkloadsRunOnEmulator(t *testing.T) {
 		if live, _ := tensor.CUDAMemoryStats(); live-live0 > 1024 {
 			t.Errorf("%s: %d bytes of GPU memory still live after the run", w.Name, live-live0)
 		}
-		if r.Device != "cuda" || r.GPU != "emulated" || r.Timer != "wall" || r.Runs != 1 || !(r.MedianMs > 0) || r.Workload != w.Name {
+		if r.Device != "cuda" || r.GPU != gpuName || r.Timer != "wall" || r.Runs != 1 || !(r.MedianMs > 0) || r.Workload != w.Name {
 			t.Errorf("%s: record %+v", w.Name, r)
 		}
-		t.Logf("%-30s %6.0f ms on the emulator", w.Name, float64(time.Since(start).Microseconds())/1e3)
+		t.Logf("%-30s %6.0f ms on the %s", w.Name, float64(time.Since(start).Microseconds())/1e3, where)
 	}
 }
 

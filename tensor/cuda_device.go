@@ -178,6 +178,16 @@ func CUDADevice() (*cuda.Device, error) {
 	return g.dev, nil
 }
 
+// CUDAName is the name of the CUDA device tensors live on: the GPU's, or a
+// stand-in's ("emulated GPU", "host simulator (g++)"); empty without one.
+func CUDAName() string {
+	g, err := currentGPU()
+	if err != nil {
+		return ""
+	}
+	return g.props.Name
+}
+
 // CUDAMemoryStats reports the bytes of GPU memory held by tensors now and at
 // peak (the caching allocator's size classes); zeros when no GPU was opened.
 func CUDAMemoryStats() (live, peak int64) {
