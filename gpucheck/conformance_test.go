@@ -159,6 +159,11 @@ func gpuCases() []gpuCase {
 	cs = append(cs,
 		bin("matmul_small", []int{7, 5}, []int{5, 9}, 2, mm, autograd.Matmul),
 		bin("matmul_tiled", []int{70, 72}, []int{72, 80}, 1, mm, autograd.Matmul),
+		// Both operands stored transposed, large enough for the 128x128 tile
+		// (its column-major loaders), K not a multiple of the stage depth.
+		bin("matmul_tiled_transposed", []int{75, 70}, []int{80, 75}, 1, mm, func(a, b *autograd.Var) *autograd.Var {
+			return autograd.Matmul(autograd.Transpose(a, 0, 1), autograd.Transpose(b, 0, 1))
+		}),
 		bin("matmul_transposed_b", []int{9, 6}, []int{11, 6}, 2, mm, func(a, b *autograd.Var) *autograd.Var {
 			return autograd.Matmul(a, autograd.Transpose(b, 0, 1))
 		}),
@@ -612,6 +617,18 @@ func runConformance(out io.Writer, seed uint64) *gpuReport {
 		}
 		tensor.SetCUDAConvTile(prev)
 	}
+	// The GEMMs again on the 16-k stage kernel: the matmuls, and the
+	// convolutions through Winograd's GEMMs.
+	prevBK := tensor.SetCUDAGemmBK16(true)
+	prevTile := tensor.SetCUDAConvTile(cuda.ConvWinograd4)
+	for _, c := range gpuCases() {
+		if strings.HasPrefix(c.name, "matmul") || strings.HasPrefix(c.name, "conv") || strings.HasPrefix(c.name, "modconv") {
+			c.name += "@bk16"
+			runGPUCase(rep, c, seed)
+		}
+	}
+	tensor.SetCUDAConvTile(prevTile)
+	tensor.SetCUDAGemmBK16(prevBK)
 	// The 4x4 upfirdn2d cases again on the shared-memory tile kernels.
 	prevTiled := tensor.SetCUDAUpfirdnTiled(true)
 	for _, c := range gpuCases() {

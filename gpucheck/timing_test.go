@@ -211,6 +211,15 @@ func (tm *timer) ops() []timingRow {
 	add("matmul b transposed", shapeStr(a.Shape(), b.Shape()), mmFlops, 0, func() {
 		tensor.Matmul(a, b.Transpose(0, 1))
 	})
+	// The 16-k stage GEMM kernel (LAFITE_CUDA_GEMM=bk16).
+	bk16 := func(op func()) func() {
+		return func() {
+			prev := tensor.SetCUDAGemmBK16(true)
+			defer tensor.SetCUDAGemmBK16(prev)
+			op()
+		}
+	}
+	add("matmul bk16", shapeStr(a.Shape(), b.Shape()), mmFlops, 0, bk16(func() { tensor.Matmul(a, b) }))
 	bs := tm.n(256)
 	ba, bb := randOn(r, 64, bs, bs), randOn(r, 64, bs, bs)
 	add("bmm", shapeStr(ba.Shape(), bb.Shape()), 2*64*float64(bs*bs*bs), 0, func() { tensor.Matmul(ba, bb) })
@@ -232,6 +241,7 @@ func (tm *timer) ops() []timingRow {
 	add("conv2d 3x3", shapeStr(x.Shape(), w.Shape()), convFlops, 0, direct(fwd))
 	add("conv2d 3x3 winograd2", shapeStr(x.Shape(), w.Shape()), convFlops, 0, wino2(fwd))
 	add("conv2d 3x3 winograd4", shapeStr(x.Shape(), w.Shape()), convFlops, 0, wino4(fwd))
+	add("winograd4 bk16", shapeStr(x.Shape(), w.Shape()), convFlops, 0, bk16(wino4(fwd)))
 	gy := randOn(r, 16, ch, hw, hw)
 	dgrad := func() { tensor.Conv2dInputGrad(gy, w, x.Shape(), cp) }
 	add("conv2d input grad", shapeStr(gy.Shape(), w.Shape()), convFlops, 0, direct(dgrad))

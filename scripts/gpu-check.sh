@@ -38,7 +38,8 @@
 # <this folder>/logs). Exit status 0 only when every step passed.
 # LAFITE_CUDA_WINOGRAD=0 keeps 3x3 stride-1 convs on the direct kernels (=2:
 # Winograd F(2x2,3x3)), LAFITE_CUDA_UPFIRDN=tiled the 4x4 upfirdn2d cases on
-# the shared-memory tile kernels: A/B runs of the benchmarks.
+# the shared-memory tile kernels, LAFITE_CUDA_GEMM=bk16 the GEMMs on the 16-k
+# stage kernel: A/B runs of the benchmarks.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 LOGS="${LOGS:-$here/logs}"

@@ -50,6 +50,8 @@ type gpuState struct {
 	// upfirdnTiled (LAFITE_CUDA_UPFIRDN=tiled): the 4x4 upfirdn2d cases on
 	// the shared-memory tile kernels, for A/B timings.
 	upfirdnTiled bool
+	// gemmBK16 (LAFITE_CUDA_GEMM=bk16): the 16-k stage GEMM kernel.
+	gemmBK16 bool
 
 	fnMu sync.Mutex
 	fns  map[string]*cuda.Function
@@ -106,6 +108,7 @@ func newGPUState(b CUDABackend, dev *cuda.Device, props cuda.DeviceProps) *gpuSt
 	return &gpuState{b: countingBackend{b}, dev: dev, props: props, sync: os.Getenv("LAFITE_CUDA_SYNC") == "1",
 		winograd:     winogradSetting(os.Getenv("LAFITE_CUDA_WINOGRAD")),
 		upfirdnTiled: os.Getenv("LAFITE_CUDA_UPFIRDN") == "tiled",
+		gemmBK16:     os.Getenv("LAFITE_CUDA_GEMM") == "bk16",
 		fns:          map[string]*cuda.Function{}, scalars: map[uint32]*Storage{}}
 }
 

@@ -1,6 +1,8 @@
 package tensor
 
 import (
+	"sync/atomic"
+
 	"fmt"
 
 	"github.com/lafite-go/lafite/kernels/cuda"
@@ -74,7 +76,7 @@ func gemmBatches(p cuda.GemmParams, bsh []int, bst [][]int, A, B, C cuda.DeviceP
 			off := func(base cuda.DevicePtr, o int, st int64) cuda.DevicePtr {
 				return base + cuda.DevicePtr(4*(int64(o)+int64(z0)*st))
 			}
-			g.plan(pl, p, off(A, ao, p.ABatch), off(B, bo, p.BBatch), off(C, co, p.CBatch))
+			g.plan(g.gemm(pl), p, off(A, ao, p.ABatch), off(B, bo, p.BBatch), off(C, co, p.CBatch))
 		}
 		k := d - 1
 		for ; k >= 0; k-- {
@@ -88,4 +90,22 @@ func gemmBatches(p cuda.GemmParams, bsh []int, bst [][]int, A, B, C cuda.DeviceP
 			return
 		}
 	}
+}
+
+// gemmBK16, when set, runs the 128x128 GEMM tiles with 16 k per stage
+// (sgemm_128x128x16_f32; tests: see SetCUDAGemmBK16).
+var gemmBK16 atomic.Bool
+
+// SetCUDAGemmBK16 makes the GPU's large GEMMs (matmuls and the Winograd
+// convolutions' GEMMs) use sgemm_128x128x16_f32 instead of the 8-k stage
+// kernel, so that checks cover both; it returns the previous setting.
+// LAFITE_CUDA_GEMM=bk16 does the same for a whole process (A/B timings).
+func SetCUDAGemmBK16(on bool) bool { return gemmBK16.Swap(on) }
+
+// gemm swaps in the 16-k stage kernel when it is chosen.
+func (g *gpuState) gemm(pl cuda.LaunchPlan) cuda.LaunchPlan {
+	if pl.Entry == "sgemm_128x128x8_f32" && (g.gemmBK16 || gemmBK16.Load()) {
+		pl.Entry = "sgemm_128x128x16_f32"
+	}
+	return pl
 }

@@ -158,7 +158,7 @@ func (wp *winoPass) forward(x *Tensor, u *Storage, e winoEpilogue, y *Tensor) {
 	wp.chunks(func(n0 int, p cuda.WinoParams) {
 		wp.input(p, n0, x, e.inScale)
 		gp, plan := cuda.PlanWinogradGemm(p)
-		g.plan(plan, gp, u.ptr, wp.v.ptr, wp.out.ptr)
+		g.plan(g.gemm(plan), gp, u.ptr, wp.v.ptr, wp.out.ptr)
 		r := int(p.R)
 		g.launch("winograd.cu", wp.entry("output"), cuda.D1(cuda.CeilDiv(r*int(p.Tiles), 256)), cuda.D1(256), 0,
 			p, wp.out.ptr, ptrAt(e.outScale, n0*r), ptrOrNull(e.bias), ptrAt(e.noise, n0*e.noiseNStride), ptrOrNull(e.gain),
@@ -182,7 +182,7 @@ func (wp *winoPass) wgrad(x, dy, dw *Tensor) {
 			beta = 0
 		}
 		gp, plan := cuda.PlanWinogradWgradGemm(p, beta)
-		g.plan(plan, gp, wp.out.ptr, wp.v.ptr, z.ptr)
+		g.plan(g.gemm(plan), gp, wp.out.ptr, wp.v.ptr, z.ptr)
 	})
 	g.launch("winograd.cu", wp.entry("wgrad"), cuda.D1(cuda.CeilDiv(r*k, 256)), cuda.D1(256), 0,
 		int32(r), int32(k), z.ptr, dw.ptr())

@@ -306,10 +306,10 @@ func (e *Device) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, arg
 			}
 			y.set(o, float32(acc)*scale)
 		}
-	case "sgemm_128x128x8_f32", "sgemm_small_f32":
+	case "sgemm_128x128x8_f32", "sgemm_128x128x16_f32", "sgemm_small_f32":
 		p, A, B, C := args[0].(cuda.GemmParams), ptr(1), ptr(2), ptr(3)
 		tile := 16
-		if f.Name == "sgemm_128x128x8_f32" {
+		if f.Name != "sgemm_small_f32" {
 			tile = 128
 		}
 		need(f.Name, "x", grid.X, (int(p.N)+tile-1)/tile)

@@ -18,6 +18,11 @@
 //   reads are coalesced for either orientation of A and B. Launch bounds ask
 //   for 2 blocks per SM (<= 128 registers per thread).
 //   Launch: block 256, grid (ceil(N/128), ceil(M/128), batch).
+// sgemm_128x128x16_f32: the same tile with 16 k per stage (half the
+//   barriers; 33 KiB of shared memory) and the next k's fragments read from
+//   shared memory while the current ones are multiplied (what
+//   bench/cuda/gemm_variants.cuh times as vgemm<16, 2, true>). Chosen by
+//   LAFITE_CUDA_GEMM=bk16 until a card says which is faster.
 // sgemm_small_f32: 16x16 tile, one output per thread; for M or N below ~64
 //   (fully-connected layers at small batch) where a 128x128 tile idles.
 //   Launch: block (16,16), grid (ceil(N/16), ceil(M/16), batch).
@@ -25,6 +30,7 @@
 // Entry points:
 //   sgemm_128x128x8_f32(GemmParams p, const float* A, const float* B, float* C)
 //   sgemm_small_f32(GemmParams p, const float* A, const float* B, float* C)
+//   sgemm_128x128x16_f32(GemmParams p, const float* A, const float* B, float* C)
 
 struct GemmParams {
     int M, N, K;
@@ -40,11 +46,17 @@ struct GemmParams {
 #define GB_K 8
 #define GB_PAD 4 // row padding: transposed stores hit distinct banks, float4 alignment kept
 
-extern "C" __global__ void __launch_bounds__(256, 2)
-sgemm_128x128x8_f32(GemmParams p, const float* __restrict__ A, const float* __restrict__ B, float* __restrict__ C)
+// sgemm_tile128: the 128x128 tile's main loop with BK k per stage (8 or 16;
+// a thread loads BK/2 elements of each operand per stage, in groups of 4)
+// and, with REGDB, the next kk's fragments loaded from shared memory while
+// the current ones are multiplied.
+template <int BK, bool REGDB>
+__device__ __forceinline__ void sgemm_tile128(const GemmParams& p, const float* __restrict__ A,
+                                              const float* __restrict__ B, float* __restrict__ C)
 {
-    __shared__ __align__(16) float As[2][GB_K][GB_M + GB_PAD]; // As[k][m]
-    __shared__ __align__(16) float Bs[2][GB_K][GB_N + GB_PAD]; // Bs[k][n]
+    constexpr int L = BK / 8; // groups of 4 elements per operand per thread
+    __shared__ __align__(16) float As[2][BK][GB_M + GB_PAD]; // As[k][m]
+    __shared__ __align__(16) float Bs[2][BK][GB_N + GB_PAD]; // Bs[k][n]
 
     const int tid = threadIdx.x;
     const int tx = tid & 15, ty = tid >> 4;
@@ -54,15 +66,16 @@ sgemm_128x128x8_f32(GemmParams p, const float* __restrict__ A, const float* __re
     B += z * p.b_batch;
     C += z * p.c_batch;
 
-    // Loader mapping: each thread loads 4 elements of the A tile and 4 of the
-    // B tile per step, running along whichever index has unit stride.
+    // Loader mapping: each thread loads groups of 4 elements of the A tile
+    // and of the B tile per stage, running along whichever index has unit
+    // stride; group l is 8 k further on.
     const bool a_mfast = (p.a_row == 1 && p.a_col != 1); // A stored column-major (transposed)
     const bool b_kfast = (p.b_row == 1 && p.b_col != 1); // B stored column-major (transposed)
     int a_m, a_k, b_k, b_n;
     if (a_mfast) { a_k = tid >> 5; a_m = (tid & 31) * 4; } else { a_m = tid >> 1; a_k = (tid & 1) * 4; }
     if (b_kfast) { b_n = tid >> 1; b_k = (tid & 1) * 4; } else { b_k = tid >> 5; b_n = (tid & 31) * 4; }
 
-    // Per-thread base pointers; tile t+1 is at base + k0 * (k stride). Within
+    // Per-thread base pointers; stage t+1 is at base + k0 * (k stride). Within
     // one matrix offsets are 32-bit (the batch offset above is 64-bit).
     const int ar = (int)p.a_row, ac = (int)p.a_col, br = (int)p.b_row, bc = (int)p.b_col;
     const float* pa = A + ((m0 + a_m) * ar + a_k * ac);
@@ -70,52 +83,76 @@ sgemm_128x128x8_f32(GemmParams p, const float* __restrict__ A, const float* __re
     const int a_j = a_mfast ? ar : ac; // step between a thread's 4 elements
     const int b_j = b_kfast ? br : bc;
 
-    float ra[4], rb[4];
+    float ra[L][4], rb[L][4];
     float acc[8][8];
 #pragma unroll
     for (int i = 0; i < 8; i++)
 #pragma unroll
         for (int j = 0; j < 8; j++) acc[i][j] = 0.0f;
 
-    const int nk = (p.K + GB_K - 1) / GB_K;
+    const int nk = (p.K + BK - 1) / BK;
     for (int t = -1; t < nk; t++) {
-        // Prefetch tile t+1 into registers.
+        // Prefetch stage t+1 into registers.
         if (t + 1 < nk) {
-            const int k0 = (t + 1) * GB_K;
 #pragma unroll
-            for (int j = 0; j < 4; j++) {
-                int m = m0 + a_m + (a_mfast ? j : 0), k = k0 + a_k + (a_mfast ? 0 : j);
-                ra[j] = (m < p.M && k < p.K) ? pa[k0 * ac + j * a_j] : 0.0f;
-                int kb = k0 + b_k + (b_kfast ? j : 0), n = n0 + b_n + (b_kfast ? 0 : j);
-                rb[j] = (kb < p.K && n < p.N) ? pb[k0 * br + j * b_j] : 0.0f;
+            for (int l = 0; l < L; l++) {
+                const int k0 = (t + 1) * BK + 8 * l;
+#pragma unroll
+                for (int j = 0; j < 4; j++) {
+                    int m = m0 + a_m + (a_mfast ? j : 0), k = k0 + a_k + (a_mfast ? 0 : j);
+                    ra[l][j] = (m < p.M && k < p.K) ? pa[k0 * ac + j * a_j] : 0.0f;
+                    int kb = k0 + b_k + (b_kfast ? j : 0), n = n0 + b_n + (b_kfast ? 0 : j);
+                    rb[l][j] = (kb < p.K && n < p.N) ? pb[k0 * br + j * b_j] : 0.0f;
+                }
             }
         }
-        // Multiply tile t from shared memory.
+        // Multiply stage t from shared memory.
         if (t >= 0) {
             const int buf = t & 1;
+            float4 fa[2][2], fb[2][2]; // [fragment set][half]
+            if (REGDB) {
+                fa[0][0] = *reinterpret_cast<const float4*>(&As[buf][0][ty * 4]);
+                fa[0][1] = *reinterpret_cast<const float4*>(&As[buf][0][64 + ty * 4]);
+                fb[0][0] = *reinterpret_cast<const float4*>(&Bs[buf][0][tx * 4]);
+                fb[0][1] = *reinterpret_cast<const float4*>(&Bs[buf][0][64 + tx * 4]);
+            }
 #pragma unroll
-            for (int kk = 0; kk < GB_K; kk++) {
-                float4 a0 = *reinterpret_cast<const float4*>(&As[buf][kk][ty * 4]);
-                float4 a1 = *reinterpret_cast<const float4*>(&As[buf][kk][64 + ty * 4]);
-                float4 b0 = *reinterpret_cast<const float4*>(&Bs[buf][kk][tx * 4]);
-                float4 b1 = *reinterpret_cast<const float4*>(&Bs[buf][kk][64 + tx * 4]);
-                float av[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
-                float bv[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
+            for (int kk = 0; kk < BK; kk++) {
+                const int cur = REGDB ? (kk & 1) : 0;
+                if (REGDB) {
+                    if (kk + 1 < BK) {
+                        fa[cur ^ 1][0] = *reinterpret_cast<const float4*>(&As[buf][kk + 1][ty * 4]);
+                        fa[cur ^ 1][1] = *reinterpret_cast<const float4*>(&As[buf][kk + 1][64 + ty * 4]);
+                        fb[cur ^ 1][0] = *reinterpret_cast<const float4*>(&Bs[buf][kk + 1][tx * 4]);
+                        fb[cur ^ 1][1] = *reinterpret_cast<const float4*>(&Bs[buf][kk + 1][64 + tx * 4]);
+                    }
+                } else {
+                    fa[0][0] = *reinterpret_cast<const float4*>(&As[buf][kk][ty * 4]);
+                    fa[0][1] = *reinterpret_cast<const float4*>(&As[buf][kk][64 + ty * 4]);
+                    fb[0][0] = *reinterpret_cast<const float4*>(&Bs[buf][kk][tx * 4]);
+                    fb[0][1] = *reinterpret_cast<const float4*>(&Bs[buf][kk][64 + tx * 4]);
+                }
+                const float av[8] = {fa[cur][0].x, fa[cur][0].y, fa[cur][0].z, fa[cur][0].w,
+                                     fa[cur][1].x, fa[cur][1].y, fa[cur][1].z, fa[cur][1].w};
+                const float bv[8] = {fb[cur][0].x, fb[cur][0].y, fb[cur][0].z, fb[cur][0].w,
+                                     fb[cur][1].x, fb[cur][1].y, fb[cur][1].z, fb[cur][1].w};
 #pragma unroll
                 for (int i = 0; i < 8; i++)
 #pragma unroll
                     for (int j = 0; j < 8; j++) acc[i][j] = fmaf(av[i], bv[j], acc[i][j]);
             }
         }
-        // Store tile t+1 into the other buffer. Its last readers finished
+        // Store stage t+1 into the other buffer. Its last readers finished
         // before the barrier that ended iteration t-1.
         if (t + 1 < nk) {
             const int nb = (t + 1) & 1;
 #pragma unroll
-            for (int j = 0; j < 4; j++) {
-                if (a_mfast) As[nb][a_k][a_m + j] = ra[j]; else As[nb][a_k + j][a_m] = ra[j];
-                if (b_kfast) Bs[nb][b_k + j][b_n] = rb[j]; else Bs[nb][b_k][b_n + j] = rb[j];
-            }
+            for (int l = 0; l < L; l++)
+#pragma unroll
+                for (int j = 0; j < 4; j++) {
+                    if (a_mfast) As[nb][a_k + 8 * l][a_m + j] = ra[l][j]; else As[nb][a_k + 8 * l + j][a_m] = ra[l][j];
+                    if (b_kfast) Bs[nb][b_k + 8 * l + j][b_n] = rb[l][j]; else Bs[nb][b_k + 8 * l][b_n + j] = rb[l][j];
+                }
         }
         __syncthreads();
     }
@@ -134,6 +171,18 @@ sgemm_128x128x8_f32(GemmParams p, const float* __restrict__ A, const float* __re
             *c = v;
         }
     }
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2)
+sgemm_128x128x8_f32(GemmParams p, const float* __restrict__ A, const float* __restrict__ B, float* __restrict__ C)
+{
+    sgemm_tile128<GB_K, false>(p, A, B, C);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2)
+sgemm_128x128x16_f32(GemmParams p, const float* __restrict__ A, const float* __restrict__ B, float* __restrict__ C)
+{
+    sgemm_tile128<16, true>(p, A, B, C);
 }
 
 #define GS 16
