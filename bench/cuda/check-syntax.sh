@@ -2,11 +2,15 @@
 # check-syntax.sh: type-checks variants.cu (host and device code) with g++
 # where nvcc is missing: launches lose their <<<...>>>, dynamic shared memory
 # becomes hostsim's buffer, CUDA runtime calls are host_shim.h's
-# declarations. Needs the old_*.cu files (make-old.sh). It cannot check what
+# declarations. Writes the old_*.cu files first when missing (make-old.sh
+# $OLD_KERNELS, default 36fbf5f). It cannot check what
 # only nvcc knows (launch syntax, __launch_bounds__ limits).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
+if [ ! -f "$here/old_bias_act.cu" ] || [ ! -f "$here/old_upfirdn2d.cu" ]; then
+  "$here/make-old.sh" "${OLD_KERNELS:-36fbf5f}" >/dev/null
+fi
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/bench/cuda" "$tmp/kernels/cuda/kernels"
