@@ -80,7 +80,7 @@ type winoPass struct {
 	v, out            *Storage                    // points * channels * chunk tiles each
 }
 
-func newWinoPass(prefix string, n, inImage, outImage int, params func(n int) cuda.WinoParams) *winoPass {
+func newWinoPass(n, inImage, outImage int, params func(n int) cuda.WinoParams) *winoPass {
 	all := params(n)
 	pts := all.Points()
 	k, r := int(all.K), int(all.R)
@@ -89,19 +89,19 @@ func newWinoPass(prefix string, n, inImage, outImage int, params func(n int) cud
 	per := cuda.CeilDiv(n, chunks)
 	tiles := per * int(all.TH) * int(all.TW)
 	g := theGPU()
-	return &winoPass{prefix: prefix, params: params, all: all, n: n, per: per, inImage: inImage, outImage: outImage,
+	return &winoPass{params: params, all: all, n: n, per: per, inImage: inImage, outImage: outImage,
 		v: g.allocUntracked(pts * k * tiles), out: g.allocUntracked(pts * r * tiles)}
 }
 
 // stride1Pass is the stride-1 3x3 conv of n images of k channels h x w into
 // r channels.
 func stride1Pass(path winoPath, n, k, h, w, r, padH, padW int) *winoPass {
-	m, prefix := 4, "wino4"
+	m := 4
 	if path == winoF2 {
-		m, prefix = 2, "wino2"
+		m = 2
 	}
 	p := cuda.NewWinoParams(n, k, h, w, r, padH, padW, m)
-	return newWinoPass(prefix, n, k*h*w, r*int(p.OH)*int(p.OW), func(n int) cuda.WinoParams {
+	return newWinoPass(n, k*h*w, r*int(p.OH)*int(p.OW), func(n int) cuda.WinoParams {
 		return cuda.NewWinoParams(n, k, h, w, r, padH, padW, m)
 	})
 }
@@ -114,7 +114,7 @@ func phasePass(n, c, h0, w0, o, pad int, dgrad bool) *winoPass {
 	if dgrad {
 		in, out = out, in
 	}
-	return newWinoPass("wino4p", n, in, out, func(n int) cuda.WinoParams {
+	return newWinoPass(n, in, out, func(n int) cuda.WinoParams {
 		return cuda.NewWinoPhaseParams(n, c, h0, w0, o, pad, dgrad)
 	})
 }
@@ -125,7 +125,7 @@ func (wp *winoPass) free() {
 	g.free(wp.out)
 }
 
-func (wp *winoPass) entry(kind string) string { return wp.prefix + "_" + kind + "_f32" }
+func (wp *winoPass) entry(kind string) string { return "wino_" + kind + "_f32" }
 
 // chunks calls f with each chunk's first image and parameters.
 func (wp *winoPass) chunks(f func(n0 int, p cuda.WinoParams)) {
@@ -147,7 +147,7 @@ func (wp *winoPass) weights(w *Tensor, dgrad bool) *Storage {
 	r, k := int(wp.all.R), int(wp.all.K)
 	u := g.allocUntracked(wp.all.Points() * r * k)
 	g.launch("winograd.cu", wp.entry("weight"), cuda.D1(cuda.CeilDiv(r*k, 256)), cuda.D1(256), 0,
-		int32(r), int32(k), b2i(dgrad), w.ptr(), u.ptr)
+		wp.all, b2i(dgrad), w.ptr(), u.ptr)
 	return u
 }
 
@@ -185,7 +185,7 @@ func (wp *winoPass) wgrad(x, dy, dw *Tensor) {
 		g.plan(g.gemm(plan), gp, wp.out.ptr, wp.v.ptr, z.ptr)
 	})
 	g.launch("winograd.cu", wp.entry("wgrad"), cuda.D1(cuda.CeilDiv(r*k, 256)), cuda.D1(256), 0,
-		int32(r), int32(k), z.ptr, dw.ptr())
+		wp.all, z.ptr, dw.ptr())
 }
 
 // ptrAt is t's device address plus elems elements, or null for a nil t.

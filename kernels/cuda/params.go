@@ -453,7 +453,7 @@ func NewWinoParams(n, k, h, w, r, padH, padW, m int) WinoParams {
 }
 
 // NewWinoPhaseParams describes the stride-2 3x3 convolution of n images of c
-// channels h0 x w0 with padding pad into o channels by phases (wino4p_*), as
+// channels h0 x w0 with padding pad into o channels by phases (F(4x4, 2x2)), as
 // the stride-1 2x2 convolution of its 4c phase channels. With dgrad it is
 // that convolution's input gradient instead: the stride-1 2x2 conv of dy
 // (o channels, the forward's output size) with padding 1 into the 4c phases

@@ -483,27 +483,27 @@ func (e *Device) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, arg
 			}
 		}
 		emuUpfirdn(p, x, fl, y)
-	case "wino2_weight_f32", "wino4_weight_f32", "wino4p_weight_f32":
-		R, K, dgrad, w, U := i32(0), i32(1), i32(2) != 0, ptr(3), ptr(4)
-		need(f.Name, "x", grid.X*block.X, R*K)
-		emuWinoWeight(winoOf(f.Name), R, K, dgrad, w, U)
-	case "wino2_input_f32", "wino4_input_f32", "wino4p_input_f32":
-		p, x, sIn, V := winoParams(f.Name, args[0]), ptr(1), ptr(2), ptr(3)
+	case "wino_weight_f32":
+		p, dgrad, w, U := args[0].(cuda.WinoParams), i32(1) != 0, ptr(2), ptr(3)
+		need(f.Name, "x", grid.X*block.X, int(p.R)*int(p.K))
+		emuWinoWeight(winoOf(p), int(p.R), int(p.K), dgrad, w, U)
+	case "wino_input_f32":
+		p, x, sIn, V := args[0].(cuda.WinoParams), ptr(1), ptr(2), ptr(3)
 		need(f.Name, "x", grid.X*block.X, int(p.K)*int(p.Tiles))
 		emuWinoInput(p, x, sIn, V)
-	case "wino2_output_f32", "wino4_output_f32", "wino4p_output_f32":
-		p, M, sOut, bias, noise, gain := winoParams(f.Name, args[0]), ptr(1), ptr(2), ptr(3), ptr(4), ptr(5)
+	case "wino_output_f32":
+		p, M, sOut, bias, noise, gain := args[0].(cuda.WinoParams), ptr(1), ptr(2), ptr(3), ptr(4), ptr(5)
 		nStride, beta, y, z := int(args[6].(int32)), f32(7), ptr(8), ptr(9)
 		need(f.Name, "x", grid.X*block.X, int(p.R)*int(p.Tiles))
 		emuWinoOutput(p, M, sOut, bias, noise, gain, nStride, beta, y, z)
-	case "wino2_dy_f32", "wino4_dy_f32", "wino4p_dy_f32":
-		p, dy, E := winoParams(f.Name, args[0]), ptr(1), ptr(2)
+	case "wino_dy_f32":
+		p, dy, E := args[0].(cuda.WinoParams), ptr(1), ptr(2)
 		need(f.Name, "x", grid.X*block.X, int(p.R)*int(p.Tiles))
 		emuWinoDy(p, dy, E)
-	case "wino2_wgrad_f32", "wino4_wgrad_f32", "wino4p_wgrad_f32":
-		R, K, Z, dw := i32(0), i32(1), ptr(2), ptr(3)
-		need(f.Name, "x", grid.X*block.X, R*K)
-		emuWinoWgrad(winoOf(f.Name), R, K, Z, dw)
+	case "wino_wgrad_f32":
+		p, Z, dw := args[0].(cuda.WinoParams), ptr(1), ptr(2)
+		need(f.Name, "x", grid.X*block.X, int(p.R)*int(p.K))
+		emuWinoWgrad(winoOf(p), int(p.R), int(p.K), Z, dw)
 	case "resize_bicubic_f32", "resize_bicubic_adj_f32":
 		emuResizeBicubic(args[0].(cuda.ResizeParams), ptr(1), ptr(2), f.Name == "resize_bicubic_adj_f32")
 	case "rng_uniform_f32":
@@ -1142,36 +1142,34 @@ type winoMats struct {
 	g      [][]float64
 }
 
-var winoFamilies = map[string]winoMats{
-	"wino2_": {m: 2, r: 3,
+var winoKinds = map[[2]int]winoMats{
+	{2, 3}: {m: 2, r: 3,
 		bt: [][]float64{{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}},
 		g:  [][]float64{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}},
 		at: [][]float64{{1, 1, 1, 0}, {0, 1, -1, -1}}},
-	"wino4_": {m: 4, r: 3,
+	{4, 3}: {m: 4, r: 3,
 		bt: [][]float64{{4, 0, -5, 0, 1, 0}, {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0}, {0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}},
 		g:  [][]float64{{1.0 / 4, 0, 0}, {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6}, {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}},
 		at: [][]float64{{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}}},
-	"wino4p_": {m: 4, r: 2,
+	{4, 2}: {m: 4, r: 2,
 		bt: [][]float64{{2, -1, -2, 1, 0}, {0, -2, -1, 1, 0}, {0, 2, -3, 1, 0}, {0, -1, 0, 1, 0}, {0, 2, -1, -2, 1}},
 		g:  [][]float64{{0.5, 0}, {-0.5, -0.5}, {-1.0 / 6, 1.0 / 6}, {1.0 / 6, 1.0 / 3}, {0, 1}},
 		at: [][]float64{{1, 1, 1, 1, 0}, {0, 1, -1, 2, 0}, {0, 1, 1, 4, 0}, {0, 1, -1, 8, 1}}},
 }
 
-// winoOf returns the transforms of a winoM_* entry point.
-func winoOf(entry string) winoMats { return winoFamilies[entry[:strings.Index(entry, "_")+1]] }
-
-// winoParams checks that p is the entry point's kind.
-func winoParams(entry string, a any) cuda.WinoParams {
-	p := a.(cuda.WinoParams)
-	t := winoOf(entry)
-	if int(p.M) != t.m || p.Phases() != (t.r == 2) {
-		panic(fmt.Sprintf("emu: %s launched with m = %d, gather %d, scatter %d", entry, p.M, p.Gather, p.Scatter))
+// winoOf returns the transforms of p's kind: F(m x m, 3x3), or F(4x4, 2x2)
+// for the stride-2 convs by phases.
+func winoOf(p cuda.WinoParams) winoMats {
+	if p.Phases() {
+		return winoKinds[[2]int{4, 2}]
 	}
-	return p
+	t, ok := winoKinds[[2]int{int(p.M), 3}]
+	if !ok {
+		panic(fmt.Sprintf("emu: Winograd launched with m = %d", p.M))
+	}
+	return t
 }
 
-// emuWinoFilter is the filter g (r x r) from input channel k to output
-// channel r0 of winograd.cu's wino_weight.
 func emuWinoFilter(t winoMats, R, K, r0, k int, dgrad bool, w buf) [][]float64 {
 	g := make([][]float64, t.r)
 	for u := range g {
@@ -1236,7 +1234,7 @@ func emuWinoPixel(p cuda.WinoParams, x buf, n, k, iy, ix int) float64 {
 }
 
 func emuWinoInput(p cuda.WinoParams, x, sIn, V buf) {
-	t := winoOf(map[bool]string{true: "wino4p_", false: fmt.Sprintf("wino%d_", p.M)}[p.Phases()])
+	t := winoOf(p)
 	a, m := t.m+t.r-1, t.m
 	K, P := int(p.K), int(p.Tiles)
 	tiles := int(p.TH * p.TW)
@@ -1273,7 +1271,7 @@ func emuWinoInput(p cuda.WinoParams, x, sIn, V buf) {
 }
 
 func emuWinoOutput(p cuda.WinoParams, M, sOut, bias, noise, gain buf, nStride int, beta float32, y, z buf) {
-	t := winoOf(map[bool]string{true: "wino4p_", false: fmt.Sprintf("wino%d_", p.M)}[p.Phases()])
+	t := winoOf(p)
 	a, m := t.m+t.r-1, t.m
 	R, OH, OW, P := int(p.R), int(p.OH), int(p.OW), int(p.Tiles)
 	tiles := int(p.TH * p.TW)
@@ -1328,7 +1326,7 @@ func emuWinoOutput(p cuda.WinoParams, M, sOut, bias, noise, gain buf, nStride in
 }
 
 func emuWinoDy(p cuda.WinoParams, dy, E buf) {
-	t := winoOf(map[bool]string{true: "wino4p_", false: fmt.Sprintf("wino%d_", p.M)}[p.Phases()])
+	t := winoOf(p)
 	a, m := t.m+t.r-1, t.m
 	R, OH, OW, P := int(p.R), int(p.OH), int(p.OW), int(p.Tiles)
 	tiles := int(p.TH * p.TW)

@@ -8,18 +8,17 @@
 // products become (m+2)^2 independent GEMMs, run by sgemm.cu:
 //   M[xi] (R x P) = U[xi] (R x K) V[xi] (K x P),
 // with K input channels, R output channels and P = N * TH * TW tiles
-// (TH = ceil(OH/m), TW = ceil(OW/m)). Kernels around the GEMMs (winoM_*
-// with M the tile size):
-//   winoM_weight_f32  U[xi][r][k] = (G g G^T)[xi] for g the filter from input
+// (TH = ceil(OH/m), TW = ceil(OW/m)). Kernels around the GEMMs:
+//   wino_weight_f32   U[xi][r][k] = (G g G^T)[xi] for g the filter from input
 //                     channel k to output channel r. dgrad = 0: w [R, K, 3, 3]
 //                     (a forward conv); dgrad = 1: w [K, R, 3, 3] read
 //                     transposed and rotated by 180 degrees, the filter of the
 //                     input gradient of that conv as a conv of dy.
-//   winoM_input_f32   V[xi][k][p] = (B^T d B)[xi], d the patch of input image
+//   wino_input_f32    V[xi][k][p] = (B^T d B)[xi], d the patch of input image
 //                     n, channel k at rows m*ty - pad_h + 0..m+1 (zero
 //                     outside), times in_scale[n, k] when given (modulation:
 //                     linear, so scaling the input first is exact).
-//   winoM_output_f32  the tile A^T M A, then the forward's epilogues:
+//   wino_output_f32   the tile A^T M A, then the forward's epilogues:
 //                     z = tile (kept for the demodulation's gradient) when z is
 //                     not null; y = tile * out_scale[n, r] + bias[r] +
 //                     noise[n * noise_n_stride + oh * OW + ow] * noise_gain[0]
@@ -32,11 +31,11 @@
 // The weight gradient is the forward's adjoint: with Y_t = A^T (U . V_t) A,
 //   dW = G^T [sum_t (A dY_t A^T) . V_t] G,
 // (m+2)^2 GEMMs Z[xi] (R x K) = E[xi] (R x P) V[xi]^T (P x K) over the tiles:
-//   winoM_dy_f32      E[xi][r][p] = (A e A^T)[xi], e the m x m tile of dy
+//   wino_dy_f32       E[xi][r][p] = (A e A^T)[xi], e the m x m tile of dy
 //                     (zero past the output's edge), p as for the input.
-//   winoM_wgrad_f32   dw[r, k] = G^T Z[.][r][k] G (3x3), written (not added).
+//   wino_wgrad_f32    dw[r, k] = G^T Z[.][r][k] G (3x3), written (not added).
 //
-// Stride-2 3x3 convolutions by phases (wino4p_*): with the input split into
+// Stride-2 3x3 convolutions by phases (p.gather, p.scatter): with the input split into
 // its four phases x_ab[i][j] = x[2i + a - pad][2j + b - pad] taken as 4C
 // channels, a stride-2 3x3 conv is a stride-1 2x2 conv of those (the filter of
 // phase (a, b) holds the taps (2u + a, 2v + b), zero past 3x3), done by
@@ -69,39 +68,25 @@
 // R*K, input over K*P, output and dy over R*P; p is the fastest index, so
 // that V, M and E rows are written and read contiguously.
 //
-// Entry points (wino2_*: F(2x2, 3x3); wino4_*: F(4x4, 3x3); wino4p_*: F(4x4, 2x2)
-// by phases; the same parameters):
-//   wino2_weight_f32(int R, int K, int dgrad, const float* w, float* U)
-//   wino2_input_f32(WinoParams p, const float* x, const float* in_scale, float* V)
-//   wino2_output_f32(WinoParams p, const float* M, const float* out_scale, const float* bias,
-//                    const float* noise, const float* noise_gain, int noise_n_stride,
-//                    float beta, float* y, float* z)
-//   wino2_dy_f32(WinoParams p, const float* dy, float* E)
-//   wino2_wgrad_f32(int R, int K, const float* Z, float* dw)
-//   wino4_weight_f32(int R, int K, int dgrad, const float* w, float* U)
-//   wino4_input_f32(WinoParams p, const float* x, const float* in_scale, float* V)
-//   wino4_output_f32(WinoParams p, const float* M, const float* out_scale, const float* bias,
-//                    const float* noise, const float* noise_gain, int noise_n_stride,
-//                    float beta, float* y, float* z)
-//   wino4_dy_f32(WinoParams p, const float* dy, float* E)
-//   wino4_wgrad_f32(int R, int K, const float* Z, float* dw)
-//   wino4p_weight_f32(int R, int K, int dgrad, const float* w, float* U)
-//   wino4p_input_f32(WinoParams p, const float* x, const float* in_scale, float* V)
-//   wino4p_output_f32(WinoParams p, const float* M, const float* out_scale, const float* bias,
-//                     const float* noise, const float* noise_gain, int noise_n_stride,
-//                     float beta, float* y, float* z)
-//   wino4p_dy_f32(WinoParams p, const float* dy, float* E)
-//   wino4p_wgrad_f32(int R, int K, const float* Z, float* dw)
+// Entry points (the kind, F(2x2, 3x3), F(4x4, 3x3) or F(4x4, 2x2) by phases,
+// is p.m with p.gather / p.scatter; weight and wgrad use p.R and p.K):
+//   wino_weight_f32(WinoParams p, int dgrad, const float* w, float* U)
+//   wino_input_f32(WinoParams p, const float* x, const float* in_scale, float* V)
+//   wino_output_f32(WinoParams p, const float* M, const float* out_scale, const float* bias,
+//                   const float* noise, const float* noise_gain, int noise_n_stride,
+//                   float beta, float* y, float* z)
+//   wino_dy_f32(WinoParams p, const float* dy, float* E)
+//   wino_wgrad_f32(WinoParams p, const float* Z, float* dw)
 
 struct WinoParams {
     int N;          // images
     int K, H, W;    // input channels and size
     int R, OH, OW;  // output channels and size: OH = H + 2*pad_h - (r - 1), r the filter size
     int pad_h, pad_w;
-    int m;          // output tile: 2 or 4 (the entry point's)
+    int m;          // output tile: 2 or 4
     int TH, TW;     // tiles per image: ceil(OH/m), ceil(OW/m)
     int P;          // N * TH * TW
-    // Stride-2 convs by phases (wino4p_*, r = 2; zero otherwise): with
+    // Stride-2 convs by phases (F(4x4, 2x2); zero otherwise): with
     // gather the input channel k = 4c + 2a + b, pixel (i, j) is
     // x[n, c, 2i + a - pad0, 2j + b - pad0] of a [N, K/4, H0, W0] tensor;
     // with scatter the output channel r = 4c + 2a + b, pixel (i, j) goes to
@@ -468,98 +453,41 @@ __device__ __forceinline__ void wino_wgrad(int R, int K, const float* __restrict
         }
 }
 
+// The entry points: one per transform, for the three kinds, dispatched on
+// the parameters to the compile-time instantiations (a uniform branch).
+#define WINO_KIND(call, args)                                                                                         \
+    if (p.gather || p.scatter) call<4, 2> args;                                                                      \
+    else if (p.m == 4) call<4, 3> args;                                                                              \
+    else call<2, 3> args
+
 extern "C" __global__ void __launch_bounds__(256)
-wino2_weight_f32(int R, int K, int dgrad, const float* __restrict__ w, float* __restrict__ U)
+wino_weight_f32(WinoParams p, int dgrad, const float* __restrict__ w, float* __restrict__ U)
 {
-    wino_weight<2, 3>(R, K, dgrad, w, U);
+    WINO_KIND(wino_weight, (p.R, p.K, dgrad, w, U));
 }
 
 extern "C" __global__ void __launch_bounds__(256)
-wino2_input_f32(WinoParams p, const float* __restrict__ x, const float* __restrict__ in_scale, float* __restrict__ V)
+wino_input_f32(WinoParams p, const float* __restrict__ x, const float* __restrict__ in_scale, float* __restrict__ V)
 {
-    wino_input<2, 3>(p, x, in_scale, V);
+    WINO_KIND(wino_input, (p, x, in_scale, V));
 }
 
 extern "C" __global__ void __launch_bounds__(256)
-wino2_output_f32(WinoParams p, const float* __restrict__ M, const float* __restrict__ out_scale,
-                   const float* __restrict__ bias, const float* __restrict__ noise, const float* __restrict__ noise_gain,
-                   int noise_n_stride, float beta, float* __restrict__ y, float* __restrict__ z)
+wino_output_f32(WinoParams p, const float* __restrict__ M, const float* __restrict__ out_scale,
+                const float* __restrict__ bias, const float* __restrict__ noise, const float* __restrict__ noise_gain,
+                int noise_n_stride, float beta, float* __restrict__ y, float* __restrict__ z)
 {
-    wino_output<2, 3>(p, M, out_scale, bias, noise, noise_gain, noise_n_stride, beta, y, z);
+    WINO_KIND(wino_output, (p, M, out_scale, bias, noise, noise_gain, noise_n_stride, beta, y, z));
 }
 
 extern "C" __global__ void __launch_bounds__(256)
-wino2_dy_f32(WinoParams p, const float* __restrict__ dy, float* __restrict__ E)
+wino_dy_f32(WinoParams p, const float* __restrict__ dy, float* __restrict__ E)
 {
-    wino_dy<2, 3>(p, dy, E);
+    WINO_KIND(wino_dy, (p, dy, E));
 }
 
 extern "C" __global__ void __launch_bounds__(256)
-wino2_wgrad_f32(int R, int K, const float* __restrict__ Z, float* __restrict__ dw)
+wino_wgrad_f32(WinoParams p, const float* __restrict__ Z, float* __restrict__ dw)
 {
-    wino_wgrad<2, 3>(R, K, Z, dw);
-}
-
-extern "C" __global__ void __launch_bounds__(256)
-wino4_weight_f32(int R, int K, int dgrad, const float* __restrict__ w, float* __restrict__ U)
-{
-    wino_weight<4, 3>(R, K, dgrad, w, U);
-}
-
-extern "C" __global__ void __launch_bounds__(256)
-wino4_input_f32(WinoParams p, const float* __restrict__ x, const float* __restrict__ in_scale, float* __restrict__ V)
-{
-    wino_input<4, 3>(p, x, in_scale, V);
-}
-
-extern "C" __global__ void __launch_bounds__(256)
-wino4_output_f32(WinoParams p, const float* __restrict__ M, const float* __restrict__ out_scale,
-                   const float* __restrict__ bias, const float* __restrict__ noise, const float* __restrict__ noise_gain,
-                   int noise_n_stride, float beta, float* __restrict__ y, float* __restrict__ z)
-{
-    wino_output<4, 3>(p, M, out_scale, bias, noise, noise_gain, noise_n_stride, beta, y, z);
-}
-
-extern "C" __global__ void __launch_bounds__(256)
-wino4_dy_f32(WinoParams p, const float* __restrict__ dy, float* __restrict__ E)
-{
-    wino_dy<4, 3>(p, dy, E);
-}
-
-extern "C" __global__ void __launch_bounds__(256)
-wino4_wgrad_f32(int R, int K, const float* __restrict__ Z, float* __restrict__ dw)
-{
-    wino_wgrad<4, 3>(R, K, Z, dw);
-}
-
-extern "C" __global__ void __launch_bounds__(256)
-wino4p_weight_f32(int R, int K, int dgrad, const float* __restrict__ w, float* __restrict__ U)
-{
-    wino_weight<4, 2>(R, K, dgrad, w, U);
-}
-
-extern "C" __global__ void __launch_bounds__(256)
-wino4p_input_f32(WinoParams p, const float* __restrict__ x, const float* __restrict__ in_scale, float* __restrict__ V)
-{
-    wino_input<4, 2>(p, x, in_scale, V);
-}
-
-extern "C" __global__ void __launch_bounds__(256)
-wino4p_output_f32(WinoParams p, const float* __restrict__ M, const float* __restrict__ out_scale,
-                   const float* __restrict__ bias, const float* __restrict__ noise, const float* __restrict__ noise_gain,
-                   int noise_n_stride, float beta, float* __restrict__ y, float* __restrict__ z)
-{
-    wino_output<4, 2>(p, M, out_scale, bias, noise, noise_gain, noise_n_stride, beta, y, z);
-}
-
-extern "C" __global__ void __launch_bounds__(256)
-wino4p_dy_f32(WinoParams p, const float* __restrict__ dy, float* __restrict__ E)
-{
-    wino_dy<4, 2>(p, dy, E);
-}
-
-extern "C" __global__ void __launch_bounds__(256)
-wino4p_wgrad_f32(int R, int K, const float* __restrict__ Z, float* __restrict__ dw)
-{
-    wino_wgrad<4, 2>(R, K, Z, dw);
+    WINO_KIND(wino_wgrad, (p.R, p.K, Z, dw));
 }
