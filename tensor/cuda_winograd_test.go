@@ -1,6 +1,7 @@
 package tensor
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -37,22 +38,7 @@ func TestWinogradConvMatchesHost(t *testing.T) {
 			winoWorkspaceBytes = c.workspace
 			x, w, b := rng.Normal(c.n, c.k, c.h, c.w), rng.Normal(c.r, c.k, 3, 3), rng.Normal(c.r)
 			p := Conv2dParams{PadH: c.pad, PadW: c.pad}
-			want := Conv2d(x, w, b, p)
-			got := Conv2d(x.To(CUDA), w.To(CUDA), b.To(CUDA), p).To(CPU)
-			if d := maxRelDiff(got, want); d > 1e-5 {
-				t.Errorf("F(%d) %+v forward: max relative difference %.2g", m, c, d)
-			}
-			gy := rng.Normal(want.Shape()...)
-			wantGx := Conv2dInputGrad(gy, w, x.Shape(), p)
-			gotGx := Conv2dInputGrad(gy.To(CUDA), w.To(CUDA), x.Shape(), p).To(CPU)
-			if d := maxRelDiff(gotGx, wantGx); d > 1e-5 {
-				t.Errorf("F(%d) %+v input grad: max relative difference %.2g", m, c, d)
-			}
-			wantGw := Conv2dWeightGrad(x, gy, w.Shape(), p)
-			gotGw := Conv2dWeightGrad(x.To(CUDA), gy.To(CUDA), w.Shape(), p).To(CPU)
-			if d := maxRelDiff(gotGw, wantGw); d > 1e-5 {
-				t.Errorf("F(%d) %+v weight grad: max relative difference %.2g", m, c, d)
-			}
+			convMatchesHost(t, fmt.Sprintf("F(%d) %+v", m, c), x, w, b, p, rng)
 		}
 	}
 	// Stride 2 by phases: even and odd sizes, paddings 0 to 2, chunks.
@@ -69,21 +55,27 @@ func TestWinogradConvMatchesHost(t *testing.T) {
 		winoWorkspaceBytes = c.workspace
 		x, w, b := rng.Normal(c.n, c.k, c.h, c.w), rng.Normal(c.r, c.k, 3, 3), rng.Normal(c.r)
 		p := Conv2dParams{StrideH: 2, StrideW: 2, PadH: c.pad, PadW: c.pad}
-		want := Conv2d(x, w, b, p)
-		got := Conv2d(x.To(CUDA), w.To(CUDA), b.To(CUDA), p).To(CPU)
-		if d := maxRelDiff(got, want); d > 1e-5 {
-			t.Errorf("phases %+v forward: max relative difference %.2g", c, d)
-		}
-		gy := rng.Normal(want.Shape()...)
-		if d := maxRelDiff(Conv2dInputGrad(gy.To(CUDA), w.To(CUDA), x.Shape(), p).To(CPU), Conv2dInputGrad(gy, w, x.Shape(), p)); d > 1e-5 {
-			t.Errorf("phases %+v input grad: max relative difference %.2g", c, d)
-		}
-		if d := maxRelDiff(Conv2dWeightGrad(x.To(CUDA), gy.To(CUDA), w.Shape(), p).To(CPU), Conv2dWeightGrad(x, gy, w.Shape(), p)); d > 1e-5 {
-			t.Errorf("phases %+v weight grad: max relative difference %.2g", c, d)
-		}
+		convMatchesHost(t, fmt.Sprintf("phases %+v", c), x, w, b, p, rng)
 	}
 	if got := dev.Launches(); !launched(got, "wino_output_f32") || !launched(got, "wino_wgrad_f32") {
 		t.Fatalf("the Winograd kernels never ran: %v", got)
+	}
+}
+
+// convMatchesHost compares the GPU's forward, input and weight gradients of
+// the conv with the host's (relative to the largest value, 1e-5).
+func convMatchesHost(t *testing.T, what string, x, w, b *Tensor, p Conv2dParams, rng *RNG) {
+	t.Helper()
+	want := Conv2d(x, w, b, p)
+	if d := maxRelDiff(Conv2d(x.To(CUDA), w.To(CUDA), b.To(CUDA), p).To(CPU), want); d > 1e-5 {
+		t.Errorf("%s forward: max relative difference %.2g", what, d)
+	}
+	gy := rng.Normal(want.Shape()...)
+	if d := maxRelDiff(Conv2dInputGrad(gy.To(CUDA), w.To(CUDA), x.Shape(), p).To(CPU), Conv2dInputGrad(gy, w, x.Shape(), p)); d > 1e-5 {
+		t.Errorf("%s input grad: max relative difference %.2g", what, d)
+	}
+	if d := maxRelDiff(Conv2dWeightGrad(x.To(CUDA), gy.To(CUDA), w.Shape(), p).To(CPU), Conv2dWeightGrad(x, gy, w.Shape(), p)); d > 1e-5 {
+		t.Errorf("%s weight grad: max relative difference %.2g", what, d)
 	}
 }
 

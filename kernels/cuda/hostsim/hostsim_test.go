@@ -11,6 +11,22 @@ import (
 	"github.com/lafite-go/lafite/kernels/cuda"
 )
 
+// startUnits builds a device process from changed sources and starts it for
+// the test.
+func startUnits(t *testing.T, us []unit) *Device {
+	t.Helper()
+	bin, err := build(us)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := start(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
 func upload(t *testing.T, d *Device, v []float32) cuda.DevicePtr {
 	t.Helper()
 	p, err := d.Alloc(int64(4 * len(v)))
@@ -186,15 +202,7 @@ func TestMissingBarrierShows(t *testing.T) {
 	if !found {
 		t.Fatal("no reduce.cpp unit")
 	}
-	bin, err := build(us)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := start(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := startUnits(t, us)
 	const rows, cols = 2, 4096
 	x := make([]float32, rows*cols)
 	for i := range x {
@@ -234,15 +242,7 @@ func TestMisalignedVectorLoadNamesTheKernel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin, err := build(append(us, unit{"misaligned.cpp", tu}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := start(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := startUnits(t, append(us, unit{"misaligned.cpp", tu}))
 	ps, _ := e.Parameters()
 	d.params[e.Name] = ps
 	x := upload(t, d, []float32{1, 2, 3, 4})
