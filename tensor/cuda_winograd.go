@@ -5,14 +5,16 @@ import (
 	"github.com/lafite-go/lafite/kernels/cuda"
 )
 
-// Stride-1 3x3 convolutions on the GPU by Winograd F(m x m, 3x3)
-// (winograd.cu): the weight, input and output transforms around (m+2)^2
-// GEMMs of sgemm.cu; 2.25x (m = 2) or 4x (m = 4, the default) fewer
-// multiply-adds than the direct kernels.
+// 3x3 convolutions on the GPU by Winograd's minimal filtering (winograd.cu):
+// the weight, input and output transforms around batched GEMMs of sgemm.cu.
+// Stride 1 as F(m x m, 3x3): 2.25x (m = 2) or 4x (m = 4, the default) fewer
+// multiply-adds than the direct kernels; stride 2 by phases as F(4x4, 2x2):
+// 1.44x fewer.
 
 // winoWorkspaceBytes (a variable for tests) bounds the transformed input and
-// the GEMM operand on the output side of one pass (each (m+2)^2 floats per
-// tile and channel); larger batches run in chunks of images.
+// the GEMM operand on the output side of one pass (each (m+r-1)^2 floats per
+// tile and channel, r the filter size); larger batches run in chunks of
+// images.
 var winoWorkspaceBytes int64 = 256 << 20
 
 // winoEpilogue is what wino_output_f32 applies to the convolution; nil
@@ -72,7 +74,6 @@ func winogradPath(g cpu.ConvGeom, in, out, outPixels int) winoPath {
 // transform buffers: the transformed input (V) and the GEMM operand on the
 // output side (M for a forward, E for a weight gradient).
 type winoPass struct {
-	prefix            string                      // entry points: wino2, wino4 or wino4p
 	params            func(n int) cuda.WinoParams // the conv of n images
 	all               cuda.WinoParams             // of all n images
 	n, per            int                         // images, and per chunk
