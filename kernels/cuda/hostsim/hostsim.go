@@ -163,8 +163,10 @@ func build(us []unit) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("hostsim: %s --version: %w", Compiler(), err)
 	}
+	flags := []string{"-std=c++17", "-O2", "-ffp-contract=off", "-fno-strict-aliasing", "-U_FORTIFY_SOURCE", "-w", "-pthread"}
 	h := sha256.New()
 	h.Write(version)
+	fmt.Fprintf(h, "%q\x00", flags)
 	h.Write([]byte(runtimeHeader))
 	for _, u := range us {
 		fmt.Fprintf(h, "%s\x00%s\x00", u.name, u.source)
@@ -193,7 +195,6 @@ func build(us []unit) (string, error) {
 	if err := os.WriteFile(filepath.Join(tmp, "runtime.h"), []byte(runtimeHeader), 0o644); err != nil {
 		return "", fmt.Errorf("hostsim: %w", err)
 	}
-	flags := []string{"-std=c++17", "-O2", "-ffp-contract=off", "-fno-strict-aliasing", "-U_FORTIFY_SOURCE", "-w", "-pthread"}
 	objs := make([]string, len(us))
 	errs := make([]error, len(us))
 	sem := make(chan struct{}, runtime.NumCPU())
