@@ -127,8 +127,12 @@ func benchGPU(ws []bench.Workload, opt bench.Options, asJSON bool, stdout io.Wri
 		}
 		return nil
 	}
-	fmt.Fprintf(stdout, "GPU: %s, %s; measured FP32 FMA peak %.0f GFLOP/s, copy %.0f GB/s; CUDA-event medians\n\n",
-		peak.GPU, time.Now().Format("2006-01-02"), peak.GFLOPS, peak.GBPS)
+	if peak.GFLOPS > 0 {
+		fmt.Fprintf(stdout, "GPU: %s, %s; measured FP32 FMA peak %.0f GFLOP/s, copy %.0f GB/s; CUDA-event medians\n\n",
+			peak.GPU, time.Now().Format("2006-01-02"), peak.GFLOPS, peak.GBPS)
+	} else { // a stand-in (emulator, host simulator): no events, no peak
+		fmt.Fprintf(stdout, "GPU: %s, %s; no driver device: wall-clock medians, no peak\n\n", peak.GPU, time.Now().Format("2006-01-02"))
+	}
 	fmt.Fprintf(stdout, "%-32s %10s %10s %10s %5s %8s %7s %5s %9s\n", "workload", "median ms", "mean ms", "min ms", "runs", "GFLOP/s", "GB/s", "peak", "items/s")
 	for _, w := range ws {
 		r, err := bench.RunGPU(w, opt)
