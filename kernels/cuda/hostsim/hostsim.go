@@ -8,7 +8,8 @@
 // drives through pipes. Each block's threads are coroutines switched at
 // barriers; blocks run in parallel on OS threads. Every device allocation
 // ends at an inaccessible page, so a kernel that reads or writes past the end
-// of a buffer faults, and the error names the kernel.
+// of a buffer faults, and the error names the kernel; shared memory starts
+// each block as NaN, and vector loads are checked for alignment.
 //
 // Device implements the memory, copy and launch methods of *cuda.Device that
 // the tensor layer uses (tensor.CUDABackend), like package emu; where emu
@@ -127,17 +128,25 @@ func units() ([]unit, error) {
 	return us, nil
 }
 
-var dynamicSharedRE = regexp.MustCompile(`extern\s+__shared__\s+(?:__align__\(\d+\)\s+)?([A-Za-z_][A-Za-z0-9_ ]*?)\s+(\w+)\s*\[\s*\]\s*;`)
+var (
+	dynamicSharedRE = regexp.MustCompile(`extern\s+__shared__\s+(?:__align__\(\d+\)\s+)?([A-Za-z_][A-Za-z0-9_ ]*?)\s+(\w+)\s*\[\s*\]\s*;`)
+	staticSharedRE  = regexp.MustCompile(`((?:^|[^\w])__shared__\s+(?:__align__\(\d+\)\s+)?[A-Za-z_]\w*\s+(\w+)\s*(?:\[[^\]]+\])+\s*;)`)
+)
 
 // translate turns a kernel file into a host translation unit: dynamic shared
-// memory becomes the block's buffer, and each entry point gets a wrapper that
-// unpacks its arguments and registers it by name. The file's names live in a
-// namespace of their own (the entry points' C names are unique).
+// memory becomes the block's buffer, each static shared array is filled with
+// NaN bytes when a block first reaches it (on a GPU its contents start
+// undefined; here the thread_local array would keep the previous block's),
+// and each entry point gets a wrapper that unpacks its arguments and
+// registers it by name. The file's names live in a namespace of their own
+// (the entry points' C names are unique).
 func translate(file, src string, entries []cuda.Entry) (string, error) {
 	var b strings.Builder
 	ns := "kernel_file_" + strings.TrimSuffix(file, ".cu")
 	fmt.Fprintf(&b, "#include \"runtime.h\"\nnamespace %s {\n#line 1 %q\n", ns, file)
-	b.WriteString(dynamicSharedRE.ReplaceAllString(src, "$1* $2 = reinterpret_cast<$1*>(sim::dynamic_shared);"))
+	src = dynamicSharedRE.ReplaceAllString(src, "$1* $2 = reinterpret_cast<$1*>(sim::dynamic_shared);")
+	src = staticSharedRE.ReplaceAllString(src, "$1 sim::fresh_shared($2, sizeof($2));")
+	b.WriteString(src)
 	b.WriteString("\n")
 	for _, e := range entries {
 		ps, err := e.Parameters()

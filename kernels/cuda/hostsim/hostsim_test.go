@@ -285,3 +285,43 @@ func TestPruneKeepsRecentBuilds(t *testing.T) {
 		}
 	}
 }
+
+// Shared memory starts each block undefined on a GPU; here a static shared
+// array is NaN when a block first reaches it, so a kernel reading it before
+// writing sees NaN instead of the previous block's values.
+func TestStaticSharedStartsEachBlockAsNaN(t *testing.T) {
+	ForTest(t) // skips without a compiler
+	us, err := units()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := cuda.Entry{File: "stale.cu", Name: "test_stale_shared_f32", Params: "float* y"}
+	src := `extern "C" __global__ void test_stale_shared_f32(float* __restrict__ y)
+{
+    __shared__ float s[4];
+    if (threadIdx.x == 0) y[blockIdx.x] = s[1]; // read before any write: undefined
+    __syncthreads();
+    s[threadIdx.x] = 1.0f;
+}
+`
+	tu, err := translate(e.File, src, []cuda.Entry{e})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := startUnits(t, append(us, unit{"stale.cpp", tu}))
+	ps, _ := e.Parameters()
+	d.params[e.Name] = ps
+	y := upload(t, d, []float32{0, 0, 0})
+	if err := d.Launch(&cuda.Function{Name: e.Name}, cuda.D1(3), cuda.D1(4), 0, y); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]float32, 3)
+	if err := d.CopyDtoHF32(got, y); err != nil {
+		t.Fatal(err)
+	}
+	for b, v := range got {
+		if v == v { // not NaN: a block saw a previous block's value (or zeros)
+			t.Errorf("block %d read %g from shared memory it had not written", b, v)
+		}
+	}
+}

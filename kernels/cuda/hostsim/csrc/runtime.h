@@ -68,6 +68,9 @@ extern thread_local ThreadState* current;
 extern thread_local dim3 block_idx, block_dim, grid_dim;
 extern thread_local unsigned char* dynamic_shared;
 void sync_block();
+// fresh_shared fills a static shared array with 0xff bytes (NaN floats) the
+// first time a thread of the current block reaches its declaration.
+void fresh_shared(void* p, unsigned long bytes);
 void sync_warp();
 float exchange(float v, unsigned src_lane);
 }

@@ -57,6 +57,22 @@ static thread_local Block* block;
 
 static const size_t stack_bytes = 256 << 10;
 
+// The block each static shared array was last poisoned for, per OS thread
+// (each has its own copies of the arrays).
+static thread_local std::map<void*, unsigned long long>* fresh_for;
+static thread_local unsigned long long block_serial;
+
+void fresh_shared(void* p, unsigned long bytes)
+{
+    if (!fresh_for)
+        fresh_for = new std::map<void*, unsigned long long>();
+    unsigned long long& last = (*fresh_for)[p];
+    if (last != block_serial) {
+        memset(p, 0xff, bytes);
+        last = block_serial;
+    }
+}
+
 static void yield()
 {
     Coroutine* c = static_cast<Coroutine*>(current);
@@ -158,6 +174,7 @@ static char* new_stack()
 static void run_block(Block& b, dim3 idx)
 {
     block = &b;
+    block_serial++;
     block_idx = idx;
     unsigned n = block_dim.x * block_dim.y * block_dim.z;
     b.threads.assign(n, Coroutine());
