@@ -27,6 +27,28 @@ func startUnits(t *testing.T, us []unit) *Device {
 	return d
 }
 
+// withKernel starts a device whose process also holds the test's own kernel
+// file src with the entry point e.
+func withKernel(t *testing.T, e cuda.Entry, src string) *Device {
+	t.Helper()
+	ForTest(t) // skips without a compiler
+	us, err := units()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tu, err := translate(e.File, src, []cuda.Entry{e})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := startUnits(t, append(us, unit{strings.TrimSuffix(e.File, ".cu") + ".cpp", tu}))
+	ps, err := e.Parameters()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.params[e.Name] = ps
+	return d
+}
+
 func upload(t *testing.T, d *Device, v []float32) cuda.DevicePtr {
 	t.Helper()
 	p, err := d.Alloc(int64(4 * len(v)))
@@ -226,11 +248,6 @@ func TestMissingBarrierShows(t *testing.T) {
 // A vector load off its alignment faults on a GPU; the simulator's __ldg
 // checks it and names the kernel. The kernel here is the test's own.
 func TestMisalignedVectorLoadNamesTheKernel(t *testing.T) {
-	ForTest(t) // skips without a compiler
-	us, err := units()
-	if err != nil {
-		t.Fatal(err)
-	}
 	e := cuda.Entry{File: "misaligned.cu", Name: "test_misaligned_f32", Params: "const float* x, float* y"}
 	src := `extern "C" __global__ void test_misaligned_f32(const float* __restrict__ x, float* __restrict__ y)
 {
@@ -238,16 +255,10 @@ func TestMisalignedVectorLoadNamesTheKernel(t *testing.T) {
     y[0] = v.x + v.y;
 }
 `
-	tu, err := translate(e.File, src, []cuda.Entry{e})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := startUnits(t, append(us, unit{"misaligned.cpp", tu}))
-	ps, _ := e.Parameters()
-	d.params[e.Name] = ps
+	d := withKernel(t, e, src)
 	x := upload(t, d, []float32{1, 2, 3, 4})
 	y := upload(t, d, []float32{0})
-	err = d.Launch(&cuda.Function{Name: e.Name}, cuda.D1(1), cuda.D1(1), 0, x, y)
+	err := d.Launch(&cuda.Function{Name: e.Name}, cuda.D1(1), cuda.D1(1), 0, x, y)
 	if err == nil || !strings.Contains(err.Error(), "test_misaligned_f32") || !strings.Contains(err.Error(), "misaligned 8-byte vector load") {
 		t.Fatalf("misaligned load: %v", err)
 	}
@@ -290,11 +301,6 @@ func TestPruneKeepsRecentBuilds(t *testing.T) {
 // array is NaN when a block first reaches it, so a kernel reading it before
 // writing sees NaN instead of the previous block's values.
 func TestStaticSharedStartsEachBlockAsNaN(t *testing.T) {
-	ForTest(t) // skips without a compiler
-	us, err := units()
-	if err != nil {
-		t.Fatal(err)
-	}
 	e := cuda.Entry{File: "stale.cu", Name: "test_stale_shared_f32", Params: "float* y"}
 	src := `extern "C" __global__ void test_stale_shared_f32(float* __restrict__ y)
 {
@@ -304,13 +310,7 @@ func TestStaticSharedStartsEachBlockAsNaN(t *testing.T) {
     s[threadIdx.x] = 1.0f;
 }
 `
-	tu, err := translate(e.File, src, []cuda.Entry{e})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := startUnits(t, append(us, unit{"stale.cpp", tu}))
-	ps, _ := e.Parameters()
-	d.params[e.Name] = ps
+	d := withKernel(t, e, src)
 	y := upload(t, d, []float32{0, 0, 0})
 	if err := d.Launch(&cuda.Function{Name: e.Name}, cuda.D1(3), cuda.D1(4), 0, y); err != nil {
 		t.Fatal(err)
