@@ -603,50 +603,40 @@ func runConformance(out io.Writer, seed uint64) *gpuReport {
 	// The planner gives these small shapes the 64x64 conv kernels, and strided
 	// input gradients the phase kernel; run the convolutions again on each
 	// direct kernel, and on the Winograd path (the stride-1 3x3 ones).
-	for _, tile := range []int{cuda.ConvTile128, cuda.ConvTile64, cuda.ConvWinograd2, cuda.ConvWinograd4} {
-		prev := tensor.SetCUDAConvTile(tile)
-		for _, c := range gpuCases() {
-			if strings.HasPrefix(c.name, "conv") || strings.HasPrefix(c.name, "modconv") {
-				if tile == cuda.ConvWinograd2 || tile == cuda.ConvWinograd4 {
-					c.name += fmt.Sprintf("@winograd%d", tile)
-				} else {
-					c.name += fmt.Sprintf("@tile%d", tile)
+	// rerun runs again, with the suffix, the cases whose names start with
+	// one of the prefixes.
+	rerun := func(suffix string, prefixes ...string) func() {
+		return func() {
+			for _, c := range gpuCases() {
+				for _, pre := range prefixes {
+					if strings.HasPrefix(c.name, pre) {
+						c.name += suffix
+						runGPUCase(rep, c, seed)
+						break
+					}
 				}
-				runGPUCase(rep, c, seed)
 			}
 		}
-		tensor.SetCUDAConvTile(prev)
+	}
+	for _, tile := range []int{cuda.ConvTile128, cuda.ConvTile64, cuda.ConvWinograd2, cuda.ConvWinograd4} {
+		suffix := fmt.Sprintf("@tile%d", tile)
+		if tile == cuda.ConvWinograd2 || tile == cuda.ConvWinograd4 {
+			suffix = fmt.Sprintf("@winograd%d", tile)
+		}
+		with(tensor.SetCUDAConvTile, tile, rerun(suffix, "conv", "modconv"))()
 	}
 	// The GEMMs again on the 16-k stage kernel: the matmuls, and the
 	// convolutions through Winograd's GEMMs.
-	prevBK := tensor.SetCUDAGemmBK16(true)
-	prevTile := tensor.SetCUDAConvTile(cuda.ConvWinograd4)
-	for _, c := range gpuCases() {
-		if strings.HasPrefix(c.name, "matmul") || strings.HasPrefix(c.name, "conv") || strings.HasPrefix(c.name, "modconv") {
-			c.name += "@bk16"
-			runGPUCase(rep, c, seed)
-		}
-	}
-	tensor.SetCUDAConvTile(prevTile)
-	tensor.SetCUDAGemmBK16(prevBK)
+	with(tensor.SetCUDAGemmBK16, true, with(tensor.SetCUDAConvTile, cuda.ConvWinograd4,
+		rerun("@bk16", "matmul", "conv", "modconv")))()
 	// The 4x4 upfirdn2d cases again on the shared-memory tile kernels.
-	prevTiled := tensor.SetCUDAUpfirdnTiled(true)
-	for _, c := range gpuCases() {
-		if strings.HasPrefix(c.name, "upsample2d") || strings.HasPrefix(c.name, "downsample2d") ||
-			strings.HasPrefix(c.name, "filter2d") || strings.HasPrefix(c.name, "upfirdn2d") {
-			c.name += "@tiled"
-			runGPUCase(rep, c, seed)
-		}
-	}
-	tensor.SetCUDAUpfirdnTiled(prevTiled)
+	with(tensor.SetCUDAUpfirdnTiled, true, rerun("@tiled", "upsample2d", "downsample2d", "filter2d", "upfirdn2d"))()
 	rngAndAdam(rep, seed)
 	lafiteNets(rep, seed, "")
 	// The nets again with every 3x3 stride-1 conv on Winograd F(4x4, 3x3)
 	// (their 16 channels are below the planner's threshold): the modulated
 	// convs' styles, demodulation and noise, path length and R1 through it.
-	prev := tensor.SetCUDAConvTile(cuda.ConvWinograd4)
-	lafiteNets(rep, seed, "@winograd4")
-	tensor.SetCUDAConvTile(prev)
+	with(tensor.SetCUDAConvTile, cuda.ConvWinograd4, func() { lafiteNets(rep, seed, "@winograd4") })()
 	return rep
 }
 

@@ -112,11 +112,12 @@ func (tm *timer) median(f func()) float64 {
 
 // scoped runs op and frees what it allocated, so that repeated runs reuse
 // the allocator's cached blocks.
-// withConvTile runs op with the GPU conv kernels forced (SetCUDAConvTile).
-func withConvTile(tile int, op func()) func() {
+// with returns op run under a tensor setting (a tensor.SetCUDA* function,
+// which returns the previous value) set to v, restored afterwards.
+func with[T any](set func(T) T, v T, op func()) func() {
 	return func() {
-		prev := tensor.SetCUDAConvTile(tile)
-		defer tensor.SetCUDAConvTile(prev)
+		prev := set(v)
+		defer set(prev)
 		op()
 	}
 }
@@ -212,13 +213,7 @@ func (tm *timer) ops() []timingRow {
 		tensor.Matmul(a, b.Transpose(0, 1))
 	})
 	// The 16-k stage GEMM kernel (LAFITE_CUDA_GEMM=bk16).
-	bk16 := func(op func()) func() {
-		return func() {
-			prev := tensor.SetCUDAGemmBK16(true)
-			defer tensor.SetCUDAGemmBK16(prev)
-			op()
-		}
-	}
+	bk16 := func(op func()) func() { return with(tensor.SetCUDAGemmBK16, true, op) }
 	add("matmul bk16", shapeStr(a.Shape(), b.Shape()), mmFlops, 0, bk16(func() { tensor.Matmul(a, b) }))
 	bs := tm.n(256)
 	ba, bb := randOn(r, 64, bs, bs), randOn(r, 64, bs, bs)
@@ -234,9 +229,9 @@ func (tm *timer) ops() []timingRow {
 	// The direct kernels (128x128 tile) and the Winograd paths F(2x2, 3x3)
 	// and F(4x4, 3x3), each forced; Winograd rows count the direct
 	// convolution's FLOPs (2.25x and 4x their own multiply-adds).
-	direct := func(op func()) func() { return withConvTile(cuda.ConvTile128, op) }
-	wino2 := func(op func()) func() { return withConvTile(cuda.ConvWinograd2, op) }
-	wino4 := func(op func()) func() { return withConvTile(cuda.ConvWinograd4, op) }
+	direct := func(op func()) func() { return with(tensor.SetCUDAConvTile, cuda.ConvTile128, op) }
+	wino2 := func(op func()) func() { return with(tensor.SetCUDAConvTile, cuda.ConvWinograd2, op) }
+	wino4 := func(op func()) func() { return with(tensor.SetCUDAConvTile, cuda.ConvWinograd4, op) }
 	fwd := func() { tensor.Conv2d(x, w, bias, cp) }
 	add("conv2d 3x3", shapeStr(x.Shape(), w.Shape()), convFlops, 0, direct(fwd))
 	add("conv2d 3x3 winograd2", shapeStr(x.Shape(), w.Shape()), convFlops, 0, wino2(fwd))
@@ -307,13 +302,7 @@ func (tm *timer) ops() []timingRow {
 	}
 	add("upfirdn2d filter 4x4", shapeStr(big.Shape()), 0, 2*f4*n, filter)
 	// The same three on the shared-memory tile kernels.
-	tiled := func(op func()) func() {
-		return func() {
-			prev := tensor.SetCUDAUpfirdnTiled(true)
-			defer tensor.SetCUDAUpfirdnTiled(prev)
-			op()
-		}
-	}
+	tiled := func(op func()) func() { return with(tensor.SetCUDAUpfirdnTiled, true, op) }
 	add("upfirdn2d up2 tiled", shapeStr(x.Shape()), 0, f4*(float64(x.Numel())+n), tiled(func() {
 		tensor.Upsample2d(x, filt, 2, nil, false, 1)
 	}))

@@ -310,11 +310,14 @@ func (t *Tensor) ptr() cuda.DevicePtr {
 }
 
 // ptrOrNull is ptr for an optional operand.
-func ptrOrNull(t *Tensor) cuda.DevicePtr {
+func ptrOrNull(t *Tensor) cuda.DevicePtr { return ptrAt(t, 0) }
+
+// ptrAt is t's device address plus elems elements, or null for a nil t.
+func ptrAt(t *Tensor, elems int) cuda.DevicePtr {
 	if t == nil {
 		return 0
 	}
-	return t.ptr()
+	return t.ptr() + cuda.DevicePtr(4*int64(elems))
 }
 
 // scalarOnGPU returns a 0-d GPU tensor holding v. The values of 0-d host

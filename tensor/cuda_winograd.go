@@ -189,14 +189,6 @@ func (wp *winoPass) wgrad(x, dy, dw *Tensor) {
 		wp.all, z.ptr, dw.ptr())
 }
 
-// ptrAt is t's device address plus elems elements, or null for a nil t.
-func ptrAt(t *Tensor, elems int) cuda.DevicePtr {
-	if t == nil {
-		return 0
-	}
-	return t.ptr() + cuda.DevicePtr(4*int64(elems))
-}
-
 func b2i(b bool) int32 {
 	if b {
 		return 1

@@ -38,7 +38,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 	"unsafe"
 
@@ -313,10 +312,20 @@ func (l *lockedBuffer) String() string {
 	return strings.TrimSpace(l.b.String())
 }
 
+// TB is what ForTest needs of a *testing.T (an interface, so that the
+// binaries that link this package do not link package testing).
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Skip(args ...any)
+	Cleanup(func())
+}
+
 // ForTest starts a device for a test and stops it when the test ends. Without
 // a C++ compiler it skips the test, or fails it under CI (CI=true), which
 // must install one.
-func ForTest(tb testing.TB) *Device {
+func ForTest(tb TB) *Device {
 	tb.Helper()
 	if err := Available(); err != nil {
 		if os.Getenv("CI") != "" {

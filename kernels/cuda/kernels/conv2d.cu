@@ -692,6 +692,32 @@ struct DgradB128 {
 
 struct DgradLoader128 : DgradA128, DgradB128 {};
 
+// dgrad_store128 writes an input-gradient tile: column cc's 8 results go to
+// dx[img, g*Cg + m, pix], with (img, pix) = pixel_of(cc) (beta as in the
+// header).
+template <class PixelOf>
+__device__ __forceinline__ void dgrad_store128(const float (&acc)[8][8], const ConvParams& p, int g, int m0, int n0,
+                                               int NC, float beta, float* __restrict__ dx, const PixelOf& pixel_of)
+{
+    const int Cg = p.C / p.groups, HW = p.H * p.W;
+#pragma unroll
+    for (int j = 0; j < 8; j++) {
+        const int cc = n0 + cb_col(j);
+        if (cc >= NC) continue;
+        int img, pix;
+        pixel_of(cc, img, pix);
+#pragma unroll
+        for (int i = 0; i < 8; i++) {
+            const int m = m0 + cb_row(i);
+            if (m >= Cg) continue;
+            float* px = dx + ((img * p.C + g * Cg + m) * HW + pix);
+            float v = acc[i][j];
+            if (beta != 0.0f) v = fmaf(beta, *px, v);
+            *px = v;
+        }
+    }
+}
+
 extern "C" __global__ void __launch_bounds__(256, 2)
 conv2d_dgrad128_f32(ConvParams p, const float* __restrict__ dy, const float* __restrict__ w,
                     float* __restrict__ dx, float beta)
@@ -726,21 +752,10 @@ conv2d_dgrad128_f32(ConvParams p, const float* __restrict__ dy, const float* __r
     }
     float acc[8][8];
     igemm128<true, false>(l, 0, K, acc);
-#pragma unroll
-    for (int j = 0; j < 8; j++) {
-        const int cc = n0 + cb_col(j);
-        if (cc >= NC) continue;
-        const int nn = cc / HW, rr = cc - nn * HW;
-#pragma unroll
-        for (int i = 0; i < 8; i++) {
-            const int m = m0 + cb_row(i);
-            if (m >= Cg) continue;
-            float* px = dx + ((nn * p.C + g * Cg + m) * HW + rr);
-            float v = acc[i][j];
-            if (beta != 0.0f) v = fmaf(beta, *px, v);
-            *px = v;
-        }
-    }
+    dgrad_store128(acc, p, g, m0, n0, NC, beta, dx, [&](int cc, int& img, int& pix) {
+        img = cc / HW;
+        pix = cc - img * HW;
+    });
 }
 
 // Strided input gradient by phases (conv2d_dgrad_phase128_f32; dilation 1):
@@ -833,7 +848,7 @@ conv2d_dgrad_phase128_f32(ConvParams p, const float* __restrict__ dy, const floa
     const int g = blockIdx.z / phases, phase = blockIdx.z - g * phases;
     const PhaseGeom q = phase_geom(p, phase);
     const int Cg = p.C / p.groups, Og = p.O / p.groups, KHW = p.KH * p.KW;
-    const int HWc = q.Hc * q.Wc, NC = p.N * HWc, OHW = p.OH * p.OW, HW = p.H * p.W;
+    const int HWc = q.Hc * q.Wc, NC = p.N * HWc, OHW = p.OH * p.OW;
     const int m0 = blockIdx.y * CB_M, n0 = blockIdx.x * CB_N;
     if (n0 >= NC) return; // the class is smaller than the grid's widest one
     PhaseLoader128 l;
@@ -867,23 +882,11 @@ conv2d_dgrad_phase128_f32(ConvParams p, const float* __restrict__ dy, const floa
     }
     float acc[8][8];
     igemm128<true, false>(l, 0, Og * q.nkh * q.nkw, acc);
-#pragma unroll
-    for (int j = 0; j < 8; j++) {
-        const int cc = n0 + cb_col(j);
-        if (cc >= NC) continue;
-        const int img = cc / HWc, rr = cc - img * HWc;
-        const int a = rr / q.Wc, b = rr - a * q.Wc;
-        const int pix = (q.ih0 + a * p.stride_h) * p.W + q.iw0 + b * p.stride_w;
-#pragma unroll
-        for (int i = 0; i < 8; i++) {
-            const int m = m0 + cb_row(i);
-            if (m >= Cg) continue;
-            float* px = dx + ((img * p.C + g * Cg + m) * HW + pix);
-            float v = acc[i][j];
-            if (beta != 0.0f) v = fmaf(beta, *px, v);
-            *px = v;
-        }
-    }
+    dgrad_store128(acc, p, g, m0, n0, NC, beta, dx, [&](int cc, int& img, int& pix) {
+        img = cc / HWc;
+        const int rr = cc - img * HWc, a = rr / q.Wc, b = rr - a * q.Wc;
+        pix = (q.ih0 + a * p.stride_h) * p.W + q.iw0 + b * p.stride_w;
+    });
 }
 
 // Weight gradient. A(o, k = (img, oh, ow)) = dy[img, g*Og + o, oh, ow], k-fast:

@@ -219,32 +219,33 @@ __device__ __forceinline__ void uf_down2_row(float (&v)[4], const float* __restr
     }
 }
 
-template <int STRIP>
-__device__ __forceinline__ void upfirdn_stream_down2(const UpfirdnParams& p, const float* __restrict__ x,
-                                                     const float* __restrict__ f, float* __restrict__ y)
+// uf_stream_rows: the strip loop of down 2 (DOWN = 2) and the filter (DOWN =
+// 1). Output row oy0 + i reads input rows DOWN*(oy0 + i) - pad_y0 + 0..3,
+// each through load(row, v) (v: the 4 window columns of the thread's output
+// column); the 4 - DOWN rows that consecutive outputs share stay in
+// registers.
+template <int DOWN, int STRIP, class Load>
+__device__ __forceinline__ void uf_stream_rows(const UpfirdnParams& p, const float* __restrict__ x,
+                                               const float* __restrict__ f, float* __restrict__ y, int ox,
+                                               const Load& load)
 {
-    const int ox = blockIdx.x * 32 + threadIdx.x;
     const int oy0 = (blockIdx.y * blockDim.y + threadIdx.y) * STRIP;
     if (oy0 >= p.out_h) return; // the whole warp
     float w[4][4];
     uf_weights4(p, f, w);
-    const int q = uf_floordiv(p.pad_x0, 2);
-    const bool odd = p.pad_x0 - 2 * q != 0;
-    const int c0 = 2 * (ox - q);
-    const bool vec = (p.in_w & 1) == 0 && ((unsigned long long)x & 7) == 0 && c0 >= 0 && c0 + 1 < p.in_w;
-    const int r0 = 2 * oy0 - p.pad_y0;
+    const int r0 = DOWN * oy0 - p.pad_y0;
     const long long in_plane = (long long)p.in_h * p.in_w, out_plane = (long long)p.out_h * p.out_w;
     for (int plane = blockIdx.z; plane < p.major; plane += gridDim.z) {
         const float* xp = x + plane * in_plane;
         float* yp = y + plane * out_plane;
         float win[4][4];
-        uf_down2_row(win[0], uf_row(xp, r0, p), c0, p.in_w, odd, vec);
-        uf_down2_row(win[1], uf_row(xp, r0 + 1, p), c0, p.in_w, odd, vec);
+#pragma unroll
+        for (int r = 0; r < 4 - DOWN; r++) load(uf_row(xp, r0 + r, p), win[r]);
 #pragma unroll
         for (int i = 0; i < STRIP; i++) {
             if (oy0 + i >= p.out_h) break;
-            uf_down2_row(win[2], uf_row(xp, r0 + 2 * i + 2, p), c0, p.in_w, odd, vec);
-            uf_down2_row(win[3], uf_row(xp, r0 + 2 * i + 3, p), c0, p.in_w, odd, vec);
+#pragma unroll
+            for (int r = 4 - DOWN; r < 4; r++) load(uf_row(xp, r0 + DOWN * i + r, p), win[r]);
             float acc = 0.0f;
 #pragma unroll
             for (int ky = 0; ky < 4; ky++)
@@ -252,12 +253,24 @@ __device__ __forceinline__ void upfirdn_stream_down2(const UpfirdnParams& p, con
                 for (int kx = 0; kx < 4; kx++) acc = fmaf(win[ky][kx], w[ky][kx], acc);
             if (ox < p.out_w) yp[(oy0 + i) * p.out_w + ox] = acc;
 #pragma unroll
-            for (int kx = 0; kx < 4; kx++) {
-                win[0][kx] = win[2][kx];
-                win[1][kx] = win[3][kx];
-            }
+            for (int r = 0; r < 4 - DOWN; r++)
+#pragma unroll
+                for (int kx = 0; kx < 4; kx++) win[r][kx] = win[r + DOWN][kx];
         }
     }
+}
+
+template <int STRIP>
+__device__ __forceinline__ void upfirdn_stream_down2(const UpfirdnParams& p, const float* __restrict__ x,
+                                                     const float* __restrict__ f, float* __restrict__ y)
+{
+    const int ox = blockIdx.x * 32 + threadIdx.x;
+    const int q = uf_floordiv(p.pad_x0, 2);
+    const bool odd = p.pad_x0 - 2 * q != 0;
+    const int c0 = 2 * (ox - q);
+    const bool vec = (p.in_w & 1) == 0 && ((unsigned long long)x & 7) == 0 && c0 >= 0 && c0 + 1 < p.in_w;
+    uf_stream_rows<2, STRIP>(p, x, f, y, ox,
+                             [&](const float* row, float(&v)[4]) { uf_down2_row(v, row, c0, p.in_w, odd, vec); });
 }
 
 // Filter (up 1, down 1): output column ox reads input columns ox - p0 ..
@@ -278,35 +291,8 @@ template <int STRIP>
 __device__ __forceinline__ void upfirdn_stream_filter(const UpfirdnParams& p, const float* __restrict__ x,
                                                       const float* __restrict__ f, float* __restrict__ y)
 {
-    const int ox = blockIdx.x * 32 + threadIdx.x;
-    const int oy0 = (blockIdx.y * blockDim.y + threadIdx.y) * STRIP;
-    if (oy0 >= p.out_h) return; // the whole warp
-    float w[4][4];
-    uf_weights4(p, f, w);
-    const int c = ox - p.pad_x0, r0 = oy0 - p.pad_y0;
-    const long long in_plane = (long long)p.in_h * p.in_w, out_plane = (long long)p.out_h * p.out_w;
-    for (int plane = blockIdx.z; plane < p.major; plane += gridDim.z) {
-        const float* xp = x + plane * in_plane;
-        float* yp = y + plane * out_plane;
-        float win[4][4];
-#pragma unroll
-        for (int r = 0; r < 3; r++) uf_filter_row(win[r], uf_row(xp, r0 + r, p), c, p.in_w);
-#pragma unroll
-        for (int i = 0; i < STRIP; i++) {
-            if (oy0 + i >= p.out_h) break;
-            uf_filter_row(win[3], uf_row(xp, r0 + i + 3, p), c, p.in_w);
-            float acc = 0.0f;
-#pragma unroll
-            for (int ky = 0; ky < 4; ky++)
-#pragma unroll
-                for (int kx = 0; kx < 4; kx++) acc = fmaf(win[ky][kx], w[ky][kx], acc);
-            if (ox < p.out_w) yp[(oy0 + i) * p.out_w + ox] = acc;
-#pragma unroll
-            for (int r = 0; r < 3; r++)
-#pragma unroll
-                for (int kx = 0; kx < 4; kx++) win[r][kx] = win[r + 1][kx];
-        }
-    }
+    const int ox = blockIdx.x * 32 + threadIdx.x, c = ox - p.pad_x0;
+    uf_stream_rows<1, STRIP>(p, x, f, y, ox, [&](const float* row, float(&v)[4]) { uf_filter_row(v, row, c, p.in_w); });
 }
 
 // Up 2: thread t computes output columns 2t, 2t+1 of output rows 2s, 2s+1

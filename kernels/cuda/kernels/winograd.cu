@@ -250,14 +250,41 @@ __device__ __forceinline__ void wino_2d(const float (&x)[IN][IN], float (&y)[OUT
     for (int i = 0; i < OUT; i++) Op::f(t[i], y[i]);
 }
 
-// The tile (p's index q) as (image, tile row, tile column).
-__device__ __forceinline__ void wino_tile(const WinoParams& p, int q, int& n, int& ty, int& tx)
+// wino_item: thread e's channel ch (of `channels`) and tile (image n, tile
+// row ty, tile column tx) in the [channel][tile] layout of V, M and E; false
+// past the end.
+__device__ __forceinline__ bool wino_item(const WinoParams& p, int channels, long long& e, int& ch, int& n, int& ty,
+                                          int& tx)
 {
-    const int tiles = p.TH * p.TW;
+    e = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (e >= (long long)channels * p.P) return false;
+    ch = (int)(e / p.P);
+    const int q = (int)(e - (long long)ch * p.P), tiles = p.TH * p.TW;
     n = q / tiles;
     const int tt = q - n * tiles;
     ty = tt / p.TW;
     tx = tt - ty * p.TW;
+    return true;
+}
+
+// wino_store and wino_load move one item's TA x TA transform values: value
+// (i, j) at buf[(i*TA + j) * plane + e], one plane per transform point.
+template <int TA>
+__device__ __forceinline__ void wino_store(const float (&v)[TA][TA], float* __restrict__ buf, long long plane, long long e)
+{
+#pragma unroll
+    for (int i = 0; i < TA; i++)
+#pragma unroll
+        for (int j = 0; j < TA; j++) buf[(i * TA + j) * plane + e] = v[i][j];
+}
+
+template <int TA>
+__device__ __forceinline__ void wino_load(float (&v)[TA][TA], const float* __restrict__ buf, long long plane, long long e)
+{
+#pragma unroll
+    for (int i = 0; i < TA; i++)
+#pragma unroll
+        for (int j = 0; j < TA; j++) v[i][j] = buf[(i * TA + j) * plane + e];
 }
 
 // wino_weight: U = G g G^T for the filter g from input channel k to output
@@ -294,11 +321,7 @@ __device__ __forceinline__ void wino_weight(int R, int K, int dgrad, const float
     }
     float u[TA][TA];
     wino_2d<WinoFilt<TM, TR>>(g, u);
-    const long long plane = (long long)R * K;
-#pragma unroll
-    for (int i = 0; i < TA; i++)
-#pragma unroll
-        for (int j = 0; j < TA; j++) U[(i * TA + j) * plane + e] = u[i][j];
+    wino_store(u, U, (long long)R * K, e);
 }
 
 // wino_pixel: the input of channel k of image n at (iy, ix), zero outside;
@@ -317,11 +340,9 @@ __device__ __forceinline__ void wino_input(const WinoParams& p, const float* __r
                                            const float* __restrict__ in_scale, float* __restrict__ V)
 {
     constexpr int TA = TM + TR - 1;
-    const long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    if (e >= (long long)p.K * p.P) return;
-    const int k = (int)(e / p.P), q = (int)(e - (long long)k * p.P);
-    int n, ty, tx;
-    wino_tile(p, q, n, ty, tx);
+    long long e;
+    int k, n, ty, tx;
+    if (!wino_item(p, p.K, e, k, n, ty, tx)) return;
     const int y0 = TM * ty - p.pad_h, x0 = TM * tx - p.pad_w;
     const float s = in_scale ? in_scale[n * p.K + k] : 1.0f;
     float d[TA][TA];
@@ -331,11 +352,7 @@ __device__ __forceinline__ void wino_input(const WinoParams& p, const float* __r
         for (int j = 0; j < TA; j++) d[i][j] = s * wino_pixel(p, x, n, k, y0 + i, x0 + j);
     float v[TA][TA];
     wino_2d<WinoIn<TM, TR>>(d, v);
-    const long long plane = (long long)p.K * p.P;
-#pragma unroll
-    for (int i = 0; i < TA; i++)
-#pragma unroll
-        for (int j = 0; j < TA; j++) V[(i * TA + j) * plane + e] = v[i][j];
+    wino_store(v, V, (long long)p.K * p.P, e);
 }
 
 template <int TM, int TR>
@@ -345,17 +362,11 @@ __device__ __forceinline__ void wino_output(const WinoParams& p, const float* __
                                             int noise_n_stride, float beta, float* __restrict__ y, float* __restrict__ z)
 {
     constexpr int TA = TM + TR - 1;
-    const long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    if (e >= (long long)p.R * p.P) return;
-    const int r = (int)(e / p.P), q = (int)(e - (long long)r * p.P);
-    int n, ty, tx;
-    wino_tile(p, q, n, ty, tx);
-    const long long plane = (long long)p.R * p.P;
+    long long e;
+    int r, n, ty, tx;
+    if (!wino_item(p, p.R, e, r, n, ty, tx)) return;
     float m[TA][TA];
-#pragma unroll
-    for (int i = 0; i < TA; i++)
-#pragma unroll
-        for (int j = 0; j < TA; j++) m[i][j] = M[(i * TA + j) * plane + e];
+    wino_load(m, M, (long long)p.R * p.P, e);
     float o[TM][TM];
     wino_2d<WinoOut<TM, TR>>(m, o);
     const float scale = out_scale ? out_scale[n * p.R + r] : 1.0f;
@@ -393,11 +404,9 @@ template <int TM, int TR>
 __device__ __forceinline__ void wino_dy(const WinoParams& p, const float* __restrict__ dy, float* __restrict__ E)
 {
     constexpr int TA = TM + TR - 1;
-    const long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    if (e >= (long long)p.R * p.P) return;
-    const int r = (int)(e / p.P), q = (int)(e - (long long)r * p.P);
-    int n, ty, tx;
-    wino_tile(p, q, n, ty, tx);
+    long long e;
+    int r, n, ty, tx;
+    if (!wino_item(p, p.R, e, r, n, ty, tx)) return;
     const float* dp = dy + ((long long)n * p.R + r) * p.OH * p.OW;
     float d[TM][TM];
 #pragma unroll
@@ -409,11 +418,7 @@ __device__ __forceinline__ void wino_dy(const WinoParams& p, const float* __rest
         }
     float v[TA][TA];
     wino_2d<WinoDy<TM, TR>>(d, v);
-    const long long plane = (long long)p.R * p.P;
-#pragma unroll
-    for (int i = 0; i < TA; i++)
-#pragma unroll
-        for (int j = 0; j < TA; j++) E[(i * TA + j) * plane + e] = v[i][j];
+    wino_store(v, E, (long long)p.R * p.P, e);
 }
 
 // wino_wgrad: dw[r, k] = G^T Z G; with TR = 2 (phases), k = 4c + 2a + b and
@@ -425,12 +430,8 @@ __device__ __forceinline__ void wino_wgrad(int R, int K, const float* __restrict
     constexpr int TA = TM + TR - 1;
     const long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (e >= (long long)R * K) return;
-    const long long plane = (long long)R * K;
     float z[TA][TA];
-#pragma unroll
-    for (int i = 0; i < TA; i++)
-#pragma unroll
-        for (int j = 0; j < TA; j++) z[i][j] = Z[(i * TA + j) * plane + e];
+    wino_load(z, Z, (long long)R * K, e);
     float g[TR][TR];
     wino_2d<WinoWgt<TM, TR>>(z, g);
     if (TR == 3) {
