@@ -171,6 +171,9 @@ type Record struct {
 	// ProfiledRuns runs and its GPU ms per run, the most time first.
 	Kernels      []tensor.KernelProfile `json:"kernels,omitempty"`
 	ProfiledRuns int                    `json:"profiled_runs,omitempty"`
+	// Autotune: the shapes first met by this workload and the variant the
+	// autotuner timed fastest for each (GPU; see tensor.SetCUDAAutotune).
+	Autotune []tensor.AutotuneChoice `json:"autotune,omitempty"`
 }
 
 // Run times one workload: warm-up, then repeated runs, reporting the median

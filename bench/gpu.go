@@ -86,13 +86,16 @@ func RunGPU(w Workload, opt Options) (Record, error) {
 	tm := gpuTimer{d: d}
 	scope := tensor.OpenScope()
 	defer scope.Close()
+	tuned := len(tensor.CUDAAutotuneReport()) // shapes met from here on are this workload's
 	run, flops, bytes := w.GPU(opt.Shrink)
 	step := func() {
 		s := tensor.OpenScope()
 		run()
 		s.Close()
 	}
-	for i := 0; i < opt.WarmUp; i++ {
+	// Warm-up covers a whole cycle, so that every phase of the work has run
+	// (kernels compiled, workspaces cached, shapes autotuned) before timing.
+	for i := 0; i < max(opt.WarmUp, w.Cycle); i++ {
 		step()
 	}
 	tm.sync()
@@ -149,6 +152,7 @@ func RunGPU(w Workload, opt Options) (Record, error) {
 			r.PeakFraction = r.GFLOPS / peak.GFLOPS
 		}
 	}
+	r.Autotune = tensor.CUDAAutotuneReport()[tuned:]
 	if w.Items > 0 {
 		r.ItemsPerSec = float64(w.Items) / sec
 		r.ItemUnit = w.ItemUnit

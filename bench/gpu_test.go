@@ -91,10 +91,31 @@ func TestRunGPUCyclesAndErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Runs != 8 || calls != 9 {
-		t.Errorf("cycle of 4, 5 runs asked: %d timed runs, %d calls; want 8 and 9", r.Runs, calls)
+	if r.Runs != 8 || calls != 12 {
+		t.Errorf("cycle of 4, 5 runs asked: %d timed runs, %d calls; want 8 and 12 (a whole cycle of warm-up)", r.Runs, calls)
 	}
 	if _, err := SelectOn(tensor.CPU, []string{"lafite_train_step_64_b16"}); err == nil || !strings.Contains(err.Error(), "does not run on cpu") {
 		t.Errorf("selecting a GPU-only workload for the CPU: %v", err)
+	}
+}
+
+// A workload's record lists the shapes it had tuned during its warm-up;
+// the next run of the same shapes tunes nothing.
+func TestRunGPUReportsAutotuneChoices(t *testing.T) {
+	emulateGPU(t)
+	defer tensor.SetCUDAAutotune(true)()
+	tensor.ResetCUDAAutotune()
+	defer tensor.ResetCUDAAutotune()
+	w := Workload{Name: "gemm_128", GPU: onGPU(sgemmGPUSetup(128, 128, 128))}
+	opt := Options{WarmUp: 1, MinRuns: 1, MaxRuns: 1, MinTime: time.Nanosecond}
+	r, err := RunGPU(w, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Autotune) != 1 || r.Autotune[0].Op != "gemm" || r.Autotune[0].Chosen == "" || len(r.Autotune[0].Ms) != 2 {
+		t.Fatalf("first run's autotune record: %+v", r.Autotune)
+	}
+	if r, err = RunGPU(w, opt); err != nil || len(r.Autotune) != 0 {
+		t.Fatalf("second run tuned again (%v): %+v", err, r.Autotune)
 	}
 }

@@ -172,7 +172,21 @@ func stepsMatchOnGPU(t *testing.T, cfg TrainConfig, data Dataset, clipOn func(te
 func TestTrainStepOnHostSimMatchesCPU(t *testing.T) {
 	dev := hostsim.ForTest(t)
 	defer tensor.UseCUDABackend(dev, dev.Props())()
+	// With autotuning on, as on a card: whichever candidate each shape's
+	// timing picks must give the same losses.
+	defer tensor.SetCUDAAutotune(true)()
+	tensor.ResetCUDAAutotune()
+	defer tensor.ResetCUDAAutotune()
 	cfg, data, _ := tinySetup(t)
 	cfg.TrainablePerturbation = 0.3
 	stepsMatchOnGPU(t, cfg, data, tinyCLIPOn, realGPULossTol)
+	tuned := map[string]int{}
+	for _, c := range tensor.CUDAAutotuneReport() {
+		tuned[c.Op]++
+	}
+	for _, op := range []string{"conv forward", "conv input grad", "conv weight grad", "modconv forward", "gemm", "upfirdn2d"} {
+		if tuned[op] == 0 {
+			t.Errorf("no %s was tuned in the step (tuned: %v)", op, tuned)
+		}
+	}
 }

@@ -36,6 +36,8 @@
 #                                  engine's sources beside it) and runs it.
 # and prints a short summary table last. Full logs: $LOGS (default
 # <this folder>/logs). Exit status 0 only when every step passed.
+# Autotuning is on (each shape's variants timed once, the fastest kept; the
+# choices are in the bench JSON); LAFITE_CUDA_AUTOTUNE=0 turns it off.
 # LAFITE_CUDA_WINOGRAD=0 keeps 3x3 stride-1 convs on the direct kernels (=2:
 # Winograd F(2x2,3x3)), LAFITE_CUDA_UPFIRDN=tiled the 4x4 upfirdn2d cases on
 # the shared-memory tile kernels, LAFITE_CUDA_GEMM=bk16 the GEMMs on the 16-k

@@ -1,6 +1,8 @@
 package tensor
 
 import (
+	"fmt"
+	"slices"
 	"sync/atomic"
 
 	"github.com/lafite-go/lafite/kernels/cpu"
@@ -43,18 +45,19 @@ func cudaConv2d(x, w, bias *Tensor, p Conv2dParams) *Tensor {
 	bc, fb := contiguousOnGPU(bias)
 	defer fb()
 	require32("Conv2d", xc, wc, y)
-	switch path := winogradPath(g, g.Cin, g.Cout, g.N*g.OH*g.OW); path {
-	case winoPhase:
-		winogradPhaseConv(g, xc, wc, bc, y)
-		return y
-	case winoF2, winoF4:
-		winogradConv(path, xc, wc, false, g.Cout, g.PH, g.PW, winoEpilogue{bias: bc}, y)
-		return y
-	}
-	gpu := theGPU()
-	cp := convParams(g)
-	plan, _ := planConv(cuda.ConvForward, cp, gpu.props.SMs)
-	gpu.plan(plan, cp, xc.ptr(), wc.ptr(), ptrOrNull(bc), y.ptr(), float32(0))
+	runConv(cuda.ConvForward, g, g.Cin, g.Cout, g.N*g.OH*g.OW, func(a convAlgo) {
+		switch a.path {
+		case winoPhase:
+			winogradPhaseConv(g, xc, wc, bc, y)
+		case winoF2, winoF4:
+			winogradConv(a.path, xc, wc, false, g.Cout, g.PH, g.PW, winoEpilogue{bias: bc}, y)
+		default:
+			gpu := theGPU()
+			cp := convParams(g)
+			plan, _ := planConv(cuda.ConvForward, cp, gpu.props.SMs, a.tile)
+			gpu.plan(plan, cp, xc.ptr(), wc.ptr(), ptrOrNull(bc), y.ptr(), float32(0))
+		}
+	})
 	return y
 }
 
@@ -81,20 +84,21 @@ func convDgrad(g cpu.ConvGeom, dy, w, dx *Tensor) {
 	wc, fw := contiguousOnGPU(w)
 	defer fw()
 	require32("Conv2dInputGrad", dyc, wc, dx)
-	switch path := winogradPath(g, g.Cout, g.Cin, g.N*g.H*g.W); path {
-	case winoPhase:
-		winogradPhaseDgrad(g, dyc, wc, dx)
-		return
-	case winoF2, winoF4:
-		// The input gradient of a stride-1 3x3 conv is the conv of dy with
-		// the rotated, transposed filter and padding 2 - pad.
-		winogradConv(path, dyc, wc, true, g.Cin, 2-g.PH, 2-g.PW, winoEpilogue{}, dx)
-		return
-	}
-	gpu := theGPU()
-	cp := convParams(g)
-	plan, _ := planConv(cuda.ConvInputGrad, cp, gpu.props.SMs)
-	gpu.plan(plan, cp, dyc.ptr(), wc.ptr(), dx.ptr(), float32(0))
+	runConv(cuda.ConvInputGrad, g, g.Cout, g.Cin, g.N*g.H*g.W, func(a convAlgo) {
+		switch a.path {
+		case winoPhase:
+			winogradPhaseDgrad(g, dyc, wc, dx)
+		case winoF2, winoF4:
+			// The input gradient of a stride-1 3x3 conv is the conv of dy with
+			// the rotated, transposed filter and padding 2 - pad.
+			winogradConv(a.path, dyc, wc, true, g.Cin, 2-g.PH, 2-g.PW, winoEpilogue{}, dx)
+		default:
+			gpu := theGPU()
+			cp := convParams(g)
+			plan, _ := planConv(cuda.ConvInputGrad, cp, gpu.props.SMs, a.tile)
+			gpu.plan(plan, cp, dyc.ptr(), wc.ptr(), dx.ptr(), float32(0))
+		}
+	})
 }
 
 func cudaConv2dWeightGrad(x, gy *Tensor, wShape []int, p Conv2dParams) *Tensor {
@@ -114,19 +118,20 @@ func cudaConv2dWeightGrad(x, gy *Tensor, wShape []int, p Conv2dParams) *Tensor {
 	gyc, fgy := contiguousOnGPU(gy)
 	defer fgy()
 	require32("Conv2dWeightGrad", xc, gyc, gw)
-	switch path := winogradPath(g, g.Cin, g.Cout, g.N*g.OH*g.OW); path {
-	case winoPhase:
-		winogradPhaseWgrad(g, xc, gyc, gw)
-		return gw
-	case winoF2, winoF4:
-		winogradWgrad(path, xc, gyc, g.PH, g.PW, gw)
-		return gw
-	}
-	cudaFill(gw, 0) // the kernel accumulates split-K partial sums atomically
-	gpu := theGPU()
-	cp := convParams(g)
-	plan, kSplit := planConv(cuda.ConvWeightGrad, cp, gpu.props.SMs)
-	gpu.plan(plan, cp, kSplit, xc.ptr(), gyc.ptr(), gw.ptr())
+	runConv(cuda.ConvWeightGrad, g, g.Cin, g.Cout, g.N*g.OH*g.OW, func(a convAlgo) {
+		switch a.path {
+		case winoPhase:
+			winogradPhaseWgrad(g, xc, gyc, gw)
+		case winoF2, winoF4:
+			winogradWgrad(a.path, xc, gyc, g.PH, g.PW, gw)
+		default:
+			cudaFill(gw, 0) // the kernel accumulates split-K partial sums atomically
+			gpu := theGPU()
+			cp := convParams(g)
+			plan, kSplit := planConv(cuda.ConvWeightGrad, cp, gpu.props.SMs, a.tile)
+			gpu.plan(plan, cp, kSplit, xc.ptr(), gyc.ptr(), gw.ptr())
+		}
+	})
 	return gw
 }
 
@@ -196,16 +201,17 @@ func cudaModConv2d(x, w *Tensor, o ModConv2dOptions, g cpu.ConvGeom) (y, conv *T
 	if keep {
 		z = conv
 	}
-	if path := winogradPath(g, g.Cin, g.Cout, g.N*g.OH*g.OW); path == winoF2 || path == winoF4 {
-		winogradConv(path, xc, wc, false, g.Cout, g.PH, g.PW, winoEpilogue{inScale: sic, outScale: soc, noise: nc, gain: gain,
-			z: z, noiseNStride: int(nStride)}, y)
-		return y, conv
-	}
-	gpu := theGPU()
-	cp := convParams(g)
-	plan, _ := planConv(cuda.ConvModForward, cp, gpu.props.SMs)
-	zp := ptrOrNull(z)
-	gpu.plan(plan, cp, xc.ptr(), wc.ptr(), ptrOrNull(sic), ptrOrNull(soc), ptrOrNull(nc), ptrOrNull(gain), nStride, y.ptr(), zp)
+	runConv(cuda.ConvModForward, g, g.Cin, g.Cout, g.N*g.OH*g.OW, func(a convAlgo) {
+		if a.path == winoF2 || a.path == winoF4 {
+			winogradConv(a.path, xc, wc, false, g.Cout, g.PH, g.PW, winoEpilogue{inScale: sic, outScale: soc, noise: nc, gain: gain,
+				z: z, noiseNStride: int(nStride)}, y)
+			return
+		}
+		gpu := theGPU()
+		cp := convParams(g)
+		plan, _ := planConv(cuda.ConvModForward, cp, gpu.props.SMs, a.tile)
+		gpu.plan(plan, cp, xc.ptr(), wc.ptr(), ptrOrNull(sic), ptrOrNull(soc), ptrOrNull(nc), ptrOrNull(gain), nStride, y.ptr(), ptrOrNull(z))
+	})
 	return y, conv
 }
 
@@ -221,9 +227,96 @@ var convTile atomic.Int32
 // setting.
 func SetCUDAConvTile(tile int) int { return int(convTile.Swap(int32(tile))) }
 
-func planConv(kind int, p cuda.ConvParams, sms int) (cuda.LaunchPlan, int32) {
-	if t := int(convTile.Load()); t == cuda.ConvTile64 || t == cuda.ConvTile128 {
-		return cuda.PlanConv2dTile(kind, p, sms, t)
+// planConv plans a direct conv kernel: with tile 64 or 128 (an autotuning
+// candidate) that tile, otherwise the tile tests force or the planner's
+// choice.
+func planConv(kind int, p cuda.ConvParams, sms, tile int) (cuda.LaunchPlan, int32) {
+	if tile == 0 {
+		tile = int(convTile.Load())
+	}
+	if tile == cuda.ConvTile64 || tile == cuda.ConvTile128 {
+		return cuda.PlanConv2dTile(kind, p, sms, tile)
 	}
 	return cuda.PlanConv2d(kind, p, sms)
+}
+
+// convAlgo is one way to run a convolution: a Winograd path, or the direct
+// kernels with an output tile (0: the planner's choice).
+type convAlgo struct {
+	path winoPath
+	tile int
+}
+
+func (a convAlgo) String() string {
+	switch a.path {
+	case winoF2:
+		return "winograd2"
+	case winoF4:
+		return "winograd4"
+	case winoPhase:
+		return "winograd-phases"
+	}
+	switch a.tile {
+	case cuda.ConvTile64:
+		return "direct64"
+	case cuda.ConvTile128:
+		return "direct128"
+	}
+	return "direct"
+}
+
+// convKindNames name the conv kinds in autotuning reports.
+var convKindNames = [...]string{cuda.ConvForward: "conv forward", cuda.ConvInputGrad: "conv input grad",
+	cuda.ConvWeightGrad: "conv weight grad", cuda.ConvModForward: "modconv forward"}
+
+// convCandidates lists the ways the conv g of the given kind can run (in
+// and out channels, outPixels output pixels over all images, as
+// winogradPath takes them) and which one the rules pick. Forced settings
+// leave only that one.
+func convCandidates(kind int, g cpu.ConvGeom, in, out, outPixels int) (algos []convAlgo, fallback int) {
+	rule := convAlgo{path: winogradPath(g, in, out, outPixels)}
+	if convTile.Load() != 0 || theGPU().winogradForced {
+		return []convAlgo{rule}, 0
+	}
+	if kind == cuda.ConvInputGrad && (g.SH > 1 || g.SW > 1) && g.DH == 1 && g.DW == 1 {
+		algos = append(algos, convAlgo{}) // the planner's phase-class kernel
+	}
+	algos = append(algos, convAlgo{tile: cuda.ConvTile64}, convAlgo{tile: cuda.ConvTile128})
+	// Winograd's GEMMs need some channels to pay for the transforms.
+	if stride1, ok := winogradGeometry(g); ok && in >= 32 && out >= 32 {
+		switch {
+		case stride1:
+			algos = append(algos, convAlgo{path: winoF2}, convAlgo{path: winoF4})
+		case kind != cuda.ConvModForward: // the fused modulated conv has no phase path
+			algos = append(algos, convAlgo{path: winoPhase})
+		}
+	}
+	if rule.path == winoDirect {
+		// The planner's direct choice is one of the listed tiles (or the
+		// phase-class kernel, listed first).
+		p, _ := planConv(kind, convParams(g), theGPU().props.SMs, 0)
+		for i, a := range algos {
+			if a.path == winoDirect {
+				q, _ := planConv(kind, convParams(g), theGPU().props.SMs, a.tile)
+				if q.Entry == p.Entry {
+					return algos, i
+				}
+			}
+		}
+	}
+	return algos, max(0, slices.Index(algos, rule))
+}
+
+// runConv runs the conv g of the given kind with run, by the algorithm the
+// autotuner (or, with it off, the rules) picks.
+func runConv(kind int, g cpu.ConvGeom, in, out, outPixels int, run func(convAlgo)) {
+	algos, fallback := convCandidates(kind, g, in, out, outPixels)
+	names := make([]string, len(algos))
+	for i, a := range algos {
+		names[i] = a.String()
+	}
+	shape := fmt.Sprintf("N%d C%d %dx%d -> O%d %dx%d k%dx%d s%d,%d p%d,%d d%d,%d g%d",
+		g.N, g.Cin, g.H, g.W, g.Cout, g.OH, g.OW, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, g.DH, g.DW, g.Groups)
+	i := theGPU().choose(convKindNames[kind], shape, names, fallback, func(i int) { run(algos[i]) })
+	run(algos[i])
 }

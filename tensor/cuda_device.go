@@ -47,6 +47,12 @@ type gpuState struct {
 	// stride-1 convs: 4, or what LAFITE_CUDA_WINOGRAD says (2, or 0 for the
 	// direct kernels), for A/B timings.
 	winograd int
+	// winogradForced: LAFITE_CUDA_WINOGRAD was set, so convs follow it
+	// rather than the autotuner.
+	winogradForced bool
+	// autotune: time the ways to run an op on first use (cuda_autotune.go);
+	// on for a driver device unless LAFITE_CUDA_AUTOTUNE=0.
+	autotune bool
 	// upfirdnTiled (LAFITE_CUDA_UPFIRDN=tiled): the 4x4 upfirdn2d cases on
 	// the shared-memory tile kernels, for A/B timings.
 	upfirdnTiled bool
@@ -106,10 +112,12 @@ func openGPU() (*gpuState, error) {
 
 func newGPUState(b CUDABackend, dev *cuda.Device, props cuda.DeviceProps) *gpuState {
 	return &gpuState{b: countingBackend{b}, dev: dev, props: props, sync: os.Getenv("LAFITE_CUDA_SYNC") == "1",
-		winograd:     winogradSetting(os.Getenv("LAFITE_CUDA_WINOGRAD")),
-		upfirdnTiled: os.Getenv("LAFITE_CUDA_UPFIRDN") == "tiled",
-		gemmBK16:     os.Getenv("LAFITE_CUDA_GEMM") == "bk16",
-		fns:          map[string]*cuda.Function{}, scalars: map[uint32]*Storage{}}
+		winograd:       winogradSetting(os.Getenv("LAFITE_CUDA_WINOGRAD")),
+		winogradForced: os.Getenv("LAFITE_CUDA_WINOGRAD") != "",
+		autotune:       autotuneSetting(dev != nil),
+		upfirdnTiled:   os.Getenv("LAFITE_CUDA_UPFIRDN") == "tiled",
+		gemmBK16:       os.Getenv("LAFITE_CUDA_GEMM") == "bk16",
+		fns:            map[string]*cuda.Function{}, scalars: map[uint32]*Storage{}}
 }
 
 // winogradSetting reads LAFITE_CUDA_WINOGRAD: "0" off, "2" F(2x2, 3x3),

@@ -76,7 +76,7 @@ func gemmBatches(p cuda.GemmParams, bsh []int, bst [][]int, A, B, C cuda.DeviceP
 			off := func(base cuda.DevicePtr, o int, st int64) cuda.DevicePtr {
 				return base + cuda.DevicePtr(4*(int64(o)+int64(z0)*st))
 			}
-			g.plan(g.gemm(pl), p, off(A, ao, p.ABatch), off(B, bo, p.BBatch), off(C, co, p.CBatch))
+			g.sgemm(pl, p, off(A, ao, p.ABatch), off(B, bo, p.BBatch), off(C, co, p.CBatch))
 		}
 		k := d - 1
 		for ; k >= 0; k-- {
@@ -102,10 +102,52 @@ var gemmBK16 atomic.Bool
 // LAFITE_CUDA_GEMM=bk16 does the same for a whole process (A/B timings).
 func SetCUDAGemmBK16(on bool) bool { return gemmBK16.Swap(on) }
 
-// gemm swaps in the 16-k stage kernel when it is chosen.
-func (g *gpuState) gemm(pl cuda.LaunchPlan) cuda.LaunchPlan {
-	if pl.Entry == "sgemm_128x128x8_f32" && (g.gemmBK16 || gemmBK16.Load()) {
-		pl.Entry = "sgemm_128x128x16_f32"
+// sgemm launches the GEMM p as planned by cuda.PlanSgemm (pl), on the 8-k
+// or the 16-k stage kernel for the 128x128 tile: the one forced
+// (SetCUDAGemmBK16, LAFITE_CUDA_GEMM=bk16), else the autotuner's choice for
+// the shape (the 8-k kernel when it is off). A call with beta != 0 reads C,
+// so it is never timed; it takes the choice made for its shape with beta 0.
+func (g *gpuState) sgemm(pl cuda.LaunchPlan, p cuda.GemmParams, a, b, c cuda.DevicePtr) {
+	if pl.Entry != "sgemm_128x128x8_f32" {
+		g.plan(pl, p, a, b, c)
+		return
 	}
-	return pl
+	names := []string{"bk8", "bk16"}
+	if g.gemmBK16 || gemmBK16.Load() {
+		names = names[1:]
+	}
+	entry := func(name string) string {
+		if name == "bk16" {
+			return "sgemm_128x128x16_f32"
+		}
+		return pl.Entry
+	}
+	// The loaders' mapping depends on which operands are transposed, so
+	// that is part of the shape.
+	shape := fmt.Sprintf("%dx%dx%d z%d a%s b%s", p.M, p.N, p.K, pl.Grid.Z,
+		layoutName(p.ARow, p.ACol), layoutName(p.BRow, p.BCol))
+	i := 0
+	if p.Beta != 0 {
+		i = max(0, tuner.lookup("gemm", shape, names))
+	} else {
+		i = g.choose("gemm", shape, names, 0, func(i int) {
+			q := pl
+			q.Entry = entry(names[i])
+			g.plan(q, p, a, b, c)
+		})
+	}
+	pl.Entry = entry(names[i])
+	g.plan(pl, p, a, b, c)
+}
+
+// layoutName says how a GEMM operand is stored: "N" row-major, "T"
+// column-major (a transposed view), "S" otherwise strided.
+func layoutName(row, col int64) string {
+	switch {
+	case col == 1:
+		return "N"
+	case row == 1:
+		return "T"
+	}
+	return "S"
 }

@@ -129,8 +129,26 @@ var upfirdnTiled atomic.Bool
 // LAFITE_CUDA_UPFIRDN=tiled does the same for a whole process.
 func SetCUDAUpfirdnTiled(on bool) bool { return upfirdnTiled.Swap(on) }
 
+// upfirdnLaunch runs one upfirdn2d pass. Where a 4x4 case has both a
+// row-streaming and a shared-tile kernel, the forced one runs
+// (SetCUDAUpfirdnTiled, LAFITE_CUDA_UPFIRDN=tiled), else the autotuner's
+// choice for the shape (streaming when it is off).
 func upfirdnLaunch(kp cuda.UpfirdnParams, x, f, y cuda.DevicePtr) {
 	g := theGPU()
-	pl := cuda.PlanUpfirdn2dKind(kp, g.props.MaxSharedOptin, g.props.SMs, g.upfirdnTiled || upfirdnTiled.Load())
-	g.plan(pl, kp, x, f, y)
+	forced := g.upfirdnTiled || upfirdnTiled.Load()
+	plans := []cuda.LaunchPlan{cuda.PlanUpfirdn2dKind(kp, g.props.MaxSharedOptin, g.props.SMs, forced)}
+	if !forced {
+		if t := cuda.PlanUpfirdn2dKind(kp, g.props.MaxSharedOptin, g.props.SMs, true); t.Entry != plans[0].Entry {
+			plans = append(plans, t)
+		}
+	}
+	names := make([]string, len(plans))
+	for i, pl := range plans {
+		names[i] = pl.Entry
+	}
+	shape := fmt.Sprintf("planes %d %dx%d -> %dx%d up %d,%d down %d,%d pad %d,%d,%d,%d filter %dx%d",
+		kp.Major, kp.InH, kp.InW, kp.OutH, kp.OutW, kp.UpX, kp.UpY, kp.DownX, kp.DownY,
+		kp.PadX0, kp.PadX1, kp.PadY0, kp.PadY1, kp.FH, kp.FW)
+	i := g.choose("upfirdn2d", shape, names, 0, func(i int) { g.plan(plans[i], kp, x, f, y) })
+	g.plan(plans[i], kp, x, f, y)
 }

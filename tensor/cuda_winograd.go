@@ -46,11 +46,8 @@ const (
 // tile (SetCUDAConvTile(cuda.ConvWinograd2 or 4); stride 2 takes the phases
 // under either).
 func winogradPath(g cpu.ConvGeom, in, out, outPixels int) winoPath {
-	if g.KH != 3 || g.KW != 3 || g.DH != 1 || g.DW != 1 || g.Groups != 1 {
-		return winoDirect
-	}
-	stride1 := g.SH == 1 && g.SW == 1
-	if !stride1 && (g.SH != 2 || g.SW != 2 || g.PH != g.PW) {
+	stride1, ok := winogradGeometry(g)
+	if !ok {
 		return winoDirect
 	}
 	tile := int(convTile.Load())
@@ -68,6 +65,17 @@ func winogradPath(g cpu.ConvGeom, in, out, outPixels int) winoPath {
 		return winoF2
 	}
 	return winoF4
+}
+
+// winogradGeometry says whether a Winograd path can run the conv g: a 3x3
+// conv without dilation or groups, of stride 1 or of stride 2 with equal
+// paddings (by phases).
+func winogradGeometry(g cpu.ConvGeom) (stride1, ok bool) {
+	if g.KH != 3 || g.KW != 3 || g.DH != 1 || g.DW != 1 || g.Groups != 1 {
+		return false, false
+	}
+	stride1 = g.SH == 1 && g.SW == 1
+	return stride1, stride1 || (g.SH == 2 && g.SW == 2 && g.PH == g.PW)
 }
 
 // winoPass is one Winograd convolution cut into chunks of images, with its
@@ -159,7 +167,7 @@ func (wp *winoPass) forward(x *Tensor, u *Storage, e winoEpilogue, y *Tensor) {
 	wp.chunks(func(n0 int, p cuda.WinoParams) {
 		wp.input(p, n0, x, e.inScale)
 		gp, plan := cuda.PlanWinogradGemm(p)
-		g.plan(g.gemm(plan), gp, u.ptr, wp.v.ptr, wp.out.ptr)
+		g.sgemm(plan, gp, u.ptr, wp.v.ptr, wp.out.ptr)
 		r := int(p.R)
 		g.launch("winograd.cu", wp.entry("output"), cuda.D1(cuda.CeilDiv(r*int(p.Tiles), 256)), cuda.D1(256), 0,
 			p, wp.out.ptr, ptrAt(e.outScale, n0*r), ptrOrNull(e.bias), ptrAt(e.noise, n0*e.noiseNStride), ptrOrNull(e.gain),
@@ -183,7 +191,7 @@ func (wp *winoPass) wgrad(x, dy, dw *Tensor) {
 			beta = 0
 		}
 		gp, plan := cuda.PlanWinogradWgradGemm(p, beta)
-		g.plan(g.gemm(plan), gp, wp.out.ptr, wp.v.ptr, z.ptr)
+		g.sgemm(plan, gp, wp.out.ptr, wp.v.ptr, z.ptr)
 	})
 	g.launch("winograd.cu", wp.entry("wgrad"), cuda.D1(cuda.CeilDiv(r*k, 256)), cuda.D1(256), 0,
 		wp.all, z.ptr, dw.ptr())

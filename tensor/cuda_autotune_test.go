@@ -1,0 +1,288 @@
+package tensor
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/lafite-go/lafite/kernels/cpu"
+	"github.com/lafite-go/lafite/kernels/cuda"
+)
+
+// withAutotune turns autotuning on with a clock under which the candidate
+// prefer (by op) is the fastest and every other takes 1 ms more than its
+// rank in the list, and counts the clock's calls. It restores everything
+// when the test ends.
+func withAutotune(t *testing.T, prefer map[string]string) *int {
+	t.Helper()
+	calls := new(int)
+	restore := SetCUDAAutotune(true)
+	ResetCUDAAutotune()
+	autotuneClock = func(op, shape, candidate string, ms float64) float64 {
+		*calls++
+		if ms < 0 {
+			t.Errorf("%s %s: %s measured %g ms", op, shape, candidate, ms)
+		}
+		if prefer[op] == candidate {
+			return 0
+		}
+		return 1 + float64(len(candidate)) // any order that is not the preferred one's
+	}
+	t.Cleanup(func() {
+		autotuneClock = nil
+		ResetCUDAAutotune()
+		restore()
+	})
+	return calls
+}
+
+// launchDelta returns the launches (entry -> count) between two
+// emu.Device.Launches lists.
+func launchDelta(before, after []string) map[string]int {
+	count := func(list []string) map[string]int {
+		m := map[string]int{}
+		for _, l := range list {
+			i := strings.LastIndexByte(l, '=')
+			n, _ := strconv.Atoi(l[i+1:])
+			m[l[:i]] = n
+		}
+		return m
+	}
+	b, d := count(before), map[string]int{}
+	for k, n := range count(after) {
+		if n > b[k] {
+			d[k] = n - b[k]
+		}
+	}
+	return d
+}
+
+func choiceFor(op string) *AutotuneChoice {
+	for _, c := range CUDAAutotuneReport() {
+		if c.Op == op {
+			return &c
+		}
+	}
+	return nil
+}
+
+func TestAutotuneIsOffOnTheEmulatorByDefault(t *testing.T) {
+	_, restore := useEmulator()
+	defer restore()
+	ResetCUDAAutotune()
+	defer ResetCUDAAutotune()
+	rng := NewRNG(1)
+	x, w := rng.Normal(2, 32, 8, 8).To(CUDA), rng.Normal(32, 32, 3, 3).To(CUDA)
+	Conv2d(x, w, nil, Conv2dParams{PadH: 1, PadW: 1})
+	if r := CUDAAutotuneReport(); len(r) != 0 {
+		t.Fatalf("the emulator tuned without being asked: %+v", r)
+	}
+	if autotuneSetting(false) || !autotuneSetting(true) {
+		t.Fatal("default: tune on a driver device only")
+	}
+	t.Setenv("LAFITE_CUDA_AUTOTUNE", "0")
+	if autotuneSetting(true) {
+		t.Fatal("LAFITE_CUDA_AUTOTUNE=0 must turn it off on a driver device")
+	}
+	t.Setenv("LAFITE_CUDA_AUTOTUNE", "1")
+	if !autotuneSetting(false) {
+		t.Fatal("LAFITE_CUDA_AUTOTUNE=1 must turn it on elsewhere")
+	}
+}
+
+// The conv is timed once per candidate, the fastest is what runs (then and
+// on every later call, untimed), and its result is the host's.
+func TestAutotuneConvPicksTheFastestAndKeepsIt(t *testing.T) {
+	dev, restore := useEmulator()
+	defer restore()
+	for _, want := range []string{"winograd2", "direct64", "winograd4"} {
+		t.Run(want, func(t *testing.T) {
+			calls := withAutotune(t, map[string]string{"conv forward": want})
+			rng := NewRNG(2)
+			x, w, b := rng.Normal(2, 32, 8, 8), rng.Normal(32, 32, 3, 3), rng.Normal(32)
+			p := Conv2dParams{PadH: 1, PadW: 1}
+			xg, wg, bg := x.To(CUDA), w.To(CUDA), b.To(CUDA)
+			got := Conv2d(xg, wg, bg, p).To(CPU)
+			if d := maxRelDiff(got, Conv2d(x, w, b, p)); d > 1e-5 {
+				t.Fatalf("tuned conv: max relative difference %.2g", d)
+			}
+			c := choiceFor("conv forward")
+			if c == nil {
+				t.Fatalf("no conv forward choice in %+v", CUDAAutotuneReport())
+			}
+			names := slices.Sorted(func(yield func(string) bool) {
+				for k := range c.Ms {
+					if !yield(k) {
+						return
+					}
+				}
+			})
+			if c.Chosen != want || !slices.Equal(names, []string{"direct128", "direct64", "winograd2", "winograd4"}) {
+				t.Fatalf("chose %q among %v, want %q among the direct tiles and both Winograd tiles", c.Chosen, names, want)
+			}
+			if !strings.Contains(c.Shape, "N2 C32 8x8 -> O32 8x8 k3x3 s1,1 p1,1") {
+				t.Fatalf("shape key %q does not describe the conv", c.Shape)
+			}
+			timed := *calls
+			before := dev.Launches()
+			again := Conv2d(xg, wg, bg, p).To(CPU)
+			ran := launchDelta(before, dev.Launches())
+			if *calls != timed {
+				t.Fatal("the second call with the same shape was timed again")
+			}
+			if d := maxRelDiff(again, got); d != 0 {
+				t.Fatalf("second call differs from the first by %.2g", d)
+			}
+			wino := ran["wino_output_f32"] > 0
+			direct := ran["conv2d_fwd_f32"] > 0 || ran["conv2d_fwd128_f32"] > 0
+			if strings.HasPrefix(want, "winograd") != wino || strings.HasPrefix(want, "direct") != direct ||
+				(want == "direct64" && ran["conv2d_fwd_f32"] != 1) {
+				t.Fatalf("%s chosen, but the second call launched %v", want, ran)
+			}
+		})
+	}
+}
+
+// Which candidates each kind of conv has, and that forcing a path leaves
+// nothing to tune.
+func TestAutotuneConvCandidates(t *testing.T) {
+	_, restore := useEmulator()
+	defer restore()
+	names := func(kind int, g convGeomArgs) []string {
+		algos, fallback := convCandidates(kind, g.geom(), g.c, g.o, 2*g.h*g.h)
+		var out []string
+		for _, a := range algos {
+			out = append(out, a.String())
+		}
+		if fallback < 0 || fallback >= len(algos) {
+			t.Fatalf("fallback %d of %d", fallback, len(algos))
+		}
+		return out
+	}
+	s1 := convGeomArgs{c: 64, o: 64, h: 16, k: 3, s: 1, p: 1}
+	s2 := convGeomArgs{c: 64, o: 64, h: 16, k: 3, s: 2, p: 1}
+	for _, c := range []struct {
+		kind int
+		g    convGeomArgs
+		want string
+	}{
+		{cuda.ConvForward, s1, "direct64 direct128 winograd2 winograd4"},
+		{cuda.ConvModForward, s1, "direct64 direct128 winograd2 winograd4"},
+		{cuda.ConvWeightGrad, s1, "direct64 direct128 winograd2 winograd4"},
+		{cuda.ConvForward, s2, "direct64 direct128 winograd-phases"},
+		{cuda.ConvInputGrad, s2, "direct direct64 direct128 winograd-phases"}, // "direct": the phase-class kernel
+		{cuda.ConvModForward, s2, "direct64 direct128"},
+		{cuda.ConvForward, convGeomArgs{c: 64, o: 64, h: 16, k: 1, s: 1}, "direct64 direct128"},
+		{cuda.ConvForward, convGeomArgs{c: 3, o: 64, h: 16, k: 3, s: 1, p: 1}, "direct64 direct128"},
+	} {
+		if got := strings.Join(names(c.kind, c.g), " "); got != c.want {
+			t.Errorf("%s %+v: candidates %q, want %q", convKindNames[c.kind], c.g, got, c.want)
+		}
+	}
+	for _, tile := range []int{cuda.ConvTile64, cuda.ConvWinograd2} {
+		prev := SetCUDAConvTile(tile)
+		got := names(cuda.ConvForward, s1)
+		SetCUDAConvTile(prev)
+		if len(got) != 1 {
+			t.Errorf("SetCUDAConvTile(%d) left %v to tune", tile, got)
+		}
+	}
+	// The fallback is the rules' choice: for a small stride-1 conv the
+	// planner's direct tile, for a strided input gradient the phase kernel.
+	algos, fb := convCandidates(cuda.ConvInputGrad, s2.geom(), 64, 64, 2*16*16)
+	if algos[fb] != (convAlgo{}) {
+		t.Errorf("strided input gradient falls back to %v", algos[fb])
+	}
+	algos, fb = convCandidates(cuda.ConvForward, s1.geom(), 64, 64, 2*16*16)
+	if algos[fb].path != winoDirect || algos[fb].tile == 0 {
+		t.Errorf("small stride-1 conv falls back to %v", algos[fb])
+	}
+}
+
+type convGeomArgs struct{ c, o, h, k, s, p int }
+
+func (a convGeomArgs) geom() cpu.ConvGeom {
+	return convGeom("test", "x", []int{2, a.c, a.h, a.h}, []int{a.o, a.c, a.k, a.k},
+		Conv2dParams{StrideH: a.s, StrideW: a.s, PadH: a.p, PadW: a.p})
+}
+
+// The GEMM chooses between its two main loops; a call that accumulates
+// into C (beta != 0) is never timed and reuses the choice for its shape.
+func TestAutotuneGemm(t *testing.T) {
+	dev, restore := useEmulator()
+	defer restore()
+	withAutotune(t, map[string]string{"gemm": "bk16"})
+	rng := NewRNG(3)
+	a, b := rng.Normal(130, 40), rng.Normal(40, 70)
+	got := Matmul(a.To(CUDA), b.To(CUDA)).To(CPU)
+	if d := maxRelDiff(got, Matmul(a, b)); d > 1e-5 {
+		t.Fatalf("tuned matmul: max relative difference %.2g", d)
+	}
+	c := choiceFor("gemm")
+	if c == nil || c.Chosen != "bk16" || len(c.Ms) != 2 || c.Shape != "130x70x40 z1 aN bN" {
+		t.Fatalf("gemm choice %+v", c)
+	}
+	// Transposed operands are another shape.
+	Matmul(a.To(CUDA).Transpose(0, 1).Contiguous().Transpose(0, 1), b.To(CUDA))
+	if n := len(CUDAAutotuneReport()); n < 2 {
+		t.Fatalf("a transposed A reused the row-major choice (%d choices)", n)
+	}
+
+	g := theGPU()
+	for _, beta := range []float32{1, 0.5} {
+		m, k, n := 96, 24, 80
+		A, B, C := rng.Normal(m, k), rng.Normal(k, n), rng.Normal(m, n)
+		cg := C.To(CUDA)
+		p := cuda.GemmParams{M: int32(m), N: int32(n), K: int32(k), ARow: int64(k), ACol: 1, BRow: int64(n), BCol: 1,
+			CRow: int64(n), CCol: 1, Alpha: 1, Beta: beta}
+		before := len(CUDAAutotuneReport())
+		launches := dev.Launches()
+		g.sgemm(cuda.PlanSgemm(p, 1), p, A.To(CUDA).ptr(), B.To(CUDA).ptr(), cg.ptr())
+		want := Add(Matmul(A, B), MulScalar(C, beta))
+		if d := maxRelDiff(cg.To(CPU), want); d > 1e-5 {
+			t.Fatalf("beta %g: C off by %.2g (a timed accumulation would have added A B more than once)", beta, d)
+		}
+		if len(CUDAAutotuneReport()) != before {
+			t.Fatalf("beta %g: the accumulating GEMM was tuned", beta)
+		}
+		ran := launchDelta(launches, dev.Launches())
+		if beta == 1 && ran["sgemm_128x128x8_f32"] != 1 {
+			t.Fatalf("untuned accumulating GEMM launched %v, want the 8-k kernel", ran)
+		}
+		if beta == 0.5 {
+			break
+		}
+		// Tune the shape with beta 0; the accumulating call then follows it.
+		Matmul(A.To(CUDA), B.To(CUDA))
+	}
+}
+
+// upfirdn2d's 4x4 cases choose between the streaming and shared-tile
+// kernels; the general kernel has nothing to choose.
+func TestAutotuneUpfirdn(t *testing.T) {
+	dev, restore := useEmulator()
+	defer restore()
+	withAutotune(t, map[string]string{"upfirdn2d": "upfirdn2d_up2_f4_tiled_f32"})
+	rng := NewRNG(4)
+	x, f := rng.Normal(2, 3, 9, 7), rng.Normal(4, 4)
+	p := Upfirdn2dParams{UpX: 2, UpY: 2, DownX: 1, DownY: 1, Pad: [4]int{2, 1, 2, 1}, Gain: 4}
+	got := Upfirdn2d(x.To(CUDA), f.To(CUDA), p).To(CPU)
+	if d := maxRelDiff(got, Upfirdn2d(x, f, p)); d > 1e-5 {
+		t.Fatalf("tuned upfirdn2d: max relative difference %.2g", d)
+	}
+	c := choiceFor("upfirdn2d")
+	if c == nil || c.Chosen != "upfirdn2d_up2_f4_tiled_f32" || len(c.Ms) != 2 {
+		t.Fatalf("upfirdn2d choice %+v", c)
+	}
+	before := dev.Launches()
+	Upfirdn2d(x.To(CUDA), f.To(CUDA), p)
+	if ran := launchDelta(before, dev.Launches()); ran["upfirdn2d_up2_f4_tiled_f32"] != 1 || len(ran) != 1 {
+		t.Fatalf("second call launched %v", ran)
+	}
+	n := len(CUDAAutotuneReport())
+	Upfirdn2d(x.To(CUDA), rng.Normal(3, 3).To(CUDA), Upfirdn2dParams{UpX: 2, UpY: 2, DownX: 1, DownY: 1, Pad: [4]int{1, 1, 1, 1}, Gain: 4})
+	if len(CUDAAutotuneReport()) != n {
+		t.Fatal("a 3x3 filter (general kernel only) was tuned")
+	}
+}
