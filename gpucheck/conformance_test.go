@@ -332,6 +332,14 @@ func gpuCases() []gpuCase {
 		up("upfirdn2d_up2_wide", []int{1, 2, 19, 70}, fasym, func(x *autograd.Var, f *tensor.Tensor) *autograd.Var {
 			return autograd.Upfirdn2d(x, f, tensor.Upfirdn2dParams{UpX: 2, UpY: 2, DownX: 1, DownY: 1, Pad: [4]int{1, 2, -1, 0}, Gain: 2})
 		}),
+		// The up-2 kernel is compiled per pad parity (x0, y0): (even, even) is
+		// upsample2d's, (odd, odd) the case above, and these the mixed two.
+		up("upfirdn2d_up2_odd_x_pad", []int{1, 2, 11, 37}, fasym, func(x *autograd.Var, f *tensor.Tensor) *autograd.Var {
+			return autograd.Upfirdn2d(x, f, tensor.Upfirdn2dParams{UpX: 2, UpY: 2, DownX: 1, DownY: 1, Pad: [4]int{1, 2, 2, 1}, FlipFilter: true, Gain: 4})
+		}),
+		up("upfirdn2d_up2_odd_y_pad", []int{1, 2, 11, 37}, fasym, func(x *autograd.Var, f *tensor.Tensor) *autograd.Var {
+			return autograd.Upfirdn2d(x, f, tensor.Upfirdn2dParams{UpX: 2, UpY: 2, DownX: 1, DownY: 1, Pad: [4]int{2, 1, 1, 2}, Gain: 4})
+		}),
 		up("upfirdn2d_down2_wide_odd_pad", []int{1, 2, 37, 134}, fasym, func(x *autograd.Var, f *tensor.Tensor) *autograd.Var {
 			return autograd.Upfirdn2d(x, f, tensor.Upfirdn2dParams{UpX: 1, UpY: 1, DownX: 2, DownY: 2, Pad: [4]int{1, 1, 2, 1}, Gain: 1})
 		}),
@@ -625,10 +633,13 @@ func runConformance(out io.Writer, seed uint64) *gpuReport {
 		}
 		with(tensor.SetCUDAConvTile, tile, rerun(suffix, "conv", "modconv"))()
 	}
-	// The GEMMs again on the 16-k stage kernel: the matmuls, and the
-	// convolutions through Winograd's GEMMs.
-	with(tensor.SetCUDAGemmBK16, true, with(tensor.SetCUDAConvTile, cuda.ConvWinograd4,
-		rerun("@bk16", "matmul", "conv", "modconv")))()
+	// The GEMMs again on the other GEMM kernels (the 16-k stage 128x128
+	// tile, the 64x64 tile): the matmuls, and the convolutions through
+	// Winograd's GEMMs.
+	for _, k := range []string{"bk16", "t64"} {
+		with(tensor.SetCUDAGemmKernel, k, with(tensor.SetCUDAConvTile, cuda.ConvWinograd4,
+			rerun("@"+k, "matmul", "conv", "modconv")))()
+	}
 	// The 4x4 upfirdn2d cases again on the shared-memory tile kernels.
 	with(tensor.SetCUDAUpfirdnTiled, true, rerun("@tiled", "upsample2d", "downsample2d", "filter2d", "upfirdn2d"))()
 	rngAndAdam(rep, seed)

@@ -212,9 +212,19 @@ func (tm *timer) ops() []timingRow {
 	add("matmul b transposed", shapeStr(a.Shape(), b.Shape()), mmFlops, 0, func() {
 		tensor.Matmul(a, b.Transpose(0, 1))
 	})
-	// The 16-k stage GEMM kernel (LAFITE_CUDA_GEMM=bk16).
-	bk16 := func(op func()) func() { return with(tensor.SetCUDAGemmBK16, true, op) }
-	add("matmul bk16", shapeStr(a.Shape(), b.Shape()), mmFlops, 0, bk16(func() { tensor.Matmul(a, b) }))
+	// Each GEMM kernel forced (LAFITE_CUDA_GEMM=bk8, bk16, t64): at 4096^3,
+	// and at the shape of a CLIP ViT-B/32 MLP layer at batch 8 (400 tokens:
+	// 4 x 24 blocks of 128x128 on 132 SMs, 7 x 48 of 64x64).
+	gemmKernel := func(name string, op func()) func() { return with(tensor.SetCUDAGemmKernel, name, op) }
+	bk16 := func(op func()) func() { return gemmKernel("bk16", op) }
+	ma, mw := randOn(r, tm.n(400), tm.n(768)), randOn(r, tm.n(768), tm.n(3072))
+	mlpFlops := 2 * float64(tm.n(400)) * float64(tm.n(768)) * float64(tm.n(3072))
+	for _, name := range []string{"bk8", "bk16", "t64"} {
+		if name != "bk8" {
+			add("matmul "+name, shapeStr(a.Shape(), b.Shape()), mmFlops, 0, gemmKernel(name, func() { tensor.Matmul(a, b) }))
+		}
+		add("matmul (clip mlp) "+name, shapeStr(ma.Shape(), mw.Shape()), mlpFlops, 0, gemmKernel(name, func() { tensor.Matmul(ma, mw) }))
+	}
 	bs := tm.n(256)
 	ba, bb := randOn(r, 64, bs, bs), randOn(r, 64, bs, bs)
 	add("bmm", shapeStr(ba.Shape(), bb.Shape()), 2*64*float64(bs*bs*bs), 0, func() { tensor.Matmul(ba, bb) })

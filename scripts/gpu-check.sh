@@ -40,8 +40,9 @@
 # choices are in the bench JSON); LAFITE_CUDA_AUTOTUNE=0 turns it off.
 # LAFITE_CUDA_WINOGRAD=0 keeps 3x3 stride-1 convs on the direct kernels (=2:
 # Winograd F(2x2,3x3)), LAFITE_CUDA_UPFIRDN=tiled the 4x4 upfirdn2d cases on
-# the shared-memory tile kernels, LAFITE_CUDA_GEMM=bk16 the GEMMs on the 16-k
-# stage kernel: A/B runs of the benchmarks.
+# the shared-memory tile kernels, LAFITE_CUDA_GEMM=bk8, bk16 or t64 the GEMMs
+# on that kernel (8- or 16-k stage 128x128 tile, 64x64 tile): A/B runs of the
+# benchmarks.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 LOGS="${LOGS:-$here/logs}"

@@ -20,7 +20,7 @@ import (
 // It is on by default on a driver device and off on the emulator and the
 // host simulator, whose timings say nothing about a GPU;
 // LAFITE_CUDA_AUTOTUNE=0 or 1 overrides both. Settings that force a variant
-// (SetCUDAConvTile, SetCUDAGemmBK16, SetCUDAUpfirdnTiled and their
+// (SetCUDAConvTile, SetCUDAGemmKernel, SetCUDAUpfirdnTiled and their
 // LAFITE_CUDA_* variables) take precedence, so A/B timings and checks stay
 // deterministic.
 //

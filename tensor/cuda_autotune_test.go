@@ -220,8 +220,13 @@ func TestAutotuneGemm(t *testing.T) {
 		t.Fatalf("tuned matmul: max relative difference %.2g", d)
 	}
 	c := choiceFor("gemm")
-	if c == nil || c.Chosen != "bk16" || len(c.Ms) != 2 || c.Shape != "130x70x40 z1 aN bN" {
+	if c == nil || c.Chosen != "bk16" || len(c.Ms) != 3 || c.Shape != "130x70x40 z1 aN bN" {
 		t.Fatalf("gemm choice %+v", c)
+	}
+	before := dev.Launches()
+	Matmul(a.To(CUDA), b.To(CUDA))
+	if ran := launchDelta(before, dev.Launches()); ran["sgemm_128x128x16_f32"] != 1 || len(ran) != 1 {
+		t.Fatalf("bk16 chosen, the second call launched %v", ran)
 	}
 	// Transposed operands are another shape.
 	Matmul(a.To(CUDA).Transpose(0, 1).Contiguous().Transpose(0, 1), b.To(CUDA))
@@ -236,19 +241,22 @@ func TestAutotuneGemm(t *testing.T) {
 		cg := C.To(CUDA)
 		p := cuda.GemmParams{M: int32(m), N: int32(n), K: int32(k), ARow: int64(k), ACol: 1, BRow: int64(n), BCol: 1,
 			CRow: int64(n), CCol: 1, Alpha: 1, Beta: beta}
-		before := len(CUDAAutotuneReport())
+		tuned := len(CUDAAutotuneReport())
 		launches := dev.Launches()
 		g.sgemm(cuda.PlanSgemm(p, 1), p, A.To(CUDA).ptr(), B.To(CUDA).ptr(), cg.ptr())
 		want := Add(Matmul(A, B), MulScalar(C, beta))
 		if d := maxRelDiff(cg.To(CPU), want); d > 1e-5 {
 			t.Fatalf("beta %g: C off by %.2g (a timed accumulation would have added A B more than once)", beta, d)
 		}
-		if len(CUDAAutotuneReport()) != before {
+		if len(CUDAAutotuneReport()) != tuned {
 			t.Fatalf("beta %g: the accumulating GEMM was tuned", beta)
 		}
 		ran := launchDelta(launches, dev.Launches())
-		if beta == 1 && ran["sgemm_128x128x8_f32"] != 1 {
-			t.Fatalf("untuned accumulating GEMM launched %v, want the 8-k kernel", ran)
+		if beta == 1 && ran["sgemm_64x64x16_f32"] != 1 {
+			t.Fatalf("untuned accumulating GEMM launched %v, want the rules' choice for a one-block grid (64x64)", ran)
+		}
+		if beta == 0.5 && ran["sgemm_128x128x16_f32"] != 1 {
+			t.Fatalf("accumulating GEMM launched %v, want its shape's tuned choice (bk16)", ran)
 		}
 		if beta == 0.5 {
 			break
@@ -284,5 +292,51 @@ func TestAutotuneUpfirdn(t *testing.T) {
 	Upfirdn2d(x.To(CUDA), rng.Normal(3, 3).To(CUDA), Upfirdn2dParams{UpX: 2, UpY: 2, DownX: 1, DownY: 1, Pad: [4]int{1, 1, 1, 1}, Gain: 4})
 	if len(CUDAAutotuneReport()) != n {
 		t.Fatal("a 3x3 filter (general kernel only) was tuned")
+	}
+}
+
+// With tuning off: the 8-k stage 128x128 tile, or the 64x64 tile where the
+// 128x128 grid leaves SMs without a block; a forced kernel runs everywhere,
+// untimed; LAFITE_CUDA_GEMM names one of the kernels.
+func TestGemmKernelRules(t *testing.T) {
+	dev, restore := useEmulator()
+	defer restore()
+	defer SetCUDAAutotune(false)()
+	rng := NewRNG(5)
+	sms := theGPU().props.SMs
+	ran := func(m, k, n int) map[string]int {
+		a, b := rng.Normal(m, k), rng.Normal(k, n)
+		before := dev.Launches()
+		got := Matmul(a.To(CUDA), b.To(CUDA)).To(CPU)
+		if d := maxRelDiff(got, Matmul(a, b)); d > 1e-5 {
+			t.Fatalf("%dx%dx%d: max relative difference %.2g", m, k, n, d)
+		}
+		return launchDelta(before, dev.Launches())
+	}
+	// 128 * (sms + 1) rows by 128 columns: one block per SM and more.
+	if r := ran(128*(sms+1), 8, 128); r["sgemm_128x128x8_f32"] != 1 {
+		t.Errorf("a grid that fills the GPU ran %v, want the 128x128 8-k kernel", r)
+	}
+	if r := ran(128, 8, 128); r["sgemm_64x64x16_f32"] != 1 {
+		t.Errorf("a one-block grid ran %v, want the 64x64 tile", r)
+	}
+	for _, k := range []string{"bk16", "t64", "bk8"} {
+		prev := SetCUDAGemmKernel(k)
+		r := ran(200, 24, 72)
+		SetCUDAGemmKernel(prev)
+		want := ""
+		for _, sk := range cuda.SgemmKernels {
+			if sk.Name == k {
+				want = sk.Entry
+			}
+		}
+		if r[want] != 1 || len(r) != 1 {
+			t.Errorf("forced %s: launched %v", k, r)
+		}
+	}
+	for v, ok := range map[string]bool{"": true, "bk8": true, "bk16": true, "t64": true, "bk32": false, "BK16": false} {
+		if _, err := gemmKernelSetting(v); (err == nil) != ok {
+			t.Errorf("LAFITE_CUDA_GEMM=%q: error %v", v, err)
+		}
 	}
 }

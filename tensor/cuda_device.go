@@ -56,8 +56,9 @@ type gpuState struct {
 	// upfirdnTiled (LAFITE_CUDA_UPFIRDN=tiled): the 4x4 upfirdn2d cases on
 	// the shared-memory tile kernels, for A/B timings.
 	upfirdnTiled bool
-	// gemmBK16 (LAFITE_CUDA_GEMM=bk16): the 16-k stage GEMM kernel.
-	gemmBK16 bool
+	// gemmForced (LAFITE_CUDA_GEMM): the GEMM kernel of cuda.SgemmKernels
+	// every large GEMM uses, or "" for the autotuner's choice.
+	gemmForced string
 
 	fnMu sync.Mutex
 	fns  map[string]*cuda.Function
@@ -84,6 +85,9 @@ const poisonBits = 0x7fc00bad
 // kernels compiled by g++ and run on the CPU, slowly): every GPU code path,
 // kernels included, then runs on a machine without a GPU.
 func openGPU() (*gpuState, error) {
+	if _, err := gemmKernelSetting(os.Getenv("LAFITE_CUDA_GEMM")); err != nil {
+		return nil, err
+	}
 	if os.Getenv("LAFITE_CUDA_DEVICE") == "hostsim" {
 		d, err := hostsim.New()
 		if err != nil {
@@ -111,12 +115,13 @@ func openGPU() (*gpuState, error) {
 }
 
 func newGPUState(b CUDABackend, dev *cuda.Device, props cuda.DeviceProps) *gpuState {
+	gemm, _ := gemmKernelSetting(os.Getenv("LAFITE_CUDA_GEMM")) // checked by openGPU
 	return &gpuState{b: countingBackend{b}, dev: dev, props: props, sync: os.Getenv("LAFITE_CUDA_SYNC") == "1",
 		winograd:       winogradSetting(os.Getenv("LAFITE_CUDA_WINOGRAD")),
 		winogradForced: os.Getenv("LAFITE_CUDA_WINOGRAD") != "",
 		autotune:       autotuneSetting(dev != nil),
 		upfirdnTiled:   os.Getenv("LAFITE_CUDA_UPFIRDN") == "tiled",
-		gemmBK16:       os.Getenv("LAFITE_CUDA_GEMM") == "bk16",
+		gemmForced:     gemm,
 		fns:            map[string]*cuda.Function{}, scalars: map[uint32]*Storage{}}
 }
 

@@ -1,6 +1,7 @@
 package tensor
 
 import (
+	"slices"
 	"sync/atomic"
 
 	"fmt"
@@ -92,52 +93,71 @@ func gemmBatches(p cuda.GemmParams, bsh []int, bst [][]int, A, B, C cuda.DeviceP
 	}
 }
 
-// gemmBK16, when set, runs the 128x128 GEMM tiles with 16 k per stage
-// (sgemm_128x128x16_f32; tests: see SetCUDAGemmBK16).
-var gemmBK16 atomic.Bool
+// gemmForced, when not empty, names the GEMM kernel of cuda.SgemmKernels
+// that every large GEMM uses (tests: see SetCUDAGemmKernel).
+var gemmForced atomic.Value // string
 
-// SetCUDAGemmBK16 makes the GPU's large GEMMs (matmuls and the Winograd
-// convolutions' GEMMs) use sgemm_128x128x16_f32 instead of the 8-k stage
-// kernel, so that checks cover both; it returns the previous setting.
-// LAFITE_CUDA_GEMM=bk16 does the same for a whole process (A/B timings).
-func SetCUDAGemmBK16(on bool) bool { return gemmBK16.Swap(on) }
+// SetCUDAGemmKernel makes the GPU's large GEMMs (matmuls and the Winograd
+// convolutions' GEMMs) use the kernel of cuda.SgemmKernels with that name
+// ("bk8", "bk16", "t64"), so that checks cover each; "" restores the
+// autotuner's (or the rules') choice. It returns the previous setting.
+// LAFITE_CUDA_GEMM does the same for a whole process (A/B timings).
+func SetCUDAGemmKernel(name string) string {
+	prev, _ := gemmForced.Swap(name).(string)
+	return prev
+}
 
-// sgemm launches the GEMM p as planned by cuda.PlanSgemm (pl), on the 8-k
-// or the 16-k stage kernel for the 128x128 tile: the one forced
-// (SetCUDAGemmBK16, LAFITE_CUDA_GEMM=bk16), else the autotuner's choice for
-// the shape (the 8-k kernel when it is off). A call with beta != 0 reads C,
-// so it is never timed; it takes the choice made for its shape with beta 0.
+// gemmKernelSetting checks LAFITE_CUDA_GEMM's value.
+func gemmKernelSetting(v string) (string, error) {
+	if v == "" || slices.ContainsFunc(cuda.SgemmKernels, func(k cuda.SgemmKernel) bool { return k.Name == v }) {
+		return v, nil
+	}
+	return "", fmt.Errorf("LAFITE_CUDA_GEMM=%q: want one of bk8, bk16, t64", v)
+}
+
+// sgemm launches the GEMM p as planned by cuda.PlanSgemm (pl). Where that
+// is a 128x128 tile, any of cuda.SgemmKernels can run it: the one forced
+// (SetCUDAGemmKernel, LAFITE_CUDA_GEMM), else the autotuner's choice for the
+// shape, else (tuning off) the 8-k stage 128x128 tile, or the 64x64 tile
+// when the 128x128 grid has fewer blocks than the GPU has SMs. A call with
+// beta != 0 reads C, so it is never timed; it takes the choice made for its
+// shape with beta 0.
 func (g *gpuState) sgemm(pl cuda.LaunchPlan, p cuda.GemmParams, a, b, c cuda.DevicePtr) {
-	if pl.Entry != "sgemm_128x128x8_f32" {
+	if pl.Entry != cuda.SgemmKernels[0].Entry {
 		g.plan(pl, p, a, b, c)
 		return
 	}
-	names := []string{"bk8", "bk16"}
-	if g.gemmBK16 || gemmBK16.Load() {
-		names = names[1:]
+	kernels := cuda.SgemmKernels
+	forced, _ := gemmForced.Load().(string)
+	if forced == "" {
+		forced = g.gemmForced
 	}
-	entry := func(name string) string {
-		if name == "bk16" {
-			return "sgemm_128x128x16_f32"
-		}
-		return pl.Entry
+	fallback := 0
+	if forced != "" {
+		kernels = slices.DeleteFunc(slices.Clone(kernels), func(k cuda.SgemmKernel) bool { return k.Name != forced })
+	} else if int(pl.Grid.X*pl.Grid.Y*pl.Grid.Z) < g.props.SMs {
+		fallback = slices.IndexFunc(kernels, func(k cuda.SgemmKernel) bool { return k.Tile == 64 })
 	}
+	names := make([]string, len(kernels))
+	for i, k := range kernels {
+		names[i] = k.Name
+	}
+	z := int(pl.Grid.Z)
 	// The loaders' mapping depends on which operands are transposed, so
 	// that is part of the shape.
-	shape := fmt.Sprintf("%dx%dx%d z%d a%s b%s", p.M, p.N, p.K, pl.Grid.Z,
+	shape := fmt.Sprintf("%dx%dx%d z%d a%s b%s", p.M, p.N, p.K, z,
 		layoutName(p.ARow, p.ACol), layoutName(p.BRow, p.BCol))
-	i := 0
+	i := fallback
 	if p.Beta != 0 {
-		i = max(0, tuner.lookup("gemm", shape, names))
+		if j := tuner.lookup("gemm", shape, names); j >= 0 {
+			i = j
+		}
 	} else {
-		i = g.choose("gemm", shape, names, 0, func(i int) {
-			q := pl
-			q.Entry = entry(names[i])
-			g.plan(q, p, a, b, c)
+		i = g.choose("gemm", shape, names, fallback, func(i int) {
+			g.plan(cuda.PlanSgemmKernel(p, z, kernels[i]), p, a, b, c)
 		})
 	}
-	pl.Entry = entry(names[i])
-	g.plan(pl, p, a, b, c)
+	g.plan(cuda.PlanSgemmKernel(p, z, kernels[i]), p, a, b, c)
 }
 
 // layoutName says how a GEMM operand is stored: "N" row-major, "T"

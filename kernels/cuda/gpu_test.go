@@ -266,16 +266,14 @@ func TestGPUSgemm(t *testing.T) {
 			}
 		}
 		ap, bp := upload(t, d, A), upload(t, d, B)
-		for _, big := range []bool{true, false} {
+		plans := []LaunchPlan{{File: "sgemm.cu", Entry: "sgemm_small_f32", Grid: D3(CeilDiv(c.N, 16), CeilDiv(c.M, 16), c.batch), Block: D3(16, 16, 1)}}
+		for _, k := range SgemmKernels {
+			plans = append(plans, PlanSgemmKernel(p, c.batch, k))
+		}
+		for _, pl := range plans {
 			cp := upload(t, d, C0)
 			if c.beta == 0 {
 				d.MemsetD32(cp, poison, int64(len(C0))) // beta 0 must not read C
-			}
-			var pl LaunchPlan
-			if big {
-				pl = LaunchPlan{File: "sgemm.cu", Entry: "sgemm_128x128x8_f32", Grid: D3(CeilDiv(c.N, 128), CeilDiv(c.M, 128), c.batch), Block: D1(256)}
-			} else {
-				pl = LaunchPlan{File: "sgemm.cu", Entry: "sgemm_small_f32", Grid: D3(CeilDiv(c.N, 16), CeilDiv(c.M, 16), c.batch), Block: D3(16, 16, 1)}
 			}
 			runPlan(t, d, pl, p, ap, bp, cp)
 			near(t, pl.Entry, download(t, d, cp, len(C0)), want, 1e-4*math.Sqrt(float64(c.K)), 1e-4)

@@ -408,8 +408,32 @@ func PlanUpfirdn2dKind(p UpfirdnParams, maxShared, sms int, tiled bool) LaunchPl
 	}
 }
 
+// SgemmKernel is one of the GEMM kernels for operands of 64 or more rows
+// and columns, by the short name that LAFITE_CUDA_GEMM and the autotuner
+// use.
+type SgemmKernel struct {
+	Name, Entry string
+	Tile        int // output tile edge
+}
+
+// SgemmKernels: the 128x128 tile with 8 or 16 k per stage, and the 64x64
+// tile (16 k per stage) for grids that a 128x128 tile leaves short of a
+// block per SM.
+var SgemmKernels = []SgemmKernel{
+	{"bk8", "sgemm_128x128x8_f32", 128},
+	{"bk16", "sgemm_128x128x16_f32", 128},
+	{"t64", "sgemm_64x64x16_f32", 64},
+}
+
+// PlanSgemmKernel is the launch of kernel k for p over batch matrices.
+func PlanSgemmKernel(p GemmParams, batch int, k SgemmKernel) LaunchPlan {
+	return LaunchPlan{File: "sgemm.cu", Entry: k.Entry,
+		Grid: D3(CeilDiv(int(p.N), k.Tile), CeilDiv(int(p.M), k.Tile), batch), Block: D1(256)}
+}
+
 // PlanSgemm picks the GEMM kernel: the 128x128 tile when both M and N are
-// large enough to fill it, else the 16x16 one.
+// large enough to fill it (the caller may swap in another of SgemmKernels),
+// else the 16x16 one.
 func PlanSgemm(p GemmParams, batch int) LaunchPlan {
 	if p.M >= 64 && p.N >= 64 {
 		return LaunchPlan{File: "sgemm.cu", Entry: "sgemm_128x128x8_f32",

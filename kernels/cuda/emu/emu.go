@@ -306,11 +306,13 @@ func (e *Device) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, arg
 			}
 			y.set(o, float32(acc)*scale)
 		}
-	case "sgemm_128x128x8_f32", "sgemm_128x128x16_f32", "sgemm_small_f32":
+	case "sgemm_128x128x8_f32", "sgemm_128x128x16_f32", "sgemm_64x64x16_f32", "sgemm_small_f32":
 		p, A, B, C := args[0].(cuda.GemmParams), ptr(1), ptr(2), ptr(3)
 		tile := 16
-		if f.Name != "sgemm_small_f32" {
-			tile = 128
+		for _, k := range cuda.SgemmKernels {
+			if k.Entry == f.Name {
+				tile = k.Tile
+			}
 		}
 		need(f.Name, "x", grid.X, (int(p.N)+tile-1)/tile)
 		need(f.Name, "y", grid.Y, (int(p.M)+tile-1)/tile)

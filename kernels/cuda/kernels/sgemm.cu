@@ -21,8 +21,15 @@
 // sgemm_128x128x16_f32: the same tile with 16 k per stage (half the
 //   barriers; 33 KiB of shared memory) and the next k's fragments read from
 //   shared memory while the current ones are multiplied (what
-//   bench/cuda/gemm_variants.cuh times as vgemm<16, 2, true>). Chosen by
-//   LAFITE_CUDA_GEMM=bk16 until a card says which is faster.
+//   bench/cuda/gemm_variants.cuh times as vgemm<16, 2, true>).
+// Which of the three large-tile kernels runs a GEMM is the autotuner's
+// choice per shape (tensor/cuda_autotune.go), or LAFITE_CUDA_GEMM's.
+// sgemm_64x64x16_f32: a 64x64 tile (4x4 outputs per thread, 16 k per stage,
+//   fragments double-buffered) for GEMMs whose 128x128 grid leaves SMs idle,
+//   e.g. CLIP's 400 x 768 x 3072 layers at batch 8: 4 x 24 = 96 blocks of
+//   128x128 on 132 SMs, 7 x 48 = 336 of 64x64. Half the multiply-adds per
+//   shared-memory read of the 128x128 tile. Up to 3 blocks per SM.
+//   Launch: block 256, grid (ceil(N/64), ceil(M/64), batch).
 // sgemm_small_f32: 16x16 tile, one output per thread; for M or N below ~64
 //   (fully-connected layers at small batch) where a 128x128 tile idles.
 //   Launch: block (16,16), grid (ceil(N/16), ceil(M/16), batch).
@@ -31,6 +38,7 @@
 //   sgemm_128x128x8_f32(GemmParams p, const float* A, const float* B, float* C)
 //   sgemm_small_f32(GemmParams p, const float* A, const float* B, float* C)
 //   sgemm_128x128x16_f32(GemmParams p, const float* A, const float* B, float* C)
+//   sgemm_64x64x16_f32(GemmParams p, const float* A, const float* B, float* C)
 
 struct GemmParams {
     int M, N, K;
@@ -41,39 +49,43 @@ struct GemmParams {
     float alpha, beta;
 };
 
-#define GB_M 128
-#define GB_N 128
-#define GB_K 8
 #define GB_PAD 4 // row padding: transposed stores hit distinct banks, float4 alignment kept
 
-// sgemm_tile128: the 128x128 tile's main loop with BK k per stage (8 or 16;
-// a thread loads BK/2 elements of each operand per stage, in groups of 4)
-// and, with REGDB, the next kk's fragments loaded from shared memory while
-// the current ones are multiplied.
-template <int BK, bool REGDB>
-__device__ __forceinline__ void sgemm_tile128(const GemmParams& p, const float* __restrict__ A,
-                                              const float* __restrict__ B, float* __restrict__ C)
+// sgemm_tile: the BM x BM output tile's main loop (BM = 128 or 64; 256
+// threads in a 16 x 16 grid, each computing (BM/16) x (BM/16) outputs as
+// BM/64 x BM/64 quadrants of 4 x 4, 64 apart, so that shared-memory reads
+// are conflict-free float4s) with BK k per stage and, with REGDB, the next
+// kk's fragments loaded from shared memory while the current ones are
+// multiplied. Loaders: a thread loads groups of 4 elements of each operand
+// per stage, along whichever index has unit stride; a group of all 256
+// threads covers KG = 1024/BM k, and there are BK/KG groups.
+template <int BM, int BK, bool REGDB>
+__device__ __forceinline__ void sgemm_tile(const GemmParams& p, const float* __restrict__ A,
+                                           const float* __restrict__ B, float* __restrict__ C)
 {
-    constexpr int L = BK / 8; // groups of 4 elements per operand per thread
-    __shared__ __align__(16) float As[2][BK][GB_M + GB_PAD]; // As[k][m]
-    __shared__ __align__(16) float Bs[2][BK][GB_N + GB_PAD]; // Bs[k][n]
+    constexpr int Q = BM / 64;     // quadrants per dimension
+    constexpr int F = 4 * Q;       // outputs per thread per dimension
+    constexpr int KG = 1024 / BM;  // k covered by one load group
+    constexpr int L = BK / KG;     // load groups per stage
+    constexpr int TPR = BM / 4;    // threads across BM in an m- (n-) fast group
+    constexpr int TPK = KG / 4;    // threads across KG in a k-fast group
+    static_assert(L >= 1 && BK % KG == 0, "BK must be a multiple of 1024 / BM");
+    __shared__ __align__(16) float As[2][BK][BM + GB_PAD]; // As[k][m]
+    __shared__ __align__(16) float Bs[2][BK][BM + GB_PAD]; // Bs[k][n]
 
     const int tid = threadIdx.x;
     const int tx = tid & 15, ty = tid >> 4;
-    const int m0 = blockIdx.y * GB_M, n0 = blockIdx.x * GB_N;
+    const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BM;
     const long long z = blockIdx.z;
     A += z * p.a_batch;
     B += z * p.b_batch;
     C += z * p.c_batch;
 
-    // Loader mapping: each thread loads groups of 4 elements of the A tile
-    // and of the B tile per stage, running along whichever index has unit
-    // stride; group l is 8 k further on.
     const bool a_mfast = (p.a_row == 1 && p.a_col != 1); // A stored column-major (transposed)
     const bool b_kfast = (p.b_row == 1 && p.b_col != 1); // B stored column-major (transposed)
     int a_m, a_k, b_k, b_n;
-    if (a_mfast) { a_k = tid >> 5; a_m = (tid & 31) * 4; } else { a_m = tid >> 1; a_k = (tid & 1) * 4; }
-    if (b_kfast) { b_n = tid >> 1; b_k = (tid & 1) * 4; } else { b_k = tid >> 5; b_n = (tid & 31) * 4; }
+    if (a_mfast) { a_k = tid / TPR; a_m = (tid % TPR) * 4; } else { a_m = tid / TPK; a_k = (tid % TPK) * 4; }
+    if (b_kfast) { b_n = tid / TPK; b_k = (tid % TPK) * 4; } else { b_k = tid / TPR; b_n = (tid % TPR) * 4; }
 
     // Per-thread base pointers; stage t+1 is at base + k0 * (k stride). Within
     // one matrix offsets are 32-bit (the batch offset above is 64-bit).
@@ -84,11 +96,11 @@ __device__ __forceinline__ void sgemm_tile128(const GemmParams& p, const float* 
     const int b_j = b_kfast ? br : bc;
 
     float ra[L][4], rb[L][4];
-    float acc[8][8];
+    float acc[F][F];
 #pragma unroll
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < F; i++)
 #pragma unroll
-        for (int j = 0; j < 8; j++) acc[i][j] = 0.0f;
+        for (int j = 0; j < F; j++) acc[i][j] = 0.0f;
 
     const int nk = (p.K + BK - 1) / BK;
     for (int t = -1; t < nk; t++) {
@@ -96,7 +108,7 @@ __device__ __forceinline__ void sgemm_tile128(const GemmParams& p, const float* 
         if (t + 1 < nk) {
 #pragma unroll
             for (int l = 0; l < L; l++) {
-                const int k0 = (t + 1) * BK + 8 * l;
+                const int k0 = (t + 1) * BK + KG * l;
 #pragma unroll
                 for (int j = 0; j < 4; j++) {
                     int m = m0 + a_m + (a_mfast ? j : 0), k = k0 + a_k + (a_mfast ? 0 : j);
@@ -109,37 +121,36 @@ __device__ __forceinline__ void sgemm_tile128(const GemmParams& p, const float* 
         // Multiply stage t from shared memory.
         if (t >= 0) {
             const int buf = t & 1;
-            float4 fa[2][2], fb[2][2]; // [fragment set][half]
+            float4 fa[2][Q], fb[2][Q]; // [fragment set][quadrant]
             if (REGDB) {
-                fa[0][0] = *reinterpret_cast<const float4*>(&As[buf][0][ty * 4]);
-                fa[0][1] = *reinterpret_cast<const float4*>(&As[buf][0][64 + ty * 4]);
-                fb[0][0] = *reinterpret_cast<const float4*>(&Bs[buf][0][tx * 4]);
-                fb[0][1] = *reinterpret_cast<const float4*>(&Bs[buf][0][64 + tx * 4]);
+#pragma unroll
+                for (int q = 0; q < Q; q++) {
+                    fa[0][q] = *reinterpret_cast<const float4*>(&As[buf][0][64 * q + ty * 4]);
+                    fb[0][q] = *reinterpret_cast<const float4*>(&Bs[buf][0][64 * q + tx * 4]);
+                }
             }
 #pragma unroll
             for (int kk = 0; kk < BK; kk++) {
                 const int cur = REGDB ? (kk & 1) : 0;
-                if (REGDB) {
-                    if (kk + 1 < BK) {
-                        fa[cur ^ 1][0] = *reinterpret_cast<const float4*>(&As[buf][kk + 1][ty * 4]);
-                        fa[cur ^ 1][1] = *reinterpret_cast<const float4*>(&As[buf][kk + 1][64 + ty * 4]);
-                        fb[cur ^ 1][0] = *reinterpret_cast<const float4*>(&Bs[buf][kk + 1][tx * 4]);
-                        fb[cur ^ 1][1] = *reinterpret_cast<const float4*>(&Bs[buf][kk + 1][64 + tx * 4]);
+                const int nxt = REGDB ? cur ^ 1 : 0;
+                const int kl = REGDB ? kk + 1 : kk; // the k whose fragments load now
+                if (!REGDB || kk + 1 < BK) {
+#pragma unroll
+                    for (int q = 0; q < Q; q++) {
+                        fa[nxt][q] = *reinterpret_cast<const float4*>(&As[buf][kl][64 * q + ty * 4]);
+                        fb[nxt][q] = *reinterpret_cast<const float4*>(&Bs[buf][kl][64 * q + tx * 4]);
                     }
-                } else {
-                    fa[0][0] = *reinterpret_cast<const float4*>(&As[buf][kk][ty * 4]);
-                    fa[0][1] = *reinterpret_cast<const float4*>(&As[buf][kk][64 + ty * 4]);
-                    fb[0][0] = *reinterpret_cast<const float4*>(&Bs[buf][kk][tx * 4]);
-                    fb[0][1] = *reinterpret_cast<const float4*>(&Bs[buf][kk][64 + tx * 4]);
                 }
-                const float av[8] = {fa[cur][0].x, fa[cur][0].y, fa[cur][0].z, fa[cur][0].w,
-                                     fa[cur][1].x, fa[cur][1].y, fa[cur][1].z, fa[cur][1].w};
-                const float bv[8] = {fb[cur][0].x, fb[cur][0].y, fb[cur][0].z, fb[cur][0].w,
-                                     fb[cur][1].x, fb[cur][1].y, fb[cur][1].z, fb[cur][1].w};
+                float av[F], bv[F];
 #pragma unroll
-                for (int i = 0; i < 8; i++)
+                for (int q = 0; q < Q; q++) {
+                    av[4 * q] = fa[cur][q].x, av[4 * q + 1] = fa[cur][q].y, av[4 * q + 2] = fa[cur][q].z, av[4 * q + 3] = fa[cur][q].w;
+                    bv[4 * q] = fb[cur][q].x, bv[4 * q + 1] = fb[cur][q].y, bv[4 * q + 2] = fb[cur][q].z, bv[4 * q + 3] = fb[cur][q].w;
+                }
 #pragma unroll
-                    for (int j = 0; j < 8; j++) acc[i][j] = fmaf(av[i], bv[j], acc[i][j]);
+                for (int i = 0; i < F; i++)
+#pragma unroll
+                    for (int j = 0; j < F; j++) acc[i][j] = fmaf(av[i], bv[j], acc[i][j]);
             }
         }
         // Store stage t+1 into the other buffer. Its last readers finished
@@ -150,20 +161,20 @@ __device__ __forceinline__ void sgemm_tile128(const GemmParams& p, const float* 
             for (int l = 0; l < L; l++)
 #pragma unroll
                 for (int j = 0; j < 4; j++) {
-                    if (a_mfast) As[nb][a_k + 8 * l][a_m + j] = ra[l][j]; else As[nb][a_k + 8 * l + j][a_m] = ra[l][j];
-                    if (b_kfast) Bs[nb][b_k + 8 * l + j][b_n] = rb[l][j]; else Bs[nb][b_k + 8 * l][b_n + j] = rb[l][j];
+                    if (a_mfast) As[nb][a_k + KG * l][a_m + j] = ra[l][j]; else As[nb][a_k + KG * l + j][a_m] = ra[l][j];
+                    if (b_kfast) Bs[nb][b_k + KG * l + j][b_n] = rb[l][j]; else Bs[nb][b_k + KG * l][b_n + j] = rb[l][j];
                 }
         }
         __syncthreads();
     }
 
 #pragma unroll
-    for (int i = 0; i < 8; i++) {
-        const int m = m0 + (i < 4 ? ty * 4 + i : 64 + ty * 4 + i - 4);
+    for (int i = 0; i < F; i++) {
+        const int m = m0 + 64 * (i / 4) + ty * 4 + i % 4;
         if (m >= p.M) continue;
 #pragma unroll
-        for (int j = 0; j < 8; j++) {
-            const int n = n0 + (j < 4 ? tx * 4 + j : 64 + tx * 4 + j - 4);
+        for (int j = 0; j < F; j++) {
+            const int n = n0 + 64 * (j / 4) + tx * 4 + j % 4;
             if (n >= p.N) continue;
             float* c = C + (m * (int)p.c_row + n * (int)p.c_col);
             float v = p.alpha * acc[i][j];
@@ -176,13 +187,19 @@ __device__ __forceinline__ void sgemm_tile128(const GemmParams& p, const float* 
 extern "C" __global__ void __launch_bounds__(256, 2)
 sgemm_128x128x8_f32(GemmParams p, const float* __restrict__ A, const float* __restrict__ B, float* __restrict__ C)
 {
-    sgemm_tile128<GB_K, false>(p, A, B, C);
+    sgemm_tile<128, 8, false>(p, A, B, C);
 }
 
 extern "C" __global__ void __launch_bounds__(256, 2)
 sgemm_128x128x16_f32(GemmParams p, const float* __restrict__ A, const float* __restrict__ B, float* __restrict__ C)
 {
-    sgemm_tile128<16, true>(p, A, B, C);
+    sgemm_tile<128, 16, true>(p, A, B, C);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 3)
+sgemm_64x64x16_f32(GemmParams p, const float* __restrict__ A, const float* __restrict__ B, float* __restrict__ C)
+{
+    sgemm_tile<64, 16, true>(p, A, B, C);
 }
 
 #define GS 16

@@ -313,17 +313,21 @@ __device__ __forceinline__ void uf_up2_row(float (&v)[3], const float* __restric
     }
 }
 
-template <int STRIP>
-__device__ __forceinline__ void upfirdn_stream_up2(const UpfirdnParams& p, const float* __restrict__ x,
-                                                   const float* __restrict__ f, float* __restrict__ y)
+// upfirdn_stream_up2_phase: the up-2 strip loop for the column and row pad
+// parities PX and PY. They pick which window entries and taps each output
+// uses, so as template parameters every index into the window and the
+// filter is a constant and both stay in registers (with runtime parities
+// ptxas put the window in local memory: 112 bytes of stack, 112 local loads).
+template <int STRIP, int PX, int PY>
+__device__ __forceinline__ void upfirdn_stream_up2_phase(const UpfirdnParams& p, const float* __restrict__ x,
+                                                         const float* __restrict__ f, float* __restrict__ y)
 {
     const int t = blockIdx.x * 32 + threadIdx.x, ox = 2 * t;
     const int s0 = (blockIdx.y * blockDim.y + threadIdx.y) * STRIP;
     if (2 * s0 >= p.out_h) return; // the whole warp
     float f4[4][4];
     uf_weights4(p, f, f4);
-    const int px = p.pad_x0 & 1, py = p.pad_y0 & 1;
-    const int dx = 1 - px, dy = 1 - py;
+    constexpr int DX = 1 - PX, DY = 1 - PY;
     // w[a][c][ta][tb]: output row phase a, column phase c, row tap ta, column tap tb.
     float w[2][2][2][2];
 #pragma unroll
@@ -333,7 +337,7 @@ __device__ __forceinline__ void upfirdn_stream_up2(const UpfirdnParams& p, const
 #pragma unroll
             for (int ta = 0; ta < 2; ta++)
 #pragma unroll
-                for (int tb = 0; tb < 2; tb++) w[a][c][ta][tb] = f4[(a ? 1 - py : py) + 2 * ta][(c ? 1 - px : px) + 2 * tb];
+                for (int tb = 0; tb < 2; tb++) w[a][c][ta][tb] = f4[(a ? 1 - PY : PY) + 2 * ta][(c ? 1 - PX : PX) + 2 * tb];
     const int b = t - uf_floordiv(p.pad_x0, 2);
     const int r0 = s0 - uf_floordiv(p.pad_y0, 2);
     const bool pair = ox + 1 < p.out_w;
@@ -359,10 +363,8 @@ __device__ __forceinline__ void upfirdn_stream_up2(const UpfirdnParams& p, const
 #pragma unroll
                     for (int ta = 0; ta < 2; ta++)
 #pragma unroll
-                        for (int tb = 0; tb < 2; tb++) {
-                            const int r = (a ? dy : 0) + ta, cc = (c ? dx : 0) + tb;
-                            acc = fmaf(win[r][cc], w[a][c][ta][tb], acc);
-                        }
+                        for (int tb = 0; tb < 2; tb++)
+                            acc = fmaf(win[(a ? DY : 0) + ta][(c ? DX : 0) + tb], w[a][c][ta][tb], acc);
                     o[c] = acc;
                 }
                 if (oy + a < p.out_h && ox < p.out_w) {
@@ -380,6 +382,18 @@ __device__ __forceinline__ void upfirdn_stream_up2(const UpfirdnParams& p, const
 #pragma unroll
                 for (int c = 0; c < 3; c++) win[r][c] = win[r + 1][c];
         }
+    }
+}
+
+template <int STRIP>
+__device__ __forceinline__ void upfirdn_stream_up2(const UpfirdnParams& p, const float* __restrict__ x,
+                                                   const float* __restrict__ f, float* __restrict__ y)
+{
+    switch ((p.pad_y0 & 1) * 2 + (p.pad_x0 & 1)) {
+    case 0: upfirdn_stream_up2_phase<STRIP, 0, 0>(p, x, f, y); break;
+    case 1: upfirdn_stream_up2_phase<STRIP, 1, 0>(p, x, f, y); break;
+    case 2: upfirdn_stream_up2_phase<STRIP, 0, 1>(p, x, f, y); break;
+    default: upfirdn_stream_up2_phase<STRIP, 1, 1>(p, x, f, y); break;
     }
 }
 
