@@ -49,7 +49,24 @@ var (
 	ptxEntryRE   = regexp.MustCompile(`(?m)^\.(?:visible )?\.entry ([A-Za-z0-9_]+)`)
 	ptxasRegsRE  = regexp.MustCompile(`Function properties for ([A-Za-z0-9_]+)[\s\S]*?(\d+) bytes spill stores, (\d+) bytes spill loads\s+ptxas info\s+: Used (\d+) registers`)
 	logProblemRE = regexp.MustCompile(`(?i)\b(warning|error)\b`)
+	ptxasStackRE = regexp.MustCompile(`Function properties for ([A-Za-z0-9_]+)\s*\n[^\n]*?(\d+) bytes stack frame, (\d+) bytes spill stores`)
 )
+
+// localArrays lists the functions allowed a stack frame beyond their spills
+// (arrays in local memory), and why. Anything else with one indexes a
+// per-thread array by a runtime value, which ptxas cannot keep in
+// registers: every access becomes a local-memory load or store (the up-2
+// upfirdn2d kernel had 112 bytes of these until it was compiled per pad
+// parity).
+var localArrays = map[string]string{
+	// sinf/cosf of a large argument: libdevice's Payne-Hanek reduction
+	// keeps its digits in a local array, on a path ordinary inputs skip.
+	"ew_unary_f32":                        "libdevice trig reduction",
+	"ew_unary_strided_f32":                "libdevice trig reduction",
+	"rng_normal_f32":                      "libdevice trig reduction (Box-Muller in double, as the host does)",
+	"philox_normal_f32":                   "libdevice trig reduction (Box-Muller)",
+	"__internal_trig_reduction_slowpathd": "libdevice trig reduction",
+}
 
 type compileResult struct {
 	line string
@@ -156,6 +173,14 @@ func compileOne(n *NVRTC, file string, tg Target) compileResult {
 			}
 		}
 		return compileResult{fmt.Sprintf("%s: ok (%d bytes PTX)", line, len(ptx)), nil}
+	}
+	for _, m := range ptxasStackRE.FindAllStringSubmatch(log, -1) {
+		stack, spill := 0, 0
+		fmt.Sscan(m[2], &stack)
+		fmt.Sscan(m[3], &spill)
+		if _, ok := localArrays[m[1]]; stack > spill && !ok {
+			return compileResult{line, fmt.Errorf("%s keeps %d bytes of arrays in local memory (stack frame %d, spills %d): index them with constants", m[1], stack-spill, stack, spill)}
+		}
 	}
 	// Registers and spills per entry, to spot a kernel that stopped fitting.
 	var regs []string
