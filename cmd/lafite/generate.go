@@ -46,6 +46,11 @@ func runGenerate(args []string, stdout io.Writer) error {
 		if err := requireCUDA(); err != nil {
 			return err
 		}
+		// One pass over each shape: timing every way to run it would cost
+		// more than the fastest saves (LAFITE_CUDA_AUTOTUNE=1 keeps it).
+		if os.Getenv("LAFITE_CUDA_AUTOTUNE") != "1" {
+			defer tensor.SetCUDAAutotune(false)()
+		}
 	}
 	if *ckpt == "" {
 		return fmt.Errorf("--ckpt is required")

@@ -41,7 +41,15 @@ func TestGenerateOnEmulatedGPU(t *testing.T) {
 	e := emu.New()
 	restore := tensor.UseCUDABackend(e, e.Props())
 	f0 := tensor.CUDAFallbackTotal()
+	// One pass per shape: generate does not autotune even where tuning is
+	// on (as it is by default on a card).
+	restoreTuning := tensor.SetCUDAAutotune(true)
+	tensor.ResetCUDAAutotune()
 	runCLI(t, args(gpuPNG, "cuda")...)
+	if r := tensor.CUDAAutotuneReport(); len(r) != 0 {
+		t.Errorf("generate autotuned %d shapes, e.g. %+v", len(r), r[0])
+	}
+	restoreTuning()
 	if n := tensor.CUDAFallbackTotal() - f0; n != 0 {
 		t.Errorf("%d host fallbacks: %v", n, tensor.CUDAFallbacks())
 	}
