@@ -94,6 +94,11 @@ __device__ __forceinline__ void sgemm_tile(const GemmParams& p, const float* __r
     const float* pb = B + (b_k * br + (n0 + b_n) * bc);
     const int a_j = a_mfast ? ar : ac; // step between a thread's 4 elements
     const int b_j = b_kfast ? br : bc;
+    // Stage offsets k0 * (k stride) are multiples of 4 elements when the
+    // group runs along k (k stride 1) and of 8 k otherwise, so an aligned
+    // base keeps every stage's group aligned.
+    const bool a_vec = a_j == 1 && ((unsigned long long)pa & 15) == 0;
+    const bool b_vec = b_j == 1 && ((unsigned long long)pb & 15) == 0;
 
     float ra[L][4], rb[L][4];
     float acc[F][F];
@@ -104,17 +109,33 @@ __device__ __forceinline__ void sgemm_tile(const GemmParams& p, const float* __r
 
     const int nk = (p.K + BK - 1) / BK;
     for (int t = -1; t < nk; t++) {
-        // Prefetch stage t+1 into registers.
+        // Prefetch stage t+1 into registers: a group wholly inside the
+        // matrix as one float4 where its 4 elements are adjacent and aligned,
+        // otherwise element by element with bounds checks.
         if (t + 1 < nk) {
 #pragma unroll
             for (int l = 0; l < L; l++) {
                 const int k0 = (t + 1) * BK + KG * l;
+                const int am = m0 + a_m, ak = k0 + a_k, bk = k0 + b_k, bn = n0 + b_n;
+                if (a_vec && (a_mfast ? am + 3 < p.M && ak < p.K : am < p.M && ak + 3 < p.K)) {
+                    const float4 v = __ldg(reinterpret_cast<const float4*>(pa + k0 * ac));
+                    ra[l][0] = v.x, ra[l][1] = v.y, ra[l][2] = v.z, ra[l][3] = v.w;
+                } else {
 #pragma unroll
-                for (int j = 0; j < 4; j++) {
-                    int m = m0 + a_m + (a_mfast ? j : 0), k = k0 + a_k + (a_mfast ? 0 : j);
-                    ra[l][j] = (m < p.M && k < p.K) ? pa[k0 * ac + j * a_j] : 0.0f;
-                    int kb = k0 + b_k + (b_kfast ? j : 0), n = n0 + b_n + (b_kfast ? 0 : j);
-                    rb[l][j] = (kb < p.K && n < p.N) ? pb[k0 * br + j * b_j] : 0.0f;
+                    for (int j = 0; j < 4; j++) {
+                        const int m = am + (a_mfast ? j : 0), k = ak + (a_mfast ? 0 : j);
+                        ra[l][j] = (m < p.M && k < p.K) ? pa[k0 * ac + j * a_j] : 0.0f;
+                    }
+                }
+                if (b_vec && (b_kfast ? bk + 3 < p.K && bn < p.N : bk < p.K && bn + 3 < p.N)) {
+                    const float4 v = __ldg(reinterpret_cast<const float4*>(pb + k0 * br));
+                    rb[l][0] = v.x, rb[l][1] = v.y, rb[l][2] = v.z, rb[l][3] = v.w;
+                } else {
+#pragma unroll
+                    for (int j = 0; j < 4; j++) {
+                        const int kb = bk + (b_kfast ? j : 0), n = bn + (b_kfast ? 0 : j);
+                        rb[l][j] = (kb < p.K && n < p.N) ? pb[k0 * br + j * b_j] : 0.0f;
+                    }
                 }
             }
         }
