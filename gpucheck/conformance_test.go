@@ -605,6 +605,9 @@ func runConformance(out io.Writer, seed uint64) *gpuReport {
 	rep := &gpuReport{out: out}
 	tensor.SetCUDAPoison(true)
 	defer tensor.SetCUDAPoison(false)
+	// The cases run the rules' choices, the reruns below each variant
+	// forced: the same kernels on every run, tuned or not.
+	defer tensor.SetCUDAAutotune(false)()
 	for _, c := range gpuCases() {
 		runGPUCase(rep, c, seed)
 	}

@@ -63,7 +63,18 @@ func TestTrainStepOnGPUMatchesCPU(t *testing.T) {
 	}
 	cfg, data, _ := tinySetup(t)
 	cfg.TrainablePerturbation = 0.3
+	// Autotuning (on by default on a card) times candidates by CUDA events
+	// inside the first step; the losses must not notice.
+	defer tensor.SetCUDAAutotune(true)()
 	stepsMatchOnGPU(t, cfg, data, tinyCLIPOn, realGPULossTol)
+	byOp := map[string]int{}
+	for _, c := range tensor.CUDAAutotuneReport() {
+		byOp[c.Op]++
+	}
+	t.Logf("autotuned shapes by op: %v", byOp)
+	if byOp["gemm"] == 0 || byOp["conv forward"] == 0 {
+		t.Errorf("the step tuned no GEMM or no conv: %v", byOp)
+	}
 }
 
 // tinyCLIPOn is the real CLIP image path (CLIPEncoder.ImageFeatures) of a
