@@ -33,7 +33,8 @@ type AutotuneChoice struct {
 	Op     string             `json:"op"`    // e.g. "conv forward", "gemm", "upfirdn2d"
 	Shape  string             `json:"shape"` // the key the choice is cached under
 	Chosen string             `json:"chosen"`
-	Ms     map[string]float64 `json:"ms"` // best of the timed runs per candidate
+	Rule   string             `json:"rule"` // what the rules would have run (tuning off)
+	Ms     map[string]float64 `json:"ms"`   // best of the timed runs per candidate
 }
 
 // Autotune modes: the device's default, or forced on or off.
@@ -140,7 +141,7 @@ func (g *gpuState) choose(op, shape string, names []string, fallback int, run fu
 	if i := tuner.lookup(op, shape, names); i >= 0 {
 		return i
 	}
-	c := &AutotuneChoice{Op: op, Shape: shape, Ms: make(map[string]float64, len(names))}
+	c := &AutotuneChoice{Op: op, Shape: shape, Rule: names[fallback], Ms: make(map[string]float64, len(names))}
 	best := -1
 	for i, name := range names {
 		run(i) // warm-up: kernels compiled, workspaces cached, nested ops tuned

@@ -121,6 +121,9 @@ func TestAutotuneConvPicksTheFastestAndKeepsIt(t *testing.T) {
 			if c.Chosen != want || !slices.Equal(names, []string{"direct128", "direct64", "winograd2", "winograd4"}) {
 				t.Fatalf("chose %q among %v, want %q among the direct tiles and both Winograd tiles", c.Chosen, names, want)
 			}
+			if c.Rule != "direct64" {
+				t.Fatalf("rules' choice recorded as %q, want direct64 (the planner's tile for 32 channels)", c.Rule)
+			}
 			if !strings.Contains(c.Shape, "N2 C32 8x8 -> O32 8x8 k3x3 s1,1 p1,1") {
 				t.Fatalf("shape key %q does not describe the conv", c.Shape)
 			}

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -143,8 +146,46 @@ func benchGPU(ws []bench.Workload, opt bench.Options, asJSON bool, stdout io.Wri
 			optional(r.GFLOPS, "%.0f"), optional(r.GBPS, "%.0f"), optional(100*r.PeakFraction, "%.0f%%"),
 			optional(r.ItemsPerSec, "%.1f"))
 		printKernelProfile(stdout, r, 15)
+		printAutotune(stdout, r, 5)
 	}
 	return nil
+}
+
+// printAutotune summarises the shapes a record's workload had tuned: the
+// winners per op, and the shapes where the winner beat the rules' choice by
+// the most.
+func printAutotune(w io.Writer, r bench.Record, top int) {
+	if len(r.Autotune) == 0 {
+		return
+	}
+	wins := map[string]map[string]int{}
+	var ops []string
+	for _, c := range r.Autotune {
+		if wins[c.Op] == nil {
+			wins[c.Op] = map[string]int{}
+			ops = append(ops, c.Op)
+		}
+		wins[c.Op][c.Chosen]++
+	}
+	var parts []string
+	for _, op := range ops {
+		names := slices.Sorted(maps.Keys(wins[op]))
+		var ws []string
+		for _, n := range names {
+			ws = append(ws, fmt.Sprintf("%s %d", n, wins[op][n]))
+		}
+		parts = append(parts, op+": "+strings.Join(ws, ", "))
+	}
+	fmt.Fprintf(w, "    autotuned %d shapes; fastest: %s\n", len(r.Autotune), strings.Join(parts, "; "))
+	gains := slices.Clone(r.Autotune)
+	gain := func(c tensor.AutotuneChoice) float64 { return c.Ms[c.Rule] - c.Ms[c.Chosen] }
+	slices.SortStableFunc(gains, func(a, b tensor.AutotuneChoice) int { return cmp.Compare(gain(b), gain(a)) })
+	for i, c := range gains {
+		if i == top || gain(c) <= 0 {
+			break
+		}
+		fmt.Fprintf(w, "    %-16s %-58s %s %.3f ms (rules: %s %.3f ms)\n", c.Op, c.Shape, c.Chosen, c.Ms[c.Chosen], c.Rule, c.Ms[c.Rule])
+	}
 }
 
 // printKernelProfile lists the top kernels of a profiled record: launches

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lafite-go/lafite/bench"
 	"github.com/lafite-go/lafite/kernels/cpu"
 	"github.com/lafite-go/lafite/kernels/cuda/emu"
 	"github.com/lafite-go/lafite/tensor"
@@ -100,5 +101,33 @@ func TestBenchCommandCUDA(t *testing.T) {
 	}
 	if rows := regexp.MustCompile(`(?m)^[a-z0-9_]+ +[0-9]+\.[0-9]{3} `).FindAllString(got, -1); len(rows) != 1 {
 		t.Errorf("--profile: table rows %q", rows)
+	}
+}
+
+// The table's autotune summary: winners per op, then the shapes where the
+// winner beat the rules' choice by the most (none where it was the rules'
+// choice).
+func TestPrintAutotune(t *testing.T) {
+	r := bench.Record{Autotune: []tensor.AutotuneChoice{
+		{Op: "gemm", Shape: "A", Chosen: "t64", Rule: "bk8", Ms: map[string]float64{"bk8": 2, "t64": 1.5}},
+		{Op: "conv forward", Shape: "B", Chosen: "winograd4", Rule: "direct128", Ms: map[string]float64{"direct128": 3, "winograd4": 1}},
+		{Op: "gemm", Shape: "C", Chosen: "bk8", Rule: "bk8", Ms: map[string]float64{"bk8": 1, "t64": 4}},
+	}}
+	var b bytes.Buffer
+	printAutotune(&b, r, 5)
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("want a summary and two gains, got:\n%s", b.String())
+	}
+	if !strings.Contains(lines[0], "autotuned 3 shapes; fastest: gemm: bk8 1, t64 1; conv forward: winograd4 1") {
+		t.Errorf("summary %q", lines[0])
+	}
+	if !strings.Contains(lines[1], "winograd4 1.000 ms (rules: direct128 3.000 ms)") || !strings.Contains(lines[2], "t64 1.500 ms (rules: bk8 2.000 ms)") {
+		t.Errorf("gains, largest first:\n%s", b.String())
+	}
+	b.Reset()
+	printAutotune(&b, bench.Record{}, 5)
+	if b.Len() != 0 {
+		t.Errorf("nothing tuned printed %q", b.String())
 	}
 }
