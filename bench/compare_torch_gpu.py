@@ -877,6 +877,8 @@ def compare(args, names):
         worker_mode = ["--dry-run-cpu"]
     results, info = {}, {}  # (side, workload) -> medians over rounds; side -> a record's header fields
 
+    tuned = {}
+
     def add(side, recs):
         for r in recs:
             if r.get("workload") == "fma_peak":
@@ -887,6 +889,8 @@ def compare(args, names):
                 continue
             info.setdefault(side, r)
             results.setdefault((side, r["workload"]), []).append((r["median_ms"], r.get("mean_ms")))
+            if r.get("autotune"):  # each round's process tunes afresh: keep the first
+                tuned.setdefault(r["workload"], r["autotune"])
 
     for rnd in range(args.rounds):
         if go_run:
@@ -920,6 +924,28 @@ def compare(args, names):
             gm, tm = med("go", name, 1), med("torch", name, 1)
             rm = f"{gm / tm:7.2f}" if gm is not None and tm else f"{'-':>7}"
             print(f"{'  (mean over the cycle)':30} {fmt(gm)} {fmt(tm)} {rm}")
+    print_autotune(names, tuned)
+
+
+def print_autotune(names, tuned):
+    """One line per workload the Go side autotuned: shapes tuned, those where
+    a variant beat the rules' choice, the per-call time that saves summed
+    over them, and the winners by op."""
+    if not tuned:
+        return
+    print("\nGo autotuning (first round): shapes tuned, won by a variant other than the rules' choice, "
+          "ms per call saved over those, winners")
+    for name in names:
+        cs = tuned.get(name)
+        if not cs:
+            continue
+        off = [c for c in cs if c["chosen"] != c["rule"]]
+        gain = sum(c["ms"][c["rule"]] - c["ms"][c["chosen"]] for c in off)
+        wins = {}
+        for c in cs:
+            key = f"{c['op']} {c['chosen']}"
+            wins[key] = wins.get(key, 0) + 1
+        print(f"{name:30} {len(cs):4d} {len(off):4d} {gain:9.3f}  " + ", ".join(f"{k} {v}" for k, v in sorted(wins.items())))
 
 
 def main():
