@@ -946,6 +946,9 @@ def print_autotune(names, tuned):
             key = f"{c['op']} {c['chosen']}"
             wins[key] = wins.get(key, 0) + 1
         print(f"{name:30} {len(cs):4d} {len(off):4d} {gain:9.3f}  " + ", ".join(f"{k} {v}" for k, v in sorted(wins.items())))
+        for c in cs:
+            for cand, msg in sorted((c.get("failed") or {}).items()):
+                print(f"  FAILED candidate {cand} for {c['op']} {c['shape']}: {msg}")
 
 
 def main():

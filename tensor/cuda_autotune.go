@@ -1,6 +1,7 @@
 package tensor
 
 import (
+	"fmt"
 	"os"
 	"slices"
 	"sync"
@@ -35,6 +36,9 @@ type AutotuneChoice struct {
 	Chosen string             `json:"chosen"`
 	Rule   string             `json:"rule"` // what the rules would have run (tuning off)
 	Ms     map[string]float64 `json:"ms"`   // best of the timed runs per candidate
+	// Failed: candidates that panicked (a launch the card refused, say),
+	// with the message; they are never chosen.
+	Failed map[string]string `json:"failed,omitempty"`
 }
 
 // Autotune modes: the device's default, or forced on or off.
@@ -143,14 +147,18 @@ func (g *gpuState) choose(op, shape string, names []string, fallback int, run fu
 	}
 	c := &AutotuneChoice{Op: op, Shape: shape, Rule: names[fallback], Ms: make(map[string]float64, len(names))}
 	best := -1
+	var firstErr any
 	for i, name := range names {
-		run(i) // warm-up: kernels compiled, workspaces cached, nested ops tuned
-		ms := -1.0
-		for r := 1; r < autotuneRuns; r++ {
-			v := g.timeRun(func() { run(i) })
-			if ms < 0 || v < ms {
-				ms = v
+		ms, err := g.timeCandidate(func() { run(i) })
+		if err != nil {
+			if c.Failed == nil {
+				c.Failed = map[string]string{}
 			}
+			c.Failed[name] = fmt.Sprint(err)
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
 		}
 		if autotuneClock != nil {
 			ms = autotuneClock(op, shape, name, ms)
@@ -160,6 +168,9 @@ func (g *gpuState) choose(op, shape string, names []string, fallback int, run fu
 			best = i
 		}
 	}
+	if best < 0 {
+		panic(firstErr) // every candidate failed: the op fails as it would untuned
+	}
 	c.Chosen = names[best]
 	tuner.mu.Lock()
 	if _, ok := tuner.choices[op+"|"+shape]; !ok {
@@ -168,6 +179,25 @@ func (g *gpuState) choose(op, shape string, names []string, fallback int, run fu
 	tuner.choices[op+"|"+shape] = c
 	tuner.mu.Unlock()
 	return best
+}
+
+// timeCandidate runs one candidate once to warm it up (kernels compiled,
+// workspaces cached, nested ops tuned), then times autotuneRuns-1 runs and
+// returns the best; a panic in any run is returned as its value.
+func (g *gpuState) timeCandidate(run func()) (ms float64, failure any) {
+	defer func() {
+		if r := recover(); r != nil {
+			failure = r
+		}
+	}()
+	run()
+	ms = -1
+	for r := 1; r < autotuneRuns; r++ {
+		if v := g.timeRun(run); ms < 0 || v < ms {
+			ms = v
+		}
+	}
+	return ms, nil
 }
 
 // timeRun returns the milliseconds run takes on the device: between two

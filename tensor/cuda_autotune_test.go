@@ -343,3 +343,30 @@ func TestGemmKernelRules(t *testing.T) {
 		}
 	}
 }
+
+// A candidate that panics (a launch the card refuses) is left out; when
+// every one does, the op fails with the first one's message.
+func TestAutotuneSkipsFailingCandidates(t *testing.T) {
+	_, restore := useEmulator()
+	defer restore()
+	withAutotune(t, map[string]string{"test op": "fails"})
+	g := theGPU()
+	runs := map[string]int{}
+	names := []string{"fails", "works", "slow"}
+	i := g.choose("test op", "s1", names, 0, func(i int) {
+		runs[names[i]]++
+		if names[i] == "fails" {
+			panic("tensor: CUDA: too many resources requested for launch")
+		}
+	})
+	c := choiceFor("test op")
+	if names[i] == "fails" || c == nil || c.Chosen == "fails" || !strings.Contains(c.Failed["fails"], "too many resources") {
+		t.Fatalf("chose %q; record %+v", names[i], c)
+	}
+	if _, timed := c.Ms["fails"]; timed || len(c.Ms) != 2 || runs["works"] != autotuneRuns || runs["fails"] != 1 {
+		t.Fatalf("times %v, runs %v", c.Ms, runs)
+	}
+	expectPanic(t, "first failure", func() {
+		g.choose("test op", "s2", names, 0, func(i int) { panic([]string{"first failure", "second", "third"}[i]) })
+	})
+}

@@ -177,6 +177,11 @@ func printAutotune(w io.Writer, r bench.Record, top int) {
 		parts = append(parts, op+": "+strings.Join(ws, ", "))
 	}
 	fmt.Fprintf(w, "    autotuned %d shapes; fastest: %s\n", len(r.Autotune), strings.Join(parts, "; "))
+	for _, c := range r.Autotune {
+		for _, name := range slices.Sorted(maps.Keys(c.Failed)) {
+			fmt.Fprintf(w, "    FAILED candidate %s for %s %s: %s\n", name, c.Op, c.Shape, c.Failed[name])
+		}
+	}
 	gains := slices.Clone(r.Autotune)
 	gain := func(c tensor.AutotuneChoice) float64 { return c.Ms[c.Rule] - c.Ms[c.Chosen] }
 	slices.SortStableFunc(gains, func(a, b tensor.AutotuneChoice) int { return cmp.Compare(gain(b), gain(a)) })

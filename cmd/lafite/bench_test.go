@@ -126,6 +126,12 @@ func TestPrintAutotune(t *testing.T) {
 		t.Errorf("gains, largest first:\n%s", b.String())
 	}
 	b.Reset()
+	r.Autotune[2].Failed = map[string]string{"bk16": "too many resources requested"}
+	printAutotune(&b, r, 5)
+	if !strings.Contains(b.String(), "FAILED candidate bk16 for gemm C: too many resources requested") {
+		t.Errorf("a failed candidate is not reported:\n%s", b.String())
+	}
+	b.Reset()
 	printAutotune(&b, bench.Record{}, 5)
 	if b.Len() != 0 {
 		t.Errorf("nothing tuned printed %q", b.String())
