@@ -531,3 +531,46 @@ func TestCompileArchsFallback(t *testing.T) {
 		t.Fatalf("archs %v notes %q", archs, notes)
 	}
 }
+
+// divMagic's multiply-high division equals n / d: every n and d below 2^11,
+// and for d across the whole range (powers of two and their neighbours,
+// and a spread of others) the numerators where it could go wrong: around
+// multiples of d, and the largest.
+func TestDivMagic(t *testing.T) {
+	div := func(n, d uint32) uint32 {
+		m, s := divMagic(d)
+		return uint32((uint64(n)*uint64(m)>>32 + uint64(n)) >> s)
+	}
+	for d := uint32(1); d < 1<<11; d++ {
+		for n := uint32(0); n < 1<<11; n++ {
+			if got := div(n, d); got != n/d {
+				t.Fatalf("%d / %d = %d, want %d", n, d, got, n/d)
+			}
+		}
+	}
+	var ds []uint32
+	for k := 0; k < 31; k++ {
+		p := uint32(1) << k
+		ds = append(ds, p, p+1, max(p-1, 1), 3*p/2+1)
+	}
+	for d := uint64(7); d < 1<<31-1; d = d*13/7 + 3 {
+		ds = append(ds, uint32(d))
+	}
+	const top = 1<<31 - 1
+	for _, d := range ds {
+		if d == 0 || d > top {
+			continue
+		}
+		for _, n := range []uint32{0, 1, d - 1, d, d + 1, 2*d - 1, top, top - 1, top - top%d, top - top%d - 1, top / 2} {
+			if n > top {
+				continue
+			}
+			if got := div(n, d); got != n/d {
+				t.Fatalf("%d / %d = %d, want %d", n, d, got, n/d)
+			}
+		}
+	}
+	if s, _ := NewEwShape([]int{3, 5}, []int{1, 3}, nil, []int{5, 1}); s.Magic[1] == 0 || s.Shift[0] != 2 {
+		t.Fatalf("NewEwShape left the divisors unset: %+v", s)
+	}
+}

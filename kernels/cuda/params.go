@@ -22,6 +22,24 @@ type EwShape struct {
 	A    [MaxDims]int32 `c:"a"` // strides of a (or x), elements; 0 broadcasts
 	B    [MaxDims]int32 `c:"b"`
 	O    [MaxDims]int32 `c:"o"` // strides of the output
+	// Magic and Shift divide by Size[d] without a division instruction
+	// (see divMagic).
+	Magic [MaxDims]uint32 `c:"magic"`
+	Shift [MaxDims]int32  `c:"shift"`
+}
+
+// divMagic returns the multiplier and shift with which
+// (umulhi(n, magic) + n) >> shift == n / d for every n below 2^31 and d
+// from 1 to 2^31 - 1: the strided kernels decompose each element's index
+// with them, an integer multiply-high where a 32-bit division costs tens of
+// instructions per dim and element. shift is ceil(log2 d); magic is
+// 2^32 (2^shift - d) / d rounded down, plus 1.
+func divMagic(d uint32) (magic uint32, shift int32) {
+	for shift < 32 && uint64(1)<<shift < uint64(d) {
+		shift++
+	}
+	m := (uint64(1)<<32)*((uint64(1)<<shift)-uint64(d))/uint64(d) + 1
+	return uint32(m), shift
 }
 
 // NewEwShape builds an EwShape from an output shape and per-operand strides
@@ -40,6 +58,7 @@ func NewEwShape(size, a, b, out []int) (EwShape, error) {
 	}
 	if len(size) == 0 { // a scalar: one element at offset 0 of every operand
 		s.NDim, s.N, s.Size[0] = 1, 1, 1
+		s.Magic[0], s.Shift[0] = divMagic(1)
 		return s, nil
 	}
 	s.NDim, s.N = int32(len(size)), n
@@ -90,6 +109,9 @@ func (s *EwShape) coalesce() {
 		nd = 1
 	}
 	out.NDim = int32(nd)
+	for i := 0; i < nd; i++ {
+		out.Magic[i], out.Shift[i] = divMagic(uint32(out.Size[i]))
+	}
 	*s = out
 }
 

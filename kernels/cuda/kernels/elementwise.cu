@@ -33,7 +33,21 @@ struct EwShape {
     int a[EW_MAXD];    // strides of operand a (or x)
     int b[EW_MAXD];    // strides of operand b
     int o[EW_MAXD];    // strides of the output
+    // r / size[d] == (__umulhi(r, magic[d]) + r) >> shift[d] for 0 <= r < 2^31
+    // (cuda.divMagic): no division instruction per dim and element.
+    unsigned int magic[EW_MAXD];
+    int shift[EW_MAXD];
 };
+
+// ew_digit: the coordinate of flat index r along dim d, r becoming the
+// index over the dims before d.
+__device__ __forceinline__ int ew_digit(const EwShape& s, int d, int& r)
+{
+    const int q = (int)((__umulhi((unsigned)r, s.magic[d]) + (unsigned)r) >> s.shift[d]);
+    const int c = r - q * s.size[d];
+    r = q;
+    return c;
+}
 
 // Unary ops. alpha/beta are op parameters (unused by most).
 #define EW_COPY 0
@@ -164,8 +178,7 @@ extern "C" __global__ void ew_unary_strided_f32(int op, EwShape s, float alpha, 
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
         int r = i, xo = 0, yo = 0;
         for (int d = s.ndim - 1; d >= 0; d--) {
-            int c = r % s.size[d];
-            r /= s.size[d];
+            const int c = ew_digit(s, d, r);
             xo += c * s.a[d];
             yo += c * s.o[d];
         }
@@ -188,8 +201,7 @@ extern "C" __global__ void ew_binary_strided_f32(int op, EwShape s, const float*
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
         int r = i, ao = 0, bo = 0, oo = 0;
         for (int d = s.ndim - 1; d >= 0; d--) {
-            int c = r % s.size[d];
-            r /= s.size[d];
+            const int c = ew_digit(s, d, r);
             ao += c * s.a[d];
             bo += c * s.b[d];
             oo += c * s.o[d];
@@ -205,8 +217,7 @@ extern "C" __global__ void ew_where_strided_f32(EwShape s, const float* __restri
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
         int r = i, ao = 0, bo = 0, oo = 0;
         for (int d = s.ndim - 1; d >= 0; d--) {
-            int k = r % s.size[d];
-            r /= s.size[d];
+            const int k = ew_digit(s, d, r);
             ao += k * s.a[d];
             bo += k * s.b[d];
             oo += k * s.o[d];
