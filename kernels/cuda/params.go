@@ -179,6 +179,11 @@ type RedShape struct {
 	OutStride [MaxDims]int32 `c:"out_stride"` // strides of x along kept dims
 	RedSize   [MaxDims]int32 `c:"red_size"`
 	RedStride [MaxDims]int32 `c:"red_stride"` // strides of x along reduced dims
+	// Division by OutSize[d] and RedSize[d] by multiply-high (divMagic).
+	OutMagic [MaxDims]uint32 `c:"out_magic"`
+	OutShift [MaxDims]int32  `c:"out_shift"`
+	RedMagic [MaxDims]uint32 `c:"red_magic"`
+	RedShift [MaxDims]int32  `c:"red_shift"`
 }
 
 // NewRedShape builds a RedShape: kept dims (outSize, their x strides) and
@@ -192,10 +197,16 @@ func NewRedShape(outSize, outStride, redSize, redStride []int) (RedShape, error)
 	for i, v := range outSize {
 		no *= int64(v)
 		s.OutSize[i], s.OutStride[i] = int32(v), int32(outStride[i])
+		if v > 0 {
+			s.OutMagic[i], s.OutShift[i] = divMagic(uint32(v))
+		}
 	}
 	for i, v := range redSize {
 		nr *= int64(v)
 		s.RedSize[i], s.RedStride[i] = int32(v), int32(redStride[i])
+		if v > 0 {
+			s.RedMagic[i], s.RedShift[i] = divMagic(uint32(v))
+		}
 	}
 	if no*nr >= 1<<31 {
 		return s, fmt.Errorf("cuda: %d elements, reduce kernels take fewer than 2^31", no*nr)

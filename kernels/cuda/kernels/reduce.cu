@@ -52,6 +52,11 @@ struct RedShape {
     int out_stride[RED_MAXD]; // strides of x along the kept dims
     int red_size[RED_MAXD];
     int red_stride[RED_MAXD]; // strides of x along the reduced dims
+    // i / size[d] == (__umulhi(i, magic[d]) + i) >> shift[d] (cuda.divMagic).
+    unsigned int out_magic[RED_MAXD];
+    int out_shift[RED_MAXD];
+    unsigned int red_magic[RED_MAXD];
+    int red_shift[RED_MAXD];
 };
 
 __device__ __forceinline__ float red_init(int op)
@@ -124,17 +129,22 @@ extern "C" __global__ void reduce_lastdim_block_f32(int op, int rows, int cols, 
     }
 }
 
-// red_offset maps a linear index over (size, stride) dims to an offset in x.
-__device__ __forceinline__ int red_offset(int i, int ndim, const int* size, const int* stride)
+// red_offset maps a linear index over (size, stride) dims to an offset in x,
+// dividing by multiply-high (magic, shift: see RedShape).
+__device__ __forceinline__ int red_offset(int i, int ndim, const int* size, const int* stride,
+                                          const unsigned int* magic, const int* shift)
 {
     int off = 0;
     for (int d = ndim - 1; d >= 0; d--) {
-        int c = i % size[d];
-        i /= size[d];
-        off += c * stride[d];
+        const int q = (int)((__umulhi((unsigned)i, magic[d]) + (unsigned)i) >> shift[d]);
+        off += (i - q * size[d]) * stride[d];
+        i = q;
     }
     return off;
 }
+
+#define RED_OUT(s) s.out_size, s.out_stride, s.out_magic, s.out_shift
+#define RED_RED(s) s.red_size, s.red_stride, s.red_magic, s.red_shift
 
 extern "C" __global__ void reduce_strided_warp_f32(int op, RedShape s, float scale,
                                                    const float* __restrict__ x, float* __restrict__ y)
@@ -142,14 +152,14 @@ extern "C" __global__ void reduce_strided_warp_f32(int op, RedShape s, float sca
     int lane = threadIdx.x & 31;
     int o = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
     if (o >= s.n_out) return;
-    const float* xo = x + red_offset(o, s.out_ndim, s.out_size, s.out_stride);
+    const float* xo = x + red_offset(o, s.out_ndim, RED_OUT(s));
     float acc = red_init(op);
     if (s.red_ndim == 1) {
         for (int r = lane; r < s.n_red; r += 32)
             acc = red_add(op, acc, xo[r * s.red_stride[0]]);
     } else {
         for (int r = lane; r < s.n_red; r += 32)
-            acc = red_add(op, acc, xo[red_offset(r, s.red_ndim, s.red_size, s.red_stride)]);
+            acc = red_add(op, acc, xo[red_offset(r, s.red_ndim, RED_RED(s))]);
     }
     acc = red_warp(op, acc);
     if (lane == 0) y[o] = acc * scale;
@@ -160,14 +170,14 @@ extern "C" __global__ void reduce_strided_thread_f32(int op, RedShape s, float s
 {
     int o = blockIdx.x * blockDim.x + threadIdx.x;
     if (o >= s.n_out) return;
-    const float* xo = x + red_offset(o, s.out_ndim, s.out_size, s.out_stride);
+    const float* xo = x + red_offset(o, s.out_ndim, RED_OUT(s));
     float acc = red_init(op);
     if (s.red_ndim == 1) {
         for (int r = 0; r < s.n_red; r++)
             acc = red_add(op, acc, xo[r * s.red_stride[0]]);
     } else {
         for (int r = 0; r < s.n_red; r++)
-            acc = red_add(op, acc, xo[red_offset(r, s.red_ndim, s.red_size, s.red_stride)]);
+            acc = red_add(op, acc, xo[red_offset(r, s.red_ndim, RED_RED(s))]);
     }
     y[o] = acc * scale;
 }
@@ -178,7 +188,7 @@ extern "C" __global__ void reduce_strided_block_f32(int op, RedShape s, float sc
     __shared__ float part[32];
     const int o = blockIdx.x;
     if (o >= s.n_out) return;
-    const float* xo = x + red_offset(o, s.out_ndim, s.out_size, s.out_stride);
+    const float* xo = x + red_offset(o, s.out_ndim, RED_OUT(s));
     float acc = red_init(op);
     if (s.red_ndim == 1) {
         for (int r = threadIdx.x; r < s.n_red; r += blockDim.x)
@@ -191,7 +201,7 @@ extern "C" __global__ void reduce_strided_block_f32(int op, RedShape s, float sc
         }
     } else {
         for (int r = threadIdx.x; r < s.n_red; r += blockDim.x)
-            acc = red_add(op, acc, xo[red_offset(r, s.red_ndim, s.red_size, s.red_stride)]);
+            acc = red_add(op, acc, xo[red_offset(r, s.red_ndim, RED_RED(s))]);
     }
     acc = red_warp(op, acc);
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
