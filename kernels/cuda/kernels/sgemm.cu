@@ -51,6 +51,26 @@ struct GemmParams {
 
 #define GB_PAD 4 // row padding: transposed stores hit distinct banks, float4 alignment kept
 
+// sgemm_load4: a thread's group of 4 elements of one operand: from p + off,
+// step apart (32-bit offsets, as in the rest of the tile), at row r (of `rows`; m for A, n for B) and k (of K), running along
+// the rows (rfast) or along k. A group wholly inside the matrix loads as one
+// float4 where its elements are adjacent and aligned (vec), otherwise
+// element by element, zero outside.
+__device__ __forceinline__ void sgemm_load4(float (&v)[4], const float* __restrict__ p, int off, int step, bool vec,
+                                            bool rfast, int r, int rows, int k, int K)
+{
+    if (vec && (rfast ? r + 3 < rows && k < K : r < rows && k + 3 < K)) {
+        const float4 q = __ldg(reinterpret_cast<const float4*>(p + off));
+        v[0] = q.x, v[1] = q.y, v[2] = q.z, v[3] = q.w;
+        return;
+    }
+#pragma unroll
+    for (int j = 0; j < 4; j++) {
+        const int rj = r + (rfast ? j : 0), kj = k + (rfast ? 0 : j);
+        v[j] = (rj < rows && kj < K) ? p[off + j * step] : 0.0f;
+    }
+}
+
 // sgemm_tile: the BM x BM output tile's main loop (BM = 128 or 64; 256
 // threads in a 16 x 16 grid, each computing (BM/16) x (BM/16) outputs as
 // BM/64 x BM/64 quadrants of 4 x 4, 64 apart, so that shared-memory reads
@@ -109,34 +129,13 @@ __device__ __forceinline__ void sgemm_tile(const GemmParams& p, const float* __r
 
     const int nk = (p.K + BK - 1) / BK;
     for (int t = -1; t < nk; t++) {
-        // Prefetch stage t+1 into registers: a group wholly inside the
-        // matrix as one float4 where its 4 elements are adjacent and aligned,
-        // otherwise element by element with bounds checks.
+        // Prefetch stage t+1 into registers.
         if (t + 1 < nk) {
 #pragma unroll
             for (int l = 0; l < L; l++) {
                 const int k0 = (t + 1) * BK + KG * l;
-                const int am = m0 + a_m, ak = k0 + a_k, bk = k0 + b_k, bn = n0 + b_n;
-                if (a_vec && (a_mfast ? am + 3 < p.M && ak < p.K : am < p.M && ak + 3 < p.K)) {
-                    const float4 v = __ldg(reinterpret_cast<const float4*>(pa + k0 * ac));
-                    ra[l][0] = v.x, ra[l][1] = v.y, ra[l][2] = v.z, ra[l][3] = v.w;
-                } else {
-#pragma unroll
-                    for (int j = 0; j < 4; j++) {
-                        const int m = am + (a_mfast ? j : 0), k = ak + (a_mfast ? 0 : j);
-                        ra[l][j] = (m < p.M && k < p.K) ? pa[k0 * ac + j * a_j] : 0.0f;
-                    }
-                }
-                if (b_vec && (b_kfast ? bk + 3 < p.K && bn < p.N : bk < p.K && bn + 3 < p.N)) {
-                    const float4 v = __ldg(reinterpret_cast<const float4*>(pb + k0 * br));
-                    rb[l][0] = v.x, rb[l][1] = v.y, rb[l][2] = v.z, rb[l][3] = v.w;
-                } else {
-#pragma unroll
-                    for (int j = 0; j < 4; j++) {
-                        const int kb = bk + (b_kfast ? j : 0), n = bn + (b_kfast ? 0 : j);
-                        rb[l][j] = (kb < p.K && n < p.N) ? pb[k0 * br + j * b_j] : 0.0f;
-                    }
-                }
+                sgemm_load4(ra[l], pa, k0 * ac, a_j, a_vec, a_mfast, m0 + a_m, p.M, k0 + a_k, p.K);
+                sgemm_load4(rb[l], pb, k0 * br, b_j, b_vec, !b_kfast, n0 + b_n, p.N, k0 + b_k, p.K);
             }
         }
         // Multiply stage t from shared memory.
