@@ -79,6 +79,11 @@ func writeDoctor(w io.Writer, c cpuid.CPUInfo, s cuda.Summary) {
 		if len(s.Targets) > 0 {
 			arch = " (kernels for " + s.Targets[0].Arch + ")"
 		}
+		tune := "on: the first call with each shape times the ways to run it and keeps the fastest (LAFITE_CUDA_AUTOTUNE=0 turns it off)"
+		if os.Getenv("LAFITE_CUDA_AUTOTUNE") == "0" {
+			tune = "off (LAFITE_CUDA_AUTOTUNE=0): fixed rules pick each op's kernels"
+		}
+		line("autotune", "%s", tune)
 		fmt.Fprintf(w, "GPU ready: tensors moved with To(tensor.CUDA) run on %s%s\n", p.Name, arch)
 	}
 }

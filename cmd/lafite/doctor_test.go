@@ -56,6 +56,15 @@ func TestDoctorReportsGPU(t *testing.T) {
 	if strings.Contains(text, "running on CPU") {
 		t.Errorf("GPU report says CPU:\n%s", text)
 	}
+	if !strings.Contains(text, "autotune:      on: ") {
+		t.Errorf("report lacks the autotune setting:\n%s", text)
+	}
+	t.Setenv("LAFITE_CUDA_AUTOTUNE", "0")
+	out.Reset()
+	writeDoctor(&out, cpuid.CPU, s)
+	if !strings.Contains(out.String(), "autotune:      off (LAFITE_CUDA_AUTOTUNE=0)") {
+		t.Errorf("LAFITE_CUDA_AUTOTUNE=0 not reported:\n%s", out.String())
+	}
 }
 
 // With LAFITE_CUDA_DEVICE=hostsim the report says where the CUDA path runs.
