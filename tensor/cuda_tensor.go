@@ -166,7 +166,7 @@ func ewShape(op string, size, a, b, o []int) cuda.EwShape {
 // require32 panics when a tensor is too large for 32-bit kernel indexing.
 func require32(op string, ts ...*Tensor) {
 	for _, t := range ts {
-		if t != nil && t.Numel() >= 1<<31 {
+		if t != nil && int64(t.Numel()) >= 1<<31 {
 			panic(fmt.Sprintf("tensor.%s: %d elements exceed the CUDA kernels' 32-bit indexing", op, t.Numel()))
 		}
 	}

@@ -271,7 +271,7 @@ func (c *collector) add(name string, rt *rawTensor) error {
 			return bad("size %v too large", shape)
 		}
 		n *= d
-		if stride[i] > 0 && d-1 > (math.MaxInt64-last)/stride[i] {
+		if stride[i] > 0 && d-1 > (math.MaxInt-last)/stride[i] {
 			return bad("stride %v overflows", stride)
 		}
 		last += (d - 1) * stride[i]

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path"
 	"sort"
@@ -46,10 +47,10 @@ func (t *Tensor) Numel() int {
 
 // Limits that keep a corrupt file from turning into a huge allocation.
 const (
-	maxPickleSize = 1 << 30 // data.pkl holds structure, not weights
-	maxWalkSteps  = 1 << 22 // objects visited while collecting tensors
-	maxDepth      = 512     // nesting of dicts/modules
-	maxElems      = 1 << 40 // elements of one tensor
+	maxPickleSize = 1 << 30                 // data.pkl holds structure, not weights
+	maxWalkSteps  = 1 << 22                 // objects visited while collecting tensors
+	maxDepth      = 512                     // nesting of dicts/modules
+	maxElems      = min(1<<40, math.MaxInt) // elements of one tensor (what an int holds on 32-bit machines)
 )
 
 // Load reads a PyTorch checkpoint and returns its tensors by state_dict name.

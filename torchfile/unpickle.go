@@ -151,7 +151,7 @@ func newUnpickler(a *archive, r io.Reader) *pickle.Unpickler {
 			}
 			return s, nil
 		}
-		if numel > math.MaxInt64/8 {
+		if numel > math.MaxInt/8 {
 			return nil, fmt.Errorf("storage %q: absurd element count %d", key, numel)
 		}
 		name := a.prefix + "data/" + key
