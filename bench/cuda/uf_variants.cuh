@@ -66,7 +66,7 @@ template __global__ void uf_tiled2d<1, 2>(UpfirdnParams, const float*, const flo
 
 // uf_stream: the engine's row-streaming kernels with another strip (rows, or
 // row pairs for up 2, per thread) and another promise of blocks per SM
-// (MINB: 128-thread blocks; 8 caps registers at 64, 16 at 32). MODE 0 up 2,
+// (MINB: 128-thread blocks; 4 caps registers at 128, 8 at 64). MODE 0 up 2,
 // 1 down 2, 2 filter. Grid as the engine's plan with this STRIP.
 template <int MODE, int STRIP, int MINB>
 __global__ void __launch_bounds__(128, MINB) uf_stream(UpfirdnParams p, const float* __restrict__ x,

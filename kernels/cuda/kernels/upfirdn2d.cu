@@ -189,46 +189,99 @@ __device__ __forceinline__ const float* uf_row(const float* __restrict__ xp, int
     return (unsigned)r < (unsigned)p.in_h ? xp + (long long)r * p.in_w : nullptr;
 }
 
+// Each kernel reads an input row in two steps: fetch issues the thread's
+// loads (its own element(s), and on the warp's edge lanes the window columns
+// past the warp), window assembles the thread's window from them and its
+// neighbours' by warp shuffle. A strip fetches all its rows before it
+// assembles any, so that a thread has every load of its strip in flight at
+// once: assembling a row as soon as it is loaded waits a whole memory latency
+// per row, with one load in flight per warp.
+
 // Down 2: output column ox reads input columns 2ox - p0 .. 2ox - p0 + 3. The
 // thread loads the pair (c0, c0 + 1), c0 = 2(ox - floor(p0/2)), as one 8-byte
 // load where aligned; the window is (c0 .. c0 + 3) for even p0, taking the
 // next lane's pair, and (c0 - 1 .. c0 + 2) for odd p0.
-__device__ __forceinline__ void uf_down2_row(float (&v)[4], const float* __restrict__ row, int c0, int in_w, bool odd,
-                                             bool vec)
-{
-    const int lane = threadIdx.x;
+struct UfDown2Row {
     float2 c;
-    if (row && vec) {
-        c = __ldg(reinterpret_cast<const float2*>(row + c0));
-    } else {
-        c.x = uf_at(row, c0, in_w);
-        c.y = uf_at(row, c0 + 1, in_w);
-    }
-    if (!odd) {
-        float rx = __shfl_down_sync(UF_FULL, c.x, 1), ry = __shfl_down_sync(UF_FULL, c.y, 1);
-        if (lane == 31) {
-            rx = uf_at(row, c0 + 2, in_w);
-            ry = uf_at(row, c0 + 3, in_w);
+    float e0, e1; // edge lanes: even p0, lane 31: c0 + 2, c0 + 3; odd p0, lane 0: c0 - 1, lane 31: c0 + 2
+};
+
+struct UfDown2 {
+    int c0, in_w;
+    bool odd, vec;
+    __device__ UfDown2Row fetch(const float* __restrict__ row) const
+    {
+        const int lane = threadIdx.x;
+        UfDown2Row d;
+        if (row && vec) {
+            d.c = __ldg(reinterpret_cast<const float2*>(row + c0));
+        } else {
+            d.c.x = uf_at(row, c0, in_w);
+            d.c.y = uf_at(row, c0 + 1, in_w);
         }
-        v[0] = c.x, v[1] = c.y, v[2] = rx, v[3] = ry;
-    } else {
-        float ly = __shfl_up_sync(UF_FULL, c.y, 1), rx = __shfl_down_sync(UF_FULL, c.x, 1);
-        if (lane == 0) ly = uf_at(row, c0 - 1, in_w);
-        if (lane == 31) rx = uf_at(row, c0 + 2, in_w);
-        v[0] = ly, v[1] = c.x, v[2] = c.y, v[3] = rx;
+        d.e0 = (odd ? lane == 0 : lane == 31) ? uf_at(row, odd ? c0 - 1 : c0 + 2, in_w) : 0.0f;
+        d.e1 = lane == 31 ? uf_at(row, odd ? c0 + 2 : c0 + 3, in_w) : 0.0f;
+        return d;
     }
-}
+    __device__ void window(const UfDown2Row& d, float (&v)[4]) const
+    {
+        const int lane = threadIdx.x;
+        if (!odd) {
+            const float rx = __shfl_down_sync(UF_FULL, d.c.x, 1), ry = __shfl_down_sync(UF_FULL, d.c.y, 1);
+            v[0] = d.c.x, v[1] = d.c.y, v[2] = lane == 31 ? d.e0 : rx, v[3] = lane == 31 ? d.e1 : ry;
+        } else {
+            const float ly = __shfl_up_sync(UF_FULL, d.c.y, 1), rx = __shfl_down_sync(UF_FULL, d.c.x, 1);
+            v[0] = lane == 0 ? d.e0 : ly, v[1] = d.c.x, v[2] = d.c.y, v[3] = lane == 31 ? d.e1 : rx;
+        }
+    }
+};
+
+// One element per thread and a window of N columns (c .. c + N - 1): the
+// filter (N = 4) and up 2 (N = 3). Lane L holds column c; column c + d
+// comes from lane L + d, or for L + d > 31 from the thread's own edge load.
+template <int N>
+struct UfShiftRow {
+    float v;
+    float e[N - 1]; // e[d - 1]: column c + d, loaded where lane + d > 31
+};
+
+template <int N>
+struct UfShift {
+    int c, in_w;
+    __device__ UfShiftRow<N> fetch(const float* __restrict__ row) const
+    {
+        const int lane = threadIdx.x;
+        UfShiftRow<N> d;
+        d.v = uf_at(row, c, in_w);
+#pragma unroll
+        for (int k = 1; k < N; k++) d.e[k - 1] = lane + k > 31 ? uf_at(row, c + k, in_w) : 0.0f;
+        return d;
+    }
+    template <int W>
+    __device__ void window(const UfShiftRow<N>& d, float (&v)[W]) const
+    {
+        static_assert(W == N, "window width");
+        const int lane = threadIdx.x;
+        v[0] = d.v;
+#pragma unroll
+        for (int k = 1; k < N; k++) {
+            const float t = __shfl_down_sync(UF_FULL, d.v, k);
+            v[k] = lane + k > 31 ? d.e[k - 1] : t;
+        }
+    }
+};
 
 // uf_stream_rows: the strip loop of down 2 (DOWN = 2) and the filter (DOWN =
-// 1). Output row oy0 + i reads input rows DOWN*(oy0 + i) - pad_y0 + 0..3,
-// each through load(row, v) (v: the 4 window columns of the thread's output
-// column); the 4 - DOWN rows that consecutive outputs share stay in
-// registers.
-template <int DOWN, int STRIP, class Load>
+// 1). Output row oy0 + i reads input rows DOWN*(oy0 + i) - pad_y0 + 0..3; the
+// strip's DOWN*STRIP + 4 - DOWN input rows are fetched first, then each
+// output row assembles the windows of its new rows (the 4 - DOWN it shares
+// with the previous output stay in registers).
+template <int DOWN, int STRIP, class Rows>
 __device__ __forceinline__ void uf_stream_rows(const UpfirdnParams& p, const float* __restrict__ x,
                                                const float* __restrict__ f, float* __restrict__ y, int ox,
-                                               const Load& load)
+                                               const Rows& rows)
 {
+    constexpr int NR = DOWN * STRIP + 4 - DOWN;
     const int oy0 = (blockIdx.y * blockDim.y + threadIdx.y) * STRIP;
     if (oy0 >= p.out_h) return; // the whole warp
     float w[4][4];
@@ -238,14 +291,17 @@ __device__ __forceinline__ void uf_stream_rows(const UpfirdnParams& p, const flo
     for (int plane = blockIdx.z; plane < p.major; plane += gridDim.z) {
         const float* xp = x + plane * in_plane;
         float* yp = y + plane * out_plane;
+        decltype(rows.fetch(nullptr)) raw[NR];
+#pragma unroll
+        for (int r = 0; r < NR; r++) raw[r] = rows.fetch(uf_row(xp, r0 + r, p));
         float win[4][4];
 #pragma unroll
-        for (int r = 0; r < 4 - DOWN; r++) load(uf_row(xp, r0 + r, p), win[r]);
+        for (int r = 0; r < 4 - DOWN; r++) rows.window(raw[r], win[r]);
 #pragma unroll
         for (int i = 0; i < STRIP; i++) {
             if (oy0 + i >= p.out_h) break;
 #pragma unroll
-            for (int r = 4 - DOWN; r < 4; r++) load(uf_row(xp, r0 + DOWN * i + r, p), win[r]);
+            for (int r = 4 - DOWN; r < 4; r++) rows.window(raw[DOWN * i + r], win[r]);
             float acc = 0.0f;
 #pragma unroll
             for (int ky = 0; ky < 4; ky++)
@@ -266,53 +322,30 @@ __device__ __forceinline__ void upfirdn_stream_down2(const UpfirdnParams& p, con
 {
     const int ox = blockIdx.x * 32 + threadIdx.x;
     const int q = uf_floordiv(p.pad_x0, 2);
-    const bool odd = p.pad_x0 - 2 * q != 0;
-    const int c0 = 2 * (ox - q);
-    const bool vec = (p.in_w & 1) == 0 && ((unsigned long long)x & 7) == 0 && c0 >= 0 && c0 + 1 < p.in_w;
-    uf_stream_rows<2, STRIP>(p, x, f, y, ox,
-                             [&](const float* row, float(&v)[4]) { uf_down2_row(v, row, c0, p.in_w, odd, vec); });
+    UfDown2 rows;
+    rows.odd = p.pad_x0 - 2 * q != 0;
+    rows.c0 = 2 * (ox - q);
+    rows.in_w = p.in_w;
+    rows.vec = (p.in_w & 1) == 0 && ((unsigned long long)x & 7) == 0 && rows.c0 >= 0 && rows.c0 + 1 < p.in_w;
+    uf_stream_rows<2, STRIP>(p, x, f, y, ox, rows);
 }
 
 // Filter (up 1, down 1): output column ox reads input columns ox - p0 ..
-// ox - p0 + 3; the thread loads the first and the next lanes hold the others.
-__device__ __forceinline__ void uf_filter_row(float (&v)[4], const float* __restrict__ row, int c, int in_w)
-{
-    const int lane = threadIdx.x;
-    v[0] = uf_at(row, c, in_w);
-#pragma unroll
-    for (int d = 1; d < 4; d++) {
-        float t = __shfl_down_sync(UF_FULL, v[0], d);
-        if (lane + d > 31) t = uf_at(row, c + d, in_w);
-        v[d] = t;
-    }
-}
-
+// ox - p0 + 3.
 template <int STRIP>
 __device__ __forceinline__ void upfirdn_stream_filter(const UpfirdnParams& p, const float* __restrict__ x,
                                                       const float* __restrict__ f, float* __restrict__ y)
 {
-    const int ox = blockIdx.x * 32 + threadIdx.x, c = ox - p.pad_x0;
-    uf_stream_rows<1, STRIP>(p, x, f, y, ox, [&](const float* row, float(&v)[4]) { uf_filter_row(v, row, c, p.in_w); });
+    const int ox = blockIdx.x * 32 + threadIdx.x;
+    uf_stream_rows<1, STRIP>(p, x, f, y, ox, UfShift<4>{ox - p.pad_x0, p.in_w});
 }
 
 // Up 2: thread t computes output columns 2t, 2t+1 of output rows 2s, 2s+1
 // for each row pair s of its strip. Per axis, with b = t - floor(p0/2),
 // output 2t reads inputs b, b+1 with taps k0 = p0 & 1 and k0 + 2, and output
 // 2t+1 reads b+d, b+d+1 (d = 1 - (p0 & 1)) with taps 1 - k0 and 3 - k0: a
-// window of inputs b .. b+2, of which the thread loads b and the next two
-// lanes hold the others. Each input row loaded completes two output rows.
-__device__ __forceinline__ void uf_up2_row(float (&v)[3], const float* __restrict__ row, int b, int in_w)
-{
-    const int lane = threadIdx.x;
-    v[0] = uf_at(row, b, in_w);
-#pragma unroll
-    for (int d = 1; d < 3; d++) {
-        float t = __shfl_down_sync(UF_FULL, v[0], d);
-        if (lane + d > 31) t = uf_at(row, b + d, in_w);
-        v[d] = t;
-    }
-}
-
+// window of inputs b .. b+2 (UfShift<3>). Each input row completes two
+// output rows.
 // upfirdn_stream_up2_phase: the up-2 strip loop for the column and row pad
 // parities PX and PY. They pick which window entries and taps each output
 // uses, so as template parameters every index into the window and the
@@ -322,6 +355,7 @@ template <int STRIP, int PX, int PY>
 __device__ __forceinline__ void upfirdn_stream_up2_phase(const UpfirdnParams& p, const float* __restrict__ x,
                                                          const float* __restrict__ f, float* __restrict__ y)
 {
+    constexpr int NR = STRIP + 2;
     const int t = blockIdx.x * 32 + threadIdx.x, ox = 2 * t;
     const int s0 = (blockIdx.y * blockDim.y + threadIdx.y) * STRIP;
     if (2 * s0 >= p.out_h) return; // the whole warp
@@ -338,7 +372,7 @@ __device__ __forceinline__ void upfirdn_stream_up2_phase(const UpfirdnParams& p,
             for (int ta = 0; ta < 2; ta++)
 #pragma unroll
                 for (int tb = 0; tb < 2; tb++) w[a][c][ta][tb] = f4[(a ? 1 - PY : PY) + 2 * ta][(c ? 1 - PX : PX) + 2 * tb];
-    const int b = t - uf_floordiv(p.pad_x0, 2);
+    const UfShift<3> rows{t - uf_floordiv(p.pad_x0, 2), p.in_w};
     const int r0 = s0 - uf_floordiv(p.pad_y0, 2);
     const bool pair = ox + 1 < p.out_w;
     const bool vec = pair && (p.out_w & 1) == 0 && ((unsigned long long)y & 7) == 0;
@@ -346,14 +380,17 @@ __device__ __forceinline__ void upfirdn_stream_up2_phase(const UpfirdnParams& p,
     for (int plane = blockIdx.z; plane < p.major; plane += gridDim.z) {
         const float* xp = x + plane * in_plane;
         float* yp = y + plane * out_plane;
+        UfShiftRow<3> raw[NR];
+#pragma unroll
+        for (int r = 0; r < NR; r++) raw[r] = rows.fetch(uf_row(xp, r0 + r, p));
         float win[3][3];
-        uf_up2_row(win[0], uf_row(xp, r0, p), b, p.in_w);
-        uf_up2_row(win[1], uf_row(xp, r0 + 1, p), b, p.in_w);
+        rows.window(raw[0], win[0]);
+        rows.window(raw[1], win[1]);
 #pragma unroll
         for (int i = 0; i < STRIP; i++) {
             const int oy = 2 * (s0 + i);
             if (oy >= p.out_h) break;
-            uf_up2_row(win[2], uf_row(xp, r0 + i + 2, p), b, p.in_w);
+            rows.window(raw[i + 2], win[2]);
 #pragma unroll
             for (int a = 0; a < 2; a++) {
                 float o[2];
@@ -403,7 +440,9 @@ upfirdn2d_up2_f4_f32(UpfirdnParams p, const float* __restrict__ x, const float* 
     upfirdn_stream_up2<UF_STRIP_UP2>(p, x, f, y);
 }
 
-extern "C" __global__ void __launch_bounds__(128)
+// 4 blocks per SM: the strip's 18 fetched rows need about 137 registers
+// unbounded and fit 128 without a spill (NVRTC 11.8, sm_80 and sm_90).
+extern "C" __global__ void __launch_bounds__(128, 4)
 upfirdn2d_down2_f4_f32(UpfirdnParams p, const float* __restrict__ x, const float* __restrict__ f, float* __restrict__ y)
 {
     upfirdn_stream_down2<UF_STRIP_DOWN2>(p, x, f, y);
