@@ -163,65 +163,95 @@ __device__ __forceinline__ float ew_binary(int op, float a, float b)
     return __int_as_float(0x7fc00000);
 }
 
+// ew_grid_stride runs a grid-stride loop over i < n, EW_UNROLL indices at a
+// time: load(i, u) for all of them, then store(i, u), so that a thread has
+// EW_UNROLL elements' loads in flight rather than one (with one, a whole
+// chip's worth of threads keeps too few bytes in flight to reach the copy
+// bandwidth). u is a constant once unrolled, so the caller's per-slot arrays
+// stay in registers.
+#define EW_UNROLL 4
+template <class Load, class Store>
+__device__ __forceinline__ void ew_grid_stride(long long n, const Load& load, const Store& store)
+{
+    const long long stride = (long long)gridDim.x * blockDim.x;
+    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    for (; i + (EW_UNROLL - 1) * stride < n; i += EW_UNROLL * stride) {
+#pragma unroll
+        for (int u = 0; u < EW_UNROLL; u++) load(i + u * stride, u);
+#pragma unroll
+        for (int u = 0; u < EW_UNROLL; u++) store(i + u * stride, u);
+    }
+    for (; i < n; i += stride) {
+        load(i, 0);
+        store(i, 0);
+    }
+}
+
+// ew_offsets: the offsets of flat output index i in operands a, b and the
+// output.
+__device__ __forceinline__ void ew_offsets(const EwShape& s, int i, int& ao, int& bo, int& oo)
+{
+    int r = i;
+    ao = bo = oo = 0;
+    for (int d = s.ndim - 1; d >= 0; d--) {
+        const int c = ew_digit(s, d, r);
+        ao += c * s.a[d];
+        bo += c * s.b[d];
+        oo += c * s.o[d];
+    }
+}
+
 extern "C" __global__ void ew_unary_f32(int op, long long n, float alpha, float beta,
                                         const float* __restrict__ x, float* __restrict__ y)
 {
-    long long stride = (long long)gridDim.x * blockDim.x;
-    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride)
-        y[i] = ew_unary(op, x[i], alpha, beta);
+    float v[EW_UNROLL];
+    ew_grid_stride(n, [&](long long i, int u) { v[u] = x[i]; },
+                   [&](long long i, int u) { y[i] = ew_unary(op, v[u], alpha, beta); });
 }
 
 extern "C" __global__ void ew_unary_strided_f32(int op, EwShape s, float alpha, float beta,
                                                 const float* __restrict__ x, float* __restrict__ y)
 {
-    int n = (int)s.n;
-    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
-        int r = i, xo = 0, yo = 0;
-        for (int d = s.ndim - 1; d >= 0; d--) {
-            const int c = ew_digit(s, d, r);
-            xo += c * s.a[d];
-            yo += c * s.o[d];
-        }
-        y[yo] = ew_unary(op, x[xo], alpha, beta);
-    }
+    float v[EW_UNROLL];
+    int yo[EW_UNROLL];
+    ew_grid_stride(s.n, [&](long long i, int u) {
+            int xo, unused;
+            ew_offsets(s, (int)i, xo, unused, yo[u]);
+            v[u] = x[xo];
+        },
+        [&](long long, int u) { y[yo[u]] = ew_unary(op, v[u], alpha, beta); });
 }
 
 extern "C" __global__ void ew_binary_f32(int op, long long n, const float* __restrict__ a,
                                          const float* __restrict__ b, float* __restrict__ out)
 {
-    long long stride = (long long)gridDim.x * blockDim.x;
-    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride)
-        out[i] = ew_binary(op, a[i], b[i]);
+    float va[EW_UNROLL], vb[EW_UNROLL];
+    ew_grid_stride(n, [&](long long i, int u) { va[u] = a[i], vb[u] = b[i]; },
+                   [&](long long i, int u) { out[i] = ew_binary(op, va[u], vb[u]); });
 }
 
 extern "C" __global__ void ew_binary_strided_f32(int op, EwShape s, const float* __restrict__ a,
                                                  const float* __restrict__ b, float* __restrict__ out)
 {
-    int n = (int)s.n;
-    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
-        int r = i, ao = 0, bo = 0, oo = 0;
-        for (int d = s.ndim - 1; d >= 0; d--) {
-            const int c = ew_digit(s, d, r);
-            ao += c * s.a[d];
-            bo += c * s.b[d];
-            oo += c * s.o[d];
-        }
-        out[oo] = ew_binary(op, a[ao], b[bo]);
-    }
+    float va[EW_UNROLL], vb[EW_UNROLL];
+    int oo[EW_UNROLL];
+    ew_grid_stride(s.n, [&](long long i, int u) {
+            int ao, bo;
+            ew_offsets(s, (int)i, ao, bo, oo[u]);
+            va[u] = a[ao], vb[u] = b[bo];
+        },
+        [&](long long, int u) { out[oo[u]] = ew_binary(op, va[u], vb[u]); });
 }
 
 extern "C" __global__ void ew_where_strided_f32(EwShape s, const float* __restrict__ c, const float* __restrict__ a,
                                                 const float* __restrict__ b, float* __restrict__ out)
 {
-    int n = (int)s.n;
-    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
-        int r = i, ao = 0, bo = 0, oo = 0;
-        for (int d = s.ndim - 1; d >= 0; d--) {
-            const int k = ew_digit(s, d, r);
-            ao += k * s.a[d];
-            bo += k * s.b[d];
-            oo += k * s.o[d];
-        }
-        out[oo] = c[oo] != 0.0f ? a[ao] : b[bo];
-    }
+    float vc[EW_UNROLL], va[EW_UNROLL], vb[EW_UNROLL];
+    int oo[EW_UNROLL];
+    ew_grid_stride(s.n, [&](long long i, int u) {
+            int ao, bo;
+            ew_offsets(s, (int)i, ao, bo, oo[u]);
+            vc[u] = c[oo[u]], va[u] = a[ao], vb[u] = b[bo];
+        },
+        [&](long long, int u) { out[oo[u]] = vc[u] != 0.0f ? va[u] : vb[u]; });
 }
