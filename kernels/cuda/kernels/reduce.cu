@@ -10,7 +10,9 @@
 // For one huge reduction (a loss over a whole tensor), reduce [n] as
 // [n/1024, 1024] along the last dim, then again: both passes run wide.
 //
-// Cost per input element: 1 FLOP, 4 bytes read: memory-bound.
+// Cost per input element: 1 FLOP, 4 bytes read: memory-bound. Each kernel is
+// compiled per op (RED_DISPATCH) and folds its inputs four loads at a time
+// (red_loop), so that a thread has four loads in flight.
 //
 // Launch:
 //   reduce_lastdim_f32        one warp per row: block 256 (8 rows), grid ceil(rows/8).
@@ -94,39 +96,80 @@ __device__ __forceinline__ float red_warp(int op, float v)
     return v;
 }
 
-extern "C" __global__ void reduce_lastdim_f32(int op, int rows, int cols, float scale,
-                                              const float* __restrict__ x, float* __restrict__ y)
+// red_loop folds at(r) into acc for r = r0, r0 + step, ... below n, four
+// loads issued before their four adds (in the same order as one at a time),
+// so that a thread keeps four loads in flight. With OP a constant the op
+// switch leaves the loop; with it inside, nvcc kept one load per iteration.
+template <int OP, class At>
+__device__ __forceinline__ float red_loop(float acc, int r0, int n, int step, const At& at)
 {
-    int lane = threadIdx.x & 31;
-    int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
-    if (row >= rows) return; // whole warps leave together
-    const float* xr = x + (long long)row * cols;
-    float acc = red_init(op);
-    for (int c = lane; c < cols; c += 32)
-        acc = red_add(op, acc, xr[c]);
-    acc = red_warp(op, acc);
-    if (lane == 0) y[row] = acc * scale;
+    int r = r0;
+    for (; r + 3 * step < n; r += 4 * step) {
+        const float v0 = at(r), v1 = at(r + step), v2 = at(r + 2 * step), v3 = at(r + 3 * step);
+        acc = red_add(OP, red_add(OP, red_add(OP, red_add(OP, acc, v0), v1), v2), v3);
+    }
+    for (; r < n; r += step) acc = red_add(OP, acc, at(r));
+    return acc;
 }
 
-extern "C" __global__ void reduce_lastdim_block_f32(int op, int rows, int cols, float scale,
-                                                    const float* __restrict__ x, float* __restrict__ y)
+// RED_DISPATCH runs body<OP>(args...) for the runtime op.
+#define RED_DISPATCH(op, body, ...)                                       \
+    switch (op) {                                                         \
+    case RED_MAX: body<RED_MAX>(__VA_ARGS__); break;                      \
+    case RED_MIN: body<RED_MIN>(__VA_ARGS__); break;                      \
+    case RED_SUMSQ: body<RED_SUMSQ>(__VA_ARGS__); break;                  \
+    default: body<RED_SUM>(__VA_ARGS__); break;                           \
+    }
+
+// red_block_store: the block's partial results combined, y = acc * scale.
+__device__ __forceinline__ void red_block_store(int op, float acc, float scale, float* __restrict__ y)
 {
     __shared__ float part[32];
-    int row = blockIdx.x;
-    if (row >= rows) return;
-    const float* xr = x + (long long)row * cols;
-    float acc = red_init(op);
-    for (int c = threadIdx.x; c < cols; c += blockDim.x)
-        acc = red_add(op, acc, xr[c]);
     acc = red_warp(op, acc);
-    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
     if (lane == 0) part[warp] = acc;
     __syncthreads();
     if (warp == 0) {
         acc = lane < nwarps ? part[lane] : red_init(op);
         acc = red_warp(op, acc);
-        if (lane == 0) y[row] = acc * scale;
+        if (lane == 0) *y = acc * scale;
     }
+}
+
+template <int OP>
+__device__ __forceinline__ void reduce_lastdim(int rows, int cols, float scale, const float* __restrict__ x,
+                                               float* __restrict__ y)
+{
+    const int lane = threadIdx.x & 31;
+    const int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    if (row >= rows) return; // whole warps leave together
+    const float* xr = x + (long long)row * cols;
+    float acc = red_loop<OP>(red_init(OP), lane, cols, 32, [&](int c) { return xr[c]; });
+    acc = red_warp(OP, acc);
+    if (lane == 0) y[row] = acc * scale;
+}
+
+template <int OP>
+__device__ __forceinline__ void reduce_lastdim_block(int rows, int cols, float scale, const float* __restrict__ x,
+                                                     float* __restrict__ y)
+{
+    const int row = blockIdx.x;
+    if (row >= rows) return;
+    const float* xr = x + (long long)row * cols;
+    red_block_store(OP, red_loop<OP>(red_init(OP), threadIdx.x, cols, blockDim.x, [&](int c) { return xr[c]; }), scale,
+                    y + row);
+}
+
+extern "C" __global__ void reduce_lastdim_f32(int op, int rows, int cols, float scale,
+                                              const float* __restrict__ x, float* __restrict__ y)
+{
+    RED_DISPATCH(op, reduce_lastdim, rows, cols, scale, x, y)
+}
+
+extern "C" __global__ void reduce_lastdim_block_f32(int op, int rows, int cols, float scale,
+                                                    const float* __restrict__ x, float* __restrict__ y)
+{
+    RED_DISPATCH(op, reduce_lastdim_block, rows, cols, scale, x, y)
 }
 
 // red_offset maps a linear index over (size, stride) dims to an offset in x,
@@ -146,70 +189,75 @@ __device__ __forceinline__ int red_offset(int i, int ndim, const int* size, cons
 #define RED_OUT(s) s.out_size, s.out_stride, s.out_magic, s.out_shift
 #define RED_RED(s) s.red_size, s.red_stride, s.red_magic, s.red_shift
 
+// red_strided: acc folded over output o's reduced elements r0, r0 + step,
+// ... (xo: o's first element).
+template <int OP>
+__device__ __forceinline__ float red_strided(const RedShape& s, const float* __restrict__ xo, int r0, int step)
+{
+    if (s.red_ndim == 1) {
+        const int st = s.red_stride[0];
+        return red_loop<OP>(red_init(OP), r0, s.n_red, step, [&](int r) { return xo[r * st]; });
+    }
+    return red_loop<OP>(red_init(OP), r0, s.n_red, step,
+                        [&](int r) { return xo[red_offset(r, s.red_ndim, RED_RED(s))]; });
+}
+
+template <int OP>
+__device__ __forceinline__ void reduce_strided_warp(const RedShape& s, float scale, const float* __restrict__ x,
+                                                    float* __restrict__ y)
+{
+    const int lane = threadIdx.x & 31;
+    const int o = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    if (o >= s.n_out) return;
+    const float acc = red_warp(OP, red_strided<OP>(s, x + red_offset(o, s.out_ndim, RED_OUT(s)), lane, 32));
+    if (lane == 0) y[o] = acc * scale;
+}
+
+template <int OP>
+__device__ __forceinline__ void reduce_strided_thread(const RedShape& s, float scale, const float* __restrict__ x,
+                                                      float* __restrict__ y)
+{
+    const int o = blockIdx.x * blockDim.x + threadIdx.x;
+    if (o >= s.n_out) return;
+    y[o] = red_strided<OP>(s, x + red_offset(o, s.out_ndim, RED_OUT(s)), 0, 1) * scale;
+}
+
+template <int OP>
+__device__ __forceinline__ void reduce_strided_block(const RedShape& s, float scale, const float* __restrict__ x,
+                                                     float* __restrict__ y)
+{
+    const int o = blockIdx.x;
+    if (o >= s.n_out) return;
+    const float* xo = x + red_offset(o, s.out_ndim, RED_OUT(s));
+    float acc;
+    if (s.red_ndim == 2 && s.red_size[1] >= (int)blockDim.x) {
+        // Two reduced dims as nested loops: no division per element.
+        acc = red_init(OP);
+        const int st = s.red_stride[1];
+        for (int a = 0; a < s.red_size[0]; a++) {
+            const float* xa = xo + a * s.red_stride[0];
+            acc = red_loop<OP>(acc, threadIdx.x, s.red_size[1], blockDim.x, [&](int b) { return xa[b * st]; });
+        }
+    } else {
+        acc = red_strided<OP>(s, xo, threadIdx.x, blockDim.x);
+    }
+    red_block_store(OP, acc, scale, y + o);
+}
+
 extern "C" __global__ void reduce_strided_warp_f32(int op, RedShape s, float scale,
                                                    const float* __restrict__ x, float* __restrict__ y)
 {
-    int lane = threadIdx.x & 31;
-    int o = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
-    if (o >= s.n_out) return;
-    const float* xo = x + red_offset(o, s.out_ndim, RED_OUT(s));
-    float acc = red_init(op);
-    if (s.red_ndim == 1) {
-        for (int r = lane; r < s.n_red; r += 32)
-            acc = red_add(op, acc, xo[r * s.red_stride[0]]);
-    } else {
-        for (int r = lane; r < s.n_red; r += 32)
-            acc = red_add(op, acc, xo[red_offset(r, s.red_ndim, RED_RED(s))]);
-    }
-    acc = red_warp(op, acc);
-    if (lane == 0) y[o] = acc * scale;
+    RED_DISPATCH(op, reduce_strided_warp, s, scale, x, y)
 }
 
 extern "C" __global__ void reduce_strided_thread_f32(int op, RedShape s, float scale,
                                                      const float* __restrict__ x, float* __restrict__ y)
 {
-    int o = blockIdx.x * blockDim.x + threadIdx.x;
-    if (o >= s.n_out) return;
-    const float* xo = x + red_offset(o, s.out_ndim, RED_OUT(s));
-    float acc = red_init(op);
-    if (s.red_ndim == 1) {
-        for (int r = 0; r < s.n_red; r++)
-            acc = red_add(op, acc, xo[r * s.red_stride[0]]);
-    } else {
-        for (int r = 0; r < s.n_red; r++)
-            acc = red_add(op, acc, xo[red_offset(r, s.red_ndim, RED_RED(s))]);
-    }
-    y[o] = acc * scale;
+    RED_DISPATCH(op, reduce_strided_thread, s, scale, x, y)
 }
 
 extern "C" __global__ void reduce_strided_block_f32(int op, RedShape s, float scale,
                                                     const float* __restrict__ x, float* __restrict__ y)
 {
-    __shared__ float part[32];
-    const int o = blockIdx.x;
-    if (o >= s.n_out) return;
-    const float* xo = x + red_offset(o, s.out_ndim, RED_OUT(s));
-    float acc = red_init(op);
-    if (s.red_ndim == 1) {
-        for (int r = threadIdx.x; r < s.n_red; r += blockDim.x)
-            acc = red_add(op, acc, xo[r * s.red_stride[0]]);
-    } else if (s.red_ndim == 2 && s.red_size[1] >= (int)blockDim.x) {
-        for (int a = 0; a < s.red_size[0]; a++) {
-            const float* xa = xo + a * s.red_stride[0];
-            for (int b = threadIdx.x; b < s.red_size[1]; b += blockDim.x)
-                acc = red_add(op, acc, xa[b * s.red_stride[1]]);
-        }
-    } else {
-        for (int r = threadIdx.x; r < s.n_red; r += blockDim.x)
-            acc = red_add(op, acc, xo[red_offset(r, s.red_ndim, RED_RED(s))]);
-    }
-    acc = red_warp(op, acc);
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
-    if (lane == 0) part[warp] = acc;
-    __syncthreads();
-    if (warp == 0) {
-        acc = lane < nwarps ? part[lane] : red_init(op);
-        acc = red_warp(op, acc);
-        if (lane == 0) y[o] = acc * scale;
-    }
+    RED_DISPATCH(op, reduce_strided_block, s, scale, x, y)
 }
