@@ -12,7 +12,8 @@
 // bytes (binary; where: 16) of DRAM traffic: memory-bound, floor = bytes / bandwidth.
 //
 // Launch: 1-D, block 256, grid min(ceil(n/256), 32*SMs); grid-stride loops make
-// any grid correct.
+// any grid correct. Each step of the loop takes EW_UNROLL elements, their
+// loads before their stores (ew_grid_stride).
 //
 // Entry points (op codes: EW_* below, mirrored in params.go):
 //   ew_unary_f32(int op, long long n, float alpha, float beta, const float* x, float* y)
