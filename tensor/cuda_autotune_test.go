@@ -174,7 +174,7 @@ func TestAutotuneConvCandidates(t *testing.T) {
 		{cuda.ConvModForward, s1, "direct64 direct128 winograd2 winograd4"},
 		{cuda.ConvWeightGrad, s1, "direct64 direct128 winograd2 winograd4"},
 		{cuda.ConvForward, s2, "direct64 direct128 winograd-phases"},
-		{cuda.ConvInputGrad, s2, "direct direct64 direct128 winograd-phases"}, // "direct": the phase-class kernel
+		{cuda.ConvInputGrad, s2, "dgrad-phase-classes direct64 direct128 winograd-phases"},
 		{cuda.ConvModForward, s2, "direct64 direct128"},
 		{cuda.ConvForward, convGeomArgs{c: 64, o: 64, h: 16, k: 1, s: 1}, "direct64 direct128"},
 		{cuda.ConvForward, convGeomArgs{c: 3, o: 64, h: 16, k: 3, s: 1, p: 1}, "direct64 direct128"},

@@ -262,7 +262,9 @@ func (a convAlgo) String() string {
 	case cuda.ConvTile128:
 		return "direct128"
 	}
-	return "direct"
+	// The planner's choice; listed as a candidate only for strided input
+	// gradients, where it is conv2d_dgrad_phase128_f32.
+	return "dgrad-phase-classes"
 }
 
 // convKindNames name the conv kinds in autotuning reports.
