@@ -573,6 +573,12 @@ func TestDivMagic(t *testing.T) {
 	if r, _ := NewRedShape([]int{6}, []int{1}, []int{7, 3}, []int{18, 6}); r.OutShift[0] != 3 || r.RedMagic[1] == 0 {
 		t.Fatalf("NewRedShape left the divisors unset: %+v", r)
 	}
+	if s, err := NewEwShape([]int{0, 3}, []int{3, 1}, nil, []int{3, 1}); err != nil || s.N != 0 {
+		t.Fatalf("empty shape: %+v %v", s, err)
+	}
+	if r, err := NewRedShape([]int{0}, []int{1}, []int{0, 3}, []int{3, 1}); err != nil || r.NOut != 0 {
+		t.Fatalf("empty reduce shape: %+v %v", r, err)
+	}
 	if s, _ := NewEwShape([]int{3, 5}, []int{1, 3}, nil, []int{5, 1}); s.Magic[1] == 0 || s.Shift[0] != 2 {
 		t.Fatalf("NewEwShape left the divisors unset: %+v", s)
 	}

@@ -110,7 +110,9 @@ func (s *EwShape) coalesce() {
 	}
 	out.NDim = int32(nd)
 	for i := 0; i < nd; i++ {
-		out.Magic[i], out.Shift[i] = divMagic(uint32(out.Size[i]))
+		if out.Size[i] > 0 { // an empty shape launches nothing
+			out.Magic[i], out.Shift[i] = divMagic(uint32(out.Size[i]))
+		}
 	}
 	*s = out
 }
