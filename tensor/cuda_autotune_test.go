@@ -337,6 +337,7 @@ func TestGemmKernelRules(t *testing.T) {
 			t.Errorf("forced %s: launched %v", k, r)
 		}
 	}
+	expectPanic(t, `GEMM kernel "bk32"`, func() { SetCUDAGemmKernel("bk32") })
 	for v, ok := range map[string]bool{"": true, "bk8": true, "bk16": true, "t64": true, "bk32": false, "BK16": false} {
 		if _, err := gemmKernelSetting(v); (err == nil) != ok {
 			t.Errorf("LAFITE_CUDA_GEMM=%q: error %v", v, err)

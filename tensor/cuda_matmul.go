@@ -103,6 +103,9 @@ var gemmForced atomic.Value // string
 // autotuner's (or the rules') choice. It returns the previous setting.
 // LAFITE_CUDA_GEMM does the same for a whole process (A/B timings).
 func SetCUDAGemmKernel(name string) string {
+	if _, err := gemmKernelSetting(name); err != nil {
+		panic("tensor.SetCUDAGemmKernel: " + err.Error())
+	}
 	prev, _ := gemmForced.Swap(name).(string)
 	return prev
 }
@@ -112,7 +115,7 @@ func gemmKernelSetting(v string) (string, error) {
 	if v == "" || slices.ContainsFunc(cuda.SgemmKernels, func(k cuda.SgemmKernel) bool { return k.Name == v }) {
 		return v, nil
 	}
-	return "", fmt.Errorf("LAFITE_CUDA_GEMM=%q: want one of bk8, bk16, t64", v)
+	return "", fmt.Errorf("GEMM kernel %q (LAFITE_CUDA_GEMM): want one of bk8, bk16, t64", v)
 }
 
 // sgemm launches the GEMM p as planned by cuda.PlanSgemm (pl). Where that
