@@ -197,6 +197,14 @@ func TestAutotuneConvCandidates(t *testing.T) {
 	if algos[fb] != (convAlgo{}) {
 		t.Errorf("strided input gradient falls back to %v", algos[fb])
 	}
+	// A large stride-2 modulated conv: the rules' phase path does not exist
+	// for it, so the fallback is the planner's direct tile.
+	big := convGeomArgs{c: 256, o: 256, h: 64, k: 3, s: 2, p: 1}
+	algos, fb = convCandidates(cuda.ConvModForward, big.geom(), 256, 256, 2*32*32)
+	if want, _ := planConv(cuda.ConvModForward, convParams(big.geom()), theGPU().props.SMs, 0); algos[fb].path != winoDirect ||
+		algos[fb].tile == 0 || !strings.Contains(want.Entry, map[int]string{64: "modfwd_f32", 128: "modfwd128"}[algos[fb].tile]) {
+		t.Errorf("stride-2 modulated conv falls back to %v, the planner runs %s", algos[fb], want.Entry)
+	}
 	algos, fb = convCandidates(cuda.ConvForward, s1.geom(), 64, 64, 2*16*16)
 	if algos[fb].path != winoDirect || algos[fb].tile == 0 {
 		t.Errorf("small stride-1 conv falls back to %v", algos[fb])

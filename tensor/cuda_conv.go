@@ -277,6 +277,9 @@ var convKindNames = [...]string{cuda.ConvForward: "conv forward", cuda.ConvInput
 // leave only that one.
 func convCandidates(kind int, g cpu.ConvGeom, in, out, outPixels int) (algos []convAlgo, fallback int) {
 	rule := convAlgo{path: winogradPath(g, in, out, outPixels)}
+	if kind == cuda.ConvModForward && rule.path == winoPhase {
+		rule = convAlgo{} // the fused modulated conv has no phase path: the planner's direct tile
+	}
 	if convTile.Load() != 0 || theGPU().winogradForced {
 		return []convAlgo{rule}, 0
 	}
@@ -289,7 +292,7 @@ func convCandidates(kind int, g cpu.ConvGeom, in, out, outPixels int) (algos []c
 		switch {
 		case stride1:
 			algos = append(algos, convAlgo{path: winoF2}, convAlgo{path: winoF4})
-		case kind != cuda.ConvModForward: // the fused modulated conv has no phase path
+		case kind != cuda.ConvModForward:
 			algos = append(algos, convAlgo{path: winoPhase})
 		}
 	}
