@@ -145,18 +145,19 @@ func (g *gpuState) choose(op, shape string, names []string, fallback int, run fu
 	if i := tuner.lookup(op, shape, names); i >= 0 {
 		return i
 	}
+	key := op + "|" + shape
 	c := &AutotuneChoice{Op: op, Shape: shape, Rule: names[fallback], Ms: make(map[string]float64, len(names))}
 	best := -1
 	var firstErr any
 	for i, name := range names {
-		ms, err := g.timeCandidate(func() { run(i) })
-		if err != nil {
+		ms, failure := g.timeCandidate(func() { run(i) })
+		if failure != nil {
 			if c.Failed == nil {
 				c.Failed = map[string]string{}
 			}
-			c.Failed[name] = fmt.Sprint(err)
+			c.Failed[name] = fmt.Sprint(failure)
 			if firstErr == nil {
-				firstErr = err
+				firstErr = failure
 			}
 			continue
 		}
@@ -173,10 +174,10 @@ func (g *gpuState) choose(op, shape string, names []string, fallback int, run fu
 	}
 	c.Chosen = names[best]
 	tuner.mu.Lock()
-	if _, ok := tuner.choices[op+"|"+shape]; !ok {
-		tuner.order = append(tuner.order, op+"|"+shape)
+	if _, ok := tuner.choices[key]; !ok { // another goroutine may have tuned it meanwhile
+		tuner.order = append(tuner.order, key)
 	}
-	tuner.choices[op+"|"+shape] = c
+	tuner.choices[key] = c
 	tuner.mu.Unlock()
 	return best
 }

@@ -24,38 +24,36 @@ func TestWinogradConvMatchesHost(t *testing.T) {
 	defer func() { winoWorkspaceBytes = prevWS }()
 
 	rng := NewRNG(11)
+	type winoCase struct {
+		n, k, h, w, r, pad int
+		workspace          int64
+	}
+	check := func(label string, c winoCase, stride int) {
+		winoWorkspaceBytes = c.workspace
+		x, w, b := rng.Normal(c.n, c.k, c.h, c.w), rng.Normal(c.r, c.k, 3, 3), rng.Normal(c.r)
+		p := Conv2dParams{StrideH: stride, StrideW: stride, PadH: c.pad, PadW: c.pad}
+		convMatchesHost(t, fmt.Sprintf("%s %+v", label, c), x, w, b, p, rng)
+	}
 	for _, m := range []int{cuda.ConvWinograd2, cuda.ConvWinograd4} {
 		SetCUDAConvTile(m)
-		for _, c := range []struct {
-			n, k, h, w, r, pad int
-			workspace          int64
-		}{
+		for _, c := range []winoCase{
 			{2, 3, 7, 6, 4, 1, 256 << 20},
 			{3, 5, 9, 8, 6, 0, 256 << 20},
 			{2, 4, 5, 7, 3, 2, 256 << 20},
 			{5, 6, 8, 9, 7, 1, int64(4 * (m + 2) * (m + 2) * 7 * ((8 + m - 1) / m) * ((9 + m - 1) / m) * 2)}, // 2 images per chunk: 2, 2, 1
 		} {
-			winoWorkspaceBytes = c.workspace
-			x, w, b := rng.Normal(c.n, c.k, c.h, c.w), rng.Normal(c.r, c.k, 3, 3), rng.Normal(c.r)
-			p := Conv2dParams{PadH: c.pad, PadW: c.pad}
-			convMatchesHost(t, fmt.Sprintf("F(%d) %+v", m, c), x, w, b, p, rng)
+			check(fmt.Sprintf("F(%d)", m), c, 1)
 		}
 	}
 	// Stride 2 by phases: even and odd sizes, paddings 0 to 2, chunks.
 	SetCUDAConvTile(cuda.ConvWinograd4)
-	for _, c := range []struct {
-		n, k, h, w, r, pad int
-		workspace          int64
-	}{
+	for _, c := range []winoCase{
 		{2, 3, 9, 9, 4, 1, 256 << 20},
 		{2, 5, 8, 11, 3, 0, 256 << 20},
 		{1, 4, 12, 7, 6, 2, 256 << 20},
 		{5, 3, 10, 10, 5, 1, 4 * 25 * 12 * 2 * 2}, // one image per chunk (4k = 12 phase channels, 2x2 tiles)
 	} {
-		winoWorkspaceBytes = c.workspace
-		x, w, b := rng.Normal(c.n, c.k, c.h, c.w), rng.Normal(c.r, c.k, 3, 3), rng.Normal(c.r)
-		p := Conv2dParams{StrideH: 2, StrideW: 2, PadH: c.pad, PadW: c.pad}
-		convMatchesHost(t, fmt.Sprintf("phases %+v", c), x, w, b, p, rng)
+		check("phases", c, 2)
 	}
 	if got := dev.Launches(); !launched(got, "wino_output_f32") || !launched(got, "wino_wgrad_f32") {
 		t.Fatalf("the Winograd kernels never ran: %v", got)

@@ -1239,15 +1239,14 @@ func emuWinoInput(p cuda.WinoParams, x, sIn, V buf) {
 	t := winoOf(p)
 	a, m := t.m+t.r-1, t.m
 	K, P := int(p.K), int(p.Tiles)
-	tiles := int(p.TH * p.TW)
 	d := make([][]float64, a)
 	for i := range d {
 		d[i] = make([]float64, a)
 	}
 	for k := 0; k < K; k++ {
 		for q := 0; q < P; q++ {
-			n, tt := q/tiles, q%tiles
-			y0, x0 := m*(tt/int(p.TW))-int(p.PadH), m*(tt%int(p.TW))-int(p.PadW)
+			n, ty, tx := winoTile(p, q)
+			y0, x0 := m*ty-int(p.PadH), m*tx-int(p.PadW)
 			s := 1.0
 			if sIn.ok() {
 				s = float64(sIn.at(n*K + k))
@@ -1272,19 +1271,25 @@ func emuWinoInput(p cuda.WinoParams, x, sIn, V buf) {
 	}
 }
 
+// winoTile is tile q of the [image][tile row][tile column] order of V, M
+// and E: its image and tile row and column.
+func winoTile(p cuda.WinoParams, q int) (n, ty, tx int) {
+	tiles := int(p.TH * p.TW)
+	n, tt := q/tiles, q%tiles
+	return n, tt / int(p.TW), tt % int(p.TW)
+}
+
 func emuWinoOutput(p cuda.WinoParams, M, sOut, bias, noise, gain buf, nStride int, beta float32, y, z buf) {
 	t := winoOf(p)
 	a, m := t.m+t.r-1, t.m
 	R, OH, OW, P := int(p.R), int(p.OH), int(p.OW), int(p.Tiles)
-	tiles := int(p.TH * p.TW)
 	g := 1.0
 	if gain.ok() {
 		g = float64(gain.at(0))
 	}
 	for r := 0; r < R; r++ {
 		for q := 0; q < P; q++ {
-			n, tt := q/tiles, q%tiles
-			ty, tx := tt/int(p.TW), tt%int(p.TW)
+			n, ty, tx := winoTile(p, q)
 			for i := 0; i < m; i++ {
 				for c := 0; c < m; c++ {
 					oh, ow := m*ty+i, m*tx+c
@@ -1331,11 +1336,9 @@ func emuWinoDy(p cuda.WinoParams, dy, E buf) {
 	t := winoOf(p)
 	a, m := t.m+t.r-1, t.m
 	R, OH, OW, P := int(p.R), int(p.OH), int(p.OW), int(p.Tiles)
-	tiles := int(p.TH * p.TW)
 	for r := 0; r < R; r++ {
 		for q := 0; q < P; q++ {
-			n, tt := q/tiles, q%tiles
-			ty, tx := tt/int(p.TW), tt%int(p.TW)
+			n, ty, tx := winoTile(p, q)
 			for i := 0; i < a; i++ {
 				for j := 0; j < a; j++ {
 					var v float64
