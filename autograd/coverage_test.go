@@ -78,6 +78,7 @@ var gradChecks = map[string]gradCheck{
 
 	"InterpolateBilinear": {"TestInterpolateGradients", true}, "InterpolateBilinearBackward": {"TestInterpolateGradients", true},
 	"InterpolateBicubic": {"TestInterpolateGradients", true}, "InterpolateBicubicBackward": {"TestInterpolateGradients", true},
+	"CropResizeBicubic": {"TestInterpolateGradients", true}, "CropResizeBicubicBackward": {"TestInterpolateGradients", true},
 
 	"BiasAct":            {"TestBiasActGradients", true},
 	"MinibatchStd":       {"TestMinibatchStdGradients", true},

@@ -43,3 +43,24 @@ func InterpolateBicubicBackward(g *Var, inH, inW int) *Var {
 		return []*Var{InterpolateBicubic(gg, oh, ow)}
 	})
 }
+
+// CropResizeBicubic is InterpolateBicubic of the window win of x [..., H, W]
+// (tensor.CropResizeBicubic: the same values as Narrow twice, then
+// InterpolateBicubic, with buffers of window-independent sizes on the GPU).
+func CropResizeBicubic(x *Var, win tensor.CropWindow, outH, outW int) *Var {
+	out := tensor.CropResizeBicubic(x.Value, win, outH, outW) // validates x and win
+	h, w := x.Size(-2), x.Size(-1)
+	return record("crop_resize_bicubic", out, []*Var{x}, func(g *Var, _ []bool) []*Var {
+		return []*Var{CropResizeBicubicBackward(g, h, w, win)}
+	})
+}
+
+// CropResizeBicubicBackward is the adjoint of CropResizeBicubic, mapping g
+// [..., outH, outW] to [..., inH, inW], zero outside the window.
+func CropResizeBicubicBackward(g *Var, inH, inW int, win tensor.CropWindow) *Var {
+	out := tensor.CropResizeBicubicBackward(g.Value, inH, inW, win) // validates g and win
+	oh, ow := g.Size(-2), g.Size(-1)
+	return record("crop_resize_bicubic_backward", out, []*Var{g}, func(gg *Var, _ []bool) []*Var {
+		return []*Var{CropResizeBicubic(gg, win, oh, ow)}
+	})
+}

@@ -1,6 +1,7 @@
 package autograd
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/lafite-go/lafite/tensor"
@@ -62,7 +63,38 @@ func TestInterpolateGradients(t *testing.T) {
 		{name: "bilinear_down_sq", f: un(func(x *Var) *Var { return Square(InterpolateBilinear(Transpose(x, 2, 3), 3, 4)) }), shapes: [][]int{{2, 1, 7, 6}}, second: true},
 		{name: "bilinear_backward", f: un(func(g *Var) *Var { return InterpolateBilinearBackward(g, 5, 6) }), shapes: [][]int{{1, 2, 7, 4}}, second: true},
 		{name: "bilinear_backward_sq", f: un(func(g *Var) *Var { return Square(InterpolateBilinearBackward(g, 4, 3)) }), shapes: [][]int{{2, 6, 5}}, second: true},
+		// Windows whose resize runs W first and H first, up and down.
+		{name: "crop_resize_up", f: un(func(x *Var) *Var {
+			return CropResizeBicubic(x, tensor.CropWindow{Top: 1, Left: 2, H: 4, W: 3}, 7, 9)
+		}), shapes: [][]int{{1, 2, 6, 7}}, second: true},
+		{name: "crop_resize_down_sq", f: un(func(x *Var) *Var {
+			return Square(CropResizeBicubic(x, tensor.CropWindow{Top: 0, Left: 1, H: 7, W: 5}, 3, 4))
+		}), shapes: [][]int{{2, 1, 8, 6}}, second: true},
+		{name: "crop_resize_backward", f: un(func(g *Var) *Var {
+			return CropResizeBicubicBackward(g, 6, 7, tensor.CropWindow{Top: 2, Left: 0, H: 3, W: 5})
+		}), shapes: [][]int{{1, 2, 7, 4}}, second: true},
+		{name: "crop_resize_backward_sq", f: un(func(g *Var) *Var {
+			return Square(CropResizeBicubicBackward(g, 5, 5, tensor.CropWindow{Top: 1, Left: 1, H: 4, W: 2}))
+		}), shapes: [][]int{{2, 6, 5}}, second: true},
 	})
+}
+
+// TestCropResizeBicubicIsNarrowThenResize: the op's values and gradient
+// equal the composed Narrow, Narrow, InterpolateBicubic exactly on the CPU.
+func TestCropResizeBicubicIsNarrowThenResize(t *testing.T) {
+	win := tensor.CropWindow{Top: 3, Left: 1, H: 9, W: 11}
+	x := Param(tensor.NewRNG(8).Normal(2, 3, 14, 13))
+	y := CropResizeBicubic(x, win, 24, 24)
+	ref := InterpolateBicubic(Narrow(Narrow(x, 2, win.Top, win.H), 3, win.Left, win.W), 24, 24)
+	if !slices.Equal(y.Value.ToSlice(), ref.Value.ToSlice()) {
+		t.Fatal("values differ from Narrow then InterpolateBicubic")
+	}
+	cot := Const(tensor.NewRNG(9).Normal(y.Shape()...))
+	g := Grad([]*Var{y}, []*Var{x}, []*Var{cot}, false)[0]
+	gRef := Grad([]*Var{ref}, []*Var{x}, []*Var{cot}, false)[0]
+	if !slices.Equal(g.Value.ToSlice(), gRef.Value.ToSlice()) {
+		t.Fatal("gradient differs from the composed ops'")
+	}
 }
 
 // TestLinearOpGradientChain checks that each linear op's gradient is its
@@ -75,6 +107,8 @@ func TestLinearOpGradientChain(t *testing.T) {
 	}{
 		{func(x *Var) *Var { return InterpolateBicubic(x, 6, 3) }, []int{1, 1, 4, 5}, "interpolate_bicubic_backward", "interpolate_bicubic"},
 		{func(x *Var) *Var { return InterpolateBilinear(x, 6, 3) }, []int{1, 1, 4, 5}, "interpolate_bilinear_backward", "interpolate_bilinear"},
+		{func(x *Var) *Var { return CropResizeBicubic(x, tensor.CropWindow{Top: 1, Left: 0, H: 2, W: 4}, 6, 3) }, []int{1, 1, 4, 5},
+			"crop_resize_bicubic_backward", "crop_resize_bicubic"},
 		{func(x *Var) *Var { return IndexSelect(x, 0, []int{1, 1}) }, []int{3, 2}, "index_add", "index_select"},
 		{func(x *Var) *Var { return Gather(x, 0, []int{2, 0}, []int{1, 2}) }, []int{3, 2}, "scatter_add", "gather"},
 		{func(x *Var) *Var { return Pad(x, []int{1, -1}, 0) }, []int{3, 2}, "pad", "pad"},

@@ -151,8 +151,9 @@ func TrainTransform(x *autograd.Var, resolution int, rng *tensor.RNG) *autograd.
 	} else {
 		cut := randRange(rng, max(size/2, 1), size) // int(0.5·S), at least one pixel
 		left, top := randRange(rng, 0, size-cut), randRange(rng, 0, size-cut)
-		x = autograd.Narrow(autograd.Narrow(x, 2, top, cut), 3, left, cut)
-		x = autograd.InterpolateBicubic(x, resolution, resolution)
+		// One op rather than Narrow twice and InterpolateBicubic: the same
+		// values, with GPU buffers whose sizes do not vary with the crop.
+		x = autograd.CropResizeBicubic(x, tensor.CropWindow{Top: top, Left: left, H: cut, W: cut}, resolution, resolution)
 	}
 	return normalizeSigned(x)
 }

@@ -377,6 +377,19 @@ func gpuCases() []gpuCase {
 		un("interpolate_bicubic_backward", []int{3, 7, 4}, 2, ew, func(g *autograd.Var) *autograd.Var {
 			return autograd.Square(autograd.InterpolateBicubicBackward(g, 5, 6))
 		}),
+		// clip.TrainTransform's op: windows resized W first and H first.
+		un("crop_resize_bicubic_clip", []int{2, 3, 16, 16}, 2, ew, func(x *autograd.Var) *autograd.Var {
+			return autograd.CropResizeBicubic(x, tensor.CropWindow{Top: 5, Left: 2, H: 9, W: 9}, 24, 24)
+		}),
+		un("crop_resize_bicubic_h_first", []int{2, 2, 12, 10}, 2, ew, func(x *autograd.Var) *autograd.Var {
+			return autograd.Square(autograd.CropResizeBicubic(x, tensor.CropWindow{Top: 1, Left: 3, H: 10, W: 4}, 5, 9))
+		}),
+		un("crop_resize_bicubic_w_first", []int{1, 3, 9, 13}, 2, ew, func(x *autograd.Var) *autograd.Var {
+			return autograd.Square(autograd.CropResizeBicubic(x, tensor.CropWindow{Top: 2, Left: 0, H: 3, W: 13}, 8, 6))
+		}),
+		un("crop_resize_bicubic_backward", []int{2, 3, 7, 4}, 2, ew, func(g *autograd.Var) *autograd.Var {
+			return autograd.Square(autograd.CropResizeBicubicBackward(g, 9, 8, tensor.CropWindow{Top: 4, Left: 1, H: 5, W: 6}))
+		}),
 	)
 	// Composites and host fallbacks.
 	cs = append(cs,

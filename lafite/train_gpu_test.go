@@ -19,7 +19,7 @@ func TestTrainStepOnEmulatedGPUHasNoRoundTrips(t *testing.T) {
 	cfg, data, _ := tinySetup(t)
 	cfg.TrainablePerturbation = 0.3 // the learned perturbation too
 	e := emu.New()
-	defer tensor.UseCUDABackend(e, e.Props())()
+	defer tensor.UseCUDABackend(tensor.WithCachingAllocator(e), e.Props())()
 	stepsMatchOnGPU(t, cfg, data, projectionFeatures, emulatedLossTol)
 }
 
@@ -41,7 +41,7 @@ func projectionFeatures(dev tensor.Device) CLIPImageFeatures {
 func TestTrainStepWithCLIPCropOnEmulatedGPU(t *testing.T) {
 	cfg, data, _ := tinySetup(t)
 	e := emu.New()
-	defer tensor.UseCUDABackend(e, e.Props())()
+	defer tensor.UseCUDABackend(tensor.WithCachingAllocator(e), e.Props())()
 	stepsMatchOnGPU(t, cfg, data, tinyCLIPOn, emulatedLossTol)
 	ran := strings.Join(e.Launches(), " ")
 	for _, k := range []string{"resize_bicubic_f32=", "resize_bicubic_adj_f32="} {
@@ -98,13 +98,17 @@ const (
 	realGPULossTol = 1e-3
 )
 
-// stepsMatchOnGPU runs the first two training steps (step 0 with path length
-// and R1, step 1 without) on the host and on the GPU (the emulator, in
-// tests) from the same seed, with the image encoder clipOn(device) builds.
-// On the GPU a step must run no op on the host (no CUDA fallback) and make
-// exactly one device-to-host copy: the loss values and the path-length mean,
-// read together at its end. Its uploads are the batch (images, conditions,
-// image features) and, in the first step only, the scalar constants met.
+// stepsMatchOnGPU runs the first three training steps (steps 0 and 2 with
+// path length and R1, step 1 without: tinySetup's intervals are 2) on the
+// host and on the GPU (the emulator, in tests) from the same seed, with the
+// image encoder clipOn(device) builds. On the GPU a step must run no op on
+// the host (no CUDA fallback) and make exactly one device-to-host copy: the
+// loss values and the path-length mean, read together at its end. Its
+// uploads are the batch (images, conditions, image features) and, in the
+// first step only, the scalar constants met. After the first step no step
+// allocates device memory: the caching allocator serves every request from
+// the blocks the first step freed (checked where the backend counts device
+// allocations: a card, or a stand-in behind tensor.WithCachingAllocator).
 //
 // The emulator computes each kernel with the CPU reference arithmetic, so
 // the loss comparison checks wiring (same noise, same terms, same updates),
@@ -123,14 +127,18 @@ func stepsMatchOnGPU(t *testing.T, cfg TrainConfig, data Dataset, clipOn func(te
 	}
 	gpu.To(tensor.CUDA)
 	gpu.CLIP = clipOn(tensor.CUDA)
+	if cfg.GRegInterval != 2 || cfg.DRegInterval != 2 {
+		t.Fatalf("regularisation intervals %d, %d: the steps below assume 2", cfg.GRegInterval, cfg.DRegInterval)
+	}
 	var live0 int64
 
-	for step := 0; step < 2; step++ {
+	for step := 0; step < 3; step++ {
 		want, err := host.TrainStep()
 		if err != nil {
 			t.Fatal(err)
 		}
 		f0, c0 := tensor.CUDAFallbackTotal(), tensor.CUDATransfers()
+		a0, counted := tensor.CUDADeviceAllocs()
 		got, err := gpu.TrainStep()
 		if err != nil {
 			t.Fatal(err)
@@ -139,7 +147,8 @@ func stepsMatchOnGPU(t *testing.T, cfg TrainConfig, data Dataset, clipOn func(te
 			t.Errorf("step %d: %d host fallbacks on the GPU (%s)", step, n, strings.Join(tensor.CUDAFallbacks(), " "))
 		}
 		c := tensor.CUDATransfers().Sub(c0)
-		if c.DtoH != 1 || c.DtoHBytes != 4*int64(len(want)+1-step) {
+		plMean := int64(1 - step%2) // the path-length mean rides along in regularisation steps
+		if c.DtoH != 1 || c.DtoHBytes != 4*(int64(len(want))+plMean) {
 			t.Errorf("step %d: %d device-to-host copies of %d bytes, want one of the %d loss values and the path-length mean", step, c.DtoH, c.DtoHBytes, len(want))
 		}
 		t.Logf("step %d: host-to-device copies %d (%d bytes), device-to-host %d (%d bytes)", step, c.HtoD, c.HtoDBytes, c.DtoH, c.DtoHBytes)
@@ -152,6 +161,12 @@ func stepsMatchOnGPU(t *testing.T, cfg TrainConfig, data Dataset, clipOn func(te
 			live0 = live
 		} else if live != live0 {
 			t.Errorf("step %d: GPU memory live %d bytes after the step, %d before", step, live, live0)
+		}
+		if a1, _ := tensor.CUDADeviceAllocs(); counted {
+			t.Logf("step %d: %d device allocations", step, a1-a0)
+			if step > 0 && a1 != a0 {
+				t.Errorf("step %d: %d device allocations after the first step, want none", step, a1-a0)
+			}
 		}
 		var keys []string
 		for k := range want {
@@ -182,7 +197,7 @@ func stepsMatchOnGPU(t *testing.T, cfg TrainConfig, data Dataset, clipOn func(te
 // realGPULossTol.
 func TestTrainStepOnHostSimMatchesCPU(t *testing.T) {
 	dev := hostsim.ForTest(t)
-	defer tensor.UseCUDABackend(dev, dev.Props())()
+	defer tensor.UseCUDABackend(tensor.WithCachingAllocator(dev), dev.Props())()
 	// With autotuning on, as on a card: whichever candidate each shape's
 	// timing picks must give the same losses.
 	defer tensor.SetCUDAAutotune(true)()

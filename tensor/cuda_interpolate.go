@@ -1,6 +1,8 @@
 package tensor
 
 import (
+	"fmt"
+
 	"github.com/lafite-go/lafite/kernels/cuda"
 )
 
@@ -62,12 +64,10 @@ func bicubicPasses(op, entry string, src, out *Tensor, wFirst bool) {
 	if !wFirst {
 		first, second = 0, 1
 	}
-	p := cuda.ResizeParams{Planes: int32(planes), InH: int32(h), InW: int32(w), OutH: int32(mid[0]), OutW: int32(mid[1]), Axis: first,
-		SPlane: int32(sp), SH: int32(src.strides[nd-2]), SW: int32(src.strides[nd-1])}
-	g.launch("interpolate.cu", entry, g.grid1(int64(planes*mid[0]*mid[1])), cuda.D1(256), 0, p, src.ptr(), tmp.ptr)
-	p = cuda.ResizeParams{Planes: int32(planes), InH: int32(mid[0]), InW: int32(mid[1]), OutH: int32(H), OutW: int32(W), Axis: second,
-		SPlane: int32(mid[0] * mid[1]), SH: int32(mid[1]), SW: 1}
-	g.launch("interpolate.cu", entry, g.grid1(int64(out.Numel())), cuda.D1(256), 0, p, tmp.ptr, out.ptr())
+	g.resizePass(entry, cuda.ResizeParams{Planes: int32(planes), InH: int32(h), InW: int32(w), OutH: int32(mid[0]), OutW: int32(mid[1]), Axis: first,
+		SPlane: int32(sp), SH: int32(src.strides[nd-2]), SW: int32(src.strides[nd-1])}, src.ptr(), tmp.ptr)
+	g.resizePass(entry, cuda.ResizeParams{Planes: int32(planes), InH: int32(mid[0]), InW: int32(mid[1]), OutH: int32(H), OutW: int32(W), Axis: second,
+		SPlane: int32(mid[0] * mid[1]), SH: int32(mid[1]), SW: 1}, tmp.ptr, out.ptr())
 }
 
 // planeStride returns the one stride that walks the leading dims of t (all
@@ -89,4 +89,109 @@ func fitsInt32(t *Tensor) bool {
 		}
 	}
 	return true
+}
+
+// cudaCropResizeBicubic resizes a window of x with the two passes of
+// bicubicPasses, in the same order as InterpolateBicubic of the window (so
+// the window's values are the ones it would give), but the first pass runs
+// over x's whole extent across the window, so that the intermediate's size
+// does not depend on the window; the second pass reads the window's part.
+// The intermediate is allocated at the larger of its two orders' sizes
+// (cropResizeTemp), so that the window's shape, which picks the order, does
+// not change the allocation either.
+func cudaCropResizeBicubic(x *Tensor, win CropWindow, outH, outW int) *Tensor {
+	x = onGPU(x)
+	nd := len(x.shape)
+	inH, inW := x.shape[nd-2], x.shape[nd-1]
+	out := emptyCUDA(append(cloneInts(x.shape[:nd-2]), outH, outW)...)
+	if out.Numel() == 0 {
+		return out
+	}
+	require32("CropResizeBicubic", x, out)
+	planes := numel(x.shape[:nd-2])
+	sp, ok := planeStride(x)
+	if !ok || !fitsInt32(x) {
+		c := x.Contiguous()
+		defer theGPU().free(c.storage)
+		x, sp = c, inH*inW
+	}
+	g := theGPU()
+	sh, sw := x.strides[nd-2], x.strides[nd-1]
+	tmp := g.alloc(cropResizeTemp(planes, inH, inW, outH, outW))
+	defer g.free(tmp)
+	if win.H*outW <= outH*win.W { // W first, as InterpolateBicubic: tmp [planes, inH, outW]
+		g.resizePass("resize_bicubic_f32", cuda.ResizeParams{Planes: int32(planes), InH: int32(inH), InW: int32(win.W), OutH: int32(inH), OutW: int32(outW),
+			Axis: 1, SPlane: int32(sp), SH: int32(sh), SW: int32(sw)}, ptrAt(x, win.Left*sw), tmp.ptr)
+		g.resizePass("resize_bicubic_f32", cuda.ResizeParams{Planes: int32(planes), InH: int32(win.H), InW: int32(outW), OutH: int32(outH), OutW: int32(outW),
+			Axis: 0, SPlane: int32(inH * outW), SH: int32(outW), SW: 1}, tmp.ptr+cuda.DevicePtr(4*win.Top*outW), out.ptr())
+		return out
+	}
+	// H first: tmp [planes, outH, inW]
+	g.resizePass("resize_bicubic_f32", cuda.ResizeParams{Planes: int32(planes), InH: int32(win.H), InW: int32(inW), OutH: int32(outH), OutW: int32(inW),
+		Axis: 0, SPlane: int32(sp), SH: int32(sh), SW: int32(sw)}, ptrAt(x, win.Top*sh), tmp.ptr)
+	g.resizePass("resize_bicubic_f32", cuda.ResizeParams{Planes: int32(planes), InH: int32(outH), InW: int32(win.W), OutH: int32(outH), OutW: int32(outW),
+		Axis: 1, SPlane: int32(outH * inW), SH: int32(inW), SW: 1}, tmp.ptr+cuda.DevicePtr(4*win.Left), out.ptr())
+	return out
+}
+
+// cudaCropResizeBicubicAdjoint is the adjoint of cudaCropResizeBicubic in
+// InterpolateBicubicBackward's order: the first pass fills the first rows
+// (or columns) of each plane of an intermediate of fixed size, the second
+// writes the window of the zeroed result [..., inH, inW].
+func cudaCropResizeBicubicAdjoint(g *Tensor, shape []int, win CropWindow) *Tensor {
+	g = onGPU(g)
+	nd := len(shape)
+	inH, inW := shape[nd-2], shape[nd-1]
+	outH, outW := g.shape[nd-2], g.shape[nd-1]
+	out := ZerosOn(CUDA, shape...)
+	if out.Numel() == 0 || g.Numel() == 0 {
+		return out
+	}
+	require32("CropResizeBicubicBackward", g, out)
+	planes := numel(shape[:nd-2])
+	sp, ok := planeStride(g)
+	if !ok || !fitsInt32(g) {
+		c := g.Contiguous()
+		defer theGPU().free(c.storage)
+		g, sp = c, outH*outW
+	}
+	gs := theGPU()
+	sh, sw := g.strides[nd-2], g.strides[nd-1]
+	dst := out.ptr() + cuda.DevicePtr(4*(win.Top*inW+win.Left))
+	tmp := gs.alloc(cropResizeTemp(planes, inH, inW, outH, outW))
+	defer gs.free(tmp)
+	mid := tmp.ptr
+	if win.H*outW > outH*win.W { // W first: tmp [planes, outH, inW], its first win.W columns used
+		gs.resizePass("resize_bicubic_adj_f32", cuda.ResizeParams{Planes: int32(planes), InH: int32(outH), InW: int32(outW), OutH: int32(outH), OutW: int32(win.W),
+			Axis: 1, SPlane: int32(sp), SH: int32(sh), SW: int32(sw), DPlane: int32(outH * inW), DH: int32(inW)}, g.ptr(), mid)
+		gs.resizePass("resize_bicubic_adj_f32", cuda.ResizeParams{Planes: int32(planes), InH: int32(outH), InW: int32(win.W), OutH: int32(win.H), OutW: int32(win.W),
+			Axis: 0, SPlane: int32(outH * inW), SH: int32(inW), SW: 1, DPlane: int32(inH * inW), DH: int32(inW)}, mid, dst)
+		return out
+	}
+	// H first: tmp [planes, inH, outW], its first win.H rows used
+	gs.resizePass("resize_bicubic_adj_f32", cuda.ResizeParams{Planes: int32(planes), InH: int32(outH), InW: int32(outW), OutH: int32(win.H), OutW: int32(outW),
+		Axis: 0, SPlane: int32(sp), SH: int32(sh), SW: int32(sw), DPlane: int32(inH * outW), DH: int32(outW)}, g.ptr(), mid)
+	gs.resizePass("resize_bicubic_adj_f32", cuda.ResizeParams{Planes: int32(planes), InH: int32(win.H), InW: int32(outW), OutH: int32(win.H), OutW: int32(win.W),
+		Axis: 1, SPlane: int32(inH * outW), SH: int32(outW), SW: 1, DPlane: int32(inH * inW), DH: int32(inW)}, mid, dst)
+	return out
+}
+
+// cropResizeTemp is the intermediate of the crop-and-resize and its
+// adjoint, in elements: [planes, inH, outW] or [planes, outH, inW], as the
+// pass order needs, sized for either.
+func cropResizeTemp(planes, inH, inW, outH, outW int) int {
+	n := int64(planes) * max(int64(inH)*int64(outW), int64(outH)*int64(inW))
+	if n >= 1<<31 {
+		panic(fmt.Sprintf("tensor.CropResizeBicubic: its %d-element intermediate exceeds the CUDA kernels' 32-bit indexing", n))
+	}
+	return int(n)
+}
+
+// resizePass launches one axis pass of interpolate.cu; a destination
+// stride left zero means a contiguous destination.
+func (g *gpuState) resizePass(entry string, p cuda.ResizeParams, src, dst cuda.DevicePtr) {
+	if p.DH == 0 {
+		p.DPlane, p.DH = p.OutH*p.OutW, p.OutW
+	}
+	g.launch("interpolate.cu", entry, g.grid1(int64(p.Planes)*int64(p.OutH)*int64(p.OutW)), cuda.D1(256), 0, p, src, dst)
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/lafite-go/lafite/kernels/cuda/emu"
 )
 
 // bicubicGPUTol bounds |GPU − CPU| relative to the largest |CPU| value: the
@@ -93,4 +95,64 @@ func gpuLayout(name string, x *Tensor) *Tensor {
 		return x.Permute(rev...).Contiguous().Permute(InversePermutation(rev)...)
 	}
 	return x
+}
+
+// TestCropResizeBicubicOnEmulatedGPU: CropResizeBicubic and its adjoint on
+// the emulated GPU equal the host's for random windows (either pass order,
+// up and down, square CLIP-like ones included) and input layouts; and once
+// a first window has been resized, others of any size allocate no more
+// device memory (the reason the op exists: clip.TrainTransform's random
+// crop must not give the caching allocator new sizes every step).
+func TestCropResizeBicubicOnEmulatedGPU(t *testing.T) {
+	e := emu.New()
+	defer UseCUDABackend(WithCachingAllocator(e), e.Props())()
+	r := rand.New(rand.NewPCG(9, 10))
+	rng := NewRNG(23)
+	type tc struct {
+		lead   []int
+		h, w   int // x's last two dims
+		oh, ow int
+	}
+	cases := []tc{{lead: []int{2, 3}, h: 32, w: 32, oh: 56, ow: 56}, {lead: []int{3}, h: 9, w: 14, oh: 5, ow: 20}, {h: 6, w: 5, oh: 7, ow: 2}}
+	for i := 0; i < 8; i++ {
+		c := tc{h: 1 + r.IntN(20), w: 1 + r.IntN(20), oh: 1 + r.IntN(30), ow: 1 + r.IntN(30)}
+		for d := r.IntN(3); d > 0; d-- {
+			c.lead = append(c.lead, 1+r.IntN(3))
+		}
+		cases = append(cases, c)
+	}
+	f0 := CUDAFallbackTotal()
+	for _, c := range cases {
+		nd := len(c.lead) + 2
+		x := rng.Normal(append(cloneInts(c.lead), c.h, c.w)...)
+		gy := rng.Normal(append(cloneInts(c.lead), c.oh, c.ow)...)
+		var allocs0 int64
+		for k := 0; k < 6; k++ {
+			win := CropWindow{H: 1 + r.IntN(c.h), W: 1 + r.IntN(c.w)}
+			if k == 0 { // the whole extent: the first pass's full size
+				win = CropWindow{H: c.h, W: c.w}
+			}
+			win.Top, win.Left = r.IntN(c.h-win.H+1), r.IntN(c.w-win.W+1)
+			name := fmt.Sprintf("%v %dx%d window %+v -> %dx%d", c.lead, c.h, c.w, win, c.oh, c.ow)
+			want := CropResizeBicubic(x, win, c.oh, c.ow)
+			wantAdj := CropResizeBicubicBackward(gy, c.h, c.w, win)
+			ref := InterpolateBicubic(x.Narrow(nd-2, win.Top, win.H).Narrow(nd-1, win.Left, win.W), c.oh, c.ow)
+			closeValues(t, name+" host vs the composed ops", want, ref, 0)
+			scope := OpenScope() // frees the window's GPU tensors, layouts' copies included
+			for _, lname := range []string{"contiguous", "transposed"} {
+				xg, gg := gpuLayout(lname, x.To(CUDA)), gpuLayout(lname, gy.To(CUDA))
+				closeValues(t, name+" forward "+lname, CropResizeBicubic(xg, win, c.oh, c.ow), want, bicubicGPUTol)
+				closeValues(t, name+" adjoint "+lname, CropResizeBicubicBackward(gg, c.h, c.w, win), wantAdj, bicubicGPUTol)
+			}
+			scope.Close()
+			if a, _ := CUDADeviceAllocs(); k == 0 {
+				allocs0 = a
+			} else if a != allocs0 {
+				t.Errorf("%s: %d device allocations after the whole-extent window's", name, a-allocs0)
+			}
+		}
+	}
+	if n := CUDAFallbackTotal() - f0; n != 0 {
+		t.Fatalf("%d host fallbacks: %v", n, CUDAFallbacks())
+	}
 }

@@ -7,14 +7,17 @@ import (
 	"sync"
 )
 
-// allocator is a caching device allocator: freed blocks go to a free list per
-// size class and are handed out again, so a training step that repeats the
-// same shapes stops calling cuMemAlloc after the first step. It never frees on
-// its own; ReleaseCached (or an out-of-memory retry) returns blocks to CUDA.
+// CachingAllocator is a caching device allocator: freed blocks go to a free
+// list per size class and are handed out again, so a training step that
+// repeats the same shapes stops calling cuMemAlloc after the first step
+// (BackendAllocs counts the calls, so that tests can hold it to that). It
+// never frees on its own; ReleaseCached (or an out-of-memory retry) returns
+// blocks to CUDA. Device uses one; NewCachingAllocator puts one in front of
+// a stand-in device (the emulator), for the same accounting in tests.
 //
 // The backend functions are called without the lock held: they go through the
 // device goroutine, which may itself be running a closure that allocates.
-type allocator struct {
+type CachingAllocator struct {
 	alloc func(bytes int64) (DevicePtr, error)
 	free  func(DevicePtr) error
 
@@ -24,10 +27,12 @@ type allocator struct {
 	liveBytes int64
 	peak      int64
 	cached    int64
+	backend   int64 // successful calls of alloc
 }
 
-func newAllocator(alloc func(int64) (DevicePtr, error), free func(DevicePtr) error) *allocator {
-	return &allocator{alloc: alloc, free: free, lists: map[int64][]DevicePtr{}, live: map[DevicePtr]int64{}}
+// NewCachingAllocator caches the blocks of a backend's alloc and free.
+func NewCachingAllocator(alloc func(int64) (DevicePtr, error), free func(DevicePtr) error) *CachingAllocator {
+	return &CachingAllocator{alloc: alloc, free: free, lists: map[int64][]DevicePtr{}, live: map[DevicePtr]int64{}}
 }
 
 // sizeClass rounds a request up so that blocks can be reused across slightly
@@ -49,7 +54,7 @@ func sizeClass(n int64) int64 {
 }
 
 // Alloc returns a block of at least bytes bytes.
-func (a *allocator) Alloc(bytes int64) (DevicePtr, error) {
+func (a *CachingAllocator) Alloc(bytes int64) (DevicePtr, error) {
 	if bytes < 0 {
 		return 0, fmt.Errorf("cuda: Alloc(%d): negative size", bytes)
 	}
@@ -78,12 +83,13 @@ func (a *allocator) Alloc(bytes int64) (DevicePtr, error) {
 		return 0, err
 	}
 	a.mu.Lock()
+	a.backend++
 	a.markLive(p, c)
 	a.mu.Unlock()
 	return p, nil
 }
 
-func (a *allocator) markLive(p DevicePtr, c int64) {
+func (a *CachingAllocator) markLive(p DevicePtr, c int64) {
 	a.live[p] = c
 	a.liveBytes += c
 	if a.liveBytes > a.peak {
@@ -92,7 +98,7 @@ func (a *allocator) markLive(p DevicePtr, c int64) {
 }
 
 // Free returns a block to its size class's free list.
-func (a *allocator) Free(p DevicePtr) error {
+func (a *CachingAllocator) Free(p DevicePtr) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	c, ok := a.live[p]
@@ -108,14 +114,22 @@ func (a *allocator) Free(p DevicePtr) error {
 
 // Stats returns the bytes currently handed out and the most ever handed out
 // at once (both counted in size classes, which is what the GPU holds).
-func (a *allocator) Stats() (live, peak int64) {
+func (a *CachingAllocator) Stats() (live, peak int64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.liveBytes, a.peak
 }
 
+// BackendAllocs returns how many blocks the backend has allocated: the
+// requests the cache could not serve.
+func (a *CachingAllocator) BackendAllocs() int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.backend
+}
+
 // Cached returns the bytes held in free lists.
-func (a *allocator) Cached() int64 {
+func (a *CachingAllocator) Cached() int64 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.cached
@@ -123,14 +137,14 @@ func (a *allocator) Cached() int64 {
 
 // ResetPeak sets the peak to the current live bytes, so that a benchmark can
 // measure one phase.
-func (a *allocator) ResetPeak() {
+func (a *CachingAllocator) ResetPeak() {
 	a.mu.Lock()
 	a.peak = a.liveBytes
 	a.mu.Unlock()
 }
 
 // ReleaseCached returns every cached block to CUDA.
-func (a *allocator) ReleaseCached() error {
+func (a *CachingAllocator) ReleaseCached() error {
 	a.mu.Lock()
 	var blocks []DevicePtr
 	for c, l := range a.lists {
@@ -149,7 +163,7 @@ func (a *allocator) ReleaseCached() error {
 }
 
 // releaseAll frees cached and live blocks; only for Device.Close.
-func (a *allocator) releaseAll() error {
+func (a *CachingAllocator) releaseAll() error {
 	a.mu.Lock()
 	for p, c := range a.live {
 		a.lists[c] = append(a.lists[c], p)

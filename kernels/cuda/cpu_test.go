@@ -201,7 +201,7 @@ func TestAllocator(t *testing.T) {
 	next := DevicePtr(0x1000)
 	var calls, frees int
 	oomOnce := false
-	a := newAllocator(func(n int64) (DevicePtr, error) {
+	a := NewCachingAllocator(func(n int64) (DevicePtr, error) {
 		calls++
 		if oomOnce {
 			oomOnce = false
@@ -224,8 +224,8 @@ func TestAllocator(t *testing.T) {
 		t.Fatal("double free not reported")
 	}
 	p3, _ := a.Alloc(1010) // same class: reused, no backend call
-	if p3 != p1 || calls != 2 {
-		t.Fatalf("no reuse: p3=%#x p1=%#x calls=%d", p3, p1, calls)
+	if p3 != p1 || calls != 2 || a.BackendAllocs() != 2 {
+		t.Fatalf("no reuse: p3=%#x p1=%#x calls=%d, counted %d", p3, p1, calls, a.BackendAllocs())
 	}
 	a.Free(p2)
 	a.Free(p3)
@@ -240,8 +240,8 @@ func TestAllocator(t *testing.T) {
 	if _, err := a.Alloc(1 << 20); err != nil {
 		t.Fatal(err)
 	}
-	if frees != 2 || a.Cached() != 0 {
-		t.Fatalf("OOM retry: %d frees, %d cached", frees, a.Cached())
+	if frees != 2 || a.Cached() != 0 || a.BackendAllocs() != 3 {
+		t.Fatalf("OOM retry: %d frees, %d cached, %d backend allocations (the failed try counts none)", frees, a.Cached(), a.BackendAllocs())
 	}
 	if _, err := a.Alloc(-1); err == nil {
 		t.Fatal("negative size accepted")

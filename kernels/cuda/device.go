@@ -33,7 +33,7 @@ type Device struct {
 	closed  atomic.Bool
 	once    sync.Once
 
-	mem *allocator
+	mem *CachingAllocator
 
 	modMu   sync.Mutex
 	modules map[string]*Module
@@ -67,7 +67,7 @@ func Open(ordinal int) (*Device, error) {
 		work: make(chan func(), workQueue), quit: make(chan struct{}), stopped: make(chan struct{}),
 		modules: map[string]*Module{},
 	}
-	dv.mem = newAllocator(dv.rawAlloc, dv.rawFree)
+	dv.mem = NewCachingAllocator(dv.rawAlloc, dv.rawFree)
 	ready := make(chan error, 1)
 	go dv.loop(ready)
 	if err := <-ready; err != nil {
@@ -269,6 +269,9 @@ func (d *Device) Free(p DevicePtr) error { return d.mem.Free(p) }
 
 // Stats returns live and peak bytes handed out by the allocator.
 func (d *Device) Stats() (live, peak int64) { return d.mem.Stats() }
+
+// BackendAllocs returns how many times the allocator called cuMemAlloc.
+func (d *Device) BackendAllocs() int64 { return d.mem.BackendAllocs() }
 
 // CachedBytes returns the bytes held by the allocator's free lists.
 func (d *Device) CachedBytes() int64 { return d.mem.Cached() }

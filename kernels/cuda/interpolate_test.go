@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -69,7 +70,8 @@ func bicubicAxisRef(p ResizeParams, x []float32, adjoint bool) []float64 {
 
 // TestGPUInterpolateBicubic runs both kernels along both axes, up and down,
 // on a source that is a crop of a larger buffer (strided rows and planes),
-// against the float64 reference.
+// into a destination that is a window of a larger buffer (the rest must stay
+// untouched), against the float64 reference.
 func TestGPUInterpolateBicubic(t *testing.T) {
 	d := gpu(t)
 	r := rand.New(rand.NewPCG(19, 20))
@@ -87,21 +89,33 @@ func TestGPUInterpolateBicubic(t *testing.T) {
 		// The source is the [1:, 2:] crop of planes of (inH+1) x (inW+3).
 		ph, pw := c.inH+1, c.inW+3
 		full := randn(r, c.planes*ph*pw)
+		// The destination is the [2:, 1:] window of planes of (outH+3) x (outW+2).
+		dh, dw := c.outH+3, c.outW+2
 		p := ResizeParams{Planes: int32(c.planes), InH: int32(c.inH), InW: int32(c.inW), OutH: int32(c.outH), OutW: int32(c.outW),
-			Axis: int32(c.axis), SPlane: int32(ph * pw), SH: int32(pw), SW: 1}
+			Axis: int32(c.axis), SPlane: int32(ph * pw), SH: int32(pw), SW: 1, DPlane: int32(dh * dw), DH: int32(dw)}
 		xp := upload(t, d, full)
 		src := xp + DevicePtr(4*(pw+2))
-		n := c.planes * c.outH * c.outW
-		yp := buf(t, d, n)
+		n, nd := c.planes*c.outH*c.outW, c.planes*dh*dw
+		yp := buf(t, d, nd)
 		for _, adj := range []bool{false, true} {
 			entry := "resize_bicubic_f32"
 			if adj {
 				entry = "resize_bicubic_adj_f32"
 			}
 			want := bicubicAxisRef(p, full[pw+2:], adj)
-			d.MemsetD32(yp, poison, int64(n))
-			run(t, d, "interpolate", entry, GridStride(int64(n), 256, d.Props.SMs), D1(256), 0, p, src, yp)
-			near(t, fmt.Sprintf("%s %+v", entry, c), download(t, d, yp, n), want, 1e-5, 1e-5)
+			d.MemsetD32(yp, poison, int64(nd))
+			run(t, d, "interpolate", entry, GridStride(int64(n), 256, d.Props.SMs), D1(256), 0, p, src, yp+DevicePtr(4*(2*dw+1)))
+			all := download(t, d, yp, nd)
+			got := make([]float32, 0, n)
+			for i, v := range all {
+				pl, y, x := i/(dh*dw), i/dw%dh, i%dw
+				if y >= 2 && y < 2+c.outH && x >= 1 && x < 1+c.outW {
+					got = append(got, v)
+				} else if math.Float32bits(v) != poison {
+					t.Fatalf("%s %+v: wrote outside its window at plane %d (%d, %d)", entry, c, pl, y, x)
+				}
+			}
+			near(t, fmt.Sprintf("%s %+v", entry, c), got, want, 1e-5, 1e-5)
 		}
 	}
 }

@@ -341,7 +341,8 @@ func UpfirdnSharedBytes(p UpfirdnParams) int {
 }
 
 // ResizeParams mirrors struct ResizeParams of interpolate.cu: one axis pass
-// of a separable resize, source read through strides, destination contiguous.
+// of a separable resize, source and destination read and written through
+// strides (contiguous destination: DPlane = OutH*OutW, DH = OutW).
 type ResizeParams struct {
 	Planes int32 `c:"planes"`
 	InH    int32 `c:"in_h"`
@@ -352,6 +353,8 @@ type ResizeParams struct {
 	SPlane int32 `c:"s_plane"`
 	SH     int32 `c:"s_h"`
 	SW     int32 `c:"s_w"`
+	DPlane int32 `c:"d_plane"`
+	DH     int32 `c:"d_h"`
 }
 
 // AxisLengths are the pass's source and destination lengths along its

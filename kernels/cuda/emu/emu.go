@@ -901,6 +901,9 @@ func emuResizeBicubic(p cuda.ResizeParams, x, y buf, adjoint bool) {
 	if p.Axis == 0 && p.InW != p.OutW || p.Axis == 1 && p.InH != p.OutH || p.Axis != 0 && p.Axis != 1 {
 		panic(fmt.Sprintf("emu: resize with axis %d resizes the other axis too: %+v", p.Axis, p))
 	}
+	if p.DH < p.OutW || p.DPlane < p.OutH*p.DH && p.Planes > 1 {
+		panic(fmt.Sprintf("emu: resize destination strides (%d, %d) overlap its rows or planes: %+v", p.DPlane, p.DH, p))
+	}
 	outH, outW := int(p.OutH), int(p.OutW)
 	n, m, step := p.AxisLengths()
 	tab := cpu.BicubicTable(n, m)
@@ -928,7 +931,7 @@ func emuResizeBicubic(p cuda.ResizeParams, x, y buf, adjoint bool) {
 				}
 			}
 		}
-		y.set(e, float32(acc))
+		y.set(pl*int(p.DPlane)+oy*int(p.DH)+ox, float32(acc))
 	}
 }
 

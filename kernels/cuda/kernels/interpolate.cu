@@ -12,7 +12,9 @@
 //
 // A launch resamples ONE axis of a source [planes, in_h, in_w] read through
 // strides (s_plane, s_h, s_w) in elements, so that a cropped view
-// (autograd.Narrow) is read in place, into a contiguous [planes, out_h, out_w]:
+// (autograd.Narrow) is read in place, into [planes, out_h, out_w] written
+// through strides (d_plane, d_h, 1), so that a window of a larger buffer is
+// written in place (the crop-and-resize's adjoint, tensor.CropResizeBicubic):
 //   axis = 0: H is resampled (in_w == out_w);  axis = 1: W (in_h == out_h).
 // resize_bicubic_f32 maps in -> out along the axis with the table (in, out).
 // resize_bicubic_adj_f32 is its transpose: the source is a gradient along the
@@ -46,6 +48,7 @@ struct ResizeParams {
     int out_h, out_w;    // destination, contiguous
     int axis;            // 0: resample H, 1: resample W
     int s_plane, s_h, s_w; // source strides, elements
+    int d_plane, d_h;      // destination strides, elements (unit along W)
 };
 
 __device__ __forceinline__ float rs_near(float x) { return ((-0.75f + 2.0f) * x - (-0.75f + 3.0f)) * x * x + 1.0f; }
@@ -73,14 +76,16 @@ __device__ __forceinline__ void rs_taps(int in, int out, int j, int idx[4], floa
 
 // rs_locate splits destination element e into (plane, row, column) and
 // returns the source offset of its first element along the axis together
-// with the axis stride and the position along the axis.
-__device__ __forceinline__ long long rs_locate(const ResizeParams& p, long long e, long long& step, int& pos)
+// with the axis stride, the position along the axis and the destination
+// offset.
+__device__ __forceinline__ long long rs_locate(const ResizeParams& p, long long e, long long& step, int& pos, long long& dst)
 {
     const int ox = (int)(e % p.out_w);
     const long long r = e / p.out_w;
     const int oy = (int)(r % p.out_h);
     const long long plane = r / p.out_h;
     const long long base = plane * p.s_plane;
+    dst = plane * p.d_plane + (long long)oy * p.d_h + ox;
     if (p.axis == 0) {
         step = p.s_h;
         pos = oy;
@@ -97,16 +102,16 @@ extern "C" __global__ void resize_bicubic_f32(ResizeParams p, const float* __res
     const long long total = (long long)p.planes * p.out_h * p.out_w;
     const long long stride = (long long)gridDim.x * blockDim.x;
     for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x; e < total; e += stride) {
-        long long step;
+        long long step, dst;
         int j;
-        const long long base = rs_locate(p, e, step, j);
+        const long long base = rs_locate(p, e, step, j, dst);
         int idx[4];
         float w[4];
         rs_taps(in, out, j, idx, w);
         float acc = 0.0f;
 #pragma unroll
         for (int k = 0; k < 4; k++) acc = fmaf(w[k], x[base + idx[k] * step], acc);
-        y[e] = acc;
+        y[dst] = acc;
     }
 }
 
@@ -119,9 +124,9 @@ extern "C" __global__ void resize_bicubic_adj_f32(ResizeParams p, const float* _
     const long long total = (long long)p.planes * p.out_h * p.out_w;
     const long long stride = (long long)gridDim.x * blockDim.x;
     for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x; e < total; e += stride) {
-        long long step;
+        long long step, dst;
         int i;
-        const long long base = rs_locate(p, e, step, i);
+        const long long base = rs_locate(p, e, step, i, dst);
         const int lo = max((int)floorf(((float)i - 1.5f) * r - 0.5f) - 1, 0);
         const int hi = min((int)ceilf(((float)i + 2.5f) * r - 0.5f) + 1, n_out - 1);
         float acc = 0.0f;
@@ -141,6 +146,6 @@ extern "C" __global__ void resize_bicubic_adj_f32(ResizeParams p, const float* _
             // A tap of weight 0 still counts, so that a non-finite gradient propagates as on the CPU.
             if (hit) acc = fmaf(wi, g[base + (long long)j * step], acc);
         }
-        y[e] = acc;
+        y[dst] = acc;
     }
 }
