@@ -174,6 +174,11 @@ type Record struct {
 	// Autotune: the shapes first met by this workload and the variant the
 	// autotuner timed fastest for each (GPU; see tensor.SetCUDAAutotune).
 	Autotune []tensor.AutotuneChoice `json:"autotune,omitempty"`
+	// DeviceAllocs: the device memory allocations (cuMemAlloc calls, i.e.
+	// requests the caching allocator could not serve) during the timed runs,
+	// after the warm-up; GPU records where the device counts them. A steady
+	// training step makes none.
+	DeviceAllocs *int64 `json:"device_allocs,omitempty"`
 }
 
 // Run times one workload: warm-up, then repeated runs, reporting the median

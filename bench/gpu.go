@@ -108,6 +108,7 @@ func RunGPU(w Workload, opt Options) (Record, error) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	mallocs := ms.Mallocs
+	allocs0, counted := tensor.CUDADeviceAllocs()
 	times := make([]float64, 0, maxRuns)
 	total := 0.0
 	for len(times) < minRuns || (total < float64(opt.MinTime.Milliseconds()) && len(times) < maxRuns) {
@@ -116,6 +117,7 @@ func RunGPU(w Workload, opt Options) (Record, error) {
 		times = append(times, v)
 	}
 	runtime.ReadMemStats(&ms)
+	allocs1, _ := tensor.CUDADeviceAllocs()
 	slices.Sort(times)
 	median := times[len(times)/2]
 	if len(times)%2 == 0 {
@@ -153,6 +155,10 @@ func RunGPU(w Workload, opt Options) (Record, error) {
 		}
 	}
 	r.Autotune = tensor.CUDAAutotuneReport()[tuned:]
+	if counted {
+		n := allocs1 - allocs0
+		r.DeviceAllocs = &n
+	}
 	if w.Items > 0 {
 		r.ItemsPerSec = float64(w.Items) / sec
 		r.ItemUnit = w.ItemUnit

@@ -23,9 +23,11 @@ func emulateGPU(t *testing.T) {
 
 // TestGPUWorkloadsRunOnEmulator runs every GPU workload once at a reduced
 // size (sizes divided by 16; the models as 16x16 networks of 16 channels,
-// CLIP as a one-layer tower of width 32).
+// CLIP as a one-layer tower of width 32), through the device's caching
+// allocator: after the warm-up run, the timed run allocates no device memory.
 func TestGPUWorkloadsRunOnEmulator(t *testing.T) {
-	emulateGPU(t)
+	e := emu.New()
+	t.Cleanup(tensor.UseCUDABackend(tensor.WithCachingAllocator(e), e.Props()))
 	runGPUWorkloads(t, "emulated GPU", "emulator")
 }
 
@@ -34,7 +36,7 @@ func TestGPUWorkloadsRunOnEmulator(t *testing.T) {
 // out-of-bounds access anywhere in them.
 func TestGPUWorkloadsRunOnHostSim(t *testing.T) {
 	d := hostsim.ForTest(t)
-	t.Cleanup(tensor.UseCUDABackend(d, d.Props()))
+	t.Cleanup(tensor.UseCUDABackend(tensor.WithCachingAllocator(d), d.Props()))
 	runGPUWorkloads(t, d.Props().Name, "host simulator")
 }
 
@@ -69,6 +71,9 @@ func runGPUWorkloads(t *testing.T, gpuName, where string) {
 		}
 		if r.Device != "cuda" || r.GPU != gpuName || r.Timer != "wall" || r.Runs != 1 || !(r.MedianMs > 0) || r.Workload != w.Name {
 			t.Errorf("%s: record %+v", w.Name, r)
+		}
+		if r.DeviceAllocs == nil || *r.DeviceAllocs != 0 {
+			t.Errorf("%s: device allocations in the timed run: %v, want a count of 0", w.Name, r.DeviceAllocs)
 		}
 		t.Logf("%-30s %6.0f ms on the %s", w.Name, float64(time.Since(start).Microseconds())/1e3, where)
 	}

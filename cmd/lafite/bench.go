@@ -145,6 +145,9 @@ func benchGPU(ws []bench.Workload, opt bench.Options, asJSON bool, stdout io.Wri
 		fmt.Fprintf(stdout, "%-32s %10.3f %10.3f %10.3f %5d %8s %7s %5s %9s\n", r.Workload, r.MedianMs, r.MeanMs, r.MinMs, r.Runs,
 			optional(r.GFLOPS, "%.0f"), optional(r.GBPS, "%.0f"), optional(100*r.PeakFraction, "%.0f%%"),
 			optional(r.ItemsPerSec, "%.1f"))
+		if r.DeviceAllocs != nil && *r.DeviceAllocs != 0 {
+			fmt.Fprintf(stdout, "    %d device memory allocations during the timed runs (a steady state makes none)\n", *r.DeviceAllocs)
+		}
 		printKernelProfile(stdout, r, 15)
 		printAutotune(stdout, r, 5)
 	}
