@@ -891,6 +891,9 @@ def compare(args, names):
             results.setdefault((side, r["workload"]), []).append((r["median_ms"], r.get("mean_ms")))
             if r.get("autotune"):  # each round's process tunes afresh: keep the first
                 tuned.setdefault(r["workload"], r["autotune"])
+            if r.get("device_allocs"):  # a steady state allocates nothing
+                print(f"{side} {r['workload']}: {r['device_allocs']} device allocations during the timed runs",
+                      file=sys.stderr)
 
     for rnd in range(args.rounds):
         if go_run:
