@@ -325,3 +325,45 @@ func TestStaticSharedStartsEachBlockAsNaN(t *testing.T) {
 		}
 	}
 }
+
+// A race that thread-index order hides: each thread reads its right
+// neighbour's shared value and then overwrites its own, with no barrier
+// between. Taken in index order every read comes before the neighbour's
+// write; odd blocks take their threads in reverse order, so there the
+// neighbour has already written and the result differs.
+func TestWriteAfterReadRaceShowsInReversedBlocks(t *testing.T) {
+	e := cuda.Entry{File: "war.cu", Name: "test_war_race_f32", Params: "float* y"}
+	src := `extern "C" __global__ void test_war_race_f32(float* __restrict__ y)
+{
+    __shared__ float s[33];
+    const int i = threadIdx.x;
+    s[i] = (float)i;
+    if (i == 0) s[32] = 32.0f;
+    __syncthreads();
+    const float right = s[i + 1]; // missing barrier after this read
+    s[i] = -1.0f;
+    y[blockIdx.x * 32 + i] = right;
+}
+`
+	d := withKernel(t, e, src)
+	y := upload(t, d, make([]float32, 2*32))
+	if err := d.Launch(&cuda.Function{Name: e.Name}, cuda.D1(2), cuda.D1(32), 0, y); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]float32, 2*32)
+	if err := d.CopyDtoHF32(got, y); err != nil {
+		t.Fatal(err)
+	}
+	racy := 0
+	for i := 0; i < 32; i++ {
+		if got[i] != float32(i+1) {
+			t.Fatalf("block 0 (index order) read %g at thread %d, want %d", got[i], i, i+1)
+		}
+		if got[32+i] != float32(i+1) {
+			racy++
+		}
+	}
+	if racy == 0 {
+		t.Fatal("block 1 (reverse order) read every neighbour before its write: the race does not show")
+	}
+}

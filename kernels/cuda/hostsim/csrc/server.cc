@@ -80,6 +80,8 @@ static void yield()
         _longjmp(block->scheduler, 1);
 }
 
+// At a barrier every thread yields, the one that releases it too, so that
+// each phase between barriers runs its threads in the scheduler's order.
 void sync_block()
 {
     Coroutine* c = static_cast<Coroutine*>(current);
@@ -88,8 +90,9 @@ void sync_block()
         block->arrived = 0;
         block->released = gen;
     }
-    while (block->released < gen)
+    do
         yield();
+    while (block->released < gen);
 }
 
 void sync_warp()
@@ -100,8 +103,9 @@ void sync_warp()
         block->warp_arrived[w] = 0;
         block->warp_released[w] = gen;
     }
-    while (block->warp_released[w] < gen)
+    do
         yield();
+    while (block->warp_released[w] < gen);
 }
 
 float exchange(float v, unsigned src_lane)
@@ -200,9 +204,16 @@ static void run_block(Block& b, dim3 idx)
         c.start.uc_link = nullptr;
         makecontext(&c.start, trampoline, 0);
     }
-    // Round robin: a thread runs until it waits at a barrier or returns.
+    // Round robin: a thread runs until it waits at a barrier or returns, so
+    // a phase between barriers runs its threads one after another: in index
+    // order, or in reverse order in blocks of odd linear index. A missing
+    // barrier (a thread reading what another writes in the same phase, or
+    // overwriting what another has yet to read) then gives a wrong result
+    // in one order or the other, whichever way the data flows.
+    const bool reversed = (idx.x + grid_dim.x * (idx.y + grid_dim.y * idx.z)) & 1;
     while (b.live > 0) {
-        for (unsigned i = 0; i < n; i++) {
+        for (unsigned k = 0; k < n; k++) {
+            const unsigned i = reversed ? n - 1 - k : k;
             Coroutine& c = b.threads[i];
             if (c.done)
                 continue;
