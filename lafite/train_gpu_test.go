@@ -72,6 +72,7 @@ func TestTrainStepOnGPUMatchesCPU(t *testing.T) {
 		byOp[c.Op]++
 	}
 	t.Logf("autotuned shapes by op: %v", byOp)
+	noWrongCandidates(t)
 	if byOp["gemm"] == 0 || byOp["conv forward"] == 0 {
 		t.Errorf("the step tuned no GEMM or no conv: %v", byOp)
 	}
@@ -213,6 +214,21 @@ func TestTrainStepOnHostSimMatchesCPU(t *testing.T) {
 	for _, op := range []string{"conv forward", "conv input grad", "conv weight grad", "modconv forward", "gemm", "upfirdn2d"} {
 		if tuned[op] == 0 {
 			t.Errorf("no %s was tuned in the step (tuned: %v)", op, tuned)
+		}
+	}
+	noWrongCandidates(t)
+}
+
+// noWrongCandidates fails the test for every autotuned candidate that ran
+// but whose result differed from the rules' candidate's: a variant that is
+// wrong on a shape of the step (or a tolerance too tight for its rounding).
+func noWrongCandidates(t *testing.T) {
+	t.Helper()
+	for _, c := range tensor.CUDAAutotuneReport() {
+		for name, why := range c.Failed {
+			if strings.Contains(why, "result differs") {
+				t.Errorf("%s %s: candidate %s: %s", c.Op, c.Shape, name, why)
+			}
 		}
 	}
 }

@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"slices"
 	"sync"
@@ -28,6 +29,10 @@ import (
 // A candidate must leave the same result whichever of them ran last and must
 // not read its output, so calls that accumulate into their output (a GEMM
 // with beta != 0) only reuse a choice made for the same shape without it.
+// Each candidate's result is compared with the rules' candidate's, which
+// runs first: one that differs by more than autotuneTolerance is recorded as
+// failed and never chosen, so a variant that is wrong on some shape (and may
+// be fast because of it) cannot slip into a training run or a benchmark.
 
 // AutotuneChoice is one tuned shape: the candidates' times and the winner.
 type AutotuneChoice struct {
@@ -65,6 +70,13 @@ var autotuneClock func(op, shape, candidate string, ms float64) float64
 // autotuneRuns is how often each candidate runs while tuned: once to warm
 // up (compilation, workspaces, nested choices), then timed, best kept.
 const autotuneRuns = 3
+
+// autotuneTolerance bounds a candidate's largest difference from the rules'
+// result, relative to the largest |value| of that result. The variants sum
+// in different orders (Winograd's transforms, split K), which moves results
+// by far less (about 1e-5 of that scale for F(4x4,3x3) over 512 channels);
+// a wrong index or a skipped tile moves them by about the scale itself.
+const autotuneTolerance = 1e-2
 
 // SetCUDAAutotune turns autotuning on or off for every later call,
 // overriding the device's default and LAFITE_CUDA_AUTOTUNE, until restore
@@ -136,9 +148,11 @@ func (t *autotuner) lookup(op, shape string, names []string) int {
 // choose returns which of the candidates names to run for op on shape:
 // fallback when tuning is off or there is nothing to choose between, the
 // cached choice when there is one, and otherwise the fastest, after timing
-// each with run(i). The caller runs the returned candidate itself, so the
-// result is the chosen candidate's.
-func (g *gpuState) choose(op, shape string, names []string, fallback int, run func(i int)) int {
+// each with run(i). out, when not nil, is what run writes: every
+// candidate's result is checked against fallback's (see autotuneTolerance).
+// The caller runs the returned candidate itself, so the result is the
+// chosen candidate's.
+func (g *gpuState) choose(op, shape string, names []string, fallback int, run func(i int), out *Tensor) int {
 	if len(names) < 2 || !autotuneEnabled() {
 		return fallback
 	}
@@ -149,23 +163,42 @@ func (g *gpuState) choose(op, shape string, names []string, fallback int, run fu
 	c := &AutotuneChoice{Op: op, Shape: shape, Rule: names[fallback], Ms: make(map[string]float64, len(names))}
 	best := -1
 	var firstErr any
-	for i, name := range names {
+	fail := func(name string, why any) {
+		if c.Failed == nil {
+			c.Failed = map[string]string{}
+		}
+		c.Failed[name] = fmt.Sprint(why)
+		if firstErr == nil {
+			firstErr = why
+		}
+	}
+	var ref *Tensor // the rules' result
+	defer func() {
+		if ref != nil {
+			g.free(ref.storage)
+		}
+	}()
+	order := append([]int{fallback}, slices.DeleteFunc(indices(len(names)), func(i int) bool { return i == fallback })...)
+	for _, i := range order {
+		name := names[i]
 		ms, failure := g.timeCandidate(func() { run(i) })
 		if failure != nil {
-			if c.Failed == nil {
-				c.Failed = map[string]string{}
-			}
-			c.Failed[name] = fmt.Sprint(failure)
-			if firstErr == nil {
-				firstErr = failure
-			}
+			fail(name, failure)
 			continue
+		}
+		if out != nil && i == fallback {
+			ref = snapshotCUDA(out)
+		} else if ref != nil {
+			if why := candidateMismatch(out, ref, names[fallback]); why != "" {
+				fail(name, why)
+				continue
+			}
 		}
 		if autotuneClock != nil {
 			ms = autotuneClock(op, shape, name, ms)
 		}
 		c.Ms[name] = ms
-		if best < 0 || ms < c.Ms[names[best]] {
+		if best < 0 || ms < c.Ms[names[best]] || ms == c.Ms[names[best]] && i < best {
 			best = i
 		}
 	}
@@ -181,6 +214,54 @@ func (g *gpuState) choose(op, shape string, names []string, fallback int, run fu
 	tuner.mu.Unlock()
 	return best
 }
+
+func indices(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
+// snapshotCUDA copies t into a new contiguous GPU tensor that no Scope
+// owns (the caller frees it).
+func snapshotCUDA(t *Tensor) *Tensor {
+	g := theGPU()
+	c := &Tensor{shape: cloneInts(t.shape), strides: contiguousStrides(t.shape), storage: g.allocUntracked(t.Numel())}
+	copyInto(c, t)
+	return c
+}
+
+// candidateMismatch says how out differs from ref, the result of the
+// candidate rule, or "" when it is within autotuneTolerance. A ref that is
+// not finite (NaN or Inf inputs) cannot be compared and passes.
+func candidateMismatch(out, ref *Tensor, rule string) string {
+	scope := OpenScope()
+	defer scope.Close()
+	diff := Sub(out, ref)
+	// The sums carry a NaN or Inf, which Max may skip.
+	v := tuningRead(Stack([]*Tensor{Sum(ref, nil, false), Max(Abs(ref), nil, false),
+		Sum(diff, nil, false), Max(Abs(diff), nil, false)}, 0))
+	refSum, refMax, diffSum, diffMax := v[0], v[1], v[2], v[3]
+	if !finite32(refSum) || !finite32(refMax) {
+		return ""
+	}
+	if !finite32(diffSum) || !(float64(diffMax) <= autotuneTolerance*float64(refMax)) {
+		return fmt.Sprintf("result differs from %s's: max |difference| %.3g where max |value| is %.3g", rule, diffMax, refMax)
+	}
+	return ""
+}
+
+// tuningRead downloads a small contiguous GPU tensor for the tuner itself,
+// outside CUDATransfers: like its timing's synchronisations, it is part of
+// the one-time cost of tuning a shape, not of the op.
+func tuningRead(t *Tensor) []float32 {
+	out := make([]float32, t.Numel())
+	check("autotune", theGPU().b.(countingBackend).CUDABackend.CopyDtoHF32(out, t.ptr()))
+	return out
+}
+
+func finite32(v float32) bool { return !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0) }
 
 // timeCandidate runs one candidate once to warm it up (kernels compiled,
 // workspaces cached, nested ops tuned), then times autotuneRuns-1 runs and
@@ -225,4 +306,22 @@ func (g *gpuState) timeRun(run func()) float64 {
 	run()
 	check("autotune", g.b.Synchronize())
 	return float64(time.Since(t0).Nanoseconds()) / 1e6
+}
+
+// rawCUDAView is a tensor over device memory at p that no tensor owns (a
+// kernel's output buffer), with the given shape and strides (nil:
+// contiguous); never released.
+func rawCUDAView(p cuda.DevicePtr, shape, strides []int) *Tensor {
+	if strides == nil {
+		strides = contiguousStrides(shape)
+	}
+	n := 1
+	for i, d := range shape {
+		if d == 0 {
+			n = 0
+			break
+		}
+		n += (d - 1) * strides[i]
+	}
+	return &Tensor{shape: shape, strides: strides, storage: &Storage{device: CUDA, ptr: p, n: n}}
 }

@@ -1,6 +1,7 @@
 package tensor
 
 import (
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -367,7 +368,7 @@ func TestAutotuneSkipsFailingCandidates(t *testing.T) {
 		if names[i] == "fails" {
 			panic("tensor: CUDA: too many resources requested for launch")
 		}
-	})
+	}, nil)
 	c := choiceFor("test op")
 	if names[i] == "fails" || c == nil || c.Chosen == "fails" || !strings.Contains(c.Failed["fails"], "too many resources") {
 		t.Fatalf("chose %q; record %+v", names[i], c)
@@ -376,6 +377,62 @@ func TestAutotuneSkipsFailingCandidates(t *testing.T) {
 		t.Fatalf("times %v, runs %v", c.Ms, runs)
 	}
 	expectPanic(t, "first failure", func() {
-		g.choose("test op", "s2", names, 0, func(i int) { panic([]string{"first failure", "second", "third"}[i]) })
+		g.choose("test op", "s2", names, 0, func(i int) { panic([]string{"first failure", "second", "third"}[i]) }, nil)
 	})
+}
+
+// A candidate whose result differs from the rules' candidate's (which runs
+// first) is recorded as failed and never chosen, however fast; one within
+// rounding of it, and one whose reference result is not finite, pass.
+func TestAutotuneRejectsWrongResults(t *testing.T) {
+	_, restore := useEmulator()
+	defer restore()
+	withAutotune(t, map[string]string{"test op": "wrong"})
+	g := theGPU()
+	out := EmptyOn(CUDA, 3, 50)
+	base := NewRNG(4).Normal(3, 50)
+	off := make([]float32, 150)
+	off[57] = 1 // one element off by 1
+	oneOff := New(off, 3, 50)
+	names := []string{"the rule", "wrong", "ok", "nan"} // withAutotune: "wrong" fastest, then by name length
+	var order []string
+	write := func(ref *Tensor) func(i int) {
+		return func(i int) {
+			order = append(order, names[i])
+			v := ref
+			switch names[i] {
+			case "wrong":
+				v = Add(ref, oneOff)
+			case "ok":
+				v = MulScalar(ref, 1+1e-6)
+			case "nan":
+				v = Div(ref, Zeros(3, 50)) // NaN where ref is 0, Inf elsewhere
+			}
+			out.CopyFrom(v.To(CUDA))
+		}
+	}
+	i := g.choose("test op", "s1", names, 0, write(base), out)
+	c := choiceFor("test op")
+	if names[i] != "ok" || c.Chosen != "ok" {
+		t.Fatalf("chose %q, want the fastest correct candidate; record %+v", names[i], c)
+	}
+	if order[0] != "the rule" {
+		t.Fatalf("candidates ran in order %v: the rules' must run first", order)
+	}
+	for _, bad := range []string{"wrong", "nan"} {
+		if !strings.Contains(c.Failed[bad], "result differs from the rule's") {
+			t.Errorf("%s: failure %q", bad, c.Failed[bad])
+		}
+		if _, timed := c.Ms[bad]; timed {
+			t.Errorf("%s was kept as a timed candidate", bad)
+		}
+	}
+	// A reference that is not finite cannot be compared: no candidate fails.
+	inf := MulScalar(base, float32(math.Inf(1)))
+	g.choose("test op", "s2", names, 0, write(inf), out)
+	for _, r := range CUDAAutotuneReport() {
+		if r.Shape == "s2" && len(r.Failed) != 0 {
+			t.Fatalf("with a non-finite reference: failed %v", r.Failed)
+		}
+	}
 }

@@ -45,7 +45,7 @@ func cudaConv2d(x, w, bias *Tensor, p Conv2dParams) *Tensor {
 	bc, fb := contiguousOnGPU(bias)
 	defer fb()
 	require32("Conv2d", xc, wc, y)
-	runConv(cuda.ConvForward, g, g.Cin, g.Cout, g.N*g.OH*g.OW, func(a convAlgo) {
+	runConv(cuda.ConvForward, g, g.Cin, g.Cout, g.N*g.OH*g.OW, y, func(a convAlgo) {
 		switch a.path {
 		case winoPhase:
 			winogradPhaseConv(g, xc, wc, bc, y)
@@ -84,7 +84,7 @@ func convDgrad(g cpu.ConvGeom, dy, w, dx *Tensor) {
 	wc, fw := contiguousOnGPU(w)
 	defer fw()
 	require32("Conv2dInputGrad", dyc, wc, dx)
-	runConv(cuda.ConvInputGrad, g, g.Cout, g.Cin, g.N*g.H*g.W, func(a convAlgo) {
+	runConv(cuda.ConvInputGrad, g, g.Cout, g.Cin, g.N*g.H*g.W, dx, func(a convAlgo) {
 		switch a.path {
 		case winoPhase:
 			winogradPhaseDgrad(g, dyc, wc, dx)
@@ -118,7 +118,7 @@ func cudaConv2dWeightGrad(x, gy *Tensor, wShape []int, p Conv2dParams) *Tensor {
 	gyc, fgy := contiguousOnGPU(gy)
 	defer fgy()
 	require32("Conv2dWeightGrad", xc, gyc, gw)
-	runConv(cuda.ConvWeightGrad, g, g.Cin, g.Cout, g.N*g.OH*g.OW, func(a convAlgo) {
+	runConv(cuda.ConvWeightGrad, g, g.Cin, g.Cout, g.N*g.OH*g.OW, gw, func(a convAlgo) {
 		switch a.path {
 		case winoPhase:
 			winogradPhaseWgrad(g, xc, gyc, gw)
@@ -201,7 +201,7 @@ func cudaModConv2d(x, w *Tensor, o ModConv2dOptions, g cpu.ConvGeom) (y, conv *T
 	if keep {
 		z = conv
 	}
-	runConv(cuda.ConvModForward, g, g.Cin, g.Cout, g.N*g.OH*g.OW, func(a convAlgo) {
+	runConv(cuda.ConvModForward, g, g.Cin, g.Cout, g.N*g.OH*g.OW, y, func(a convAlgo) {
 		if a.path == winoF2 || a.path == winoF4 {
 			winogradConv(a.path, xc, wc, false, g.Cout, g.PH, g.PW, winoEpilogue{inScale: sic, outScale: soc, noise: nc, gain: gain,
 				z: z, noiseNStride: int(nStride)}, y)
@@ -313,8 +313,8 @@ func convCandidates(kind int, g cpu.ConvGeom, in, out, outPixels int) (algos []c
 }
 
 // runConv runs the conv g of the given kind with run, by the algorithm the
-// autotuner (or, with it off, the rules) picks.
-func runConv(kind int, g cpu.ConvGeom, in, out, outPixels int, run func(convAlgo)) {
+// autotuner (or, with it off, the rules) picks; result is what run writes.
+func runConv(kind int, g cpu.ConvGeom, in, out, outPixels int, result *Tensor, run func(convAlgo)) {
 	algos, fallback := convCandidates(kind, g, in, out, outPixels)
 	names := make([]string, len(algos))
 	for i, a := range algos {
@@ -322,6 +322,6 @@ func runConv(kind int, g cpu.ConvGeom, in, out, outPixels int, run func(convAlgo
 	}
 	shape := fmt.Sprintf("N%d C%d %dx%d -> O%d %dx%d k%dx%d s%d,%d p%d,%d d%d,%d g%d",
 		g.N, g.Cin, g.H, g.W, g.Cout, g.OH, g.OW, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, g.DH, g.DW, g.Groups)
-	i := theGPU().choose(convKindNames[kind], shape, names, fallback, func(i int) { run(algos[i]) })
+	i := theGPU().choose(convKindNames[kind], shape, names, fallback, func(i int) { run(algos[i]) }, result)
 	run(algos[i])
 }

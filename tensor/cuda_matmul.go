@@ -156,9 +156,10 @@ func (g *gpuState) sgemm(pl cuda.LaunchPlan, p cuda.GemmParams, a, b, c cuda.Dev
 			i = j
 		}
 	} else {
+		out := rawCUDAView(c, []int{z, int(p.M), int(p.N)}, []int{int(p.CBatch), int(p.CRow), int(p.CCol)})
 		i = g.choose("gemm", shape, names, fallback, func(i int) {
 			g.plan(cuda.PlanSgemmKernel(p, z, kernels[i]), p, a, b, c)
-		})
+		}, out)
 	}
 	g.plan(cuda.PlanSgemmKernel(p, z, kernels[i]), p, a, b, c)
 }

@@ -149,6 +149,6 @@ func upfirdnLaunch(kp cuda.UpfirdnParams, x, f, y cuda.DevicePtr) {
 	shape := fmt.Sprintf("planes %d %dx%d -> %dx%d up %d,%d down %d,%d pad %d,%d,%d,%d filter %dx%d",
 		kp.Major, kp.InH, kp.InW, kp.OutH, kp.OutW, kp.UpX, kp.UpY, kp.DownX, kp.DownY,
 		kp.PadX0, kp.PadX1, kp.PadY0, kp.PadY1, kp.FH, kp.FW)
-	i := g.choose("upfirdn2d", shape, names, 0, func(i int) { g.plan(plans[i], kp, x, f, y) })
+	i := g.choose("upfirdn2d", shape, names, 0, func(i int) { g.plan(plans[i], kp, x, f, y) }, rawCUDAView(y, []int{int(kp.Major), int(kp.OutH), int(kp.OutW)}, nil))
 	g.plan(plans[i], kp, x, f, y)
 }
