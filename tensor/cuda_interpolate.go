@@ -45,12 +45,8 @@ func bicubicPasses(op, entry string, src, out *Tensor, wFirst bool) {
 	H, W := out.shape[nd-2], out.shape[nd-1]
 	planes := numel(src.shape[:nd-2])
 	require32(op, src, out)
-	sp, ok := planeStride(src)
-	if !ok || !fitsInt32(src) { // leading dims that no one stride walks: gather them first
-		c := src.Contiguous()
-		defer theGPU().free(c.storage)
-		src, sp = c, h*w
-	}
+	src, sp, release := resizeSource(src)
+	defer release()
 	g := theGPU()
 	// The intermediate [planes, rows, cols] is the smaller choice, so it fits
 	// 32-bit indexing when src and out do.
@@ -68,6 +64,23 @@ func bicubicPasses(op, entry string, src, out *Tensor, wFirst bool) {
 		SPlane: int32(sp), SH: int32(src.strides[nd-2]), SW: int32(src.strides[nd-1])}, src.ptr(), tmp.ptr)
 	g.resizePass(entry, cuda.ResizeParams{Planes: int32(planes), InH: int32(mid[0]), InW: int32(mid[1]), OutH: int32(H), OutW: int32(W), Axis: second,
 		SPlane: int32(mid[0] * mid[1]), SH: int32(mid[1]), SW: 1}, tmp.ptr, out.ptr())
+}
+
+// resizeSource returns t as a resize pass can read it, [planes, h, w]
+// through strides with one stride across the planes (sp), copying it
+// contiguous first where its leading dims have no such stride or its
+// extent does not fit the kernels' 32-bit offsets; release frees the copy.
+func resizeSource(t *Tensor) (src *Tensor, sp int, release func()) {
+	if sp, ok := planeStride(t); ok && fitsInt32(t) {
+		return t, sp, func() {}
+	}
+	nd := len(t.shape)
+	c := t.Contiguous()
+	return c, t.shape[nd-2] * t.shape[nd-1], func() {
+		if c.storage != t.storage {
+			theGPU().free(c.storage)
+		}
+	}
 }
 
 // planeStride returns the one stride that walks the leading dims of t (all
@@ -109,12 +122,8 @@ func cudaCropResizeBicubic(x *Tensor, win CropWindow, outH, outW int) *Tensor {
 	}
 	require32("CropResizeBicubic", x, out)
 	planes := numel(x.shape[:nd-2])
-	sp, ok := planeStride(x)
-	if !ok || !fitsInt32(x) {
-		c := x.Contiguous()
-		defer theGPU().free(c.storage)
-		x, sp = c, inH*inW
-	}
+	x, sp, release := resizeSource(x)
+	defer release()
 	g := theGPU()
 	sh, sw := x.strides[nd-2], x.strides[nd-1]
 	tmp := g.alloc(cropResizeTemp(planes, inH, inW, outH, outW))
@@ -149,12 +158,8 @@ func cudaCropResizeBicubicAdjoint(g *Tensor, shape []int, win CropWindow) *Tenso
 	}
 	require32("CropResizeBicubicBackward", g, out)
 	planes := numel(shape[:nd-2])
-	sp, ok := planeStride(g)
-	if !ok || !fitsInt32(g) {
-		c := g.Contiguous()
-		defer theGPU().free(c.storage)
-		g, sp = c, outH*outW
-	}
+	g, sp, release := resizeSource(g)
+	defer release()
 	gs := theGPU()
 	sh, sw := g.strides[nd-2], g.strides[nd-1]
 	dst := out.ptr() + cuda.DevicePtr(4*(win.Top*inW+win.Left))
