@@ -11,10 +11,12 @@
 #   3. gpucheck.test conformance   every op, and the Lafite G and D, on the GPU
 #                                  vs the host: forward, gradient, gradient of
 #                                  gradient, outputs poisoned with NaN
-#   4. lafite.test training        the first two steps of a fixed-seed Lafite
-#                                  run (R1 and path length included) on the
-#                                  GPU vs the host: same losses, no host
-#                                  fallback, one download per step
+#   4. lafite.test training        the first three steps of a fixed-seed
+#                                  Lafite run (R1 and path length included) on
+#                                  the GPU vs the host: same losses, no host
+#                                  fallback, one download per step, no device
+#                                  allocation after the first, no autotuned
+#                                  candidate with a wrong result
 #   5. gpucheck.test timing        CUDA-event medians vs the measured FMA peak
 #                                  and copy bandwidth
 #   6. optional benchmarks         LAFITE_GPU_BENCH=1: `lafite bench --device
