@@ -672,10 +672,12 @@ def w_lafite_train_step(e, batch):
     ema_half_life, ema_rampup = batch * 10 / 32 * 1000, 0.05
 
     def mapping(z, update):
+        # As the reference (and the Go side): the second latent is mapped on
+        # every call; without mixing the cutoff is the end.
         ws = G.mapping(z, update_w_avg=update)
         cutoff = 1 + rnd.randrange(ws.shape[1] - 1)
         if rnd.random() >= mix_prob:
-            return ws
+            cutoff = ws.shape[1]
         ws2 = G.mapping(torch.randn_like(z))
         return torch.cat([ws[:, :cutoff], ws2[:, cutoff:]], 1)
 

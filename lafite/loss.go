@@ -37,7 +37,11 @@ func (c LossConfig) contrast(a, b *autograd.Var) *autograd.Var {
 
 // mapWithMixing runs the mapping network (updating w_avg when training) and,
 // with probability StyleMixProb, replaces the ws from a random cutoff on with
-// those of a second latent (StyleGAN2's style mixing regularization).
+// those of a second latent (StyleGAN2's style mixing regularization). As in
+// the reference, the second latent is mapped on every call and, without
+// mixing, the cutoff is the end: a step then does the same work whatever
+// the draw, and on a GPU allocates the same buffers, so that after the
+// first step the caching allocator never needs a new block.
 func (c LossConfig) mapWithMixing(g *Generator, z *autograd.Var, train bool, rng *tensor.RNG) *autograd.Var {
 	ws := g.Mapping.Forward(z, nn.MappingOptions{Psi: 1, UpdateWAvg: train})
 	numWS := ws.Size(1)
@@ -46,7 +50,7 @@ func (c LossConfig) mapWithMixing(g *Generator, z *autograd.Var, train bool, rng
 	}
 	cutoff := 1 + rng.Intn(numWS-1)
 	if rng.Float64() >= float64(c.StyleMixProb) {
-		return ws
+		cutoff = numWS
 	}
 	ws2 := g.Mapping.Forward(autograd.Const(rng.NormalOn(z.Value.Device(), z.Shape()...)), nn.MappingOptions{Psi: 1})
 	return autograd.Concat([]*autograd.Var{autograd.Narrow(ws, 1, 0, cutoff), autograd.Narrow(ws2, 1, cutoff, numWS-cutoff)}, 1)

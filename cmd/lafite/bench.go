@@ -33,6 +33,7 @@ func runBench(args []string, stdout io.Writer) error {
 	device := fs.String("device", "cpu", "where the workloads run: cpu, or cuda (inputs on the GPU, timed with CUDA events)")
 	shrink := fs.Int("shrink", 1, "divide the sizes of the cuda workloads by this (tests of the wiring; 1: the named workloads)")
 	profile := fs.Bool("profile", false, "cuda: after timing, run each workload once more (a whole cycle) and report the GPU time per kernel")
+	trace := fs.Bool("trace", false, "run no GPU: count each cuda workload's kernel launches, FLOPs and DRAM bytes at full size (a dry-run device), and the time they need at least on an H200")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -57,6 +58,13 @@ func runBench(args []string, stdout io.Writer) error {
 	dev, err := parseDevice(*device)
 	if err != nil {
 		return err
+	}
+	if *trace {
+		ws, err := bench.SelectOn(tensor.CUDA, names)
+		if err != nil {
+			return err
+		}
+		return benchTrace(ws, *asJSON, stdout)
 	}
 	ws, err := bench.SelectOn(dev, names)
 	if err != nil {

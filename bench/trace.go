@@ -1,0 +1,155 @@
+package bench
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"sync/atomic"
+
+	"github.com/lafite-go/lafite/kernels/cuda"
+	"github.com/lafite-go/lafite/kernels/cuda/dryrun"
+	"github.com/lafite-go/lafite/tensor"
+)
+
+// A trace is what a GPU workload asks of a card, counted without one: its
+// launches, run on a dry-run device (kernels/cuda/dryrun) at full size, with
+// each launch's FLOPs and DRAM bytes and the floor they set on a card of
+// given peaks. It says how much work a step is and where it goes, which a
+// timing alone does not; it says nothing of how fast the kernels are.
+
+// tracing is set while TraceGPU runs a workload: setups then check shapes
+// only, since a dry-run device computes no values.
+var tracing atomic.Bool
+
+// H200 is the card of bench/NOTES.md's GPU runs, as launch planning sees it.
+var H200 = cuda.DeviceProps{Name: "NVIDIA H200 (dry run)", Major: 9, Minor: 0, SMs: 132, MaxSharedOptin: 227 << 10, TotalMem: 141 << 30}
+
+// H200Peaks are the FP32 FMA throughput and copy bandwidth peak.cu measured
+// on the H200 of bench/NOTES.md, and a kernel's least time back to back on
+// it (launch and ramp), the card the traces are costed for by default.
+var H200Peaks = TracePeaks{GFLOPS: 63600, GBPS: 3770, MinKernelUs: 2}
+
+// TracePeaks are the card a trace is costed for.
+type TracePeaks struct {
+	GFLOPS      float64 // FP32 FLOP/s, 1e9
+	GBPS        float64 // DRAM bytes/s, 1e9
+	MinKernelUs float64 // the least time of any launch, microseconds
+}
+
+// FloorMs is the least time of one launch: its FLOPs at the peak, its bytes
+// at the bandwidth, or a kernel's least time, whichever is most.
+func (p TracePeaks) FloorMs(l dryrun.Launch) float64 {
+	return max(l.FLOPs/(p.GFLOPS*1e6), l.Bytes/(p.GBPS*1e6), p.MinKernelUs/1e3)
+}
+
+// KernelWork is one entry point's share of a trace, per run.
+type KernelWork struct {
+	Kernel   string  `json:"kernel"`
+	Launches float64 `json:"launches"`
+	GFLOP    float64 `json:"gflop"`
+	GB       float64 `json:"gb"`
+	FloorMs  float64 `json:"floor_ms"`
+}
+
+// Trace is the work of one run of a workload (Runs > 1: a cycle's mean).
+type Trace struct {
+	Workload  string            `json:"workload"`
+	Runs      int               `json:"runs"`
+	Launches  float64           `json:"launches"` // per run
+	GFLOP     float64           `json:"gflop"`
+	GB        float64           `json:"gb"`
+	FloorMs   float64           `json:"floor_ms"`
+	Kernels   []KernelWork      `json:"kernels"` // per run, the largest floor first
+	Transfers dryrun.Transfers  `json:"transfers"`
+	Peaks     TracePeaks        `json:"peaks"`
+	Device    cuda.DeviceProps  `json:"device"`
+	PerRun    []TraceRunSummary `json:"per_run,omitempty"` // each run of a cycle
+}
+
+// TraceRunSummary is one run of a traced cycle.
+type TraceRunSummary struct {
+	Launches int     `json:"launches"`
+	GFLOP    float64 `json:"gflop"`
+	GB       float64 `json:"gb"`
+	FloorMs  float64 `json:"floor_ms"`
+}
+
+// TraceGPU runs w on a dry-run device with the properties props (the SM
+// count and shared memory steer launch planning): its setup, a warm-up (a
+// whole cycle where it has one, so that caches and the training state are
+// as in a timed run), then one run, or one cycle, recorded. Autotuning is
+// off: the rules choose every variant, as on a card with
+// LAFITE_CUDA_AUTOTUNE=0.
+func TraceGPU(w Workload, props cuda.DeviceProps, peaks TracePeaks) (tr Trace, err error) {
+	if w.GPU == nil {
+		return Trace{}, fmt.Errorf("workload %s has no GPU version", w.Name)
+	}
+	d := dryrun.New(props)
+	defer tensor.UseCUDABackend(d, props)()
+	tracing.Store(true)
+	defer tracing.Store(false)
+	defer tensor.SetCUDAAutotune(false)()
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("tracing %s: %v", w.Name, r)
+		}
+	}()
+	scope := tensor.OpenScope()
+	defer scope.Close()
+	run, _, _ := w.GPU(1)
+	step := func() {
+		s := tensor.OpenScope()
+		run()
+		s.Close()
+	}
+	for i := 0; i < max(1, w.Cycle); i++ {
+		step()
+	}
+	runs := max(1, w.Cycle)
+	byKernel := map[string]*KernelWork{}
+	tr = Trace{Workload: w.Name, Runs: runs, Peaks: peaks, Device: props}
+	for i := 0; i < runs; i++ {
+		d.Reset()
+		step()
+		var sum TraceRunSummary
+		for _, l := range d.Launches() {
+			k := byKernel[l.Kernel]
+			if k == nil {
+				k = &KernelWork{Kernel: l.Kernel}
+				byKernel[l.Kernel] = k
+			}
+			f := peaks.FloorMs(l)
+			k.Launches++
+			k.GFLOP += l.FLOPs / 1e9
+			k.GB += l.Bytes / 1e9
+			k.FloorMs += f
+			sum.Launches++
+			sum.GFLOP += l.FLOPs / 1e9
+			sum.GB += l.Bytes / 1e9
+			sum.FloorMs += f
+		}
+		t := d.Transfers()
+		tr.Transfers.HtoD += t.HtoD
+		tr.Transfers.DtoH += t.DtoH
+		tr.Transfers.HtoDBytes += t.HtoDBytes
+		tr.Transfers.DtoHBytes += t.DtoHBytes
+		if runs > 1 {
+			tr.PerRun = append(tr.PerRun, sum)
+		}
+		tr.Launches += float64(sum.Launches) / float64(runs)
+		tr.GFLOP += sum.GFLOP / float64(runs)
+		tr.GB += sum.GB / float64(runs)
+		tr.FloorMs += sum.FloorMs / float64(runs)
+	}
+	for _, k := range byKernel {
+		k.Launches /= float64(runs)
+		k.GFLOP /= float64(runs)
+		k.GB /= float64(runs)
+		k.FloorMs /= float64(runs)
+		tr.Kernels = append(tr.Kernels, KernelWork{Kernel: k.Kernel, Launches: k.Launches, GFLOP: k.GFLOP, GB: k.GB, FloorMs: k.FloorMs})
+	}
+	slices.SortFunc(tr.Kernels, func(a, b KernelWork) int {
+		return cmp.Or(cmp.Compare(b.FloorMs, a.FloorMs), cmp.Compare(a.Kernel, b.Kernel))
+	})
+	return tr, nil
+}

@@ -1,0 +1,118 @@
+package bench
+
+import (
+	"math"
+	"testing"
+
+	"github.com/lafite-go/lafite/kernels/cuda/dryrun"
+	"github.com/lafite-go/lafite/tensor"
+)
+
+func traceOf(t *testing.T, name string) Trace {
+	t.Helper()
+	ws, err := SelectOn(tensor.CUDA, []string{name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := TraceGPU(ws[0], H200, H200Peaks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+// TestTraceCountsGemmAndConvWork: a GEMM's and a Winograd convolution's
+// FLOPs and bytes as counted by hand.
+func TestTraceCountsGemmAndConvWork(t *testing.T) {
+	tr := traceOf(t, "sgemm_1024")
+	const n = 1024.0
+	if tr.Launches != 1 || tr.GFLOP != 2*n*n*n/1e9 || tr.GB != 3*4*n*n/1e9 {
+		t.Fatalf("sgemm_1024: %+v", tr)
+	}
+	if want := max(2*n*n*n/(H200Peaks.GFLOPS*1e6), 3*4*n*n/(H200Peaks.GBPS*1e6)); math.Abs(tr.FloorMs-want) > 1e-12 {
+		t.Errorf("floor %g ms, want %g", tr.FloorMs, want)
+	}
+	// 3x3, N4, 512 -> 512 channels, 16x16: the rules take Winograd
+	// F(4x4,3x3), 36 multiplies per 4x4 tile where the direct sum takes
+	// 16*9: a quarter of the direct 2*4*512*512*9*256 FLOPs, in GEMMs.
+	tr = traceOf(t, "conv3x3_n4_c512_16")
+	direct := 2 * 4 * 512 * 512 * 9 * 256.0
+	var gemm float64
+	for _, k := range tr.Kernels {
+		if k.Kernel == "wino_input_f32" || k.Kernel == "wino_output_f32" {
+			if k.Launches != 1 || k.GFLOP != 0 || k.GB == 0 {
+				t.Errorf("transform %+v", k)
+			}
+		}
+		gemm += k.GFLOP
+	}
+	if math.Abs(gemm*1e9-direct/4) > 1e-6*direct {
+		t.Errorf("Winograd GEMMs %.4g FLOP, want %.4g", gemm*1e9, direct/4)
+	}
+}
+
+// TestTraceOfTheTrainingStep runs the 64x64, batch-16 training step's cycle
+// at full size on the dry-run device: one download and three uploads per
+// step, as on a card, and the cycle's kinds of step in their proportions
+// (path length every 4 steps, R1 every 16, the first having both).
+func TestTraceOfTheTrainingStep(t *testing.T) {
+	tr := traceOf(t, "lafite_train_step_64_b16")
+	if tr.Runs != 16 || len(tr.PerRun) != 16 {
+		t.Fatalf("runs %d", tr.Runs)
+	}
+	if tr.Transfers.DtoH != 16 || tr.Transfers.HtoD != 48 {
+		t.Errorf("host copies %+v: want 16 down and 48 up", tr.Transfers)
+	}
+	plain, pl := tr.PerRun[1].GFLOP, tr.PerRun[4].GFLOP
+	for i, r := range tr.PerRun {
+		want := plain
+		switch {
+		case i == 0:
+			want = -1 // path length and R1
+		case i%4 == 0:
+			want = pl
+		}
+		if want > 0 && math.Abs(r.GFLOP-want) > 1e-9*want {
+			t.Errorf("run %d: %.1f GFLOP, want %.1f", i, r.GFLOP, want)
+		}
+	}
+	if !(tr.PerRun[0].GFLOP > pl && pl > plain && plain > 1000) {
+		t.Errorf("GFLOP: R1 and path length %.0f, path length %.0f, plain %.0f", tr.PerRun[0].GFLOP, pl, plain)
+	}
+	t.Logf("plain step: %d launches, %.0f GFLOP, %.1f GB, floor %.1f ms on an H200", tr.PerRun[1].Launches, plain, tr.PerRun[1].GB, tr.PerRun[1].FloorMs)
+}
+
+// TestTrainingStepAllocatesNothingAfterTheFirst: at full size, behind the
+// device's caching allocator, the steps after the first (which has path
+// length and R1, the most of everything) allocate no device memory, through
+// a whole regularisation cycle and into the next.
+func TestTrainingStepAllocatesNothingAfterTheFirst(t *testing.T) {
+	ws, err := SelectOn(tensor.CUDA, []string{"lafite_train_step_64_b16"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := ws[0]
+	d := dryrun.New(H200)
+	defer tensor.UseCUDABackend(tensor.WithCachingAllocator(d), H200)()
+	defer tensor.SetCUDAAutotune(false)()
+	tracing.Store(true)
+	defer tracing.Store(false)
+	scope := tensor.OpenScope()
+	defer scope.Close()
+	run, _, _ := w.GPU(1)
+	step := func() {
+		s := tensor.OpenScope()
+		run()
+		s.Close()
+	}
+	step()
+	a0, _ := tensor.CUDADeviceAllocs()
+	for i := 1; i <= w.Cycle+1; i++ {
+		step()
+		if a, _ := tensor.CUDADeviceAllocs(); a != a0 {
+			t.Fatalf("step %d: %d device allocations after the first step's %d", i, a-a0, a0)
+		}
+	}
+	live, peak := tensor.CUDAMemoryStats()
+	t.Logf("%d device allocations, all in the first step; %.2f GB live between steps, %.2f GB at peak", a0, float64(live)/1e9, float64(peak)/1e9)
+}
