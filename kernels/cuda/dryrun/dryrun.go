@@ -196,15 +196,16 @@ func (d *Device) work(grid cuda.Dim3, args []any) (flops, bytes float64) {
 			return 2 * out * c / g * taps, 4 * (n*c*float64(p.H)*float64(p.W) + o*c/g*taps + out)
 		}
 	}
-	seen := map[uint64]bool{}
+	// Each block once, from the lowest address the launch is given in it.
+	most := map[uint64]int64{}
 	for _, a := range args {
 		if p, ok := a.(cuda.DevicePtr); ok && p != 0 {
 			base := uint64(p) &^ (span - 1)
-			if !seen[base] {
-				seen[base] = true
-				bytes += float64(d.extent(p))
-			}
+			most[base] = max(most[base], d.extent(p))
 		}
+	}
+	for _, n := range most {
+		bytes += float64(n)
 	}
 	return 0, bytes
 }
