@@ -605,12 +605,24 @@ func rngAndAdam(rep *gpuReport, seed uint64) {
 		gv[3], gv[10] = float32(math.NaN()), float32(math.Inf(1))
 		g := tensor.New(gv, n)
 		a := tensor.AdamParams{LR: 0.01, Beta1: 0.5, Beta2: 0.99, Eps: 1e-8, Step: step, InfTo: 1e5}
+		if step == 2 {
+			a.GradScale = 4 // a lazy regulariser's gain
+		}
 		tensor.AdamStep(p, g, m, v, a)
 		tensor.AdamStep(pg, g.To(tensor.CUDA), mg, vg, a)
 	}
 	rep.check("adam_step", "p", pg, p, 1e-5)
 	rep.check("adam_step", "m", mg, m, 1e-5)
 	rep.check("adam_step", "v", vg, v, 1e-5)
+	// The moving average: each operation rounded as on the host, so equal.
+	avg := tensor.New(normal(r, n), n)
+	avgG := avg.Clone().To(tensor.CUDA)
+	for _, beta := range []float32{0, 0.5, 0.999} { // a new source each time
+		src := tensor.New(normal(r, n), n)
+		tensor.EMAUpdate(avg, src, beta)
+		tensor.EMAUpdate(avgG, src.To(tensor.CUDA), beta)
+	}
+	rep.check("ema_update", "avg", avgG, avg, 0)
 }
 
 // runConformance runs every case; out gets one line per comparison.

@@ -122,17 +122,15 @@ func (t *Trainer) To(dev tensor.Device) {
 	t.Device = dev
 }
 
-// applyGrads sets every optimized parameter's Grad to d(loss·gain)/dp and steps.
+// applyGrads steps the optimizer with the gradients d(loss·gain)/dp: the
+// gain scales them inside the Adam step (the same rounding as multiplying
+// them first, without a pass and a buffer per parameter).
 func applyGrads(opt *nn.Adam, loss *autograd.Var, gain float32) {
 	grads := autograd.Grad([]*autograd.Var{loss}, opt.Params, nil, false)
 	for i, p := range opt.Params {
-		g := grads[i].Value
-		if gain != 1 {
-			g = tensor.MulScalar(g, gain)
-		}
-		p.Grad = g
+		p.Grad = grads[i].Value
 	}
-	opt.Update()
+	opt.UpdateScaled(gain)
 	opt.ZeroGrad()
 }
 

@@ -53,9 +53,14 @@ func (a *Adam) ZeroGrad() {
 // loop does (parameters without a gradient are left alone but still count
 // the step, as in PyTorch where state is per parameter: here every parameter
 // shares the step count).
-func (a *Adam) Update() {
+func (a *Adam) Update() { a.UpdateScaled(1) }
+
+// UpdateScaled is Update with every gradient multiplied by gradScale first
+// (in the step's own pass, not a pass of its own): a lazy regulariser's
+// interval, say.
+func (a *Adam) UpdateScaled(gradScale float32) {
 	a.Step++
-	hp := tensor.AdamParams{LR: a.LR, Beta1: a.Beta1, Beta2: a.Beta2, Eps: a.Eps, Step: a.Step, InfTo: 1e5}
+	hp := tensor.AdamParams{LR: a.LR, Beta1: a.Beta1, Beta2: a.Beta2, Eps: a.Eps, Step: a.Step, InfTo: 1e5, GradScale: gradScale}
 	for i, p := range a.Params {
 		if p.Grad != nil {
 			tensor.AdamStep(p.Value, p.Grad, a.m[i], a.v[i], hp)

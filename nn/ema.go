@@ -38,28 +38,7 @@ func EMAUpdate(avg, src Module, beta float32) error {
 			a[i].Var.Value.CopyFrom(s[i].Var.Value)
 			continue
 		}
-		av, sv := a[i].Var.Value, s[i].Var.Value
-		if av.Device() != tensor.CPU || sv.Device() != tensor.CPU {
-			emaOnDevice(av, sv, beta)
-			continue
-		}
-		ad, sd := av.Data(), sv.Contiguous().Data()
-		for j := range ad {
-			ad[j] = sd[j] + beta*(ad[j]-sd[j])
-		}
+		tensor.EMAUpdate(a[i].Var.Value, s[i].Var.Value, beta)
 	}
 	return nil
-}
-
-// emaOnDevice is the update with device ops, so that the parameters never
-// leave the GPU; the same float32 operations in the same order as the host
-// loop (sub, mul, add, each rounded).
-func emaOnDevice(avg, src *tensor.Tensor, beta float32) {
-	d := tensor.Sub(avg, src)
-	m := tensor.MulScalar(d, beta)
-	r := tensor.Add(src, m)
-	avg.CopyFrom(r)
-	d.Release()
-	m.Release()
-	r.Release()
 }

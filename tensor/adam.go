@@ -12,6 +12,9 @@ type AdamParams struct {
 	// InfTo > 0 first replaces NaN gradients by 0 and ±Inf by ±InfTo (nan_to_num,
 	// as Lafite's training loop does with 1e5); 0 leaves gradients alone.
 	InfTo float32
+	// GradScale, when not 0 or 1, multiplies the gradient first (a lazy
+	// regulariser's interval), with the rounding of MulScalar then the step.
+	GradScale float32
 }
 
 // AdamStep applies one step of torch.optim.Adam (no weight decay) in place:
@@ -41,6 +44,9 @@ func AdamStep(p, g, m, v *Tensor, a AdamParams) {
 	bc2 := 1 - math.Pow(float64(a.Beta2), float64(a.Step))
 	stepSize := float64(a.LR) / bc1
 	sq2 := math.Sqrt(bc2)
+	if a.GradScale != 0 && a.GradScale != 1 {
+		g = MulScalar(g, a.GradScale)
+	}
 	if a.InfTo > 0 {
 		g = NanToNum(g, 0, a.InfTo, -a.InfTo)
 	}
@@ -52,5 +58,25 @@ func AdamStep(p, g, m, v *Tensor, a AdamParams) {
 		vd[j] = b2*vd[j] + (1-b2)*gd[j]*gd[j]
 		den := math.Sqrt(float64(vd[j]))/sq2 + float64(a.Eps)
 		w[j] -= float32(stepSize * float64(md[j]) / den)
+	}
+}
+
+// EMAUpdate moves avg towards src in place: avg = src + beta·(avg − src),
+// each operation rounded to float32 as written (no fused multiply-add). avg
+// must be contiguous; src has its shape, on the same device.
+func EMAUpdate(avg, src *Tensor, beta float32) {
+	if !SameShape(avg.shape, src.shape) {
+		panic(fmt.Sprintf("tensor.EMAUpdate: src has shape %v, avg has %v", src.shape, avg.shape))
+	}
+	if !avg.IsContiguous() {
+		panic("tensor.EMAUpdate: avg is updated in place and must be contiguous")
+	}
+	if dispatchCUDA("EMAUpdate", avg, src) {
+		cudaEMAUpdate(avg, src, beta)
+		return
+	}
+	ad, sd := avg.Data(), src.Contiguous().Data()
+	for j := range ad {
+		ad[j] = sd[j] + float32(beta*float32(ad[j]-sd[j])) // conversions: no fused multiply-add on any GOARCH
 	}
 }

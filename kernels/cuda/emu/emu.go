@@ -522,6 +522,13 @@ func (e *Device) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, arg
 		for i, x := range v {
 			out.set(i, x)
 		}
+	case "ema_update_f32":
+		n, beta := int(args[0].(int64)), f32(1)
+		avg, src := ptr(2), ptr(3)
+		for i := 0; i < n; i++ {
+			s := src.at(i)
+			avg.set(i, s+float32(beta*float32(avg.at(i)-s))) // rounded op by op, as the kernel
+		}
 	case "adam_step_f32":
 		n := int(args[0].(int64))
 		lr, b1, b2, eps, wd, bc1, bc2, gs, infTo := f32(1), f32(2), f32(3), f32(4), f32(5), f32(6), f32(7), f32(8), f32(9)
