@@ -74,6 +74,18 @@ type TraceRunSummary struct {
 	FloorMs  float64 `json:"floor_ms"`
 }
 
+// scopedRun sets w up at full size on the current GPU and returns one run
+// of it in a Scope of its own, so that its temporaries go back to the
+// allocator as a training loop's would.
+func scopedRun(w Workload) func() {
+	run, _, _ := w.GPU(1)
+	return func() {
+		s := tensor.OpenScope()
+		run()
+		s.Close()
+	}
+}
+
 // TraceGPU runs w on a dry-run device with the properties props (the SM
 // count and shared memory steer launch planning): its setup, a warm-up (a
 // whole cycle where it has one, so that caches and the training state are
@@ -96,12 +108,7 @@ func TraceGPU(w Workload, props cuda.DeviceProps, peaks TracePeaks) (tr Trace, e
 	}()
 	scope := tensor.OpenScope()
 	defer scope.Close()
-	run, _, _ := w.GPU(1)
-	step := func() {
-		s := tensor.OpenScope()
-		run()
-		s.Close()
-	}
+	step := scopedRun(w)
 	for i := 0; i < max(1, w.Cycle); i++ {
 		step()
 	}

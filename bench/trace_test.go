@@ -99,12 +99,7 @@ func TestTrainingStepAllocatesNothingAfterTheFirst(t *testing.T) {
 	defer tracing.Store(false)
 	scope := tensor.OpenScope()
 	defer scope.Close()
-	run, _, _ := w.GPU(1)
-	step := func() {
-		s := tensor.OpenScope()
-		run()
-		s.Close()
-	}
+	step := scopedRun(w)
 	step()
 	a0, _ := tensor.CUDADeviceAllocs()
 	for i := 1; i <= w.Cycle+1; i++ {

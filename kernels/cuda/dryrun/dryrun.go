@@ -108,20 +108,16 @@ func (d *Device) extent(p cuda.DevicePtr) int64 {
 }
 
 // CopyHtoDF32 counts an upload.
-func (d *Device) CopyHtoDF32(_ cuda.DevicePtr, src []float32) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.transfers.HtoD++
-	d.transfers.HtoDBytes += 4 * int64(len(src))
-	return nil
-}
+func (d *Device) CopyHtoDF32(_ cuda.DevicePtr, src []float32) error { return d.upload(len(src)) }
 
 // CopyHtoDI32 counts an upload.
-func (d *Device) CopyHtoDI32(_ cuda.DevicePtr, src []int32) error {
+func (d *Device) CopyHtoDI32(_ cuda.DevicePtr, src []int32) error { return d.upload(len(src)) }
+
+func (d *Device) upload(words int) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.transfers.HtoD++
-	d.transfers.HtoDBytes += 4 * int64(len(src))
+	d.transfers.HtoDBytes += 4 * int64(words)
 	return nil
 }
 
