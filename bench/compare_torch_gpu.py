@@ -897,6 +897,14 @@ def compare(args, names):
                 print(f"{side} {r['workload']}: {r['device_allocs']} device allocations during the timed runs",
                       file=sys.stderr)
 
+    # The work the Go side asks of the card, counted on a dry-run device
+    # (`lafite bench --trace`): each workload's floor at the H200's peaks.
+    floors = {}
+    if go_run and not args.dry_run_cpu:
+        for r in run_lines([args.go, "bench", "--trace", "--json", "--only", ",".join(go_run)], "the Go trace"):
+            per = [x["floor_ms"] for x in r.get("per_run") or []]
+            floors[r["workload"]] = (statistics.median(per) if per else r["floor_ms"], r["floor_ms"])
+
     for rnd in range(args.rounds):
         if go_run:
             print(f"round {rnd + 1}/{args.rounds}: go", file=sys.stderr, flush=True)
@@ -919,16 +927,22 @@ def compare(args, names):
     print(f"\nGPU: {t.get('gpu') or p.get('gpu', '?')}; torch {t.get('torch', '?')}, cuDNN {t.get('cudnn', '?')}, "
           f"TF32 off, cudnn.benchmark on, modconv {args.modconv}; Go commit {p.get('commit', '?')}, "
           f"measured FP32 FMA peak {p.get('gflops', 0):.0f} GFLOP/s, copy {p.get('gbps', 0):.0f} GB/s")
-    print(f"median over {args.rounds} interleaved rounds of each side's CUDA-event median (ms); ratio = Go / PyTorch")
-    print(f"{'workload':30} {'Go':>10} {'PyTorch':>10} {'ratio':>7}")
+    print(f"median over {args.rounds} interleaved rounds of each side's CUDA-event median (ms); ratio = Go / PyTorch;")
+    print("Go floor: the work of the Go side's kernels (lafite bench --trace) at 63.6 TFLOP/s, 3.77 TB/s, 2 us a launch")
+    print(f"{'workload':30} {'Go':>10} {'PyTorch':>10} {'ratio':>7} {'Go floor':>10} {'Go/floor':>8}")
+
+    def vs_floor(g, f):
+        return f"{fmt(f)} {g / f:8.2f}" if g is not None and f else f"{fmt(f)} {'-':>8}"
+
     for name in names:
         g, tt = med("go", name), med("torch", name)
         r = f"{g / tt:7.2f}" if g is not None and tt else f"{'-':>7}"
-        print(f"{name:30} {fmt(g)} {fmt(tt)} {r}")
+        fl = floors.get(name, (None, None))
+        print(f"{name:30} {fmt(g)} {fmt(tt)} {r} {vs_floor(g, fl[0])}")
         if WORKLOADS.get(name, (None, 0))[1]:  # cycles: the mean is the amortised step
             gm, tm = med("go", name, 1), med("torch", name, 1)
             rm = f"{gm / tm:7.2f}" if gm is not None and tm else f"{'-':>7}"
-            print(f"{'  (mean over the cycle)':30} {fmt(gm)} {fmt(tm)} {rm}")
+            print(f"{'  (mean over the cycle)':30} {fmt(gm)} {fmt(tm)} {rm} {vs_floor(gm, fl[1])}")
     print_autotune(names, tuned)
 
 
