@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/lafite-go/lafite/kernels/cuda"
 	"github.com/lafite-go/lafite/kernels/cuda/dryrun"
 	"github.com/lafite-go/lafite/tensor"
 )
@@ -110,4 +111,66 @@ func TestTrainingStepAllocatesNothingAfterTheFirst(t *testing.T) {
 	}
 	live, peak := tensor.CUDAMemoryStats()
 	t.Logf("%d device allocations, all in the first step; %.2f GB live between steps, %.2f GB at peak", a0, float64(live)/1e9, float64(peak)/1e9)
+}
+
+// TestEveryVariantLaunchesAtFullSize traces the generator's and the
+// discriminator's forward and backward at full size with each way the
+// engine can run their ops forced in turn (what autotuning times on a
+// card): every launch must pass cuda.CheckLaunch (block against the
+// kernel's launch bounds, grid limits, shared memory, argument types) at
+// the real shapes, which the shrunk emulator runs do not reach.
+func TestEveryVariantLaunchesAtFullSize(t *testing.T) {
+	variants := []struct {
+		name string
+		set  func() func()
+	}{
+		{"rules", func() func() { return func() {} }},
+		{"direct convs", func() func() { t.Setenv("LAFITE_CUDA_WINOGRAD", "0"); return func() {} }},
+		{"winograd F(2x2,3x3)", func() func() { t.Setenv("LAFITE_CUDA_WINOGRAD", "2"); return func() {} }},
+		{"direct 64 tile", func() func() {
+			t.Setenv("LAFITE_CUDA_WINOGRAD", "0")
+			prev := tensor.SetCUDAConvTile(cuda.ConvTile64)
+			return func() { tensor.SetCUDAConvTile(prev) }
+		}},
+		{"direct 128 tile", func() func() {
+			t.Setenv("LAFITE_CUDA_WINOGRAD", "0")
+			prev := tensor.SetCUDAConvTile(cuda.ConvTile128)
+			return func() { tensor.SetCUDAConvTile(prev) }
+		}},
+		{"gemm bk16", func() func() { prev := tensor.SetCUDAGemmKernel("bk16"); return func() { tensor.SetCUDAGemmKernel(prev) } }},
+		{"gemm t64", func() func() { prev := tensor.SetCUDAGemmKernel("t64"); return func() { tensor.SetCUDAGemmKernel(prev) } }},
+		{"upfirdn2d tiled", func() func() { prev := tensor.SetCUDAUpfirdnTiled(true); return func() { tensor.SetCUDAUpfirdnTiled(prev) } }},
+	}
+	kernels := map[string]map[string]bool{} // variant -> kernels launched
+	for _, v := range variants {
+		t.Run(v.name, func(t *testing.T) {
+			defer v.set()()
+			kernels[v.name] = map[string]bool{}
+			for _, name := range []string{"lafite_g64_b16_fwdbwd", "lafite_d64_b16_fwdbwd", "modconv_up2_n4_c512_32"} {
+				tr := traceOf(t, name)
+				if tr.Launches == 0 || tr.GFLOP == 0 {
+					t.Errorf("%s: %+v", name, tr)
+				}
+				for _, k := range tr.Kernels {
+					kernels[v.name][k.Kernel] = true
+				}
+			}
+		})
+	}
+	// Each setting took effect: its kernels ran, the others' did not.
+	for v, want := range map[string]string{"rules": "wino_input_f32", "direct 64 tile": "conv2d_fwd_f32",
+		"direct 128 tile": "conv2d_fwd128_f32", "gemm bk16": "sgemm_128x128x16_f32", "gemm t64": "sgemm_64x64x16_f32",
+		"upfirdn2d tiled": "upfirdn2d_down2_f4_tiled_f32"} {
+		if !kernels[v][want] {
+			t.Errorf("%s: %s never launched", v, want)
+		}
+	}
+	for _, v := range []string{"direct convs", "direct 64 tile", "direct 128 tile"} {
+		if kernels[v]["wino_input_f32"] {
+			t.Errorf("%s: the Winograd path ran", v)
+		}
+	}
+	if kernels["direct 64 tile"]["conv2d_fwd128_f32"] || kernels["direct 128 tile"]["conv2d_fwd_f32"] {
+		t.Error("a forced conv tile was not the only one")
+	}
 }

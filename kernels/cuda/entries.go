@@ -13,10 +13,13 @@ type Entry struct {
 	File   string // e.g. "sgemm.cu"
 	Name   string // e.g. "sgemm_128x128x8_f32"
 	Params string // C parameter list without __restrict__, e.g. "GemmParams p, const float* A, ..."
+	// MaxThreads is the first argument of the entry's __launch_bounds__: a
+	// block of more threads fails to launch. 0 where it declares none.
+	MaxThreads int
 }
 
 var (
-	declRE   = regexp.MustCompile(`extern "C" __global__ void(?:\s+__launch_bounds__\([^)]*\))?\s+([A-Za-z0-9_]+)\s*\(([^)]*)\)`)
+	declRE   = regexp.MustCompile(`extern "C" __global__ void(?:\s+__launch_bounds__\(\s*([0-9]+)[^)]*\))?\s+([A-Za-z0-9_]+)\s*\(([^)]*)\)`)
 	spacesRE = regexp.MustCompile(`\s+`)
 )
 
@@ -27,7 +30,9 @@ func Entries() []Entry {
 	for _, f := range KernelFiles() {
 		src, _ := KernelSource(f)
 		for _, m := range declRE.FindAllStringSubmatch(src, -1) {
-			out = append(out, Entry{File: f, Name: m[1], Params: normParams(m[2])})
+			e := Entry{File: f, Name: m[2], Params: normParams(m[3])}
+			fmt.Sscan(m[1], &e.MaxThreads)
+			out = append(out, e)
 		}
 	}
 	return out

@@ -156,8 +156,12 @@ func (d *Device) Function(file, entry string) (*cuda.Function, error) {
 	return nil, fmt.Errorf("dryrun: no entry point %s in %s", entry, file)
 }
 
-// Launch records a launch and the work it asks for.
-func (d *Device) Launch(f *cuda.Function, grid, block cuda.Dim3, _ int, args ...any) error {
+// Launch checks a launch as a GPU would (cuda.CheckLaunch: block, grid,
+// shared memory, argument types), then records it and the work it asks for.
+func (d *Device) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, args ...any) error {
+	if err := cuda.CheckLaunch(f.Name, grid, block, shared, d.props.MaxSharedOptin, args); err != nil {
+		return fmt.Errorf("dryrun: %w", err)
+	}
 	l := Launch{Kernel: f.Name, Grid: grid, Block: block}
 	d.mu.Lock()
 	l.FLOPs, l.Bytes = d.work(grid, args)

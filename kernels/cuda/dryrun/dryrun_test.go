@@ -27,7 +27,21 @@ func TestWorkOfALaunch(t *testing.T) {
 	p := cuda.GemmParams{M: 10, N: 20, K: 30, Beta: 1}
 	d.Launch(f, cuda.D3(1, 1, 3), cuda.D1(256), 0, p, a, b, a)
 	ew := &cuda.Function{Name: "ew_binary_f32"}
-	d.Launch(ew, cuda.D1(1), cuda.D1(256), 0, a+400, a, b) // a's block once, from a: 4000; b: 1000
+	// a's block once, from a: 4000; b: 1000
+	if err := d.Launch(ew, cuda.D1(1), cuda.D1(256), 0, int32(0), int64(10), a+400, a, b); err != nil {
+		t.Fatal(err)
+	}
+	// Launches a GPU would refuse are refused, and not recorded.
+	for _, bad := range []func() error{
+		func() error { return d.Launch(ew, cuda.D1(1), cuda.D1(256), 0, int32(0), 10, a, a, b) }, // int, not int64
+		func() error { return d.Launch(ew, cuda.D3(1, 70000, 1), cuda.D1(256), 0, int32(0), int64(10), a, a, b) },
+		func() error { return d.Launch(ew, cuda.D1(1), cuda.D1(2048), 0, int32(0), int64(10), a, a, b) },
+		func() error { return d.Launch(f, cuda.D1(1), cuda.D1(512), 0, p, a, b, a) }, // __launch_bounds__(256, 2)
+	} {
+		if err := bad(); err == nil {
+			t.Error("a bad launch was accepted")
+		}
+	}
 	d.MemsetD32(b, 0, 250)
 	d.CopyDtoD(a, b, 1000)
 	got := make([]float32, 3)

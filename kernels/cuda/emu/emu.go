@@ -14,7 +14,6 @@ package emu
 import (
 	"fmt"
 	"math"
-	"reflect"
 	"strings"
 	"sync"
 
@@ -167,41 +166,12 @@ func (e *Device) Synchronize() error { return nil }
 
 // Function looks up an entry point of an embedded kernel file.
 func (e *Device) Function(file, entry string) (*cuda.Function, error) {
-	if _, ok := emuSignatures()[entry]; !ok {
-		return nil, fmt.Errorf("emu: no entry point %s", entry)
-	}
 	for _, en := range cuda.Entries() {
 		if en.File == file && en.Name == entry {
 			return &cuda.Function{Name: entry}, nil
 		}
 	}
 	return nil, fmt.Errorf("emu: no entry point %s in %s", entry, file)
-}
-
-var (
-	emuSigOnce sync.Once
-	emuSigs    map[string][]reflect.Type
-)
-
-// emuSignatures maps every kernel entry point to the Go types its C
-// parameters take at Launch, read from the .cu sources, so that a launch with
-// a wrong argument list fails here as it would on the GPU.
-func emuSignatures() map[string][]reflect.Type {
-	emuSigOnce.Do(func() {
-		emuSigs = map[string][]reflect.Type{}
-		for _, en := range cuda.Entries() {
-			ps, err := en.Parameters()
-			if err != nil {
-				panic("emu: " + err.Error())
-			}
-			var ts []reflect.Type
-			for _, p := range ps {
-				ts = append(ts, p.Go)
-			}
-			emuSigs[en.Name] = ts
-		}
-	})
-	return emuSigs
 }
 
 // Launches returns "entry=n" for every kernel launched so far, sorted.
@@ -221,23 +191,8 @@ func need(entry, axis string, got uint32, want int) {
 // Launch checks a launch and runs its emulation; the arguments follow the
 // kernel's C parameters exactly, as for (*cuda.Device).Launch.
 func (e *Device) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, args ...any) error {
-	if block.X*block.Y*block.Z > 1024 || block.X*block.Y*block.Z == 0 {
-		return fmt.Errorf("emu: %s: block %v", f.Name, block)
-	}
-	if grid.X == 0 || grid.Y == 0 || grid.Z == 0 || grid.Y > 65535 || grid.Z > 65535 {
-		return fmt.Errorf("emu: %s: grid %v", f.Name, grid)
-	}
-	if shared > e.props.MaxSharedOptin {
-		return fmt.Errorf("emu: %s: %d bytes of shared memory", f.Name, shared)
-	}
-	sig := emuSignatures()[f.Name]
-	if len(args) != len(sig) {
-		return fmt.Errorf("emu: %s takes %d arguments, launched with %d", f.Name, len(sig), len(args))
-	}
-	for i, a := range args {
-		if reflect.TypeOf(a) != sig[i] {
-			return fmt.Errorf("emu: %s argument %d is %T, the kernel takes %v", f.Name, i, a, sig[i])
-		}
+	if err := cuda.CheckLaunch(f.Name, grid, block, shared, e.props.MaxSharedOptin, args); err != nil {
+		return fmt.Errorf("emu: %w", err)
 	}
 	e.mu.Lock()
 	e.launches[f.Name]++
