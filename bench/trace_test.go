@@ -137,9 +137,18 @@ func TestEveryVariantLaunchesAtFullSize(t *testing.T) {
 			prev := tensor.SetCUDAConvTile(cuda.ConvTile128)
 			return func() { tensor.SetCUDAConvTile(prev) }
 		}},
-		{"gemm bk16", func() func() { prev := tensor.SetCUDAGemmKernel("bk16"); return func() { tensor.SetCUDAGemmKernel(prev) } }},
-		{"gemm t64", func() func() { prev := tensor.SetCUDAGemmKernel("t64"); return func() { tensor.SetCUDAGemmKernel(prev) } }},
-		{"upfirdn2d tiled", func() func() { prev := tensor.SetCUDAUpfirdnTiled(true); return func() { tensor.SetCUDAUpfirdnTiled(prev) } }},
+		{"gemm bk16", func() func() {
+			prev := tensor.SetCUDAGemmKernel("bk16")
+			return func() { tensor.SetCUDAGemmKernel(prev) }
+		}},
+		{"gemm t64", func() func() {
+			prev := tensor.SetCUDAGemmKernel("t64")
+			return func() { tensor.SetCUDAGemmKernel(prev) }
+		}},
+		{"upfirdn2d tiled", func() func() {
+			prev := tensor.SetCUDAUpfirdnTiled(true)
+			return func() { tensor.SetCUDAUpfirdnTiled(prev) }
+		}},
 	}
 	kernels := map[string]map[string]bool{} // variant -> kernels launched
 	for _, v := range variants {
