@@ -183,3 +183,37 @@ func TestEveryVariantLaunchesAtFullSize(t *testing.T) {
 		t.Error("a forced conv tile was not the only one")
 	}
 }
+
+// TestAutotuneCandidatesLaunchAtFullSize: with autotuning on, the first
+// training step at full size runs every candidate of every tuned shape (on
+// the dry-run device, whose clock picks arbitrarily); each launch passes
+// cuda.CheckLaunch and no candidate fails.
+func TestAutotuneCandidatesLaunchAtFullSize(t *testing.T) {
+	ws, err := SelectOn(tensor.CUDA, []string{"lafite_train_step_64_b16"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := dryrun.New(H200)
+	defer tensor.UseCUDABackend(d, H200)()
+	defer tensor.SetCUDAAutotune(true)()
+	tensor.ResetCUDAAutotune()
+	defer tensor.ResetCUDAAutotune()
+	tracing.Store(true)
+	defer tracing.Store(false)
+	scope := tensor.OpenScope()
+	defer scope.Close()
+	scopedRun(ws[0])() // step 0: path length and R1, every shape of the step
+	byOp := map[string]int{}
+	for _, c := range tensor.CUDAAutotuneReport() {
+		byOp[c.Op]++
+		for name, why := range c.Failed {
+			t.Errorf("%s %s: candidate %s failed: %s", c.Op, c.Shape, name, why)
+		}
+	}
+	t.Logf("tuned shapes by op: %v", byOp)
+	for _, op := range []string{"conv forward", "conv input grad", "conv weight grad", "modconv forward", "gemm", "upfirdn2d"} {
+		if byOp[op] == 0 {
+			t.Errorf("no %s shape was tuned", op)
+		}
+	}
+}
