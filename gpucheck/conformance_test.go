@@ -397,6 +397,21 @@ func gpuCases() []gpuCase {
 			f: func(_ tensor.Device, xs []*autograd.Var) *autograd.Var {
 				return autograd.ScaledDotProductAttention(xs[0], xs[1], xs[2], nil)
 			}},
+		// Heads taken from one projection, as nn.MultiheadAttention does: batch
+		// dims [N, H] (and a leading one) whose strides do not merge, so the
+		// GEMM spans two batch dims in its grid (GemmParams.BatchInner).
+		un("matmul_heads_of_a_projection", []int{5, 3, 24}, 2, mm, func(x *autograd.Var) *autograd.Var {
+			heads := func(i int) *autograd.Var { // [N=3, H=2, L=5, 4]
+				return autograd.Permute(autograd.Reshape(autograd.Narrow(x, 2, 8*i, 8), 5, 3, 2, 4), 1, 2, 0, 3)
+			}
+			return autograd.Matmul(heads(0), autograd.Transpose(heads(1), 2, 3))
+		}),
+		un("matmul_heads_three_batch_dims", []int{2, 5, 3, 24}, 2, mm, func(x *autograd.Var) *autograd.Var {
+			heads := func(i int) *autograd.Var { // [2, N=3, H=2, L=5, 4]
+				return autograd.Permute(autograd.Reshape(autograd.Narrow(x, 3, 8*i, 8), 2, 5, 3, 2, 4), 0, 2, 3, 1, 4)
+			}
+			return autograd.Matmul(heads(0), autograd.Transpose(heads(2), 3, 4))
+		}),
 		bin("contra_loss", []int{6, 8}, []int{6, 8}, 2, mm, func(a, b *autograd.Var) *autograd.Var {
 			return autograd.ContraLoss(a, b, 0.5, 0.5, false)
 		}),

@@ -55,23 +55,31 @@ func abs64(v int64) int64 {
 }
 
 // gemmBatches launches p over the batch dims (sizes bsh, strides bst of a, b,
-// c): the innermost batch dim goes to gridDim.z (in chunks of 65535), the
-// others are walked on the host.
+// c): the innermost batch dim goes to gridDim.z (in chunks of 65535), and
+// the one outside it too (GemmParams.BatchInner) when both fit one grid;
+// any others are walked on the host.
 func gemmBatches(p cuda.GemmParams, bsh []int, bst [][]int, A, B, C cuda.DevicePtr) {
 	g := theGPU()
 	d := len(bsh) - 1
 	inner := bsh[d]
 	p.ABatch, p.BBatch, p.CBatch = int64(bst[0][d]), int64(bst[1][d]), int64(bst[2][d])
 	const maxZ = 65535
-	idx := make([]int, d)
+	walked := d // batch dims walked on the host: bsh[:walked]
+	if d > 0 && inner > 1 && inner*bsh[d-1] <= maxZ {
+		walked = d - 1
+		p.BatchInner = int32(inner)
+		p.AOuter, p.BOuter, p.COuter = int64(bst[0][d-1]), int64(bst[1][d-1]), int64(bst[2][d-1])
+		inner *= bsh[d-1]
+	}
+	idx := make([]int, walked)
 	for {
 		ao, bo, co := 0, 0, 0
-		for i := 0; i < d; i++ {
+		for i := 0; i < walked; i++ {
 			ao += idx[i] * bst[0][i]
 			bo += idx[i] * bst[1][i]
 			co += idx[i] * bst[2][i]
 		}
-		for z0 := 0; z0 < inner; z0 += maxZ {
+		for z0 := 0; z0 < inner; z0 += maxZ { // z0 > 0 only with one batch dim in the grid
 			z := min(maxZ, inner-z0)
 			pl := cuda.PlanSgemm(p, z)
 			off := func(base cuda.DevicePtr, o int, st int64) cuda.DevicePtr {
@@ -79,7 +87,7 @@ func gemmBatches(p cuda.GemmParams, bsh []int, bst [][]int, A, B, C cuda.DeviceP
 			}
 			g.sgemm(pl, p, off(A, ao, p.ABatch), off(B, bo, p.BBatch), off(C, co, p.CBatch))
 		}
-		k := d - 1
+		k := walked - 1
 		for ; k >= 0; k-- {
 			idx[k]++
 			if idx[k] < bsh[k] {

@@ -228,21 +228,24 @@ const (
 // GemmParams mirrors struct GemmParams of sgemm.cu: C = alpha*A*B + beta*C
 // with strides in elements.
 type GemmParams struct {
-	M      int32   `c:"M"`
-	N      int32   `c:"N"`
-	K      int32   `c:"K"`
-	_      int32   `c:"pad_"`
-	ABatch int64   `c:"a_batch"`
-	ARow   int64   `c:"a_row"`
-	ACol   int64   `c:"a_col"`
-	BBatch int64   `c:"b_batch"`
-	BRow   int64   `c:"b_row"`
-	BCol   int64   `c:"b_col"`
-	CBatch int64   `c:"c_batch"`
-	CRow   int64   `c:"c_row"`
-	CCol   int64   `c:"c_col"`
-	Alpha  float32 `c:"alpha"`
-	Beta   float32 `c:"beta"`
+	M          int32   `c:"M"`
+	N          int32   `c:"N"`
+	K          int32   `c:"K"`
+	BatchInner int32   `c:"batch_inner"` // > 1: gridDim.z spans two batch dims, this one inner
+	ABatch     int64   `c:"a_batch"`
+	ARow       int64   `c:"a_row"`
+	ACol       int64   `c:"a_col"`
+	BBatch     int64   `c:"b_batch"`
+	BRow       int64   `c:"b_row"`
+	BCol       int64   `c:"b_col"`
+	CBatch     int64   `c:"c_batch"`
+	CRow       int64   `c:"c_row"`
+	CCol       int64   `c:"c_col"`
+	Alpha      float32 `c:"alpha"`
+	Beta       float32 `c:"beta"`
+	AOuter     int64   `c:"a_outer"` // strides of the outer batch dim (BatchInner > 1)
+	BOuter     int64   `c:"b_outer"`
+	COuter     int64   `c:"c_outer"`
 }
 
 // ConvParams mirrors struct ConvParams of conv2d.cu.

@@ -272,14 +272,19 @@ func (e *Device) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, arg
 		need(f.Name, "x", grid.X, (int(p.N)+tile-1)/tile)
 		need(f.Name, "y", grid.Y, (int(p.M)+tile-1)/tile)
 		for z := 0; z < int(grid.Z); z++ {
+			zi, zo := int64(z), int64(0)
+			if p.BatchInner > 1 {
+				zo, zi = zi/int64(p.BatchInner), zi%int64(p.BatchInner)
+			}
+			ao, bo, co := zi*p.ABatch+zo*p.AOuter, zi*p.BBatch+zo*p.BOuter, zi*p.CBatch+zo*p.COuter
 			for m := 0; m < int(p.M); m++ {
 				for n := 0; n < int(p.N); n++ {
 					var acc float64
 					for k := 0; k < int(p.K); k++ {
-						acc += float64(A.at(int(int64(z)*p.ABatch+int64(m)*p.ARow+int64(k)*p.ACol))) *
-							float64(B.at(int(int64(z)*p.BBatch+int64(k)*p.BRow+int64(n)*p.BCol)))
+						acc += float64(A.at(int(ao+int64(m)*p.ARow+int64(k)*p.ACol))) *
+							float64(B.at(int(bo+int64(k)*p.BRow+int64(n)*p.BCol)))
 					}
-					ci := int(int64(z)*p.CBatch + int64(m)*p.CRow + int64(n)*p.CCol)
+					ci := int(co + int64(m)*p.CRow + int64(n)*p.CCol)
 					v := p.Alpha * float32(acc)
 					if p.Beta != 0 {
 						v += p.Beta * C.at(ci)

@@ -2,7 +2,9 @@
 //
 // Computes C[z] = alpha * A[z] B[z] + beta * C[z] for z < gridDim.z, with
 // A[z] M x K, B[z] K x N, C[z] M x N, every operand addressed by strides:
-//   A(m,k) = A[z*a_batch + m*a_row + k*a_col], likewise B(k,n) and C(m,n).
+//   A(m,k) = A[z*a_batch + m*a_row + k*a_col], likewise B(k,n) and C(m,n);
+// with batch_inner > 1, z = zo*batch_inner + zi and z*a_batch stands for
+// zi*a_batch + zo*a_outer (two batch dims that share no stride).
 // Transposes are stride swaps; a broadcast operand has batch stride 0. With
 // beta == 0, C is not read (it may hold garbage or NaN). Offsets within one
 // matrix are 32-bit (fewer than 2^31 elements spanned); batch offsets 64-bit.
@@ -42,12 +44,31 @@
 
 struct GemmParams {
     int M, N, K;
-    int pad_;
+    int batch_inner; // > 1: z = outer * batch_inner + inner (two batch dims); else one
     long long a_batch, a_row, a_col; // strides of A in elements
     long long b_batch, b_row, b_col;
     long long c_batch, c_row, c_col;
     float alpha, beta;
+    long long a_outer, b_outer, c_outer; // strides of the outer batch dim (batch_inner > 1)
 };
+
+// sgemm_batch is the offset of blockIdx.z's matrices in each operand: one
+// batch dim, or two (batch_inner > 1), so that a batch of permuted views
+// whose dims do not merge into one stride (attention's heads of a
+// [L, N, 3E] projection) is still one launch.
+struct GemmOffsets {
+    long long a, b, c;
+};
+
+__device__ __forceinline__ GemmOffsets sgemm_batch(const GemmParams& p)
+{
+    long long zi = blockIdx.z, zo = 0;
+    if (p.batch_inner > 1) {
+        zo = zi / p.batch_inner;
+        zi -= zo * p.batch_inner;
+    }
+    return {zi * p.a_batch + zo * p.a_outer, zi * p.b_batch + zo * p.b_outer, zi * p.c_batch + zo * p.c_outer};
+}
 
 #define GB_PAD 4 // row padding: transposed stores hit distinct banks, float4 alignment kept
 
@@ -96,10 +117,10 @@ __device__ __forceinline__ void sgemm_tile(const GemmParams& p, const float* __r
     const int tid = threadIdx.x;
     const int tx = tid & 15, ty = tid >> 4;
     const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BM;
-    const long long z = blockIdx.z;
-    A += z * p.a_batch;
-    B += z * p.b_batch;
-    C += z * p.c_batch;
+    const GemmOffsets zoff = sgemm_batch(p);
+    A += zoff.a;
+    B += zoff.b;
+    C += zoff.c;
 
     const bool a_mfast = (p.a_row == 1 && p.a_col != 1); // A stored column-major (transposed)
     const bool b_kfast = (p.b_row == 1 && p.b_col != 1); // B stored column-major (transposed)
@@ -229,10 +250,10 @@ sgemm_small_f32(GemmParams p, const float* __restrict__ A, const float* __restri
 {
     __shared__ float As[GS][GS + 1]; // As[m][k]
     __shared__ float Bs[GS][GS + 1]; // Bs[k][n]
-    const long long z = blockIdx.z;
-    A += z * p.a_batch;
-    B += z * p.b_batch;
-    C += z * p.c_batch;
+    const GemmOffsets zoff = sgemm_batch(p);
+    A += zoff.a;
+    B += zoff.b;
+    C += zoff.c;
     const int tx = threadIdx.x, ty = threadIdx.y;
     const int m = blockIdx.y * GS + ty, n = blockIdx.x * GS + tx;
     // Loads use (ty, tx) -> rows of the tile; with unit stride along k for A
