@@ -60,3 +60,15 @@ var entrySignatures = sync.OnceValue(func() map[string]entrySignature {
 	}
 	return sigs
 })
+
+// StandInFunction is what a device without a driver (package emu, package
+// dryrun) returns for an entry point of an embedded kernel file: its name,
+// once the file is known to declare it.
+func StandInFunction(file, entry string) (*Function, error) {
+	for _, en := range Entries() {
+		if en.File == file && en.Name == entry {
+			return &Function{Name: entry}, nil
+		}
+	}
+	return nil, fmt.Errorf("no entry point %s in %s", entry, file)
+}

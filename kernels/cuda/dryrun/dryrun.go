@@ -148,12 +148,11 @@ func (d *Device) Synchronize() error { return nil }
 
 // Function looks up an entry point of an embedded kernel file.
 func (d *Device) Function(file, entry string) (*cuda.Function, error) {
-	for _, en := range cuda.Entries() {
-		if en.File == file && en.Name == entry {
-			return &cuda.Function{Name: entry}, nil
-		}
+	f, err := cuda.StandInFunction(file, entry)
+	if err != nil {
+		return nil, fmt.Errorf("dryrun: %w", err)
 	}
-	return nil, fmt.Errorf("dryrun: no entry point %s in %s", entry, file)
+	return f, nil
 }
 
 // Launch checks a launch as a GPU would (cuda.CheckLaunch: block, grid,

@@ -166,12 +166,11 @@ func (e *Device) Synchronize() error { return nil }
 
 // Function looks up an entry point of an embedded kernel file.
 func (e *Device) Function(file, entry string) (*cuda.Function, error) {
-	for _, en := range cuda.Entries() {
-		if en.File == file && en.Name == entry {
-			return &cuda.Function{Name: entry}, nil
-		}
+	f, err := cuda.StandInFunction(file, entry)
+	if err != nil {
+		return nil, fmt.Errorf("emu: %w", err)
 	}
-	return nil, fmt.Errorf("emu: no entry point %s in %s", entry, file)
+	return f, nil
 }
 
 // Launches returns "entry=n" for every kernel launched so far, sorted.
