@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -370,5 +371,33 @@ func TestGPUTimingDryRun(t *testing.T) {
 	rows := tm.ops()
 	if len(rows) < 20 {
 		t.Fatalf("%d timing rows", len(rows))
+	}
+	// The rows scripts/gpu-check.sh's summary reads (row 'name', best 'a'
+	// 'b') must exist, or the summary would print "?" on the card.
+	script, err := os.ReadFile("../scripts/gpu-check.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := regexp.MustCompile(`(?:row|best) ('[^']+')(?: ('[^']+'))?`).FindAllStringSubmatch(string(script), -1)
+	if len(named) < 4 {
+		t.Fatalf("found %d row lookups in gpu-check.sh", len(named))
+	}
+	for _, m := range named {
+		for _, q := range m[1:] {
+			if q == "" {
+				continue
+			}
+			prefix := strings.Trim(q, "'")
+			found := false
+			for _, r := range rows {
+				// The script matches "^<name> " against the table's lines.
+				if strings.HasPrefix(fmt.Sprintf("%-24s %-30s", r.name, r.shape), prefix+" ") {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("gpu-check.sh reads timing row %q, which the table does not have", prefix)
+			}
+		}
 	}
 }
