@@ -137,3 +137,35 @@ func TestPrintAutotune(t *testing.T) {
 		t.Errorf("nothing tuned printed %q", b.String())
 	}
 }
+
+// TestBenchTrace: `lafite bench --trace` needs no GPU; its table names the
+// workload's work and kernels, and --json gives one Trace per workload.
+func TestBenchTrace(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"bench", "--trace", "--only", "sgemm_1024,conv3x3_n4_c512_16"}, &out, &errb); code != 0 {
+		t.Fatalf("code %d, err %q", code, errb.String())
+	}
+	for _, want := range []string{"dry run for NVIDIA H200", "sgemm_1024: per run: 1 launches, 2.1 GFLOP",
+		"conv3x3_n4_c512_16: per run: 4 launches", "wino_input_f32", "floor ms"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	if code := run([]string{"bench", "--trace", "--json", "--only", "sgemm_1024"}, &out, &errb); code != 0 {
+		t.Fatalf("--json: code %d, err %q", code, errb.String())
+	}
+	var tr struct {
+		Workload string  `json:"workload"`
+		GFLOP    float64 `json:"gflop"`
+		Kernels  []struct {
+			Kernel string `json:"kernel"`
+		} `json:"kernels"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &tr); err != nil || tr.Workload != "sgemm_1024" || tr.GFLOP < 2.1 || len(tr.Kernels) != 1 {
+		t.Errorf("--json: %v, %+v from %q", err, tr, out.String())
+	}
+	if code := run([]string{"bench", "--trace", "--only", "no_such_workload"}, &out, &errb); code == 0 {
+		t.Error("an unknown workload was accepted")
+	}
+}
