@@ -3,7 +3,9 @@ package bench
 import (
 	"cmp"
 	"fmt"
+	"runtime"
 	"slices"
+	"strings"
 	"sync/atomic"
 
 	"github.com/lafite-go/lafite/kernels/cuda"
@@ -51,6 +53,17 @@ type KernelWork struct {
 	FloorMs  float64 `json:"floor_ms"`
 }
 
+// CallerWork is the share of a trace launched by one kernel from one place
+// outside the engine (the first frame above packages tensor, autograd and
+// kernels: a layer's Forward, a loss, an optimizer), per run.
+type CallerWork struct {
+	Kernel   string  `json:"kernel"`
+	Caller   string  `json:"caller"`
+	Launches float64 `json:"launches"`
+	GB       float64 `json:"gb"`
+	FloorMs  float64 `json:"floor_ms"`
+}
+
 // Trace is the work of one run of a workload (Runs > 1: a cycle's mean).
 type Trace struct {
 	Workload  string            `json:"workload"`
@@ -64,6 +77,7 @@ type Trace struct {
 	Peaks     TracePeaks        `json:"peaks"`
 	Device    cuda.DeviceProps  `json:"device"`
 	PerRun    []TraceRunSummary `json:"per_run,omitempty"` // each run of a cycle
+	Callers   []CallerWork      `json:"callers"`           // per run, the largest floor first
 }
 
 // TraceRunSummary is one run of a traced cycle.
@@ -97,6 +111,7 @@ func TraceGPU(w Workload, props cuda.DeviceProps, peaks TracePeaks) (tr Trace, e
 		return Trace{}, fmt.Errorf("workload %s has no GPU version", w.Name)
 	}
 	d := dryrun.New(props)
+	d.SetAttribution(callerOutsideEngine)
 	defer tensor.UseCUDABackend(d, props)()
 	tracing.Store(true)
 	defer tracing.Store(false)
@@ -114,6 +129,7 @@ func TraceGPU(w Workload, props cuda.DeviceProps, peaks TracePeaks) (tr Trace, e
 	}
 	runs := max(1, w.Cycle)
 	byKernel := map[string]*KernelWork{}
+	byCaller := map[[2]string]*CallerWork{}
 	tr = Trace{Workload: w.Name, Runs: runs, Peaks: peaks, Device: props}
 	for i := 0; i < runs; i++ {
 		d.Reset()
@@ -126,6 +142,15 @@ func TraceGPU(w Workload, props cuda.DeviceProps, peaks TracePeaks) (tr Trace, e
 				byKernel[l.Kernel] = k
 			}
 			f := peaks.FloorMs(l)
+			ck := [2]string{l.Kernel, l.Caller}
+			c := byCaller[ck]
+			if c == nil {
+				c = &CallerWork{Kernel: l.Kernel, Caller: l.Caller}
+				byCaller[ck] = c
+			}
+			c.Launches += 1 / float64(runs)
+			c.GB += l.Bytes / 1e9 / float64(runs)
+			c.FloorMs += f / float64(runs)
 			k.Launches++
 			k.GFLOP += l.FLOPs / 1e9
 			k.GB += l.Bytes / 1e9
@@ -158,5 +183,37 @@ func TraceGPU(w Workload, props cuda.DeviceProps, peaks TracePeaks) (tr Trace, e
 	slices.SortFunc(tr.Kernels, func(a, b KernelWork) int {
 		return cmp.Or(cmp.Compare(b.FloorMs, a.FloorMs), cmp.Compare(a.Kernel, b.Kernel))
 	})
+	for _, c := range byCaller {
+		tr.Callers = append(tr.Callers, *c)
+	}
+	slices.SortFunc(tr.Callers, func(a, b CallerWork) int {
+		return cmp.Or(cmp.Compare(b.FloorMs, a.FloorMs), cmp.Compare(a.Kernel, b.Kernel), cmp.Compare(a.Caller, b.Caller))
+	})
 	return tr, nil
+}
+
+// callerOutsideEngine names the first function on the launching
+// goroutine's stack outside the engine's layers (tensor, autograd, kernels,
+// and this package's harness): the model code that asked for the launch.
+// Launches of a backward pass say so: their closures are autograd's, so the
+// caller is where the gradient was asked for.
+func callerOutsideEngine() string {
+	pcs := make([]uintptr, 128)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(3, pcs)])
+	backward := ""
+	for {
+		f, more := frames.Next()
+		name := strings.TrimPrefix(f.Function, "github.com/lafite-go/lafite/")
+		if name == "autograd.backprop" {
+			backward = "backward, from "
+		}
+		inside := name == f.Function || strings.HasPrefix(name, "tensor.") || strings.HasPrefix(name, "autograd.") ||
+			strings.HasPrefix(name, "kernels/") || strings.HasPrefix(name, "bench.")
+		if !inside {
+			return backward + name
+		}
+		if !more {
+			return backward + "(the engine)"
+		}
+	}
 }

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/lafite-go/lafite/kernels/cuda"
@@ -81,6 +82,19 @@ func TestTraceOfTheTrainingStep(t *testing.T) {
 		t.Errorf("GFLOP: R1 and path length %.0f, path length %.0f, plain %.0f", tr.PerRun[0].GFLOP, pl, plain)
 	}
 	t.Logf("plain step: %d launches, %.0f GFLOP, %.1f GB, floor %.1f ms on an H200", tr.PerRun[1].Launches, plain, tr.PerRun[1].GB, tr.PerRun[1].FloorMs)
+	// The callers split the same work: Adam's steps come from the optimizer,
+	// a backward pass says so, and together they add up to the totals.
+	var launches, floor float64
+	adam, backward := false, false
+	for _, c := range tr.Callers {
+		launches += c.Launches
+		floor += c.FloorMs
+		adam = adam || c.Kernel == "adam_step_f32" && c.Caller == "nn.(*Adam).UpdateScaled"
+		backward = backward || strings.HasPrefix(c.Caller, "backward, from lafite.")
+	}
+	if math.Abs(launches-tr.Launches) > 1e-6*tr.Launches || math.Abs(floor-tr.FloorMs) > 1e-6*tr.FloorMs || !adam || !backward {
+		t.Errorf("callers: %.1f launches, %.2f ms (totals %.1f, %.2f); Adam attributed %v, a backward %v", launches, floor, tr.Launches, tr.FloorMs, adam, backward)
+	}
 }
 
 // TestTrainingStepAllocatesNothingAfterTheFirst: at full size, behind the

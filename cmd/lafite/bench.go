@@ -34,6 +34,7 @@ func runBench(args []string, stdout io.Writer) error {
 	shrink := fs.Int("shrink", 1, "divide the sizes of the cuda workloads by this (tests of the wiring; 1: the named workloads)")
 	profile := fs.Bool("profile", false, "cuda: after timing, run each workload once more (a whole cycle) and report the GPU time per kernel")
 	trace := fs.Bool("trace", false, "run no GPU: count each cuda workload's kernel launches, FLOPs and DRAM bytes at full size (a dry-run device), and the time they need at least on an H200")
+	byCaller := fs.Bool("by-caller", false, "with --trace: also list the kernels by the model code that launched them (a layer's Forward, a loss, the optimizer)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -64,7 +65,7 @@ func runBench(args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		return benchTrace(ws, *asJSON, stdout)
+		return benchTrace(ws, *asJSON, *byCaller, stdout)
 	}
 	ws, err := bench.SelectOn(dev, names)
 	if err != nil {

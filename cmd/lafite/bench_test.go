@@ -152,6 +152,11 @@ func TestBenchTrace(t *testing.T) {
 		}
 	}
 	out.Reset()
+	if code := run([]string{"bench", "--trace", "--by-caller", "--only", "conv3x3_n4_c512_16"}, &out, &errb); code != 0 ||
+		!strings.Contains(out.String(), "launched from") || !strings.Contains(out.String(), "wino_input_f32") {
+		t.Errorf("--by-caller: code %d:\n%s", code, out.String())
+	}
+	out.Reset()
 	if code := run([]string{"bench", "--trace", "--json", "--only", "sgemm_1024"}, &out, &errb); code != 0 {
 		t.Fatalf("--json: code %d, err %q", code, errb.String())
 	}

@@ -10,7 +10,7 @@ import (
 
 // benchTrace is `lafite bench --trace`: each workload run on a dry-run
 // device at full size, its work counted and costed at the H200's peaks.
-func benchTrace(ws []bench.Workload, asJSON bool, stdout io.Writer) error {
+func benchTrace(ws []bench.Workload, asJSON, byCaller bool, stdout io.Writer) error {
 	peaks := bench.H200Peaks
 	enc := json.NewEncoder(stdout)
 	if !asJSON {
@@ -30,8 +30,24 @@ func benchTrace(ws []bench.Workload, asJSON bool, stdout io.Writer) error {
 			continue
 		}
 		printTrace(stdout, tr, 12)
+		if byCaller {
+			printCallers(stdout, tr, 20)
+		}
 	}
 	return nil
+}
+
+// printCallers lists a trace's (kernel, caller) pairs, the largest floor
+// first.
+func printCallers(w io.Writer, tr bench.Trace, top int) {
+	fmt.Fprintf(w, "  %-34s %-52s %9s %9s %9s\n", "kernel", "launched from", "launches", "GB", "floor ms")
+	for i, c := range tr.Callers {
+		if i == top {
+			fmt.Fprintf(w, "  ... %d more\n", len(tr.Callers)-top)
+			break
+		}
+		fmt.Fprintf(w, "  %-34s %-52s %9.1f %9.2f %9.2f\n", c.Kernel, c.Caller, c.Launches, c.GB, c.FloorMs)
+	}
 }
 
 func printTrace(w io.Writer, tr bench.Trace, top int) {

@@ -24,6 +24,7 @@ import (
 // Launch is one recorded kernel launch (or device-side copy or memset).
 type Launch struct {
 	Kernel string // entry point; "memset" and "copy device-to-device" for those
+	Caller string // what SetAttribution's function said at the launch ("" without one)
 	Grid   cuda.Dim3
 	Block  cuda.Dim3
 	FLOPs  float64
@@ -46,6 +47,16 @@ type Device struct {
 	props     cuda.DeviceProps
 	launches  []Launch
 	transfers Transfers
+	attribute func() string
+}
+
+// SetAttribution makes every later launch, copy and memset record what f
+// returns, called on the launching goroutine (a caller outside the engine,
+// say, from its stack); nil stops it.
+func (d *Device) SetAttribution(f func() string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.attribute = f
 }
 
 // span separates the addresses of two blocks, so that any address names its
@@ -170,6 +181,12 @@ func (d *Device) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, arg
 }
 
 func (d *Device) record(l Launch) {
+	d.mu.Lock()
+	attr := d.attribute
+	d.mu.Unlock()
+	if attr != nil {
+		l.Caller = attr()
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.launches = append(d.launches, l)
