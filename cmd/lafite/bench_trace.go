@@ -41,12 +41,20 @@ func benchTrace(ws []bench.Workload, asJSON, byCaller bool, stdout io.Writer) er
 // first.
 func printCallers(w io.Writer, tr bench.Trace, top int) {
 	fmt.Fprintf(w, "  %-34s %-52s %9s %9s %9s\n", "kernel", "launched from", "launches", "GB", "floor ms")
-	for i, c := range tr.Callers {
-		if i == top {
-			fmt.Fprintf(w, "  ... %d more\n", len(tr.Callers)-top)
-			break
-		}
+	printTop(w, len(tr.Callers), top, func(i int) {
+		c := tr.Callers[i]
 		fmt.Fprintf(w, "  %-34s %-52s %9.1f %9.2f %9.2f\n", c.Kernel, c.Caller, c.Launches, c.GB, c.FloorMs)
+	})
+}
+
+// printTop prints rows 0..n-1 with row, the first top of them and a count
+// of the rest.
+func printTop(w io.Writer, n, top int, row func(i int)) {
+	for i := 0; i < min(n, top); i++ {
+		row(i)
+	}
+	if n > top {
+		fmt.Fprintf(w, "  ... %d more\n", n-top)
 	}
 }
 
@@ -73,11 +81,8 @@ func printTrace(w io.Writer, tr bench.Trace, top int) {
 		}
 	}
 	fmt.Fprintf(w, "  %-34s %9s %10s %9s %9s\n", "kernel", "launches", "GFLOP", "GB", "floor ms")
-	for i, k := range tr.Kernels {
-		if i == top {
-			fmt.Fprintf(w, "  ... %d more kernels\n", len(tr.Kernels)-top)
-			break
-		}
+	printTop(w, len(tr.Kernels), top, func(i int) {
+		k := tr.Kernels[i]
 		fmt.Fprintf(w, "  %-34s %9.1f %10.1f %9.2f %9.2f\n", k.Kernel, k.Launches, k.GFLOP, k.GB, k.FloorMs)
-	}
+	})
 }
