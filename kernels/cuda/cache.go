@@ -64,14 +64,25 @@ func CompileOptions(n *NVRTC, t Target) []string {
 // KernelCacheDir is where compiled kernels are kept: $LAFITE_KERNEL_CACHE, or
 // lafite/kernels under the user cache directory.
 func KernelCacheDir() (string, error) {
-	if d := os.Getenv("LAFITE_KERNEL_CACHE"); d != "" {
+	d, err := CacheDir("LAFITE_KERNEL_CACHE", "lafite", "kernels")
+	if err != nil {
+		return "", fmt.Errorf("cuda: kernel cache: %w", err)
+	}
+	return d, nil
+}
+
+// CacheDir is the directory the environment variable env names, or else
+// elems joined under the user's cache directory (the kernel cache, the host
+// simulator's builds).
+func CacheDir(env string, elems ...string) (string, error) {
+	if d := os.Getenv(env); d != "" {
 		return d, nil
 	}
 	d, err := os.UserCacheDir()
 	if err != nil {
-		return "", fmt.Errorf("cuda: no kernel cache directory (%v); set LAFITE_KERNEL_CACHE", err)
+		return "", fmt.Errorf("no cache directory (%v); set %s", err, env)
 	}
-	return filepath.Join(d, "lafite", "kernels"), nil
+	return filepath.Join(append([]string{d}, elems...)...), nil
 }
 
 // cacheKey hashes everything that changes the compiled output. Fields are

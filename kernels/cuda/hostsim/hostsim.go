@@ -91,14 +91,11 @@ func Build() (string, error) {
 }
 
 func cacheRoot() (string, error) {
-	if d := os.Getenv("LAFITE_HOSTSIM_CACHE"); d != "" {
-		return d, nil
-	}
-	d, err := os.UserCacheDir()
+	d, err := cuda.CacheDir("LAFITE_HOSTSIM_CACHE", "lafite-hostsim")
 	if err != nil {
-		return "", fmt.Errorf("hostsim: no cache directory (set LAFITE_HOSTSIM_CACHE): %w", err)
+		return "", fmt.Errorf("hostsim: %w", err)
 	}
-	return filepath.Join(d, "lafite-hostsim"), nil
+	return d, nil
 }
 
 // unit is one translation unit of the device process.
