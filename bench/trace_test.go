@@ -100,31 +100,40 @@ func TestTraceOfTheTrainingStep(t *testing.T) {
 // TestTrainingStepAllocatesNothingAfterTheFirst: at full size, behind the
 // device's caching allocator, the steps after the first (which has path
 // length and R1, the most of everything) allocate no device memory, through
-// a whole regularisation cycle and into the next.
+// a whole regularisation cycle and into the next; with autotuning off (the
+// rules) and on (as on a card, where the first step also tunes).
 func TestTrainingStepAllocatesNothingAfterTheFirst(t *testing.T) {
 	ws, err := SelectOn(tensor.CUDA, []string{"lafite_train_step_64_b16"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := ws[0]
-	d := dryrun.New(H200)
-	defer tensor.UseCUDABackend(tensor.WithCachingAllocator(d), H200)()
-	defer tensor.SetCUDAAutotune(false)()
-	tracing.Store(true)
-	defer tracing.Store(false)
-	scope := tensor.OpenScope()
-	defer scope.Close()
-	step := scopedRun(w)
-	step()
-	a0, _ := tensor.CUDADeviceAllocs()
-	for i := 1; i <= w.Cycle+1; i++ {
+	for _, tune := range []bool{false, true} {
+		d := dryrun.New(H200)
+		restore := tensor.UseCUDABackend(tensor.WithCachingAllocator(d), H200)
+		restoreTune := tensor.SetCUDAAutotune(tune)
+		tensor.ResetCUDAAutotune()
+		tracing.Store(true)
+		scope := tensor.OpenScope()
+		step := scopedRun(w)
 		step()
-		if a, _ := tensor.CUDADeviceAllocs(); a != a0 {
-			t.Fatalf("step %d: %d device allocations after the first step's %d", i, a-a0, a0)
+		a0, _ := tensor.CUDADeviceAllocs()
+		for i := 1; i <= w.Cycle+1; i++ {
+			step()
+			if a, _ := tensor.CUDADeviceAllocs(); a != a0 {
+				t.Errorf("autotune %v, step %d: %d device allocations after the first step's %d", tune, i, a-a0, a0)
+				break
+			}
 		}
+		live, peak := tensor.CUDAMemoryStats()
+		t.Logf("autotune %v: %d device allocations, all in the first step; %.2f GB live between steps, %.2f GB at peak",
+			tune, a0, float64(live)/1e9, float64(peak)/1e9)
+		scope.Close()
+		tracing.Store(false)
+		tensor.ResetCUDAAutotune()
+		restoreTune()
+		restore()
 	}
-	live, peak := tensor.CUDAMemoryStats()
-	t.Logf("%d device allocations, all in the first step; %.2f GB live between steps, %.2f GB at peak", a0, float64(live)/1e9, float64(peak)/1e9)
 }
 
 // TestEveryVariantLaunchesAtFullSize traces the generator's and the
