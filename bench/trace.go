@@ -128,37 +128,19 @@ func TraceGPU(w Workload, props cuda.DeviceProps, peaks TracePeaks) (tr Trace, e
 		step()
 	}
 	runs := max(1, w.Cycle)
-	byKernel := map[string]*KernelWork{}
-	byCaller := map[[2]string]*CallerWork{}
+	byKernel := map[string]*tally{}
+	byCaller := map[[2]string]*tally{}
 	tr = Trace{Workload: w.Name, Runs: runs, Peaks: peaks, Device: props}
+	var all tally
 	for i := 0; i < runs; i++ {
 		d.Reset()
 		step()
-		var sum TraceRunSummary
+		var run tally
 		for _, l := range d.Launches() {
-			k := byKernel[l.Kernel]
-			if k == nil {
-				k = &KernelWork{Kernel: l.Kernel}
-				byKernel[l.Kernel] = k
-			}
 			f := peaks.FloorMs(l)
-			ck := [2]string{l.Kernel, l.Caller}
-			c := byCaller[ck]
-			if c == nil {
-				c = &CallerWork{Kernel: l.Kernel, Caller: l.Caller}
-				byCaller[ck] = c
-			}
-			c.Launches += 1 / float64(runs)
-			c.GB += l.Bytes / 1e9 / float64(runs)
-			c.FloorMs += f / float64(runs)
-			k.Launches++
-			k.GFLOP += l.FLOPs / 1e9
-			k.GB += l.Bytes / 1e9
-			k.FloorMs += f
-			sum.Launches++
-			sum.GFLOP += l.FLOPs / 1e9
-			sum.GB += l.Bytes / 1e9
-			sum.FloorMs += f
+			tallyOf(byKernel, l.Kernel).add(l, f)
+			tallyOf(byCaller, [2]string{l.Kernel, l.Caller}).add(l, f)
+			run.add(l, f)
 		}
 		t := d.Transfers()
 		tr.Transfers.HtoD += t.HtoD
@@ -166,30 +148,47 @@ func TraceGPU(w Workload, props cuda.DeviceProps, peaks TracePeaks) (tr Trace, e
 		tr.Transfers.HtoDBytes += t.HtoDBytes
 		tr.Transfers.DtoHBytes += t.DtoHBytes
 		if runs > 1 {
-			tr.PerRun = append(tr.PerRun, sum)
+			tr.PerRun = append(tr.PerRun, TraceRunSummary{Launches: int(run.launches), GFLOP: run.gflop, GB: run.gb, FloorMs: run.floorMs})
 		}
-		tr.Launches += float64(sum.Launches) / float64(runs)
-		tr.GFLOP += sum.GFLOP / float64(runs)
-		tr.GB += sum.GB / float64(runs)
-		tr.FloorMs += sum.FloorMs / float64(runs)
+		all.addTally(run)
 	}
-	for _, k := range byKernel {
-		k.Launches /= float64(runs)
-		k.GFLOP /= float64(runs)
-		k.GB /= float64(runs)
-		k.FloorMs /= float64(runs)
-		tr.Kernels = append(tr.Kernels, KernelWork{Kernel: k.Kernel, Launches: k.Launches, GFLOP: k.GFLOP, GB: k.GB, FloorMs: k.FloorMs})
+	per := 1 / float64(runs)
+	tr.Launches, tr.GFLOP, tr.GB, tr.FloorMs = all.launches*per, all.gflop*per, all.gb*per, all.floorMs*per
+	for k, t := range byKernel {
+		tr.Kernels = append(tr.Kernels, KernelWork{Kernel: k, Launches: t.launches * per, GFLOP: t.gflop * per, GB: t.gb * per, FloorMs: t.floorMs * per})
+	}
+	for k, t := range byCaller {
+		tr.Callers = append(tr.Callers, CallerWork{Kernel: k[0], Caller: k[1], Launches: t.launches * per, GB: t.gb * per, FloorMs: t.floorMs * per})
 	}
 	slices.SortFunc(tr.Kernels, func(a, b KernelWork) int {
 		return cmp.Or(cmp.Compare(b.FloorMs, a.FloorMs), cmp.Compare(a.Kernel, b.Kernel))
 	})
-	for _, c := range byCaller {
-		tr.Callers = append(tr.Callers, *c)
-	}
 	slices.SortFunc(tr.Callers, func(a, b CallerWork) int {
 		return cmp.Or(cmp.Compare(b.FloorMs, a.FloorMs), cmp.Compare(a.Kernel, b.Kernel), cmp.Compare(a.Caller, b.Caller))
 	})
 	return tr, nil
+}
+
+// tally sums the work of launches.
+type tally struct{ launches, gflop, gb, floorMs float64 }
+
+func (t *tally) add(l dryrun.Launch, floorMs float64) {
+	t.addTally(tally{1, l.FLOPs / 1e9, l.Bytes / 1e9, floorMs})
+}
+
+// tallyOf is m's tally for k, new if it has none.
+func tallyOf[K comparable](m map[K]*tally, k K) *tally {
+	if m[k] == nil {
+		m[k] = &tally{}
+	}
+	return m[k]
+}
+
+func (t *tally) addTally(u tally) {
+	t.launches += u.launches
+	t.gflop += u.gflop
+	t.gb += u.gb
+	t.floorMs += u.floorMs
 }
 
 // callerOutsideEngine names the first function on the launching

@@ -101,7 +101,10 @@ func TestTraceOfTheTrainingStep(t *testing.T) {
 // device's caching allocator, the steps after the first (which has path
 // length and R1, the most of everything) allocate no device memory, through
 // a whole regularisation cycle and into the next; with autotuning off (the
-// rules) and on (as on a card, where the first step also tunes).
+// rules) and on (as on a card, where the first step also tunes). With it
+// on, the first step runs every candidate of every tuned shape (the dry
+// run's clock picks arbitrarily): each launch passes cuda.CheckLaunch and
+// no candidate fails.
 func TestTrainingStepAllocatesNothingAfterTheFirst(t *testing.T) {
 	ws, err := SelectOn(tensor.CUDA, []string{"lafite_train_step_64_b16"})
 	if err != nil {
@@ -117,6 +120,9 @@ func TestTrainingStepAllocatesNothingAfterTheFirst(t *testing.T) {
 		scope := tensor.OpenScope()
 		step := scopedRun(w)
 		step()
+		if tune {
+			checkEveryOpTuned(t)
+		}
 		a0, _ := tensor.CUDADeviceAllocs()
 		for i := 1; i <= w.Cycle+1; i++ {
 			step()
@@ -133,6 +139,25 @@ func TestTrainingStepAllocatesNothingAfterTheFirst(t *testing.T) {
 		tensor.ResetCUDAAutotune()
 		restoreTune()
 		restore()
+	}
+}
+
+// checkEveryOpTuned fails on any failed autotuning candidate and on a kind
+// of op the training step has that was not tuned.
+func checkEveryOpTuned(t *testing.T) {
+	t.Helper()
+	byOp := map[string]int{}
+	for _, c := range tensor.CUDAAutotuneReport() {
+		byOp[c.Op]++
+		for name, why := range c.Failed {
+			t.Errorf("%s %s: candidate %s failed: %s", c.Op, c.Shape, name, why)
+		}
+	}
+	t.Logf("tuned shapes by op: %v", byOp)
+	for _, op := range []string{"conv forward", "conv input grad", "conv weight grad", "modconv forward", "gemm", "upfirdn2d"} {
+		if byOp[op] == 0 {
+			t.Errorf("no %s shape was tuned", op)
+		}
 	}
 }
 
@@ -204,39 +229,5 @@ func TestEveryVariantLaunchesAtFullSize(t *testing.T) {
 	}
 	if kernels["direct 64 tile"]["conv2d_fwd128_f32"] || kernels["direct 128 tile"]["conv2d_fwd_f32"] {
 		t.Error("a forced conv tile was not the only one")
-	}
-}
-
-// TestAutotuneCandidatesLaunchAtFullSize: with autotuning on, the first
-// training step at full size runs every candidate of every tuned shape (on
-// the dry-run device, whose clock picks arbitrarily); each launch passes
-// cuda.CheckLaunch and no candidate fails.
-func TestAutotuneCandidatesLaunchAtFullSize(t *testing.T) {
-	ws, err := SelectOn(tensor.CUDA, []string{"lafite_train_step_64_b16"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := dryrun.New(H200)
-	defer tensor.UseCUDABackend(d, H200)()
-	defer tensor.SetCUDAAutotune(true)()
-	tensor.ResetCUDAAutotune()
-	defer tensor.ResetCUDAAutotune()
-	tracing.Store(true)
-	defer tracing.Store(false)
-	scope := tensor.OpenScope()
-	defer scope.Close()
-	scopedRun(ws[0])() // step 0: path length and R1, every shape of the step
-	byOp := map[string]int{}
-	for _, c := range tensor.CUDAAutotuneReport() {
-		byOp[c.Op]++
-		for name, why := range c.Failed {
-			t.Errorf("%s %s: candidate %s failed: %s", c.Op, c.Shape, name, why)
-		}
-	}
-	t.Logf("tuned shapes by op: %v", byOp)
-	for _, op := range []string{"conv forward", "conv input grad", "conv weight grad", "modconv forward", "gemm", "upfirdn2d"} {
-		if byOp[op] == 0 {
-			t.Errorf("no %s shape was tuned", op)
-		}
 	}
 }

@@ -17,6 +17,14 @@ type AdamParams struct {
 	GradScale float32
 }
 
+// gradScale is GradScale with its zero value meaning 1.
+func (a AdamParams) gradScale() float32 {
+	if a.GradScale == 0 {
+		return 1
+	}
+	return a.GradScale
+}
+
 // AdamStep applies one step of torch.optim.Adam (no weight decay) in place:
 // m = β1·m + (1−β1)·g, v = β2·v + (1−β2)·g², then
 // p −= lr/(1−β1^t) · m / (√v/√(1−β2^t) + ε). p, m and v must be contiguous
@@ -44,8 +52,8 @@ func AdamStep(p, g, m, v *Tensor, a AdamParams) {
 	bc2 := 1 - math.Pow(float64(a.Beta2), float64(a.Step))
 	stepSize := float64(a.LR) / bc1
 	sq2 := math.Sqrt(bc2)
-	if a.GradScale != 0 && a.GradScale != 1 {
-		g = MulScalar(g, a.GradScale)
+	if s := a.gradScale(); s != 1 {
+		g = MulScalar(g, s)
 	}
 	if a.InfTo > 0 {
 		g = NanToNum(g, 0, a.InfTo, -a.InfTo)

@@ -16,13 +16,9 @@ func cudaAdamStep(p, g, m, v *Tensor, a AdamParams) {
 	defer fg()
 	bc1 := 1 - math.Pow(float64(a.Beta1), float64(a.Step))
 	bc2 := 1 - math.Pow(float64(a.Beta2), float64(a.Step))
-	scale := a.GradScale
-	if scale == 0 {
-		scale = 1
-	}
 	gpu := theGPU()
 	gpu.launch("adam.cu", "adam_step_f32", gpu.grid1(int64(n)), cuda.D1(256), 0,
-		int64(n), a.LR, a.Beta1, a.Beta2, a.Eps, float32(0), float32(bc1), float32(bc2), scale, a.InfTo,
+		int64(n), a.LR, a.Beta1, a.Beta2, a.Eps, float32(0), float32(bc1), float32(bc2), a.gradScale(), a.InfTo,
 		p.ptr(), gc.ptr(), m.ptr(), v.ptr())
 }
 

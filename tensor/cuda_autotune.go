@@ -178,7 +178,12 @@ func (g *gpuState) choose(op, shape string, names []string, fallback int, run fu
 			g.free(ref.storage)
 		}
 	}()
-	order := append([]int{fallback}, slices.DeleteFunc(indices(len(names)), func(i int) bool { return i == fallback })...)
+	order := []int{fallback} // the rules' candidate first: the others are checked against it
+	for i := range names {
+		if i != fallback {
+			order = append(order, i)
+		}
+	}
 	for _, i := range order {
 		name := names[i]
 		ms, failure := g.timeCandidate(func() { run(i) })
@@ -187,7 +192,7 @@ func (g *gpuState) choose(op, shape string, names []string, fallback int, run fu
 			continue
 		}
 		if out != nil && i == fallback {
-			ref = snapshotCUDA(out)
+			ref = out.Clone() // freed on return; the Scope's later free of it is a no-op
 		} else if ref != nil {
 			if why := candidateMismatch(out, ref, names[fallback]); why != "" {
 				fail(name, why)
@@ -213,23 +218,6 @@ func (g *gpuState) choose(op, shape string, names []string, fallback int, run fu
 	tuner.choices[key] = c
 	tuner.mu.Unlock()
 	return best
-}
-
-func indices(n int) []int {
-	out := make([]int, n)
-	for i := range out {
-		out[i] = i
-	}
-	return out
-}
-
-// snapshotCUDA copies t into a new contiguous GPU tensor that no Scope
-// owns (the caller frees it).
-func snapshotCUDA(t *Tensor) *Tensor {
-	g := theGPU()
-	c := &Tensor{shape: cloneInts(t.shape), strides: contiguousStrides(t.shape), storage: g.allocUntracked(t.Numel())}
-	copyInto(c, t)
-	return c
 }
 
 // candidateMismatch says how out differs from ref, the result of the

@@ -278,6 +278,29 @@ func TestAutotuneGemm(t *testing.T) {
 	}
 }
 
+// A GEMM whose grid spans two batch dims (attention's heads of one
+// projection) is tuned like any other: every candidate's result agrees with
+// the rules', and the product is right.
+func TestAutotuneGemmOverTwoBatchDims(t *testing.T) {
+	_, restore := useEmulator()
+	defer restore()
+	withAutotune(t, map[string]string{"gemm": "bk16"})
+	const l, n, h, d = 70, 2, 3, 8
+	x := NewRNG(5).Normal(l, n, 3*h*d)
+	heads := func(x *Tensor, i int) *Tensor { // [N, H, L, d], batch strides that do not merge
+		return x.Narrow(2, i*h*d, h*d).Reshape(l, n, h, d).Permute(1, 2, 0, 3)
+	}
+	xg := x.To(CUDA)
+	got := Matmul(heads(xg, 0), heads(xg, 1).Transpose(2, 3))
+	if d := maxRelDiff(got.To(CPU), Matmul(heads(x, 0), heads(x, 1).Transpose(2, 3))); d > 1e-5 {
+		t.Fatalf("max relative difference %.2g", d)
+	}
+	c := choiceFor("gemm")
+	if c == nil || c.Shape != "70x70x8 z6 aN bT" || len(c.Failed) != 0 || c.Chosen != "bk16" {
+		t.Fatalf("gemm choice %+v", c)
+	}
+}
+
 // upfirdn2d's 4x4 cases choose between the streaming and shared-tile
 // kernels; the general kernel has nothing to choose.
 func TestAutotuneUpfirdn(t *testing.T) {

@@ -1,10 +1,9 @@
 package tensor
 
 import (
+	"fmt"
 	"slices"
 	"sync/atomic"
-
-	"fmt"
 
 	"github.com/lafite-go/lafite/kernels/cuda"
 )
@@ -164,12 +163,22 @@ func (g *gpuState) sgemm(pl cuda.LaunchPlan, p cuda.GemmParams, a, b, c cuda.Dev
 			i = j
 		}
 	} else {
-		out := rawCUDAView(c, []int{z, int(p.M), int(p.N)}, []int{int(p.CBatch), int(p.CRow), int(p.CCol)})
 		i = g.choose("gemm", shape, names, fallback, func(i int) {
 			g.plan(cuda.PlanSgemmKernel(p, z, kernels[i]), p, a, b, c)
-		}, out)
+		}, gemmOutput(p, z, c))
 	}
 	g.plan(cuda.PlanSgemmKernel(p, z, kernels[i]), p, a, b, c)
+}
+
+// gemmOutput is the C the GEMM p writes over z batches, as a view: [z, M,
+// N], or [z/BatchInner, BatchInner, M, N] when the grid spans two batch dims
+// (the same elements as long as C is contiguous, as matmul's outputs are;
+// this follows the kernel's addressing whatever C is).
+func gemmOutput(p cuda.GemmParams, z int, c cuda.DevicePtr) *Tensor {
+	if bi := int(p.BatchInner); bi > 1 {
+		return rawCUDAView(c, []int{z / bi, bi, int(p.M), int(p.N)}, []int{int(p.COuter), int(p.CBatch), int(p.CRow), int(p.CCol)})
+	}
+	return rawCUDAView(c, []int{z, int(p.M), int(p.N)}, []int{int(p.CBatch), int(p.CRow), int(p.CCol)})
 }
 
 // layoutName says how a GEMM operand is stored: "N" row-major, "T"

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -31,7 +32,7 @@ func Entries() []Entry {
 		src, _ := KernelSource(f)
 		for _, m := range declRE.FindAllStringSubmatch(src, -1) {
 			e := Entry{File: f, Name: m[2], Params: normParams(m[3])}
-			fmt.Sscan(m[1], &e.MaxThreads)
+			e.MaxThreads, _ = strconv.Atoi(m[1]) // digits, or "" (no bounds): 0
 			out = append(out, e)
 		}
 	}
