@@ -54,6 +54,8 @@ var gradChecks = map[string]gradCheck{
 	"Contiguous": {"TestReductionAndShapeGradients", true},
 
 	"Matmul":                    {"TestMatmulGradients", true},
+	"MatmulScaled":              {"TestMatmulGradients", true},
+	"Linear":                    {"TestMatmulGradients", true},
 	"Conv2d":                    {"TestConv2dGradients", true},
 	"ConvTranspose2d":           {"TestConvTranspose2dGradients", true},
 	"ModConv2d":                 {"TestModConv2dGradients", true},

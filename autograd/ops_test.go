@@ -168,7 +168,33 @@ func TestMatmulGradients(t *testing.T) {
 		{name: "vec_mat", f: bin(Matmul), shapes: [][]int{{4}, {2, 4, 3}}, second: true},
 		{name: "mat_vec", f: bin(Matmul), shapes: [][]int{{3, 4}, {4}}, second: true},
 		{name: "square_of_product", f: bin(func(a, b *Var) *Var { return Square(Matmul(a, b)) }), shapes: [][]int{{3, 4}, {4, 2}}, second: true},
+		{name: "scaled_2d", f: bin(func(a, b *Var) *Var { return MatmulScaled(a, b, -0.3) }), shapes: [][]int{{3, 4}, {4, 5}}, second: true},
+		{name: "scaled_bcast_vec", f: bin(func(a, b *Var) *Var { return MatmulScaled(a, b, 2.5) }), shapes: [][]int{{4}, {2, 4, 3}}, second: true},
+		{name: "scaled_square_of_product", f: bin(func(a, b *Var) *Var { return Square(MatmulScaled(a, Transpose(b, 0, 1), 0.7)) }), shapes: [][]int{{3, 4}, {2, 4}}, second: true},
+		{name: "linear", f: bin(func(x, w *Var) *Var { return Square(Linear(x, w, 0.6)) }), shapes: [][]int{{3, 4}, {5, 4}}, second: true},
+		{name: "linear_batched", f: bin(func(x, w *Var) *Var { return Linear(x, w, -1.3) }), shapes: [][]int{{2, 3, 4}, {2, 4}}, second: true},
+		{name: "linear_vector", f: bin(func(x, w *Var) *Var { return Square(Linear(x, w, 0.25)) }), shapes: [][]int{{4}, {3, 4}}, second: true},
 	})
+}
+
+// Linear's weight gradient comes out laid out as the weight, so that an
+// optimizer reads it in place, and equals the composed ops' gradient.
+func TestLinearWeightGradientIsContiguous(t *testing.T) {
+	rng := tensor.NewRNG(4)
+	x, w := Param(rng.Normal(6, 5)), Param(rng.Normal(3, 5))
+	g := Grad([]*Var{SumAll(Square(Linear(x, w, 0.3)))}, []*Var{x, w}, nil, false)
+	if !g[1].Value.IsContiguous() {
+		t.Fatalf("weight gradient is a strided view (strides %v)", g[1].Value.Strides())
+	}
+	want := Grad([]*Var{SumAll(Square(Matmul(x, Transpose(MulScalar(w, 0.3), 0, 1))))}, []*Var{x, w}, nil, false)
+	for i := range g {
+		a, b := g[i].Value.ToSlice(), want[i].Value.ToSlice()
+		for j := range b {
+			if d := math.Abs(float64(a[j] - b[j])); d > 1e-5*(1+math.Abs(float64(b[j]))) {
+				t.Fatalf("gradient %d [%d] = %v, composed ops give %v", i, j, a[j], b[j])
+			}
+		}
+	}
 }
 
 func TestGradAccumulationAndUnused(t *testing.T) {

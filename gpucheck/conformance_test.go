@@ -15,6 +15,7 @@ import (
 	"github.com/lafite-go/lafite/autograd"
 	"github.com/lafite-go/lafite/kernels/cuda"
 	"github.com/lafite-go/lafite/kernels/cuda/emu"
+	"github.com/lafite-go/lafite/nn"
 	"github.com/lafite-go/lafite/tensor"
 )
 
@@ -170,6 +171,19 @@ func gpuCases() []gpuCase {
 		bin("matmul_batched_broadcast", []int{2, 3, 6, 5}, []int{5, 4}, 2, mm, autograd.Matmul),
 		bin("matmul_batch_both", []int{2, 1, 4, 5}, []int{1, 3, 5, 6}, 2, mm, autograd.Matmul),
 		bin("matmul_vector", []int{5}, []int{5, 3}, 2, mm, autograd.Matmul),
+		// A fully-connected layer's gain, applied by the GEMM (small and tiled kernels).
+		bin("matmul_scaled_transposed_b", []int{9, 6}, []int{11, 6}, 2, mm, func(a, b *autograd.Var) *autograd.Var {
+			return autograd.MatmulScaled(a, autograd.Transpose(b, 0, 1), 0.37)
+		}),
+		bin("matmul_scaled_tiled", []int{70, 72}, []int{80, 72}, 1, mm, func(a, b *autograd.Var) *autograd.Var {
+			return autograd.MatmulScaled(a, autograd.Transpose(b, 0, 1), -1.7)
+		}),
+		bin("linear", []int{2, 7, 9}, []int{5, 9}, 2, mm, func(x, w *autograd.Var) *autograd.Var {
+			return autograd.Linear(x, w, 0.21)
+		}),
+		bin("linear_tiled", []int{130, 72}, []int{140, 72}, 1, mm, func(x, w *autograd.Var) *autograd.Var {
+			return autograd.Linear(x, w, 0.05)
+		}),
 	)
 	// Convolutions.
 	conv := func(name string, x, w []int, bias bool, p tensor.Conv2dParams, order int) gpuCase {
@@ -231,6 +245,10 @@ func gpuCases() []gpuCase {
 		modconv("modconv_70ch_shared_noise", [][]int{{2, 6, 5, 5}, {70, 6, 3, 3}, {2, 6}, {2, 70}, {5, 5}, {1}},
 			tensor.Conv2dParams{PadH: 1, PadW: 1}, "s", "d", "noise", "strength"),
 		modconv("modconv_1x1_styles", [][]int{{3, 8, 4, 4}, {3, 8, 1, 1}, {3, 8}}, tensor.Conv2dParams{}, "s"),
+		// Its demodulation coefficients (modulate.cu), with more input
+		// channels than a warp's lanes and more (o, i) than a block's threads.
+		bin("demod_coefficients", []int{7, 5, 3, 3}, []int{3, 5}, 2, red, nn.DemodCoefficients),
+		bin("demod_coefficients_wide", []int{40, 70, 3, 3}, []int{4, 70}, 1, red, nn.DemodCoefficients),
 	)
 	// Normalisations.
 	cs = append(cs,

@@ -43,8 +43,9 @@ func (fc *FullyConnected) NamedParams(prefix string, out []Named) []Named {
 
 // Forward computes act(x·(W·gain)ᵀ + b·lrMul)·def_gain for x [N, in].
 func (fc *FullyConnected) Forward(x *autograd.Var) *autograd.Var {
-	w := autograd.MulScalar(fc.Weight, fc.weightGain)
-	y := autograd.Matmul(x, autograd.Transpose(w, 0, 1))
+	// x·(w·gain)ᵀ as gain·(x·wᵀ): the GEMM applies the gain, so neither the
+	// forward nor the backward makes a pass over the weight for it.
+	y := autograd.Linear(x, fc.Weight, fc.weightGain)
 	var b *autograd.Var
 	if fc.Bias != nil {
 		b = fc.Bias

@@ -9,19 +9,11 @@ import (
 
 // DemodCoefficients computes StyleGAN2's demodulation d[n,o] = rsqrt(Σ_{i,k}
 // (weight[o,i,k]·styles[n,i])² + 1e-8) without forming the per-sample
-// weights. On the CPU the forward is one fused kernel (tensor.Demod,
-// kernels/cpu/demod_ref.go); its gradient, and the GPU path, use the same
-// maths as differentiable ops: d = A^(-1/2) with A = (s²)(Σ_k w²)ᵀ, a
-// [N,I]x[I,O] product, so every order of gradient exists.
+// weights. The forward is tensor.Demod (one fused kernel on the CPU,
+// kernels/cpu/demod_ref.go; two on the GPU, modulate.cu); its gradient uses
+// the same maths as differentiable ops: d = A^(-1/2) with A = (s²)(Σ_k w²)ᵀ,
+// a [N,I]x[I,O] product, so every order of gradient exists.
 func DemodCoefficients(weight, styles *autograd.Var) *autograd.Var {
-	composed := func() *autograd.Var {
-		wsq := autograd.Sum(autograd.Square(weight), []int{2, 3}, false) // [O,I]
-		ssq := autograd.Square(styles)                                   // [N,I]
-		return autograd.Rsqrt(autograd.AddScalar(autograd.Matmul(ssq, autograd.Transpose(wsq, 0, 1)), 1e-8))
-	}
-	if weight.Value.Device() != tensor.CPU || styles.Value.Device() != tensor.CPU {
-		return composed()
-	}
 	var d *autograd.Var
 	d = autograd.Record("demod", tensor.Demod(weight.Value, styles.Value, 1e-8), []*autograd.Var{weight, styles},
 		func(g *autograd.Var, needs []bool) []*autograd.Var {

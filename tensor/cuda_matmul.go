@@ -11,8 +11,8 @@ import (
 // cudaMatmul is Matmul on the GPU: one sgemm launch per run of batch
 // matrices that a single batch stride per operand describes (all of them for
 // contiguous or broadcast operands), reading transposed views through their
-// strides.
-func cudaMatmul(a, b *Tensor) *Tensor {
+// strides; alpha scales the product in the kernel's epilogue.
+func cudaMatmul(a, b *Tensor, alpha float32) *Tensor {
 	a, b = onGPU(a), onGPU(b)
 	pl := planMatmul(a, b)
 	ab, bb, batch, m, k, n := pl.a, pl.b, pl.batch, pl.m, pl.k, pl.n
@@ -26,7 +26,7 @@ func cudaMatmul(a, b *Tensor) *Tensor {
 		p := cuda.GemmParams{M: int32(m), N: int32(n), K: int32(k),
 			ARow: int64(ab.strides[bd]), ACol: int64(ab.strides[bd+1]),
 			BRow: int64(bb.strides[bd]), BCol: int64(bb.strides[bd+1]),
-			CRow: int64(n), CCol: 1, Alpha: 1}
+			CRow: int64(n), CCol: 1, Alpha: alpha}
 		for _, c := range []struct {
 			name               string
 			rows, cols         int

@@ -152,3 +152,27 @@ func upfirdnLaunch(kp cuda.UpfirdnParams, x, f, y cuda.DevicePtr) {
 	i := g.choose("upfirdn2d", shape, names, 0, func(i int) { g.plan(plans[i], kp, x, f, y) }, rawCUDAView(y, []int{int(kp.Major), int(kp.OutH), int(kp.OutW)}, nil))
 	g.plan(plans[i], kp, x, f, y)
 }
+
+// cudaDemod is Demod as modulate.cu's two kernels: wsq[o,i] = Σ_k w[o,i,k]²
+// (the weight read once), then d[n,o] = rsqrt(Σ_i s[n,i]²·wsq[o,i] + eps).
+func cudaDemod(weight, styles *Tensor, eps float32) *Tensor {
+	weight, styles = onGPU(weight), onGPU(styles)
+	n, o, in, kk := styles.Size(0), weight.Size(0), weight.Size(1), weight.Size(2)*weight.Size(3)
+	require32("Demod", weight)
+	out := emptyCUDA(n, o)
+	if out.Numel() == 0 {
+		return out
+	}
+	wc, fw := contiguousOnGPU(weight)
+	defer fw()
+	sc, fs := contiguousOnGPU(styles)
+	defer fs()
+	g := theGPU()
+	wsq := g.allocUntracked(o * in)
+	defer g.free(wsq)
+	g.launch("modulate.cu", "modconv_wsq_f32", cuda.D1(cuda.CeilDiv(o*in, 256)), cuda.D1(256), 0,
+		int32(o), int32(in), int32(kk), wc.ptr(), wsq.ptr)
+	g.launch("modulate.cu", "modconv_demod_f32", cuda.D1(cuda.CeilDiv(n*o, 8)), cuda.D1(256), 0,
+		int32(n), int32(o), int32(in), eps, sc.ptr(), wsq.ptr, out.ptr())
+	return out
+}

@@ -9,9 +9,14 @@ import (
 // Matmul is torch.matmul: 1-D operands are promoted (and the added dim removed
 // afterwards), leading batch dims broadcast, and the last two dims multiply.
 // Transposed views are read through their strides without a copy.
-func Matmul(a, b *Tensor) *Tensor {
+func Matmul(a, b *Tensor) *Tensor { return MatmulScaled(a, b, 1) }
+
+// MatmulScaled is alpha·Matmul(a, b) with alpha applied as the GEMM writes
+// its result: a layer whose weight carries a constant gain (StyleGAN2's
+// equalised learning rate) needs no separate pass over the weight.
+func MatmulScaled(a, b *Tensor, alpha float32) *Tensor {
 	if dispatchCUDA("Matmul", a, b) {
-		return cudaMatmul(a, b)
+		return cudaMatmul(a, b, alpha)
 	}
 	pl := planMatmul(a, b)
 	ab, bb, batch, m, k, n := pl.a, pl.b, pl.batch, pl.m, pl.k, pl.n
@@ -27,7 +32,7 @@ func Matmul(a, b *Tensor) *Tensor {
 			ao += idx[i] * ab.strides[i]
 			bo += idx[i] * bb.strides[i]
 		}
-		cpu.Gemm(m, n, k, 1, ab.storage.data, ao, ab.strides[bd], ab.strides[bd+1],
+		cpu.Gemm(m, n, k, alpha, ab.storage.data, ao, ab.strides[bd], ab.strides[bd+1],
 			bb.storage.data, bo, bb.strides[bd], bb.strides[bd+1], 0, out.storage.data, t*m*n, n)
 		for i := bd - 1; i >= 0; i-- {
 			idx[i]++

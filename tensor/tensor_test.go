@@ -1,6 +1,7 @@
 package tensor
 
 import (
+	"fmt"
 	"math"
 	"runtime"
 	"testing"
@@ -135,6 +136,23 @@ func TestMatmulShapes(t *testing.T) {
 	v := Matmul(rng.Normal(7), b)
 	if !SameShape(v.Shape(), []int{3}) {
 		t.Fatalf("vector-matrix shape %v", v.Shape())
+	}
+}
+
+// MatmulScaled applies its scale once to the whole sum, also when K spans
+// several of the packed GEMM's depth blocks (1100 > every variant's kc).
+func TestMatmulScaledScalesTheProduct(t *testing.T) {
+	rng := NewRNG(5)
+	for _, k := range []int{7, 1100} {
+		a, b := rng.Normal(20, k), rng.Normal(k, 40)
+		want := naiveMatmul(a.ToSlice(), b.ToSlice(), 20, k, 40)
+		for i := range want {
+			want[i] *= 0.125
+		}
+		closeSlices(t, fmt.Sprintf("k=%d", k), MatmulScaled(a, b, 0.125).ToSlice(), want, 1e-5)
+		// Read through a transposed view, as a layer's weight is.
+		bt := b.Transpose(0, 1).Contiguous().Transpose(0, 1)
+		closeSlices(t, fmt.Sprintf("k=%d transposed", k), MatmulScaled(a, bt, 0.125).ToSlice(), want, 1e-5)
 	}
 }
 

@@ -488,6 +488,29 @@ func (e *Device) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, arg
 			s := src.at(i)
 			avg.set(i, s+float32(beta*float32(avg.at(i)-s))) // rounded op by op, as the kernel
 		}
+	case "modconv_wsq_f32":
+		o, in, kk, w, wsq := i32(0), i32(1), i32(2), ptr(3), ptr(4)
+		need(f.Name, "x", grid.X*block.X, o*in)
+		for oi := 0; oi < o*in; oi++ {
+			var s float64
+			for k := 0; k < kk; k++ {
+				v := float64(w.at(oi*kk + k))
+				s += v * v
+			}
+			wsq.set(oi, float32(s))
+		}
+	case "modconv_demod_f32":
+		n, o, in, eps, st, wsq, d := i32(0), i32(1), i32(2), f32(3), ptr(4), ptr(5), ptr(6)
+		need(f.Name, "x", grid.X*(block.X/32), n*o)
+		for no := 0; no < n*o; no++ {
+			b, c := no/o, no%o
+			var s float64
+			for i := 0; i < in; i++ {
+				v := float64(st.at(b*in + i))
+				s += v * v * float64(wsq.at(c*in+i))
+			}
+			d.set(no, float32(1/math.Sqrt(s+float64(eps))))
+		}
 	case "adam_step_f32":
 		n := int(args[0].(int64))
 		lr, b1, b2, eps, wd, bc1, bc2, gs, infTo := f32(1), f32(2), f32(3), f32(4), f32(5), f32(6), f32(7), f32(8), f32(9)
