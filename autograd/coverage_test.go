@@ -59,6 +59,7 @@ var gradChecks = map[string]gradCheck{
 	"Conv2d":                    {"TestConv2dGradients", true},
 	"ConvTranspose2d":           {"TestConvTranspose2dGradients", true},
 	"ModConv2d":                 {"TestModConv2dGradients", true},
+	"ModulatedWeights":          {"TestModulatedWeightsGradients", true},
 	"Conv2dInputGrad":           {"TestConvGradientOpsGradients", true},
 	"Conv2dWeightGrad":          {"TestConvGradientOpsGradients", true},
 	"AvgPool2d":                 {"TestAvgPool2dGradients", true},

@@ -93,3 +93,35 @@ func modConvInBackward(gz, x, w, s *Var, p tensor.Conv2dParams, needs []bool) []
 	}
 	return []*Var{gx, gw, gs}
 }
+
+// ModulatedWeights is tensor.ModulatedWeights: the per-sample weights
+// w·s·d [N,O,I,kh,kw] of the fused modulated convolution, for w [O,I,kh,kw],
+// s [N,I] and d [N,O] (nil: none). Its gradients are broadcast products
+// summed back to each operand's shape, differentiable ops all.
+func ModulatedWeights(w, s, d *Var) *Var {
+	var dv *tensor.Tensor
+	if d != nil {
+		dv = d.Value
+	}
+	y := tensor.ModulatedWeights(w.Value, s.Value, dv)
+	return record("modulated_weights", y, []*Var{w, s, d}, func(g *Var, needs []bool) []*Var {
+		n, o, in := s.Size(0), w.Size(0), w.Size(1)
+		wb := Unsqueeze(w, 0)            // [1,O,I,kh,kw]
+		sb := Reshape(s, n, 1, in, 1, 1) // [N,1,I,1,1]
+		gd := g                          // g·d, what w and s see
+		if d != nil {
+			gd = Mul(g, Reshape(d, n, o, 1, 1, 1))
+		}
+		out := make([]*Var, 3)
+		if needs[0] {
+			out[0] = Sum(Mul(gd, sb), []int{0}, false)
+		}
+		if needs[1] {
+			out[1] = Sum(Mul(gd, wb), []int{1, 3, 4}, false)
+		}
+		if needs[2] {
+			out[2] = Sum(Mul(Mul(g, sb), wb), []int{2, 3, 4}, false)
+		}
+		return out
+	})
+}

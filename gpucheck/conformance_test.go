@@ -249,6 +249,14 @@ func gpuCases() []gpuCase {
 		// channels than a warp's lanes and more (o, i) than a block's threads.
 		bin("demod_coefficients", []int{7, 5, 3, 3}, []int{3, 5}, 2, red, nn.DemodCoefficients),
 		bin("demod_coefficients_wide", []int{40, 70, 3, 3}, []int{4, 70}, 1, red, nn.DemodCoefficients),
+		// The fused path's per-sample weights (modconv_weight_f32).
+		gpuCase{name: "modulated_weights", shapes: [][]int{{5, 3, 3, 3}, {2, 3}, {2, 5}}, order: 2, tol: ew,
+			f: func(_ tensor.Device, xs []*autograd.Var) *autograd.Var {
+				return autograd.ModulatedWeights(xs[0], xs[1], xs[2])
+			}},
+		bin("modulated_weights_no_demod", []int{6, 4, 1, 1}, []int{3, 4}, 2, ew, func(w, s *autograd.Var) *autograd.Var {
+			return autograd.ModulatedWeights(w, s, nil)
+		}),
 	)
 	// Normalisations.
 	cs = append(cs,

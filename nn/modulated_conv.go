@@ -134,10 +134,7 @@ func modulatedConv2d(x, weight, styles, noise, strength *autograd.Var, r Resampl
 		}
 		return x
 	}
-	w := autograd.Mul(autograd.Unsqueeze(weight, 0), autograd.Reshape(styles, n, 1, in, 1, 1)) // [N,O,I,k,k]
-	if demodulate {
-		w = autograd.Mul(w, autograd.Reshape(dcoefs, n, out, 1, 1, 1))
-	}
+	w := autograd.ModulatedWeights(weight, styles, dcoefs) // [N,O,I,k,k]
 	xs := x.Shape()
 	x = autograd.Reshape(x, 1, n*in, xs[2], xs[3])
 	w = autograd.Reshape(w, n*out, in, kh, kw)

@@ -176,3 +176,26 @@ func cudaDemod(weight, styles *Tensor, eps float32) *Tensor {
 		int32(n), int32(o), int32(in), eps, sc.ptr(), wsq.ptr, out.ptr())
 	return out
 }
+
+// cudaModulatedWeights is ModulatedWeights as one grid-stride pass
+// (modconv_weight_f32): one write per output element; the weight, styles and
+// d it reads are N times smaller and stay in L2.
+func cudaModulatedWeights(weight, styles, d *Tensor) *Tensor {
+	weight, styles, d = onGPU(weight), onGPU(styles), onGPU(d)
+	n, o, in, kh, kw := styles.Size(0), weight.Size(0), weight.Size(1), weight.Size(2), weight.Size(3)
+	require32("ModulatedWeights", weight)
+	out := emptyCUDA(n, o, in, kh, kw)
+	if out.Numel() == 0 {
+		return out
+	}
+	wc, fw := contiguousOnGPU(weight)
+	defer fw()
+	sc, fs := contiguousOnGPU(styles)
+	defer fs()
+	dc, fd := contiguousOnGPU(d)
+	defer fd()
+	g := theGPU()
+	g.launch("modulate.cu", "modconv_weight_f32", g.grid1(int64(out.Numel())), cuda.D1(256), 0,
+		int32(n), int32(o), int32(in), int32(kh*kw), wc.ptr(), sc.ptr(), ptrOrNull(dc), out.ptr())
+	return out
+}

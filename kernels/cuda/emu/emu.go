@@ -511,6 +511,17 @@ func (e *Device) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, arg
 			}
 			d.set(no, float32(1/math.Sqrt(s+float64(eps))))
 		}
+	case "modconv_weight_f32":
+		n, o, in, kk, w, st, d, out := i32(0), i32(1), i32(2), i32(3), ptr(4), ptr(5), args[6].(cuda.DevicePtr), ptr(7)
+		for j := 0; j < n*o*in*kk; j++ {
+			b, r := j/(o*in*kk), j%(o*in*kk)
+			c, i := r/(in*kk), r/kk%in
+			v := w.at(r) * st.at(b*in+i)
+			if d != 0 {
+				v *= e.buf(d).at(b*o + c)
+			}
+			out.set(j, v)
+		}
 	case "adam_step_f32":
 		n := int(args[0].(int64))
 		lr, b1, b2, eps, wd, bc1, bc2, gs, infTo := f32(1), f32(2), f32(3), f32(4), f32(5), f32(6), f32(7), f32(8), f32(9)

@@ -8,8 +8,10 @@
 //   modconv_weight_f32: w[n, o, i, kk] = weight[o, i, kk] * styles[n, i] * (d ? d[n, o] : 1),
 //                       the per-sample weights of the fused (grouped, groups = N) path.
 // The non-fused training path is x * styles (broadcast multiply), a plain conv,
-// then * d: only modconv_wsq_f32 + modconv_demod_f32 are needed there. Their
-// gradients are written with differentiable ops in autograd.
+// then * d: only modconv_wsq_f32 + modconv_demod_f32 are needed there
+// (tensor.Demod); the fused inference path takes modconv_weight_f32
+// (tensor.ModulatedWeights). Their gradients are written with differentiable
+// ops in autograd.
 //
 // Cost: wsq 2 FLOPs / 4 bytes per weight element; demod 3 FLOPs per (n, o, i)
 // reading wsq (L2-resident) and styles; fused weight 2 FLOPs / 4+4 bytes per
