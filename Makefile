@@ -72,4 +72,5 @@ gpu-check:
 	(bench/cuda/make-old.sh $(OLD_KERNELS) >/dev/null && mv bench/cuda/old_*.cu $(GPU_DIR)/src/bench/cuda/) || echo "no git history: LAFITE_GPU_VARIANTS will not build"
 	sed "s/@COMMIT@/$$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD 2>/dev/null || echo +dirty)/g" scripts/gpu-check.sh > $(GPU_DIR)/run.sh
 	chmod +x $(GPU_DIR)/run.sh
-	@echo "built $(GPU_DIR)/: on the GPU machine run $(GPU_DIR)/run.sh"
+	tar czf $(GPU_DIR).tgz $(GPU_DIR)
+	@echo "built $(GPU_DIR)/ and $(GPU_DIR).tgz (half the size, for a carry limit): on the GPU machine run $(GPU_DIR)/run.sh"
