@@ -9,7 +9,11 @@
 // barriers; blocks run in parallel on OS threads. Every device allocation
 // ends at an inaccessible page, so a kernel that reads or writes past the end
 // of a buffer faults, and the error names the kernel; shared memory starts
-// each block as NaN, and vector loads are checked for alignment.
+// each block as NaN. The build checks every access through a typed pointer
+// for its type's alignment (a float4 load or store off 16 bytes faults on a
+// GPU) and every index into a fixed-size array, shared memory's included
+// (-fsanitize=alignment,bounds): the first violation stops the device
+// process with the source line and the kernel's name.
 //
 // Device implements the memory, copy and launch methods of *cuda.Device that
 // the tensor layer uses (tensor.CUDABackend), like package emu; where emu
@@ -168,7 +172,8 @@ func build(us []unit) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("hostsim: %s --version: %w", Compiler(), err)
 	}
-	flags := []string{"-std=c++17", "-O2", "-ffp-contract=off", "-fno-strict-aliasing", "-U_FORTIFY_SOURCE", "-w", "-pthread"}
+	flags := []string{"-std=c++17", "-O2", "-ffp-contract=off", "-fno-strict-aliasing", "-U_FORTIFY_SOURCE", "-w", "-pthread",
+		"-fsanitize=alignment,bounds", "-fno-sanitize-recover=alignment,bounds"} // faults a GPU would have, or hide
 	h := sha256.New()
 	h.Write(version)
 	fmt.Fprintf(h, "%q\x00", flags)

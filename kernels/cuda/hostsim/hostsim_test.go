@@ -264,6 +264,51 @@ func TestMisalignedVectorLoadNamesTheKernel(t *testing.T) {
 	}
 }
 
+// Plain vector accesses through a cast pointer (a store here) are checked
+// too: the kernels are compiled with -fsanitize=alignment, which stops the
+// simulator at the first access off its type's alignment, as the GPU would.
+func TestMisalignedVectorStoreIsCaught(t *testing.T) {
+	e := cuda.Entry{File: "misaligned_store.cu", Name: "test_misaligned_store_f32", Params: "float* y"}
+	src := `extern "C" __global__ void test_misaligned_store_f32(float* __restrict__ y)
+{
+    *reinterpret_cast<float4*>(y + 1) = make_float4(1.0f, 2.0f, 3.0f, 4.0f);
+}
+`
+	d := withKernel(t, e, src)
+	y := upload(t, d, make([]float32, 8))
+	err := d.Launch(&cuda.Function{Name: e.Name}, cuda.D1(1), cuda.D1(1), 0, y)
+	if err == nil {
+		err = d.Synchronize()
+	}
+	if err == nil || !strings.Contains(err.Error(), "misaligned") || !strings.Contains(err.Error(), "test_misaligned_store_f32") {
+		t.Fatalf("misaligned float4 store: %v", err)
+	}
+}
+
+// An index past a fixed-size array (shared memory here) stops the simulator
+// too (-fsanitize=bounds), where a GPU would read or write a neighbour's
+// data without a word.
+func TestSharedArrayOverrunIsCaught(t *testing.T) {
+	e := cuda.Entry{File: "overrun.cu", Name: "test_shared_overrun_f32", Params: "float* y"}
+	src := `extern "C" __global__ void test_shared_overrun_f32(float* __restrict__ y)
+{
+    __shared__ float s[32];
+    s[threadIdx.x + 1] = 1.0f; // thread 31 writes s[32]
+    __syncthreads();
+    y[threadIdx.x] = s[threadIdx.x];
+}
+`
+	d := withKernel(t, e, src)
+	y := upload(t, d, make([]float32, 32))
+	err := d.Launch(&cuda.Function{Name: e.Name}, cuda.D1(1), cuda.D1(32), 0, y)
+	if err == nil {
+		err = d.Synchronize()
+	}
+	if err == nil || !strings.Contains(err.Error(), "out of bounds") || !strings.Contains(err.Error(), "test_shared_overrun_f32") {
+		t.Fatalf("shared-memory overrun: %v", err)
+	}
+}
+
 // Old builds of other sources and abandoned build folders are pruned; the
 // build in use and recent ones stay.
 func TestPruneKeepsRecentBuilds(t *testing.T) {
