@@ -13,7 +13,9 @@
 // for its type's alignment (a float4 load or store off 16 bytes faults on a
 // GPU) and every index into a fixed-size array, shared memory's included
 // (-fsanitize=alignment,bounds): the first violation stops the device
-// process with the source line and the kernel's name.
+// process with the source line and the kernel's name. A warp shuffle whose
+// member mask names a lane that has returned stops it too (undefined on a
+// GPU, where the simulator would have read a stale value).
 //
 // Device implements the memory, copy and launch methods of *cuda.Device that
 // the tensor layer uses (tensor.CUDABackend), like package emu; where emu

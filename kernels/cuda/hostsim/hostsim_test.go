@@ -309,6 +309,41 @@ func TestSharedArrayOverrunIsCaught(t *testing.T) {
 	}
 }
 
+// A full-mask shuffle after some lanes returned is undefined on a GPU (the
+// returned lanes' values are whatever the hardware has); the simulator
+// stops at it, naming the lane.
+func TestShuffleAfterALaneReturnedIsCaught(t *testing.T) {
+	e := cuda.Entry{File: "shuffle_exit.cu", Name: "test_shuffle_exit_f32", Params: "int n, float* y"}
+	src := `extern "C" __global__ void test_shuffle_exit_f32(int n, float* __restrict__ y)
+{
+    if ((int)threadIdx.x >= n) return;
+    float v = (float)threadIdx.x;
+    v += __shfl_xor_sync(0xffffffffu, v, 1);
+    y[threadIdx.x] = v;
+}
+`
+	d := withKernel(t, e, src)
+	y := upload(t, d, make([]float32, 32))
+	// All 32 lanes present: a valid shuffle.
+	if err := d.Launch(&cuda.Function{Name: e.Name}, cuda.D1(1), cuda.D1(32), 0, int32(32), y); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]float32, 32)
+	if err := d.CopyDtoHF32(got, y); err != nil {
+		t.Fatal(err)
+	}
+	if got[4] != 9 || got[5] != 9 {
+		t.Fatalf("lanes 4, 5 = %v, %v; want 9, 9", got[4], got[5])
+	}
+	err := d.Launch(&cuda.Function{Name: e.Name}, cuda.D1(1), cuda.D1(32), 0, int32(30), y)
+	if err == nil {
+		err = d.Synchronize()
+	}
+	if err == nil || !strings.Contains(err.Error(), "lane 30 has returned") || !strings.Contains(err.Error(), "test_shuffle_exit_f32") {
+		t.Fatalf("shuffle after lanes returned: %v", err)
+	}
+}
+
 // Old builds of other sources and abandoned build folders are pruned; the
 // build in use and recent ones stay.
 func TestPruneKeepsRecentBuilds(t *testing.T) {

@@ -72,7 +72,7 @@ void sync_block();
 // first time a thread of the current block reaches its declaration.
 void fresh_shared(void* p, unsigned long bytes);
 void sync_warp();
-float exchange(float v, unsigned src_lane);
+float exchange(float v, unsigned src_lane, unsigned mask);
 }
 
 #define threadIdx (sim::current->tid)
@@ -83,20 +83,23 @@ float exchange(float v, unsigned src_lane);
 
 static inline void __syncthreads() { sim::sync_block(); }
 static inline void __syncwarp(unsigned = 0xffffffffu) { sim::sync_warp(); }
-static inline float __shfl_xor_sync(unsigned, float v, int mask, int = 32)
+static inline float __shfl_xor_sync(unsigned members, float v, int mask, int = 32)
 {
-    return sim::exchange(v, (sim::current->linear % 32) ^ unsigned(mask));
+    return sim::exchange(v, (sim::current->linear % 32) ^ unsigned(mask), members);
 }
-static inline float __shfl_sync(unsigned, float v, int lane, int = 32) { return sim::exchange(v, unsigned(lane) % 32); }
-static inline float __shfl_up_sync(unsigned, float v, unsigned d, int = 32)
+static inline float __shfl_sync(unsigned members, float v, int lane, int = 32)
+{
+    return sim::exchange(v, unsigned(lane) % 32, members);
+}
+static inline float __shfl_up_sync(unsigned members, float v, unsigned d, int = 32)
 {
     unsigned lane = sim::current->linear % 32;
-    return sim::exchange(v, lane >= d ? lane - d : lane);
+    return sim::exchange(v, lane >= d ? lane - d : lane, members);
 }
-static inline float __shfl_down_sync(unsigned, float v, unsigned d, int = 32)
+static inline float __shfl_down_sync(unsigned members, float v, unsigned d, int = 32)
 {
     unsigned lane = sim::current->linear % 32;
-    return sim::exchange(v, lane + d < 32 ? lane + d : lane);
+    return sim::exchange(v, lane + d < 32 ? lane + d : lane, members);
 }
 
 static inline float __int_as_float(int i)

@@ -108,11 +108,19 @@ void sync_warp()
     while (block->warp_released[w] < gen);
 }
 
-float exchange(float v, unsigned src_lane)
+[[noreturn]] static void lane_fault(unsigned lane, unsigned mask);
+
+// A shuffle's member mask names the lanes that take part; on a GPU one that
+// has returned (or, in a short last warp, does not exist) leaves the result
+// undefined, so the simulator stops there rather than read a stale slot.
+float exchange(float v, unsigned src_lane, unsigned mask)
 {
     unsigned base = current->linear / 32 * 32;
     block->slots[current->linear] = v;
     sync_warp();
+    for (unsigned l = 0; l < 32; l++)
+        if ((mask >> l & 1) && (base + l >= block->threads.size() || block->threads[base + l].done))
+            lane_fault(l, mask);
     unsigned src = base + src_lane;
     float r = src < block->slots.size() ? block->slots[src] : v;
     sync_warp();
@@ -319,6 +327,17 @@ void misaligned(const void* p, unsigned align)
     char msg[256];
     int n = snprintf(msg, sizeof msg, "hostsim: kernel %s: misaligned %u-byte vector load at %p\n", k ? k : "(none)",
                      align, p);
+    if (n > 0)
+        (void)!write(2, msg, size_t(n));
+    _exit(3);
+}
+
+static void lane_fault(unsigned lane, unsigned mask)
+{
+    const char* k = running_kernel;
+    char msg[256];
+    int n = snprintf(msg, sizeof msg, "hostsim: kernel %s: warp shuffle with mask %#x while lane %u has returned or does not exist\n",
+                     k ? k : "(none)", mask, lane);
     if (n > 0)
         (void)!write(2, msg, size_t(n));
     _exit(3);
