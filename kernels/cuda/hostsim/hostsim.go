@@ -15,7 +15,8 @@
 // (-fsanitize=alignment,bounds): the first violation stops the device
 // process with the source line and the kernel's name. A warp shuffle whose
 // member mask names a lane that has returned stops it too (undefined on a
-// GPU, where the simulator would have read a stale value).
+// GPU, where the simulator would have read a stale value), and so do threads
+// of one block waiting at different __syncthreads calls.
 //
 // Device implements the memory, copy and launch methods of *cuda.Device that
 // the tensor layer uses (tensor.CUDABackend), like package emu; where emu

@@ -32,15 +32,13 @@ func startUnits(t *testing.T, us []unit) *Device {
 func withKernel(t *testing.T, e cuda.Entry, src string) *Device {
 	t.Helper()
 	ForTest(t) // skips without a compiler
-	us, err := units()
-	if err != nil {
-		t.Fatal(err)
-	}
 	tu, err := translate(e.File, src, []cuda.Entry{e})
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := startUnits(t, append(us, unit{strings.TrimSuffix(e.File, ".cu") + ".cpp", tu}))
+	// The device process with the test's kernel alone (none of the engine's):
+	// a small build of its own.
+	d := startUnits(t, []unit{{"server.cpp", serverSource}, {strings.TrimSuffix(e.File, ".cu") + ".cpp", tu}})
 	ps, err := e.Parameters()
 	if err != nil {
 		t.Fatal(err)
@@ -341,6 +339,41 @@ func TestShuffleAfterALaneReturnedIsCaught(t *testing.T) {
 	}
 	if err == nil || !strings.Contains(err.Error(), "lane 30 has returned") || !strings.Contains(err.Error(), "test_shuffle_exit_f32") {
 		t.Fatalf("shuffle after lanes returned: %v", err)
+	}
+}
+
+// Threads of one block meeting at different __syncthreads calls is
+// undefined on a GPU (a hang, or a barrier that does not order what it
+// seems to); the simulator stops at it, naming both lines.
+func TestDivergentBarriersAreCaught(t *testing.T) {
+	e := cuda.Entry{File: "divergent.cu", Name: "test_divergent_barrier_f32", Params: "int split, float* y"}
+	src := `extern "C" __global__ void test_divergent_barrier_f32(int split, float* __restrict__ y)
+{
+    __shared__ float s[64];
+    s[threadIdx.x] = (float)threadIdx.x;
+    if ((int)threadIdx.x < split) {
+        __syncthreads();
+    } else {
+        __syncthreads();
+    }
+    y[threadIdx.x] = s[63 - threadIdx.x];
+}
+`
+	d := withKernel(t, e, src)
+	y := upload(t, d, make([]float32, 64))
+	// Every thread takes the same branch: one barrier.
+	if err := d.Launch(&cuda.Function{Name: e.Name}, cuda.D1(1), cuda.D1(64), 0, int32(64), y); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Synchronize(); err != nil {
+		t.Fatal(err)
+	}
+	err := d.Launch(&cuda.Function{Name: e.Name}, cuda.D1(1), cuda.D1(64), 0, int32(40), y)
+	if err == nil {
+		err = d.Synchronize()
+	}
+	if err == nil || !strings.Contains(err.Error(), "different barriers (divergent.cu:6 and divergent.cu:8)") {
+		t.Fatalf("divergent barriers: %v", err)
 	}
 }
 

@@ -67,7 +67,7 @@ struct ThreadState {
 extern thread_local ThreadState* current;
 extern thread_local dim3 block_idx, block_dim, grid_dim;
 extern thread_local unsigned char* dynamic_shared;
-void sync_block();
+void sync_block(const char* file, int line);
 // fresh_shared fills a static shared array with 0xff bytes (NaN floats) the
 // first time a thread of the current block reaches its declaration.
 void fresh_shared(void* p, unsigned long bytes);
@@ -81,7 +81,9 @@ float exchange(float v, unsigned src_lane, unsigned mask);
 #define gridDim (sim::grid_dim)
 #define warpSize 32
 
-static inline void __syncthreads() { sim::sync_block(); }
+// Each barrier names its source line, so that threads of one block waiting
+// at different __syncthreads (undefined on a GPU) are caught.
+#define __syncthreads() sim::sync_block(__FILE__, __LINE__)
 static inline void __syncwarp(unsigned = 0xffffffffu) { sim::sync_warp(); }
 static inline float __shfl_xor_sync(unsigned members, float v, int mask, int = 32)
 {

@@ -48,6 +48,8 @@ struct Block {
     ucontext_t launcher;
     jmp_buf scheduler;
     unsigned live = 0, arrived = 0, released = 0;
+    const char* barrier_file = nullptr; // the barrier the arrived threads wait at
+    int barrier_line = 0;
     std::vector<unsigned> warp_live, warp_arrived, warp_released;
     std::vector<float> slots; // one shuffle value per thread
     Entry entry;
@@ -82,10 +84,18 @@ static void yield()
 
 // At a barrier every thread yields, the one that releases it too, so that
 // each phase between barriers runs its threads in the scheduler's order.
-void sync_block()
+[[noreturn]] static void barrier_fault(const char* file, int line);
+
+void sync_block(const char* file, int line)
 {
     Coroutine* c = static_cast<Coroutine*>(current);
     unsigned gen = ++c->block_gen;
+    if (block->arrived == 0) {
+        block->barrier_file = file;
+        block->barrier_line = line;
+    } else if (line != block->barrier_line || strcmp(file, block->barrier_file) != 0) {
+        barrier_fault(file, line);
+    }
     if (++block->arrived == block->live) {
         block->arrived = 0;
         block->released = gen;
@@ -338,6 +348,18 @@ static void lane_fault(unsigned lane, unsigned mask)
     char msg[256];
     int n = snprintf(msg, sizeof msg, "hostsim: kernel %s: warp shuffle with mask %#x while lane %u has returned or does not exist\n",
                      k ? k : "(none)", mask, lane);
+    if (n > 0)
+        (void)!write(2, msg, size_t(n));
+    _exit(3);
+}
+
+static void barrier_fault(const char* file, int line)
+{
+    const char* k = running_kernel;
+    char msg[512];
+    int n = snprintf(msg, sizeof msg,
+                     "hostsim: kernel %s: threads of one block wait at different barriers (%s:%d and %s:%d)\n",
+                     k ? k : "(none)", block->barrier_file, block->barrier_line, file, line);
     if (n > 0)
         (void)!write(2, msg, size_t(n));
     _exit(3);
