@@ -9,14 +9,17 @@
 // barriers; blocks run in parallel on OS threads. Every device allocation
 // ends at an inaccessible page, so a kernel that reads or writes past the end
 // of a buffer faults, and the error names the kernel; shared memory starts
-// each block as NaN. The build checks every access through a typed pointer
-// for its type's alignment (a float4 load or store off 16 bytes faults on a
-// GPU) and every index into a fixed-size array, shared memory's included
-// (-fsanitize=alignment,bounds): the first violation stops the device
-// process with the source line and the kernel's name. A warp shuffle whose
-// member mask names a lane that has returned stops it too (undefined on a
-// GPU, where the simulator would have read a stale value), and so do threads
-// of one block waiting at different __syncthreads calls.
+// each block as NaN.
+//
+// The build also stops, naming the kernel and the source line, at faults a
+// GPU would have or would hide (-fsanitize=alignment,bounds,
+// signed-integer-overflow): an access through a typed pointer off its type's
+// alignment (a float4 off 16 bytes), an index past a fixed-size array
+// (shared memory's included), a signed integer operation that overflows (an
+// index computed in int that wraps). So does the runtime at a warp shuffle
+// whose member mask names a lane that has returned (the simulator would read
+// a stale value) and at threads of one block waiting at different
+// __syncthreads calls.
 //
 // Device implements the memory, copy and launch methods of *cuda.Device that
 // the tensor layer uses (tensor.CUDABackend), like package emu; where emu
@@ -176,7 +179,7 @@ func build(us []unit) (string, error) {
 		return "", fmt.Errorf("hostsim: %s --version: %w", Compiler(), err)
 	}
 	flags := []string{"-std=c++17", "-O2", "-ffp-contract=off", "-fno-strict-aliasing", "-U_FORTIFY_SOURCE", "-w", "-pthread",
-		"-fsanitize=alignment,bounds", "-fno-sanitize-recover=alignment,bounds"} // faults a GPU would have, or hide
+		"-fsanitize=alignment,bounds,signed-integer-overflow", "-fno-sanitize-recover=alignment,bounds,signed-integer-overflow"} // faults a GPU would have, or hide
 	h := sha256.New()
 	h.Write(version)
 	fmt.Fprintf(h, "%q\x00", flags)
