@@ -47,6 +47,25 @@ func withKernel(t *testing.T, e cuda.Entry, src string) *Device {
 	return d
 }
 
+// faultOf launches e and returns the error the launch or the next
+// synchronisation reports (nil when the kernel ran clean).
+func faultOf(d *Device, e cuda.Entry, block int, args ...any) error {
+	if err := d.Launch(&cuda.Function{Name: e.Name}, cuda.D1(1), cuda.D1(block), 0, args...); err != nil {
+		return err
+	}
+	return d.Synchronize()
+}
+
+// wantFault fails t unless err mentions every one of parts.
+func wantFault(t *testing.T, what string, err error, parts ...string) {
+	t.Helper()
+	for _, p := range parts {
+		if err == nil || !strings.Contains(err.Error(), p) {
+			t.Fatalf("%s: got %v, want an error with %q", what, err, p)
+		}
+	}
+}
+
 func upload(t *testing.T, d *Device, v []float32) cuda.DevicePtr {
 	t.Helper()
 	p, err := d.Alloc(int64(4 * len(v)))
@@ -274,13 +293,7 @@ func TestMisalignedVectorStoreIsCaught(t *testing.T) {
 `
 	d := withKernel(t, e, src)
 	y := upload(t, d, make([]float32, 8))
-	err := d.Launch(&cuda.Function{Name: e.Name}, cuda.D1(1), cuda.D1(1), 0, y)
-	if err == nil {
-		err = d.Synchronize()
-	}
-	if err == nil || !strings.Contains(err.Error(), "misaligned") || !strings.Contains(err.Error(), "test_misaligned_store_f32") {
-		t.Fatalf("misaligned float4 store: %v", err)
-	}
+	wantFault(t, "misaligned float4 store", faultOf(d, e, 1, y), "misaligned", e.Name)
 }
 
 // An index past a fixed-size array (shared memory here) stops the simulator
@@ -298,13 +311,7 @@ func TestSharedArrayOverrunIsCaught(t *testing.T) {
 `
 	d := withKernel(t, e, src)
 	y := upload(t, d, make([]float32, 32))
-	err := d.Launch(&cuda.Function{Name: e.Name}, cuda.D1(1), cuda.D1(32), 0, y)
-	if err == nil {
-		err = d.Synchronize()
-	}
-	if err == nil || !strings.Contains(err.Error(), "out of bounds") || !strings.Contains(err.Error(), "test_shared_overrun_f32") {
-		t.Fatalf("shared-memory overrun: %v", err)
-	}
+	wantFault(t, "shared-memory overrun", faultOf(d, e, 32, y), "out of bounds", e.Name)
 }
 
 // A full-mask shuffle after some lanes returned is undefined on a GPU (the
@@ -323,7 +330,7 @@ func TestShuffleAfterALaneReturnedIsCaught(t *testing.T) {
 	d := withKernel(t, e, src)
 	y := upload(t, d, make([]float32, 32))
 	// All 32 lanes present: a valid shuffle.
-	if err := d.Launch(&cuda.Function{Name: e.Name}, cuda.D1(1), cuda.D1(32), 0, int32(32), y); err != nil {
+	if err := faultOf(d, e, 32, int32(32), y); err != nil {
 		t.Fatal(err)
 	}
 	got := make([]float32, 32)
@@ -333,13 +340,7 @@ func TestShuffleAfterALaneReturnedIsCaught(t *testing.T) {
 	if got[4] != 9 || got[5] != 9 {
 		t.Fatalf("lanes 4, 5 = %v, %v; want 9, 9", got[4], got[5])
 	}
-	err := d.Launch(&cuda.Function{Name: e.Name}, cuda.D1(1), cuda.D1(32), 0, int32(30), y)
-	if err == nil {
-		err = d.Synchronize()
-	}
-	if err == nil || !strings.Contains(err.Error(), "lane 30 has returned") || !strings.Contains(err.Error(), "test_shuffle_exit_f32") {
-		t.Fatalf("shuffle after lanes returned: %v", err)
-	}
+	wantFault(t, "shuffle after lanes returned", faultOf(d, e, 32, int32(30), y), "lane 30 has returned", e.Name)
 }
 
 // Threads of one block meeting at different __syncthreads calls is
@@ -362,19 +363,10 @@ func TestDivergentBarriersAreCaught(t *testing.T) {
 	d := withKernel(t, e, src)
 	y := upload(t, d, make([]float32, 64))
 	// Every thread takes the same branch: one barrier.
-	if err := d.Launch(&cuda.Function{Name: e.Name}, cuda.D1(1), cuda.D1(64), 0, int32(64), y); err != nil {
+	if err := faultOf(d, e, 64, int32(64), y); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Synchronize(); err != nil {
-		t.Fatal(err)
-	}
-	err := d.Launch(&cuda.Function{Name: e.Name}, cuda.D1(1), cuda.D1(64), 0, int32(40), y)
-	if err == nil {
-		err = d.Synchronize()
-	}
-	if err == nil || !strings.Contains(err.Error(), "different barriers (divergent.cu:6 and divergent.cu:8)") {
-		t.Fatalf("divergent barriers: %v", err)
-	}
+	wantFault(t, "divergent barriers", faultOf(d, e, 64, int32(40), y), "different barriers (divergent.cu:6 and divergent.cu:8)", e.Name)
 }
 
 // Old builds of other sources and abandoned build folders are pruned; the
