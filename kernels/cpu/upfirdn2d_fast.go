@@ -32,6 +32,7 @@ func upfirdn2dFast(y, x, f []float32, c Upfirdn2dConfig) {
 		j.u = append(j.u, t*float64(c.Gain))
 	}
 	j.v = append(j.v[:0], v...)
+	j.plain = j.cols.plainRun()
 	cost := len(j.cols.in)*c.InH + len(j.rows.in)*outW
 	parallelRange(c.Planes, cost, j)
 	j.x, j.y = nil, nil
@@ -110,6 +111,54 @@ type upfirdnJob struct {
 	outH, outW int
 	rows, cols upfirdnAxis
 	u, v       []float64
+	plain      plainRun // the columns a 4-tap filter without resampling reads in a row
+}
+
+// plainRun is a run of outputs [lo, hi) of an axis whose entries are four
+// consecutive inputs, starting at in0 for lo and one further for each next
+// output, with the same four taps: the interior of a 4-tap filter with
+// up = down = 1, which firRows4 computes from four shifted rows.
+type plainRun struct {
+	lo, hi, in0 int
+	taps        [4]int
+}
+
+// plainRun finds the longest such run of a (hi == lo: none).
+func (a *upfirdnAxis) plainRun() plainRun {
+	fits := func(o int) bool {
+		e := a.start[o]
+		if a.start[o+1]-e != 4 {
+			return false
+		}
+		for t := 1; t < 4; t++ {
+			if a.in[e+t] != a.in[e]+t {
+				return false
+			}
+		}
+		return true
+	}
+	var best plainRun
+	out := len(a.start) - 1
+	for o := 0; o < out; {
+		if !fits(o) {
+			o++
+			continue
+		}
+		e := a.start[o]
+		r := plainRun{lo: o, hi: o + 1, in0: a.in[e], taps: [4]int{a.tap[e], a.tap[e+1], a.tap[e+2], a.tap[e+3]}}
+		for r.hi < out && fits(r.hi) {
+			f := a.start[r.hi]
+			if a.in[f] != r.in0+r.hi-r.lo || [4]int{a.tap[f], a.tap[f+1], a.tap[f+2], a.tap[f+3]} != r.taps {
+				break
+			}
+			r.hi++
+		}
+		if r.hi-r.lo > best.hi-best.lo {
+			best = r
+		}
+		o = r.hi
+	}
+	return best
 }
 
 var (
@@ -136,11 +185,27 @@ func (j *upfirdnJob) runRange(lo, hi int) {
 		cw[e] = v[t]
 	}
 	rs, rin, rtap := j.rows.start, j.rows.in, j.rows.tap
+	pl := j.plain
+	var pw [4]float32
+	for t, k := range pl.taps {
+		pw[t] = v[k]
+	}
 	for p := lo; p < hi; p++ {
 		xp, yp := j.x[p*inPlane:(p+1)*inPlane], j.y[p*outPlane:(p+1)*outPlane]
 		for iy := 0; iy < c.InH; iy++ {
 			xr, tr := xp[iy*c.InW:(iy+1)*c.InW], tmp[iy*outW:(iy+1)*outW]
-			for ox := range tr {
+			// The columns of the plain run as four shifted rows, the others
+			// entry by entry.
+			if pl.hi > pl.lo {
+				firRows4(tr[pl.lo:pl.hi], xr[pl.in0:], xr[pl.in0+1:], xr[pl.in0+2:], xr[pl.in0+3:], pw)
+			}
+			for ox := 0; ox < len(tr); ox++ {
+				if ox == pl.lo {
+					ox = pl.hi
+					if ox == len(tr) {
+						break
+					}
+				}
 				e := cs[ox]
 				if cs[ox+1]-e == 2 { // up=2 with 4 taps, away from the edges
 					tr[ox] = xr[cin[e]]*cw[e] + xr[cin[e+1]]*cw[e+1]
@@ -160,14 +225,14 @@ func (j *upfirdnJob) runRange(lo, hi int) {
 				clear(yr)
 				continue
 			}
-			w0 := u[rtap[e0]]
-			t0 := tmp[rin[e0]*outW : (rin[e0]+1)*outW]
-			if e1-e0 == 2 { // up=2 with 4 taps: every row is two rows of tmp
-				w1 := u[rtap[e0+1]]
-				t1 := tmp[rin[e0+1]*outW : (rin[e0+1]+1)*outW]
-				for ox := range yr {
-					yr[ox] = t0[ox]*w0 + t1[ox]*w1
-				}
+			row := func(e int) []float32 { return tmp[rin[e]*outW : (rin[e]+1)*outW] }
+			w0, t0 := u[rtap[e0]], row(e0)
+			switch e1 - e0 {
+			case 2: // up=2 with 4 taps: every row is two rows of tmp
+				firRows2(yr, t0, row(e0+1), w0, u[rtap[e0+1]])
+				continue
+			case 4: // 4 taps without resampling, or down 2, away from the edges
+				firRows4(yr, t0, row(e0+1), row(e0+2), row(e0+3), [4]float32{w0, u[rtap[e0+1]], u[rtap[e0+2]], u[rtap[e0+3]]})
 				continue
 			}
 			for ox := range yr {

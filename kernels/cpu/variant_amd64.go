@@ -21,6 +21,7 @@ func installAVX512() {
 	SoftmaxRows = avx512Rows.softmaxRows
 	LogSoftmaxRows = avx512Rows.logSoftmaxRows
 	LayerNormRows = avx512Rows.layerNormRows
+	firRows2, firRows4 = firRows2AVX2, firRows4AVX2 // in cache: 8 lanes keep up
 }
 
 func installAVX2() {
@@ -35,4 +36,5 @@ func installAVX2() {
 	SoftmaxRows = avx2Rows.softmaxRows
 	LogSoftmaxRows = avx2Rows.logSoftmaxRows
 	LayerNormRows = avx2Rows.layerNormRows
+	firRows2, firRows4 = firRows2AVX2, firRows4AVX2
 }
