@@ -125,16 +125,26 @@ func Conv2dResample(x, w *autograd.Var, r Resample) *autograd.Var {
 		return autograd.Upfirdn2d(x, tensor.Ones(1, 1), tensor.Upfirdn2dParams{UpX: 1, UpY: 1, DownX: 1, DownY: 1, Pad: pad, Gain: 1})
 	}
 	upGain := float32(r.Up * r.Up)
+	// then applies step to t, an intermediate made here, and in inference
+	// (NoGrad) hands t back to the buffer pool: every step makes a new tensor.
+	then := func(t *autograd.Var, step func(*autograd.Var) *autograd.Var) *autograd.Var {
+		y := step(t)
+		autograd.FreeNoGrad(t)
+		return y
+	}
 	switch {
 	case kw == 1 && kh == 1 && r.Down > 1 && r.Up == 1:
-		x = fir(x, 1, r.Down, [4]int{px0, px1, py0, py1}, 1)
-		return conv2dWrapped(x, w, 1, 0, 0, r.Groups, false, r.FlipWeight)
+		return then(fir(x, 1, r.Down, [4]int{px0, px1, py0, py1}, 1), func(t *autograd.Var) *autograd.Var {
+			return conv2dWrapped(t, w, 1, 0, 0, r.Groups, false, r.FlipWeight)
+		})
 	case kw == 1 && kh == 1 && r.Up > 1 && r.Down == 1:
-		x = conv2dWrapped(x, w, 1, 0, 0, r.Groups, false, r.FlipWeight)
-		return fir(x, r.Up, 1, [4]int{px0, px1, py0, py1}, upGain)
+		return then(conv2dWrapped(x, w, 1, 0, 0, r.Groups, false, r.FlipWeight), func(t *autograd.Var) *autograd.Var {
+			return fir(t, r.Up, 1, [4]int{px0, px1, py0, py1}, upGain)
+		})
 	case r.Down > 1 && r.Up == 1:
-		x = fir(x, 1, 1, [4]int{px0, px1, py0, py1}, 1)
-		return conv2dWrapped(x, w, r.Down, 0, 0, r.Groups, false, r.FlipWeight)
+		return then(fir(x, 1, 1, [4]int{px0, px1, py0, py1}, 1), func(t *autograd.Var) *autograd.Var {
+			return conv2dWrapped(t, w, r.Down, 0, 0, r.Groups, false, r.FlipWeight)
+		})
 	case r.Up > 1:
 		// Transposed conv wants [Cin, Cout/groups, kh, kw]: regroup the weight.
 		if r.Groups == 1 {
@@ -150,10 +160,11 @@ func Conv2dResample(x, w *autograd.Var, r Resample) *autograd.Var {
 		py1 -= kh - r.Up
 		pxt := max(min(-px0, -px1), 0)
 		pyt := max(min(-py0, -py1), 0)
-		x = conv2dWrapped(x, w, r.Up, pyt, pxt, r.Groups, true, !r.FlipWeight)
-		x = fir(x, 1, 1, [4]int{px0 + pxt, px1 + pxt, py0 + pyt, py1 + pyt}, upGain)
+		x = then(conv2dWrapped(x, w, r.Up, pyt, pxt, r.Groups, true, !r.FlipWeight), func(t *autograd.Var) *autograd.Var {
+			return fir(t, 1, 1, [4]int{px0 + pxt, px1 + pxt, py0 + pyt, py1 + pyt}, upGain)
+		})
 		if r.Down > 1 {
-			x = fir(x, 1, r.Down, [4]int{}, 1)
+			x = then(x, func(t *autograd.Var) *autograd.Var { return fir(t, 1, r.Down, [4]int{}, 1) })
 		}
 		return x
 	case px0 == px1 && py0 == py1 && px0 >= 0 && py0 >= 0:
@@ -161,6 +172,7 @@ func Conv2dResample(x, w *autograd.Var, r Resample) *autograd.Var {
 	}
 	// General case (no resampling, uneven or negative padding): pad with
 	// upfirdn2d, then a valid convolution.
-	x = padOnly(x, [4]int{px0, px1, py0, py1})
-	return conv2dWrapped(x, w, 1, 0, 0, r.Groups, false, r.FlipWeight)
+	return then(padOnly(x, [4]int{px0, px1, py0, py1}), func(t *autograd.Var) *autograd.Var {
+		return conv2dWrapped(t, w, 1, 0, 0, r.Groups, false, r.FlipWeight)
+	})
 }

@@ -124,15 +124,22 @@ func modulatedConv2d(x, weight, styles, noise, strength *autograd.Var, r Resampl
 		return y
 	}
 	if !fused {
-		x = autograd.Mul(x, autograd.Reshape(styles, n, in, 1, 1))
-		x = Conv2dResample(x, weight, r)
+		// In inference (NoGrad) each intermediate goes back to the buffer
+		// pool once the next is made (FreeNoGrad: no-ops with a graph).
+		xs := autograd.Mul(x, autograd.Reshape(styles, n, in, 1, 1))
+		y := Conv2dResample(xs, weight, r)
+		autograd.FreeNoGrad(xs)
 		if demodulate {
-			x = autograd.Mul(x, autograd.Reshape(dcoefs, n, out, 1, 1))
+			yd := autograd.Mul(y, autograd.Reshape(dcoefs, n, out, 1, 1))
+			autograd.FreeNoGrad(y)
+			y = yd
 		}
 		if noise != nil {
-			x = autograd.Add(x, noise)
+			yn := autograd.Add(y, noise)
+			autograd.FreeNoGrad(y)
+			y = yn
 		}
-		return x
+		return y
 	}
 	w := autograd.ModulatedWeights(weight, styles, dcoefs) // [N,O,I,k,k]
 	xs := x.Shape()
