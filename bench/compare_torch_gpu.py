@@ -900,7 +900,7 @@ def compare(args, names):
     # The work the Go side asks of the card, counted on a dry-run device
     # (`lafite bench --trace`): each workload's floor at the H200's peaks.
     floors = {}
-    if go_run and not args.dry_run_cpu:
+    if go_run:  # no GPU needed: the dry run checks this path too
         for r in run_lines([args.go, "bench", "--trace", "--json", "--only", ",".join(go_run)], "the Go trace"):
             per = [x["floor_ms"] for x in r.get("per_run") or []]
             floors[r["workload"]] = (statistics.median(per) if per else r["floor_ms"], r["floor_ms"])
