@@ -42,7 +42,7 @@ func (l *Linear) NamedParams(prefix string, out []Named) []Named {
 
 // linear is F.linear: x [..., in] · w[out, in]ᵀ + b[out]. Leading dims are
 // folded into one so that the weight gradient is a single product instead of
-// a batch of products summed afterwards.
+// a batch of products summed afterwards, laid out as w (autograd.Linear).
 func linear(x, w, b *autograd.Var) *autograd.Var {
 	if w.Dim() != 2 {
 		panic(fmt.Sprintf("nn.Linear: weight has shape %v, want [out, in]", w.Shape()))
@@ -56,7 +56,7 @@ func linear(x, w, b *autograd.Var) *autograd.Var {
 	}
 	shape := x.Shape()
 	shape[len(shape)-1] = out
-	y := autograd.Matmul(autograd.Reshape(x, -1, in), autograd.Transpose(w, 0, 1))
+	y := autograd.Linear(autograd.Reshape(x, -1, in), w, 1)
 	if b != nil {
 		yb := autograd.Add(y, b)
 		autograd.FreeNoGrad(y)

@@ -81,6 +81,22 @@ func TestLinearGradients(t *testing.T) {
 	checkGrads(t, squaredNoBias, []*tensor.Tensor{rng.Normal(3, 5), rng.Normal(2, 5)})
 }
 
+// Both kinds of layer hand the optimizer weight gradients laid out as their
+// weights (no copy of a transposed view in Adam).
+func TestWeightGradientsAreContiguous(t *testing.T) {
+	rng := tensor.NewRNG(3)
+	lin := NewLinear(5, 4, true, rng)
+	fc := NewFullyConnected(5, 4, true, "lrelu", 0.01, 0, rng)
+	x := autograd.Const(rng.Normal(2, 3, 5))
+	loss := autograd.Add(autograd.SumAll(autograd.Square(lin.Forward(x))),
+		autograd.SumAll(autograd.Square(fc.Forward(autograd.Reshape(x, 6, 5)))))
+	for i, g := range autograd.Grad([]*autograd.Var{loss}, []*autograd.Var{lin.Weight, fc.Weight}, nil, false) {
+		if !g.Value.IsContiguous() {
+			t.Errorf("weight %d: gradient strides %v, not contiguous", i, g.Value.Strides())
+		}
+	}
+}
+
 func TestLinearInitAndNames(t *testing.T) {
 	in := 50
 	l := NewLinear(in, 40, true, tensor.NewRNG(3))
