@@ -231,3 +231,19 @@ func TestEveryVariantLaunchesAtFullSize(t *testing.T) {
 		t.Error("a forced conv tile was not the only one")
 	}
 }
+
+// A grid's wave efficiency: 576 blocks at 2 per SM on 132 SMs need 3 waves
+// of 264 slots (73%); 264 fill one exactly; unknown residency gives 0.
+func TestWaveEfficiency(t *testing.T) {
+	for _, c := range []struct {
+		grid  cuda.Dim3
+		perSM int
+		want  float64
+	}{
+		{cuda.D3(4, 4, 36), 2, 576.0 / 792}, {cuda.D3(132, 2, 1), 2, 1}, {cuda.D3(7, 12, 1), 3, 84.0 / 396}, {cuda.D3(8, 1, 1), 0, 0},
+	} {
+		if got := waveEfficiency(dryrun.Launch{Grid: c.grid}, 132, c.perSM); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("grid %v at %d per SM: %v, want %v", c.grid, c.perSM, got, c.want)
+		}
+	}
+}

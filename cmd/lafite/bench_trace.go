@@ -80,9 +80,14 @@ func printTrace(w io.Writer, tr bench.Trace, top int) {
 			fmt.Fprintf(w, "  %2d of the %d runs: %s\n", count[k], len(tr.PerRun), k)
 		}
 	}
-	fmt.Fprintf(w, "  %-34s %9s %10s %9s %9s\n", "kernel", "launches", "GFLOP", "GB", "floor ms")
+	fmt.Fprintf(w, "  %-34s %9s %10s %9s %9s %6s\n", "kernel", "launches", "GFLOP", "GB", "floor ms", "waves")
 	printTop(w, len(tr.Kernels), top, func(i int) {
 		k := tr.Kernels[i]
-		fmt.Fprintf(w, "  %-34s %9.1f %10.1f %9.2f %9.2f\n", k.Kernel, k.Launches, k.GFLOP, k.GB, k.FloorMs)
+		waves := ""
+		if k.WaveEff > 0 {
+			waves = fmt.Sprintf("%5.0f%%", 100*k.WaveEff)
+		}
+		fmt.Fprintf(w, "  %-34s %9.1f %10.1f %9.2f %9.2f %6s\n", k.Kernel, k.Launches, k.GFLOP, k.GB, k.FloorMs, waves)
 	})
+	fmt.Fprintln(w, "  (waves: FLOP-weighted share of the block slots a kernel's grids keep busy over their waves, at its __launch_bounds__ blocks per SM)")
 }

@@ -583,3 +583,23 @@ func TestDivMagic(t *testing.T) {
 		t.Fatalf("NewEwShape left the divisors unset: %+v", s)
 	}
 }
+
+// Launch bounds are read from the sources: both arguments, one, or none.
+func TestEntriesReadLaunchBounds(t *testing.T) {
+	want := map[string][2]int{
+		"sgemm_128x128x8_f32": {256, 2}, "sgemm_64x64x16_f32": {256, 3},
+		"conv2d_fwd_f32": {256, 0}, "adam_step_f32": {0, 0},
+	}
+	seen := 0
+	for _, e := range Entries() {
+		if w, ok := want[e.Name]; ok {
+			seen++
+			if e.MaxThreads != w[0] || e.MinBlocks != w[1] {
+				t.Errorf("%s: launch bounds (%d, %d), want (%d, %d)", e.Name, e.MaxThreads, e.MinBlocks, w[0], w[1])
+			}
+		}
+	}
+	if seen != len(want) {
+		t.Fatalf("found %d of the %d entries", seen, len(want))
+	}
+}

@@ -17,10 +17,13 @@ type Entry struct {
 	// MaxThreads is the first argument of the entry's __launch_bounds__: a
 	// block of more threads fails to launch. 0 where it declares none.
 	MaxThreads int
+	// MinBlocks is its second argument, the blocks per SM the compiler keeps
+	// registers for (so at least that many are resident); 0 where absent.
+	MinBlocks int
 }
 
 var (
-	declRE   = regexp.MustCompile(`extern "C" __global__ void(?:\s+__launch_bounds__\(\s*([0-9]+)[^)]*\))?\s+([A-Za-z0-9_]+)\s*\(([^)]*)\)`)
+	declRE   = regexp.MustCompile(`extern "C" __global__ void(?:\s+__launch_bounds__\(\s*([0-9]+)\s*(?:,\s*([0-9]+))?[^)]*\))?\s+([A-Za-z0-9_]+)\s*\(([^)]*)\)`)
 	spacesRE = regexp.MustCompile(`\s+`)
 )
 
@@ -31,8 +34,9 @@ func Entries() []Entry {
 	for _, f := range KernelFiles() {
 		src, _ := KernelSource(f)
 		for _, m := range declRE.FindAllStringSubmatch(src, -1) {
-			e := Entry{File: f, Name: m[2], Params: normParams(m[3])}
+			e := Entry{File: f, Name: m[3], Params: normParams(m[4])}
 			e.MaxThreads, _ = strconv.Atoi(m[1]) // digits, or "" (no bounds): 0
+			e.MinBlocks, _ = strconv.Atoi(m[2])
 			out = append(out, e)
 		}
 	}
