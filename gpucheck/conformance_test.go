@@ -709,6 +709,11 @@ func runConformance(out io.Writer, seed uint64) *gpuReport {
 		with(tensor.SetCUDAGemmKernel, k, with(tensor.SetCUDAConvTile, cuda.ConvWinograd4,
 			rerun("@"+k, "matmul", "conv", "modconv")))()
 	}
+	// The matmuls again with K cut into slices (split-K: the GEMMs of the
+	// slices in one grid, then their sum) wherever K divides.
+	for _, split := range []int{2, 3} {
+		with(tensor.SetCUDASplitK, split, rerun(fmt.Sprintf("@splitk%d", split), "matmul", "linear"))()
+	}
 	// The 4x4 upfirdn2d cases again on the shared-memory tile kernels.
 	with(tensor.SetCUDAUpfirdnTiled, true, rerun("@tiled", "upsample2d", "downsample2d", "filter2d", "upfirdn2d"))()
 	rngAndAdam(rep, seed)

@@ -41,9 +41,63 @@ func cudaMatmul(a, b *Tensor, alpha float32) *Tensor {
 			outBatch[i] *= m * n
 		}
 		bsh, bst := coalesce(batch, ab.strides[:bd], bb.strides[:bd], outBatch)
+		if s := matmulSplitK(m, n, k, bsh); s > 1 {
+			sum := splitKMatmul(p, s, bsh[0], bst, ab.ptr(), bb.ptr())
+			theGPU().free(out.storage)
+			out = sum.Reshape(out.shape...)
+			break
+		}
 		gemmBatches(p, bsh, bst, ab.ptr(), bb.ptr(), out.ptr())
 	}
 	return pl.finish(out)
+}
+
+// splitKForced, when not 0, is the K split every GEMM of one batch dim
+// whose K it divides takes (tests: see SetCUDASplitK).
+var splitKForced atomic.Int32
+
+// SetCUDASplitK makes every GPU matmul with one batch dim whose K is a
+// multiple of s cut K into s slices (cudaMatmul's split-K path), so that
+// checks run it on small shapes; 0 restores cuda.SplitK's choice, 1 turns
+// splitting off. It returns the previous setting.
+func SetCUDASplitK(s int) int { return int(splitKForced.Swap(int32(s))) }
+
+// matmulSplitK is the number of K slices for a matmul of batch dims bsh
+// (after coalescing): cuda.SplitK's, or the forced one; 1 with more than one
+// batch dim, or where the slices' grid would not fit gridDim.z.
+func matmulSplitK(m, n, k int, bsh []int) int {
+	if len(bsh) != 1 {
+		return 1
+	}
+	s := int(splitKForced.Load())
+	switch {
+	case s == 0:
+		s = cuda.SplitK(m, n, k, bsh[0], theGPU().props.SMs)
+	case k%s != 0:
+		s = 1
+	}
+	if s*bsh[0] > 65535 {
+		return 1
+	}
+	return s
+}
+
+// splitKMatmul is the GEMM p over batch matrices (strides bst of a, b and
+// the output) as s GEMMs of K/s in one grid, each writing its partial
+// product to a workspace [s, batch, M, N], then their sum (one reduction,
+// in a fixed order): [batch, M, N]. alpha scales the partials.
+func splitKMatmul(p cuda.GemmParams, s, batch int, bst [][]int, a, b cuda.DevicePtr) *Tensor {
+	m, n, kc := int(p.M), int(p.N), int(p.K)/s
+	ws := emptyCUDA(s, batch, m, n)
+	defer theGPU().free(ws.storage)
+	p.K = int32(kc)
+	sliceA, sliceB := kc*int(p.ACol), kc*int(p.BRow) // where slice j starts: k = j·kc
+	if batch == 1 {
+		gemmBatches(p, []int{s}, [][]int{{sliceA}, {sliceB}, {m * n}}, a, b, ws.ptr())
+	} else {
+		gemmBatches(p, []int{s, batch}, [][]int{{sliceA, bst[0][0]}, {sliceB, bst[1][0]}, {batch * m * n, m * n}}, a, b, ws.ptr())
+	}
+	return Sum(ws, []int{0}, false)
 }
 
 func abs64(v int64) int64 {

@@ -484,6 +484,32 @@ func PlanSgemm(p GemmParams, batch int) LaunchPlan {
 		Grid: D3(CeilDiv(int(p.N), 16), CeilDiv(int(p.M), 16), batch), Block: D3(16, 16, 1)}
 }
 
+// SplitK is how many slices of K a GEMM (M x N x K, batch matrices) should
+// be cut into, each slice's product written to a workspace and the slices
+// summed after, so that a grid too small for the card fills it: CLIP's
+// 400 x 768 x 768 layers at batch 8 are 84 blocks of the 64x64 tile, 21% of
+// an H200's 396 slots (3 per SM); four slices of 192 make 336. 1 (no split)
+// unless the GEMM takes the large tiles (M, N >= 64), is worth a second
+// launch (2·M·N·K·batch >= 64 MFLOP), and its 64x64 grid is under half a
+// wave. The factor is the largest of 2..8 whose grid still fits one wave and
+// that cuts K into equal slices of a multiple of 16, at least 128 deep.
+func SplitK(m, n, k, batch, sms int) int {
+	if m < 64 || n < 64 || 2*float64(m)*float64(n)*float64(k)*float64(batch) < 64e6 {
+		return 1
+	}
+	slots := 3 * sms // the 64x64 tile's residency
+	blocks := CeilDiv(m, 64) * CeilDiv(n, 64) * batch
+	if 2*blocks >= slots {
+		return 1
+	}
+	for s := min(8, slots/blocks); s >= 2; s-- {
+		if k%s == 0 && k/s >= 128 && (k/s)%16 == 0 {
+			return s
+		}
+	}
+	return 1
+}
+
 // WinoParams mirrors struct WinoParams of winograd.cu: one F(m x m, 3x3)
 // convolution, stride 1, as (m+2)^2 GEMMs between its transforms.
 type WinoParams struct {
