@@ -226,6 +226,12 @@ func (tm *timer) ops() []timingRow {
 		}
 		add("matmul (clip mlp) "+name, shapeStr(ma.Shape(), mw.Shape()), mlpFlops, 0, gemmKernel(name, func() { tensor.Matmul(ma, mw) }))
 	}
+	// Split-K (cuda.SplitK) against the whole K, at a CLIP projection's shape
+	// at batch 8: 84 blocks of 64x64 on an H200's 396 slots, 4 slices of 192.
+	pa, pw := randOn(r, tm.n(400), tm.n(768)), randOn(r, tm.n(768), tm.n(768))
+	projFlops := 2 * float64(tm.n(400)) * float64(tm.n(768)) * float64(tm.n(768))
+	add("matmul (clip proj) split", shapeStr(pa.Shape(), pw.Shape()), projFlops, 0, func() { tensor.Matmul(pa, pw) })
+	add("matmul (clip proj) whole", shapeStr(pa.Shape(), pw.Shape()), projFlops, 0, with(tensor.SetCUDASplitK, 1, func() { tensor.Matmul(pa, pw) }))
 	bs := tm.n(256)
 	ba, bb := randOn(r, 64, bs, bs), randOn(r, 64, bs, bs)
 	add("bmm", shapeStr(ba.Shape(), bb.Shape()), 2*64*float64(bs*bs*bs), 0, func() { tensor.Matmul(ba, bb) })
