@@ -18,16 +18,19 @@ func DemodCoefficients(weight, styles *autograd.Var) *autograd.Var {
 	d = autograd.Record("demod", tensor.Demod(weight.Value, styles.Value, 1e-8), []*autograd.Var{weight, styles},
 		func(g *autograd.Var, needs []bool) []*autograd.Var {
 			// dA = −½ g d³; dS = 2s ⊙ (dA · wsq); dW = 2w ⊙ (dAᵀ · s²) per tap.
-			wsq := autograd.Sum(autograd.Square(weight), []int{2, 3}, false)
-			gA := autograd.Mul(g, autograd.MulScalar(autograd.PowScalar(d, 3), -0.5))
+			// With h = g d³ the factors −½ and 2 meet as the products' alpha
+			// of −1 (powers of two: exact), so neither the styles nor the
+			// weight is scaled on its own.
+			h := autograd.Mul(g, autograd.PowScalar(d, 3))
 			var gw, gs *autograd.Var
 			if needs[1] {
-				gs = autograd.Mul(autograd.MulScalar(styles, 2), autograd.Matmul(gA, wsq))
+				wsq := autograd.Sum(autograd.Square(weight), []int{2, 3}, false) // [O,I]
+				gs = autograd.Mul(styles, autograd.MatmulScaled(h, wsq, -1))
 			}
 			if needs[0] {
-				per := autograd.Matmul(autograd.Transpose(gA, 0, 1), autograd.Square(styles)) // [O,I]
+				per := autograd.MatmulScaled(autograd.Transpose(h, 0, 1), autograd.Square(styles), -1) // [O,I]
 				o, i := weight.Size(0), weight.Size(1)
-				gw = autograd.Mul(autograd.MulScalar(weight, 2), autograd.Reshape(per, o, i, 1, 1))
+				gw = autograd.Mul(weight, autograd.Reshape(per, o, i, 1, 1))
 			}
 			return []*autograd.Var{gw, gs}
 		})
