@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/lafite-go/lafite/bench"
 )
@@ -16,7 +17,8 @@ func benchTrace(ws []bench.Workload, asJSON, byCaller bool, stdout io.Writer) er
 	if !asJSON {
 		fmt.Fprintf(stdout, "dry run for %s: %d SMs; floors at %.1f TFLOP/s FP32, %.2f TB/s, %.0f us a launch at least\n",
 			bench.H200.Name, bench.H200.SMs, peaks.GFLOPS/1e3, peaks.GBPS/1e3, peaks.MinKernelUs)
-		fmt.Fprintln(stdout, "(work the engine asks of a card, counted; not a timing: the kernels' speed is the card's to say)")
+		fmt.Fprintln(stdout, "(work the engine asks of a card, counted; not a timing: the kernels' speed is the card's to say;")
+		fmt.Fprintln(stdout, " waves: the FLOP-weighted share of block slots a kernel's grids keep busy over their waves, at its __launch_bounds__ blocks per SM)")
 	}
 	for _, w := range ws {
 		tr, err := bench.TraceGPU(w, bench.H200, peaks)
@@ -87,7 +89,6 @@ func printTrace(w io.Writer, tr bench.Trace, top int) {
 		if k.WaveEff > 0 {
 			waves = fmt.Sprintf("%5.0f%%", 100*k.WaveEff)
 		}
-		fmt.Fprintf(w, "  %-34s %9.1f %10.1f %9.2f %9.2f %6s\n", k.Kernel, k.Launches, k.GFLOP, k.GB, k.FloorMs, waves)
+		fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf("  %-34s %9.1f %10.1f %9.2f %9.2f %6s", k.Kernel, k.Launches, k.GFLOP, k.GB, k.FloorMs, waves), " "))
 	})
-	fmt.Fprintln(w, "  (waves: FLOP-weighted share of the block slots a kernel's grids keep busy over their waves, at its __launch_bounds__ blocks per SM)")
 }
