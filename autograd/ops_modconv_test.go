@@ -109,19 +109,34 @@ func TestModulatedWeightsGradients(t *testing.T) {
 	})
 }
 
-// On the CPU ModulatedWeights is the reference's two broadcast products,
-// bit for bit.
+// ModulatedWeights is w[o,i,k]·s[n,i]·d[n,o] at [n,o,i,k], rounded as the
+// reference's two broadcast products, bit for bit, with and without d.
 func TestModulatedWeightsIsTheBroadcastProducts(t *testing.T) {
 	rng := tensor.NewRNG(9)
 	w, s, d := rng.Normal(4, 3, 3, 3), rng.Normal(2, 3), rng.Normal(2, 4)
-	got := tensor.ModulatedWeights(w, s, d).ToSlice()
-	want := tensor.Mul(tensor.Mul(w.Unsqueeze(0), s.Reshape(2, 1, 3, 1, 1)), d.Reshape(2, 4, 1, 1, 1))
-	if !tensor.SameShape(want.Shape(), []int{2, 4, 3, 3, 3}) {
-		t.Fatalf("shape %v", want.Shape())
-	}
-	for i, v := range want.ToSlice() {
-		if got[i] != v {
-			t.Fatalf("[%d] = %v, want %v", i, got[i], v)
+	for _, demod := range []bool{true, false} {
+		var dt *tensor.Tensor
+		if demod {
+			dt = d
+		}
+		got := tensor.ModulatedWeights(w, s, dt)
+		if !tensor.SameShape(got.Shape(), []int{2, 4, 3, 3, 3}) {
+			t.Fatalf("shape %v", got.Shape())
+		}
+		for n := 0; n < 2; n++ {
+			for o := 0; o < 4; o++ {
+				for i := 0; i < 3; i++ {
+					for k := 0; k < 9; k++ {
+						want := w.At(o, i, k/3, k%3) * s.At(n, i)
+						if demod {
+							want *= d.At(n, o)
+						}
+						if g := got.At(n, o, i, k/3, k%3); g != want {
+							t.Fatalf("demod %v: [%d,%d,%d,%d] = %v, want %v", demod, n, o, i, k, g, want)
+						}
+					}
+				}
+			}
 		}
 	}
 }

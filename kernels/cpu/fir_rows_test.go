@@ -81,11 +81,7 @@ func TestUpfirdn2dFastStyleGANShapes(t *testing.T) {
 				want := make([]float32, len(got))
 				Upfirdn2d(got, x, f, c)
 				Upfirdn2dNaive(want, x, f, c)
-				for i := range want {
-					if d := math.Abs(float64(got[i] - want[i])); !(d <= 1e-5*(1+math.Abs(float64(want[i])))) {
-						t.Fatalf("y[%d] = %v, naive %v", i, got[i], want[i])
-					}
-				}
+				assertClose(t, "y", got, want)
 			})
 		}
 	}

@@ -190,6 +190,7 @@ func (j *upfirdnJob) runRange(lo, hi int) {
 	for t, k := range pl.taps {
 		pw[t] = v[k]
 	}
+	row := func(e int) []float32 { return tmp[rin[e]*outW : (rin[e]+1)*outW] } // entry e's row of the horizontal pass
 	for p := lo; p < hi; p++ {
 		xp, yp := j.x[p*inPlane:(p+1)*inPlane], j.y[p*outPlane:(p+1)*outPlane]
 		for iy := 0; iy < c.InH; iy++ {
@@ -225,7 +226,6 @@ func (j *upfirdnJob) runRange(lo, hi int) {
 				clear(yr)
 				continue
 			}
-			row := func(e int) []float32 { return tmp[rin[e]*outW : (rin[e]+1)*outW] }
 			w0, t0 := u[rtap[e0]], row(e0)
 			switch e1 - e0 {
 			case 2: // up=2 with 4 taps: every row is two rows of tmp
