@@ -703,11 +703,15 @@ func runConformance(out io.Writer, seed uint64) *gpuReport {
 		with(tensor.SetCUDAConvTile, tile, rerun(suffix, "conv", "modconv"))()
 	}
 	// The GEMMs again on the other GEMM kernels (the 16-k stage 128x128
-	// tile, the 64x64 tile): the matmuls, and the convolutions through
-	// Winograd's GEMMs.
-	for _, k := range []string{"bk16", "t64"} {
-		with(tensor.SetCUDAGemmKernel, k, with(tensor.SetCUDAConvTile, cuda.ConvWinograd4,
-			rerun("@"+k, "matmul", "conv", "modconv")))()
+	// tile, the 64x64 tile, the tensor-core tile where the GPU has TF32
+	// tensor cores): the matmuls, and the convolutions through Winograd's
+	// GEMMs.
+	for _, k := range cuda.SgemmKernelsFor(gpuCC()) {
+		if k.Name == "bk8" {
+			continue
+		}
+		with(tensor.SetCUDAGemmKernel, k.Name, with(tensor.SetCUDAConvTile, cuda.ConvWinograd4,
+			rerun("@"+k.Name, "matmul", "conv", "modconv")))()
 	}
 	// The matmuls again with K cut into slices (split-K: the GEMMs of the
 	// slices in one grid, then their sum) wherever K divides.
@@ -723,6 +727,15 @@ func runConformance(out io.Writer, seed uint64) *gpuReport {
 	// convs' styles, demodulation and noise, path length and R1 through it.
 	with(tensor.SetCUDAConvTile, cuda.ConvWinograd4, func() { lafiteNets(rep, seed, "@winograd4") })()
 	return rep
+}
+
+// gpuCC is the compute capability of the device the checks run on.
+func gpuCC() int {
+	p, err := tensor.CUDAProps()
+	if err != nil {
+		panic(err) // the checks run only where a device was opened
+	}
+	return p.CC()
 }
 
 // requireGPU skips with the one-line reason when there is no usable GPU.

@@ -111,6 +111,11 @@ func openGPU() (*gpuState, error) {
 		d.Close()
 		return nil, fmt.Errorf("GPU %q found but NVRTC is missing, so kernels cannot be compiled: running on CPU; %s", d.Props.Name, cuda.NVRTCInstallHint)
 	}
+	if v := os.Getenv("LAFITE_CUDA_GEMM"); v != "" && gemmMinCC(v) > d.Props.CC() {
+		d.Close()
+		return nil, fmt.Errorf("LAFITE_CUDA_GEMM=%s needs compute capability %d.%d or later; GPU %q is %d.%d",
+			v, gemmMinCC(v)/10, gemmMinCC(v)%10, d.Props.Name, d.Props.Major, d.Props.Minor)
+	}
 	return newGPUState(d, d, d.Props), nil
 }
 
@@ -202,6 +207,17 @@ func CUDAName() string {
 		return ""
 	}
 	return g.props.Name
+}
+
+// CUDAProps returns the properties of the CUDA device tensors live on (a
+// stand-in's too), e.g. its compute capability, which decides the GEMM
+// kernels it can run (cuda.SgemmKernelsFor).
+func CUDAProps() (cuda.DeviceProps, error) {
+	g, err := currentGPU()
+	if err != nil {
+		return cuda.DeviceProps{}, err
+	}
+	return g.props, nil
 }
 
 // CUDAMemoryStats reports the bytes of GPU memory held by tensors now and at

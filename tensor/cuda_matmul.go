@@ -160,7 +160,7 @@ var gemmForced atomic.Value // string
 
 // SetCUDAGemmKernel makes the GPU's large GEMMs (matmuls and the Winograd
 // convolutions' GEMMs) use the kernel of cuda.SgemmKernels with that name
-// ("bk8", "bk16", "t64"), so that checks cover each; "" restores the
+// ("bk8", "bk16", "t64", "tc"), so that checks cover each; "" restores the
 // autotuner's (or the rules') choice. It returns the previous setting.
 // LAFITE_CUDA_GEMM does the same for a whole process (A/B timings).
 func SetCUDAGemmKernel(name string) string {
@@ -176,7 +176,7 @@ func gemmKernelSetting(v string) (string, error) {
 	if v == "" || slices.ContainsFunc(cuda.SgemmKernels, func(k cuda.SgemmKernel) bool { return k.Name == v }) {
 		return v, nil
 	}
-	return "", fmt.Errorf("GEMM kernel %q (LAFITE_CUDA_GEMM): want one of bk8, bk16, t64", v)
+	return "", fmt.Errorf("GEMM kernel %q (LAFITE_CUDA_GEMM): want one of bk8, bk16, t64, tc", v)
 }
 
 // sgemm launches the GEMM p as planned by cuda.PlanSgemm (pl). Where that
@@ -191,14 +191,18 @@ func (g *gpuState) sgemm(pl cuda.LaunchPlan, p cuda.GemmParams, a, b, c cuda.Dev
 		g.plan(pl, p, a, b, c)
 		return
 	}
-	kernels := cuda.SgemmKernels
+	kernels := cuda.SgemmKernelsFor(g.props.CC())
 	forced, _ := gemmForced.Load().(string)
 	if forced == "" {
 		forced = g.gemmForced
 	}
 	fallback := 0
 	if forced != "" {
-		kernels = slices.DeleteFunc(slices.Clone(kernels), func(k cuda.SgemmKernel) bool { return k.Name != forced })
+		kernels = slices.DeleteFunc(kernels, func(k cuda.SgemmKernel) bool { return k.Name != forced })
+		if len(kernels) == 0 {
+			panic(fmt.Sprintf("GEMM kernel %s (LAFITE_CUDA_GEMM) needs compute capability %d.%d or later; this GPU is %d.%d",
+				forced, gemmMinCC(forced)/10, gemmMinCC(forced)%10, g.props.Major, g.props.Minor))
+		}
 	} else if int(pl.Grid.X*pl.Grid.Y*pl.Grid.Z) < g.props.SMs {
 		fallback = slices.IndexFunc(kernels, func(k cuda.SgemmKernel) bool { return k.Tile == 64 })
 	}
@@ -222,6 +226,16 @@ func (g *gpuState) sgemm(pl cuda.LaunchPlan, p cuda.GemmParams, a, b, c cuda.Dev
 		}, gemmOutput(p, z, c))
 	}
 	g.plan(cuda.PlanSgemmKernel(p, z, kernels[i]), p, a, b, c)
+}
+
+// gemmMinCC is the compute capability GEMM kernel name needs.
+func gemmMinCC(name string) int {
+	for _, k := range cuda.SgemmKernels {
+		if k.Name == name {
+			return k.MinCC
+		}
+	}
+	return 0
 }
 
 // gemmOutput is the C the GEMM p writes over z batches, as a view: [z, M,

@@ -233,7 +233,8 @@ int main() {
             row("tiled, 2-D tile load", t4, bytes, maxdiff(y, yref, nout));
         }
     }
-    // GEMM main loops: the engine's sgemm_128x128x8_f32 against vgemm variants.
+    // GEMM main loops: the engine's sgemm_128x128x8_f32 against vgemm variants
+    // and the engine's tensor-core tile.
     {
         float* pk; CK(cudaMalloc(&pk, 4LL * 256 * 64 * sms));
         const int iters = 4096;
@@ -269,6 +270,11 @@ int main() {
             grow(name, tt, maxdiff(Cv, Cr, (long long)M * N)); } while (0)
             VG(8, 2, false); VG(8, 1, true); VG(16, 2, false); VG(16, 1, true); VG(16, 2, true);
 #undef VG
+            // The 3xTF32 tensor-core tile (sm_80+): maxdiff against the FFMA tile's
+            // result says whether it keeps float32's accuracy (~1e-5 at these K).
+            CK(cudaMemset(Cv, 0xff, 4LL * M * N));
+            float ttc = time_it([&] { sgemm_tc128_f32<<<g, 256>>>(gp, A, B, Cv); });
+            grow("engine sgemm_tc128_f32 (3xTF32)", ttc, maxdiff(Cv, Cr, (long long)M * N));
             CK(cudaFree(A)); CK(cudaFree(B)); CK(cudaFree(Cv)); CK(cudaFree(Cr));
         }
         CK(cudaFree(pk));

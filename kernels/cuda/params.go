@@ -455,15 +455,30 @@ func PlanUpfirdn2dKind(p UpfirdnParams, maxShared, sms int, tiled bool) LaunchPl
 type SgemmKernel struct {
 	Name, Entry string
 	Tile        int // output tile edge
+	MinCC       int // the oldest compute capability it runs on (0: any)
 }
 
-// SgemmKernels: the 128x128 tile with 8 or 16 k per stage, and the 64x64
-// tile (16 k per stage) for grids that a 128x128 tile leaves short of a
-// block per SM.
+// SgemmKernels: the 128x128 tile with 8 or 16 k per stage, the 64x64 tile
+// (16 k per stage) for grids that a 128x128 tile leaves short of a block
+// per SM, and the 128x128 tile on TF32 tensor cores at float32 accuracy
+// (three products per multiply-add, see sgemm.cu), from sm_80.
 var SgemmKernels = []SgemmKernel{
-	{"bk8", "sgemm_128x128x8_f32", 128},
-	{"bk16", "sgemm_128x128x16_f32", 128},
-	{"t64", "sgemm_64x64x16_f32", 64},
+	{Name: "bk8", Entry: "sgemm_128x128x8_f32", Tile: 128},
+	{Name: "bk16", Entry: "sgemm_128x128x16_f32", Tile: 128},
+	{Name: "t64", Entry: "sgemm_64x64x16_f32", Tile: 64},
+	{Name: "tc", Entry: "sgemm_tc128_f32", Tile: 128, MinCC: 80},
+}
+
+// SgemmKernelsFor returns the kernels of SgemmKernels that run on a device
+// of compute capability cc (e.g. 90), in the same order.
+func SgemmKernelsFor(cc int) []SgemmKernel {
+	var out []SgemmKernel
+	for _, k := range SgemmKernels {
+		if cc >= k.MinCC {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // PlanSgemmKernel is the launch of kernel k for p over batch matrices.

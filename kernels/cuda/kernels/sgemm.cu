@@ -24,7 +24,7 @@
 //   barriers; 33 KiB of shared memory) and the next k's fragments read from
 //   shared memory while the current ones are multiplied (what
 //   bench/cuda/gemm_variants.cuh times as vgemm<16, 2, true>).
-// Which of the three large-tile kernels runs a GEMM is the autotuner's
+// Which of the large-tile kernels runs a GEMM is the autotuner's
 // choice per shape (tensor/cuda_autotune.go), or LAFITE_CUDA_GEMM's.
 // sgemm_64x64x16_f32: a 64x64 tile (4x4 outputs per thread, 16 k per stage,
 //   fragments double-buffered) for GEMMs whose 128x128 grid leaves SMs idle,
@@ -32,6 +32,10 @@
 //   128x128 on 132 SMs, 7 x 48 = 336 of 64x64. Half the multiply-adds per
 //   shared-memory read of the 128x128 tile. Up to 3 blocks per SM.
 //   Launch: block 256, grid (ceil(N/64), ceil(M/64), batch).
+// sgemm_tc128_f32: the 128x128 tile on TF32 tensor cores at float32
+//   accuracy (three tensor-core products per multiply-add, "3xTF32"; see
+//   the section below), sm_80 and later. 8 warps of 64x32 outputs.
+//   Launch: block 256, grid (ceil(N/128), ceil(M/128), batch).
 // sgemm_small_f32: 16x16 tile, one output per thread; for M or N below ~64
 //   (fully-connected layers at small batch) where a 128x128 tile idles.
 //   Launch: block (16,16), grid (ceil(N/16), ceil(M/16), batch).
@@ -41,6 +45,7 @@
 //   sgemm_small_f32(GemmParams p, const float* A, const float* B, float* C)
 //   sgemm_128x128x16_f32(GemmParams p, const float* A, const float* B, float* C)
 //   sgemm_64x64x16_f32(GemmParams p, const float* A, const float* B, float* C)
+//   sgemm_tc128_f32(GemmParams p, const float* A, const float* B, float* C)
 
 struct GemmParams {
     int M, N, K;
@@ -92,25 +97,98 @@ __device__ __forceinline__ void sgemm_load4(float (&v)[4], const float* __restri
     }
 }
 
+// sgemm_put writes alpha * v (+ beta * C) to C(m, n) if it is inside C.
+// With beta == 0, C is not read.
+__device__ __forceinline__ void sgemm_put(const GemmParams& p, float* __restrict__ C, int m, int n, float v)
+{
+    if (m >= p.M || n >= p.N) return;
+    float* c = C + (m * (int)p.c_row + n * (int)p.c_col);
+    v = p.alpha * v;
+    if (p.beta != 0.0f) v = fmaf(p.beta, *c, v);
+    *c = v;
+}
+
+// SgemmStager: a block's global -> register -> shared-memory pipeline for
+// the A and B tiles of one stage (BM rows or columns by BK k), shared by the
+// FFMA and tensor-core tiles. 256 threads each load groups of 4 elements of
+// each operand along whichever index has unit stride, so that global reads
+// are coalesced for either orientation; a group of all 256 threads covers
+// KG = 1024/BM k, and there are BK/KG groups. fetch reads stage t into
+// registers (issued a stage ahead, so the loads fly while the previous
+// stage is multiplied); store writes them as [k][m] and [k][n] rows of BM +
+// PAD floats.
+template <int BM, int BK, int PAD>
+struct SgemmStager {
+    static constexpr int KG = 1024 / BM;  // k covered by one load group
+    static constexpr int L = BK / KG;     // load groups per stage
+    static constexpr int TPR = BM / 4;    // threads across BM in an m- (n-) fast group
+    static constexpr int TPK = KG / 4;    // threads across KG in a k-fast group
+    static_assert(L >= 1 && BK % KG == 0, "BK must be a multiple of 1024 / BM");
+
+    const float* pa;
+    const float* pb;
+    int a_m, a_k, b_k, b_n, a_j, b_j, ac, br, m_lo, n_lo;
+    bool a_mfast, b_kfast, a_vec, b_vec;
+    float ra[L][4], rb[L][4];
+
+    __device__ __forceinline__ SgemmStager(const GemmParams& p, const float* __restrict__ A,
+                                           const float* __restrict__ B, int m0, int n0, int tid)
+    {
+        a_mfast = (p.a_row == 1 && p.a_col != 1); // A stored column-major (transposed)
+        b_kfast = (p.b_row == 1 && p.b_col != 1); // B stored column-major (transposed)
+        if (a_mfast) { a_k = tid / TPR; a_m = (tid % TPR) * 4; } else { a_m = tid / TPK; a_k = (tid % TPK) * 4; }
+        if (b_kfast) { b_n = tid / TPK; b_k = (tid % TPK) * 4; } else { b_k = tid / TPR; b_n = (tid % TPR) * 4; }
+        // Per-thread base pointers; stage t is at base + k0 * (k stride).
+        // Within one matrix offsets are 32-bit (the batch offset is 64-bit).
+        const int ar = (int)p.a_row, bc = (int)p.b_col;
+        ac = (int)p.a_col, br = (int)p.b_row;
+        pa = A + ((m0 + a_m) * ar + a_k * ac);
+        pb = B + (b_k * br + (n0 + b_n) * bc);
+        a_j = a_mfast ? ar : ac; // step between a thread's 4 elements
+        b_j = b_kfast ? br : bc;
+        // Stage offsets k0 * (k stride) are multiples of 4 elements when the
+        // group runs along k (k stride 1) and of 8 k otherwise, so an aligned
+        // base keeps every stage's group aligned.
+        a_vec = a_j == 1 && ((unsigned long long)pa & 15) == 0;
+        b_vec = b_j == 1 && ((unsigned long long)pb & 15) == 0;
+        m_lo = m0 + a_m;
+        n_lo = n0 + b_n;
+    }
+
+    __device__ __forceinline__ void fetch(const GemmParams& p, int t)
+    {
+#pragma unroll
+        for (int l = 0; l < L; l++) {
+            const int k0 = t * BK + KG * l;
+            sgemm_load4(ra[l], pa, k0 * ac, a_j, a_vec, a_mfast, m_lo, p.M, k0 + a_k, p.K);
+            sgemm_load4(rb[l], pb, k0 * br, b_j, b_vec, !b_kfast, n_lo, p.N, k0 + b_k, p.K);
+        }
+    }
+
+    __device__ __forceinline__ void store(float (*As)[BM + PAD], float (*Bs)[BM + PAD]) const
+    {
+#pragma unroll
+        for (int l = 0; l < L; l++)
+#pragma unroll
+            for (int j = 0; j < 4; j++) {
+                if (a_mfast) As[a_k + KG * l][a_m + j] = ra[l][j]; else As[a_k + KG * l + j][a_m] = ra[l][j];
+                if (b_kfast) Bs[b_k + KG * l + j][b_n] = rb[l][j]; else Bs[b_k + KG * l][b_n + j] = rb[l][j];
+            }
+    }
+};
+
 // sgemm_tile: the BM x BM output tile's main loop (BM = 128 or 64; 256
 // threads in a 16 x 16 grid, each computing (BM/16) x (BM/16) outputs as
 // BM/64 x BM/64 quadrants of 4 x 4, 64 apart, so that shared-memory reads
 // are conflict-free float4s) with BK k per stage and, with REGDB, the next
 // kk's fragments loaded from shared memory while the current ones are
-// multiplied. Loaders: a thread loads groups of 4 elements of each operand
-// per stage, along whichever index has unit stride; a group of all 256
-// threads covers KG = 1024/BM k, and there are BK/KG groups.
+// multiplied.
 template <int BM, int BK, bool REGDB>
 __device__ __forceinline__ void sgemm_tile(const GemmParams& p, const float* __restrict__ A,
                                            const float* __restrict__ B, float* __restrict__ C)
 {
     constexpr int Q = BM / 64;     // quadrants per dimension
     constexpr int F = 4 * Q;       // outputs per thread per dimension
-    constexpr int KG = 1024 / BM;  // k covered by one load group
-    constexpr int L = BK / KG;     // load groups per stage
-    constexpr int TPR = BM / 4;    // threads across BM in an m- (n-) fast group
-    constexpr int TPK = KG / 4;    // threads across KG in a k-fast group
-    static_assert(L >= 1 && BK % KG == 0, "BK must be a multiple of 1024 / BM");
     __shared__ __align__(16) float As[2][BK][BM + GB_PAD]; // As[k][m]
     __shared__ __align__(16) float Bs[2][BK][BM + GB_PAD]; // Bs[k][n]
 
@@ -121,27 +199,8 @@ __device__ __forceinline__ void sgemm_tile(const GemmParams& p, const float* __r
     A += zoff.a;
     B += zoff.b;
     C += zoff.c;
+    SgemmStager<BM, BK, GB_PAD> st(p, A, B, m0, n0, tid);
 
-    const bool a_mfast = (p.a_row == 1 && p.a_col != 1); // A stored column-major (transposed)
-    const bool b_kfast = (p.b_row == 1 && p.b_col != 1); // B stored column-major (transposed)
-    int a_m, a_k, b_k, b_n;
-    if (a_mfast) { a_k = tid / TPR; a_m = (tid % TPR) * 4; } else { a_m = tid / TPK; a_k = (tid % TPK) * 4; }
-    if (b_kfast) { b_n = tid / TPK; b_k = (tid % TPK) * 4; } else { b_k = tid / TPR; b_n = (tid % TPR) * 4; }
-
-    // Per-thread base pointers; stage t+1 is at base + k0 * (k stride). Within
-    // one matrix offsets are 32-bit (the batch offset above is 64-bit).
-    const int ar = (int)p.a_row, ac = (int)p.a_col, br = (int)p.b_row, bc = (int)p.b_col;
-    const float* pa = A + ((m0 + a_m) * ar + a_k * ac);
-    const float* pb = B + (b_k * br + (n0 + b_n) * bc);
-    const int a_j = a_mfast ? ar : ac; // step between a thread's 4 elements
-    const int b_j = b_kfast ? br : bc;
-    // Stage offsets k0 * (k stride) are multiples of 4 elements when the
-    // group runs along k (k stride 1) and of 8 k otherwise, so an aligned
-    // base keeps every stage's group aligned.
-    const bool a_vec = a_j == 1 && ((unsigned long long)pa & 15) == 0;
-    const bool b_vec = b_j == 1 && ((unsigned long long)pb & 15) == 0;
-
-    float ra[L][4], rb[L][4];
     float acc[F][F];
 #pragma unroll
     for (int i = 0; i < F; i++)
@@ -151,14 +210,7 @@ __device__ __forceinline__ void sgemm_tile(const GemmParams& p, const float* __r
     const int nk = (p.K + BK - 1) / BK;
     for (int t = -1; t < nk; t++) {
         // Prefetch stage t+1 into registers.
-        if (t + 1 < nk) {
-#pragma unroll
-            for (int l = 0; l < L; l++) {
-                const int k0 = (t + 1) * BK + KG * l;
-                sgemm_load4(ra[l], pa, k0 * ac, a_j, a_vec, a_mfast, m0 + a_m, p.M, k0 + a_k, p.K);
-                sgemm_load4(rb[l], pb, k0 * br, b_j, b_vec, !b_kfast, n0 + b_n, p.N, k0 + b_k, p.K);
-            }
-        }
+        if (t + 1 < nk) st.fetch(p, t + 1);
         // Multiply stage t from shared memory.
         if (t >= 0) {
             const int buf = t & 1;
@@ -196,16 +248,7 @@ __device__ __forceinline__ void sgemm_tile(const GemmParams& p, const float* __r
         }
         // Store stage t+1 into the other buffer. Its last readers finished
         // before the barrier that ended iteration t-1.
-        if (t + 1 < nk) {
-            const int nb = (t + 1) & 1;
-#pragma unroll
-            for (int l = 0; l < L; l++)
-#pragma unroll
-                for (int j = 0; j < 4; j++) {
-                    if (a_mfast) As[nb][a_k + KG * l][a_m + j] = ra[l][j]; else As[nb][a_k + KG * l + j][a_m] = ra[l][j];
-                    if (b_kfast) Bs[nb][b_k + KG * l + j][b_n] = rb[l][j]; else Bs[nb][b_k + KG * l][b_n + j] = rb[l][j];
-                }
-        }
+        if (t + 1 < nk) st.store(As[(t + 1) & 1], Bs[(t + 1) & 1]);
         __syncthreads();
     }
 
@@ -243,6 +286,132 @@ sgemm_64x64x16_f32(GemmParams p, const float* __restrict__ A, const float* __res
     sgemm_tile<64, 16, true>(p, A, B, C);
 }
 
+// ---- Tensor cores at float32 accuracy (3xTF32) ----
+//
+// A TF32 tensor-core multiply keeps 10 of float32's 23 mantissa bits. Each
+// operand x is split into big = x rounded to TF32 and small = (x - big)
+// rounded to TF32, which together carry 22 bits; x*y is then taken as
+// small_x*big_y + big_x*small_y + big_x*big_y (the small terms first), the
+// dropped small_x*small_y being ~2^-22 of x*y: float32's accuracy, at three
+// tensor-core products per multiply-add. On an H100/H200 a warp's
+// m16n8k8 TF32 product does 1024 multiply-adds per instruction, and the
+// tensor cores' TF32 rate is several times the FP32 FMA rate, so the three
+// products still leave room over the FFMA tiles above.
+
+// tf32_split: x as big + small, the bit patterns of two TF32 operands.
+// big is x rounded to TF32 (to nearest, ties away from zero: add half of
+// the dropped 13 bits' range, then clear them); small is x - big, exact in
+// float32, of which the tensor core reads the high 19 bits (truncation,
+// ~2^-22 of x). Non-finite operands give NaN, not Inf: an Inf's small part
+// is Inf - Inf (and were it 0, the other operand's small parts would meet
+// it as 0 * Inf), as in CUTLASS's 3xTF32; a NaN's big part may come out as
+// any value (0x7fffffff carries into the sign), its small part is NaN. So
+// does an |x| within 2^-12 of FLT_MAX, whose big part rounds to Inf.
+__device__ __forceinline__ void tf32_split(float x, unsigned& big, unsigned& small)
+{
+    big = (__float_as_uint(x) + 0x1000u) & 0xffffe000u;
+    small = __float_as_uint(x - __uint_as_float(big));
+}
+
+// mma_tf32_16x8x8: d += a b for a warp's 16x8 tile of d, a 16x8 (row-major)
+// and b 8x8 (k by n), in the PTX ISA's m16n8k8 fragments, with g = lane / 4
+// and q = lane % 4: a = {A[g][q], A[g+8][q], A[g][q+4], A[g+8][q+4]},
+// b = {B[q][g], B[q+4][g]}, d = {D[g][2q], D[g][2q+1], D[g+8][2q],
+// D[g+8][2q+1]}. The host simulator implements the same contract.
+__device__ __forceinline__ void mma_tf32_16x8x8(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2])
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+#elif defined(LAFITE_HOSTSIM)
+    sim::mma_tf32_16x8x8(d, a, b);
+#else
+    __trap(); // no TF32 tensor cores before sm_80: the planner never launches it there
+#endif
+}
+
+#define TC_PAD 8 // row stride 136 floats = 8 banks apart: the fragment reads (k = lane % 4, m = lane / 4) hit 32 banks
+
+// sgemm_tc128_f32: a 128x128 output tile, 16 k per stage, 256 threads as 8
+// warps in 2 (m) x 4 (n), each warp a 64x32 tile of 4 x 4 m16n8k8 products,
+// each of those three tensor-core instructions (3xTF32 above). Operands are
+// staged in shared memory as float32 (the SgemmStager pipeline) and split as
+// the fragments are read. Needs sm_80 (cuda.SgemmKernel.MinCC).
+//   Launch: block 256, grid (ceil(N/128), ceil(M/128), batch).
+extern "C" __global__ void __launch_bounds__(256, 2)
+sgemm_tc128_f32(GemmParams p, const float* __restrict__ A, const float* __restrict__ B, float* __restrict__ C)
+{
+    constexpr int BM = 128, BK = 16;
+    __shared__ __align__(16) float As[2][BK][BM + TC_PAD]; // As[k][m]
+    __shared__ __align__(16) float Bs[2][BK][BM + TC_PAD]; // Bs[k][n]
+
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int g = lane >> 2, q = lane & 3;
+    const int wm = (warp & 1) * 64, wn = (warp >> 1) * 32; // the warp's tile within the block's
+    const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BM;
+    const GemmOffsets zoff = sgemm_batch(p);
+    A += zoff.a;
+    B += zoff.b;
+    C += zoff.c;
+    SgemmStager<BM, BK, TC_PAD> st(p, A, B, m0, n0, tid);
+
+    float acc[4][4][4]; // [m16 tile][n8 tile][fragment]
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+#pragma unroll
+            for (int r = 0; r < 4; r++) acc[i][j][r] = 0.0f;
+
+    const int nk = (p.K + BK - 1) / BK;
+    for (int t = -1; t < nk; t++) {
+        if (t + 1 < nk) st.fetch(p, t + 1);
+        if (t >= 0) {
+            const int buf = t & 1;
+#pragma unroll
+            for (int k8 = 0; k8 < BK; k8 += 8) {
+                unsigned bb[4][2], bs[4][2]; // B fragments of the 4 n8 tiles: big, small
+#pragma unroll
+                for (int j = 0; j < 4; j++) {
+                    const int n = wn + 8 * j + g;
+                    tf32_split(Bs[buf][k8 + q][n], bb[j][0], bs[j][0]);
+                    tf32_split(Bs[buf][k8 + q + 4][n], bb[j][1], bs[j][1]);
+                }
+#pragma unroll
+                for (int i = 0; i < 4; i++) {
+                    const int m = wm + 16 * i + g;
+                    unsigned ab[4], as[4];
+                    tf32_split(As[buf][k8 + q][m], ab[0], as[0]);
+                    tf32_split(As[buf][k8 + q][m + 8], ab[1], as[1]);
+                    tf32_split(As[buf][k8 + q + 4][m], ab[2], as[2]);
+                    tf32_split(As[buf][k8 + q + 4][m + 8], ab[3], as[3]);
+#pragma unroll
+                    for (int j = 0; j < 4; j++) {
+                        mma_tf32_16x8x8(acc[i][j], as, bb[j]);
+                        mma_tf32_16x8x8(acc[i][j], ab, bs[j]);
+                        mma_tf32_16x8x8(acc[i][j], ab, bb[j]);
+                    }
+                }
+            }
+        }
+        if (t + 1 < nk) st.store(As[(t + 1) & 1], Bs[(t + 1) & 1]);
+        __syncthreads();
+    }
+
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+#pragma unroll
+        for (int h = 0; h < 2; h++) { // rows g and g + 8 of the m16 tile
+            const int m = m0 + wm + 16 * i + g + 8 * h;
+            if (m >= p.M) continue;
+#pragma unroll
+            for (int j = 0; j < 4; j++)
+#pragma unroll
+                for (int e = 0; e < 2; e++) sgemm_put(p, C, m, n0 + wn + 8 * j + 2 * q + e, acc[i][j][2 * h + e]);
+        }
+}
+
 #define GS 16
 
 extern "C" __global__ void __launch_bounds__(256)
@@ -269,10 +438,5 @@ sgemm_small_f32(GemmParams p, const float* __restrict__ A, const float* __restri
         for (int kk = 0; kk < GS; kk++) acc = fmaf(As[ty][kk], Bs[kk][tx], acc);
         __syncthreads();
     }
-    if (m < p.M && n < p.N) {
-        float* c = C + m * p.c_row + n * p.c_col;
-        float v = p.alpha * acc;
-        if (p.beta != 0.0f) v = fmaf(p.beta, *c, v);
-        *c = v;
-    }
+    sgemm_put(p, C, m, n, acc);
 }

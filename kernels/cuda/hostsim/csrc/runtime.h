@@ -6,6 +6,9 @@
 // why __shared__ variables are thread_local statics. Each kernel file is
 // compiled inside a namespace of its own, as NVRTC compiles it alone.
 #pragma once
+// Kernels test this where the simulator stands in for an instruction
+// (the tensor cores' mma.sync, in inline PTX on a GPU).
+#define LAFITE_HOSTSIM 1
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -73,6 +76,10 @@ void sync_block(const char* file, int line);
 void fresh_shared(void* p, unsigned long bytes);
 void sync_warp();
 float exchange(float v, unsigned src_lane, unsigned mask);
+// The warp's m16n8k8 TF32 tensor-core product (PTX mma.sync ... .tf32),
+// d += a b with the fragments the PTX ISA assigns each lane; every lane of
+// the warp must take part.
+void mma_tf32_16x8x8(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2]);
 }
 
 #define threadIdx (sim::current->tid)
@@ -118,6 +125,7 @@ static inline int __float_as_int(float f)
 }
 static inline unsigned __float_as_uint(float f) { return unsigned(__float_as_int(f)); }
 static inline float __uint_as_float(unsigned u) { return __int_as_float(int(u)); }
+[[noreturn]] static inline void __trap() { __builtin_trap(); }
 static inline unsigned __umulhi(unsigned a, unsigned b) { return unsigned((uint64_t(a) * b) >> 32); }
 namespace sim {
 [[noreturn]] void misaligned(const void* p, unsigned align);

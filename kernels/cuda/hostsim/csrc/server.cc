@@ -52,6 +52,10 @@ struct Block {
     int barrier_line = 0;
     std::vector<unsigned> warp_live, warp_arrived, warp_released;
     std::vector<float> slots; // one shuffle value per thread
+    struct MmaOperands {
+        unsigned a[4], b[2];
+    };
+    std::vector<MmaOperands> mma; // one tensor-core product's fragments per thread
     Entry entry;
     void** args;
 };
@@ -137,6 +141,46 @@ float exchange(float v, unsigned src_lane, unsigned mask)
     return r;
 }
 
+// A TF32 operand is read as its high 19 bits (sign, exponent, 10 of the
+// mantissa); the kernels round before, so this only drops zeros.
+static double tf32_value(unsigned bits)
+{
+    bits &= 0xffffe000u;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+// Lane l holds A[l/4][l%4] (a[0]), A[l/4+8][l%4] (a[1]), A[l/4][l%4+4]
+// (a[2]), A[l/4+8][l%4+4] (a[3]), B[l%4][l/4] (b[0]), B[l%4+4][l/4] (b[1]),
+// and D[l/4][2(l%4)], D[l/4][2(l%4)+1], D[l/4+8][2(l%4)], D[l/4+8][2(l%4)+1].
+// Products of two TF32 values are exact in float32 and so in double; the
+// eight are summed in double and added to d with one rounding (the tensor
+// core's own order of additions is not specified).
+void mma_tf32_16x8x8(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2])
+{
+    unsigned base = current->linear / 32 * 32, lane = current->linear % 32;
+    Block::MmaOperands& mine = block->mma[current->linear];
+    memcpy(mine.a, a, sizeof mine.a);
+    memcpy(mine.b, b, sizeof mine.b);
+    sync_warp();
+    for (unsigned l = 0; l < 32; l++)
+        if (base + l >= block->threads.size() || block->threads[base + l].done)
+            lane_fault(l, 0xffffffffu);
+    const Block::MmaOperands* w = &block->mma[base];
+    for (int r = 0; r < 4; r++) {
+        const unsigned row = lane / 4 + 8 * (r >> 1), col = 2 * (lane % 4) + (r & 1);
+        double s = 0;
+        for (unsigned k = 0; k < 8; k++) {
+            const double av = tf32_value(w[(row % 8) * 4 + k % 4].a[(row >= 8 ? 1 : 0) + (k >= 4 ? 2 : 0)]);
+            const double bv = tf32_value(w[col * 4 + k % 4].b[k >= 4 ? 1 : 0]);
+            s += av * bv;
+        }
+        d[r] = float(double(d[r]) + s);
+    }
+    sync_warp();
+}
+
 // A thread that returns leaves its barriers: the ones waiting on it may go.
 static void finish(Coroutine* c)
 {
@@ -207,6 +251,7 @@ static void run_block(Block& b, dim3 idx)
     b.warp_arrived.assign(warps, 0);
     b.warp_released.assign(warps, 0);
     b.slots.assign(n, 0.0f);
+    b.mma.assign(n, Block::MmaOperands{});
     while (b.stacks.size() < n)
         b.stacks.push_back(new_stack());
     for (unsigned i = 0; i < n; i++) {
