@@ -221,7 +221,7 @@ func (tm *timer) ops() []timingRow {
 	bk16 := func(op func()) func() { return gemmKernel("bk16", op) }
 	ma, mw := randOn(r, tm.n(400), tm.n(768)), randOn(r, tm.n(768), tm.n(3072))
 	mlpFlops := 2 * float64(tm.n(400)) * float64(tm.n(768)) * float64(tm.n(3072))
-	// "tc": the 3xTF32 tensor-core tile (sm_80 and later).
+	// "tc", "tcs": the 3xTF32 tensor-core tiles (sm_80 and later).
 	var gemmNames []string
 	for _, k := range cuda.SgemmKernelsFor(gpuCC()) {
 		gemmNames = append(gemmNames, k.Name)
@@ -260,8 +260,10 @@ func (tm *timer) ops() []timingRow {
 	add("conv2d 3x3 winograd2", shapeStr(x.Shape(), w.Shape()), convFlops, 0, wino2(fwd))
 	add("conv2d 3x3 winograd4", shapeStr(x.Shape(), w.Shape()), convFlops, 0, wino4(fwd))
 	add("winograd4 bk16", shapeStr(x.Shape(), w.Shape()), convFlops, 0, bk16(wino4(fwd)))
-	if slices.Contains(gemmNames, "tc") {
-		add("winograd4 tc", shapeStr(x.Shape(), w.Shape()), convFlops, 0, gemmKernel("tc", wino4(fwd)))
+	for _, name := range []string{"tc", "tcs"} {
+		if slices.Contains(gemmNames, name) {
+			add("winograd4 "+name, shapeStr(x.Shape(), w.Shape()), convFlops, 0, gemmKernel(name, wino4(fwd)))
+		}
 	}
 	gy := randOn(r, 16, ch, hw, hw)
 	dgrad := func() { tensor.Conv2dInputGrad(gy, w, x.Shape(), cp) }

@@ -275,6 +275,9 @@ int main() {
             CK(cudaMemset(Cv, 0xff, 4LL * M * N));
             float ttc = time_it([&] { sgemm_tc128_f32<<<g, 256>>>(gp, A, B, Cv); });
             grow("engine sgemm_tc128_f32 (3xTF32)", ttc, maxdiff(Cv, Cr, (long long)M * N));
+            CK(cudaMemset(Cv, 0xff, 4LL * M * N));
+            float ttcs = time_it([&] { sgemm_tcs128_f32<<<g, 256>>>(gp, A, B, Cv); });
+            grow("engine sgemm_tcs128_f32 (3xTF32, presplit)", ttcs, maxdiff(Cv, Cr, (long long)M * N));
             CK(cudaFree(A)); CK(cudaFree(B)); CK(cudaFree(Cv)); CK(cudaFree(Cr));
         }
         CK(cudaFree(pk));

@@ -461,12 +461,15 @@ type SgemmKernel struct {
 // SgemmKernels: the 128x128 tile with 8 or 16 k per stage, the 64x64 tile
 // (16 k per stage) for grids that a 128x128 tile leaves short of a block
 // per SM, and the 128x128 tile on TF32 tensor cores at float32 accuracy
-// (three products per multiply-add, see sgemm.cu), from sm_80.
+// (three products per multiply-add, see sgemm.cu), from sm_80: operands
+// split into their TF32 parts as fragments are read (tc) or once, as they
+// are staged (tcs).
 var SgemmKernels = []SgemmKernel{
 	{Name: "bk8", Entry: "sgemm_128x128x8_f32", Tile: 128},
 	{Name: "bk16", Entry: "sgemm_128x128x16_f32", Tile: 128},
 	{Name: "t64", Entry: "sgemm_64x64x16_f32", Tile: 64},
 	{Name: "tc", Entry: "sgemm_tc128_f32", Tile: 128, MinCC: 80},
+	{Name: "tcs", Entry: "sgemm_tcs128_f32", Tile: 128, MinCC: 80},
 }
 
 // SgemmKernelsFor returns the kernels of SgemmKernels that run on a device

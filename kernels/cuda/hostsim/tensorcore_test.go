@@ -33,9 +33,13 @@ func (c gemmCase) params() cuda.GemmParams {
 	return p
 }
 
-// runTensorCoreGemm launches sgemm_tc128_f32 for c on A, B and C0 (beta 0:
-// C starts as NaN, which the kernel must not read) and returns C.
-func runTensorCoreGemm(t *testing.T, d *Device, c gemmCase, A, B, C0 []float32) []float32 {
+// tensorCoreEntries: the tensor-core GEMM kernels, splitting operands as
+// they are read and as they are staged.
+var tensorCoreEntries = []string{"sgemm_tc128_f32", "sgemm_tcs128_f32"}
+
+// runTensorCoreGemm launches entry for c on A, B and C0 (beta 0: C starts
+// as NaN, which the kernel must not read) and returns C.
+func runTensorCoreGemm(t *testing.T, d *Device, entry string, c gemmCase, A, B, C0 []float32) []float32 {
 	t.Helper()
 	p := c.params()
 	ap, bp := upload(t, d, A), upload(t, d, B)
@@ -47,7 +51,7 @@ func runTensorCoreGemm(t *testing.T, d *Device, c gemmCase, A, B, C0 []float32) 
 		}
 	}
 	cp := upload(t, d, start)
-	pl := cuda.PlanSgemmKernel(p, c.batch, cuda.SgemmKernel{Entry: "sgemm_tc128_f32", Tile: 128})
+	pl := cuda.PlanSgemmKernel(p, c.batch, cuda.SgemmKernel{Entry: entry, Tile: 128})
 	if err := d.Launch(function(t, d, pl.File, pl.Entry), pl.Grid, pl.Block, 0, p, ap, bp, cp); err != nil {
 		t.Fatal(err)
 	}
@@ -74,40 +78,42 @@ func TestTensorCoreGemmHasFloat32Accuracy(t *testing.T) {
 		{256, 192, 64, 1, true, true, 1},
 		{64, 640, 520, 1, false, false, 0},
 	} {
-		t.Run(fmt.Sprintf("%dx%dx%d_b%d_ta%v_tb%v_beta%g", c.M, c.N, c.K, c.batch, c.ta, c.tb, c.beta), func(t *testing.T) {
-			A, B, C0 := make([]float32, c.batch*c.M*c.K), make([]float32, c.batch*c.K*c.N), make([]float32, c.batch*c.M*c.N)
-			for _, v := range [][]float32{A, B, C0} {
-				for i := range v {
-					// Full 24-bit mantissas, so that the small parts matter.
-					v[i] = float32(r.NormFloat64())
-				}
-			}
-			p := c.params()
-			got := runTensorCoreGemm(t, d, c, A, B, C0)
-			worst := 0.0
-			for z := 0; z < c.batch; z++ {
-				for m := 0; m < c.M; m++ {
-					for n := 0; n < c.N; n++ {
-						var s, mag float64
-						for k := 0; k < c.K; k++ {
-							prod := float64(A[int64(z)*p.ABatch+int64(m)*p.ARow+int64(k)*p.ACol]) *
-								float64(B[int64(z)*p.BBatch+int64(k)*p.BRow+int64(n)*p.BCol])
-							s += prod
-							mag += math.Abs(prod)
-						}
-						i := z*c.M*c.N + m*c.N + n
-						want := 1.5*s + float64(c.beta)*float64(C0[i])
-						scale := 1.5*mag + math.Abs(float64(c.beta)*float64(C0[i]))
-						e := math.Abs(float64(got[i])-want) / scale
-						if !(e <= 2e-6) {
-							t.Fatalf("C[%d][%d][%d] = %g, want %g (error %.3g of the magnitude)", z, m, n, got[i], want, e)
-						}
-						worst = max(worst, e)
+		for _, entry := range tensorCoreEntries {
+			t.Run(fmt.Sprintf("%s/%dx%dx%d_b%d_ta%v_tb%v_beta%g", entry, c.M, c.N, c.K, c.batch, c.ta, c.tb, c.beta), func(t *testing.T) {
+				A, B, C0 := make([]float32, c.batch*c.M*c.K), make([]float32, c.batch*c.K*c.N), make([]float32, c.batch*c.M*c.N)
+				for _, v := range [][]float32{A, B, C0} {
+					for i := range v {
+						// Full 24-bit mantissas, so that the small parts matter.
+						v[i] = float32(r.NormFloat64())
 					}
 				}
-			}
-			t.Logf("largest error %.3g of the products' magnitude", worst)
-		})
+				p := c.params()
+				got := runTensorCoreGemm(t, d, entry, c, A, B, C0)
+				worst := 0.0
+				for z := 0; z < c.batch; z++ {
+					for m := 0; m < c.M; m++ {
+						for n := 0; n < c.N; n++ {
+							var s, mag float64
+							for k := 0; k < c.K; k++ {
+								prod := float64(A[int64(z)*p.ABatch+int64(m)*p.ARow+int64(k)*p.ACol]) *
+									float64(B[int64(z)*p.BBatch+int64(k)*p.BRow+int64(n)*p.BCol])
+								s += prod
+								mag += math.Abs(prod)
+							}
+							i := z*c.M*c.N + m*c.N + n
+							want := 1.5*s + float64(c.beta)*float64(C0[i])
+							scale := 1.5*mag + math.Abs(float64(c.beta)*float64(C0[i]))
+							e := math.Abs(float64(got[i])-want) / scale
+							if !(e <= 2e-6) {
+								t.Fatalf("C[%d][%d][%d] = %g, want %g (error %.3g of the magnitude)", z, m, n, got[i], want, e)
+							}
+							worst = max(worst, e)
+						}
+					}
+				}
+				t.Logf("largest error %.3g of the products' magnitude", worst)
+			})
+		}
 	}
 }
 
@@ -129,12 +135,14 @@ func TestTensorCoreGemmKeepsNonFiniteValues(t *testing.T) {
 	A[129*c.K+39] = float32(math.Inf(-1))
 	A[64*c.K] = math.Float32frombits(0x7fffffff)
 	A[100*c.K+7] = float32(math.NaN())
-	got := runTensorCoreGemm(t, d, c, A, B, C0)
-	for m := 0; m < c.M; m++ {
-		for n := 0; n < c.N; n++ {
-			v := float64(got[m*c.N+n])
-			if finite := !math.IsNaN(v) && !math.IsInf(v, 0); finite == bad[m] {
-				t.Fatalf("C[%d][%d] = %g; row %d has a non-finite operand: %v", m, n, v, m, bad[m])
+	for _, entry := range tensorCoreEntries {
+		got := runTensorCoreGemm(t, d, entry, c, A, B, C0)
+		for m := 0; m < c.M; m++ {
+			for n := 0; n < c.N; n++ {
+				v := float64(got[m*c.N+n])
+				if finite := !math.IsNaN(v) && !math.IsInf(v, 0); finite == bad[m] {
+					t.Fatalf("%s: C[%d][%d] = %g; row %d has a non-finite operand: %v", entry, m, n, v, m, bad[m])
+				}
 			}
 		}
 	}

@@ -32,9 +32,10 @@
 //   128x128 on 132 SMs, 7 x 48 = 336 of 64x64. Half the multiply-adds per
 //   shared-memory read of the 128x128 tile. Up to 3 blocks per SM.
 //   Launch: block 256, grid (ceil(N/64), ceil(M/64), batch).
-// sgemm_tc128_f32: the 128x128 tile on TF32 tensor cores at float32
-//   accuracy (three tensor-core products per multiply-add, "3xTF32"; see
-//   the section below), sm_80 and later. 8 warps of 64x32 outputs.
+// sgemm_tc128_f32, sgemm_tcs128_f32: the 128x128 tile on TF32 tensor
+//   cores at float32 accuracy (three tensor-core products per multiply-add,
+//   "3xTF32"; see sgemm_tc_tile), sm_80 and later; 8 warps of 64x32
+//   outputs. tc splits operands as it reads them, tcs as it stages them.
 //   Launch: block 256, grid (ceil(N/128), ceil(M/128), batch).
 // sgemm_small_f32: 16x16 tile, one output per thread; for M or N below ~64
 //   (fully-connected layers at small batch) where a 128x128 tile idles.
@@ -46,6 +47,7 @@
 //   sgemm_128x128x16_f32(GemmParams p, const float* A, const float* B, float* C)
 //   sgemm_64x64x16_f32(GemmParams p, const float* A, const float* B, float* C)
 //   sgemm_tc128_f32(GemmParams p, const float* A, const float* B, float* C)
+//   sgemm_tcs128_f32(GemmParams p, const float* A, const float* B, float* C)
 
 struct GemmParams {
     int M, N, K;
@@ -108,6 +110,33 @@ __device__ __forceinline__ void sgemm_put(const GemmParams& p, float* __restrict
     *c = v;
 }
 
+// ---- Tensor cores at float32 accuracy (3xTF32) ----
+//
+// A TF32 tensor-core multiply keeps 10 of float32's 23 mantissa bits. Each
+// operand x is split into big = x rounded to TF32 and small = (x - big)
+// rounded to TF32, which together carry 22 bits; x*y is then taken as
+// small_x*big_y + big_x*small_y + big_x*big_y (the small terms first), the
+// dropped small_x*small_y being ~2^-22 of x*y: float32's accuracy, at three
+// tensor-core products per multiply-add. On an H100/H200 a warp's
+// m16n8k8 TF32 product does 1024 multiply-adds per instruction, and the
+// tensor cores' TF32 rate is several times the FP32 FMA rate, so the three
+// products still leave room over the FFMA tiles above.
+
+// tf32_split: x as big + small, the bit patterns of two TF32 operands.
+// big is x rounded to TF32 (to nearest, ties away from zero: add half of
+// the dropped 13 bits' range, then clear them); small is x - big, exact in
+// float32, of which the tensor core reads the high 19 bits (truncation,
+// ~2^-22 of x). Non-finite operands give NaN, not Inf: an Inf's small part
+// is Inf - Inf (and were it 0, the other operand's small parts would meet
+// it as 0 * Inf), as in CUTLASS's 3xTF32; a NaN's big part may come out as
+// any value (0x7fffffff carries into the sign), its small part is NaN. So
+// does an |x| within 2^-12 of FLT_MAX, whose big part rounds to Inf.
+__device__ __forceinline__ void tf32_split(float x, unsigned& big, unsigned& small)
+{
+    big = (__float_as_uint(x) + 0x1000u) & 0xffffe000u;
+    small = __float_as_uint(x - __uint_as_float(big));
+}
+
 // SgemmStager: a block's global -> register -> shared-memory pipeline for
 // the A and B tiles of one stage (BM rows or columns by BK k), shared by the
 // FFMA and tensor-core tiles. 256 threads each load groups of 4 elements of
@@ -165,15 +194,23 @@ struct SgemmStager {
         }
     }
 
-    __device__ __forceinline__ void store(float (*As)[BM + PAD], float (*Bs)[BM + PAD]) const
+    // store_each calls put_a(k, m, v) and put_b(k, n, v) for each element
+    // fetched, with its place in the stage.
+    template <class PutA, class PutB>
+    __device__ __forceinline__ void store_each(PutA put_a, PutB put_b) const
     {
 #pragma unroll
         for (int l = 0; l < L; l++)
 #pragma unroll
             for (int j = 0; j < 4; j++) {
-                if (a_mfast) As[a_k + KG * l][a_m + j] = ra[l][j]; else As[a_k + KG * l + j][a_m] = ra[l][j];
-                if (b_kfast) Bs[b_k + KG * l + j][b_n] = rb[l][j]; else Bs[b_k + KG * l][b_n + j] = rb[l][j];
+                if (a_mfast) put_a(a_k + KG * l, a_m + j, ra[l][j]); else put_a(a_k + KG * l + j, a_m, ra[l][j]);
+                if (b_kfast) put_b(b_k + KG * l + j, b_n, rb[l][j]); else put_b(b_k + KG * l, b_n + j, rb[l][j]);
             }
+    }
+
+    __device__ __forceinline__ void store(float (*As)[BM + PAD], float (*Bs)[BM + PAD]) const
+    {
+        store_each([&](int k, int m, float v) { As[k][m] = v; }, [&](int k, int n, float v) { Bs[k][n] = v; });
     }
 };
 
@@ -286,33 +323,6 @@ sgemm_64x64x16_f32(GemmParams p, const float* __restrict__ A, const float* __res
     sgemm_tile<64, 16, true>(p, A, B, C);
 }
 
-// ---- Tensor cores at float32 accuracy (3xTF32) ----
-//
-// A TF32 tensor-core multiply keeps 10 of float32's 23 mantissa bits. Each
-// operand x is split into big = x rounded to TF32 and small = (x - big)
-// rounded to TF32, which together carry 22 bits; x*y is then taken as
-// small_x*big_y + big_x*small_y + big_x*big_y (the small terms first), the
-// dropped small_x*small_y being ~2^-22 of x*y: float32's accuracy, at three
-// tensor-core products per multiply-add. On an H100/H200 a warp's
-// m16n8k8 TF32 product does 1024 multiply-adds per instruction, and the
-// tensor cores' TF32 rate is several times the FP32 FMA rate, so the three
-// products still leave room over the FFMA tiles above.
-
-// tf32_split: x as big + small, the bit patterns of two TF32 operands.
-// big is x rounded to TF32 (to nearest, ties away from zero: add half of
-// the dropped 13 bits' range, then clear them); small is x - big, exact in
-// float32, of which the tensor core reads the high 19 bits (truncation,
-// ~2^-22 of x). Non-finite operands give NaN, not Inf: an Inf's small part
-// is Inf - Inf (and were it 0, the other operand's small parts would meet
-// it as 0 * Inf), as in CUTLASS's 3xTF32; a NaN's big part may come out as
-// any value (0x7fffffff carries into the sign), its small part is NaN. So
-// does an |x| within 2^-12 of FLT_MAX, whose big part rounds to Inf.
-__device__ __forceinline__ void tf32_split(float x, unsigned& big, unsigned& small)
-{
-    big = (__float_as_uint(x) + 0x1000u) & 0xffffe000u;
-    small = __float_as_uint(x - __uint_as_float(big));
-}
-
 // mma_tf32_16x8x8: d += a b for a warp's 16x8 tile of d, a 16x8 (row-major)
 // and b 8x8 (k by n), in the PTX ISA's m16n8k8 fragments, with g = lane / 4
 // and q = lane % 4: a = {A[g][q], A[g+8][q], A[g][q+4], A[g+8][q+4]},
@@ -331,20 +341,52 @@ __device__ __forceinline__ void mma_tf32_16x8x8(float (&d)[4], const unsigned (&
 #endif
 }
 
-#define TC_PAD 8 // row stride 136 floats = 8 banks apart: the fragment reads (k = lane % 4, m = lane / 4) hit 32 banks
+#define TC_PAD 8 // [k][m] rows of 136 elements, 8 banks apart: the fragment reads (k = lane % 4, m = lane / 4) hit 32 banks
 
-// sgemm_tc128_f32: a 128x128 output tile, 16 k per stage, 256 threads as 8
-// warps in 2 (m) x 4 (n), each warp a 64x32 tile of 4 x 4 m16n8k8 products,
-// each of those three tensor-core instructions (3xTF32 above). Operands are
-// staged in shared memory as float32 (the SgemmStager pipeline) and split as
-// the fragments are read. Needs sm_80 (cuda.SgemmKernel.MinCC).
-//   Launch: block 256, grid (ceil(N/128), ceil(M/128), batch).
-extern "C" __global__ void __launch_bounds__(256, 2)
-sgemm_tc128_f32(GemmParams p, const float* __restrict__ A, const float* __restrict__ B, float* __restrict__ C)
+// TcStage: one stage of the tensor-core tile in shared memory: the A and B
+// tiles as float32 (PRESPLIT false, BK = 16), or as the planes of their
+// big and small TF32 parts (PRESPLIT true, BK = 8); 34 KiB either way.
+// parts() returns an element's two TF32 parts, splitting it if needed.
+template <bool PRESPLIT> struct TcStage;
+template <> struct TcStage<false> {
+    static constexpr int BK = 16;
+    float a[BK][128 + TC_PAD], b[BK][128 + TC_PAD];
+    __device__ __forceinline__ void a_parts(int k, int m, unsigned& big, unsigned& small) const { tf32_split(a[k][m], big, small); }
+    __device__ __forceinline__ void b_parts(int k, int n, unsigned& big, unsigned& small) const { tf32_split(b[k][n], big, small); }
+    template <class Stager> __device__ __forceinline__ void store(const Stager& st)
+    {
+        st.store(a, b);
+    }
+};
+template <> struct TcStage<true> {
+    static constexpr int BK = 8;
+    unsigned a_big[BK][128 + TC_PAD], a_small[BK][128 + TC_PAD], b_big[BK][128 + TC_PAD], b_small[BK][128 + TC_PAD];
+    __device__ __forceinline__ void a_parts(int k, int m, unsigned& big, unsigned& small) const { big = a_big[k][m], small = a_small[k][m]; }
+    __device__ __forceinline__ void b_parts(int k, int n, unsigned& big, unsigned& small) const { big = b_big[k][n], small = b_small[k][n]; }
+    template <class Stager> __device__ __forceinline__ void store(const Stager& st)
+    {
+        st.store_each([&](int k, int m, float v) { tf32_split(v, a_big[k][m], a_small[k][m]); },
+                      [&](int k, int n, float v) { tf32_split(v, b_big[k][n], b_small[k][n]); });
+    }
+};
+
+// sgemm_tc_tile: a 128x128 output tile, 256 threads as 8 warps in 2 (m) x
+// 4 (n), each warp a 64x32 tile of 4 x 4 m16n8k8 products, each of those
+// three tensor-core instructions (3xTF32 above). Operands come through the
+// SgemmStager pipeline; PRESPLIT says where they are split:
+//   false: staged as float32, split as each warp reads its fragments: 24
+//     splits per thread per 8 k (each A element split by the 4 warps that
+//     read it, each B element by 2);
+//   true: split once as the stage is stored, the two parts in planes of
+//     their own: 4 splits per thread per 8 k, twice the shared-memory reads.
+// Which is faster depends on whether issue slots or shared memory run out
+// first; the autotuner times both ("tc", "tcs").
+template <bool PRESPLIT>
+__device__ __forceinline__ void sgemm_tc_tile(const GemmParams& p, const float* __restrict__ A,
+                                              const float* __restrict__ B, float* __restrict__ C)
 {
-    constexpr int BM = 128, BK = 16;
-    __shared__ __align__(16) float As[2][BK][BM + TC_PAD]; // As[k][m]
-    __shared__ __align__(16) float Bs[2][BK][BM + TC_PAD]; // Bs[k][n]
+    constexpr int BM = 128, BK = TcStage<PRESPLIT>::BK;
+    __shared__ __align__(16) TcStage<PRESPLIT> stage[2];
 
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     const int g = lane >> 2, q = lane & 3;
@@ -368,24 +410,24 @@ sgemm_tc128_f32(GemmParams p, const float* __restrict__ A, const float* __restri
     for (int t = -1; t < nk; t++) {
         if (t + 1 < nk) st.fetch(p, t + 1);
         if (t >= 0) {
-            const int buf = t & 1;
+            const TcStage<PRESPLIT>& sg = stage[t & 1];
 #pragma unroll
             for (int k8 = 0; k8 < BK; k8 += 8) {
                 unsigned bb[4][2], bs[4][2]; // B fragments of the 4 n8 tiles: big, small
 #pragma unroll
                 for (int j = 0; j < 4; j++) {
                     const int n = wn + 8 * j + g;
-                    tf32_split(Bs[buf][k8 + q][n], bb[j][0], bs[j][0]);
-                    tf32_split(Bs[buf][k8 + q + 4][n], bb[j][1], bs[j][1]);
+                    sg.b_parts(k8 + q, n, bb[j][0], bs[j][0]);
+                    sg.b_parts(k8 + q + 4, n, bb[j][1], bs[j][1]);
                 }
 #pragma unroll
                 for (int i = 0; i < 4; i++) {
                     const int m = wm + 16 * i + g;
                     unsigned ab[4], as[4];
-                    tf32_split(As[buf][k8 + q][m], ab[0], as[0]);
-                    tf32_split(As[buf][k8 + q][m + 8], ab[1], as[1]);
-                    tf32_split(As[buf][k8 + q + 4][m], ab[2], as[2]);
-                    tf32_split(As[buf][k8 + q + 4][m + 8], ab[3], as[3]);
+                    sg.a_parts(k8 + q, m, ab[0], as[0]);
+                    sg.a_parts(k8 + q, m + 8, ab[1], as[1]);
+                    sg.a_parts(k8 + q + 4, m, ab[2], as[2]);
+                    sg.a_parts(k8 + q + 4, m + 8, ab[3], as[3]);
 #pragma unroll
                     for (int j = 0; j < 4; j++) {
                         mma_tf32_16x8x8(acc[i][j], as, bb[j]);
@@ -395,7 +437,7 @@ sgemm_tc128_f32(GemmParams p, const float* __restrict__ A, const float* __restri
                 }
             }
         }
-        if (t + 1 < nk) st.store(As[(t + 1) & 1], Bs[(t + 1) & 1]);
+        if (t + 1 < nk) stage[(t + 1) & 1].store(st);
         __syncthreads();
     }
 
@@ -410,6 +452,22 @@ sgemm_tc128_f32(GemmParams p, const float* __restrict__ A, const float* __restri
 #pragma unroll
                 for (int e = 0; e < 2; e++) sgemm_put(p, C, m, n0 + wn + 8 * j + 2 * q + e, acc[i][j][2 * h + e]);
         }
+}
+
+// sgemm_tc128_f32, sgemm_tcs128_f32: the tensor-core tile, split as the
+// fragments are read or as the stage is stored. Need sm_80
+// (cuda.SgemmKernel.MinCC).
+//   Launch: block 256, grid (ceil(N/128), ceil(M/128), batch).
+extern "C" __global__ void __launch_bounds__(256, 2)
+sgemm_tc128_f32(GemmParams p, const float* __restrict__ A, const float* __restrict__ B, float* __restrict__ C)
+{
+    sgemm_tc_tile<false>(p, A, B, C);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2)
+sgemm_tcs128_f32(GemmParams p, const float* __restrict__ A, const float* __restrict__ B, float* __restrict__ C)
+{
+    sgemm_tc_tile<true>(p, A, B, C);
 }
 
 #define GS 16
