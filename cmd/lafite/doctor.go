@@ -84,6 +84,23 @@ func writeDoctor(w io.Writer, c cpuid.CPUInfo, s cuda.Summary) {
 			tune = "off (LAFITE_CUDA_AUTOTUNE=0): fixed rules pick each op's kernels"
 		}
 		line("autotune", "%s", tune)
+		line("gemm kernels", "%s", gemmKernelsLine(p))
 		fmt.Fprintf(w, "GPU ready: tensors moved with To(tensor.CUDA) run on %s%s\n", p.Name, arch)
 	}
+}
+
+// gemmKernelsLine names the GEMM kernels the autotuner chooses among on
+// device p, and why the tensor-core ones are missing where they are.
+func gemmKernelsLine(p cuda.DeviceProps) string {
+	var names []string
+	for _, k := range cuda.SgemmKernelsFor(p.CC()) {
+		names = append(names, k.Name)
+	}
+	s := strings.Join(names, " ")
+	if len(names) < len(cuda.SgemmKernels) {
+		s += fmt.Sprintf(" (compute %d.%d: no TF32 tensor cores, so not tc/tcs, which need 8.0)", p.Major, p.Minor)
+	} else {
+		s += " (tc, tcs: TF32 tensor cores at float32 accuracy, three products per multiply-add)"
+	}
+	return s
 }
