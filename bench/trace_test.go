@@ -89,7 +89,7 @@ func TestTraceOfTheTrainingStep(t *testing.T) {
 	for _, c := range tr.Callers {
 		launches += c.Launches
 		floor += c.FloorMs
-		adam = adam || c.Kernel == "adam_step_f32" && c.Caller == "nn.(*Adam).UpdateScaled"
+		adam = adam || c.Kernel == "adam_multi_f32" && c.Caller == "nn.(*Adam).UpdateScaled"
 		backward = backward || strings.HasPrefix(c.Caller, "backward, from lafite.")
 	}
 	if math.Abs(launches-tr.Launches) > 1e-6*tr.Launches || math.Abs(floor-tr.FloorMs) > 1e-6*tr.FloorMs || !adam || !backward {

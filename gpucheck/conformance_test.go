@@ -664,6 +664,45 @@ func rngAndAdam(rep *gpuReport, seed uint64) {
 		tensor.EMAUpdate(avgG, src.To(tensor.CUDA), beta)
 	}
 	rep.check("ema_update", "avg", avgG, avg, 0)
+	multiTensorUpdates(rep, r)
+}
+
+// multiTensorUpdates: Adam and the moving average over 70 tensors (two
+// multi-tensor launches; sizes around a block's chunk, empty ones among
+// them), against the host and against the one-tensor kernels, which run
+// the same per-element code (so: equal).
+func multiTensorUpdates(rep *gpuReport, r *rand.Rand) {
+	var ps, gs, ms, vs, pa, ma, va, pb, mb, vb, avgs, srcs, gavgs []*tensor.Tensor
+	for i := 0; i < 70; i++ { // 58 not empty
+		n := []int{0, 1, cuda.MultiChunk - 1, cuda.MultiChunk + 1, 2*cuda.MultiChunk + 3, 37}[i%6]
+		p, g := tensor.New(normal(r, n), n), tensor.New(normal(r, n), n)
+		m, v := tensor.New(normal(r, n), n), tensor.Abs(tensor.New(normal(r, n), n))
+		ps, gs, ms, vs = append(ps, p), append(gs, g), append(ms, m), append(vs, v)
+		pa, ma, va = append(pa, p.Clone().To(tensor.CUDA)), append(ma, m.Clone().To(tensor.CUDA)), append(va, v.Clone().To(tensor.CUDA))
+		pb, mb, vb = append(pb, p.Clone().To(tensor.CUDA)), append(mb, m.Clone().To(tensor.CUDA)), append(vb, v.Clone().To(tensor.CUDA))
+		avgs, srcs = append(avgs, tensor.New(normal(r, n), n)), append(srcs, tensor.New(normal(r, n), n))
+		gavgs = append(gavgs, avgs[i].Clone().To(tensor.CUDA))
+	}
+	ggs, gsrcs := make([]*tensor.Tensor, len(gs)), make([]*tensor.Tensor, len(srcs))
+	for i := range gs {
+		ggs[i], gsrcs[i] = gs[i].To(tensor.CUDA), srcs[i].To(tensor.CUDA)
+	}
+	a := tensor.AdamParams{LR: 0.01, Beta1: 0.5, Beta2: 0.99, Eps: 1e-8, Step: 2, InfTo: 1e5, GradScale: 4}
+	tensor.AdamStepAll(ps, gs, ms, vs, a)
+	tensor.AdamStepAll(pa, ggs, ma, va, a)
+	for i := range pb {
+		tensor.AdamStep(pb[i], ggs[i], mb[i], vb[i], a)
+	}
+	tensor.EMAUpdateAll(avgs, srcs, 0.99)
+	tensor.EMAUpdateAll(gavgs, gsrcs, 0.99)
+	cat := func(ts []*tensor.Tensor) *tensor.Tensor { return tensor.Concat(ts, 0) }
+	rep.check("adam_multi", "p", cat(pa), cat(ps), 1e-5)
+	rep.check("adam_multi", "m", cat(ma), cat(ms), 1e-5)
+	rep.check("adam_multi", "v", cat(va), cat(vs), 1e-5)
+	rep.check("adam_multi vs adam_step", "p", cat(pa), cat(pb).To(tensor.CPU), 0)
+	rep.check("adam_multi vs adam_step", "m", cat(ma), cat(mb).To(tensor.CPU), 0)
+	rep.check("adam_multi vs adam_step", "v", cat(va), cat(vb).To(tensor.CPU), 0)
+	rep.check("ema_multi", "avg", cat(gavgs), cat(avgs), 0)
 }
 
 // runConformance runs every case; out gets one line per comparison.

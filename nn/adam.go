@@ -61,11 +61,14 @@ func (a *Adam) Update() { a.UpdateScaled(1) }
 func (a *Adam) UpdateScaled(gradScale float32) {
 	a.Step++
 	hp := tensor.AdamParams{LR: a.LR, Beta1: a.Beta1, Beta2: a.Beta2, Eps: a.Eps, Step: a.Step, InfTo: 1e5, GradScale: gradScale}
+	// Every parameter with a gradient in one call: a few launches on a GPU.
+	var ps, gs, ms, vs []*tensor.Tensor
 	for i, p := range a.Params {
 		if p.Grad != nil {
-			tensor.AdamStep(p.Value, p.Grad, a.m[i], a.v[i], hp)
+			ps, gs, ms, vs = append(ps, p.Value), append(gs, p.Grad), append(ms, a.m[i]), append(vs, a.v[i])
 		}
 	}
+	tensor.AdamStepAll(ps, gs, ms, vs, hp)
 }
 
 // To moves the moment tensors to dev (the parameters move with MoveTo).

@@ -34,11 +34,16 @@ func EMAUpdate(avg, src Module, beta float32) error {
 			return fmt.Errorf("ema: entry %d is %s%v in the average, %s%v in the source",
 				i, a[i].Name, a[i].Var.Value.Shape(), s[i].Name, s[i].Var.Value.Shape())
 		}
+	}
+	// All parameters in one call: a few launches on a GPU, not one each.
+	var avgs, srcs []*tensor.Tensor
+	for i := range a {
 		if a[i].Buffer {
 			a[i].Var.Value.CopyFrom(s[i].Var.Value)
 			continue
 		}
-		tensor.EMAUpdate(a[i].Var.Value, s[i].Var.Value, beta)
+		avgs, srcs = append(avgs, a[i].Var.Value), append(srcs, s[i].Var.Value)
 	}
+	tensor.EMAUpdateAll(avgs, srcs, beta)
 	return nil
 }

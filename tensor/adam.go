@@ -30,6 +30,38 @@ func (a AdamParams) gradScale() float32 {
 // p −= lr/(1−β1^t) · m / (√v/√(1−β2^t) + ε). p, m and v must be contiguous
 // tensors of one shape on one device; g has that shape.
 func AdamStep(p, g, m, v *Tensor, a AdamParams) {
+	checkAdamArgs(p, g, m, v, a)
+	if dispatchCUDA("AdamStep", p, g, m, v) {
+		cudaAdamStep(p, g, m, v, a)
+		return
+	}
+	adamStepHost(p, g, m, v, a)
+}
+
+// AdamStepAll is AdamStep for every (ps[i], gs[i], ms[i], vs[i]) with the
+// same hyperparameters: a model's parameters in one call. On the GPU up to
+// cuda.MultiMax tensors go to one launch, not one launch each; the results
+// are AdamStep's, bit for bit.
+func AdamStepAll(ps, gs, ms, vs []*Tensor, a AdamParams) {
+	if len(gs) != len(ps) || len(ms) != len(ps) || len(vs) != len(ps) {
+		panic(fmt.Sprintf("tensor.AdamStepAll: %d parameters, %d gradients, %d and %d moments", len(ps), len(gs), len(ms), len(vs)))
+	}
+	var gpu []int
+	for i := range ps {
+		checkAdamArgs(ps[i], gs[i], ms[i], vs[i], a)
+		if dispatchCUDA("AdamStep", ps[i], gs[i], ms[i], vs[i]) {
+			gpu = append(gpu, i)
+		} else {
+			adamStepHost(ps[i], gs[i], ms[i], vs[i], a)
+		}
+	}
+	if len(gpu) > 0 {
+		cudaAdamStepAll(ps, gs, ms, vs, gpu, a)
+	}
+}
+
+// checkAdamArgs panics, naming the problem, unless AdamStep can run on them.
+func checkAdamArgs(p, g, m, v *Tensor, a AdamParams) {
 	for _, c := range []struct {
 		name string
 		t    *Tensor
@@ -44,10 +76,10 @@ func AdamStep(p, g, m, v *Tensor, a AdamParams) {
 	if a.Step < 1 {
 		panic(fmt.Sprintf("tensor.AdamStep: Step %d must be >= 1", a.Step))
 	}
-	if dispatchCUDA("AdamStep", p, g, m, v) {
-		cudaAdamStep(p, g, m, v, a)
-		return
-	}
+}
+
+// adamStepHost is AdamStep on the CPU.
+func adamStepHost(p, g, m, v *Tensor, a AdamParams) {
 	bc1 := 1 - math.Pow(float64(a.Beta1), float64(a.Step))
 	bc2 := 1 - math.Pow(float64(a.Beta2), float64(a.Step))
 	stepSize := float64(a.LR) / bc1
@@ -73,16 +105,46 @@ func AdamStep(p, g, m, v *Tensor, a AdamParams) {
 // each operation rounded to float32 as written (no fused multiply-add). avg
 // must be contiguous; src has its shape, on the same device.
 func EMAUpdate(avg, src *Tensor, beta float32) {
+	checkEMAArgs(avg, src)
+	if dispatchCUDA("EMAUpdate", avg, src) {
+		cudaEMAUpdate(avg, src, beta)
+		return
+	}
+	emaUpdateHost(avg, src, beta)
+}
+
+// EMAUpdateAll is EMAUpdate for every (avgs[i], srcs[i]): a model's
+// parameters in one call, up to cuda.MultiMax tensors a launch on the GPU,
+// with EMAUpdate's results bit for bit.
+func EMAUpdateAll(avgs, srcs []*Tensor, beta float32) {
+	if len(srcs) != len(avgs) {
+		panic(fmt.Sprintf("tensor.EMAUpdateAll: %d averages, %d sources", len(avgs), len(srcs)))
+	}
+	var gpu []int
+	for i := range avgs {
+		checkEMAArgs(avgs[i], srcs[i])
+		if dispatchCUDA("EMAUpdate", avgs[i], srcs[i]) {
+			gpu = append(gpu, i)
+		} else {
+			emaUpdateHost(avgs[i], srcs[i], beta)
+		}
+	}
+	if len(gpu) > 0 {
+		cudaEMAUpdateAll(avgs, srcs, gpu, beta)
+	}
+}
+
+func checkEMAArgs(avg, src *Tensor) {
 	if !SameShape(avg.shape, src.shape) {
 		panic(fmt.Sprintf("tensor.EMAUpdate: src has shape %v, avg has %v", src.shape, avg.shape))
 	}
 	if !avg.IsContiguous() {
 		panic("tensor.EMAUpdate: avg is updated in place and must be contiguous")
 	}
-	if dispatchCUDA("EMAUpdate", avg, src) {
-		cudaEMAUpdate(avg, src, beta)
-		return
-	}
+}
+
+// emaUpdateHost is EMAUpdate on the CPU.
+func emaUpdateHost(avg, src *Tensor, beta float32) {
 	ad, sd := avg.Data(), src.Contiguous().Data()
 	for j := range ad {
 		ad[j] = sd[j] + float32(beta*float32(ad[j]-sd[j])) // conversions: no fused multiply-add on any GOARCH

@@ -428,6 +428,7 @@ func TestParamLayouts(t *testing.T) {
 		{"upfirdn2d.cu", "UpfirdnParams", UpfirdnParams{}},
 		{"interpolate.cu", "ResizeParams", ResizeParams{}},
 		{"winograd.cu", "WinoParams", WinoParams{}},
+		{"adam.cu", "MultiTensor", MultiTensor{}},
 	} {
 		src, err := KernelSource(c.file)
 		if err != nil {

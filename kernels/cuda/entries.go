@@ -58,6 +58,7 @@ var (
 		"GemmParams": reflect.TypeOf(GemmParams{}), "ConvParams": reflect.TypeOf(ConvParams{}),
 		"BiasActParams": reflect.TypeOf(BiasActParams{}), "UpfirdnParams": reflect.TypeOf(UpfirdnParams{}),
 		"ResizeParams": reflect.TypeOf(ResizeParams{}), "WinoParams": reflect.TypeOf(WinoParams{}),
+		"MultiTensor": reflect.TypeOf(MultiTensor{}),
 	}
 	paramScalars = map[string]reflect.Type{
 		"int": reflect.TypeOf(int32(0)), "unsigned int": reflect.TypeOf(uint32(0)),

@@ -449,6 +449,62 @@ func PlanUpfirdn2dKind(p UpfirdnParams, maxShared, sms int, tiled bool) LaunchPl
 	}
 }
 
+// MultiMax is how many tensors one multi-tensor launch takes (MULTI_MAX
+// of adam.cu), and MultiChunk how many elements each of its blocks
+// updates.
+const (
+	MultiMax   = 48
+	MultiChunk = 4096
+)
+
+// MultiTensor mirrors struct MultiTensor of adam.cu: up to MultiMax
+// tensors of one multi-tensor launch (adam_multi_f32: p, g, m, v in A, B,
+// C, D; ema_multi_f32: avg, src in A, B).
+type MultiTensor struct {
+	Count      int32               `c:"count"`
+	Chunk      int32               `c:"chunk"`
+	BlockStart [MultiMax + 1]int32 `c:"block_start"`
+	N          [MultiMax]int64     `c:"n"`
+	A          [MultiMax]DevicePtr `c:"a"`
+	B          [MultiMax]DevicePtr `c:"b"`
+	C          [MultiMax]DevicePtr `c:"c"`
+	D          [MultiMax]DevicePtr `c:"d"`
+}
+
+// MultiTensorBatches packs tensors of sizes n (ptrs[i] holds tensor i's
+// pointers, A to D) into launches of at most MultiMax tensors, empty
+// tensors left out; each batch's grid is Grid(). Tensors too large for one
+// launch's 2^31 blocks do not occur (2^43 elements).
+func MultiTensorBatches(n []int64, ptrs [][4]DevicePtr) []MultiTensor {
+	var out []MultiTensor
+	var cur MultiTensor
+	flush := func() {
+		if cur.Count > 0 {
+			out = append(out, cur)
+		}
+		cur = MultiTensor{}
+	}
+	for i, ni := range n {
+		if ni == 0 {
+			continue
+		}
+		if cur.Count == MultiMax {
+			flush()
+		}
+		k := cur.Count
+		cur.Chunk = MultiChunk
+		cur.N[k] = ni
+		cur.A[k], cur.B[k], cur.C[k], cur.D[k] = ptrs[i][0], ptrs[i][1], ptrs[i][2], ptrs[i][3]
+		cur.BlockStart[k+1] = cur.BlockStart[k] + int32((ni+MultiChunk-1)/MultiChunk)
+		cur.Count++
+	}
+	flush()
+	return out
+}
+
+// Grid is the launch grid of a multi-tensor batch: one block per chunk.
+func (t MultiTensor) Grid() Dim3 { return D1(int(t.BlockStart[t.Count])) }
+
 // SgemmKernel is one of the GEMM kernels for operands of 64 or more rows
 // and columns, by the short name that LAFITE_CUDA_GEMM and the autotuner
 // use.

@@ -210,6 +210,18 @@ func (d *Device) work(grid cuda.Dim3, args []any) (flops, bytes float64) {
 			taps := float64(p.KH) * float64(p.KW)
 			out := n * o * float64(p.OH) * float64(p.OW)
 			return 2 * out * c / g * taps, 4 * (n*c*float64(p.H)*float64(p.W) + o*c/g*taps + out)
+		case cuda.MultiTensor:
+			// Per element each tensor named is read once, and the first
+			// (and, for Adam, the third and fourth) written: Adam's
+			// p, g, m, v in, p, m, v out; the average's avg, src in, avg out.
+			per := 12.0
+			if p.D[0] != 0 {
+				per = 28
+			}
+			for k := 0; k < int(p.Count); k++ {
+				bytes += per * float64(p.N[k])
+			}
+			return 0, bytes
 		}
 	}
 	// Each block once, from the lowest address the launch is given in it.

@@ -482,12 +482,16 @@ func (e *Device) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, arg
 			out.set(i, x)
 		}
 	case "ema_update_f32":
-		n, beta := int(args[0].(int64)), f32(1)
-		avg, src := ptr(2), ptr(3)
-		for i := 0; i < n; i++ {
-			s := src.at(i)
-			avg.set(i, s+float32(beta*float32(avg.at(i)-s))) // rounded op by op, as the kernel
-		}
+		emuEMA(int(args[0].(int64)), f32(1), ptr(2), ptr(3))
+	case "ema_multi_f32":
+		t := args[0].(cuda.MultiTensor)
+		emuMulti(f.Name, grid, t, func(k int) { emuEMA(int(t.N[k]), f32(1), e.buf(t.A[k]), e.buf(t.B[k])) })
+	case "adam_multi_f32":
+		t := args[0].(cuda.MultiTensor)
+		emuMulti(f.Name, grid, t, func(k int) {
+			emuAdam(int(t.N[k]), f32(1), f32(2), f32(3), f32(4), f32(5), f32(6), f32(7), f32(8), f32(9),
+				e.buf(t.A[k]), e.buf(t.B[k]), e.buf(t.C[k]), e.buf(t.D[k]))
+		})
 	case "modconv_wsq_f32":
 		o, in, kk, w, wsq := i32(0), i32(1), i32(2), ptr(3), ptr(4)
 		need(f.Name, "x", grid.X*block.X, o*in)
@@ -523,29 +527,55 @@ func (e *Device) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, arg
 			out.set(j, v)
 		}
 	case "adam_step_f32":
-		n := int(args[0].(int64))
-		lr, b1, b2, eps, wd, bc1, bc2, gs, infTo := f32(1), f32(2), f32(3), f32(4), f32(5), f32(6), f32(7), f32(8), f32(9)
-		p, g, m, v := ptr(10), ptr(11), ptr(12), ptr(13)
-		for i := 0; i < n; i++ {
-			gi := float64(g.at(i) * gs)
-			if infTo > 0 {
-				if math.IsNaN(gi) {
-					gi = 0
-				} else if math.IsInf(gi, 0) {
-					gi = math.Copysign(float64(infTo), gi)
-				}
-			}
-			gi += float64(wd) * float64(p.at(i))
-			mi := float64(b1)*float64(m.at(i)) + (1-float64(b1))*gi
-			vi := float64(b2)*float64(v.at(i)) + (1-float64(b2))*gi*gi
-			m.set(i, float32(mi))
-			v.set(i, float32(vi))
-			p.set(i, float32(float64(p.at(i))-float64(lr)/float64(bc1)*mi/(math.Sqrt(vi)/math.Sqrt(float64(bc2))+float64(eps))))
-		}
+		emuAdam(int(args[0].(int64)), f32(1), f32(2), f32(3), f32(4), f32(5), f32(6), f32(7), f32(8), f32(9),
+			ptr(10), ptr(11), ptr(12), ptr(13))
 	default:
 		return fmt.Errorf("emu: no emulation of %s", f.Name)
 	}
 	return nil
+}
+
+// emuEMA is ema_update_f32 on n elements: rounded op by op, as the kernel.
+func emuEMA(n int, beta float32, avg, src buf) {
+	for i := 0; i < n; i++ {
+		s := src.at(i)
+		avg.set(i, s+float32(beta*float32(avg.at(i)-s)))
+	}
+}
+
+// emuAdam is adam_step_f32 on n elements.
+func emuAdam(n int, lr, b1, b2, eps, wd, bc1, bc2, gs, infTo float32, p, g, m, v buf) {
+	for i := 0; i < n; i++ {
+		gi := float64(g.at(i) * gs)
+		if infTo > 0 {
+			if math.IsNaN(gi) {
+				gi = 0
+			} else if math.IsInf(gi, 0) {
+				gi = math.Copysign(float64(infTo), gi)
+			}
+		}
+		gi += float64(wd) * float64(p.at(i))
+		mi := float64(b1)*float64(m.at(i)) + (1-float64(b1))*gi
+		vi := float64(b2)*float64(v.at(i)) + (1-float64(b2))*gi*gi
+		m.set(i, float32(mi))
+		v.set(i, float32(vi))
+		p.set(i, float32(float64(p.at(i))-float64(lr)/float64(bc1)*mi/(math.Sqrt(vi)/math.Sqrt(float64(bc2))+float64(eps))))
+	}
+}
+
+// emuMulti checks a multi-tensor launch's table (counts, block ranges that
+// cover each tensor in chunks, the grid) and runs each tensor with run.
+func emuMulti(entry string, grid cuda.Dim3, t cuda.MultiTensor, run func(k int)) {
+	if t.Count < 1 || t.Count > cuda.MultiMax || t.Chunk < 1 || t.BlockStart[0] != 0 {
+		panic(fmt.Sprintf("emu: %s: table with count %d, chunk %d, first block %d", entry, t.Count, t.Chunk, t.BlockStart[0]))
+	}
+	for k := 0; k < int(t.Count); k++ {
+		if blocks := int64(t.BlockStart[k+1] - t.BlockStart[k]); blocks*int64(t.Chunk) < t.N[k] || (blocks-1)*int64(t.Chunk) >= t.N[k] {
+			panic(fmt.Sprintf("emu: %s: tensor %d of %d elements has %d blocks of %d", entry, k, t.N[k], blocks, t.Chunk))
+		}
+		run(k)
+	}
+	need(entry, "x", grid.X, int(t.BlockStart[t.Count]))
 }
 
 // emuStrided calls f with the (a, b, o) offsets of every element of s.
