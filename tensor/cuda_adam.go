@@ -34,39 +34,42 @@ func cudaEMAUpdate(avg, src *Tensor, beta float32) {
 	gpu.launch("adam.cu", "ema_update_f32", gpu.grid1(int64(n)), cuda.D1(256), 0, int64(n), beta, avg.ptr(), sc.ptr())
 }
 
+// launchMulti runs entry of adam.cu over the tensors idx in multi-tensor
+// launches: in[i] is the tensor read (a gradient, a source), read through a
+// contiguous copy where it is a view; ptrs(i, in) gives the tensor's
+// pointers in the table's order; scalars follow the table.
+func launchMulti(entry string, idx []int, numel func(i int) int, in []*Tensor,
+	ptrs func(i int, in cuda.DevicePtr) [4]cuda.DevicePtr, scalars ...any) {
+	n := make([]int64, len(idx))
+	table := make([][4]cuda.DevicePtr, len(idx))
+	for j, i := range idx {
+		c, free := contiguousOnGPU(onGPU(in[i]))
+		defer free()
+		n[j] = int64(numel(i))
+		table[j] = ptrs(i, c.ptr())
+	}
+	gpu := theGPU()
+	for _, b := range cuda.MultiTensorBatches(n, table) {
+		gpu.launch("adam.cu", entry, b.Grid(), cuda.D1(256), 0, append([]any{b}, scalars...)...)
+	}
+}
+
 // cudaAdamStepAll runs AdamStep on the tensors idx of ps, gs, ms, vs, all on
 // the GPU, in multi-tensor launches.
 func cudaAdamStepAll(ps, gs, ms, vs []*Tensor, idx []int, a AdamParams) {
-	n := make([]int64, len(idx))
-	ptrs := make([][4]cuda.DevicePtr, len(idx))
-	for j, i := range idx {
-		gc, fg := contiguousOnGPU(onGPU(gs[i]))
-		defer fg()
-		n[j] = int64(ps[i].Numel())
-		ptrs[j] = [4]cuda.DevicePtr{ps[i].ptr(), gc.ptr(), ms[i].ptr(), vs[i].ptr()}
-	}
 	bc1 := 1 - math.Pow(float64(a.Beta1), float64(a.Step))
 	bc2 := 1 - math.Pow(float64(a.Beta2), float64(a.Step))
-	gpu := theGPU()
-	for _, b := range cuda.MultiTensorBatches(n, ptrs) {
-		gpu.launch("adam.cu", "adam_multi_f32", b.Grid(), cuda.D1(256), 0, b,
-			a.LR, a.Beta1, a.Beta2, a.Eps, float32(0), float32(bc1), float32(bc2), a.gradScale(), a.InfTo)
-	}
+	launchMulti("adam_multi_f32", idx, func(i int) int { return ps[i].Numel() }, gs,
+		func(i int, g cuda.DevicePtr) [4]cuda.DevicePtr {
+			return [4]cuda.DevicePtr{ps[i].ptr(), g, ms[i].ptr(), vs[i].ptr()}
+		},
+		a.LR, a.Beta1, a.Beta2, a.Eps, float32(0), float32(bc1), float32(bc2), a.gradScale(), a.InfTo)
 }
 
 // cudaEMAUpdateAll runs EMAUpdate on the tensors idx of avgs and srcs, all
 // on the GPU, in multi-tensor launches.
 func cudaEMAUpdateAll(avgs, srcs []*Tensor, idx []int, beta float32) {
-	n := make([]int64, len(idx))
-	ptrs := make([][4]cuda.DevicePtr, len(idx))
-	for j, i := range idx {
-		sc, fs := contiguousOnGPU(onGPU(srcs[i]))
-		defer fs()
-		n[j] = int64(avgs[i].Numel())
-		ptrs[j] = [4]cuda.DevicePtr{avgs[i].ptr(), sc.ptr()}
-	}
-	gpu := theGPU()
-	for _, b := range cuda.MultiTensorBatches(n, ptrs) {
-		gpu.launch("adam.cu", "ema_multi_f32", b.Grid(), cuda.D1(256), 0, b, beta)
-	}
+	launchMulti("ema_multi_f32", idx, func(i int) int { return avgs[i].Numel() }, srcs,
+		func(i int, src cuda.DevicePtr) [4]cuda.DevicePtr { return [4]cuda.DevicePtr{avgs[i].ptr(), src} },
+		beta)
 }

@@ -77,6 +77,16 @@ __device__ __forceinline__ GemmOffsets sgemm_batch(const GemmParams& p)
     return {zi * p.a_batch + zo * p.a_outer, zi * p.b_batch + zo * p.b_outer, zi * p.c_batch + zo * p.c_outer};
 }
 
+// sgemm_to_batch moves A, B and C to blockIdx.z's matrices.
+__device__ __forceinline__ void sgemm_to_batch(const GemmParams& p, const float* __restrict__& A, const float* __restrict__& B,
+                                               float* __restrict__& C)
+{
+    const GemmOffsets o = sgemm_batch(p);
+    A += o.a;
+    B += o.b;
+    C += o.c;
+}
+
 #define GB_PAD 4 // row padding: transposed stores hit distinct banks, float4 alignment kept
 
 // sgemm_load4: a thread's group of 4 elements of one operand: from p + off,
@@ -232,10 +242,7 @@ __device__ __forceinline__ void sgemm_tile(const GemmParams& p, const float* __r
     const int tid = threadIdx.x;
     const int tx = tid & 15, ty = tid >> 4;
     const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BM;
-    const GemmOffsets zoff = sgemm_batch(p);
-    A += zoff.a;
-    B += zoff.b;
-    C += zoff.c;
+    sgemm_to_batch(p, A, B, C);
     SgemmStager<BM, BK, GB_PAD> st(p, A, B, m0, n0, tid);
 
     float acc[F][F];
@@ -392,10 +399,7 @@ __device__ __forceinline__ void sgemm_tc_tile(const GemmParams& p, const float* 
     const int g = lane >> 2, q = lane & 3;
     const int wm = (warp & 1) * 64, wn = (warp >> 1) * 32; // the warp's tile within the block's
     const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BM;
-    const GemmOffsets zoff = sgemm_batch(p);
-    A += zoff.a;
-    B += zoff.b;
-    C += zoff.c;
+    sgemm_to_batch(p, A, B, C);
     SgemmStager<BM, BK, TC_PAD> st(p, A, B, m0, n0, tid);
 
     float acc[4][4][4]; // [m16 tile][n8 tile][fragment]
@@ -477,10 +481,7 @@ sgemm_small_f32(GemmParams p, const float* __restrict__ A, const float* __restri
 {
     __shared__ float As[GS][GS + 1]; // As[m][k]
     __shared__ float Bs[GS][GS + 1]; // Bs[k][n]
-    const GemmOffsets zoff = sgemm_batch(p);
-    A += zoff.a;
-    B += zoff.b;
-    C += zoff.c;
+    sgemm_to_batch(p, A, B, C);
     const int tx = threadIdx.x, ty = threadIdx.y;
     const int m = blockIdx.y * GS + ty, n = blockIdx.x * GS + tx;
     // Loads use (ty, tx) -> rows of the tile; with unit stride along k for A
