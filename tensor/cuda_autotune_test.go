@@ -233,8 +233,8 @@ func TestAutotuneGemm(t *testing.T) {
 		t.Fatalf("tuned matmul: max relative difference %.2g", d)
 	}
 	c := choiceFor("gemm")
-	// bk8, bk16, t64, tc and tcs (the emulated GPU is compute 8.0).
-	if c == nil || c.Chosen != "bk16" || len(c.Ms) != 5 || c.Shape != "130x70x40 z1 aN bN" {
+	// bk8, bk16, t64, tc, tcs, tc64, tcs64 (the emulated GPU is compute 8.0).
+	if c == nil || c.Chosen != "bk16" || len(c.Ms) != 7 || c.Shape != "130x70x40 z1 aN bN" {
 		t.Fatalf("gemm choice %+v", c)
 	}
 	before := dev.Launches()
@@ -318,13 +318,13 @@ func TestTensorCoreGemmNeedsSM80(t *testing.T) {
 	if d := maxRelDiff(got, Matmul(a, b)); d > 1e-5 {
 		t.Fatalf("max relative difference %.2g", d)
 	}
-	if ran := launchDelta(before, e.Launches()); ran["sgemm_tc128_f32"]+ran["sgemm_tcs128_f32"] != 0 {
+	if ran := launchDelta(before, e.Launches()); ran["sgemm_tc128_f32"]+ran["sgemm_tcs128_f32"]+ran["sgemm_tc64_f32"]+ran["sgemm_tcs64_f32"] != 0 {
 		t.Fatalf("compute 7.5 launched the tensor-core GEMM: %v", ran)
 	}
-	if c := choiceFor("gemm"); c == nil || len(c.Ms) != 3 || c.Ms["tc"]+c.Ms["tcs"] != 0 {
+	if c := choiceFor("gemm"); c == nil || len(c.Ms) != 3 || c.Ms["tc"]+c.Ms["tcs"]+c.Ms["tc64"]+c.Ms["tcs64"] != 0 {
 		t.Fatalf("gemm choice on compute 7.5 %+v, want bk8, bk16 and t64 timed", c)
 	}
-	for _, k := range []string{"tc", "tcs"} {
+	for _, k := range []string{"tc", "tcs", "tc64", "tcs64"} {
 		prev := SetCUDAGemmKernel(k)
 		expectPanic(t, "GEMM kernel "+k+" (LAFITE_CUDA_GEMM) needs compute capability 8.0 or later; this GPU is 7.5", func() {
 			Matmul(a.To(CUDA), b.To(CUDA))
@@ -387,7 +387,7 @@ func TestGemmKernelRules(t *testing.T) {
 	if r := ran(128, 8, 128); r["sgemm_64x64x16_f32"] != 1 {
 		t.Errorf("a one-block grid ran %v, want the 64x64 tile", r)
 	}
-	for _, k := range []string{"bk16", "t64", "tc", "tcs", "bk8"} {
+	for _, k := range []string{"bk16", "t64", "tc", "tcs", "tc64", "tcs64", "bk8"} {
 		prev := SetCUDAGemmKernel(k)
 		r := ran(200, 24, 72)
 		SetCUDAGemmKernel(prev)
@@ -402,7 +402,7 @@ func TestGemmKernelRules(t *testing.T) {
 		}
 	}
 	expectPanic(t, `GEMM kernel "bk32"`, func() { SetCUDAGemmKernel("bk32") })
-	for v, ok := range map[string]bool{"": true, "bk8": true, "bk16": true, "t64": true, "tc": true, "tcs": true, "bk32": false, "BK16": false} {
+	for v, ok := range map[string]bool{"": true, "bk8": true, "bk16": true, "t64": true, "tc": true, "tcs": true, "tc64": true, "tcs64": true, "bk32": false, "BK16": false} {
 		if _, err := gemmKernelSetting(v); (err == nil) != ok {
 			t.Errorf("LAFITE_CUDA_GEMM=%q: error %v", v, err)
 		}

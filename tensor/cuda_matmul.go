@@ -160,7 +160,7 @@ var gemmForced atomic.Value // string
 
 // SetCUDAGemmKernel makes the GPU's large GEMMs (matmuls and the Winograd
 // convolutions' GEMMs) use the kernel of cuda.SgemmKernels with that name
-// ("bk8", "bk16", "t64", "tc", "tcs"), so that checks cover each; "" restores the
+// ("bk8", "bk16", "t64", "tc", "tcs", "tc64", "tcs64"), so that checks cover each; "" restores the
 // autotuner's (or the rules') choice. It returns the previous setting.
 // LAFITE_CUDA_GEMM does the same for a whole process (A/B timings).
 func SetCUDAGemmKernel(name string) string {
@@ -176,7 +176,7 @@ func gemmKernelSetting(v string) (string, error) {
 	if v == "" || slices.ContainsFunc(cuda.SgemmKernels, func(k cuda.SgemmKernel) bool { return k.Name == v }) {
 		return v, nil
 	}
-	return "", fmt.Errorf("GEMM kernel %q (LAFITE_CUDA_GEMM): want one of bk8, bk16, t64, tc, tcs", v)
+	return "", fmt.Errorf("GEMM kernel %q (LAFITE_CUDA_GEMM): want one of bk8, bk16, t64, tc, tcs, tc64, tcs64", v)
 }
 
 // sgemm launches the GEMM p as planned by cuda.PlanSgemm (pl). Where that

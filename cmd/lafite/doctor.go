@@ -98,9 +98,9 @@ func gemmKernelsLine(p cuda.DeviceProps) string {
 	}
 	s := strings.Join(names, " ")
 	if len(names) < len(cuda.SgemmKernels) {
-		s += fmt.Sprintf(" (compute %d.%d: no TF32 tensor cores, so not tc/tcs, which need 8.0)", p.Major, p.Minor)
+		s += fmt.Sprintf(" (compute %d.%d: no TF32 tensor cores, so not the tc kernels, which need 8.0)", p.Major, p.Minor)
 	} else {
-		s += " (tc, tcs: TF32 tensor cores at float32 accuracy, three products per multiply-add)"
+		s += " (tc*: TF32 tensor cores at float32 accuracy, three products per multiply-add)"
 	}
 	return s
 }

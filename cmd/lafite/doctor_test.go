@@ -59,7 +59,7 @@ func TestDoctorReportsGPU(t *testing.T) {
 	if !strings.Contains(text, "autotune:      on: ") {
 		t.Errorf("report lacks the autotune setting:\n%s", text)
 	}
-	if !strings.Contains(text, "gemm kernels:  bk8 bk16 t64 tc tcs (tc, tcs: TF32 tensor cores") {
+	if !strings.Contains(text, "gemm kernels:  bk8 bk16 t64 tc tcs tc64 tcs64 (tc*: TF32 tensor cores") {
 		t.Errorf("report lacks the GEMM kernels of a compute 9.0 GPU:\n%s", text)
 	}
 	// A GPU before sm_80 has no TF32 tensor cores: the report says so.
@@ -67,7 +67,7 @@ func TestDoctorReportsGPU(t *testing.T) {
 	s.Devices[0] = cuda.DeviceProps{Name: "Tesla T4", Major: 7, Minor: 5, TotalMem: 16 << 30, SMs: 40}
 	out.Reset()
 	writeDoctor(&out, cpuid.CPU, s)
-	if !strings.Contains(out.String(), "gemm kernels:  bk8 bk16 t64 (compute 7.5: no TF32 tensor cores, so not tc/tcs") {
+	if !strings.Contains(out.String(), "gemm kernels:  bk8 bk16 t64 (compute 7.5: no TF32 tensor cores, so not the tc kernels") {
 		t.Errorf("report for compute 7.5:\n%s", out.String())
 	}
 	s.Devices[0] = old

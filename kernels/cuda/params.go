@@ -519,13 +519,15 @@ type SgemmKernel struct {
 // per SM, and the 128x128 tile on TF32 tensor cores at float32 accuracy
 // (three products per multiply-add, see sgemm.cu), from sm_80: operands
 // split into their TF32 parts as fragments are read (tc) or once, as they
-// are staged (tcs).
+// are staged (tcs), and the same at 64x64 (tc64, tcs64).
 var SgemmKernels = []SgemmKernel{
 	{Name: "bk8", Entry: "sgemm_128x128x8_f32", Tile: 128},
 	{Name: "bk16", Entry: "sgemm_128x128x16_f32", Tile: 128},
 	{Name: "t64", Entry: "sgemm_64x64x16_f32", Tile: 64},
 	{Name: "tc", Entry: "sgemm_tc128_f32", Tile: 128, MinCC: 80},
 	{Name: "tcs", Entry: "sgemm_tcs128_f32", Tile: 128, MinCC: 80},
+	{Name: "tc64", Entry: "sgemm_tc64_f32", Tile: 64, MinCC: 80},
+	{Name: "tcs64", Entry: "sgemm_tcs64_f32", Tile: 64, MinCC: 80},
 }
 
 // SgemmKernelsFor returns the kernels of SgemmKernels that run on a device

@@ -260,7 +260,7 @@ func (e *Device) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, arg
 			}
 			y.set(o, float32(acc)*scale)
 		}
-	case "sgemm_128x128x8_f32", "sgemm_128x128x16_f32", "sgemm_64x64x16_f32", "sgemm_tc128_f32", "sgemm_tcs128_f32", "sgemm_small_f32":
+	case "sgemm_128x128x8_f32", "sgemm_128x128x16_f32", "sgemm_64x64x16_f32", "sgemm_tc128_f32", "sgemm_tcs128_f32", "sgemm_tc64_f32", "sgemm_tcs64_f32", "sgemm_small_f32":
 		p, A, B, C := args[0].(cuda.GemmParams), ptr(1), ptr(2), ptr(3)
 		tile := 16
 		for _, k := range cuda.SgemmKernels {

@@ -35,11 +35,14 @@ func (c gemmCase) params() cuda.GemmParams {
 
 // tensorCoreEntries: the tensor-core GEMM kernels, splitting operands as
 // they are read and as they are staged.
-var tensorCoreEntries = []string{"sgemm_tc128_f32", "sgemm_tcs128_f32"}
+var tensorCoreEntries = []cuda.SgemmKernel{
+	{Entry: "sgemm_tc128_f32", Tile: 128}, {Entry: "sgemm_tcs128_f32", Tile: 128},
+	{Entry: "sgemm_tc64_f32", Tile: 64}, {Entry: "sgemm_tcs64_f32", Tile: 64},
+}
 
-// runTensorCoreGemm launches entry for c on A, B and C0 (beta 0: C starts
+// runTensorCoreGemm launches kernel k for c on A, B and C0 (beta 0: C starts
 // as NaN, which the kernel must not read) and returns C.
-func runTensorCoreGemm(t *testing.T, d *Device, entry string, c gemmCase, A, B, C0 []float32) []float32 {
+func runTensorCoreGemm(t *testing.T, d *Device, k cuda.SgemmKernel, c gemmCase, A, B, C0 []float32) []float32 {
 	t.Helper()
 	p := c.params()
 	ap, bp := upload(t, d, A), upload(t, d, B)
@@ -51,7 +54,7 @@ func runTensorCoreGemm(t *testing.T, d *Device, entry string, c gemmCase, A, B, 
 		}
 	}
 	cp := upload(t, d, start)
-	pl := cuda.PlanSgemmKernel(p, c.batch, cuda.SgemmKernel{Entry: entry, Tile: 128})
+	pl := cuda.PlanSgemmKernel(p, c.batch, k)
 	if err := d.Launch(function(t, d, pl.File, pl.Entry), pl.Grid, pl.Block, 0, p, ap, bp, cp); err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +82,7 @@ func TestTensorCoreGemmHasFloat32Accuracy(t *testing.T) {
 		{64, 640, 520, 1, false, false, 0},
 	} {
 		for _, entry := range tensorCoreEntries {
-			t.Run(fmt.Sprintf("%s/%dx%dx%d_b%d_ta%v_tb%v_beta%g", entry, c.M, c.N, c.K, c.batch, c.ta, c.tb, c.beta), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s/%dx%dx%d_b%d_ta%v_tb%v_beta%g", entry.Entry, c.M, c.N, c.K, c.batch, c.ta, c.tb, c.beta), func(t *testing.T) {
 				A, B, C0 := make([]float32, c.batch*c.M*c.K), make([]float32, c.batch*c.K*c.N), make([]float32, c.batch*c.M*c.N)
 				for _, v := range [][]float32{A, B, C0} {
 					for i := range v {
@@ -141,7 +144,7 @@ func TestTensorCoreGemmKeepsNonFiniteValues(t *testing.T) {
 			for n := 0; n < c.N; n++ {
 				v := float64(got[m*c.N+n])
 				if finite := !math.IsNaN(v) && !math.IsInf(v, 0); finite == bad[m] {
-					t.Fatalf("%s: C[%d][%d] = %g; row %d has a non-finite operand: %v", entry, m, n, v, m, bad[m])
+					t.Fatalf("%s: C[%d][%d] = %g; row %d has a non-finite operand: %v", entry.Entry, m, n, v, m, bad[m])
 				}
 			}
 		}

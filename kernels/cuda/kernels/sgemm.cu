@@ -37,6 +37,9 @@
 //   "3xTF32"; see sgemm_tc_tile), sm_80 and later; 8 warps of 64x32
 //   outputs. tc splits operands as it reads them, tcs as it stages them.
 //   Launch: block 256, grid (ceil(N/128), ceil(M/128), batch).
+// sgemm_tc64_f32, sgemm_tcs64_f32: the same at 64x64 (8 warps of 32x16),
+//   for grids the 128x128 tile leaves short of the SMs; up to 3 blocks/SM.
+//   Launch: block 256, grid (ceil(N/64), ceil(M/64), batch).
 // sgemm_small_f32: 16x16 tile, one output per thread; for M or N below ~64
 //   (fully-connected layers at small batch) where a 128x128 tile idles.
 //   Launch: block (16,16), grid (ceil(N/16), ceil(M/16), batch).
@@ -48,6 +51,8 @@
 //   sgemm_64x64x16_f32(GemmParams p, const float* A, const float* B, float* C)
 //   sgemm_tc128_f32(GemmParams p, const float* A, const float* B, float* C)
 //   sgemm_tcs128_f32(GemmParams p, const float* A, const float* B, float* C)
+//   sgemm_tc64_f32(GemmParams p, const float* A, const float* B, float* C)
+//   sgemm_tcs64_f32(GemmParams p, const float* A, const float* B, float* C)
 
 struct GemmParams {
     int M, N, K;
@@ -348,16 +353,18 @@ __device__ __forceinline__ void mma_tf32_16x8x8(float (&d)[4], const unsigned (&
 #endif
 }
 
-#define TC_PAD 8 // [k][m] rows of 136 elements, 8 banks apart: the fragment reads (k = lane % 4, m = lane / 4) hit 32 banks
+#define TC_PAD 8 // [k][m] rows of BM + 8 elements (136 or 72), 8 banks apart: the fragment reads (k = lane % 4, m = lane / 4) hit 32 banks
 
-// TcStage: one stage of the tensor-core tile in shared memory: the A and B
-// tiles as float32 (PRESPLIT false, BK = 16), or as the planes of their
-// big and small TF32 parts (PRESPLIT true, BK = 8); 34 KiB either way.
-// parts() returns an element's two TF32 parts, splitting it if needed.
-template <bool PRESPLIT> struct TcStage;
-template <> struct TcStage<false> {
+// TcStage: one stage of a BM x BM tensor-core tile in shared memory: the A
+// and B tiles as float32 (PRESPLIT false), or as the planes of their big
+// and small TF32 parts (PRESPLIT true); BK k per stage: 16, or 8 for the
+// split 128 tile, which keeps it at 34 KiB (the stager's loads need 16 for
+// BM = 64). a_parts and b_parts return an element's two TF32 parts,
+// splitting it if needed.
+template <int BM, bool PRESPLIT> struct TcStage;
+template <int BM> struct TcStage<BM, false> {
     static constexpr int BK = 16;
-    float a[BK][128 + TC_PAD], b[BK][128 + TC_PAD];
+    float a[BK][BM + TC_PAD], b[BK][BM + TC_PAD];
     __device__ __forceinline__ void a_parts(int k, int m, unsigned& big, unsigned& small) const { tf32_split(a[k][m], big, small); }
     __device__ __forceinline__ void b_parts(int k, int n, unsigned& big, unsigned& small) const { tf32_split(b[k][n], big, small); }
     template <class Stager> __device__ __forceinline__ void store(const Stager& st)
@@ -365,9 +372,9 @@ template <> struct TcStage<false> {
         st.store(a, b);
     }
 };
-template <> struct TcStage<true> {
-    static constexpr int BK = 8;
-    unsigned a_big[BK][128 + TC_PAD], a_small[BK][128 + TC_PAD], b_big[BK][128 + TC_PAD], b_small[BK][128 + TC_PAD];
+template <int BM> struct TcStage<BM, true> {
+    static constexpr int BK = BM == 128 ? 8 : 16;
+    unsigned a_big[BK][BM + TC_PAD], a_small[BK][BM + TC_PAD], b_big[BK][BM + TC_PAD], b_small[BK][BM + TC_PAD];
     __device__ __forceinline__ void a_parts(int k, int m, unsigned& big, unsigned& small) const { big = a_big[k][m], small = a_small[k][m]; }
     __device__ __forceinline__ void b_parts(int k, int n, unsigned& big, unsigned& small) const { big = b_big[k][n], small = b_small[k][n]; }
     template <class Stager> __device__ __forceinline__ void store(const Stager& st)
@@ -377,36 +384,39 @@ template <> struct TcStage<true> {
     }
 };
 
-// sgemm_tc_tile: a 128x128 output tile, 256 threads as 8 warps in 2 (m) x
-// 4 (n), each warp a 64x32 tile of 4 x 4 m16n8k8 products, each of those
-// three tensor-core instructions (3xTF32 above). Operands come through the
-// SgemmStager pipeline; PRESPLIT says where they are split:
-//   false: staged as float32, split as each warp reads its fragments: 24
-//     splits per thread per 8 k (each A element split by the 4 warps that
-//     read it, each B element by 2);
+// sgemm_tc_tile: a BM x BM output tile (BM = 128 or 64), 256 threads as 8
+// warps in 2 (m) x 4 (n), each warp a (BM/2) x (BM/4) tile of MI x NJ
+// m16n8k8 products (4 x 4, or 2 x 2), each of those three tensor-core
+// instructions (3xTF32 above). Operands come through the SgemmStager
+// pipeline; PRESPLIT says where they are split:
+//   false: staged as float32, split as each warp reads its fragments (each
+//     A element by the 4 warps that read it, each B element by 2): at BM =
+//     128, 24 splits per thread per 8 k;
 //   true: split once as the stage is stored, the two parts in planes of
-//     their own: 4 splits per thread per 8 k, twice the shared-memory reads.
+//     their own: at BM = 128, 4 splits per thread per 8 k, twice the
+//     shared-memory reads.
 // Which is faster depends on whether issue slots or shared memory run out
-// first; the autotuner times both ("tc", "tcs").
-template <bool PRESPLIT>
+// first; the autotuner times each ("tc", "tcs", "tc64", "tcs64").
+template <int BM, bool PRESPLIT>
 __device__ __forceinline__ void sgemm_tc_tile(const GemmParams& p, const float* __restrict__ A,
                                               const float* __restrict__ B, float* __restrict__ C)
 {
-    constexpr int BM = 128, BK = TcStage<PRESPLIT>::BK;
-    __shared__ __align__(16) TcStage<PRESPLIT> stage[2];
+    constexpr int BK = TcStage<BM, PRESPLIT>::BK;
+    constexpr int MI = BM / 32, NJ = BM / 32; // m16 and n8 products per warp
+    __shared__ __align__(16) TcStage<BM, PRESPLIT> stage[2];
 
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     const int g = lane >> 2, q = lane & 3;
-    const int wm = (warp & 1) * 64, wn = (warp >> 1) * 32; // the warp's tile within the block's
+    const int wm = (warp & 1) * (BM / 2), wn = (warp >> 1) * (BM / 4); // the warp's tile within the block's
     const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BM;
     sgemm_to_batch(p, A, B, C);
     SgemmStager<BM, BK, TC_PAD> st(p, A, B, m0, n0, tid);
 
-    float acc[4][4][4]; // [m16 tile][n8 tile][fragment]
+    float acc[MI][NJ][4]; // [m16 tile][n8 tile][fragment]
 #pragma unroll
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < MI; i++)
 #pragma unroll
-        for (int j = 0; j < 4; j++)
+        for (int j = 0; j < NJ; j++)
 #pragma unroll
             for (int r = 0; r < 4; r++) acc[i][j][r] = 0.0f;
 
@@ -414,18 +424,18 @@ __device__ __forceinline__ void sgemm_tc_tile(const GemmParams& p, const float* 
     for (int t = -1; t < nk; t++) {
         if (t + 1 < nk) st.fetch(p, t + 1);
         if (t >= 0) {
-            const TcStage<PRESPLIT>& sg = stage[t & 1];
+            const TcStage<BM, PRESPLIT>& sg = stage[t & 1];
 #pragma unroll
             for (int k8 = 0; k8 < BK; k8 += 8) {
-                unsigned bb[4][2], bs[4][2]; // B fragments of the 4 n8 tiles: big, small
+                unsigned bb[NJ][2], bs[NJ][2]; // B fragments of the n8 tiles: big, small
 #pragma unroll
-                for (int j = 0; j < 4; j++) {
+                for (int j = 0; j < NJ; j++) {
                     const int n = wn + 8 * j + g;
                     sg.b_parts(k8 + q, n, bb[j][0], bs[j][0]);
                     sg.b_parts(k8 + q + 4, n, bb[j][1], bs[j][1]);
                 }
 #pragma unroll
-                for (int i = 0; i < 4; i++) {
+                for (int i = 0; i < MI; i++) {
                     const int m = wm + 16 * i + g;
                     unsigned ab[4], as[4];
                     sg.a_parts(k8 + q, m, ab[0], as[0]);
@@ -433,7 +443,7 @@ __device__ __forceinline__ void sgemm_tc_tile(const GemmParams& p, const float* 
                     sg.a_parts(k8 + q + 4, m, ab[2], as[2]);
                     sg.a_parts(k8 + q + 4, m + 8, ab[3], as[3]);
 #pragma unroll
-                    for (int j = 0; j < 4; j++) {
+                    for (int j = 0; j < NJ; j++) {
                         mma_tf32_16x8x8(acc[i][j], as, bb[j]);
                         mma_tf32_16x8x8(acc[i][j], ab, bs[j]);
                         mma_tf32_16x8x8(acc[i][j], ab, bb[j]);
@@ -446,32 +456,44 @@ __device__ __forceinline__ void sgemm_tc_tile(const GemmParams& p, const float* 
     }
 
 #pragma unroll
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < MI; i++)
 #pragma unroll
         for (int h = 0; h < 2; h++) { // rows g and g + 8 of the m16 tile
             const int m = m0 + wm + 16 * i + g + 8 * h;
             if (m >= p.M) continue;
 #pragma unroll
-            for (int j = 0; j < 4; j++)
+            for (int j = 0; j < NJ; j++)
 #pragma unroll
                 for (int e = 0; e < 2; e++) sgemm_put(p, C, m, n0 + wn + 8 * j + 2 * q + e, acc[i][j][2 * h + e]);
         }
 }
 
-// sgemm_tc128_f32, sgemm_tcs128_f32: the tensor-core tile, split as the
-// fragments are read or as the stage is stored. Need sm_80
-// (cuda.SgemmKernel.MinCC).
-//   Launch: block 256, grid (ceil(N/128), ceil(M/128), batch).
+// sgemm_tc128_f32, sgemm_tcs128_f32, sgemm_tc64_f32, sgemm_tcs64_f32: the
+// tensor-core tiles, split as the fragments are read or as the stage is
+// stored. Need sm_80 (cuda.SgemmKernel.MinCC).
+//   Launch: block 256, grid (ceil(N/BM), ceil(M/BM), batch).
 extern "C" __global__ void __launch_bounds__(256, 2)
 sgemm_tc128_f32(GemmParams p, const float* __restrict__ A, const float* __restrict__ B, float* __restrict__ C)
 {
-    sgemm_tc_tile<false>(p, A, B, C);
+    sgemm_tc_tile<128, false>(p, A, B, C);
 }
 
 extern "C" __global__ void __launch_bounds__(256, 2)
 sgemm_tcs128_f32(GemmParams p, const float* __restrict__ A, const float* __restrict__ B, float* __restrict__ C)
 {
-    sgemm_tc_tile<true>(p, A, B, C);
+    sgemm_tc_tile<128, true>(p, A, B, C);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 3)
+sgemm_tc64_f32(GemmParams p, const float* __restrict__ A, const float* __restrict__ B, float* __restrict__ C)
+{
+    sgemm_tc_tile<64, false>(p, A, B, C);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 3)
+sgemm_tcs64_f32(GemmParams p, const float* __restrict__ A, const float* __restrict__ B, float* __restrict__ C)
+{
+    sgemm_tc_tile<64, true>(p, A, B, C);
 }
 
 #define GS 16
