@@ -278,6 +278,13 @@ int main() {
             CK(cudaMemset(Cv, 0xff, 4LL * M * N));
             float ttcs = time_it([&] { sgemm_tcs128_f32<<<g, 256>>>(gp, A, B, Cv); });
             grow("engine sgemm_tcs128_f32 (3xTF32, presplit)", ttcs, maxdiff(Cv, Cr, (long long)M * N));
+            dim3 g64(N / 64, M / 64, 1);
+            CK(cudaMemset(Cv, 0xff, 4LL * M * N));
+            float ttc64 = time_it([&] { sgemm_tc64_f32<<<g64, 256>>>(gp, A, B, Cv); });
+            grow("engine sgemm_tc64_f32 (3xTF32)", ttc64, maxdiff(Cv, Cr, (long long)M * N));
+            CK(cudaMemset(Cv, 0xff, 4LL * M * N));
+            float ttcs64 = time_it([&] { sgemm_tcs64_f32<<<g64, 256>>>(gp, A, B, Cv); });
+            grow("engine sgemm_tcs64_f32 (3xTF32, presplit)", ttcs64, maxdiff(Cv, Cr, (long long)M * N));
             CK(cudaFree(A)); CK(cudaFree(B)); CK(cudaFree(Cv)); CK(cudaFree(Cr));
         }
         CK(cudaFree(pk));
