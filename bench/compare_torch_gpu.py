@@ -23,7 +23,9 @@ CLIP image loss (as in the Go workload).
 Timing on both sides: CUDA events around each run, warm-up first, median of
 the runs (at least --runs and --min-time of runs); the training step in whole
 16-step cycles. cudnn.benchmark on; TF32 OFF for matmul and cuDNN, so FP32
-is compared with FP32.
+is compared with FP32. (The Go side's autotuner may run a GEMM on tensor
+cores, but only as three TF32 products per multiply-add, which keep float32's
+accuracy: see sgemm.cu, sgemm_tc_tile; LAFITE_CUDA_GEMM=bk8 keeps FFMA.)
 
   compare_torch_gpu.py --go PATH [--rounds 3] [--only NAMES] [--modconv grouped|nonfused]
       rounds of: `PATH bench --device cuda --json`, then this script's torch
@@ -929,6 +931,8 @@ def compare(args, names):
           f"measured FP32 FMA peak {p.get('gflops', 0):.0f} GFLOP/s, copy {p.get('gbps', 0):.0f} GB/s")
     print(f"median over {args.rounds} interleaved rounds of each side's CUDA-event median (ms); ratio = Go / PyTorch;")
     print("Go floor: the work of the Go side's kernels (lafite bench --trace) at 63.6 TFLOP/s, 3.77 TB/s, 2 us a launch")
+    print("(Go GEMMs may run on tensor cores as 3xTF32, float32-accurate, where the autotuner finds it faster; "
+          "the floor counts FP32 FMA, so Go/floor can fall below 1 there)")
     print(f"{'workload':30} {'Go':>10} {'PyTorch':>10} {'ratio':>7} {'Go floor':>10} {'Go/floor':>8}")
 
     def vs_floor(g, f):
