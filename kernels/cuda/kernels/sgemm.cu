@@ -128,13 +128,13 @@ __device__ __forceinline__ void sgemm_put(const GemmParams& p, float* __restrict
 // ---- Tensor cores at float32 accuracy (3xTF32) ----
 //
 // A TF32 tensor-core multiply keeps 10 of float32's 23 mantissa bits. Each
-// operand x is split into big = x rounded to TF32 and small = (x - big)
-// rounded to TF32, which together carry 22 bits; x*y is then taken as
+// operand x is split into big = x rounded to TF32 and small = x - big, of
+// which the tensor core reads 11 significant bits: 22 in all. x*y is then
 // small_x*big_y + big_x*small_y + big_x*big_y (the small terms first), the
 // dropped small_x*small_y being ~2^-22 of x*y: float32's accuracy, at three
-// tensor-core products per multiply-add. On an H100/H200 a warp's
-// m16n8k8 TF32 product does 1024 multiply-adds per instruction, and the
-// tensor cores' TF32 rate is several times the FP32 FMA rate, so the three
+// tensor-core products per multiply-add. On an H100/H200 a warp's m16n8k8
+// TF32 product does 1024 multiply-adds per instruction, and the tensor
+// cores' TF32 rate is several times the FP32 FMA rate, so the three
 // products still leave room over the FFMA tiles above.
 
 // tf32_split: x as big + small, the bit patterns of two TF32 operands.
