@@ -6,7 +6,7 @@
 typedef int cudaError_t;
 typedef struct CUevent_st* cudaEvent_t;
 enum { cudaSuccess = 0, cudaMemcpyDeviceToHost = 2, cudaMemcpyHostToDevice = 1, cudaDevAttrMultiProcessorCount = 16 };
-struct cudaDeviceProp { char name[256]; };
+struct cudaDeviceProp { char name[256]; int major, minor; };
 template <class T> cudaError_t cudaMalloc(T** p, size_t n);
 cudaError_t cudaFree(void*);
 cudaError_t cudaMemcpy(void*, const void*, size_t, int);

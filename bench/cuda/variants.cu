@@ -270,8 +270,13 @@ int main() {
             grow(name, tt, maxdiff(Cv, Cr, (long long)M * N)); } while (0)
             VG(8, 2, false); VG(8, 1, true); VG(16, 2, false); VG(16, 1, true); VG(16, 2, true);
 #undef VG
-            // The 3xTF32 tensor-core tile (sm_80+): maxdiff against the FFMA tile's
-            // result says whether it keeps float32's accuracy (~1e-5 at these K).
+            // The 3xTF32 tensor-core tiles (sm_80+): maxdiff against the FFMA tile's
+            // result says whether they keep float32's accuracy (~1e-5 at these K).
+            if (prop.major < 8) {
+                printf("(no tensor-core rows: compute %d.%d has no TF32 tensor cores)\n", prop.major, prop.minor);
+                CK(cudaFree(A)); CK(cudaFree(B)); CK(cudaFree(Cv)); CK(cudaFree(Cr));
+                continue;
+            }
             CK(cudaMemset(Cv, 0xff, 4LL * M * N));
             float ttc = time_it([&] { sgemm_tc128_f32<<<g, 256>>>(gp, A, B, Cv); });
             grow("engine sgemm_tc128_f32 (3xTF32)", ttc, maxdiff(Cv, Cr, (long long)M * N));
