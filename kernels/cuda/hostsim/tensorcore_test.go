@@ -10,11 +10,14 @@ import (
 )
 
 // gemmCase is one GEMM for the tensor-core kernel: C = alpha A B + beta C
-// over batch matrices, A and B optionally stored transposed.
+// over batch matrices, A and B optionally stored transposed. With inner > 1
+// the batch is two dims (GemmParams.BatchInner), the inner one the slower
+// in memory, as attention's heads of one projection are.
 type gemmCase struct {
 	M, N, K, batch int
 	ta, tb         bool
 	beta           float32
+	inner          int
 }
 
 func (c gemmCase) params() cuda.GemmParams {
@@ -30,7 +33,23 @@ func (c gemmCase) params() cuda.GemmParams {
 	} else {
 		p.BRow, p.BCol = int64(c.N), 1
 	}
+	if c.inner > 1 {
+		outer := int64(c.batch / c.inner)
+		p.BatchInner = int32(c.inner)
+		p.AOuter, p.BOuter, p.COuter = p.ABatch, p.BBatch, p.CBatch
+		p.ABatch, p.BBatch, p.CBatch = outer*p.ABatch, outer*p.BBatch, outer*p.CBatch
+	}
 	return p
+}
+
+// offsets are batch matrix z's offsets in A, B and C, as the kernel finds
+// them.
+func (c gemmCase) offsets(p cuda.GemmParams, z int) (a, b, cc int64) {
+	zi, zo := int64(z), int64(0)
+	if p.BatchInner > 1 {
+		zo, zi = zi/int64(p.BatchInner), zi%int64(p.BatchInner)
+	}
+	return zi*p.ABatch + zo*p.AOuter, zi*p.BBatch + zo*p.BOuter, zi*p.CBatch + zo*p.COuter
 }
 
 // tensorCoreEntries: the tensor-core GEMM kernels, splitting operands as
@@ -69,20 +88,22 @@ func runTensorCoreGemm(t *testing.T, d *Device, k cuda.SgemmKernel, c gemmCase, 
 // accurate as float32 multiply-adds: every output within 2e-6 of the sum of
 // |alpha a b| over its k (float32 rounding is 6e-8 a step; a single TF32
 // product, the big parts alone, errs by ~5e-4 of it and fails), over tiles
-// cut by M, N and K, both orientations of each operand, batches, and beta.
+// cut by M, N and K, both orientations of each operand, batches (one dim or
+// two), and beta.
 func TestTensorCoreGemmHasFloat32Accuracy(t *testing.T) {
 	d := ForTest(t)
 	r := rand.New(rand.NewPCG(21, 22))
 	for _, c := range []gemmCase{
-		{128, 128, 16, 1, false, false, 0},
-		{200, 300, 77, 2, false, false, 0},
-		{130, 257, 129, 1, true, false, 0.5},
-		{129, 65, 200, 3, false, true, 0},
-		{256, 192, 64, 1, true, true, 1},
-		{64, 640, 520, 1, false, false, 0},
+		{128, 128, 16, 1, false, false, 0, 1},
+		{200, 300, 77, 2, false, false, 0, 1},
+		{130, 257, 129, 1, true, false, 0.5, 1},
+		{129, 65, 200, 3, false, true, 0, 1},
+		{256, 192, 64, 1, true, true, 1, 1},
+		{64, 640, 520, 1, false, false, 0, 1},
+		{70, 130, 40, 6, false, true, 0.5, 3},
 	} {
 		for _, entry := range tensorCoreEntries {
-			t.Run(fmt.Sprintf("%s/%dx%dx%d_b%d_ta%v_tb%v_beta%g", entry.Entry, c.M, c.N, c.K, c.batch, c.ta, c.tb, c.beta), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s/%dx%dx%d_b%d_inner%d_ta%v_tb%v_beta%g", entry.Entry, c.M, c.N, c.K, c.batch, c.inner, c.ta, c.tb, c.beta), func(t *testing.T) {
 				A, B, C0 := make([]float32, c.batch*c.M*c.K), make([]float32, c.batch*c.K*c.N), make([]float32, c.batch*c.M*c.N)
 				for _, v := range [][]float32{A, B, C0} {
 					for i := range v {
@@ -94,16 +115,17 @@ func TestTensorCoreGemmHasFloat32Accuracy(t *testing.T) {
 				got := runTensorCoreGemm(t, d, entry, c, A, B, C0)
 				worst := 0.0
 				for z := 0; z < c.batch; z++ {
+					ao, bo, co := c.offsets(p, z)
 					for m := 0; m < c.M; m++ {
 						for n := 0; n < c.N; n++ {
 							var s, mag float64
 							for k := 0; k < c.K; k++ {
-								prod := float64(A[int64(z)*p.ABatch+int64(m)*p.ARow+int64(k)*p.ACol]) *
-									float64(B[int64(z)*p.BBatch+int64(k)*p.BRow+int64(n)*p.BCol])
+								prod := float64(A[ao+int64(m)*p.ARow+int64(k)*p.ACol]) *
+									float64(B[bo+int64(k)*p.BRow+int64(n)*p.BCol])
 								s += prod
 								mag += math.Abs(prod)
 							}
-							i := z*c.M*c.N + m*c.N + n
+							i := co + int64(m*c.N+n)
 							want := 1.5*s + float64(c.beta)*float64(C0[i])
 							scale := 1.5*mag + math.Abs(float64(c.beta)*float64(C0[i]))
 							e := math.Abs(float64(got[i])-want) / scale
