@@ -1,6 +1,10 @@
 package cpu
 
-import "sync"
+import (
+	"os"
+	"strings"
+	"sync"
+)
 
 // Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions: each 2x2 block of
 // output is computed from a 4x4 block of input with 16 multiplies per
@@ -38,18 +42,36 @@ func useWinograd(g ConvGeom) bool {
 		g.OH >= 2 && g.OW >= 2 && g.H >= 2 && g.W >= 2 && useConvGemm(g)
 }
 
-// winograd is one F(2x2,3x3) convolution: n samples of cin planes h x w in,
-// cout planes oh x ow out, input read at offset (-ph, -pw) (a negative
-// padding crops). u holds the transformed weight, [16][cout][cin].
+// winogradTile is the output tile m of F(m x m, 3x3): 2 by default, whose
+// rounding is the direct sum's; 4 with LAFITE_CPU_WINOGRAD=4
+// (conv_winograd4.go: 36 multiplies per 16 outputs where F(2x2) takes 64,
+// at 12x F(2x2)'s rounding error, 1e-5 of the output's scale at 512 input
+// channels; the GPU's default). A var so tests and benchmarks can pick.
+var winogradTile = winogradTileSetting(os.Getenv("LAFITE_CPU_WINOGRAD"))
+
+// winogradTileSetting reads LAFITE_CPU_WINOGRAD: "4" for F(4x4,3x3), any
+// other value F(2x2,3x3).
+func winogradTileSetting(v string) int {
+	if strings.TrimSpace(v) == "4" {
+		return 4
+	}
+	return 2
+}
+
+// winograd is one F(m x m,3x3) convolution (m = 2 or 4): n samples of cin
+// planes h x w in, cout planes oh x ow out, input read at offset (-ph, -pw)
+// (a negative padding crops). u holds the transformed weight,
+// [nt][cout][cin] with nt = (m+2)^2 points.
 type winograd struct {
 	n, cin, h, w int
 	cout, oh, ow int
 	ph, pw       int
+	tile, nt     int // m, and the (m+2)^2 points of the transformed domain
 	th, tw       int // tiles per plane
 	u, bias      []float32
 	x, y         []float32
 	s0, ns       int       // samples of the current chunk
-	v, m         []float32 // [16][cin][tiles], [16][cout][tiles] of the chunk
+	v, m         []float32 // [nt][cin][tiles], [nt][cout][tiles] of the chunk
 	weight       []float32 // the untransformed weight [wCout][wCin][3][3]
 	flip         bool      // input gradient: rotate by 180° and swap channel axes
 	wCout, wCin  int
@@ -61,11 +83,12 @@ var winogradJobs = sync.Pool{New: func() any { return new(winograd) }}
 // conv2dForwardWinograd is Conv2dForwardRef's computation for useWinograd
 // geometries.
 func conv2dForwardWinograd(g ConvGeom, x, w, bias, y []float32) {
-	ub := convBufs.get(16 * g.Cout * g.Cin)
+	m, nt := winogradTileFor(g.N, g.OH, g.OW)
+	ub := convBufs.get(nt * g.Cout * g.Cin)
 	defer convBufs.put(ub)
 	j := winogradJobs.Get().(*winograd)
 	defer func() { *j = winograd{}; winogradJobs.Put(j) }()
-	*j = winograd{n: g.N, cin: g.Cin, h: g.H, w: g.W, cout: g.Cout, oh: g.OH, ow: g.OW, ph: g.PH, pw: g.PW,
+	*j = winograd{n: g.N, cin: g.Cin, h: g.H, w: g.W, cout: g.Cout, oh: g.OH, ow: g.OW, ph: g.PH, pw: g.PW, tile: m, nt: nt,
 		u: ub.data, bias: bias, x: x, y: y, weight: w, wCout: g.Cout, wCin: g.Cin}
 	j.transformWeight()
 	j.run()
@@ -74,86 +97,136 @@ func conv2dForwardWinograd(g ConvGeom, x, w, bias, y []float32) {
 // conv2dInputGradWinograd is Conv2dInputGradRef's computation for useWinograd
 // geometries: gx = conv(gy, rot180(w) with channels swapped, padding 2 - p).
 func conv2dInputGradWinograd(g ConvGeom, gy, w, gx []float32) {
-	ub := convBufs.get(16 * g.Cout * g.Cin)
+	m, nt := winogradTileFor(g.N, g.H, g.W)
+	ub := convBufs.get(nt * g.Cout * g.Cin)
 	defer convBufs.put(ub)
 	j := winogradJobs.Get().(*winograd)
 	defer func() { *j = winograd{}; winogradJobs.Put(j) }()
-	*j = winograd{n: g.N, cin: g.Cout, h: g.OH, w: g.OW, cout: g.Cin, oh: g.H, ow: g.W, ph: 2 - g.PH, pw: 2 - g.PW,
+	*j = winograd{n: g.N, cin: g.Cout, h: g.OH, w: g.OW, cout: g.Cin, oh: g.H, ow: g.W, ph: 2 - g.PH, pw: 2 - g.PW, tile: m, nt: nt,
 		u: ub.data, x: gy, y: gx, weight: w, flip: true, wCout: g.Cout, wCin: g.Cin}
 	j.transformWeight()
 	j.run()
 }
 
-// winogradWeightMatrix is G ⊗ G as a [16][9] matrix: U[ξ] = Σ_k T[ξ][k] g[k]
-// for ξ = 4i+j and k = 3p+q, T[ξ][k] = G[i][p]·G[j][q]; winogradWeightFlipped
-// reads the taps in reverse order (the weight rotated by 180°).
-var winogradWeightMatrix, winogradWeightFlipped = func() (t, f [144]float32) {
-	G := [4][3]float32{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}}
-	for i := 0; i < 4; i++ {
-		for j := 0; j < 4; j++ {
+// winograd4MinTiles: F(4x4) needs this many 4x4 tiles over the samples, or
+// its 36 GEMMs are too thin to beat F(2x2)'s 16 wider ones (4 samples of
+// 16x16 make 64: F(4x4) was 10% slower there, BenchmarkConvWinograd).
+var winograd4MinTiles = 128
+
+// winogradTileFor picks m for n samples of oh x ow output pixels, and its
+// points.
+func winogradTileFor(n, oh, ow int) (m, nt int) {
+	if winogradTile == 4 && oh >= 4 && ow >= 4 && n*ceilDiv(oh, 4)*ceilDiv(ow, 4) >= winograd4MinTiles {
+		return 4, 36
+	}
+	return 2, 16
+}
+
+// winogradG2 and winogradG4 are G of F(2x2,3x3) and F(4x4,3x3), (m+2) x 3.
+var (
+	winogradG2 = [][3]float32{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}}
+	winogradG4 = [][3]float32{{1. / 4, 0, 0}, {-1. / 6, -1. / 6, -1. / 6}, {-1. / 6, 1. / 6, -1. / 6},
+		{1. / 24, 1. / 12, 1. / 6}, {1. / 24, -1. / 12, 1. / 6}, {0, 0, 1}}
+)
+
+// winogradWeightMatrices is G ⊗ G as an [a²][9] matrix (a = m+2 rows of G):
+// U[ξ] = Σ_k T[ξ][k] g[k] for ξ = a·i+j and k = 3p+q, T[ξ][k] =
+// G[i][p]·G[j][q]; the flipped one reads the taps in reverse order (the
+// weight rotated by 180°).
+func winogradWeightMatrices(G [][3]float32) (t, f []float32) {
+	a := len(G)
+	t, f = make([]float32, a*a*9), make([]float32, a*a*9)
+	for i := 0; i < a; i++ {
+		for j := 0; j < a; j++ {
 			for p := 0; p < 3; p++ {
 				for q := 0; q < 3; q++ {
-					t[(4*i+j)*9+3*p+q] = G[i][p] * G[j][q]
-					f[(4*i+j)*9+8-(3*p+q)] = G[i][p] * G[j][q]
+					t[(a*i+j)*9+3*p+q] = G[i][p] * G[j][q]
+					f[(a*i+j)*9+8-(3*p+q)] = G[i][p] * G[j][q]
 				}
 			}
 		}
 	}
-	return
-}()
+	return t, f
+}
+
+var (
+	winogradWeight2, winogradWeight2Flipped = winogradWeightMatrices(winogradG2)
+	winogradWeight4, winogradWeight4Flipped = winogradWeightMatrices(winogradG4)
+)
 
 // transformWeight fills u = G g Gᵀ for every (output, input) channel pair of
-// the weight as GEMMs [16, 9] x [9, pairs] that read the weight's taps
+// the weight as GEMMs [nt, 9] x [9, pairs] that read the weight's taps
 // through strides. The layout suits the GEMMs that read u, whose packing of
-// A is then a copy per group: the forward gets [16][wCin][wCout] (one product
-// per input channel), the input gradient [16][wCout][wCin] (one product).
+// A is then a copy per group: the forward gets [nt][wCin][wCout] (one product
+// per input channel), the input gradient [nt][wCout][wCin] (one product).
 func (j *winograd) transformWeight() {
 	pairs := j.wCout * j.wCin
+	t, f := winogradWeight2, winogradWeight2Flipped
+	if j.tile == 4 {
+		t, f = winogradWeight4, winogradWeight4Flipped
+	}
 	if j.flip {
-		Gemm(16, pairs, 9, 1, winogradWeightFlipped[:], 0, 9, 1, j.weight, 0, 1, 9, 0, j.u, 0, pairs)
+		Gemm(j.nt, pairs, 9, 1, f, 0, 9, 1, j.weight, 0, 1, 9, 0, j.u, 0, pairs)
 		return
 	}
-	GemmBatched(j.wCin, 16, j.wCout, 9, 1, winogradWeightMatrix[:], 0, 9, 1,
+	GemmBatched(j.wCin, j.nt, j.wCout, 9, 1, t, 0, 9, 1,
 		j.weight, 0, 1, 9*j.wCin, 9, 0, j.u, 0, pairs, j.wCout)
 }
 
 // conv2dWeightGradWinograd is Conv2dWeightGradRef's computation for
 // useWinograd geometries.
 func conv2dWeightGradWinograd(g ConvGeom, x, gy, gw []float32) {
-	ub := convBufs.get(16 * g.Cout * g.Cin)
+	m, nt := winogradTileFor(g.N, g.OH, g.OW)
+	ub := convBufs.get(nt * g.Cout * g.Cin)
 	defer convBufs.put(ub)
 	j := winogradJobs.Get().(*winograd)
 	defer func() { *j = winograd{}; winogradJobs.Put(j) }()
-	*j = winograd{n: g.N, cin: g.Cin, h: g.H, w: g.W, cout: g.Cout, oh: g.OH, ow: g.OW, ph: g.PH, pw: g.PW,
+	*j = winograd{n: g.N, cin: g.Cin, h: g.H, w: g.W, cout: g.Cout, oh: g.OH, ow: g.OW, ph: g.PH, pw: g.PW, tile: m, nt: nt,
 		u: ub.data, x: x, gy: gy, y: gw}
 	j.chunks(func(tiles int) {
-		parallelRange(j.ns*j.cout, j.th*j.tw*40, (*gradOutputJob)(j))
+		if j.tile == 4 {
+			parallelRange(j.ns*j.cout, j.th*j.tw*200, (*gradOutput4Job)(j))
+		} else {
+			parallelRange(j.ns*j.cout, j.th*j.tw*40, (*gradOutputJob)(j))
+		}
 		beta := float32(1)
 		if j.s0 == 0 {
 			beta = 0
 		}
-		for xi := 0; xi < 16; xi++ {
+		for xi := 0; xi < j.nt; xi++ {
 			Gemm(j.cout, j.cin, tiles, 1, j.m, xi*j.cout*tiles, tiles, 1,
 				j.v, xi*j.cin*tiles, 1, tiles, beta, j.u, xi*j.cout*j.cin, j.cin)
 		}
 	})
+	if j.tile == 4 {
+		// ḡ = Gᵀ Ū G as the weight transform's adjoint, one GEMM
+		// [pairs, 36] x [36, 9]: ḡ[pair][k] = Σ_ξ T[ξ][k] Ū[ξ][pair].
+		pairs := j.cout * j.cin
+		Gemm(pairs, 9, 36, 1, j.u, 0, 1, pairs, winogradWeight4, 0, 9, 1, 0, j.y, 0, 9)
+		return
+	}
 	parallelRange(j.cout, j.cin*40, (*weightAdjointJob)(j))
 }
 
 // chunks runs body on the samples a chunk at a time (j.s0, j.ns), with
 // j.v holding the chunk's transformed input and j.m room for its products.
 func (j *winograd) chunks(body func(tiles int)) {
-	j.th, j.tw = (j.oh+1)/2, (j.ow+1)/2
-	perSample := 16 * j.th * j.tw * (j.cin + j.cout)
+	j.th, j.tw = (j.oh+j.tile-1)/j.tile, (j.ow+j.tile-1)/j.tile
+	perSample := j.nt * j.th * j.tw * (j.cin + j.cout)
 	chunk := max(1, min(j.n, winogradTileFloats/perSample))
+	chunk = ceilDiv(j.n, ceilDiv(j.n, chunk)) // as many chunks, of even size: no thin last GEMM
 	buf := convBufs.get(chunk * perSample)
 	defer convBufs.put(buf)
 	for j.s0 = 0; j.s0 < j.n; j.s0 += chunk {
 		j.ns = min(chunk, j.n-j.s0)
 		tiles := j.ns * j.th * j.tw
-		j.v = buf.data[:16*j.cin*tiles]
-		j.m = buf.data[16*j.cin*tiles : 16*(j.cin+j.cout)*tiles]
-		parallelRange(j.ns*j.cin, j.th*j.tw*48, (*inputJob)(j))
+		j.v = buf.data[:j.nt*j.cin*tiles]
+		j.m = buf.data[j.nt*j.cin*tiles : j.nt*(j.cin+j.cout)*tiles]
+		if j.tile == 4 {
+			parallelRange(j.ns*j.cin, j.th*j.tw*200, (*input4Job)(j))
+		} else {
+			parallelRange(j.ns*j.cin, j.th*j.tw*48, (*inputJob)(j))
+		}
 		body(tiles)
 	}
 	j.v, j.m = nil, nil
@@ -164,9 +237,13 @@ func (j *winograd) chunks(body func(tiles int)) {
 func (j *winograd) run() {
 	j.chunks(func(tiles int) {
 		// Both layouts of U[ξ] (see transformWeight) are A transposed.
-		for xi := 0; xi < 16; xi++ {
+		for xi := 0; xi < j.nt; xi++ {
 			Gemm(j.cout, tiles, j.cin, 1, j.u, xi*j.cout*j.cin, 1, j.cout,
 				j.v, xi*j.cin*tiles, tiles, 1, 0, j.m, xi*j.cout*tiles, tiles)
+		}
+		if j.tile == 4 {
+			parallelRange(j.ns*j.cout, j.th*j.tw*200, (*output4Job)(j))
+			return
 		}
 		parallelRange(j.ns*j.cout, j.th*j.tw*40, (*outputJob)(j))
 	})
