@@ -249,71 +249,85 @@ func (j *winograd) run() {
 	})
 }
 
-type inputJob winograd
-
-// runRange transforms planes [lo,hi) of the chunk (index s·cin + c), a row
-// of tiles at a time: Bᵀ d on whole (zero-padded) input rows, then the
-// column half on every tile of the row, so each of the 16 output planes
-// receives one contiguous run per tile row.
-func (j *inputJob) runRange(lo, hi int) {
-	tiles := j.ns * j.th * j.tw
-	plane := j.cin * tiles
-	v := j.v[:16*plane]
-	tw := j.tw
-	width := 2*tw + 2 // columns -pw .. 2tw+1-pw: every tile of the row
-	buf := convBufs.get(8 * width)
-	defer convBufs.put(buf)
-	var r, t [4][]float32
-	for k := range 4 {
+// tileRowBuffers returns a rows r and a rows t of width floats, from one
+// pooled buffer (put it back when done): an input transform's rows and
+// their row pass.
+func tileRowBuffers(a, width int) (buf *packBuffer, r, t [][]float32) {
+	buf = convBufs.get(2 * a * width)
+	r, t = make([][]float32, a), make([][]float32, a)
+	for k := range a {
 		r[k] = buf.data[k*width : (k+1)*width]
-		t[k] = buf.data[(4+k)*width : (5+k)*width]
+		t[k] = buf.data[(a+k)*width : (a+k+1)*width]
 	}
+	return buf, r, t
+}
+
+// inputRows walks the rows of tiles of planes [lo,hi) of the chunk (index
+// s·cin + c): for each it loads into r (len(r) = m+2 rows, each as wide as
+// every tile of the row: m·tw + 2 columns from -pw) the zero-padded input
+// rows those tiles read, then calls f with the offset of the row's first
+// tile in a transformed plane.
+func (j *winograd) inputRows(lo, hi int, r [][]float32, f func(base int)) {
+	tiles := j.ns * j.th * j.tw
+	width := len(r[0])
 	// Input columns [c0, c1) land at row[c0+pw:c1+pw]; the rest is padding.
 	c0, c1 := max(0, -j.pw), min(j.w, width-j.pw)
 	for p := lo; p < hi; p++ {
 		s, c := p/j.cin, p%j.cin
 		x := j.x[((j.s0+s)*j.cin+c)*j.h*j.w : ((j.s0+s)*j.cin+c+1)*j.h*j.w]
-		out := c*tiles + s*j.th*tw
+		out := c*tiles + s*j.th*j.tw
 		for ty := 0; ty < j.th; ty++ {
-			y0 := 2*ty - j.ph
+			y0 := j.tile*ty - j.ph
 			for k, row := range r {
 				clear(row)
 				if yy := y0 + k; yy >= 0 && yy < j.h && c1 > c0 {
 					copy(row[c0+j.pw:c1+j.pw], x[yy*j.w+c0:yy*j.w+c1])
 				}
 			}
-			r0, r1, r2, r3 := r[0], r[1][:len(r[0])], r[2][:len(r[0])], r[3][:len(r[0])]
-			t0, t1, t2, t3 := t[0][:len(r0)], t[1][:len(r0)], t[2][:len(r0)], t[3][:len(r0)]
-			for q := range r0 {
-				t0[q], t1[q], t2[q], t3[q] = r0[q]-r2[q], r1[q]+r2[q], r2[q]-r1[q], r1[q]-r3[q]
-			}
-			base := out + ty*tw
-			for i, ti := range t {
-				d0 := v[(4*i)*plane+base : (4*i)*plane+base+tw]
-				d1 := v[(4*i+1)*plane+base : (4*i+1)*plane+base+tw]
-				d2 := v[(4*i+2)*plane+base : (4*i+2)*plane+base+tw]
-				d3 := v[(4*i+3)*plane+base : (4*i+3)*plane+base+tw]
-				ti = ti[:2*len(d0)+2]
-				for tx := range d0 {
-					e := ti[2*tx : 2*tx+4]
-					a, b, cc, d := e[0], e[1], e[2], e[3]
-					d0[tx], d1[tx], d2[tx], d3[tx] = a-cc, b+cc, cc-b, b-d
-				}
-			}
+			f(out + ty*j.tw)
 		}
 	}
 }
 
-type outputJob winograd
+type inputJob winograd
 
-// runRange transforms back planes [lo,hi) of the chunk (index s·cout + c), a
-// row of tiles at a time, reading one contiguous run of each of the 16
-// product planes.
-func (j *outputJob) runRange(lo, hi int) {
-	tiles := j.ns * j.th * j.tw
-	plane := j.cout * tiles
-	mm := j.m[:16*plane]
+// runRange transforms planes [lo,hi) of the chunk, a row of tiles at a
+// time: Bᵀ d on whole (zero-padded) input rows, then the column half on
+// every tile of the row, so each of the 16 output planes receives one
+// contiguous run per tile row.
+func (j *inputJob) runRange(lo, hi int) {
+	plane := j.cin * j.ns * j.th * j.tw
+	v := j.v[:16*plane]
 	tw := j.tw
+	buf, r, t := tileRowBuffers(4, 2*tw+2) // columns -pw .. 2tw+1-pw: every tile of the row
+	defer convBufs.put(buf)
+	(*winograd)(j).inputRows(lo, hi, r, func(base int) {
+		r0, r1, r2, r3 := r[0], r[1][:len(r[0])], r[2][:len(r[0])], r[3][:len(r[0])]
+		t0, t1, t2, t3 := t[0][:len(r0)], t[1][:len(r0)], t[2][:len(r0)], t[3][:len(r0)]
+		for q := range r0 {
+			t0[q], t1[q], t2[q], t3[q] = r0[q]-r2[q], r1[q]+r2[q], r2[q]-r1[q], r1[q]-r3[q]
+		}
+		for i, ti := range t {
+			d0 := v[(4*i)*plane+base : (4*i)*plane+base+tw]
+			d1 := v[(4*i+1)*plane+base : (4*i+1)*plane+base+tw]
+			d2 := v[(4*i+2)*plane+base : (4*i+2)*plane+base+tw]
+			d3 := v[(4*i+3)*plane+base : (4*i+3)*plane+base+tw]
+			ti = ti[:2*len(d0)+2]
+			for tx := range d0 {
+				e := ti[2*tx : 2*tx+4]
+				a, b, cc, d := e[0], e[1], e[2], e[3]
+				d0[tx], d1[tx], d2[tx], d3[tx] = a-cc, b+cc, cc-b, b-d
+			}
+		}
+	})
+}
+
+// outputRows walks the rows of tiles of planes [lo,hi) of the chunk's
+// output (index s·cout + c), calling f with the output plane, its bias (0
+// without), the row of tiles and the offset of its first tile in a product
+// plane of j.m.
+func (j *winograd) outputRows(lo, hi int, f func(y []float32, b float32, ty, o int)) {
+	tiles := j.ns * j.th * j.tw
 	for p := lo; p < hi; p++ {
 		s, c := p/j.cout, p%j.cout
 		y := j.y[((j.s0+s)*j.cout+c)*j.oh*j.ow : ((j.s0+s)*j.cout+c+1)*j.oh*j.ow]
@@ -321,41 +335,70 @@ func (j *outputJob) runRange(lo, hi int) {
 		if j.bias != nil {
 			b = j.bias[c]
 		}
-		in := c*tiles + s*j.th*tw
+		in := c*tiles + s*j.th*j.tw
 		for ty := 0; ty < j.th; ty++ {
-			o := in + ty*tw
-			pl := func(xi int) []float32 { return mm[xi*plane+o : xi*plane+o+tw] }
-			m0, m1, m2, m3 := pl(0), pl(1), pl(2), pl(3)
-			m4, m5, m6, m7 := pl(4), pl(5), pl(6), pl(7)
-			m8, m9, m10, m11 := pl(8), pl(9), pl(10), pl(11)
-			m12, m13, m14, m15 := pl(12), pl(13), pl(14), pl(15)
-			r0 := 2 * ty
-			row0 := y[r0*j.ow : (r0+1)*j.ow]
-			var row1 []float32
-			if r0+1 < j.oh {
-				row1 = y[(r0+1)*j.ow : (r0+2)*j.ow]
+			f(y, b, ty, in+ty*j.tw)
+		}
+	}
+}
+
+type outputJob winograd
+
+// runRange transforms back planes [lo,hi) of the chunk, a row of tiles at a
+// time, reading one contiguous run of each of the 16 product planes.
+func (j *outputJob) runRange(lo, hi int) {
+	plane := j.cout * j.ns * j.th * j.tw
+	mm := j.m[:16*plane]
+	tw := j.tw
+	(*winograd)(j).outputRows(lo, hi, func(y []float32, b float32, ty, o int) {
+		pl := func(xi int) []float32 { return mm[xi*plane+o : xi*plane+o+tw] }
+		m0, m1, m2, m3 := pl(0), pl(1), pl(2), pl(3)
+		m4, m5, m6, m7 := pl(4), pl(5), pl(6), pl(7)
+		m8, m9, m10, m11 := pl(8), pl(9), pl(10), pl(11)
+		m12, m13, m14, m15 := pl(12), pl(13), pl(14), pl(15)
+		r0 := 2 * ty
+		row0 := y[r0*j.ow : (r0+1)*j.ow]
+		var row1 []float32
+		if r0+1 < j.oh {
+			row1 = y[(r0+1)*j.ow : (r0+2)*j.ow]
+		}
+		for tx := range m0 {
+			// Aᵀ m (rows s0, s1), then times A.
+			s00 := m0[tx] + m4[tx] + m8[tx]
+			s01 := m1[tx] + m5[tx] + m9[tx]
+			s02 := m2[tx] + m6[tx] + m10[tx]
+			s03 := m3[tx] + m7[tx] + m11[tx]
+			s10 := m4[tx] - m8[tx] - m12[tx]
+			s11 := m5[tx] - m9[tx] - m13[tx]
+			s12 := m6[tx] - m10[tx] - m14[tx]
+			s13 := m7[tx] - m11[tx] - m15[tx]
+			c0 := 2 * tx
+			row0[c0] = s00 + s01 + s02 + b
+			if c0+1 < j.ow {
+				row0[c0+1] = s01 - s02 - s03 + b
 			}
-			for tx := range m0 {
-				// Aᵀ m (rows s0, s1), then times A.
-				s00 := m0[tx] + m4[tx] + m8[tx]
-				s01 := m1[tx] + m5[tx] + m9[tx]
-				s02 := m2[tx] + m6[tx] + m10[tx]
-				s03 := m3[tx] + m7[tx] + m11[tx]
-				s10 := m4[tx] - m8[tx] - m12[tx]
-				s11 := m5[tx] - m9[tx] - m13[tx]
-				s12 := m6[tx] - m10[tx] - m14[tx]
-				s13 := m7[tx] - m11[tx] - m15[tx]
-				c0 := 2 * tx
-				row0[c0] = s00 + s01 + s02 + b
+			if row1 != nil {
+				row1[c0] = s10 + s11 + s12 + b
 				if c0+1 < j.ow {
-					row0[c0+1] = s01 - s02 - s03 + b
+					row1[c0+1] = s11 - s12 - s13 + b
 				}
-				if row1 != nil {
-					row1[c0] = s10 + s11 + s12 + b
-					if c0+1 < j.ow {
-						row1[c0+1] = s11 - s12 - s13 + b
-					}
-				}
+			}
+		}
+	})
+}
+
+// gradTiles walks the tiles of planes [lo,hi) of the chunk's output
+// gradient (index s·cout + c), calling f with the plane, the tile's first
+// row and column and its offset in a transformed plane of j.m.
+func (j *winograd) gradTiles(lo, hi int, f func(gy []float32, r0, c0, o int)) {
+	tiles := j.ns * j.th * j.tw
+	for p := lo; p < hi; p++ {
+		s, c := p/j.cout, p%j.cout
+		gy := j.gy[((j.s0+s)*j.cout+c)*j.oh*j.ow : ((j.s0+s)*j.cout+c+1)*j.oh*j.ow]
+		out := c*tiles + s*j.th*j.tw
+		for ty := 0; ty < j.th; ty++ {
+			for tx := 0; tx < j.tw; tx++ {
+				f(gy, j.tile*ty, j.tile*tx, out+ty*j.tw+tx)
 			}
 		}
 	}
@@ -364,43 +407,33 @@ func (j *outputJob) runRange(lo, hi int) {
 type gradOutputJob winograd
 
 // runRange writes m = A ȳ Aᵀ (the adjoint of the output transform) for planes
-// [lo,hi) of the chunk's output gradient (index s·cout + c); the rows and
-// columns of a tile past the edge of an odd-sized output count as zero.
+// [lo,hi) of the chunk's output gradient; the rows and columns of a tile
+// past the edge of an odd-sized output count as zero.
 func (j *gradOutputJob) runRange(lo, hi int) {
-	tiles := j.ns * j.th * j.tw
-	plane := j.cout * tiles
-	for p := lo; p < hi; p++ {
-		s, c := p/j.cout, p%j.cout
-		gy := j.gy[((j.s0+s)*j.cout+c)*j.oh*j.ow : ((j.s0+s)*j.cout+c+1)*j.oh*j.ow]
-		out := c*tiles + s*j.th*j.tw
-		for ty := 0; ty < j.th; ty++ {
-			for tx := 0; tx < j.tw; tx++ {
-				r0, c0 := 2*ty, 2*tx
-				var g00, g01, g10, g11 float32
-				g00 = gy[r0*j.ow+c0]
-				if c0+1 < j.ow {
-					g01 = gy[r0*j.ow+c0+1]
-				}
-				if r0+1 < j.oh {
-					g10 = gy[(r0+1)*j.ow+c0]
-					if c0+1 < j.ow {
-						g11 = gy[(r0+1)*j.ow+c0+1]
-					}
-				}
-				// A ȳ: rows ȳ0, ȳ0+ȳ1, ȳ0−ȳ1, −ȳ1; then each row (a, b)
-				// times Aᵀ: a, a+b, a−b, −b.
-				rows := [4][2]float32{{g00, g01}, {g00 + g10, g01 + g11}, {g00 - g10, g01 - g11}, {-g10, -g11}}
-				o := out + ty*j.tw + tx
-				for i, r := range rows {
-					a, b := r[0], r[1]
-					j.m[(4*i)*plane+o] = a
-					j.m[(4*i+1)*plane+o] = a + b
-					j.m[(4*i+2)*plane+o] = a - b
-					j.m[(4*i+3)*plane+o] = -b
-				}
+	plane := j.cout * j.ns * j.th * j.tw
+	(*winograd)(j).gradTiles(lo, hi, func(gy []float32, r0, c0, o int) {
+		var g00, g01, g10, g11 float32
+		g00 = gy[r0*j.ow+c0]
+		if c0+1 < j.ow {
+			g01 = gy[r0*j.ow+c0+1]
+		}
+		if r0+1 < j.oh {
+			g10 = gy[(r0+1)*j.ow+c0]
+			if c0+1 < j.ow {
+				g11 = gy[(r0+1)*j.ow+c0+1]
 			}
 		}
-	}
+		// A ȳ: rows ȳ0, ȳ0+ȳ1, ȳ0−ȳ1, −ȳ1; then each row (a, b)
+		// times Aᵀ: a, a+b, a−b, −b.
+		rows := [4][2]float32{{g00, g01}, {g00 + g10, g01 + g11}, {g00 - g10, g01 - g11}, {-g10, -g11}}
+		for i, r := range rows {
+			a, b := r[0], r[1]
+			j.m[(4*i)*plane+o] = a
+			j.m[(4*i+1)*plane+o] = a + b
+			j.m[(4*i+2)*plane+o] = a - b
+			j.m[(4*i+3)*plane+o] = -b
+		}
+	})
 }
 
 type weightAdjointJob winograd

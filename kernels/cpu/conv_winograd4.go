@@ -49,66 +49,45 @@ func winogradA4(v0, v1, v2, v3 float32) (e0, e1, e2, e3, e4, e5 float32) {
 
 type input4Job winograd
 
-// runRange transforms planes [lo,hi) of the chunk (index s·cin + c), a row
-// of tiles at a time: Bᵀ d on whole (zero-padded) input rows, then the
-// column half on every tile of the row, so each of the 36 output planes
+// runRange transforms planes [lo,hi) of the chunk, a row of tiles at a
+// time (winograd.inputRows): Bᵀ d on whole (zero-padded) input rows, then
+// the column half on every tile of the row, so each of the 36 output planes
 // receives one contiguous run per tile row.
 func (j *input4Job) runRange(lo, hi int) {
-	tiles := j.ns * j.th * j.tw
-	plane := j.cin * tiles
+	plane := j.cin * j.ns * j.th * j.tw
 	v := j.v[:36*plane]
 	tw := j.tw
 	width := 4*tw + 2 // columns -pw .. 4tw+1-pw: every tile of the row
-	buf := convBufs.get(12 * width)
+	buf, r, t := tileRowBuffers(6, width)
 	defer convBufs.put(buf)
-	var r, t [6][]float32
-	for k := range 6 {
-		r[k] = buf.data[k*width : (k+1)*width]
-		t[k] = buf.data[(6+k)*width : (7+k)*width]
-	}
-	c0, c1 := max(0, -j.pw), min(j.w, width-j.pw)
-	for p := lo; p < hi; p++ {
-		s, c := p/j.cin, p%j.cin
-		x := j.x[((j.s0+s)*j.cin+c)*j.h*j.w : ((j.s0+s)*j.cin+c+1)*j.h*j.w]
-		out := c*tiles + s*j.th*tw
-		for ty := 0; ty < j.th; ty++ {
-			y0 := 4*ty - j.ph
-			for k, row := range r {
-				clear(row)
-				if yy := y0 + k; yy >= 0 && yy < j.h && c1 > c0 {
-					copy(row[c0+j.pw:c1+j.pw], x[yy*j.w+c0:yy*j.w+c1])
-				}
-			}
-			r0, r1, r2, r3, r4, r5 := r[0], r[1][:width], r[2][:width], r[3][:width], r[4][:width], r[5][:width]
-			t0, t1, t2, t3, t4, t5 := t[0][:width], t[1][:width], t[2][:width], t[3][:width], t[4][:width], t[5][:width]
-			for q := range r0 {
-				t0[q], t1[q], t2[q], t3[q], t4[q], t5[q] = winogradBT4(r0[q], r1[q], r2[q], r3[q], r4[q], r5[q])
-			}
-			base := out + ty*tw
-			for i, ti := range t {
-				at := func(jj int) []float32 { return v[(6*i+jj)*plane+base : (6*i+jj)*plane+base+tw] }
-				d0, d1, d2, d3, d4, d5 := at(0), at(1), at(2), at(3), at(4), at(5)
-				d1, d2, d3, d4, d5 = d1[:len(d0)], d2[:len(d0)], d3[:len(d0)], d4[:len(d0)], d5[:len(d0)]
-				for tx := range d0 {
-					e := (*[6]float32)(ti[4*tx:]) // the tile's six columns: one bounds check
-					d0[tx], d1[tx], d2[tx], d3[tx], d4[tx], d5[tx] = winogradBT4(e[0], e[1], e[2], e[3], e[4], e[5])
-				}
+	(*winograd)(j).inputRows(lo, hi, r, func(base int) {
+		r0, r1, r2, r3, r4, r5 := r[0], r[1][:width], r[2][:width], r[3][:width], r[4][:width], r[5][:width]
+		t0, t1, t2, t3, t4, t5 := t[0][:width], t[1][:width], t[2][:width], t[3][:width], t[4][:width], t[5][:width]
+		for q := range r0 {
+			t0[q], t1[q], t2[q], t3[q], t4[q], t5[q] = winogradBT4(r0[q], r1[q], r2[q], r3[q], r4[q], r5[q])
+		}
+		for i, ti := range t {
+			at := func(jj int) []float32 { return v[(6*i+jj)*plane+base : (6*i+jj)*plane+base+tw] }
+			d0, d1, d2, d3, d4, d5 := at(0), at(1), at(2), at(3), at(4), at(5)
+			d1, d2, d3, d4, d5 = d1[:len(d0)], d2[:len(d0)], d3[:len(d0)], d4[:len(d0)], d5[:len(d0)]
+			for tx := range d0 {
+				e := (*[6]float32)(ti[4*tx:]) // the tile's six columns: one bounds check
+				d0[tx], d1[tx], d2[tx], d3[tx], d4[tx], d5[tx] = winogradBT4(e[0], e[1], e[2], e[3], e[4], e[5])
 			}
 		}
-	}
+	})
 }
 
 type output4Job winograd
 
-// runRange transforms back planes [lo,hi) of the chunk (index s·cout + c), a
-// row of tiles at a time, reading one contiguous run of each of the 36
-// product planes: Aᵀ M on every tile of the row (six columns of four), then
-// each of the four rows times A; a tile's rows and columns past the
+// runRange transforms back planes [lo,hi) of the chunk, a row of tiles at
+// a time (winograd.outputRows), reading one contiguous run of each of the
+// 36 product planes: Aᵀ M on every tile of the row (six columns of four),
+// then each of the four rows times A; a tile's rows and columns past the
 // output's edge are dropped. Loops run along the row of tiles, so that
 // their slices are bounds-checked once.
 func (j *output4Job) runRange(lo, hi int) {
-	tiles := j.ns * j.th * j.tw
-	plane := j.cout * tiles
+	plane := j.cout * j.ns * j.th * j.tw
 	mm := j.m[:36*plane]
 	tw := j.tw
 	buf := convBufs.get(24 * tw)
@@ -120,81 +99,61 @@ func (j *output4Job) runRange(lo, hi int) {
 		}
 	}
 	full := j.ow / 4 // tiles whose four columns are all inside
-	for p := lo; p < hi; p++ {
-		s, c := p/j.cout, p%j.cout
-		y := j.y[((j.s0+s)*j.cout+c)*j.oh*j.ow : ((j.s0+s)*j.cout+c+1)*j.oh*j.ow]
-		var b float32
-		if j.bias != nil {
-			b = j.bias[c]
-		}
-		in := c*tiles + s*j.th*tw
-		for ty := 0; ty < j.th; ty++ {
-			o := in + ty*tw
-			for q := range 6 {
-				m0, m1, m2 := mm[q*plane+o:q*plane+o+tw], mm[(6+q)*plane+o:(6+q)*plane+o+tw], mm[(12+q)*plane+o:(12+q)*plane+o+tw]
-				m3, m4, m5 := mm[(18+q)*plane+o:(18+q)*plane+o+tw], mm[(24+q)*plane+o:(24+q)*plane+o+tw], mm[(30+q)*plane+o:(30+q)*plane+o+tw]
-				s0, s1, s2, s3 := sr[0][q][:tw], sr[1][q][:tw], sr[2][q][:tw], sr[3][q][:tw]
-				for tx := range m0 {
-					s0[tx], s1[tx], s2[tx], s3[tx] = winogradAT4(m0[tx], m1[tx], m2[tx], m3[tx], m4[tx], m5[tx])
-				}
+	(*winograd)(j).outputRows(lo, hi, func(y []float32, b float32, ty, o int) {
+		for q := range 6 {
+			m0, m1, m2 := mm[q*plane+o:q*plane+o+tw], mm[(6+q)*plane+o:(6+q)*plane+o+tw], mm[(12+q)*plane+o:(12+q)*plane+o+tw]
+			m3, m4, m5 := mm[(18+q)*plane+o:(18+q)*plane+o+tw], mm[(24+q)*plane+o:(24+q)*plane+o+tw], mm[(30+q)*plane+o:(30+q)*plane+o+tw]
+			s0, s1, s2, s3 := sr[0][q][:tw], sr[1][q][:tw], sr[2][q][:tw], sr[3][q][:tw]
+			for tx := range m0 {
+				s0[tx], s1[tx], s2[tx], s3[tx] = winogradAT4(m0[tx], m1[tx], m2[tx], m3[tx], m4[tx], m5[tx])
 			}
-			for r := range min(4, j.oh-4*ty) {
-				row := y[(4*ty+r)*j.ow : (4*ty+r+1)*j.ow]
-				e0, e1, e2, e3, e4, e5 := sr[r][0][:tw], sr[r][1][:tw], sr[r][2][:tw], sr[r][3][:tw], sr[r][4][:tw], sr[r][5][:tw]
-				for tx := range full {
-					o0, o1, o2, o3 := winogradAT4(e0[tx], e1[tx], e2[tx], e3[tx], e4[tx], e5[tx])
-					dst := row[4*tx : 4*tx+4]
-					dst[0], dst[1], dst[2], dst[3] = o0+b, o1+b, o2+b, o3+b
-				}
-				if full < tw {
-					var out [4]float32
-					out[0], out[1], out[2], out[3] = winogradAT4(e0[full], e1[full], e2[full], e3[full], e4[full], e5[full])
-					for k := range row[4*full:] {
-						row[4*full+k] = out[k] + b
-					}
+		}
+		for r := range min(4, j.oh-4*ty) {
+			row := y[(4*ty+r)*j.ow : (4*ty+r+1)*j.ow]
+			e0, e1, e2, e3, e4, e5 := sr[r][0][:tw], sr[r][1][:tw], sr[r][2][:tw], sr[r][3][:tw], sr[r][4][:tw], sr[r][5][:tw]
+			for tx := range full {
+				o0, o1, o2, o3 := winogradAT4(e0[tx], e1[tx], e2[tx], e3[tx], e4[tx], e5[tx])
+				dst := row[4*tx : 4*tx+4]
+				dst[0], dst[1], dst[2], dst[3] = o0+b, o1+b, o2+b, o3+b
+			}
+			if full < tw {
+				var out [4]float32
+				out[0], out[1], out[2], out[3] = winogradAT4(e0[full], e1[full], e2[full], e3[full], e4[full], e5[full])
+				for k := range row[4*full:] {
+					row[4*full+k] = out[k] + b
 				}
 			}
 		}
-	}
+	})
 }
 
 type gradOutput4Job winograd
 
 // runRange writes E = A ȳ Aᵀ (the adjoint of the output transform) for
-// planes [lo,hi) of the chunk's output gradient (index s·cout + c); the rows
-// and columns of a tile past the output's edge count as zero.
+// planes [lo,hi) of the chunk's output gradient (winograd.gradTiles); the
+// rows and columns of a tile past the output's edge count as zero.
 func (j *gradOutput4Job) runRange(lo, hi int) {
-	tiles := j.ns * j.th * j.tw
-	plane := j.cout * tiles
-	for p := lo; p < hi; p++ {
-		s, c := p/j.cout, p%j.cout
-		gy := j.gy[((j.s0+s)*j.cout+c)*j.oh*j.ow : ((j.s0+s)*j.cout+c+1)*j.oh*j.ow]
-		out := c*tiles + s*j.th*j.tw
-		for ty := 0; ty < j.th; ty++ {
-			for tx := 0; tx < j.tw; tx++ {
-				r0, c0 := 4*ty, 4*tx
-				var g [4][4]float32
-				for r := 0; r < 4 && r0+r < j.oh; r++ {
-					for k := 0; k < 4 && c0+k < j.ow; k++ {
-						g[r][k] = gy[(r0+r)*j.ow+c0+k]
-					}
-				}
-				// A ȳ: six rows of four, then each row times Aᵀ.
-				var rows [6][4]float32
-				for k := range 4 {
-					rows[0][k], rows[1][k], rows[2][k], rows[3][k], rows[4][k], rows[5][k] = winogradA4(g[0][k], g[1][k], g[2][k], g[3][k])
-				}
-				o := out + ty*j.tw + tx
-				for i, rw := range rows {
-					e0, e1, e2, e3, e4, e5 := winogradA4(rw[0], rw[1], rw[2], rw[3])
-					j.m[(6*i)*plane+o] = e0
-					j.m[(6*i+1)*plane+o] = e1
-					j.m[(6*i+2)*plane+o] = e2
-					j.m[(6*i+3)*plane+o] = e3
-					j.m[(6*i+4)*plane+o] = e4
-					j.m[(6*i+5)*plane+o] = e5
-				}
+	plane := j.cout * j.ns * j.th * j.tw
+	(*winograd)(j).gradTiles(lo, hi, func(gy []float32, r0, c0, o int) {
+		var g [4][4]float32
+		for r := 0; r < 4 && r0+r < j.oh; r++ {
+			for k := 0; k < 4 && c0+k < j.ow; k++ {
+				g[r][k] = gy[(r0+r)*j.ow+c0+k]
 			}
 		}
-	}
+		// A ȳ: six rows of four, then each row times Aᵀ.
+		var rows [6][4]float32
+		for k := range 4 {
+			rows[0][k], rows[1][k], rows[2][k], rows[3][k], rows[4][k], rows[5][k] = winogradA4(g[0][k], g[1][k], g[2][k], g[3][k])
+		}
+		for i, rw := range rows {
+			e0, e1, e2, e3, e4, e5 := winogradA4(rw[0], rw[1], rw[2], rw[3])
+			j.m[(6*i)*plane+o] = e0
+			j.m[(6*i+1)*plane+o] = e1
+			j.m[(6*i+2)*plane+o] = e2
+			j.m[(6*i+3)*plane+o] = e3
+			j.m[(6*i+4)*plane+o] = e4
+			j.m[(6*i+5)*plane+o] = e5
+		}
+	})
 }
