@@ -326,7 +326,7 @@ func TestTensorCoreGemmNeedsSM80(t *testing.T) {
 	}
 	for _, k := range []string{"tc", "tcs", "tc64", "tcs64"} {
 		prev := SetCUDAGemmKernel(k)
-		expectPanic(t, "GEMM kernel "+k+" (LAFITE_CUDA_GEMM) needs compute capability 8.0 or later; this GPU is 7.5", func() {
+		expectPanic(t, "GEMM kernel "+k+" (LAFITE_CUDA_GEMM) needs compute capability 8.0 or later; GPU \"emulated GPU\" is 7.5", func() {
 			Matmul(a.To(CUDA), b.To(CUDA))
 		})
 		SetCUDAGemmKernel(prev)

@@ -111,10 +111,9 @@ func openGPU() (*gpuState, error) {
 		d.Close()
 		return nil, fmt.Errorf("GPU %q found but NVRTC is missing, so kernels cannot be compiled: running on CPU; %s", d.Props.Name, cuda.NVRTCInstallHint)
 	}
-	if v := os.Getenv("LAFITE_CUDA_GEMM"); v != "" && gemmMinCC(v) > d.Props.CC() {
+	if err := gemmUnsupported(os.Getenv("LAFITE_CUDA_GEMM"), d.Props); err != nil {
 		d.Close()
-		return nil, fmt.Errorf("LAFITE_CUDA_GEMM=%s needs compute capability %d.%d or later; GPU %q is %d.%d",
-			v, gemmMinCC(v)/10, gemmMinCC(v)%10, d.Props.Name, d.Props.Major, d.Props.Minor)
+		return nil, err
 	}
 	return newGPUState(d, d, d.Props), nil
 }

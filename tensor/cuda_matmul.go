@@ -200,8 +200,7 @@ func (g *gpuState) sgemm(pl cuda.LaunchPlan, p cuda.GemmParams, a, b, c cuda.Dev
 	if forced != "" {
 		kernels = slices.DeleteFunc(kernels, func(k cuda.SgemmKernel) bool { return k.Name != forced })
 		if len(kernels) == 0 {
-			panic(fmt.Sprintf("GEMM kernel %s (LAFITE_CUDA_GEMM) needs compute capability %d.%d or later; this GPU is %d.%d",
-				forced, gemmMinCC(forced)/10, gemmMinCC(forced)%10, g.props.Major, g.props.Minor))
+			panic(gemmUnsupported(forced, g.props).Error())
 		}
 	} else if int(pl.Grid.X*pl.Grid.Y*pl.Grid.Z) < g.props.SMs {
 		fallback = slices.IndexFunc(kernels, func(k cuda.SgemmKernel) bool { return k.Tile == 64 })
@@ -228,14 +227,16 @@ func (g *gpuState) sgemm(pl cuda.LaunchPlan, p cuda.GemmParams, a, b, c cuda.Dev
 	g.plan(cuda.PlanSgemmKernel(p, z, kernels[i]), p, a, b, c)
 }
 
-// gemmMinCC is the compute capability GEMM kernel name needs.
-func gemmMinCC(name string) int {
+// gemmUnsupported says why GEMM kernel name (LAFITE_CUDA_GEMM's value)
+// cannot run on the device props, or is nil where it can.
+func gemmUnsupported(name string, props cuda.DeviceProps) error {
 	for _, k := range cuda.SgemmKernels {
-		if k.Name == name {
-			return k.MinCC
+		if k.Name == name && k.MinCC > props.CC() {
+			return fmt.Errorf("GEMM kernel %s (LAFITE_CUDA_GEMM) needs compute capability %d.%d or later; GPU %q is %d.%d",
+				name, k.MinCC/10, k.MinCC%10, props.Name, props.Major, props.Minor)
 		}
 	}
-	return 0
+	return nil
 }
 
 // gemmOutput is the C the GEMM p writes over z batches, as a view: [z, M,

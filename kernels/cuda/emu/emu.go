@@ -203,6 +203,10 @@ func (e *Device) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, arg
 	ptr := func(i int) buf { return e.buf(args[i].(cuda.DevicePtr)) }
 	i32 := func(i int) int { return int(args[i].(int32)) }
 	f32 := func(i int) float32 { return args[i].(float32) }
+	if tile, ok := sgemmTile(f.Name); ok {
+		e.sgemm(f.Name, tile, grid, args)
+		return nil
+	}
 	switch f.Name {
 	case "ew_unary_f32":
 		op, n, a, b, x, y := args[0].(int32), int(args[1].(int64)), f32(2), f32(3), ptr(4), ptr(5)
@@ -259,38 +263,6 @@ func (e *Device) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, arg
 				acc = emuRedAdd(op, acc, float64(x.at(xo+emuOffset(r, s.RedNDim, s.RedSize[:], s.RedStride[:]))))
 			}
 			y.set(o, float32(acc)*scale)
-		}
-	case "sgemm_128x128x8_f32", "sgemm_128x128x16_f32", "sgemm_64x64x16_f32", "sgemm_tc128_f32", "sgemm_tcs128_f32", "sgemm_tc64_f32", "sgemm_tcs64_f32", "sgemm_small_f32":
-		p, A, B, C := args[0].(cuda.GemmParams), ptr(1), ptr(2), ptr(3)
-		tile := 16
-		for _, k := range cuda.SgemmKernels {
-			if k.Entry == f.Name {
-				tile = k.Tile
-			}
-		}
-		need(f.Name, "x", grid.X, (int(p.N)+tile-1)/tile)
-		need(f.Name, "y", grid.Y, (int(p.M)+tile-1)/tile)
-		for z := 0; z < int(grid.Z); z++ {
-			zi, zo := int64(z), int64(0)
-			if p.BatchInner > 1 {
-				zo, zi = zi/int64(p.BatchInner), zi%int64(p.BatchInner)
-			}
-			ao, bo, co := zi*p.ABatch+zo*p.AOuter, zi*p.BBatch+zo*p.BOuter, zi*p.CBatch+zo*p.COuter
-			for m := 0; m < int(p.M); m++ {
-				for n := 0; n < int(p.N); n++ {
-					var acc float64
-					for k := 0; k < int(p.K); k++ {
-						acc += float64(A.at(int(ao+int64(m)*p.ARow+int64(k)*p.ACol))) *
-							float64(B.at(int(bo+int64(k)*p.BRow+int64(n)*p.BCol)))
-					}
-					ci := int(co + int64(m)*p.CRow + int64(n)*p.CCol)
-					v := p.Alpha * float32(acc)
-					if p.Beta != 0 {
-						v += p.Beta * C.at(ci)
-					}
-					C.set(ci, v)
-				}
-			}
 		}
 	case "conv2d_fwd_f32", "conv2d_modfwd_f32", "conv2d_dgrad_f32", "conv2d_wgrad_f32":
 		e.conv(f.Name, cuda.ConvTile64, grid, args)
@@ -770,6 +742,52 @@ func emuBinary(op int32, a, b float32) float32 {
 		return bf(a >= b)
 	}
 	panic(fmt.Sprintf("emu: binary op %d", op))
+}
+
+// sgemmTile is the output tile of a GEMM entry point: one of
+// cuda.SgemmKernels, or the 16x16 sgemm_small_f32; ok false for any other
+// entry.
+func sgemmTile(entry string) (tile int, ok bool) {
+	if entry == "sgemm_small_f32" {
+		return 16, true
+	}
+	for _, k := range cuda.SgemmKernels {
+		if k.Entry == entry {
+			return k.Tile, true
+		}
+	}
+	return 0, false
+}
+
+// sgemm emulates every GEMM kernel: the grid must cover C in tiles of tile;
+// C = alpha A B (+ beta C) per batch matrix, sums in float64.
+func (e *Device) sgemm(entry string, tile int, grid cuda.Dim3, args []any) {
+	p := args[0].(cuda.GemmParams)
+	A, B, C := e.buf(args[1].(cuda.DevicePtr)), e.buf(args[2].(cuda.DevicePtr)), e.buf(args[3].(cuda.DevicePtr))
+	need(entry, "x", grid.X, (int(p.N)+tile-1)/tile)
+	need(entry, "y", grid.Y, (int(p.M)+tile-1)/tile)
+	for z := 0; z < int(grid.Z); z++ {
+		zi, zo := int64(z), int64(0)
+		if p.BatchInner > 1 {
+			zo, zi = zi/int64(p.BatchInner), zi%int64(p.BatchInner)
+		}
+		ao, bo, co := zi*p.ABatch+zo*p.AOuter, zi*p.BBatch+zo*p.BOuter, zi*p.CBatch+zo*p.COuter
+		for m := 0; m < int(p.M); m++ {
+			for n := 0; n < int(p.N); n++ {
+				var acc float64
+				for k := 0; k < int(p.K); k++ {
+					acc += float64(A.at(int(ao+int64(m)*p.ARow+int64(k)*p.ACol))) *
+						float64(B.at(int(bo+int64(k)*p.BRow+int64(n)*p.BCol)))
+				}
+				ci := int(co + int64(m)*p.CRow + int64(n)*p.CCol)
+				v := p.Alpha * float32(acc)
+				if p.Beta != 0 {
+					v += p.Beta * C.at(ci)
+				}
+				C.set(ci, v)
+			}
+		}
+	}
 }
 
 // conv interprets the conv2d.cu kernels with their documented
