@@ -55,8 +55,15 @@ func launchMulti(entry string, idx []int, numel func(i int) int, in []*Tensor,
 }
 
 // cudaAdamStepAll runs AdamStep on the tensors idx of ps, gs, ms, vs, all on
-// the GPU, in multi-tensor launches.
+// the GPU, in multi-tensor launches (one per tensor with
+// LAFITE_CUDA_MULTI_TENSOR=0).
 func cudaAdamStepAll(ps, gs, ms, vs []*Tensor, idx []int, a AdamParams) {
+	if theGPU().noMultiTensor {
+		for _, i := range idx {
+			cudaAdamStep(ps[i], gs[i], ms[i], vs[i], a)
+		}
+		return
+	}
 	bc1 := 1 - math.Pow(float64(a.Beta1), float64(a.Step))
 	bc2 := 1 - math.Pow(float64(a.Beta2), float64(a.Step))
 	launchMulti("adam_multi_f32", idx, func(i int) int { return ps[i].Numel() }, gs,
@@ -67,8 +74,15 @@ func cudaAdamStepAll(ps, gs, ms, vs []*Tensor, idx []int, a AdamParams) {
 }
 
 // cudaEMAUpdateAll runs EMAUpdate on the tensors idx of avgs and srcs, all
-// on the GPU, in multi-tensor launches.
+// on the GPU, in multi-tensor launches (one per tensor with
+// LAFITE_CUDA_MULTI_TENSOR=0).
 func cudaEMAUpdateAll(avgs, srcs []*Tensor, idx []int, beta float32) {
+	if theGPU().noMultiTensor {
+		for _, i := range idx {
+			cudaEMAUpdate(avgs[i], srcs[i], beta)
+		}
+		return
+	}
 	launchMulti("ema_multi_f32", idx, func(i int) int { return avgs[i].Numel() }, srcs,
 		func(i int, src cuda.DevicePtr) [4]cuda.DevicePtr { return [4]cuda.DevicePtr{avgs[i].ptr(), src} },
 		beta)

@@ -59,6 +59,11 @@ type gpuState struct {
 	// gemmForced (LAFITE_CUDA_GEMM): the GEMM kernel of cuda.SgemmKernels
 	// every large GEMM uses, or "" for the autotuner's choice.
 	gemmForced string
+	// noMultiTensor (LAFITE_CUDA_MULTI_TENSOR=0): Adam and the moving
+	// average one launch per tensor; noSplitK (LAFITE_CUDA_SPLITK=0): no
+	// GEMM cut along K unless a test forces it. Fallbacks, as
+	// LAFITE_CUDA_TENSOR_CORES=0 is, should those kernels fail on a card.
+	noMultiTensor, noSplitK bool
 
 	fnMu sync.Mutex
 	fns  map[string]*cuda.Function
@@ -126,6 +131,8 @@ func newGPUState(b CUDABackend, dev *cuda.Device, props cuda.DeviceProps) *gpuSt
 		autotune:       autotuneSetting(dev != nil),
 		upfirdnTiled:   os.Getenv("LAFITE_CUDA_UPFIRDN") == "tiled",
 		gemmForced:     gemm,
+		noMultiTensor:  os.Getenv("LAFITE_CUDA_MULTI_TENSOR") == "0",
+		noSplitK:       os.Getenv("LAFITE_CUDA_SPLITK") == "0",
 		fns:            map[string]*cuda.Function{}, scalars: map[uint32]*Storage{}}
 }
 

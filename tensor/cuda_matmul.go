@@ -71,6 +71,8 @@ func matmulSplitK(m, n, k int, bsh []int) int {
 	}
 	s := int(splitKForced.Load())
 	switch {
+	case s == 0 && theGPU().noSplitK:
+		return 1
 	case s == 0:
 		s = cuda.SplitK(m, n, k, bsh[0], theGPU().props.SMs)
 	case k%s != 0:
@@ -231,9 +233,13 @@ func (g *gpuState) sgemm(pl cuda.LaunchPlan, p cuda.GemmParams, a, b, c cuda.Dev
 // cannot run on the device props, or is nil where it can.
 func gemmUnsupported(name string, props cuda.DeviceProps) error {
 	for _, k := range cuda.SgemmKernels {
-		if k.Name == name && k.MinCC > props.CC() {
+		switch {
+		case k.Name != name:
+		case k.MinCC > props.CC():
 			return fmt.Errorf("GEMM kernel %s (LAFITE_CUDA_GEMM) needs compute capability %d.%d or later; GPU %q is %d.%d",
 				name, k.MinCC/10, k.MinCC%10, props.Name, props.Major, props.Minor)
+		case k.TensorCores && cuda.TensorCoresOff():
+			return fmt.Errorf("GEMM kernel %s (LAFITE_CUDA_GEMM) runs on the tensor cores, which %s=0 turns off", name, cuda.TensorCoresEnv)
 		}
 	}
 	return nil

@@ -85,6 +85,9 @@ func writeDoctor(w io.Writer, c cpuid.CPUInfo, s cuda.Summary) {
 		}
 		line("autotune", "%s", tune)
 		line("gemm kernels", "%s", gemmKernelsLine(p))
+		if off := fallbacksSet(); off != "" {
+			line("switched off", "%s", off)
+		}
 		fmt.Fprintf(w, "GPU ready: tensors moved with To(tensor.CUDA) run on %s%s\n", p.Name, arch)
 	}
 }
@@ -97,10 +100,31 @@ func gemmKernelsLine(p cuda.DeviceProps) string {
 		names = append(names, k.Name)
 	}
 	s := strings.Join(names, " ")
-	if len(names) < len(cuda.SgemmKernels) {
-		s += fmt.Sprintf(" (compute %d.%d: no TF32 tensor cores, so not the tc kernels, which need 8.0)", p.Major, p.Minor)
-	} else {
+	switch {
+	case len(names) == len(cuda.SgemmKernels):
 		s += " (tc*: TF32 tensor cores at float32 accuracy, three products per multiply-add)"
+	case p.CC() >= 80 && cuda.TensorCoresOff():
+		s += fmt.Sprintf(" (not the tc kernels: %s=0 keeps the GEMMs off the tensor cores)", cuda.TensorCoresEnv)
+	default:
+		s += fmt.Sprintf(" (compute %d.%d: no TF32 tensor cores, so not the tc kernels, which need 8.0)", p.Major, p.Minor)
 	}
 	return s
+}
+
+// fallbacksSet lists the GPU code paths the environment switches off (the
+// GPU check sets these when a path fails its probe), or "".
+func fallbacksSet() string {
+	var off []string
+	for _, f := range []struct{ env, value, what string }{
+		{cuda.TensorCoresEnv, "0", "tensor-core GEMMs"},
+		{"LAFITE_CUDA_WINOGRAD", "0", "Winograd convolutions"},
+		{"LAFITE_CUDA_UPFIRDN", "tiled", "row-streaming upfirdn2d"},
+		{"LAFITE_CUDA_MULTI_TENSOR", "0", "multi-tensor Adam and moving average"},
+		{"LAFITE_CUDA_SPLITK", "0", "split-K GEMMs"},
+	} {
+		if os.Getenv(f.env) == f.value {
+			off = append(off, fmt.Sprintf("%s (%s=%s)", f.what, f.env, f.value))
+		}
+	}
+	return strings.Join(off, ", ")
 }

@@ -77,6 +77,20 @@ func TestDoctorReportsGPU(t *testing.T) {
 	if !strings.Contains(out.String(), "autotune:      off (LAFITE_CUDA_AUTOTUNE=0)") {
 		t.Errorf("LAFITE_CUDA_AUTOTUNE=0 not reported:\n%s", out.String())
 	}
+	if strings.Contains(out.String(), "switched off") {
+		t.Errorf("no fallback set, yet the report lists one:\n%s", out.String())
+	}
+	// The GPU check's fallbacks, set after a failed probe, are reported.
+	t.Setenv("LAFITE_CUDA_TENSOR_CORES", "0")
+	t.Setenv("LAFITE_CUDA_MULTI_TENSOR", "0")
+	out.Reset()
+	writeDoctor(&out, cpuid.CPU, s)
+	for _, want := range []string{"gemm kernels:  bk8 bk16 t64 (not the tc kernels: LAFITE_CUDA_TENSOR_CORES=0",
+		"switched off:  tensor-core GEMMs (LAFITE_CUDA_TENSOR_CORES=0), multi-tensor Adam and moving average (LAFITE_CUDA_MULTI_TENSOR=0)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
 }
 
 // With LAFITE_CUDA_DEVICE=hostsim the report says where the CUDA path runs.

@@ -604,3 +604,22 @@ func TestEntriesReadLaunchBounds(t *testing.T) {
 		t.Fatalf("found %d of the %d entries", seen, len(want))
 	}
 }
+
+func TestSgemmKernelsFor(t *testing.T) {
+	names := func(cc int) string {
+		var n []string
+		for _, k := range SgemmKernelsFor(cc) {
+			n = append(n, k.Name)
+		}
+		return strings.Join(n, " ")
+	}
+	for cc, want := range map[int]string{75: "bk8 bk16 t64", 80: "bk8 bk16 t64 tc tcs tc64 tcs64", 90: "bk8 bk16 t64 tc tcs tc64 tcs64"} {
+		if got := names(cc); got != want {
+			t.Errorf("compute %d: %q, want %q", cc, got, want)
+		}
+	}
+	t.Setenv(TensorCoresEnv, "0")
+	if got := names(90); got != "bk8 bk16 t64" {
+		t.Errorf("%s=0: %q, want the FFMA tiles only", TensorCoresEnv, got)
+	}
+}

@@ -3,6 +3,7 @@ package cuda
 import (
 	"fmt"
 	"math"
+	"os"
 	"strings"
 )
 
@@ -510,8 +511,9 @@ func (t MultiTensor) Grid() Dim3 { return D1(int(t.BlockStart[t.Count])) }
 // use.
 type SgemmKernel struct {
 	Name, Entry string
-	Tile        int // output tile edge
-	MinCC       int // the oldest compute capability it runs on (0: any)
+	Tile        int  // output tile edge
+	MinCC       int  // the oldest compute capability it runs on (0: any)
+	TensorCores bool // runs on the TF32 tensor cores (off with LAFITE_CUDA_TENSOR_CORES=0)
 }
 
 // SgemmKernels: the 128x128 tile with 8 or 16 k per stage, the 64x64 tile
@@ -524,18 +526,28 @@ var SgemmKernels = []SgemmKernel{
 	{Name: "bk8", Entry: "sgemm_128x128x8_f32", Tile: 128},
 	{Name: "bk16", Entry: "sgemm_128x128x16_f32", Tile: 128},
 	{Name: "t64", Entry: "sgemm_64x64x16_f32", Tile: 64},
-	{Name: "tc", Entry: "sgemm_tc128_f32", Tile: 128, MinCC: 80},
-	{Name: "tcs", Entry: "sgemm_tcs128_f32", Tile: 128, MinCC: 80},
-	{Name: "tc64", Entry: "sgemm_tc64_f32", Tile: 64, MinCC: 80},
-	{Name: "tcs64", Entry: "sgemm_tcs64_f32", Tile: 64, MinCC: 80},
+	{Name: "tc", Entry: "sgemm_tc128_f32", Tile: 128, MinCC: 80, TensorCores: true},
+	{Name: "tcs", Entry: "sgemm_tcs128_f32", Tile: 128, MinCC: 80, TensorCores: true},
+	{Name: "tc64", Entry: "sgemm_tc64_f32", Tile: 64, MinCC: 80, TensorCores: true},
+	{Name: "tcs64", Entry: "sgemm_tcs64_f32", Tile: 64, MinCC: 80, TensorCores: true},
 }
 
+// TensorCoresEnv names the switch that keeps every GEMM off the tensor
+// cores ("0"): a fallback should the tensor-core tiles fail on a card (the
+// GPU check's probes set it for the rest of a run).
+const TensorCoresEnv = "LAFITE_CUDA_TENSOR_CORES"
+
+// TensorCoresOff reports whether LAFITE_CUDA_TENSOR_CORES=0.
+func TensorCoresOff() bool { return os.Getenv(TensorCoresEnv) == "0" }
+
 // SgemmKernelsFor returns the kernels of SgemmKernels that run on a device
-// of compute capability cc (e.g. 90), in the same order.
+// of compute capability cc (e.g. 90), in the same order, without the
+// tensor-core tiles when LAFITE_CUDA_TENSOR_CORES=0.
 func SgemmKernelsFor(cc int) []SgemmKernel {
 	var out []SgemmKernel
+	off := TensorCoresOff()
 	for _, k := range SgemmKernels {
-		if cc >= k.MinCC {
+		if cc >= k.MinCC && !(off && k.TensorCores) {
 			out = append(out, k)
 		}
 	}

@@ -1,0 +1,107 @@
+package tensor
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/lafite-go/lafite/kernels/cuda"
+)
+
+// The fallback switches the GPU check sets when a path fails its probe on a
+// card: each keeps its kernels from running, and the results stay right.
+
+func TestTensorCoresSwitch(t *testing.T) {
+	t.Setenv(cuda.TensorCoresEnv, "0")
+	dev, restore := useEmulator() // compute 8.0: tensor cores
+	defer restore()
+	withAutotune(t, map[string]string{"gemm": "tc"})
+	rng := NewRNG(4)
+	a, b := rng.Normal(130, 40), rng.Normal(40, 70)
+	before := dev.Launches()
+	got := Matmul(a.To(CUDA), b.To(CUDA)).To(CPU)
+	if d := maxRelDiff(got, Matmul(a, b)); d > 1e-5 {
+		t.Fatalf("matmul: max relative difference %.2g", d)
+	}
+	for k := range launchDelta(before, dev.Launches()) {
+		if strings.HasPrefix(k, "sgemm_tc") {
+			t.Errorf("%s=0, yet %s ran", cuda.TensorCoresEnv, k)
+		}
+	}
+	if c := choiceFor("gemm"); c == nil || len(c.Ms) != 3 || c.Chosen == "tc" {
+		t.Errorf("gemm candidates with the tensor cores off: %+v", c)
+	}
+	// Forcing a tensor-core kernel now is an error that names the switch.
+	defer SetCUDAGemmKernel(SetCUDAGemmKernel("tcs"))
+	func() {
+		defer func() {
+			if p := recover(); p == nil || !strings.Contains(p.(string), "LAFITE_CUDA_TENSOR_CORES=0") {
+				t.Errorf("forced tcs with the tensor cores off: panic %v", p)
+			}
+		}()
+		Matmul(a.To(CUDA), b.To(CUDA))
+	}()
+}
+
+func TestMultiTensorSwitch(t *testing.T) {
+	t.Setenv("LAFITE_CUDA_MULTI_TENSOR", "0")
+	dev, restore := useEmulator()
+	defer restore()
+	rng := NewRNG(5)
+	var ps, gs, ms, vs, hp, hm, hv []*Tensor
+	for _, n := range []int{3, 5000, 1} {
+		p, g := rng.Normal(n), rng.Normal(n)
+		m, v := rng.Normal(n), Abs(rng.Normal(n))
+		hp, hm, hv = append(hp, p), append(hm, m.Clone()), append(hv, v.Clone())
+		ps, gs, ms, vs = append(ps, p.Clone().To(CUDA)), append(gs, g.To(CUDA)), append(ms, m.To(CUDA)), append(vs, v.To(CUDA))
+		AdamStep(p, g, hm[len(hm)-1], hv[len(hv)-1], AdamParams{LR: 0.1, Beta1: 0.5, Beta2: 0.9, Eps: 1e-8, Step: 1})
+	}
+	before := dev.Launches()
+	AdamStepAll(ps, gs, ms, vs, AdamParams{LR: 0.1, Beta1: 0.5, Beta2: 0.9, Eps: 1e-8, Step: 1})
+	EMAUpdateAll(ps, gs, 0.5)
+	ran := launchDelta(before, dev.Launches())
+	if ran["adam_step_f32"] != 3 || ran["ema_update_f32"] != 3 || ran["adam_multi_f32"]+ran["ema_multi_f32"] != 0 {
+		t.Errorf("LAFITE_CUDA_MULTI_TENSOR=0: launched %v, want one adam_step_f32 and one ema_update_f32 per tensor", ran)
+	}
+	for i := range ms {
+		if d := maxRelDiff(ms[i].To(CPU), hm[i]); d > 1e-6 {
+			t.Errorf("tensor %d: m differs from the host by %.2g", i, d)
+		}
+		if d := maxRelDiff(vs[i].To(CPU), hv[i]); d > 1e-6 {
+			t.Errorf("tensor %d: v differs from the host by %.2g", i, d)
+		}
+	}
+}
+
+func TestSplitKSwitch(t *testing.T) {
+	// The CLIP projection's shape, which cuda.SplitK cuts in slices.
+	m, k, n := 400, 768, 768
+	if cuda.SplitK(m, n, k, 1, 132) < 2 {
+		t.Fatalf("cuda.SplitK no longer cuts %dx%dx%d: pick another shape", m, n, k)
+	}
+	for _, off := range []bool{false, true} {
+		if off {
+			t.Setenv("LAFITE_CUDA_SPLITK", "0")
+		}
+		dev, restore := useEmulator()
+		props := dev.Props()
+		props.SMs = 132
+		restore()
+		restore = UseCUDABackend(dev, props)
+		rng := NewRNG(6)
+		a, b := rng.Normal(m, k), rng.Normal(k, n)
+		before := dev.Launches()
+		got := Matmul(a.To(CUDA), b.To(CUDA)).To(CPU)
+		ran := launchDelta(before, dev.Launches())
+		restore()
+		if d := maxRelDiff(got, Matmul(a, b)); d > 1e-5 {
+			t.Errorf("off=%v: max relative difference %.2g", off, d)
+		}
+		reduced := false // the slices' sum is the only reduction here
+		for k := range ran {
+			reduced = reduced || strings.HasPrefix(k, "reduce_")
+		}
+		if reduced == off {
+			t.Errorf("LAFITE_CUDA_SPLITK=0 %v: launched %v", off, ran)
+		}
+	}
+}
