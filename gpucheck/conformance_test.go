@@ -459,6 +459,13 @@ type gpuReport struct {
 	out            io.Writer
 	passed, failed int
 	failures       []string
+	skipped        []string // checks left out, and why
+}
+
+// skip records that what was left out because of the switch (NAME=value).
+func (r *gpuReport) skip(what, offSwitch string) {
+	r.skipped = append(r.skipped, what+" ("+offSwitch+")")
+	fmt.Fprintf(r.out, "gpu SKIP %s: %s\n", what, offSwitch)
 }
 
 func (r *gpuReport) check(name, what string, got, want *tensor.Tensor, tol float64) {
@@ -716,27 +723,22 @@ func runConformance(out io.Writer, seed uint64) *gpuReport {
 	for _, c := range gpuCases() {
 		runGPUCase(rep, c, seed)
 	}
+	rerun := func(suffix string, prefixes ...string) func() { return rerunCases(rep, seed, suffix, prefixes...) }
+	// A path a failed probe switched off (probe_test.go) is not forced
+	// either: the reruns that would are skipped, and say so.
+	winograd := switchedOff("winograd") == ""
+	if !winograd {
+		rep.skip("the @winograd reruns, the GEMM kernels' conv reruns and lafite_*@winograd4", switchedOff("winograd"))
+	}
 	// The planner gives these small shapes the 64x64 conv kernels, and strided
 	// input gradients the phase kernel; run the convolutions again on each
 	// direct kernel, and on the Winograd path (the stride-1 3x3 ones).
-	// rerun runs again, with the suffix, the cases whose names start with
-	// one of the prefixes.
-	rerun := func(suffix string, prefixes ...string) func() {
-		return func() {
-			for _, c := range gpuCases() {
-				for _, pre := range prefixes {
-					if strings.HasPrefix(c.name, pre) {
-						c.name += suffix
-						runGPUCase(rep, c, seed)
-						break
-					}
-				}
-			}
-		}
-	}
 	for _, tile := range []int{cuda.ConvTile128, cuda.ConvTile64, cuda.ConvWinograd2, cuda.ConvWinograd4} {
 		suffix := fmt.Sprintf("@tile%d", tile)
 		if tile == cuda.ConvWinograd2 || tile == cuda.ConvWinograd4 {
+			if !winograd {
+				continue
+			}
 			suffix = fmt.Sprintf("@winograd%d", tile)
 		}
 		with(tensor.SetCUDAConvTile, tile, rerun(suffix, "conv", "modconv"))()
@@ -745,8 +747,15 @@ func runConformance(out io.Writer, seed uint64) *gpuReport {
 	// tile, the 64x64 tile, the tensor-core tile where the GPU has TF32
 	// tensor cores): the matmuls, and the convolutions through Winograd's
 	// GEMMs.
+	if s := switchedOff("tensor-cores"); s != "" && gpuCC() >= 80 {
+		rep.skip("the tensor-core GEMM reruns (@tc, @tcs, @tc64, @tcs64)", s)
+	}
 	for _, k := range cuda.SgemmKernelsFor(gpuCC()) {
 		if k.Name == "bk8" {
+			continue
+		}
+		if !winograd {
+			with(tensor.SetCUDAGemmKernel, k.Name, rerun("@"+k.Name, "matmul"))()
 			continue
 		}
 		with(tensor.SetCUDAGemmKernel, k.Name, with(tensor.SetCUDAConvTile, cuda.ConvWinograd4,
@@ -754,8 +763,12 @@ func runConformance(out io.Writer, seed uint64) *gpuReport {
 	}
 	// The matmuls again with K cut into slices (split-K: the GEMMs of the
 	// slices in one grid, then their sum) wherever K divides.
-	for _, split := range []int{2, 3} {
-		with(tensor.SetCUDASplitK, split, rerun(fmt.Sprintf("@splitk%d", split), "matmul", "linear"))()
+	if s := switchedOff("split-k"); s != "" {
+		rep.skip("the @splitk reruns", s)
+	} else {
+		for _, split := range []int{2, 3} {
+			with(tensor.SetCUDASplitK, split, rerun(fmt.Sprintf("@splitk%d", split), "matmul", "linear"))()
+		}
 	}
 	// The 4x4 upfirdn2d cases again on the shared-memory tile kernels.
 	with(tensor.SetCUDAUpfirdnTiled, true, rerun("@tiled", "upsample2d", "downsample2d", "filter2d", "upfirdn2d"))()
@@ -764,8 +777,26 @@ func runConformance(out io.Writer, seed uint64) *gpuReport {
 	// The nets again with every 3x3 stride-1 conv on Winograd F(4x4, 3x3)
 	// (their 16 channels are below the planner's threshold): the modulated
 	// convs' styles, demodulation and noise, path length and R1 through it.
-	with(tensor.SetCUDAConvTile, cuda.ConvWinograd4, func() { lafiteNets(rep, seed, "@winograd4") })()
+	if winograd {
+		with(tensor.SetCUDAConvTile, cuda.ConvWinograd4, func() { lafiteNets(rep, seed, "@winograd4") })()
+	}
 	return rep
+}
+
+// rerunCases runs again, with the suffix on their names, the cases whose
+// names start with one of the prefixes.
+func rerunCases(rep *gpuReport, seed uint64, suffix string, prefixes ...string) func() {
+	return func() {
+		for _, c := range gpuCases() {
+			for _, pre := range prefixes {
+				if strings.HasPrefix(c.name, pre) {
+					c.name += suffix
+					runGPUCase(rep, c, seed)
+					break
+				}
+			}
+		}
+	}
 }
 
 // gpuCC is the compute capability of the device the checks run on.
@@ -806,7 +837,11 @@ func TestGPUConformance(t *testing.T) {
 	if fb := tensor.CUDAFallbacks(); len(fb) > 0 {
 		fmt.Printf("gpu host fallbacks: %s\n", strings.Join(fb, " "))
 	}
-	fmt.Printf("gpu: %d passed, %d failed (%.1fs)\n", rep.passed, rep.failed, time.Since(start).Seconds())
+	skipped := ""
+	if len(rep.skipped) > 0 {
+		skipped = fmt.Sprintf(", skipped: %s", strings.Join(rep.skipped, "; "))
+	}
+	fmt.Printf("gpu: %d passed, %d failed (%.1fs)%s\n", rep.passed, rep.failed, time.Since(start).Seconds(), skipped)
 	for _, f := range rep.failures {
 		t.Error(f)
 	}

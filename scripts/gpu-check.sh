@@ -4,9 +4,17 @@
 #
 # Needs a machine with an NVIDIA GPU, its driver and NVRTC (CUDA toolkit, the
 # nvidia-cuda-nvrtc wheel of a PyTorch install, or LAFITE_NVRTC=/path); no Go.
-# Runs, each step under a time limit (15+80+100+40+80 s) so the whole check stays
-# under 5 minutes:
+# Runs, each step under a time limit (15+5x30+80+100+40+80 s; the probes take
+# seconds unless one hangs) so the whole check stays near 5 minutes:
 #   1. lafite doctor               what the engine sees
+#   1b. probes                     the paths no card had run when they were
+#                                  written (tensor-core GEMMs, Winograd,
+#                                  row-streaming upfirdn2d, multi-tensor Adam,
+#                                  split-K), each alone in a process: one
+#                                  that fails is switched off for the rest
+#                                  of the check (LAFITE_CUDA_TENSOR_CORES=0,
+#                                  ...), which then fails but still measures
+#                                  everything else
 #   2. cuda.test -run ^TestGPU     every kernel against float64 references
 #   3. gpucheck.test conformance   every op, and the Lafite G and D, on the GPU
 #                                  vs the host: forward, gradient, gradient of
@@ -70,6 +78,45 @@ else
   status=1
 fi
 doctor_time=$(elapsed "$t")
+
+# 1b. probes: the paths written without a card (gpucheck/probe_test.go),
+# each alone in a process of its own, so that a kernel fault (which leaves a
+# CUDA context unusable, and autotuning tries every candidate) costs only
+# that path: a probe that fails turns its path off, by its switch, for every
+# later step, and fails the check.
+t=$(date +%s)
+probes_ok=0
+probes_off=""
+probes_skipped=""
+probe() {
+  local name=$1 switch=$2 log="$LOGS/probe-$1.log"
+  timeout 30 "$here/gpucheck.test" -test.run "^TestGPUProbe\$/^${name}\$" -test.v -test.timeout 28s >"$log" 2>&1
+  local rc=$?
+  if [ $rc -eq 0 ] && grep -q -- "--- PASS: TestGPUProbe/${name} " "$log"; then
+    probes_ok=$((probes_ok + 1))
+  elif [ $rc -eq 0 ] && grep -q -- "--- SKIP: TestGPUProbe/${name} " "$log"; then
+    probes_skipped="$probes_skipped $name"
+  else
+    export "$switch"
+    probes_off="$probes_off $name ($switch)"
+    status=1
+    echo "probe $name FAILED (exit $rc): $switch for the rest of the check"
+    grep -E '^gpu FAIL|panic|error' "$log" | head -5
+  fi
+}
+if grep -q '^GPU ready' "$LOGS/doctor.log"; then
+  probe tensor-cores LAFITE_CUDA_TENSOR_CORES=0
+  probe winograd LAFITE_CUDA_WINOGRAD=0
+  probe upfirdn-streaming LAFITE_CUDA_UPFIRDN=tiled
+  probe multi-tensor LAFITE_CUDA_MULTI_TENSOR=0
+  probe split-k LAFITE_CUDA_SPLITK=0
+  probe_result="$probes_ok passed"
+  [ -n "$probes_skipped" ] && probe_result="$probe_result; nothing to probe:$probes_skipped"
+  [ -n "$probes_off" ] && probe_result="$probe_result; FAILED, switched off:$probes_off"
+else
+  probe_result="skipped: no GPU (see doctor)"
+fi
+probe_time=$(elapsed "$t")
 
 # 2. kernel tests
 t=$(date +%s)
@@ -245,6 +292,7 @@ echo
 echo "== gpu-check summary: ${gpu_name:-no GPU}, commit @COMMIT@ =="
 printf '%-22s %-52s %s\n' step result time
 printf '%-22s %-52s %s\n' doctor "$doctor_result" "$doctor_time"
+printf '%-22s %-52s %s\n' probes "$probe_result" "$probe_time"
 printf '%-22s %-52s %s\n' "kernel tests" "$kernel_result" "$kernel_time"
 printf '%-22s %-52s %s\n' conformance "$conf_line" "$conf_time"
 printf '%-22s %-52s %s\n' "training steps" "$train_result" "$train_time"

@@ -1,0 +1,240 @@
+package gpucheck
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lafite-go/lafite/kernels/cuda"
+	"github.com/lafite-go/lafite/tensor"
+)
+
+// Probes: the GPU code paths written without a card run first, each alone
+// in a process of its own (scripts/gpu-check.sh runs one TestGPUProbe
+// subtest per process). A kernel fault leaves a CUDA context unusable, and
+// autotuning tries every candidate, so one bad kernel would otherwise spoil
+// every later step of the one run a card is lent for; a probe that fails
+// instead turns its path off (its switch) for the rest of the check, which
+// then still times and checks everything else, and fails.
+
+// gpuProbe is one such path: its conformance cases with the path forced.
+type gpuProbe struct {
+	name      string   // the subtest of TestGPUProbe
+	offSwitch string   // what turns the path off, NAME=value
+	kernels   []string // entries of the path (a trailing '_': a prefix), which the switch keeps from running
+	run       func(rep *gpuReport, seed uint64)
+}
+
+// launches reports whether entry is one of the probe's kernels.
+func (p gpuProbe) launches(entry string) bool {
+	for _, k := range p.kernels {
+		if entry == k || strings.HasSuffix(k, "_") && strings.HasPrefix(entry, k) {
+			return true
+		}
+	}
+	return false
+}
+
+func gpuProbes() []gpuProbe {
+	return []gpuProbe{
+		{"tensor-cores", cuda.TensorCoresEnv + "=0", tensorCoreEntries(), func(rep *gpuReport, seed uint64) {
+			for _, k := range cuda.SgemmKernelsFor(gpuCC()) {
+				if k.TensorCores {
+					with(tensor.SetCUDAGemmKernel, k.Name, rerunCases(rep, seed, "@"+k.Name, "matmul"))()
+				}
+			}
+		}},
+		// The stride-2 cases run by phases under either tile.
+		{"winograd", "LAFITE_CUDA_WINOGRAD=0", []string{"wino_"}, func(rep *gpuReport, seed uint64) {
+			for _, tile := range []int{cuda.ConvWinograd4, cuda.ConvWinograd2} {
+				with(tensor.SetCUDAConvTile, tile, rerunCases(rep, seed, fmt.Sprintf("@winograd%d", tile), "conv", "modconv"))()
+			}
+		}},
+		{"upfirdn-streaming", "LAFITE_CUDA_UPFIRDN=tiled",
+			[]string{"upfirdn2d_up2_f4_f32", "upfirdn2d_down2_f4_f32", "upfirdn2d_filter_f4_f32"}, func(rep *gpuReport, seed uint64) {
+				with(tensor.SetCUDAUpfirdnTiled, false, rerunCases(rep, seed, "", "upsample2d", "downsample2d", "filter2d", "upfirdn2d"))()
+			}},
+		{"multi-tensor", "LAFITE_CUDA_MULTI_TENSOR=0", []string{"adam_multi_f32", "ema_multi_f32"}, func(rep *gpuReport, seed uint64) {
+			multiTensorUpdates(rep, rand.New(rand.NewPCG(seed, 99)))
+		}},
+		{"split-k", "LAFITE_CUDA_SPLITK=0", nil, func(rep *gpuReport, seed uint64) {
+			with(tensor.SetCUDASplitK, 2, rerunCases(rep, seed, "@splitk2", "matmul", "linear"))()
+		}},
+	}
+}
+
+// switchedOff returns the switch (NAME=value) that keeps the probe's path
+// off in this process, or "" when the path is on.
+func switchedOff(probe string) string {
+	for _, p := range gpuProbes() {
+		if p.name == probe {
+			name, value, _ := strings.Cut(p.offSwitch, "=")
+			if os.Getenv(name) == value {
+				return p.offSwitch
+			}
+			return ""
+		}
+	}
+	panic("gpucheck: no probe " + probe)
+}
+
+// runProbe runs one probe with every new allocation poisoned and the
+// rules' choices (no autotuning: the path is forced).
+func runProbe(rep *gpuReport, p gpuProbe, seed uint64) {
+	tensor.SetCUDAPoison(true)
+	defer tensor.SetCUDAPoison(false)
+	defer tensor.SetCUDAAutotune(false)()
+	p.run(rep, seed)
+}
+
+// TestGPUProbe runs the probes on the GPU, one subtest each (run.sh: one a
+// process). A probe with nothing to run (the tensor cores before sm_80) is
+// skipped.
+func TestGPUProbe(t *testing.T) {
+	requireGPU(t)
+	seed := uint64(time.Now().UnixNano())
+	for _, p := range gpuProbes() {
+		t.Run(p.name, func(t *testing.T) {
+			rep := &gpuReport{out: os.Stdout}
+			runProbe(rep, p, seed)
+			fmt.Printf("gpu probe %s: %d passed, %d failed (seed %d; a failure turns it off: %s)\n", p.name, rep.passed, rep.failed, seed, p.offSwitch)
+			if rep.passed+rep.failed == 0 {
+				t.Skipf("nothing to probe on this GPU (compute %d)", gpuCC())
+			}
+			for _, f := range rep.failures {
+				t.Error(f)
+			}
+		})
+	}
+}
+
+// TestGPUProbesEmulated runs every probe on the kernel emulator: each
+// compares something and passes.
+func TestGPUProbesEmulated(t *testing.T) {
+	dev, restore := emulate() // compute 8.0: the tensor-core probe runs
+	defer restore()
+	for _, p := range gpuProbes() {
+		var log strings.Builder
+		rep := &gpuReport{out: &log}
+		before := launchCounts(dev.Launches())
+		runProbe(rep, p, 3)
+		if rep.failed > 0 || rep.passed == 0 {
+			t.Errorf("probe %s on the emulator: %d passed, %d failed\n%s", p.name, rep.passed, rep.failed, log.String())
+		}
+		ran := map[string]bool{}
+		for entry, n := range launchCounts(dev.Launches()) {
+			for _, k := range p.kernels {
+				if n > before[entry] && (gpuProbe{kernels: []string{k}}).launches(entry) {
+					ran[k] = true
+				}
+			}
+		}
+		if len(ran) != len(p.kernels) {
+			t.Errorf("probe %s ran %v of its kernels %v", p.name, ran, p.kernels)
+		}
+	}
+}
+
+// TestProbesInGPUCheckScript: scripts/gpu-check.sh runs every probe and
+// sets each one's switch when it fails, as listed here.
+func TestProbesInGPUCheckScript(t *testing.T) {
+	script, err := os.ReadFile("../scripts/gpu-check.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^\s*probe ([a-z-]+) ([A-Z_]+=[a-z0-9]+)\s*$`).FindAllStringSubmatch(string(script), -1) {
+		listed[m[1]] = m[2]
+	}
+	for _, p := range gpuProbes() {
+		if got, ok := listed[p.name]; !ok || got != p.offSwitch {
+			t.Errorf("gpu-check.sh: want the line `probe %s %s`, found %q", p.name, p.offSwitch, got)
+		}
+		delete(listed, p.name)
+	}
+	for name := range listed {
+		t.Errorf("gpu-check.sh probes %s, which TestGPUProbe does not have", name)
+	}
+	// Every switch the probes set is one `lafite doctor` reports.
+	doctor, err := os.ReadFile("../cmd/lafite/doctor.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range gpuProbes() {
+		name, value, _ := strings.Cut(p.offSwitch, "=")
+		if name == cuda.TensorCoresEnv {
+			name = "cuda.TensorCoresEnv"
+		} else {
+			name = `"` + name + `"`
+		}
+		if !strings.Contains(string(doctor), fmt.Sprintf(`{%s, "%s", `, name, value)) {
+			t.Errorf("lafite doctor does not report %s", p.offSwitch)
+		}
+	}
+}
+
+// TestConformanceHonoursSwitches: with every probe's switch set, as after
+// failed probes, the suite forces none of their kernels (each would fault
+// again on the card) and says what it left out.
+func TestConformanceHonoursSwitches(t *testing.T) {
+	for _, p := range gpuProbes() {
+		name, value, _ := strings.Cut(p.offSwitch, "=")
+		t.Setenv(name, value)
+	}
+	dev, restore := emulate()
+	defer restore()
+	var log strings.Builder
+	rep := runConformance(&log, 2)
+	if rep.failed > 0 || rep.passed < 300 {
+		t.Fatalf("%d passed, %d failed", rep.passed, rep.failed)
+	}
+	for _, l := range dev.Launches() {
+		entry, _, _ := strings.Cut(l, "=")
+		for _, p := range gpuProbes() {
+			if p.launches(entry) {
+				t.Errorf("%s ran though %s is set", l, p.offSwitch)
+			}
+		}
+	}
+	if len(rep.skipped) != 3 { // Winograd, the tensor cores, split-K reruns
+		t.Errorf("skipped: %q", rep.skipped)
+	}
+	// The timing table leaves the forced rows of those paths untimed.
+	tm := &timer{t: t, div: 64}
+	off := 0
+	for _, r := range tm.ops() {
+		if r.off != "" {
+			off++
+		}
+	}
+	if off < 10 {
+		t.Errorf("%d timing rows left untimed with every path off", off)
+	}
+}
+
+// launchCounts maps each entry of an emu.Device.Launches list ("entry=n")
+// to its count.
+func launchCounts(list []string) map[string]int {
+	m := map[string]int{}
+	for _, l := range list {
+		entry, n, _ := strings.Cut(l, "=")
+		m[entry], _ = strconv.Atoi(n)
+	}
+	return m
+}
+
+// tensorCoreEntries are the entry points of the tensor-core GEMM tiles.
+func tensorCoreEntries() []string {
+	var e []string
+	for _, k := range cuda.SgemmKernels {
+		if k.TensorCores {
+			e = append(e, k.Entry)
+		}
+	}
+	return e
+}
