@@ -65,6 +65,11 @@ func gpuProbes() []gpuProbe {
 		{"split-k", "LAFITE_CUDA_SPLITK=0", nil, func(rep *gpuReport, seed uint64) {
 			with(tensor.SetCUDASplitK, 2, rerunCases(rep, seed, "@splitk2", "matmul", "linear"))()
 		}},
+		// The planner's choice for the small cases: direct kernels, the phase
+		// kernel for every strided input gradient (and transposed conv).
+		{"phase-dgrad", cuda.PhaseDgradEnv + "=0", []string{"conv2d_dgrad_phase128_f32"}, func(rep *gpuReport, seed uint64) {
+			rerunCases(rep, seed, "", "conv")()
+		}},
 	}
 }
 
@@ -167,9 +172,12 @@ func TestProbesInGPUCheckScript(t *testing.T) {
 	}
 	for _, p := range gpuProbes() {
 		name, value, _ := strings.Cut(p.offSwitch, "=")
-		if name == cuda.TensorCoresEnv {
+		switch name {
+		case cuda.TensorCoresEnv:
 			name = "cuda.TensorCoresEnv"
-		} else {
+		case cuda.PhaseDgradEnv:
+			name = "cuda.PhaseDgradEnv"
+		default:
 			name = `"` + name + `"`
 		}
 		if !strings.Contains(string(doctor), fmt.Sprintf(`{%s, "%s", `, name, value)) {

@@ -4,13 +4,14 @@
 #
 # Needs a machine with an NVIDIA GPU, its driver and NVRTC (CUDA toolkit, the
 # nvidia-cuda-nvrtc wheel of a PyTorch install, or LAFITE_NVRTC=/path); no Go.
-# Runs, each step under a time limit (15+5x30+80+100+40+80 s; the probes take
+# Runs, each step under a time limit (15+6x30+80+100+40+80 s; the probes take
 # seconds unless one hangs) so the whole check stays near 5 minutes:
 #   1. lafite doctor               what the engine sees
 #   1b. probes                     the paths no card had run when they were
 #                                  written (tensor-core GEMMs, Winograd,
 #                                  row-streaming upfirdn2d, multi-tensor Adam,
-#                                  split-K), each alone in a process: one
+#                                  split-K, the phase kernel of strided input
+#                                  gradients), each alone in a process: one
 #                                  that fails is switched off for the rest
 #                                  of the check (LAFITE_CUDA_TENSOR_CORES=0,
 #                                  ...), which then fails but still measures
@@ -110,6 +111,7 @@ if grep -q '^GPU ready' "$LOGS/doctor.log"; then
   probe upfirdn-streaming LAFITE_CUDA_UPFIRDN=tiled
   probe multi-tensor LAFITE_CUDA_MULTI_TENSOR=0
   probe split-k LAFITE_CUDA_SPLITK=0
+  probe phase-dgrad LAFITE_CUDA_PHASE_DGRAD=0
   probe_result="$probes_ok passed"
   [ -n "$probes_skipped" ] && probe_result="$probe_result; nothing to probe:$probes_skipped"
   [ -n "$probes_off" ] && probe_result="$probe_result; FAILED, switched off:$probes_off"

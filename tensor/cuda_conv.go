@@ -283,7 +283,7 @@ func convCandidates(kind int, g cpu.ConvGeom, in, out, outPixels int) (algos []c
 	if convTile.Load() != 0 || theGPU().winogradForced {
 		return []convAlgo{rule}, 0
 	}
-	if kind == cuda.ConvInputGrad && (g.SH > 1 || g.SW > 1) && g.DH == 1 && g.DW == 1 {
+	if kind == cuda.ConvInputGrad && (g.SH > 1 || g.SW > 1) && g.DH == 1 && g.DW == 1 && !cuda.PhaseDgradOff() {
 		algos = append(algos, convAlgo{}) // the planner's phase-class kernel
 	}
 	algos = append(algos, convAlgo{tile: cuda.ConvTile64}, convAlgo{tile: cuda.ConvTile128})

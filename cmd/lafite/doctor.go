@@ -121,6 +121,7 @@ func fallbacksSet() string {
 		{"LAFITE_CUDA_UPFIRDN", "tiled", "row-streaming upfirdn2d"},
 		{"LAFITE_CUDA_MULTI_TENSOR", "0", "multi-tensor Adam and moving average"},
 		{"LAFITE_CUDA_SPLITK", "0", "split-K GEMMs"},
+		{cuda.PhaseDgradEnv, "0", "the phase kernel of strided input gradients"},
 	} {
 		if os.Getenv(f.env) == f.value {
 			off = append(off, fmt.Sprintf("%s (%s=%s)", f.what, f.env, f.value))

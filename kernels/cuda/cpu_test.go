@@ -623,3 +623,15 @@ func TestSgemmKernelsFor(t *testing.T) {
 		t.Errorf("%s=0: %q, want the FFMA tiles only", TensorCoresEnv, got)
 	}
 }
+
+func TestPhaseDgradSwitch(t *testing.T) {
+	p := ConvParams{N: 2, C: 64, H: 16, W: 16, O: 64, KH: 3, KW: 3, OH: 8, OW: 8, StrideH: 2, StrideW: 2,
+		PadH: 1, PadW: 1, DilH: 1, DilW: 1, Groups: 1}
+	if pl, _ := PlanConv2d(ConvInputGrad, p, 132); pl.Entry != "conv2d_dgrad_phase128_f32" {
+		t.Fatalf("strided input gradient planned as %s", pl.Entry)
+	}
+	t.Setenv(PhaseDgradEnv, "0")
+	if pl, _ := PlanConv2d(ConvInputGrad, p, 132); !strings.HasPrefix(pl.Entry, "conv2d_dgrad") || strings.Contains(pl.Entry, "phase") {
+		t.Errorf("%s=0: strided input gradient planned as %s, want a direct kernel", PhaseDgradEnv, pl.Entry)
+	}
+}

@@ -715,7 +715,8 @@ const (
 // the k_split argument, chosen so that the grid has about 4 blocks per SM. It
 // takes the 128x128 tile (ConvTile128) when the output rows fill it and its
 // grid still has a block for every SM, else the 64x64 one; a strided input
-// gradient without dilation goes to the phase kernel (planDgradPhase).
+// gradient without dilation goes to the phase kernel (planDgradPhase) unless
+// LAFITE_CUDA_PHASE_DGRAD=0.
 func PlanConv2d(kind int, p ConvParams, sms int) (plan LaunchPlan, kSplit int32) {
 	g := int(p.Groups)
 	cg, og := int(p.C)/g, int(p.O)/g
@@ -726,7 +727,7 @@ func PlanConv2d(kind int, p ConvParams, sms int) (plan LaunchPlan, kSplit int32)
 	case ConvWeightGrad:
 		cols = cg * int(p.KH*p.KW)
 	}
-	if kind == ConvInputGrad && (p.StrideH > 1 || p.StrideW > 1) && p.DilH == 1 && p.DilW == 1 {
+	if kind == ConvInputGrad && (p.StrideH > 1 || p.StrideW > 1) && p.DilH == 1 && p.DilW == 1 && !PhaseDgradOff() {
 		return planDgradPhase(p), 0
 	}
 	tile := ConvTile64
@@ -736,6 +737,14 @@ func PlanConv2d(kind int, p ConvParams, sms int) (plan LaunchPlan, kSplit int32)
 	}
 	return PlanConv2dTile(kind, p, sms, tile)
 }
+
+// PhaseDgradEnv names the switch ("0") that sends strided input gradients
+// to the direct kernels, which visit every tap, instead of the phase kernel:
+// a fallback should the phase kernel fail on a card.
+const PhaseDgradEnv = "LAFITE_CUDA_PHASE_DGRAD"
+
+// PhaseDgradOff reports whether LAFITE_CUDA_PHASE_DGRAD=0.
+func PhaseDgradOff() bool { return os.Getenv(PhaseDgradEnv) == "0" }
 
 // planDgradPhase plans conv2d_dgrad_phase128_f32, the strided input gradient
 // that visits only the taps meeting each pixel (1/s^2 of the direct kernel's
