@@ -303,33 +303,49 @@ func TestAutotuneGemmOverTwoBatchDims(t *testing.T) {
 	}
 }
 
-// A GPU without TF32 tensor cores (before sm_80) never tunes or runs the
-// tensor-core GEMM, and forcing it there says why it cannot.
-func TestTensorCoreGemmNeedsSM80(t *testing.T) {
-	e := emu.New()
-	props := e.Props()
-	props.Major, props.Minor = 7, 5
-	defer UseCUDABackend(e, props)()
-	withAutotune(t, nil)
-	rng := NewRNG(6)
-	a, b := rng.Normal(130, 40), rng.Normal(40, 70)
-	before := e.Launches()
-	got := Matmul(a.To(CUDA), b.To(CUDA)).To(CPU)
-	if d := maxRelDiff(got, Matmul(a, b)); d > 1e-5 {
-		t.Fatalf("max relative difference %.2g", d)
-	}
-	if ran := launchDelta(before, e.Launches()); ran["sgemm_tc128_f32"]+ran["sgemm_tcs128_f32"]+ran["sgemm_tc64_f32"]+ran["sgemm_tcs64_f32"] != 0 {
-		t.Fatalf("compute 7.5 launched the tensor-core GEMM: %v", ran)
-	}
-	if c := choiceFor("gemm"); c == nil || len(c.Ms) != 3 || c.Ms["tc"]+c.Ms["tcs"]+c.Ms["tc64"]+c.Ms["tcs64"] != 0 {
-		t.Fatalf("gemm choice on compute 7.5 %+v, want bk8, bk16 and t64 timed", c)
-	}
-	for _, k := range []string{"tc", "tcs", "tc64", "tcs64"} {
-		prev := SetCUDAGemmKernel(k)
-		expectPanic(t, "GEMM kernel "+k+" (LAFITE_CUDA_GEMM) needs compute capability 8.0 or later; GPU \"emulated GPU\" is 7.5", func() {
-			Matmul(a.To(CUDA), b.To(CUDA))
+// A GPU without TF32 tensor cores (before sm_80), or one whose tensor cores
+// LAFITE_CUDA_TENSOR_CORES=0 turns off (a failed probe of the GPU check),
+// never tunes or runs the tensor-core GEMMs, and forcing one says why not.
+func TestTensorCoreGemmLeftOut(t *testing.T) {
+	for _, c := range []struct {
+		name         string
+		major, minor int
+		off          bool
+		why          string
+	}{
+		{"compute 7.5", 7, 5, false, "needs compute capability 8.0 or later; GPU \"emulated GPU\" is 7.5"},
+		{"switched off", 8, 0, true, "runs on the tensor cores, which LAFITE_CUDA_TENSOR_CORES=0 turns off"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.off {
+				t.Setenv(cuda.TensorCoresEnv, "0")
+			}
+			e := emu.New()
+			props := e.Props()
+			props.Major, props.Minor = c.major, c.minor
+			defer UseCUDABackend(e, props)()
+			withAutotune(t, nil)
+			rng := NewRNG(6)
+			a, b := rng.Normal(130, 40), rng.Normal(40, 70)
+			before := e.Launches()
+			got := Matmul(a.To(CUDA), b.To(CUDA)).To(CPU)
+			if d := maxRelDiff(got, Matmul(a, b)); d > 1e-5 {
+				t.Fatalf("max relative difference %.2g", d)
+			}
+			if ran := launchDelta(before, e.Launches()); ran["sgemm_tc128_f32"]+ran["sgemm_tcs128_f32"]+ran["sgemm_tc64_f32"]+ran["sgemm_tcs64_f32"] != 0 {
+				t.Fatalf("launched a tensor-core GEMM: %v", ran)
+			}
+			if c := choiceFor("gemm"); c == nil || len(c.Ms) != 3 || c.Ms["tc"]+c.Ms["tcs"]+c.Ms["tc64"]+c.Ms["tcs64"] != 0 {
+				t.Fatalf("gemm choice %+v, want bk8, bk16 and t64 timed", c)
+			}
+			for _, k := range []string{"tc", "tcs", "tc64", "tcs64"} {
+				prev := SetCUDAGemmKernel(k)
+				expectPanic(t, "GEMM kernel "+k+" (LAFITE_CUDA_GEMM) "+c.why, func() {
+					Matmul(a.To(CUDA), b.To(CUDA))
+				})
+				SetCUDAGemmKernel(prev)
+			}
 		})
-		SetCUDAGemmKernel(prev)
 	}
 }
 

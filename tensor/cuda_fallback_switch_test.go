@@ -8,39 +8,8 @@ import (
 )
 
 // The fallback switches the GPU check sets when a path fails its probe on a
-// card: each keeps its kernels from running, and the results stay right.
-
-func TestTensorCoresSwitch(t *testing.T) {
-	t.Setenv(cuda.TensorCoresEnv, "0")
-	dev, restore := useEmulator() // compute 8.0: tensor cores
-	defer restore()
-	withAutotune(t, map[string]string{"gemm": "tc"})
-	rng := NewRNG(4)
-	a, b := rng.Normal(130, 40), rng.Normal(40, 70)
-	before := dev.Launches()
-	got := Matmul(a.To(CUDA), b.To(CUDA)).To(CPU)
-	if d := maxRelDiff(got, Matmul(a, b)); d > 1e-5 {
-		t.Fatalf("matmul: max relative difference %.2g", d)
-	}
-	for k := range launchDelta(before, dev.Launches()) {
-		if strings.HasPrefix(k, "sgemm_tc") {
-			t.Errorf("%s=0, yet %s ran", cuda.TensorCoresEnv, k)
-		}
-	}
-	if c := choiceFor("gemm"); c == nil || len(c.Ms) != 3 || c.Chosen == "tc" {
-		t.Errorf("gemm candidates with the tensor cores off: %+v", c)
-	}
-	// Forcing a tensor-core kernel now is an error that names the switch.
-	defer SetCUDAGemmKernel(SetCUDAGemmKernel("tcs"))
-	func() {
-		defer func() {
-			if p := recover(); p == nil || !strings.Contains(p.(string), "LAFITE_CUDA_TENSOR_CORES=0") {
-				t.Errorf("forced tcs with the tensor cores off: panic %v", p)
-			}
-		}()
-		Matmul(a.To(CUDA), b.To(CUDA))
-	}()
-}
+// card: each keeps its kernels from running, and the results stay right
+// (LAFITE_CUDA_TENSOR_CORES: TestTensorCoreGemmLeftOut).
 
 func TestMultiTensorSwitch(t *testing.T) {
 	t.Setenv("LAFITE_CUDA_MULTI_TENSOR", "0")
