@@ -37,10 +37,12 @@ type WordTokenizer struct {
 	ids    map[string]int
 }
 
-// splitWords lower-cases text and keeps runs of letters, digits and combining
-// marks; everything else (spaces, punctuation) separates words and is dropped.
+// splitWords fixes text as CLIP's tokenizer does (FixText: full-width
+// letters, ligatures, NFC), lower-cases it and keeps runs of letters, digits
+// and combining marks; everything else (spaces, punctuation) separates words
+// and is dropped.
 func splitWords(text string) []string {
-	return strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+	return strings.FieldsFunc(strings.ToLower(FixText(text)), func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r)
 	})
 }

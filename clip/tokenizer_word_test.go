@@ -73,6 +73,10 @@ func TestWordEncodeDecode(t *testing.T) {
 	if got := splitWords("Top-left: 2 circles,ſmall café"); !reflect.DeepEqual(got, []string{"top", "left", "2", "circles", "ſmall", "café"}) {
 		t.Errorf("splitWords = %q", got)
 	}
+	// Text as CLIP's tokenizer fixes it: full width, ligatures, NFC.
+	if got := splitWords("ＲＥＤ ﬁsh cafe\u0301"); !reflect.DeepEqual(got, []string{"red", "fish", "café"}) {
+		t.Errorf("splitWords of unfixed text = %q", got)
+	}
 }
 
 func TestWordTokenize(t *testing.T) {
