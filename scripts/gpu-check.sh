@@ -4,8 +4,9 @@
 #
 # Needs a machine with an NVIDIA GPU, its driver and NVRTC (CUDA toolkit, the
 # nvidia-cuda-nvrtc wheel of a PyTorch install, or LAFITE_NVRTC=/path); no Go.
-# Runs, each step under a time limit (15+6x30+80+100+40+80 s; the probes take
-# seconds unless one hangs) so the whole check stays near 5 minutes:
+# Runs, each step under a time limit (15 s; 30 s a probe and a kernel test,
+# each in a process of its own; 100+40+80 s; all take seconds on a card unless
+# one hangs) so the whole check stays near 5 minutes:
 #   1. lafite doctor               what the engine sees
 #   1b. probes                     the paths no card had run when they were
 #                                  written (tensor-core GEMMs, Winograd,
@@ -16,7 +17,8 @@
 #                                  of the check (LAFITE_CUDA_TENSOR_CORES=0,
 #                                  ...), which then fails but still measures
 #                                  everything else
-#   2. cuda.test -run ^TestGPU     every kernel against float64 references
+#   2. cuda.test -run ^TestGPU...  every kernel against float64 references,
+#                                  one test a process
 #   3. gpucheck.test conformance   every op, and the Lafite G and D, on the GPU
 #                                  vs the host: forward, gradient, gradient of
 #                                  gradient, outputs poisoned with NaN
@@ -120,15 +122,34 @@ else
 fi
 probe_time=$(elapsed "$t")
 
-# 2. kernel tests
+# 2. kernel tests, each in a process of its own (a kernel fault leaves the
+# CUDA context unusable: it would fail every test after it); one that dies
+# without a verdict (a fault, a hang) counts as failed.
 t=$(date +%s)
-timeout 80 "$here/cuda.test" -test.run '^TestGPU' -test.v -test.timeout 75s >"$LOGS/cuda.log" 2>&1
-rc=$?
+: >"$LOGS/cuda.log"
+rc=0
+kdied=0
+for name in $("$here/cuda.test" -test.list '^TestGPU' 2>/dev/null | grep '^TestGPU'); do
+  timeout 30 "$here/cuda.test" -test.run "^${name}\$" -test.v -test.timeout 28s >"$LOGS/cuda-one.log" 2>&1
+  one=$?
+  cat "$LOGS/cuda-one.log" >>"$LOGS/cuda.log"
+  if ! grep -q -E "^--- (PASS|FAIL|SKIP): ${name} " "$LOGS/cuda-one.log"; then
+    kdied=$((kdied + 1))
+    echo "--- FAIL: ${name} (no verdict: exit ${one})" >>"$LOGS/cuda.log"
+  fi
+  [ $one -ne 0 ] && rc=$one
+done
+rm -f "$LOGS/cuda-one.log"
 kpass=$(grep -c '^--- PASS' "$LOGS/cuda.log")
 kfail=$(grep -c '^--- FAIL' "$LOGS/cuda.log")
 kskip=$(grep -c '^--- SKIP' "$LOGS/cuda.log")
 kernel_result="$kpass passed, $kfail failed, $kskip skipped"
+[ $kdied -ne 0 ] && kernel_result="$kernel_result ($kdied died without a verdict)"
 [ $rc -ne 0 ] && kernel_result="$kernel_result (exit $rc)"
+if [ $((kpass + kfail + kskip)) -eq 0 ]; then
+  kernel_result="no kernel test ran (see $LOGS/cuda.log)"
+  status=1
+fi
 if [ "$kfail" -ne 0 ] || [ $rc -ne 0 ]; then
   status=1
   grep -E -A8 '^--- FAIL' "$LOGS/cuda.log" | head -40
