@@ -42,10 +42,33 @@ func TestFixTextFtfyExamples(t *testing.T) {
 			"Sometimes, bad ideas like these characters get standardized.\n"},
 		{"", ""},
 	}
-	for _, c := range cases {
+	// ftfy's negative cases: text its mojibake repair must leave alone, where
+	// the other fixers still act.
+	negative := []struct{ in, want string }{
+		{"I'm not such a fan of Charlotte Brontë…”", `I'm not such a fan of Charlotte Brontë…"`},
+		{"AHÅ™, the new sofa from IKEA", "AHÅ™, the new sofa from IKEA"},
+		{"ВІКІ is Ukrainian for WIKI", "ВІКІ is Ukrainian for WIKI"},
+		{"These control characters \u001a are apparently intentional \u0081", "These control characters  are apparently intentional \u0081"},
+		{"Here's a control character: \u001a", "Here's a control character: "},
+		{"a radius of 10 Å—", "a radius of 10 Å—"},
+		{"!YO SÉ¡", "!YO SÉ¡"},
+		{"NICIODATĂ\u00a0", "NICIODATĂ\u00a0"},
+		{"There are a lot of Ã’s in mojibake text", "There are a lot of Ã's in mojibake text"},
+		{"NICIODATĂ™", "NICIODATĂ™"},
+		{"TRANSFORMATORIŲ™", "TRANSFORMATORIŲ™"},
+		{"HÅØYA ER BLÅØYD", "HÅØYA ER BLÅØYD"},
+		{"Ō¬o", "Ō¬o"},
+		{"ПоздравЂаво", "ПоздравЂаво"},
+	}
+	for _, c := range append(cases, negative...) {
 		if got := FixText(c.in); got != c.want {
 			t.Errorf("FixText(%q) = %q, want %q", c.in, got, c.want)
 		}
+	}
+	// Mojibake, which ftfy would re-decode ("août"), is left as written:
+	// FixText does not reproduce that repair.
+	if got := FixText("aoÃ»t"); got != "aoÃ»t" {
+		t.Errorf("FixText(%q) = %q: mojibake is to stay as written", "aoÃ»t", got)
 	}
 	if got := FixText(strings.Repeat("ﬁ", 100000)); utf8.RuneCountInString(got) != 200000 {
 		t.Errorf("100000 ﬁ ligatures gave %d characters, want 200000", utf8.RuneCountInString(got))
