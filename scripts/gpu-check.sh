@@ -309,6 +309,14 @@ if [ "${LAFITE_GPU_VARIANTS:-0}" != 0 ]; then
   fi
 fi
 
+# torch_ratio W: the Go / PyTorch ratio of workload W in the comparison table
+# (and, after a slash, its cycle mean's where it has one), or "?".
+torch_ratio() {
+  local r=""
+  [ -f "$LOGS/bench.log" ] && r=$(awk -v w="$1" 'found && $1 == "(mean" { print $7 } { found = 0 } $1 == w && NF >= 4 { print $4; found = 1 }' "$LOGS/bench.log" | head -2 | paste -sd/ -)
+  echo "${r:-?}"
+}
+
 result=PASS
 [ $status -ne 0 ] && result=FAIL
 echo
@@ -326,5 +334,6 @@ printf '%-22s %-52s\n' variants "$variants_result"
 printf '%-22s %-52s\n' "GEMM 4096^3" "${gemm:-?} of FP32 peak (goal >= 50%)"
 printf '%-22s %-52s\n' "bias_act, upfirdn2d" "${biasact:-?}, ${upfirdn:-?} (up2/down2/filter, best kernel) of copy bw (goal >= 80%)"
 printf '%-22s %-52s\n' "conv 3x3" "${conv:-?} of FP32 peak (s1 direct/F4, s2 direct/phases, transposed s2)"
+printf '%-22s %-52s\n' "Go / PyTorch" "modconv N16 fwd+bwd $(torch_ratio modconv_n16_c512_32_fwdbwd), 64x64 train step $(torch_ratio lafite_train_step_64_b16) (median/cycle mean; goal <= 1)"
 printf '%-22s %-52s %s\n' overall "$result" "$(elapsed "$start")"
 exit $status
