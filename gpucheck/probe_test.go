@@ -22,65 +22,63 @@ import (
 // instead turns its path off (its switch) for the rest of the check, which
 // then still times and checks everything else, and fails.
 
-// gpuProbe is one such path: its conformance cases with the path forced.
+// gpuProbe is one such path (cuda.Fallbacks: name, switch, kernels) and
+// its check: its conformance cases with the path forced.
 type gpuProbe struct {
-	name      string   // the subtest of TestGPUProbe
-	offSwitch string   // what turns the path off, NAME=value
-	kernels   []string // entries of the path (a trailing '_': a prefix), which the switch keeps from running
-	run       func(rep *gpuReport, seed uint64)
+	cuda.Fallback
+	run func(rep *gpuReport, seed uint64)
 }
 
-// launches reports whether entry is one of the probe's kernels.
-func (p gpuProbe) launches(entry string) bool {
-	for _, k := range p.kernels {
-		if entry == k || strings.HasSuffix(k, "_") && strings.HasPrefix(entry, k) {
-			return true
+// probeRuns are the probes' checks, by cuda.Fallback.Probe.
+var probeRuns = map[string]func(rep *gpuReport, seed uint64){
+	"tensor-cores": func(rep *gpuReport, seed uint64) {
+		for _, k := range cuda.SgemmKernelsFor(gpuCC()) {
+			if k.TensorCores {
+				with(tensor.SetCUDAGemmKernel, k.Name, rerunCases(rep, seed, "@"+k.Name, "matmul"))()
+			}
 		}
-	}
-	return false
+	},
+	// The stride-2 cases run by phases under either tile.
+	"winograd": func(rep *gpuReport, seed uint64) {
+		for _, tile := range []int{cuda.ConvWinograd4, cuda.ConvWinograd2} {
+			with(tensor.SetCUDAConvTile, tile, rerunCases(rep, seed, fmt.Sprintf("@winograd%d", tile), "conv", "modconv"))()
+		}
+	},
+	"upfirdn-streaming": func(rep *gpuReport, seed uint64) {
+		with(tensor.SetCUDAUpfirdnTiled, false, rerunCases(rep, seed, "", "upsample2d", "downsample2d", "filter2d", "upfirdn2d"))()
+	},
+	"multi-tensor": func(rep *gpuReport, seed uint64) {
+		multiTensorUpdates(rep, rand.New(rand.NewPCG(seed, 99)))
+	},
+	"split-k": func(rep *gpuReport, seed uint64) {
+		with(tensor.SetCUDASplitK, 2, rerunCases(rep, seed, "@splitk2", "matmul", "linear"))()
+	},
+	// The planner's choice for the small cases: direct kernels, the phase
+	// kernel for every strided input gradient (and transposed conv).
+	"phase-dgrad": func(rep *gpuReport, seed uint64) {
+		rerunCases(rep, seed, "", "conv")()
+	},
 }
 
 func gpuProbes() []gpuProbe {
-	return []gpuProbe{
-		{"tensor-cores", cuda.TensorCoresEnv + "=0", tensorCoreEntries(), func(rep *gpuReport, seed uint64) {
-			for _, k := range cuda.SgemmKernelsFor(gpuCC()) {
-				if k.TensorCores {
-					with(tensor.SetCUDAGemmKernel, k.Name, rerunCases(rep, seed, "@"+k.Name, "matmul"))()
-				}
-			}
-		}},
-		// The stride-2 cases run by phases under either tile.
-		{"winograd", "LAFITE_CUDA_WINOGRAD=0", []string{"wino_"}, func(rep *gpuReport, seed uint64) {
-			for _, tile := range []int{cuda.ConvWinograd4, cuda.ConvWinograd2} {
-				with(tensor.SetCUDAConvTile, tile, rerunCases(rep, seed, fmt.Sprintf("@winograd%d", tile), "conv", "modconv"))()
-			}
-		}},
-		{"upfirdn-streaming", "LAFITE_CUDA_UPFIRDN=tiled",
-			[]string{"upfirdn2d_up2_f4_f32", "upfirdn2d_down2_f4_f32", "upfirdn2d_filter_f4_f32"}, func(rep *gpuReport, seed uint64) {
-				with(tensor.SetCUDAUpfirdnTiled, false, rerunCases(rep, seed, "", "upsample2d", "downsample2d", "filter2d", "upfirdn2d"))()
-			}},
-		{"multi-tensor", "LAFITE_CUDA_MULTI_TENSOR=0", []string{"adam_multi_f32", "ema_multi_f32"}, func(rep *gpuReport, seed uint64) {
-			multiTensorUpdates(rep, rand.New(rand.NewPCG(seed, 99)))
-		}},
-		{"split-k", "LAFITE_CUDA_SPLITK=0", nil, func(rep *gpuReport, seed uint64) {
-			with(tensor.SetCUDASplitK, 2, rerunCases(rep, seed, "@splitk2", "matmul", "linear"))()
-		}},
-		// The planner's choice for the small cases: direct kernels, the phase
-		// kernel for every strided input gradient (and transposed conv).
-		{"phase-dgrad", cuda.PhaseDgradEnv + "=0", []string{"conv2d_dgrad_phase128_f32"}, func(rep *gpuReport, seed uint64) {
-			rerunCases(rep, seed, "", "conv")()
-		}},
+	var ps []gpuProbe
+	for _, f := range cuda.Fallbacks {
+		run := probeRuns[f.Probe]
+		if run == nil {
+			panic("gpucheck: no probe for the fallback " + f.Probe)
+		}
+		ps = append(ps, gpuProbe{f, run})
 	}
+	return ps
 }
 
 // switchedOff returns the switch (NAME=value) that keeps the probe's path
 // off in this process, or "" when the path is on.
 func switchedOff(probe string) string {
-	for _, p := range gpuProbes() {
-		if p.name == probe {
-			name, value, _ := strings.Cut(p.offSwitch, "=")
-			if os.Getenv(name) == value {
-				return p.offSwitch
+	for _, f := range cuda.Fallbacks {
+		if f.Probe == probe {
+			if f.IsOff() {
+				return f.Switch()
 			}
 			return ""
 		}
@@ -104,10 +102,10 @@ func TestGPUProbe(t *testing.T) {
 	requireGPU(t)
 	seed := uint64(time.Now().UnixNano())
 	for _, p := range gpuProbes() {
-		t.Run(p.name, func(t *testing.T) {
+		t.Run(p.Probe, func(t *testing.T) {
 			rep := &gpuReport{out: os.Stdout}
 			runProbe(rep, p, seed)
-			fmt.Printf("gpu probe %s: %d passed, %d failed (seed %d; a failure turns it off: %s)\n", p.name, rep.passed, rep.failed, seed, p.offSwitch)
+			fmt.Printf("gpu probe %s: %d passed, %d failed (seed %d; a failure turns it off: %s)\n", p.Probe, rep.passed, rep.failed, seed, p.Switch())
 			if rep.passed+rep.failed == 0 {
 				t.Skipf("nothing to probe on this GPU (compute %d)", gpuCC())
 			}
@@ -129,24 +127,24 @@ func TestGPUProbesEmulated(t *testing.T) {
 		before := launchCounts(dev.Launches())
 		runProbe(rep, p, 3)
 		if rep.failed > 0 || rep.passed == 0 {
-			t.Errorf("probe %s on the emulator: %d passed, %d failed\n%s", p.name, rep.passed, rep.failed, log.String())
+			t.Errorf("probe %s on the emulator: %d passed, %d failed\n%s", p.Probe, rep.passed, rep.failed, log.String())
 		}
 		ran := map[string]bool{}
 		for entry, n := range launchCounts(dev.Launches()) {
-			for _, k := range p.kernels {
-				if n > before[entry] && (gpuProbe{kernels: []string{k}}).launches(entry) {
+			for _, k := range p.Entries {
+				if n > before[entry] && (cuda.Fallback{Entries: []string{k}}).Runs(entry) {
 					ran[k] = true
 				}
 			}
 		}
-		if len(ran) != len(p.kernels) {
-			t.Errorf("probe %s ran %v of its kernels %v", p.name, ran, p.kernels)
+		if len(ran) != len(p.Entries) {
+			t.Errorf("probe %s ran %v of its kernels %v", p.Probe, ran, p.Entries)
 		}
 	}
 }
 
 // TestProbesInGPUCheckScript: scripts/gpu-check.sh runs every probe and
-// sets each one's switch when it fails, as listed here.
+// sets each one's switch when it fails, as cuda.Fallbacks lists them.
 func TestProbesInGPUCheckScript(t *testing.T) {
 	script, err := os.ReadFile("../scripts/gpu-check.sh")
 	if err != nil {
@@ -157,32 +155,13 @@ func TestProbesInGPUCheckScript(t *testing.T) {
 		listed[m[1]] = m[2]
 	}
 	for _, p := range gpuProbes() {
-		if got, ok := listed[p.name]; !ok || got != p.offSwitch {
-			t.Errorf("gpu-check.sh: want the line `probe %s %s`, found %q", p.name, p.offSwitch, got)
+		if got, ok := listed[p.Probe]; !ok || got != p.Switch() {
+			t.Errorf("gpu-check.sh: want the line `probe %s %s`, found %q", p.Probe, p.Switch(), got)
 		}
-		delete(listed, p.name)
+		delete(listed, p.Probe)
 	}
 	for name := range listed {
 		t.Errorf("gpu-check.sh probes %s, which TestGPUProbe does not have", name)
-	}
-	// Every switch the probes set is one `lafite doctor` reports.
-	doctor, err := os.ReadFile("../cmd/lafite/doctor.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range gpuProbes() {
-		name, value, _ := strings.Cut(p.offSwitch, "=")
-		switch name {
-		case cuda.TensorCoresEnv:
-			name = "cuda.TensorCoresEnv"
-		case cuda.PhaseDgradEnv:
-			name = "cuda.PhaseDgradEnv"
-		default:
-			name = `"` + name + `"`
-		}
-		if !strings.Contains(string(doctor), fmt.Sprintf(`{%s, "%s", `, name, value)) {
-			t.Errorf("lafite doctor does not report %s", p.offSwitch)
-		}
 	}
 }
 
@@ -190,9 +169,8 @@ func TestProbesInGPUCheckScript(t *testing.T) {
 // failed probes, the suite forces none of their kernels (each would fault
 // again on the card) and says what it left out.
 func TestConformanceHonoursSwitches(t *testing.T) {
-	for _, p := range gpuProbes() {
-		name, value, _ := strings.Cut(p.offSwitch, "=")
-		t.Setenv(name, value)
+	for _, f := range cuda.Fallbacks {
+		t.Setenv(f.Env, f.Off)
 	}
 	dev, restore := emulate()
 	defer restore()
@@ -204,8 +182,8 @@ func TestConformanceHonoursSwitches(t *testing.T) {
 	for _, l := range dev.Launches() {
 		entry, _, _ := strings.Cut(l, "=")
 		for _, p := range gpuProbes() {
-			if p.launches(entry) {
-				t.Errorf("%s ran though %s is set", l, p.offSwitch)
+			if p.Runs(entry) {
+				t.Errorf("%s ran though %s is set", l, p.Switch())
 			}
 		}
 	}
@@ -234,15 +212,4 @@ func launchCounts(list []string) map[string]int {
 		m[entry], _ = strconv.Atoi(n)
 	}
 	return m
-}
-
-// tensorCoreEntries are the entry points of the tensor-core GEMM tiles.
-func tensorCoreEntries() []string {
-	var e []string
-	for _, k := range cuda.SgemmKernels {
-		if k.TensorCores {
-			e = append(e, k.Entry)
-		}
-	}
-	return e
 }

@@ -281,7 +281,11 @@ func (g *gpuState) launch(file, entry string, grid, block cuda.Dim3, shared int,
 	}
 	if g.sync {
 		if err := g.b.Synchronize(); err != nil {
-			panic(fmt.Sprintf("tensor: CUDA kernel %s failed: %v", entry, err))
+			hint := ""
+			if f, ok := cuda.FallbackOf(entry); ok {
+				hint = fmt.Sprintf(" (%s, which no card had run when written: %s switches it off)", f.What, f.Switch())
+			}
+			panic(fmt.Sprintf("tensor: CUDA kernel %s failed: %v%s", entry, err, hint))
 		}
 	}
 }

@@ -1,10 +1,13 @@
 package tensor
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/lafite-go/lafite/kernels/cuda"
+	"github.com/lafite-go/lafite/kernels/cuda/emu"
 )
 
 // The fallback switches the GPU check sets when a path fails its probe on a
@@ -73,4 +76,33 @@ func TestSplitKSwitch(t *testing.T) {
 			t.Errorf("LAFITE_CUDA_SPLITK=0 %v: launched %v", off, ran)
 		}
 	}
+}
+
+// faultingGPU is the emulator with a kernel fault: every Synchronize
+// reports one, as a card would after an illegal access.
+type faultingGPU struct{ *emu.Device }
+
+func (faultingGPU) Synchronize() error { return errors.New("CUDA_ERROR_ILLEGAL_ADDRESS") }
+
+// With LAFITE_CUDA_SYNC=1 a fault names its kernel and, for a path no card
+// had run, the switch that turns it off.
+func TestFaultNamesTheFallback(t *testing.T) {
+	t.Setenv("LAFITE_CUDA_SYNC", "1")
+	e := emu.New()
+	defer UseCUDABackend(faultingGPU{e}, e.Props())()
+	defer SetCUDAConvTile(SetCUDAConvTile(cuda.ConvWinograd4))
+	x, w := NewRNG(7).Normal(1, 4, 6, 6), NewRNG(8).Normal(4, 4, 3, 3)
+	xg, wg := x.To(CUDA), w.To(CUDA) // the uploads do not synchronize
+	expectPanic(t, "CUDA kernel wino_weight_f32 failed: CUDA_ERROR_ILLEGAL_ADDRESS (Winograd convolutions, which no card had run when written: LAFITE_CUDA_WINOGRAD=0 switches it off)", func() {
+		Conv2d(xg, wg, nil, Conv2dParams{PadH: 1, PadW: 1})
+	})
+	// A kernel outside the switchable paths: no hint.
+	expectPanic(t, "CUDA kernel ew_binary_f32 failed: CUDA_ERROR_ILLEGAL_ADDRESS\x00", func() {
+		defer func() {
+			if r := recover(); r != nil {
+				panic(fmt.Sprint(r) + "\x00") // mark the end: nothing may follow the error
+			}
+		}()
+		Add(xg, xg)
+	})
 }

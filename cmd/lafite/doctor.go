@@ -115,16 +115,9 @@ func gemmKernelsLine(p cuda.DeviceProps) string {
 // GPU check sets these when a path fails its probe), or "".
 func fallbacksSet() string {
 	var off []string
-	for _, f := range []struct{ env, value, what string }{
-		{cuda.TensorCoresEnv, "0", "tensor-core GEMMs"},
-		{"LAFITE_CUDA_WINOGRAD", "0", "Winograd convolutions"},
-		{"LAFITE_CUDA_UPFIRDN", "tiled", "row-streaming upfirdn2d"},
-		{"LAFITE_CUDA_MULTI_TENSOR", "0", "multi-tensor Adam and moving average"},
-		{"LAFITE_CUDA_SPLITK", "0", "split-K GEMMs"},
-		{cuda.PhaseDgradEnv, "0", "the phase kernel of strided input gradients"},
-	} {
-		if os.Getenv(f.env) == f.value {
-			off = append(off, fmt.Sprintf("%s (%s=%s)", f.what, f.env, f.value))
+	for _, f := range cuda.Fallbacks {
+		if f.IsOff() {
+			off = append(off, fmt.Sprintf("%s (%s)", f.What, f.Switch()))
 		}
 	}
 	return strings.Join(off, ", ")

@@ -635,3 +635,37 @@ func TestPhaseDgradSwitch(t *testing.T) {
 		t.Errorf("%s=0: strided input gradient planned as %s, want a direct kernel", PhaseDgradEnv, pl.Entry)
 	}
 }
+
+func TestFallbacks(t *testing.T) {
+	for entry, want := range map[string]string{"sgemm_tcs64_f32": "tensor-cores", "wino_input_f32": "winograd",
+		"upfirdn2d_down2_f4_f32": "upfirdn-streaming", "upfirdn2d_down2_f4_tiled_f32": "", "ema_multi_f32": "multi-tensor",
+		"conv2d_dgrad_phase128_f32": "phase-dgrad", "conv2d_dgrad128_f32": "", "sgemm_128x128x8_f32": ""} {
+		f, ok := FallbackOf(entry)
+		if f.Probe != want || ok != (want != "") {
+			t.Errorf("FallbackOf(%s) = %q, %v; want %q", entry, f.Probe, ok, want)
+		}
+	}
+	// Every kernel a fallback names exists (a prefix: at least one does).
+	var all []string
+	for _, e := range Entries() {
+		all = append(all, e.Name)
+	}
+	for _, f := range Fallbacks {
+		for _, k := range f.Entries {
+			found := false
+			for _, e := range all {
+				found = found || (Fallback{Entries: []string{k}}).Runs(e)
+			}
+			if !found {
+				t.Errorf("fallback %s names kernel %s, which no .cu file has", f.Probe, k)
+			}
+		}
+		if f.IsOff() {
+			t.Errorf("%s is set in the test's environment", f.Switch())
+		}
+	}
+	t.Setenv("LAFITE_CUDA_UPFIRDN", "tiled")
+	if f, _ := FallbackOf("upfirdn2d_up2_f4_f32"); !f.IsOff() || f.Switch() != "LAFITE_CUDA_UPFIRDN=tiled" {
+		t.Errorf("upfirdn-streaming: off %v, switch %s", f.IsOff(), f.Switch())
+	}
+}
