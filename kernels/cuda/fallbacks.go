@@ -11,8 +11,8 @@ import (
 // (scripts/gpu-check.sh, gpucheck's TestGPUProbe), since a kernel fault
 // leaves a CUDA context unusable for everything after it.
 type Fallback struct {
-	Probe   string   // the GPU check's probe, TestGPUProbe/<Probe>
-	Env     string   // the switch: Env=Off turns the path off
+	Probe   string // the GPU check's probe, TestGPUProbe/<Probe>
+	Env     string // the switch: Env=Off turns the path off
 	Off     string
 	What    string   // the path, in words
 	Entries []string // its kernels; a name ending in '_' is a prefix
