@@ -750,8 +750,12 @@ func runConformance(out io.Writer, seed uint64) *gpuReport {
 	if s := switchedOff("tensor-cores"); s != "" && gpuCC() >= 80 {
 		rep.skip("the tensor-core GEMM reruns (@tc, @tcs, @tc64, @tcs64)", s)
 	}
+	tiles := switchedOff("gemm-tiles") == ""
+	if !tiles {
+		rep.skip("the @bk16 and @t64 reruns", switchedOff("gemm-tiles"))
+	}
 	for _, k := range cuda.SgemmKernelsFor(gpuCC()) {
-		if k.Name == "bk8" {
+		if k.Name == "bk8" || !tiles && !k.TensorCores {
 			continue
 		}
 		if !winograd {

@@ -31,6 +31,13 @@ type gpuProbe struct {
 
 // probeRuns are the probes' checks, by cuda.Fallback.Probe.
 var probeRuns = map[string]func(rep *gpuReport, seed uint64){
+	"gemm-tiles": func(rep *gpuReport, seed uint64) {
+		for _, k := range cuda.SgemmKernelsFor(gpuCC()) {
+			if !k.TensorCores && k.Name != "bk8" {
+				with(tensor.SetCUDAGemmKernel, k.Name, rerunCases(rep, seed, "@"+k.Name, "matmul"))()
+			}
+		}
+	},
 	"tensor-cores": func(rep *gpuReport, seed uint64) {
 		for _, k := range cuda.SgemmKernelsFor(gpuCC()) {
 			if k.TensorCores {
@@ -187,7 +194,7 @@ func TestConformanceHonoursSwitches(t *testing.T) {
 			}
 		}
 	}
-	if len(rep.skipped) != 3 { // Winograd, the tensor cores, split-K reruns
+	if len(rep.skipped) != 4 { // Winograd, the FFMA tiles, the tensor cores, split-K reruns
 		t.Errorf("skipped: %q", rep.skipped)
 	}
 	// The timing table leaves the forced rows of those paths untimed.

@@ -102,6 +102,8 @@ func rowSwitchedOff(name string) string {
 		return switchedOff("split-k")
 	case strings.HasPrefix(name, "upfirdn2d ") && strings.HasSuffix(name, " 4x4"): // the row-streaming kernels
 		return switchedOff("upfirdn-streaming")
+	case strings.HasSuffix(name, " bk16") || strings.HasSuffix(name, " t64"):
+		return switchedOff("gemm-tiles")
 	}
 	return ""
 }

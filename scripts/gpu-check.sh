@@ -9,7 +9,8 @@
 # one hangs) so the whole check stays near 5 minutes:
 #   1. lafite doctor               what the engine sees
 #   1b. probes                     the paths no card had run when they were
-#                                  written (tensor-core GEMMs, Winograd,
+#                                  written (the 16-k and 64x64 GEMM tiles,
+#                                  tensor-core GEMMs, Winograd,
 #                                  row-streaming upfirdn2d, multi-tensor Adam,
 #                                  split-K, the phase kernel of strided input
 #                                  gradients), each alone in a process: one
@@ -108,6 +109,7 @@ probe() {
   fi
 }
 if grep -q '^GPU ready' "$LOGS/doctor.log"; then
+  probe gemm-tiles LAFITE_CUDA_GEMM=bk8
   probe tensor-cores LAFITE_CUDA_TENSOR_CORES=0
   probe winograd LAFITE_CUDA_WINOGRAD=0
   probe upfirdn-streaming LAFITE_CUDA_UPFIRDN=tiled

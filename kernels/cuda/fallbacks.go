@@ -21,6 +21,10 @@ type Fallback struct {
 // Fallbacks lists the switchable paths, in the order the GPU check probes
 // them.
 var Fallbacks = []Fallback{
+	// First: every later probe's GEMMs may take these tiles. Forcing the
+	// 8-k stage tile keeps the tensor-core tiles out of tuning too.
+	{"gemm-tiles", "LAFITE_CUDA_GEMM", "bk8", "the 16-k stage and 64x64 FFMA GEMM tiles",
+		[]string{"sgemm_128x128x16_f32", "sgemm_64x64x16_f32"}},
 	{"tensor-cores", TensorCoresEnv, "0", "tensor-core GEMMs", tensorCoreEntries()},
 	{"winograd", "LAFITE_CUDA_WINOGRAD", "0", "Winograd convolutions", []string{"wino_"}},
 	{"upfirdn-streaming", "LAFITE_CUDA_UPFIRDN", "tiled", "row-streaming upfirdn2d",
