@@ -133,7 +133,8 @@ func fixRune(r rune) (string, bool) {
 	case latinLigatures[r] != "":
 		out, changed = latinLigatures[r], true
 	case r == 0x3000 || r >= 0xFF01 && r <= 0xFFEF:
-		out, changed = widthForms()[r], widthForms()[r] != ""
+		out = widthForms()[r]
+		changed = out != ""
 	}
 	if !changed {
 		if q := straightQuote(r); q != 0 {

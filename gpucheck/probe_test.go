@@ -82,15 +82,10 @@ func gpuProbes() []gpuProbe {
 // switchedOff returns the switch (NAME=value) that keeps the probe's path
 // off in this process, or "" when the path is on.
 func switchedOff(probe string) string {
-	for _, f := range cuda.Fallbacks {
-		if f.Probe == probe {
-			if f.IsOff() {
-				return f.Switch()
-			}
-			return ""
-		}
+	if f := cuda.FallbackNamed(probe); f.IsOff() {
+		return f.Switch()
 	}
-	panic("gpucheck: no probe " + probe)
+	return ""
 }
 
 // runProbe runs one probe with every new allocation poisoned and the

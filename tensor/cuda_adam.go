@@ -14,12 +14,17 @@ func cudaAdamStep(p, g, m, v *Tensor, a AdamParams) {
 	}
 	gc, fg := contiguousOnGPU(g)
 	defer fg()
+	gpu := theGPU()
+	args := append(append([]any{int64(n)}, adamKernelScalars(a)...), p.ptr(), gc.ptr(), m.ptr(), v.ptr())
+	gpu.launch("adam.cu", "adam_step_f32", gpu.grid1(int64(n)), cuda.D1(256), 0, args...)
+}
+
+// adamKernelScalars are the hyperparameters adam_step_f32 and
+// adam_multi_f32 both take, in their order, so that the two compute alike.
+func adamKernelScalars(a AdamParams) []any {
 	bc1 := 1 - math.Pow(float64(a.Beta1), float64(a.Step))
 	bc2 := 1 - math.Pow(float64(a.Beta2), float64(a.Step))
-	gpu := theGPU()
-	gpu.launch("adam.cu", "adam_step_f32", gpu.grid1(int64(n)), cuda.D1(256), 0,
-		int64(n), a.LR, a.Beta1, a.Beta2, a.Eps, float32(0), float32(bc1), float32(bc2), a.gradScale(), a.InfTo,
-		p.ptr(), gc.ptr(), m.ptr(), v.ptr())
+	return []any{a.LR, a.Beta1, a.Beta2, a.Eps, float32(0), float32(bc1), float32(bc2), a.gradScale(), a.InfTo}
 }
 
 func cudaEMAUpdate(avg, src *Tensor, beta float32) {
@@ -64,13 +69,11 @@ func cudaAdamStepAll(ps, gs, ms, vs []*Tensor, idx []int, a AdamParams) {
 		}
 		return
 	}
-	bc1 := 1 - math.Pow(float64(a.Beta1), float64(a.Step))
-	bc2 := 1 - math.Pow(float64(a.Beta2), float64(a.Step))
 	launchMulti("adam_multi_f32", idx, func(i int) int { return ps[i].Numel() }, gs,
 		func(i int, g cuda.DevicePtr) [4]cuda.DevicePtr {
 			return [4]cuda.DevicePtr{ps[i].ptr(), g, ms[i].ptr(), vs[i].ptr()}
 		},
-		a.LR, a.Beta1, a.Beta2, a.Eps, float32(0), float32(bc1), float32(bc2), a.gradScale(), a.InfTo)
+		adamKernelScalars(a)...)
 }
 
 // cudaEMAUpdateAll runs EMAUpdate on the tensors idx of avgs and srcs, all

@@ -131,8 +131,8 @@ func newGPUState(b CUDABackend, dev *cuda.Device, props cuda.DeviceProps) *gpuSt
 		autotune:       autotuneSetting(dev != nil),
 		upfirdnTiled:   os.Getenv("LAFITE_CUDA_UPFIRDN") == "tiled",
 		gemmForced:     gemm,
-		noMultiTensor:  os.Getenv("LAFITE_CUDA_MULTI_TENSOR") == "0",
-		noSplitK:       os.Getenv("LAFITE_CUDA_SPLITK") == "0",
+		noMultiTensor:  cuda.FallbackNamed("multi-tensor").IsOff(),
+		noSplitK:       cuda.FallbackNamed("split-k").IsOff(),
 		fns:            map[string]*cuda.Function{}, scalars: map[uint32]*Storage{}}
 }
 

@@ -51,6 +51,17 @@ func (f Fallback) Runs(entry string) bool {
 	return false
 }
 
+// FallbackNamed returns the fallback of the GPU check's probe name (one of
+// Fallbacks; another name is a programming error and panics).
+func FallbackNamed(probe string) Fallback {
+	for _, f := range Fallbacks {
+		if f.Probe == probe {
+			return f
+		}
+	}
+	panic("cuda: no fallback " + probe)
+}
+
 // FallbackOf returns the switchable path that kernel entry belongs to.
 func FallbackOf(entry string) (Fallback, bool) {
 	for _, f := range Fallbacks {

@@ -3,7 +3,6 @@ package cuda
 import (
 	"fmt"
 	"math"
-	"os"
 	"strings"
 )
 
@@ -538,7 +537,7 @@ var SgemmKernels = []SgemmKernel{
 const TensorCoresEnv = "LAFITE_CUDA_TENSOR_CORES"
 
 // TensorCoresOff reports whether LAFITE_CUDA_TENSOR_CORES=0.
-func TensorCoresOff() bool { return os.Getenv(TensorCoresEnv) == "0" }
+func TensorCoresOff() bool { return FallbackNamed("tensor-cores").IsOff() }
 
 // SgemmKernelsFor returns the kernels of SgemmKernels that run on a device
 // of compute capability cc (e.g. 90), in the same order, without the
@@ -744,7 +743,7 @@ func PlanConv2d(kind int, p ConvParams, sms int) (plan LaunchPlan, kSplit int32)
 const PhaseDgradEnv = "LAFITE_CUDA_PHASE_DGRAD"
 
 // PhaseDgradOff reports whether LAFITE_CUDA_PHASE_DGRAD=0.
-func PhaseDgradOff() bool { return os.Getenv(PhaseDgradEnv) == "0" }
+func PhaseDgradOff() bool { return FallbackNamed("phase-dgrad").IsOff() }
 
 // planDgradPhase plans conv2d_dgrad_phase128_f32, the strided input gradient
 // that visits only the taps meeting each pixel (1/s^2 of the direct kernel's
