@@ -56,8 +56,10 @@ bench-compare: build torch
 # comparison script and .gpu/run.sh, generated from
 # scripts/gpu-check.sh. Usage: kernels/cuda/NOTES.md, "Running on a GPU machine".
 GPU_DIR := .gpu
-# The engine's kernel versions that bench/cuda/variants.cu times as "v1".
+# The engine's kernel versions that bench/cuda/variants.cu times beside its
+# current ones: bias_act as of OLD_KERNELS, upfirdn2d as of OLD_UPFIRDN.
 OLD_KERNELS ?= 36fbf5f
+OLD_UPFIRDN ?= ac572f0
 
 gpu-check:
 	@mkdir -p $(GPU_DIR)
@@ -69,7 +71,7 @@ gpu-check:
 	rm -rf $(GPU_DIR)/src && mkdir -p $(GPU_DIR)/src/bench/cuda $(GPU_DIR)/src/kernels/cuda/kernels
 	cp bench/cuda/variants.cu bench/cuda/*.cuh $(GPU_DIR)/src/bench/cuda/
 	cp kernels/cuda/kernels/*.cu $(GPU_DIR)/src/kernels/cuda/kernels/
-	(bench/cuda/make-old.sh $(OLD_KERNELS) >/dev/null && mv bench/cuda/old_*.cu $(GPU_DIR)/src/bench/cuda/) || echo "no git history: LAFITE_GPU_VARIANTS will not build"
+	(bench/cuda/make-old.sh $(OLD_KERNELS) $(OLD_UPFIRDN) >/dev/null && mv bench/cuda/old_*.cu $(GPU_DIR)/src/bench/cuda/) || echo "no git history: LAFITE_GPU_VARIANTS will not build"
 	sed "s/@COMMIT@/$$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD 2>/dev/null || echo +dirty)/g" scripts/gpu-check.sh > $(GPU_DIR)/run.sh
 	chmod +x $(GPU_DIR)/run.sh
 	tar czf $(GPU_DIR).tgz $(GPU_DIR)

@@ -5,9 +5,10 @@
 // kernels/cuda/kernels) on the GPU machine, where nvcc exists and Go does not:
 //   nvcc -O3 -arch=sm_90 -o /tmp/variants bench/cuda/variants.cu && /tmp/variants
 // old_*.cu are earlier versions of the engine's files with their entry points
-// renamed old_*: `bench/cuda/make-old.sh 36fbf5f` writes them (git-ignored;
-// carry them to the GPU machine). Every variant's output is compared with the
-// engine's v1 output
+// renamed old_*: `bench/cuda/make-old.sh 36fbf5f ac572f0` writes them (bias_act
+// as of the first, upfirdn2d as of the second; git-ignored; carry them to the
+// GPU machine). Every variant's output is compared with the old version's
+// output
 // (poisoned first), and each time is the median of 25 CUDA-event timings after
 // 3 warm-ups; bandwidth counts each input read once and the output written once.
 #include <cstdio>
@@ -28,6 +29,9 @@ namespace oldv {
 #include "old_bias_act.cu"
 #include "old_upfirdn2d.cu"
 }
+#ifndef OLD_UPFIRDN_REV // make-old.sh defines it in old_upfirdn2d.cu
+#define OLD_UPFIRDN_REV "old"
+#endif
 
 #define CK(x) do { cudaError_t e = (x); if (e != cudaSuccess) { printf("%s:%d %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e)); exit(1); } } while (0)
 
@@ -174,8 +178,8 @@ int main() {
     }
 
     // upfirdn: up 2 of [16,512,32,32] (pad 2,1), down 2 of [16,512,64,64] (pad 1,1) and
-    // the filter of [16,512,64,64] (pad 2,1), gain 4 / 1 / 1. The old versions (36fbf5f:
-    // shared tile, a plane per block) against the engine's row-streaming kernels.
+    // the filter of [16,512,64,64] (pad 2,1), gain 4 / 1 / 1. The previous row-streaming
+    // kernels (OLD_UPFIRDN_REV) against the engine's and its shared-tile ones.
     float* filt; CK(cudaMalloc(&filt, 16 * 4));
     { float h[16]; float t4[4] = {1, 3, 3, 1}; for (int i = 0; i < 4; i++) for (int j = 0; j < 4; j++) h[i * 4 + j] = t4[i] * t4[j] / 64.f; CK(cudaMemcpy(filt, h, 64, cudaMemcpyHostToDevice)); }
     for (int mode = 0; mode < 3; mode++) { // 0 up 2, 1 down 2, 2 filter
@@ -194,22 +198,27 @@ int main() {
         printf("-- upfirdn2d %s [16,512,%d,%d] -> %d\n", what[mode], p.in_h, p.in_w, p.out_h);
         int tin = ((32 - 1) * p.down_x + 4 - 1) / p.up_x + 1; int sh = 4 * (tin * tin + 16);
         dim3 g((p.out_w + 31) / 32, (p.out_h + 31) / 32, std::min(p.major, 65535)), blk(32, 8);
+        // The engine's plan (PlanUpfirdn2d): block (32, 4), a strip per warp;
+        // down 2 and the filter loop over planes from about 16 blocks per SM.
+        const int units = mode == 0 ? (p.out_w + 1) / 2 : p.out_w;
+        const int rows = mode == 0 ? (p.out_h + 1) / 2 : p.out_h, strip = mode == 2 ? 16 : 8;
+        const int gx = (units + 31) / 32, gy = ((rows + strip - 1) / strip + 3) / 4;
+        const int planes = mode == 0 ? std::min(p.major, 65535) : std::min(p.major, std::max(1, (16 * sms + gx * gy - 1) / (gx * gy)));
+        dim3 gs(gx, gy, planes), gold(gx, gy, std::min(p.major, 65535)), b4(32, 4);
+        // The reference: the previous row-streaming kernels (make-old.sh's
+        // second revision), a plane per block as they were planned.
         float t0 = time_it([&] {
-            if (mode == 0) oldv::old_upfirdn2d_up2_f4_f32<<<g, blk, sh>>>(q, x, filt, yref);
-            else if (mode == 1) oldv::old_upfirdn2d_down2_f4_f32<<<g, blk, sh>>>(q, x, filt, yref);
-            else oldv::old_upfirdn2d_filter_f4_f32<<<g, blk, sh>>>(q, x, filt, yref);
+            if (mode == 0) oldv::old_upfirdn2d_up2_f4_f32<<<gold, b4>>>(q, x, filt, yref);
+            else if (mode == 1) oldv::old_upfirdn2d_down2_f4_f32<<<gold, b4>>>(q, x, filt, yref);
+            else oldv::old_upfirdn2d_filter_f4_f32<<<gold, b4>>>(q, x, filt, yref);
         });
-        row("v1 shared tile, plane per block", t0, bytes, 0);
+        row(OLD_UPFIRDN_REV " row streaming", t0, bytes, 0);
         poison(); float tt = time_it([&] {
             if (mode == 0) upfirdn2d_up2_f4_tiled_f32<<<g, blk, sh>>>(p, x, filt, y);
             else if (mode == 1) upfirdn2d_down2_f4_tiled_f32<<<g, blk, sh>>>(p, x, filt, y);
             else upfirdn2d_filter_f4_tiled_f32<<<g, blk, sh>>>(p, x, filt, y);
         });
         row("engine: shared tile (_tiled_)", tt, bytes, maxdiff(y, yref, nout));
-        // The engine's plan (PlanUpfirdn2d): block (32, 4), a strip per warp.
-        const int units = mode == 0 ? (p.out_w + 1) / 2 : p.out_w;
-        const int rows = mode == 0 ? (p.out_h + 1) / 2 : p.out_h, strip = mode == 2 ? 16 : 8;
-        dim3 gs((units + 31) / 32, ((rows + strip - 1) / strip + 3) / 4, std::min(p.major, 65535)), b4(32, 4);
         poison(); float t1 = time_it([&] {
             if (mode == 0) upfirdn2d_up2_f4_f32<<<gs, b4>>>(p, x, filt, y);
             else if (mode == 1) upfirdn2d_down2_f4_f32<<<gs, b4>>>(p, x, filt, y);
@@ -218,7 +227,8 @@ int main() {
         row("engine: row streaming", t1, bytes, maxdiff(y, yref, nout));
         // Other strips and register caps of the same kernels.
         char name[80];
-#define STREAM(S, MB) do { dim3 gv((units + 31) / 32, ((rows + S - 1) / S + 3) / 4, std::min(p.major, 65535)); \
+#define STREAM(S, MB) do { const int gyv = ((rows + S - 1) / S + 3) / 4; \
+            dim3 gv(gx, gyv, mode == 0 ? std::min(p.major, 65535) : std::min(p.major, std::max(1, (16 * sms + gx * gyv - 1) / (gx * gyv)))); \
             poison(); float tv = time_it([&] { if (mode == 0) uf_stream<0, S, MB><<<gv, b4>>>(p, x, filt, y); \
                 else if (mode == 1) uf_stream<1, S, MB><<<gv, b4>>>(p, x, filt, y); else uf_stream<2, S, MB><<<gv, b4>>>(p, x, filt, y); }); \
             snprintf(name, sizeof name, "streaming strip %d, %d blocks/SM", S, MB); row(name, tv, bytes, maxdiff(y, yref, nout)); } while (0)

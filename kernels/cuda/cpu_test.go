@@ -332,6 +332,16 @@ func TestPlans(t *testing.T) {
 	if pl := PlanUpfirdn2d(q, 48<<10, 132); pl.Grid.Z != 65535 {
 		t.Fatalf("up2 plan for 100000 planes %+v", pl)
 	}
+	// The filter and down 2 loop over planes from about 16 blocks per SM:
+	// 8192 planes of 64x64 on 132 SMs take 2 x 1 x 1056 blocks.
+	f := UpfirdnParams{Major: 8192, InH: 64, InW: 64, OutH: 64, OutW: 64, UpX: 1, UpY: 1, DownX: 1, DownY: 1, PadX0: 2, PadX1: 1, PadY0: 2, PadY1: 1, FH: 4, FW: 4, Gain: 1}
+	if pl := PlanUpfirdn2d(f, 48<<10, 132); pl.Entry != "upfirdn2d_filter_f4_f32" || pl.Grid != D3(2, 1, 1056) {
+		t.Fatalf("filter plan for 8192 planes %+v", pl)
+	}
+	f.DownX, f.DownY, f.PadX0, f.PadX1, f.PadY0, f.PadY1, f.OutH, f.OutW = 2, 2, 1, 1, 1, 1, 32, 32
+	if pl := PlanUpfirdn2d(f, 48<<10, 132); pl.Entry != "upfirdn2d_down2_f4_f32" || pl.Grid != D3(1, 1, 2112) {
+		t.Fatalf("down2 plan for 8192 planes %+v", pl)
+	}
 	p.UpX, p.UpY = 2, 1 // not a specialised case: the general tiled kernel
 	if pl := PlanUpfirdn2d(p, 48<<10, 132); pl.Entry != "upfirdn2d_f32" || pl.Shared != UpfirdnSharedBytes(p) {
 		t.Fatalf("general plan %+v", pl)

@@ -335,6 +335,14 @@ const (
 	upfirdnStripFilter = 16
 )
 
+// upfirdnBlocksPerSM caps the down-2 and filter grids at about this many
+// blocks per SM, each looping over planes: a thread's setup (its filter taps,
+// column bounds and halo) is ~150 instructions against ~45 a row, so one plane
+// per block (16 rows of the filter at 64x64) spent a fifth of the kernel on
+// it. 16 is two or more waves at those kernels' occupancy (8 and 4 blocks of
+// 128 threads per SM).
+const upfirdnBlocksPerSM = 16
+
 // UpfirdnSharedBytes is the dynamic shared memory of the tiled upfirdn2d
 // kernels for p: the input tile plus the filter.
 func UpfirdnSharedBytes(p UpfirdnParams) int {
@@ -433,8 +441,12 @@ func PlanUpfirdn2dKind(p UpfirdnParams, maxShared, sms int, tiled bool) LaunchPl
 		case "upfirdn2d_down2_f4_f32":
 			strips = CeilDiv(int(p.OutH), upfirdnStripDown2)
 		}
-		return LaunchPlan{File: "upfirdn2d.cu", Entry: entry, Block: D3(32, 4, 1),
-			Grid: D3(CeilDiv(units, 32), CeilDiv(strips, 4), min(int(p.Major), maxGridZ))}
+		gx, gy := CeilDiv(units, 32), CeilDiv(strips, 4)
+		planes := min(int(p.Major), maxGridZ)
+		if entry != "upfirdn2d_up2_f4_f32" {
+			planes = min(planes, max(1, CeilDiv(upfirdnBlocksPerSM*max(sms, 1), gx*gy)))
+		}
+		return LaunchPlan{File: "upfirdn2d.cu", Entry: entry, Block: D3(32, 4, 1), Grid: D3(gx, gy, planes)}
 	}
 	sh := UpfirdnSharedBytes(p)
 	if sh > maxShared {

@@ -190,48 +190,117 @@ __device__ __forceinline__ const float* uf_row(const float* __restrict__ xp, int
 }
 
 // Each kernel reads an input row in two steps: fetch issues the thread's
-// loads (its own element(s), and on the warp's edge lanes the window columns
-// past the warp), window assembles the thread's window from them and its
+// loads (its own element(s), and on one or two lanes a halo column past the
+// warp's edge; the down-2 and filter kernels index rows by int offsets in the
+// plane, which keeps the address arithmetic at one multiply-add a load), window assembles the thread's window from them and its
 // neighbours' by warp shuffle. A strip fetches all its rows before it
 // assembles any, so that a thread has every load of its strip in flight at
 // once: assembling a row as soon as it is loaded waits a whole memory latency
 // per row, with one load in flight per warp.
+//
+// The down-2 and filter kernels were issue-bound in their first form (ptxas
+// for sm_90: 125 and 273 instructions per output, against 16 FMAs; an H100
+// ran them at 67% and 77% of its copy bandwidth): every load re-derived its
+// row pointer and both bounds, three edge lanes each loaded up to three
+// extra columns into registers every lane carried, and a warp-divergent
+// `break` in the strip loop made every shuffle after it a collective. Now a
+// row's bound is one comparison (the column bounds are the thread's, set
+// once), one halo load per row replaces the edge loads, and the strip loop
+// assembles windows unconditionally, guarding only its arithmetic and store.
 
 // Down 2: output column ox reads input columns 2ox - p0 .. 2ox - p0 + 3. The
 // thread loads the pair (c0, c0 + 1), c0 = 2(ox - floor(p0/2)), as one 8-byte
-// load where aligned; the window is (c0 .. c0 + 3) for even p0, taking the
-// next lane's pair, and (c0 - 1 .. c0 + 2) for odd p0.
+// load where VEC (even in_w, aligned x: a pair is then wholly inside the row
+// or wholly outside); the window is (c0 .. c0 + 3) for even p0, taking the
+// next lane's pair, and (c0 - 1 .. c0 + 2) for odd p0 (ODD), taking the
+// previous lane's second and the next lane's first column. Lanes take their
+// neighbours' values by shuffle; the lanes at the warp's edges take the
+// columns past it from the halo, one column loaded by lane 0 (c0 + 64: lane
+// 31's next) and, for even p0, lane 1 (c0 + 63: lane 31's next but one) or,
+// for odd p0, lane 31 (c0 - 63: lane 0's previous).
 struct UfDown2Row {
     float2 c;
-    float e0, e1; // edge lanes: even p0, lane 31: c0 + 2, c0 + 3; odd p0, lane 0: c0 - 1, lane 31: c0 + 2
+    float h;
 };
 
+template <bool ODD, bool VEC>
 struct UfDown2 {
-    int c0, in_w;
-    bool odd, vec;
-    __device__ UfDown2Row fetch(const float* __restrict__ row) const
+    int c0, dh;      // the thread's pair, and its halo column relative to c0
+    bool ok0, ok1;   // columns c0, c0 + 1 exist (VEC: ok0 == ok1)
+    bool okh;        // this lane loads a halo column, and it exists
+    __device__ UfDown2(const UpfirdnParams& p, int ox, int q)
     {
         const int lane = threadIdx.x;
+        c0 = 2 * (ox - q);
+        ok0 = (unsigned)c0 < (unsigned)p.in_w;
+        ok1 = (unsigned)(c0 + 1) < (unsigned)p.in_w;
+        dh = lane == 0 ? 64 : ODD ? -63 : 63;
+        okh = (lane == 0 || lane == (ODD ? 31 : 1)) && (unsigned)(c0 + dh) < (unsigned)p.in_w;
+    }
+    __device__ UfDown2Row fetch(const float* __restrict__ xp, int rowbase, bool rowok) const
+    {
         UfDown2Row d;
-        if (row && vec) {
-            d.c = __ldg(reinterpret_cast<const float2*>(row + c0));
+        const float* at = xp + (rowbase + c0);
+        if (VEC) {
+            d.c = rowok && ok0 ? __ldg(reinterpret_cast<const float2*>(at)) : make_float2(0.0f, 0.0f);
         } else {
-            d.c.x = uf_at(row, c0, in_w);
-            d.c.y = uf_at(row, c0 + 1, in_w);
+            d.c.x = rowok && ok0 ? __ldg(at) : 0.0f;
+            d.c.y = rowok && ok1 ? __ldg(at + 1) : 0.0f;
         }
-        d.e0 = (odd ? lane == 0 : lane == 31) ? uf_at(row, odd ? c0 - 1 : c0 + 2, in_w) : 0.0f;
-        d.e1 = lane == 31 ? uf_at(row, odd ? c0 + 2 : c0 + 3, in_w) : 0.0f;
+        d.h = rowok && okh ? __ldg(at + dh) : 0.0f;
         return d;
     }
     __device__ void window(const UfDown2Row& d, float (&v)[4]) const
     {
         const int lane = threadIdx.x;
-        if (!odd) {
-            const float rx = __shfl_down_sync(UF_FULL, d.c.x, 1), ry = __shfl_down_sync(UF_FULL, d.c.y, 1);
-            v[0] = d.c.x, v[1] = d.c.y, v[2] = lane == 31 ? d.e0 : rx, v[3] = lane == 31 ? d.e1 : ry;
+        const int next = (lane + 1) & 31;
+        if (!ODD) {
+            const float nx = __shfl_sync(UF_FULL, d.c.x, next), ny = __shfl_sync(UF_FULL, d.c.y, next);
+            const float hx = __shfl_sync(UF_FULL, d.h, next), hy = __shfl_sync(UF_FULL, d.h, (lane + 2) & 31);
+            v[0] = d.c.x, v[1] = d.c.y, v[2] = lane == 31 ? hx : nx, v[3] = lane == 31 ? hy : ny;
         } else {
-            const float ly = __shfl_up_sync(UF_FULL, d.c.y, 1), rx = __shfl_down_sync(UF_FULL, d.c.x, 1);
-            v[0] = lane == 0 ? d.e0 : ly, v[1] = d.c.x, v[2] = d.c.y, v[3] = lane == 31 ? d.e1 : rx;
+            const int prev = (lane + 31) & 31;
+            const float py = __shfl_sync(UF_FULL, d.c.y, prev), nx = __shfl_sync(UF_FULL, d.c.x, next);
+            const float hp = __shfl_sync(UF_FULL, d.h, prev), hn = __shfl_sync(UF_FULL, d.h, next);
+            v[0] = lane == 0 ? hp : py, v[1] = d.c.x, v[2] = d.c.y, v[3] = lane == 31 ? hn : nx;
+        }
+    }
+};
+
+// Filter (up 1, down 1): one column per lane, c = ox - p0, and a window of
+// columns c .. c + 3: column c + k comes from lane + k, or, past lane 31,
+// from the halo that lanes 0..2 load (their column + 32), by shuffle from
+// lane (lane + k) & 31.
+struct UfFilterRow {
+    float v, h;
+};
+
+struct UfFilter {
+    int c;
+    bool ok, okh;
+    __device__ UfFilter(const UpfirdnParams& p, int ox)
+    {
+        c = ox - p.pad_x0;
+        ok = (unsigned)c < (unsigned)p.in_w;
+        okh = threadIdx.x < 3 && (unsigned)(c + 32) < (unsigned)p.in_w;
+    }
+    __device__ UfFilterRow fetch(const float* __restrict__ xp, int rowbase, bool rowok) const
+    {
+        UfFilterRow d;
+        const float* at = xp + (rowbase + c);
+        d.v = rowok && ok ? __ldg(at) : 0.0f;
+        d.h = rowok && okh ? __ldg(at + 32) : 0.0f;
+        return d;
+    }
+    __device__ void window(const UfFilterRow& d, float (&v)[4]) const
+    {
+        const int lane = threadIdx.x;
+        v[0] = d.v;
+#pragma unroll
+        for (int k = 1; k < 4; k++) {
+            const int src = (lane + k) & 31;
+            const float a = __shfl_sync(UF_FULL, d.v, src), b = __shfl_sync(UF_FULL, d.h, src);
+            v[k] = lane + k > 31 ? b : a;
         }
     }
 };
@@ -275,7 +344,9 @@ struct UfShift {
 // 1). Output row oy0 + i reads input rows DOWN*(oy0 + i) - pad_y0 + 0..3; the
 // strip's DOWN*STRIP + 4 - DOWN input rows are fetched first, then each
 // output row assembles the windows of its new rows (the 4 - DOWN it shares
-// with the previous output stay in registers).
+// with the previous output stay in registers). Rows past the plane's last
+// output are assembled too (their loads are off), so that every shuffle runs
+// in converged code; only their arithmetic and stores are skipped.
 template <int DOWN, int STRIP, class Rows>
 __device__ __forceinline__ void uf_stream_rows(const UpfirdnParams& p, const float* __restrict__ x,
                                                const float* __restrict__ f, float* __restrict__ y, int ox,
@@ -284,30 +355,41 @@ __device__ __forceinline__ void uf_stream_rows(const UpfirdnParams& p, const flo
     constexpr int NR = DOWN * STRIP + 4 - DOWN;
     const int oy0 = (blockIdx.y * blockDim.y + threadIdx.y) * STRIP;
     if (oy0 >= p.out_h) return; // the whole warp
+    const int nout = min(STRIP, p.out_h - oy0);
+    const bool okx = ox < p.out_w;
     float w[4][4];
     uf_weights4(p, f, w);
     const int r0 = DOWN * oy0 - p.pad_y0;
     const long long in_plane = (long long)p.in_h * p.in_w, out_plane = (long long)p.out_h * p.out_w;
     for (int plane = blockIdx.z; plane < p.major; plane += gridDim.z) {
         const float* xp = x + plane * in_plane;
-        float* yp = y + plane * out_plane;
-        decltype(rows.fetch(nullptr)) raw[NR];
+        float* yr = y + plane * out_plane + (long long)oy0 * p.out_w + ox;
+        decltype(rows.fetch(nullptr, 0, false)) raw[NR];
+        // Row r's elements start at (r0 + r) * in_w, an int offset in the
+        // plane (dereferenced only where the row exists). The empty asm hides
+        // r0's value from the compiler, which would otherwise hoist every
+        // row's offset and bound out of the plane loop and keep them all in
+        // registers (128, and spills, for a few instructions a row).
+        int rp = r0;
+        asm volatile("" : "+r"(rp));
 #pragma unroll
-        for (int r = 0; r < NR; r++) raw[r] = rows.fetch(uf_row(xp, r0 + r, p));
+        for (int r = 0; r < NR; r++) raw[r] = rows.fetch(xp, (rp + r) * p.in_w, (unsigned)(rp + r) < (unsigned)p.in_h);
         float win[4][4];
 #pragma unroll
         for (int r = 0; r < 4 - DOWN; r++) rows.window(raw[r], win[r]);
 #pragma unroll
         for (int i = 0; i < STRIP; i++) {
-            if (oy0 + i >= p.out_h) break;
 #pragma unroll
             for (int r = 4 - DOWN; r < 4; r++) rows.window(raw[DOWN * i + r], win[r]);
-            float acc = 0.0f;
+            if (i < nout) {
+                float acc = 0.0f;
 #pragma unroll
-            for (int ky = 0; ky < 4; ky++)
+                for (int ky = 0; ky < 4; ky++)
 #pragma unroll
-                for (int kx = 0; kx < 4; kx++) acc = fmaf(win[ky][kx], w[ky][kx], acc);
-            if (ox < p.out_w) yp[(oy0 + i) * p.out_w + ox] = acc;
+                    for (int kx = 0; kx < 4; kx++) acc = fmaf(win[ky][kx], w[ky][kx], acc);
+                if (okx) *yr = acc;
+            }
+            yr += p.out_w;
 #pragma unroll
             for (int r = 0; r < 4 - DOWN; r++)
 #pragma unroll
@@ -322,22 +404,23 @@ __device__ __forceinline__ void upfirdn_stream_down2(const UpfirdnParams& p, con
 {
     const int ox = blockIdx.x * 32 + threadIdx.x;
     const int q = uf_floordiv(p.pad_x0, 2);
-    UfDown2 rows;
-    rows.odd = p.pad_x0 - 2 * q != 0;
-    rows.c0 = 2 * (ox - q);
-    rows.in_w = p.in_w;
-    rows.vec = (p.in_w & 1) == 0 && ((unsigned long long)x & 7) == 0 && rows.c0 >= 0 && rows.c0 + 1 < p.in_w;
-    uf_stream_rows<2, STRIP>(p, x, f, y, ox, rows);
+    const bool odd = p.pad_x0 - 2 * q != 0;
+    const bool vec = (p.in_w & 1) == 0 && ((unsigned long long)x & 7) == 0;
+    if (vec) {
+        if (odd) uf_stream_rows<2, STRIP>(p, x, f, y, ox, UfDown2<true, true>(p, ox, q));
+        else uf_stream_rows<2, STRIP>(p, x, f, y, ox, UfDown2<false, true>(p, ox, q));
+    } else {
+        if (odd) uf_stream_rows<2, STRIP>(p, x, f, y, ox, UfDown2<true, false>(p, ox, q));
+        else uf_stream_rows<2, STRIP>(p, x, f, y, ox, UfDown2<false, false>(p, ox, q));
+    }
 }
 
-// Filter (up 1, down 1): output column ox reads input columns ox - p0 ..
-// ox - p0 + 3.
 template <int STRIP>
 __device__ __forceinline__ void upfirdn_stream_filter(const UpfirdnParams& p, const float* __restrict__ x,
                                                       const float* __restrict__ f, float* __restrict__ y)
 {
     const int ox = blockIdx.x * 32 + threadIdx.x;
-    uf_stream_rows<1, STRIP>(p, x, f, y, ox, UfShift<4>{ox - p.pad_x0, p.in_w});
+    uf_stream_rows<1, STRIP>(p, x, f, y, ox, UfFilter(p, ox));
 }
 
 // Up 2: thread t computes output columns 2t, 2t+1 of output rows 2s, 2s+1
