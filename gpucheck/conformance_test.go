@@ -184,6 +184,17 @@ func gpuCases() []gpuCase {
 		bin("linear_tiled", []int{130, 72}, []int{140, 72}, 1, mm, func(x, w *autograd.Var) *autograd.Var {
 			return autograd.Linear(x, w, 0.05)
 		}),
+		// Few rows, long K (the rules take sgemm_skinny_f32 for the product
+		// and the input gradient): K past several of its 256-deep block
+		// stages and not a multiple of its 32-deep warp chunks, N not a
+		// multiple of its 32-wide tiles, M past one 16-row tile.
+		bin("matmul_skinny", []int{20, 700}, []int{700, 70}, 1, mm, autograd.Matmul),
+		bin("matmul_skinny_transposed", []int{300, 16}, []int{45, 300}, 1, mm, func(a, b *autograd.Var) *autograd.Var {
+			return autograd.Matmul(autograd.Transpose(a, 0, 1), autograd.Transpose(b, 0, 1))
+		}),
+		bin("linear_skinny", []int{2, 8, 200}, []int{96, 200}, 1, mm, func(x, w *autograd.Var) *autograd.Var {
+			return autograd.Linear(x, w, 0.07)
+		}),
 	)
 	// Convolutions.
 	conv := func(name string, x, w []int, bias bool, p tensor.Conv2dParams, order int) gpuCase {
@@ -773,6 +784,12 @@ func runConformance(out io.Writer, seed uint64) *gpuReport {
 		for _, split := range []int{2, 3} {
 			with(tensor.SetCUDASplitK, split, rerun(fmt.Sprintf("@splitk%d", split), "matmul", "linear"))()
 		}
+	}
+	// The small matmuls again, every one on the skinny kernel.
+	if s := switchedOff("skinny-gemm"); s != "" {
+		rep.skip("the @skinny reruns", s)
+	} else {
+		with(tensor.SetCUDASkinnyGemm, true, rerun("@skinny", "matmul", "linear"))()
 	}
 	// The 4x4 upfirdn2d cases again on the shared-memory tile kernels.
 	with(tensor.SetCUDAUpfirdnTiled, true, rerun("@tiled", "upsample2d", "downsample2d", "filter2d", "upfirdn2d"))()

@@ -45,6 +45,9 @@ var probeRuns = map[string]func(rep *gpuReport, seed uint64){
 			}
 		}
 	},
+	"skinny-gemm": func(rep *gpuReport, seed uint64) {
+		with(tensor.SetCUDASkinnyGemm, true, rerunCases(rep, seed, "@skinny", "matmul", "linear"))()
+	},
 	// The stride-2 cases run by phases under either tile.
 	"winograd": func(rep *gpuReport, seed uint64) {
 		for _, tile := range []int{cuda.ConvWinograd4, cuda.ConvWinograd2} {
@@ -189,7 +192,7 @@ func TestConformanceHonoursSwitches(t *testing.T) {
 			}
 		}
 	}
-	if len(rep.skipped) != 4 { // Winograd, the FFMA tiles, the tensor cores, split-K reruns
+	if len(rep.skipped) != 5 { // Winograd, the FFMA tiles, the tensor cores, split-K, the skinny GEMM reruns
 		t.Errorf("skipped: %q", rep.skipped)
 	}
 	// The timing table leaves the forced rows of those paths untimed.

@@ -108,6 +108,8 @@ func rowSwitchedOff(name string) string {
 		return switchedOff("upfirdn-streaming")
 	case strings.HasSuffix(name, " bk16") || strings.HasSuffix(name, " t64"):
 		return switchedOff("gemm-tiles")
+	case strings.HasSuffix(name, " skinny"):
+		return switchedOff("skinny-gemm")
 	}
 	return ""
 }
@@ -168,6 +170,23 @@ func with[T any](set func(T) T, v T, op func()) func() {
 	return func() {
 		prev := set(v)
 		defer set(prev)
+		op()
+	}
+}
+
+// withEnv returns op run with the environment variable name set to v,
+// restored afterwards (the fallback switches are read at each call).
+func withEnv(name, v string, op func()) func() {
+	return func() {
+		prev, had := os.LookupEnv(name)
+		os.Setenv(name, v)
+		defer func() {
+			if had {
+				os.Setenv(name, prev)
+			} else {
+				os.Unsetenv(name)
+			}
+		}()
 		op()
 	}
 }
@@ -296,6 +315,20 @@ func (tm *timer) ops() []timingRow {
 	fc := tm.n(512)
 	fa, fw := randOn(r, 16, fc), randOn(r, fc, fc)
 	add("matmul (fc, batch 16)", shapeStr(fa.Shape(), fw.Shape()), 2*16*float64(fc*fc), 0, func() { tensor.Matmul(fa, fw) })
+	// The fully-connected layers' GEMMs on each of the two kernels for few
+	// rows (the rows above take the autotuner's choice): 512 -> 512, and
+	// D's 8192 -> 512 (its 4x4x512 features).
+	fk := tm.n(8192)
+	fb, fv := randOn(r, 16, fk), randOn(r, fk, fc)
+	for _, mm := range []struct {
+		name string
+		a, b *tensor.Tensor
+	}{{"matmul (fc)", fa, fw}, {"matmul (fc 8192)", fb, fv}} {
+		flops := 2 * 16 * float64(mm.a.Size(1)) * float64(mm.b.Size(1))
+		op := func() { tensor.Matmul(mm.a, mm.b) }
+		add(mm.name+" small", shapeStr(mm.a.Shape(), mm.b.Shape()), flops, 0, withEnv(cuda.FallbackNamed("skinny-gemm").Env, "0", op))
+		add(mm.name+" skinny", shapeStr(mm.a.Shape(), mm.b.Shape()), flops, 0, with(tensor.SetCUDASkinnyGemm, true, op))
+	}
 
 	ch, hw := tm.n(512), tm.n(32)
 	x, w, bias := randOn(r, 16, ch, hw, hw), randOn(r, ch, ch, 3, 3), randOn(r, ch)

@@ -111,6 +111,7 @@ probe() {
 if grep -q '^GPU ready' "$LOGS/doctor.log"; then
   probe gemm-tiles LAFITE_CUDA_GEMM=bk8
   probe tensor-cores LAFITE_CUDA_TENSOR_CORES=0
+  probe skinny-gemm LAFITE_CUDA_SKINNY_GEMM=0
   probe winograd LAFITE_CUDA_WINOGRAD=0
   probe upfirdn-streaming LAFITE_CUDA_UPFIRDN=tiled
   probe multi-tensor LAFITE_CUDA_MULTI_TENSOR=0

@@ -189,6 +189,10 @@ func gemmKernelSetting(v string) (string, error) {
 // beta != 0 reads C, so it is never timed; it takes the choice made for its
 // shape with beta 0.
 func (g *gpuState) sgemm(pl cuda.LaunchPlan, p cuda.GemmParams, a, b, c cuda.DevicePtr) {
+	if pl.Entry == "sgemm_small_f32" {
+		g.sgemmFew(pl, p, a, b, c)
+		return
+	}
 	if pl.Entry != cuda.SgemmKernels[0].Entry {
 		g.plan(pl, p, a, b, c)
 		return
@@ -227,6 +231,50 @@ func (g *gpuState) sgemm(pl cuda.LaunchPlan, p cuda.GemmParams, a, b, c cuda.Dev
 		}, gemmOutput(p, z, c))
 	}
 	g.plan(cuda.PlanSgemmKernel(p, z, kernels[i]), p, a, b, c)
+}
+
+// skinnyForced, when set, sends every GEMM too small for the large tiles to
+// sgemm_skinny_f32 (tests: see SetCUDASkinnyGemm).
+var skinnyForced atomic.Bool
+
+// SetCUDASkinnyGemm makes every GPU GEMM that is too small in M or N for the
+// large tiles run on sgemm_skinny_f32 (16 x 32 tiles, K split over warps)
+// rather than the rules' or the autotuner's choice between it and the 16x16
+// tile, so that checks cover it; it returns the previous setting.
+// LAFITE_CUDA_SKINNY_GEMM=0 keeps it out altogether.
+func SetCUDASkinnyGemm(on bool) bool { return skinnyForced.Swap(on) }
+
+// sgemmFew runs a GEMM that cuda.PlanSgemm gives the 16x16 tile (small, its
+// plan): there, or on sgemm_skinny_f32: the forced one, else the autotuner's
+// choice for the shape, else the rules' (cuda.SkinnyGemm). As for the large
+// tiles, a call with beta != 0 is never timed and takes its shape's choice.
+func (g *gpuState) sgemmFew(small cuda.LaunchPlan, p cuda.GemmParams, a, b, c cuda.DevicePtr) {
+	z := int(small.Grid.Z)
+	plans := []cuda.LaunchPlan{small, cuda.PlanSgemmSkinny(p, z)}
+	switch {
+	case skinnyForced.Load():
+		g.plan(plans[1], p, a, b, c)
+		return
+	case cuda.FallbackNamed("skinny-gemm").IsOff():
+		g.plan(small, p, a, b, c)
+		return
+	}
+	names := []string{"small", "skinny"}
+	rule := 0
+	if cuda.SkinnyGemm(p) {
+		rule = 1
+	}
+	shape := fmt.Sprintf("%dx%dx%d z%d a%s b%s", p.M, p.N, p.K, z,
+		layoutName(p.ARow, p.ACol), layoutName(p.BRow, p.BCol))
+	i := rule
+	if p.Beta != 0 {
+		if j := tuner.lookup("gemm-few", shape, names); j >= 0 {
+			i = j
+		}
+	} else {
+		i = g.choose("gemm-few", shape, names, rule, func(i int) { g.plan(plans[i], p, a, b, c) }, gemmOutput(p, z, c))
+	}
+	g.plan(plans[i], p, a, b, c)
 }
 
 // gemmUnsupported says why GEMM kernel name (LAFITE_CUDA_GEMM's value)

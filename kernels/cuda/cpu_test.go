@@ -370,6 +370,18 @@ func TestPlans(t *testing.T) {
 	if pl := PlanSgemm(GemmParams{M: 8, N: 512, K: 512}, 1); pl.Entry != "sgemm_small_f32" {
 		t.Fatalf("small GEMM plan %+v", pl)
 	}
+	// The fully-connected layers at batch 16: the rules take the skinny
+	// kernel (16 x 32 tiles) for few rows and enough columns.
+	if !SkinnyGemm(GemmParams{M: 16, N: 512, K: 8192}) || SkinnyGemm(GemmParams{M: 16, N: 16, K: 512}) || SkinnyGemm(GemmParams{M: 40, N: 512, K: 512}) {
+		t.Error("SkinnyGemm: want it for 16x512x8192 only")
+	}
+	if pl := PlanSgemmSkinny(GemmParams{M: 20, N: 100, K: 64}, 3); pl.Entry != "sgemm_skinny_f32" || pl.Grid != D3(4, 2, 3) || pl.Block != D1(256) {
+		t.Errorf("skinny plan %+v", pl)
+	}
+	t.Setenv("LAFITE_CUDA_SKINNY_GEMM", "0")
+	if SkinnyGemm(GemmParams{M: 16, N: 512, K: 8192}) {
+		t.Error("SkinnyGemm with LAFITE_CUDA_SKINNY_GEMM=0")
+	}
 	if ConvOutSize(7, 3, 2, 1, 1) != 4 {
 		t.Fatal("ConvOutSize")
 	}

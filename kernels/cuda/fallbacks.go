@@ -26,6 +26,8 @@ var Fallbacks = []Fallback{
 	{"gemm-tiles", "LAFITE_CUDA_GEMM", "bk8", "the 16-k stage and 64x64 FFMA GEMM tiles",
 		[]string{"sgemm_128x128x16_f32", "sgemm_64x64x16_f32"}},
 	{"tensor-cores", TensorCoresEnv, "0", "tensor-core GEMMs", tensorCoreEntries()},
+	{"skinny-gemm", "LAFITE_CUDA_SKINNY_GEMM", "0", "the skinny GEMM kernel (few rows, K split over warps)",
+		[]string{"sgemm_skinny_f32"}},
 	{"winograd", "LAFITE_CUDA_WINOGRAD", "0", "Winograd convolutions", []string{"wino_"}},
 	{"upfirdn-streaming", "LAFITE_CUDA_UPFIRDN", "tiled", "row-streaming upfirdn2d",
 		[]string{"upfirdn2d_up2_f4_f32", "upfirdn2d_down2_f4_f32", "upfirdn2d_filter_f4_f32"}},

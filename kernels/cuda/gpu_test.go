@@ -232,6 +232,8 @@ func TestGPUSgemm(t *testing.T) {
 		{256, 192, 64, 1, true, true, 1},
 		{7, 300, 33, 2, false, false, 0},
 		{4, 5, 6, 1, true, true, 0},
+		{16, 100, 600, 2, true, false, 0.5}, // few rows, long K: sgemm_skinny_f32's case
+		{20, 64, 8200, 1, false, true, 0},
 	} {
 		A := randn(r, c.batch*c.M*c.K)
 		B := randn(r, c.batch*c.K*c.N)
@@ -266,7 +268,8 @@ func TestGPUSgemm(t *testing.T) {
 			}
 		}
 		ap, bp := upload(t, d, A), upload(t, d, B)
-		plans := []LaunchPlan{{File: "sgemm.cu", Entry: "sgemm_small_f32", Grid: D3(CeilDiv(c.N, 16), CeilDiv(c.M, 16), c.batch), Block: D3(16, 16, 1)}}
+		plans := []LaunchPlan{{File: "sgemm.cu", Entry: "sgemm_small_f32", Grid: D3(CeilDiv(c.N, 16), CeilDiv(c.M, 16), c.batch), Block: D3(16, 16, 1)},
+			PlanSgemmSkinny(p, c.batch)}
 		for _, k := range SgemmKernelsFor(d.Props.CC()) { // the tensor-core tiles from sm_80
 			plans = append(plans, PlanSgemmKernel(p, c.batch, k))
 		}

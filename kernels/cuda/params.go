@@ -583,6 +583,23 @@ func PlanSgemm(p GemmParams, batch int) LaunchPlan {
 		Grid: D3(CeilDiv(int(p.N), 16), CeilDiv(int(p.M), 16), batch), Block: D3(16, 16, 1)}
 }
 
+// PlanSgemmSkinny is sgemm_skinny_f32's launch for p over batch matrices:
+// 16 x 32 tiles of C, K split over a block's 8 warps.
+func PlanSgemmSkinny(p GemmParams, batch int) LaunchPlan {
+	return LaunchPlan{File: "sgemm.cu", Entry: "sgemm_skinny_f32",
+		Grid: D3(CeilDiv(int(p.N), 32), CeilDiv(int(p.M), 16), batch), Block: D1(256)}
+}
+
+// SkinnyGemm reports whether the rules run a GEMM that PlanSgemm gives the
+// 16x16 tile on sgemm_skinny_f32 instead: at most 32 rows (fully-connected
+// layers at small batch) and at least 32 columns, so that its 32-wide tiles
+// are full; never when LAFITE_CUDA_SKINNY_GEMM=0. (Its speed is a
+// prediction until a card times it: the 16x16 tile waits a load's latency
+// per 16 k, this kernel per 256; the autotuner times both.)
+func SkinnyGemm(p GemmParams) bool {
+	return p.M <= 32 && p.N >= 32 && !FallbackNamed("skinny-gemm").IsOff()
+}
+
 // SplitK is how many slices of K a GEMM (M x N x K, batch matrices) should
 // be cut into, each slice's product written to a workspace and the slices
 // summed after, so that a grid too small for the card fills it: CLIP's

@@ -203,8 +203,8 @@ func (e *Device) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, arg
 	ptr := func(i int) buf { return e.buf(args[i].(cuda.DevicePtr)) }
 	i32 := func(i int) int { return int(args[i].(int32)) }
 	f32 := func(i int) float32 { return args[i].(float32) }
-	if tile, ok := sgemmTile(f.Name); ok {
-		e.sgemm(f.Name, tile, grid, args)
+	if tm, tn, ok := sgemmTile(f.Name); ok {
+		e.sgemm(f.Name, tm, tn, grid, args)
 		return nil
 	}
 	switch f.Name {
@@ -744,28 +744,31 @@ func emuBinary(op int32, a, b float32) float32 {
 	panic(fmt.Sprintf("emu: binary op %d", op))
 }
 
-// sgemmTile is the output tile of a GEMM entry point: one of
-// cuda.SgemmKernels, or the 16x16 sgemm_small_f32; ok false for any other
-// entry.
-func sgemmTile(entry string) (tile int, ok bool) {
-	if entry == "sgemm_small_f32" {
-		return 16, true
+// sgemmTile is the output tile (rows m, columns n) of a GEMM entry point:
+// one of cuda.SgemmKernels, the 16x16 sgemm_small_f32 or the 16x32
+// sgemm_skinny_f32; ok false for any other entry.
+func sgemmTile(entry string) (m, n int, ok bool) {
+	switch entry {
+	case "sgemm_small_f32":
+		return 16, 16, true
+	case "sgemm_skinny_f32":
+		return 16, 32, true
 	}
 	for _, k := range cuda.SgemmKernels {
 		if k.Entry == entry {
-			return k.Tile, true
+			return k.Tile, k.Tile, true
 		}
 	}
-	return 0, false
+	return 0, 0, false
 }
 
-// sgemm emulates every GEMM kernel: the grid must cover C in tiles of tile;
-// C = alpha A B (+ beta C) per batch matrix, sums in float64.
-func (e *Device) sgemm(entry string, tile int, grid cuda.Dim3, args []any) {
+// sgemm emulates every GEMM kernel: the grid must cover C in tiles of tm x
+// tn; C = alpha A B (+ beta C) per batch matrix, sums in float64.
+func (e *Device) sgemm(entry string, tm, tn int, grid cuda.Dim3, args []any) {
 	p := args[0].(cuda.GemmParams)
 	A, B, C := e.buf(args[1].(cuda.DevicePtr)), e.buf(args[2].(cuda.DevicePtr)), e.buf(args[3].(cuda.DevicePtr))
-	need(entry, "x", grid.X, (int(p.N)+tile-1)/tile)
-	need(entry, "y", grid.Y, (int(p.M)+tile-1)/tile)
+	need(entry, "x", grid.X, (int(p.N)+tn-1)/tn)
+	need(entry, "y", grid.Y, (int(p.M)+tm-1)/tm)
 	for z := 0; z < int(grid.Z); z++ {
 		zi, zo := int64(z), int64(0)
 		if p.BatchInner > 1 {

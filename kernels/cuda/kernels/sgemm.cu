@@ -43,10 +43,13 @@
 // sgemm_small_f32: 16x16 tile, one output per thread; for M or N below ~64
 //   (fully-connected layers at small batch) where a 128x128 tile idles.
 //   Launch: block (16,16), grid (ceil(N/16), ceil(M/16), batch).
+// sgemm_skinny_f32: few rows and long K (see below): 16 x 32 tiles, K split
+//   over a block's 8 warps. Launch: block 256, grid (ceil(N/32), ceil(M/16), batch).
 //
 // Entry points:
 //   sgemm_128x128x8_f32(GemmParams p, const float* A, const float* B, float* C)
 //   sgemm_small_f32(GemmParams p, const float* A, const float* B, float* C)
+//   sgemm_skinny_f32(GemmParams p, const float* A, const float* B, float* C)
 //   sgemm_128x128x16_f32(GemmParams p, const float* A, const float* B, float* C)
 //   sgemm_64x64x16_f32(GemmParams p, const float* A, const float* B, float* C)
 //   sgemm_tc128_f32(GemmParams p, const float* A, const float* B, float* C)
@@ -520,4 +523,77 @@ sgemm_small_f32(GemmParams p, const float* __restrict__ A, const float* __restri
         __syncthreads();
     }
     sgemm_put(p, C, m, n, acc);
+}
+
+// sgemm_skinny_f32: few rows (the fully-connected layers at batch 16: M = 16,
+// N = 512, K = 512 or 8192). sgemm_small_f32 walks K in steps of 16 with a
+// block-wide barrier and a global load's latency each, so at K = 512 it waits
+// ~32 latencies per call (51 us a call on average in an H100's training
+// step). Here a block of 8 warps computes a 16 x 32 tile: a lane is a column,
+// each warp takes every 8th chunk of SKINNY_KC k, and the 8 partial tiles are
+// summed through shared memory at the end. A warp stages its chunk of A
+// (16 x SKINNY_KC, k-major) in its own shared-memory slice, issues its B loads
+// for the chunk together, then does 16 multiply-adds per k against
+// broadcast reads of A; only __syncwarp inside the K loop.
+//   Launch: block 256, grid (ceil(N/32), ceil(M/16), batch).
+#define SKINNY_M 16
+#define SKINNY_WARPS 8
+#define SKINNY_KC 32
+extern "C" __global__ void __launch_bounds__(256)
+sgemm_skinny_f32(GemmParams p, const float* __restrict__ A, const float* __restrict__ B, float* __restrict__ C)
+{
+    // As[w][k][m], rows padded from 16 to 20 floats (float4 reads stay
+    // aligned): the chunk is stored with lane = k, which with 16-float rows
+    // put every lane's store of one m in the same two banks (16-way
+    // conflicts), with 20 in eight (4-way).
+    __shared__ __align__(16) float As[SKINNY_WARPS][SKINNY_KC][SKINNY_M + 4];
+    __shared__ float part[SKINNY_WARPS][SKINNY_M][32];
+    sgemm_to_batch(p, A, B, C);
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int m0 = blockIdx.y * SKINNY_M, n = blockIdx.x * 32 + lane;
+    const bool okn = n < p.N;
+    float acc[SKINNY_M];
+#pragma unroll
+    for (int m = 0; m < SKINNY_M; m++) acc[m] = 0.0f;
+    for (int k0 = warp * SKINNY_KC; k0 < p.K; k0 += SKINNY_WARPS * SKINNY_KC) {
+        // A's chunk: element i*32 + lane is (m, kk) = divmod(i*32 + lane, KC),
+        // so consecutive lanes read consecutive k (coalesced when a_col = 1).
+#pragma unroll
+        for (int i = 0; i < SKINNY_M * SKINNY_KC / 32; i++) {
+            const int e = i * 32 + lane, m = e / SKINNY_KC, kk = e % SKINNY_KC;
+            const int am = m0 + m, ak = k0 + kk;
+            As[warp][kk][m] = (am < p.M && ak < p.K) ? A[am * (int)p.a_row + ak * (int)p.a_col] : 0.0f;
+        }
+        float b[SKINNY_KC];
+#pragma unroll
+        for (int kk = 0; kk < SKINNY_KC; kk++) {
+            const int bk = k0 + kk;
+            b[kk] = (okn && bk < p.K) ? B[bk * (int)p.b_row + n * (int)p.b_col] : 0.0f;
+        }
+        __syncwarp();
+#pragma unroll
+        for (int kk = 0; kk < SKINNY_KC; kk++) {
+#pragma unroll
+            for (int m4 = 0; m4 < SKINNY_M; m4 += 4) {
+                const float4 a = *reinterpret_cast<const float4*>(&As[warp][kk][m4]);
+                acc[m4] = fmaf(a.x, b[kk], acc[m4]);
+                acc[m4 + 1] = fmaf(a.y, b[kk], acc[m4 + 1]);
+                acc[m4 + 2] = fmaf(a.z, b[kk], acc[m4 + 2]);
+                acc[m4 + 3] = fmaf(a.w, b[kk], acc[m4 + 3]);
+            }
+        }
+        __syncwarp(); // the slice is restaged next chunk
+    }
+#pragma unroll
+    for (int m = 0; m < SKINNY_M; m++) part[warp][m][lane] = acc[m];
+    __syncthreads();
+    // 512 outputs, 2 a thread: the 8 warps' partials summed in a fixed order.
+#pragma unroll
+    for (int j = 0; j < 2; j++) {
+        const int o = j * 256 + threadIdx.x, m = o >> 5, c = o & 31;
+        float v = 0.0f;
+#pragma unroll
+        for (int w = 0; w < SKINNY_WARPS; w++) v += part[w][m][c];
+        sgemm_put(p, C, m0 + m, blockIdx.x * 32 + c, v);
+    }
 }
