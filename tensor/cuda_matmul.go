@@ -216,21 +216,26 @@ func (g *gpuState) sgemm(pl cuda.LaunchPlan, p cuda.GemmParams, a, b, c cuda.Dev
 		names[i] = k.Name
 	}
 	z := int(pl.Grid.Z)
-	// The loaders' mapping depends on which operands are transposed, so
-	// that is part of the shape.
+	i := g.chooseGemm("gemm", p, z, names, fallback, func(i int) {
+		g.plan(cuda.PlanSgemmKernel(p, z, kernels[i]), p, a, b, c)
+	}, c)
+	g.plan(cuda.PlanSgemmKernel(p, z, kernels[i]), p, a, b, c)
+}
+
+// chooseGemm is g.choose for a GEMM p over z batch matrices writing c: the
+// shape names the operands' layouts too (the loaders' mapping depends on
+// which are transposed), and a call with beta != 0, which reads C, is never
+// timed: it takes the choice made for its shape with beta 0, or rule.
+func (g *gpuState) chooseGemm(op string, p cuda.GemmParams, z int, names []string, rule int, run func(i int), c cuda.DevicePtr) int {
 	shape := fmt.Sprintf("%dx%dx%d z%d a%s b%s", p.M, p.N, p.K, z,
 		layoutName(p.ARow, p.ACol), layoutName(p.BRow, p.BCol))
-	i := fallback
 	if p.Beta != 0 {
-		if j := tuner.lookup("gemm", shape, names); j >= 0 {
-			i = j
+		if j := tuner.lookup(op, shape, names); j >= 0 {
+			return j
 		}
-	} else {
-		i = g.choose("gemm", shape, names, fallback, func(i int) {
-			g.plan(cuda.PlanSgemmKernel(p, z, kernels[i]), p, a, b, c)
-		}, gemmOutput(p, z, c))
+		return rule
 	}
-	g.plan(cuda.PlanSgemmKernel(p, z, kernels[i]), p, a, b, c)
+	return g.choose(op, shape, names, rule, run, gemmOutput(p, z, c))
 }
 
 // skinnyForced, when set, sends every GEMM too small for the large tiles to
@@ -246,8 +251,7 @@ func SetCUDASkinnyGemm(on bool) bool { return skinnyForced.Swap(on) }
 
 // sgemmFew runs a GEMM that cuda.PlanSgemm gives the 16x16 tile (small, its
 // plan): there, or on sgemm_skinny_f32: the forced one, else the autotuner's
-// choice for the shape, else the rules' (cuda.SkinnyGemm). As for the large
-// tiles, a call with beta != 0 is never timed and takes its shape's choice.
+// choice for the shape, else the rules' (cuda.SkinnyGemm).
 func (g *gpuState) sgemmFew(small cuda.LaunchPlan, p cuda.GemmParams, a, b, c cuda.DevicePtr) {
 	z := int(small.Grid.Z)
 	plans := []cuda.LaunchPlan{small, cuda.PlanSgemmSkinny(p, z)}
@@ -259,21 +263,11 @@ func (g *gpuState) sgemmFew(small cuda.LaunchPlan, p cuda.GemmParams, a, b, c cu
 		g.plan(small, p, a, b, c)
 		return
 	}
-	names := []string{"small", "skinny"}
 	rule := 0
 	if cuda.SkinnyGemm(p) {
 		rule = 1
 	}
-	shape := fmt.Sprintf("%dx%dx%d z%d a%s b%s", p.M, p.N, p.K, z,
-		layoutName(p.ARow, p.ACol), layoutName(p.BRow, p.BCol))
-	i := rule
-	if p.Beta != 0 {
-		if j := tuner.lookup("gemm-few", shape, names); j >= 0 {
-			i = j
-		}
-	} else {
-		i = g.choose("gemm-few", shape, names, rule, func(i int) { g.plan(plans[i], p, a, b, c) }, gemmOutput(p, z, c))
-	}
+	i := g.chooseGemm("gemm-few", p, z, []string{"small", "skinny"}, rule, func(i int) { g.plan(plans[i], p, a, b, c) }, c)
 	g.plan(plans[i], p, a, b, c)
 }
 
