@@ -378,6 +378,50 @@ func TestAutotuneUpfirdn(t *testing.T) {
 	}
 }
 
+// A GEMM too small in M or N for the large tiles is tuned between the 16x16
+// tile and the skinny kernel; without tuning the rules take the skinny one
+// for few rows and enough columns; SetCUDASkinnyGemm forces it and
+// LAFITE_CUDA_SKINNY_GEMM=0 keeps it out.
+func TestAutotuneFewRowsGemm(t *testing.T) {
+	dev, restore := useEmulator()
+	defer restore()
+	rng := NewRNG(8)
+	a, b := rng.Normal(16, 300), rng.Normal(300, 40)
+	want := Matmul(a, b)
+	run := func() map[string]int {
+		before := dev.Launches()
+		got := Matmul(a.To(CUDA), b.To(CUDA)).To(CPU)
+		if d := maxRelDiff(got, want); d > 1e-5 {
+			t.Fatalf("16x40x300 matmul: max relative difference %.2g", d)
+		}
+		return launchDelta(before, dev.Launches())
+	}
+	defer SetCUDAAutotune(false)()
+	if ran := run(); ran["sgemm_skinny_f32"] != 1 || len(ran) != 1 {
+		t.Fatalf("rules: launched %v, want the skinny kernel", ran)
+	}
+	withAutotune(t, map[string]string{"gemm-few": "small"})
+	run()
+	c := choiceFor("gemm-few")
+	if c == nil || c.Chosen != "small" || c.Rule != "skinny" || len(c.Ms) != 2 || c.Shape != "16x40x300 z1 aN bN" {
+		t.Fatalf("gemm-few choice %+v", c)
+	}
+	if ran := run(); ran["sgemm_small_f32"] != 1 || len(ran) != 1 {
+		t.Fatalf("small chosen, the next call launched %v", ran)
+	}
+	prev := SetCUDASkinnyGemm(true)
+	ran := run()
+	SetCUDASkinnyGemm(prev)
+	if ran["sgemm_skinny_f32"] != 1 || len(ran) != 1 {
+		t.Fatalf("forced: launched %v", ran)
+	}
+	t.Setenv("LAFITE_CUDA_SKINNY_GEMM", "0")
+	ResetCUDAAutotune()
+	if ran := run(); ran["sgemm_small_f32"] != 1 || len(ran) != 1 || len(CUDAAutotuneReport()) != 0 {
+		t.Fatalf("switched off: launched %v, tuned %d shapes", ran, len(CUDAAutotuneReport()))
+	}
+}
+
 // With tuning off: the 8-k stage 128x128 tile, or the 64x64 tile where the
 // 128x128 grid leaves SMs without a block; a forced kernel runs everywhere,
 // untimed; LAFITE_CUDA_GEMM names one of the kernels.
