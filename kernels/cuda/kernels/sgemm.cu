@@ -552,6 +552,10 @@ sgemm_skinny_f32(GemmParams p, const float* __restrict__ A, const float* __restr
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int m0 = blockIdx.y * SKINNY_M, n = blockIdx.x * 32 + lane;
     const bool okn = n < p.N;
+    // B transposed with its columns 16-byte aligned: the lanes' columns are
+    // K apart, so one float per load would touch 32 lines per instruction
+    // for each of a chunk's 32 k; four per load cut that to 8 instructions.
+    const bool bk4 = p.b_row == 1 && (p.b_col & 3) == 0 && ((unsigned long long)B & 15) == 0;
     float acc[SKINNY_M];
 #pragma unroll
     for (int m = 0; m < SKINNY_M; m++) acc[m] = 0.0f;
@@ -565,10 +569,21 @@ sgemm_skinny_f32(GemmParams p, const float* __restrict__ A, const float* __restr
             As[warp][kk][m] = (am < p.M && ak < p.K) ? A[am * (int)p.a_row + ak * (int)p.a_col] : 0.0f;
         }
         float b[SKINNY_KC];
+        if (bk4 && okn && k0 + SKINNY_KC <= p.K) {
+            // B stored [N, K] (a fully-connected layer's weight): the lane's
+            // column is contiguous along k, 8 float4s a chunk.
+            const float4* col = reinterpret_cast<const float4*>(B + (n * (int)p.b_col + k0));
 #pragma unroll
-        for (int kk = 0; kk < SKINNY_KC; kk++) {
-            const int bk = k0 + kk;
-            b[kk] = (okn && bk < p.K) ? B[bk * (int)p.b_row + n * (int)p.b_col] : 0.0f;
+            for (int q = 0; q < SKINNY_KC / 4; q++) {
+                const float4 v = __ldg(col + q);
+                b[4 * q] = v.x, b[4 * q + 1] = v.y, b[4 * q + 2] = v.z, b[4 * q + 3] = v.w;
+            }
+        } else {
+#pragma unroll
+            for (int kk = 0; kk < SKINNY_KC; kk++) {
+                const int bk = k0 + kk;
+                b[kk] = (okn && bk < p.K) ? B[bk * (int)p.b_row + n * (int)p.b_col] : 0.0f;
+            }
         }
         __syncwarp();
 #pragma unroll
