@@ -376,6 +376,40 @@ __device__ __forceinline__ void wino_output(const WinoParams& p, const float* __
     // (a, b) of y[n, c] at (2 oh + a - pad0, 2 ow + b - pad0).
     const int c = r >> 2, pa = (r >> 1) & 1, pb = r & 1;
     const long long ybase = p.scatter ? ((long long)n * (p.R >> 2) + c) * p.H0 * p.W0 : ((long long)n * p.R + r) * p.OH * p.OW;
+    // F(4x4): a tile row is 16 contiguous bytes of y (and z, noise), moved
+    // as one float4 where aligned and inside the row: one store instruction
+    // a row instead of four, each of which covered 32 lanes' 4-byte pieces
+    // 16 bytes apart (a quarter of every sector it touched).
+    const bool vec = TM == 4 && !p.scatter && (p.OW & 3) == 0 && TM * tx + 3 < p.OW &&
+                     ((unsigned long long)y & 15) == 0 && ((unsigned long long)z & 15) == 0 &&
+                     ((unsigned long long)noise & 15) == 0 && (noise_n_stride & 3) == 0;
+    if (vec) {
+#pragma unroll
+        for (int a = 0; a < TM; a++) {
+            const int oh = TM * ty + a;
+            if (oh >= p.OH) break;
+            float v[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+#pragma unroll
+            for (int cc = 0; cc < TM && cc < 4; cc++) v[cc] = o[a][cc];
+            const long long i = ybase + oh * p.OW + TM * tx;
+            if (z) *reinterpret_cast<float4*>(z + i) = make_float4(v[0], v[1], v[2], v[3]);
+            float out[4];
+#pragma unroll
+            for (int cc = 0; cc < 4; cc++) out[cc] = v[cc] * scale + b;
+            if (noise) {
+                const float4 nz = *reinterpret_cast<const float4*>(noise + ((long long)n * noise_n_stride + oh * p.OW + TM * tx));
+                out[0] = fmaf(nz.x, gain, out[0]), out[1] = fmaf(nz.y, gain, out[1]);
+                out[2] = fmaf(nz.z, gain, out[2]), out[3] = fmaf(nz.w, gain, out[3]);
+            }
+            if (beta != 0.0f) {
+                const float4 yo = *reinterpret_cast<const float4*>(y + i);
+                out[0] = fmaf(beta, yo.x, out[0]), out[1] = fmaf(beta, yo.y, out[1]);
+                out[2] = fmaf(beta, yo.z, out[2]), out[3] = fmaf(beta, yo.w, out[3]);
+            }
+            *reinterpret_cast<float4*>(y + i) = make_float4(out[0], out[1], out[2], out[3]);
+        }
+        return;
+    }
 #pragma unroll
     for (int a = 0; a < TM; a++) {
         const int oh = TM * ty + a;
@@ -409,13 +443,25 @@ __device__ __forceinline__ void wino_dy(const WinoParams& p, const float* __rest
     if (!wino_item(p, p.R, e, r, n, ty, tx)) return;
     const float* dp = dy + ((long long)n * p.R + r) * p.OH * p.OW;
     float d[TM][TM];
+    // F(4x4): a tile row of dy as one float4 where aligned and inside the row
+    // (as wino_output stores them).
+    const bool vec = TM == 4 && (p.OW & 3) == 0 && TM * tx + 3 < p.OW && ((unsigned long long)dp & 15) == 0;
 #pragma unroll
-    for (int a = 0; a < TM; a++)
+    for (int a = 0; a < TM; a++) {
+        const int oh = TM * ty + a;
+        if (vec) {
+            const float4 v = oh < p.OH ? *reinterpret_cast<const float4*>(dp + (oh * p.OW + TM * tx)) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+            const float w[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+            for (int b = 0; b < TM && b < 4; b++) d[a][b] = w[b];
+            continue;
+        }
 #pragma unroll
         for (int b = 0; b < TM; b++) {
-            const int oh = TM * ty + a, ow = TM * tx + b;
+            const int ow = TM * tx + b;
             d[a][b] = (oh < p.OH && ow < p.OW) ? dp[oh * p.OW + ow] : 0.0f;
         }
+    }
     float v[TA][TA];
     wino_2d<WinoDy<TM, TR>>(d, v);
     wino_store(v, E, (long long)p.R * p.P, e);
