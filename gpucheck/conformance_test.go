@@ -97,6 +97,12 @@ func gpuCases() []gpuCase {
 		bin("mul_transposed_view", []int{6, 5}, []int{5, 6}, 2, ew, func(a, b *autograd.Var) *autograd.Var {
 			return autograd.Mul(autograd.Transpose(a, 0, 1), b)
 		}),
+		// One value per (sample, channel) plane, as styles and demodulation
+		// coefficients are (the row-broadcast kernels: planes of 12 floats go
+		// as float4s, of 7 one by one; the per-plane operand on either side).
+		bin("mul_per_plane", []int{2, 3, 3, 4}, []int{2, 3, 1, 1}, 2, ew, autograd.Mul),
+		bin("sub_per_plane_left", []int{4, 5, 1}, []int{4, 5, 7}, 2, ew, autograd.Sub),
+		withGen(bin("div_per_plane_left", []int{3, 1}, []int{3, 8}, 2, ew, autograd.Div), positive),
 		un("scalar_consts", []int{3, 7}, 2, ew, func(x *autograd.Var) *autograd.Var {
 			return autograd.Add(autograd.Mul(x, autograd.Scalar(1.5)), autograd.Scalar(-0.25))
 		}),

@@ -434,6 +434,10 @@ func (tm *timer) ops() []timingRow {
 		tensor.Add(big, bb512.Reshape(ch, 1, 1))
 	})
 	add("mul", shapeStr(big.Shape(), big.Shape()), 0, 3*f4*n, func() { tensor.Mul(big, dy) })
+	// A style or demodulation coefficient per (sample, channel) plane: the
+	// row-broadcast kernel (ew_binary_rows4_f32).
+	perPlane := randOn(r, big.Size(0), ch, 1, 1)
+	add("mul (a value per plane)", shapeStr(big.Shape(), perPlane.Shape()), 0, 2*f4*n, func() { tensor.Mul(big, perPlane) })
 	add("exp of transposed view", shapeStr(big.Shape()), 0, 2*f4*n, func() { tensor.Exp(big.Transpose(2, 3)) })
 	add("sum over N,H,W", shapeStr(big.Shape()), 0, f4*n, func() { tensor.Sum(big, []int{0, 2, 3}, false) })
 	add("sum all", shapeStr(big.Shape()), 0, f4*n, func() { tensor.Sum(big, nil, false) })

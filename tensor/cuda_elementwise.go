@@ -159,10 +159,45 @@ func cudaBinary(name string, op cpu.BinaryOp, a, b *Tensor) *Tensor {
 			code, int64(n), ac.ptr(), bc.ptr(), out.ptr())
 		return out
 	}
+	if k, ok := rowBroadcast(sh, sts); ok {
+		x, v := ab, bb // the dense operand, the per-row one
+		if k == 0 {
+			x, v = bb, ab
+		}
+		rows, cols := sh[0], sh[1]
+		entry, units := "ew_binary_rows_f32", cols
+		if cols%4 == 0 && x.ptr()%16 == 0 && out.ptr()%16 == 0 {
+			entry, units = "ew_binary_rows4_f32", cols/4
+		}
+		if rp, err := cuda.NewEwRows(rows, units, k == 0); err == nil {
+			g.launch("elementwise.cu", entry, g.grid1(rp.N), cuda.D1(256), 0, code, rp, x.ptr(), v.ptr(), out.ptr())
+			return out
+		}
+	}
 	s := ewShape(name, sh, sts[0], sts[1], sts[2])
 	g.launch("elementwise.cu", "ew_binary_strided_f32", g.grid1(int64(n)), cuda.D1(256), 0,
 		code, s, ab.ptr(), bb.ptr(), out.ptr())
 	return out
+}
+
+// rowBroadcast reports whether a binary op's coalesced shape sh (strides of
+// a, b and the output in sts) is [rows, cols] with the output and one
+// operand dense and the other one value per row (strides [1, 0]), and which
+// operand that is (0: a, 1: b): the row-broadcast kernels' case.
+func rowBroadcast(sh []int, sts [][]int) (perRow int, ok bool) {
+	if len(sh) != 2 {
+		return 0, false
+	}
+	dense := func(st []int) bool { return st[0] == sh[1] && st[1] == 1 }
+	oneARow := func(st []int) bool { return st[0] == 1 && st[1] == 0 }
+	switch {
+	case !dense(sts[2]):
+	case dense(sts[0]) && oneARow(sts[1]):
+		return 1, true
+	case oneARow(sts[0]) && dense(sts[1]):
+		return 0, true
+	}
+	return 0, false
 }
 
 func cudaWhere(cond, a, b *Tensor) *Tensor {

@@ -331,3 +331,24 @@ func TestCUDATransfersCounted(t *testing.T) {
 		t.Fatalf("transfers %+v, want %+v", got, want)
 	}
 }
+
+// TestRowBroadcast: which coalesced shapes take the row-broadcast kernels.
+func TestRowBroadcast(t *testing.T) {
+	for _, c := range []struct {
+		sh     []int
+		sts    [][]int
+		perRow int
+		ok     bool
+	}{
+		{[]int{8, 16}, [][]int{{16, 1}, {1, 0}, {16, 1}}, 1, true},  // x * s[n, c]
+		{[]int{8, 16}, [][]int{{1, 0}, {16, 1}, {16, 1}}, 0, true},  // s[n, c] - x
+		{[]int{8, 16}, [][]int{{16, 1}, {0, 1}, {16, 1}}, 0, false}, // one value per column
+		{[]int{8, 16}, [][]int{{1, 8}, {1, 0}, {16, 1}}, 0, false},  // a transposed
+		{[]int{2, 8, 16}, [][]int{{128, 16, 1}, {0, 1, 0}, {128, 16, 1}}, 0, false},
+	} {
+		k, ok := rowBroadcast(c.sh, c.sts)
+		if ok != c.ok || ok && k != c.perRow {
+			t.Errorf("%v %v: (%d, %v), want (%d, %v)", c.sh, c.sts, k, ok, c.perRow, c.ok)
+		}
+	}
+}

@@ -443,6 +443,7 @@ func TestParamLayouts(t *testing.T) {
 		v           any
 	}{
 		{"elementwise.cu", "EwShape", EwShape{}},
+		{"elementwise.cu", "EwRows", EwRows{}},
 		{"reduce.cu", "RedShape", RedShape{}},
 		{"sgemm.cu", "GemmParams", GemmParams{}},
 		{"conv2d.cu", "ConvParams", ConvParams{}},
@@ -689,5 +690,31 @@ func TestFallbacks(t *testing.T) {
 	t.Setenv("LAFITE_CUDA_UPFIRDN", "tiled")
 	if f, _ := FallbackOf("upfirdn2d_up2_f4_f32"); !f.IsOff() || f.Switch() != "LAFITE_CUDA_UPFIRDN=tiled" {
 		t.Errorf("upfirdn-streaming: off %v, switch %s", f.IsOff(), f.Switch())
+	}
+}
+
+// TestNewEwRows: the row-broadcast kernels' divisor finds each unit's row,
+// and sizes past their 32-bit indices are refused.
+func TestNewEwRows(t *testing.T) {
+	for _, cols := range []int{1, 3, 7, 16, 1024, 4096} {
+		p, err := NewEwRows(1000, cols, true)
+		if err != nil || p.N != int64(1000*cols) || p.Left != 1 {
+			t.Fatalf("cols %d: %+v %v", cols, p, err)
+		}
+		for _, q := range []int{0, cols - 1, cols, 5*cols + 2, 1000*cols - 1} {
+			if q < 0 || q >= 1000*cols {
+				continue
+			}
+			got := int((uint64(uint32(q))*uint64(p.Magic)>>32 + uint64(q)) >> p.Shift)
+			if got != q/cols {
+				t.Errorf("cols %d: unit %d in row %d, want %d", cols, q, got, q/cols)
+			}
+		}
+	}
+	if _, err := NewEwRows(1<<20, 1<<12, false); err == nil {
+		t.Error("2^32 units accepted")
+	}
+	if _, err := NewEwRows(0, 4, false); err == nil {
+		t.Error("0 rows accepted")
 	}
 }

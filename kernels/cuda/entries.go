@@ -54,7 +54,7 @@ func normParams(s string) string {
 // to the Go types a launch passes for them.
 var (
 	paramStructs = map[string]reflect.Type{
-		"EwShape": reflect.TypeOf(EwShape{}), "RedShape": reflect.TypeOf(RedShape{}),
+		"EwShape": reflect.TypeOf(EwShape{}), "EwRows": reflect.TypeOf(EwRows{}), "RedShape": reflect.TypeOf(RedShape{}),
 		"GemmParams": reflect.TypeOf(GemmParams{}), "ConvParams": reflect.TypeOf(ConvParams{}),
 		"BiasActParams": reflect.TypeOf(BiasActParams{}), "UpfirdnParams": reflect.TypeOf(UpfirdnParams{}),
 		"ResizeParams": reflect.TypeOf(ResizeParams{}), "WinoParams": reflect.TypeOf(WinoParams{}),

@@ -28,6 +28,32 @@ type EwShape struct {
 	Shift [MaxDims]int32  `c:"shift"`
 }
 
+// EwRows mirrors struct EwRows of elementwise.cu: ew_binary_rows_f32 and
+// ew_binary_rows4_f32's [rows, cols] of units (floats or float4s).
+type EwRows struct {
+	N     int64  `c:"n"`
+	Cols  int32  `c:"cols"`
+	Magic uint32 `c:"magic"`
+	Shift int32  `c:"shift"`
+	Left  int32  `c:"left"`
+}
+
+// NewEwRows describes rows x cols units for the row-broadcast kernels, the
+// per-row value as op's left operand when left. Units are counted in 32-bit
+// indices: rows*cols must stay below 2^31.
+func NewEwRows(rows, cols int, left bool) (EwRows, error) {
+	n := int64(rows) * int64(cols)
+	if rows < 1 || cols < 1 || n >= 1<<31 {
+		return EwRows{}, fmt.Errorf("cuda: %d rows of %d units for the row-broadcast kernels (need 1 to 2^31-1 in all)", rows, cols)
+	}
+	m, sh := divMagic(uint32(cols))
+	r := EwRows{N: n, Cols: int32(cols), Magic: m, Shift: sh}
+	if left {
+		r.Left = 1
+	}
+	return r, nil
+}
+
 // divMagic returns the multiplier and shift with which
 // (umulhi(n, magic) + n) >> shift == n / d for every n below 2^31 and d
 // from 1 to 2^31 - 1: the strided kernels decompose each element's index

@@ -224,6 +224,22 @@ func (e *Device) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, arg
 	case "ew_binary_strided_f32":
 		op, s, a, b, o := args[0].(int32), args[1].(cuda.EwShape), ptr(2), ptr(3), ptr(4)
 		emuStrided(s, func(ao, bo, oo int) { o.set(oo, emuBinary(op, a.at(ao), b.at(bo))) })
+	case "ew_binary_rows_f32", "ew_binary_rows4_f32":
+		op, p, a, v, o := args[0].(int32), args[1].(cuda.EwRows), ptr(2), ptr(3), ptr(4)
+		w := 1 // floats per unit
+		if f.Name == "ew_binary_rows4_f32" {
+			w = 4
+		}
+		for q := 0; q < int(p.N); q++ {
+			r := q / int(p.Cols)
+			for j := q * w; j < (q+1)*w; j++ {
+				if p.Left != 0 {
+					o.set(j, emuBinary(op, v.at(r), a.at(j)))
+				} else {
+					o.set(j, emuBinary(op, a.at(j), v.at(r)))
+				}
+			}
+		}
 	case "ew_where_strided_f32":
 		s, c, a, b, o := args[0].(cuda.EwShape), ptr(1), ptr(2), ptr(3), ptr(4)
 		emuStrided(s, func(ao, bo, oo int) {
