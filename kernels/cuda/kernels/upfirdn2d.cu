@@ -192,8 +192,9 @@ __device__ __forceinline__ const float* uf_row(const float* __restrict__ xp, int
 // Each kernel reads an input row in two steps: fetch issues the thread's
 // loads (its own element(s), and on one or two lanes a halo column past the
 // warp's edge; the down-2 and filter kernels index rows by int offsets in the
-// plane, which keeps the address arithmetic at one multiply-add a load), window assembles the thread's window from them and its
-// neighbours' by warp shuffle. A strip fetches all its rows before it
+// plane, which keeps the address arithmetic at one multiply-add a load),
+// window assembles the thread's window from them and its neighbours' by warp
+// shuffle. A strip fetches all its rows before it
 // assembles any, so that a thread has every load of its strip in flight at
 // once: assembling a row as soon as it is loaded waits a whole memory latency
 // per row, with one load in flight per warp.
