@@ -16,10 +16,11 @@ import (
 )
 
 // TestGPUTiming prints the GPU timing table: each op through the tensor API
-// on GPU tensors, timed with CUDA events after warm-up (per run: the median of
-// 15 batches of back-to-back runs), with its GFLOP/s or GB/s as a fraction of the device's measured FP32
-// FMA peak and copy bandwidth (peak.cu). Work is counted as the op's floor:
-// 2 FLOPs per multiply-add, and each input read and output written once.
+// on GPU tensors, timed with CUDA events after warm-up (per run: the median
+// of 15 batches of back-to-back runs), with its GFLOP/s or GB/s as a fraction
+// of the device's measured FP32 FMA peak and copy bandwidth (peak.cu). Work
+// is counted as the op's floor: 2 FLOPs per multiply-add, and each input read
+// and output written once.
 // It runs when LAFITE_GPU_TIMING=1 (scripts/gpu-check.sh sets it).
 func TestGPUTiming(t *testing.T) {
 	if os.Getenv("LAFITE_GPU_TIMING") != "1" {
@@ -59,7 +60,8 @@ func TestGPUTiming(t *testing.T) {
 }
 
 // checkProfile: the per-kernel profile (lafite bench --profile) times a
-// 1024^3 matmul's one launch (its shape already tuned) with events: more than 0, less than a second.
+// 1024^3 matmul's one launch (its shape already tuned) with events: more
+// than 0, less than a second.
 func checkProfile(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	a, b := randOn(r, 1024, 1024), randOn(r, 1024, 1024)

@@ -287,19 +287,13 @@ int main() {
                 CK(cudaFree(A)); CK(cudaFree(B)); CK(cudaFree(Cv)); CK(cudaFree(Cr));
                 continue;
             }
-            CK(cudaMemset(Cv, 0xff, 4LL * M * N));
-            float ttc = time_it([&] { sgemm_tc128_f32<<<g, 256>>>(gp, A, B, Cv); });
-            grow("engine sgemm_tc128_f32 (3xTF32)", ttc, maxdiff(Cv, Cr, (long long)M * N));
-            CK(cudaMemset(Cv, 0xff, 4LL * M * N));
-            float ttcs = time_it([&] { sgemm_tcs128_f32<<<g, 256>>>(gp, A, B, Cv); });
-            grow("engine sgemm_tcs128_f32 (3xTF32, presplit)", ttcs, maxdiff(Cv, Cr, (long long)M * N));
             dim3 g64(N / 64, M / 64, 1);
-            CK(cudaMemset(Cv, 0xff, 4LL * M * N));
-            float ttc64 = time_it([&] { sgemm_tc64_f32<<<g64, 256>>>(gp, A, B, Cv); });
-            grow("engine sgemm_tc64_f32 (3xTF32)", ttc64, maxdiff(Cv, Cr, (long long)M * N));
-            CK(cudaMemset(Cv, 0xff, 4LL * M * N));
-            float ttcs64 = time_it([&] { sgemm_tcs64_f32<<<g64, 256>>>(gp, A, B, Cv); });
-            grow("engine sgemm_tcs64_f32 (3xTF32, presplit)", ttcs64, maxdiff(Cv, Cr, (long long)M * N));
+#define TC(KERNEL, GRID, NOTE) do { CK(cudaMemset(Cv, 0xff, 4LL * M * N)); \
+            float tt = time_it([&] { KERNEL<<<GRID, 256>>>(gp, A, B, Cv); }); \
+            grow("engine " #KERNEL " (3xTF32" NOTE ")", tt, maxdiff(Cv, Cr, (long long)M * N)); } while (0)
+            TC(sgemm_tc128_f32, g, ""); TC(sgemm_tcs128_f32, g, ", presplit");
+            TC(sgemm_tc64_f32, g64, ""); TC(sgemm_tcs64_f32, g64, ", presplit");
+#undef TC
             CK(cudaFree(A)); CK(cudaFree(B)); CK(cudaFree(Cv)); CK(cudaFree(Cr));
         }
         CK(cudaFree(pk));
