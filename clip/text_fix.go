@@ -12,11 +12,15 @@ import (
 )
 
 // FixText is what ftfy.fix_text (ftfy 6.3, default settings) does to a
-// caption before CLIP's tokenizer sees it, except for ftfy's mojibake repair:
+// caption before CLIP's tokenizer sees it:
 //
 //   - HTML references are decoded (only those ending in ';', plus all-caps
 //     forms of lower-case names such as &EACUTE;), unless the text so far
 //     has held a '<' (then it may be real HTML, and is left alone);
+//   - mojibake is repaired: text that looks like UTF-8 decoded with the
+//     wrong codec ("cafÃ©", by ftfy's heuristic of unlikely character
+//     sequences) is re-encoded and decoded as UTF-8 ("café"); see
+//     fixEncoding;
 //   - C1 control characters U+0080..U+009F become what their byte means in
 //     Windows-1252 (U+0093 -> '“'), the five bytes it leaves undefined
 //     stay;
@@ -31,11 +35,9 @@ import (
 //   - the result is put in Unicode NFC;
 //
 // each line (up to and including its '\n') on its own, repeated until
-// nothing changes. ftfy's fix_encoding, which re-decodes text that it judges
-// (by a heuristic of unlikely character pairs) to have been decoded with the
-// wrong codec ("cafÃ©" -> "café"), is not reproduced: such text goes on as
-// it is. UTF-16 surrogates, which ftfy also repairs, cannot occur in a Go
-// string; invalid UTF-8 becomes U+FFFD as Python's errors="replace" does.
+// nothing changes. UTF-16 surrogates, which ftfy also repairs, cannot occur
+// in a Go string; invalid UTF-8 becomes U+FFFD as Python's errors="replace"
+// does.
 func FixText(s string) string {
 	if !utf8.ValidString(s) {
 		s = pyDecodeUTF8([]byte(s))
@@ -91,6 +93,7 @@ func fixSegment(s string, unescape bool) string {
 		if unescape {
 			s = ftfyUnescapeHTML(s)
 		}
+		s = fixEncoding(s)
 		s = mapRunes(s)
 		s = fixLineBreaks(s)
 		s = ansiEscape.ReplaceAllString(s, "")
