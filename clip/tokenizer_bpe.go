@@ -60,9 +60,9 @@ var clipPattern = regexp.MustCompile(`(?i:<\|startoftext\|>|<\|endoftext\|>|'s|'
 // BPETokenizer reproduces OpenAI CLIP's simple_tokenizer (byte-level BPE over
 // the bpe_simple_vocab_16e6 merges) id for id. It is safe for concurrent use.
 //
-// Text cleaning follows the original: ftfy.fix_text as FixText reproduces it
-// (all of it but ftfy's mojibake repair), then html.unescape twice,
-// whitespace collapsing and lower-casing.
+// Text cleaning follows the original: ftfy.fix_text as FixText reproduces
+// it (mojibake repair included), then html.unescape twice, whitespace
+// collapsing and lower-casing.
 type BPETokenizer struct {
 	vocab   []string       // id -> symbol (byte-unicode form)
 	encoder map[string]int // symbol -> id
