@@ -95,36 +95,30 @@ type textCodecs struct {
 	lookalikes []*byteCodec
 }
 
+// windowsPages are the Windows code pages that ftfy repairs UTF-8 mojibake
+// from, in the order it tries their sloppy forms.
+var windowsPages = []struct {
+	name  string
+	table *charmap.Charmap
+}{
+	{"windows-1252", charmap.Windows1252}, {"windows-1251", charmap.Windows1251},
+	{"windows-1250", charmap.Windows1250}, {"windows-1253", charmap.Windows1253},
+	{"windows-1254", charmap.Windows1254}, {"windows-1257", charmap.Windows1257},
+}
+
 var mojibakeCodecs = sync.OnceValue(func() *textCodecs {
 	latin1 := newByteCodec("latin-1", nil, false, false)
-	sloppy := func(name string, t *charmap.Charmap) *byteCodec {
-		return newByteCodec("sloppy-"+name, t, true, true)
+	c := &textCodecs{tried: []*byteCodec{latin1}, lookalikes: []*byteCodec{latin1}}
+	for _, p := range windowsPages {
+		c.tried = append(c.tried, newByteCodec("sloppy-"+p.name, p.table, true, true))
+		c.lookalikes = append(c.lookalikes, newByteCodec(p.name, p.table, false, false))
 	}
-	strict := func(name string, t *charmap.Charmap) *byteCodec { return newByteCodec(name, t, false, false) }
-	return &textCodecs{
-		tried: []*byteCodec{
-			latin1,
-			sloppy("windows-1252", charmap.Windows1252),
-			sloppy("windows-1251", charmap.Windows1251),
-			sloppy("windows-1250", charmap.Windows1250),
-			sloppy("windows-1253", charmap.Windows1253),
-			sloppy("windows-1254", charmap.Windows1254),
-			sloppy("windows-1257", charmap.Windows1257),
-			newByteCodec("iso-8859-2", charmap.ISO8859_2, true, false),
-			newByteCodec("macroman", charmap.Macintosh, false, false),
-			newByteCodec("cp437", charmap.CodePage437, false, false),
-		},
-		windows1252: strict("windows-1252", charmap.Windows1252),
-		lookalikes: []*byteCodec{
-			latin1,
-			strict("windows-1252", charmap.Windows1252),
-			strict("windows-1251", charmap.Windows1251),
-			strict("windows-1250", charmap.Windows1250),
-			strict("windows-1253", charmap.Windows1253),
-			strict("windows-1254", charmap.Windows1254),
-			strict("windows-1257", charmap.Windows1257),
-		},
-	}
+	c.tried = append(c.tried,
+		newByteCodec("iso-8859-2", charmap.ISO8859_2, true, false),
+		newByteCodec("macroman", charmap.Macintosh, false, false),
+		newByteCodec("cp437", charmap.CodePage437, false, false))
+	c.windows1252 = c.lookalikes[1]
+	return c
 })
 
 // decodeUTF8Variant decodes b as UTF-8 that may also hold CESU-8 (a UTF-16

@@ -10,7 +10,7 @@ import (
 )
 
 // mojibakeCase is one of ftfy's own test cases (ftfy 6.3, tests/test-cases:
-// synthetic, in-the-wild and negative): FixText must give fixed, and the
+// synthetic, in-the-wild, language-names and negative): FixText must give fixed, and the
 // encoding repair alone fixedEncoding (when it differs).
 type mojibakeCase struct{ label, in, fixedEncoding, fixed string }
 
@@ -105,6 +105,26 @@ var mojibakeCases = []mojibakeCase{
 		"Le barème forfaitaire permet l’évaluation des frais de déplacement relatifs à l’utilisation",
 		"Le barème forfaitaire permet l'évaluation des frais de déplacement relatifs à l'utilisation"},
 	{"às", "com especial atenÃ§Ã£o Ã s crianÃ§as", "", "com especial atenção às crianças"},
+	// Language names from one language selector.
+	{"Czech", "ÄŒeÅ¡tina", "", "Čeština"},
+	{"Gaelic", "GÃ\u00a0idhlig", "", "Gàidhlig"},
+	{"Lithuanian", "LietuviÅ³", "", "Lietuvių"},
+	{"Slovak, a byte lost", "SlovenÄ�ina", "", "Sloven�ina"},
+	{"Vietnamese names", "Tiáº¿ng Viá»‡t", "", "Tiếng Việt"},
+	{"Greek", "Î•Î»Î»Î·Î½Î¹ÎºÎ¬", "", "Ελληνικά"},
+	{"Bulgarian", "Ð±ÑŠÐ»Ð³Ð°Ñ€Ñ�ÐºÐ¸ ÐµÐ·Ð¸Ðº", "", "българ�ки език"},
+	{"Russian", "Ð ÑƒÑ�Ñ�ÐºÐ¸Ð¹", "", "Ру��кий"},
+	{"Serbian", "CÑ€Ð¿Ñ�ÐºÐ¸ [Ñ›Ð¸Ñ€Ð¸Ð»Ð¸Ñ†Ð¾Ð¼]", "", "Cрп�ки [ћирилицом]"},
+	{"Hebrew", "×¢×‘×¨×™×ª", "", "עברית"},
+	{"Hindi", "à¤¹à¤¿à¤¨à¥�à¤¦à¥€", "", "\u0939\u093f\u0928\ufffd\u0926\u0940"},
+	{"Tamil", "à®¤à®®à®¿à®´à¯�", "", "\u0ba4\u0bae\u0bbf\u0bb4\ufffd"},
+	{"Thai, a lost no-break space", "à¸ à¸²à¸©à¸²à¹„à¸—à¸¢", "", "ภาษาไทย"},
+	{"Simplified Chinese", "ç®€ä½“ä¸\u00adæ–‡", "", "简体中文"},
+	{"Traditional Chinese", "æ\u00ad£é«”ä¸\u00adæ–‡", "", "正體中文"},
+	{"Japanese", "æ—¥æœ¬èªž", "", "日本語"},
+	{"Korean", "í•œêµ\u00adì–´", "", "한국어"},
+	{"Czech via code page 437", "─îe┼ítina", "", "Čeština"},
+	{"Vietnamese via code page 437", "Tiß║┐ng Viß╗çt", "", "Tiếng Việt"},
 	// Negative: left as written (but for the other fixers).
 	{"Brontë", "I'm not such a fan of Charlotte Brontë…”", "I'm not such a fan of Charlotte Brontë…”", "I'm not such a fan of Charlotte Brontë…\""},
 	{"Swedish product", "AHÅ™, the new sofa from IKEA", "", "AHÅ™, the new sofa from IKEA"},
