@@ -388,3 +388,32 @@ func TestByteTranscoders(t *testing.T) {
 		}
 	}
 }
+
+// benchCaptions are captions as they come: plain ASCII, accented, curly
+// quotes, and mojibake.
+var benchCaptions = []string{
+	"a photo of a dog on the beach",
+	"a red circle on a white background, with a small blue square",
+	"Café “Le Dôme” in Montparnasse, Paris",
+	"Tại sao giá hạt sầu riêng lại lên giá?",
+	"HÃ´tel de Police, Ã  cÃ´tÃ© de la gare",
+	"The Mona Lisa doesnÃƒÂ¢Ã¢â€šÂ¬Ã¢â€žÂ¢t have eyebrows.",
+	"ï¼¡ fullwidth caption with an emoji ðŸ˜€",
+	"Ελληνικά και русский текст",
+}
+
+// BenchmarkFixText: ftfy's cleaning of one caption (the mix above).
+func BenchmarkFixText(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		FixText(benchCaptions[i%len(benchCaptions)])
+	}
+}
+
+// BenchmarkBPEEncode: a whole caption to token ids (cleaning, FixText,
+// pre-tokenizing, BPE with its cache warm).
+func BenchmarkBPEEncode(b *testing.B) {
+	tok := loadTestBPE(b)
+	for i := 0; i < b.N; i++ {
+		tok.Encode(benchCaptions[i%len(benchCaptions)])
+	}
+}
