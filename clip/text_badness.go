@@ -84,8 +84,9 @@ func isBad(s string) bool { return badness().match(s) }
 
 // badnessMatcher matches badnessPattern: each line a sequence of character
 // sets (no repetition but '?', no nesting), so it runs as a direct scan.
-// Go's regexp ran the pattern at ~1.4 us a character; this tries at each
-// position only the sequences whose first set holds the character there.
+// At each position it tries only the sequences whose first set holds the
+// character there: BenchmarkFixText went from 28.7 us a caption with Go's
+// regexp (its backtracker, 90% of the time) to 3.5 us (2-core VM).
 type badnessMatcher struct {
 	seqs       []badSequence
 	firstASCII [128]uint64     // bit k: seqs[k] may start with this character
