@@ -13,14 +13,19 @@ import (
 // that badnessMatcher must agree with: groups expanded into classes,
 // Python's \s and \w spelled out.
 var badnessRegexp = sync.OnceValue(func() *regexp.Regexp {
-	expanded := badnessPattern
-	for name, chars := range mojibakeGroups {
+	// One pass, so that an expansion's own escapes (\x{c1} holds "{c1}")
+	// are not read as groups; \x{ad} in the pattern names no group.
+	expanded := regexp.MustCompile(`\{[a-z_0-9]+\}`).ReplaceAllStringFunc(badnessPattern, func(ref string) string {
+		chars, ok := mojibakeGroups[ref[1:len(ref)-1]]
+		if !ok {
+			return ref
+		}
 		var body strings.Builder
 		for _, r := range groupSet(chars).sorted() {
 			fmt.Fprintf(&body, `\x{%x}`, r)
 		}
-		expanded = strings.ReplaceAll(expanded, "{"+name+"}", body.String())
-	}
+		return body.String()
+	})
 	python := strings.NewReplacer(
 		`\s`, `[\t\n\v\f\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]`,
 		`\w`, `[\p{L}\p{N}_]`,
