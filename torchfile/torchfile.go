@@ -48,6 +48,7 @@ func (t *Tensor) Numel() int {
 // Limits that keep a corrupt file from turning into a huge allocation.
 const (
 	maxPickleSize = 1 << 30                 // data.pkl holds structure, not weights
+	maxLegacySize = 1 << 35                 // a legacy file is read whole: its pickles, then its storages
 	maxWalkSteps  = 1 << 22                 // objects visited while collecting tensors
 	maxDepth      = 512                     // nesting of dicts/modules
 	maxElems      = min(1<<40, math.MaxInt) // elements of one tensor (what an int holds on 32-bit machines)
@@ -69,8 +70,9 @@ const (
 // out of their storages, so views (storage offsets, transposes, shared
 // storages) come back as independent row-major arrays.
 //
-// The legacy pre-1.6 format (a bare pickle stream) is refused with an error
-// that says how to convert it.
+// The legacy format (torch.save before PyTorch 1.6, or with
+// _use_new_zipfile_serialization=False: pickles followed by the raw
+// storages) is read too; see loadLegacy.
 func Load(path string) (tensors map[string]*Tensor, err error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -88,26 +90,9 @@ func Load(path string) (tensors map[string]*Tensor, err error) {
 		return fmt.Errorf("torchfile: %s: "+format, append([]any{path}, args...)...)
 	}
 
-	var magic [4]byte
-	n, _ := io.ReadFull(f, magic[:])
-	switch {
-	case n == 4 && string(magic[:]) == "PK\x03\x04":
-	case n >= 2 && magic[0] == 0x80 && magic[1] <= pickle.HighestProtocol:
-		return nil, fail("legacy (pre-1.6, non-zip) torch.save format is not supported; " +
-			"re-save it with a recent PyTorch: torch.save(torch.load(path), path)")
-	case n == 0:
-		return nil, fail("empty file, expected a PyTorch checkpoint (zip archive)")
-	default:
-		return nil, fail("not a PyTorch checkpoint: expected a zip archive (torch.save since PyTorch 1.6, or TorchScript), found bytes %q", magic[:n])
-	}
-	zr, err := zip.NewReader(f, st.Size())
-	if err != nil {
-		return nil, fail("not a readable zip archive (truncated or corrupt?): %v", err)
-	}
-
 	// gopickle indexes its opcode table and stacks without bounds checks, so
-	// a corrupt data.pkl can make it panic (opcode 0xff, an odd SETITEMS, a
-	// slice used as a dict key). The pickle is pre-scanned, but the scan
+	// a corrupt pickle can make it panic (opcode 0xff, an odd SETITEMS, a
+	// slice used as a dict key). Pickles are pre-scanned, but the scan
 	// cannot prove the stack discipline right, so a panic in code we do not
 	// own is turned into an error here rather than taking the caller down.
 	defer func() {
@@ -115,6 +100,29 @@ func Load(path string) (tensors map[string]*Tensor, err error) {
 			tensors, err = nil, fail("corrupt pickle data (the unpickler panicked: %v)", r)
 		}
 	}()
+	var magic [4]byte
+	n, _ := io.ReadFull(f, magic[:])
+	switch {
+	case n == 4 && string(magic[:]) == "PK\x03\x04":
+	case n >= 2 && magic[0] == 0x80 && magic[1] <= pickle.HighestProtocol:
+		if st.Size() > maxLegacySize {
+			return nil, fail("legacy (pre-1.6) checkpoint of %d bytes: more than the %d this reader holds in memory; "+
+				"re-save it with a recent PyTorch: torch.save(torch.load(path), path)", st.Size(), int64(maxLegacySize))
+		}
+		data := make([]byte, st.Size())
+		if _, err := f.ReadAt(data, 0); err != nil {
+			return nil, fail("%v", err)
+		}
+		return loadLegacy(data, fail)
+	case n == 0:
+		return nil, fail("empty file, expected a PyTorch checkpoint (zip archive)")
+	default:
+		return nil, fail("not a PyTorch checkpoint: expected a zip archive (torch.save since PyTorch 1.6, or TorchScript) or a legacy torch.save pickle, found bytes %q", magic[:n])
+	}
+	zr, err := zip.NewReader(f, st.Size())
+	if err != nil {
+		return nil, fail("not a readable zip archive (truncated or corrupt?): %v", err)
+	}
 	return load(zr, fail)
 }
 
@@ -126,10 +134,12 @@ type archive struct {
 	script    bool
 	fail      func(string, ...any) error
 	code      map[string]map[string]*scriptClass // code file → classes
+	storages  map[string]*storage                // by key, as the pickle references them
+	legacy    bool                               // pre-1.6 stream: storages' data follows the pickles
 }
 
 func load(zr *zip.Reader, fail func(string, ...any) error) (map[string]*Tensor, error) {
-	a := &archive{files: map[string]*zip.File{}, fail: fail, code: map[string]map[string]*scriptClass{}}
+	a := &archive{files: map[string]*zip.File{}, fail: fail, code: map[string]map[string]*scriptClass{}, storages: map[string]*storage{}}
 	var pkls []string
 	for _, zf := range zr.File {
 		a.files[zf.Name] = zf
@@ -167,7 +177,7 @@ func load(zr *zip.Reader, fail func(string, ...any) error) (map[string]*Tensor, 
 	if err != nil {
 		return nil, err
 	}
-	if err := prescan(pkl); err != nil {
+	if _, err := prescan(pkl); err != nil {
 		return nil, fail("%s: %v", pkls[0], err)
 	}
 	u := newUnpickler(a, bytes.NewReader(pkl))

@@ -148,6 +148,7 @@ func TestLoadErrors(t *testing.T) {
 		"truncated.pt": valid[:len(valid)/2],
 		"random.pt":    []byte("\x13\x37 definitely not a checkpoint, just random bytes \xde\xad\xbe\xef"),
 		"legacy.pt":    {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, '.'},
+		"pickle.pt":    newPickle().int(7).stop(),
 		"empty.pt":     {},
 		"nopickle.pt":  zipBytes(t, "ck/", archiveFiles{"data/0": f32range(4), "version": []byte("3\n")}),
 	}
@@ -162,7 +163,8 @@ func TestLoadErrors(t *testing.T) {
 	want := map[string]string{
 		"truncated.pt":     "not a readable zip archive (truncated or corrupt?)",
 		"random.pt":        "not a PyTorch checkpoint: expected a zip archive",
-		"legacy.pt":        "legacy (pre-1.6, non-zip) torch.save format is not supported",
+		"legacy.pt":        "legacy checkpoint, protocol version pickle at byte 15: pickle ends without STOP",
+		"pickle.pt":        "a pickle, but it starts with 7, not torch.save's magic number",
 		"empty.pt":         "empty file",
 		"nopickle.pt":      "no data.pkl record",
 		"jit_truncated.pt": "not a readable zip archive",
@@ -446,7 +448,10 @@ func fuzzSeeds(t testing.TB) [][]byte {
 		"data.pkl": sm.endModule().stop(), "data/0": f32range(4), "data/1": make([]byte, 8),
 		"constants.pkl": newPickle().op(')').stop(), "code/__torch__/m.py": []byte("class M(Module):\n  __parameters__ = [\"w\", ]\n"),
 	})
-	return [][]byte{state, script}
+	legacy := newPickle().ordered().str("w").legacyTensor("FloatStorage", "0", 6, 2, []int{2, 2}, []int{1, 2})
+	old := legacyFile(legacy.str("n").legacyTensor("LongStorage", "1", 1, 0, []int{}, []int{}).setitems().stop(),
+		legacyStorage{"0", 6, f32range(6)}, legacyStorage{"1", 1, make([]byte, 8)})
+	return [][]byte{state, script, old}
 }
 
 // FuzzLoad feeds arbitrary files to Load: it must return tensors or an error

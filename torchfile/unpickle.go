@@ -113,7 +113,6 @@ func (r *rebuildFunc) Call(args ...any) (any, error) {
 
 func newUnpickler(a *archive, r io.Reader) *pickle.Unpickler {
 	u := pickle.NewUnpickler(r)
-	storages := map[string]*storage{}
 	u.FindClass = func(module, name string) (any, error) {
 		switch module {
 		case "torch":
@@ -128,7 +127,9 @@ func newUnpickler(a *archive, r io.Reader) *pickle.Unpickler {
 		return &class{module: module, name: name}, nil
 	}
 	u.PersistentLoad = func(pid any) (any, error) {
-		// ('storage', storage_type, key, location, numel)
+		// ('storage', storage_type, key, location, numel), and in the legacy
+		// format a sixth element, view metadata (None unless the storage is a
+		// view of another, which PyTorch stopped writing long ago).
 		t, ok := pid.(*types.Tuple)
 		if !ok || t.Len() < 5 {
 			return nil, fmt.Errorf("persistent id %s is not a storage tuple", describe(pid))
@@ -145,7 +146,7 @@ func newUnpickler(a *archive, r io.Reader) *pickle.Unpickler {
 		if !ok2 || !ok3 || numel < 0 {
 			return nil, fmt.Errorf("malformed storage id (key %v, numel %v)", t.Get(2), t.Get(4))
 		}
-		if s, ok := storages[key]; ok {
+		if s, ok := a.storages[key]; ok {
 			if s.cls != *sc || s.numel != numel {
 				return nil, fmt.Errorf("storage %q referenced with two different types or sizes", key)
 			}
@@ -153,6 +154,14 @@ func newUnpickler(a *archive, r io.Reader) *pickle.Unpickler {
 		}
 		if numel > math.MaxInt/8 {
 			return nil, fmt.Errorf("storage %q: absurd element count %d", key, numel)
+		}
+		if a.legacy {
+			if t.Len() > 5 && t.Get(5) != nil {
+				return nil, fmt.Errorf("storage %q is a view of another storage (pre-0.4 format), not supported", key)
+			}
+			s := &storage{cls: *sc, key: key, numel: numel} // data follows the pickles
+			a.storages[key] = s
+			return s, nil
 		}
 		name := a.prefix + "data/" + key
 		zf, ok := a.files[name]
@@ -167,7 +176,7 @@ func newUnpickler(a *archive, r io.Reader) *pickle.Unpickler {
 			swapBytes(data, sc.size)
 		}
 		s := &storage{cls: *sc, key: key, numel: numel, data: data}
-		storages[key] = s
+		a.storages[key] = s
 		return s, nil
 	}
 	return &u
@@ -184,8 +193,10 @@ func swapBytes(b []byte, size int) {
 // prescan walks the pickle's opcodes and checks that every length-prefixed
 // argument fits in the data. gopickle allocates a buffer of the announced
 // length before reading, so without this a few corrupt bytes could ask for
-// gigabytes (an unrecoverable out-of-memory, not a panic).
-func prescan(p []byte) error {
+// gigabytes (an unrecoverable out-of-memory, not a panic). It returns the
+// pickle's length up to and including its STOP (a legacy file holds several
+// pickles, then raw data).
+func prescan(p []byte) (int, error) {
 	i := 0
 	need := func(n uint64, op byte, at int) error {
 		if n > uint64(len(p)-i) {
@@ -210,7 +221,7 @@ func prescan(p []byte) error {
 		var err error
 		switch op {
 		case '.': // STOP
-			return nil
+			return i, nil
 		case '(', '0', '1', '2', 'N', 'R', 'a', 'b', 'd', 'e', 'l', 'o', 's', 't', 'u', ']', '}', ')', 'Q',
 			0x81, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8f, 0x90, 0x91, 0x92, 0x93, 0x94, 0x97, 0x98:
 		case 'K', 'h', 'q', 0x80, 0x82:
@@ -247,11 +258,11 @@ func prescan(p []byte) error {
 				err = need(binary.LittleEndian.Uint64(p[i-8:]), op, at)
 			}
 		default:
-			return fmt.Errorf("unknown pickle opcode %#02x at offset %d", op, at)
+			return 0, fmt.Errorf("unknown pickle opcode %#02x at offset %d", op, at)
 		}
 		if err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return fmt.Errorf("pickle ends without STOP after %d bytes (truncated)", len(p))
+	return 0, fmt.Errorf("pickle ends without STOP after %d bytes (truncated)", len(p))
 }
