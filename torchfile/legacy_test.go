@@ -3,6 +3,7 @@ package torchfile
 import (
 	"bytes"
 	"encoding/binary"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -99,6 +100,56 @@ func TestLoadLegacyErrors(t *testing.T) {
 		_, err := Load(writeTemp(t, "legacy.pt", c.file))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: err = %v, want %q", name, err, c.want)
+		}
+	}
+}
+
+// TestLoadLegacyFromPyTorch reads checkpoints PyTorch 1.13 wrote
+// (scripts/torch-legacy-fixtures.py): the legacy file must hold what the
+// zip file of the same state dict holds, and the legacy pickled module its
+// parameters under state-dict names.
+func TestLoadLegacyFromPyTorch(t *testing.T) {
+	legacy, err := Load(filepath.Join("testdata", "legacy_state.pt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zipped, err := Load(filepath.Join("testdata", "zip_state.pt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(legacy, zipped) {
+		t.Errorf("legacy and zip files differ:\nlegacy %v\nzip    %v", names(legacy), names(zipped))
+	}
+	checks := map[string]struct {
+		shape []int
+		data  []float32
+	}{
+		"transposed": {[]int{4, 3}, []float32{0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11}},
+		"slice":      {[]int{2, 2}, []float32{6, 7, 10, 11}},
+		"half":       {[]int{3}, []float32{0.5, -2, 65504}},
+		"scalar":     {[]int{}, []float32{2.5}},
+		"0.weight":   {[]int{4, 3}, []float32{-1, -0.5, 0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5}},
+	}
+	for name, c := range checks {
+		g := legacy[name]
+		if g == nil || !reflect.DeepEqual(g.Shape, c.shape) || !reflect.DeepEqual(g.Data, c.data) {
+			t.Errorf("%s = %+v, want shape %v data %v", name, g, c.shape, c.data)
+		}
+	}
+	if s := legacy["steps"]; s == nil || !reflect.DeepEqual(s.Int, []int64{3, -1, 1 << 40}) {
+		t.Errorf("steps = %+v", s)
+	}
+	module, err := Load(filepath.Join("testdata", "legacy_module.pt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"0.bias", "0.weight", "1.bias", "1.weight", "2.weight"}
+	if got := names(module); !reflect.DeepEqual(got, want) {
+		t.Fatalf("module tensors %v, want %v", got, want)
+	}
+	for _, name := range want {
+		if !reflect.DeepEqual(module[name].Data, legacy[name].Data) {
+			t.Errorf("%s: the pickled module's %v, the state dict's %v", name, module[name].Data, legacy[name].Data)
 		}
 	}
 }

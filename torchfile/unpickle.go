@@ -131,6 +131,11 @@ func newUnpickler(a *archive, r io.Reader) *pickle.Unpickler {
 		// format a sixth element, view metadata (None unless the storage is a
 		// view of another, which PyTorch stopped writing long ago).
 		t, ok := pid.(*types.Tuple)
+		// A legacy torch.save of a whole module also names each module
+		// class as ('module', class, source file, source): the class.
+		if ok && t.Len() >= 2 && t.Get(0) == "module" && a.legacy {
+			return t.Get(1), nil
+		}
 		if !ok || t.Len() < 5 {
 			return nil, fmt.Errorf("persistent id %s is not a storage tuple", describe(pid))
 		}
