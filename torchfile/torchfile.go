@@ -72,7 +72,9 @@ const (
 //
 // The legacy format (torch.save before PyTorch 1.6, or with
 // _use_new_zipfile_serialization=False: pickles followed by the raw
-// storages) is read too; see loadLegacy.
+// storages) is read too, and so are plain pickles of tensors and modules
+// such as StyleGAN2-ADA's and Lafite's network .pkl files (tensors under
+// their dotted names, e.g. "G_ema.mapping.fc0.weight"); see loadStream.
 func Load(path string) (tensors map[string]*Tensor, err error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -106,14 +108,14 @@ func Load(path string) (tensors map[string]*Tensor, err error) {
 	case n == 4 && string(magic[:]) == "PK\x03\x04":
 	case n >= 2 && magic[0] == 0x80 && magic[1] <= pickle.HighestProtocol:
 		if st.Size() > maxLegacySize {
-			return nil, fail("legacy (pre-1.6) checkpoint of %d bytes: more than the %d this reader holds in memory; "+
+			return nil, fail("pickle or legacy (pre-1.6) checkpoint of %d bytes: more than the %d this reader holds in memory; "+
 				"re-save it with a recent PyTorch: torch.save(torch.load(path), path)", st.Size(), int64(maxLegacySize))
 		}
 		data := make([]byte, st.Size())
 		if _, err := f.ReadAt(data, 0); err != nil {
 			return nil, fail("%v", err)
 		}
-		return loadLegacy(data, fail)
+		return loadStream(data, fail)
 	case n == 0:
 		return nil, fail("empty file, expected a PyTorch checkpoint (zip archive)")
 	default:

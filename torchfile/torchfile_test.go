@@ -163,8 +163,8 @@ func TestLoadErrors(t *testing.T) {
 	want := map[string]string{
 		"truncated.pt":     "not a readable zip archive (truncated or corrupt?)",
 		"random.pt":        "not a PyTorch checkpoint: expected a zip archive",
-		"legacy.pt":        "legacy checkpoint, protocol version pickle at byte 15: pickle ends without STOP",
-		"pickle.pt":        "a pickle, but it starts with 7, not torch.save's magic number",
+		"legacy.pt":        "legacy torch.save checkpoint cut short after its magic number",
+		"pickle.pt":        "no tensors found in the pickle (got int)",
 		"empty.pt":         "empty file",
 		"nopickle.pt":      "no data.pkl record",
 		"jit_truncated.pt": "not a readable zip archive",
@@ -451,7 +451,15 @@ func fuzzSeeds(t testing.TB) [][]byte {
 	legacy := newPickle().ordered().str("w").legacyTensor("FloatStorage", "0", 6, 2, []int{2, 2}, []int{1, 2})
 	old := legacyFile(legacy.str("n").legacyTensor("LongStorage", "1", 1, 0, []int{}, []int{}).setitems().stop(),
 		legacyStorage{"0", 6, f32range(6)}, legacyStorage{"1", 1, make([]byte, 8)})
-	return [][]byte{state, script, old}
+	seeds := [][]byte{state, script, old}
+	for _, name := range []string{"legacy_state.pt", "persistent_p2.pkl"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		seeds = append(seeds, b)
+	}
+	return seeds
 }
 
 // FuzzLoad feeds arbitrary files to Load: it must return tensors or an error

@@ -114,6 +114,14 @@ func (r *rebuildFunc) Call(args ...any) (any, error) {
 func newUnpickler(a *archive, r io.Reader) *pickle.Unpickler {
 	u := pickle.NewUnpickler(r)
 	u.FindClass = func(module, name string) (any, error) {
+		switch module + "." + name {
+		case "torch.storage._load_from_bytes":
+			return &storageFromBytes{fail: a.fail}, nil
+		case "torch_utils.persistence._reconstruct_persistent_obj":
+			return persistentObject{}, nil
+		case "_codecs.encode":
+			return latin1Bytes{}, nil
+		}
 		switch module {
 		case "torch":
 			if sc, ok := storageClasses[name]; ok {
