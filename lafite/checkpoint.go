@@ -162,8 +162,12 @@ func LoadCheckpoint(path string, data Dataset, clipFeats CLIPImageFeatures) (*Tr
 }
 
 // LoadGenerator reads just the EMA generator from a training checkpoint (or
-// a file exported by SaveGenerator), for generation.
+// a file exported by SaveGenerator), for generation; a PyTorch file (the
+// reference's network .pkl, or a state dict) goes to ImportGenerator.
 func LoadGenerator(path string) (*Generator, error) {
+	if isTorchFile(path) {
+		return ImportGenerator(path)
+	}
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
 		return nil, err
