@@ -18,6 +18,18 @@ import types
 
 import torch
 
+util = types.ModuleType("dnnlib.util")
+sys.modules["dnnlib"] = types.ModuleType("dnnlib")
+sys.modules["dnnlib.util"] = util
+
+
+class EasyDict(dict):
+    """A dict subclass, as dnnlib's: pickled by class, then its items."""
+
+
+EasyDict.__module__ = "dnnlib.util"
+util.EasyDict = EasyDict
+
 persistence = types.ModuleType("torch_utils.persistence")
 sys.modules["torch_utils"] = types.ModuleType("torch_utils")
 sys.modules["torch_utils.persistence"] = persistence
@@ -46,6 +58,12 @@ class MappingNetwork(Persistent):
         self.register_buffer("w_avg", torch.arange(3, dtype=torch.float32))
 
 
+class AugmentPipe(Persistent):
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("p", torch.tensor([0.25]))
+
+
 class Generator(Persistent):
     def __init__(self):
         super().__init__()
@@ -63,7 +81,9 @@ G_ema = Generator()
 G_ema.load_state_dict(G.state_dict())
 with torch.no_grad():
     G_ema.const.mul_(2)
-data = dict(G=G, G_ema=G_ema, training_set_kwargs=dict(resolution=8))
+data = dict(G=G, G_ema=G_ema, augment_pipe=AugmentPipe(),
+            training_set_kwargs=EasyDict(resolution=8, path="images.zip"),
+            extra=EasyDict(t=torch.tensor([1.0, 2.0])))
 for protocol in (2, 4):
     with open(os.path.join(out, "persistent_p%d.pkl" % protocol), "wb") as f:
         pickle.dump(data, f, protocol=protocol)

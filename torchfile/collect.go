@@ -104,6 +104,16 @@ func (c *collector) object(name string, o *object, depth int) error {
 	if strings.HasPrefix(o.class.name, "_rebuild") {
 		return c.a.fail("tensor %q uses unsupported encoding %s", name, o.class)
 	}
+	for _, entry := range o.items {
+		if err := c.entry(name, entry.Key, entry.Value, depth); err != nil {
+			return err
+		}
+	}
+	for i, v := range o.elems {
+		if err := c.walk(join(name, strconv.Itoa(i)), v, depth+1); err != nil {
+			return err
+		}
+	}
 	attrs, ok := o.state.(*types.Dict)
 	if !ok {
 		return nil

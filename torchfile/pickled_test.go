@@ -10,7 +10,8 @@ import (
 // TestLoadPersistentPickle reads networks pickled as StyleGAN2-ADA's (and
 // Lafite's) .pkl files are, written by PyTorch 1.13 at pickle protocols 2
 // (bytes through _codecs.encode) and 4 (scripts/torch-pickle-fixtures.py):
-// every parameter and buffer of G and G_ema under its dotted name.
+// every parameter and buffer of G, G_ema and the augmentation pipe under its
+// dotted name, and a tensor kept in a dict subclass.
 func TestLoadPersistentPickle(t *testing.T) {
 	want := map[string][]float32{
 		"G.const":                  {-2, -1, 0, 1, 2, 3},
@@ -21,6 +22,8 @@ func TestLoadPersistentPickle(t *testing.T) {
 		"G_ema.mapping.fc0.bias":   {0.5, -0.5, 1},
 		"G_ema.mapping.fc0.weight": {0, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2, 2.25, 2.5, 2.75},
 		"G_ema.mapping.w_avg":      {0, 1, 2},
+		"augment_pipe.p":           {0.25},
+		"extra.t":                  {1, 2}, // an item of a dict subclass (dnnlib's EasyDict)
 	}
 	for _, file := range []string{"persistent_p2.pkl", "persistent_p4.pkl"} {
 		got, err := Load(filepath.Join("testdata", file))

@@ -25,13 +25,20 @@ func (c *class) isScript() bool { return strings.HasPrefix(c.module, "__torch__"
 func (c *class) PyNew(args ...any) (any, error) { return &object{class: c, args: args}, nil }
 func (c *class) Call(args ...any) (any, error)  { return &object{class: c, args: args}, nil }
 
-// object is an instance of a class: its constructor arguments and the state
-// given by BUILD (usually the attribute dict).
+// object is an instance of a class: its constructor arguments, the state
+// given by BUILD (usually the attribute dict), and the items or elements
+// that SETITEMS and APPENDS add to instances of dict and list subclasses
+// (such as the EasyDicts of StyleGAN2-ADA's pickles).
 type object struct {
 	class *class
 	args  []any
 	state any
+	items types.Dict
+	elems []any
 }
+
+func (o *object) Set(key, value any) { o.items.Set(key, value) }
+func (o *object) Append(v any)       { o.elems = append(o.elems, v) }
 
 func (o *object) PySetState(state any) error {
 	o.state = state
