@@ -9,31 +9,15 @@ converted, must draw the same grid.
     go run ./cmd/lafite demo --generator /tmp/G.pkl --out /tmp/b   # same report and demo.png as without
 """
 import json
+import os
 import pickle
 import struct
 import sys
-import types
 
 import torch
 
-persistence = types.ModuleType("torch_utils.persistence")
-sys.modules["torch_utils"] = types.ModuleType("torch_utils")
-sys.modules["torch_utils.persistence"] = persistence
-
-
-def _reconstruct_persistent_obj(meta):
-    raise NotImplementedError("only written here, read by lafite-go")
-
-
-_reconstruct_persistent_obj.__module__ = "torch_utils.persistence"
-persistence._reconstruct_persistent_obj = _reconstruct_persistent_obj
-
-
-class Persistent(torch.nn.Module):
-    def __reduce__(self):
-        meta = dict(type="class", version=6, module_src="# source of the network module",
-                    class_name=type(self).__name__, state=self.__dict__)
-        return (_reconstruct_persistent_obj, (meta,))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from reference_pickle import Persistent  # noqa: E402
 
 
 class Generator(Persistent):

@@ -5,49 +5,20 @@ base (which Lafite builds on) writes its .pkl files. Its
 torch_utils.persistence makes each network class pickle as
 _reconstruct_persistent_obj(meta), meta = dict(type, version, module_src,
 class_name, state=the instance's __dict__); tensors' storages pickle as
-torch.storage._load_from_bytes(a legacy torch.save of the storage). This
-script stands in a minimal module of that name so that the pickle refers
-to it; torchfile never runs it.
+torch.storage._load_from_bytes(a legacy torch.save of the storage). The
+modules the pickle names are stood in by reference_pickle.py; torchfile
+never runs them.
 
     /usr/bin/python3 scripts/torch-pickle-fixtures.py torchfile/testdata
 """
 import os
 import pickle
 import sys
-import types
 
 import torch
 
-util = types.ModuleType("dnnlib.util")
-sys.modules["dnnlib"] = types.ModuleType("dnnlib")
-sys.modules["dnnlib.util"] = util
-
-
-class EasyDict(dict):
-    """A dict subclass, as dnnlib's: pickled by class, then its items."""
-
-
-EasyDict.__module__ = "dnnlib.util"
-util.EasyDict = EasyDict
-
-persistence = types.ModuleType("torch_utils.persistence")
-sys.modules["torch_utils"] = types.ModuleType("torch_utils")
-sys.modules["torch_utils.persistence"] = persistence
-
-
-def _reconstruct_persistent_obj(meta):
-    raise NotImplementedError("only written here, read by torchfile")
-
-
-_reconstruct_persistent_obj.__module__ = "torch_utils.persistence"
-persistence._reconstruct_persistent_obj = _reconstruct_persistent_obj
-
-
-class Persistent(torch.nn.Module):
-    def __reduce__(self):
-        meta = dict(type="class", version=6, module_src="# source of the network module",
-                    class_name=type(self).__name__, state=self.__dict__)
-        return (_reconstruct_persistent_obj, (meta,))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from reference_pickle import EasyDict, Persistent  # noqa: E402
 
 
 class MappingNetwork(Persistent):
