@@ -140,7 +140,7 @@ func GeneratorFromTensors(ts map[string]*torchfile.Tensor, convClamp float32) (*
 		if !ok {
 			return nil, fmt.Errorf("missing tensor %s%s (the model read off the others: %+v)", prefix, p.Name, c)
 		}
-		if !equalShapes(t.Shape, p.Var.Value.Shape()) {
+		if !tensor.SameShape(t.Shape, p.Var.Value.Shape()) {
 			return nil, fmt.Errorf("tensor %s%s has shape %v, the model wants %v", prefix, p.Name, t.Shape, p.Var.Value.Shape())
 		}
 		if len(t.Data) != t.Numel() {
@@ -163,18 +163,6 @@ func GeneratorFromTensors(ts map[string]*torchfile.Tensor, convClamp float32) (*
 		return nil, err
 	}
 	return g, nil
-}
-
-func equalShapes(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // someNames lists up to n of the tensors' names, sorted, for messages.
