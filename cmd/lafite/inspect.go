@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/lafite-go/lafite/lafite"
+	"github.com/lafite-go/lafite/safetensors"
+	"github.com/lafite-go/lafite/torchfile"
+)
+
+func init() {
+	register("inspect", "list a checkpoint's tensors (safetensors, PyTorch .pt, network .pkl) and the generator it holds, if any", runInspect)
+}
+
+// inspectedTensor is what inspect prints of a tensor, whatever the format.
+type inspectedTensor struct {
+	name, dtype string
+	shape       []int
+	numel       int
+}
+
+func runInspect(args []string, stdout io.Writer) error {
+	fs := newFlags("inspect", stdout)
+	prefix := fs.String("prefix", "", "list only the tensors whose names start with this (e.g. G_ema.synthesis.b4.)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: lafite inspect [--prefix P] FILE...")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return fmt.Errorf("no file named: lafite inspect FILE...")
+	}
+	for _, path := range fs.Args() {
+		ts, format, err := readAnyCheckpoint(path)
+		if err != nil {
+			return err
+		}
+		sort.Slice(ts, func(i, j int) bool { return ts[i].name < ts[j].name })
+		fmt.Fprintf(stdout, "%s: %s, %d tensors\n", path, format, len(ts))
+		shown, elems := 0, 0
+		for _, t := range ts {
+			if !strings.HasPrefix(t.name, *prefix) {
+				continue
+			}
+			fmt.Fprintf(stdout, "  %-56s %-8s %v\n", t.name, t.dtype, t.shape)
+			shown++
+			elems += t.numel
+		}
+		if *prefix != "" {
+			fmt.Fprintf(stdout, "  (%d with prefix %q)\n", shown, *prefix)
+		}
+		fmt.Fprintf(stdout, "  elements: %d\n", elems)
+		if g, err := lafite.LoadGenerator(path); err == nil {
+			fmt.Fprintf(stdout, "generator: %+v\n", g.Config)
+		} else {
+			fmt.Fprintf(stdout, "generator: none that this code builds (%v)\n", err)
+		}
+	}
+	return nil
+}
+
+// readAnyCheckpoint lists the tensors of a safetensors or PyTorch file.
+func readAnyCheckpoint(path string) ([]inspectedTensor, string, error) {
+	if st, err := safetensors.ReadFile(path); err == nil {
+		var out []inspectedTensor
+		for name, t := range st.Tensors {
+			out = append(out, inspectedTensor{name, string(t.DType), t.Shape, t.Numel()})
+		}
+		format := "safetensors"
+		if f := st.Metadata["format"]; f != "" {
+			format += " (" + f + ")"
+		}
+		return out, format, nil
+	}
+	ts, err := torchfile.Load(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("neither safetensors nor a PyTorch file this reads: %v", err)
+	}
+	var out []inspectedTensor
+	for name, t := range ts {
+		out = append(out, inspectedTensor{name, t.DType, t.Shape, t.Numel()})
+	}
+	return out, "PyTorch", nil
+}
