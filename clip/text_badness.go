@@ -2,7 +2,6 @@ package clip
 
 import (
 	"math/bits"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -296,14 +295,4 @@ func groupSet(chars string) runeSet {
 		}
 	}
 	return set
-}
-
-// sorted lists the set in order (for tests and messages).
-func (s runeSet) sorted() []rune {
-	out := make([]rune, 0, len(s))
-	for r := range s {
-		out = append(out, r)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	return out
 }

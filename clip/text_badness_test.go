@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -32,6 +33,16 @@ var badnessRegexp = sync.OnceValue(func() *regexp.Regexp {
 	)
 	return regexp.MustCompile(python.Replace(strings.ReplaceAll(expanded, "\n", "|")))
 })
+
+// sorted lists the set in order.
+func (s runeSet) sorted() []rune {
+	out := make([]rune, 0, len(s))
+	for r := range s {
+		out = append(out, r)
+	}
+	slices.Sort(out)
+	return out
+}
 
 // badnessAlphabet is every character the pattern names, plus ASCII, the
 // whitespace and word characters it tests for, and a few it never names.

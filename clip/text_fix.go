@@ -132,7 +132,7 @@ func fixRune(r rune) (string, bool) {
 	out, changed := "", false
 	switch {
 	case r >= 0x80 && r <= 0x9F:
-		out, changed = pyInvalidCharRefs[int64(r)], true // Windows-1252; its undefined bytes stay
+		out, changed = string(c1AsWindows1252(r)), true
 	case latinLigatures[r] != "":
 		out, changed = latinLigatures[r], true
 	case r == 0x3000 || r >= 0xFF01 && r <= 0xFFEF:

@@ -44,7 +44,7 @@ func fixEncodingStep(s string) string {
 		b := c.encodeString(s)
 		// In MacRoman an en dash before a space would read as a lost
 		// no-break space.
-		if c.name != "macroman" && findAlteredUTF8(b, 0) >= 0 {
+		if at, _ := findAlteredUTF8(b, 0); c.name != "macroman" && at >= 0 {
 			b = restoreByteA0(b)
 		}
 		if c.sloppy {
@@ -58,10 +58,8 @@ func fixEncodingStep(s string) string {
 			return string(b)
 		}
 	}
-	if embeddedUTF8Start(s, 0) >= 0 {
-		if fixed := decodeInconsistentUTF8(s); fixed != s {
-			return fixed
-		}
+	if fixed := decodeInconsistentUTF8(s); fixed != s {
+		return fixed
 	}
 	// ftfy asks here whether "windows-1252" was among the codecs that could
 	// encode the text; its list only names "sloppy-windows-1252", so it
@@ -96,14 +94,18 @@ func hasC1(s string) bool {
 // fixC1Controls reads each C1 control character as the Windows-1252 byte it
 // would be; the five bytes Windows-1252 leaves undefined stay.
 func fixC1Controls(s string) string {
-	sloppy1252 := mojibakeCodecs().tried[1]
 	return strings.Map(func(r rune) rune {
 		if r >= 0x80 && r <= 0x9F {
-			return sloppy1252.decode[r]
+			return c1AsWindows1252(r)
 		}
 		return r
 	}, s)
 }
+
+// c1AsWindows1252 is what the C1 control r (U+0080..U+009F) means as a
+// Windows-1252 byte: sloppy-windows-1252's decoding, r itself where the code
+// page leaves the byte undefined.
+func c1AsWindows1252(r rune) rune { return mojibakeCodecs().tried[1].decode[r] }
 
 // restoreByteA0 puts back byte 0xA0 where a program turned it into a space
 // inside what would otherwise be a UTF-8 sequence. A lone "Ã " (0xC3 0x20)
@@ -121,8 +123,7 @@ func restoreByteA0(b []byte) []byte {
 	b = out
 	out = nil
 	done := 0
-	for i := findAlteredUTF8(b, 0); i >= 0; i = findAlteredUTF8(b, i) {
-		n := alteredUTF8At(b, i)
+	for i, n := findAlteredUTF8(b, 0); i >= 0; i, n = findAlteredUTF8(b, i) {
 		out = append(out, b[done:i]...)
 		for _, x := range b[i : i+n] {
 			if x == ' ' {
@@ -149,14 +150,14 @@ func portugueseContraction(rest []byte) bool {
 }
 
 // findAlteredUTF8 returns the first position from i where alteredUTF8At
-// matches, or -1.
-func findAlteredUTF8(b []byte, i int) int {
+// matches, and the match's length; -1 if none.
+func findAlteredUTF8(b []byte, i int) (int, int) {
 	for ; i < len(b); i++ {
-		if alteredUTF8At(b, i) > 0 {
-			return i
+		if n := alteredUTF8At(b, i); n > 0 {
+			return i, n
 		}
 	}
-	return -1
+	return -1, 0
 }
 
 // alteredUTF8At is the length of a UTF-8 sequence at b[i:] whose 0xA0 byte
@@ -323,18 +324,6 @@ func embeddedUTF8At(rs []rune, i int) int {
 	return j - i
 }
 
-// embeddedUTF8Start is the first rune index from i where embeddedUTF8At
-// matches, or -1.
-func embeddedUTF8Start(s string, i int) int {
-	rs := []rune(s)
-	for ; i < len(rs); i++ {
-		if embeddedUTF8At(rs, i) > 0 {
-			return i
-		}
-	}
-	return -1
-}
-
 // decodeInconsistentUTF8 fixes each run of UTF-8 mojibake inside text that
 // is otherwise not mojibake of the same kind, where the run alone looks bad.
 func decodeInconsistentUTF8(s string) string {
@@ -349,8 +338,9 @@ func decodeInconsistentUTF8(s string) string {
 		}
 		run := string(rs[i : i+n])
 		// Only a run shorter than the whole text, so that this cannot
-		// recurse forever.
-		if n < len(rs) && isBad(run) {
+		// recurse forever; a run that does not look bad on its own comes
+		// back from fixEncoding as it is.
+		if n < len(rs) {
 			run = fixEncoding(run)
 		}
 		sb.WriteString(run)

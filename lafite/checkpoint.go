@@ -8,6 +8,7 @@ import (
 	"github.com/lafite-go/lafite/nn"
 	"github.com/lafite-go/lafite/safetensors"
 	"github.com/lafite-go/lafite/tensor"
+	"github.com/lafite-go/lafite/torchfile"
 )
 
 // A checkpoint is one safetensors file holding every tensor of the run
@@ -165,7 +166,7 @@ func LoadCheckpoint(path string, data Dataset, clipFeats CLIPImageFeatures) (*Tr
 // a file exported by SaveGenerator), for generation; a PyTorch file (the
 // reference's network .pkl, or a state dict) goes to ImportGenerator.
 func LoadGenerator(path string) (*Generator, error) {
-	if isTorchFile(path) {
+	if torchfile.IsTorchFile(path) {
 		return ImportGenerator(path)
 	}
 	f, err := safetensors.ReadFile(path)

@@ -2,7 +2,6 @@ package lafite
 
 import (
 	"fmt"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,19 +28,6 @@ func ImportGenerator(path string) (*Generator, error) {
 	return g, nil
 }
 
-// isTorchFile reports whether path starts as a PyTorch file does (a zip
-// archive or a pickle) rather than as safetensors.
-func isTorchFile(path string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	var head [4]byte
-	n, _ := f.Read(head[:])
-	return n == 4 && string(head[:]) == "PK\x03\x04" || n >= 2 && head[0] == 0x80 && head[1] <= 5
-}
-
 // GeneratorFromTensors builds the generator that a reference state dict
 // describes, G_ema.* when present (a training pickle holds G, G_ema and D),
 // else the unprefixed names:
@@ -59,7 +45,7 @@ func GeneratorFromTensors(ts map[string]*torchfile.Tensor, convClamp float32) (*
 	if _, ok := ts["G_ema.mapping.fc0.weight"]; ok {
 		prefix = "G_ema."
 	} else if _, ok := ts["mapping.fc0.weight"]; !ok {
-		return nil, fmt.Errorf("no generator here: neither G_ema.mapping.fc0.weight nor mapping.fc0.weight (%d tensors, e.g. %s)", len(ts), someNames(ts, "", 3))
+		return nil, fmt.Errorf("no generator here: neither G_ema.mapping.fc0.weight nor mapping.fc0.weight (%d tensors, e.g. %s)", len(ts), someNames(ts, 3))
 	}
 	shape := func(name string) []int {
 		if t, ok := ts[prefix+name]; ok {
@@ -166,12 +152,10 @@ func GeneratorFromTensors(ts map[string]*torchfile.Tensor, convClamp float32) (*
 }
 
 // someNames lists up to n of the tensors' names, sorted, for messages.
-func someNames(ts map[string]*torchfile.Tensor, prefix string, n int) string {
-	var names []string
+func someNames(ts map[string]*torchfile.Tensor, n int) string {
+	names := make([]string, 0, len(ts))
 	for name := range ts {
-		if strings.HasPrefix(name, prefix) {
-			names = append(names, name)
-		}
+		names = append(names, name)
 	}
 	sort.Strings(names)
 	return strings.Join(names[:min(n, len(names))], ", ")

@@ -105,8 +105,8 @@ func Load(path string) (tensors map[string]*Tensor, err error) {
 	var magic [4]byte
 	n, _ := io.ReadFull(f, magic[:])
 	switch {
-	case n == 4 && string(magic[:]) == "PK\x03\x04":
-	case n >= 2 && magic[0] == 0x80 && magic[1] <= pickle.HighestProtocol:
+	case isZip(magic[:n]):
+	case isPickle(magic[:n]):
 		if st.Size() > maxLegacySize {
 			return nil, fail("pickle or legacy (pre-1.6) checkpoint of %d bytes: more than the %d this reader holds in memory; "+
 				"re-save it with a recent PyTorch: torch.save(torch.load(path), path)", st.Size(), int64(maxLegacySize))
@@ -126,6 +126,25 @@ func Load(path string) (tensors map[string]*Tensor, err error) {
 		return nil, fail("not a readable zip archive (truncated or corrupt?): %v", err)
 	}
 	return load(zr, fail)
+}
+
+// IsTorchFile reports whether the file at path starts as a PyTorch file does
+// (a zip archive, or a pickle: what Load reads), so that a caller holding
+// several formats can send it here without reading it whole.
+func IsTorchFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var head [4]byte
+	n, _ := io.ReadFull(f, head[:])
+	return isZip(head[:n]) || isPickle(head[:n])
+}
+
+func isZip(head []byte) bool { return string(head) == "PK\x03\x04" }
+func isPickle(head []byte) bool {
+	return len(head) >= 2 && head[0] == 0x80 && head[1] <= pickle.HighestProtocol
 }
 
 // archive is an opened checkpoint: the zip entries under the record prefix.

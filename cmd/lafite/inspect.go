@@ -36,7 +36,7 @@ func runInspect(args []string, stdout io.Writer) error {
 		return fmt.Errorf("no file named: lafite inspect FILE...")
 	}
 	for _, path := range fs.Args() {
-		ts, format, err := readAnyCheckpoint(path)
+		ts, format, gen, err := readAnyCheckpoint(path)
 		if err != nil {
 			return err
 		}
@@ -55,7 +55,7 @@ func runInspect(args []string, stdout io.Writer) error {
 			fmt.Fprintf(stdout, "  (%d with prefix %q)\n", shown, *prefix)
 		}
 		fmt.Fprintf(stdout, "  elements: %d\n", elems)
-		if g, err := lafite.LoadGenerator(path); err == nil {
+		if g, err := gen(); err == nil {
 			fmt.Fprintf(stdout, "generator: %+v\n", g.Config)
 		} else {
 			fmt.Fprintf(stdout, "generator: none that this code builds (%v)\n", err)
@@ -64,26 +64,38 @@ func runInspect(args []string, stdout io.Writer) error {
 	return nil
 }
 
-// readAnyCheckpoint lists the tensors of a safetensors or PyTorch file.
-func readAnyCheckpoint(path string) ([]inspectedTensor, string, error) {
-	if st, err := safetensors.ReadFile(path); err == nil {
-		var out []inspectedTensor
-		for name, t := range st.Tensors {
-			out = append(out, inspectedTensor{name, string(t.DType), t.Shape, t.Numel()})
-		}
-		format := "safetensors"
-		if f := st.Metadata["format"]; f != "" {
-			format += " (" + f + ")"
-		}
-		return out, format, nil
-	}
-	ts, err := torchfile.Load(path)
-	if err != nil {
-		return nil, "", fmt.Errorf("neither safetensors nor a PyTorch file this reads: %v", err)
-	}
+// readAnyCheckpoint lists the tensors of a PyTorch or safetensors file, and
+// gives the way to the generator it holds: built from the tensors already
+// read for a PyTorch file (the reference's), lafite.LoadGenerator's reading
+// of our own format otherwise.
+func readAnyCheckpoint(path string) ([]inspectedTensor, string, func() (*lafite.Generator, error), error) {
 	var out []inspectedTensor
-	for name, t := range ts {
-		out = append(out, inspectedTensor{name, t.DType, t.Shape, t.Numel()})
+	if torchfile.IsTorchFile(path) {
+		ts, err := torchfile.Load(path)
+		if err != nil {
+			return nil, "", nil, err
+		}
+		for name, t := range ts {
+			out = append(out, inspectedTensor{name, t.DType, t.Shape, t.Numel()})
+		}
+		return out, "PyTorch", func() (*lafite.Generator, error) {
+			g, err := lafite.GeneratorFromTensors(ts, 256)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %v", path, err)
+			}
+			return g, nil
+		}, nil
 	}
-	return out, "PyTorch", nil
+	st, err := safetensors.ReadFile(path)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("neither safetensors nor a PyTorch file this reads: %v", err)
+	}
+	for name, t := range st.Tensors {
+		out = append(out, inspectedTensor{name, string(t.DType), t.Shape, t.Numel()})
+	}
+	format := "safetensors"
+	if f := st.Metadata["format"]; f != "" {
+		format += " (" + f + ")"
+	}
+	return out, format, func() (*lafite.Generator, error) { return lafite.LoadGenerator(path) }, nil
 }
