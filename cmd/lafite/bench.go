@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -21,7 +22,7 @@ func init() {
 	register("bench", "time the named benchmark workloads (docs/WORKLOADS.md) against the measured peak", runBench)
 }
 
-func runBench(args []string, stdout io.Writer) error {
+func runBench(args []string, stdout io.Writer) (err error) {
 	fs := newFlags("bench", os.Stderr)
 	only := fs.String("only", "", "comma-separated workload names (default: all)")
 	asJSON := fs.Bool("json", false, "print one JSON record per workload instead of a table")
@@ -34,6 +35,7 @@ func runBench(args []string, stdout io.Writer) error {
 	shrink := fs.Int("shrink", 1, "divide the sizes of the cuda workloads by this (tests of the wiring; 1: the named workloads)")
 	profile := fs.Bool("profile", false, "cuda: after timing, run each workload once more (a whole cycle) and report the GPU time per kernel")
 	trace := fs.Bool("trace", false, "run no GPU: count each cuda workload's kernel launches, FLOPs and DRAM bytes at full size (a dry-run device), and the time they need at least on an H200")
+	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the timed workloads to this file (go tool pprof FILE): where the host's time goes")
 	byCaller := fs.Bool("by-caller", false, "with --trace: also list the kernels by the model code that launched them (a layer's Forward, a loss, the optimizer)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -77,6 +79,17 @@ func runBench(args []string, stdout io.Writer) error {
 		}
 		return nil
 	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if serr := stop(); err == nil {
+				err = serr
+			}
+		}()
+	}
 	if dev == tensor.CUDA {
 		if err := requireCUDA(); err != nil {
 			return err
@@ -110,6 +123,26 @@ func runBench(args []string, stdout io.Writer) error {
 			optional(r.ItemsPerSec, "%.2f"), r.AllocsPerRun)
 	}
 	return nil
+}
+
+// startCPUProfile profiles the process into path until stop, which also
+// closes the file (a profile is written only when it stops).
+func startCPUProfile(path string) (stop func() error, err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		return nil
+	}, nil
 }
 
 func optional(v float64, format string) string {

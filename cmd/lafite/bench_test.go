@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -172,5 +174,25 @@ func TestBenchTrace(t *testing.T) {
 	}
 	if code := run([]string{"bench", "--trace", "--only", "no_such_workload"}, &out, &errb); code == 0 {
 		t.Error("an unknown workload was accepted")
+	}
+}
+
+// TestBenchCPUProfile: --cpuprofile writes a pprof profile (gzip-compressed
+// protobuf) of the timed workloads, and says which flag failed when the file
+// cannot be made.
+func TestBenchCPUProfile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cpu.pprof")
+	var out, errb bytes.Buffer
+	if code := run([]string{"bench", "--json", "--only", "sgemm_4096x512x512", "--runs", "1", "--min-time", "1ms", "--cpuprofile", path}, &out, &errb); code != 0 {
+		t.Fatalf("code %d, err %q", code, errb.String())
+	}
+	data, err := os.ReadFile(path)
+	if err != nil || len(data) < 2 || data[0] != 0x1f || data[1] != 0x8b {
+		t.Errorf("profile %d bytes, %v: not a gzip-compressed pprof profile", len(data), err)
+	}
+	errb.Reset()
+	bad := filepath.Join(t.TempDir(), "missing", "cpu.pprof")
+	if code := run([]string{"bench", "--only", "sgemm_1024", "--cpuprofile", bad}, &out, &errb); code == 0 || !strings.Contains(errb.String(), "--cpuprofile") {
+		t.Errorf("unwritable profile: code %d, err %q", code, errb.String())
 	}
 }
