@@ -32,6 +32,16 @@ var convWinograd = true
 // faster (BenchmarkConvWinograd). A var so tests can send small shapes here.
 var winogradMinChannels = 128
 
+// winoInput16, winoOutput16 and winoGradOutput16 transform 16 tiles of
+// F(2x2,3x3) a step (the input, the products back to the output, and the
+// weight gradient's output gradient), bit for bit as
+// the Go loops here do; nil where the variant has none.
+var (
+	winoInput16      func(v *float32, planeBytes int, r0, r1, r2, r3 *float32, blocks int)
+	winoGradOutput16 func(m *float32, planeBytes int, g0, g1 *float32, blocks int)
+	winoOutput16     func(m *float32, planeBytes int, y0, y1 *float32, bias float32, blocks int)
+)
+
 // winogradTileFloats bounds the transformed input and product buffers (in
 // floats) of one chunk of samples. A var so tests can force several chunks.
 var winogradTileFloats = 8 << 20
@@ -279,9 +289,12 @@ func (j *winograd) inputRows(lo, hi int, r [][]float32, f func(base int)) {
 		for ty := 0; ty < j.th; ty++ {
 			y0 := j.tile*ty - j.ph
 			for k, row := range r {
-				clear(row)
 				if yy := y0 + k; yy >= 0 && yy < j.h && c1 > c0 {
+					clear(row[:c0+j.pw]) // only the padding: the copy fills the rest
 					copy(row[c0+j.pw:c1+j.pw], x[yy*j.w+c0:yy*j.w+c1])
+					clear(row[c1+j.pw:])
+				} else {
+					clear(row)
 				}
 			}
 			f(out + ty*j.tw)
@@ -302,16 +315,26 @@ func (j *inputJob) runRange(lo, hi int) {
 	buf, r, t := tileRowBuffers(4, 2*tw+2) // columns -pw .. 2tw+1-pw: every tile of the row
 	defer convBufs.put(buf)
 	(*winograd)(j).inputRows(lo, hi, r, func(base int) {
-		r0, r1, r2, r3 := r[0], r[1][:len(r[0])], r[2][:len(r[0])], r[3][:len(r[0])]
+		done := 0 // tiles transformed by the vector kernel
+		if blocks := tw / 16; winoInput16 != nil && blocks > 0 {
+			_ = v[15*plane+base+16*blocks-1] // its last store, checked here
+			winoInput16(&v[base], 4*plane, &r[0][0], &r[1][0], &r[2][0], &r[3][0], blocks)
+			done = 16 * blocks
+			if done == tw {
+				return
+			}
+		}
+		r0, r1, r2, r3 := r[0][2*done:], r[1][2*done:len(r[0])], r[2][2*done:len(r[0])], r[3][2*done:len(r[0])]
 		t0, t1, t2, t3 := t[0][:len(r0)], t[1][:len(r0)], t[2][:len(r0)], t[3][:len(r0)]
 		for q := range r0 {
 			t0[q], t1[q], t2[q], t3[q] = r0[q]-r2[q], r1[q]+r2[q], r2[q]-r1[q], r1[q]-r3[q]
 		}
 		for i, ti := range t {
-			d0 := v[(4*i)*plane+base : (4*i)*plane+base+tw]
-			d1 := v[(4*i+1)*plane+base : (4*i+1)*plane+base+tw]
-			d2 := v[(4*i+2)*plane+base : (4*i+2)*plane+base+tw]
-			d3 := v[(4*i+3)*plane+base : (4*i+3)*plane+base+tw]
+			at := base + done
+			d0 := v[(4*i)*plane+at : (4*i)*plane+base+tw]
+			d1 := v[(4*i+1)*plane+at : (4*i+1)*plane+base+tw]
+			d2 := v[(4*i+2)*plane+at : (4*i+2)*plane+base+tw]
+			d3 := v[(4*i+3)*plane+at : (4*i+3)*plane+base+tw]
 			ti = ti[:2*len(d0)+2]
 			for tx := range d0 {
 				e := ti[2*tx : 2*tx+4]
@@ -362,7 +385,14 @@ func (j *outputJob) runRange(lo, hi int) {
 		if r0+1 < j.oh {
 			row1 = y[(r0+1)*j.ow : (r0+2)*j.ow]
 		}
-		for tx := range m0 {
+		done := 0 // tiles transformed by the vector kernel: whole ones only
+		if blocks := min(tw, j.ow/2) / 16; winoOutput16 != nil && blocks > 0 && row1 != nil {
+			_ = m15[16*blocks-1]  // its last load
+			_ = row1[32*blocks-1] // and store, checked here
+			winoOutput16(&m0[0], 4*plane, &row0[0], &row1[0], b, blocks)
+			done = 16 * blocks
+		}
+		for tx := done; tx < len(m0); tx++ {
 			// Aᵀ m (rows s0, s1), then times A.
 			s00 := m0[tx] + m4[tx] + m8[tx]
 			s01 := m1[tx] + m5[tx] + m9[tx]
@@ -407,33 +437,56 @@ func (j *winograd) gradTiles(lo, hi int, f func(gy []float32, r0, c0, o int)) {
 type gradOutputJob winograd
 
 // runRange writes m = A ȳ Aᵀ (the adjoint of the output transform) for planes
-// [lo,hi) of the chunk's output gradient; the rows and columns of a tile
-// past the edge of an odd-sized output count as zero.
+// [lo,hi) of the chunk's output gradient (index s·cout + c), a row of tiles
+// at a time; the rows and columns of a tile past the edge of an odd-sized
+// output count as zero.
 func (j *gradOutputJob) runRange(lo, hi int) {
-	plane := j.cout * j.ns * j.th * j.tw
-	(*winograd)(j).gradTiles(lo, hi, func(gy []float32, r0, c0, o int) {
-		var g00, g01, g10, g11 float32
-		g00 = gy[r0*j.ow+c0]
-		if c0+1 < j.ow {
-			g01 = gy[r0*j.ow+c0+1]
-		}
-		if r0+1 < j.oh {
-			g10 = gy[(r0+1)*j.ow+c0]
-			if c0+1 < j.ow {
-				g11 = gy[(r0+1)*j.ow+c0+1]
+	tiles := j.ns * j.th * j.tw
+	plane := j.cout * tiles
+	mm := j.m[:16*plane]
+	for p := lo; p < hi; p++ {
+		s, c := p/j.cout, p%j.cout
+		gy := j.gy[((j.s0+s)*j.cout+c)*j.oh*j.ow : ((j.s0+s)*j.cout+c+1)*j.oh*j.ow]
+		out := c*tiles + s*j.th*j.tw
+		for ty := 0; ty < j.th; ty++ {
+			r0, o := 2*ty, out+ty*j.tw
+			done := 0 // tiles transformed by the vector kernel: whole ones only
+			if blocks := min(j.tw, j.ow/2) / 16; winoGradOutput16 != nil && blocks > 0 && r0+1 < j.oh {
+				_ = mm[15*plane+o+16*blocks-1]  // its last store
+				_ = gy[(r0+1)*j.ow+32*blocks-1] // and its last load, checked here
+				winoGradOutput16(&mm[o], 4*plane, &gy[r0*j.ow], &gy[(r0+1)*j.ow], blocks)
+				done = 16 * blocks
+			}
+			for tx := done; tx < j.tw; tx++ {
+				j.gradTile(mm, plane, gy, r0, 2*tx, o+tx)
 			}
 		}
-		// A ȳ: rows ȳ0, ȳ0+ȳ1, ȳ0−ȳ1, −ȳ1; then each row (a, b)
-		// times Aᵀ: a, a+b, a−b, −b.
-		rows := [4][2]float32{{g00, g01}, {g00 + g10, g01 + g11}, {g00 - g10, g01 - g11}, {-g10, -g11}}
-		for i, r := range rows {
-			a, b := r[0], r[1]
-			j.m[(4*i)*plane+o] = a
-			j.m[(4*i+1)*plane+o] = a + b
-			j.m[(4*i+2)*plane+o] = a - b
-			j.m[(4*i+3)*plane+o] = -b
+	}
+}
+
+// gradTile is runRange for the tile at (r0, c0), offset o in a plane.
+func (j *gradOutputJob) gradTile(mm []float32, plane int, gy []float32, r0, c0, o int) {
+	var g00, g01, g10, g11 float32
+	g00 = gy[r0*j.ow+c0]
+	if c0+1 < j.ow {
+		g01 = gy[r0*j.ow+c0+1]
+	}
+	if r0+1 < j.oh {
+		g10 = gy[(r0+1)*j.ow+c0]
+		if c0+1 < j.ow {
+			g11 = gy[(r0+1)*j.ow+c0+1]
 		}
-	})
+	}
+	// A ȳ: rows ȳ0, ȳ0+ȳ1, ȳ0−ȳ1, −ȳ1; then each row (a, b)
+	// times Aᵀ: a, a+b, a−b, −b.
+	rows := [4][2]float32{{g00, g01}, {g00 + g10, g01 + g11}, {g00 - g10, g01 - g11}, {-g10, -g11}}
+	for i, r := range rows {
+		a, b := r[0], r[1]
+		mm[(4*i)*plane+o] = a
+		mm[(4*i+1)*plane+o] = a + b
+		mm[(4*i+2)*plane+o] = a - b
+		mm[(4*i+3)*plane+o] = -b
+	}
 }
 
 type weightAdjointJob winograd

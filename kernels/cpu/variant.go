@@ -54,6 +54,7 @@ func installGeneric() {
 	SoftmaxRows = SoftmaxRowsRef
 	LogSoftmaxRows = LogSoftmaxRowsRef
 	LayerNormRows = LayerNormRowsRef
+	winoInput16, winoOutput16, winoGradOutput16 = nil, nil, nil
 }
 
 // hasAVX2FMA reports AVX2 and FMA3 with the OS saving YMM state (cpuid checks XCR0).

@@ -22,6 +22,7 @@ func installAVX512() {
 	LogSoftmaxRows = avx512Rows.logSoftmaxRows
 	LayerNormRows = avx512Rows.layerNormRows
 	firRows2, firRows4 = firRows2AVX2, firRows4AVX2 // in cache: 8 lanes keep up
+	winoInput16, winoOutput16, winoGradOutput16 = winoInput16AVX512, winoOutput16AVX512, winoGradOutput16AVX512
 }
 
 func installAVX2() {

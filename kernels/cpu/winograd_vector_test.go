@@ -1,0 +1,72 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestWinogradVectorTransformsExact: the 16-tile vector transforms
+// (winoInput16, winoOutput16, winoGradOutput16) give the Go loops' results bit for bit,
+// on rows of tiles that are whole blocks, blocks plus a remainder, and
+// shorter than a block, with every padding, odd widths (a tile cut by the
+// edge) and a last row of tiles cut by the bottom edge.
+func TestWinogradVectorTransformsExact(t *testing.T) {
+	prev := ActiveVariant()
+	defer UseVariant(prev)
+	if err := UseVariant(VariantAVX512); err != nil {
+		t.Skipf("the vector transforms are AVX-512 only: %v", err)
+	}
+	input, output, grad := winoInput16, winoOutput16, winoGradOutput16
+	if input == nil || output == nil || grad == nil {
+		t.Fatal("the avx512 variant installs no vector transforms")
+	}
+	defer func(m int) { winogradTile = m }(winogradTile)
+	winogradTile = 2
+	defer func(v, c int) { convGemmMinFlops, winogradMinChannels = v, c }(convGemmMinFlops, winogradMinChannels)
+	convGemmMinFlops, winogradMinChannels = 0, 4
+	geoms := []ConvGeom{
+		geom(2, 4, 64, 64, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1), // 32 tiles a row: two blocks
+		geom(1, 5, 35, 70, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1), // 35: a block and 3 tiles; bottom row cut
+		geom(2, 4, 33, 33, 4, 3, 3, 1, 1, 0, 0, 1, 1, 1), // output 31: a block; gradient width odd
+		geom(1, 4, 40, 34, 6, 3, 3, 1, 1, 2, 2, 1, 1, 1), // padding 2: output 36 wide
+		geom(1, 4, 20, 30, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1), // 15 tiles: no block
+	}
+	for gi, g := range geoms {
+		if !useWinograd(g) {
+			t.Fatalf("%+v does not take the Winograd path", g)
+		}
+		r := rand.New(rand.NewPCG(11, uint64(gi)))
+		nx, ny, nw := g.N*g.Cin*g.H*g.W, g.N*g.Cout*g.OH*g.OW, g.Cout*g.Cin*9
+		x, w, b, gy := randSlice(r, nx), randSlice(r, nw), randSlice(r, g.Cout), randSlice(r, ny)
+		run := func(vector bool) (y, gx, gw []float32) {
+			winoInput16, winoOutput16, winoGradOutput16 = nil, nil, nil
+			if vector {
+				winoInput16, winoOutput16, winoGradOutput16 = input, output, grad
+			}
+			defer func() { winoInput16, winoOutput16, winoGradOutput16 = input, output, grad }()
+			y, gx, gw = nanSlice(ny), nanSlice(nx), nanSlice(nw)
+			Conv2dForward(g, x, w, b, y)
+			Conv2dInputGrad(g, gy, w, gx)
+			Conv2dWeightGrad(g, x, gy, gw)
+			return y, gx, gw
+		}
+		y1, gx1, gw1 := run(true)
+		y0, gx0, gw0 := run(false)
+		name := fmt.Sprintf("%+v", g)
+		sameFloatBits(t, name+" forward", y1, y0)
+		sameFloatBits(t, name+" input grad", gx1, gx0)
+		sameFloatBits(t, name+" weight grad", gw1, gw0)
+	}
+}
+
+func sameFloatBits(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Errorf("%s: element %d is %v, the Go loops give %v", what, i, got[i], want[i])
+			return
+		}
+	}
+}
