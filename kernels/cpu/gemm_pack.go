@@ -6,6 +6,11 @@ package cpu
 // a copy per group; otherwise it is a transpose, done four source lines at a
 // time so each group receives four values from four sequential streams.
 
+// transpose8x8 transposes blocks of 8x8 floats (pack_amd64.s) for the
+// transposing pack, eight source lines at a time; nil where the variant has
+// none.
+var transpose8x8 func(dst *float32, dstStride int, src *float32, srcStride int, blocks int)
+
 // packA copies rows [0,rows) x [0,kc) of A into dst as kc groups of mr values,
 // zero-padding the rows past the edge.
 func packA(dst []float32, mr, kc, rows int, a []float32, off, aRow, aCol int) {
@@ -44,6 +49,20 @@ func packPanel(dst []float32, w, kc, lanes int, src []float32, off, laneStride, 
 		return
 	}
 	l := 0
+	if transpose8x8 != nil && kc >= 8 {
+		blocks := kc / 8
+		for ; l+8 <= lanes; l += 8 {
+			s := off + l*laneStride
+			_ = src[s+7*laneStride+kc-1] // the last read
+			_ = dst[(kc-1)*w+l+7]        // and write, checked here
+			transpose8x8(&dst[l], w, &src[s], laneStride, blocks)
+			for p := 8 * blocks; p < kc; p++ {
+				for i := range 8 {
+					dst[p*w+l+i] = src[s+i*laneStride+p]
+				}
+			}
+		}
+	}
 	for ; l+4 <= lanes; l += 4 {
 		s := off + l*laneStride
 		r0 := src[s : s+kc]

@@ -23,6 +23,7 @@ func installAVX512() {
 	LayerNormRows = avx512Rows.layerNormRows
 	firRows2, firRows4 = firRows2AVX2, firRows4AVX2 // in cache: 8 lanes keep up
 	winoInput16, winoOutput16, winoGradOutput16 = winoInput16AVX512, winoOutput16AVX512, winoGradOutput16AVX512
+	transpose8x8 = transpose8x8AVX2
 }
 
 func installAVX2() {
@@ -38,4 +39,5 @@ func installAVX2() {
 	LogSoftmaxRows = avx2Rows.logSoftmaxRows
 	LayerNormRows = avx2Rows.layerNormRows
 	firRows2, firRows4 = firRows2AVX2, firRows4AVX2
+	transpose8x8 = transpose8x8AVX2
 }
