@@ -107,3 +107,17 @@ func TestGemmDirectBMatchesPacked(t *testing.T) {
 		}
 	}
 }
+
+// The in-place rule on the shapes it was measured on: SGEMM 1024^3 packs B,
+// the Winograd GEMMs of a 64x64 convolution (k = 256 or 512 channels, B rows
+// of 4096 tiles) and products with narrow B read it in place.
+func TestReadBInPlace(t *testing.T) {
+	for _, c := range []struct {
+		k, ldb  int
+		inPlace bool
+	}{{1024, 1024, false}, {4608, 1024, false}, {256, 4096, true}, {512, 4096, true}, {4608, 256, true}, {512, 512, true}} {
+		if got := readBInPlace(c.k, c.ldb); got != c.inPlace {
+			t.Errorf("k %d, ldb %d: in place %v, want %v", c.k, c.ldb, got, c.inPlace)
+		}
+	}
+}
