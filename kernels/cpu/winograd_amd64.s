@@ -81,6 +81,21 @@ DATA winozip<>+120(SB)/4, $15
 DATA winozip<>+124(SB)/4, $31
 GLOBL winozip<>(SB), RODATA|NOPTR, $128
 
+// PLANES: with plane 0 at DI and DX bytes a plane, R9 = 3 planes and
+// R10, R11, R12 = planes 4, 8 and 12, so that plane 4q+i is (base)(DX*i)
+// (R9 for i = 3). NEXTPLANES moves all four bases on by 16 floats.
+#define PLANES \
+	LEAQ (DX)(DX*2), R9 \
+	LEAQ (DI)(DX*4), R10 \
+	LEAQ (R10)(DX*4), R11 \
+	LEAQ (R11)(DX*4), R12
+
+#define NEXTPLANES \
+	ADDQ $64, DI \
+	ADDQ $64, R10 \
+	ADDQ $64, R11 \
+	ADDQ $64, R12
+
 // LOADROW(src, off, e, o): e, o = the even and odd floats of src[off/4 ..
 // off/4+31].
 #define LOADROW(src, off, e, o) \
@@ -127,10 +142,7 @@ TEXT ·winoInput16AVX512(SB), NOSPLIT, $0-56
 	MOVQ r2+32(FP), BX
 	MOVQ r3+40(FP), AX
 	MOVQ blocks+48(FP), CX
-	LEAQ (DX)(DX*2), R9
-	LEAQ (DI)(DX*4), R10
-	LEAQ (R10)(DX*4), R11
-	LEAQ (R11)(DX*4), R12
+	PLANES
 	VMOVUPS winoidx<>+0(SB), Z30
 	VMOVUPS winoidx<>+64(SB), Z31
 	TESTQ CX, CX
@@ -157,10 +169,7 @@ inloop:
 	ADDQ $128, R8
 	ADDQ $128, BX
 	ADDQ $128, AX
-	ADDQ $64, DI
-	ADDQ $64, R10
-	ADDQ $64, R11
-	ADDQ $64, R12
+	NEXTPLANES
 	DECQ CX
 	JNE  inloop
 indone:
@@ -189,10 +198,7 @@ TEXT ·winoGradOutput16AVX512(SB), NOSPLIT, $0-40
 	MOVQ g0+16(FP), SI
 	MOVQ g1+24(FP), R8
 	MOVQ blocks+32(FP), CX
-	LEAQ (DX)(DX*2), R9
-	LEAQ (DI)(DX*4), R10
-	LEAQ (R10)(DX*4), R11
-	LEAQ (R11)(DX*4), R12
+	PLANES
 	VMOVUPS winoidx<>+0(SB), Z30
 	VMOVUPS winoidx<>+64(SB), Z31
 	VPBROADCASTD winoidx<>+128(SB), Z29
@@ -213,10 +219,7 @@ gloop:
 	GRADROW(Z8, Z9, R12)
 	ADDQ $128, SI
 	ADDQ $128, R8
-	ADDQ $64, DI
-	ADDQ $64, R10
-	ADDQ $64, R11
-	ADDQ $64, R12
+	NEXTPLANES
 	DECQ CX
 	JNE  gloop
 gdone:
@@ -263,10 +266,7 @@ TEXT ·winoOutput16AVX512(SB), NOSPLIT, $0-48
 	MOVQ y1+24(FP), R8
 	VBROADCASTSS bias+32(FP), Z28
 	MOVQ blocks+40(FP), CX
-	LEAQ (DX)(DX*2), R9
-	LEAQ (DI)(DX*4), R10
-	LEAQ (R10)(DX*4), R11
-	LEAQ (R11)(DX*4), R12
+	PLANES
 	VMOVUPS winozip<>+0(SB), Z26
 	VMOVUPS winozip<>+64(SB), Z27
 	TESTQ CX, CX
@@ -278,10 +278,7 @@ oloop:
 	COLSUMS((DI)(R9*1), (R10)(R9*1), (R11)(R9*1), (R12)(R9*1), Z3, Z7)
 	OUTROW(Z0, Z1, Z2, Z3, SI)
 	OUTROW(Z4, Z5, Z6, Z7, R8)
-	ADDQ $64, DI
-	ADDQ $64, R10
-	ADDQ $64, R11
-	ADDQ $64, R12
+	NEXTPLANES
 	ADDQ $128, SI
 	ADDQ $128, R8
 	DECQ CX
