@@ -34,8 +34,8 @@ var winogradMinChannels = 128
 
 // winoInput16, winoOutput16 and winoGradOutput16 transform 16 tiles of
 // F(2x2,3x3) a step (the input, the products back to the output, and the
-// weight gradient's output gradient), bit for bit as
-// the Go loops here do; nil where the variant has none.
+// weight gradient's output gradient) bit for bit as the Go loops here do
+// (winograd_amd64.s); nil where the variant has none.
 var (
 	winoInput16      func(v *float32, planeBytes int, r0, r1, r2, r3 *float32, blocks int)
 	winoGradOutput16 func(m *float32, planeBytes int, g0, g1 *float32, blocks int)

@@ -3,7 +3,8 @@ package cpu
 // Packing copies a block of A or B into the micro-kernels' panel order:
 // kc groups of w values, one value per row of A (w = mr) or per column of B
 // (w = nr). When the values of one group are contiguous in the source this is
-// a copy per group; otherwise it is a transpose, done four source lines at a
+// a copy per group; otherwise it is a transpose, done eight source lines at a
+// time as 8x8 register transposes where the variant has them, then four at a
 // time so each group receives four values from four sequential streams.
 
 // transpose8x8 transposes blocks of 8x8 floats (pack_amd64.s) for the
