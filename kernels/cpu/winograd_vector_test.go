@@ -2,14 +2,13 @@ package cpu
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"testing"
 )
 
 // TestWinogradVectorTransformsExact: the 16-tile vector transforms
-// (winoInput16, winoOutput16, winoGradOutput16) give the Go loops' results bit for bit,
-// on rows of tiles that are whole blocks, blocks plus a remainder, and
+// (winoInput16, winoOutput16, winoGradOutput16) give the Go loops' results
+// bit for bit, on rows of tiles that are whole blocks, blocks plus a remainder, and
 // shorter than a block, with every padding, odd widths (a tile cut by the
 // edge) and a last row of tiles cut by the bottom edge.
 func TestWinogradVectorTransformsExact(t *testing.T) {
@@ -64,7 +63,7 @@ func TestWinogradVectorTransformsExact(t *testing.T) {
 func sameFloatBits(t *testing.T, what string, got, want []float32) {
 	t.Helper()
 	for i := range want {
-		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+		if !sameBits(got[i], want[i]) {
 			t.Errorf("%s: element %d is %v, the Go loops give %v", what, i, got[i], want[i])
 			return
 		}
