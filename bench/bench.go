@@ -127,6 +127,22 @@ type Options struct {
 	// it has one) with every launch bracketed by CUDA events, and reports
 	// the GPU time per kernel in Record.Kernels.
 	Profile bool
+	// WhileTimed, when set, is called as the timed runs of a workload start
+	// (after its setup and warm-up) and the function it returns as they end:
+	// a host profile taken between the two sees only the timed work.
+	WhileTimed func(workload string) (end func())
+}
+
+// startTimed calls WhileTimed, if set, and returns its end function (or one
+// that does nothing).
+func (o Options) startTimed(workload string) (end func()) {
+	if o.WhileTimed == nil {
+		return func() {}
+	}
+	if end = o.WhileTimed(workload); end == nil {
+		return func() {}
+	}
+	return end
 }
 
 func (o Options) withDefaults() Options {
@@ -196,6 +212,7 @@ func Run(w Workload, opt Options) Record {
 	mallocs := ms.Mallocs
 	times := make([]float64, 0, opt.MaxRuns) // preallocated: growing it would count as the workload's allocations
 	var total time.Duration
+	end := opt.startTimed(w.Name)
 	for len(times) < opt.MinRuns || (total < opt.MinTime && len(times) < opt.MaxRuns) {
 		t := time.Now()
 		run()
@@ -203,6 +220,7 @@ func Run(w Workload, opt Options) Record {
 		total += d
 		times = append(times, float64(d.Nanoseconds())/1e6)
 	}
+	end()
 	runtime.ReadMemStats(&ms)
 	slices.Sort(times)
 	median := times[len(times)/2]

@@ -77,6 +77,27 @@ func TestRunRecord(t *testing.T) {
 	}
 }
 
+// TestRunWhileTimed: the WhileTimed hook brackets exactly the timed runs,
+// after setup and warm-up.
+func TestRunWhileTimed(t *testing.T) {
+	var events []string
+	w := Workload{Name: "test_events", Setup: func() (func(), float64, float64) {
+		events = append(events, "setup")
+		return func() { events = append(events, "run") }, 0, 0
+	}}
+	hook := func(name string) func() {
+		events = append(events, "start "+name)
+		return func() { events = append(events, "end") }
+	}
+	r := Run(w, Options{WarmUp: 2, MinRuns: 3, MaxRuns: 3, MinTime: time.Nanosecond, WhileTimed: hook})
+	want := "setup run run start test_events run run run end"
+	if got := strings.Join(events, " "); got != want || r.Runs != 3 {
+		t.Errorf("events %q (runs %d), want %q", got, r.Runs, want)
+	}
+	// A hook that returns no end function is allowed.
+	Run(w, Options{WarmUp: 1, MinRuns: 1, MaxRuns: 1, MinTime: time.Nanosecond, WhileTimed: func(string) func() { return nil }})
+}
+
 func TestSgemmWorkloadsValidate(t *testing.T) {
 	// Setup checks its product against float64 dot products and panics if
 	// wrong; a small shape keeps this fast.

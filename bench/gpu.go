@@ -111,11 +111,13 @@ func RunGPU(w Workload, opt Options) (Record, error) {
 	allocs0, counted := tensor.CUDADeviceAllocs()
 	times := make([]float64, 0, maxRuns)
 	total := 0.0
+	end := opt.startTimed(w.Name)
 	for len(times) < minRuns || (total < float64(opt.MinTime.Milliseconds()) && len(times) < maxRuns) {
 		v := tm.time(step)
 		total += v
 		times = append(times, v)
 	}
+	end()
 	runtime.ReadMemStats(&ms)
 	allocs1, _ := tensor.CUDADeviceAllocs()
 	slices.Sort(times)

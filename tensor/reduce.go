@@ -33,7 +33,9 @@ func normDims(dims []int, n int) []int {
 // NormDims is normDims for other packages.
 func NormDims(dims []int, n int) []int { return normDims(dims, n) }
 
-// reduce moves the reduced dims last, makes rows contiguous and reduces them.
+// reduce moves the reduced dims last, makes rows contiguous and reduces them;
+// sums whose layout cpu.SumMiddle or cpu.SumOuterInner read in place skip
+// the copy.
 func reduce(op cpu.ReduceOp, x *Tensor, dims []int, keepdim bool) *Tensor {
 	if dispatchCUDA("reduce", x) {
 		return cudaReduce(op, x, dims, keepdim)
@@ -51,6 +53,23 @@ func reduce(op cpu.ReduceOp, x *Tensor, dims []int, keepdim bool) *Tensor {
 		red[d] = true
 	}
 	var perm, keptShape []int
+	for i := 0; i < n; i++ {
+		if !red[i] {
+			keptShape = append(keptShape, x.shape[i])
+		}
+	}
+	if op == cpu.ReduceSum && x.IsContiguous() {
+		if outer, mid, inner, midSummed, ok := sumAxes(x.shape, red); ok {
+			out := Empty(keptShape...)
+			if midSummed {
+				cpu.SumMiddle(outer, mid, inner, out.storage.data, x.Data())
+			} else {
+				cpu.SumOuterInner(outer, mid, inner, out.storage.data, x.Data())
+			}
+			return keepDims(out, x, dims, keepdim)
+		}
+	}
+	keptShape = keptShape[:0]
 	cols := 1
 	for i := 0; i < n; i++ {
 		if !red[i] {
@@ -70,6 +89,35 @@ func reduce(op cpu.ReduceOp, x *Tensor, dims []int, keepdim bool) *Tensor {
 	}
 	cpu.ReduceRows(op, rows, cols, out.storage.data, src.Data())
 	return keepDims(out, x, dims, keepdim)
+}
+
+// sumAxes views a contiguous tensor of this shape, summed over the axes in
+// red, as [outer, mid, inner] with either the middle axis summed (a sum over
+// channels) or every other one (over batch and space), which cpu.SumMiddle
+// and cpu.SumOuterInner read in place. ok is false for the other layouts,
+// and for those whose summed axes are already innermost (no copy needed).
+func sumAxes(shape []int, red map[int]bool) (outer, mid, inner int, midSummed, ok bool) {
+	// Runs of adjacent axes of one kind, axes of size 1 left out.
+	var sizes []int
+	var summed []bool
+	for i, n := range shape {
+		if n == 1 {
+			continue
+		}
+		if k := len(sizes); k > 0 && summed[k-1] == red[i] {
+			sizes[k-1] *= n
+			continue
+		}
+		sizes = append(sizes, n)
+		summed = append(summed, red[i])
+	}
+	switch {
+	case len(sizes) == 3:
+		return sizes[0], sizes[1], sizes[2], summed[1], true
+	case len(sizes) == 2 && summed[0]: // summed, kept: inner is 1
+		return sizes[0], sizes[1], 1, false, true
+	}
+	return 0, 0, 0, false, false
 }
 
 // keepDims reshapes a reduction of x over dims to keep them as size 1 when

@@ -8,7 +8,6 @@ import (
 	"maps"
 	"os"
 	"runtime"
-	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -35,7 +34,7 @@ func runBench(args []string, stdout io.Writer) (err error) {
 	shrink := fs.Int("shrink", 1, "divide the sizes of the cuda workloads by this (tests of the wiring; 1: the named workloads)")
 	profile := fs.Bool("profile", false, "cuda: after timing, run each workload once more (a whole cycle) and report the GPU time per kernel")
 	trace := fs.Bool("trace", false, "run no GPU: count each cuda workload's kernel launches, FLOPs and DRAM bytes at full size (a dry-run device), and the time they need at least on an H200")
-	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the timed workloads to this file (go tool pprof FILE): where the host's time goes")
+	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the timed runs (not setup or warm-up) to this file, or with several workloads one file each, FILE with the workload's name before its extension (go tool pprof FILE): where the host's time goes")
 	byCaller := fs.Bool("by-caller", false, "with --trace: also list the kernels by the model code that launched them (a layer's Forward, a loss, the optimizer)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -79,14 +78,20 @@ func runBench(args []string, stdout io.Writer) (err error) {
 		}
 		return nil
 	}
+	var whileTimed func(string) func()
 	if *cpuProfile != "" {
-		stop, err := startCPUProfile(*cpuProfile)
+		names := make([]string, len(ws))
+		for i, w := range ws {
+			names[i] = w.Name
+		}
+		profiles, err := openTimedProfiles(*cpuProfile, names)
 		if err != nil {
 			return err
 		}
+		whileTimed = profiles.whileTimed
 		defer func() {
-			if serr := stop(); err == nil {
-				err = serr
+			if cerr := profiles.close(); err == nil {
+				err = cerr
 			}
 		}()
 	}
@@ -94,9 +99,9 @@ func runBench(args []string, stdout io.Writer) (err error) {
 		if err := requireCUDA(); err != nil {
 			return err
 		}
-		return benchGPU(ws, bench.Options{MinRuns: *minRuns, MinTime: *minTime, Shrink: *shrink, Profile: *profile}, *asJSON, stdout)
+		return benchGPU(ws, bench.Options{MinRuns: *minRuns, MinTime: *minTime, Shrink: *shrink, Profile: *profile, WhileTimed: whileTimed}, *asJSON, stdout)
 	}
-	opt := bench.Options{MinRuns: *minRuns, MinTime: *minTime}
+	opt := bench.Options{MinRuns: *minRuns, MinTime: *minTime, WhileTimed: whileTimed}
 	peak := bench.MeasureFMAPeak()
 	brand, _ := cpu.CPUModel()
 	if *asJSON {
@@ -123,26 +128,6 @@ func runBench(args []string, stdout io.Writer) (err error) {
 			optional(r.ItemsPerSec, "%.2f"), r.AllocsPerRun)
 	}
 	return nil
-}
-
-// startCPUProfile profiles the process into path until stop, which also
-// closes the file (a profile is written only when it stops).
-func startCPUProfile(path string) (stop func() error, err error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("--cpuprofile: %w", err)
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("--cpuprofile: %w", err)
-	}
-	return func() error {
-		pprof.StopCPUProfile()
-		if err := f.Close(); err != nil {
-			return fmt.Errorf("--cpuprofile: %w", err)
-		}
-		return nil
-	}, nil
 }
 
 func optional(v float64, format string) string {

@@ -178,18 +178,28 @@ func TestBenchTrace(t *testing.T) {
 }
 
 // TestBenchCPUProfile: --cpuprofile writes a pprof profile (gzip-compressed
-// protobuf) of the timed workloads, and says which flag failed when the file
-// cannot be made.
+// protobuf) of the timed runs, one file per workload when there are several,
+// and says which flag failed when a file cannot be made.
 func TestBenchCPUProfile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "cpu.pprof")
+	isProfile := func(path string) {
+		t.Helper()
+		data, err := os.ReadFile(path)
+		if err != nil || len(data) < 2 || data[0] != 0x1f || data[1] != 0x8b {
+			t.Errorf("%s: %d bytes, %v: not a gzip-compressed pprof profile", path, len(data), err)
+		}
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "cpu.pprof")
 	var out, errb bytes.Buffer
 	if code := run([]string{"bench", "--json", "--only", "sgemm_4096x512x512", "--runs", "1", "--min-time", "1ms", "--cpuprofile", path}, &out, &errb); code != 0 {
 		t.Fatalf("code %d, err %q", code, errb.String())
 	}
-	data, err := os.ReadFile(path)
-	if err != nil || len(data) < 2 || data[0] != 0x1f || data[1] != 0x8b {
-		t.Errorf("profile %d bytes, %v: not a gzip-compressed pprof profile", len(data), err)
+	isProfile(path)
+	if code := run([]string{"bench", "--json", "--only", "bias_lrelu_n4_c512_64_fwdbwd,upsample2d_n4_c512_32", "--runs", "1", "--min-time", "1ms", "--cpuprofile", path}, &out, &errb); code != 0 {
+		t.Fatalf("two workloads: code %d, err %q", code, errb.String())
 	}
+	isProfile(filepath.Join(dir, "cpu.bias_lrelu_n4_c512_64_fwdbwd.pprof"))
+	isProfile(filepath.Join(dir, "cpu.upsample2d_n4_c512_32.pprof"))
 	errb.Reset()
 	bad := filepath.Join(t.TempDir(), "missing", "cpu.pprof")
 	if code := run([]string{"bench", "--only", "sgemm_1024", "--cpuprofile", bad}, &out, &errb); code == 0 || !strings.Contains(errb.String(), "--cpuprofile") {

@@ -83,3 +83,9 @@ func (k *sumKernel) reduceRows(op ReduceOp, rows, cols int, dst, src []float32) 
 	j.src = nil
 	sumJobs.Put(j)
 }
+
+// sumOuterInner is a SumOuterInner kernel: runs of the inner axis summed
+// with the vector loop.
+func (k *sumKernel) sumOuterInner(outer, mid, inner int, dst, src []float32) {
+	sumOuterInner(k, outer, mid, inner, dst, src)
+}

@@ -46,6 +46,7 @@ func installGeneric() {
 	BiasAct = BiasActRef
 	BiasActGrad = BiasActGradRef
 	ReduceRows = ReduceRowsRef
+	SumOuterInner = SumOuterInnerRef
 	Conv2dForward = conv2dForwardGemm
 	Conv2dInputGrad = conv2dInputGradGemm
 	Conv2dWeightGrad = conv2dWeightGradGemm

@@ -18,6 +18,7 @@ func installAVX512() {
 	BiasAct = avx512Vec.biasAct.biasAct
 	BiasActGrad = avx512Vec.biasAct.biasActGrad
 	ReduceRows = avx512Vec.sum.reduceRows
+	SumOuterInner = avx512Vec.sum.sumOuterInner
 	SoftmaxRows = avx512Rows.softmaxRows
 	LogSoftmaxRows = avx512Rows.logSoftmaxRows
 	LayerNormRows = avx512Rows.layerNormRows
@@ -35,6 +36,7 @@ func installAVX2() {
 	BiasAct = avx2Vec.biasAct.biasAct
 	BiasActGrad = avx2Vec.biasAct.biasActGrad
 	ReduceRows = avx2Vec.sum.reduceRows
+	SumOuterInner = avx2Vec.sum.sumOuterInner
 	SoftmaxRows = avx2Rows.softmaxRows
 	LogSoftmaxRows = avx2Rows.logSoftmaxRows
 	LayerNormRows = avx2Rows.layerNormRows

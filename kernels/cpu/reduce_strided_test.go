@@ -1,0 +1,106 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// transposed copies src viewed as [outer, mid, inner] into rows of the
+// summed axes, as the tensor package did before reading them in place:
+// [outer, inner, mid] for SumMiddle, [mid, outer, inner] for SumOuterInner.
+func transposed(src []float32, outer, mid, inner int, midSummed bool) []float32 {
+	out := make([]float32, 0, len(src))
+	if midSummed {
+		for a := 0; a < outer; a++ {
+			for b := 0; b < inner; b++ {
+				for r := 0; r < mid; r++ {
+					out = append(out, src[(a*mid+r)*inner+b])
+				}
+			}
+		}
+		return out
+	}
+	for k := 0; k < mid; k++ {
+		for a := 0; a < outer; a++ {
+			out = append(out, src[(a*mid+k)*inner:(a*mid+k+1)*inner]...)
+		}
+	}
+	return out
+}
+
+// TestStridedSumsAgainstRows: the in-place sums equal ReduceRowsRef over
+// the transposed copy, bit for bit in their scalar form (same float64
+// order), and within a float32 ulp (float64 rounding) in the vector one.
+func TestStridedSumsAgainstRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(45, 46))
+	prev := ActiveVariant()
+	defer UseVariant(prev)
+	shapes := [][3]int{{4, 512, 1}, {4, 7, 1}, {2, 3, 33}, {4, 64, 4096}, {3, 5, 1030}, {1, 9, 40}, {0, 4, 8}, {3, 0, 5}, {5, 4, 0}}
+	for _, name := range Variants() {
+		if err := UseVariant(name); err != nil {
+			t.Fatal(err)
+		}
+		for _, sh := range shapes {
+			outer, mid, inner := sh[0], sh[1], sh[2]
+			src := randSlice(r, outer*mid*inner)
+			for _, midSummed := range []bool{true, false} {
+				rows, cols := outer*inner, mid
+				if !midSummed {
+					rows, cols = mid, outer*inner
+				}
+				want := make([]float32, rows)
+				ReduceRowsRef(ReduceSum, rows, cols, want, transposed(src, outer, mid, inner, midSummed))
+				got, ref := make([]float32, rows), make([]float32, rows)
+				for i := range got {
+					got[i], ref[i] = float32(math.NaN()), float32(math.NaN()) // every output must be written
+				}
+				if midSummed {
+					SumMiddle(outer, mid, inner, got, src)
+					copy(ref, got)
+				} else {
+					SumOuterInner(outer, mid, inner, got, src)
+					SumOuterInnerRef(outer, mid, inner, ref, src)
+				}
+				for i := range want {
+					what := fmt.Sprintf("%s %v midSummed %v output %d", name, sh, midSummed, i)
+					if !sameBits(ref[i], want[i]) {
+						t.Fatalf("%s: scalar %v, want %v", what, ref[i], want[i])
+					}
+					ulp := math.Abs(float64(math.Nextafter32(want[i], float32(math.Inf(1))) - want[i]))
+					if d := math.Abs(float64(got[i] - want[i])); !(d <= ulp) {
+						t.Fatalf("%s: %v, want %v", what, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkStridedSums: the two in-place sums at the sizes of a 64x64
+// StyleGAN2 layer's backward (bias/noise-strength and noise gradients).
+func BenchmarkStridedSums(b *testing.B) {
+	r := rand.New(rand.NewPCG(47, 48))
+	const outer, mid, inner = 4, 512, 4096
+	src := randSlice(r, outer*mid*inner)
+	dst := make([]float32, outer*inner)
+	b.Run("middle", func(b *testing.B) {
+		for b.Loop() {
+			SumMiddle(outer, mid, inner, dst, src)
+		}
+		b.ReportMetric(4*float64(len(src))*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+	})
+	b.Run("outer_inner", func(b *testing.B) {
+		for b.Loop() {
+			SumOuterInner(outer, mid, inner, dst, src)
+		}
+		b.ReportMetric(4*float64(len(src))*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+	})
+	b.Run("transpose_then_rows", func(b *testing.B) {
+		for b.Loop() {
+			ReduceRows(ReduceSum, mid, outer*inner, dst, transposed(src, outer, mid, inner, false))
+		}
+		b.ReportMetric(4*float64(len(src))*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+	})
+}
