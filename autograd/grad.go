@@ -41,8 +41,10 @@ func topoOrder(outputs []*Var) []*Var {
 }
 
 // backprop runs the backward rules from outputs and returns the gradient of
-// every Var in wanted (nil where unreachable).
-func backprop(outputs, cotangents []*Var, wanted map[*Var]bool) map[*Var]*Var {
+// every Var in wanted (nil where unreachable). With free (no graph recorded)
+// the buffers of intermediate gradients go back to the pool once used.
+func backprop(outputs, cotangents []*Var, wanted map[*Var]bool, free bool) map[*Var]*Var {
+	bufs := newGradBuffers(free)
 	order := topoOrder(outputs)
 	// leads[v]: some wanted Var is reachable from v (v included).
 	leads := make(map[*Var]bool, len(order))
@@ -71,7 +73,7 @@ func backprop(outputs, cotangents []*Var, wanted map[*Var]bool) map[*Var]*Var {
 		} else {
 			c = Const(tensor.OnesLike(out.Value))
 		}
-		accumulate(grads, out, c)
+		accumulate(grads, out, c, bufs)
 	}
 	for i := len(order) - 1; i >= 0; i-- {
 		v := order[i]
@@ -94,27 +96,39 @@ func backprop(outputs, cotangents []*Var, wanted map[*Var]bool) map[*Var]*Var {
 			panic(fmt.Sprintf("autograd: backward of %s returned %d gradients for %d inputs", v.node.op, len(gins), len(ins)))
 		}
 		for j, in := range ins {
-			if !needs[j] || gins[j] == nil {
+			if gins[j] == nil {
+				continue
+			}
+			if !needs[j] {
+				bufs.unstored(gins[j])
 				continue
 			}
 			if !tensor.SameShape(gins[j].Shape(), in.Shape()) {
 				panic(fmt.Sprintf("autograd: backward of %s gave gradient %v for input %d of shape %v", v.node.op, gins[j].Shape(), j, in.Shape()))
 			}
-			accumulate(grads, in, gins[j])
+			accumulate(grads, in, gins[j], bufs)
 		}
 		if !wanted[v] {
 			delete(grads, v) // free intermediate gradients early
+			bufs.drop(g)
 		}
+		bufs.flush()
 	}
 	return grads
 }
 
-func accumulate(grads map[*Var]*Var, v, g *Var) {
-	if prev := grads[v]; prev != nil {
-		grads[v] = Add(prev, g)
-	} else {
+func accumulate(grads map[*Var]*Var, v, g *Var, bufs *gradBuffers) {
+	prev := grads[v]
+	if prev == nil {
 		grads[v] = g
+		bufs.hold(g)
+		return
 	}
+	sum := Add(prev, g)
+	grads[v] = sum
+	bufs.hold(sum)
+	bufs.drop(prev)
+	bufs.unstored(g)
 }
 
 // Grad returns d(Σ_k <outputs[k], cotangents[k]>)/d(inputs[i]) for each input.
@@ -128,9 +142,9 @@ func Grad(outputs, inputs, cotangents []*Var, createGraph bool) []*Var {
 	}
 	var grads map[*Var]*Var
 	if createGraph {
-		grads = backprop(outputs, cotangents, wanted)
+		grads = backprop(outputs, cotangents, wanted, false)
 	} else {
-		NoGrad(func() { grads = backprop(outputs, cotangents, wanted) })
+		NoGrad(func() { grads = backprop(outputs, cotangents, wanted, true) })
 	}
 	res := make([]*Var, len(inputs))
 	for i, in := range inputs {
@@ -153,12 +167,32 @@ func (v *Var) Backward() {
 	if len(leaves) == 0 {
 		return
 	}
+	mark := tensor.BufferMark()
 	gs := Grad([]*Var{v}, leaves, nil, false)
+	// A gradient the pass allocated, whole and given to this leaf alone,
+	// becomes its Grad as it is; others (views, shared with another leaf,
+	// older buffers) are copied, then the pass's own buffers freed.
+	uses := map[*tensor.Storage]int{}
+	for _, g := range gs {
+		uses[g.Value.Buffer()]++
+	}
+	var copied []*tensor.Tensor
 	for i, l := range leaves {
-		if l.Grad == nil {
-			l.Grad = gs[i].Value.Clone()
-		} else {
-			l.Grad = tensor.Add(l.Grad, gs[i].Value)
+		g := gs[i].Value
+		switch {
+		case l.Grad != nil:
+			l.Grad = tensor.Add(l.Grad, g)
+			copied = append(copied, g)
+		case g.PooledSince(mark) && uses[g.Buffer()] == 1 && g.IsContiguous() && g.Offset() == 0 && len(g.StorageData()) == g.Numel():
+			l.Grad = g
+		default:
+			l.Grad = g.Clone()
+			copied = append(copied, g)
+		}
+	}
+	for _, g := range copied {
+		if g.PooledSince(mark) {
+			g.Release()
 		}
 	}
 }

@@ -29,11 +29,12 @@ func Sub(a, b *Var) *Var {
 func Mul(a, b *Var) *Var {
 	return record("mul", tensor.Mul(a.Value, b.Value), []*Var{a, b}, func(g *Var, needs []bool) []*Var {
 		var ga, gb *Var
+		mark := tensor.BufferMark()
 		if needs[0] {
-			ga = SumTo(Mul(g, b), a.Shape())
+			ga = sumToFresh(Mul(g, b), a.Shape(), mark)
 		}
 		if needs[1] {
-			gb = SumTo(Mul(g, a), b.Shape())
+			gb = sumToFresh(Mul(g, a), b.Shape(), mark)
 		}
 		return []*Var{ga, gb}
 	})
@@ -43,8 +44,9 @@ func Mul(a, b *Var) *Var {
 func Div(a, b *Var) *Var {
 	return record("div", tensor.Div(a.Value, b.Value), []*Var{a, b}, func(g *Var, needs []bool) []*Var {
 		var ga, gb *Var
+		mark := tensor.BufferMark()
 		if needs[0] {
-			ga = SumTo(Div(g, b), a.Shape())
+			ga = sumToFresh(Div(g, b), a.Shape(), mark)
 		}
 		if needs[1] { // d(a/b)/db = -a/b²
 			gb = SumTo(Neg(Div(Mul(g, a), Square(b))), b.Shape())

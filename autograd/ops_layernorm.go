@@ -35,7 +35,8 @@ func LayerNorm(x, w, b *Var, normDims int, eps float32) *Var {
 				gx = Mul(rs, Sub(Sub(gh, Mean(gh, dims, true)), proj))
 			}
 			if needs[1] {
-				gw = SumTo(Mul(g, xhat), w.Shape())
+				mark := tensor.BufferMark()
+				gw = sumToFresh(Mul(g, xhat), w.Shape(), mark)
 			}
 		}
 		if needs[2] {

@@ -75,6 +75,19 @@ func SumTo(x *Var, shape []int) *Var {
 	})
 }
 
+// sumToFresh is SumTo(t, shape) for a t its caller (a backward rule) has
+// just computed: when nothing is recorded and the sum is a new buffer, t's
+// buffer, if allocated since mark (tensor.BufferMark), goes back to the pool
+// at once rather than to the GC. The broadcast products of a modulated
+// convolution's backward are the size of its activations.
+func sumToFresh(t *Var, shape []int, mark uint64) *Var {
+	s := SumTo(t, shape)
+	if !GradEnabled() && s.Value.Buffer() != t.Value.Buffer() && t.Value.PooledSince(mark) {
+		t.Value.Release()
+	}
+	return s
+}
+
 // BroadcastTo expands x to shape without copying.
 func BroadcastTo(x *Var, shape ...int) *Var {
 	if tensor.SameShape(x.Shape(), shape) {

@@ -13,6 +13,7 @@ type Storage struct {
 	data   []float32
 	device Device
 	pooled bool
+	serial uint64 // of a pooled host buffer: its number in allocation order (BufferMark)
 	ptr    cuda.DevicePtr
 	n      int
 }
@@ -51,14 +52,14 @@ func FromSlice(data []float32, shape ...int) *Tensor {
 func Empty(shape ...int) *Tensor {
 	checkShape(shape)
 	return &Tensor{shape: cloneInts(shape), strides: contiguousStrides(shape),
-		storage: &Storage{data: allocBuffer(numel(shape), false), pooled: true}}
+		storage: &Storage{data: allocBuffer(numel(shape), false), pooled: true, serial: nextSerial()}}
 }
 
 // Zeros returns a contiguous tensor of zeros.
 func Zeros(shape ...int) *Tensor {
 	checkShape(shape)
 	return &Tensor{shape: cloneInts(shape), strides: contiguousStrides(shape),
-		storage: &Storage{data: allocBuffer(numel(shape), true), pooled: true}}
+		storage: &Storage{data: allocBuffer(numel(shape), true), pooled: true, serial: nextSerial()}}
 }
 
 // Full returns a contiguous tensor filled with v.
