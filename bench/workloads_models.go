@@ -55,6 +55,7 @@ func clipImageSetup(batch int) setupFunc {
 		rng := tensor.NewRNG(1)
 		v := clip.NewVisionTransformer(c.ImageResolution, c.VisionPatch, c.VisionWidth, c.VisionLayers, c.VisionHeads, c.EmbedDim, rng)
 		nn.MoveTo(v, e.dev)
+		nn.Freeze(v) // an encoder of frozen weights, as Lafite uses it
 		img := autograd.Const(e.normal(rng, batch, 3, c.ImageResolution, c.ImageResolution))
 		forward := func() *autograd.Var {
 			var y *autograd.Var
@@ -76,6 +77,7 @@ func clipTextSetup(batch int) setupFunc {
 		rng := tensor.NewRNG(2)
 		m := clip.New(c, rng)
 		m.To(e.dev)
+		nn.Freeze(m)
 		// Token rows as the tokenizer makes them: SOT, words, EOT (the
 		// largest id, which marks the pooled position), zero padding.
 		tokens := make([][]int, batch)

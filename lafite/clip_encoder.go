@@ -18,11 +18,10 @@ type CLIPEncoder struct {
 	Tokenizer clip.Tokenizer // nil: no text encoding
 }
 
-// NewCLIPEncoder freezes m: gradients flow through it, never into it.
+// NewCLIPEncoder freezes m (nn.Freeze): gradients flow through it, never
+// into it, and its weights stay packed for the host's products.
 func NewCLIPEncoder(m *clip.Model, tok clip.Tokenizer) *CLIPEncoder {
-	for _, p := range nn.Trainable(m) {
-		p.SetRequiresGrad(false)
-	}
+	nn.Freeze(m)
 	return &CLIPEncoder{Model: m, Tokenizer: tok}
 }
 

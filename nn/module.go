@@ -114,3 +114,16 @@ func DeviceOf(m Module) tensor.Device {
 	}
 	return tensor.CPU
 }
+
+// Freeze makes m a constant model: its parameters stop requiring gradients
+// (gradients still flow through it to its inputs) and their values are
+// declared constant (tensor.Freeze), so host products reuse the packed
+// layout of its weights. Loading or optimizer steps through the tensor
+// package keep that correct; code that writes parameter data directly must
+// Thaw them first.
+func Freeze(m Module) {
+	for _, n := range AllParams(m) {
+		n.Var.SetRequiresGrad(false)
+		n.Var.Value.Freeze()
+	}
+}

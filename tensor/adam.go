@@ -80,6 +80,7 @@ func checkAdamArgs(p, g, m, v *Tensor, a AdamParams) {
 
 // adamStepHost is AdamStep on the CPU.
 func adamStepHost(p, g, m, v *Tensor, a AdamParams) {
+	p.storage.changed()
 	bc1 := 1 - math.Pow(float64(a.Beta1), float64(a.Step))
 	bc2 := 1 - math.Pow(float64(a.Beta2), float64(a.Step))
 	stepSize := float64(a.LR) / bc1
@@ -145,6 +146,7 @@ func checkEMAArgs(avg, src *Tensor) {
 
 // emaUpdateHost is EMAUpdate on the CPU.
 func emaUpdateHost(avg, src *Tensor, beta float32) {
+	avg.storage.changed()
 	ad, sd := avg.Data(), src.Contiguous().Data()
 	for j := range ad {
 		ad[j] = sd[j] + float32(beta*float32(ad[j]-sd[j])) // conversions: no fused multiply-add on any GOARCH

@@ -24,6 +24,12 @@ func MatmulScaled(a, b *Tensor, alpha float32) *Tensor {
 	out := Empty(outShape...)
 	nb := numel(batch)
 	bd := len(batch)
+	if nb == 1 {
+		if pb := packedB(bb, bb.offset, k, n, bb.strides[bd], bb.strides[bd+1]); pb != nil {
+			pb.Gemm(m, alpha, ab.storage.data, ab.offset, ab.strides[bd], ab.strides[bd+1], 0, out.storage.data, 0, n)
+			return pl.finish(out)
+		}
+	}
 	// Walk the batch with the strides of each (possibly broadcast) operand.
 	idx := make([]int, bd)
 	for t := 0; t < nb; t++ {

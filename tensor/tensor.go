@@ -14,6 +14,7 @@ type Storage struct {
 	device Device
 	pooled bool
 	serial uint64 // of a pooled host buffer: its number in allocation order (BufferMark)
+	frozen *frozenPacks
 	ptr    cuda.DevicePtr
 	n      int
 }
@@ -212,6 +213,7 @@ func (t *Tensor) Contiguous() *Tensor {
 // It is the one mutating operation, for optimizers and buffers. t and src
 // may live on different devices (an explicit copy, as torch's copy_).
 func (t *Tensor) CopyFrom(src *Tensor) {
+	t.storage.changed()
 	if t.storage.device == CUDA || src.storage.device == CUDA {
 		cudaCopyFrom(t, src)
 		return

@@ -96,6 +96,7 @@ type gemmCall struct {
 	betaBlk          float32
 	bp               []float32 // packed B block
 	direct           bool      // full-width B micro-panels read in place (tileB)
+	prepacked        []float32 // B packed beforehand (PackedB): no packing phase
 }
 
 // panel maps column micro-panel jp (of the whole batch) to the offset of its
@@ -274,8 +275,11 @@ func (g *gemmKernel) run(p *gemmCall) {
 	totalPanels := p.batch * p.panelsPerItem
 	kcMax := min(g.kc, k)
 	blockPanels := min(max(1, g.nc/nr), totalPanels)
-	bbuf := g.bufs.get(kcMax * blockPanels * nr)
-	defer g.bufs.put(bbuf)
+	var bbuf *packBuffer
+	if p.prepacked == nil {
+		bbuf = g.bufs.get(kcMax * blockPanels * nr)
+		defer g.bufs.put(bbuf)
+	}
 
 	workers := min(runtime.GOMAXPROCS(0), max(1, m*p.n*p.batch*k/gemmGrain))
 	// Split the row micro-panels evenly into blocks of at most mc rows, and
@@ -301,15 +305,23 @@ func (g *gemmKernel) run(p *gemmCall) {
 			if p.pc > 0 {
 				p.betaBlk = 1
 			}
-			p.bp = bbuf.data[:p.kc*p.panels*nr]
+			if p.prepacked != nil { // PackedB's layout: blocks of kcMax rows, then panels
+				p.bp = p.prepacked[p.pc*totalPanels*nr+p.jp0*p.kc*nr:][:p.kc*p.panels*nr]
+			} else {
+				p.bp = bbuf.data[:p.kc*p.panels*nr]
+			}
 			// Costs are in multiply-adds, scaled to ParallelFor's grain;
 			// packing a value costs about as much as 32 of them.
 			if workers > 1 {
-				parallelRange(p.panels, 32*p.kc*nr*minGrain/gemmGrain, (*packBPhase)(p))
+				if p.prepacked == nil {
+					parallelRange(p.panels, 32*p.kc*nr*minGrain/gemmGrain, (*packBPhase)(p))
+				}
 				tasks := mBlocks * p.nChunks
 				parallelRange(tasks, m/mBlocks*p.kc*p.panels*nr/p.nChunks*minGrain/gemmGrain, (*computePhase)(p))
 			} else {
-				(*packBPhase)(p).runRange(0, p.panels)
+				if p.prepacked == nil {
+					(*packBPhase)(p).runRange(0, p.panels)
+				}
 				(*computePhase)(p).runRange(0, mBlocks*p.nChunks)
 			}
 		}

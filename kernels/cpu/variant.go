@@ -39,7 +39,7 @@ var activeVariant string
 // installGeneric sets every dispatch var to its portable kernel; the other
 // variants start from it and replace what they have in assembly.
 func installGeneric() {
-	Gemm = gemmGeneric
+	Gemm, activeGemm = gemmGeneric, genericKernel
 	GemmBatched = gemmBatchedGeneric
 	Unary = unaryParallelRef
 	Binary = BinaryRef

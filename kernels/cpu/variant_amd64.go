@@ -11,7 +11,7 @@ func archVariants() []variant {
 
 func installAVX512() {
 	installGeneric()
-	Gemm = gemmAVX512
+	Gemm, activeGemm = gemmAVX512, avx512Kernel
 	GemmBatched = gemmBatchedAVX512
 	Unary = avx512Vec.unary
 	Binary = avx512Vec.binary
@@ -29,7 +29,7 @@ func installAVX512() {
 
 func installAVX2() {
 	installGeneric()
-	Gemm = gemmAVX2
+	Gemm, activeGemm = gemmAVX2, avx2Kernel
 	GemmBatched = gemmBatchedAVX2
 	Unary = avx2Vec.unary
 	Binary = avx2Vec.binary
