@@ -98,6 +98,8 @@ var notOps = map[string]string{
 	"Param":  "leaf constructor",
 	"Scalar": "leaf constructor",
 	"Grad":   "the differentiation itself, exercised by every check",
+
+	"GradReleasing": "Grad plus releasing the forward values; TestGradReleasingFreesForwardValues compares it with Grad",
 }
 
 // secondOrderRequired are the ops issue 2 asks a second-order check of.

@@ -33,17 +33,17 @@ func init() {
 }
 
 // fwdbwd returns a run that evaluates f on params, then backpropagates the
-// sum of its output to every param, releasing the gradients afterwards so
-// their buffers go back to the pool as a training step's would.
+// sum of its output to every param, releasing the gradients and the forward
+// values afterwards so their buffers go back to the pool as a training
+// step's do.
 func fwdbwd(params []*autograd.Var, f func() *autograd.Var) func() {
 	return func() {
-		for _, p := range params {
-			p.ZeroGrad()
-		}
+		mark := tensor.BufferMark()
 		y := f()
-		autograd.Sum(y, nil, false).Backward()
-		for _, p := range params {
-			p.Grad.Release()
+		// PyTorch frees its saved tensors in backward too.
+		grads := autograd.GradReleasing([]*autograd.Var{autograd.Sum(y, nil, false)}, params, nil, mark)
+		for _, g := range grads {
+			g.Value.Release()
 		}
 		y.Value.Release()
 	}

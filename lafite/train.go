@@ -124,15 +124,37 @@ func (t *Trainer) To(dev tensor.Device) {
 
 // applyGrads steps the optimizer with the gradients d(loss·gain)/dp: the
 // gain scales them inside the Adam step (the same rounding as multiplying
-// them first, without a pass and a buffer per parameter).
-func applyGrads(opt *nn.Adam, loss *autograd.Var, gain float32) {
-	grads := autograd.Grad([]*autograd.Var{loss}, opt.Params, nil, false)
+// them first, without a pass and a buffer per parameter). The phase's
+// activations and gradients, allocated since mark, go back to the buffer
+// pool (host only), except the loss parts in p, read at the step's end.
+func applyGrads(opt *nn.Adam, loss *autograd.Var, gain float32, mark uint64, p *pending) {
+	var grads []*autograd.Var
+	if releaseActivations {
+		keep := make([]*autograd.Var, len(p.vals))
+		for i, v := range p.vals {
+			keep[i] = autograd.Const(v)
+		}
+		grads = autograd.GradReleasing([]*autograd.Var{loss}, opt.Params, nil, mark, keep...)
+	} else {
+		grads = autograd.Grad([]*autograd.Var{loss}, opt.Params, nil, false)
+	}
 	for i, p := range opt.Params {
 		p.Grad = grads[i].Value
 	}
 	opt.UpdateScaled(gain)
 	opt.ZeroGrad()
+	if releaseActivations {
+		for _, g := range grads {
+			if g.Value.PooledSince(mark) {
+				g.Value.Release()
+			}
+		}
+	}
 }
+
+// releaseActivations is off only in the test that checks releasing changes
+// no loss.
+var releaseActivations = true
 
 // batch draws the next batch and its conditions.
 func (t *Trainer) batch() (real, fts *tensor.Tensor, imgFts *tensor.Tensor, err error) {
@@ -175,6 +197,7 @@ func (t *Trainer) TrainStep() (Parts, error) {
 	var p pending
 
 	// Gmain.
+	mark := tensor.BufferMark()
 	gFts := fts
 	var perturbPen *autograd.Var
 	if t.Perturb != nil {
@@ -186,28 +209,32 @@ func (t *Trainer) TrainStep() (Parts, error) {
 		lossG = autograd.Add(lossG, perturbPen)
 		p.add("G/perturb_align", perturbPen)
 	}
-	applyGrads(t.OptG, lossG, 1)
+	applyGrads(t.OptG, lossG, 1, mark, &p)
 
 	// Greg.
 	var plMean *autograd.Var
 	if c.GRegInterval > 0 && t.Step%c.GRegInterval == 0 && c.Loss.PLWeight != 0 {
+		mark := tensor.BufferMark()
 		zp := autograd.Const(t.RNG.NormalOn(dev, n, c.G.ZDim))
 		pen, newMean := pathLength(c.Loss, t.G, zp, fts, t.PLMean, t.RNG)
-		applyGrads(t.OptG, pen, float32(c.GRegInterval))
-		plMean = newMean
 		p.add("G/pl", pen)
+		p.add(plMeanPart, newMean)
+		applyGrads(t.OptG, pen, float32(c.GRegInterval), mark, &p)
+		plMean = newMean
 	}
 
 	// Dmain.
+	mark = tensor.BufferMark()
 	zd := autograd.Const(t.RNG.NormalOn(dev, n, c.G.ZDim))
 	lossD := discriminatorLoss(c.Loss, t.G, t.D, autograd.Const(real), zd, fts, t.RNG, &p)
-	applyGrads(t.OptD, lossD, 1)
+	applyGrads(t.OptD, lossD, 1, mark, &p)
 
 	// Dreg.
 	if c.DRegInterval > 0 && t.Step%c.DRegInterval == 0 && c.Loss.R1Gamma != 0 {
+		mark := tensor.BufferMark()
 		r1 := R1Penalty(t.D, autograd.Const(real), fts)
-		applyGrads(t.OptD, autograd.MulScalar(r1, c.Loss.R1Gamma/2), float32(c.DRegInterval))
 		p.add("D/r1", r1)
+		applyGrads(t.OptD, autograd.MulScalar(r1, c.Loss.R1Gamma/2), float32(c.DRegInterval), mark, &p)
 	}
 
 	t.ImagesSeen += int64(n)
@@ -217,10 +244,7 @@ func (t *Trainer) TrainStep() (Parts, error) {
 	}
 
 	// The one read of the step: every loss value, and the new path-length
-	// mean (the next Greg's input), together.
-	if plMean != nil {
-		p.add(plMeanPart, plMean)
-	}
+	// mean (the next Greg's input, added with Greg's parts), together.
 	parts := Parts{}
 	p.readInto(parts)
 	if plMean != nil {

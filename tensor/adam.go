@@ -85,18 +85,30 @@ func adamStepHost(p, g, m, v *Tensor, a AdamParams) {
 	bc2 := 1 - math.Pow(float64(a.Beta2), float64(a.Step))
 	stepSize := float64(a.LR) / bc1
 	sq2 := math.Sqrt(bc2)
-	if s := a.gradScale(); s != 1 {
-		g = MulScalar(g, s)
+	// The gradient is scaled and cleaned as it is read, rounded as
+	// MulScalar then NanToNum would: no copy of it per step.
+	gc := g.Contiguous()
+	if gc != g {
+		defer gc.Release()
 	}
-	if a.InfTo > 0 {
-		g = NanToNum(g, 0, a.InfTo, -a.InfTo)
-	}
-	gd := g.Contiguous().Data()
+	gd := gc.Data()
+	scale, infTo := a.gradScale(), a.InfTo
 	w, md, vd := p.Data(), m.Data(), v.Data()
 	b1, b2 := a.Beta1, a.Beta2
 	for j := range w {
-		md[j] = b1*md[j] + (1-b1)*gd[j]
-		vd[j] = b2*vd[j] + (1-b2)*gd[j]*gd[j]
+		gj := gd[j] * scale
+		if infTo > 0 {
+			switch {
+			case gj != gj:
+				gj = 0
+			case gj > math.MaxFloat32:
+				gj = infTo
+			case gj < -math.MaxFloat32:
+				gj = -infTo
+			}
+		}
+		md[j] = b1*md[j] + (1-b1)*gj
+		vd[j] = b2*vd[j] + (1-b2)*gj*gj
 		den := math.Sqrt(float64(vd[j]))/sq2 + float64(a.Eps)
 		w[j] -= float32(stepSize * float64(md[j]) / den)
 	}
