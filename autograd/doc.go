@@ -16,6 +16,9 @@
 //   - Backward() on a Var accumulates into the Grad tensor of every leaf that
 //     requires gradients (leaf.Grad += dL/dleaf), as PyTorch does; clear them
 //     between steps (nn optimizers do).
+//   - GradReleasing is Grad without a graph for the last pass over a forward
+//     graph: the forward values allocated since a tensor.BufferMark go back to
+//     the buffer pool (outputs, inputs, gradients and the Vars kept stay).
 //   - NoGrad scopes, Detach and Const stop recording. The graph is held only by
 //     the Vars that reference it: dropping the output frees it.
 //

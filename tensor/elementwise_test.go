@@ -210,3 +210,51 @@ func TestMinArgminArgmaxVar(t *testing.T) {
 		}
 	}
 }
+
+// Broadcasts whose rows are short (a weight times a value per filter, a
+// gradient plus a value per small plane) go through cpu.BinaryRows; every
+// element must be the one float32 operation on the broadcast operands, in
+// every layout, with outer dimensions that do not coalesce.
+func TestBinaryShortRowBroadcasts(t *testing.T) {
+	rng := NewRNG(21)
+	cases := []struct{ a, b []int }{
+		{[]int{40, 30, 3, 3}, []int{40, 30, 1, 1}}, // the demodulation's weight gradient
+		{[]int{4, 64, 4, 4}, []int{1, 64, 1, 1}},   // a bias over 4x4 planes
+		{[]int{3, 5, 7}, []int{3, 1, 7}},           // one row for every middle index
+		{[]int{2, 3, 70, 9}, []int{2, 3, 70, 9}},   // same shapes, short inner rows once transposed
+		{[]int{6, 1}, []int{1, 5}},                 // an outer product
+	}
+	ops := []struct {
+		name string
+		f    func(a, b *Tensor) *Tensor
+		want func(a, b float32) float32
+	}{
+		{"Add", Add, func(a, b float32) float32 { return a + b }},
+		{"Mul", Mul, func(a, b float32) float32 { return a * b }},
+		{"Div", Div, func(a, b float32) float32 { return a / b }},
+	}
+	for _, c := range cases {
+		a, b := rng.Normal(c.a...), rng.Normal(c.b...)
+		shape := mustBroadcast("test", c.a, c.b)
+		for _, op := range ops {
+			for la, al := range layouts(a) {
+				for lb, bl := range map[string]*Tensor{"contiguous": b, "transposed": transposedLayout(b)} {
+					got := op.f(al, bl)
+					ab, bb := a.BroadcastTo(shape...), b.BroadcastTo(shape...)
+					idx := make([]int, len(shape))
+					for i := range got.Numel() {
+						rest := i
+						for d := len(shape) - 1; d >= 0; d-- {
+							idx[d] = rest % shape[d]
+							rest /= shape[d]
+						}
+						want := op.want(ab.At(idx...), bb.At(idx...))
+						if g := got.At(idx...); math.Float32bits(g) != math.Float32bits(want) {
+							t.Fatalf("%s %v %v (%s, %s) at %v: %v, want %v", op.name, c.a, c.b, la, lb, idx, g, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}

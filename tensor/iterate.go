@@ -128,3 +128,24 @@ func fill(d []float32, v float32) {
 		copy(d[k:], d[:k])
 	}
 }
+
+// iterate3Rows is iterate3 handing the two innermost dimensions to the
+// callback at once, as rows of n with a stride between rows per operand
+// (rows = 1 when the operands coalesce to one dimension): for kernels that
+// do better with many short rows in one call.
+func iterate3Rows(shape, s0 []int, o0 int, s1 []int, o1 int, s2 []int, o2 int,
+	inner func(rows, n, off0, rs0, st0, off1, rs1, st1, off2, rs2, st2 int)) {
+	if numel(shape) == 0 {
+		return
+	}
+	sh, sts := coalesce(shape, s0, s1, s2)
+	if len(sh) == 1 {
+		inner(1, sh[0], o0, 0, sts[0][0], o1, 0, sts[1][0], o2, 0, sts[2][0])
+		return
+	}
+	// The outer dimensions, walked by iterate3, whose innermost is the rows.
+	d := len(sh) - 1
+	iterate3(sh[:d], sts[0][:d], o0, sts[1][:d], o1, sts[2][:d], o2, func(rows, a, as, b, bs, c, cs int) {
+		inner(rows, sh[d], a, as, sts[0][d], b, bs, sts[1][d], c, cs, sts[2][d])
+	})
+}
