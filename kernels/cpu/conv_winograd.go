@@ -212,7 +212,7 @@ func conv2dWeightGradWinograd(g ConvGeom, x, gy, gw []float32) {
 	// [pairs, a²] x [a², 9]: ḡ[pair][k] = Σ_ξ T[ξ][k] Ū[ξ][pair]. (For
 	// F(2x2) a loop of the factored transform did the same with fewer
 	// operations, but gathering from 16 planes element by element in scalar
-	// code it took 5% of a generator's fwd+bwd profile; the GEMM ~3%.)
+	// code it took 5.3% of a generator's fwd+bwd profile: bench/NOTES.md v13.)
 	pairs := j.cout * j.cin
 	t := winogradWeight2
 	if j.tile == 4 {
