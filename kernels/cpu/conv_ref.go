@@ -108,13 +108,12 @@ func Conv2dWeightGradRef(g ConvGeom, x, gy, gw []float32) {
 		if lo != 0 {
 			acc = make([]float32, len(gw))
 		}
-		// The GEMM reads col transposed; a transposed copy keeps its inner
-		// loop contiguous (the copy is O(k·ohw), the GEMM O(og·k·ohw)).
+		// The GEMM reads col transposed through its strides (its packing
+		// reorders it anyway).
 		var col []float32
 		if !g.identityCol() {
 			col = make([]float32, k*ohw)
 		}
-		colT := make([]float32, k*ohw)
 		for n := lo; n < hi; n++ {
 			beta := float32(1)
 			if n == lo {
@@ -129,8 +128,7 @@ func Conv2dWeightGradRef(g ConvGeom, x, gy, gw []float32) {
 				} else {
 					Im2col(g, x, xOff, col)
 				}
-				transpose(k, ohw, src, srcOff, colT)
-				Gemm(og, k, ohw, 1, gy, gyOff, ohw, 1, colT, 0, k, 1, beta, acc, gi*og*k, k)
+				Gemm(og, k, ohw, 1, gy, gyOff, ohw, 1, src, srcOff, 1, ohw, beta, acc, gi*og*k, k)
 			}
 		}
 		if lo != 0 {
@@ -147,21 +145,6 @@ func Conv2dWeightGradRef(g ConvGeom, x, gy, gw []float32) {
 		if p, ok := partial[lo]; ok {
 			for i, v := range p {
 				gw[i] += v
-			}
-		}
-	}
-}
-
-// transpose writes the [rows, cols] matrix at src[off:] into dst as [cols, rows].
-func transpose(rows, cols int, src []float32, off int, dst []float32) {
-	const tile = 32 // blocks keep both sides cache-resident
-	for r0 := 0; r0 < rows; r0 += tile {
-		for c0 := 0; c0 < cols; c0 += tile {
-			for r := r0; r < min(r0+tile, rows); r++ {
-				row := src[off+r*cols:]
-				for c := c0; c < min(c0+tile, cols); c++ {
-					dst[c*rows+r] = row[c]
-				}
 			}
 		}
 	}

@@ -108,6 +108,17 @@ func (j *vecJob) run(from, to int) {
 	}
 }
 
+// addInto is addIntoScalar with the vector add on whole blocks.
+func (k *vecKernels) addInto(dst, src []float32) {
+	n := len(src)
+	dst = dst[:n]
+	m := n / k.block * k.block
+	if m > 0 {
+		k.vv[OpAdd](&dst[0], &dst[0], &src[0], m)
+	}
+	addIntoScalar(dst[m:], src[m:])
+}
+
 // do runs the row, in parallel when it is long. The slices are bounds-checked
 // here, once, because the assembly does not check.
 func (k *vecKernels) do(form vecForm, op BinaryOp, s float32, n int, dst, a, b []float32) {

@@ -32,6 +32,7 @@ func validOutputs(tap, stride, pad, in, out int) (lo, hi int) {
 func Im2col(g ConvGeom, x []float32, xOff int, col []float32) {
 	cg := g.Cin / g.Groups
 	ohw := g.OH * g.OW
+	flat := g.flatTaps()
 	row := 0
 	for c := 0; c < cg; c++ {
 		plane := xOff + c*g.H*g.W
@@ -45,6 +46,14 @@ func Im2col(g ConvGeom, x []float32, xOff int, col []float32) {
 					clear(dst)
 					continue
 				}
+				if flat {
+					from, to, delta := g.tapRun(plane, ky, kx, yLo, yHi, xLo, xHi)
+					clear(dst[:from])
+					copy(dst[from:to], x[from+delta:to+delta])
+					clear(dst[to:])
+					g.clearRowEnds(dst, yLo, yHi, xLo, xHi)
+					continue
+				}
 				clear(dst[:yLo*g.OW])
 				clear(dst[yHi*g.OW:])
 				for oy := yLo; oy < yHi; oy++ {
@@ -56,8 +65,9 @@ func Im2col(g ConvGeom, x []float32, xOff int, col []float32) {
 						copy(d[xLo:xHi], x[src+xLo:src+xHi])
 						continue
 					}
-					for ox := xLo; ox < xHi; ox++ {
-						d[ox] = x[src+ox*g.SW]
+					in, out := x[src+xLo*g.SW:src+(xHi-1)*g.SW+1], d[xLo:xHi]
+					for i := range out {
+						out[i] = in[i*g.SW]
 					}
 				}
 			}
@@ -67,10 +77,12 @@ func Im2col(g ConvGeom, x []float32, xOff int, col []float32) {
 
 // Col2im is the adjoint of Im2col: it adds every entry of col back onto the
 // input position it was read from, accumulating into x[xOff:] (which the
-// caller zeroes first).
+// caller zeroes first). col is the caller's scratch: its entries that fall in
+// the padding may be overwritten with zeros.
 func Col2im(g ConvGeom, col []float32, x []float32, xOff int) {
 	cg := g.Cin / g.Groups
 	ohw := g.OH * g.OW
+	flat := g.flatTaps()
 	row := 0
 	for c := 0; c < cg; c++ {
 		plane := xOff + c*g.H*g.W
@@ -80,14 +92,91 @@ func Col2im(g ConvGeom, col []float32, x []float32, xOff int) {
 				xLo, xHi := validOutputs(kx*g.DW, g.SW, g.PW, g.W, g.OW)
 				src := col[row*ohw : (row+1)*ohw]
 				row++
+				if yLo >= yHi || xLo >= xHi {
+					continue
+				}
+				if flat {
+					// The padding's entries become zeros, so that the whole
+					// run can be added at once: they land on real inputs of
+					// the neighbouring rows, which x + 0 leaves bit for bit
+					// as they were (x starts at +0 and never becomes -0).
+					from, to, delta := g.tapRun(plane, ky, kx, yLo, yHi, xLo, xHi)
+					g.clearRowEnds(src, yLo, yHi, xLo, xHi)
+					addInto(x[from+delta:to+delta], src[from:to])
+					continue
+				}
 				for oy := yLo; oy < yHi; oy++ {
 					s := src[oy*g.OW : (oy+1)*g.OW]
 					dst := plane + (oy*g.SH-g.PH+ky*g.DH)*g.W - g.PW + kx*g.DW
-					for ox := xLo; ox < xHi; ox++ {
-						x[dst+ox*g.SW] += s[ox]
+					if g.SW == 1 {
+						addInto(x[dst+xLo:dst+xHi], s[xLo:xHi])
+						continue
+					}
+					out, in := x[dst+xLo*g.SW:dst+(xHi-1)*g.SW+1], s[xLo:xHi]
+					for i, v := range in {
+						out[i*g.SW] += v
 					}
 				}
 			}
 		}
+	}
+}
+
+// flatTaps reports whether each tap's valid outputs map to its inputs by one
+// constant offset, rows included: unit strides and as many output columns as
+// input columns (a 3x3 kernel with padding 1, the common case). A tap's run
+// from its first valid output to its last then moves as one block, which
+// pays on small planes where a call per row of 4 to 32 elements dominated.
+func (g ConvGeom) flatTaps() bool { return g.SH == 1 && g.SW == 1 && g.OW == g.W }
+
+// tapRun is, for flatTaps geometry, the run [from, to) of output positions
+// from tap (ky, kx)'s first valid output to its last, and delta, the offset
+// of the input each reads (in x, for the plane at offset plane) from its
+// output position. The run's columns outside [xLo, xHi) read the ends of the
+// neighbouring rows: every position in it lies inside the plane.
+func (g ConvGeom) tapRun(plane, ky, kx, yLo, yHi, xLo, xHi int) (from, to, delta int) {
+	return yLo*g.OW + xLo, (yHi-1)*g.OW + xHi, plane + (ky*g.DH-g.PH)*g.W + kx*g.DW - g.PW
+}
+
+// clearRowEnds zeroes the columns outside [xLo, xHi) of rows [yLo, yHi) of a
+// tap's [OH, OW] row of col.
+func (g ConvGeom) clearRowEnds(tap []float32, yLo, yHi, xLo, xHi int) {
+	if xLo == 0 && xHi == g.OW {
+		return
+	}
+	// Element stores: the ends are a column or two, too short for clear's
+	// call; a 3x3 kernel with padding 1 has one column on one side.
+	switch {
+	case xLo == 1 && xHi == g.OW:
+		for i := yLo * g.OW; i < yHi*g.OW; i += g.OW {
+			tap[i] = 0
+		}
+		return
+	case xLo == 0 && xHi == g.OW-1:
+		for i := (yLo+1)*g.OW - 1; i < yHi*g.OW; i += g.OW {
+			tap[i] = 0
+		}
+		return
+	}
+	for oy := yLo; oy < yHi; oy++ {
+		r := tap[oy*g.OW : (oy+1)*g.OW]
+		for i := range r[:xLo] {
+			r[i] = 0
+		}
+		for i := xHi; i < len(r); i++ {
+			r[i] = 0
+		}
+	}
+}
+
+// addInto adds src onto dst[:len(src)]: the variant's vector add on whole
+// blocks (vecKernels.addInto), this loop on the rest. Both do the same float32
+// additions, so the result is the loop's bit for bit.
+var addInto = addIntoScalar
+
+func addIntoScalar(dst, src []float32) {
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] += v
 	}
 }

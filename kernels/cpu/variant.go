@@ -57,6 +57,7 @@ func installGeneric() {
 	LayerNormRows = LayerNormRowsRef
 	winoInput16, winoOutput16, winoGradOutput16 = nil, nil, nil
 	transpose8x8 = nil
+	addInto = addIntoScalar
 }
 
 // hasAVX2FMA reports AVX2 and FMA3 with the OS saving YMM state (cpuid checks XCR0).

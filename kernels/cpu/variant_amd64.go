@@ -25,6 +25,7 @@ func installAVX512() {
 	firRows2, firRows4 = firRows2AVX2, firRows4AVX2 // in cache: 8 lanes keep up
 	winoInput16, winoOutput16, winoGradOutput16 = winoInput16AVX512, winoOutput16AVX512, winoGradOutput16AVX512
 	transpose8x8 = transpose8x8AVX2
+	addInto = avx512Vec.addInto
 }
 
 func installAVX2() {
@@ -42,4 +43,5 @@ func installAVX2() {
 	LayerNormRows = avx2Rows.layerNormRows
 	firRows2, firRows4 = firRows2AVX2, firRows4AVX2
 	transpose8x8 = transpose8x8AVX2
+	addInto = avx2Vec.addInto
 }

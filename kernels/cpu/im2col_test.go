@@ -1,0 +1,118 @@
+package cpu
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// im2colNaive and col2imNaive are the definitions, one element at a time:
+// col[(c,ky,kx), oy, ox] = x[c, oy*SH - PH + ky*DH, ox*SW - PW + kx*DW], zero
+// outside x; col2im adds each entry back, taps in Im2col's row order.
+func im2colNaive(g ConvGeom, x []float32, xOff int, col []float32) {
+	row := 0
+	for c := 0; c < g.Cin/g.Groups; c++ {
+		for ky := 0; ky < g.KH; ky++ {
+			for kx := 0; kx < g.KW; kx++ {
+				for oy := 0; oy < g.OH; oy++ {
+					for ox := 0; ox < g.OW; ox++ {
+						iy, ix := oy*g.SH-g.PH+ky*g.DH, ox*g.SW-g.PW+kx*g.DW
+						v := float32(0)
+						if iy >= 0 && iy < g.H && ix >= 0 && ix < g.W {
+							v = x[xOff+(c*g.H+iy)*g.W+ix]
+						}
+						col[(row*g.OH+oy)*g.OW+ox] = v
+					}
+				}
+				row++
+			}
+		}
+	}
+}
+
+func col2imNaive(g ConvGeom, col []float32, x []float32, xOff int) {
+	row := 0
+	for c := 0; c < g.Cin/g.Groups; c++ {
+		for ky := 0; ky < g.KH; ky++ {
+			for kx := 0; kx < g.KW; kx++ {
+				for oy := 0; oy < g.OH; oy++ {
+					for ox := 0; ox < g.OW; ox++ {
+						iy, ix := oy*g.SH-g.PH+ky*g.DH, ox*g.SW-g.PW+kx*g.DW
+						if iy >= 0 && iy < g.H && ix >= 0 && ix < g.W {
+							x[xOff+(c*g.H+iy)*g.W+ix] += col[(row*g.OH+oy)*g.OW+ox]
+						}
+					}
+				}
+				row++
+			}
+		}
+	}
+}
+
+// Im2col and Col2im take whole-tap runs for unit-stride geometry with as many
+// output as input columns (flatTaps) and vector adds for unit-stride rows;
+// both must give the definitions' bits exactly, under every variant, with
+// the sample at an offset inside a larger buffer (a run must not reach
+// outside its plane) and NaNs around it.
+func TestIm2colCol2imMatchDefinitionBitForBit(t *testing.T) {
+	geoms := map[string]ConvGeom{
+		"3x3_pad1_wide":    geom(1, 3, 5, 70, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1),  // flat, rows past a vector block
+		"3x3_pad1_4x4":     geom(1, 4, 4, 4, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1),   // flat, the demo's smallest planes
+		"3x3_pad1_32":      geom(1, 2, 32, 32, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1), // flat, whole runs of many blocks
+		"5x5_pad2_dil1":    geom(1, 2, 9, 11, 1, 5, 5, 1, 1, 2, 2, 1, 1, 1),  // flat, two columns of padding
+		"3x3_pad2_dil2":    geom(1, 2, 9, 8, 1, 3, 3, 1, 1, 2, 2, 2, 2, 1),   // flat with dilation
+		"3x3_pad0":         geom(1, 2, 9, 40, 1, 3, 3, 1, 1, 0, 0, 1, 1, 1),  // unit stride, narrower output: per row
+		"3x3_pad1_stride2": geom(1, 3, 9, 36, 1, 3, 3, 2, 2, 1, 1, 1, 1, 1),  // strided: scalar
+		"4x4_pad3_rows":    geom(1, 2, 6, 67, 1, 4, 4, 1, 1, 3, 3, 1, 1, 1),  // output wider than input
+		"kernel_gt_input":  geom(1, 2, 2, 3, 1, 4, 4, 1, 1, 2, 2, 1, 1, 1),
+		"1x3_pad_cols":     geom(1, 2, 3, 5, 1, 1, 3, 1, 1, 0, 1, 1, 1, 1),
+	}
+	for name, g := range convGeoms {
+		g.N = 1
+		geoms["conv_"+name] = g
+	}
+	prev := ActiveVariant()
+	defer UseVariant(prev)
+	for _, v := range Variants() {
+		if err := UseVariant(v); err != nil {
+			t.Fatal(err)
+		}
+		for name, g := range geoms {
+			r := rand.New(rand.NewPCG(2, uint64(len(name))))
+			cg, plane := g.Cin/g.Groups, g.H*g.W
+			ncol := g.colRows() * g.OH * g.OW
+			const off = 5 // the sample sits at x[off:], NaN before and after it
+			x := make([]float32, off+cg*plane+off)
+			for i := range x {
+				x[i] = float32(math.NaN())
+			}
+			copy(x[off:], randSlice(r, cg*plane))
+
+			got, want := make([]float32, ncol), make([]float32, ncol)
+			for i := range got {
+				got[i] = 7 // every entry must be written
+			}
+			Im2col(g, x, off, got)
+			im2colNaive(g, x, off, want)
+			assertSameBits(t, v+" "+name+" im2col", got, want)
+
+			col := randSlice(r, ncol)
+			colCopy := append([]float32(nil), col...)
+			gotX, wantX := append([]float32(nil), x...), append([]float32(nil), x...)
+			clear(gotX[off : off+cg*plane])
+			clear(wantX[off : off+cg*plane])
+			Col2im(g, col, gotX, off)
+			col2imNaive(g, colCopy, wantX, off)
+			assertSameBits(t, v+" "+name+" col2im", gotX, wantX)
+		}
+	}
+}
+
+func assertSameBits(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s: element %d = %v (%#x), want %v (%#x)", what, i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+		}
+	}
+}
