@@ -3,6 +3,8 @@ package tensor
 import (
 	"fmt"
 	"math"
+
+	"github.com/lafite-go/lafite/kernels/cpu"
 )
 
 // AdamParams are the hyper-parameters of one AdamStep.
@@ -94,25 +96,36 @@ func adamStepHost(p, g, m, v *Tensor, a AdamParams) {
 	gd := gc.Data()
 	scale, infTo := a.gradScale(), a.InfTo
 	w, md, vd := p.Data(), m.Data(), v.Data()
-	b1, b2 := a.Beta1, a.Beta2
-	for j := range w {
-		gj := gd[j] * scale
-		if infTo > 0 {
-			switch {
-			case gj != gj:
-				gj = 0
-			case gj > math.MaxFloat32:
-				gj = infTo
-			case gj < -math.MaxFloat32:
-				gj = -infTo
+	b1, b2, eps := a.Beta1, a.Beta2, float64(a.Eps)
+	// Elements are independent: split between the workers, the same bits.
+	cpu.ParallelRange(len(w), adamCostPerElement, func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			gj := gd[j] * scale
+			if infTo > 0 {
+				switch {
+				case gj != gj:
+					gj = 0
+				case gj > math.MaxFloat32:
+					gj = infTo
+				case gj < -math.MaxFloat32:
+					gj = -infTo
+				}
 			}
+			md[j] = b1*md[j] + (1-b1)*gj
+			vd[j] = b2*vd[j] + (1-b2)*gj*gj
+			den := math.Sqrt(float64(vd[j]))/sq2 + eps
+			w[j] -= float32(stepSize * float64(md[j]) / den)
 		}
-		md[j] = b1*md[j] + (1-b1)*gj
-		vd[j] = b2*vd[j] + (1-b2)*gj*gj
-		den := math.Sqrt(float64(vd[j]))/sq2 + float64(a.Eps)
-		w[j] -= float32(stepSize * float64(md[j]) / den)
-	}
+	})
 }
+
+// adamCostPerElement is an Adam update's work per element in
+// cpu.ParallelFor's units (a float64 square root and division dominate), and
+// emaCostPerElement an EMA update's.
+const (
+	adamCostPerElement = 16
+	emaCostPerElement  = 4
+)
 
 // EMAUpdate moves avg towards src in place: avg = src + beta·(avg − src),
 // each operation rounded to float32 as written (no fused multiply-add). avg
@@ -160,7 +173,9 @@ func checkEMAArgs(avg, src *Tensor) {
 func emaUpdateHost(avg, src *Tensor, beta float32) {
 	avg.storage.changed()
 	ad, sd := avg.Data(), src.Contiguous().Data()
-	for j := range ad {
-		ad[j] = sd[j] + float32(beta*float32(ad[j]-sd[j])) // conversions: no fused multiply-add on any GOARCH
-	}
+	cpu.ParallelRange(len(ad), emaCostPerElement, func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			ad[j] = sd[j] + float32(beta*float32(ad[j]-sd[j])) // conversions: no fused multiply-add on any GOARCH
+		}
+	})
 }

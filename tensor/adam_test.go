@@ -43,3 +43,41 @@ func TestAdamStepScalesAndCleansInPlace(t *testing.T) {
 		t.Fatal("AdamStep changed its gradient")
 	}
 }
+
+// Large updates are split between the workers; every element must still get
+// exactly the one-element formula's bits (no element skipped or done twice).
+func TestAdamAndEMASplitBetweenWorkersMatchOneElementAtATime(t *testing.T) {
+	const n = 3<<14 + 5
+	rng := NewRNG(11)
+	p, g, m, v := rng.Normal(n), rng.Normal(n), rng.Normal(n), Abs(rng.Normal(n))
+	a := AdamParams{LR: 0.002, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, Step: 7, InfTo: 1e5}
+	want := make([]float32, n)
+	bc1, bc2 := 1-math.Pow(float64(a.Beta1), 7), 1-math.Pow(float64(a.Beta2), 7)
+	for j := range want {
+		gj := g.Data()[j]
+		mj := a.Beta1*m.Data()[j] + (1-a.Beta1)*gj
+		vj := a.Beta2*v.Data()[j] + (1-a.Beta2)*gj*gj
+		den := math.Sqrt(float64(vj))/math.Sqrt(bc2) + float64(a.Eps)
+		want[j] = p.Data()[j] - float32(float64(a.LR)/bc1*float64(mj)/den)
+	}
+	AdamStep(p, g, m, v, a)
+	for j, w := range want {
+		if math.Float32bits(p.Data()[j]) != math.Float32bits(w) {
+			t.Fatalf("adam: element %d = %v, want %v", j, p.Data()[j], w)
+		}
+	}
+
+	avg, src := rng.Normal(n), rng.Normal(n)
+	const beta = 0.99
+	wantAvg := make([]float32, n)
+	for j := range wantAvg {
+		s := src.Data()[j]
+		wantAvg[j] = s + float32(beta*float32(avg.Data()[j]-s))
+	}
+	EMAUpdate(avg, src, beta)
+	for j, w := range wantAvg {
+		if math.Float32bits(avg.Data()[j]) != math.Float32bits(w) {
+			t.Fatalf("ema: element %d = %v, want %v", j, avg.Data()[j], w)
+		}
+	}
+}

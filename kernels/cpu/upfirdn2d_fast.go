@@ -32,7 +32,10 @@ func upfirdn2dFast(y, x, f []float32, c Upfirdn2dConfig) {
 		j.u = append(j.u, t*float64(c.Gain))
 	}
 	j.v = append(j.v[:0], v...)
-	j.plain = j.cols.plainRun()
+	j.plain = plainRun{}
+	if usePlainRuns {
+		j.plain = j.cols.plainRun()
+	}
 	cost := len(j.cols.in)*c.InH + len(j.rows.in)*outW
 	parallelRange(c.Planes, cost, j)
 	j.x, j.y = nil, nil
@@ -115,13 +118,18 @@ type upfirdnJob struct {
 }
 
 // plainRun is a run of outputs [lo, hi) of an axis whose entries are four
-// consecutive inputs, starting at in0 for lo and one further for each next
+// consecutive inputs, starting at in0 for lo and step further for each next
 // output, with the same four taps: the interior of a 4-tap filter with
-// up = down = 1, which firRows4 computes from four shifted rows.
+// up = 1, which firRows4 computes from four shifted rows for down = 1 (step
+// 1) and firStep2 for down = 2.
 type plainRun struct {
-	lo, hi, in0 int
-	taps        [4]int
+	lo, hi, in0, step int
+	taps              [4]int
 }
+
+// usePlainRuns: false sends every column through the entry-by-entry loop
+// (tests compare the runs with it bit for bit).
+var usePlainRuns = true
 
 // plainRun finds the longest such run of a (hi == lo: none).
 func (a *upfirdnAxis) plainRun() plainRun {
@@ -145,10 +153,13 @@ func (a *upfirdnAxis) plainRun() plainRun {
 			continue
 		}
 		e := a.start[o]
-		r := plainRun{lo: o, hi: o + 1, in0: a.in[e], taps: [4]int{a.tap[e], a.tap[e+1], a.tap[e+2], a.tap[e+3]}}
+		r := plainRun{lo: o, hi: o + 1, in0: a.in[e], step: 1, taps: [4]int{a.tap[e], a.tap[e+1], a.tap[e+2], a.tap[e+3]}}
+		if o+1 < out && fits(o+1) && a.in[a.start[o+1]] == r.in0+2 {
+			r.step = 2
+		}
 		for r.hi < out && fits(r.hi) {
 			f := a.start[r.hi]
-			if a.in[f] != r.in0+r.hi-r.lo || [4]int{a.tap[f], a.tap[f+1], a.tap[f+2], a.tap[f+3]} != r.taps {
+			if a.in[f] != r.in0+r.step*(r.hi-r.lo) || [4]int{a.tap[f], a.tap[f+1], a.tap[f+2], a.tap[f+3]} != r.taps {
 				break
 			}
 			r.hi++
@@ -197,8 +208,12 @@ func (j *upfirdnJob) runRange(lo, hi int) {
 			xr, tr := xp[iy*c.InW:(iy+1)*c.InW], tmp[iy*outW:(iy+1)*outW]
 			// The columns of the plain run as four shifted rows, the others
 			// entry by entry.
-			if pl.hi > pl.lo {
+			switch {
+			case pl.hi == pl.lo:
+			case pl.step == 1:
 				firRows4(tr[pl.lo:pl.hi], xr[pl.in0:], xr[pl.in0+1:], xr[pl.in0+2:], xr[pl.in0+3:], pw)
+			default:
+				firStep2(tr[pl.lo:pl.hi], xr[pl.in0:pl.in0+2*(pl.hi-pl.lo)+2], pw)
 			}
 			for ox := 0; ox < len(tr); ox++ {
 				if ox == pl.lo {
@@ -248,4 +263,20 @@ func (j *upfirdnJob) runRange(lo, hi int) {
 		}
 	}
 	upfirdnBufs.put(buf)
+}
+
+// firStep2 is the horizontal pass of a 4-tap filter with down = 2 over a
+// plain run: out[o] = Σ_t in[2o + t]·w[t], summed in tap order from zero as
+// the entry-by-entry loop does, so the bits are that loop's.
+func firStep2(out, in []float32, w [4]float32) {
+	in = in[:2*len(out)+2]
+	for o := range out {
+		x := in[2*o : 2*o+4 : 2*o+4]
+		var acc float32
+		acc += x[0] * w[0]
+		acc += x[1] * w[1]
+		acc += x[2] * w[2]
+		acc += x[3] * w[3]
+		out[o] = acc
+	}
 }

@@ -75,6 +75,17 @@ func reserveIdleWorker() bool {
 	}
 }
 
+// funcJob runs a closure as a rangeJob.
+type funcJob func(lo, hi int)
+
+func (f funcJob) runRange(lo, hi int) { f(lo, hi) }
+
+// ParallelRange runs body over [0,n) in chunks on the persistent workers,
+// as the kernels here do (see parallelRange): for elementwise loops outside
+// this package. Chunks never split an index, so a body whose indices are
+// independent gives the sequential loop's result bit for bit.
+func ParallelRange(n, cost int, body func(lo, hi int)) { parallelRange(n, cost, funcJob(body)) }
+
 // chunksPerWorker is how finely parallelRange splits work, so that chunks can
 // migrate to whichever thread is running.
 const chunksPerWorker = 4
