@@ -47,6 +47,7 @@ func installGeneric() {
 	BiasActGrad = BiasActGradRef
 	ReduceRows = ReduceRowsRef
 	SumOuterInner = SumOuterInnerRef
+	SumMiddle = SumMiddleRef
 	Conv2dForward = conv2dForwardGemm
 	Conv2dInputGrad = conv2dInputGradGemm
 	Conv2dWeightGrad = conv2dWeightGradGemm

@@ -19,6 +19,7 @@ func installAVX512() {
 	BiasActGrad = avx512Vec.biasAct.biasActGrad
 	ReduceRows = avx512Vec.sum.reduceRows
 	SumOuterInner = avx512Vec.sum.sumOuterInner
+	SumMiddle = avx512Vec.sum.sumMiddle
 	SoftmaxRows = avx512Rows.softmaxRows
 	LogSoftmaxRows = avx512Rows.logSoftmaxRows
 	LayerNormRows = avx512Rows.layerNormRows
@@ -38,6 +39,7 @@ func installAVX2() {
 	BiasActGrad = avx2Vec.biasAct.biasActGrad
 	ReduceRows = avx2Vec.sum.reduceRows
 	SumOuterInner = avx2Vec.sum.sumOuterInner
+	SumMiddle = avx2Vec.sum.sumMiddle
 	SoftmaxRows = avx2Rows.softmaxRows
 	LogSoftmaxRows = avx2Rows.logSoftmaxRows
 	LayerNormRows = avx2Rows.layerNormRows
