@@ -55,6 +55,7 @@ func Reproduce(r Recipe, dir string, out, progress io.Writer) (*Models, error) {
 	fmt.Fprintf(out, "judge: %d steps in %s; held-out accuracy %v\n", js.Steps, js.TrainTime.Round(time.Second), js.Accuracy)
 
 	b = bar(progress, r.CLIP.Train.Steps, "mini-CLIP")
+	phase := time.Now()
 	cm, tok, err := miniclip.Train(r.CLIP, func(step, steps int, loss float64) { b.Set(step) })
 	b.Finish()
 	if err != nil {
@@ -69,18 +70,20 @@ func Reproduce(r Recipe, dir string, out, progress io.Writer) (*Models, error) {
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(out, "mini-CLIP: zero-shot on 960 held-out images: joint %.1f%%, shape %.1f%%, colour %.1f%%; cos(image, caption) %.3f (others %.3f)\n",
-		100*rep.Accuracy, 100*rep.AttributeAccuracy[0], 100*rep.AttributeAccuracy[1], rep.TrueCosine, rep.OtherCosine)
+	fmt.Fprintf(out, "mini-CLIP: %d steps in %s; zero-shot on 960 held-out images: joint %.1f%%, shape %.1f%%, colour %.1f%%; cos(image, caption) %.3f (others %.3f)\n",
+		r.CLIP.Train.Steps, time.Since(phase).Round(time.Second), 100*rep.Accuracy, 100*rep.AttributeAccuracy[0], 100*rep.AttributeAccuracy[1], rep.TrueCosine, rep.OtherCosine)
 
 	g := r.Generator
 	g.TrueCos = float32(rep.TrueCosine)
 	fmt.Fprintf(out, "generator: language-free (images only); pseudo-text perturbation a = %.3f for cos %.3f\n",
 		lafite.PerturbationForCosine(g.TrueCos), g.TrueCos)
+	phase = time.Now()
 	tr, err := trainGenerator(r, g, m.CLIP, dir, "", progress)
 	if err != nil {
 		return nil, err
 	}
 	m.Generator = tr.GEma
+	fmt.Fprintf(out, "generator: trained to step %d in %s\n", tr.Step, time.Since(phase).Round(time.Second))
 	fmt.Fprintf(out, "trained everything in %s\n", time.Since(start).Round(time.Second))
 	return m, nil
 }
