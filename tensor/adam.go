@@ -85,46 +85,28 @@ func adamStepHost(p, g, m, v *Tensor, a AdamParams) {
 	p.storage.changed()
 	bc1 := 1 - math.Pow(float64(a.Beta1), float64(a.Step))
 	bc2 := 1 - math.Pow(float64(a.Beta2), float64(a.Step))
-	stepSize := float64(a.LR) / bc1
-	sq2 := math.Sqrt(bc2)
+	c := cpu.AdamCoefs{GradScale: a.gradScale(), InfTo: a.InfTo, B1: a.Beta1, B2: a.Beta2, C1: 1 - a.Beta1, C2: 1 - a.Beta2,
+		StepSize: float64(a.LR) / bc1, SqrtBC2: math.Sqrt(bc2), Eps: float64(a.Eps)}
 	// The gradient is scaled and cleaned as it is read, rounded as
 	// MulScalar then NanToNum would: no copy of it per step.
 	gc := g.Contiguous()
 	if gc != g {
 		defer gc.Release()
 	}
-	gd := gc.Data()
-	scale, infTo := a.gradScale(), a.InfTo
-	w, md, vd := p.Data(), m.Data(), v.Data()
-	b1, b2, eps := a.Beta1, a.Beta2, float64(a.Eps)
+	w, gd, md, vd := p.Data(), gc.Data(), m.Data(), v.Data()
 	// Elements are independent: split between the workers, the same bits.
 	cpu.ParallelRange(len(w), adamCostPerElement, func(lo, hi int) {
-		for j := lo; j < hi; j++ {
-			gj := gd[j] * scale
-			if infTo > 0 {
-				switch {
-				case gj != gj:
-					gj = 0
-				case gj > math.MaxFloat32:
-					gj = infTo
-				case gj < -math.MaxFloat32:
-					gj = -infTo
-				}
-			}
-			md[j] = b1*md[j] + (1-b1)*gj
-			vd[j] = b2*vd[j] + (1-b2)*gj*gj
-			den := math.Sqrt(float64(vd[j]))/sq2 + eps
-			w[j] -= float32(stepSize * float64(md[j]) / den)
-		}
+		cpu.AdamUpdate(w[lo:hi], gd[lo:hi], md[lo:hi], vd[lo:hi], c)
 	})
 }
 
 // adamCostPerElement is an Adam update's work per element in
-// cpu.ParallelFor's units (a float64 square root and division dominate), and
-// emaCostPerElement an EMA update's.
+// cpu.ParallelFor's units and emaCostPerElement an EMA update's, with the
+// vector kernels (about 1.3 and 0.2 ns an element on the machine of
+// bench/NOTES.md): smaller tensors stay on one thread.
 const (
-	adamCostPerElement = 16
-	emaCostPerElement  = 4
+	adamCostPerElement = 4
+	emaCostPerElement  = 1
 )
 
 // EMAUpdate moves avg towards src in place: avg = src + beta·(avg − src),
@@ -174,8 +156,6 @@ func emaUpdateHost(avg, src *Tensor, beta float32) {
 	avg.storage.changed()
 	ad, sd := avg.Data(), src.Contiguous().Data()
 	cpu.ParallelRange(len(ad), emaCostPerElement, func(lo, hi int) {
-		for j := lo; j < hi; j++ {
-			ad[j] = sd[j] + float32(beta*float32(ad[j]-sd[j])) // conversions: no fused multiply-add on any GOARCH
-		}
+		cpu.EMAUpdate(ad[lo:hi], sd[lo:hi], beta)
 	})
 }

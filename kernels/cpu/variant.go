@@ -59,6 +59,7 @@ func installGeneric() {
 	winoInput16, winoOutput16, winoGradOutput16 = nil, nil, nil
 	transpose8x8 = nil
 	addInto = addIntoScalar
+	AdamUpdate, EMAUpdate = AdamUpdateRef, EMAUpdateRef
 }
 
 // hasAVX2FMA reports AVX2 and FMA3 with the OS saving YMM state (cpuid checks XCR0).

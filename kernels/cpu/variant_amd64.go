@@ -27,6 +27,7 @@ func installAVX512() {
 	winoInput16, winoOutput16, winoGradOutput16 = winoInput16AVX512, winoOutput16AVX512, winoGradOutput16AVX512
 	transpose8x8 = transpose8x8AVX2
 	addInto = avx512Vec.addInto
+	AdamUpdate, EMAUpdate = adamUpdateAVX2, emaUpdateAVX2
 }
 
 func installAVX2() {
@@ -46,4 +47,5 @@ func installAVX2() {
 	firRows2, firRows4 = firRows2AVX2, firRows4AVX2
 	transpose8x8 = transpose8x8AVX2
 	addInto = avx2Vec.addInto
+	AdamUpdate, EMAUpdate = adamUpdateAVX2, emaUpdateAVX2
 }
