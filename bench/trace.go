@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/lafite-go/lafite/kernels/cuda"
 	"github.com/lafite-go/lafite/kernels/cuda/dryrun"
@@ -96,6 +97,10 @@ type Trace struct {
 	Device    cuda.DeviceProps  `json:"device"`
 	PerRun    []TraceRunSummary `json:"per_run,omitempty"` // each run of a cycle
 	Callers   []CallerWork      `json:"callers"`           // per run, the largest floor first
+	// HostMsMedian is the median wall time of a run on the dry-run device:
+	// what the engine's Go side (ops, autograd, planning, allocation) costs
+	// a run on this machine before any driver or kernel time.
+	HostMsMedian float64 `json:"host_ms_median"`
 }
 
 // TraceRunSummary is one run of a traced cycle.
@@ -129,7 +134,6 @@ func TraceGPU(w Workload, props cuda.DeviceProps, peaks TracePeaks) (tr Trace, e
 		return Trace{}, fmt.Errorf("workload %s has no GPU version", w.Name)
 	}
 	d := dryrun.New(props)
-	d.SetAttribution(callerOutsideEngine)
 	defer tensor.UseCUDABackend(d, props)()
 	tracing.Store(true)
 	defer tracing.Store(false)
@@ -142,13 +146,26 @@ func TraceGPU(w Workload, props cuda.DeviceProps, peaks TracePeaks) (tr Trace, e
 	scope := tensor.OpenScope()
 	defer scope.Close()
 	step := scopedRun(w)
-	for i := 0; i < max(1, w.Cycle); i++ {
+	// The warm-up's runs after the first (which plans and allocates) are
+	// timed: the engine's host side against a device that costs nothing,
+	// without the attribution's stack walks, which the recorded runs pay.
+	warm := max(2, w.Cycle)
+	var host []float64
+	for i := range warm {
+		start := time.Now()
 		step()
+		if i > 0 {
+			host = append(host, time.Since(start).Seconds()*1e3)
+		}
+		d.Reset()
 	}
+	slices.Sort(host)
+	tr.HostMsMedian = host[len(host)/2]
+	d.SetAttribution(callerOutsideEngine)
 	runs := max(1, w.Cycle)
 	byKernel := map[string]*tally{}
 	byCaller := map[[2]string]*tally{}
-	tr = Trace{Workload: w.Name, Runs: runs, Peaks: peaks, Device: props}
+	tr.Workload, tr.Runs, tr.Peaks, tr.Device = w.Name, runs, peaks, props
 	var all tally
 	minBlocks := map[string]int{}
 	for _, e := range cuda.Entries() {

@@ -12,7 +12,8 @@ type Dataset interface {
 	// Batch returns images [N,C,R,R] in [-1, 1] (x-flipped where mirror[i]),
 	// normalised CLIP image features [N, D], caption features [N, D] (one
 	// caption picked per image with rng; nil when the dataset has none) and
-	// which images have a caption.
+	// which images have a caption. The tensors are the caller's: a trainer
+	// releases the images once it has uploaded them.
 	Batch(idx []int, mirror []bool, rng *tensor.RNG) (images, imgFts, txtFts *tensor.Tensor, hasCaption []bool, err error)
 }
 

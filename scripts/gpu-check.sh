@@ -43,7 +43,9 @@
 #                                  lafite_train_step_64_b16 when set to 1):
 #                                  `lafite bench --profile`, the GPU time per
 #                                  kernel of one run (a whole cycle), top 15
-#                                  printed, all in $LOGS/profile.log.
+#                                  printed, all in $LOGS/profile.log; then
+#                                  `lafite bench --trace` of it: the host
+#                                  side's time per run on this CPU.
 #   8. optional kernel variants    LAFITE_GPU_VARIANTS=1 and nvcc on the PATH:
 #                                  builds src/bench/cuda/variants.cu (candidate
 #                                  kernels against the engine's, with the
@@ -287,7 +289,12 @@ else
     profile_result="failed (exit $rc; see $LOGS/profile.log)"
     status=1
   else
-    profile_result="$w: $(grep -m1 -o '[0-9]* launches per run, [0-9.]* ms of kernel time per run' "$LOGS/profile.log") ($(elapsed "$t"))"
+    # The engine's host side of the same run on this machine's CPU (a
+    # dry-run device, no GPU): set against the kernel time and the measured
+    # step, it says whether the card waits for the host.
+    timeout 60 "$here/lafite" bench --trace --only "$w" >"$LOGS/trace.log" 2>&1
+    host=$(grep -m1 -o 'host side: median [0-9.]* ms' "$LOGS/trace.log")
+    profile_result="$w: $(grep -m1 -o '[0-9]* launches per run, [0-9.]* ms of kernel time per run' "$LOGS/profile.log"); ${host:-host side ?} ($(elapsed "$t"))"
   fi
 fi
 

@@ -221,6 +221,10 @@ func (t *Tensor) CopyFrom(src *Tensor) {
 	s := src.BroadcastTo(t.shape...)
 	iterate2(t.shape, t.strides, t.offset, s.strides, s.offset, func(n, oOff, oStr, aOff, aStr int) {
 		o, a := t.storage.data, s.storage.data
+		if oStr == 1 && aStr == 1 {
+			copy(o[oOff:oOff+n], a[aOff:aOff+n]) // a run: one memmove, not n bounds-checked stores
+			return
+		}
 		for i := 0; i < n; i++ {
 			o[oOff+i*oStr] = a[aOff+i*aStr]
 		}

@@ -148,7 +148,7 @@ func TestBenchTrace(t *testing.T) {
 		t.Fatalf("code %d, err %q", code, errb.String())
 	}
 	for _, want := range []string{"dry run for NVIDIA H200", "sgemm_1024: per run: 1 launches, 2.1 GFLOP",
-		"conv3x3_n4_c512_16: per run: 4 launches", "wino_input_f32", "floor ms"} {
+		"conv3x3_n4_c512_16: per run: 4 launches", "wino_input_f32", "floor ms", "host side: median"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}

@@ -68,6 +68,7 @@ func printTrace(w io.Writer, tr bench.Trace, top int) {
 	fmt.Fprintf(w, "\n%s: per %s: %.0f launches, %.1f GFLOP, %.2f GB, floor %.2f ms; host copies %d up (%d B), %d down (%d B) in all\n",
 		tr.Workload, per, tr.Launches, tr.GFLOP, tr.GB, tr.FloorMs,
 		tr.Transfers.HtoD, tr.Transfers.HtoDBytes, tr.Transfers.DtoH, tr.Transfers.DtoHBytes)
+	fmt.Fprintf(w, "  host side: median %.3f ms a run on this machine (the engine's Go code against a device that costs nothing)\n", tr.HostMsMedian)
 	if len(tr.PerRun) > 0 {
 		// The cycle's kinds of run (plain, path length, R1), each once.
 		count := map[string]int{}
