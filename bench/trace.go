@@ -146,21 +146,27 @@ func TraceGPU(w Workload, props cuda.DeviceProps, peaks TracePeaks) (tr Trace, e
 	scope := tensor.OpenScope()
 	defer scope.Close()
 	step := scopedRun(w)
-	// The warm-up's runs after the first (which plans and allocates) are
-	// timed: the engine's host side against a device that costs nothing,
-	// without the attribution's stack walks, which the recorded runs pay.
-	warm := max(2, w.Cycle)
-	var host []float64
-	for i := range warm {
+	for range max(1, w.Cycle) {
+		step()
+	}
+	// Then a timed round (a whole cycle, so the recorded runs start where
+	// they did): the engine's host side against a device that costs
+	// nothing, after a collection that clears the setup's garbage, without
+	// the attribution's stack walks, which the recorded runs pay.
+	timed := w.Cycle
+	if timed < 2 {
+		timed = 5
+	}
+	runtime.GC()
+	host := make([]float64, timed)
+	for i := range host {
+		d.Reset()
 		start := time.Now()
 		step()
-		if i > 0 {
-			host = append(host, time.Since(start).Seconds()*1e3)
-		}
-		d.Reset()
+		host[i] = time.Since(start).Seconds() * 1e3
 	}
 	slices.Sort(host)
-	tr.HostMsMedian = host[len(host)/2]
+	tr.HostMsMedian = host[timed/2]
 	d.SetAttribution(callerOutsideEngine)
 	runs := max(1, w.Cycle)
 	byKernel := map[string]*tally{}
