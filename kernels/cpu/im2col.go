@@ -65,6 +65,12 @@ func Im2col(g ConvGeom, x []float32, xOff int, col []float32) {
 						copy(d[xLo:xHi], x[src+xLo:src+xHi])
 						continue
 					}
+					if g.SW == 2 {
+						// The vector gather may read one entry past the row's last.
+						start := src + 2*xLo
+						gatherStride2(d[xLo:xHi], x[start:min(len(x), start+2*(xHi-xLo))])
+						continue
+					}
 					in, out := x[src+xLo*g.SW:src+(xHi-1)*g.SW+1], d[xLo:xHi]
 					for i := range out {
 						out[i] = in[i*g.SW]
@@ -86,6 +92,7 @@ func Col2im(g ConvGeom, col []float32, x []float32, xOff int) {
 	row := 0
 	for c := 0; c < cg; c++ {
 		plane := xOff + c*g.H*g.W
+		planeEnd := plane + g.H*g.W
 		for ky := 0; ky < g.KH; ky++ {
 			yLo, yHi := validOutputs(ky*g.DH, g.SH, g.PH, g.H, g.OH)
 			for kx := 0; kx < g.KW; kx++ {
@@ -110,6 +117,14 @@ func Col2im(g ConvGeom, col []float32, x []float32, xOff int) {
 					dst := plane + (oy*g.SH-g.PH+ky*g.DH)*g.W - g.PW + kx*g.DW
 					if g.SW == 1 {
 						addInto(x[dst+xLo:dst+xHi], s[xLo:xHi])
+						continue
+					}
+					if g.SW == 2 {
+						// The vector add rewrites the odd entries it spans, up to
+						// one past the row's last: kept inside this plane, which
+						// no other worker touches.
+						start := dst + 2*xLo
+						scatterAddStride2(x[start:min(planeEnd, start+2*(xHi-xLo))], s[xLo:xHi])
 						continue
 					}
 					out, in := x[dst+xLo*g.SW:dst+(xHi-1)*g.SW+1], s[xLo:xHi]
@@ -166,6 +181,29 @@ func (g ConvGeom) clearRowEnds(tap []float32, yLo, yHi, xLo, xHi int) {
 		for i := xHi; i < len(r); i++ {
 			r[i] = 0
 		}
+	}
+}
+
+// gatherStride2 sets dst[i] = src[2i] for every i of dst. src may run past
+// src[2(len(dst)-1)]: the vector kernels read (and drop) one entry more
+// for a last block of eight.
+var gatherStride2 = gatherStride2Scalar
+
+func gatherStride2Scalar(dst, src []float32) {
+	for i := range dst {
+		dst[i] = src[2*i]
+	}
+}
+
+// scatterAddStride2 adds v[i] onto dst[2i]. dst may run past 2(len(v)-1):
+// the vector kernels rewrite the odd entries of the blocks they span as
+// themselves + 0, the same bits, since Col2im's x never holds -0 (it starts
+// at +0, and a sum is -0 only when both terms are).
+var scatterAddStride2 = scatterAddStride2Scalar
+
+func scatterAddStride2Scalar(dst, v []float32) {
+	for i, x := range v {
+		dst[2*i] += x
 	}
 }
 

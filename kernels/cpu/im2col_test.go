@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -62,7 +63,9 @@ func TestIm2colCol2imMatchDefinitionBitForBit(t *testing.T) {
 		"5x5_pad2_dil1":    geom(1, 2, 9, 11, 1, 5, 5, 1, 1, 2, 2, 1, 1, 1),  // flat, two columns of padding
 		"3x3_pad2_dil2":    geom(1, 2, 9, 8, 1, 3, 3, 1, 1, 2, 2, 2, 2, 1),   // flat with dilation
 		"3x3_pad0":         geom(1, 2, 9, 40, 1, 3, 3, 1, 1, 0, 0, 1, 1, 1),  // unit stride, narrower output: per row
-		"3x3_pad1_stride2": geom(1, 3, 9, 36, 1, 3, 3, 2, 2, 1, 1, 1, 1, 1),  // strided: scalar
+		"3x3_pad1_stride2": geom(1, 3, 9, 36, 1, 3, 3, 2, 2, 1, 1, 1, 1, 1),  // stride 2: two vector blocks, a tail of 2
+		"3x3_pad0_stride2": geom(1, 3, 33, 33, 1, 3, 3, 2, 2, 0, 0, 1, 1, 1), // the demo's down-sampling: the last rows end at the plane's end
+		"3x3_pad1_stride3": geom(1, 2, 9, 40, 1, 3, 3, 3, 3, 1, 1, 1, 1, 1),  // other strides: scalar
 		"4x4_pad3_rows":    geom(1, 2, 6, 67, 1, 4, 4, 1, 1, 3, 3, 1, 1, 1),  // output wider than input
 		"kernel_gt_input":  geom(1, 2, 2, 3, 1, 4, 4, 1, 1, 2, 2, 1, 1, 1),
 		"1x3_pad_cols":     geom(1, 2, 3, 5, 1, 1, 3, 1, 1, 0, 1, 1, 1, 1),
@@ -113,6 +116,47 @@ func assertSameBits(t *testing.T, what string, got, want []float32) {
 	for i := range want {
 		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 			t.Fatalf("%s: element %d = %v (%#x), want %v (%#x)", what, i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+		}
+	}
+}
+
+// The stride-2 row kernels of every variant against their loops, for every
+// length up to a few blocks, with and without the one entry of slack past
+// the row that lets a last block run as a vector: the gathered values, and
+// for the scatter the even entries' sums and the odd entries' bits
+// (NaN, ±Inf, +0 and subnormals among them) untouched.
+func TestStride2RowKernelsMatchTheirLoops(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	prev := ActiveVariant()
+	defer UseVariant(prev)
+	for _, v := range Variants() {
+		if err := UseVariant(v); err != nil {
+			t.Fatal(err)
+		}
+		for n := 0; n <= 41; n++ {
+			for slack := 0; slack <= 1; slack++ {
+				span := max(0, 2*n-1) + slack
+				src := specialSlice(r, span)
+				got, want := make([]float32, n), make([]float32, n)
+				gatherStride2(got, src)
+				gatherStride2Scalar(want, src)
+				assertSameBits(t, fmt.Sprintf("%s gather n %d slack %d", v, n, slack), got, want)
+
+				dst := specialSlice(r, span)
+				for i := range dst {
+					if math.Float32bits(dst[i]) == 0x80000000 {
+						dst[i] = 0 // Col2im's x never holds -0
+					}
+				}
+				vals := specialSlice(r, n)
+				for i := 0; i < n; i += 5 { // NaNs of two payloads meet: the loop keeps v's
+					dst[2*i], vals[i] = math.Float32frombits(0x7fc00001), math.Float32frombits(0xffc00002)
+				}
+				gotDst, wantDst := append([]float32(nil), dst...), append([]float32(nil), dst...)
+				scatterAddStride2(gotDst, vals)
+				scatterAddStride2Scalar(wantDst, vals)
+				assertSameBits(t, fmt.Sprintf("%s scatter-add n %d slack %d", v, n, slack), gotDst, wantDst)
+			}
 		}
 	}
 }

@@ -60,6 +60,7 @@ func installGeneric() {
 	transpose8x8 = nil
 	addInto = addIntoScalar
 	AdamUpdate, EMAUpdate = AdamUpdateRef, EMAUpdateRef
+	gatherStride2, scatterAddStride2 = gatherStride2Scalar, scatterAddStride2Scalar
 }
 
 // hasAVX2FMA reports AVX2 and FMA3 with the OS saving YMM state (cpuid checks XCR0).

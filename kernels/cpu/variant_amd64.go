@@ -28,6 +28,7 @@ func installAVX512() {
 	transpose8x8 = transpose8x8AVX2
 	addInto = avx512Vec.addInto
 	AdamUpdate, EMAUpdate = adamUpdateAVX2, emaUpdateAVX2
+	gatherStride2, scatterAddStride2 = gatherStride2AVX2, scatterAddStride2AVX2
 }
 
 func installAVX2() {
@@ -48,4 +49,5 @@ func installAVX2() {
 	transpose8x8 = transpose8x8AVX2
 	addInto = avx2Vec.addInto
 	AdamUpdate, EMAUpdate = adamUpdateAVX2, emaUpdateAVX2
+	gatherStride2, scatterAddStride2 = gatherStride2AVX2, scatterAddStride2AVX2
 }
