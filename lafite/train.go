@@ -194,7 +194,9 @@ func (t *Trainer) TrainStep() (Parts, error) {
 		real, ftsT, imgFts = real.To(dev), ftsT.To(dev), imgFts.To(dev)
 		// The images' host copy goes back to the pool for the next batch:
 		// a fresh buffer every step was most of the cost of stacking it.
-		host.Release()
+		if host != real && host.Device() == tensor.CPU {
+			host.Release()
+		}
 	}
 	n := c.Batch
 	fts := autograd.Const(ftsT)

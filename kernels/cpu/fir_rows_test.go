@@ -56,13 +56,7 @@ func TestUpfirdn2dFastStyleGANShapes(t *testing.T) {
 	prev := ActiveVariant()
 	defer UseVariant(prev)
 	rng := rand.New(rand.NewPCG(7, 8))
-	f1 := []float32{1, 3, 3, 1}
-	f := make([]float32, 16)
-	for i := range 4 {
-		for j := range 4 {
-			f[i*4+j] = f1[i] * f1[j] / 64
-		}
-	}
+	f := setupFilter1331()
 	for _, name := range Variants() {
 		if err := UseVariant(name); err != nil {
 			t.Fatal(err)

@@ -11,27 +11,25 @@ import (
 // col[(c,ky,kx), oy, ox] = x[c, oy*SH - PH + ky*DH, ox*SW - PW + kx*DW], zero
 // outside x; col2im adds each entry back, taps in Im2col's row order.
 func im2colNaive(g ConvGeom, x []float32, xOff int, col []float32) {
-	row := 0
-	for c := 0; c < g.Cin/g.Groups; c++ {
-		for ky := 0; ky < g.KH; ky++ {
-			for kx := 0; kx < g.KW; kx++ {
-				for oy := 0; oy < g.OH; oy++ {
-					for ox := 0; ox < g.OW; ox++ {
-						iy, ix := oy*g.SH-g.PH+ky*g.DH, ox*g.SW-g.PW+kx*g.DW
-						v := float32(0)
-						if iy >= 0 && iy < g.H && ix >= 0 && ix < g.W {
-							v = x[xOff+(c*g.H+iy)*g.W+ix]
-						}
-						col[(row*g.OH+oy)*g.OW+ox] = v
-					}
-				}
-				row++
-			}
+	eachColEntry(g, xOff, func(ci, xi int) {
+		col[ci] = 0
+		if xi >= 0 {
+			col[ci] = x[xi]
 		}
-	}
+	})
 }
 
 func col2imNaive(g ConvGeom, col []float32, x []float32, xOff int) {
+	eachColEntry(g, xOff, func(ci, xi int) {
+		if xi >= 0 {
+			x[xi] += col[ci]
+		}
+	})
+}
+
+// eachColEntry visits col's entries in Im2col's row order with the index of
+// the input each reads (-1 in the padding).
+func eachColEntry(g ConvGeom, xOff int, visit func(ci, xi int)) {
 	row := 0
 	for c := 0; c < g.Cin/g.Groups; c++ {
 		for ky := 0; ky < g.KH; ky++ {
@@ -39,9 +37,11 @@ func col2imNaive(g ConvGeom, col []float32, x []float32, xOff int) {
 				for oy := 0; oy < g.OH; oy++ {
 					for ox := 0; ox < g.OW; ox++ {
 						iy, ix := oy*g.SH-g.PH+ky*g.DH, ox*g.SW-g.PW+kx*g.DW
+						xi := -1
 						if iy >= 0 && iy < g.H && ix >= 0 && ix < g.W {
-							x[xOff+(c*g.H+iy)*g.W+ix] += col[(row*g.OH+oy)*g.OW+ox]
+							xi = xOff + (c*g.H+iy)*g.W + ix
 						}
+						visit((row*g.OH+oy)*g.OW+ox, xi)
 					}
 				}
 				row++

@@ -65,13 +65,7 @@ func TestUpfirdn2dFastMatchesNaive(t *testing.T) {
 
 func TestSeparableTapsOfSetupFilter(t *testing.T) {
 	// StyleGAN2's [1,3,3,1] outer product, normalised: exactly rank one.
-	f1 := []float32{1, 3, 3, 1}
-	f := make([]float32, 16)
-	for i := range 4 {
-		for j := range 4 {
-			f[i*4+j] = f1[i] * f1[j] / 64
-		}
-	}
+	f := setupFilter1331()
 	if _, _, ok := separableTaps(f, Upfirdn2dConfig{FilterH: 4, FilterW: 4}); !ok {
 		t.Error("[1,3,3,1]⊗[1,3,3,1]/64 not recognised as separable")
 	}
@@ -86,13 +80,7 @@ func TestSeparableTapsOfSetupFilter(t *testing.T) {
 // kernels fuse multiply-adds) to float32 rounding; StyleGAN2's cases at the
 // widths and pads its layers use, under every variant.
 func TestUpfirdn2dPlainRunsMatchEntryByEntry(t *testing.T) {
-	f1 := []float32{1, 3, 3, 1}
-	f := make([]float32, 16)
-	for i := range 4 {
-		for j := range 4 {
-			f[i*4+j] = f1[i] * f1[j] / 64
-		}
-	}
+	f := setupFilter1331()
 	prev := ActiveVariant()
 	defer UseVariant(prev)
 	defer func() { usePlainRuns = true }()
@@ -131,4 +119,17 @@ func TestUpfirdn2dPlainRunsMatchEntryByEntry(t *testing.T) {
 			}
 		}
 	}
+}
+
+// setupFilter1331 is StyleGAN2's 2-D filter, setup_filter([1,3,3,1]):
+// the outer product normalised to sum 1.
+func setupFilter1331() []float32 {
+	f1 := []float32{1, 3, 3, 1}
+	f := make([]float32, 16)
+	for i := range 4 {
+		for j := range 4 {
+			f[i*4+j] = f1[i] * f1[j] / 64
+		}
+	}
+	return f
 }
