@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 
 	"github.com/lafite-go/lafite/lafite/demo"
 )
@@ -54,10 +58,37 @@ func runDemo(args []string, stdout io.Writer) error {
 		if *steps > 0 {
 			recipe.Generator.Steps = *steps
 		}
+		// Ctrl-C (or SIGTERM) stops the generator after the step in flight
+		// with its checkpoint written; a second one quits at once.
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		sigs := make(chan os.Signal, 1)
+		signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+		defer signal.Stop(sigs)
+		go func() {
+			select {
+			case <-sigs:
+				fmt.Fprintln(os.Stderr, "\nstopping: the generator after the step in flight, its checkpoint written (the judge and "+
+					"mini-CLIP finish their phase first); interrupt again to quit at once")
+				signal.Stop(sigs) // the next signal takes its default action
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
 		if *cont {
-			models, err = demo.Continue(recipe, dir, stdout, os.Stderr)
+			models, err = demo.Continue(ctx, recipe, dir, stdout, os.Stderr)
 		} else {
-			models, err = demo.Reproduce(recipe, dir, stdout, os.Stderr)
+			models, err = demo.Reproduce(ctx, recipe, dir, stdout, os.Stderr)
+		}
+		var stopped *demo.Interrupted
+		if errors.As(err, &stopped) {
+			if stopped.Step == 0 {
+				fmt.Fprintf(stdout, "\ninterrupted before the generator's training: nothing to continue from; run lafite demo --train again\n")
+			} else {
+				fmt.Fprintf(stdout, "\ninterrupted at generator step %d of %d: %s holds the run; continue it with lafite demo --train --continue --out %s\n",
+					stopped.Step, stopped.Steps, dir, *out)
+			}
+			return nil
 		}
 		if err != nil {
 			return err

@@ -2,6 +2,8 @@ package demo
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -26,7 +28,7 @@ var headline = regexp.MustCompile(`^joint accuracy: \d+\.\d% \(chance 2\.1%, shu
 func TestReproduceAndRunEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	var out, progress bytes.Buffer
-	m, err := Reproduce(tinyRecipe(), dir, &out, &progress)
+	m, err := Reproduce(context.Background(), tinyRecipe(), dir, &out, &progress)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,13 +84,13 @@ func TestContinueEqualsALongerRun(t *testing.T) {
 	short.Generator.Steps, long.Generator.Steps = 2, 4
 	dirA, dirB := t.TempDir(), t.TempDir()
 	var sink bytes.Buffer
-	if _, err := Reproduce(short, dirA, &sink, &sink); err != nil {
+	if _, err := Reproduce(context.Background(), short, dirA, &sink, &sink); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Continue(long, dirA, &sink, &sink); err != nil {
+	if _, err := Continue(context.Background(), long, dirA, &sink, &sink); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Reproduce(long, dirB, &sink, &sink); err != nil {
+	if _, err := Reproduce(context.Background(), long, dirB, &sink, &sink); err != nil {
 		t.Fatal(err)
 	}
 	a, err := os.ReadFile(filepath.Join(dirA, "generator.safetensors"))
@@ -103,7 +105,57 @@ func TestContinueEqualsALongerRun(t *testing.T) {
 		t.Fatal("generator continued from step 2 to 4 differs from a 4-step run")
 	}
 	// Asking for fewer steps than the checkpoint holds is an error naming it.
-	if _, err := Continue(short, dirA, &sink, &sink); err == nil || !strings.Contains(err.Error(), "step 4") {
+	if _, err := Continue(context.Background(), short, dirA, &sink, &sink); err == nil || !strings.Contains(err.Error(), "step 4") {
 		t.Fatalf("continuing to 2 steps from step 4: %v", err)
+	}
+}
+
+// A run stopped through its context mid-way through the generator's training
+// leaves a trainer checkpoint that Continue takes to the same generator, bit
+// for bit, as an uninterrupted run; stopped before the generator, it says
+// there is nothing to continue from.
+func TestInterruptedRunContinuesToTheSameGenerator(t *testing.T) {
+	r := tinyRecipe()
+	r.Generator.Steps, r.SnapshotEvery = 5, 0
+	dirA, dirB := t.TempDir(), t.TempDir()
+	var sink bytes.Buffer
+	ctx, cancel := context.WithCancel(context.Background())
+	afterGeneratorStep = func(step int) {
+		if step == 3 {
+			cancel()
+		}
+	}
+	_, err := Reproduce(ctx, r, dirA, &sink, &sink)
+	afterGeneratorStep = nil
+	var stop *Interrupted
+	if !errors.As(err, &stop) || stop.Step != 3 || stop.Steps != 5 {
+		t.Fatalf("stopped after step 3: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dirA, trainerFile)); err != nil {
+		t.Fatalf("no trainer checkpoint after the stop: %v", err)
+	}
+	if _, err := Continue(context.Background(), r, dirA, &sink, &sink); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Reproduce(context.Background(), r, dirB, &sink, &sink); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"generator.safetensors", trainerFile} {
+		a, errA := os.ReadFile(filepath.Join(dirA, f))
+		b, errB := os.ReadFile(filepath.Join(dirB, f))
+		if errA != nil || errB != nil || !bytes.Equal(a, b) {
+			t.Errorf("%s of the interrupted and continued run differs from the uninterrupted one (%v, %v)", f, errA, errB)
+		}
+	}
+
+	done, cancelAll := context.WithCancel(context.Background())
+	cancelAll()
+	dirC := t.TempDir()
+	_, err = Reproduce(done, r, dirC, &sink, &sink)
+	if !errors.As(err, &stop) || stop.Step != 0 || !strings.Contains(err.Error(), "nothing to continue from") {
+		t.Fatalf("stopped before the generator: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dirC, trainerFile)); err == nil {
+		t.Error("a trainer checkpoint written though the generator never trained")
 	}
 }

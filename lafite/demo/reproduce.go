@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -41,7 +42,12 @@ func bar(w io.Writer, total int, what string) *progressbar.ProgressBar {
 // Reproduce trains the judge, the mini-CLIP and the generator from scratch
 // into dir (judge.safetensors, miniclip.safetensors, generator.safetensors),
 // with progress bars on progress and a summary of each model on out.
-func Reproduce(r Recipe, dir string, out, progress io.Writer) (*Models, error) {
+//
+// When ctx ends, the generator stops after the step in flight with its
+// trainer checkpoint written, and Reproduce returns an *Interrupted that
+// Continue picks up from; before the generator's training (the judge and
+// mini-CLIP take about two minutes) there is nothing to keep.
+func Reproduce(ctx context.Context, r Recipe, dir string, out, progress io.Writer) (*Models, error) {
 	m := &Models{}
 	start := time.Now()
 
@@ -53,6 +59,9 @@ func Reproduce(r Recipe, dir string, out, progress io.Writer) (*Models, error) {
 	}
 	m.Judge = judge
 	fmt.Fprintf(out, "judge: %d steps in %s; held-out accuracy %v\n", js.Steps, js.TrainTime.Round(time.Second), js.Accuracy)
+	if ctx.Err() != nil {
+		return nil, &Interrupted{Steps: r.Generator.Steps}
+	}
 
 	b = bar(progress, r.CLIP.Train.Steps, "mini-CLIP")
 	phase := time.Now()
@@ -73,12 +82,15 @@ func Reproduce(r Recipe, dir string, out, progress io.Writer) (*Models, error) {
 	fmt.Fprintf(out, "mini-CLIP: %d steps in %s; zero-shot on 960 held-out images: joint %.1f%%, shape %.1f%%, colour %.1f%%; cos(image, caption) %.3f (others %.3f)\n",
 		r.CLIP.Train.Steps, time.Since(phase).Round(time.Second), 100*rep.Accuracy, 100*rep.AttributeAccuracy[0], 100*rep.AttributeAccuracy[1], rep.TrueCosine, rep.OtherCosine)
 
+	if ctx.Err() != nil {
+		return nil, &Interrupted{Steps: r.Generator.Steps}
+	}
 	g := r.Generator
 	g.TrueCos = float32(rep.TrueCosine)
 	fmt.Fprintf(out, "generator: language-free (images only); pseudo-text perturbation a = %.3f for cos %.3f\n",
 		lafite.PerturbationForCosine(g.TrueCos), g.TrueCos)
 	phase = time.Now()
-	tr, err := trainGenerator(r, g, m.CLIP, dir, "", progress)
+	tr, err := trainGenerator(ctx, r, g, m.CLIP, dir, "", progress)
 	if err != nil {
 		return nil, err
 	}
@@ -91,14 +103,19 @@ func Reproduce(r Recipe, dir string, out, progress io.Writer) (*Models, error) {
 // Continue extends the generator of an earlier Reproduce in dir (its judge,
 // mini-CLIP and trainer checkpoint) to r.Generator.Steps, with the same
 // snapshots and files; the result equals a Reproduce run of that length.
-func Continue(r Recipe, dir string, out, progress io.Writer) (*Models, error) {
+// It stops on ctx as Reproduce does.
+func Continue(ctx context.Context, r Recipe, dir string, out, progress io.Writer) (*Models, error) {
 	start := time.Now()
-	m, err := LoadModels(filepath.Join(dir, "miniclip.safetensors"), filepath.Join(dir, "generator.safetensors"), filepath.Join(dir, "judge.safetensors"))
-	if err != nil {
+	m := &Models{}
+	var err error
+	if m.CLIP, err = lafite.OpenCLIP(filepath.Join(dir, "miniclip.safetensors"), ""); err != nil {
+		return nil, err
+	}
+	if m.Judge, err = shapes.LoadJudge(filepath.Join(dir, "judge.safetensors")); err != nil {
 		return nil, err
 	}
 	// The configuration (perturbation included) comes from the checkpoint.
-	tr, err := trainGenerator(r, r.Generator, m.CLIP, dir, filepath.Join(dir, trainerFile), progress)
+	tr, err := trainGenerator(ctx, r, r.Generator, m.CLIP, dir, filepath.Join(dir, trainerFile), progress)
 	if err != nil {
 		return nil, err
 	}
@@ -110,17 +127,50 @@ func Continue(r Recipe, dir string, out, progress io.Writer) (*Models, error) {
 // trainerFile is the generator's full training state, for Continue.
 const trainerFile = "trainer.safetensors"
 
+// Interrupted is Reproduce's and Continue's error when their context ended
+// the run: after Step of Steps generator steps, with the trainer checkpoint
+// written when Step > 0.
+type Interrupted struct{ Step, Steps int }
+
+func (e *Interrupted) Error() string {
+	if e.Step == 0 {
+		return "interrupted before the generator's training: nothing to continue from"
+	}
+	return fmt.Sprintf("interrupted at generator step %d of %d; the trainer checkpoint is written: continue with --continue", e.Step, e.Steps)
+}
+
+// afterGeneratorStep, when set, is called after each generator step (tests:
+// a stop at a chosen step).
+var afterGeneratorStep func(step int)
+
 // trainGenerator trains (or, from checkpoint, continues) the generator with a
 // progress bar and snapshots, then writes generator.safetensors and the
-// trainer checkpoint into dir.
-func trainGenerator(r Recipe, g GeneratorOptions, enc *lafite.CLIPEncoder, dir, checkpoint string, progress io.Writer) (*lafite.Trainer, error) {
+// trainer checkpoint into dir. The checkpoint is also written with each
+// snapshot, so that a run cut off without warning loses at most the steps
+// since, and when ctx ends, after the step in flight.
+func trainGenerator(ctx context.Context, r Recipe, g GeneratorOptions, enc *lafite.CLIPEncoder, dir, checkpoint string, progress io.Writer) (*lafite.Trainer, error) {
 	b := bar(progress, g.Steps, "Lafite")
+	trainerPath := filepath.Join(dir, trainerFile)
 	step := func(tr *lafite.Trainer, _ lafite.Parts) error {
 		b.Set(tr.Step)
+		if afterGeneratorStep != nil {
+			afterGeneratorStep(tr.Step)
+		}
 		// Snapshots of G_ema along the way, to look at (or evaluate with
 		// lafite demo --generator) how prompt following grows.
 		if r.SnapshotEvery > 0 && tr.Step%r.SnapshotEvery == 0 && tr.Step < g.Steps {
-			return lafite.SaveGenerator(filepath.Join(dir, fmt.Sprintf("generator-step%d.safetensors", tr.Step)), tr.GEma, tr.Cfg)
+			if err := lafite.SaveGenerator(filepath.Join(dir, fmt.Sprintf("generator-step%d.safetensors", tr.Step)), tr.GEma, tr.Cfg); err != nil {
+				return err
+			}
+			if err := tr.Save(trainerPath); err != nil {
+				return err
+			}
+		}
+		if ctx.Err() != nil && tr.Step < g.Steps {
+			if err := tr.Save(trainerPath); err != nil {
+				return err
+			}
+			return &Interrupted{Step: tr.Step, Steps: g.Steps}
 		}
 		return nil
 	}
@@ -131,12 +181,13 @@ func trainGenerator(r Recipe, g GeneratorOptions, enc *lafite.CLIPEncoder, dir, 
 	} else {
 		tr, err = ContinueGenerator(enc, g, checkpoint, step)
 	}
-	b.Finish()
 	if err != nil {
+		b.Exit() // the bar stays where the run stopped
 		return nil, err
 	}
+	b.Finish()
 	if err := lafite.SaveGenerator(filepath.Join(dir, "generator.safetensors"), tr.GEma, tr.Cfg); err != nil {
 		return nil, err
 	}
-	return tr, tr.Save(filepath.Join(dir, trainerFile))
+	return tr, tr.Save(trainerPath)
 }
