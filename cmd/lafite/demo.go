@@ -70,7 +70,7 @@ func runDemo(args []string, stdout io.Writer) error {
 			case <-sigs:
 				fmt.Fprintln(os.Stderr, "\nstopping: the generator after the step in flight, its checkpoint written (the judge and "+
 					"mini-CLIP finish their phase first); interrupt again to quit at once")
-				signal.Stop(sigs) // the next signal takes its default action
+				signal.Reset(os.Interrupt, syscall.SIGTERM) // the next one takes its default action
 				cancel()
 			case <-ctx.Done():
 			}
