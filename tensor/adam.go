@@ -2,7 +2,6 @@ package tensor
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/lafite-go/lafite/kernels/cpu"
 )
@@ -83,10 +82,7 @@ func checkAdamArgs(p, g, m, v *Tensor, a AdamParams) {
 // adamStepHost is AdamStep on the CPU.
 func adamStepHost(p, g, m, v *Tensor, a AdamParams) {
 	p.storage.changed()
-	bc1 := 1 - math.Pow(float64(a.Beta1), float64(a.Step))
-	bc2 := 1 - math.Pow(float64(a.Beta2), float64(a.Step))
-	c := cpu.AdamCoefs{GradScale: a.gradScale(), InfTo: a.InfTo, B1: a.Beta1, B2: a.Beta2, C1: 1 - a.Beta1, C2: 1 - a.Beta2,
-		StepSize: float64(a.LR) / bc1, SqrtBC2: math.Sqrt(bc2), Eps: float64(a.Eps)}
+	c := cpu.NewAdamCoefs(a.LR, a.Beta1, a.Beta2, a.Eps, a.Step, a.gradScale(), a.InfTo)
 	// The gradient is scaled and cleaned as it is read, rounded as
 	// MulScalar then NanToNum would: no copy of it per step.
 	gc := g.Contiguous()

@@ -15,6 +15,16 @@ type AdamCoefs struct {
 	Eps       float64
 }
 
+// NewAdamCoefs works out step t's constants (t from 1: the bias corrections
+// are 1 − β^t) for learning rate lr, the gradient scaled by gradScale and,
+// with infTo > 0, cleaned.
+func NewAdamCoefs(lr, beta1, beta2, eps float32, t int, gradScale, infTo float32) AdamCoefs {
+	bc1 := 1 - math.Pow(float64(beta1), float64(t))
+	bc2 := 1 - math.Pow(float64(beta2), float64(t))
+	return AdamCoefs{GradScale: gradScale, InfTo: infTo, B1: beta1, B2: beta2, C1: 1 - beta1, C2: 1 - beta2,
+		StepSize: float64(lr) / bc1, SqrtBC2: math.Sqrt(bc2), Eps: float64(eps)}
+}
+
 // AdamUpdate applies one Adam step in place to w, the moments m and v, with
 // gradient g (all of len(w)):
 //

@@ -20,9 +20,8 @@ func TestAdamAndEMAVariantsMatchRefBitForBit(t *testing.T) {
 		}
 		for _, n := range []int{0, 1, 7, 8, 9, 31, 64, 1000, 4099} {
 			for _, c := range []AdamCoefs{
-				{GradScale: 1, B1: 0, B2: 0.99, C1: 1, C2: 1 - float32(0.99), StepSize: 0.0025 / (1 - 0), SqrtBC2: math.Sqrt(1 - 0.99), Eps: 1e-8},
-				{GradScale: 16, InfTo: 1e5, B1: 0.9, B2: 0.999, C1: 1 - float32(0.9), C2: 1 - float32(0.999),
-					StepSize: 2e-3 / (1 - math.Pow(0.9, 7)), SqrtBC2: math.Sqrt(1 - math.Pow(0.999, 7)), Eps: 1e-8},
+				NewAdamCoefs(0.0025, 0, 0.99, 1e-8, 1, 1, 0),
+				NewAdamCoefs(2e-3, 0.9, 0.999, 1e-8, 7, 16, 1e5),
 				{GradScale: 0.3, InfTo: 3, B1: 0.5, B2: 0.75, C1: 0.5, C2: 0.25, StepSize: 1.5, SqrtBC2: 0.5, Eps: 1e-3},
 			} {
 				g := specialSlice(r, n)
@@ -51,8 +50,7 @@ func TestAdamAndEMAVariantsMatchRefBitForBit(t *testing.T) {
 // The reference follows the formula written out in float64, up to the
 // float32 roundings it keeps, and cleans as documented.
 func TestAdamUpdateRefFollowsTheFormula(t *testing.T) {
-	c := AdamCoefs{GradScale: 2, InfTo: 100, B1: 0.9, B2: 0.99, C1: 1 - float32(0.9), C2: 1 - float32(0.99),
-		StepSize: 0.01 / (1 - 0.9), SqrtBC2: math.Sqrt(1 - 0.99), Eps: 1e-8}
+	c := NewAdamCoefs(0.01, 0.9, 0.99, 1e-8, 1, 2, 100)
 	g := []float32{0.5, float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))}
 	w, m, v := []float32{1, 1, 1, 1}, make([]float32, 4), make([]float32, 4)
 	AdamUpdateRef(w, g, m, v, c)
@@ -74,7 +72,7 @@ func BenchmarkAdamUpdateVariants(b *testing.B) {
 	for i := range v {
 		v[i] *= v[i]
 	}
-	c := AdamCoefs{GradScale: 1, InfTo: 1e5, B1: 0.9, B2: 0.999, C1: 1 - float32(0.9), C2: 1 - float32(0.999), StepSize: 2e-3, SqrtBC2: 0.03, Eps: 1e-8}
+	c := NewAdamCoefs(2e-3, 0.9, 0.999, 1e-8, 100, 1, 1e5)
 	prev := ActiveVariant()
 	defer UseVariant(prev)
 	for _, name := range Variants() {

@@ -158,18 +158,19 @@ func trainGenerator(ctx context.Context, r Recipe, g GeneratorOptions, enc *lafi
 		}
 		// Snapshots of G_ema along the way, to look at (or evaluate with
 		// lafite demo --generator) how prompt following grows.
-		if r.SnapshotEvery > 0 && tr.Step%r.SnapshotEvery == 0 && tr.Step < g.Steps {
+		snapshot := r.SnapshotEvery > 0 && tr.Step%r.SnapshotEvery == 0 && tr.Step < g.Steps
+		stop := ctx.Err() != nil && tr.Step < g.Steps
+		if snapshot {
 			if err := lafite.SaveGenerator(filepath.Join(dir, fmt.Sprintf("generator-step%d.safetensors", tr.Step)), tr.GEma, tr.Cfg); err != nil {
 				return err
 			}
+		}
+		if snapshot || stop {
 			if err := tr.Save(trainerPath); err != nil {
 				return err
 			}
 		}
-		if ctx.Err() != nil && tr.Step < g.Steps {
-			if err := tr.Save(trainerPath); err != nil {
-				return err
-			}
+		if stop {
 			return &Interrupted{Step: tr.Step, Steps: g.Steps}
 		}
 		return nil
