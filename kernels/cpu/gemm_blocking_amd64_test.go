@@ -32,22 +32,23 @@ func BenchmarkGemmBlocking(b *testing.B) {
 }
 
 // BenchmarkGemmEdgeRows compares the bottom rows of products whose row count
-// leaves a few rows over 14 computed by the 8-row edge tile and by the full
-// 14-row tile (interleave -count runs on a quiet machine).
+// leaves a few rows over 14 computed by the edge tiles (4 or 8 rows) and by
+// the full 14-row tile (interleave -count runs on a quiet machine).
 func BenchmarkGemmEdgeRows(b *testing.B) {
 	if !hasAVX512() {
 		b.Skip("no AVX-512")
 	}
 	r := rand.New(rand.NewPCG(5, 6))
-	for _, sz := range [][3]int{{1024, 1024, 1024}, {512, 1024, 1152}, {4096, 512, 512}} {
+	for _, sz := range [][3]int{{1024, 1024, 1024}, {512, 1024, 1152}, {4096, 512, 512}, {32, 1024, 288}, {32, 288, 1024}} {
 		m, n, k := sz[0], sz[1], sz[2]
 		a, bm, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
-		for _, edge := range []bool{false, true} {
-			g := &gemmKernel{mr: 14, nr: 32, kc: avx512Kernel.kc, mc: avx512Kernel.mc, nc: avx512Kernel.nc, tile: avx512Kernel.tile, tileB: avx512Kernel.tileB}
-			if edge {
-				g.edgeRows, g.edge = avx512Kernel.edgeRows, avx512Kernel.edge
+		for _, edges := range [][]edgeTile{nil, avx512Kernel.edges[len(avx512Kernel.edges)-1:], avx512Kernel.edges} {
+			g := &gemmKernel{mr: 14, nr: 32, kc: avx512Kernel.kc, mc: avx512Kernel.mc, nc: avx512Kernel.nc, tile: avx512Kernel.tile, tileB: avx512Kernel.tileB, edges: edges}
+			rows := ""
+			for _, e := range edges {
+				rows += fmt.Sprint(e.rows)
 			}
-			b.Run(fmt.Sprintf("%dx%dx%d/edge=%v", m, n, k, edge), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%dx%dx%d/edges=%s", m, n, k, rows), func(b *testing.B) {
 				for b.Loop() {
 					g.gemm(m, n, k, 1, a, 0, k, 1, bm, 0, n, 1, 0, c, 0, n)
 				}

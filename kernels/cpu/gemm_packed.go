@@ -25,14 +25,30 @@ type gemmKernel struct {
 	// when row-major B is read in place (then not packed). It takes every
 	// tile of the kernels that have it.
 	tileB func(kc int, a, b, c *float32, ldc, ldb int, alpha, beta float32)
-	// edge, where the kernel has it, is a tile of edgeRows rows for the
-	// bottom rows of a product, which the full tile would mostly compute as
-	// padding (512 = 36·14 + 8): row r of A at a + r + p·lda for step p of
-	// k, B rows ldb apart (nr when packed).
-	edgeRows int
-	edge     func(kc int, a *float32, lda int, b, c *float32, ldc, ldb int, alpha, beta float32)
-	bufs     bufferStack
-	calls    sync.Pool // *gemmCall
+	// edges, where the kernel has them, are shorter tiles for the bottom
+	// rows of a product, which the full tile would mostly compute as padding
+	// (512 = 36·14 + 8, 32 = 2·14 + 4), fewest rows first; the rows left over
+	// take the first that holds them.
+	edges []edgeTile
+	bufs  bufferStack
+	calls sync.Pool // *gemmCall
+}
+
+// edgeTile computes a tile of rows rows: row r of A at a + r + p·lda for step
+// p of k, B rows ldb apart (nr when packed), C as tile's.
+type edgeTile struct {
+	rows int
+	tile func(kc int, a *float32, lda int, b, c *float32, ldc, ldb int, alpha, beta float32)
+}
+
+// edgeFor returns the edge tile for the last mw rows, or nil if none holds them.
+func (g *gemmKernel) edgeFor(mw int) *edgeTile {
+	for i := range g.edges {
+		if mw <= g.edges[i].rows {
+			return &g.edges[i]
+		}
+	}
+	return nil
 }
 
 // bufferStack keeps scratch buffers for reuse. Unlike a sync.Pool it never
@@ -176,12 +192,12 @@ func (p *gemmCall) macro(ic, mc int, ap []float32, jpLo, jpHi int, tmp []float32
 				tile(app, &c[cOff+i*ldc], ldc, beta)
 				continue
 			}
-			if mw <= g.edgeRows {
-				if mw == g.edgeRows && nw == nr {
-					g.edge(kc, app, mr, bpp, &c[cOff+i*ldc], ldc, ldb, alpha, beta)
+			if e := g.edgeFor(mw); e != nil {
+				if mw == e.rows && nw == nr {
+					e.tile(kc, app, mr, bpp, &c[cOff+i*ldc], ldc, ldb, alpha, beta)
 					continue
 				}
-				g.edge(kc, app, mr, bpp, &tmp[0], nr, ldb, alpha, 0)
+				e.tile(kc, app, mr, bpp, &tmp[0], nr, ldb, alpha, 0)
 			} else {
 				tile(app, &tmp[0], nr, 0)
 			}

@@ -12,11 +12,16 @@ func sgemmTile14x32AVX512(kc int, a, b, c *float32, ldc int, alpha, beta float32
 	sgemmTile14x32BStrideAVX512(kc, a, b, c, ldc, 32, alpha, beta)
 }
 
-// sgemmTile8x32AVX512 is the edge tile: A's values for one step of k lda
+// sgemmTile8x32AVX512 is an edge tile: A's values for one step of k lda
 // floats apart (a packed panel's mr), B rows ldb apart.
 //
 //go:noescape
 func sgemmTile8x32AVX512(kc int, a *float32, lda int, b, c *float32, ldc, ldb int, alpha, beta float32)
+
+// sgemmTile4x32AVX512 is the 8x32 tile's contract for 4 rows.
+//
+//go:noescape
+func sgemmTile4x32AVX512(kc int, a *float32, lda int, b, c *float32, ldc, ldb int, alpha, beta float32)
 
 //go:noescape
 func sgemmTile6x16AVX2(kc int, a, b, c *float32, ldc int, alpha, beta float32)
@@ -30,7 +35,7 @@ func sgemmTile6x16AVX2(kc int, a, b, c *float32, ldc int, alpha, beta float32)
 // workers) stays in L2, the B block in L3.
 var (
 	avx512Kernel = &gemmKernel{mr: 14, nr: 32, kc: 1024, mc: 14 * 24, nc: 2048, tile: sgemmTile14x32AVX512,
-		tileB: sgemmTile14x32BStrideAVX512, edgeRows: 8, edge: sgemmTile8x32AVX512}
+		tileB: sgemmTile14x32BStrideAVX512, edges: []edgeTile{{4, sgemmTile4x32AVX512}, {8, sgemmTile8x32AVX512}}}
 	avx2Kernel = &gemmKernel{mr: 6, nr: 16, kc: 512, mc: 6 * 32, nc: 2048, tile: sgemmTile6x16AVX2}
 )
 

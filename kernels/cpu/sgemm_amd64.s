@@ -430,3 +430,79 @@ nobeta8x32:
 	STORE512(Z14, Z15)
 	VZEROUPPER
 	RET
+
+// ---------------------------------------------------------------------------
+// AVX-512 edge tile: 4x32, for products that leave at most 4 rows over a
+// multiple of 14 (32 = 2·14 + 4, the demo's channel count: the 8-row tile
+// would compute 8 rows for 4). Same contract as the 8x32 tile; rows in Z0-Z7.
+#define KSTEP4X32 \
+	VMOVUPS (BX), Z28;             \
+	VMOVUPS 64(BX), Z29;           \
+	ROW512(0, Z30, Z0, Z1);        \
+	ROW512(4, Z31, Z2, Z3);        \
+	ROW512(8, Z30, Z4, Z5);        \
+	ROW512(12, Z31, Z6, Z7);       \
+	ADDQ    R8, BX;                \
+	ADDQ    R9, AX
+
+// func sgemmTile4x32AVX512(kc int, a *float32, lda int, b, c *float32, ldc, ldb int, alpha, beta float32)
+TEXT ·sgemmTile4x32AVX512(SB), NOSPLIT, $0-64
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ lda+16(FP), R9
+	SHLQ $2, R9
+	MOVQ b+24(FP), BX
+	MOVQ c+32(FP), DI
+	MOVQ ldc+40(FP), SI
+	SHLQ $2, SI
+	MOVQ ldb+48(FP), R8
+	SHLQ $2, R8
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+	CMPQ CX, $4
+	JLT  tail4x32
+
+loop4x32:
+	KSTEP4X32
+	KSTEP4X32
+	KSTEP4X32
+	KSTEP4X32
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  loop4x32
+
+tail4x32:
+	TESTQ CX, CX
+	JEQ   done4x32
+	KSTEP4X32
+	DECQ  CX
+	JMP   tail4x32
+
+done4x32:
+	VBROADCASTSS alpha+56(FP), Z30
+	VBROADCASTSS beta+60(FP), Z31
+	MOVL         beta+60(FP), DX
+	TESTL        $0x7fffffff, DX
+	JEQ          nobeta4x32
+	STORE512BETA(Z0, Z1)
+	STORE512BETA(Z2, Z3)
+	STORE512BETA(Z4, Z5)
+	STORE512BETA(Z6, Z7)
+	VZEROUPPER
+	RET
+
+nobeta4x32:
+	STORE512(Z0, Z1)
+	STORE512(Z2, Z3)
+	STORE512(Z4, Z5)
+	STORE512(Z6, Z7)
+	VZEROUPPER
+	RET
