@@ -3,17 +3,20 @@ package cpu
 // Weighted sums of whole rows, the inner loops of the separable upfirdn2d:
 // its vertical pass (each output row a sum of 2 or 4 rows of the horizontal
 // pass) and, for a plain 4-tap filter, its horizontal pass (4 copies of an
-// input row shifted by one). The SIMD variants replace these vars.
+// input row shifted by one). The SIMD variants replace these vars. The
+// generic kernels round each product apart (the conversions keep the compiler
+// from fusing them), so their bits do not depend on GOAMD64.
 var (
 	firRows2 = firRows2Generic
 	firRows4 = firRows4Generic
+	firPairs = firPairsGeneric
 )
 
 // firRows2Generic sets dst[i] = w0·a[i] + w1·b[i] for i < len(dst).
 func firRows2Generic(dst, a, b []float32, w0, w1 float32) {
 	a, b = a[:len(dst)], b[:len(dst)]
 	for i := range dst {
-		dst[i] = a[i]*w0 + b[i]*w1
+		dst[i] = float32(a[i]*w0) + float32(b[i]*w1)
 	}
 }
 
@@ -23,6 +26,29 @@ func firRows4Generic(dst, a, b, c, d []float32, w [4]float32) {
 	a, b, c, d = a[:len(dst)], b[:len(dst)], c[:len(dst)], d[:len(dst)]
 	w0, w1, w2, w3 := w[0], w[1], w[2], w[3]
 	for i := range dst {
-		dst[i] = a[i]*w0 + b[i]*w1 + c[i]*w2 + d[i]*w3
+		dst[i] = float32(a[i]*w0) + float32(b[i]*w1) + float32(c[i]*w2) + float32(d[i]*w3)
+	}
+}
+
+// firPairsGeneric is the horizontal pass of up = 2 with a 4-tap filter over a
+// pair run (upfirdnAxis.pairRun): output 2k+p reads in[k] and in[k+1] with
+// taps w[2p], w[2p+1]. Each product is rounded before the add, as the
+// entry-by-entry loop computes a two-entry column (the conversions keep the
+// compiler from fusing them).
+func firPairsGeneric(out, in []float32, w [4]float32) {
+	pairs := len(out) / 2
+	if len(out) == 0 {
+		return
+	}
+	in = in[:(len(out)+1)/2+1]
+	w0, w1, w2, w3 := w[0], w[1], w[2], w[3]
+	for k := 0; k < pairs; k++ {
+		a, b := in[k], in[k+1]
+		o := out[2*k : 2*k+2 : 2*k+2]
+		o[0] = float32(a*w0) + float32(b*w1)
+		o[1] = float32(a*w2) + float32(b*w3)
+	}
+	if len(out)%2 == 1 {
+		out[len(out)-1] = float32(in[pairs]*w0) + float32(in[pairs+1]*w1)
 	}
 }

@@ -8,6 +8,9 @@ func fir2AVX2(dst, a, b *float32, w0, w1 float32, n int)
 //go:noescape
 func fir4AVX2(dst, a, b, c, d *float32, w *[4]float32, n int)
 
+//go:noescape
+func firPairsAVX2asm(dst, src *float32, w *[4]float32, n int)
+
 // firRows2AVX2 is firRows2 with AVX2 and FMA: the multiples of 8 in
 // assembly, the rest by the generic kernel (which rounds the products and
 // the sums apart, the assembly once per FMA).
@@ -30,4 +33,18 @@ func firRows4AVX2(dst, a, b, c, d []float32, w [4]float32) {
 		fir4AVX2(&dst[0], &a[0], &b[0], &c[0], &d[0], &w, body)
 	}
 	firRows4Generic(dst[body:], a[body:], b[body:], c[body:], d[body:], w)
+}
+
+// firPairsAVX2 is firPairs with AVX2, products rounded apart as the generic
+// kernel's (so bit for bit the same): 8 pairs a step and then 4 in
+// assembly, the rest by the generic kernel.
+func firPairsAVX2(out, in []float32, w [4]float32) {
+	pairs := len(out) / 2
+	body := pairs &^ 3
+	if body > 0 {
+		_ = in[body]      // the assembly reads in[0..body]
+		_ = out[2*body-1] // and writes out[0..2·body)
+		firPairsAVX2asm(&out[0], &in[0], &w, body)
+	}
+	firPairsGeneric(out[2*body:], in[body:], w)
 }

@@ -59,3 +59,58 @@ loop4:
 done4:
 	VZEROUPPER
 	RET
+
+// Sixteen outputs a step: the even ones (taps w0, w1) and the odd ones (w2,
+// w3) of eight inputs and their right neighbours, each product rounded
+// before the add (no FMA: the bits of the scalar loop), then interleaved; a
+// last step of eight outputs from four inputs in X registers.
+// func firPairsAVX2asm(dst, src *float32, w *[4]float32, n int)
+TEXT ·firPairsAVX2asm(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ w+16(FP), AX
+	VBROADCASTSS 0(AX), Y12
+	VBROADCASTSS 4(AX), Y13
+	VBROADCASTSS 8(AX), Y14
+	VBROADCASTSS 12(AX), Y15
+	MOVQ n+24(FP), CX
+	MOVQ CX, DX
+	SHRQ $3, CX
+	JEQ  quadPairs
+loopPairs:
+	VMOVUPS     0(SI), Y0
+	VMOVUPS     4(SI), Y1
+	VMULPS      Y0, Y12, Y2
+	VMULPS      Y1, Y13, Y3
+	VADDPS      Y3, Y2, Y2 // even: in[k]·w0 + in[k+1]·w1
+	VMULPS      Y0, Y14, Y4
+	VMULPS      Y1, Y15, Y5
+	VADDPS      Y5, Y4, Y4 // odd: in[k]·w2 + in[k+1]·w3
+	VUNPCKLPS   Y4, Y2, Y6 // e0 o0 e1 o1 | e4 o4 e5 o5
+	VUNPCKHPS   Y4, Y2, Y7 // e2 o2 e3 o3 | e6 o6 e7 o7
+	VPERM2F128  $0x20, Y7, Y6, Y8
+	VPERM2F128  $0x31, Y7, Y6, Y9
+	VMOVUPS     Y8, 0(DI)
+	VMOVUPS     Y9, 32(DI)
+	ADDQ        $32, SI
+	ADDQ        $64, DI
+	DECQ        CX
+	JNE         loopPairs
+quadPairs:
+	TESTQ $4, DX
+	JEQ   donePairs
+	VMOVUPS     0(SI), X0
+	VMOVUPS     4(SI), X1
+	VMULPS      X0, X12, X2
+	VMULPS      X1, X13, X3
+	VADDPS      X3, X2, X2
+	VMULPS      X0, X14, X4
+	VMULPS      X1, X15, X5
+	VADDPS      X5, X4, X4
+	VUNPCKLPS   X4, X2, X6 // e0 o0 e1 o1
+	VUNPCKHPS   X4, X2, X7 // e2 o2 e3 o3
+	VMOVUPS     X6, 0(DI)
+	VMOVUPS     X7, 16(DI)
+donePairs:
+	VZEROUPPER
+	RET

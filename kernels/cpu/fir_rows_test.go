@@ -80,3 +80,43 @@ func TestUpfirdn2dFastStyleGANShapes(t *testing.T) {
 		}
 	}
 }
+
+// firPairs under every variant against the generic kernel bit for bit (the
+// vector kernels round each product apart too), for lengths around the
+// vector body (8 pairs a step), odd ones included, on unaligned offsets, with
+// zeros that make negative-zero products.
+func TestFirPairsMatchGeneric(t *testing.T) {
+	prev := ActiveVariant()
+	defer UseVariant(prev)
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, name := range Variants() {
+		if err := UseVariant(name); err != nil {
+			t.Fatal(err)
+		}
+		for n := 0; n <= 41; n++ {
+			in := randSlice(rng, n/2+4)[1:]
+			for i := range in {
+				if rng.IntN(5) == 0 {
+					in[i] = 0
+				}
+			}
+			w := [4]float32{rng.Float32() - 0.5, -3, rng.Float32() * 2, -0.25}
+			got, want := make([]float32, n+1), make([]float32, n)
+			got[n] = 42 // past the end: untouched
+			firPairs(got[:n], in, w)
+			firPairsGeneric(want, in, w)
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%s: n %d: out[%d] = %v, generic %v", name, n, i, got[i], want[i])
+				}
+				k, p := i/2, 2*(i%2)
+				if d := math.Abs(float64(want[i]) - (float64(in[k])*float64(w[p]) + float64(in[k+1])*float64(w[p+1]))); d > 1e-6 {
+					t.Fatalf("n %d: out[%d] = %v, off by %g", n, i, want[i], d)
+				}
+			}
+			if got[n] != 42 {
+				t.Fatalf("%s: n %d: wrote past the end", name, n)
+			}
+		}
+	}
+}

@@ -32,9 +32,12 @@ func upfirdn2dFast(y, x, f []float32, c Upfirdn2dConfig) {
 		j.u = append(j.u, t*float64(c.Gain))
 	}
 	j.v = append(j.v[:0], v...)
-	j.plain = plainRun{}
+	j.plain, j.pairs = plainRun{}, pairRun{}
 	if usePlainRuns {
 		j.plain = j.cols.plainRun()
+		if j.plain.hi == j.plain.lo {
+			j.pairs = j.cols.pairRun()
+		}
 	}
 	cost := len(j.cols.in)*c.InH + len(j.rows.in)*outW
 	parallelRange(c.Planes, cost, j)
@@ -115,6 +118,7 @@ type upfirdnJob struct {
 	rows, cols upfirdnAxis
 	u, v       []float64
 	plain      plainRun // the columns a 4-tap filter without resampling reads in a row
+	pairs      pairRun  // the columns of a 4-tap filter with up = 2 away from the edges
 }
 
 // plainRun is a run of outputs [lo, hi) of an axis whose entries are four
@@ -128,7 +132,7 @@ type plainRun struct {
 }
 
 // usePlainRuns: false sends every column through the entry-by-entry loop
-// (tests compare the runs with it bit for bit).
+// (tests compare the plain and pair runs with it).
 var usePlainRuns = true
 
 // plainRun finds the longest such run of a (hi == lo: none).
@@ -172,6 +176,48 @@ func (a *upfirdnAxis) plainRun() plainRun {
 	return best
 }
 
+// pairRun is a run of outputs [lo, hi) of an axis, up = 2 with a 4-tap
+// filter: output lo+2k+p (phase p of 0, 1) has two entries, inputs in0+k and
+// in0+k+1, with taps taps[2p], taps[2p+1]; firPairs computes it.
+type pairRun struct {
+	lo, hi, in0 int
+	taps        [4]int
+}
+
+// pairRun finds the longest such run of a (hi == lo: none).
+func (a *upfirdnAxis) pairRun() pairRun {
+	out := len(a.start) - 1
+	// fits: output o has the entries of phase p of a run whose inputs
+	// start at in0.
+	fits := func(o, p, in0 int, taps *[4]int) bool {
+		e := a.start[o]
+		if a.start[o+1]-e != 2 || a.in[e] != in0 || a.in[e+1] != in0+1 {
+			return false
+		}
+		if taps != nil {
+			return a.tap[e] == taps[2*p] && a.tap[e+1] == taps[2*p+1]
+		}
+		return true
+	}
+	var best pairRun
+	for o := 0; o+1 < out; o++ {
+		e := a.start[o]
+		if a.start[o+1]-e != 2 || !fits(o, 0, a.in[e], nil) || !fits(o+1, 1, a.in[e], nil) {
+			continue
+		}
+		f := a.start[o+1]
+		r := pairRun{lo: o, hi: o + 2, in0: a.in[e], taps: [4]int{a.tap[e], a.tap[e+1], a.tap[f], a.tap[f+1]}}
+		for r.hi < out && fits(r.hi, (r.hi-r.lo)%2, r.in0+(r.hi-r.lo)/2, &r.taps) {
+			r.hi++
+		}
+		if r.hi-r.lo > best.hi-best.lo {
+			best = r
+		}
+		o = r.hi - 1
+	}
+	return best
+}
+
 var (
 	upfirdnJobs = sync.Pool{New: func() any { return new(upfirdnJob) }}
 	upfirdnBufs bufferStack
@@ -196,43 +242,36 @@ func (j *upfirdnJob) runRange(lo, hi int) {
 		cw[e] = v[t]
 	}
 	rs, rin, rtap := j.rows.start, j.rows.in, j.rows.tap
-	pl := j.plain
-	var pw [4]float32
+	pl, pr := j.plain, j.pairs
+	var pw, prw [4]float32
 	for t, k := range pl.taps {
 		pw[t] = v[k]
+	}
+	for t, k := range pr.taps {
+		prw[t] = v[k]
+	}
+	runLo, runHi := pl.lo, pl.hi // the columns a run computes (at most one run is set)
+	if pr.hi > pr.lo {
+		runLo, runHi = pr.lo, pr.hi
 	}
 	row := func(e int) []float32 { return tmp[rin[e]*outW : (rin[e]+1)*outW] } // entry e's row of the horizontal pass
 	for p := lo; p < hi; p++ {
 		xp, yp := j.x[p*inPlane:(p+1)*inPlane], j.y[p*outPlane:(p+1)*outPlane]
 		for iy := 0; iy < c.InH; iy++ {
 			xr, tr := xp[iy*c.InW:(iy+1)*c.InW], tmp[iy*outW:(iy+1)*outW]
-			// The columns of the plain run as four shifted rows, the others
-			// entry by entry.
+			// The columns of the run as shifted rows, the others entry by
+			// entry.
 			switch {
+			case pr.hi > pr.lo:
+				firPairs(tr[pr.lo:pr.hi], xr[pr.in0:], prw)
 			case pl.hi == pl.lo:
 			case pl.step == 1:
 				firRows4(tr[pl.lo:pl.hi], xr[pl.in0:], xr[pl.in0+1:], xr[pl.in0+2:], xr[pl.in0+3:], pw)
 			default:
 				firStep2(tr[pl.lo:pl.hi], xr[pl.in0:pl.in0+2*(pl.hi-pl.lo)+2], pw)
 			}
-			for ox := 0; ox < len(tr); ox++ {
-				if ox == pl.lo {
-					ox = pl.hi
-					if ox == len(tr) {
-						break
-					}
-				}
-				e := cs[ox]
-				if cs[ox+1]-e == 2 { // up=2 with 4 taps, away from the edges
-					tr[ox] = xr[cin[e]]*cw[e] + xr[cin[e+1]]*cw[e+1]
-					continue
-				}
-				var acc float32
-				for ; e < cs[ox+1]; e++ {
-					acc += xr[cin[e]] * cw[e]
-				}
-				tr[ox] = acc
-			}
+			firEntries(tr, xr, cs, cin, cw, 0, runLo)
+			firEntries(tr, xr, cs, cin, cw, runHi, len(tr))
 		}
 		for oy := 0; oy < outH; oy++ {
 			yr := yp[oy*outW : (oy+1)*outW]
@@ -265,18 +304,45 @@ func (j *upfirdnJob) runRange(lo, hi int) {
 	upfirdnBufs.put(buf)
 }
 
+// firEntries computes columns [from, to) of the horizontal pass entry by
+// entry: column o sums xr[cin[e]]·cw[e] over its entries e in
+// [cs[o], cs[o+1]) in order from zero, each product rounded before the add;
+// a two-entry column (up = 2) is the sum of its two products. The usual
+// counts are unrolled, so the loop's exit is not a branch to predict.
+func firEntries(tr, xr []float32, cs, cin []int, cw []float32, from, to int) {
+	for o := from; o < to; o++ {
+		e := cs[o]
+		var acc float32
+		switch cs[o+1] - e {
+		case 0:
+		case 2:
+			acc = float32(xr[cin[e]]*cw[e]) + float32(xr[cin[e+1]]*cw[e+1])
+		case 3:
+			acc += float32(xr[cin[e]] * cw[e])
+			acc += float32(xr[cin[e+1]] * cw[e+1])
+			acc += float32(xr[cin[e+2]] * cw[e+2])
+		default:
+			for ; e < cs[o+1]; e++ {
+				acc += float32(xr[cin[e]] * cw[e])
+			}
+		}
+		tr[o] = acc
+	}
+}
+
 // firStep2 is the horizontal pass of a 4-tap filter with down = 2 over a
 // plain run: out[o] = Σ_t in[2o + t]·w[t], summed in tap order from zero as
-// the entry-by-entry loop does, so the bits are that loop's.
+// the entry-by-entry loop does (products rounded apart, as there), so the
+// bits are that loop's.
 func firStep2(out, in []float32, w [4]float32) {
 	in = in[:2*len(out)+2]
 	for o := range out {
 		x := in[2*o : 2*o+4 : 2*o+4]
 		var acc float32
-		acc += x[0] * w[0]
-		acc += x[1] * w[1]
-		acc += x[2] * w[2]
-		acc += x[3] * w[3]
+		acc += float32(x[0] * w[0])
+		acc += float32(x[1] * w[1])
+		acc += float32(x[2] * w[2])
+		acc += float32(x[3] * w[3])
 		out[o] = acc
 	}
 }

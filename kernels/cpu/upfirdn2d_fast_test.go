@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -75,10 +76,11 @@ func TestSeparableTapsOfSetupFilter(t *testing.T) {
 	}
 }
 
-// The plain runs of the horizontal pass agree with the entry-by-entry loop:
-// firStep2 (down 2) bit for bit, firRows4 (a 4-tap filter, its vector
-// kernels fuse multiply-adds) to float32 rounding; StyleGAN2's cases at the
-// widths and pads its layers use, under every variant.
+// The plain and pair runs of the horizontal pass agree with the
+// entry-by-entry loop: firStep2 (down 2) and firPairs (up 2) bit for bit,
+// firRows4 (a 4-tap filter, its vector kernels fuse multiply-adds) to float32
+// rounding; StyleGAN2's cases at the widths and pads its layers use, under
+// every variant.
 func TestUpfirdn2dPlainRunsMatchEntryByEntry(t *testing.T) {
 	f := setupFilter1331()
 	prev := ActiveVariant()
@@ -95,8 +97,14 @@ func TestUpfirdn2dPlainRunsMatchEntryByEntry(t *testing.T) {
 				{DownX: 2, DownY: 2, PadX0: 2, PadX1: 1, PadY0: 2, PadY1: 1}, // odd pad
 				{DownX: 1, DownY: 1, PadX0: 2, PadX1: 2, PadY0: 2, PadY1: 2}, // the FIR before a down-2 conv
 				{DownX: 2, DownY: 1, PadX0: 1, PadX1: 2, PadY0: 1, PadY1: 2},
+				{UpX: 2, UpY: 2, DownX: 1, DownY: 1, PadX0: 2, PadX1: 1, PadY0: 2, PadY1: 1}, // upsample2d
+				{UpX: 2, UpY: 1, DownX: 1, DownY: 1, PadX0: 1, PadX1: 2, PadY0: 1, PadY1: 2}, // odd pad
+				{UpX: 2, UpY: 2, DownX: 1, DownY: 1, PadX0: 3, PadX1: 0, PadY0: 0, PadY1: 0},
 			} {
-				c.Planes, c.InH, c.InW, c.UpX, c.UpY, c.FilterH, c.FilterW, c.Gain = 3, 5, w, 1, 1, 4, 4, 1.5
+				c.Planes, c.InH, c.InW, c.FilterH, c.FilterW, c.Gain = 3, 5, w, 4, 4, 1.5
+				if c.UpX == 0 {
+					c.UpX, c.UpY = 1, 1
+				}
 				x := make([]float32, c.Planes*c.InH*c.InW)
 				for i := range x {
 					x[i] = float32(rng.NormFloat64())
@@ -132,4 +140,55 @@ func setupFilter1331() []float32 {
 		}
 	}
 	return f
+}
+
+// The pair run of upsample2d's columns (up 2, pads 2 and 1) is everything
+// but the first and last column, whose one entry lies past an edge; other
+// resamplings have none.
+func TestPairRunOfUpsample2d(t *testing.T) {
+	for _, w := range []int{1, 2, 4, 9, 32} {
+		var a upfirdnAxis
+		a.fill(w, 2*w, 2, 1, 2, 4, false)
+		r := a.pairRun()
+		if w == 1 {
+			if r.hi != r.lo {
+				t.Errorf("width 1: pair run %+v, want none", r)
+			}
+			continue
+		}
+		if r.lo != 1 || r.hi != 2*w-1 || r.in0 != 0 {
+			t.Errorf("width %d: pair run %+v, want columns [1, %d) from input 0", w, r, 2*w-1)
+		}
+	}
+	var a upfirdnAxis
+	a.fill(32, 16, 1, 2, 1, 4, false) // downsample2d
+	if r := a.pairRun(); r.hi != r.lo {
+		t.Errorf("down 2: pair run %+v, want none", r)
+	}
+}
+
+// BenchmarkUpfirdn2dDemoShapes is the separable path on the demo training
+// step's calls (512 planes: batch 16 x 32 channels), each filter and
+// resampling at the sizes the step uses.
+func BenchmarkUpfirdn2dDemoShapes(b *testing.B) {
+	f := setupFilter1331()
+	for _, c := range []Upfirdn2dConfig{
+		{InH: 33, InW: 33, UpX: 1, UpY: 1, DownX: 1, DownY: 1, PadX0: 1, PadX1: 1, PadY0: 1, PadY1: 1},
+		{InH: 32, InW: 32, UpX: 1, UpY: 1, DownX: 1, DownY: 1, PadX0: 2, PadX1: 2, PadY0: 2, PadY1: 2},
+		{InH: 16, InW: 16, UpX: 2, UpY: 2, DownX: 1, DownY: 1, PadX0: 2, PadX1: 1, PadY0: 2, PadY1: 1},
+		{InH: 32, InW: 32, UpX: 1, UpY: 1, DownX: 2, DownY: 2, PadX0: 1, PadX1: 1, PadY0: 1, PadY1: 1},
+		{InH: 9, InW: 9, UpX: 1, UpY: 1, DownX: 1, DownY: 1, PadX0: 1, PadX1: 1, PadY0: 1, PadY1: 1},
+	} {
+		c.Planes, c.FilterH, c.FilterW, c.Gain = 512, 4, 4, 1
+		rng := rand.New(rand.NewPCG(1, 2))
+		x := randSlice(rng, c.Planes*c.InH*c.InW)
+		oh, ow := c.OutSize()
+		y := make([]float32, c.Planes*oh*ow)
+		b.Run(fmt.Sprintf("%dx%d_up%d_down%d_pad%d", c.InH, c.InW, c.UpX, c.DownX, c.PadX0), func(b *testing.B) {
+			b.SetBytes(int64(4 * (len(x) + len(y))))
+			for b.Loop() {
+				upfirdn2dFast(y, x, f, c)
+			}
+		})
+	}
 }

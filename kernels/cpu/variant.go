@@ -52,7 +52,7 @@ func installGeneric() {
 	Conv2dInputGrad = conv2dInputGradGemm
 	Conv2dWeightGrad = conv2dWeightGradGemm
 	Upfirdn2d = upfirdn2dFast
-	firRows2, firRows4 = firRows2Generic, firRows4Generic
+	firRows2, firRows4, firPairs = firRows2Generic, firRows4Generic, firPairsGeneric
 	SoftmaxRows = SoftmaxRowsRef
 	LogSoftmaxRows = LogSoftmaxRowsRef
 	LayerNormRows = LayerNormRowsRef

@@ -23,7 +23,7 @@ func installAVX512() {
 	SoftmaxRows = avx512Rows.softmaxRows
 	LogSoftmaxRows = avx512Rows.logSoftmaxRows
 	LayerNormRows = avx512Rows.layerNormRows
-	firRows2, firRows4 = firRows2AVX2, firRows4AVX2 // in cache: 8 lanes keep up
+	firRows2, firRows4, firPairs = firRows2AVX2, firRows4AVX2, firPairsAVX2 // in cache: 8 lanes keep up
 	winoInput16, winoOutput16, winoGradOutput16 = winoInput16AVX512, winoOutput16AVX512, winoGradOutput16AVX512
 	transpose8x8 = transpose8x8AVX2
 	addInto = avx512Vec.addInto
@@ -45,7 +45,7 @@ func installAVX2() {
 	SoftmaxRows = avx2Rows.softmaxRows
 	LogSoftmaxRows = avx2Rows.logSoftmaxRows
 	LayerNormRows = avx2Rows.layerNormRows
-	firRows2, firRows4 = firRows2AVX2, firRows4AVX2
+	firRows2, firRows4, firPairs = firRows2AVX2, firRows4AVX2, firPairsAVX2
 	transpose8x8 = transpose8x8AVX2
 	addInto = avx2Vec.addInto
 	AdamUpdate, EMAUpdate = adamUpdateAVX2, emaUpdateAVX2
