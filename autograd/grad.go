@@ -91,7 +91,7 @@ func backprop(outputs, cotangents []*Var, wanted map[*Var]bool, free bool) map[*
 		if !any {
 			continue
 		}
-		gins := v.node.backward(g, needs)
+		gins := runRule(v.node, g, needs, bufs != nil)
 		if len(gins) != len(ins) {
 			panic(fmt.Sprintf("autograd: backward of %s returned %d gradients for %d inputs", v.node.op, len(gins), len(ins)))
 		}
@@ -115,6 +115,27 @@ func backprop(outputs, cotangents []*Var, wanted map[*Var]bool, free bool) map[*
 		bufs.flush()
 	}
 	return grads
+}
+
+// runRule calls n's backward rule. In a pass that records no graph (free),
+// the buffers the rule allocates and does not return (its temporaries: a
+// sigmoid in QuickGelu's rule, the normalised input in LayerNorm's) go back
+// to the pool when it returns.
+func runRule(n *node, g *Var, needs []bool, free bool) (gins []*Var) {
+	if !free {
+		return n.backward(g, needs)
+	}
+	scope := tensor.OpenHostScope()
+	defer func() {
+		keep := make([]*tensor.Tensor, 0, len(gins))
+		for _, gi := range gins {
+			if gi != nil {
+				keep = append(keep, gi.Value)
+			}
+		}
+		scope.Close(keep...)
+	}()
+	return n.backward(g, needs)
 }
 
 func accumulate(grads map[*Var]*Var, v, g *Var, bufs *gradBuffers) {

@@ -68,3 +68,32 @@ func TestGradSharedGradientsSurvive(t *testing.T) {
 		}
 	}
 }
+
+// TestGradFreesRuleTemporaries: the temporaries a backward rule makes
+// (QuickGelu's sigmoid and products, LayerNorm's normalised input) go back
+// to the pool when the rule returns, in a pass without a graph; with a graph
+// they are part of it and stay.
+func TestGradFreesRuleTemporaries(t *testing.T) {
+	const rows, width, depth = 64, 256, 6
+	x := Param(tensor.NewRNG(2).Normal(rows, width))
+	h := x
+	for i := 0; i < depth; i++ {
+		h = QuickGelu(LayerNorm(h, nil, nil, 1, 1e-5))
+	}
+	loss := Sum(h, nil, false)
+	before, _ := tensor.MemoryStats()
+	g := Grad([]*Var{loss}, []*Var{x}, nil, false)[0]
+	after, _ := tensor.MemoryStats()
+	// The gradient and a little slack; the rules' temporaries would be
+	// several buffers of rows·width per layer.
+	if grown, limit := after-before, int64(3*4*rows*width); grown > limit {
+		t.Errorf("%d bytes still allocated after the pass, want at most %d", grown, limit)
+	}
+	want := Grad([]*Var{loss}, []*Var{x}, nil, true)[0] // the same rules, nothing freed
+	gs, ws := g.Value.ToSlice(), want.Value.ToSlice()
+	for i := range ws {
+		if gs[i] != ws[i] {
+			t.Fatalf("gradient[%d] = %v, with a graph %v", i, gs[i], ws[i])
+		}
+	}
+}

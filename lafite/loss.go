@@ -181,6 +181,10 @@ func DiscriminatorLoss(c LossConfig, g *Generator, d *Discriminator, real, z, ft
 func discriminatorLoss(c LossConfig, g *Generator, d *Discriminator, real, z, fts *autograd.Var, rng *tensor.RNG, p *pending) *autograd.Var {
 	var fake *autograd.Var
 	autograd.NoGrad(func() {
+		// Nothing records the fakes' synthesis: its activations go back to
+		// the host pool as soon as the images are made.
+		scope := tensor.OpenHostScope()
+		defer func() { scope.Close(fake.Value) }()
 		ws := c.mapWithMixing(g, z, false, rng)
 		fake = g.Synthesis(ws, fts, SynthesisOptions{Noise: nn.NoiseRandom, RNG: rng})
 	})

@@ -295,7 +295,10 @@ func TestReleasingActivationsChangesNothing(t *testing.T) {
 	}
 	requireSameBits(t, relParams, keptParams)
 	t.Logf("bytes not handed back: %d keeping, %d releasing", keptBytes, relBytes)
-	if relBytes > keptBytes/2 {
-		t.Fatalf("releasing left %d bytes unreturned, keeping %d: most activations were not released", relBytes, keptBytes)
+	// Besides the phases' graphs, the fakes' synthesis under NoGrad and the
+	// backward rules' temporaries go back (HostScope): 0.7% of the bytes
+	// stayed out when this was written, 5.8% before those two.
+	if relBytes > keptBytes/20 {
+		t.Fatalf("releasing left %d bytes unreturned, keeping %d: activations or temporaries were not released", relBytes, keptBytes)
 	}
 }

@@ -52,15 +52,22 @@ func FromSlice(data []float32, shape ...int) *Tensor {
 // Empty returns an uninitialised contiguous tensor from the buffer pool.
 func Empty(shape ...int) *Tensor {
 	checkShape(shape)
-	return &Tensor{shape: cloneInts(shape), strides: contiguousStrides(shape),
-		storage: &Storage{data: allocBuffer(numel(shape), false), pooled: true, serial: nextSerial()}}
+	return &Tensor{shape: cloneInts(shape), strides: contiguousStrides(shape), storage: pooledStorage(numel(shape), false)}
+}
+
+// pooledStorage is a host storage of n values from the buffer pool (zeroed
+// when zero is set), numbered for BufferMark and tracked by the open
+// HostScope.
+func pooledStorage(n int, zero bool) *Storage {
+	st := &Storage{data: allocBuffer(n, zero), pooled: true, serial: nextSerial()}
+	trackHost(st)
+	return st
 }
 
 // Zeros returns a contiguous tensor of zeros.
 func Zeros(shape ...int) *Tensor {
 	checkShape(shape)
-	return &Tensor{shape: cloneInts(shape), strides: contiguousStrides(shape),
-		storage: &Storage{data: allocBuffer(numel(shape), true), pooled: true, serial: nextSerial()}}
+	return &Tensor{shape: cloneInts(shape), strides: contiguousStrides(shape), storage: pooledStorage(numel(shape), true)}
 }
 
 // Full returns a contiguous tensor filled with v.

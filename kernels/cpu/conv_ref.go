@@ -40,7 +40,9 @@ func Conv2dForwardRef(g ConvGeom, x, w, bias, y []float32) {
 	ParallelFor(g.N, g.flopsPerSample(), func(lo, hi int) {
 		var col []float32
 		if !g.identityCol() {
-			col = make([]float32, k*ohw)
+			buf := convBufs.get(k * ohw) // kept across GCs, unlike make's garbage
+			defer convBufs.put(buf)
+			col = buf.data
 		}
 		for n := lo; n < hi; n++ {
 			for gi := 0; gi < g.Groups; gi++ {
@@ -76,7 +78,9 @@ func Conv2dInputGradRef(g ConvGeom, gy, w, gx []float32) {
 	ParallelFor(g.N, g.flopsPerSample(), func(lo, hi int) {
 		var col []float32
 		if !g.identityCol() {
-			col = make([]float32, k*ohw)
+			buf := convBufs.get(k * ohw) // kept across GCs, unlike make's garbage
+			defer convBufs.put(buf)
+			col = buf.data
 		}
 		for n := lo; n < hi; n++ {
 			for gi := 0; gi < g.Groups; gi++ {
@@ -106,13 +110,15 @@ func Conv2dWeightGradRef(g ConvGeom, x, gy, gw []float32) {
 	ParallelFor(g.N, g.flopsPerSample(), func(lo, hi int) {
 		acc := gw
 		if lo != 0 {
-			acc = make([]float32, len(gw))
+			acc = convBufs.get(len(gw)).data // overwritten: beta is 0 for the first sample
 		}
 		// The GEMM reads col transposed through its strides (its packing
 		// reorders it anyway).
 		var col []float32
 		if !g.identityCol() {
-			col = make([]float32, k*ohw)
+			buf := convBufs.get(k * ohw) // kept across GCs, unlike make's garbage
+			defer convBufs.put(buf)
+			col = buf.data
 		}
 		for n := lo; n < hi; n++ {
 			beta := float32(1)
@@ -146,6 +152,7 @@ func Conv2dWeightGradRef(g ConvGeom, x, gy, gw []float32) {
 			for i, v := range p {
 				gw[i] += v
 			}
+			convBufs.put(&packBuffer{data: p})
 		}
 	}
 }
