@@ -10,44 +10,77 @@ import (
 )
 
 // TestGemmEdgeTilesMatchFullTile: the bottom rows of a product come out of
-// the 4- and 8-row edge tiles with the bits the 14-row tile gives them (every
-// element sums the same products in the same order; only the rows computed
-// as padding differ), for every count of rows left over, panels cut by n, a
-// k that is not a multiple of the unrolling, and beta zero or not.
+// the edge tiles (AVX-512: 4 and 8 rows; AVX2: 2 and 4) with the bits the
+// full tile gives them (every element sums the same products in the same
+// order; only the rows computed as padding differ), for every count of rows
+// left over, panels cut by n, a k that is not a multiple of the unrolling,
+// and beta zero or not.
 func TestGemmEdgeTilesMatchFullTile(t *testing.T) {
-	if !hasAVX512() {
-		t.Skip("no AVX-512: the edge tiles are AVX-512 kernels")
-	}
-	full := &gemmKernel{mr: 14, nr: 32, kc: avx512Kernel.kc, mc: avx512Kernel.mc, nc: avx512Kernel.nc,
-		tile: avx512Kernel.tile, tileB: avx512Kernel.tileB}
-	r := rand.New(rand.NewPCG(7, 8))
-	used := map[int]bool{}
-	for left := 1; left <= 13; left++ {
-		m := 28 + left
-		if e := avx512Kernel.edgeFor(left); e != nil {
-			used[e.rows] = true
-		}
-		for _, n := range []int{32, 45, 96} {
-			for _, k := range []int{1, 7, 288} {
-				for _, beta := range []float32{0, 0.5} {
-					t.Run(fmt.Sprintf("m%d_n%d_k%d_beta%v", m, n, k, beta), func(t *testing.T) {
-						a, b, c0 := randSlice(r, m*k), randSlice(r, k*n), randSlice(r, m*n)
-						want, got := append([]float32(nil), c0...), append([]float32(nil), c0...)
-						full.gemm(m, n, k, 1.5, a, 0, k, 1, b, 0, n, 1, beta, want, 0, n)
-						avx512Kernel.gemm(m, n, k, 1.5, a, 0, k, 1, b, 0, n, 1, beta, got, 0, n)
-						for i := range got {
-							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-								t.Fatalf("C[%d,%d] = %v, the 14-row tile gives %v", i/n, i%n, got[i], want[i])
+	for _, tc := range []struct {
+		name   string
+		has    bool
+		kernel *gemmKernel
+	}{
+		{"avx512", hasAVX512(), avx512Kernel},
+		{"avx2", hasAVX2FMA(), avx2Kernel},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if !tc.has {
+				t.Skipf("this CPU has no %s", tc.name)
+			}
+			g := tc.kernel
+			full := &gemmKernel{mr: g.mr, nr: g.nr, kc: g.kc, mc: g.mc, nc: g.nc, tile: g.tile, tileB: g.tileB}
+			r := rand.New(rand.NewPCG(7, 8))
+			used := map[int]bool{}
+			for left := 1; left < g.mr; left++ {
+				m := 2*g.mr + left
+				if e := g.edgeFor(left); e != nil {
+					used[e.rows] = true
+				}
+				for _, n := range []int{g.nr, g.nr + 13, 3 * g.nr} {
+					for _, k := range []int{1, 7, 288} {
+						for _, beta := range []float32{0, 0.5} {
+							a, b, c0 := randSlice(r, m*k), randSlice(r, k*n), randSlice(r, m*n)
+							want, got := append([]float32(nil), c0...), append([]float32(nil), c0...)
+							full.gemm(m, n, k, 1.5, a, 0, k, 1, b, 0, n, 1, beta, want, 0, n)
+							g.gemm(m, n, k, 1.5, a, 0, k, 1, b, 0, n, 1, beta, got, 0, n)
+							for i := range got {
+								if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+									t.Fatalf("m %d n %d k %d beta %v: C[%d,%d] = %v, the %d-row tile gives %v",
+										m, n, k, beta, i/n, i%n, got[i], g.mr, want[i])
+								}
 							}
 						}
-					})
+					}
 				}
 			}
-		}
+			for _, e := range g.edges {
+				if !used[e.rows] {
+					t.Errorf("the %d-row edge tile was never chosen", e.rows)
+				}
+			}
+		})
 	}
-	for _, e := range avx512Kernel.edges {
-		if !used[e.rows] {
-			t.Errorf("the %d-row edge tile was never chosen", e.rows)
+}
+
+// BenchmarkGemmEdgeRowsAVX2 is BenchmarkGemmEdgeRows for the AVX2 kernel's
+// edge tiles, on the demo's 32-row products (32 = 5·6 + 2).
+func BenchmarkGemmEdgeRowsAVX2(b *testing.B) {
+	if !hasAVX2FMA() {
+		b.Skip("no AVX2")
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, sz := range [][3]int{{32, 1024, 288}, {32, 288, 1024}, {64, 1024, 576}} {
+		m, n, k := sz[0], sz[1], sz[2]
+		a, bm, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
+		for _, edges := range [][]edgeTile{nil, avx2Kernel.edges} {
+			g := &gemmKernel{mr: 6, nr: 16, kc: avx2Kernel.kc, mc: avx2Kernel.mc, nc: avx2Kernel.nc, tile: avx2Kernel.tile, edges: edges}
+			b.Run(fmt.Sprintf("%dx%dx%d/edges=%v", m, n, k, edges != nil), func(b *testing.B) {
+				for b.Loop() {
+					g.gemm(m, n, k, 1, a, 0, k, 1, bm, 0, n, 1, 0, c, 0, n)
+				}
+				b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
 		}
 	}
 }

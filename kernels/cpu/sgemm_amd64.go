@@ -26,6 +26,15 @@ func sgemmTile4x32AVX512(kc int, a *float32, lda int, b, c *float32, ldc, ldb in
 //go:noescape
 func sgemmTile6x16AVX2(kc int, a, b, c *float32, ldc int, alpha, beta float32)
 
+// sgemmTile4x16AVX2 and sgemmTile2x16AVX2 are the AVX2 kernel's edge tiles
+// (the 8x32 tile's contract, 16 columns).
+//
+//go:noescape
+func sgemmTile4x16AVX2(kc int, a *float32, lda int, b, c *float32, ldc, ldb int, alpha, beta float32)
+
+//go:noescape
+func sgemmTile2x16AVX2(kc int, a *float32, lda int, b, c *float32, ldc, ldb int, alpha, beta float32)
+
 // Blocking: each block of kc rows is one pass over C, and C of a large
 // product lives in L3 or memory, so deep blocks win even though the B
 // micro-panel (kc x nr) then sits in L2 rather than L1: on the Zen 4 machine
@@ -36,7 +45,8 @@ func sgemmTile6x16AVX2(kc int, a, b, c *float32, ldc int, alpha, beta float32)
 var (
 	avx512Kernel = &gemmKernel{mr: 14, nr: 32, kc: 1024, mc: 14 * 24, nc: 2048, tile: sgemmTile14x32AVX512,
 		tileB: sgemmTile14x32BStrideAVX512, edges: []edgeTile{{4, sgemmTile4x32AVX512}, {8, sgemmTile8x32AVX512}}}
-	avx2Kernel = &gemmKernel{mr: 6, nr: 16, kc: 512, mc: 6 * 32, nc: 2048, tile: sgemmTile6x16AVX2}
+	avx2Kernel = &gemmKernel{mr: 6, nr: 16, kc: 512, mc: 6 * 32, nc: 2048, tile: sgemmTile6x16AVX2,
+		edges: []edgeTile{{2, sgemmTile2x16AVX2}, {4, sgemmTile4x16AVX2}}}
 )
 
 func gemmAVX512(m, n, k int, alpha float32,

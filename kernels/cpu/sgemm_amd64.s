@@ -506,3 +506,113 @@ nobeta4x32:
 	STORE512(Z6, Z7)
 	VZEROUPPER
 	RET
+
+// ---------------------------------------------------------------------------
+// AVX2+FMA edge tiles: 4x16 and 2x16, for products that leave 4 or 2 rows
+// over a multiple of 6 (32 = 5·6 + 2, 64 = 10·6 + 4: the 6-row tile would
+// compute 6). The 8x32 edge tile's contract: row r of A at a + r*4 +
+// p*lda*4, B rows ldb apart (16 in a packed panel). Accumulators and stores
+// as the 6x16 tile's, so each element gets that tile's bits.
+#define KSTEP4X16 \
+	VMOVUPS (BX), Y12;           \
+	VMOVUPS 32(BX), Y13;         \
+	ROW256(0, Y14, Y0, Y1);      \
+	ROW256(4, Y15, Y2, Y3);      \
+	ROW256(8, Y14, Y4, Y5);      \
+	ROW256(12, Y15, Y6, Y7);     \
+	ADDQ    R8, BX;              \
+	ADDQ    R9, AX
+
+#define KSTEP2X16 \
+	VMOVUPS (BX), Y12;           \
+	VMOVUPS 32(BX), Y13;         \
+	ROW256(0, Y14, Y0, Y1);      \
+	ROW256(4, Y15, Y2, Y3);      \
+	ADDQ    R8, BX;              \
+	ADDQ    R9, AX
+
+// EDGE256PROLOGUE loads the edge tiles' arguments: CX = kc, AX = a, R9 =
+// lda in bytes, BX = b, DI = c, SI = ldc in bytes, R8 = ldb in bytes.
+#define EDGE256PROLOGUE \
+	MOVQ kc+0(FP), CX;     \
+	MOVQ a+8(FP), AX;      \
+	MOVQ lda+16(FP), R9;   \
+	SHLQ $2, R9;           \
+	MOVQ b+24(FP), BX;     \
+	MOVQ c+32(FP), DI;     \
+	MOVQ ldc+40(FP), SI;   \
+	SHLQ $2, SI;           \
+	MOVQ ldb+48(FP), R8;   \
+	SHLQ $2, R8
+
+// func sgemmTile4x16AVX2(kc int, a *float32, lda int, b, c *float32, ldc, ldb int, alpha, beta float32)
+TEXT ·sgemmTile4x16AVX2(SB), NOSPLIT, $0-64
+	EDGE256PROLOGUE
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	TESTQ  CX, CX
+	JEQ    done4x16
+
+loop4x16:
+	KSTEP4X16
+	DECQ CX
+	JNE  loop4x16
+
+done4x16:
+	VBROADCASTSS alpha+56(FP), Y14
+	VBROADCASTSS beta+60(FP), Y15
+	MOVL         beta+60(FP), DX
+	TESTL        $0x7fffffff, DX
+	JEQ          nobeta4x16
+	STORE256BETA(Y0, Y1)
+	STORE256BETA(Y2, Y3)
+	STORE256BETA(Y4, Y5)
+	STORE256BETA(Y6, Y7)
+	VZEROUPPER
+	RET
+
+nobeta4x16:
+	STORE256(Y0, Y1)
+	STORE256(Y2, Y3)
+	STORE256(Y4, Y5)
+	STORE256(Y6, Y7)
+	VZEROUPPER
+	RET
+
+// func sgemmTile2x16AVX2(kc int, a *float32, lda int, b, c *float32, ldc, ldb int, alpha, beta float32)
+TEXT ·sgemmTile2x16AVX2(SB), NOSPLIT, $0-64
+	EDGE256PROLOGUE
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	TESTQ  CX, CX
+	JEQ    done2x16
+
+loop2x16:
+	KSTEP2X16
+	DECQ CX
+	JNE  loop2x16
+
+done2x16:
+	VBROADCASTSS alpha+56(FP), Y14
+	VBROADCASTSS beta+60(FP), Y15
+	MOVL         beta+60(FP), DX
+	TESTL        $0x7fffffff, DX
+	JEQ          nobeta2x16
+	STORE256BETA(Y0, Y1)
+	STORE256BETA(Y2, Y3)
+	VZEROUPPER
+	RET
+
+nobeta2x16:
+	STORE256(Y0, Y1)
+	STORE256(Y2, Y3)
+	VZEROUPPER
+	RET
