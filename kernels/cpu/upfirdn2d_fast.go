@@ -259,8 +259,7 @@ func (j *upfirdnJob) runRange(lo, hi int) {
 		xp, yp := j.x[p*inPlane:(p+1)*inPlane], j.y[p*outPlane:(p+1)*outPlane]
 		for iy := 0; iy < c.InH; iy++ {
 			xr, tr := xp[iy*c.InW:(iy+1)*c.InW], tmp[iy*outW:(iy+1)*outW]
-			// The columns of the run as shifted rows, the others entry by
-			// entry.
+			// The columns of the run as shifted rows, row by row.
 			switch {
 			case pr.hi > pr.lo:
 				firPairs(tr[pr.lo:pr.hi], xr[pr.in0:], prw)
@@ -270,8 +269,15 @@ func (j *upfirdnJob) runRange(lo, hi int) {
 			default:
 				firStep2(tr[pl.lo:pl.hi], xr[pl.in0:pl.in0+2*(pl.hi-pl.lo)+2], pw)
 			}
-			firEntries(tr, xr, cs, cin, cw, 0, runLo)
-			firEntries(tr, xr, cs, cin, cw, runHi, len(tr))
+		}
+		// The columns outside the run, one column down all rows at a time
+		// (its few entries stay in registers).
+		for ox := 0; ox < outW; ox++ {
+			if ox == runLo && runHi > runLo {
+				ox = runHi - 1
+				continue
+			}
+			firColumn(tmp[ox:], outW, xp, c.InW, c.InH, cin[cs[ox]:cs[ox+1]], cw[cs[ox]:cs[ox+1]])
 		}
 		for oy := 0; oy < outH; oy++ {
 			yr := yp[oy*outW : (oy+1)*outW]
@@ -304,29 +310,52 @@ func (j *upfirdnJob) runRange(lo, hi int) {
 	upfirdnBufs.put(buf)
 }
 
-// firEntries computes columns [from, to) of the horizontal pass entry by
-// entry: column o sums xr[cin[e]]·cw[e] over its entries e in
-// [cs[o], cs[o+1]) in order from zero, each product rounded before the add;
-// a two-entry column (up = 2) is the sum of its two products. The usual
-// counts are unrolled, so the loop's exit is not a branch to predict.
-func firEntries(tr, xr []float32, cs, cin []int, cw []float32, from, to int) {
-	for o := from; o < to; o++ {
-		e := cs[o]
-		var acc float32
-		switch cs[o+1] - e {
-		case 0:
-		case 2:
-			acc = float32(xr[cin[e]]*cw[e]) + float32(xr[cin[e+1]]*cw[e+1])
-		case 3:
-			acc += float32(xr[cin[e]] * cw[e])
-			acc += float32(xr[cin[e+1]] * cw[e+1])
-			acc += float32(xr[cin[e+2]] * cw[e+2])
-		default:
-			for ; e < cs[o+1]; e++ {
-				acc += float32(xr[cin[e]] * cw[e])
-			}
+// firColumn computes one column of the horizontal pass for rows rows:
+// dst[r·dstStride] = Σ_e x[r·inW + in[e]]·w[e], summed over the entries in
+// order from zero, each product rounded before the add; a two-entry column
+// (up = 2) is the sum of its two products.
+func firColumn(dst []float32, dstStride int, x []float32, inW, rows int, in []int, w []float32) {
+	if rows == 0 {
+		return
+	}
+	_ = dst[(rows-1)*dstStride]
+	switch len(in) {
+	case 0:
+		for r := 0; r < rows; r++ {
+			dst[r*dstStride] = 0
 		}
-		tr[o] = acc
+	case 1:
+		i0, w0 := in[0], w[0]
+		for r := 0; r < rows; r++ {
+			var acc float32
+			acc += float32(x[r*inW+i0] * w0)
+			dst[r*dstStride] = acc
+		}
+	case 2:
+		i0, i1, w0, w1 := in[0], in[1], w[0], w[1]
+		for r := 0; r < rows; r++ {
+			xr := x[r*inW : (r+1)*inW]
+			dst[r*dstStride] = float32(xr[i0]*w0) + float32(xr[i1]*w1)
+		}
+	case 3:
+		i0, i1, i2, w0, w1, w2 := in[0], in[1], in[2], w[0], w[1], w[2]
+		for r := 0; r < rows; r++ {
+			xr := x[r*inW : (r+1)*inW]
+			var acc float32
+			acc += float32(xr[i0] * w0)
+			acc += float32(xr[i1] * w1)
+			acc += float32(xr[i2] * w2)
+			dst[r*dstStride] = acc
+		}
+	default:
+		for r := 0; r < rows; r++ {
+			xr := x[r*inW : (r+1)*inW]
+			var acc float32
+			for e, i := range in {
+				acc += float32(xr[i] * w[e])
+			}
+			dst[r*dstStride] = acc
+		}
 	}
 }
 
