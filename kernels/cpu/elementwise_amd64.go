@@ -96,6 +96,12 @@ func sumF64AVX2(x *float32, n int, acc *float64)
 //go:noescape
 func sumF64AVX512(x *float32, n int, acc *float64)
 
+//go:noescape
+func sumF64LanesAVX2(x *float32, n int, lanes *float64)
+
+//go:noescape
+func sumF64LanesAVX512(x *float32, n int, lanes *float64)
+
 var (
 	avx2Vec = &vecKernels{
 		block:   32,
@@ -106,7 +112,7 @@ var (
 		lrelu:   lreluAVX2,
 		qgelu:   quickGeluAVX2,
 		biasAct: biasActKernels{fwdBlock: 16, gradBlock: 8, fwd: biasLreluAVX2, grad: biasLreluGradAVX2},
-		sum:     sumKernel{block: 16, accs: 4, sum: sumF64AVX2},
+		sum:     sumKernel{block: 16, accs: 4, sum: sumF64AVX2, lanes: sumF64LanesAVX2},
 	}
 	avx512Vec = &vecKernels{
 		block:   64,
@@ -117,6 +123,6 @@ var (
 		lrelu:   lreluAVX512,
 		qgelu:   quickGeluAVX512,
 		biasAct: biasActKernels{fwdBlock: 32, gradBlock: 32, fwd: biasLreluAVX512, grad: biasLreluGradAVX512},
-		sum:     sumKernel{block: 32, accs: 8, sum: sumF64AVX512},
+		sum:     sumKernel{block: 32, accs: 8, sum: sumF64AVX512, lanes: sumF64LanesAVX512},
 	}
 )

@@ -160,6 +160,7 @@ func main() {
 		})
 		biasAct(x, R)
 		sumF64(x, R)
+		sumF64Lanes(x, R)
 	}
 	if err := os.WriteFile("elementwise_amd64.s", out.Bytes(), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -285,6 +286,38 @@ func sumF64(x isa, R func(int) string) {
 	p("\tVADDPD %s, %s, %s", R(3), R(2), R(2))
 	p("\tVADDPD %s, %s, %s", R(2), R(0), R(0))
 	p("\tVMOVUPD %s, (DI)", R(0))
+	p("\t%s", x.zeroUp)
+	p("\tRET")
+}
+
+// sumF64Lanes emits sumF64's loop on accumulators kept in memory: the four
+// registers are loaded from lanes (4·lanes/2 doubles), the floats added in,
+// and stored back uncombined, so a sum can run over several pieces (a
+// multiple of the loop's step each) with the bits of one sumF64 call.
+func sumF64Lanes(x isa, R func(int) string) {
+	header("sumF64Lanes"+x.suffix, "x *float32, n int, lanes *float64", 24)
+	p("\tMOVQ x+0(FP), SI")
+	p("\tMOVQ n+8(FP), CX")
+	p("\tMOVQ lanes+16(FP), DI")
+	half := x.lanes / 2 // floats widened per instruction
+	for i := 0; i < 4; i++ {
+		p("\tVMOVUPD %d(DI), %s", i*half*8, R(i))
+	}
+	step := 4 * half
+	p("\tSHRQ $%d, CX", log2(step))
+	p("\tJEQ  done")
+	p("loop:")
+	for i := 0; i < 4; i++ {
+		p("\tVCVTPS2PD %d(SI), %s", i*half*4, R(4+i))
+		p("\tVADDPD %s, %s, %s", R(4+i), R(i), R(i))
+	}
+	p("\tADDQ $%d, SI", step*4)
+	p("\tDECQ CX")
+	p("\tJNE  loop")
+	p("done:")
+	for i := 0; i < 4; i++ {
+		p("\tVMOVUPD %s, %d(DI)", R(i), i*half*8)
+	}
 	p("\t%s", x.zeroUp)
 	p("\tRET")
 }

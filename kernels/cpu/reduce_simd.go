@@ -16,6 +16,22 @@ type sumKernel struct {
 	block int                                   // elements per loop iteration
 	accs  int                                   // doubles the loop leaves in acc
 	sum   func(x *float32, n int, acc *float64) // n a multiple of block
+	// lanes is sum's loop on its four registers of accs doubles kept in
+	// memory (4·accs, register r at r·accs) and left uncombined: a sum in
+	// pieces, each a multiple of block, combined by combineLanes, has the
+	// bits of one sumRange over their concatenation.
+	lanes func(x *float32, n int, lanes *float64)
+}
+
+// combineLanes is what sumRange makes of the loop's registers, for a range
+// without a tail: (R0 + R1) + (R2 + R3) lane by lane, as the loop's end
+// combines them, then the lanes added in order.
+func (k *sumKernel) combineLanes(lanes *[32]float64) float64 {
+	var s float64
+	for i := 0; i < k.accs; i++ {
+		s += (lanes[i] + lanes[k.accs+i]) + (lanes[2*k.accs+i] + lanes[3*k.accs+i])
+	}
+	return s
 }
 
 // sumRange is Σ x in float64: the vector loop on whole blocks, the rest in

@@ -53,8 +53,9 @@ func SumOuterInnerRef(outer, mid, inner int, dst, src []float32) {
 // sumOuterInner sums, for each k, the row the transposed copy would hold
 // (the runs of inner values of every a, in order): in order, one value at a
 // time, for k nil or rows too short for the vector loop (ReduceRowsRef's
-// case), else gathered chunk by chunk into scratch and summed there as
-// k.reduceRows sums the copy's rows.
+// case); else as k.reduceRows sums the copy's rows, the runs in place when
+// they are whole loop steps and chunks whole runs (a bias gradient over
+// power-of-two planes), otherwise gathered chunk by chunk into scratch.
 func sumOuterInner(k *sumKernel, outer, mid, inner int, dst, src []float32) {
 	dst, src = dst[:mid], src[:outer*mid*inner]
 	n := outer * inner // the copy's row length
@@ -73,6 +74,25 @@ func sumOuterInner(k *sumKernel, outer, mid, inner int, dst, src []float32) {
 			}
 			for j, s := range acc {
 				dst[lo+j] = float32(s)
+			}
+		})
+		return
+	}
+	if k.lanes != nil && inner%k.block == 0 && sumChunk%inner == 0 {
+		// Runs of whole loop steps, chunks of whole runs: each run goes
+		// through the loop in place, its registers carried to the next.
+		ParallelFor(mid, n, func(lo, hi int) {
+			lanes := new([32]float64)
+			for j := lo; j < hi; j++ {
+				var total float64
+				for c0 := 0; c0 < n; c0 += sumChunk {
+					*lanes = [32]float64{}
+					for a := c0 / inner; a < min(c0+sumChunk, n)/inner; a++ {
+						k.lanes(&src[(a*mid+j)*inner], inner, &lanes[0])
+					}
+					total += k.combineLanes(lanes)
+				}
+				dst[j] = float32(total)
 			}
 		})
 		return

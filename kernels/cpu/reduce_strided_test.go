@@ -41,7 +41,8 @@ func TestStridedSumsAgainstRows(t *testing.T) {
 	prev := ActiveVariant()
 	defer UseVariant(prev)
 	shapes := [][3]int{{4, 512, 1}, {4, 7, 1}, {2, 3, 33}, {4, 64, 4096}, {3, 5, 1030}, {1, 9, 40}, {0, 4, 8}, {3, 0, 5},
-		{5, 4, 0}, {2, 70, 65}, {3, 31, 130}, {1, sumChunk + 45, 3}, {70, 3, 1000}, {40, 2, 1}, {6, 33, 7}}
+		{5, 4, 0}, {2, 70, 65}, {3, 31, 130}, {1, sumChunk + 45, 3}, {70, 3, 1000}, {40, 2, 1}, {6, 33, 7},
+		{16, 5, 32}, {16, 4, 16}, {32, 3, 4096}, {3, 2, sumChunk}, {5, 3, 48}} // runs in place, chunks of several runs
 	for _, name := range Variants() {
 		if err := UseVariant(name); err != nil {
 			t.Fatal(err)
@@ -114,4 +115,40 @@ func BenchmarkStridedSums(b *testing.B) {
 		}
 		b.ReportMetric(4*float64(len(src))*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
 	})
+}
+
+// TestSumOuterInnerCombinesRegistersAsTheLoop: rows whose register sums
+// only come out right combined as the vector loop combines them, (R0 + R1)
+// + (R2 + R3), and chunk partials added in order: 1 in register 0, ±2^60 in
+// registers 1 and 2 (the 1 survives another order, such as R0 + (R1 + R2)),
+// for the runs summed in place and for gathered ones, under every variant.
+func TestSumOuterInnerCombinesRegistersAsTheLoop(t *testing.T) {
+	prev := ActiveVariant()
+	defer UseVariant(prev)
+	r := rand.New(rand.NewPCG(49, 50))
+	for _, name := range Variants() {
+		if err := UseVariant(name); err != nil {
+			t.Fatal(err)
+		}
+		for _, sh := range [][3]int{{4, 3, 64}, {3, 2, 96}, {2, 2, sumChunk}} {
+			outer, mid, inner := sh[0], sh[1], sh[2]
+			src := randSlice(r, outer*mid*inner)
+			for i := range src {
+				src[i] *= 1e-3
+			}
+			half := map[string]int{"avx2": 4, "avx512": 8}[name] // a register's doubles
+			for j := 0; j < mid && half > 0; j++ {
+				run := src[(1*mid+j)*inner:]
+				run[0], run[half], run[2*half] = 1, 1<<60, -(1 << 60)
+			}
+			got, want := make([]float32, mid), make([]float32, mid)
+			SumOuterInner(outer, mid, inner, got, src)
+			ReduceRows(ReduceSum, mid, outer*inner, want, transposed(src, outer, mid, inner, false))
+			for j := range want {
+				if !sameBits(got[j], want[j]) {
+					t.Fatalf("%s %v output %d: %v, want %v (the variant's ReduceRows)", name, sh, j, got[j], want[j])
+				}
+			}
+		}
+	}
 }
