@@ -9,10 +9,14 @@ import (
 // costs more than it saves.
 const minGrain = 1 << 14
 
-// ParallelFor runs body over [0,n) split into contiguous chunks, one goroutine per
-// chunk. cost is the approximate work per index, used to avoid spawning
-// goroutines for small problems. Chunks are deterministic for a given n and
-// GOMAXPROCS, and every index is visited exactly once.
+// ParallelFor runs body over [0,n) split into contiguous chunks, one per
+// worker. cost is the approximate work per index, used to avoid splitting
+// small problems. Chunks are deterministic for a given n and GOMAXPROCS
+// (bodies may sum per chunk, so the chunks fix their results), and every
+// index is visited exactly once. The chunks run on the persistent workers
+// (parallelRange's), the caller taking the first: no goroutine is started
+// per call, and idle workers polling the queue take theirs without an OS
+// wake-up.
 func ParallelFor(n, cost int, body func(lo, hi int)) {
 	if n <= 0 {
 		return
@@ -31,15 +35,24 @@ func ParallelFor(n, cost int, body func(lo, hi int)) {
 		body(0, n)
 		return
 	}
-	var wg sync.WaitGroup
 	chunk := (n + workers - 1) / workers
-	for lo := 0; lo < n; lo += chunk {
-		hi := min(lo+chunk, n)
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			body(lo, hi)
-		}(lo, hi)
-	}
-	wg.Wait()
+	j := forJobs.Get().(*forJob)
+	j.body, j.chunk, j.n = body, chunk, n
+	runChunks(ceilDiv(n, chunk), j)
+	j.body = nil
+	forJobs.Put(j)
 }
+
+// forJob runs ParallelFor's chunks: index c of its range is chunk c.
+type forJob struct {
+	body     func(lo, hi int)
+	chunk, n int
+}
+
+func (j *forJob) runRange(lo, hi int) {
+	for c := lo; c < hi; c++ {
+		j.body(c*j.chunk, min((c+1)*j.chunk, j.n))
+	}
+}
+
+var forJobs = sync.Pool{New: func() any { return new(forJob) }}

@@ -133,12 +133,22 @@ func parallelRange(n, cost int, job rangeJob) {
 		job.runRange(0, n)
 		return
 	}
+	// Chunks no smaller than a grain of work.
+	chunks := min(n, workers*chunksPerWorker, max(workers, n*max(cost, 1)/minGrain))
+	dispatch(n, ceilDiv(n, chunks), workers, job)
+}
+
+// runChunks runs job's indices [0,n) one per chunk, on up to n participants
+// (the caller and idle workers).
+func runChunks(n int, job rangeJob) { dispatch(n, 1, min(n, runtime.GOMAXPROCS(0)), job) }
+
+// dispatch runs job over [0,n) in chunks of chunk indices, claimed by the
+// caller and up to workers-1 idle persistent workers.
+func dispatch(n, chunk, workers int, job rangeJob) {
 	ensureWorkers(workers)
 	r := rangeRuns.Get().(*rangeRun)
 	r.job, r.n = job, n
-	// Chunks no smaller than a grain of work.
-	chunks := min(n, workers*chunksPerWorker, max(workers, n*max(cost, 1)/minGrain))
-	r.chunk = ceilDiv(n, chunks)
+	r.chunk = chunk
 	r.chunks = int64(ceilDiv(n, r.chunk))
 	r.next.Store(0)
 	for w := 1; w < workers && reserveIdleWorker(); w++ {
