@@ -127,7 +127,8 @@ func runRule(n *node, g *Var, needs []bool, free bool) (gins []*Var) {
 	}
 	scope := tensor.OpenHostScope()
 	defer func() {
-		keep := make([]*tensor.Tensor, 0, len(gins))
+		var buf [4]*tensor.Tensor
+		keep := buf[:0]
 		for _, gi := range gins {
 			if gi != nil {
 				keep = append(keep, gi.Value)

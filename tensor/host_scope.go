@@ -23,11 +23,16 @@ var (
 	curHostScope atomic.Pointer[HostScope]
 )
 
+// hostScopes keeps closed scopes for reuse: a backward pass opens one per
+// rule, thousands a training step.
+var hostScopes = sync.Pool{New: func() any { return new(HostScope) }}
+
 // OpenHostScope starts collecting pooled host allocations.
 func OpenHostScope() *HostScope {
+	s := hostScopes.Get().(*HostScope)
 	hostScopeMu.Lock()
 	defer hostScopeMu.Unlock()
-	s := &HostScope{parent: curHostScope.Load()}
+	s.parent, s.closed = curHostScope.Load(), false
 	curHostScope.Store(s)
 	return s
 }
@@ -46,9 +51,11 @@ func trackHost(st *Storage) {
 
 // Close releases every pooled host buffer allocated since s was opened,
 // except those under the keep tensors (and so their views), which pass to
-// the enclosing scope. s must be the innermost open scope. Released tensors,
-// and every view of them, must not be used again (their storage is emptied:
-// a stray read fails rather than seeing another tensor's values).
+// the enclosing scope. s must be the innermost open scope, and is not used
+// again. Released tensors, and every view of them, must not be used again
+// (their storage is emptied: a stray read fails rather than seeing another
+// tensor's values). keep is a few tensors (a rule's gradients): each owned
+// buffer is looked up in it by a scan.
 func (s *HostScope) Close(keep ...*Tensor) {
 	hostScopeMu.Lock()
 	defer hostScopeMu.Unlock()
@@ -57,16 +64,18 @@ func (s *HostScope) Close(keep ...*Tensor) {
 	}
 	s.closed = true
 	curHostScope.Store(s.parent)
-	kept := map[*Storage]bool{}
-	for _, t := range keep {
-		if t != nil && t.storage != nil {
-			kept[t.storage] = true
+	kept := func(st *Storage) bool {
+		for _, t := range keep {
+			if t != nil && t.storage == st {
+				return true
+			}
 		}
+		return false
 	}
 	for i, st := range s.owned {
 		s.owned[i] = nil
 		switch {
-		case kept[st]:
+		case kept(st):
 			if s.parent != nil {
 				s.parent.owned = append(s.parent.owned, st)
 			}
@@ -75,5 +84,6 @@ func (s *HostScope) Close(keep ...*Tensor) {
 			st.data = nil
 		}
 	}
-	s.owned = nil
+	s.owned, s.parent = s.owned[:0], nil
+	hostScopes.Put(s)
 }
