@@ -109,6 +109,16 @@ func BenchmarkStridedSums(b *testing.B) {
 		}
 		b.ReportMetric(4*float64(len(src))*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
 	})
+	// The demo's bias gradients: batch 16, 32 channels, 32x32 and 8x8.
+	for _, inner := range []int{1024, 64} {
+		small := randSlice(r, 16*32*inner)
+		b.Run(fmt.Sprintf("outer_inner_16x32x%d", inner), func(b *testing.B) {
+			for b.Loop() {
+				SumOuterInner(16, 32, inner, dst, small)
+			}
+			b.ReportMetric(4*float64(len(small))*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+		})
+	}
 	b.Run("transpose_then_rows", func(b *testing.B) {
 		for b.Loop() {
 			ReduceRows(ReduceSum, mid, outer*inner, dst, transposed(src, outer, mid, inner, false))
