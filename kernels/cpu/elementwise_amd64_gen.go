@@ -269,19 +269,7 @@ func sumF64(x isa, R func(int) string) {
 	for i := 0; i < 4; i++ {
 		p("\tVXORPD %s, %s, %s", R(i), R(i), R(i))
 	}
-	half := x.lanes / 2 // floats widened per instruction
-	step := 4 * half
-	p("\tSHRQ $%d, CX", log2(step))
-	p("\tJEQ  done")
-	p("loop:")
-	for i := 0; i < 4; i++ {
-		p("\tVCVTPS2PD %d(SI), %s", i*half*4, R(4+i))
-		p("\tVADDPD %s, %s, %s", R(4+i), R(i), R(i))
-	}
-	p("\tADDQ $%d, SI", step*4)
-	p("\tDECQ CX")
-	p("\tJNE  loop")
-	p("done:")
+	sumF64Loop(x, R)
 	p("\tVADDPD %s, %s, %s", R(1), R(0), R(0))
 	p("\tVADDPD %s, %s, %s", R(3), R(2), R(2))
 	p("\tVADDPD %s, %s, %s", R(2), R(0), R(0))
@@ -303,6 +291,18 @@ func sumF64Lanes(x isa, R func(int) string) {
 	for i := 0; i < 4; i++ {
 		p("\tVMOVUPD %d(DI), %s", i*half*8, R(i))
 	}
+	sumF64Loop(x, R)
+	for i := 0; i < 4; i++ {
+		p("\tVMOVUPD %s, %d(DI)", R(i), i*half*8)
+	}
+	p("\t%s", x.zeroUp)
+	p("\tRET")
+}
+
+// sumF64Loop emits the loop of sumF64 and sumF64Lanes: CX floats at SI
+// widened and added into accumulators R(0)-R(3), then the label done.
+func sumF64Loop(x isa, R func(int) string) {
+	half := x.lanes / 2 // floats widened per instruction
 	step := 4 * half
 	p("\tSHRQ $%d, CX", log2(step))
 	p("\tJEQ  done")
@@ -315,9 +315,4 @@ func sumF64Lanes(x isa, R func(int) string) {
 	p("\tDECQ CX")
 	p("\tJNE  loop")
 	p("done:")
-	for i := 0; i < 4; i++ {
-		p("\tVMOVUPD %s, %d(DI)", R(i), i*half*8)
-	}
-	p("\t%s", x.zeroUp)
-	p("\tRET")
 }

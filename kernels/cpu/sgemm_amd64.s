@@ -35,6 +35,75 @@
 	VMOVUPS     hi, 64(DI);      \
 	ADDQ        SI, DI
 
+// EDGEPROLOGUE loads the edge tiles' arguments (kc, a, lda, b, c, ldc, ldb):
+// CX = kc, AX = a, R9 = lda in bytes, BX = b, DI = c, SI = ldc in bytes,
+// R8 = ldb in bytes.
+#define EDGEPROLOGUE \
+	MOVQ kc+0(FP), CX;     \
+	MOVQ a+8(FP), AX;      \
+	MOVQ lda+16(FP), R9;   \
+	SHLQ $2, R9;           \
+	MOVQ b+24(FP), BX;     \
+	MOVQ c+32(FP), DI;     \
+	MOVQ ldc+40(FP), SI;   \
+	SHLQ $2, SI;           \
+	MOVQ ldb+48(FP), R8;   \
+	SHLQ $2, R8
+
+// EDGESCALE broadcasts alpha and beta (an edge tile's last arguments) into
+// ra and rb and jumps to nobeta when beta is ±0 (C is then not read).
+#define EDGESCALE(ra, rb, nobeta) \
+	VBROADCASTSS alpha+56(FP), ra; \
+	VBROADCASTSS beta+60(FP), rb;  \
+	MOVL         beta+60(FP), DX;  \
+	TESTL        $0x7fffffff, DX;  \
+	JEQ          nobeta
+
+// Two rows of an AVX2 edge tile (registers a..d): zeroing and the stores.
+#define ZERO2X16(a, b, c, d) \
+	VXORPS a, a, a; \
+	VXORPS b, b, b; \
+	VXORPS c, c, c; \
+	VXORPS d, d, d
+
+#define STORE2X16(a, b, c, d) \
+	STORE256(a, b); \
+	STORE256(c, d)
+
+#define STORE2X16BETA(a, b, c, d) \
+	STORE256BETA(a, b); \
+	STORE256BETA(c, d)
+
+// Four rows of an AVX-512 edge tile (registers a..h, two per row): one step
+// of k from A at aoff(AX), zeroing, and the stores.
+#define ROWS4X32(aoff, a, b, c, d, e, f, g, h) \
+	ROW512(aoff+0, Z30, a, b);  \
+	ROW512(aoff+4, Z31, c, d);  \
+	ROW512(aoff+8, Z30, e, f);  \
+	ROW512(aoff+12, Z31, g, h)
+
+#define ZERO4X32(a, b, c, d, e, f, g, h) \
+	VPXORD a, a, a; \
+	VPXORD b, b, b; \
+	VPXORD c, c, c; \
+	VPXORD d, d, d; \
+	VPXORD e, e, e; \
+	VPXORD f, f, f; \
+	VPXORD g, g, g; \
+	VPXORD h, h, h
+
+#define STORE4X32(a, b, c, d, e, f, g, h) \
+	STORE512(a, b); \
+	STORE512(c, d); \
+	STORE512(e, f); \
+	STORE512(g, h)
+
+#define STORE4X32BETA(a, b, c, d, e, f, g, h) \
+	STORE512BETA(a, b); \
+	STORE512BETA(c, d); \
+	STORE512BETA(e, f); \
+	STORE512BETA(g, h)
+
 // One step of k: B's 32 values at BX (then BX += R8 = ldb in bytes), 14 A
 // values broadcast from aoff(AX).
 #define KSTEP512S(aoff) \
@@ -344,48 +413,18 @@ nobeta256:
 // a + r*4 + p*lda*4 (lda = 14 in a packed 14-row panel), B as in the 14x32
 // tile. Rows in Z0-Z15, B in Z28/Z29.
 #define KSTEP8X32 \
-	VMOVUPS (BX), Z28;             \
-	VMOVUPS 64(BX), Z29;           \
-	ROW512(0, Z30, Z0, Z1);        \
-	ROW512(4, Z31, Z2, Z3);        \
-	ROW512(8, Z30, Z4, Z5);        \
-	ROW512(12, Z31, Z6, Z7);       \
-	ROW512(16, Z30, Z8, Z9);       \
-	ROW512(20, Z31, Z10, Z11);     \
-	ROW512(24, Z30, Z12, Z13);     \
-	ROW512(28, Z31, Z14, Z15);     \
-	ADDQ    R8, BX;                \
+	VMOVUPS (BX), Z28;                                  \
+	VMOVUPS 64(BX), Z29;                                \
+	ROWS4X32(0, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7);        \
+	ROWS4X32(16, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15); \
+	ADDQ    R8, BX;                                     \
 	ADDQ    R9, AX
 
 // func sgemmTile8x32AVX512(kc int, a *float32, lda int, b, c *float32, ldc, ldb int, alpha, beta float32)
 TEXT ·sgemmTile8x32AVX512(SB), NOSPLIT, $0-64
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), AX
-	MOVQ lda+16(FP), R9
-	SHLQ $2, R9
-	MOVQ b+24(FP), BX
-	MOVQ c+32(FP), DI
-	MOVQ ldc+40(FP), SI
-	SHLQ $2, SI
-	MOVQ ldb+48(FP), R8
-	SHLQ $2, R8
-
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
+	EDGEPROLOGUE
+	ZERO4X32(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+	ZERO4X32(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
 
 	CMPQ CX, $2
 	JLT  tail8x32
@@ -403,31 +442,15 @@ tail8x32:
 	KSTEP8X32
 
 done8x32:
-	VBROADCASTSS alpha+56(FP), Z30
-	VBROADCASTSS beta+60(FP), Z31
-	MOVL         beta+60(FP), DX
-	TESTL        $0x7fffffff, DX
-	JEQ          nobeta8x32
-	STORE512BETA(Z0, Z1)
-	STORE512BETA(Z2, Z3)
-	STORE512BETA(Z4, Z5)
-	STORE512BETA(Z6, Z7)
-	STORE512BETA(Z8, Z9)
-	STORE512BETA(Z10, Z11)
-	STORE512BETA(Z12, Z13)
-	STORE512BETA(Z14, Z15)
+	EDGESCALE(Z30, Z31, nobeta8x32)
+	STORE4X32BETA(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+	STORE4X32BETA(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
 	VZEROUPPER
 	RET
 
 nobeta8x32:
-	STORE512(Z0, Z1)
-	STORE512(Z2, Z3)
-	STORE512(Z4, Z5)
-	STORE512(Z6, Z7)
-	STORE512(Z8, Z9)
-	STORE512(Z10, Z11)
-	STORE512(Z12, Z13)
-	STORE512(Z14, Z15)
+	STORE4X32(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+	STORE4X32(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
 	VZEROUPPER
 	RET
 
@@ -436,36 +459,16 @@ nobeta8x32:
 // multiple of 14 (32 = 2·14 + 4, the demo's channel count: the 8-row tile
 // would compute 8 rows for 4). Same contract as the 8x32 tile; rows in Z0-Z7.
 #define KSTEP4X32 \
-	VMOVUPS (BX), Z28;             \
-	VMOVUPS 64(BX), Z29;           \
-	ROW512(0, Z30, Z0, Z1);        \
-	ROW512(4, Z31, Z2, Z3);        \
-	ROW512(8, Z30, Z4, Z5);        \
-	ROW512(12, Z31, Z6, Z7);       \
-	ADDQ    R8, BX;                \
+	VMOVUPS (BX), Z28;                           \
+	VMOVUPS 64(BX), Z29;                         \
+	ROWS4X32(0, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7); \
+	ADDQ    R8, BX;                              \
 	ADDQ    R9, AX
 
 // func sgemmTile4x32AVX512(kc int, a *float32, lda int, b, c *float32, ldc, ldb int, alpha, beta float32)
 TEXT ·sgemmTile4x32AVX512(SB), NOSPLIT, $0-64
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), AX
-	MOVQ lda+16(FP), R9
-	SHLQ $2, R9
-	MOVQ b+24(FP), BX
-	MOVQ c+32(FP), DI
-	MOVQ ldc+40(FP), SI
-	SHLQ $2, SI
-	MOVQ ldb+48(FP), R8
-	SHLQ $2, R8
-
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
+	EDGEPROLOGUE
+	ZERO4X32(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
 
 	CMPQ CX, $4
 	JLT  tail4x32
@@ -487,23 +490,13 @@ tail4x32:
 	JMP   tail4x32
 
 done4x32:
-	VBROADCASTSS alpha+56(FP), Z30
-	VBROADCASTSS beta+60(FP), Z31
-	MOVL         beta+60(FP), DX
-	TESTL        $0x7fffffff, DX
-	JEQ          nobeta4x32
-	STORE512BETA(Z0, Z1)
-	STORE512BETA(Z2, Z3)
-	STORE512BETA(Z4, Z5)
-	STORE512BETA(Z6, Z7)
+	EDGESCALE(Z30, Z31, nobeta4x32)
+	STORE4X32BETA(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
 	VZEROUPPER
 	RET
 
 nobeta4x32:
-	STORE512(Z0, Z1)
-	STORE512(Z2, Z3)
-	STORE512(Z4, Z5)
-	STORE512(Z6, Z7)
+	STORE4X32(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
 	VZEROUPPER
 	RET
 
@@ -531,31 +524,11 @@ nobeta4x32:
 	ADDQ    R8, BX;              \
 	ADDQ    R9, AX
 
-// EDGE256PROLOGUE loads the edge tiles' arguments: CX = kc, AX = a, R9 =
-// lda in bytes, BX = b, DI = c, SI = ldc in bytes, R8 = ldb in bytes.
-#define EDGE256PROLOGUE \
-	MOVQ kc+0(FP), CX;     \
-	MOVQ a+8(FP), AX;      \
-	MOVQ lda+16(FP), R9;   \
-	SHLQ $2, R9;           \
-	MOVQ b+24(FP), BX;     \
-	MOVQ c+32(FP), DI;     \
-	MOVQ ldc+40(FP), SI;   \
-	SHLQ $2, SI;           \
-	MOVQ ldb+48(FP), R8;   \
-	SHLQ $2, R8
-
 // func sgemmTile4x16AVX2(kc int, a *float32, lda int, b, c *float32, ldc, ldb int, alpha, beta float32)
 TEXT ·sgemmTile4x16AVX2(SB), NOSPLIT, $0-64
-	EDGE256PROLOGUE
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
+	EDGEPROLOGUE
+	ZERO2X16(Y0, Y1, Y2, Y3)
+	ZERO2X16(Y4, Y5, Y6, Y7)
 	TESTQ  CX, CX
 	JEQ    done4x16
 
@@ -565,33 +538,22 @@ loop4x16:
 	JNE  loop4x16
 
 done4x16:
-	VBROADCASTSS alpha+56(FP), Y14
-	VBROADCASTSS beta+60(FP), Y15
-	MOVL         beta+60(FP), DX
-	TESTL        $0x7fffffff, DX
-	JEQ          nobeta4x16
-	STORE256BETA(Y0, Y1)
-	STORE256BETA(Y2, Y3)
-	STORE256BETA(Y4, Y5)
-	STORE256BETA(Y6, Y7)
+	EDGESCALE(Y14, Y15, nobeta4x16)
+	STORE2X16BETA(Y0, Y1, Y2, Y3)
+	STORE2X16BETA(Y4, Y5, Y6, Y7)
 	VZEROUPPER
 	RET
 
 nobeta4x16:
-	STORE256(Y0, Y1)
-	STORE256(Y2, Y3)
-	STORE256(Y4, Y5)
-	STORE256(Y6, Y7)
+	STORE2X16(Y0, Y1, Y2, Y3)
+	STORE2X16(Y4, Y5, Y6, Y7)
 	VZEROUPPER
 	RET
 
 // func sgemmTile2x16AVX2(kc int, a *float32, lda int, b, c *float32, ldc, ldb int, alpha, beta float32)
 TEXT ·sgemmTile2x16AVX2(SB), NOSPLIT, $0-64
-	EDGE256PROLOGUE
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
+	EDGEPROLOGUE
+	ZERO2X16(Y0, Y1, Y2, Y3)
 	TESTQ  CX, CX
 	JEQ    done2x16
 
@@ -601,18 +563,12 @@ loop2x16:
 	JNE  loop2x16
 
 done2x16:
-	VBROADCASTSS alpha+56(FP), Y14
-	VBROADCASTSS beta+60(FP), Y15
-	MOVL         beta+60(FP), DX
-	TESTL        $0x7fffffff, DX
-	JEQ          nobeta2x16
-	STORE256BETA(Y0, Y1)
-	STORE256BETA(Y2, Y3)
+	EDGESCALE(Y14, Y15, nobeta2x16)
+	STORE2X16BETA(Y0, Y1, Y2, Y3)
 	VZEROUPPER
 	RET
 
 nobeta2x16:
-	STORE256(Y0, Y1)
-	STORE256(Y2, Y3)
+	STORE2X16(Y0, Y1, Y2, Y3)
 	VZEROUPPER
 	RET
