@@ -6,7 +6,10 @@
 // returns the inputs' gradients built from the same differentiable operations,
 // so when Grad is called with createGraph the gradient is itself a recorded
 // graph and can be differentiated again (R1 and path-length regularization need
-// this). Without createGraph the rules run under NoGrad and record nothing.
+// this). Without createGraph the rules run under NoGrad and record nothing,
+// and what a rule allocates besides the gradients it returns (its
+// temporaries) goes back to the host buffer pool when it returns
+// (tensor.HostScope), as do intermediate gradients once summed.
 //
 // Accumulation rules:
 //   - Grad(outputs, inputs, cotangents, createGraph) returns d(Σ_k <outputs_k,
