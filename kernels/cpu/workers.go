@@ -20,6 +20,7 @@ type rangeRun struct {
 	n, chunk int
 	chunks   int64
 	next     atomic.Int64
+	pending  atomic.Int32 // workers handed this run that have not finished it
 	wg       sync.WaitGroup
 }
 
@@ -60,6 +61,7 @@ func ensureWorkers(n int) {
 				// Idle again before Done, so a caller woken by this Done can
 				// hand the next phase to this worker at once.
 				idleWorkers.Add(1)
+				r.pending.Add(-1)
 				r.wg.Done()
 			}
 		}()
@@ -153,9 +155,16 @@ func dispatch(n, chunk, workers int, job rangeJob) {
 	r.next.Store(0)
 	for w := 1; w < workers && reserveIdleWorker(); w++ {
 		r.wg.Add(1)
+		r.pending.Add(1)
 		workQueue <- r
 	}
 	r.work()
+	// The workers' last chunks usually end within microseconds of the
+	// caller's: poll for them before blocking, so neither side goes
+	// through an OS sleep and wake-up.
+	for i := 0; i < workerPolls && r.pending.Load() > 0; i++ {
+		runtime.Gosched()
+	}
 	r.wg.Wait()
 	r.job = nil
 	rangeRuns.Put(r)
