@@ -184,7 +184,13 @@ func discriminatorLoss(c LossConfig, g *Generator, d *Discriminator, real, z, ft
 		// Nothing records the fakes' synthesis: its activations go back to
 		// the host pool as soon as the images are made.
 		scope := tensor.OpenHostScope()
-		defer func() { scope.Close(fake.Value) }()
+		defer func() {
+			if fake != nil {
+				scope.Close(fake.Value)
+			} else { // a panic on its way up: keep nothing
+				scope.Close()
+			}
+		}()
 		ws := c.mapWithMixing(g, z, false, rng)
 		fake = g.Synthesis(ws, fts, SynthesisOptions{Noise: nn.NoiseRandom, RNG: rng})
 	})
