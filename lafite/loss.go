@@ -185,11 +185,11 @@ func discriminatorLoss(c LossConfig, g *Generator, d *Discriminator, real, z, ft
 		// the host pool as soon as the images are made.
 		scope := tensor.OpenHostScope()
 		defer func() {
+			var keep *tensor.Tensor // none when a panic is on its way up
 			if fake != nil {
-				scope.Close(fake.Value)
-			} else { // a panic on its way up: keep nothing
-				scope.Close()
+				keep = fake.Value
 			}
+			scope.Close(keep)
 		}()
 		ws := c.mapWithMixing(g, z, false, rng)
 		fake = g.Synthesis(ws, fts, SynthesisOptions{Noise: nn.NoiseRandom, RNG: rng})

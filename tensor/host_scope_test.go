@@ -46,9 +46,7 @@ func TestHostScope(t *testing.T) {
 		t.Error("a tensor made before the scopes changed")
 	}
 	// Nothing is tracked with no scope open.
-	if s := OpenHostScope(); true {
-		s.Close()
-	}
+	OpenHostScope().Close()
 	free := Full(1, 10)
 	if curHostScope.Load() != nil || free.storage.data == nil {
 		t.Error("a tensor made after the scopes closed was touched")

@@ -36,13 +36,13 @@ func DemodRef(n, o, in, kk int, weight, styles []float32, eps float32, d []float
 			wsq[e] = s
 		}
 	})
+	coef := func(s float64) float32 { return float32(1 / math.Sqrt(s+float64(eps))) }
 	ParallelFor(n, o*in, func(lo, hi int) {
 		ssq := make([]float64, in)
 		for b := lo; b < hi; b++ {
 			for ic, v := range styles[b*in : (b+1)*in] {
 				ssq[ic] = float64(v) * float64(v)
 			}
-			coef := func(s float64) float32 { return float32(1 / math.Sqrt(s+float64(eps))) }
 			oc := 0
 			for ; oc+4 <= o; oc += 4 {
 				w0, w1 := wsq[oc*in:(oc+1)*in], wsq[(oc+1)*in:(oc+2)*in]

@@ -313,24 +313,14 @@ func (j *upfirdnJob) runRange(lo, hi int) {
 // firColumn computes one column of the horizontal pass for rows rows:
 // dst[r·dstStride] = Σ_e x[r·inW + in[e]]·w[e], summed over the entries in
 // order from zero, each product rounded before the add; a two-entry column
-// (up = 2) is the sum of its two products.
+// (up = 2) is the sum of its two products. The counts the StyleGAN2 filters
+// give (2 and 3) keep their entries in registers.
 func firColumn(dst []float32, dstStride int, x []float32, inW, rows int, in []int, w []float32) {
 	if rows == 0 {
 		return
 	}
 	_ = dst[(rows-1)*dstStride]
 	switch len(in) {
-	case 0:
-		for r := 0; r < rows; r++ {
-			dst[r*dstStride] = 0
-		}
-	case 1:
-		i0, w0 := in[0], w[0]
-		for r := 0; r < rows; r++ {
-			var acc float32
-			acc += float32(x[r*inW+i0] * w0)
-			dst[r*dstStride] = acc
-		}
 	case 2:
 		i0, i1, w0, w1 := in[0], in[1], w[0], w[1]
 		for r := 0; r < rows; r++ {
