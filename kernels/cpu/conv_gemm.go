@@ -17,34 +17,28 @@ var convBufs bufferStack
 
 func useConvGemm(g ConvGeom) bool { return g.flopsPerSample()/g.Groups >= convGemmMinFlops }
 
-// colJob runs Im2col or Col2im over a range of one group's channels, which
-// touch disjoint rows of col and disjoint planes of x.
+// colJob runs Im2col over a range of one group's channels, which touch
+// disjoint rows of col and disjoint planes of x.
 type colJob struct {
-	g       ConvGeom
-	x       []float32
-	xOff    int
-	col     []float32
-	scatter bool // Col2im instead of Im2col
+	g    ConvGeom
+	x    []float32
+	xOff int
+	col  []float32
 }
 
 func (j *colJob) runRange(lo, hi int) {
 	sub := j.g
 	sub.Cin, sub.Groups = hi-lo, 1
 	rows, hw := j.g.KH*j.g.KW*j.g.OH*j.g.OW, j.g.H*j.g.W
-	if j.scatter {
-		Col2im(sub, j.col[lo*rows:], j.x, j.xOff+lo*hw)
-	} else {
-		Im2col(sub, j.x, j.xOff+lo*hw, j.col[lo*rows:])
-	}
+	Im2col(sub, j.x, j.xOff+lo*hw, j.col[lo*rows:])
 }
 
 var colJobs = sync.Pool{New: func() any { return new(colJob) }}
 
-// unfold runs Im2col (or Col2im when scatter) for one group of one sample,
-// split over its channels.
-func unfold(g ConvGeom, x []float32, xOff int, col []float32, scatter bool) {
+// unfold runs Im2col for one group of one sample, split over its channels.
+func unfold(g ConvGeom, x []float32, xOff int, col []float32) {
 	j := colJobs.Get().(*colJob)
-	j.g, j.x, j.xOff, j.col, j.scatter = g, x, xOff, col, scatter
+	j.g, j.x, j.xOff, j.col = g, x, xOff, col
 	cg := g.Cin / g.Groups
 	parallelRange(cg, g.colRows()/cg*g.OH*g.OW, j)
 	j.x, j.col = nil, nil
@@ -77,6 +71,10 @@ func conv2dForwardGemm(g ConvGeom, x, w, bias, y []float32) {
 		conv2dForwardWinograd(g, x, w, bias, y)
 		return
 	}
+	if g.implicitIm2col() {
+		conv2dForwardImplicit(g, x, w, bias, y)
+		return
+	}
 	cg, og := g.Cin/g.Groups, g.Cout/g.Groups
 	k, ohw, hw := g.colRows(), g.OH*g.OW, g.H*g.W
 	sb := samplesPerGemm(g)
@@ -93,7 +91,7 @@ func conv2dForwardGemm(g ConvGeom, x, w, bias, y []float32) {
 			b, bOff, bStride := x, xOff, g.Cin*hw
 			if buf != nil {
 				for s := 0; s < nb; s++ {
-					unfold(g, x, xOff+s*g.Cin*hw, buf.data[s*k*ohw:(s+1)*k*ohw], false)
+					unfold(g, x, xOff+s*g.Cin*hw, buf.data[s*k*ohw:(s+1)*k*ohw])
 				}
 				b, bOff, bStride = buf.data, 0, k*ohw
 			}
@@ -114,7 +112,8 @@ func conv2dForwardGemm(g ConvGeom, x, w, bias, y []float32) {
 }
 
 // conv2dInputGradGemm is Conv2dInputGradRef's computation: col = Wᵀ·gy per
-// sample and group, scattered back by Col2im.
+// sample and group, scattered back by Col2im, a block of channels at a time
+// (conv_dgrad_blocked.go); with an identity col, Wᵀ·gy is gx.
 func conv2dInputGradGemm(g ConvGeom, gy, w, gx []float32) {
 	if !useConvGemm(g) {
 		Conv2dInputGradRef(g, gy, w, gx)
@@ -124,29 +123,19 @@ func conv2dInputGradGemm(g ConvGeom, gy, w, gx []float32) {
 		conv2dInputGradWinograd(g, gy, w, gx)
 		return
 	}
+	if !g.identityCol() {
+		conv2dInputGradBlocked(g, gy, w, gx)
+		return
+	}
 	cg, og := g.Cin/g.Groups, g.Cout/g.Groups
 	k, ohw, hw := g.colRows(), g.OH*g.OW, g.H*g.W
 	sb := samplesPerGemm(g)
-	var buf *packBuffer
-	if !g.identityCol() {
-		buf = convBufs.get(sb * k * ohw)
-		defer convBufs.put(buf)
-	}
 	for n0 := 0; n0 < g.N; n0 += sb {
 		nb := min(sb, g.N-n0)
 		for gi := 0; gi < g.Groups; gi++ {
 			xOff := (n0*g.Cin + gi*cg) * hw
 			gyOff := (n0*g.Cout + gi*og) * ohw
-			if buf == nil {
-				GemmBatched(nb, k, ohw, og, 1, w, gi*og*k, 1, k, gy, gyOff, ohw, 1, g.Cout*ohw, 0, gx, xOff, ohw, g.Cin*hw)
-				continue
-			}
-			GemmBatched(nb, k, ohw, og, 1, w, gi*og*k, 1, k, gy, gyOff, ohw, 1, g.Cout*ohw, 0, buf.data, 0, ohw, k*ohw)
-			for s := 0; s < nb; s++ {
-				off := xOff + s*g.Cin*hw
-				clear(gx[off : off+cg*hw])
-				unfold(g, gx, off, buf.data[s*k*ohw:(s+1)*k*ohw], true)
-			}
+			GemmBatched(nb, k, ohw, og, 1, w, gi*og*k, 1, k, gy, gyOff, ohw, 1, g.Cout*ohw, 0, gx, xOff, ohw, g.Cin*hw)
 		}
 	}
 }
@@ -161,6 +150,10 @@ func conv2dWeightGradGemm(g ConvGeom, x, gy, gw []float32) {
 	}
 	if useWinograd(g) && g.N > 0 {
 		conv2dWeightGradWinograd(g, x, gy, gw)
+		return
+	}
+	if g.implicitWeightGrad() {
+		conv2dWeightGradImplicit(g, x, gy, gw)
 		return
 	}
 	cg, og := g.Cin/g.Groups, g.Cout/g.Groups
@@ -184,7 +177,7 @@ func conv2dWeightGradGemm(g ConvGeom, x, gy, gw []float32) {
 			gyOff := (n*g.Cout + gi*og) * ohw
 			src, srcOff := x, xOff
 			if buf != nil {
-				unfold(g, x, xOff, buf.data, false)
+				unfold(g, x, xOff, buf.data)
 				src, srcOff = buf.data, 0
 			}
 			Gemm(og, k, ohw, 1, gy, gyOff, ohw, 1, src, srcOff, 1, ohw, beta, gw, gi*og*k, k)

@@ -24,6 +24,76 @@ func packB(dst []float32, nr, kc, cols int, b []float32, off, bRow, bCol int) {
 	packPanel(dst, nr, kc, cols, b, off, bCol, bRow)
 }
 
+// gatherRows copies n rows of nr floats (16 or 32), row p from src +
+// rows[p], to dst + p·nr (pack_amd64.s); nil where the variant has none.
+var gatherRows func(dst *float32, nr int, src *float32, rows *int, n int)
+
+// packBRows copies row p of B, cols values from b[off+rows[p]:], into dst as
+// group p of nr values for p < len(rows), zero-padding the columns past the
+// edge. The caller has checked every row against len(b)
+// (gemmBatchedRows).
+func packBRows(dst []float32, nr, cols int, b []float32, off int, rows []int) {
+	dst = dst[:len(rows)*nr]
+	if len(rows) == 0 {
+		return
+	}
+	if cols == nr && gatherRows != nil && (nr == 16 || nr == 32) {
+		gatherRows(&dst[0], nr, &b[off], &rows[0], len(rows))
+		return
+	}
+	if cols < nr {
+		clear(dst)
+	}
+	for p, r := range rows {
+		s := off + r
+		copy(dst[p*nr:p*nr+cols], b[s:s+cols])
+	}
+}
+
+// transpose8x8Rows is transpose8x8 with the eight source lines at src +
+// offs[i] (pack_amd64.s); nil where the variant has none.
+var transpose8x8Rows func(dst *float32, dstStride int, src *float32, offs *int, blocks int)
+
+// packBTransposed packs a B whose element (p, j) is b[off + rows[p] +
+// cols[j]], for p < len(rows) and j < len(cols) <= nr: a convolution's
+// colᵀ read from its padded input, rows the output positions and cols the
+// taps. runs[p] is how many rows from p on are one apart (the rest of an
+// output row); those go through the 8x8 transposes eight taps at a time.
+// The caller has checked every element against len(b) (gemmRowsCols).
+func packBTransposed(dst []float32, nr int, b []float32, off int, rows, runs, cols []int) {
+	kc := len(rows)
+	dst = dst[:kc*nr]
+	if len(cols) < nr {
+		clear(dst)
+	}
+	// Eight taps at a time down all the rows: eight input streams the
+	// prefetchers follow (run by run across all taps was 15-20% slower).
+	j := 0
+	if transpose8x8Rows != nil {
+		for ; j+8 <= len(cols); j += 8 {
+			taps := cols[j : j+8]
+			for p := 0; p < kc; {
+				run := min(runs[p], kc-p)
+				blocks := run / 8
+				if blocks > 0 {
+					transpose8x8Rows(&dst[p*nr+j], nr, &b[off+rows[p]], &taps[0], blocks)
+				}
+				for q := p + 8*blocks; q < p+run; q++ {
+					for i, t := range taps {
+						dst[q*nr+j+i] = b[off+rows[q]+t]
+					}
+				}
+				p += run
+			}
+		}
+	}
+	for ; j < len(cols); j++ {
+		for p, r := range rows {
+			dst[p*nr+j] = b[off+r+cols[j]]
+		}
+	}
+}
+
 // packPanel writes dst[p*w+l] = src[off + l*laneStride + p*groupStride] for
 // p < kc and l < lanes, and zeroes lanes [lanes, w).
 func packPanel(dst []float32, w, kc, lanes int, src []float32, off, laneStride, groupStride int) {

@@ -3,6 +3,7 @@ package cpu
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"unsafe"
 )
@@ -25,6 +26,10 @@ type gemmKernel struct {
 	// when row-major B is read in place (then not packed). It takes every
 	// tile of the kernels that have it.
 	tileB func(kc int, a, b, c *float32, ldc, ldb int, alpha, beta float32)
+	// tileRows, where the kernel has it, is tile with row p of the B
+	// micro-panel at b + rows[p] (gemmBatchedRows's B read in place); it
+	// is used only when every edge tile has its tileRows too.
+	tileRows func(kc int, a, b *float32, rows *int, c *float32, ldc int, alpha, beta float32)
 	// edges, where the kernel has them, are shorter tiles for the bottom
 	// rows of a product, which the full tile would mostly compute as padding
 	// (512 = 36·14 + 8, 32 = 2·14 + 4), fewest rows first; the rows left over
@@ -37,8 +42,23 @@ type gemmKernel struct {
 // edgeTile computes a tile of rows rows: row r of A at a + r + p·lda for step
 // p of k, B rows ldb apart (nr when packed), C as tile's.
 type edgeTile struct {
-	rows int
-	tile func(kc int, a *float32, lda int, b, c *float32, ldc, ldb int, alpha, beta float32)
+	rows     int
+	tile     func(kc int, a *float32, lda int, b, c *float32, ldc, ldb int, alpha, beta float32)
+	tileRows func(kc int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha, beta float32)
+}
+
+// readsRows reports whether every tile of the kernel can read B through a
+// row offset table, so gemmBatchedRows need not pack.
+func (g *gemmKernel) readsRows() bool {
+	if g.tileRows == nil {
+		return false
+	}
+	for _, e := range g.edges {
+		if e.tileRows == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // edgeFor returns the edge tile for the last mw rows, or nil if none holds them.
@@ -98,6 +118,9 @@ type gemmCall struct {
 	b           []float32
 	bOff        int
 	bRow, bCol  int
+	bRows       []int // B row p at bOff + bRows[p] (columns contiguous) instead of p·bRow
+	bCols       []int // with bRows: column j at bRows[p] + bCols[j] (gemmRowsCols)
+	bRuns       []int // and bRuns[p]: the rows from p on that are one apart
 	c           []float32
 	cOff, ldc   int
 	batch       int
@@ -131,6 +154,15 @@ func (p *packBPhase) runRange(lo, hi int) {
 	for jp := lo; jp < hi; jp++ {
 		bOff, _, width := (*gemmCall)(p).panel(p.jp0 + jp)
 		if p.direct && width == nr {
+			continue
+		}
+		if p.bCols != nil {
+			j := (p.jp0 + jp) % p.panelsPerItem * nr
+			packBTransposed(p.bp[jp*kc*nr:(jp+1)*kc*nr], nr, p.b, bOff, p.bRows[p.pc:p.pc+kc], p.bRuns[p.pc:p.pc+kc], p.bCols[j:j+width])
+			continue
+		}
+		if p.bRows != nil {
+			packBRows(p.bp[jp*kc*nr:(jp+1)*kc*nr], nr, width, p.b, bOff, p.bRows[p.pc:p.pc+kc])
 			continue
 		}
 		packB(p.bp[jp*kc*nr:(jp+1)*kc*nr], nr, kc, width, p.b, bOff+p.pc*p.bRow, p.bRow, p.bCol)
@@ -175,11 +207,18 @@ func (p *gemmCall) macro(ic, mc int, ap []float32, jpLo, jpHi int, tmp []float32
 		// apart) where the kernel can; otherwise from the packed block (rows
 		// nr apart).
 		bpp, ldb := &p.bp[jp*kc*nr], nr
+		var rows *int // B read through the row table
 		if p.direct && nw == nr {
-			bpp, ldb = &p.b[bOff+p.pc*p.bRow], p.bRow
+			if p.bRows != nil {
+				bpp, rows = &p.b[bOff], &p.bRows[p.pc]
+			} else {
+				bpp, ldb = &p.b[bOff+p.pc*p.bRow], p.bRow
+			}
 		}
 		tile := func(app, c *float32, ldc int, beta float32) {
-			if g.tileB != nil {
+			if rows != nil {
+				g.tileRows(kc, app, bpp, rows, c, ldc, alpha, beta)
+			} else if g.tileB != nil {
 				g.tileB(kc, app, bpp, c, ldc, ldb, alpha, beta)
 			} else {
 				g.tile(kc, app, bpp, c, ldc, alpha, beta)
@@ -193,11 +232,18 @@ func (p *gemmCall) macro(ic, mc int, ap []float32, jpLo, jpHi int, tmp []float32
 				continue
 			}
 			if e := g.edgeFor(mw); e != nil {
+				edge := func(c *float32, ldc int, beta float32) {
+					if rows != nil {
+						e.tileRows(kc, app, mr, bpp, rows, c, ldc, alpha, beta)
+					} else {
+						e.tile(kc, app, mr, bpp, c, ldc, ldb, alpha, beta)
+					}
+				}
 				if mw == e.rows && nw == nr {
-					e.tile(kc, app, mr, bpp, &c[cOff+i*ldc], ldc, ldb, alpha, beta)
+					edge(&c[cOff+i*ldc], ldc, beta)
 					continue
 				}
-				e.tile(kc, app, mr, bpp, &tmp[0], nr, ldb, alpha, 0)
+				edge(&tmp[0], nr, 0)
 			} else {
 				tile(app, &tmp[0], nr, 0)
 			}
@@ -265,6 +311,51 @@ func (g *gemmKernel) gemmBatched(batch, m, n, k int, alpha float32,
 	g.calls.Put(p)
 }
 
+// gemmBatchedRows is gemmBatched for a B whose rows are not evenly spaced:
+// row p of B_s starts at b[bOff + s·bStride + rows[p]] and its columns are
+// contiguous. A convolution's taps are such rows over its zero-padded input
+// (implicit im2col, conv_implicit.go), so no col buffer is written.
+func (g *gemmKernel) gemmBatchedRows(batch, m, n, k int, alpha float32,
+	a []float32, aOff, aRow, aCol int,
+	b []float32, bOff int, rows []int, bStride int,
+	beta float32, c []float32, cOff, ldc, cStride int) {
+	if m <= 0 || n <= 0 || batch <= 0 {
+		return
+	}
+	if len(rows) != k {
+		panic(fmt.Sprintf("cpu.gemmBatchedRows: %d row offsets for k = %d", len(rows), k))
+	}
+	if k > 0 { // the packing's assembly reads through the table unchecked
+		lo, hi := slices.Min(rows), slices.Max(rows)
+		if lo < 0 || bOff < 0 || bOff+(batch-1)*bStride+hi+n > len(b) {
+			panic(fmt.Sprintf("cpu.gemmBatchedRows: rows [%d,%d] of %d columns, batch %d at %d+s*%d, outside b of length %d",
+				lo, hi, n, batch, bOff, bStride, len(b)))
+		}
+	}
+	for s := 0; s < batch; s++ {
+		checkGemmC(m, n, c, cOff+s*cStride, ldc)
+	}
+	if k <= 0 || alpha == 0 {
+		for s := 0; s < batch; s++ {
+			scaleRows(m, n, beta, c, cOff+s*cStride, ldc)
+		}
+		return
+	}
+	p, _ := g.calls.Get().(*gemmCall)
+	if p == nil {
+		p = new(gemmCall)
+	}
+	*p = gemmCall{g: g, m: m, n: n, k: k, alpha: alpha, beta: beta,
+		a: a, aOff: aOff, aRow: aRow, aCol: aCol,
+		b: b, bOff: bOff, bCol: 1, bRows: rows,
+		c: c, cOff: cOff, ldc: ldc,
+		batch: batch, bStride: bStride, cStride: cStride,
+		direct: gemmDirectB && g.readsRows()}
+	g.run(p)
+	*p = gemmCall{}
+	g.calls.Put(p)
+}
+
 // gemmDirectB lets kernels with tileB read row-major B in place; a var so
 // tests and benchmarks can compare both paths.
 var gemmDirectB = true
@@ -278,6 +369,43 @@ var gemmDirectB = true
 // to the copy than they gain.
 func readBInPlace(k, ldb int) bool {
 	return k <= 512 || ldb < 1024
+}
+
+// gemmRowsCols is gemm for a B whose element (p, j) is b[bOff + rows[p] +
+// cols[j]]: a convolution's colᵀ (rows the output positions in the padded
+// input, cols the taps), packed straight from the padded input
+// (packBTransposed) for the weight gradient, without a col buffer. runs[p]
+// is the number of rows from p on that follow each other one apart.
+func (g *gemmKernel) gemmRowsCols(m, n, k int, alpha float32,
+	a []float32, aOff, aRow, aCol int,
+	b []float32, bOff int, rows, runs, cols []int,
+	beta float32, c []float32, cOff, ldc int) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	if len(rows) != k || len(runs) != k || len(cols) != n {
+		panic(fmt.Sprintf("cpu.gemmRowsCols: %d row offsets, %d runs and %d column offsets for k = %d, n = %d", len(rows), len(runs), len(cols), k, n))
+	}
+	checkGemmC(m, n, c, cOff, ldc)
+	if k <= 0 || alpha == 0 {
+		scaleRows(m, n, beta, c, cOff, ldc)
+		return
+	}
+	// The packing's assembly reads through the tables unchecked.
+	if lo, hi := slices.Min(rows)+slices.Min(cols), slices.Max(rows)+slices.Max(cols); lo < 0 || bOff < 0 || bOff+hi >= len(b) {
+		panic(fmt.Sprintf("cpu.gemmRowsCols: offsets [%d,%d] at %d outside b of length %d", lo, hi, bOff, len(b)))
+	}
+	p, _ := g.calls.Get().(*gemmCall)
+	if p == nil {
+		p = new(gemmCall)
+	}
+	*p = gemmCall{g: g, m: m, n: n, k: k, alpha: alpha, beta: beta,
+		a: a, aOff: aOff, aRow: aRow, aCol: aCol,
+		b: b, bOff: bOff, bRows: rows, bRuns: runs, bCols: cols,
+		c: c, cOff: cOff, ldc: ldc, batch: 1}
+	g.run(p)
+	*p = gemmCall{}
+	g.calls.Put(p)
 }
 
 // Below this many multiply-adds per worker (about 5 µs at the kernels' rate),

@@ -4,3 +4,9 @@ package cpu
 
 //go:noescape
 func transpose8x8AVX2(dst *float32, dstStride int, src *float32, srcStride int, blocks int)
+
+//go:noescape
+func gatherRowsAVX2(dst *float32, nr int, src *float32, rows *int, n int)
+
+//go:noescape
+func transpose8x8RowsAVX2(dst *float32, dstStride int, src *float32, offs *int, blocks int)

@@ -2,6 +2,35 @@
 
 #include "textflag.h"
 
+// TRANSPOSE8X8 transposes the 8x8 block in Y0-Y7 (row i in Yi) into
+// Y8-Y15 (column j in Y(8+j)): pairs of rows interleaved (unpacks), then
+// quads (shuffles), then the 128-bit halves swapped; clobbers Y0-Y7.
+#define TRANSPOSE8X8 \
+	VUNPCKLPS Y1, Y0, Y8; \
+	VUNPCKHPS Y1, Y0, Y9; \
+	VUNPCKLPS Y3, Y2, Y10; \
+	VUNPCKHPS Y3, Y2, Y11; \
+	VUNPCKLPS Y5, Y4, Y12; \
+	VUNPCKHPS Y5, Y4, Y13; \
+	VUNPCKLPS Y7, Y6, Y14; \
+	VUNPCKHPS Y7, Y6, Y15; \
+	VSHUFPS $0x44, Y10, Y8, Y0; \
+	VSHUFPS $0xEE, Y10, Y8, Y1; \
+	VSHUFPS $0x44, Y11, Y9, Y2; \
+	VSHUFPS $0xEE, Y11, Y9, Y3; \
+	VSHUFPS $0x44, Y14, Y12, Y4; \
+	VSHUFPS $0xEE, Y14, Y12, Y5; \
+	VSHUFPS $0x44, Y15, Y13, Y6; \
+	VSHUFPS $0xEE, Y15, Y13, Y7; \
+	VPERM2F128 $0x20, Y4, Y0, Y8; \
+	VPERM2F128 $0x20, Y5, Y1, Y9; \
+	VPERM2F128 $0x20, Y6, Y2, Y10; \
+	VPERM2F128 $0x20, Y7, Y3, Y11; \
+	VPERM2F128 $0x31, Y4, Y0, Y12; \
+	VPERM2F128 $0x31, Y5, Y1, Y13; \
+	VPERM2F128 $0x31, Y6, Y2, Y14; \
+	VPERM2F128 $0x31, Y7, Y3, Y15
+
 // func transpose8x8AVX2(dst *float32, dstStride int, src *float32, srcStride int, blocks int)
 //
 // Block b transposes the 8x8 floats src[i*srcStride + 8b + j] (i, j < 8)
@@ -29,33 +58,7 @@ loop:
 	VMOVUPS (R8)(BX*1), Y5
 	VMOVUPS (R8)(BX*2), Y6
 	VMOVUPS (R8)(R9*1), Y7
-	// Pairs of rows: a0 b0 a1 b1 | a4 b4 a5 b5 and a2 b2 a3 b3 | a6 b6 a7 b7.
-	VUNPCKLPS Y1, Y0, Y8
-	VUNPCKHPS Y1, Y0, Y9
-	VUNPCKLPS Y3, Y2, Y10
-	VUNPCKHPS Y3, Y2, Y11
-	VUNPCKLPS Y5, Y4, Y12
-	VUNPCKHPS Y5, Y4, Y13
-	VUNPCKLPS Y7, Y6, Y14
-	VUNPCKHPS Y7, Y6, Y15
-	// Quads: a0 b0 c0 d0 | a4 b4 c4 d4, ...
-	VSHUFPS $0x44, Y10, Y8, Y0
-	VSHUFPS $0xEE, Y10, Y8, Y1
-	VSHUFPS $0x44, Y11, Y9, Y2
-	VSHUFPS $0xEE, Y11, Y9, Y3
-	VSHUFPS $0x44, Y14, Y12, Y4
-	VSHUFPS $0xEE, Y14, Y12, Y5
-	VSHUFPS $0x44, Y15, Y13, Y6
-	VSHUFPS $0xEE, Y15, Y13, Y7
-	// Columns 0..3 from the low halves, 4..7 from the high ones.
-	VPERM2F128 $0x20, Y4, Y0, Y8
-	VPERM2F128 $0x20, Y5, Y1, Y9
-	VPERM2F128 $0x20, Y6, Y2, Y10
-	VPERM2F128 $0x20, Y7, Y3, Y11
-	VPERM2F128 $0x31, Y4, Y0, Y12
-	VPERM2F128 $0x31, Y5, Y1, Y13
-	VPERM2F128 $0x31, Y6, Y2, Y14
-	VPERM2F128 $0x31, Y7, Y3, Y15
+	TRANSPOSE8X8
 	LEAQ    (DI)(DX*4), R11
 	VMOVUPS Y8, (DI)
 	VMOVUPS Y9, (DI)(DX*1)
@@ -70,5 +73,98 @@ loop:
 	DECQ    CX
 	JNE     loop
 done:
+	VZEROUPPER
+	RET
+
+// func gatherRowsAVX2(dst *float32, nr int, src *float32, rows *int, n int)
+//
+// For p < n (n > 0) copies the nr floats (16 or 32) at src + rows[p] floats
+// to dst + p*nr: the packing of a B panel whose rows are a table of offsets.
+TEXT ·gatherRowsAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ nr+8(FP), DX
+	MOVQ src+16(FP), SI
+	MOVQ rows+24(FP), BX
+	MOVQ n+32(FP), CX
+	CMPQ DX, $32
+	JNE  rows16
+rows32:
+	MOVQ    (BX), AX
+	VMOVUPS (SI)(AX*4), Y0
+	VMOVUPS 32(SI)(AX*4), Y1
+	VMOVUPS 64(SI)(AX*4), Y2
+	VMOVUPS 96(SI)(AX*4), Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ    $8, BX
+	ADDQ    $128, DI
+	DECQ    CX
+	JNE     rows32
+	VZEROUPPER
+	RET
+rows16:
+	MOVQ    (BX), AX
+	VMOVUPS (SI)(AX*4), Y0
+	VMOVUPS 32(SI)(AX*4), Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    $8, BX
+	ADDQ    $64, DI
+	DECQ    CX
+	JNE     rows16
+	VZEROUPPER
+	RET
+
+// func transpose8x8RowsAVX2(dst *float32, dstStride int, src *float32, offs *int, blocks int)
+//
+// transpose8x8AVX2 with the eight source lines at src + offs[i] floats (any
+// offsets) instead of one stride apart: block b transposes src[offs[i] + 8b
+// + j] into dst[(8b+j)*dstStride + i]. The weight gradient packs the taps of
+// a convolution from its padded input with it (packBTransposed).
+TEXT ·transpose8x8RowsAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ dstStride+8(FP), DX
+	SHLQ $2, DX
+	MOVQ src+16(FP), SI
+	MOVQ offs+24(FP), CX
+	MOVQ 0(CX), AX
+	MOVQ 8(CX), BX
+	MOVQ 16(CX), R8
+	MOVQ 24(CX), R9
+	MOVQ 32(CX), R10
+	MOVQ 40(CX), R11
+	MOVQ 48(CX), R12
+	MOVQ 56(CX), R13
+	MOVQ blocks+32(FP), CX
+	TESTQ CX, CX
+	JEQ   rowsdone
+rowsloop:
+	VMOVUPS (SI)(AX*4), Y0
+	VMOVUPS (SI)(BX*4), Y1
+	VMOVUPS (SI)(R8*4), Y2
+	VMOVUPS (SI)(R9*4), Y3
+	VMOVUPS (SI)(R10*4), Y4
+	VMOVUPS (SI)(R11*4), Y5
+	VMOVUPS (SI)(R12*4), Y6
+	VMOVUPS (SI)(R13*4), Y7
+	TRANSPOSE8X8
+	VMOVUPS Y8, (DI)
+	VMOVUPS Y9, (DI)(DX*1)
+	VMOVUPS Y10, (DI)(DX*2)
+	LEAQ    (DI)(DX*2), DI
+	VMOVUPS Y11, (DI)(DX*1)
+	VMOVUPS Y12, (DI)(DX*2)
+	LEAQ    (DI)(DX*2), DI
+	VMOVUPS Y13, (DI)(DX*1)
+	VMOVUPS Y14, (DI)(DX*2)
+	LEAQ    (DI)(DX*2), DI
+	VMOVUPS Y15, (DI)(DX*1)
+	LEAQ    (DI)(DX*2), DI
+	ADDQ    $32, SI
+	DECQ    CX
+	JNE     rowsloop
+rowsdone:
 	VZEROUPPER
 	RET

@@ -23,6 +23,18 @@ func sgemmTile8x32AVX512(kc int, a *float32, lda int, b, c *float32, ldc, ldb in
 //go:noescape
 func sgemmTile4x32AVX512(kc int, a *float32, lda int, b, c *float32, ldc, ldb int, alpha, beta float32)
 
+// sgemmTile14x32BRowsAVX512 and the BRows edge tiles read row p of B at
+// b + rows[p] floats (gemmKernel.tileRows).
+//
+//go:noescape
+func sgemmTile14x32BRowsAVX512(kc int, a, b *float32, rows *int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmTile8x32BRowsAVX512(kc int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmTile4x32BRowsAVX512(kc int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha, beta float32)
+
 //go:noescape
 func sgemmTile6x16AVX2(kc int, a, b, c *float32, ldc int, alpha, beta float32)
 
@@ -44,9 +56,10 @@ func sgemmTile2x16AVX2(kc int, a *float32, lda int, b, c *float32, ldc, ldb int,
 // workers) stays in L2, the B block in L3.
 var (
 	avx512Kernel = &gemmKernel{mr: 14, nr: 32, kc: 1024, mc: 14 * 24, nc: 2048, tile: sgemmTile14x32AVX512,
-		tileB: sgemmTile14x32BStrideAVX512, edges: []edgeTile{{4, sgemmTile4x32AVX512}, {8, sgemmTile8x32AVX512}}}
+		tileB: sgemmTile14x32BStrideAVX512, tileRows: sgemmTile14x32BRowsAVX512,
+		edges: []edgeTile{{4, sgemmTile4x32AVX512, sgemmTile4x32BRowsAVX512}, {8, sgemmTile8x32AVX512, sgemmTile8x32BRowsAVX512}}}
 	avx2Kernel = &gemmKernel{mr: 6, nr: 16, kc: 512, mc: 6 * 32, nc: 2048, tile: sgemmTile6x16AVX2,
-		edges: []edgeTile{{2, sgemmTile2x16AVX2}, {4, sgemmTile4x16AVX2}}}
+		edges: []edgeTile{{2, sgemmTile2x16AVX2, nil}, {4, sgemmTile4x16AVX2, nil}}}
 )
 
 func gemmAVX512(m, n, k int, alpha float32,

@@ -50,6 +50,20 @@
 	MOVQ ldb+48(FP), R8;   \
 	SHLQ $2, R8
 
+// The edge tiles with B's rows from an offset table (the 14x32 BRows
+// tile's B): arguments (kc, a, lda, b, rows, c, ldc, alpha, beta); CX = kc,
+// AX = a, R9 = lda in bytes, BX = b, R8 = rows, DI = c, SI = ldc in bytes.
+#define EDGEPROLOGUER \
+	MOVQ kc+0(FP), CX;     \
+	MOVQ a+8(FP), AX;      \
+	MOVQ lda+16(FP), R9;   \
+	SHLQ $2, R9;           \
+	MOVQ b+24(FP), BX;     \
+	MOVQ rows+32(FP), R8;  \
+	MOVQ c+40(FP), DI;     \
+	MOVQ ldc+48(FP), SI;   \
+	SHLQ $2, SI
+
 // EDGESCALE broadcasts alpha and beta (an edge tile's last arguments) into
 // ra and rb and jumps to nobeta when beta is ±0 (C is then not read).
 #define EDGESCALE(ra, rb, nobeta) \
@@ -104,11 +118,8 @@
 	STORE512BETA(e, f); \
 	STORE512BETA(g, h)
 
-// One step of k: B's 32 values at BX (then BX += R8 = ldb in bytes), 14 A
-// values broadcast from aoff(AX).
-#define KSTEP512S(aoff) \
-	VMOVUPS (BX), Z28;               \
-	VMOVUPS 64(BX), Z29;             \
+// The 14 rows of one step of k: A values broadcast from aoff(AX), B in Z28/Z29.
+#define ROWS14X32(aoff) \
 	ROW512(aoff+0, Z30, Z0, Z1);     \
 	ROW512(aoff+4, Z31, Z2, Z3);     \
 	ROW512(aoff+8, Z30, Z4, Z5);     \
@@ -122,8 +133,103 @@
 	ROW512(aoff+40, Z30, Z20, Z21);  \
 	ROW512(aoff+44, Z31, Z22, Z23);  \
 	ROW512(aoff+48, Z30, Z24, Z25);  \
-	ROW512(aoff+52, Z31, Z26, Z27);  \
+	ROW512(aoff+52, Z31, Z26, Z27)
+
+// One step of k: B's 32 values at BX (then BX += R8 = ldb in bytes), 14 A
+// values broadcast from aoff(AX).
+#define KSTEP512S(aoff) \
+	VMOVUPS (BX), Z28;   \
+	VMOVUPS 64(BX), Z29; \
+	ROWS14X32(aoff);     \
 	ADDQ    R8, BX
+
+// PREFETCH14 touches the 14 rows of the C tile at DI (SI = ldc in bytes)
+// so their lines arrive while the loop runs; clobbers DX.
+#define PREFETCHROW \
+	PREFETCHT0 (DX);   \
+	PREFETCHT0 64(DX); \
+	ADDQ       SI, DX
+
+#define PREFETCH14 \
+	MOVQ DI, DX; \
+	PREFETCHROW; \
+	PREFETCHROW; \
+	PREFETCHROW; \
+	PREFETCHROW; \
+	PREFETCHROW; \
+	PREFETCHROW; \
+	PREFETCHROW; \
+	PREFETCHROW; \
+	PREFETCHROW; \
+	PREFETCHROW; \
+	PREFETCHROW; \
+	PREFETCHROW; \
+	PREFETCHROW; \
+	PREFETCHROW
+
+// ZERO28 clears the 14x32 tile's accumulators.
+#define ZERO28 \
+	VPXORD Z0, Z0, Z0; \
+	VPXORD Z1, Z1, Z1; \
+	VPXORD Z2, Z2, Z2; \
+	VPXORD Z3, Z3, Z3; \
+	VPXORD Z4, Z4, Z4; \
+	VPXORD Z5, Z5, Z5; \
+	VPXORD Z6, Z6, Z6; \
+	VPXORD Z7, Z7, Z7; \
+	VPXORD Z8, Z8, Z8; \
+	VPXORD Z9, Z9, Z9; \
+	VPXORD Z10, Z10, Z10; \
+	VPXORD Z11, Z11, Z11; \
+	VPXORD Z12, Z12, Z12; \
+	VPXORD Z13, Z13, Z13; \
+	VPXORD Z14, Z14, Z14; \
+	VPXORD Z15, Z15, Z15; \
+	VPXORD Z16, Z16, Z16; \
+	VPXORD Z17, Z17, Z17; \
+	VPXORD Z18, Z18, Z18; \
+	VPXORD Z19, Z19, Z19; \
+	VPXORD Z20, Z20, Z20; \
+	VPXORD Z21, Z21, Z21; \
+	VPXORD Z22, Z22, Z22; \
+	VPXORD Z23, Z23, Z23; \
+	VPXORD Z24, Z24, Z24; \
+	VPXORD Z25, Z25, Z25; \
+	VPXORD Z26, Z26, Z26; \
+	VPXORD Z27, Z27, Z27
+
+// STORE14X32 and STORE14X32BETA write the 14x32 tile (Z30 = alpha, Z31 = beta).
+#define STORE14X32 \
+	STORE512(Z0, Z1); \
+	STORE512(Z2, Z3); \
+	STORE512(Z4, Z5); \
+	STORE512(Z6, Z7); \
+	STORE512(Z8, Z9); \
+	STORE512(Z10, Z11); \
+	STORE512(Z12, Z13); \
+	STORE512(Z14, Z15); \
+	STORE512(Z16, Z17); \
+	STORE512(Z18, Z19); \
+	STORE512(Z20, Z21); \
+	STORE512(Z22, Z23); \
+	STORE512(Z24, Z25); \
+	STORE512(Z26, Z27)
+
+#define STORE14X32BETA \
+	STORE512BETA(Z0, Z1); \
+	STORE512BETA(Z2, Z3); \
+	STORE512BETA(Z4, Z5); \
+	STORE512BETA(Z6, Z7); \
+	STORE512BETA(Z8, Z9); \
+	STORE512BETA(Z10, Z11); \
+	STORE512BETA(Z12, Z13); \
+	STORE512BETA(Z14, Z15); \
+	STORE512BETA(Z16, Z17); \
+	STORE512BETA(Z18, Z19); \
+	STORE512BETA(Z20, Z21); \
+	STORE512BETA(Z22, Z23); \
+	STORE512BETA(Z24, Z25); \
+	STORE512BETA(Z26, Z27)
 
 // func sgemmTile14x32BStrideAVX512(kc int, a, b, c *float32, ldc, ldb int, alpha, beta float32)
 // Row p of the 32-column B micro-panel is at b + p*ldb: ldb = 32 for a packed
@@ -138,78 +244,8 @@ TEXT ·sgemmTile14x32BStrideAVX512(SB), NOSPLIT, $0-56
 	MOVQ ldb+40(FP), R8
 	SHLQ $2, R8
 
-	// Touch the C tile now so its lines arrive while the loop runs.
-	MOVQ DI, DX
-	PREFETCHT0 (DX)
-	PREFETCHT0 64(DX)
-	ADDQ SI, DX
-	PREFETCHT0 (DX)
-	PREFETCHT0 64(DX)
-	ADDQ SI, DX
-	PREFETCHT0 (DX)
-	PREFETCHT0 64(DX)
-	ADDQ SI, DX
-	PREFETCHT0 (DX)
-	PREFETCHT0 64(DX)
-	ADDQ SI, DX
-	PREFETCHT0 (DX)
-	PREFETCHT0 64(DX)
-	ADDQ SI, DX
-	PREFETCHT0 (DX)
-	PREFETCHT0 64(DX)
-	ADDQ SI, DX
-	PREFETCHT0 (DX)
-	PREFETCHT0 64(DX)
-	ADDQ SI, DX
-	PREFETCHT0 (DX)
-	PREFETCHT0 64(DX)
-	ADDQ SI, DX
-	PREFETCHT0 (DX)
-	PREFETCHT0 64(DX)
-	ADDQ SI, DX
-	PREFETCHT0 (DX)
-	PREFETCHT0 64(DX)
-	ADDQ SI, DX
-	PREFETCHT0 (DX)
-	PREFETCHT0 64(DX)
-	ADDQ SI, DX
-	PREFETCHT0 (DX)
-	PREFETCHT0 64(DX)
-	ADDQ SI, DX
-	PREFETCHT0 (DX)
-	PREFETCHT0 64(DX)
-	ADDQ SI, DX
-	PREFETCHT0 (DX)
-	PREFETCHT0 64(DX)
-
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
-	VPXORD Z20, Z20, Z20
-	VPXORD Z21, Z21, Z21
-	VPXORD Z22, Z22, Z22
-	VPXORD Z23, Z23, Z23
-	VPXORD Z24, Z24, Z24
-	VPXORD Z25, Z25, Z25
-	VPXORD Z26, Z26, Z26
-	VPXORD Z27, Z27, Z27
+	PREFETCH14
+	ZERO28
 
 	CMPQ CX, $4
 	JLT  tail512s
@@ -242,38 +278,72 @@ done512s:
 	TESTL        $0x7fffffff, DX    // +0 and -0 both mean "do not read C"
 	JEQ          nobeta512s
 
-	STORE512BETA(Z0, Z1)
-	STORE512BETA(Z2, Z3)
-	STORE512BETA(Z4, Z5)
-	STORE512BETA(Z6, Z7)
-	STORE512BETA(Z8, Z9)
-	STORE512BETA(Z10, Z11)
-	STORE512BETA(Z12, Z13)
-	STORE512BETA(Z14, Z15)
-	STORE512BETA(Z16, Z17)
-	STORE512BETA(Z18, Z19)
-	STORE512BETA(Z20, Z21)
-	STORE512BETA(Z22, Z23)
-	STORE512BETA(Z24, Z25)
-	STORE512BETA(Z26, Z27)
+	STORE14X32BETA
 	VZEROUPPER
 	RET
 
 nobeta512s:
-	STORE512(Z0, Z1)
-	STORE512(Z2, Z3)
-	STORE512(Z4, Z5)
-	STORE512(Z6, Z7)
-	STORE512(Z8, Z9)
-	STORE512(Z10, Z11)
-	STORE512(Z12, Z13)
-	STORE512(Z14, Z15)
-	STORE512(Z16, Z17)
-	STORE512(Z18, Z19)
-	STORE512(Z20, Z21)
-	STORE512(Z22, Z23)
-	STORE512(Z24, Z25)
-	STORE512(Z26, Z27)
+	STORE14X32
+	VZEROUPPER
+	RET
+
+// One step of k with B's row from the offset table at R8 (floats from BX).
+#define KSTEP512R(aoff) \
+	MOVQ    (R8), R10;           \
+	VMOVUPS (BX)(R10*4), Z28;    \
+	VMOVUPS 64(BX)(R10*4), Z29;  \
+	ROWS14X32(aoff);             \
+	ADDQ    $8, R8
+
+// func sgemmTile14x32BRowsAVX512(kc int, a, b *float32, rows *int, c *float32, ldc int, alpha, beta float32)
+// Row p of the 32-column B micro-panel is at b + rows[p] floats: a
+// convolution's taps read in place from its padded input (gemmBatchedRows).
+TEXT ·sgemmTile14x32BRowsAVX512(SB), NOSPLIT, $0-56
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), BX
+	MOVQ rows+24(FP), R8
+	MOVQ c+32(FP), DI
+	MOVQ ldc+40(FP), SI
+	SHLQ $2, SI
+	PREFETCH14
+	ZERO28
+
+	CMPQ CX, $4
+	JLT  tail512r
+
+loop512r:
+	KSTEP512R(0)
+	KSTEP512R(56)
+	KSTEP512R(112)
+	KSTEP512R(168)
+	ADDQ $224, AX
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  loop512r
+
+tail512r:
+	TESTQ CX, CX
+	JEQ   done512r
+
+loop512rone:
+	KSTEP512R(0)
+	ADDQ $56, AX
+	DECQ CX
+	JNE  loop512rone
+
+done512r:
+	VBROADCASTSS alpha+48(FP), Z30
+	VBROADCASTSS beta+52(FP), Z31
+	MOVL         beta+52(FP), DX
+	TESTL        $0x7fffffff, DX
+	JEQ          nobeta512r
+	STORE14X32BETA
+	VZEROUPPER
+	RET
+
+nobeta512r:
+	STORE14X32
 	VZEROUPPER
 	RET
 
@@ -496,6 +566,74 @@ done4x32:
 	RET
 
 nobeta4x32:
+	STORE4X32(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+	VZEROUPPER
+	RET
+
+// BROW512R loads B's row for one step of k from the offset table at R8
+// (floats from BX) into Z28/Z29 and steps the table.
+#define BROW512R \
+	MOVQ    (R8), R10;          \
+	VMOVUPS (BX)(R10*4), Z28;   \
+	VMOVUPS 64(BX)(R10*4), Z29; \
+	ADDQ    $8, R8
+
+#define KSTEP8X32R \
+	BROW512R;                                           \
+	ROWS4X32(0, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7);        \
+	ROWS4X32(16, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15); \
+	ADDQ    R9, AX
+
+#define KSTEP4X32R \
+	BROW512R;                                    \
+	ROWS4X32(0, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7); \
+	ADDQ    R9, AX
+
+// func sgemmTile8x32BRowsAVX512(kc int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha, beta float32)
+TEXT ·sgemmTile8x32BRowsAVX512(SB), NOSPLIT, $0-64
+	EDGEPROLOGUER
+	ZERO4X32(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+	ZERO4X32(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	TESTQ CX, CX
+	JEQ   done8x32r
+
+loop8x32r:
+	KSTEP8X32R
+	DECQ CX
+	JNE  loop8x32r
+
+done8x32r:
+	EDGESCALE(Z30, Z31, nobeta8x32r)
+	STORE4X32BETA(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+	STORE4X32BETA(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	VZEROUPPER
+	RET
+
+nobeta8x32r:
+	STORE4X32(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+	STORE4X32(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	VZEROUPPER
+	RET
+
+// func sgemmTile4x32BRowsAVX512(kc int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha, beta float32)
+TEXT ·sgemmTile4x32BRowsAVX512(SB), NOSPLIT, $0-64
+	EDGEPROLOGUER
+	ZERO4X32(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+	TESTQ CX, CX
+	JEQ   done4x32r
+
+loop4x32r:
+	KSTEP4X32R
+	DECQ CX
+	JNE  loop4x32r
+
+done4x32r:
+	EDGESCALE(Z30, Z31, nobeta4x32r)
+	STORE4X32BETA(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+	VZEROUPPER
+	RET
+
+nobeta4x32r:
 	STORE4X32(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
 	VZEROUPPER
 	RET

@@ -57,7 +57,7 @@ func installGeneric() {
 	LogSoftmaxRows = LogSoftmaxRowsRef
 	LayerNormRows = LayerNormRowsRef
 	winoInput16, winoOutput16, winoGradOutput16 = nil, nil, nil
-	transpose8x8 = nil
+	transpose8x8, transpose8x8Rows, gatherRows = nil, nil, nil
 	addInto = addIntoScalar
 	AdamUpdate, EMAUpdate = AdamUpdateRef, EMAUpdateRef
 	gatherStride2, scatterAddStride2 = gatherStride2Scalar, scatterAddStride2Scalar

@@ -1,0 +1,270 @@
+package cpu
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The implicit paths must give the im2col path's bits: every real output is
+// the same dot product in the same order, whatever the kernel variant, with
+// B read in place through the row table or packed from it, in one batch of
+// samples or several; so must the weight gradient packed from the padded
+// input.
+func TestImplicitIm2colKeepsBits(t *testing.T) {
+	geoms := map[string]ConvGeom{
+		"3x3_pad1":      geom(3, 5, 9, 12, 30, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+		"3x3_pad1_wide": geom(2, 7, 6, 40, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+		"5x3_pad2_1":    geom(2, 4, 11, 10, 9, 5, 3, 1, 1, 2, 1, 1, 1, 1),
+		"dilation2":     geom(2, 3, 12, 20, 6, 3, 3, 1, 1, 2, 2, 2, 2, 1),
+		"groups2":       geom(2, 6, 10, 9, 8, 3, 3, 1, 1, 1, 1, 1, 1, 2),
+		"no_pad":        geom(2, 4, 12, 12, 33, 3, 3, 1, 1, 0, 0, 1, 1, 1),
+		"deep":          geom(2, 130, 8, 8, 29, 3, 3, 1, 1, 1, 1, 1, 1, 1), // k = 1170: two blocks of k
+		"stride_2x1":    geom(2, 5, 13, 24, 7, 3, 3, 2, 1, 1, 1, 1, 1, 1),
+		"short_oh":      {N: 2, Cin: 3, H: 9, W: 16, Cout: 5, OH: 7, OW: 15, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, Groups: 1},
+	}
+	defer func(v, b int, d bool) { convGemmMinFlops, implicitBatchFloats, gemmDirectB = v, b, d }(convGemmMinFlops, implicitBatchFloats, gemmDirectB)
+	defer func() { convImplicit = true }()
+	convGemmMinFlops = 0
+	prev := ActiveVariant()
+	defer UseVariant(prev)
+	for _, variant := range Variants() {
+		if err := UseVariant(variant); err != nil {
+			t.Fatal(err)
+		}
+		for name, g := range geoms {
+			if !g.implicitWeightGrad() || (g.SH == 1) != g.implicitIm2col() {
+				t.Fatalf("%s does not take the implicit paths", name)
+			}
+			r := rand.New(rand.NewPCG(5, uint64(len(name))))
+			x := randSlice(r, g.N*g.Cin*g.H*g.W)
+			w := randSlice(r, g.Cout*g.Cin/g.Groups*g.KH*g.KW)
+			bias := randSlice(r, g.Cout)
+			ny := g.N * g.Cout * g.OH * g.OW
+			gy := randSlice(r, ny)
+			convImplicit = false
+			want := make([]float32, ny)
+			Conv2dForward(g, x, w, bias, want)
+			wantNoBias := make([]float32, ny)
+			Conv2dForward(g, x, w, nil, wantNoBias)
+			wantW := make([]float32, len(w))
+			Conv2dWeightGrad(g, x, gy, wantW)
+			convImplicit = true
+			l := g.implicitLayout()
+			for _, direct := range []bool{true, false} {
+				for _, batch := range []int{8 << 20, g.Cin*l.plane + g.Cout*l.wide} { // all samples, one at a time
+					gemmDirectB, implicitBatchFloats = direct, batch
+					gotW := slices.Repeat([]float32{float32(math.NaN())}, len(w))
+					Conv2dWeightGrad(g, x, gy, gotW)
+					for i := range wantW {
+						if math.Float32bits(gotW[i]) != math.Float32bits(wantW[i]) {
+							t.Fatalf("%s %s batch=%d: gw[%d] = %v, im2col path %v", variant, name, batch, i, gotW[i], wantW[i])
+						}
+					}
+					for _, b := range [][]float32{bias, nil} {
+						got := slices.Repeat([]float32{float32(math.NaN())}, ny)
+						Conv2dForward(g, x, w, b, got)
+						ref := want
+						if b == nil {
+							ref = wantNoBias
+						}
+						for i := range ref {
+							if math.Float32bits(got[i]) != math.Float32bits(ref[i]) {
+								t.Fatalf("%s %s direct=%v batch=%d bias=%v: y[%d] = %v, im2col path %v",
+									variant, name, direct, batch, b != nil, i, got[i], ref[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// gemmBatchedRows against the strided product on the same kernel, with B
+// materialised from the table: the same bits for every edge of rows and
+// columns, depth past one block of k, and samples in a batch.
+func TestGemmBatchedRowsMatchesMaterialised(t *testing.T) {
+	defer func(d bool) { gemmDirectB = d }(gemmDirectB)
+	prev := ActiveVariant()
+	defer UseVariant(prev)
+	r := rand.New(rand.NewPCG(9, 9))
+	for _, variant := range Variants() {
+		if err := UseVariant(variant); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range []int{1, 4, 6, 13, 14, 18, 22, 28, 32, 47} {
+			for _, n := range []int{16, 31, 32, 70} {
+				for _, k := range []int{1, 9, 300, 1100} {
+					const batch = 2
+					rows := make([]int, k)
+					span := n + 3*k
+					for p := range rows {
+						rows[p] = r.IntN(span - n + 1)
+					}
+					stride := span + 5
+					b := randSlice(r, batch*stride)
+					a := randSlice(r, m*k)
+					dense := make([]float32, batch*k*n) // B_s materialised [k, n]
+					for s := 0; s < batch; s++ {
+						for p, off := range rows {
+							copy(dense[(s*k+p)*n:(s*k+p+1)*n], b[s*stride+off:])
+						}
+					}
+					want := make([]float32, batch*m*n)
+					activeGemm.gemmBatched(batch, m, n, k, 1, a, 0, k, 1, dense, 0, n, 1, k*n, 0, want, 0, n, m*n)
+					for _, direct := range []bool{true, false} {
+						gemmDirectB = direct
+						got := slices.Repeat([]float32{float32(math.NaN())}, batch*m*n)
+						activeGemm.gemmBatchedRows(batch, m, n, k, 1, a, 0, k, 1, b, 0, rows, stride, 0, got, 0, n, m*n)
+						for i := range want {
+							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+								t.Fatalf("%s m=%d n=%d k=%d direct=%v: C[%d] = %v, want %v", variant, m, n, k, direct, i, got[i], want[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestGemmBatchedRowsRejectsRowsOutsideB(t *testing.T) {
+	defer func() {
+		msg, _ := recover().(string)
+		if !strings.Contains(msg, "outside b") {
+			t.Fatalf("panic %q, want one naming the rows outside b", msg)
+		}
+	}()
+	b, c, a := make([]float32, 100), make([]float32, 64), make([]float32, 2)
+	activeGemm.gemmBatchedRows(1, 2, 32, 1, 1, a, 0, 1, 1, b, 0, []int{80}, 0, 0, c, 0, 32, 0)
+}
+
+// gemmRowsCols against the strided product on the same kernel with B
+// materialised: runs of every length (short, one apart or not), taps not a
+// multiple of eight, depth past one block of k.
+func TestGemmRowsColsMatchesMaterialised(t *testing.T) {
+	prev := ActiveVariant()
+	defer UseVariant(prev)
+	r := rand.New(rand.NewPCG(11, 3))
+	for _, variant := range Variants() {
+		if err := UseVariant(variant); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range []int{3, 14, 32} {
+			for _, n := range []int{5, 8, 32, 45} {
+				for _, k := range []int{7, 64, 1100} {
+					rows, runs := make([]int, k), make([]int, k)
+					for p := 0; p < k; { // runs of 1 to 20 rows one apart, gaps between
+						run := min(1+r.IntN(20), k-p)
+						start := 40*p + r.IntN(9)
+						for i := 0; i < run; i++ {
+							rows[p+i], runs[p+i] = start+i, run-i
+						}
+						p += run
+					}
+					cols := make([]int, n)
+					for j := range cols {
+						cols[j] = r.IntN(50)
+					}
+					b := randSlice(r, 40*k+80)
+					a := randSlice(r, m*k)
+					dense := make([]float32, k*n)
+					for p := range rows {
+						for j := range cols {
+							dense[p*n+j] = b[rows[p]+cols[j]+3]
+						}
+					}
+					c0 := randSlice(r, m*n)
+					want := slices.Clone(c0)
+					activeGemm.gemm(m, n, k, 1, a, 0, k, 1, dense, 0, n, 1, 1, want, 0, n)
+					got := slices.Clone(c0)
+					activeGemm.gemmRowsCols(m, n, k, 1, a, 0, k, 1, b, 3, rows, runs, cols, 1, got, 0, n)
+					for i := range want {
+						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("%s m=%d n=%d k=%d: C[%d] = %v, want %v", variant, m, n, k, i, got[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// The input gradient's blocked schedule against the reference's whole col
+// per sample: the same bits for every geometry of the reference tests, on
+// every variant.
+func TestDgradBlockedKeepsBits(t *testing.T) {
+	prev := ActiveVariant()
+	defer UseVariant(prev)
+	geoms := map[string]ConvGeom{"demo_32": geom(3, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1)}
+	for name, g := range convGeoms {
+		geoms[name] = g
+	}
+	for _, variant := range Variants() {
+		if err := UseVariant(variant); err != nil {
+			t.Fatal(err)
+		}
+		for name, g := range geoms {
+			r := rand.New(rand.NewPCG(13, uint64(len(name))))
+			gy := randSlice(r, g.N*g.Cout*g.OH*g.OW)
+			w := randSlice(r, g.Cout*g.Cin/g.Groups*g.KH*g.KW)
+			nx := g.N * g.Cin * g.H * g.W
+			want := make([]float32, nx)
+			Conv2dInputGradRef(g, gy, w, want)
+			got := slices.Repeat([]float32{float32(math.NaN())}, nx)
+			conv2dInputGradBlocked(g, gy, w, got)
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%s %s: gx[%d] = %v, reference %v", variant, name, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkConvSchedules times each pass of the GEMM-schedule convolutions
+// at the demo's shapes and at 64x64, with the implicit paths and the
+// blocked input gradient ("new") against im2col and the whole-col
+// reference ("old"), interleaved in one run.
+func BenchmarkConvSchedules(b *testing.B) {
+	shapes := []struct {
+		name string
+		g    ConvGeom
+	}{
+		{"n16_c32_32", geom(16, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1)},
+		{"n4_c64_64", geom(4, 64, 64, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1)},
+		{"n4_c512_16", geom(4, 512, 16, 16, 512, 3, 3, 1, 1, 1, 1, 1, 1, 1)},
+	}
+	defer func() { convImplicit, convWinograd = true, true }()
+	convWinograd = false
+	for _, s := range shapes {
+		g := s.g
+		r := rand.New(rand.NewPCG(1, 1))
+		x := randSlice(r, g.N*g.Cin*g.H*g.W)
+		w := randSlice(r, g.Cout*g.Cin*g.KH*g.KW)
+		y := randSlice(r, g.N*g.Cout*g.OH*g.OW)
+		for _, pass := range []string{"fwd", "dgrad", "wgrad"} {
+			for _, sched := range []string{"old", "new"} {
+				b.Run(s.name+"/"+pass+"/"+sched, func(b *testing.B) {
+					convImplicit = sched == "new"
+					b.ReportMetric(float64(2*g.N*g.flopsPerSample())/1e9, "GFLOP/op")
+					for i := 0; i < b.N; i++ {
+						switch {
+						case pass == "fwd":
+							Conv2dForward(g, x, w, nil, y)
+						case pass == "dgrad" && sched == "old":
+							Conv2dInputGradRef(g, y, w, x)
+						case pass == "dgrad":
+							Conv2dInputGrad(g, y, w, x)
+						default:
+							Conv2dWeightGrad(g, x, y, w)
+						}
+					}
+				})
+			}
+		}
+	}
+}
