@@ -1,60 +1,72 @@
 package cpu
 
-// Implicit im2col for stride-1 convolutions. With the input copied once into
-// a zero-padded plane [Hp, Wp] per channel and the outputs laid on the same
-// row pitch Wp (a "wide" output row: OW real columns, then Wp - OW that read
-// past the row's end and are dropped), the col row of tap (c, ky, kx) is a
-// contiguous run of the padded input, starting c·Hp·Wp + ky·DH·Wp + kx·DW:
-// the GEMM reads its B rows there through a table of offsets, and the col
-// buffer, written and read once per call (19 MB for the demo's 32x32 layers
-// at batch 16, 40% of the forward), is never made. Every real output is the
-// same dot product, in the same order and blocking, as on the im2col path:
-// the results are bit for bit those of conv2dForwardGemm.
+// Implicit im2col. The input is copied once into a zero-padded layout in
+// which the col row of every tap (c, ky, kx) is a contiguous run: with unit
+// strides, a padded plane [Hp, Wp] per channel, the outputs laid on the same
+// row pitch (a "wide" output row: OW real columns, then a few that read past
+// the row's end and are dropped), tap (c, ky, kx) starting at c·Hp·Wp +
+// ky·DH·Wp + kx·DW. With strides SH x SW each channel is split into SH·SW
+// phase planes, phase (a, b) holding the padded input's rows a, a+SH, ... and
+// columns b, b+SW, ...: a tap then reads one phase plane at unit stride. The
+// GEMM reads its B rows there through a table of offsets, and the col buffer,
+// written and read once per call (19 MB for the demo's 32x32 layers at batch
+// 16, 40% of the forward), is never made. Every real output is the same dot
+// product, in the same order and blocking, as on the im2col path: the
+// results are bit for bit those of conv2dForwardGemm.
 
-// convImplicit switches the implicit path; tests turn it off to compare.
+// convImplicit switches the implicit paths; tests turn it off to compare.
 var convImplicit = true
 
-// implicitIm2col reports whether a convolution takes the implicit path:
-// unit strides, and at most one dropped column for four real ones (a 3x3
-// kernel with padding 1 from 8x8 planes up), since every dropped column
-// costs as much arithmetic as a real one.
+// implicitIm2col reports whether a convolution's forward takes the implicit
+// path: unit strides, and at most one dropped column for four real ones (a
+// 3x3 kernel with padding 1 from 8x8 outputs up), since every dropped column
+// costs as much arithmetic as a real one. Strided forwards keep im2col:
+// their taps' rows spread over the phase planes and the micro-kernel's B
+// loads wait on them (n16 c32 65x65 stride 2: 5.0 ms with im2col, 5.7
+// implicit).
 func (g ConvGeom) implicitIm2col() bool {
-	if !convImplicit || g.SH != 1 || g.SW != 1 || g.PH < 0 || g.PW < 0 || g.identityCol() {
+	if !convImplicit || g.SH != 1 || g.SW != 1 || g.identityCol() {
 		return false
 	}
-	wp := g.W + 2*g.PW
-	return (wp-g.OW)*4 <= g.OW && g.OH <= g.H+2*g.PH-(g.KH-1)*g.DH && g.OW <= wp-(g.KW-1)*g.DW
+	l := g.implicitLayout()
+	return (l.wq-g.OW)*4 <= g.OW
 }
 
-// implicitLayout is the padded input and wide output of one call.
+// implicitLayout is the phase planes and wide output of one call.
 type implicitLayout struct {
-	hp, wp int // padded plane
-	plane  int // hp·wp
-	wide   int // OH·wp: one wide output plane
-	slack  int // floats past the last plane the last tap's dropped columns read
+	phases int // SH·SW phase planes per channel
+	hq, wq int // one phase plane: as many rows and columns as the taps read
+	plane  int // phases·hq·wq: one channel
+	wide   int // OH·wq: one wide output plane
+	slack  int // floats past the last channel the last tap's dropped columns read
 }
 
 func (g ConvGeom) implicitLayout() implicitLayout {
-	l := implicitLayout{hp: g.H + 2*g.PH, wp: g.W + 2*g.PW}
-	l.plane, l.wide, l.slack = l.hp*l.wp, g.OH*l.wp, (g.KW-1)*g.DW
+	l := implicitLayout{phases: g.SH * g.SW,
+		hq: g.OH + (g.KH-1)*g.DH/g.SH, wq: g.OW + (g.KW-1)*g.DW/g.SW}
+	l.plane, l.wide, l.slack = l.phases*l.hq*l.wq, g.OH*l.wq, (g.KW-1)*g.DW/g.SW
 	return l
 }
 
 // tapOffsets returns the offset of each col row (c, ky, kx) of one group in
-// the padded input, in the order of the weight's columns.
+// the phase planes, in the order of the weight's columns.
 func (g ConvGeom) tapOffsets(l implicitLayout, dst []int) []int {
 	dst = dst[:0]
 	for c := 0; c < g.Cin/g.Groups; c++ {
 		for ky := 0; ky < g.KH; ky++ {
 			for kx := 0; kx < g.KW; kx++ {
-				dst = append(dst, c*l.plane+ky*g.DH*l.wp+kx*g.DW)
+				y, x := ky*g.DH, kx*g.DW
+				phase := y%g.SH*g.SW + x%g.SW
+				dst = append(dst, c*l.plane+phase*l.hq*l.wq+y/g.SH*l.wq+x/g.SW)
 			}
 		}
 	}
 	return dst
 }
 
-// padJob copies planes [lo, hi) of x into the zero-padded layout.
+// padJob copies channels [lo, hi) of x into the phase planes: entry (i, j)
+// of phase (a, b) is x at row i·SH + a − PH, column j·SW + b − PW, or zero
+// in the padding.
 type padJob struct {
 	g    ConvGeom
 	l    implicitLayout
@@ -66,16 +78,36 @@ type padJob struct {
 func (j *padJob) runRange(lo, hi int) {
 	g, l := j.g, j.l
 	hw := g.H * g.W
-	for pl := lo; pl < hi; pl++ {
-		dst := j.xp[pl*l.plane : (pl+1)*l.plane]
-		src := j.x[j.xOff+pl*hw : j.xOff+(pl+1)*hw]
-		clear(dst[:g.PH*l.wp])
-		clear(dst[(g.PH+g.H)*l.wp:])
-		for y := 0; y < g.H; y++ {
-			row := dst[(g.PH+y)*l.wp : (g.PH+y+1)*l.wp]
-			clear(row[:g.PW])
-			copy(row[g.PW:g.PW+g.W], src[y*g.W:(y+1)*g.W])
-			clear(row[g.PW+g.W:])
+	for ch := lo; ch < hi; ch++ {
+		src := j.x[j.xOff+ch*hw : j.xOff+(ch+1)*hw]
+		for a := 0; a < g.SH; a++ {
+			for b := 0; b < g.SW; b++ {
+				dst := j.xp[ch*l.plane+(a*g.SW+b)*l.hq*l.wq:][:l.hq*l.wq]
+				// Columns j of the phase with an input column: [jLo, jHi).
+				jLo := min(l.wq, max(0, ceilDiv(g.PW-b, g.SW)))
+				jHi := max(jLo, min(l.wq, ceilDiv(g.W+g.PW-b, g.SW)))
+				// One clear of the plane, then the rows: the padding is a
+				// column or two, too short for a call to clear each.
+				clear(dst)
+				for i := 0; i < l.hq; i++ {
+					row := dst[i*l.wq : (i+1)*l.wq]
+					y := i*g.SH + a - g.PH
+					if y < 0 || y >= g.H || jLo == jHi {
+						continue
+					}
+					in := src[y*g.W+jLo*g.SW+b-g.PW : (y+1)*g.W]
+					switch g.SW {
+					case 1:
+						copy(row[jLo:jHi], in)
+					case 2:
+						gatherStride2(row[jLo:jHi], in[:min(len(in), 2*(jHi-jLo))])
+					default:
+						for k := range row[jLo:jHi] {
+							row[jLo+k] = in[k*g.SW]
+						}
+					}
+				}
+			}
 		}
 	}
 }
@@ -99,7 +131,7 @@ func (j *narrowJob) runRange(lo, hi int) {
 		src := j.wide[pl*l.wide : (pl+1)*l.wide]
 		dst := j.y[j.yOff+pl*ohw : j.yOff+(pl+1)*ohw]
 		for oy := 0; oy < g.OH; oy++ {
-			d, s := dst[oy*g.OW:(oy+1)*g.OW], src[oy*l.wp:oy*l.wp+g.OW]
+			d, s := dst[oy*g.OW:(oy+1)*g.OW], src[oy*l.wq:oy*l.wq+g.OW]
 			if j.bias == nil {
 				copy(d, s)
 				continue
@@ -146,27 +178,25 @@ func conv2dForwardImplicit(g ConvGeom, x, w, bias, y []float32) {
 	}
 }
 
-// The weight gradient, gw = Σ_n gy_n·colᵀ_n, reads colᵀ from the padded
-// input the same way: element (q, p) of colᵀ_n is the padded input at
+// The weight gradient, gw = Σ_n gy_n·colᵀ_n, reads colᵀ from the phase
+// planes the same way: element (q, p) of colᵀ_n is there at
 // outputOffsets[q] + tapOffsets[p], packed for the GEMM by 8x8 transposes
 // straight from there (the im2col path wrote col, then transposed it).
 // The packed panels hold the same values, so the bits are those of the
-// im2col path. Unit column stride only: the transposes need runs of
-// adjacent output positions.
+// im2col path. Any geometry: the output positions of a row are adjacent in
+// every phase plane, so the transposes always have runs.
 
 // implicitWeightGrad reports whether the weight gradient takes this path.
-func (g ConvGeom) implicitWeightGrad() bool {
-	return convImplicit && g.SW == 1 && g.PH >= 0 && g.PW >= 0 && !g.identityCol()
-}
+func (g ConvGeom) implicitWeightGrad() bool { return convImplicit && !g.identityCol() }
 
-// outputOffsets returns, for each output position (oy, ox), the offset in
-// the padded plane of its window's top-left tap, and the run of positions
-// from it to the end of its row, whose offsets follow one apart.
+// outputOffsets returns, for each output position (oy, ox), its offset in
+// a phase plane, and the run of positions from it to the end of its row,
+// whose offsets follow one apart.
 func (g ConvGeom) outputOffsets(l implicitLayout) (offs, runs []int) {
 	offs, runs = make([]int, 0, g.OH*g.OW), make([]int, 0, g.OH*g.OW)
 	for oy := 0; oy < g.OH; oy++ {
 		for ox := 0; ox < g.OW; ox++ {
-			offs, runs = append(offs, oy*g.SH*l.wp+ox), append(runs, g.OW-ox)
+			offs, runs = append(offs, oy*l.wq+ox), append(runs, g.OW-ox)
 		}
 	}
 	return offs, runs

@@ -23,6 +23,11 @@ func TestImplicitIm2colKeepsBits(t *testing.T) {
 		"no_pad":        geom(2, 4, 12, 12, 33, 3, 3, 1, 1, 0, 0, 1, 1, 1),
 		"deep":          geom(2, 130, 8, 8, 29, 3, 3, 1, 1, 1, 1, 1, 1, 1), // k = 1170: two blocks of k
 		"stride_2x1":    geom(2, 5, 13, 24, 7, 3, 3, 2, 1, 1, 1, 1, 1, 1),
+		"stride2_demo":  geom(3, 6, 33, 33, 30, 3, 3, 2, 2, 0, 0, 1, 1, 1),
+		"stride2_pad1":  geom(2, 5, 16, 15, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1),
+		"stride3_4x4":   geom(2, 3, 20, 26, 5, 4, 4, 3, 3, 1, 2, 1, 1, 1),
+		"stride2_dil2":  geom(2, 4, 21, 22, 6, 3, 3, 2, 2, 2, 2, 2, 2, 1),
+		"crop":          geom(2, 4, 12, 14, 5, 3, 3, 1, 1, -1, -1, 1, 1, 1),
 		"short_oh":      {N: 2, Cin: 3, H: 9, W: 16, Cout: 5, OH: 7, OW: 15, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, Groups: 1},
 	}
 	defer func(v, b int, d bool) { convGemmMinFlops, implicitBatchFloats, gemmDirectB = v, b, d }(convGemmMinFlops, implicitBatchFloats, gemmDirectB)
@@ -35,8 +40,8 @@ func TestImplicitIm2colKeepsBits(t *testing.T) {
 			t.Fatal(err)
 		}
 		for name, g := range geoms {
-			if !g.implicitWeightGrad() || (g.SH == 1) != g.implicitIm2col() {
-				t.Fatalf("%s does not take the implicit paths", name)
+			if !g.implicitWeightGrad() || g.implicitIm2col() != (g.SH == 1 && g.SW == 1) {
+				t.Fatalf("%s: implicit forward %v, weight gradient %v", name, g.implicitIm2col(), g.implicitWeightGrad())
 			}
 			r := rand.New(rand.NewPCG(5, uint64(len(name))))
 			x := randSlice(r, g.N*g.Cin*g.H*g.W)
@@ -65,7 +70,7 @@ func TestImplicitIm2colKeepsBits(t *testing.T) {
 					}
 					for _, b := range [][]float32{bias, nil} {
 						got := slices.Repeat([]float32{float32(math.NaN())}, ny)
-						Conv2dForward(g, x, w, b, got)
+						conv2dForwardImplicit(g, x, w, b, got) // strided ones too, though the dispatch keeps im2col for them
 						ref := want
 						if b == nil {
 							ref = wantNoBias
