@@ -1,6 +1,9 @@
 package cpu
 
-import "sync"
+import (
+	"math"
+	"sync"
+)
 
 // biasActKernels are the vector rows of the piecewise-linear bias_act
 // activations (linear, relu, lrelu); the smooth ones stay on the reference.
@@ -27,6 +30,14 @@ var biasActJobs = sync.Pool{New: func() any { return new(biasActJob) }}
 
 func (j *biasActJob) runRange(r0, r1 int) {
 	inner := j.c.Inner
+	block := j.k.fwdBlock
+	if j.grad {
+		block = j.k.gradBlock
+	}
+	if inner < 2*block {
+		j.runShortRows(r0, r1)
+		return
+	}
 	for r := r0; r < r1; r++ {
 		var bias float32
 		if j.b != nil {
@@ -47,6 +58,59 @@ func (j *biasActJob) runRange(r0, r1 int) {
 		}
 		biasLreluScalar(j.y[lo+m:hi], j.x[lo+m:hi], bias, j.slope, j.c.Gain, j.lo, j.hi)
 	}
+}
+
+// runShortRows runs rows too short for the vector kernels to take much of
+// them alone (4x4 planes, a fully connected layer's one value per channel,
+// where the scalar loop's branch on the sign missed half the time): the
+// biased values are written first, branch-free, then the kernel takes
+// the whole range as one row with bias -0, which adds exactly nothing
+// (s + -0 = s for every s, -0 included), so every output keeps its bits.
+// The gradient writes the biased values into dx and reads them from there.
+func (j *biasActJob) runShortRows(r0, r1 int) {
+	inner := j.c.Inner
+	lo, hi := r0*inner, r1*inner
+	bias := float32(0) // no bias: the loop's v + 0
+	switch {
+	case j.b != nil && inner == 1: // a run of channels at a time
+		for r := r0; r < r1; {
+			c := r % j.c.Channels
+			n := min(j.c.Channels-c, r1-r)
+			x, s, b := j.x[r:r+n], j.y[r:r+n], j.b[c:c+n]
+			for i, v := range x {
+				s[i] = v + b[i]
+			}
+			r += n
+		}
+	case j.b != nil:
+		for r := r0; r < r1; r++ {
+			b := j.b[r%j.c.Channels]
+			x, s := j.x[r*inner:(r+1)*inner], j.y[r*inner:(r+1)*inner]
+			for i, v := range x {
+				s[i] = v + b
+			}
+		}
+	}
+	if j.b != nil {
+		bias = float32(math.Copysign(0, -1))
+	}
+	x := j.x
+	if j.b != nil {
+		x = j.y
+	}
+	if j.grad {
+		m := (hi - lo) / j.k.gradBlock * j.k.gradBlock
+		if m > 0 {
+			j.k.grad(&j.y[lo], &j.dy[lo], &x[lo], m, bias, j.slope, j.c.Gain, j.lo, j.hi)
+		}
+		biasLreluGradScalar(j.y[lo+m:hi], j.dy[lo+m:hi], x[lo+m:hi], bias, j.slope, j.c.Gain, j.lo, j.hi)
+		return
+	}
+	m := (hi - lo) / j.k.fwdBlock * j.k.fwdBlock
+	if m > 0 {
+		j.k.fwd(&j.y[lo], &x[lo], m, bias, j.slope, j.c.Gain, j.lo, j.hi)
+	}
+	biasLreluScalar(j.y[lo+m:hi], x[lo+m:hi], bias, j.slope, j.c.Gain, j.lo, j.hi)
 }
 
 // biasLreluScalar and biasLreluGradScalar are BiasActRef's and

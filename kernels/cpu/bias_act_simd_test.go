@@ -10,7 +10,7 @@ func TestBiasActVariantsMatchRefBitForBit(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	prev := ActiveVariant()
 	defer UseVariant(prev)
-	shapes := [][3]int{{1, 1, 1}, {2, 3, 7}, {1, 5, 16}, {3, 4, 33}, {2, 2, 64}, {1, 3, 95}, {4, 8, 4096}}
+	shapes := [][3]int{{1, 1, 1}, {2, 3, 7}, {1, 5, 16}, {3, 4, 33}, {2, 2, 64}, {1, 3, 95}, {4, 8, 4096}, {5, 7, 1}, {7, 9001, 1}, {3, 4099, 16}}
 	kinds := []BiasActKind{BiasActLinear, BiasActRelu, BiasActLrelu, BiasActTanh}
 	for _, name := range Variants() {
 		if err := UseVariant(name); err != nil {
@@ -68,6 +68,31 @@ func BenchmarkBiasActLreluVariants(b *testing.B) {
 				grad(y, dy, x, bias, c)
 			}
 			b.ReportMetric(12*float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+		})
+	}
+}
+
+// BenchmarkBiasActShortRows times the rows shorter than two vector blocks:
+// the demo's 4x4 and 8x8 planes and a fully connected layer (one value per
+// channel), forward and gradient.
+func BenchmarkBiasActShortRows(b *testing.B) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, sh := range []struct {
+		name                   string
+		outer, channels, inner int
+	}{{"fc_16x512", 16, 512, 1}, {"plane4x4_16x32", 16, 32, 16}, {"plane8x8_16x32", 16, 32, 64}} {
+		c := BiasActConfig{Kind: BiasActLrelu, Alpha: 0.2, Gain: 1.4142135, Clamp: -1, Outer: sh.outer, Channels: sh.channels, Inner: sh.inner}
+		n := c.Outer * c.Channels * c.Inner
+		x, dy, y, bias := randSlice(r, n), randSlice(r, n), make([]float32, n), randSlice(r, c.Channels)
+		b.Run(sh.name+"/forward", func(b *testing.B) {
+			for b.Loop() {
+				BiasAct(y, x, bias, c)
+			}
+		})
+		b.Run(sh.name+"/gradient", func(b *testing.B) {
+			for b.Loop() {
+				BiasActGrad(y, dy, x, bias, c)
+			}
 		})
 	}
 }

@@ -56,19 +56,24 @@ func Im2col(g ConvGeom, x []float32, xOff int, col []float32) {
 				}
 				clear(dst[:yLo*g.OW])
 				clear(dst[yHi*g.OW:])
+				if xLo > 0 || xHi < g.OW {
+					for oy := yLo; oy < yHi; oy++ {
+						clear(dst[oy*g.OW : oy*g.OW+xLo])
+						clear(dst[oy*g.OW+xHi : (oy+1)*g.OW])
+					}
+				}
+				if g.SW == 2 {
+					// All the tap's rows in one call; the vector gather may
+					// read one entry past a row's last.
+					start := plane + (yLo*g.SH-g.PH+ky*g.DH)*g.W - g.PW + kx*g.DW + 2*xLo
+					gatherStride2Rows(dst[yLo*g.OW+xLo:], g.OW, x[start:], g.SH*g.W, xHi-xLo, yHi-yLo)
+					continue
+				}
 				for oy := yLo; oy < yHi; oy++ {
 					d := dst[oy*g.OW : (oy+1)*g.OW]
-					clear(d[:xLo])
-					clear(d[xHi:])
 					src := plane + (oy*g.SH-g.PH+ky*g.DH)*g.W - g.PW + kx*g.DW
 					if g.SW == 1 {
 						copy(d[xLo:xHi], x[src+xLo:src+xHi])
-						continue
-					}
-					if g.SW == 2 {
-						// The vector gather may read one entry past the row's last.
-						start := src + 2*xLo
-						gatherStride2(d[xLo:xHi], x[start:min(len(x), start+2*(xHi-xLo))])
 						continue
 					}
 					in, out := x[src+xLo*g.SW:src+(xHi-1)*g.SW+1], d[xLo:xHi]
@@ -112,19 +117,20 @@ func Col2im(g ConvGeom, col []float32, x []float32, xOff int) {
 					addInto(x[from+delta:to+delta], src[from:to])
 					continue
 				}
+				if g.SW == 2 {
+					// All the tap's rows in one call, in order. The vector add
+					// rewrites the odd entries it spans, up to one past a
+					// row's last: kept inside this plane, which no other
+					// worker touches.
+					start := plane + (yLo*g.SH-g.PH+ky*g.DH)*g.W - g.PW + kx*g.DW + 2*xLo
+					scatterAddStride2Rows(x[start:planeEnd], g.SH*g.W, src[yLo*g.OW+xLo:], g.OW, xHi-xLo, yHi-yLo)
+					continue
+				}
 				for oy := yLo; oy < yHi; oy++ {
 					s := src[oy*g.OW : (oy+1)*g.OW]
 					dst := plane + (oy*g.SH-g.PH+ky*g.DH)*g.W - g.PW + kx*g.DW
 					if g.SW == 1 {
 						addInto(x[dst+xLo:dst+xHi], s[xLo:xHi])
-						continue
-					}
-					if g.SW == 2 {
-						// The vector add rewrites the odd entries it spans, up to
-						// one past the row's last: kept inside this plane, which
-						// no other worker touches.
-						start := dst + 2*xLo
-						scatterAddStride2(x[start:min(planeEnd, start+2*(xHi-xLo))], s[xLo:xHi])
 						continue
 					}
 					out, in := x[dst+xLo*g.SW:dst+(xHi-1)*g.SW+1], s[xLo:xHi]
@@ -195,6 +201,18 @@ func gatherStride2Scalar(dst, src []float32) {
 	}
 }
 
+// gatherStride2Rows is gatherStride2 over rows rows of n values:
+// dst[r·dstPitch + i] = src[r·srcPitch + 2i]. One call per tap of a
+// stride-2 Im2col instead of one per output row, whose call overhead was
+// most of the gather (16 values a row at the demo's 16x16 outputs).
+var gatherStride2Rows = gatherStride2RowsScalar
+
+func gatherStride2RowsScalar(dst []float32, dstPitch int, src []float32, srcPitch, n, rows int) {
+	for r := 0; r < rows; r++ {
+		gatherStride2Scalar(dst[r*dstPitch:r*dstPitch+n], src[r*srcPitch:])
+	}
+}
+
 // scatterAddStride2 adds v[i] onto dst[2i]. dst may run past 2(len(v)-1):
 // the vector kernels rewrite the odd entries of the blocks they span as
 // themselves + 0, the same bits, since Col2im's x never holds -0 (it starts
@@ -204,6 +222,16 @@ var scatterAddStride2 = scatterAddStride2Scalar
 func scatterAddStride2Scalar(dst, v []float32) {
 	for i, x := range v {
 		dst[2*i] += x
+	}
+}
+
+// scatterAddStride2Rows is scatterAddStride2 over rows rows of n values:
+// dst[r·dstPitch + 2i] += v[r·vPitch + i], rows in order (Col2im's).
+var scatterAddStride2Rows = scatterAddStride2RowsScalar
+
+func scatterAddStride2RowsScalar(dst []float32, dstPitch int, v []float32, vPitch, n, rows int) {
+	for r := 0; r < rows; r++ {
+		scatterAddStride2Scalar(dst[r*dstPitch:], v[r*vPitch:r*vPitch+n])
 	}
 }
 

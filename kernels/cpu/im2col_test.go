@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -158,5 +159,68 @@ func TestStride2RowKernelsMatchTheirLoops(t *testing.T) {
 				assertSameBits(t, fmt.Sprintf("%s scatter-add n %d slack %d", v, n, slack), gotDst, wantDst)
 			}
 		}
+	}
+}
+
+// The many-row stride-2 kernels (one call per tap) against their row loops:
+// rows pitched from one entry short of 2n (a row's slack entry is the next
+// row's first) to a few past, the last row with and without its slack.
+func TestStride2RowsKernelsMatchTheirLoops(t *testing.T) {
+	r := rand.New(rand.NewPCG(33, 34))
+	prev := ActiveVariant()
+	defer UseVariant(prev)
+	for _, v := range Variants() {
+		if err := UseVariant(v); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []int{1, 7, 8, 16, 19, 33} {
+			for rows := 1; rows <= 4; rows++ {
+				for pitch := 2*n - 1; pitch <= 2*n+3; pitch++ {
+					for slack := 0; slack <= 1; slack++ {
+						span := (rows-1)*pitch + 2*n - 1 + slack
+						name := fmt.Sprintf("%s n %d rows %d pitch %d slack %d", v, n, rows, pitch, slack)
+						src := specialSlice(r, span)
+						got, want := make([]float32, rows*(n+2)), make([]float32, rows*(n+2))
+						gatherStride2Rows(got, n+2, src, pitch, n, rows)
+						gatherStride2RowsScalar(want, n+2, src, pitch, n, rows)
+						assertSameBits(t, name+" gather", got, want)
+
+						dst := specialSlice(r, span)
+						for i := range dst {
+							if math.Float32bits(dst[i]) == 0x80000000 {
+								dst[i] = 0 // Col2im's x never holds -0
+							}
+						}
+						vals := specialSlice(r, rows*(n+1))
+						gotDst, wantDst := slices.Clone(dst), slices.Clone(dst)
+						scatterAddStride2Rows(gotDst, pitch, vals, n+1, n, rows)
+						scatterAddStride2RowsScalar(wantDst, pitch, vals, n+1, n, rows)
+						assertSameBits(t, name+" scatter-add", gotDst, wantDst)
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkIm2colStride2 times one sample's Im2col and Col2im at the
+// demo's stride-2 shapes (3x3, 32 channels, 33x33 -> 16x16 and 17x17 -> 8x8).
+func BenchmarkIm2colStride2(b *testing.B) {
+	for _, g := range []ConvGeom{geom(1, 32, 33, 33, 32, 3, 3, 2, 2, 0, 0, 1, 1, 1), geom(1, 32, 17, 17, 32, 3, 3, 2, 2, 0, 0, 1, 1, 1)} {
+		r := rand.New(rand.NewPCG(1, 2))
+		x := randSlice(r, g.Cin*g.H*g.W)
+		col := make([]float32, g.colRows()*g.OH*g.OW)
+		name := fmt.Sprintf("%dx%d", g.H, g.W)
+		b.Run(name+"/im2col", func(b *testing.B) {
+			for b.Loop() {
+				Im2col(g, x, 0, col)
+			}
+		})
+		b.Run(name+"/col2im", func(b *testing.B) {
+			for b.Loop() {
+				clear(x)
+				Col2im(g, col, x, 0)
+			}
+		})
 	}
 }

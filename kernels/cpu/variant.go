@@ -61,6 +61,7 @@ func installGeneric() {
 	addInto = addIntoScalar
 	AdamUpdate, EMAUpdate = AdamUpdateRef, EMAUpdateRef
 	gatherStride2, scatterAddStride2 = gatherStride2Scalar, scatterAddStride2Scalar
+	gatherStride2Rows, scatterAddStride2Rows = gatherStride2RowsScalar, scatterAddStride2RowsScalar
 }
 
 // hasAVX2FMA reports AVX2 and FMA3 with the OS saving YMM state (cpuid checks XCR0).

@@ -29,6 +29,7 @@ func installAVX512() {
 	addInto = avx512Vec.addInto
 	AdamUpdate, EMAUpdate = adamUpdateAVX2, emaUpdateAVX2
 	gatherStride2, scatterAddStride2 = gatherStride2AVX2, scatterAddStride2AVX2
+	gatherStride2Rows, scatterAddStride2Rows = gatherStride2RowsAVX2, scatterAddStride2RowsAVX2
 }
 
 func installAVX2() {
@@ -50,4 +51,5 @@ func installAVX2() {
 	addInto = avx2Vec.addInto
 	AdamUpdate, EMAUpdate = adamUpdateAVX2, emaUpdateAVX2
 	gatherStride2, scatterAddStride2 = gatherStride2AVX2, scatterAddStride2AVX2
+	gatherStride2Rows, scatterAddStride2Rows = gatherStride2RowsAVX2, scatterAddStride2RowsAVX2
 }
