@@ -12,6 +12,12 @@ var (
 	firPairs = firPairsGeneric
 )
 
+// firRows4Block is the multiple of lengths whose every element firRows4
+// computes the same way (in its vector body: the SIMD kernels fuse the
+// multiply-adds there and not in their tails). Rows of such a length can be
+// joined into one call without changing a bit.
+var firRows4Block = 1
+
 // firRows2Generic sets dst[i] = w0·a[i] + w1·b[i] for i < len(dst).
 func firRows2Generic(dst, a, b []float32, w0, w1 float32) {
 	a, b = a[:len(dst)], b[:len(dst)]

@@ -131,6 +131,10 @@ type plainRun struct {
 	taps              [4]int
 }
 
+// joinFirRows: false gives every output row of the vertical pass its own
+// call (tests compare the joined rows with that).
+var joinFirRows = true
+
 // usePlainRuns: false sends every column through the entry-by-entry loop
 // (tests compare the plain and pair runs with it).
 var usePlainRuns = true
@@ -292,7 +296,19 @@ func (j *upfirdnJob) runRange(lo, hi int) {
 				firRows2(yr, t0, row(e0+1), w0, u[rtap[e0+1]])
 				continue
 			case 4: // 4 taps without resampling, or down 2, away from the edges
-				firRows4(yr, t0, row(e0+1), row(e0+2), row(e0+3), [4]float32{w0, u[rtap[e0+1]], u[rtap[e0+2]], u[rtap[e0+3]]})
+				// The next rows that read the next row of each tap with the
+				// same weights (down 1) go in the same call: y and tmp rows
+				// are both outW apart, so they are one longer row.
+				end := oy + 1
+				if joinFirRows && outW%firRows4Block == 0 {
+					for end < outH && j.rows.shifted(end) {
+						end++
+					}
+				}
+				n := (end - oy) * outW
+				at := func(e int) []float32 { return tmp[rin[e]*outW:][:n] }
+				firRows4(yp[oy*outW:][:n], at(e0), at(e0+1), at(e0+2), at(e0+3), [4]float32{w0, u[rtap[e0+1]], u[rtap[e0+2]], u[rtap[e0+3]]})
+				oy = end - 1
 				continue
 			}
 			for ox := range yr {

@@ -192,3 +192,41 @@ func BenchmarkUpfirdn2dDemoShapes(b *testing.B) {
 		})
 	}
 }
+
+// Joined vertical rows (down 1: the rows of a 4-tap filter's interior in
+// one firRows4 call) against one call a row, bit for bit on every variant:
+// output widths that are multiples of the kernels' block (joined) and that
+// are not (the guard must keep them apart, or the tails' rounding moves).
+func TestUpfirdn2dJoinedRowsKeepBits(t *testing.T) {
+	f := setupFilter1331()
+	prev := ActiveVariant()
+	defer UseVariant(prev)
+	defer func() { joinFirRows = true }()
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, v := range Variants() {
+		if err := UseVariant(v); err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range []int{9, 13, 17, 33} {
+			for _, pad := range []int{1, 2} {
+				c := Upfirdn2dConfig{Planes: 3, InH: in + 3, InW: in, UpX: 1, UpY: 1, DownX: 1, DownY: 1,
+					PadX0: pad, PadX1: pad, PadY0: pad, PadY1: pad, FilterH: 4, FilterW: 4, Gain: 1}
+				x := make([]float32, c.Planes*c.InH*c.InW)
+				for i := range x {
+					x[i] = float32(rng.NormFloat64())
+				}
+				oh, ow := c.OutSize()
+				got, want := make([]float32, c.Planes*oh*ow), make([]float32, c.Planes*oh*ow)
+				upfirdn2dFast(got, x, f, c)
+				joinFirRows = false
+				upfirdn2dFast(want, x, f, c)
+				joinFirRows = true
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%s %dx%d pad %d: element %d = %v, a call per row %v", v, c.InH, in, pad, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}

@@ -46,6 +46,21 @@ type upfirdnAxis struct {
 	start, in, tap []int
 }
 
+// shifted reports whether output o reads what output o-1 reads one input
+// further on: as many entries, each at the next input with the same tap.
+func (a *upfirdnAxis) shifted(o int) bool {
+	e0, e1, p0 := a.start[o], a.start[o+1], a.start[o-1]
+	if e1-e0 != e0-p0 {
+		return false
+	}
+	for k := 0; k < e1-e0; k++ {
+		if a.in[e0+k] != a.in[p0+k]+1 || a.tap[e0+k] != a.tap[p0+k] {
+			return false
+		}
+	}
+	return true
+}
+
 func newUpfirdnAxis(in, out, up, down, p0, taps int, flip bool) upfirdnAxis {
 	a := upfirdnAxis{start: make([]int, out+1)}
 	for o := 0; o < out; o++ {
