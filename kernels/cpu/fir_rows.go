@@ -12,6 +12,20 @@ var (
 	firPairs = firPairsGeneric
 )
 
+// firShiftedRows is firRows4 on rows rows of n outputs, each from four
+// copies of its source row shifted by one: dst[r·dstPitch + i] =
+// Σ_t w[t]·src[r·srcPitch + i + t], every row computed as firRows4 computes
+// it alone (the horizontal pass of a plain 4-tap filter, all its rows in
+// one call).
+var firShiftedRows = firShiftedRowsGeneric
+
+func firShiftedRowsGeneric(dst []float32, dstPitch int, src []float32, srcPitch, n, rows int, w [4]float32) {
+	for r := 0; r < rows; r++ {
+		s := src[r*srcPitch:]
+		firRows4Generic(dst[r*dstPitch:r*dstPitch+n], s, s[1:], s[2:], s[3:], w)
+	}
+}
+
 // firRows4Block is the multiple of lengths whose every element firRows4
 // computes the same way (in its vector body: the SIMD kernels fuse the
 // multiply-adds there and not in their tails). Rows of such a length can be

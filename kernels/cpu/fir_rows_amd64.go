@@ -9,6 +9,9 @@ func fir2AVX2(dst, a, b *float32, w0, w1 float32, n int)
 func fir4AVX2(dst, a, b, c, d *float32, w *[4]float32, n int)
 
 //go:noescape
+func fir4ShiftedAVX2(dst *float32, dstPitch int, src *float32, srcPitch int, w *[4]float32, n, rows int)
+
+//go:noescape
 func firPairsAVX2asm(dst, src *float32, w *[4]float32, n int)
 
 // firRows2AVX2 is firRows2 with AVX2 and FMA: the multiples of 8 in
@@ -47,4 +50,25 @@ func firPairsAVX2(out, in []float32, w [4]float32) {
 		firPairsAVX2asm(&out[0], &in[0], &w, body)
 	}
 	firPairsGeneric(out[2*body:], in[body:], w)
+}
+
+// firShiftedRowsAVX2 is firShiftedRows with firRows4AVX2's split of each
+// row: its multiples of 8 in assembly (all the rows in one call), the rest
+// by the generic kernel.
+func firShiftedRowsAVX2(dst []float32, dstPitch int, src []float32, srcPitch, n, rows int, w [4]float32) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	body := n &^ 7
+	if body > 0 {
+		_ = dst[(rows-1)*dstPitch+n-1] // the last write
+		_ = src[(rows-1)*srcPitch+n+2] // and read, checked here
+		fir4ShiftedAVX2(&dst[0], dstPitch, &src[0], srcPitch, &w, body, rows)
+	}
+	if body < n {
+		for r := 0; r < rows; r++ {
+			s := src[r*srcPitch+body:]
+			firRows4Generic(dst[r*dstPitch+body:r*dstPitch+n], s, s[1:], s[2:], s[3:], w)
+		}
+	}
 }

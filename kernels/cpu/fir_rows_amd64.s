@@ -114,3 +114,48 @@ quadPairs:
 donePairs:
 	VZEROUPPER
 	RET
+
+// func fir4ShiftedAVX2(dst *float32, dstPitch int, src *float32, srcPitch int, w *[4]float32, n, rows int)
+// fir4AVX2 on rows rows at once, the four inputs of each being its source
+// row shifted by 0 to 3: dst[r*dstPitch + i] = w0*s[i] + w1*s[i+1] +
+// w2*s[i+2] + w3*s[i+3] with s the row at src + r*srcPitch (pitches in
+// floats; n a multiple of 8), the same multiply and FMAs as fir4AVX2.
+TEXT ·fir4ShiftedAVX2(SB), NOSPLIT, $0-56
+	MOVQ  dst+0(FP), DI
+	MOVQ  dstPitch+8(FP), R8
+	SHLQ  $2, R8
+	MOVQ  src+16(FP), SI
+	MOVQ  srcPitch+24(FP), R9
+	SHLQ  $2, R9
+	MOVQ  w+32(FP), AX
+	VBROADCASTSS 0(AX), Y12
+	VBROADCASTSS 4(AX), Y13
+	VBROADCASTSS 8(AX), Y14
+	VBROADCASTSS 12(AX), Y15
+	MOVQ  n+40(FP), R10
+	SHRQ  $3, R10
+	JEQ   doneShifted
+	MOVQ  rows+48(FP), R11
+	TESTQ R11, R11
+	JEQ   doneShifted
+rowShifted:
+	MOVQ DI, DX
+	MOVQ SI, BX
+	MOVQ R10, CX
+loopShifted:
+	VMULPS      0(BX), Y12, Y0
+	VFMADD231PS 4(BX), Y13, Y0
+	VFMADD231PS 8(BX), Y14, Y0
+	VFMADD231PS 12(BX), Y15, Y0
+	VMOVUPS     Y0, 0(DX)
+	ADDQ        $32, BX
+	ADDQ        $32, DX
+	DECQ        CX
+	JNE         loopShifted
+	ADDQ        R8, DI
+	ADDQ        R9, SI
+	DECQ        R11
+	JNE         rowShifted
+doneShifted:
+	VZEROUPPER
+	RET

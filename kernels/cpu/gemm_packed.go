@@ -296,18 +296,24 @@ func (g *gemmKernel) gemmBatched(batch, m, n, k int, alpha float32,
 		}
 		return
 	}
-	p, _ := g.calls.Get().(*gemmCall)
-	if p == nil {
-		p = new(gemmCall)
-	}
-	*p = gemmCall{g: g, m: m, n: n, k: k, alpha: alpha, beta: beta,
+	g.runPooled(gemmCall{g: g, m: m, n: n, k: k, alpha: alpha, beta: beta,
 		a: a, aOff: aOff, aRow: aRow, aCol: aCol,
 		b: b, bOff: bOff, bRow: bRow, bCol: bCol,
 		c: c, cOff: cOff, ldc: ldc,
 		batch: batch, bStride: bStride, cStride: cStride,
-		direct: g.tileB != nil && bCol == 1 && gemmDirectB && readBInPlace(k, bRow)}
+		direct: g.tileB != nil && bCol == 1 && gemmDirectB && readBInPlace(k, bRow)})
+}
+
+// runPooled runs the product c describes on a pooled gemmCall, which is
+// cleared (dropping the caller's slices) before it goes back.
+func (g *gemmKernel) runPooled(c gemmCall) {
+	p, _ := g.calls.Get().(*gemmCall)
+	if p == nil {
+		p = new(gemmCall)
+	}
+	*p = c
 	g.run(p)
-	*p = gemmCall{} // drop the caller's slices before pooling
+	*p = gemmCall{}
 	g.calls.Put(p)
 }
 
@@ -341,19 +347,12 @@ func (g *gemmKernel) gemmBatchedRows(batch, m, n, k int, alpha float32,
 		}
 		return
 	}
-	p, _ := g.calls.Get().(*gemmCall)
-	if p == nil {
-		p = new(gemmCall)
-	}
-	*p = gemmCall{g: g, m: m, n: n, k: k, alpha: alpha, beta: beta,
+	g.runPooled(gemmCall{g: g, m: m, n: n, k: k, alpha: alpha, beta: beta,
 		a: a, aOff: aOff, aRow: aRow, aCol: aCol,
 		b: b, bOff: bOff, bCol: 1, bRows: rows,
 		c: c, cOff: cOff, ldc: ldc,
 		batch: batch, bStride: bStride, cStride: cStride,
-		direct: gemmDirectB && g.readsRows()}
-	g.run(p)
-	*p = gemmCall{}
-	g.calls.Put(p)
+		direct: gemmDirectB && g.readsRows()})
 }
 
 // gemmDirectB lets kernels with tileB read row-major B in place; a var so
@@ -395,17 +394,10 @@ func (g *gemmKernel) gemmRowsCols(m, n, k int, alpha float32,
 	if lo, hi := slices.Min(rows)+slices.Min(cols), slices.Max(rows)+slices.Max(cols); lo < 0 || bOff < 0 || bOff+hi >= len(b) {
 		panic(fmt.Sprintf("cpu.gemmRowsCols: offsets [%d,%d] at %d outside b of length %d", lo, hi, bOff, len(b)))
 	}
-	p, _ := g.calls.Get().(*gemmCall)
-	if p == nil {
-		p = new(gemmCall)
-	}
-	*p = gemmCall{g: g, m: m, n: n, k: k, alpha: alpha, beta: beta,
+	g.runPooled(gemmCall{g: g, m: m, n: n, k: k, alpha: alpha, beta: beta,
 		a: a, aOff: aOff, aRow: aRow, aCol: aCol,
 		b: b, bOff: bOff, bRows: rows, bRuns: runs, bCols: cols,
-		c: c, cOff: cOff, ldc: ldc, batch: 1}
-	g.run(p)
-	*p = gemmCall{}
-	g.calls.Put(p)
+		c: c, cOff: cOff, ldc: ldc, batch: 1})
 }
 
 // Below this many multiply-adds per worker (about 5 µs at the kernels' rate),

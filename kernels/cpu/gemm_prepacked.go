@@ -58,14 +58,7 @@ func (pb *PackedB) Gemm(m int, alpha float32, a []float32, aOff, aRow, aCol int,
 		scaleRows(m, n, beta, c, cOff, ldc)
 		return
 	}
-	p, _ := g.calls.Get().(*gemmCall)
-	if p == nil {
-		p = new(gemmCall)
-	}
-	*p = gemmCall{g: g, m: m, n: n, k: k, alpha: alpha, beta: beta,
+	g.runPooled(gemmCall{g: g, m: m, n: n, k: k, alpha: alpha, beta: beta,
 		a: a, aOff: aOff, aRow: aRow, aCol: aCol,
-		c: c, cOff: cOff, ldc: ldc, batch: 1, prepacked: pb.data}
-	g.run(p)
-	*p = gemmCall{}
-	g.calls.Put(p)
+		c: c, cOff: cOff, ldc: ldc, batch: 1, prepacked: pb.data})
 }

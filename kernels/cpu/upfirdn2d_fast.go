@@ -39,6 +39,18 @@ func upfirdn2dFast(y, x, f []float32, c Upfirdn2dConfig) {
 			j.pairs = j.cols.pairRun()
 		}
 	}
+	// Vertical rows joined into one call: each one's run of shifted
+	// successors (see runRange), found once for all the planes.
+	j.joinEnd = j.joinEnd[:0]
+	for oy := 0; oy < outH; oy++ {
+		end := oy + 1
+		if joinFirRows && outW%firRows4Block == 0 && j.rows.start[oy+1]-j.rows.start[oy] == 4 {
+			for end < outH && j.rows.shifted(end) {
+				end++
+			}
+		}
+		j.joinEnd = append(j.joinEnd, end)
+	}
 	cost := len(j.cols.in)*c.InH + len(j.rows.in)*outW
 	parallelRange(c.Planes, cost, j)
 	j.x, j.y = nil, nil
@@ -119,6 +131,7 @@ type upfirdnJob struct {
 	u, v       []float64
 	plain      plainRun // the columns a 4-tap filter without resampling reads in a row
 	pairs      pairRun  // the columns of a 4-tap filter with up = 2 away from the edges
+	joinEnd    []int    // per output row of 4 entries, the end of the rows joined with it
 }
 
 // plainRun is a run of outputs [lo, hi) of an axis whose entries are four
@@ -131,8 +144,8 @@ type plainRun struct {
 	taps              [4]int
 }
 
-// joinFirRows: false gives every output row of the vertical pass its own
-// call (tests compare the joined rows with that).
+// joinFirRows: false gives every row of either pass its own call (tests
+// compare the joined rows with that).
 var joinFirRows = true
 
 // usePlainRuns: false sends every column through the entry-by-entry loop
@@ -261,17 +274,22 @@ func (j *upfirdnJob) runRange(lo, hi int) {
 	row := func(e int) []float32 { return tmp[rin[e]*outW : (rin[e]+1)*outW] } // entry e's row of the horizontal pass
 	for p := lo; p < hi; p++ {
 		xp, yp := j.x[p*inPlane:(p+1)*inPlane], j.y[p*outPlane:(p+1)*outPlane]
-		for iy := 0; iy < c.InH; iy++ {
-			xr, tr := xp[iy*c.InW:(iy+1)*c.InW], tmp[iy*outW:(iy+1)*outW]
-			// The columns of the run as shifted rows, row by row.
-			switch {
-			case pr.hi > pr.lo:
-				firPairs(tr[pr.lo:pr.hi], xr[pr.in0:], prw)
-			case pl.hi == pl.lo:
-			case pl.step == 1:
-				firRows4(tr[pl.lo:pl.hi], xr[pl.in0:], xr[pl.in0+1:], xr[pl.in0+2:], xr[pl.in0+3:], pw)
-			default:
-				firStep2(tr[pl.lo:pl.hi], xr[pl.in0:pl.in0+2*(pl.hi-pl.lo)+2], pw)
+		// The columns of the run as shifted rows: every row in one call
+		// for down 1, row by row otherwise.
+		if pl.hi > pl.lo && pl.step == 1 && joinFirRows {
+			firShiftedRows(tmp[pl.lo:], outW, xp[pl.in0:], c.InW, pl.hi-pl.lo, c.InH, pw)
+		} else {
+			for iy := 0; iy < c.InH; iy++ {
+				xr, tr := xp[iy*c.InW:(iy+1)*c.InW], tmp[iy*outW:(iy+1)*outW]
+				switch {
+				case pr.hi > pr.lo:
+					firPairs(tr[pr.lo:pr.hi], xr[pr.in0:], prw)
+				case pl.hi == pl.lo:
+				case pl.step == 1:
+					firRows4(tr[pl.lo:pl.hi], xr[pl.in0:], xr[pl.in0+1:], xr[pl.in0+2:], xr[pl.in0+3:], pw)
+				default:
+					firStep2(tr[pl.lo:pl.hi], xr[pl.in0:pl.in0+2*(pl.hi-pl.lo)+2], pw)
+				}
 			}
 		}
 		// The columns outside the run, one column down all rows at a time
@@ -299,12 +317,7 @@ func (j *upfirdnJob) runRange(lo, hi int) {
 				// The next rows that read the next row of each tap with the
 				// same weights (down 1) go in the same call: y and tmp rows
 				// are both outW apart, so they are one longer row.
-				end := oy + 1
-				if joinFirRows && outW%firRows4Block == 0 {
-					for end < outH && j.rows.shifted(end) {
-						end++
-					}
-				}
+				end := j.joinEnd[oy]
 				n := (end - oy) * outW
 				at := func(e int) []float32 { return tmp[rin[e]*outW:][:n] }
 				firRows4(yp[oy*outW:][:n], at(e0), at(e0+1), at(e0+2), at(e0+3), [4]float32{w0, u[rtap[e0+1]], u[rtap[e0+2]], u[rtap[e0+3]]})

@@ -53,7 +53,7 @@ func installGeneric() {
 	Conv2dWeightGrad = conv2dWeightGradGemm
 	Upfirdn2d = upfirdn2dFast
 	firRows2, firRows4, firPairs = firRows2Generic, firRows4Generic, firPairsGeneric
-	firRows4Block = 1
+	firRows4Block, firShiftedRows = 1, firShiftedRowsGeneric
 	SoftmaxRows = SoftmaxRowsRef
 	LogSoftmaxRows = LogSoftmaxRowsRef
 	LayerNormRows = LayerNormRowsRef

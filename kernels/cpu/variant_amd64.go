@@ -24,7 +24,7 @@ func installAVX512() {
 	LogSoftmaxRows = avx512Rows.logSoftmaxRows
 	LayerNormRows = avx512Rows.layerNormRows
 	firRows2, firRows4, firPairs = firRows2AVX2, firRows4AVX2, firPairsAVX2 // in cache: 8 lanes keep up
-	firRows4Block = 8
+	firRows4Block, firShiftedRows = 8, firShiftedRowsAVX2
 	winoInput16, winoOutput16, winoGradOutput16 = winoInput16AVX512, winoOutput16AVX512, winoGradOutput16AVX512
 	transpose8x8, transpose8x8Rows, gatherRows = transpose8x8AVX2, transpose8x8RowsAVX2, gatherRowsAVX2
 	addInto = avx512Vec.addInto
@@ -48,7 +48,7 @@ func installAVX2() {
 	LogSoftmaxRows = avx2Rows.logSoftmaxRows
 	LayerNormRows = avx2Rows.layerNormRows
 	firRows2, firRows4, firPairs = firRows2AVX2, firRows4AVX2, firPairsAVX2
-	firRows4Block = 8
+	firRows4Block, firShiftedRows = 8, firShiftedRowsAVX2
 	transpose8x8, transpose8x8Rows, gatherRows = transpose8x8AVX2, transpose8x8RowsAVX2, gatherRowsAVX2
 	addInto = avx2Vec.addInto
 	AdamUpdate, EMAUpdate = adamUpdateAVX2, emaUpdateAVX2
