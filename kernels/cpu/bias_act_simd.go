@@ -22,8 +22,11 @@ type biasActJob struct {
 	y, x, b []float32 // forward: y = f(x + b); gradient: y is dx
 	dy      []float32
 	c       BiasActConfig
-	slope   float32
-	lo, hi  float32
+	// inPlaceGrad: dx shares dy's storage, so the short rows cannot stage
+	// the biased values in dx.
+	inPlaceGrad bool
+	slope       float32
+	lo, hi      float32
 }
 
 var biasActJobs = sync.Pool{New: func() any { return new(biasActJob) }}
@@ -34,7 +37,7 @@ func (j *biasActJob) runRange(r0, r1 int) {
 	if j.grad {
 		block = j.k.gradBlock
 	}
-	if inner < 2*block {
+	if inner < 2*block && !j.inPlaceGrad {
 		j.runShortRows(r0, r1)
 		return
 	}
@@ -68,35 +71,11 @@ func (j *biasActJob) runRange(r0, r1 int) {
 // (s + -0 = s for every s, -0 included), so every output keeps its bits.
 // The gradient writes the biased values into dx and reads them from there.
 func (j *biasActJob) runShortRows(r0, r1 int) {
-	inner := j.c.Inner
-	lo, hi := r0*inner, r1*inner
-	bias := float32(0) // no bias: the loop's v + 0
-	switch {
-	case j.b != nil && inner == 1: // a run of channels at a time
-		for r := r0; r < r1; {
-			c := r % j.c.Channels
-			n := min(j.c.Channels-c, r1-r)
-			x, s, b := j.x[r:r+n], j.y[r:r+n], j.b[c:c+n]
-			for i, v := range x {
-				s[i] = v + b[i]
-			}
-			r += n
-		}
-	case j.b != nil:
-		for r := r0; r < r1; r++ {
-			b := j.b[r%j.c.Channels]
-			x, s := j.x[r*inner:(r+1)*inner], j.y[r*inner:(r+1)*inner]
-			for i, v := range x {
-				s[i] = v + b
-			}
-		}
-	}
+	lo, hi := r0*j.c.Inner, r1*j.c.Inner
+	x, bias := j.x, float32(0) // no bias: the loop's v + 0
 	if j.b != nil {
-		bias = float32(math.Copysign(0, -1))
-	}
-	x := j.x
-	if j.b != nil {
-		x = j.y
+		j.writeBiased(r0, r1)
+		x, bias = j.y, float32(math.Copysign(0, -1))
 	}
 	if j.grad {
 		m := (hi - lo) / j.k.gradBlock * j.k.gradBlock
@@ -111,6 +90,31 @@ func (j *biasActJob) runShortRows(r0, r1 int) {
 		j.k.fwd(&j.y[lo], &x[lo], m, bias, j.slope, j.c.Gain, j.lo, j.hi)
 	}
 	biasLreluScalar(j.y[lo+m:hi], x[lo+m:hi], bias, j.slope, j.c.Gain, j.lo, j.hi)
+}
+
+// writeBiased sets y = x + b over rows [r0, r1), b broadcast over each
+// row (a run of channels at a time when rows are single values).
+func (j *biasActJob) writeBiased(r0, r1 int) {
+	inner, channels := j.c.Inner, j.c.Channels
+	if inner == 1 {
+		for r := r0; r < r1; {
+			c := r % channels
+			n := min(channels-c, r1-r)
+			x, s, b := j.x[r:r+n], j.y[r:r+n], j.b[c:c+n]
+			for i, v := range x {
+				s[i] = v + b[i]
+			}
+			r += n
+		}
+		return
+	}
+	for r := r0; r < r1; r++ {
+		b := j.b[r%channels]
+		x, s := j.x[r*inner:(r+1)*inner], j.y[r*inner:(r+1)*inner]
+		for i, v := range x {
+			s[i] = v + b
+		}
+	}
 }
 
 // biasLreluScalar and biasLreluGradScalar are BiasActRef's and
@@ -156,6 +160,7 @@ func (k *biasActKernels) run(grad bool, y, dy, x, b []float32, c BiasActConfig) 
 	j.y, j.x = y[:total], x[:total]
 	if grad {
 		j.dy = dy[:total]
+		j.inPlaceGrad = total > 0 && &y[0] == &dy[0]
 	}
 	if b != nil {
 		j.b = b[:c.Channels]

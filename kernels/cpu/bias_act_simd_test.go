@@ -38,6 +38,9 @@ func TestBiasActVariantsMatchRefBitForBit(t *testing.T) {
 						BiasActGrad(got, dy, x, b, c)
 						BiasActGradRef(want, dy, x, b, c)
 						compareRows(t, what+" gradient", got, want)
+						inPlace := append([]float32(nil), dy...) // dx in dy's storage, as the loop allows
+						BiasActGrad(inPlace, inPlace, x, b, c)
+						compareRows(t, what+" gradient in place", inPlace, want)
 					}
 				}
 			}
