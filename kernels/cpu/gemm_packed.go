@@ -287,13 +287,7 @@ func (g *gemmKernel) gemmBatched(batch, m, n, k int, alpha float32,
 	if m <= 0 || n <= 0 || batch <= 0 {
 		return
 	}
-	for s := 0; s < batch; s++ {
-		checkGemmC(m, n, c, cOff+s*cStride, ldc)
-	}
-	if k <= 0 || alpha == 0 {
-		for s := 0; s < batch; s++ {
-			scaleRows(m, n, beta, c, cOff+s*cStride, ldc)
-		}
+	if emptyProduct(batch, m, n, k, alpha, beta, c, cOff, ldc, cStride) {
 		return
 	}
 	g.runPooled(gemmCall{g: g, m: m, n: n, k: k, alpha: alpha, beta: beta,
@@ -302,6 +296,22 @@ func (g *gemmKernel) gemmBatched(batch, m, n, k int, alpha float32,
 		c: c, cOff: cOff, ldc: ldc,
 		batch: batch, bStride: bStride, cStride: cStride,
 		direct: g.tileB != nil && bCol == 1 && gemmDirectB && readBInPlace(k, bRow)})
+}
+
+// emptyProduct checks every C_s against c and, when the product adds
+// nothing (k = 0 or alpha = 0), scales them by beta; it reports whether that
+// was all there was to do.
+func emptyProduct(batch, m, n, k int, alpha, beta float32, c []float32, cOff, ldc, cStride int) bool {
+	for s := 0; s < batch; s++ {
+		checkGemmC(m, n, c, cOff+s*cStride, ldc)
+	}
+	if k > 0 && alpha != 0 {
+		return false
+	}
+	for s := 0; s < batch; s++ {
+		scaleRows(m, n, beta, c, cOff+s*cStride, ldc)
+	}
+	return true
 }
 
 // runPooled runs the product c describes on a pooled gemmCall, which is
@@ -338,13 +348,7 @@ func (g *gemmKernel) gemmBatchedRows(batch, m, n, k int, alpha float32,
 				lo, hi, n, batch, bOff, bStride, len(b)))
 		}
 	}
-	for s := 0; s < batch; s++ {
-		checkGemmC(m, n, c, cOff+s*cStride, ldc)
-	}
-	if k <= 0 || alpha == 0 {
-		for s := 0; s < batch; s++ {
-			scaleRows(m, n, beta, c, cOff+s*cStride, ldc)
-		}
+	if emptyProduct(batch, m, n, k, alpha, beta, c, cOff, ldc, cStride) {
 		return
 	}
 	g.runPooled(gemmCall{g: g, m: m, n: n, k: k, alpha: alpha, beta: beta,
@@ -385,9 +389,7 @@ func (g *gemmKernel) gemmRowsCols(m, n, k int, alpha float32,
 	if len(rows) != k || len(runs) != k || len(cols) != n {
 		panic(fmt.Sprintf("cpu.gemmRowsCols: %d row offsets, %d runs and %d column offsets for k = %d, n = %d", len(rows), len(runs), len(cols), k, n))
 	}
-	checkGemmC(m, n, c, cOff, ldc)
-	if k <= 0 || alpha == 0 {
-		scaleRows(m, n, beta, c, cOff, ldc)
+	if emptyProduct(1, m, n, k, alpha, beta, c, cOff, ldc, 0) {
 		return
 	}
 	// The packing's assembly reads through the tables unchecked.

@@ -53,9 +53,7 @@ func (pb *PackedB) Gemm(m int, alpha float32, a []float32, aOff, aRow, aCol int,
 	if m <= 0 || n <= 0 {
 		return
 	}
-	checkGemmC(m, n, c, cOff, ldc)
-	if k == 0 || alpha == 0 {
-		scaleRows(m, n, beta, c, cOff, ldc)
+	if emptyProduct(1, m, n, k, alpha, beta, c, cOff, ldc, 0) {
 		return
 	}
 	g.runPooled(gemmCall{g: g, m: m, n: n, k: k, alpha: alpha, beta: beta,
