@@ -359,6 +359,10 @@ func (g *gemmKernel) gemmBatchedRows(batch, m, n, k int, alpha float32,
 		direct: gemmDirectB && g.readsRows()})
 }
 
+// gemmSplitColumns: a var so benchmarks can compare the column split of
+// products with few row panels against the row split.
+var gemmSplitColumns = true
+
 // gemmDirectB lets kernels with tileB read row-major B in place; a var so
 // tests and benchmarks can compare both paths.
 var gemmDirectB = true
@@ -426,7 +430,12 @@ func (g *gemmKernel) run(p *gemmCall) {
 	// few for every worker, split columns too.
 	mPanels := ceilDiv(m, mr)
 	mBlocks := ceilDiv(m, g.mc)
-	if workers > 1 {
+	// Too few row panels to share out evenly (32 rows: 14 + 14 + 4; 16:
+	// 14 + 2): one row block, and the columns split into chunks the workers
+	// balance, each of at least four micro-panels, since every chunk packs
+	// the whole of A again. (One row panel already splits the columns.)
+	fewRows := workers > 1 && mPanels >= 2 && mPanels < 2*workers && mBlocks == 1 && gemmSplitColumns
+	if workers > 1 && !fewRows {
 		mBlocks = max(mBlocks, min(workers*chunksPerWorker, mPanels/2), min(workers, mPanels))
 	}
 	p.mPanels, p.mBlocks = mPanels, mBlocks
@@ -434,7 +443,9 @@ func (g *gemmKernel) run(p *gemmCall) {
 	for p.jp0 = 0; p.jp0 < totalPanels; p.jp0 += blockPanels {
 		p.panels = min(blockPanels, totalPanels-p.jp0)
 		p.nChunks = 1
-		if mBlocks < workers {
+		if fewRows {
+			p.nChunks = max(min(workers, p.panels), min(workers*chunksPerWorker, p.panels/4))
+		} else if mBlocks < workers {
 			p.nChunks = min(ceilDiv(workers, mBlocks), p.panels)
 		}
 		for p.pc = 0; p.pc < k; p.pc += kcMax {

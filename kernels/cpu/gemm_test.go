@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -269,6 +270,41 @@ func TestGemmBatchedVariantsAgainstRef(t *testing.T) {
 				}
 				if math.Float32bits(got[idx]) != math.Float32bits(c0[idx]) {
 					t.Fatalf("%s %+v: element %d outside C changed", name, tc, idx)
+				}
+			}
+		}
+	}
+}
+
+// Products with too few row panels to share out (2-3 on two workers) split
+// their columns instead: the same tiles on other workers, so the same bits
+// as the row split, on every variant, with and without beta and in batches.
+func TestGemmColumnSplitKeepsBits(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	defer func() { gemmSplitColumns = true }()
+	prev := ActiveVariant()
+	defer UseVariant(prev)
+	r := rand.New(rand.NewPCG(21, 22))
+	for _, v := range Variants() {
+		if err := UseVariant(v); err != nil {
+			t.Fatal(err)
+		}
+		for _, sh := range [][3]int{{16, 512, 512}, {32, 1024, 288}, {32, 288, 1024}, {40, 4096, 64}, {9, 700, 300}} {
+			m, n, k := sh[0], sh[1], sh[2]
+			const batch = 2
+			a, b, c0 := randSlice(r, m*k), randSlice(r, batch*k*n), randSlice(r, batch*m*n)
+			for _, beta := range []float32{0, 1} {
+				run := func(cols bool) []float32 {
+					gemmSplitColumns = cols
+					c := append([]float32(nil), c0...)
+					GemmBatched(batch, m, n, k, 1, a, 0, k, 1, b, 0, n, 1, k*n, beta, c, 0, n, m*n)
+					return c
+				}
+				got, want := run(true), run(false)
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%s %dx%dx%d beta %v: C[%d] = %v with the column split, %v with the row split", v, m, n, k, beta, i, got[i], want[i])
+					}
 				}
 			}
 		}
