@@ -5,14 +5,15 @@ package cpu
 // strides, a padded plane [Hp, Wp] per channel, the outputs laid on the same
 // row pitch (a "wide" output row: OW real columns, then a few that read past
 // the row's end and are dropped), tap (c, ky, kx) starting at c·Hp·Wp +
-// ky·DH·Wp + kx·DW. With strides SH x SW each channel is split into SH·SW
-// phase planes, phase (a, b) holding the padded input's rows a, a+SH, ... and
-// columns b, b+SW, ...: a tap then reads one phase plane at unit stride. The
-// GEMM reads its B rows there through a table of offsets, and the col buffer,
-// written and read once per call (19 MB for the demo's 32x32 layers at batch
-// 16, 40% of the forward), is never made. Every real output is the same dot
-// product, in the same order and blocking, as on the im2col path: the
-// results are bit for bit those of conv2dForwardGemm.
+// ky·DH·Wp + kx·DW. With strides SH x SW (the weight gradient's case) each
+// channel is split into SH·SW phase planes, phase (a, b) holding the padded
+// input's rows a, a+SH, ... and columns b, b+SW, ...: a tap then reads one
+// phase plane at unit stride. The GEMM reads its B rows there through a
+// table of offsets, and the col buffer, written and read once per call
+// (19 MB for the demo's 32x32 layers at batch 16, 40% of the forward), is
+// never made. Every real output is the same dot product, in the same order
+// and blocking, as on the im2col path: the results are bit for bit those of
+// the im2col schedule of conv_gemm.go.
 
 // convImplicit switches the implicit paths; tests turn it off to compare.
 var convImplicit = true
