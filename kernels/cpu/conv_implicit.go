@@ -84,28 +84,32 @@ func (j *padJob) runRange(lo, hi int) {
 		for a := 0; a < g.SH; a++ {
 			for b := 0; b < g.SW; b++ {
 				dst := j.xp[ch*l.plane+(a*g.SW+b)*l.hq*l.wq:][:l.hq*l.wq]
-				// Columns j of the phase with an input column: [jLo, jHi).
+				// Rows i and columns j of the phase with an input row and
+				// column: [iLo, iHi) x [jLo, jHi).
+				iLo := min(l.hq, max(0, ceilDiv(g.PH-a, g.SH)))
+				iHi := max(iLo, min(l.hq, ceilDiv(g.H+g.PH-a, g.SH)))
 				jLo := min(l.wq, max(0, ceilDiv(g.PW-b, g.SW)))
 				jHi := max(jLo, min(l.wq, ceilDiv(g.W+g.PW-b, g.SW)))
 				// One clear of the plane, then the rows: the padding is a
 				// column or two, too short for a call to clear each.
 				clear(dst)
-				for i := 0; i < l.hq; i++ {
-					row := dst[i*l.wq : (i+1)*l.wq]
-					y := i*g.SH + a - g.PH
-					if y < 0 || y >= g.H || jLo == jHi {
+				if iLo == iHi || jLo == jHi {
+					continue
+				}
+				n := jHi - jLo
+				first := func(i int) int { return (i*g.SH+a-g.PH)*g.W + jLo*g.SW + b - g.PW } // row i's first input
+				if g.SW == 2 {
+					gatherStride2Rows(dst[iLo*l.wq+jLo:], l.wq, src[first(iLo):], g.SH*g.W, n, iHi-iLo)
+					continue
+				}
+				for i := iLo; i < iHi; i++ {
+					row, in := dst[i*l.wq+jLo:][:n], src[first(i):]
+					if g.SW == 1 {
+						copy(row, in)
 						continue
 					}
-					in := src[y*g.W+jLo*g.SW+b-g.PW : (y+1)*g.W]
-					switch g.SW {
-					case 1:
-						copy(row[jLo:jHi], in)
-					case 2:
-						gatherStride2(row[jLo:jHi], in[:min(len(in), 2*(jHi-jLo))])
-					default:
-						for k := range row[jLo:jHi] {
-							row[jLo+k] = in[k*g.SW]
-						}
+					for k := range row {
+						row[k] = in[k*g.SW]
 					}
 				}
 			}

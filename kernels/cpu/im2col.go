@@ -190,21 +190,19 @@ func (g ConvGeom) clearRowEnds(tap []float32, yLo, yHi, xLo, xHi int) {
 	}
 }
 
-// gatherStride2 sets dst[i] = src[2i] for every i of dst. src may run past
-// src[2(len(dst)-1)]: the vector kernels read (and drop) one entry more
-// for a last block of eight.
-var gatherStride2 = gatherStride2Scalar
-
+// gatherStride2Scalar sets dst[i] = src[2i] for every i of dst.
 func gatherStride2Scalar(dst, src []float32) {
 	for i := range dst {
 		dst[i] = src[2*i]
 	}
 }
 
-// gatherStride2Rows is gatherStride2 over rows rows of n values:
-// dst[r·dstPitch + i] = src[r·srcPitch + 2i]. One call per tap of a
-// stride-2 Im2col instead of one per output row, whose call overhead was
-// most of the gather (16 values a row at the demo's 16x16 outputs).
+// gatherStride2Rows gathers rows rows of n values at stride 2:
+// dst[r·dstPitch + i] = src[r·srcPitch + 2i]. A row's src may run past its
+// last entry: the vector kernels read (and drop) one entry more for a last
+// block of eight. One call per tap of a stride-2 Im2col instead of one per
+// output row, whose call overhead was most of the gather (16 values a row at
+// the demo's 16x16 outputs).
 var gatherStride2Rows = gatherStride2RowsScalar
 
 func gatherStride2RowsScalar(dst []float32, dstPitch int, src []float32, srcPitch, n, rows int) {
@@ -213,20 +211,18 @@ func gatherStride2RowsScalar(dst []float32, dstPitch int, src []float32, srcPitc
 	}
 }
 
-// scatterAddStride2 adds v[i] onto dst[2i]. dst may run past 2(len(v)-1):
-// the vector kernels rewrite the odd entries of the blocks they span as
-// themselves + 0, the same bits, since Col2im's x never holds -0 (it starts
-// at +0, and a sum is -0 only when both terms are).
-var scatterAddStride2 = scatterAddStride2Scalar
-
+// scatterAddStride2Scalar adds v[i] onto dst[2i].
 func scatterAddStride2Scalar(dst, v []float32) {
 	for i, x := range v {
 		dst[2*i] += x
 	}
 }
 
-// scatterAddStride2Rows is scatterAddStride2 over rows rows of n values:
-// dst[r·dstPitch + 2i] += v[r·vPitch + i], rows in order (Col2im's).
+// scatterAddStride2Rows adds rows rows of n values at stride 2:
+// dst[r·dstPitch + 2i] += v[r·vPitch + i], rows in order (Col2im's). A row's
+// dst may run past 2(n-1): the vector kernels rewrite the odd entries of the
+// blocks they span as themselves + 0, the same bits, since Col2im's x never
+// holds -0 (it starts at +0, and a sum is -0 only when both terms are).
 var scatterAddStride2Rows = scatterAddStride2RowsScalar
 
 func scatterAddStride2RowsScalar(dst []float32, dstPitch int, v []float32, vPitch, n, rows int) {

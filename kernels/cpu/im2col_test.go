@@ -139,7 +139,7 @@ func TestStride2RowKernelsMatchTheirLoops(t *testing.T) {
 				span := max(0, 2*n-1) + slack
 				src := specialSlice(r, span)
 				got, want := make([]float32, n), make([]float32, n)
-				gatherStride2(got, src)
+				gatherStride2Rows(got, 0, src, 0, n, 1)
 				gatherStride2Scalar(want, src)
 				assertSameBits(t, fmt.Sprintf("%s gather n %d slack %d", v, n, slack), got, want)
 
@@ -154,7 +154,7 @@ func TestStride2RowKernelsMatchTheirLoops(t *testing.T) {
 					dst[2*i], vals[i] = math.Float32frombits(0x7fc00001), math.Float32frombits(0xffc00002)
 				}
 				gotDst, wantDst := append([]float32(nil), dst...), append([]float32(nil), dst...)
-				scatterAddStride2(gotDst, vals)
+				scatterAddStride2Rows(gotDst, 0, vals, 0, n, 1)
 				scatterAddStride2Scalar(wantDst, vals)
 				assertSameBits(t, fmt.Sprintf("%s scatter-add n %d slack %d", v, n, slack), gotDst, wantDst)
 			}

@@ -118,6 +118,33 @@
 	STORE512BETA(e, f); \
 	STORE512BETA(g, h)
 
+// EDGESTORE8X32 and EDGESTORE4X32 end the AVX-512 edge tiles: alpha and
+// beta applied to the rows in Z0-Z15 (Z0-Z7) and stored, or, when beta is
+// ±0, a jump to nobeta, where the ...NOBETA forms store without reading C.
+#define EDGESTORE8X32(nobeta) \
+	EDGESCALE(Z30, Z31, nobeta);                         \
+	STORE4X32BETA(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7);       \
+	STORE4X32BETA(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15); \
+	VZEROUPPER;                                          \
+	RET
+
+#define EDGESTORE8X32NOBETA \
+	STORE4X32(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7);       \
+	STORE4X32(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15); \
+	VZEROUPPER;                                      \
+	RET
+
+#define EDGESTORE4X32(nobeta) \
+	EDGESCALE(Z30, Z31, nobeta);                   \
+	STORE4X32BETA(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7); \
+	VZEROUPPER;                                    \
+	RET
+
+#define EDGESTORE4X32NOBETA \
+	STORE4X32(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7); \
+	VZEROUPPER;                                \
+	RET
+
 // The 14 rows of one step of k: A values broadcast from aoff(AX), B in Z28/Z29.
 #define ROWS14X32(aoff) \
 	ROW512(aoff+0, Z30, Z0, Z1);     \
@@ -512,17 +539,10 @@ tail8x32:
 	KSTEP8X32
 
 done8x32:
-	EDGESCALE(Z30, Z31, nobeta8x32)
-	STORE4X32BETA(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
-	STORE4X32BETA(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
-	VZEROUPPER
-	RET
+	EDGESTORE8X32(nobeta8x32)
 
 nobeta8x32:
-	STORE4X32(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
-	STORE4X32(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
-	VZEROUPPER
-	RET
+	EDGESTORE8X32NOBETA
 
 // ---------------------------------------------------------------------------
 // AVX-512 edge tile: 4x32, for products that leave at most 4 rows over a
@@ -560,15 +580,10 @@ tail4x32:
 	JMP   tail4x32
 
 done4x32:
-	EDGESCALE(Z30, Z31, nobeta4x32)
-	STORE4X32BETA(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
-	VZEROUPPER
-	RET
+	EDGESTORE4X32(nobeta4x32)
 
 nobeta4x32:
-	STORE4X32(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
-	VZEROUPPER
-	RET
+	EDGESTORE4X32NOBETA
 
 // BROW512R loads B's row for one step of k from the offset table at R8
 // (floats from BX) into Z28/Z29 and steps the table.
@@ -603,17 +618,10 @@ loop8x32r:
 	JNE  loop8x32r
 
 done8x32r:
-	EDGESCALE(Z30, Z31, nobeta8x32r)
-	STORE4X32BETA(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
-	STORE4X32BETA(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
-	VZEROUPPER
-	RET
+	EDGESTORE8X32(nobeta8x32r)
 
 nobeta8x32r:
-	STORE4X32(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
-	STORE4X32(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
-	VZEROUPPER
-	RET
+	EDGESTORE8X32NOBETA
 
 // func sgemmTile4x32BRowsAVX512(kc int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha, beta float32)
 TEXT ·sgemmTile4x32BRowsAVX512(SB), NOSPLIT, $0-64
@@ -628,15 +636,10 @@ loop4x32r:
 	JNE  loop4x32r
 
 done4x32r:
-	EDGESCALE(Z30, Z31, nobeta4x32r)
-	STORE4X32BETA(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
-	VZEROUPPER
-	RET
+	EDGESTORE4X32(nobeta4x32r)
 
 nobeta4x32r:
-	STORE4X32(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
-	VZEROUPPER
-	RET
+	EDGESTORE4X32NOBETA
 
 // ---------------------------------------------------------------------------
 // AVX2+FMA edge tiles: 4x16 and 2x16, for products that leave 4 or 2 rows

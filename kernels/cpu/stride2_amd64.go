@@ -58,8 +58,3 @@ func scatterAddStride2RowsAVX2(dst []float32, dstPitch int, v []float32, vPitch,
 		scatterAddStride2Scalar(dst[r*dstPitch+2*lo:], v[r*vPitch+lo:r*vPitch+n])
 	}
 }
-
-// gatherStride2AVX2 and scatterAddStride2AVX2 are the one-row cases.
-func gatherStride2AVX2(dst, src []float32) { gatherStride2RowsAVX2(dst, 0, src, 0, len(dst), 1) }
-
-func scatterAddStride2AVX2(dst, v []float32) { scatterAddStride2RowsAVX2(dst, 0, v, 0, len(v), 1) }

@@ -61,7 +61,6 @@ func installGeneric() {
 	transpose8x8, transpose8x8Rows, gatherRows = nil, nil, nil
 	addInto = addIntoScalar
 	AdamUpdate, EMAUpdate = AdamUpdateRef, EMAUpdateRef
-	gatherStride2, scatterAddStride2 = gatherStride2Scalar, scatterAddStride2Scalar
 	gatherStride2Rows, scatterAddStride2Rows = gatherStride2RowsScalar, scatterAddStride2RowsScalar
 }
 

@@ -29,7 +29,6 @@ func installAVX512() {
 	transpose8x8, transpose8x8Rows, gatherRows = transpose8x8AVX2, transpose8x8RowsAVX2, gatherRowsAVX2
 	addInto = avx512Vec.addInto
 	AdamUpdate, EMAUpdate = adamUpdateAVX2, emaUpdateAVX2
-	gatherStride2, scatterAddStride2 = gatherStride2AVX2, scatterAddStride2AVX2
 	gatherStride2Rows, scatterAddStride2Rows = gatherStride2RowsAVX2, scatterAddStride2RowsAVX2
 }
 
@@ -52,6 +51,5 @@ func installAVX2() {
 	transpose8x8, transpose8x8Rows, gatherRows = transpose8x8AVX2, transpose8x8RowsAVX2, gatherRowsAVX2
 	addInto = avx2Vec.addInto
 	AdamUpdate, EMAUpdate = adamUpdateAVX2, emaUpdateAVX2
-	gatherStride2, scatterAddStride2 = gatherStride2AVX2, scatterAddStride2AVX2
 	gatherStride2Rows, scatterAddStride2Rows = gatherStride2RowsAVX2, scatterAddStride2RowsAVX2
 }
