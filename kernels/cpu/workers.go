@@ -1,9 +1,13 @@
 package cpu
 
 import (
+	"fmt"
+	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // rangeJob is work over the indices [0,n) that can be split into chunks, in
@@ -69,24 +73,71 @@ func ensureWorkers(n int) {
 	workersMu.Unlock()
 }
 
-// workerPolls is how many times an idle worker polls the queue, yielding
-// its thread between polls, before it blocks on it (about 50 µs). A training
-// step runs its kernels back to back with gaps of microseconds; waking a
-// blocked worker goes through the OS (futex wake-ups were 5.5% of a CPU
-// training step's profile), a polling one takes the next run at once.
-const workerPolls = 256
+// spinWindow is how long an idle participant keeps polling, yielding its
+// thread between polls, before it blocks: a worker waiting for its next run,
+// a caller waiting for the workers' last chunks. A training step runs its
+// kernels with gaps of microseconds to a few hundred (the autograd work
+// between them); a blocked worker is woken through the OS (a futex wake-up
+// on the sender's path, then the thread's wake-up latency), a polling one
+// takes the next run at once. At 50 µs one dispatch in ten of the demo's
+// step found its worker asleep and the step took 15% longer than at 1 ms
+// (bench/NOTES.md, v17). LAFITE_CPU_SPIN sets it: a Go duration ("200us"),
+// 0 to block at once on a machine shared with other work.
+var spinWindow = spinSetting(os.Getenv("LAFITE_CPU_SPIN"))
+
+const defaultSpinWindow = time.Millisecond
+
+// spinSetting reads LAFITE_CPU_SPIN; empty or malformed gives the default
+// (malformed with a warning), a negative duration 0.
+func spinSetting(v string) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return defaultSpinWindow
+	}
+	if v == "0" {
+		return 0
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "lafite: LAFITE_CPU_SPIN=%s ignored (want a duration such as 200us or 1ms): %v\n", v, err)
+		return defaultSpinWindow
+	}
+	return max(d, 0)
+}
+
+// spinPolls is how many polls run between two readings of the clock.
+const spinPolls = 16
 
 // nextRun is the next run handed to this worker.
 func nextRun() *rangeRun {
-	for range workerPolls {
+	deadline := time.Now().Add(spinWindow)
+	for i := 0; ; i++ {
 		select {
 		case r := <-workQueue:
 			return r
 		default:
+		}
+		if i%spinPolls == 0 && !time.Now().Before(deadline) {
+			return <-workQueue
+		}
+		runtime.Gosched()
+	}
+}
+
+// awaitWorkers returns once r's workers have all finished it: polling for
+// up to spinWindow (their last chunks usually end within microseconds of
+// the caller's), then blocking.
+func (r *rangeRun) awaitWorkers() {
+	if r.pending.Load() > 0 {
+		deadline := time.Now().Add(spinWindow)
+		for i := 1; r.pending.Load() > 0; i++ {
+			if i%spinPolls == 0 && !time.Now().Before(deadline) {
+				break
+			}
 			runtime.Gosched()
 		}
 	}
-	return <-workQueue
+	r.wg.Wait()
 }
 
 func reserveIdleWorker() bool {
@@ -159,13 +210,7 @@ func dispatch(n, chunk, workers int, job rangeJob) {
 		workQueue <- r
 	}
 	r.work()
-	// The workers' last chunks usually end within microseconds of the
-	// caller's: poll for them before blocking, so neither side goes
-	// through an OS sleep and wake-up.
-	for i := 0; i < workerPolls && r.pending.Load() > 0; i++ {
-		runtime.Gosched()
-	}
-	r.wg.Wait()
+	r.awaitWorkers()
 	r.job = nil
 	rangeRuns.Put(r)
 }

@@ -1,9 +1,11 @@
 package cpu
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 type countJob struct {
@@ -50,5 +52,59 @@ func TestParallelRangeDoesNotAllocate(t *testing.T) {
 	parallelRange(len(j.hits), minGrain, j) // start the workers
 	if a := testing.AllocsPerRun(50, func() { parallelRange(len(j.hits), minGrain, j) }); a != 0 {
 		t.Errorf("%v allocations per call", a)
+	}
+}
+
+func TestSpinSetting(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want time.Duration
+	}{
+		{"", defaultSpinWindow}, {"0", 0}, {" 200us ", 200 * time.Microsecond}, {"2ms", 2 * time.Millisecond},
+		{"-1ms", 0}, {"fast", defaultSpinWindow}, {"100", defaultSpinWindow},
+	} {
+		if got := spinSetting(c.in); got != c.want {
+			t.Errorf("spinSetting(%q) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}
+
+// meetJob's two chunks each wait until both have started: it completes only
+// if a worker runs one of them while the caller runs the other.
+type meetJob struct {
+	arrived atomic.Int32
+	missed  atomic.Bool
+}
+
+func (j *meetJob) runRange(lo, hi int) {
+	j.arrived.Add(1)
+	deadline := time.Now().Add(5 * time.Second)
+	for j.arrived.Load() < 2 {
+		if time.Now().After(deadline) {
+			j.missed.Store(true)
+			return
+		}
+		runtime.Gosched()
+	}
+}
+
+// A worker takes part in the next run whether it was still polling or had
+// gone to sleep: with no spin window (it blocks at once) and with the
+// default one, after gaps shorter and longer than the window.
+func TestIdleWorkerJoinsTheNextRun(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	defer func(w time.Duration) { spinWindow = w }(spinWindow)
+	for _, window := range []time.Duration{0, defaultSpinWindow} {
+		spinWindow = window
+		for _, gap := range []time.Duration{0, 100 * time.Microsecond, 3 * defaultSpinWindow} {
+			for call := range 20 {
+				j := &meetJob{}
+				dispatch(2, 1, 2, j)
+				if j.missed.Load() {
+					t.Fatalf("window %v, gap %v, call %d: no worker joined the run", window, gap, call)
+				}
+				time.Sleep(gap)
+			}
+		}
 	}
 }
