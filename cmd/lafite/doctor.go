@@ -9,6 +9,7 @@ import (
 
 	"github.com/klauspost/cpuid/v2"
 
+	"github.com/lafite-go/lafite/kernels/cpu"
 	"github.com/lafite-go/lafite/kernels/cuda"
 	"github.com/lafite-go/lafite/kernels/cuda/hostsim"
 )
@@ -62,6 +63,7 @@ func writeDoctor(w io.Writer, c cpuid.CPUInfo, s cuda.Summary) {
 		feats = []string{"(none of the SIMD sets the kernels use)"}
 	}
 	line("cpu features", "%s", strings.Join(feats, " "))
+	line("cpu kernels", "%s", cpu.Settings())
 	line("go", "%s %s/%s, GOMAXPROCS %d", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0))
 	if os.Getenv("LAFITE_CUDA_DEVICE") == "hostsim" {
 		if err := hostsim.Available(); err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/klauspost/cpuid/v2"
 
+	"github.com/lafite-go/lafite/kernels/cpu"
 	"github.com/lafite-go/lafite/kernels/cuda"
 )
 
@@ -20,7 +21,7 @@ func TestDoctorWithoutGPU(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	text := out.String()
-	for _, k := range []string{"cpu:", "cpu features:", "go:", "cuda driver:", "nvrtc:", "kernel cache:"} {
+	for _, k := range []string{"cpu:", "cpu features:", "cpu kernels:", "go:", "cuda driver:", "nvrtc:", "kernel cache:"} {
 		if !strings.Contains(text, "\n"+k) && !strings.HasPrefix(text, k) {
 			t.Errorf("report lacks %q:\n%s", k, text)
 		}
@@ -31,6 +32,9 @@ func TestDoctorWithoutGPU(t *testing.T) {
 	}
 	if strings.Contains(text, "GPU ready") {
 		t.Errorf("no-GPU report claims a GPU:\n%s", text)
+	}
+	if want := "cpu kernels:   " + cpu.ActiveVariant() + " of ["; !strings.Contains(text, want) || !strings.Contains(text, "LAFITE_CPU_SPIN") {
+		t.Errorf("report lacks the CPU kernel settings (%q):\n%s", want, text)
 	}
 	if code := run([]string{"doctor", "extra"}, &out, &errb); code == 0 {
 		t.Error("doctor accepted a stray argument")

@@ -125,6 +125,13 @@ func UseVariant(name string) error {
 // ActiveVariant is the name of the variant whose kernels are installed.
 func ActiveVariant() string { return activeVariant }
 
+// Settings describes the choices made from the environment at start-up, each
+// with the variable that sets it (for `lafite doctor`).
+func Settings() string {
+	return fmt.Sprintf("%s of [%s] (LAFITE_CPU); Winograd F(%dx%d,3x3) from %d channels (LAFITE_CPU_WINOGRAD); idle workers poll %v before they sleep (LAFITE_CPU_SPIN)",
+		activeVariant, strings.Join(Variants(), " "), winogradTile, winogradTile, winogradMinChannels, spinWindow)
+}
+
 // Features lists the instruction-set features relevant to the kernels that
 // this CPU has, lower-case and sorted, for benchmark records.
 func Features() []string {

@@ -80,8 +80,8 @@ func ensureWorkers(n int) {
 // between them); a blocked worker is woken through the OS (a futex wake-up
 // on the sender's path, then the thread's wake-up latency), a polling one
 // takes the next run at once. At 50 µs one dispatch in ten of the demo's
-// step found its worker asleep and the step took 15% longer than at 1 ms
-// (bench/NOTES.md, v17). LAFITE_CPU_SPIN sets it: a Go duration ("200us"),
+// step found its worker asleep and the step took 15-24% longer than at
+// 1 ms (bench/NOTES.md, v17). LAFITE_CPU_SPIN sets it: a Go duration ("200us"),
 // 0 to block at once on a machine shared with other work.
 var spinWindow = spinSetting(os.Getenv("LAFITE_CPU_SPIN"))
 
