@@ -105,22 +105,32 @@ func spinSetting(v string) time.Duration {
 	return max(d, 0)
 }
 
-// spinPolls is how many polls run between two readings of the clock.
-const spinPolls = 16
+// An idle participant polls state it can read without a lock (the queue's
+// length, a run's pending count) with a PAUSE between polls, reads the
+// clock every spinPolls polls and yields to the Go scheduler every
+// yieldPolls, so that many idle workers on a large machine neither contend
+// for the channel's or the scheduler's lock nor keep the other goroutines
+// of their thread waiting for long.
+const (
+	spinPolls  = 64
+	yieldPolls = 1024
+)
 
 // nextRun is the next run handed to this worker.
 func nextRun() *rangeRun {
 	deadline := time.Now().Add(spinWindow)
 	for i := 0; ; i++ {
-		select {
-		case r := <-workQueue:
-			return r
-		default:
+		if len(workQueue) > 0 {
+			select {
+			case r := <-workQueue:
+				return r
+			default: // another worker took it
+			}
 		}
 		if i%spinPolls == 0 && !time.Now().Before(deadline) {
 			return <-workQueue
 		}
-		runtime.Gosched()
+		idlePoll(i)
 	}
 }
 
@@ -134,10 +144,20 @@ func (r *rangeRun) awaitWorkers() {
 			if i%spinPolls == 0 && !time.Now().Before(deadline) {
 				break
 			}
-			runtime.Gosched()
+			idlePoll(i)
 		}
 	}
 	r.wg.Wait()
+}
+
+// idlePoll waits between two polls: a PAUSE, and every yieldPolls polls a
+// turn for the other goroutines of this thread.
+func idlePoll(i int) {
+	if i%yieldPolls == yieldPolls-1 {
+		runtime.Gosched()
+		return
+	}
+	spinPause()
 }
 
 func reserveIdleWorker() bool {
