@@ -28,21 +28,10 @@ func binary(name string, op cpu.BinaryOp, a, b *Tensor) *Tensor {
 	out := Empty(shape...)
 	o, ad, bd := out.storage.data, a.storage.data, b.storage.data
 	iterate3Rows(shape, out.strides, 0, ab.strides, ab.offset, bb.strides, bb.offset, func(rows, n, d, drs, ds, ao, ars, as, bo, brs, bs int) {
-		if rows > 1 && n < shortRow {
-			cpu.BinaryRows(op, rows, n, o, d, drs, ds, ad, ao, ars, as, bd, bo, brs, bs)
-			return
-		}
-		for r := range rows {
-			cpu.Binary(op, n, o, d+r*drs, ds, ad, ao+r*ars, as, bd, bo+r*brs, bs)
-		}
+		cpu.BinaryRows(op, rows, n, o, d, drs, ds, ad, ao, ars, as, bd, bo, brs, bs)
 	})
 	return out
 }
-
-// shortRow is the row length below which binary ops hand many rows to one
-// kernel call (cpu.BinaryRows) instead of one call per row: the vector
-// loops start at 64 elements (32 with AVX2).
-const shortRow = 64
 
 // MapFunc applies f to every element; for rare element functions that have no
 // kernel of their own.

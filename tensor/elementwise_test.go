@@ -211,11 +211,12 @@ func TestMinArgminArgmaxVar(t *testing.T) {
 	}
 }
 
-// Broadcasts whose rows are short (a weight times a value per filter, a
-// gradient plus a value per small plane) go through cpu.BinaryRows; every
+// Broadcasts (a weight times a value per filter, a gradient plus a value
+// per small plane, activations times a style per plane) go through
+// cpu.BinaryRows; every
 // element must be the one float32 operation on the broadcast operands, in
 // every layout, with outer dimensions that do not coalesce.
-func TestBinaryShortRowBroadcasts(t *testing.T) {
+func TestBinaryRowBroadcasts(t *testing.T) {
 	rng := NewRNG(21)
 	cases := []struct{ a, b []int }{
 		{[]int{40, 30, 3, 3}, []int{40, 30, 1, 1}}, // the demodulation's weight gradient
@@ -223,6 +224,7 @@ func TestBinaryShortRowBroadcasts(t *testing.T) {
 		{[]int{3, 5, 7}, []int{3, 1, 7}},           // one row for every middle index
 		{[]int{2, 3, 70, 9}, []int{2, 3, 70, 9}},   // same shapes, short inner rows once transposed
 		{[]int{6, 1}, []int{1, 5}},                 // an outer product
+		{[]int{2, 16, 16, 16}, []int{2, 16, 1, 1}}, // a style per plane: rows for the vector kernel
 	}
 	ops := []struct {
 		name string
