@@ -73,8 +73,8 @@ func ensureWorkers(n int) {
 	workersMu.Unlock()
 }
 
-// spinWindow is how long an idle participant keeps polling, yielding its
-// thread between polls, before it blocks: a worker waiting for its next run,
+// spinWindow is how long an idle participant keeps polling (idlePoll)
+// before it blocks: a worker waiting for its next run,
 // a caller waiting for the workers' last chunks. A training step runs its
 // kernels with gaps of microseconds to a few hundred (the autograd work
 // between them); a blocked worker is woken through the OS (a futex wake-up
