@@ -1,5 +1,7 @@
 package tensor
 
+import "github.com/lafite-go/lafite/kernels/cpu"
+
 // Strided iteration: the outer dimensions are walked with an odometer and the
 // innermost dimension is handed to a callback as (length, offset, stride) per
 // operand, so that inner loops stay tight and closures are called once per row.
@@ -70,6 +72,27 @@ func iterate2(shape, s0 []int, o0 int, s1 []int, o1 int, inner func(n, off0, st0
 	}
 }
 
+// parallelCopyElems: from this many elements iterate2Parallel splits the
+// walk between the workers (a strided copy of a 512x512x3x3 weight's
+// transpose is 262144 rows of 9, call-bound on one thread).
+const parallelCopyElems = 1 << 16
+
+// iterate2Parallel is iterate2 with the outermost coalesced dimension split
+// between the workers when the shape is large: for callbacks whose rows
+// write disjoint places (each row's own part of a contiguous output).
+func iterate2Parallel(shape, s0 []int, o0 int, s1 []int, o1 int, inner func(n, off0, st0, off1, st1 int)) {
+	total := numel(shape)
+	sh, sts := coalesce(shape, s0, s1)
+	if total < parallelCopyElems || len(sh) < 2 {
+		iterate2(sh, sts[0], o0, sts[1], o1, inner)
+		return
+	}
+	cpu.ParallelRange(sh[0], total/sh[0], func(lo, hi int) {
+		sub := append([]int{hi - lo}, sh[1:]...)
+		iterate2(sub, sts[0], o0+lo*sts[0][0], sts[1], o1+lo*sts[1][0], inner)
+	})
+}
+
 func iterate3(shape, s0 []int, o0 int, s1 []int, o1 int, s2 []int, o2 int, inner func(n, off0, st0, off1, st1, off2, st2 int)) {
 	if numel(shape) == 0 {
 		return
@@ -102,7 +125,7 @@ func iterate3(shape, s0 []int, o0 int, s1 []int, o1 int, s2 []int, o2 int, inner
 
 // copyStrided copies the elements of src, in row-major order, into dst.
 func copyStrided(dst []float32, src *Tensor) {
-	iterate2(src.shape, contiguousStrides(src.shape), 0, src.strides, src.offset, func(n, o, os, a, as int) {
+	iterate2Parallel(src.shape, contiguousStrides(src.shape), 0, src.strides, src.offset, func(n, o, os, a, as int) {
 		s := src.storage.data
 		if as == 1 {
 			copy(dst[o:o+n], s[a:a+n])

@@ -25,3 +25,46 @@ func TestContiguousOfBroadcasts(t *testing.T) {
 		}
 	}
 }
+
+// Views large enough for the workers to split the copy (a weight's
+// transpose, a strided slice, a broadcast, an offset narrow): every element
+// lands where the element-by-element walk puts it.
+func TestContiguousOfLargeViews(t *testing.T) {
+	rng := NewRNG(31)
+	w := rng.Normal(96, 80, 3, 3)
+	big := rng.Normal(3, 70, 700)
+	views := map[string]*Tensor{
+		"weight transposed": w.Transpose(0, 1),
+		"strided":           strided(rng.Normal(300, 257)),
+		"reversed":          transposedLayout(rng.Normal(40, 50, 41)),
+		"broadcast":         rng.Normal(1, 90, 1).Expand(7, 90, 130),
+		"narrowed":          big.Narrow(2, 3, 650).Narrow(1, 1, 66),
+	}
+	for name, v := range views {
+		if v.Numel() < parallelCopyElems {
+			t.Fatalf("%s: %d elements, under the parallel copy's %d", name, v.Numel(), parallelCopyElems)
+		}
+		got := v.Contiguous()
+		shape := v.Shape()
+		idx := make([]int, len(shape))
+		for i, g := range got.ToSlice() {
+			rest := i
+			for d := len(shape) - 1; d >= 0; d-- {
+				idx[d] = rest % shape[d]
+				rest /= shape[d]
+			}
+			if want := v.At(idx...); g != want {
+				t.Fatalf("%s at %v: %v, want %v", name, idx, g, want)
+			}
+		}
+	}
+}
+
+// BenchmarkContiguousWeightTranspose: the copy a transposed convolution
+// makes of its weight (512x512x3x3, rows of 9).
+func BenchmarkContiguousWeightTranspose(b *testing.B) {
+	w := NewRNG(1).Normal(512, 512, 3, 3).Transpose(0, 1)
+	for b.Loop() {
+		w.Contiguous().Release()
+	}
+}
