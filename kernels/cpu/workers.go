@@ -116,9 +116,54 @@ const (
 	yieldPolls = 1024
 )
 
+// A spin is only worth its core while the process has the machine to
+// itself: with more runnable threads than cores (two training jobs at once,
+// test binaries in parallel) a spinning worker takes the time slice that a
+// thread with work waits for; a fixed 1 ms window made two 2-thread demo
+// harnesses on 2 cores 1.8 times slower than 25-50 µs of polling did
+// (bench/NOTES.md, v17). A poll loop whose thread was descheduled sees a
+// gap between two readings of the clock (64 polls take a few µs): it stops
+// at once, and for contendedFor every spin is cut to contendedSpin.
+const (
+	preemptedGap  = 200 * time.Microsecond
+	contendedFor  = 250 * time.Millisecond
+	contendedSpin = 30 * time.Microsecond
+)
+
+// contendedUntil is when the cut ends, in nanoseconds since spinEpoch (the
+// monotonic clock).
+var (
+	contendedUntil atomic.Int64
+	spinEpoch      = time.Now()
+)
+
+// spinner is one poll loop's clock: its deadline, and the last reading.
+type spinner struct{ last, deadline time.Time }
+
+func startSpin() spinner {
+	now := time.Now()
+	w := spinWindow
+	if int64(now.Sub(spinEpoch)) < contendedUntil.Load() {
+		w = min(w, contendedSpin)
+	}
+	return spinner{last: now, deadline: now.Add(w)}
+}
+
+// expired reads the clock: true once the window is over, or at once when
+// the thread was off its core since the last reading.
+func (s *spinner) expired() bool {
+	now := time.Now()
+	if now.Sub(s.last) > preemptedGap {
+		contendedUntil.Store(int64(now.Sub(spinEpoch) + contendedFor))
+		return true
+	}
+	s.last = now
+	return !now.Before(s.deadline)
+}
+
 // nextRun is the next run handed to this worker.
 func nextRun() *rangeRun {
-	deadline := time.Now().Add(spinWindow)
+	spin := startSpin()
 	for i := 0; ; i++ {
 		if len(workQueue) > 0 {
 			select {
@@ -127,7 +172,7 @@ func nextRun() *rangeRun {
 			default: // another worker took it
 			}
 		}
-		if i%spinPolls == 0 && !time.Now().Before(deadline) {
+		if i%spinPolls == spinPolls-1 && spin.expired() {
 			return <-workQueue
 		}
 		idlePoll(i)
@@ -139,9 +184,9 @@ func nextRun() *rangeRun {
 // the caller's), then blocking.
 func (r *rangeRun) awaitWorkers() {
 	if r.pending.Load() > 0 {
-		deadline := time.Now().Add(spinWindow)
-		for i := 1; r.pending.Load() > 0; i++ {
-			if i%spinPolls == 0 && !time.Now().Before(deadline) {
+		spin := startSpin()
+		for i := 0; r.pending.Load() > 0; i++ {
+			if i%spinPolls == spinPolls-1 && spin.expired() {
 				break
 			}
 			idlePoll(i)

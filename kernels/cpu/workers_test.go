@@ -108,3 +108,34 @@ func TestIdleWorkerJoinsTheNextRun(t *testing.T) {
 		}
 	}
 }
+
+// A poll loop that finds a gap in its clock readings (its thread was off
+// the core) stops, and the spins after it are cut to contendedSpin.
+func TestSpinnerBacksOffAfterAGap(t *testing.T) {
+	defer func(w time.Duration, c int64) { spinWindow = w; contendedUntil.Store(c) }(spinWindow, contendedUntil.Load())
+	spinWindow = time.Hour
+	contendedUntil.Store(0)
+	s := startSpin()
+	if got := s.deadline.Sub(s.last); got != time.Hour {
+		t.Fatalf("uncontended window %v, want the spin window", got)
+	}
+	running := false
+	for range 10 { // a reading may itself land after a gap on a busy machine
+		if !s.expired() {
+			running = true
+			break
+		}
+		contendedUntil.Store(0)
+	}
+	if !running {
+		t.Fatal("a spin of an hour expired at once ten times")
+	}
+	s.last = s.last.Add(-2 * preemptedGap)
+	if !s.expired() {
+		t.Fatal("a gap in the clock readings did not stop the spin")
+	}
+	next := startSpin()
+	if got := next.deadline.Sub(next.last); got != contendedSpin {
+		t.Fatalf("window after a gap %v, want %v", got, contendedSpin)
+	}
+}
