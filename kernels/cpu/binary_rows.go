@@ -6,8 +6,8 @@ import "sync"
 // dst[d + r·drs + i·ds] = a[ao + r·ars + i·as] op b[bo + r·brs + i·bs]:
 // a broadcast operand's rows, such as a weight times one value per filter
 // (n = kh·kw) or activations times a style per plane. Walked one row per
-// call, each row of a plane was a serial kernel call; here the rows are
-// split between the workers. Short rows (a few elements) in the common
+// call, such a broadcast ran on one thread, a kernel call a row; here the
+// rows are split between the workers. Short rows (a few elements) in the common
 // forms (a row op one value of b, or two contiguous rows) get loops of
 // their own, rows of a vector block or more the variant's Binary, and rows
 // long enough to split on their own (vecParallelElems) keep Binary's
