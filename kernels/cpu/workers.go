@@ -94,9 +94,6 @@ func spinSetting(v string) time.Duration {
 	if v == "" {
 		return defaultSpinWindow
 	}
-	if v == "0" {
-		return 0
-	}
 	d, err := time.ParseDuration(v)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "lafite: LAFITE_CPU_SPIN=%s ignored (want a duration such as 200us or 1ms): %v\n", v, err)
@@ -149,8 +146,10 @@ func startSpin() spinner {
 	return spinner{last: now, deadline: now.Add(w)}
 }
 
-// expired reads the clock: true once the window is over, or at once when
-// the thread was off its core since the last reading.
+// expired reads the clock: true once the window is over (at the first
+// reading for a window of 0), or at once when the thread was off its core
+// since the last reading (or other goroutines held it through a yield,
+// which a spin would also keep waiting).
 func (s *spinner) expired() bool {
 	now := time.Now()
 	if now.Sub(s.last) > preemptedGap {
@@ -172,7 +171,7 @@ func nextRun() *rangeRun {
 			default: // another worker took it
 			}
 		}
-		if i%spinPolls == spinPolls-1 && spin.expired() {
+		if i%spinPolls == 0 && spin.expired() {
 			return <-workQueue
 		}
 		idlePoll(i)
@@ -186,7 +185,7 @@ func (r *rangeRun) awaitWorkers() {
 	if r.pending.Load() > 0 {
 		spin := startSpin()
 		for i := 0; r.pending.Load() > 0; i++ {
-			if i%spinPolls == spinPolls-1 && spin.expired() {
+			if i%spinPolls == 0 && spin.expired() {
 				break
 			}
 			idlePoll(i)
