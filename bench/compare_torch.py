@@ -11,8 +11,9 @@ StyleGAN2-ADA's reference (non-CUDA) paths write them.
       then a table of the median over rounds of each side's median; workloads
       only one side has are listed with "-" for the other.
 
-"tuned" is a competent CPU set-up: 2 threads, OPENBLAS_CORETYPE=SkylakeX (Debian's
-OpenBLAS 0.3.21 does not recognise Zen 4 and would run its SSE3 path), glibc's
+"tuned" is a competent CPU set-up: 2 threads, OPENBLAS_CORETYPE=SkylakeX on an AVX-512 CPU and
+Haswell on an AVX2 one (Debian's OpenBLAS 0.3.21 does not recognise Zen 4 and would run its SSE3
+path), glibc's
 malloc thresholds raised so large tensors are not unmapped after every op, and
 OMP_WAIT_POLICY=PASSIVE so idle OpenMP threads do not spin against OpenBLAS's.
 "untuned" is torch as installed: its default thread count, no environment.
@@ -28,8 +29,22 @@ import subprocess
 import sys
 import time
 
+def _openblas_coretype():
+    """SkylakeX (AVX-512 kernels) where the CPU has AVX-512, else Haswell
+    (AVX2 + FMA, OpenBLAS's Zen kernels): forcing SkylakeX on an AVX2-only CPU
+    would stop at the first AVX-512 instruction."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line.split() for line in f if line.startswith("flags")), [])
+    except OSError:
+        flags = []
+    if "avx512f" in flags:
+        return "SkylakeX"
+    return "Haswell" if "avx2" in flags else "Prescott"
+
+
 TUNED_ENV = {
-    "OPENBLAS_CORETYPE": "SkylakeX",
+    "OPENBLAS_CORETYPE": _openblas_coretype(),
     # torch's OpenMP threads otherwise spin after each parallel region and
     # starve OpenBLAS's own pthreads: measured 3.6x on clip_text_b8 here.
     "OMP_WAIT_POLICY": "PASSIVE",

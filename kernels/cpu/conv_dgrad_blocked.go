@@ -26,6 +26,11 @@ type dgradJob struct {
 	gx     []float32
 	cb     int // channels per item
 	blocks int // items per (sample, group)
+	// prepack: the kernel would pack B (this sample's gy) for each item's
+	// product, so the items of one sample share one packing instead (an
+	// up-2 layer's 512x1024 gy at 32x32 was packed again for every col
+	// block of 63 rows: half the AVX2 kernel's time in that layer).
+	prepack bool
 }
 
 func (j *dgradJob) runRange(lo, hi int) {
@@ -34,6 +39,13 @@ func (j *dgradJob) runRange(lo, hi int) {
 	k, ohw, hw, taps := g.colRows(), g.OH*g.OW, g.H*g.W, g.KH*g.KW
 	buf := convBufs.get(j.cb * taps * ohw)
 	defer convBufs.put(buf)
+	var packed PackedB // gy of (sample, group) packedFor
+	packedFor := -1
+	if j.prepack {
+		pbuf := convBufs.get(packedBSize(og, ohw))
+		defer convBufs.put(pbuf)
+		packed.data = pbuf.data
+	}
 	for it := lo; it < hi; it++ {
 		ng, blk := it/j.blocks, it%j.blocks
 		n, gi := ng/g.Groups, ng%g.Groups
@@ -42,7 +54,15 @@ func (j *dgradJob) runRange(lo, hi int) {
 		rows := nc * taps
 		col := buf.data[:rows*ohw]
 		// Rows c0·taps.. of Wᵀ: column o·k + c0·taps + r of w.
-		Gemm(rows, ohw, og, 1, j.w, gi*og*k+c0*taps, 1, k, j.gy, (n*g.Cout+gi*og)*ohw, ohw, 1, 0, col, 0, ohw)
+		if j.prepack {
+			if packedFor != ng {
+				packed.pack(og, ohw, j.gy, (n*g.Cout+gi*og)*ohw, ohw, 1)
+				packedFor = ng
+			}
+			packed.Gemm(rows, 1, j.w, gi*og*k+c0*taps, 1, k, 0, col, 0, ohw)
+		} else {
+			Gemm(rows, ohw, og, 1, j.w, gi*og*k+c0*taps, 1, k, j.gy, (n*g.Cout+gi*og)*ohw, ohw, 1, 0, col, 0, ohw)
+		}
 		xOff := (n*g.Cin + gi*cg + c0) * hw
 		clear(j.gx[xOff : xOff+nc*hw])
 		sub := g
@@ -56,6 +76,8 @@ func (j *dgradJob) runRange(lo, hi int) {
 func conv2dInputGradBlocked(g ConvGeom, gy, w, gx []float32) {
 	cb := g.dgradBlockChannels()
 	blocks := ceilDiv(g.Cin/g.Groups, cb)
-	j := &dgradJob{g: g, gy: gy, w: w, gx: gx, cb: cb, blocks: blocks}
+	og, ohw := g.Cout/g.Groups, g.OH*g.OW
+	readsInPlace := activeGemm.tileB != nil && gemmDirectB && readBInPlace(og, ohw)
+	j := &dgradJob{g: g, gy: gy, w: w, gx: gx, cb: cb, blocks: blocks, prepack: blocks > 1 && !readsInPlace}
 	parallelRange(g.N*g.Groups*blocks, cb*g.flopsPerSample()/g.Cin, j)
 }

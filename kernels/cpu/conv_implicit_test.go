@@ -200,30 +200,42 @@ func TestGemmRowsColsMatchesMaterialised(t *testing.T) {
 
 // The input gradient's blocked schedule against the reference's whole col
 // per sample: the same bits for every geometry of the reference tests, on
-// every variant.
+// every variant, with each sample's gy read in place (where the kernel can)
+// or packed once for all its channel blocks (demo_32: 5 blocks; grouped_blocks:
+// 2 blocks in each of 2 groups).
 func TestDgradBlockedKeepsBits(t *testing.T) {
 	prev := ActiveVariant()
 	defer UseVariant(prev)
-	geoms := map[string]ConvGeom{"demo_32": geom(3, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1)}
+	defer func(d bool) { gemmDirectB = d }(gemmDirectB)
+	geoms := map[string]ConvGeom{
+		"demo_32":        geom(3, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+		"grouped_blocks": geom(2, 64, 24, 20, 6, 3, 3, 1, 1, 1, 1, 1, 1, 2),
+	}
 	for name, g := range convGeoms {
 		geoms[name] = g
+	}
+	if g := geoms["grouped_blocks"]; g.Cin/g.Groups <= g.dgradBlockChannels() {
+		t.Fatalf("grouped_blocks: %d channels a group in blocks of %d: one block", g.Cin/g.Groups, g.dgradBlockChannels())
 	}
 	for _, variant := range Variants() {
 		if err := UseVariant(variant); err != nil {
 			t.Fatal(err)
 		}
-		for name, g := range geoms {
-			r := rand.New(rand.NewPCG(13, uint64(len(name))))
-			gy := randSlice(r, g.N*g.Cout*g.OH*g.OW)
-			w := randSlice(r, g.Cout*g.Cin/g.Groups*g.KH*g.KW)
-			nx := g.N * g.Cin * g.H * g.W
-			want := make([]float32, nx)
-			Conv2dInputGradRef(g, gy, w, want)
-			got := slices.Repeat([]float32{float32(math.NaN())}, nx)
-			conv2dInputGradBlocked(g, gy, w, got)
-			for i := range want {
-				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-					t.Fatalf("%s %s: gx[%d] = %v, reference %v", variant, name, i, got[i], want[i])
+		for _, direct := range []bool{true, false} {
+			gemmDirectB = direct
+			for name, g := range geoms {
+				r := rand.New(rand.NewPCG(13, uint64(len(name))))
+				gy := randSlice(r, g.N*g.Cout*g.OH*g.OW)
+				w := randSlice(r, g.Cout*g.Cin/g.Groups*g.KH*g.KW)
+				nx := g.N * g.Cin * g.H * g.W
+				want := make([]float32, nx)
+				Conv2dInputGradRef(g, gy, w, want)
+				got := slices.Repeat([]float32{float32(math.NaN())}, nx)
+				conv2dInputGradBlocked(g, gy, w, got)
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%s %s direct=%v: gx[%d] = %v, reference %v", variant, name, direct, i, got[i], want[i])
+					}
 				}
 			}
 		}

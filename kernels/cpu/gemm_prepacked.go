@@ -18,12 +18,23 @@ var activeGemm *gemmKernel
 
 // PackB packs B [k, n] at b[bOff + i·bRow + j·bCol] for the active kernel.
 func PackB(k, n int, b []float32, bOff, bRow, bCol int) *PackedB {
-	g := activeGemm
 	if k < 0 || n < 0 {
 		panic(fmt.Sprintf("cpu.PackB: shape [%d,%d]", k, n))
 	}
+	pb := &PackedB{data: make([]float32, packedBSize(k, n))}
+	pb.pack(k, n, b, bOff, bRow, bCol)
+	return pb
+}
+
+// packedBSize is the floats of B [k, n] packed for the active kernel.
+func packedBSize(k, n int) int { return k * ceilDiv(n, activeGemm.nr) * activeGemm.nr }
+
+// pack packs B [k, n] for the active kernel into pb.data, which holds
+// packedBSize(k, n) floats or more.
+func (pb *PackedB) pack(k, n int, b []float32, bOff, bRow, bCol int) {
+	g := activeGemm
 	panels := ceilDiv(n, g.nr)
-	pb := &PackedB{g: g, k: k, n: n, data: make([]float32, k*panels*g.nr)}
+	pb.g, pb.k, pb.n = g, k, n
 	kcMax := max(1, min(g.kc, k))
 	for pc := 0; pc < k; pc += kcMax {
 		kc := min(kcMax, k-pc)
@@ -32,7 +43,6 @@ func PackB(k, n int, b []float32, bOff, bRow, bCol int) *PackedB {
 			packB(block[jp*kc*g.nr:(jp+1)*kc*g.nr], g.nr, kc, min(g.nr, n-jp*g.nr), b, bOff+pc*bRow+jp*g.nr*bCol, bRow, bCol)
 		}
 	}
-	return pb
 }
 
 // Shape is B's [k, n].

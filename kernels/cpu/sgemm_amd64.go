@@ -35,8 +35,10 @@ func sgemmTile8x32BRowsAVX512(kc int, a *float32, lda int, b *float32, rows *int
 //go:noescape
 func sgemmTile4x32BRowsAVX512(kc int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha, beta float32)
 
-//go:noescape
-func sgemmTile6x16AVX2(kc int, a, b, c *float32, ldc int, alpha, beta float32)
+// sgemmTile6x16AVX2 is the AVX2 tile on a packed B panel (rows 16 apart).
+func sgemmTile6x16AVX2(kc int, a, b, c *float32, ldc int, alpha, beta float32) {
+	sgemmTile6x16BStrideAVX2(kc, a, b, c, ldc, 16, alpha, beta)
+}
 
 // sgemmTile4x16AVX2 and sgemmTile2x16AVX2 are the AVX2 kernel's edge tiles
 // (the 8x32 tile's contract, 16 columns).
@@ -46,6 +48,24 @@ func sgemmTile4x16AVX2(kc int, a *float32, lda int, b, c *float32, ldc, ldb int,
 
 //go:noescape
 func sgemmTile2x16AVX2(kc int, a *float32, lda int, b, c *float32, ldc, ldb int, alpha, beta float32)
+
+// sgemmTile6x16BStrideAVX2 is the 6x16 tile with row p of B at b + p·ldb
+// (16 in a packed panel; B's row stride when read in place).
+//
+//go:noescape
+func sgemmTile6x16BStrideAVX2(kc int, a, b, c *float32, ldc, ldb int, alpha, beta float32)
+
+// The AVX2 BRows tiles read row p of B at b + rows[p] floats, as the
+// AVX-512 ones do.
+//
+//go:noescape
+func sgemmTile6x16BRowsAVX2(kc int, a, b *float32, rows *int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmTile4x16BRowsAVX2(kc int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmTile2x16BRowsAVX2(kc int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha, beta float32)
 
 // Blocking: each block of kc rows is one pass over C, and C of a large
 // product lives in L3 or memory, so deep blocks win even though the B
@@ -59,7 +79,8 @@ var (
 		tileB: sgemmTile14x32BStrideAVX512, tileRows: sgemmTile14x32BRowsAVX512,
 		edges: []edgeTile{{4, sgemmTile4x32AVX512, sgemmTile4x32BRowsAVX512}, {8, sgemmTile8x32AVX512, sgemmTile8x32BRowsAVX512}}}
 	avx2Kernel = &gemmKernel{mr: 6, nr: 16, kc: 512, mc: 6 * 32, nc: 2048, tile: sgemmTile6x16AVX2,
-		edges: []edgeTile{{2, sgemmTile2x16AVX2, nil}, {4, sgemmTile4x16AVX2, nil}}}
+		tileRows: sgemmTile6x16BRowsAVX2,
+		edges: []edgeTile{{2, sgemmTile2x16AVX2, sgemmTile2x16BRowsAVX2}, {4, sgemmTile4x16AVX2, sgemmTile4x16BRowsAVX2}}}
 )
 
 func gemmAVX512(m, n, k int, alpha float32,

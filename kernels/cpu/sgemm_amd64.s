@@ -383,16 +383,6 @@ nobeta512r:
 	VFMADD231PS  Y12, bc, lo;  \
 	VFMADD231PS  Y13, bc, hi
 
-#define KSTEP256(aoff, boff) \
-	VMOVUPS boff(BX), Y12;          \
-	VMOVUPS boff+32(BX), Y13;       \
-	ROW256(aoff+0, Y14, Y0, Y1);    \
-	ROW256(aoff+4, Y15, Y2, Y3);    \
-	ROW256(aoff+8, Y14, Y4, Y5);    \
-	ROW256(aoff+12, Y15, Y6, Y7);   \
-	ROW256(aoff+16, Y14, Y8, Y9);   \
-	ROW256(aoff+20, Y15, Y10, Y11)
-
 // Y14 = alpha, Y15 = beta, DI = row of C, SI = ldc in bytes.
 #define STORE256(lo, hi) \
 	VMULPS  Y14, lo, lo;    \
@@ -409,99 +399,6 @@ nobeta512r:
 	VMOVUPS     lo, (DI);        \
 	VMOVUPS     hi, 32(DI);      \
 	ADDQ        SI, DI
-
-// func sgemmTile6x16AVX2(kc int, a, b, c *float32, ldc int, alpha, beta float32)
-TEXT ·sgemmTile6x16AVX2(SB), NOSPLIT, $0-48
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), AX
-	MOVQ b+16(FP), BX
-	MOVQ c+24(FP), DI
-	MOVQ ldc+32(FP), SI
-	SHLQ $2, SI
-
-	MOVQ DI, DX
-	PREFETCHT0 (DX)
-	PREFETCHT0 63(DX)
-	ADDQ SI, DX
-	PREFETCHT0 (DX)
-	PREFETCHT0 63(DX)
-	ADDQ SI, DX
-	PREFETCHT0 (DX)
-	PREFETCHT0 63(DX)
-	ADDQ SI, DX
-	PREFETCHT0 (DX)
-	PREFETCHT0 63(DX)
-	ADDQ SI, DX
-	PREFETCHT0 (DX)
-	PREFETCHT0 63(DX)
-	ADDQ SI, DX
-	PREFETCHT0 (DX)
-	PREFETCHT0 63(DX)
-
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
-
-	CMPQ CX, $4
-	JLT  tail256
-
-loop256:
-	// A panel steps are 6*4 = 24 bytes, B steps 16*4 = 64 bytes.
-	KSTEP256(0, 0)
-	KSTEP256(24, 64)
-	KSTEP256(48, 128)
-	KSTEP256(72, 192)
-	ADDQ $96, AX
-	ADDQ $256, BX
-	SUBQ $4, CX
-	CMPQ CX, $4
-	JGE  loop256
-
-tail256:
-	TESTQ CX, CX
-	JEQ   done256
-
-loop256one:
-	KSTEP256(0, 0)
-	ADDQ $24, AX
-	ADDQ $64, BX
-	DECQ CX
-	JNE  loop256one
-
-done256:
-	VBROADCASTSS alpha+40(FP), Y14
-	VBROADCASTSS beta+44(FP), Y15
-	MOVL         beta+44(FP), DX
-	TESTL        $0x7fffffff, DX
-	JEQ          nobeta256
-
-	STORE256BETA(Y0, Y1)
-	STORE256BETA(Y2, Y3)
-	STORE256BETA(Y4, Y5)
-	STORE256BETA(Y6, Y7)
-	STORE256BETA(Y8, Y9)
-	STORE256BETA(Y10, Y11)
-	VZEROUPPER
-	RET
-
-nobeta256:
-	STORE256(Y0, Y1)
-	STORE256(Y2, Y3)
-	STORE256(Y4, Y5)
-	STORE256(Y6, Y7)
-	STORE256(Y8, Y9)
-	STORE256(Y10, Y11)
-	VZEROUPPER
-	RET
 
 // ---------------------------------------------------------------------------
 // AVX-512 edge tile: 8x32, for the last rows of a product whose row count
@@ -710,6 +607,242 @@ done2x16:
 	RET
 
 nobeta2x16:
+	STORE2X16(Y0, Y1, Y2, Y3)
+	VZEROUPPER
+	RET
+
+// ---------------------------------------------------------------------------
+// AVX2+FMA tiles that read B in place: the 6x16 tile with B's rows ldb apart
+// (row-major B, not packed) or through a row offset table (a convolution's
+// taps in its padded input), and the 4x16 and 2x16 edge tiles through the
+// table. Each step of k does what the packed tiles' does, in the same order,
+// so every element gets their bits.
+
+// KSTEP256S: one step of k, B's 16 values at BX (then BX += R8 = ldb in
+// bytes), 6 A values broadcast from aoff(AX).
+#define KSTEP256S(aoff) \
+	VMOVUPS (BX), Y12;              \
+	VMOVUPS 32(BX), Y13;            \
+	ROW256(aoff+0, Y14, Y0, Y1);    \
+	ROW256(aoff+4, Y15, Y2, Y3);    \
+	ROW256(aoff+8, Y14, Y4, Y5);    \
+	ROW256(aoff+12, Y15, Y6, Y7);   \
+	ROW256(aoff+16, Y14, Y8, Y9);   \
+	ROW256(aoff+20, Y15, Y10, Y11); \
+	ADDQ    R8, BX
+
+// BROW256R loads B's row for one step of k from the offset table at R8
+// (floats from BX) into Y12/Y13 and steps the table.
+#define BROW256R \
+	MOVQ    (R8), R10;          \
+	VMOVUPS (BX)(R10*4), Y12;   \
+	VMOVUPS 32(BX)(R10*4), Y13; \
+	ADDQ    $8, R8
+
+#define KSTEP256R(aoff) \
+	BROW256R;                       \
+	ROW256(aoff+0, Y14, Y0, Y1);    \
+	ROW256(aoff+4, Y15, Y2, Y3);    \
+	ROW256(aoff+8, Y14, Y4, Y5);    \
+	ROW256(aoff+12, Y15, Y6, Y7);   \
+	ROW256(aoff+16, Y14, Y8, Y9);   \
+	ROW256(aoff+20, Y15, Y10, Y11)
+
+// PREFETCH6 touches the 6 rows of the C tile at DI (SI = ldc in bytes);
+// clobbers DX.
+#define PREFETCHROW256 \
+	PREFETCHT0 (DX);   \
+	PREFETCHT0 63(DX); \
+	ADDQ       SI, DX
+
+#define PREFETCH6 \
+	MOVQ DI, DX;    \
+	PREFETCHROW256; \
+	PREFETCHROW256; \
+	PREFETCHROW256; \
+	PREFETCHROW256; \
+	PREFETCHROW256; \
+	PREFETCHROW256
+
+#define ZERO12 \
+	ZERO2X16(Y0, Y1, Y2, Y3); \
+	ZERO2X16(Y4, Y5, Y6, Y7); \
+	ZERO2X16(Y8, Y9, Y10, Y11)
+
+// STORE6X16BETA and STORE6X16 write the 6x16 tile (Y14 = alpha, Y15 = beta).
+#define STORE6X16BETA \
+	STORE2X16BETA(Y0, Y1, Y2, Y3); \
+	STORE2X16BETA(Y4, Y5, Y6, Y7); \
+	STORE2X16BETA(Y8, Y9, Y10, Y11)
+
+#define STORE6X16 \
+	STORE2X16(Y0, Y1, Y2, Y3); \
+	STORE2X16(Y4, Y5, Y6, Y7); \
+	STORE2X16(Y8, Y9, Y10, Y11)
+
+// func sgemmTile6x16BStrideAVX2(kc int, a, b, c *float32, ldc, ldb int, alpha, beta float32)
+// Row p of the 16-column B micro-panel is at b + p*ldb: ldb = 16 for a packed
+// panel, B's row stride for row-major B read in place.
+TEXT ·sgemmTile6x16BStrideAVX2(SB), NOSPLIT, $0-56
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), BX
+	MOVQ c+24(FP), DI
+	MOVQ ldc+32(FP), SI
+	SHLQ $2, SI
+	MOVQ ldb+40(FP), R8
+	SHLQ $2, R8
+	PREFETCH6
+	ZERO12
+
+	CMPQ CX, $4
+	JLT  tail256s
+
+loop256s:
+	KSTEP256S(0)
+	KSTEP256S(24)
+	KSTEP256S(48)
+	KSTEP256S(72)
+	ADDQ $96, AX
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  loop256s
+
+tail256s:
+	TESTQ CX, CX
+	JEQ   done256s
+
+loop256sone:
+	KSTEP256S(0)
+	ADDQ $24, AX
+	DECQ CX
+	JNE  loop256sone
+
+done256s:
+	VBROADCASTSS alpha+48(FP), Y14
+	VBROADCASTSS beta+52(FP), Y15
+	MOVL         beta+52(FP), DX
+	TESTL        $0x7fffffff, DX
+	JEQ          nobeta256s
+	STORE6X16BETA
+	VZEROUPPER
+	RET
+
+nobeta256s:
+	STORE6X16
+	VZEROUPPER
+	RET
+
+// func sgemmTile6x16BRowsAVX2(kc int, a, b *float32, rows *int, c *float32, ldc int, alpha, beta float32)
+// Row p of the 16-column B micro-panel is at b + rows[p] floats.
+TEXT ·sgemmTile6x16BRowsAVX2(SB), NOSPLIT, $0-56
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), BX
+	MOVQ rows+24(FP), R8
+	MOVQ c+32(FP), DI
+	MOVQ ldc+40(FP), SI
+	SHLQ $2, SI
+	PREFETCH6
+	ZERO12
+
+	CMPQ CX, $4
+	JLT  tail256r
+
+loop256r:
+	KSTEP256R(0)
+	KSTEP256R(24)
+	KSTEP256R(48)
+	KSTEP256R(72)
+	ADDQ $96, AX
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  loop256r
+
+tail256r:
+	TESTQ CX, CX
+	JEQ   done256r
+
+loop256rone:
+	KSTEP256R(0)
+	ADDQ $24, AX
+	DECQ CX
+	JNE  loop256rone
+
+done256r:
+	VBROADCASTSS alpha+48(FP), Y14
+	VBROADCASTSS beta+52(FP), Y15
+	MOVL         beta+52(FP), DX
+	TESTL        $0x7fffffff, DX
+	JEQ          nobeta256r
+	STORE6X16BETA
+	VZEROUPPER
+	RET
+
+nobeta256r:
+	STORE6X16
+	VZEROUPPER
+	RET
+
+#define KSTEP4X16R \
+	BROW256R;                    \
+	ROW256(0, Y14, Y0, Y1);      \
+	ROW256(4, Y15, Y2, Y3);      \
+	ROW256(8, Y14, Y4, Y5);      \
+	ROW256(12, Y15, Y6, Y7);     \
+	ADDQ    R9, AX
+
+#define KSTEP2X16R \
+	BROW256R;                    \
+	ROW256(0, Y14, Y0, Y1);      \
+	ROW256(4, Y15, Y2, Y3);      \
+	ADDQ    R9, AX
+
+// func sgemmTile4x16BRowsAVX2(kc int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha, beta float32)
+TEXT ·sgemmTile4x16BRowsAVX2(SB), NOSPLIT, $0-64
+	EDGEPROLOGUER
+	ZERO2X16(Y0, Y1, Y2, Y3)
+	ZERO2X16(Y4, Y5, Y6, Y7)
+	TESTQ CX, CX
+	JEQ   done4x16r
+
+loop4x16r:
+	KSTEP4X16R
+	DECQ CX
+	JNE  loop4x16r
+
+done4x16r:
+	EDGESCALE(Y14, Y15, nobeta4x16r)
+	STORE2X16BETA(Y0, Y1, Y2, Y3)
+	STORE2X16BETA(Y4, Y5, Y6, Y7)
+	VZEROUPPER
+	RET
+
+nobeta4x16r:
+	STORE2X16(Y0, Y1, Y2, Y3)
+	STORE2X16(Y4, Y5, Y6, Y7)
+	VZEROUPPER
+	RET
+
+// func sgemmTile2x16BRowsAVX2(kc int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha, beta float32)
+TEXT ·sgemmTile2x16BRowsAVX2(SB), NOSPLIT, $0-64
+	EDGEPROLOGUER
+	ZERO2X16(Y0, Y1, Y2, Y3)
+	TESTQ CX, CX
+	JEQ   done2x16r
+
+loop2x16r:
+	KSTEP2X16R
+	DECQ CX
+	JNE  loop2x16r
+
+done2x16r:
+	EDGESCALE(Y14, Y15, nobeta2x16r)
+	STORE2X16BETA(Y0, Y1, Y2, Y3)
+	VZEROUPPER
+	RET
+
+nobeta2x16r:
 	STORE2X16(Y0, Y1, Y2, Y3)
 	VZEROUPPER
 	RET
