@@ -74,6 +74,12 @@ func sgemmTile2x16BRowsAVX2(kc int, a *float32, lda int, b *float32, rows *int, 
 // (kc 1024), and [512,4608]x[4608,1024] from 129 to 155
 // (BenchmarkGemmBlocking). The A block (mc x kc, split further between the
 // workers) stays in L2, the B block in L3.
+//
+// The AVX2 kernel reads B in place only through a row table (a
+// convolution's taps in its padded input, rows close together) and packs
+// row-major B: with 16-column panels, reading it in place lost on every
+// shape of BenchmarkGemmDirectB on a Zen 3 VM (512x4096x512: 50 against
+// 110 GFLOP/s packed; 4096x512x512: 110 against 132).
 var (
 	avx512Kernel = &gemmKernel{mr: 14, nr: 32, kc: 1024, mc: 14 * 24, nc: 2048, tile: sgemmTile14x32AVX512,
 		tileB: sgemmTile14x32BStrideAVX512, tileRows: sgemmTile14x32BRowsAVX512,

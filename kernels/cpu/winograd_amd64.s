@@ -286,3 +286,189 @@ oloop:
 odone:
 	VZEROUPPER
 	RET
+
+// ---------------------------------------------------------------------------
+// AVX2: the same three transforms, 8 tiles a step (two steps a block of 16,
+// the contract of the AVX-512 kernels). Even and odd columns come out of a
+// shuffle within 128-bit lanes and a permute of 64-bit pairs; the input
+// transform's row pass is recomputed for each column run (it is elementwise,
+// so each value is the same), which keeps a step within 16 registers.
+
+// DEINT(lo, hi, e, o): e, o = the even and odd floats of the 16 in lo
+// (first 8) and hi; e and o must differ from lo and hi.
+#define DEINT(lo, hi, e, o) \
+	VSHUFPS $0x88, hi, lo, e; \
+	VSHUFPS $0xDD, hi, lo, o; \
+	VPERMPD $0xD8, e, e;      \
+	VPERMPD $0xD8, o, o
+
+// TROW(op, x, y): Y0..Y3 = x op y on the columns 0-7, 8-15, 2-9 and 10-17
+// of rows x and y (x - y for VSUBPS).
+#define TROW(op, x, y) \
+	VMOVUPS (x), Y0;       \
+	op      (y), Y0, Y0;   \
+	VMOVUPS 32(x), Y1;     \
+	op      32(y), Y1, Y1; \
+	VMOVUPS 8(x), Y2;      \
+	op      8(y), Y2, Y2;  \
+	VMOVUPS 40(x), Y3;     \
+	op      40(y), Y3, Y3
+
+// COLPASS8(base): the column half of one row pass (Y0..Y3 from TROW) into
+// planes base+0..3: e-e2, o+e2, e2-o, o-o2.
+#define COLPASS8(base) \
+	DEINT(Y0, Y1, Y4, Y5);      \
+	DEINT(Y2, Y3, Y6, Y7);      \
+	VSUBPS  Y6, Y4, Y8;         \
+	VADDPS  Y6, Y5, Y9;         \
+	VSUBPS  Y5, Y6, Y10;        \
+	VSUBPS  Y7, Y5, Y11;        \
+	VMOVUPS Y8, (base);         \
+	VMOVUPS Y9, (base)(DX*1);   \
+	VMOVUPS Y10, (base)(DX*2);  \
+	VMOVUPS Y11, (base)(R9*1)
+
+#define NEXTPLANES8 \
+	ADDQ $32, DI;  \
+	ADDQ $32, R10; \
+	ADDQ $32, R11; \
+	ADDQ $32, R12
+
+// func winoInput16AVX2(v *float32, planeBytes int, r0, r1, r2, r3 *float32, blocks int)
+// winoInput16AVX512's contract.
+TEXT ·winoInput16AVX2(SB), NOSPLIT, $0-56
+	MOVQ v+0(FP), DI
+	MOVQ planeBytes+8(FP), DX
+	MOVQ r0+16(FP), SI
+	MOVQ r1+24(FP), R8
+	MOVQ r2+32(FP), BX
+	MOVQ r3+40(FP), AX
+	MOVQ blocks+48(FP), CX
+	SHLQ $1, CX // steps of 8 tiles
+	PLANES
+	TESTQ CX, CX
+	JEQ   in8done
+in8loop:
+	TROW(VSUBPS, SI, BX) // r0 - r2
+	COLPASS8(DI)
+	TROW(VADDPS, R8, BX) // r1 + r2
+	COLPASS8(R10)
+	TROW(VSUBPS, BX, R8) // r2 - r1
+	COLPASS8(R11)
+	TROW(VSUBPS, R8, AX) // r1 - r3
+	COLPASS8(R12)
+	ADDQ $64, SI
+	ADDQ $64, R8
+	ADDQ $64, BX
+	ADDQ $64, AX
+	NEXTPLANES8
+	DECQ CX
+	JNE  in8loop
+in8done:
+	VZEROUPPER
+	RET
+
+// GRADROW8(a, b, base): one row (a, b) of A ȳ times Aᵀ into planes
+// base+0..3: a, a+b, a-b, -b (Y15 = the sign bit).
+#define GRADROW8(a, b, base) \
+	VADDPS  b, a, Y12;          \
+	VSUBPS  b, a, Y13;          \
+	VXORPS  b, Y15, Y14;        \
+	VMOVUPS a, (base);          \
+	VMOVUPS Y12, (base)(DX*1);  \
+	VMOVUPS Y13, (base)(DX*2);  \
+	VMOVUPS Y14, (base)(R9*1)
+
+// func winoGradOutput16AVX2(m *float32, planeBytes int, g0, g1 *float32, blocks int)
+// winoGradOutput16AVX512's contract.
+TEXT ·winoGradOutput16AVX2(SB), NOSPLIT, $0-40
+	MOVQ m+0(FP), DI
+	MOVQ planeBytes+8(FP), DX
+	MOVQ g0+16(FP), SI
+	MOVQ g1+24(FP), R8
+	MOVQ blocks+32(FP), CX
+	SHLQ $1, CX
+	PLANES
+	VBROADCASTSS winoidx<>+128(SB), Y15
+	TESTQ CX, CX
+	JEQ   g8done
+g8loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	DEINT(Y0, Y1, Y2, Y3) // g00, g01
+	VMOVUPS (R8), Y0
+	VMOVUPS 32(R8), Y1
+	DEINT(Y0, Y1, Y4, Y5) // g10, g11
+	VADDPS Y4, Y2, Y6     // g00+g10
+	VADDPS Y5, Y3, Y7     // g01+g11
+	VSUBPS Y4, Y2, Y8     // g00-g10
+	VSUBPS Y5, Y3, Y9     // g01-g11
+	VXORPS Y4, Y15, Y10   // -g10
+	VXORPS Y5, Y15, Y11   // -g11
+	GRADROW8(Y2, Y3, DI)
+	GRADROW8(Y6, Y7, R10)
+	GRADROW8(Y8, Y9, R11)
+	GRADROW8(Y10, Y11, R12)
+	ADDQ $64, SI
+	ADDQ $64, R8
+	NEXTPLANES8
+	DECQ CX
+	JNE  g8loop
+g8done:
+	VZEROUPPER
+	RET
+
+// COLSUMS8(a, b, c, d, s0, s1): s0 = a+b+c, s1 = b-c-d, for one column of
+// the 4x4 products of 8 tiles.
+#define COLSUMS8(a, b, c, d, s0, s1) \
+	VMOVUPS a, s0;       \
+	VADDPS  b, s0, s0;   \
+	VADDPS  c, s0, s0;   \
+	VMOVUPS b, s1;       \
+	VSUBPS  c, s1, s1;   \
+	VSUBPS  d, s1, s1
+
+// OUTROW8(p0, p1, p2, p3, row): the two outputs of each of 8 tiles,
+// p0+p1+p2+b and p1-p2-p3+b (bias in Y15), interleaved into 16 floats at row.
+#define OUTROW8(p0, p1, p2, p3, row) \
+	VADDPS     p1, p0, Y8;        \
+	VADDPS     p2, Y8, Y8;        \
+	VADDPS     Y15, Y8, Y8;       \
+	VSUBPS     p2, p1, Y9;        \
+	VSUBPS     p3, Y9, Y9;        \
+	VADDPS     Y15, Y9, Y9;       \
+	VUNPCKLPS  Y9, Y8, Y10;       \
+	VUNPCKHPS  Y9, Y8, Y11;       \
+	VPERM2F128 $0x20, Y11, Y10, Y12; \
+	VPERM2F128 $0x31, Y11, Y10, Y13; \
+	VMOVUPS    Y12, (row);        \
+	VMOVUPS    Y13, 32(row)
+
+// func winoOutput16AVX2(m *float32, planeBytes int, y0, y1 *float32, bias float32, blocks int)
+// winoOutput16AVX512's contract.
+TEXT ·winoOutput16AVX2(SB), NOSPLIT, $0-48
+	MOVQ m+0(FP), DI
+	MOVQ planeBytes+8(FP), DX
+	MOVQ y0+16(FP), SI
+	MOVQ y1+24(FP), R8
+	VBROADCASTSS bias+32(FP), Y15
+	MOVQ blocks+40(FP), CX
+	SHLQ $1, CX
+	PLANES
+	TESTQ CX, CX
+	JEQ   o8done
+o8loop:
+	COLSUMS8((DI), (R10), (R11), (R12), Y0, Y4)
+	COLSUMS8((DI)(DX*1), (R10)(DX*1), (R11)(DX*1), (R12)(DX*1), Y1, Y5)
+	COLSUMS8((DI)(DX*2), (R10)(DX*2), (R11)(DX*2), (R12)(DX*2), Y2, Y6)
+	COLSUMS8((DI)(R9*1), (R10)(R9*1), (R11)(R9*1), (R12)(R9*1), Y3, Y7)
+	OUTROW8(Y0, Y1, Y2, Y3, SI)
+	OUTROW8(Y4, Y5, Y6, Y7, R8)
+	NEXTPLANES8
+	ADDQ $64, SI
+	ADDQ $64, R8
+	DECQ CX
+	JNE  o8loop
+o8done:
+	VZEROUPPER
+	RET
