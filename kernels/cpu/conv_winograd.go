@@ -32,14 +32,17 @@ var convWinograd = true
 // faster (BenchmarkConvWinograd). A var so tests can send small shapes here.
 var winogradMinChannels = 128
 
-// winoInput16, winoOutput16 and winoGradOutput16 transform 16 tiles of
-// F(2x2,3x3) a step (the input, the products back to the output, and the
-// weight gradient's output gradient) bit for bit as the Go loops here do
-// (winograd_amd64.s); nil where the variant has none.
+// winoInputBlocks, winoOutputBlocks and winoGradOutputBlocks transform a
+// row's tiles of F(2x2,3x3) in blocks of winoBlockTiles (16 on AVX-512, 8
+// on AVX2: the 16x16 layers' rows of 8 tiles too) — the input, the products
+// back to the output, and the weight gradient's output gradient — bit for
+// bit as the Go loops here do (winograd_amd64.s); nil where the variant has
+// none.
 var (
-	winoInput16      func(v *float32, planeBytes int, r0, r1, r2, r3 *float32, blocks int)
-	winoGradOutput16 func(m *float32, planeBytes int, g0, g1 *float32, blocks int)
-	winoOutput16     func(m *float32, planeBytes int, y0, y1 *float32, bias float32, blocks int)
+	winoInputBlocks      func(v *float32, planeBytes int, r0, r1, r2, r3 *float32, blocks int)
+	winoGradOutputBlocks func(m *float32, planeBytes int, g0, g1 *float32, blocks int)
+	winoOutputBlocks     func(m *float32, planeBytes int, y0, y1 *float32, bias float32, blocks int)
+	winoBlockTiles       = 16
 )
 
 // winogradTileFloats bounds the transformed input and product buffers (in
@@ -319,10 +322,10 @@ func (j *inputJob) runRange(lo, hi int) {
 	defer convBufs.put(buf)
 	(*winograd)(j).inputRows(lo, hi, r, func(base int) {
 		done := 0 // tiles transformed by the vector kernel
-		if blocks := tw / 16; winoInput16 != nil && blocks > 0 {
-			_ = v[15*plane+base+16*blocks-1] // its last store, checked here
-			winoInput16(&v[base], 4*plane, &r[0][0], &r[1][0], &r[2][0], &r[3][0], blocks)
-			done = 16 * blocks
+		if blocks := tw / winoBlockTiles; winoInputBlocks != nil && blocks > 0 {
+			done = winoBlockTiles * blocks
+			_ = v[15*plane+base+done-1] // its last store, checked here
+			winoInputBlocks(&v[base], 4*plane, &r[0][0], &r[1][0], &r[2][0], &r[3][0], blocks)
 			if done == tw {
 				return
 			}
@@ -389,11 +392,11 @@ func (j *outputJob) runRange(lo, hi int) {
 			row1 = y[(r0+1)*j.ow : (r0+2)*j.ow]
 		}
 		done := 0 // tiles transformed by the vector kernel: whole ones only
-		if blocks := min(tw, j.ow/2) / 16; winoOutput16 != nil && blocks > 0 && row1 != nil {
-			_ = m15[16*blocks-1]  // its last load
-			_ = row1[32*blocks-1] // and store, checked here
-			winoOutput16(&m0[0], 4*plane, &row0[0], &row1[0], b, blocks)
-			done = 16 * blocks
+		if blocks := min(tw, j.ow/2) / winoBlockTiles; winoOutputBlocks != nil && blocks > 0 && row1 != nil {
+			done = winoBlockTiles * blocks
+			_ = m15[done-1]    // its last load
+			_ = row1[2*done-1] // and store, checked here
+			winoOutputBlocks(&m0[0], 4*plane, &row0[0], &row1[0], b, blocks)
 		}
 		for tx := done; tx < len(m0); tx++ {
 			// Aᵀ m (rows s0, s1), then times A.
@@ -454,11 +457,11 @@ func (j *gradOutputJob) runRange(lo, hi int) {
 		for ty := 0; ty < j.th; ty++ {
 			r0, o := 2*ty, out+ty*j.tw
 			done := 0 // tiles transformed by the vector kernel: whole ones only
-			if blocks := min(j.tw, j.ow/2) / 16; winoGradOutput16 != nil && blocks > 0 && r0+1 < j.oh {
-				_ = mm[15*plane+o+16*blocks-1]  // its last store
-				_ = gy[(r0+1)*j.ow+32*blocks-1] // and its last load, checked here
-				winoGradOutput16(&mm[o], 4*plane, &gy[r0*j.ow], &gy[(r0+1)*j.ow], blocks)
-				done = 16 * blocks
+			if blocks := min(j.tw, j.ow/2) / winoBlockTiles; winoGradOutputBlocks != nil && blocks > 0 && r0+1 < j.oh {
+				done = winoBlockTiles * blocks
+				_ = mm[15*plane+o+done-1]    // its last store
+				_ = gy[(r0+1)*j.ow+2*done-1] // and its last load, checked here
+				winoGradOutputBlocks(&mm[o], 4*plane, &gy[r0*j.ow], &gy[(r0+1)*j.ow], blocks)
 			}
 			for tx := done; tx < j.tw; tx++ {
 				j.gradTile(mm, plane, gy, r0, 2*tx, o+tx)

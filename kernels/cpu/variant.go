@@ -57,7 +57,7 @@ func installGeneric() {
 	SoftmaxRows = SoftmaxRowsRef
 	LogSoftmaxRows = LogSoftmaxRowsRef
 	LayerNormRows = LayerNormRowsRef
-	winoInput16, winoOutput16, winoGradOutput16 = nil, nil, nil
+	winoInputBlocks, winoOutputBlocks, winoGradOutputBlocks, winoBlockTiles = nil, nil, nil, 16
 	transpose8x8, transpose8x8Rows, gatherRows = nil, nil, nil
 	addInto = addIntoScalar
 	AdamUpdate, EMAUpdate = AdamUpdateRef, EMAUpdateRef

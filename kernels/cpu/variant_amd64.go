@@ -25,7 +25,7 @@ func installAVX512() {
 	LayerNormRows = avx512Rows.layerNormRows
 	firRows2, firRows4, firPairs = firRows2AVX2, firRows4AVX2, firPairsAVX2 // in cache: 8 lanes keep up
 	firRows4Block, firShiftedRows = 8, firShiftedRowsAVX2
-	winoInput16, winoOutput16, winoGradOutput16 = winoInput16AVX512, winoOutput16AVX512, winoGradOutput16AVX512
+	winoInputBlocks, winoOutputBlocks, winoGradOutputBlocks, winoBlockTiles = winoInput16AVX512, winoOutput16AVX512, winoGradOutput16AVX512, 16
 	transpose8x8, transpose8x8Rows, gatherRows = transpose8x8AVX2, transpose8x8RowsAVX2, gatherRowsAVX2
 	addInto = avx512Vec.addInto
 	AdamUpdate, EMAUpdate = adamUpdateAVX2, emaUpdateAVX2
@@ -48,7 +48,7 @@ func installAVX2() {
 	LayerNormRows = avx2Rows.layerNormRows
 	firRows2, firRows4, firPairs = firRows2AVX2, firRows4AVX2, firPairsAVX2
 	firRows4Block, firShiftedRows = 8, firShiftedRowsAVX2
-	winoInput16, winoOutput16, winoGradOutput16 = winoInput16AVX2, winoOutput16AVX2, winoGradOutput16AVX2
+	winoInputBlocks, winoOutputBlocks, winoGradOutputBlocks, winoBlockTiles = winoInput8AVX2, winoOutput8AVX2, winoGradOutput8AVX2, 8
 	transpose8x8, transpose8x8Rows, gatherRows = transpose8x8AVX2, transpose8x8RowsAVX2, gatherRowsAVX2
 	addInto = avx2Vec.addInto
 	AdamUpdate, EMAUpdate = adamUpdateAVX2, emaUpdateAVX2

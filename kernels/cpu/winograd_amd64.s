@@ -288,8 +288,8 @@ odone:
 	RET
 
 // ---------------------------------------------------------------------------
-// AVX2: the same three transforms, 8 tiles a step (two steps a block of 16,
-// the contract of the AVX-512 kernels). Even and odd columns come out of a
+// AVX2: the same three transforms in blocks of 8 tiles (the AVX-512
+// kernels' contracts otherwise). Even and odd columns come out of a
 // shuffle within 128-bit lanes and a permute of 64-bit pairs; the input
 // transform's row pass is recomputed for each column run (it is elementwise,
 // so each value is the same), which keeps a step within 16 registers.
@@ -334,9 +334,9 @@ odone:
 	ADDQ $32, R11; \
 	ADDQ $32, R12
 
-// func winoInput16AVX2(v *float32, planeBytes int, r0, r1, r2, r3 *float32, blocks int)
-// winoInput16AVX512's contract.
-TEXT ·winoInput16AVX2(SB), NOSPLIT, $0-56
+// func winoInput8AVX2(v *float32, planeBytes int, r0, r1, r2, r3 *float32, blocks int)
+// winoInput16AVX512's contract, blocks of 8 tiles.
+TEXT ·winoInput8AVX2(SB), NOSPLIT, $0-56
 	MOVQ v+0(FP), DI
 	MOVQ planeBytes+8(FP), DX
 	MOVQ r0+16(FP), SI
@@ -344,7 +344,6 @@ TEXT ·winoInput16AVX2(SB), NOSPLIT, $0-56
 	MOVQ r2+32(FP), BX
 	MOVQ r3+40(FP), AX
 	MOVQ blocks+48(FP), CX
-	SHLQ $1, CX // steps of 8 tiles
 	PLANES
 	TESTQ CX, CX
 	JEQ   in8done
@@ -379,15 +378,14 @@ in8done:
 	VMOVUPS Y13, (base)(DX*2);  \
 	VMOVUPS Y14, (base)(R9*1)
 
-// func winoGradOutput16AVX2(m *float32, planeBytes int, g0, g1 *float32, blocks int)
-// winoGradOutput16AVX512's contract.
-TEXT ·winoGradOutput16AVX2(SB), NOSPLIT, $0-40
+// func winoGradOutput8AVX2(m *float32, planeBytes int, g0, g1 *float32, blocks int)
+// winoGradOutput16AVX512's contract, blocks of 8 tiles.
+TEXT ·winoGradOutput8AVX2(SB), NOSPLIT, $0-40
 	MOVQ m+0(FP), DI
 	MOVQ planeBytes+8(FP), DX
 	MOVQ g0+16(FP), SI
 	MOVQ g1+24(FP), R8
 	MOVQ blocks+32(FP), CX
-	SHLQ $1, CX
 	PLANES
 	VBROADCASTSS winoidx<>+128(SB), Y15
 	TESTQ CX, CX
@@ -444,16 +442,15 @@ g8done:
 	VMOVUPS    Y12, (row);        \
 	VMOVUPS    Y13, 32(row)
 
-// func winoOutput16AVX2(m *float32, planeBytes int, y0, y1 *float32, bias float32, blocks int)
-// winoOutput16AVX512's contract.
-TEXT ·winoOutput16AVX2(SB), NOSPLIT, $0-48
+// func winoOutput8AVX2(m *float32, planeBytes int, y0, y1 *float32, bias float32, blocks int)
+// winoOutput16AVX512's contract, blocks of 8 tiles.
+TEXT ·winoOutput8AVX2(SB), NOSPLIT, $0-48
 	MOVQ m+0(FP), DI
 	MOVQ planeBytes+8(FP), DX
 	MOVQ y0+16(FP), SI
 	MOVQ y1+24(FP), R8
 	VBROADCASTSS bias+32(FP), Y15
 	MOVQ blocks+40(FP), CX
-	SHLQ $1, CX
 	PLANES
 	TESTQ CX, CX
 	JEQ   o8done

@@ -6,11 +6,12 @@ import (
 	"testing"
 )
 
-// TestWinogradVectorTransformsExact: the 16-tile vector transforms
-// (winoInput16, winoOutput16, winoGradOutput16) give the Go loops' results
-// bit for bit, on rows of tiles that are whole blocks, blocks plus a remainder, and
-// shorter than a block, with every padding, odd widths (a tile cut by the
-// edge) and a last row of tiles cut by the bottom edge.
+// TestWinogradVectorTransformsExact: the vector transforms of every SIMD
+// variant (winoInputBlocks, winoOutputBlocks, winoGradOutputBlocks; blocks of
+// 16 tiles on AVX-512, 8 on AVX2) give the Go loops' results bit for bit, on
+// rows of tiles that are whole blocks, blocks plus a remainder, and shorter
+// than a block, with every padding, odd widths (a tile cut by the edge) and
+// a last row of tiles cut by the bottom edge.
 func TestWinogradVectorTransformsExact(t *testing.T) {
 	prev := ActiveVariant()
 	defer UseVariant(prev)
@@ -28,7 +29,7 @@ func TestWinogradVectorTransformsExact(t *testing.T) {
 }
 
 func testWinogradVectorTransforms(t *testing.T) {
-	input, output, grad := winoInput16, winoOutput16, winoGradOutput16
+	input, output, grad := winoInputBlocks, winoOutputBlocks, winoGradOutputBlocks
 	if input == nil || output == nil || grad == nil {
 		t.Fatalf("the %s variant installs no vector transforms", ActiveVariant())
 	}
@@ -37,11 +38,13 @@ func testWinogradVectorTransforms(t *testing.T) {
 	defer func(v, c int) { convGemmMinFlops, winogradMinChannels = v, c }(convGemmMinFlops, winogradMinChannels)
 	convGemmMinFlops, winogradMinChannels = 0, 4
 	geoms := []ConvGeom{
-		geom(2, 4, 64, 64, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1), // 32 tiles a row: two blocks
-		geom(1, 5, 35, 70, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1), // 35: a block and 3 tiles; bottom row cut
-		geom(2, 4, 33, 33, 4, 3, 3, 1, 1, 0, 0, 1, 1, 1), // output 31: a block; gradient width odd
+		geom(2, 4, 64, 64, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1), // 32 tiles a row: 2 blocks of 16, 4 of 8
+		geom(1, 5, 35, 70, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1), // 35: blocks and 3 tiles; bottom row cut
+		geom(2, 4, 33, 33, 4, 3, 3, 1, 1, 0, 0, 1, 1, 1), // output 31: a block of 16; gradient width odd
 		geom(1, 4, 40, 34, 6, 3, 3, 1, 1, 2, 2, 1, 1, 1), // padding 2: output 36 wide
-		geom(1, 4, 20, 30, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1), // 15 tiles: no block
+		geom(1, 4, 20, 30, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1), // 15 tiles: no block of 16, one of 8
+		geom(2, 4, 16, 16, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1), // 8 tiles: one block of 8
+		geom(1, 4, 14, 14, 4, 3, 3, 1, 1, 0, 0, 1, 1, 1), // 6 tiles: no block
 	}
 	for gi, g := range geoms {
 		if !useWinograd(g) {
@@ -51,11 +54,11 @@ func testWinogradVectorTransforms(t *testing.T) {
 		nx, ny, nw := g.N*g.Cin*g.H*g.W, g.N*g.Cout*g.OH*g.OW, g.Cout*g.Cin*9
 		x, w, b, gy := randSlice(r, nx), randSlice(r, nw), randSlice(r, g.Cout), randSlice(r, ny)
 		run := func(vector bool) (y, gx, gw []float32) {
-			winoInput16, winoOutput16, winoGradOutput16 = nil, nil, nil
+			winoInputBlocks, winoOutputBlocks, winoGradOutputBlocks = nil, nil, nil
 			if vector {
-				winoInput16, winoOutput16, winoGradOutput16 = input, output, grad
+				winoInputBlocks, winoOutputBlocks, winoGradOutputBlocks = input, output, grad
 			}
-			defer func() { winoInput16, winoOutput16, winoGradOutput16 = input, output, grad }()
+			defer func() { winoInputBlocks, winoOutputBlocks, winoGradOutputBlocks = input, output, grad }()
 			y, gx, gw = nanSlice(ny), nanSlice(nx), nanSlice(nw)
 			Conv2dForward(g, x, w, b, y)
 			Conv2dInputGrad(g, gy, w, gx)
