@@ -13,7 +13,7 @@ import (
 func BenchmarkGemmDirectB(b *testing.B) {
 	defer func(v bool) { gemmDirectB = v }(gemmDirectB)
 	r := rand.New(rand.NewPCG(3, 4))
-	for _, sz := range [][3]int{{4096, 512, 512}, {1024, 1024, 1024}, {512, 4096, 512}, {256, 4096, 256}, {32, 1024, 288}, {512, 256, 4608}} {
+	for _, sz := range [][3]int{{4096, 512, 512}, {1024, 1024, 1024}, {512, 4096, 512}, {256, 4096, 256}, {32, 1024, 288}, {512, 256, 4608}, {32, 256, 288}, {32, 64, 288}, {64, 256, 576}, {512, 256, 512}} {
 		m, n, k := sz[0], sz[1], sz[2]
 		a, bm, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
 		for _, direct := range []bool{false, true} {

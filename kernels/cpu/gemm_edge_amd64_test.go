@@ -29,7 +29,7 @@ func TestGemmEdgeTilesMatchFullTile(t *testing.T) {
 				t.Skipf("this CPU has no %s", tc.name)
 			}
 			g := tc.kernel
-			full := &gemmKernel{mr: g.mr, nr: g.nr, kc: g.kc, mc: g.mc, nc: g.nc, tile: g.tile, tileB: g.tileB}
+			full := &gemmKernel{mr: g.mr, nr: g.nr, kc: g.kc, mc: g.mc, nc: g.nc, tile: g.tile, tileB: g.tileB, inPlace: g.inPlace}
 			r := rand.New(rand.NewPCG(7, 8))
 			used := map[int]bool{}
 			for left := 1; left < g.mr; left++ {
@@ -81,6 +81,20 @@ func BenchmarkGemmEdgeRowsAVX2(b *testing.B) {
 				}
 				b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})
+		}
+	}
+}
+
+// The AVX2 kernel's in-place rule on the shapes it was measured on: the
+// stride-2 convolutions' narrow col is read in place, a Winograd product's
+// wide B (rows of 4096 tiles) and SGEMM 1024^3 are packed.
+func TestAVX2ReadsNarrowBInPlace(t *testing.T) {
+	for _, c := range []struct {
+		k, ldb  int
+		inPlace bool
+	}{{288, 256, true}, {288, 64, true}, {576, 512, true}, {512, 4096, false}, {1024, 1024, false}, {256, 4096, false}} {
+		if got := avx2Kernel.inPlace(c.k, c.ldb); got != c.inPlace {
+			t.Errorf("k %d, ldb %d: in place %v, want %v", c.k, c.ldb, got, c.inPlace)
 		}
 	}
 }

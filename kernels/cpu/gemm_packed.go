@@ -26,6 +26,9 @@ type gemmKernel struct {
 	// when row-major B is read in place (then not packed). It takes every
 	// tile of the kernels that have it.
 	tileB func(kc int, a, b, c *float32, ldc, ldb int, alpha, beta float32)
+	// inPlace, with tileB, decides which row-major Bs (depth k, rows ldb
+	// apart) are read in place rather than packed; nil: readBInPlace.
+	inPlace func(k, ldb int) bool
 	// tileRows, where the kernel has it, is tile with row p of the B
 	// micro-panel at b + rows[p] (gemmBatchedRows's B read in place); it
 	// is used only when every edge tile has its tileRows too.
@@ -295,7 +298,7 @@ func (g *gemmKernel) gemmBatched(batch, m, n, k int, alpha float32,
 		b: b, bOff: bOff, bRow: bRow, bCol: bCol,
 		c: c, cOff: cOff, ldc: ldc,
 		batch: batch, bStride: bStride, cStride: cStride,
-		direct: g.tileB != nil && bCol == 1 && gemmDirectB && readBInPlace(k, bRow)})
+		direct: bCol == 1 && g.readsBInPlace(k, bRow)})
 }
 
 // emptyProduct checks every C_s against c and, when the product adds
@@ -367,7 +370,20 @@ var gemmSplitColumns = true
 // tests and benchmarks can compare both paths.
 var gemmDirectB = true
 
-// readBInPlace: whether a row-major B of depth k with rows ldb floats apart
+// readsBInPlace: whether the kernel reads a row-major B of depth k with rows
+// ldb floats apart in place.
+func (g *gemmKernel) readsBInPlace(k, ldb int) bool {
+	if g.tileB == nil || !gemmDirectB {
+		return false
+	}
+	if g.inPlace == nil {
+		return readBInPlace(k, ldb)
+	}
+	return g.inPlace(k, ldb)
+}
+
+// readBInPlace (the AVX-512 kernel's rule): whether a row-major B of depth
+// k with rows ldb floats apart
 // is read in place rather than packed. Deep products over rows a page or
 // more apart are packed: in place, every k step of a micro-kernel call
 // touches a new page, and the TLB misses cost more than the copy (1024^3

@@ -74,18 +74,12 @@ func sgemmTile2x16BRowsAVX2(kc int, a *float32, lda int, b *float32, rows *int, 
 // (kc 1024), and [512,4608]x[4608,1024] from 129 to 155
 // (BenchmarkGemmBlocking). The A block (mc x kc, split further between the
 // workers) stays in L2, the B block in L3.
-//
-// The AVX2 kernel reads B in place only through a row table (a
-// convolution's taps in its padded input, rows close together) and packs
-// row-major B: with 16-column panels, reading it in place lost on every
-// shape of BenchmarkGemmDirectB on a Zen 3 VM (512x4096x512: 50 against
-// 110 GFLOP/s packed; 4096x512x512: 110 against 132).
 var (
 	avx512Kernel = &gemmKernel{mr: 14, nr: 32, kc: 1024, mc: 14 * 24, nc: 2048, tile: sgemmTile14x32AVX512,
-		tileB: sgemmTile14x32BStrideAVX512, tileRows: sgemmTile14x32BRowsAVX512,
+		tileB: sgemmTile14x32BStrideAVX512, inPlace: readBInPlace, tileRows: sgemmTile14x32BRowsAVX512,
 		edges: []edgeTile{{4, sgemmTile4x32AVX512, sgemmTile4x32BRowsAVX512}, {8, sgemmTile8x32AVX512, sgemmTile8x32BRowsAVX512}}}
 	avx2Kernel = &gemmKernel{mr: 6, nr: 16, kc: 512, mc: 6 * 32, nc: 2048, tile: sgemmTile6x16AVX2,
-		tileRows: sgemmTile6x16BRowsAVX2,
+		tileB: sgemmTile6x16BStrideAVX2, inPlace: narrowBInPlace, tileRows: sgemmTile6x16BRowsAVX2,
 		edges:    []edgeTile{{2, sgemmTile2x16AVX2, sgemmTile2x16BRowsAVX2}, {4, sgemmTile4x16AVX2, sgemmTile4x16BRowsAVX2}}}
 )
 
@@ -116,3 +110,13 @@ func gemmBatchedAVX2(batch, m, n, k int, alpha float32,
 	beta float32, c []float32, cOff, ldc, cStride int) {
 	avx2Kernel.gemmBatched(batch, m, n, k, alpha, a, aOff, aRow, aCol, b, bOff, bRow, bCol, bStride, beta, c, cOff, ldc, cStride)
 }
+
+// narrowBInPlace is the AVX2 kernel's rule for reading row-major B in place:
+// only rows at most 2 KB apart. With 16-column panels every step of k reads
+// one 64-byte line of a row; rows a page or more apart lost on every shape
+// of BenchmarkGemmDirectB on a Zen 3 VM (512x4096x512: 50 against 110
+// GFLOP/s packed, 4096x512x512: 110 against 132), rows of 1024 floats were
+// even, and narrow ones won where few rows of A share each packed panel
+// (the stride-2 convolutions' col at 16x16, 32x256x288: 58-69 against 38-49
+// GFLOP/s on one core).
+func narrowBInPlace(k, ldb int) bool { return ldb <= 512 }
