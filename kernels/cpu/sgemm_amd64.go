@@ -80,7 +80,7 @@ var (
 		edges: []edgeTile{{4, sgemmTile4x32AVX512, sgemmTile4x32BRowsAVX512}, {8, sgemmTile8x32AVX512, sgemmTile8x32BRowsAVX512}}}
 	avx2Kernel = &gemmKernel{mr: 6, nr: 16, kc: 512, mc: 6 * 32, nc: 2048, tile: sgemmTile6x16AVX2,
 		tileB: sgemmTile6x16BStrideAVX2, inPlace: narrowBInPlace, tileRows: sgemmTile6x16BRowsAVX2,
-		edges:    []edgeTile{{2, sgemmTile2x16AVX2, sgemmTile2x16BRowsAVX2}, {4, sgemmTile4x16AVX2, sgemmTile4x16BRowsAVX2}}}
+		edges: []edgeTile{{2, sgemmTile2x16AVX2, sgemmTile2x16BRowsAVX2}, {4, sgemmTile4x16AVX2, sgemmTile4x16BRowsAVX2}}}
 )
 
 func gemmAVX512(m, n, k int, alpha float32,
