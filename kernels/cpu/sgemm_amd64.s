@@ -88,6 +88,55 @@
 	STORE256BETA(a, b); \
 	STORE256BETA(c, d)
 
+// EDGESTORE4X16 and EDGESTORE2X16 end the AVX2 edge tiles as EDGESTORE8X32
+// ends the AVX-512 ones: alpha and beta applied to the rows in Y0-Y7 (Y0-Y3)
+// and stored, or, when beta is ±0, a jump to nobeta, where the ...NOBETA
+// forms store without reading C.
+#define EDGESTORE4X16(nobeta) \
+	EDGESCALE(Y14, Y15, nobeta);   \
+	STORE2X16BETA(Y0, Y1, Y2, Y3); \
+	STORE2X16BETA(Y4, Y5, Y6, Y7); \
+	VZEROUPPER;                    \
+	RET
+
+#define EDGESTORE4X16NOBETA \
+	STORE2X16(Y0, Y1, Y2, Y3); \
+	STORE2X16(Y4, Y5, Y6, Y7); \
+	VZEROUPPER;                \
+	RET
+
+#define EDGESTORE2X16(nobeta) \
+	EDGESCALE(Y14, Y15, nobeta);   \
+	STORE2X16BETA(Y0, Y1, Y2, Y3); \
+	VZEROUPPER;                    \
+	RET
+
+#define EDGESTORE2X16NOBETA \
+	STORE2X16(Y0, Y1, Y2, Y3); \
+	VZEROUPPER;                \
+	RET
+
+// TILESTORE6X16 and TILESTORE6X16NOBETA end the 6x16 tiles (alpha and beta
+// at alpha+48 and beta+52), as EDGESTORE4X16 the edge tiles.
+#define TILESTORE6X16(nobeta) \
+	VBROADCASTSS alpha+48(FP), Y14;   \
+	VBROADCASTSS beta+52(FP), Y15;    \
+	MOVL         beta+52(FP), DX;     \
+	TESTL        $0x7fffffff, DX;     \
+	JEQ          nobeta;              \
+	STORE2X16BETA(Y0, Y1, Y2, Y3);    \
+	STORE2X16BETA(Y4, Y5, Y6, Y7);    \
+	STORE2X16BETA(Y8, Y9, Y10, Y11);  \
+	VZEROUPPER;                       \
+	RET
+
+#define TILESTORE6X16NOBETA \
+	STORE2X16(Y0, Y1, Y2, Y3);   \
+	STORE2X16(Y4, Y5, Y6, Y7);   \
+	STORE2X16(Y8, Y9, Y10, Y11); \
+	VZEROUPPER;                  \
+	RET
+
 // Four rows of an AVX-512 edge tile (registers a..h, two per row): one step
 // of k from A at aoff(AX), zeroing, and the stores.
 #define ROWS4X32(aoff, a, b, c, d, e, f, g, h) \
@@ -576,17 +625,10 @@ loop4x16:
 	JNE  loop4x16
 
 done4x16:
-	EDGESCALE(Y14, Y15, nobeta4x16)
-	STORE2X16BETA(Y0, Y1, Y2, Y3)
-	STORE2X16BETA(Y4, Y5, Y6, Y7)
-	VZEROUPPER
-	RET
+	EDGESTORE4X16(nobeta4x16)
 
 nobeta4x16:
-	STORE2X16(Y0, Y1, Y2, Y3)
-	STORE2X16(Y4, Y5, Y6, Y7)
-	VZEROUPPER
-	RET
+	EDGESTORE4X16NOBETA
 
 // func sgemmTile2x16AVX2(kc int, a *float32, lda int, b, c *float32, ldc, ldb int, alpha, beta float32)
 TEXT ·sgemmTile2x16AVX2(SB), NOSPLIT, $0-64
@@ -601,15 +643,10 @@ loop2x16:
 	JNE  loop2x16
 
 done2x16:
-	EDGESCALE(Y14, Y15, nobeta2x16)
-	STORE2X16BETA(Y0, Y1, Y2, Y3)
-	VZEROUPPER
-	RET
+	EDGESTORE2X16(nobeta2x16)
 
 nobeta2x16:
-	STORE2X16(Y0, Y1, Y2, Y3)
-	VZEROUPPER
-	RET
+	EDGESTORE2X16NOBETA
 
 // ---------------------------------------------------------------------------
 // AVX2+FMA tiles that read B in place: the 6x16 tile with B's rows ldb apart
@@ -669,17 +706,6 @@ nobeta2x16:
 	ZERO2X16(Y4, Y5, Y6, Y7); \
 	ZERO2X16(Y8, Y9, Y10, Y11)
 
-// STORE6X16BETA and STORE6X16 write the 6x16 tile (Y14 = alpha, Y15 = beta).
-#define STORE6X16BETA \
-	STORE2X16BETA(Y0, Y1, Y2, Y3); \
-	STORE2X16BETA(Y4, Y5, Y6, Y7); \
-	STORE2X16BETA(Y8, Y9, Y10, Y11)
-
-#define STORE6X16 \
-	STORE2X16(Y0, Y1, Y2, Y3); \
-	STORE2X16(Y4, Y5, Y6, Y7); \
-	STORE2X16(Y8, Y9, Y10, Y11)
-
 // func sgemmTile6x16BStrideAVX2(kc int, a, b, c *float32, ldc, ldb int, alpha, beta float32)
 // Row p of the 16-column B micro-panel is at b + p*ldb: ldb = 16 for a packed
 // panel, B's row stride for row-major B read in place.
@@ -719,19 +745,10 @@ loop256sone:
 	JNE  loop256sone
 
 done256s:
-	VBROADCASTSS alpha+48(FP), Y14
-	VBROADCASTSS beta+52(FP), Y15
-	MOVL         beta+52(FP), DX
-	TESTL        $0x7fffffff, DX
-	JEQ          nobeta256s
-	STORE6X16BETA
-	VZEROUPPER
-	RET
+	TILESTORE6X16(nobeta256s)
 
 nobeta256s:
-	STORE6X16
-	VZEROUPPER
-	RET
+	TILESTORE6X16NOBETA
 
 // func sgemmTile6x16BRowsAVX2(kc int, a, b *float32, rows *int, c *float32, ldc int, alpha, beta float32)
 // Row p of the 16-column B micro-panel is at b + rows[p] floats.
@@ -770,19 +787,10 @@ loop256rone:
 	JNE  loop256rone
 
 done256r:
-	VBROADCASTSS alpha+48(FP), Y14
-	VBROADCASTSS beta+52(FP), Y15
-	MOVL         beta+52(FP), DX
-	TESTL        $0x7fffffff, DX
-	JEQ          nobeta256r
-	STORE6X16BETA
-	VZEROUPPER
-	RET
+	TILESTORE6X16(nobeta256r)
 
 nobeta256r:
-	STORE6X16
-	VZEROUPPER
-	RET
+	TILESTORE6X16NOBETA
 
 #define KSTEP4X16R \
 	BROW256R;                    \
@@ -812,17 +820,10 @@ loop4x16r:
 	JNE  loop4x16r
 
 done4x16r:
-	EDGESCALE(Y14, Y15, nobeta4x16r)
-	STORE2X16BETA(Y0, Y1, Y2, Y3)
-	STORE2X16BETA(Y4, Y5, Y6, Y7)
-	VZEROUPPER
-	RET
+	EDGESTORE4X16(nobeta4x16r)
 
 nobeta4x16r:
-	STORE2X16(Y0, Y1, Y2, Y3)
-	STORE2X16(Y4, Y5, Y6, Y7)
-	VZEROUPPER
-	RET
+	EDGESTORE4X16NOBETA
 
 // func sgemmTile2x16BRowsAVX2(kc int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha, beta float32)
 TEXT ·sgemmTile2x16BRowsAVX2(SB), NOSPLIT, $0-64
@@ -837,12 +838,7 @@ loop2x16r:
 	JNE  loop2x16r
 
 done2x16r:
-	EDGESCALE(Y14, Y15, nobeta2x16r)
-	STORE2X16BETA(Y0, Y1, Y2, Y3)
-	VZEROUPPER
-	RET
+	EDGESTORE2X16(nobeta2x16r)
 
 nobeta2x16r:
-	STORE2X16(Y0, Y1, Y2, Y3)
-	VZEROUPPER
-	RET
+	EDGESTORE2X16NOBETA
