@@ -77,7 +77,7 @@ func conv2dInputGradBlocked(g ConvGeom, gy, w, gx []float32) {
 	cb := g.dgradBlockChannels()
 	blocks := ceilDiv(g.Cin/g.Groups, cb)
 	og, ohw := g.Cout/g.Groups, g.OH*g.OW
-	readsInPlace := activeGemm.readsBInPlace(og, ohw)
+	readsInPlace := activeGemm.readsBInPlace(cb*g.KH*g.KW, og, ohw)
 	j := &dgradJob{g: g, gy: gy, w: w, gx: gx, cb: cb, blocks: blocks, prepack: blocks > 1 && !readsInPlace}
 	parallelRange(g.N*g.Groups*blocks, cb*g.flopsPerSample()/g.Cin, j)
 }

@@ -86,15 +86,17 @@ func BenchmarkGemmEdgeRowsAVX2(b *testing.B) {
 }
 
 // The AVX2 kernel's in-place rule on the shapes it was measured on: the
-// stride-2 convolutions' narrow col is read in place, a Winograd product's
-// wide B (rows of 4096 tiles) and SGEMM 1024^3 are packed.
+// stride-2 convolutions' narrow col under few rows of A is read in place;
+// a Winograd product's wide B (rows of 4096 tiles), SGEMM 1024^3 and a
+// narrow B under 4096 rows of A are packed.
 func TestAVX2ReadsNarrowBInPlace(t *testing.T) {
 	for _, c := range []struct {
-		k, ldb  int
-		inPlace bool
-	}{{288, 256, true}, {288, 64, true}, {576, 512, true}, {512, 4096, false}, {1024, 1024, false}, {256, 4096, false}} {
-		if got := avx2Kernel.inPlace(c.k, c.ldb); got != c.inPlace {
-			t.Errorf("k %d, ldb %d: in place %v, want %v", c.k, c.ldb, got, c.inPlace)
+		m, k, ldb int
+		inPlace   bool
+	}{{32, 288, 256, true}, {32, 288, 64, true}, {64, 576, 256, true}, {4096, 512, 512, false},
+		{512, 512, 4096, false}, {1024, 1024, 1024, false}, {32, 288, 1024, false}} {
+		if got := avx2Kernel.readsBInPlace(c.m, c.k, c.ldb); got != c.inPlace {
+			t.Errorf("m %d, k %d, ldb %d: in place %v, want %v", c.m, c.k, c.ldb, got, c.inPlace)
 		}
 	}
 }

@@ -27,8 +27,9 @@ type gemmKernel struct {
 	// tile of the kernels that have it.
 	tileB func(kc int, a, b, c *float32, ldc, ldb int, alpha, beta float32)
 	// inPlace, with tileB, decides which row-major Bs (depth k, rows ldb
-	// apart) are read in place rather than packed; nil: readBInPlace.
-	inPlace func(k, ldb int) bool
+	// apart, against m rows of A) are read in place rather than packed;
+	// nil: readBInPlace.
+	inPlace func(m, k, ldb int) bool
 	// tileRows, where the kernel has it, is tile with row p of the B
 	// micro-panel at b + rows[p] (gemmBatchedRows's B read in place); it
 	// is used only when every edge tile has its tileRows too.
@@ -298,7 +299,7 @@ func (g *gemmKernel) gemmBatched(batch, m, n, k int, alpha float32,
 		b: b, bOff: bOff, bRow: bRow, bCol: bCol,
 		c: c, cOff: cOff, ldc: ldc,
 		batch: batch, bStride: bStride, cStride: cStride,
-		direct: bCol == 1 && g.readsBInPlace(k, bRow)})
+		direct: bCol == 1 && g.readsBInPlace(m, k, bRow)})
 }
 
 // emptyProduct checks every C_s against c and, when the product adds
@@ -371,15 +372,15 @@ var gemmSplitColumns = true
 var gemmDirectB = true
 
 // readsBInPlace: whether the kernel reads a row-major B of depth k with rows
-// ldb floats apart in place.
-func (g *gemmKernel) readsBInPlace(k, ldb int) bool {
+// ldb floats apart in place, for a product with m rows of A.
+func (g *gemmKernel) readsBInPlace(m, k, ldb int) bool {
 	if g.tileB == nil || !gemmDirectB {
 		return false
 	}
 	if g.inPlace == nil {
 		return readBInPlace(k, ldb)
 	}
-	return g.inPlace(k, ldb)
+	return g.inPlace(m, k, ldb)
 }
 
 // readBInPlace (the AVX-512 kernel's rule): whether a row-major B of depth

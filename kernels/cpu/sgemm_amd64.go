@@ -76,7 +76,7 @@ func sgemmTile2x16BRowsAVX2(kc int, a *float32, lda int, b *float32, rows *int, 
 // workers) stays in L2, the B block in L3.
 var (
 	avx512Kernel = &gemmKernel{mr: 14, nr: 32, kc: 1024, mc: 14 * 24, nc: 2048, tile: sgemmTile14x32AVX512,
-		tileB: sgemmTile14x32BStrideAVX512, inPlace: readBInPlace, tileRows: sgemmTile14x32BRowsAVX512,
+		tileB: sgemmTile14x32BStrideAVX512, tileRows: sgemmTile14x32BRowsAVX512,
 		edges: []edgeTile{{4, sgemmTile4x32AVX512, sgemmTile4x32BRowsAVX512}, {8, sgemmTile8x32AVX512, sgemmTile8x32BRowsAVX512}}}
 	avx2Kernel = &gemmKernel{mr: 6, nr: 16, kc: 512, mc: 6 * 32, nc: 2048, tile: sgemmTile6x16AVX2,
 		tileB: sgemmTile6x16BStrideAVX2, inPlace: narrowBInPlace, tileRows: sgemmTile6x16BRowsAVX2,
@@ -112,11 +112,12 @@ func gemmBatchedAVX2(batch, m, n, k int, alpha float32,
 }
 
 // narrowBInPlace is the AVX2 kernel's rule for reading row-major B in place:
-// only rows at most 2 KB apart. With 16-column panels every step of k reads
-// one 64-byte line of a row; rows a page or more apart lost on every shape
-// of BenchmarkGemmDirectB on a Zen 3 VM (512x4096x512: 50 against 110
-// GFLOP/s packed, 4096x512x512: 110 against 132), rows of 1024 floats were
-// even, and narrow ones won where few rows of A share each packed panel
-// (the stride-2 convolutions' col at 16x16, 32x256x288: 58-69 against 38-49
-// GFLOP/s on one core).
-func narrowBInPlace(k, ldb int) bool { return ldb <= 512 }
+// rows at most 2 KB apart, against at most 128 rows of A. With 16-column
+// panels every step of k reads one 64-byte line of a row. On a Zen 3 VM
+// (BenchmarkGemmDirectB) in place lost where many rows of A reuse each
+// packed panel or B's rows are a page or more apart (4096x512x512: 110
+// against 132 GFLOP/s packed; 512x4096x512: 50 against 110), was even at
+// 512x256x512 and 32x1024x288, and won for the stride-2 convolutions' col,
+// few rows of A over a narrow B (32x256x288: 58-69 against 38-49 GFLOP/s on
+// one core; 64x256x576: 60-69 against 50-62).
+func narrowBInPlace(m, k, ldb int) bool { return m <= 128 && ldb <= 512 }
