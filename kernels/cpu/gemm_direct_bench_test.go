@@ -7,7 +7,7 @@ import (
 )
 
 // BenchmarkGemmDirectB compares reading row-major B in place (tileB) with
-// packing it, on the active variant, for the shapes readBInPlace decides:
+// packing it, on the active variant, for the shapes its in-place rule decides:
 // many rows of A (each B panel reused by many row blocks), the Winograd
 // GEMMs' shallow, wide B, and the demo's 32-row products.
 func BenchmarkGemmDirectB(b *testing.B) {

@@ -35,6 +35,31 @@
 	VMOVUPS     hi, 64(DI);      \
 	ADDQ        SI, DI
 
+// TILEPROLOGUE loads the full tiles' arguments with B's rows ldb apart
+// (kc, a, b, c, ldc, ldb): CX = kc, AX = a, BX = b, DI = c, SI = ldc in
+// bytes, R8 = ldb in bytes.
+#define TILEPROLOGUE \
+	MOVQ kc+0(FP), CX;   \
+	MOVQ a+8(FP), AX;    \
+	MOVQ b+16(FP), BX;   \
+	MOVQ c+24(FP), DI;   \
+	MOVQ ldc+32(FP), SI; \
+	SHLQ $2, SI;         \
+	MOVQ ldb+40(FP), R8; \
+	SHLQ $2, R8
+
+// TILEPROLOGUER loads the full tiles' arguments with B's rows from an
+// offset table (kc, a, b, rows, c, ldc): CX = kc, AX = a, BX = b, R8 = rows,
+// DI = c, SI = ldc in bytes.
+#define TILEPROLOGUER \
+	MOVQ kc+0(FP), CX;    \
+	MOVQ a+8(FP), AX;     \
+	MOVQ b+16(FP), BX;    \
+	MOVQ rows+24(FP), R8; \
+	MOVQ c+32(FP), DI;    \
+	MOVQ ldc+40(FP), SI;  \
+	SHLQ $2, SI
+
 // EDGEPROLOGUE loads the edge tiles' arguments (kc, a, lda, b, c, ldc, ldb):
 // CX = kc, AX = a, R9 = lda in bytes, BX = b, DI = c, SI = ldc in bytes,
 // R8 = ldb in bytes.
@@ -311,14 +336,7 @@
 // Row p of the 32-column B micro-panel is at b + p*ldb: ldb = 32 for a packed
 // panel, the row stride of B for row-major B read in place (no packing).
 TEXT ·sgemmTile14x32BStrideAVX512(SB), NOSPLIT, $0-56
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), AX
-	MOVQ b+16(FP), BX
-	MOVQ c+24(FP), DI
-	MOVQ ldc+32(FP), SI
-	SHLQ $2, SI
-	MOVQ ldb+40(FP), R8
-	SHLQ $2, R8
+	TILEPROLOGUE
 
 	PREFETCH14
 	ZERO28
@@ -375,13 +393,7 @@ nobeta512s:
 // Row p of the 32-column B micro-panel is at b + rows[p] floats: a
 // convolution's taps read in place from its padded input (gemmBatchedRows).
 TEXT ·sgemmTile14x32BRowsAVX512(SB), NOSPLIT, $0-56
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), AX
-	MOVQ b+16(FP), BX
-	MOVQ rows+24(FP), R8
-	MOVQ c+32(FP), DI
-	MOVQ ldc+40(FP), SI
-	SHLQ $2, SI
+	TILEPROLOGUER
 	PREFETCH14
 	ZERO28
 
@@ -710,14 +722,7 @@ nobeta2x16:
 // Row p of the 16-column B micro-panel is at b + p*ldb: ldb = 16 for a packed
 // panel, B's row stride for row-major B read in place.
 TEXT ·sgemmTile6x16BStrideAVX2(SB), NOSPLIT, $0-56
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), AX
-	MOVQ b+16(FP), BX
-	MOVQ c+24(FP), DI
-	MOVQ ldc+32(FP), SI
-	SHLQ $2, SI
-	MOVQ ldb+40(FP), R8
-	SHLQ $2, R8
+	TILEPROLOGUE
 	PREFETCH6
 	ZERO12
 
@@ -753,13 +758,7 @@ nobeta256s:
 // func sgemmTile6x16BRowsAVX2(kc int, a, b *float32, rows *int, c *float32, ldc int, alpha, beta float32)
 // Row p of the 16-column B micro-panel is at b + rows[p] floats.
 TEXT ·sgemmTile6x16BRowsAVX2(SB), NOSPLIT, $0-56
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), AX
-	MOVQ b+16(FP), BX
-	MOVQ rows+24(FP), R8
-	MOVQ c+32(FP), DI
-	MOVQ ldc+40(FP), SI
-	SHLQ $2, SI
+	TILEPROLOGUER
 	PREFETCH6
 	ZERO12
 
