@@ -83,10 +83,12 @@ type winograd struct {
 	th, tw       int // tiles per plane
 	u, bias      []float32
 	x, y         []float32
-	s0, ns       int       // samples of the current chunk
-	v, m         []float32 // [nt][cin][tiles], [nt][cout][tiles] of the chunk
-	weight       []float32 // the untransformed weight [wCout][wCin][3][3]
-	flip         bool      // input gradient: rotate by 180° and swap channel axes
+	s0, ns       int         // samples of the current chunk
+	packedU      [36]PackedA // with several chunks: u's planes packed once for all
+	sharesU      bool        // and run's products read them
+	v, m         []float32   // [nt][cin][tiles], [nt][cout][tiles] of the chunk
+	weight       []float32   // the untransformed weight [wCout][wCin][3][3]
+	flip         bool        // input gradient: rotate by 180° and swap channel axes
 	wCout, wCin  int
 	gy           []float32 // weight gradient: the output gradient
 }
@@ -227,10 +229,7 @@ func conv2dWeightGradWinograd(g ConvGeom, x, gy, gw []float32) {
 // chunks runs body on the samples a chunk at a time (j.s0, j.ns), with
 // j.v holding the chunk's transformed input and j.m room for its products.
 func (j *winograd) chunks(body func(tiles int)) {
-	j.th, j.tw = (j.oh+j.tile-1)/j.tile, (j.ow+j.tile-1)/j.tile
-	perSample := j.nt * j.th * j.tw * (j.cin + j.cout)
-	chunk := max(1, min(j.n, winogradTileFloats/perSample))
-	chunk = ceilDiv(j.n, ceilDiv(j.n, chunk)) // as many chunks, of even size: no thin last GEMM
+	chunk, perSample := j.chunkSamples()
 	buf := convBufs.get(chunk * perSample)
 	defer convBufs.put(buf)
 	for j.s0 = 0; j.s0 < j.n; j.s0 += chunk {
@@ -248,12 +247,39 @@ func (j *winograd) chunks(body func(tiles int)) {
 	j.v, j.m = nil, nil
 }
 
+// chunkSamples sets the tiles per plane and returns the samples of one
+// chunk, and the transformed floats (input and products) of a sample.
+func (j *winograd) chunkSamples() (chunk, perSample int) {
+	j.th, j.tw = (j.oh+j.tile-1)/j.tile, (j.ow+j.tile-1)/j.tile
+	perSample = j.nt * j.th * j.tw * (j.cin + j.cout)
+	chunk = max(1, min(j.n, winogradTileFloats/perSample))
+	return ceilDiv(j.n, ceilDiv(j.n, chunk)), perSample // as many chunks, of even size: no thin last GEMM
+}
+
+// winogradShareA: with several chunks, pack each plane of u once rather
+// than once a chunk; a var so tests can compare.
+var winogradShareA = true
+
 // run multiplies in the transformed domain and transforms the products back
 // into y.
 func (j *winograd) run() {
+	if chunk, _ := j.chunkSamples(); chunk < j.n && winogradShareA {
+		size := packedASize(j.cout, j.cin)
+		buf := convBufs.get(j.nt * size)
+		defer convBufs.put(buf)
+		for xi := 0; xi < j.nt; xi++ {
+			j.packedU[xi].data = buf.data[xi*size : (xi+1)*size]
+		}
+		parallelRange(j.nt, 32*j.cout*j.cin, (*packUJob)(j))
+		j.sharesU = true
+	}
 	j.chunks(func(tiles int) {
 		// Both layouts of U[ξ] (see transformWeight) are A transposed.
 		for xi := 0; xi < j.nt; xi++ {
+			if j.sharesU {
+				j.packedU[xi].Gemm(tiles, 1, j.v, xi*j.cin*tiles, tiles, 1, 0, j.m, xi*j.cout*tiles, tiles)
+				continue
+			}
 			Gemm(j.cout, tiles, j.cin, 1, j.u, xi*j.cout*j.cin, 1, j.cout,
 				j.v, xi*j.cin*tiles, tiles, 1, 0, j.m, xi*j.cout*tiles, tiles)
 		}
@@ -263,6 +289,16 @@ func (j *winograd) run() {
 		}
 		parallelRange(j.ns*j.cout, j.th*j.tw*40, (*outputJob)(j))
 	})
+}
+
+// packUJob packs planes [lo,hi) of u as Gemm's A (both layouts read it
+// transposed, see transformWeight).
+type packUJob winograd
+
+func (j *packUJob) runRange(lo, hi int) {
+	for xi := lo; xi < hi; xi++ {
+		j.packedU[xi].pack(j.cout, j.cin, j.u, xi*j.cout*j.cin, 1, j.cout)
+	}
 }
 
 // tileRowBuffers returns a rows r and a rows t of width floats, from one

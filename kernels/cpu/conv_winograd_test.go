@@ -61,7 +61,7 @@ func TestConvWinogradMatchesDirect(t *testing.T) {
 }
 
 // The chunking of samples (winogradTileFloats) must not change results, on
-// either tile.
+// either tile, nor the chunks' sharing of the packed weight planes.
 func TestConvWinogradChunks(t *testing.T) {
 	defer func(c, m, tiles, v int) {
 		winogradMinChannels, winogradTile, winograd4MinTiles, winogradTileFloats = c, m, tiles, v
@@ -79,6 +79,8 @@ func TestConvWinogradChunks(t *testing.T) {
 	Conv2dDirect(g, x, w, nil, want)
 	wantW := make([]float32, len(w))
 	Conv2dWeightGradDirect(g, x, gy, wantW)
+	wantX := make([]float32, len(x))
+	Conv2dInputGradDirect(g, gy, w, wantX)
 	for _, tile := range []int{2, 4} {
 		winogradTile = tile
 		m, nt := winogradTileFor(g.N, g.OH, g.OW)
@@ -91,6 +93,20 @@ func TestConvWinogradChunks(t *testing.T) {
 		got := nanSlice(len(want))
 		conv2dForwardWinograd(g, x, w, nil, got)
 		checkWinograd(t, name, got, want, g.Cin*9)
+		// The chunks share one packing of U's planes: the bits of packing
+		// it for each chunk.
+		winogradShareA = false
+		own := nanSlice(len(want))
+		conv2dForwardWinograd(g, x, w, nil, own)
+		winogradShareA = true
+		assertSameBits(t, name+" forward, U packed per chunk", got, own)
+		gotX, ownX := nanSlice(len(x)), nanSlice(len(x))
+		conv2dInputGradWinograd(g, gy, w, gotX)
+		winogradShareA = false
+		conv2dInputGradWinograd(g, gy, w, ownX)
+		winogradShareA = true
+		checkWinograd(t, name+" input grad", gotX, wantX, g.Cout*9)
+		assertSameBits(t, name+" input grad, U packed per chunk", gotX, ownX)
 		gotW := nanSlice(len(w))
 		conv2dWeightGradWinograd(g, x, gy, gotW)
 		checkWinograd(t, name+" weight grad", gotW, wantW, g.N*g.OH*g.OW)

@@ -140,6 +140,7 @@ type gemmCall struct {
 	bp               []float32 // packed B block
 	direct           bool      // full-width B micro-panels read in place (tileB)
 	prepacked        []float32 // B packed beforehand (PackedB): no packing phase
+	packedA          []float32 // A packed beforehand (PackedA): row blocks read from it
 }
 
 // panel maps column micro-panel jp (of the whole batch) to the offset of its
@@ -180,15 +181,24 @@ type computePhase gemmCall
 func (p *computePhase) runRange(lo, hi int) {
 	g := p.g
 	mr, nr, kc := g.mr, g.nr, p.kc
-	buf := g.bufs.get(ceilDiv(p.mPanels, p.mBlocks)*mr*kc + mr*nr)
+	aFloats := ceilDiv(p.mPanels, p.mBlocks) * mr * kc
+	if p.packedA != nil {
+		aFloats = 0
+	}
+	buf := g.bufs.get(aFloats + mr*nr)
 	for t := lo; t < hi; t++ {
 		ib, jchunk := t/p.nChunks, t%p.nChunks
 		ic := ib * p.mPanels / p.mBlocks * mr
 		mc := min((ib+1)*p.mPanels/p.mBlocks*mr, p.m) - ic
-		ap := buf.data[:ceilDiv(mc, mr)*mr*kc]
-		for ip := 0; ip*mr < mc; ip++ {
-			packA(ap[ip*mr*kc:(ip+1)*mr*kc], mr, kc, min(mr, mc-ip*mr),
-				p.a, p.aOff+(ic+ip*mr)*p.aRow+p.pc*p.aCol, p.aRow, p.aCol)
+		var ap []float32
+		if p.packedA != nil { // PackedA's layout: blocks of kcMax steps of k, then row panels
+			ap = p.packedA[p.pc*p.mPanels*mr+ic*kc:][:ceilDiv(mc, mr)*mr*kc]
+		} else {
+			ap = buf.data[:ceilDiv(mc, mr)*mr*kc]
+			for ip := 0; ip*mr < mc; ip++ {
+				packA(ap[ip*mr*kc:(ip+1)*mr*kc], mr, kc, min(mr, mc-ip*mr),
+					p.a, p.aOff+(ic+ip*mr)*p.aRow+p.pc*p.aCol, p.aRow, p.aCol)
+			}
 		}
 		jpLo := jchunk * p.panels / p.nChunks
 		jpHi := (jchunk + 1) * p.panels / p.nChunks

@@ -70,3 +70,71 @@ func (pb *PackedB) Gemm(m int, alpha float32, a []float32, aOff, aRow, aCol int,
 		a: a, aOff: aOff, aRow: aRow, aCol: aCol,
 		c: c, cOff: cOff, ldc: ldc, batch: 1, prepacked: pb.data})
 }
+
+// PackedA is the left operand A [m, k] packed once in the layout the active
+// micro-kernel reads, for an A that several products take in turn: a
+// Winograd convolution's transformed weight meets every chunk of samples,
+// and packing its 512x512 planes (read down columns) again for each chunk
+// was a tenth of a 64x64 generator's time on AVX2.
+type PackedA struct {
+	g    *gemmKernel // the kernel it was packed for
+	m, k int
+	data []float32 // per block of kc steps of k, its row micro-panels of mr·kc values
+}
+
+// PackA packs A [m, k] at a[aOff + i·aRow + p·aCol] for the active kernel.
+func PackA(m, k int, a []float32, aOff, aRow, aCol int) *PackedA {
+	if m < 0 || k < 0 {
+		panic(fmt.Sprintf("cpu.PackA: shape [%d,%d]", m, k))
+	}
+	pa := &PackedA{data: make([]float32, packedASize(m, k))}
+	pa.pack(m, k, a, aOff, aRow, aCol)
+	return pa
+}
+
+// packedASize is the floats of A [m, k] packed for the active kernel.
+func packedASize(m, k int) int { return ceilDiv(m, activeGemm.mr) * activeGemm.mr * k }
+
+// pack packs A [m, k] for the active kernel into pa.data, which holds
+// packedASize(m, k) floats or more: the blocks of kc steps that the
+// product's blocking takes, each its row micro-panels in order, so a row
+// block starting at row ic (a multiple of mr) is one contiguous run.
+func (pa *PackedA) pack(m, k int, a []float32, aOff, aRow, aCol int) {
+	g := activeGemm
+	panels := ceilDiv(m, g.mr)
+	pa.g, pa.m, pa.k = g, m, k
+	kcMax := max(1, min(g.kc, k))
+	for pc := 0; pc < k; pc += kcMax {
+		kc := min(kcMax, k-pc)
+		block := pa.data[pc*panels*g.mr:]
+		for ip := 0; ip < panels; ip++ {
+			packA(block[ip*kc*g.mr:(ip+1)*kc*g.mr], g.mr, kc, min(g.mr, m-ip*g.mr), a, aOff+ip*g.mr*aRow+pc*aCol, aRow, aCol)
+		}
+	}
+}
+
+// Shape is A's [m, k].
+func (pa *PackedA) Shape() (m, k int) { return pa.m, pa.k }
+
+// Current reports whether pa was packed for the kernel Gemm uses now.
+func (pa *PackedA) Current() bool { return pa.g == activeGemm }
+
+// Gemm is Gemm(m, n, k, alpha, A, B, beta, C) with this A; pa must be
+// Current. B is read or packed as Gemm would.
+func (pa *PackedA) Gemm(n int, alpha float32, b []float32, bOff, bRow, bCol int,
+	beta float32, c []float32, cOff, ldc int) {
+	if !pa.Current() {
+		panic("cpu.PackedA.Gemm: packed for another kernel variant; pack again")
+	}
+	g, m, k := pa.g, pa.m, pa.k
+	if m <= 0 || n <= 0 {
+		return
+	}
+	if emptyProduct(1, m, n, k, alpha, beta, c, cOff, ldc, 0) {
+		return
+	}
+	g.runPooled(gemmCall{g: g, m: m, n: n, k: k, alpha: alpha, beta: beta, packedA: pa.data,
+		b: b, bOff: bOff, bRow: bRow, bCol: bCol,
+		c: c, cOff: cOff, ldc: ldc, batch: 1,
+		direct: bCol == 1 && g.readsBInPlace(m, k, bRow)})
+}

@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -49,5 +50,77 @@ func TestPackedBAgainstRef(t *testing.T) {
 			}
 		}()
 		pb.Gemm(4, 1, make([]float32, 16), 0, 4, 1, 0, make([]float32, 16), 0, 4)
+	}
+}
+
+// packedAGemm is a gemmFunc that packs A first, so checkGemm can hold
+// PackedA to GemmRef.
+func packedAGemm(m, n, k int, alpha float32, a []float32, aOff, aRow, aCol int,
+	b []float32, bOff, bRow, bCol int, beta float32, c []float32, cOff, ldc int) {
+	PackA(m, k, a, aOff, aRow, aCol).Gemm(n, alpha, b, bOff, bRow, bCol, beta, c, cOff, ldc)
+}
+
+// TestPackedAAgainstRef: products with a prepacked A equal GemmRef's on
+// every variant, across row-panel edges (m not a multiple of mr), several
+// kc blocks, row blocks split between workers, both layouts of A, B read in
+// place and packed, alpha and beta.
+func TestPackedAAgainstRef(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	prev := ActiveVariant()
+	defer UseVariant(prev)
+	cases := []gemmCase{
+		{m: 1, n: 1, k: 1, alpha: 1},
+		{m: 15, n: 33, k: 7, alpha: 1, beta: 1, transA: true},
+		{m: 400, n: 100, k: 96, alpha: 0.5, beta: 0, transB: true, aPad: 2, bPad: 3, cPad: 1},
+		{m: 50, n: 70, k: 1030, alpha: -1, beta: -0.75, transA: true},
+		{m: 29, n: 2100, k: 600, alpha: 1, beta: 0},
+		{m: 100, n: 48, k: 288, alpha: 1, beta: 0}, // B in place on AVX2
+		{m: 3, n: 16, k: 0, alpha: 1, beta: 0.5},
+	}
+	for _, name := range Variants() {
+		if err := UseVariant(name); err != nil {
+			t.Fatal(err)
+		}
+		for _, gc := range cases {
+			checkGemm(t, name+"/packedA", packedAGemm, gc, r)
+		}
+	}
+	if len(Variants()) > 1 {
+		UseVariant(Variants()[0])
+		pa := PackA(4, 4, make([]float32, 16), 0, 4, 1)
+		UseVariant(Variants()[1])
+		if pa.Current() {
+			t.Fatal("an A packed for another variant reports itself current")
+		}
+		defer func() {
+			if recover() == nil {
+				t.Error("Gemm with an A packed for another variant did not panic")
+			}
+		}()
+		pa.Gemm(4, 1, make([]float32, 16), 0, 4, 1, 0, make([]float32, 16), 0, 4)
+	}
+}
+
+// TestPackedAKeepsBits: a prepacked A only skips the copy, so its products
+// are Gemm's bit for bit (the Winograd convolutions share one packing of
+// each transformed weight plane between sample chunks and must not change
+// a trained model's arithmetic).
+func TestPackedAKeepsBits(t *testing.T) {
+	prev := ActiveVariant()
+	defer UseVariant(prev)
+	r := rand.New(rand.NewPCG(9, 10))
+	shapes := []struct{ m, n, k int }{{512, 300, 520}, {7, 1000, 64}, {97, 33, 1100}}
+	for _, name := range Variants() {
+		if err := UseVariant(name); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range shapes {
+			a, b := randSlice(r, s.m*s.k), randSlice(r, s.k*s.n)
+			want, got := make([]float32, s.m*s.n), make([]float32, s.m*s.n)
+			// A read down its columns, as the Winograd GEMMs read U.
+			Gemm(s.m, s.n, s.k, 1, a, 0, 1, s.m, b, 0, s.n, 1, 0, want, 0, s.n)
+			PackA(s.m, s.k, a, 0, 1, s.m).Gemm(s.n, 1, b, 0, s.n, 1, 0, got, 0, s.n)
+			assertSameBits(t, fmt.Sprintf("%s %v with A prepacked", name, s), got, want)
+		}
 	}
 }
