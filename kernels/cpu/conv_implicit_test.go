@@ -202,11 +202,12 @@ func TestGemmRowsColsMatchesMaterialised(t *testing.T) {
 // per sample: the same bits for every geometry of the reference tests, on
 // every variant, with each sample's gy read in place (where the kernel can)
 // or packed once for all its channel blocks (demo_32: 5 blocks; grouped_blocks:
-// 2 blocks in each of 2 groups).
+// 2 blocks in each of 2 groups), and Wᵀ's blocks packed once for all samples
+// or for each.
 func TestDgradBlockedKeepsBits(t *testing.T) {
 	prev := ActiveVariant()
 	defer UseVariant(prev)
-	defer func(d bool) { gemmDirectB = d }(gemmDirectB)
+	defer func(d, s bool) { gemmDirectB, dgradShareW = d, s }(gemmDirectB, dgradShareW)
 	geoms := map[string]ConvGeom{
 		"demo_32":        geom(3, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1),
 		"grouped_blocks": geom(2, 64, 24, 20, 6, 3, 3, 1, 1, 1, 1, 1, 1, 2),
@@ -221,8 +222,9 @@ func TestDgradBlockedKeepsBits(t *testing.T) {
 		if err := UseVariant(variant); err != nil {
 			t.Fatal(err)
 		}
-		for _, direct := range []bool{true, false} {
-			gemmDirectB = direct
+		for _, mode := range [][2]bool{{true, true}, {false, true}, {true, false}, {false, false}} {
+			direct, shareW := mode[0], mode[1]
+			gemmDirectB, dgradShareW = direct, shareW
 			for name, g := range geoms {
 				r := rand.New(rand.NewPCG(13, uint64(len(name))))
 				gy := randSlice(r, g.N*g.Cout*g.OH*g.OW)
@@ -234,7 +236,7 @@ func TestDgradBlockedKeepsBits(t *testing.T) {
 				conv2dInputGradBlocked(g, gy, w, got)
 				for i := range want {
 					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-						t.Fatalf("%s %s direct=%v: gx[%d] = %v, reference %v", variant, name, direct, i, got[i], want[i])
+						t.Fatalf("%s %s direct=%v shareW=%v: gx[%d] = %v, reference %v", variant, name, direct, shareW, i, got[i], want[i])
 					}
 				}
 			}

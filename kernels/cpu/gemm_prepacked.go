@@ -119,6 +119,23 @@ func (pa *PackedA) Shape() (m, k int) { return pa.m, pa.k }
 // Current reports whether pa was packed for the kernel Gemm uses now.
 func (pa *PackedA) Current() bool { return pa.g == activeGemm }
 
+// gemmPackedAB is Gemm(m, n, k, alpha, A, B, beta, C) with both operands
+// packed beforehand, for the same kernel and the same depth.
+func gemmPackedAB(pa *PackedA, pb *PackedB, alpha, beta float32, c []float32, cOff, ldc int) {
+	if !pa.Current() || !pb.Current() || pa.k != pb.k {
+		panic(fmt.Sprintf("cpu.gemmPackedAB: A [%d,%d] and B [%d,%d] packed for another kernel variant or depth", pa.m, pa.k, pb.k, pb.n))
+	}
+	g, m, n, k := pa.g, pa.m, pb.n, pa.k
+	if m <= 0 || n <= 0 {
+		return
+	}
+	if emptyProduct(1, m, n, k, alpha, beta, c, cOff, ldc, 0) {
+		return
+	}
+	g.runPooled(gemmCall{g: g, m: m, n: n, k: k, alpha: alpha, beta: beta, packedA: pa.data,
+		c: c, cOff: cOff, ldc: ldc, batch: 1, prepacked: pb.data})
+}
+
 // Gemm is Gemm(m, n, k, alpha, A, B, beta, C) with this A; pa must be
 // Current. B is read or packed as Gemm would.
 func (pa *PackedA) Gemm(n int, alpha float32, b []float32, bOff, bRow, bCol int,
