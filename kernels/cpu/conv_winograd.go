@@ -86,6 +86,8 @@ type winograd struct {
 	s0, ns       int         // samples of the current chunk
 	packedU      [36]PackedA // with several chunks: u's planes packed once for all
 	sharesU      bool        // and run's products read them
+	panelV       bool        // the chunk's V is written as the products' packed B (panelOffset)
+	wantPanels   bool        // run: write V so where the kernel would pack it
 	v, m         []float32   // [nt][cin][tiles], [nt][cout][tiles] of the chunk
 	weight       []float32   // the untransformed weight [wCout][wCin][3][3]
 	flip         bool        // input gradient: rotate by 180° and swap channel axes
@@ -237,6 +239,7 @@ func (j *winograd) chunks(body func(tiles int)) {
 		tiles := j.ns * j.th * j.tw
 		j.v = buf.data[:j.nt*j.cin*tiles]
 		j.m = buf.data[j.nt*j.cin*tiles : j.nt*(j.cin+j.cout)*tiles]
+		j.panelV = j.wantPanels && j.panelsFit(tiles)
 		if j.tile == 4 {
 			parallelRange(j.ns*j.cin, j.th*j.tw*200, (*input4Job)(j))
 		} else {
@@ -244,7 +247,31 @@ func (j *winograd) chunks(body func(tiles int)) {
 		}
 		body(tiles)
 	}
-	j.v, j.m = nil, nil
+	j.v, j.m, j.panelV = nil, nil, false
+}
+
+// winogradPanels: write V in the layout of the products' packed B where
+// the kernel would pack it (a var so tests can compare). Packing V, 16
+// floats from each row of 4 KB at 64x64, was 6% of a generator's time on
+// AVX2; written in place by the transform, the copy is gone.
+var winogradPanels = true
+
+// panelsFit reports whether the F(2x2) products of a chunk of tiles can
+// take V as written in panels: the kernel packs B there (AVX-512 reads
+// these rows in place), V is one block of depth (cin <= kc), and every
+// row of tiles fills whole panels, so each run of nr tiles is one panel's
+// row.
+func (j *winograd) panelsFit(tiles int) bool {
+	g := activeGemm
+	return winogradPanels && j.tile == 2 && j.tw%g.nr == 0 && j.cin <= g.kc &&
+		!g.readsBInPlace(j.cout, j.cin, tiles)
+}
+
+// panelOffset is where V's row c, tile t of a plane lies when written in
+// panels: PackedB's layout of one block, nr tiles by cin rows a panel.
+func (j *winograd) panelOffset(c, t int) int {
+	nr := activeGemm.nr
+	return t/nr*j.cin*nr + c*nr + t%nr
 }
 
 // chunkSamples sets the tiles per plane and returns the samples of one
@@ -273,15 +300,23 @@ func (j *winograd) run() {
 		parallelRange(j.nt, 32*j.cout*j.cin, (*packUJob)(j))
 		j.sharesU = true
 	}
+	j.wantPanels = true
 	j.chunks(func(tiles int) {
 		// Both layouts of U[ξ] (see transformWeight) are A transposed.
 		for xi := 0; xi < j.nt; xi++ {
-			if j.sharesU {
-				j.packedU[xi].Gemm(tiles, 1, j.v, xi*j.cin*tiles, tiles, 1, 0, j.m, xi*j.cout*tiles, tiles)
-				continue
+			plane := j.cin * tiles
+			vp := PackedB{g: activeGemm, k: j.cin, n: tiles, data: j.v[xi*plane : (xi+1)*plane]}
+			switch {
+			case j.panelV && j.sharesU:
+				gemmPackedAB(&j.packedU[xi], &vp, 1, 0, j.m, xi*j.cout*tiles, tiles)
+			case j.panelV:
+				vp.Gemm(j.cout, 1, j.u, xi*j.cout*j.cin, 1, j.cout, 0, j.m, xi*j.cout*tiles, tiles)
+			case j.sharesU:
+				j.packedU[xi].Gemm(tiles, 1, j.v, xi*plane, tiles, 1, 0, j.m, xi*j.cout*tiles, tiles)
+			default:
+				Gemm(j.cout, tiles, j.cin, 1, j.u, xi*j.cout*j.cin, 1, j.cout,
+					j.v, xi*plane, tiles, 1, 0, j.m, xi*j.cout*tiles, tiles)
 			}
-			Gemm(j.cout, tiles, j.cin, 1, j.u, xi*j.cout*j.cin, 1, j.cout,
-				j.v, xi*j.cin*tiles, tiles, 1, 0, j.m, xi*j.cout*tiles, tiles)
 		}
 		if j.tile == 4 {
 			parallelRange(j.ns*j.cout, j.th*j.tw*200, (*output4Job)(j))
@@ -351,40 +386,59 @@ type inputJob winograd
 // every tile of the row, so each of the 16 output planes receives one
 // contiguous run per tile row.
 func (j *inputJob) runRange(lo, hi int) {
-	plane := j.cin * j.ns * j.th * j.tw
+	tiles := j.ns * j.th * j.tw
+	plane := j.cin * tiles
 	v := j.v[:16*plane]
 	tw := j.tw
 	buf, r, t := tileRowBuffers(4, 2*tw+2) // columns -pw .. 2tw+1-pw: every tile of the row
 	defer convBufs.put(buf)
 	(*winograd)(j).inputRows(lo, hi, r, func(base int) {
-		done := 0 // tiles transformed by the vector kernel
-		if blocks := tw / winoBlockTiles; winoInputBlocks != nil && blocks > 0 {
-			done = winoBlockTiles * blocks
-			_ = v[15*plane+base+done-1] // its last store, checked here
-			winoInputBlocks(&v[base], 4*plane, &r[0][0], &r[1][0], &r[2][0], &r[3][0], blocks)
-			if done == tw {
-				return
-			}
+		if !j.panelV {
+			transformInputTiles(v, plane, base, r, t, 0, tw)
+			return
 		}
-		r0, r1, r2, r3 := r[0][2*done:], r[1][2*done:len(r[0])], r[2][2*done:len(r[0])], r[3][2*done:len(r[0])]
-		t0, t1, t2, t3 := t[0][:len(r0)], t[1][:len(r0)], t[2][:len(r0)], t[3][:len(r0)]
-		for q := range r0 {
-			t0[q], t1[q], t2[q], t3[q] = r0[q]-r2[q], r1[q]+r2[q], r2[q]-r1[q], r1[q]-r3[q]
-		}
-		for i, ti := range t {
-			at := base + done
-			d0 := v[(4*i)*plane+at : (4*i)*plane+base+tw]
-			d1 := v[(4*i+1)*plane+at : (4*i+1)*plane+base+tw]
-			d2 := v[(4*i+2)*plane+at : (4*i+2)*plane+base+tw]
-			d3 := v[(4*i+3)*plane+at : (4*i+3)*plane+base+tw]
-			ti = ti[:2*len(d0)+2]
-			for tx := range d0 {
-				e := ti[2*tx : 2*tx+4]
-				a, b, cc, d := e[0], e[1], e[2], e[3]
-				d0[tx], d1[tx], d2[tx], d3[tx] = a-cc, b+cc, cc-b, b-d
-			}
+		// Each run of nr tiles is one panel's row c (panelOffset).
+		c, t0, nr := base/tiles, base%tiles, activeGemm.nr
+		for q := 0; q < tw; q += nr {
+			transformInputTiles(v, plane, (*winograd)(j).panelOffset(c, t0+q), r, t, q, nr)
 		}
 	})
+}
+
+// transformInputTiles writes V = Bᵀ d B of the n tiles from tile column q0
+// of the row of tiles whose input rows r holds, at offset off of each of the
+// 16 planes of v (plane floats apart); t is room for the row pass.
+func transformInputTiles(v []float32, plane, off int, r, t [][]float32, q0, n int) {
+	done := 0 // tiles transformed by the vector kernel
+	if blocks := n / winoBlockTiles; winoInputBlocks != nil && blocks > 0 {
+		done = winoBlockTiles * blocks
+		_ = v[15*plane+off+done-1] // its last store,
+		_ = r[3][2*(q0+done)+1]    // and last load, checked here
+		winoInputBlocks(&v[off], 4*plane, &r[0][2*q0], &r[1][2*q0], &r[2][2*q0], &r[3][2*q0], blocks)
+		if done == n {
+			return
+		}
+	}
+	end := 2*(q0+n) + 2 // the columns the tiles read
+	r0 := r[0][2*(q0+done) : end]
+	r1, r2, r3 := r[1][2*(q0+done):end], r[2][2*(q0+done):end], r[3][2*(q0+done):end]
+	t0, t1, t2, t3 := t[0][:len(r0)], t[1][:len(r0)], t[2][:len(r0)], t[3][:len(r0)]
+	for q := range r0 {
+		t0[q], t1[q], t2[q], t3[q] = r0[q]-r2[q], r1[q]+r2[q], r2[q]-r1[q], r1[q]-r3[q]
+	}
+	for i, ti := range t {
+		at := off + done
+		d0 := v[(4*i)*plane+at : (4*i)*plane+off+n]
+		d1 := v[(4*i+1)*plane+at : (4*i+1)*plane+off+n]
+		d2 := v[(4*i+2)*plane+at : (4*i+2)*plane+off+n]
+		d3 := v[(4*i+3)*plane+at : (4*i+3)*plane+off+n]
+		ti = ti[:2*len(d0)+2]
+		for tx := range d0 {
+			e := ti[2*tx : 2*tx+4]
+			a, b, cc, d := e[0], e[1], e[2], e[3]
+			d0[tx], d1[tx], d2[tx], d3[tx] = a-cc, b+cc, cc-b, b-d
+		}
+	}
 }
 
 // outputRows walks the rows of tiles of planes [lo,hi) of the chunk's

@@ -113,6 +113,59 @@ func TestConvWinogradChunks(t *testing.T) {
 	}
 }
 
+// V written in the products' panels (winogradPanels) must give the bits of
+// V written in rows and packed by the GEMM, on every variant, with the
+// weight planes shared between chunks or not; the geometry's rows of 32
+// tiles (two panels on AVX2, whose nr is 16; eight on generic's 4) take
+// panels, and the test fails if no variant takes them.
+func TestWinogradPanelsKeepBits(t *testing.T) {
+	defer func(c, v int, share, panels bool) {
+		winogradMinChannels, winogradTileFloats, winogradShareA, winogradPanels = c, v, share, panels
+	}(winogradMinChannels, winogradTileFloats, winogradShareA, winogradPanels)
+	defer func(m int) { winogradTile = m }(winogradTile)
+	winogradMinChannels, winogradTile = 16, 2
+	prev := ActiveVariant()
+	defer UseVariant(prev)
+	g := geom(3, 24, 64, 64, 136, 3, 3, 1, 1, 1, 1, 1, 1, 1) // AVX2 reads B in place under 129 rows of A
+	r := rand.New(rand.NewPCG(4, 4))
+	x, w := randSlice(r, g.N*g.Cin*g.H*g.W), randSlice(r, g.Cout*g.Cin*9)
+	gy := randSlice(r, g.N*g.Cout*g.OH*g.OW)
+	taken := 0
+	for _, variant := range Variants() {
+		if err := UseVariant(variant); err != nil {
+			t.Fatal(err)
+		}
+		probe := winograd{cin: g.Cin, cout: g.Cout, tile: 2, tw: 32}
+		if winogradPanels = true; probe.panelsFit(32 * 32) {
+			taken++
+		}
+		for _, chunk := range []int{0, 2} { // all samples in one chunk, or chunks of 2 and 1
+			winogradTileFloats = 8 << 20
+			if chunk > 0 {
+				winogradTileFloats = chunk * 16 * 32 * 32 * (g.Cin + g.Cout)
+			}
+			for _, share := range []bool{true, false} {
+				winogradShareA = share
+				name := fmt.Sprintf("%s chunk %d share %v", variant, chunk, share)
+				run := func(panels bool) (y, gx []float32) {
+					winogradPanels = panels
+					y, gx = nanSlice(g.N*g.Cout*g.OH*g.OW), nanSlice(len(x))
+					conv2dForwardWinograd(g, x, w, nil, y)
+					conv2dInputGradWinograd(g, gy, w, gx)
+					return y, gx
+				}
+				y, gx := run(true)
+				wantY, wantX := run(false)
+				assertSameBits(t, name+" forward", y, wantY)
+				assertSameBits(t, name+" input grad", gx, wantX)
+			}
+		}
+	}
+	if taken == 0 {
+		t.Fatalf("no variant of %v writes V in panels for rows of 16 tiles", Variants())
+	}
+}
+
 // checkWinograd allows the rounding of a sum of terms products plus the
 // transforms' few additions: relative to the magnitude the sum can reach.
 func checkWinograd(t *testing.T, what string, got, want []float32, terms int) {
