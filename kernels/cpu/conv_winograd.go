@@ -258,13 +258,13 @@ var winogradPanels = true
 
 // panelsFit reports whether the F(2x2) products of a chunk of tiles can
 // take V as written in panels: the kernel packs B there (AVX-512 reads
-// these rows in place), V is one block of depth (cin <= kc), and every
-// row of tiles fills whole panels, so each run of nr tiles is one panel's
-// row.
+// these rows in place), V is one block of depth (cin <= kc), and a row of
+// tiles fills whole panels or whole parts of one (16x16's rows of 8 tiles
+// on AVX2: two rows a panel), with no panel left part-filled.
 func (j *winograd) panelsFit(tiles int) bool {
 	g := activeGemm
-	return winogradPanels && j.tile == 2 && j.tw%g.nr == 0 && j.cin <= g.kc &&
-		!g.readsBInPlace(j.cout, j.cin, tiles)
+	return winogradPanels && j.tile == 2 && (j.tw%g.nr == 0 || g.nr%j.tw == 0) && tiles%g.nr == 0 &&
+		j.cin <= g.kc && !g.readsBInPlace(j.cout, j.cin, tiles)
 }
 
 // panelOffset is where V's row c, tile t of a plane lies when written in
@@ -397,10 +397,11 @@ func (j *inputJob) runRange(lo, hi int) {
 			transformInputTiles(v, plane, base, r, t, 0, tw)
 			return
 		}
-		// Each run of nr tiles is one panel's row c (panelOffset).
-		c, t0, nr := base/tiles, base%tiles, activeGemm.nr
-		for q := 0; q < tw; q += nr {
-			transformInputTiles(v, plane, (*winograd)(j).panelOffset(c, t0+q), r, t, q, nr)
+		// Each run of nr tiles (or each row, where a panel holds several)
+		// is contiguous in one panel's row c (panelOffset).
+		c, t0, run := base/tiles, base%tiles, min(tw, activeGemm.nr)
+		for q := 0; q < tw; q += run {
+			transformInputTiles(v, plane, (*winograd)(j).panelOffset(c, t0+q), r, t, q, run)
 		}
 	})
 }

@@ -115,9 +115,10 @@ func TestConvWinogradChunks(t *testing.T) {
 
 // V written in the products' panels (winogradPanels) must give the bits of
 // V written in rows and packed by the GEMM, on every variant, with the
-// weight planes shared between chunks or not; the geometry's rows of 32
-// tiles (two panels on AVX2, whose nr is 16; eight on generic's 4) take
-// panels, and the test fails if no variant takes them.
+// weight planes shared between chunks or not. Rows of 32 tiles (64x64: two
+// panels a row on AVX2, whose nr is 16; eight on generic's 4) and of 8
+// (16x16: two rows a panel on AVX2); the test fails if no variant takes
+// panels for either.
 func TestWinogradPanelsKeepBits(t *testing.T) {
 	defer func(c, v int, share, panels bool) {
 		winogradMinChannels, winogradTileFloats, winogradShareA, winogradPanels = c, v, share, panels
@@ -126,43 +127,48 @@ func TestWinogradPanelsKeepBits(t *testing.T) {
 	winogradMinChannels, winogradTile = 16, 2
 	prev := ActiveVariant()
 	defer UseVariant(prev)
-	g := geom(3, 24, 64, 64, 136, 3, 3, 1, 1, 1, 1, 1, 1, 1) // AVX2 reads B in place under 129 rows of A
-	r := rand.New(rand.NewPCG(4, 4))
-	x, w := randSlice(r, g.N*g.Cin*g.H*g.W), randSlice(r, g.Cout*g.Cin*9)
-	gy := randSlice(r, g.N*g.Cout*g.OH*g.OW)
-	taken := 0
-	for _, variant := range Variants() {
-		if err := UseVariant(variant); err != nil {
-			t.Fatal(err)
-		}
-		probe := winograd{cin: g.Cin, cout: g.Cout, tile: 2, tw: 32}
-		if winogradPanels = true; probe.panelsFit(32 * 32) {
-			taken++
-		}
-		for _, chunk := range []int{0, 2} { // all samples in one chunk, or chunks of 2 and 1
-			winogradTileFloats = 8 << 20
-			if chunk > 0 {
-				winogradTileFloats = chunk * 16 * 32 * 32 * (g.Cin + g.Cout)
+	for _, size := range []int{64, 16} {
+		g := geom(3, 24, size, size, 136, 3, 3, 1, 1, 1, 1, 1, 1, 1) // AVX2 reads B in place under 129 rows of A
+		tw := size / 2
+		r := rand.New(rand.NewPCG(4, uint64(size)))
+		x, w := randSlice(r, g.N*g.Cin*g.H*g.W), randSlice(r, g.Cout*g.Cin*9)
+		gy := randSlice(r, g.N*g.Cout*g.OH*g.OW)
+		taken := 0
+		for _, variant := range Variants() {
+			if err := UseVariant(variant); err != nil {
+				t.Fatal(err)
 			}
-			for _, share := range []bool{true, false} {
-				winogradShareA = share
-				name := fmt.Sprintf("%s chunk %d share %v", variant, chunk, share)
-				run := func(panels bool) (y, gx []float32) {
-					winogradPanels = panels
-					y, gx = nanSlice(g.N*g.Cout*g.OH*g.OW), nanSlice(len(x))
-					conv2dForwardWinograd(g, x, w, nil, y)
-					conv2dInputGradWinograd(g, gy, w, gx)
-					return y, gx
+			probe := winograd{cin: g.Cin, cout: g.Cout, tile: 2, tw: tw}
+			if winogradPanels = true; probe.panelsFit(tw * tw) {
+				taken++
+			} else if variant == VariantAVX2 {
+				t.Fatalf("AVX2 does not write V in panels for rows of %d tiles", tw)
+			}
+			for _, chunk := range []int{0, 2} { // all samples in one chunk, or chunks of 2 and 1
+				winogradTileFloats = 8 << 20
+				if chunk > 0 {
+					winogradTileFloats = chunk * 16 * tw * tw * (g.Cin + g.Cout)
 				}
-				y, gx := run(true)
-				wantY, wantX := run(false)
-				assertSameBits(t, name+" forward", y, wantY)
-				assertSameBits(t, name+" input grad", gx, wantX)
+				for _, share := range []bool{true, false} {
+					winogradShareA = share
+					name := fmt.Sprintf("%dx%d %s chunk %d share %v", size, size, variant, chunk, share)
+					run := func(panels bool) (y, gx []float32) {
+						winogradPanels = panels
+						y, gx = nanSlice(g.N*g.Cout*g.OH*g.OW), nanSlice(len(x))
+						conv2dForwardWinograd(g, x, w, nil, y)
+						conv2dInputGradWinograd(g, gy, w, gx)
+						return y, gx
+					}
+					y, gx := run(true)
+					wantY, wantX := run(false)
+					assertSameBits(t, name+" forward", y, wantY)
+					assertSameBits(t, name+" input grad", gx, wantX)
+				}
 			}
 		}
-	}
-	if taken == 0 {
-		t.Fatalf("no variant of %v writes V in panels for rows of 16 tiles", Variants())
+		if taken == 0 {
+			t.Fatalf("no variant of %v writes V in panels for rows of %d tiles", Variants(), tw)
+		}
 	}
 }
 
@@ -270,6 +276,30 @@ func TestWinogradTileSetting(t *testing.T) {
 	for v, want := range map[string]int{"": 2, "2": 2, "4": 4, " 4 ": 4, "x": 2} {
 		if got := winogradTileSetting(v); got != want {
 			t.Errorf("LAFITE_CPU_WINOGRAD=%q: F(%dx%d), want F(%dx%d)", v, got, got, want, want)
+		}
+	}
+}
+
+// BenchmarkWinogradPanels compares V written in rows and packed by the GEMM
+// ("rows") against V written in the GEMM's panels ("panels"), forward at
+// 16x16 (rows of 8 tiles, two a panel on AVX2) and 32x32; on the AVX-512
+// kernel, which reads these rows in place, both are the in-place path.
+func BenchmarkWinogradPanels(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	for _, g := range []ConvGeom{
+		geom(4, 512, 16, 16, 512, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+		geom(4, 512, 32, 32, 512, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+	} {
+		x, w := randSlice(r, g.N*g.Cin*g.H*g.W), randSlice(r, g.Cout*g.Cin*9)
+		y := make([]float32, g.N*g.Cout*g.OH*g.OW)
+		for _, panels := range []bool{false, true} {
+			b.Run(fmt.Sprintf("n%d_c%d_%d/%s", g.N, g.Cin, g.H, map[bool]string{false: "rows", true: "panels"}[panels]), func(b *testing.B) {
+				defer func(v bool) { winogradPanels = v }(winogradPanels)
+				winogradPanels = panels
+				for b.Loop() {
+					Conv2dForward(g, x, w, nil, y)
+				}
+			})
 		}
 	}
 }
