@@ -53,13 +53,15 @@ func firPairsAVX2(out, in []float32, w [4]float32) {
 }
 
 // firShiftedRowsAVX2 is firShiftedRows with firRows4AVX2's split of each
-// row: its multiples of 8 in assembly (all the rows in one call), the rest
-// by the generic kernel.
+// row: its multiples of 8 fused in assembly and the rest as the generic
+// kernel computes it, all the rows in one call down to a multiple of 4 (a
+// last 4 in the assembly too), the last 1-3 of each row by the generic
+// kernel.
 func firShiftedRowsAVX2(dst []float32, dstPitch int, src []float32, srcPitch, n, rows int, w [4]float32) {
 	if rows <= 0 || n <= 0 {
 		return
 	}
-	body := n &^ 7
+	body := n &^ 3
 	if body > 0 {
 		_ = dst[(rows-1)*dstPitch+n-1] // the last write
 		_ = src[(rows-1)*srcPitch+n+2] // and read, checked here

@@ -119,7 +119,10 @@ donePairs:
 // fir4AVX2 on rows rows at once, the four inputs of each being its source
 // row shifted by 0 to 3: dst[r*dstPitch + i] = w0*s[i] + w1*s[i+1] +
 // w2*s[i+2] + w3*s[i+3] with s the row at src + r*srcPitch (pitches in
-// floats; n a multiple of 8), the same multiply and FMAs as fir4AVX2.
+// floats; n a multiple of 4). Each multiple of 8 takes the same multiply
+// and FMAs as fir4AVX2; a last 4 (n mod 8 = 4: the 4x4 layers' whole rows)
+// takes firRows4Generic's products rounded apart and added in order, as
+// firRows4AVX2 computes its tail, so every row keeps firRows4's bits.
 TEXT ·fir4ShiftedAVX2(SB), NOSPLIT, $0-56
 	MOVQ  dst+0(FP), DI
 	MOVQ  dstPitch+8(FP), R8
@@ -133,15 +136,18 @@ TEXT ·fir4ShiftedAVX2(SB), NOSPLIT, $0-56
 	VBROADCASTSS 8(AX), Y14
 	VBROADCASTSS 12(AX), Y15
 	MOVQ  n+40(FP), R10
+	MOVQ  R10, R12
+	ANDQ  $4, R12
 	SHRQ  $3, R10
-	JEQ   doneShifted
 	MOVQ  rows+48(FP), R11
 	TESTQ R11, R11
 	JEQ   doneShifted
 rowShifted:
-	MOVQ DI, DX
-	MOVQ SI, BX
-	MOVQ R10, CX
+	MOVQ  DI, DX
+	MOVQ  SI, BX
+	MOVQ  R10, CX
+	TESTQ CX, CX
+	JEQ   tailShifted
 loopShifted:
 	VMULPS      0(BX), Y12, Y0
 	VFMADD231PS 4(BX), Y13, Y0
@@ -152,10 +158,22 @@ loopShifted:
 	ADDQ        $32, DX
 	DECQ        CX
 	JNE         loopShifted
-	ADDQ        R8, DI
-	ADDQ        R9, SI
-	DECQ        R11
-	JNE         rowShifted
+tailShifted:
+	TESTQ  R12, R12
+	JEQ    nextShifted
+	VMULPS 0(BX), X12, X0
+	VMULPS 4(BX), X13, X1
+	VADDPS X1, X0, X0
+	VMULPS 8(BX), X14, X1
+	VADDPS X1, X0, X0
+	VMULPS 12(BX), X15, X1
+	VADDPS X1, X0, X0
+	VMOVUPS X0, 0(DX)
+nextShifted:
+	ADDQ R8, DI
+	ADDQ R9, SI
+	DECQ R11
+	JNE  rowShifted
 doneShifted:
 	VZEROUPPER
 	RET
