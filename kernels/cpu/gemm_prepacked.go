@@ -59,16 +59,22 @@ func (pb *PackedB) Gemm(m int, alpha float32, a []float32, aOff, aRow, aCol int,
 	if !pb.Current() {
 		panic("cpu.PackedB.Gemm: packed for another kernel variant; pack again")
 	}
-	g, n, k := pb.g, pb.n, pb.k
-	if m <= 0 || n <= 0 {
-		return
-	}
-	if emptyProduct(1, m, n, k, alpha, beta, c, cOff, ldc, 0) {
-		return
-	}
-	g.runPooled(gemmCall{g: g, m: m, n: n, k: k, alpha: alpha, beta: beta,
+	runOne(gemmCall{g: pb.g, m: m, n: pb.n, k: pb.k, alpha: alpha, beta: beta,
 		a: a, aOff: aOff, aRow: aRow, aCol: aCol,
-		c: c, cOff: cOff, ldc: ldc, batch: 1, prepacked: pb.data})
+		c: c, cOff: cOff, ldc: ldc, prepacked: pb.data})
+}
+
+// runOne runs the single product call describes (its operands and kernel
+// set) after the checks of C and the empty cases every entry point makes.
+func runOne(call gemmCall) {
+	if call.m <= 0 || call.n <= 0 {
+		return
+	}
+	if emptyProduct(1, call.m, call.n, call.k, call.alpha, call.beta, call.c, call.cOff, call.ldc, 0) {
+		return
+	}
+	call.batch = 1
+	call.g.runPooled(call)
 }
 
 // PackedA is the left operand A [m, k] packed once in the layout the active
@@ -125,15 +131,8 @@ func gemmPackedAB(pa *PackedA, pb *PackedB, alpha, beta float32, c []float32, cO
 	if !pa.Current() || !pb.Current() || pa.k != pb.k {
 		panic(fmt.Sprintf("cpu.gemmPackedAB: A [%d,%d] and B [%d,%d] packed for another kernel variant or depth", pa.m, pa.k, pb.k, pb.n))
 	}
-	g, m, n, k := pa.g, pa.m, pb.n, pa.k
-	if m <= 0 || n <= 0 {
-		return
-	}
-	if emptyProduct(1, m, n, k, alpha, beta, c, cOff, ldc, 0) {
-		return
-	}
-	g.runPooled(gemmCall{g: g, m: m, n: n, k: k, alpha: alpha, beta: beta, packedA: pa.data,
-		c: c, cOff: cOff, ldc: ldc, batch: 1, prepacked: pb.data})
+	runOne(gemmCall{g: pa.g, m: pa.m, n: pb.n, k: pa.k, alpha: alpha, beta: beta, packedA: pa.data,
+		c: c, cOff: cOff, ldc: ldc, prepacked: pb.data})
 }
 
 // Gemm is Gemm(m, n, k, alpha, A, B, beta, C) with this A; pa must be
@@ -143,15 +142,8 @@ func (pa *PackedA) Gemm(n int, alpha float32, b []float32, bOff, bRow, bCol int,
 	if !pa.Current() {
 		panic("cpu.PackedA.Gemm: packed for another kernel variant; pack again")
 	}
-	g, m, k := pa.g, pa.m, pa.k
-	if m <= 0 || n <= 0 {
-		return
-	}
-	if emptyProduct(1, m, n, k, alpha, beta, c, cOff, ldc, 0) {
-		return
-	}
-	g.runPooled(gemmCall{g: g, m: m, n: n, k: k, alpha: alpha, beta: beta, packedA: pa.data,
+	runOne(gemmCall{g: pa.g, m: pa.m, n: n, k: pa.k, alpha: alpha, beta: beta, packedA: pa.data,
 		b: b, bOff: bOff, bRow: bRow, bCol: bCol,
-		c: c, cOff: cOff, ldc: ldc, batch: 1,
-		direct: bCol == 1 && g.readsBInPlace(m, k, bRow)})
+		c: c, cOff: cOff, ldc: ldc,
+		direct: bCol == 1 && pa.g.readsBInPlace(pa.m, pa.k, bRow)})
 }

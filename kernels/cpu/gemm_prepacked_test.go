@@ -18,8 +18,6 @@ func packedGemm(m, n, k int, alpha float32, a []float32, aOff, aRow, aCol int,
 // blocks (k above 512 and 1024), both layouts of B, alpha and beta.
 func TestPackedBAgainstRef(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	prev := ActiveVariant()
-	defer UseVariant(prev)
 	cases := []gemmCase{
 		{m: 1, n: 1, k: 1, alpha: 1},
 		{m: 15, n: 33, k: 7, alpha: 1, beta: 1, transB: true},
@@ -28,29 +26,47 @@ func TestPackedBAgainstRef(t *testing.T) {
 		{m: 29, n: 2100, k: 600, alpha: 1, beta: 0, transB: true},
 		{m: 3, n: 16, k: 0, alpha: 1, beta: 0.5},
 	}
+	checkPrepacked(t, "B", packedGemm, cases, r,
+		func() packedOperand { return PackB(4, 4, make([]float32, 16), 0, 4, 1) },
+		func(p packedOperand) {
+			p.(*PackedB).Gemm(4, 1, make([]float32, 16), 0, 4, 1, 0, make([]float32, 16), 0, 4)
+		})
+}
+
+// packedOperand is PackedA or PackedB.
+type packedOperand interface{ Current() bool }
+
+// checkPrepacked holds f, a product with one operand packed first, to
+// GemmRef on every variant, and checks that an operand packed for one
+// variant (pack) refuses another (multiply panics) rather than misread it.
+func checkPrepacked(t *testing.T, operand string, f gemmFunc, cases []gemmCase, r *rand.Rand,
+	pack func() packedOperand, multiply func(packedOperand)) {
+	t.Helper()
+	prev := ActiveVariant()
+	defer UseVariant(prev)
 	for _, name := range Variants() {
 		if err := UseVariant(name); err != nil {
 			t.Fatal(err)
 		}
 		for _, gc := range cases {
-			checkGemm(t, name+"/packed", packedGemm, gc, r)
+			checkGemm(t, name+"/packed "+operand, f, gc, r)
 		}
 	}
-	// Packed for one variant, it refuses another rather than misread it.
-	if len(Variants()) > 1 {
-		UseVariant(Variants()[0])
-		pb := PackB(4, 4, make([]float32, 16), 0, 4, 1)
-		UseVariant(Variants()[1])
-		if pb.Current() {
-			t.Fatal("a B packed for another variant reports itself current")
-		}
-		defer func() {
-			if recover() == nil {
-				t.Error("Gemm with a B packed for another variant did not panic")
-			}
-		}()
-		pb.Gemm(4, 1, make([]float32, 16), 0, 4, 1, 0, make([]float32, 16), 0, 4)
+	if len(Variants()) < 2 {
+		return
 	}
+	UseVariant(Variants()[0])
+	p := pack()
+	UseVariant(Variants()[1])
+	if p.Current() {
+		t.Fatalf("%s packed for another variant reports itself current", operand)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Errorf("Gemm with %s packed for another variant did not panic", operand)
+		}
+	}()
+	multiply(p)
 }
 
 // packedAGemm is a gemmFunc that packs A first, so checkGemm can hold
@@ -66,8 +82,6 @@ func packedAGemm(m, n, k int, alpha float32, a []float32, aOff, aRow, aCol int,
 // place and packed, alpha and beta.
 func TestPackedAAgainstRef(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
-	prev := ActiveVariant()
-	defer UseVariant(prev)
 	cases := []gemmCase{
 		{m: 1, n: 1, k: 1, alpha: 1},
 		{m: 15, n: 33, k: 7, alpha: 1, beta: 1, transA: true},
@@ -77,28 +91,11 @@ func TestPackedAAgainstRef(t *testing.T) {
 		{m: 100, n: 48, k: 288, alpha: 1, beta: 0}, // B in place on AVX2
 		{m: 3, n: 16, k: 0, alpha: 1, beta: 0.5},
 	}
-	for _, name := range Variants() {
-		if err := UseVariant(name); err != nil {
-			t.Fatal(err)
-		}
-		for _, gc := range cases {
-			checkGemm(t, name+"/packedA", packedAGemm, gc, r)
-		}
-	}
-	if len(Variants()) > 1 {
-		UseVariant(Variants()[0])
-		pa := PackA(4, 4, make([]float32, 16), 0, 4, 1)
-		UseVariant(Variants()[1])
-		if pa.Current() {
-			t.Fatal("an A packed for another variant reports itself current")
-		}
-		defer func() {
-			if recover() == nil {
-				t.Error("Gemm with an A packed for another variant did not panic")
-			}
-		}()
-		pa.Gemm(4, 1, make([]float32, 16), 0, 4, 1, 0, make([]float32, 16), 0, 4)
-	}
+	checkPrepacked(t, "A", packedAGemm, cases, r,
+		func() packedOperand { return PackA(4, 4, make([]float32, 16), 0, 4, 1) },
+		func(p packedOperand) {
+			p.(*PackedA).Gemm(4, 1, make([]float32, 16), 0, 4, 1, 0, make([]float32, 16), 0, 4)
+		})
 }
 
 // TestPackedAKeepsBits: a prepacked A only skips the copy, so its products
