@@ -75,6 +75,28 @@ func conv2dForwardGemm(g ConvGeom, x, w, bias, y []float32) {
 		conv2dForwardImplicit(g, x, w, bias, y)
 		return
 	}
+	if packsCol(g) {
+		conv2dForwardPackedCol(g, x, w, y)
+	} else {
+		conv2dForwardCol(g, x, w, y)
+	}
+	if bias != nil {
+		ohw := g.OH * g.OW
+		for n := 0; n < g.N; n++ {
+			for o := 0; o < g.Cout; o++ {
+				row := y[(n*g.Cout+o)*ohw : (n*g.Cout+o+1)*ohw]
+				bv := bias[o]
+				for i := range row {
+					row[i] += bv
+				}
+			}
+		}
+	}
+}
+
+// conv2dForwardCol is conv2dForwardGemm's product (without the bias) on a
+// col buffer: batches of samples share one GEMM and so one packing of W.
+func conv2dForwardCol(g ConvGeom, x, w, y []float32) {
 	cg, og := g.Cin/g.Groups, g.Cout/g.Groups
 	k, ohw, hw := g.colRows(), g.OH*g.OW, g.H*g.W
 	sb := samplesPerGemm(g)
@@ -96,17 +118,6 @@ func conv2dForwardGemm(g ConvGeom, x, w, bias, y []float32) {
 				b, bOff, bStride = buf.data, 0, k*ohw
 			}
 			GemmBatched(nb, og, ohw, k, 1, w, gi*og*k, k, 1, b, bOff, ohw, 1, bStride, 0, y, yOff, ohw, g.Cout*ohw)
-		}
-	}
-	if bias != nil {
-		for n := 0; n < g.N; n++ {
-			for o := 0; o < g.Cout; o++ {
-				row := y[(n*g.Cout+o)*ohw : (n*g.Cout+o+1)*ohw]
-				bv := bias[o]
-				for i := range row {
-					row[i] += bv
-				}
-			}
 		}
 	}
 }

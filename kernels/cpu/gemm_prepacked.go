@@ -45,6 +45,23 @@ func (pb *PackedB) pack(k, n int, b []float32, bOff, bRow, bCol int) {
 	}
 }
 
+// setRow writes row p of B (its n values) where pb.pack would put it, the
+// columns past n of the last panel zero; pb's kernel, k and n are set and
+// its data holds packedBSize(k, n) floats.
+func (pb *PackedB) setRow(p int, row []float32) {
+	nr := pb.g.nr
+	panels := ceilDiv(pb.n, nr)
+	kcMax := max(1, min(pb.g.kc, pb.k))
+	pc := p / kcMax * kcMax
+	kc := min(kcMax, pb.k-pc)
+	row = row[:pb.n]
+	base := pc*panels*nr + (p-pc)*nr
+	for jp := 0; jp < panels; jp++ {
+		d := pb.data[base+jp*kc*nr : base+jp*kc*nr+nr]
+		clear(d[copy(d, row[jp*nr:min(pb.n, (jp+1)*nr)]):])
+	}
+}
+
 // Shape is B's [k, n].
 func (pb *PackedB) Shape() (k, n int) { return pb.k, pb.n }
 
@@ -106,18 +123,39 @@ func packedASize(m, k int) int { return ceilDiv(m, activeGemm.mr) * activeGemm.m
 // product's blocking takes, each its row micro-panels in order, so a row
 // block starting at row ic (a multiple of mr) is one contiguous run.
 func (pa *PackedA) pack(m, k int, a []float32, aOff, aRow, aCol int) {
-	g := activeGemm
+	pa.g, pa.m, pa.k = activeGemm, m, k
+	pa.packPanels(0, ceilDiv(m, activeGemm.mr), a, aOff, aRow, aCol)
+}
+
+// packParallel is pack with the row panels split between the workers.
+func (pa *PackedA) packParallel(m, k int, a []float32, aOff, aRow, aCol int) {
+	pa.g, pa.m, pa.k = activeGemm, m, k
+	j := &packAJob{pa: pa, a: a, aOff: aOff, aRow: aRow, aCol: aCol}
+	parallelRange(ceilDiv(m, activeGemm.mr), 32*activeGemm.mr*k, j)
+}
+
+// packPanels packs row panels [lo,hi) of A (pa's kernel, m and k set).
+func (pa *PackedA) packPanels(lo, hi int, a []float32, aOff, aRow, aCol int) {
+	g, m, k := pa.g, pa.m, pa.k
 	panels := ceilDiv(m, g.mr)
-	pa.g, pa.m, pa.k = g, m, k
 	kcMax := max(1, min(g.kc, k))
 	for pc := 0; pc < k; pc += kcMax {
 		kc := min(kcMax, k-pc)
 		block := pa.data[pc*panels*g.mr:]
-		for ip := 0; ip < panels; ip++ {
+		for ip := lo; ip < hi; ip++ {
 			packA(block[ip*kc*g.mr:(ip+1)*kc*g.mr], g.mr, kc, min(g.mr, m-ip*g.mr), a, aOff+ip*g.mr*aRow+pc*aCol, aRow, aCol)
 		}
 	}
 }
+
+// packAJob packs row panels [lo,hi) of a PackedA.
+type packAJob struct {
+	pa               *PackedA
+	a                []float32
+	aOff, aRow, aCol int
+}
+
+func (j *packAJob) runRange(lo, hi int) { j.pa.packPanels(lo, hi, j.a, j.aOff, j.aRow, j.aCol) }
 
 // Shape is A's [m, k].
 func (pa *PackedA) Shape() (m, k int) { return pa.m, pa.k }

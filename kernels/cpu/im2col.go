@@ -30,58 +30,60 @@ func validOutputs(tap, stride, pad, in, out int) (lo, hi int) {
 // input value each output position multiplies with that weight tap (zero where
 // the tap falls in the padding).
 func Im2col(g ConvGeom, x []float32, xOff int, col []float32) {
-	cg := g.Cin / g.Groups
 	ohw := g.OH * g.OW
-	flat := g.flatTaps()
 	row := 0
-	for c := 0; c < cg; c++ {
-		plane := xOff + c*g.H*g.W
+	for c := 0; c < g.Cin/g.Groups; c++ {
 		for ky := 0; ky < g.KH; ky++ {
-			yLo, yHi := validOutputs(ky*g.DH, g.SH, g.PH, g.H, g.OH)
 			for kx := 0; kx < g.KW; kx++ {
-				xLo, xHi := validOutputs(kx*g.DW, g.SW, g.PW, g.W, g.OW)
-				dst := col[row*ohw : (row+1)*ohw]
+				g.unfoldTap(x, xOff+c*g.H*g.W, ky, kx, col[row*ohw:(row+1)*ohw])
 				row++
-				if yLo >= yHi || xLo >= xHi {
-					clear(dst)
-					continue
-				}
-				if flat {
-					from, to, delta := g.tapRun(plane, ky, kx, yLo, yHi, xLo, xHi)
-					clear(dst[:from])
-					copy(dst[from:to], x[from+delta:to+delta])
-					clear(dst[to:])
-					g.clearRowEnds(dst, yLo, yHi, xLo, xHi)
-					continue
-				}
-				clear(dst[:yLo*g.OW])
-				clear(dst[yHi*g.OW:])
-				if xLo > 0 || xHi < g.OW {
-					for oy := yLo; oy < yHi; oy++ {
-						clear(dst[oy*g.OW : oy*g.OW+xLo])
-						clear(dst[oy*g.OW+xHi : (oy+1)*g.OW])
-					}
-				}
-				if g.SW == 2 {
-					// All the tap's rows in one call; the vector gather may
-					// read one entry past a row's last.
-					start := plane + (yLo*g.SH-g.PH+ky*g.DH)*g.W - g.PW + kx*g.DW + 2*xLo
-					gatherStride2Rows(dst[yLo*g.OW+xLo:], g.OW, x[start:], g.SH*g.W, xHi-xLo, yHi-yLo)
-					continue
-				}
-				for oy := yLo; oy < yHi; oy++ {
-					d := dst[oy*g.OW : (oy+1)*g.OW]
-					src := plane + (oy*g.SH-g.PH+ky*g.DH)*g.W - g.PW + kx*g.DW
-					if g.SW == 1 {
-						copy(d[xLo:xHi], x[src+xLo:src+xHi])
-						continue
-					}
-					in, out := x[src+xLo*g.SW:src+(xHi-1)*g.SW+1], d[xLo:xHi]
-					for i := range out {
-						out[i] = in[i*g.SW]
-					}
-				}
 			}
+		}
+	}
+}
+
+// unfoldTap writes col's row for tap (ky, kx) of the input plane at
+// x[plane:] into dst (OH*OW floats).
+func (g ConvGeom) unfoldTap(x []float32, plane, ky, kx int, dst []float32) {
+	yLo, yHi := validOutputs(ky*g.DH, g.SH, g.PH, g.H, g.OH)
+	xLo, xHi := validOutputs(kx*g.DW, g.SW, g.PW, g.W, g.OW)
+	if yLo >= yHi || xLo >= xHi {
+		clear(dst)
+		return
+	}
+	if g.flatTaps() {
+		from, to, delta := g.tapRun(plane, ky, kx, yLo, yHi, xLo, xHi)
+		clear(dst[:from])
+		copy(dst[from:to], x[from+delta:to+delta])
+		clear(dst[to:])
+		g.clearRowEnds(dst, yLo, yHi, xLo, xHi)
+		return
+	}
+	clear(dst[:yLo*g.OW])
+	clear(dst[yHi*g.OW:])
+	if xLo > 0 || xHi < g.OW {
+		for oy := yLo; oy < yHi; oy++ {
+			clear(dst[oy*g.OW : oy*g.OW+xLo])
+			clear(dst[oy*g.OW+xHi : (oy+1)*g.OW])
+		}
+	}
+	if g.SW == 2 {
+		// All the tap's rows in one call; the vector gather may
+		// read one entry past a row's last.
+		start := plane + (yLo*g.SH-g.PH+ky*g.DH)*g.W - g.PW + kx*g.DW + 2*xLo
+		gatherStride2Rows(dst[yLo*g.OW+xLo:], g.OW, x[start:], g.SH*g.W, xHi-xLo, yHi-yLo)
+		return
+	}
+	for oy := yLo; oy < yHi; oy++ {
+		d := dst[oy*g.OW : (oy+1)*g.OW]
+		src := plane + (oy*g.SH-g.PH+ky*g.DH)*g.W - g.PW + kx*g.DW
+		if g.SW == 1 {
+			copy(d[xLo:xHi], x[src+xLo:src+xHi])
+			continue
+		}
+		in, out := x[src+xLo*g.SW:src+(xHi-1)*g.SW+1], d[xLo:xHi]
+		for i := range out {
+			out[i] = in[i*g.SW]
 		}
 	}
 }
