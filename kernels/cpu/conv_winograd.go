@@ -87,7 +87,7 @@ type winograd struct {
 	packedU      [36]PackedA // with several chunks: u's planes packed once for all
 	sharesU      bool        // and run's products read them
 	panelV       bool        // the chunk's V is written as the products' packed B (panelOffset)
-	wantPanels   bool        // run: write V so where the kernel would pack it
+	wantPanels   bool        // set by run: V in panels wherever panelsFit
 	v, m         []float32   // [nt][cin][tiles], [nt][cout][tiles] of the chunk
 	weight       []float32   // the untransformed weight [wCout][wCin][3][3]
 	flip         bool        // input gradient: rotate by 180° and swap channel axes
