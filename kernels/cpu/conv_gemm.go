@@ -80,18 +80,7 @@ func conv2dForwardGemm(g ConvGeom, x, w, bias, y []float32) {
 	} else {
 		conv2dForwardCol(g, x, w, y)
 	}
-	if bias != nil {
-		ohw := g.OH * g.OW
-		for n := 0; n < g.N; n++ {
-			for o := 0; o < g.Cout; o++ {
-				row := y[(n*g.Cout+o)*ohw : (n*g.Cout+o+1)*ohw]
-				bv := bias[o]
-				for i := range row {
-					row[i] += bv
-				}
-			}
-		}
-	}
+	g.addBias(y, bias, 0, g.N)
 }
 
 // conv2dForwardCol is conv2dForwardGemm's product (without the bias) on a

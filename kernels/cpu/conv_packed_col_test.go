@@ -61,21 +61,7 @@ func TestPackedColKeepsBits(t *testing.T) {
 // 34x34), with the col buffer ("col") and the col written packed
 // ("packed").
 func BenchmarkPackedCol(b *testing.B) {
-	r := rand.New(rand.NewPCG(1, 1))
-	for _, g := range []ConvGeom{
+	benchConvSwitch(b, &packColFirst, "col", "packed", conv2dForwardGemm,
 		geom(4, 512, 66, 66, 512, 3, 3, 2, 2, 0, 0, 1, 1, 1),
-		geom(4, 512, 34, 34, 512, 3, 3, 2, 2, 0, 0, 1, 1, 1),
-	} {
-		x, w := randSlice(r, g.N*g.Cin*g.H*g.W), randSlice(r, g.Cout*g.Cin*9)
-		y := make([]float32, g.N*g.Cout*g.OH*g.OW)
-		for _, packed := range []bool{false, true} {
-			b.Run(fmt.Sprintf("n%d_c%d_%d/%s", g.N, g.Cin, g.H, map[bool]string{false: "col", true: "packed"}[packed]), func(b *testing.B) {
-				defer func(v bool) { packColFirst = v }(packColFirst)
-				packColFirst = packed
-				for b.Loop() {
-					conv2dForwardGemm(g, x, w, nil, y)
-				}
-			})
-		}
-	}
+		geom(4, 512, 34, 34, 512, 3, 3, 2, 2, 0, 0, 1, 1, 1))
 }

@@ -56,17 +56,27 @@ func Conv2dForwardRef(g ConvGeom, x, w, bias, y []float32) {
 				}
 				Gemm(og, ohw, k, 1, w, gi*og*k, k, 1, b, bOff, ohw, 1, 0, y, yOff, ohw)
 			}
-			if bias != nil {
-				for o := 0; o < g.Cout; o++ {
-					row := y[(n*g.Cout+o)*ohw : (n*g.Cout+o+1)*ohw]
-					bv := bias[o]
-					for i := range row {
-						row[i] += bv
-					}
-				}
-			}
+			g.addBias(y, bias, n, n+1)
 		}
 	})
+}
+
+// addBias adds bias[o] to every output of channel o of samples [n0,n1) of
+// y (nothing when bias is nil).
+func (g ConvGeom) addBias(y, bias []float32, n0, n1 int) {
+	if bias == nil {
+		return
+	}
+	ohw := g.OH * g.OW
+	for n := n0; n < n1; n++ {
+		for o := 0; o < g.Cout; o++ {
+			row := y[(n*g.Cout+o)*ohw : (n*g.Cout+o+1)*ohw]
+			bv := bias[o]
+			for i := range row {
+				row[i] += bv
+			}
+		}
+	}
 }
 
 // Conv2dInputGradRef computes gx = ∂⟨conv2d(x, w), gy⟩/∂x, the transposed

@@ -285,19 +285,26 @@ func TestWinogradTileSetting(t *testing.T) {
 // 16x16 (rows of 8 tiles, two a panel on AVX2) and 32x32; on the AVX-512
 // kernel, which reads these rows in place, both are the in-place path.
 func BenchmarkWinogradPanels(b *testing.B) {
-	r := rand.New(rand.NewPCG(1, 1))
-	for _, g := range []ConvGeom{
+	benchConvSwitch(b, &winogradPanels, "rows", "panels", Conv2dForward,
 		geom(4, 512, 16, 16, 512, 3, 3, 1, 1, 1, 1, 1, 1, 1),
-		geom(4, 512, 32, 32, 512, 3, 3, 1, 1, 1, 1, 1, 1, 1),
-	} {
-		x, w := randSlice(r, g.N*g.Cin*g.H*g.W), randSlice(r, g.Cout*g.Cin*9)
+		geom(4, 512, 32, 32, 512, 3, 3, 1, 1, 1, 1, 1, 1, 1))
+}
+
+// benchConvSwitch times forward on each geometry with *on false (the
+// sub-benchmark named off) and true (named onName), so the two ways of a
+// switch run side by side in one process.
+func benchConvSwitch(b *testing.B, on *bool, off, onName string, forward func(g ConvGeom, x, w, bias, y []float32), geoms ...ConvGeom) {
+	r := rand.New(rand.NewPCG(1, 1))
+	for _, g := range geoms {
+		x, w := randSlice(r, g.N*g.Cin*g.H*g.W), randSlice(r, g.Cout*g.Cin/g.Groups*g.KH*g.KW)
 		y := make([]float32, g.N*g.Cout*g.OH*g.OW)
-		for _, panels := range []bool{false, true} {
-			b.Run(fmt.Sprintf("n%d_c%d_%d/%s", g.N, g.Cin, g.H, map[bool]string{false: "rows", true: "panels"}[panels]), func(b *testing.B) {
-				defer func(v bool) { winogradPanels = v }(winogradPanels)
-				winogradPanels = panels
+		for _, v := range []bool{false, true} {
+			name := map[bool]string{false: off, true: onName}[v]
+			b.Run(fmt.Sprintf("n%d_c%d_%d/%s", g.N, g.Cin, g.H, name), func(b *testing.B) {
+				defer func(prev bool) { *on = prev }(*on)
+				*on = v
 				for b.Loop() {
-					Conv2dForward(g, x, w, nil, y)
+					forward(g, x, w, nil, y)
 				}
 			})
 		}
