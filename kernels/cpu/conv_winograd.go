@@ -87,7 +87,6 @@ type winograd struct {
 	packedU      [36]PackedA // with several chunks: u's planes packed once for all
 	sharesU      bool        // and run's products read them
 	panelV       bool        // the chunk's V is written as the products' packed B (panelOffset)
-	wantPanels   bool        // set by run: V in panels wherever panelsFit
 	v, m         []float32   // [nt][cin][tiles], [nt][cout][tiles] of the chunk
 	weight       []float32   // the untransformed weight [wCout][wCin][3][3]
 	flip         bool        // input gradient: rotate by 180° and swap channel axes
@@ -203,7 +202,7 @@ func conv2dWeightGradWinograd(g ConvGeom, x, gy, gw []float32) {
 	defer func() { *j = winograd{}; winogradJobs.Put(j) }()
 	*j = winograd{n: g.N, cin: g.Cin, h: g.H, w: g.W, cout: g.Cout, oh: g.OH, ow: g.OW, ph: g.PH, pw: g.PW, tile: m, nt: nt,
 		u: ub.data, x: x, gy: gy, y: gw}
-	j.chunks(func(tiles int) {
+	j.chunks(false, func(tiles int) {
 		if j.tile == 4 {
 			parallelRange(j.ns*j.cout, j.th*j.tw*200, (*gradOutput4Job)(j))
 		} else {
@@ -232,8 +231,9 @@ func conv2dWeightGradWinograd(g ConvGeom, x, gy, gw []float32) {
 }
 
 // chunks runs body on the samples a chunk at a time (j.s0, j.ns), with
-// j.v holding the chunk's transformed input and j.m room for its products.
-func (j *winograd) chunks(body func(tiles int)) {
+// j.v holding the chunk's transformed input (in panels where panels asks
+// and panelsFit allows) and j.m room for its products.
+func (j *winograd) chunks(panels bool, body func(tiles int)) {
 	chunk, perSample := j.chunkSamples()
 	buf := convBufs.get(chunk * perSample)
 	defer convBufs.put(buf)
@@ -242,7 +242,7 @@ func (j *winograd) chunks(body func(tiles int)) {
 		tiles := j.ns * j.th * j.tw
 		j.v = buf.data[:j.nt*j.cin*tiles]
 		j.m = buf.data[j.nt*j.cin*tiles : j.nt*(j.cin+j.cout)*tiles]
-		j.panelV = j.wantPanels && j.panelsFit(tiles)
+		j.panelV = panels && j.panelsFit(tiles)
 		if j.tile == 4 {
 			parallelRange(j.ns*j.cin, j.th*j.tw*200, (*input4Job)(j))
 		} else {
@@ -303,11 +303,10 @@ func (j *winograd) run() {
 		parallelRange(j.nt, 32*j.cout*j.cin, (*packUJob)(j))
 		j.sharesU = true
 	}
-	j.wantPanels = true
-	j.chunks(func(tiles int) {
+	j.chunks(true, func(tiles int) {
 		// Both layouts of U[ξ] (see transformWeight) are A by rows.
+		plane := j.cin * tiles
 		for xi := 0; xi < j.nt; xi++ {
-			plane := j.cin * tiles
 			vp := PackedB{g: activeGemm, k: j.cin, n: tiles, data: j.v[xi*plane : (xi+1)*plane]}
 			switch {
 			case j.panelV && j.sharesU:

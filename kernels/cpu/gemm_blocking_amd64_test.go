@@ -43,7 +43,7 @@ func BenchmarkGemmEdgeRows(b *testing.B) {
 		m, n, k := sz[0], sz[1], sz[2]
 		a, bm, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
 		for _, edges := range [][]edgeTile{nil, avx512Kernel.edges[len(avx512Kernel.edges)-1:], avx512Kernel.edges} {
-			g := &gemmKernel{mr: 14, nr: 32, kc: avx512Kernel.kc, mc: avx512Kernel.mc, nc: avx512Kernel.nc, tile: avx512Kernel.tile, tileB: avx512Kernel.tileB, edges: edges}
+			g := &gemmKernel{mr: 14, nr: 32, kc: avx512Kernel.kc, mc: avx512Kernel.mc, nc: avx512Kernel.nc, tile: avx512Kernel.tile, tileB: avx512Kernel.tileB, inPlace: avx512Kernel.inPlace, edges: edges}
 			rows := ""
 			for _, e := range edges {
 				rows += fmt.Sprint(e.rows)

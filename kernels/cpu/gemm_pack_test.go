@@ -116,7 +116,7 @@ func TestReadBInPlace(t *testing.T) {
 		k, ldb  int
 		inPlace bool
 	}{{1024, 1024, false}, {4608, 1024, false}, {256, 4096, true}, {512, 4096, true}, {4608, 256, true}, {512, 512, true}} {
-		if got := readBInPlace(c.k, c.ldb); got != c.inPlace {
+		if got := readBInPlace(0, c.k, c.ldb); got != c.inPlace {
 			t.Errorf("k %d, ldb %d: in place %v, want %v", c.k, c.ldb, got, c.inPlace)
 		}
 	}

@@ -26,9 +26,8 @@ type gemmKernel struct {
 	// when row-major B is read in place (then not packed). It takes every
 	// tile of the kernels that have it.
 	tileB func(kc int, a, b, c *float32, ldc, ldb int, alpha, beta float32)
-	// inPlace, with tileB, decides which row-major Bs (depth k, rows ldb
-	// apart, against m rows of A) are read in place rather than packed;
-	// nil: readBInPlace.
+	// inPlace, set with tileB, decides which row-major Bs (depth k, rows
+	// ldb apart, against m rows of A) are read in place rather than packed.
 	inPlace func(m, k, ldb int) bool
 	// tileRows, where the kernel has it, is tile with row p of the B
 	// micro-panel at b + rows[p] (gemmBatchedRows's B read in place); it
@@ -384,24 +383,18 @@ var gemmDirectB = true
 // readsBInPlace: whether the kernel reads a row-major B of depth k with rows
 // ldb floats apart in place, for a product with m rows of A.
 func (g *gemmKernel) readsBInPlace(m, k, ldb int) bool {
-	if g.tileB == nil || !gemmDirectB {
-		return false
-	}
-	if g.inPlace == nil {
-		return readBInPlace(k, ldb)
-	}
-	return g.inPlace(m, k, ldb)
+	return g.tileB != nil && gemmDirectB && g.inPlace(m, k, ldb)
 }
 
-// readBInPlace (the AVX-512 kernel's rule): whether a row-major B of depth
-// k with rows ldb floats apart
+// readBInPlace is the AVX-512 kernel's in-place rule (whatever the rows of
+// A): whether a row-major B of depth k with rows ldb floats apart
 // is read in place rather than packed. Deep products over rows a page or
 // more apart are packed: in place, every k step of a micro-kernel call
 // touches a new page, and the TLB misses cost more than the copy (1024^3
 // on a Zen 5 VM: 14-20% faster packed, interleaved runs); shallower ones
 // (Winograd's GEMMs, k = channels <= 512, B rows 16 KB apart) lose more
 // to the copy than they gain.
-func readBInPlace(k, ldb int) bool {
+func readBInPlace(_, k, ldb int) bool {
 	return k <= 512 || ldb < 1024
 }
 

@@ -76,7 +76,7 @@ func sgemmTile2x16BRowsAVX2(kc int, a *float32, lda int, b *float32, rows *int, 
 // workers) stays in L2, the B block in L3.
 var (
 	avx512Kernel = &gemmKernel{mr: 14, nr: 32, kc: 1024, mc: 14 * 24, nc: 2048, tile: sgemmTile14x32AVX512,
-		tileB: sgemmTile14x32BStrideAVX512, tileRows: sgemmTile14x32BRowsAVX512,
+		tileB: sgemmTile14x32BStrideAVX512, inPlace: readBInPlace, tileRows: sgemmTile14x32BRowsAVX512,
 		edges: []edgeTile{{4, sgemmTile4x32AVX512, sgemmTile4x32BRowsAVX512}, {8, sgemmTile8x32AVX512, sgemmTile8x32BRowsAVX512}}}
 	avx2Kernel = &gemmKernel{mr: 6, nr: 16, kc: 512, mc: 6 * 32, nc: 2048, tile: sgemmTile6x16AVX2,
 		tileB: sgemmTile6x16BStrideAVX2, inPlace: narrowBInPlace, tileRows: sgemmTile6x16BRowsAVX2,
