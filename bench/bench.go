@@ -163,21 +163,29 @@ func (o Options) withDefaults() Options {
 
 // Record is the result of one workload, written as one JSON object per line.
 type Record struct {
-	Workload      string   `json:"workload"`
-	Device        string   `json:"device"`
-	GPU           string   `json:"gpu,omitempty"`   // the GPU's name (device "cuda")
-	Timer         string   `json:"timer,omitempty"` // "cuda_events" or "wall" on a GPU; the CPU's is the wall clock
-	MedianMs      float64  `json:"median_ms"`
-	MeanMs        float64  `json:"mean_ms,omitempty"` // GPU records
-	MinMs         float64  `json:"min_ms"`
-	Runs          int      `json:"runs"`
-	GFLOPS        float64  `json:"gflops,omitempty"`
-	GBPS          float64  `json:"gbps,omitempty"`
-	ItemsPerSec   float64  `json:"items_per_s,omitempty"`
-	ItemUnit      string   `json:"item_unit,omitempty"`
-	PeakFraction  float64  `json:"peak_fraction,omitempty"`
-	PerCoreGFLOPS float64  `json:"per_core_gflops,omitempty"` // the fma_peak record only
-	AllocsPerRun  float64  `json:"allocs_per_run"`
+	Workload      string  `json:"workload"`
+	Device        string  `json:"device"`
+	GPU           string  `json:"gpu,omitempty"`   // the GPU's name (device "cuda")
+	Timer         string  `json:"timer,omitempty"` // "cuda_events" or "wall" on a GPU; the CPU's is the wall clock
+	MedianMs      float64 `json:"median_ms"`
+	MeanMs        float64 `json:"mean_ms,omitempty"` // GPU records
+	MinMs         float64 `json:"min_ms"`
+	Runs          int     `json:"runs"`
+	GFLOPS        float64 `json:"gflops,omitempty"`
+	GBPS          float64 `json:"gbps,omitempty"`
+	ItemsPerSec   float64 `json:"items_per_s,omitempty"`
+	ItemUnit      string  `json:"item_unit,omitempty"`
+	PeakFraction  float64 `json:"peak_fraction,omitempty"`
+	PerCoreGFLOPS float64 `json:"per_core_gflops,omitempty"` // the fma_peak record only
+	AllocsPerRun  float64 `json:"allocs_per_run"`
+	// CPUMs is the median of the runs' process CPU time (all threads, user
+	// and system; CPU records where the system reports it): unlike the wall
+	// clock, steal time does not inflate it, but idle workers polling for
+	// work count in it (none with one thread). StealFraction is the share of
+	// the machine's CPU time the hypervisor gave to other guests while the
+	// runs were timed (Linux; absent elsewhere). See hostload.go.
+	CPUMs         float64  `json:"cpu_ms,omitempty"`
+	StealFraction *float64 `json:"steal_fraction,omitempty"`
 	CPUFeatures   []string `json:"cpu_features"`
 	CPUVariant    string   `json:"cpu_variant"`
 	CPUModel      string   `json:"cpu_model"`
@@ -212,27 +220,26 @@ func Run(w Workload, opt Options) Record {
 	mallocs := ms.Mallocs
 	times := make([]float64, 0, opt.MaxRuns) // preallocated: growing it would count as the workload's allocations
 	var total time.Duration
+	load := startHostLoad(opt.MaxRuns)
 	end := opt.startTimed(w.Name)
 	for len(times) < opt.MinRuns || (total < opt.MinTime && len(times) < opt.MaxRuns) {
+		load.beginRun()
 		t := time.Now()
 		run()
 		d := time.Since(t)
+		load.endRun()
 		total += d
 		times = append(times, float64(d.Nanoseconds())/1e6)
 	}
 	end()
 	runtime.ReadMemStats(&ms)
-	slices.Sort(times)
-	median := times[len(times)/2]
-	if len(times)%2 == 0 {
-		median = (times[len(times)/2-1] + times[len(times)/2]) / 2
-	}
+	median := median(times)
 	brand, _ := cpu.CPUModel()
 	r := Record{
 		Workload:     w.Name,
 		Device:       "cpu",
 		MedianMs:     median,
-		MinMs:        times[0],
+		MinMs:        slices.Min(times),
 		Runs:         len(times),
 		AllocsPerRun: float64(ms.Mallocs-mallocs) / float64(len(times)),
 		CPUFeatures:  cpu.Features(),
@@ -241,6 +248,7 @@ func Run(w Workload, opt Options) Record {
 		Threads:      runtime.GOMAXPROCS(0),
 		Commit:       Commit(),
 	}
+	load.finish(&r)
 	sec := median / 1e3
 	if bytes > 0 {
 		r.GBPS = bytes / sec / 1e9
@@ -255,6 +263,16 @@ func Run(w Workload, opt Options) Record {
 		r.ItemUnit = w.ItemUnit
 	}
 	return r
+}
+
+// median is the median of v (the mean of the middle two for an even
+// count), without reordering v.
+func median(v []float64) float64 {
+	s := slices.Sorted(slices.Values(v))
+	if len(s)%2 == 0 {
+		return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return s[len(s)/2]
 }
 
 // PeakRecord is the record of the machine itself: workload "fma_peak", its

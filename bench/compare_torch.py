@@ -9,7 +9,10 @@ StyleGAN2-ADA's reference (non-CUDA) paths write them.
   compare_torch.py --go bin/lafite [--rounds 3] [--only NAMES]
       rounds of: Go, PyTorch tuned, PyTorch untuned (each a fresh process),
       then a table of the median over rounds of each side's median; workloads
-      only one side has are listed with "-" for the other.
+      only one side has are listed with "-" for the other. Each side's records
+      carry the steal time of its timed runs (/proc/stat); the table shows the
+      largest over the rounds, so a ratio measured while the host took the
+      machine's time away from one side shows as such.
 
 "tuned" is a competent CPU set-up: 2 threads, OPENBLAS_CORETYPE=SkylakeX on an AVX-512 CPU and
 Haswell on an AVX2 one (Debian's OpenBLAS 0.3.21 does not recognise Zen 4 and would run its SSE3
@@ -287,6 +290,27 @@ WORKLOADS = {
 }
 
 
+def _machine_times():
+    """(steal, total) jiffies of all CPUs from /proc/stat's first line, as
+    bench/hostload.go reads them; None where there is no such file."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+        vals = [int(v) for v in fields[1:9]]
+    except (OSError, ValueError):
+        return None
+    if fields[0] != "cpu" or len(vals) < 8:
+        return None
+    return vals[7], sum(vals)
+
+
+def _steal_since(before):
+    after = _machine_times()
+    if before is None or after is None or after[1] <= before[1]:
+        return None
+    return (after[0] - before[0]) / (after[1] - before[1])
+
+
 def time_workload(setup, warmup=2, min_runs=5, max_runs=50, min_time=1.0, slow=5.0):
     run, flops, nbytes = setup()
     t = time.perf_counter()
@@ -296,12 +320,16 @@ def time_workload(setup, warmup=2, min_runs=5, max_runs=50, min_time=1.0, slow=5
     for _ in range(warmup - 1):
         run()
     times = []
+    machine = _machine_times()
     while len(times) < min_runs or (sum(times) < min_time and len(times) < max_runs):
         t = time.perf_counter()
         run()
         times.append(time.perf_counter() - t)
+    steal = _steal_since(machine)
     med = statistics.median(times)
     rec = {"median_ms": med * 1e3, "min_ms": min(times) * 1e3, "runs": len(times)}
+    if steal is not None:
+        rec["steal_fraction"] = steal
     if flops:
         rec["gflops"] = flops / med / 1e9
     if nbytes:
@@ -343,10 +371,13 @@ def compare(go_bin, names, rounds):
     go_run = [n for n in names if n in go_names]
     torch_run = [n for n in names if n in WORKLOADS]
     results = {}  # (side, workload) -> list of medians, one per round
+    steals = {}  # (side, workload) -> the steal fraction of each round, where measured
 
     def add(side, recs):
         for r in recs:
             results.setdefault((side, r["workload"]), []).append(r["median_ms"])
+            if "steal_fraction" in r:
+                steals.setdefault((side, r["workload"]), []).append(r["steal_fraction"])
 
     for rnd in range(rounds):
         print(f"round {rnd + 1}/{rounds}: go", file=sys.stderr, flush=True)
@@ -366,13 +397,18 @@ def compare(go_bin, names, rounds):
     def fmt(v):
         return f"{v:10.2f}" if v is not None else f"{'-':>10}"
 
+    def steal(side, name):
+        v = steals.get((side, name))
+        return f"{100 * max(v):.0f}%" if v else "-"
+
     print(f"\nmedian over {rounds} interleaved rounds of each side's median (ms); ratio = Go / PyTorch tuned")
-    print(f"{'workload':32} {'Go':>10} {'PyTorch':>10} {'ratio':>7} {'untuned':>10} {'ratio':>7}")
+    print(f"{'workload':32} {'Go':>10} {'PyTorch':>10} {'ratio':>7} {'untuned':>10} {'ratio':>7} {'steal Go/PyTorch':>17}")
     for name in names:
         g, t, u = med("go", name), med("tuned", name), med("untuned", name)
         r1 = f"{g / t:7.2f}" if g is not None and t else f"{'-':>7}"
         r2 = f"{g / u:7.2f}" if g is not None and u else f"{'-':>7}"
-        print(f"{name:32} {fmt(g)} {fmt(t)} {r1} {fmt(u)} {r2}")
+        print(f"{name:32} {fmt(g)} {fmt(t)} {r1} {fmt(u)} {r2} {steal('go', name) + '/' + steal('tuned', name):>17}")
+    print("steal: the most of the machine's CPU time the hypervisor gave to other guests during any one round's timed runs")
 
 
 def main():

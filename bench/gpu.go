@@ -120,11 +120,7 @@ func RunGPU(w Workload, opt Options) (Record, error) {
 	end()
 	runtime.ReadMemStats(&ms)
 	allocs1, _ := tensor.CUDADeviceAllocs()
-	slices.Sort(times)
-	median := times[len(times)/2]
-	if len(times)%2 == 0 {
-		median = (times[len(times)/2-1] + times[len(times)/2]) / 2
-	}
+	median := median(times)
 	brand, _ := cpu.CPUModel()
 	r := Record{
 		Workload:     w.Name,
@@ -133,7 +129,7 @@ func RunGPU(w Workload, opt Options) (Record, error) {
 		Timer:        tm.name(),
 		MedianMs:     median,
 		MeanMs:       total / float64(len(times)),
-		MinMs:        times[0],
+		MinMs:        slices.Min(times),
 		Runs:         len(times),
 		AllocsPerRun: float64(ms.Mallocs-mallocs) / float64(len(times)),
 		CPUFeatures:  cpu.Features(),

@@ -120,12 +120,24 @@ func runBench(args []string, stdout io.Writer) (err error) {
 		cpu.ActiveVariant(), strings.Join(cpu.Features(), ","), time.Now().Format("2006-01-02"))
 	fmt.Fprintf(stdout, "FMA peak (%s): %.1f GFLOP/s per core, %.1f GFLOP/s all cores; copy %.1f GB/s\n\n",
 		peak.ISA, peak.PerCoreGFLOPS, peak.AllCoresGFLOPS, bench.MeasureCopyBandwidth())
-	fmt.Fprintf(stdout, "%-32s %10s %10s %5s %8s %7s %5s %9s %7s\n", "workload", "median ms", "min ms", "runs", "GFLOP/s", "GB/s", "peak", "items/s", "allocs")
+	fmt.Fprintf(stdout, "%-32s %10s %10s %10s %5s %8s %7s %5s %9s %7s %6s\n", "workload", "median ms", "min ms", "cpu ms", "runs", "GFLOP/s", "GB/s", "peak", "items/s", "allocs", "steal")
+	stolen := false
 	for _, w := range ws {
 		r := bench.Run(w, opt)
-		fmt.Fprintf(stdout, "%-32s %10.3f %10.3f %5d %8s %7s %5s %9s %7.0f\n", r.Workload, r.MedianMs, r.MinMs, r.Runs,
+		steal := "-"
+		if r.StealFraction != nil {
+			steal = fmt.Sprintf("%.0f%%", 100**r.StealFraction)
+			stolen = stolen || *r.StealFraction >= 0.05
+		}
+		fmt.Fprintf(stdout, "%-32s %10.3f %10.3f %10s %5d %8s %7s %5s %9s %7.0f %6s\n", r.Workload, r.MedianMs, r.MinMs, optional(r.CPUMs, "%.3f"), r.Runs,
 			optional(r.GFLOPS, "%.1f"), optional(r.GBPS, "%.1f"), optional(100*r.PeakFraction, "%.0f%%"),
-			optional(r.ItemsPerSec, "%.2f"), r.AllocsPerRun)
+			optional(r.ItemsPerSec, "%.2f"), r.AllocsPerRun, steal)
+	}
+	fmt.Fprintf(stdout, "\ncpu ms: the process's CPU time a run (all threads, median), which steal does not inflate; steal: the share\n"+
+		"of the machine's CPU time the hypervisor gave to other guests while the runs were timed.\n")
+	if stolen {
+		fmt.Fprintf(stdout, "The host took 5%% or more of this machine's time during some runs: their wall times carry that noise;\n"+
+			"compare changes by interleaved runs, or by cpu ms with GOMAXPROCS=1 (no polling workers).\n")
 	}
 	return nil
 }

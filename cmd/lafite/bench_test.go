@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -47,6 +48,22 @@ func TestBenchCommand(t *testing.T) {
 	}
 	if rec["workload"] != "sgemm_4096x512x512" || rec["cpu_variant"] != variant || rec["gflops"].(float64) <= 0 {
 		t.Errorf("record %v", rec)
+	}
+	if runtime.GOOS == "linux" {
+		cpuMs, _ := rec["cpu_ms"].(float64)
+		steal, ok := rec["steal_fraction"].(float64)
+		if cpuMs <= 0 || !ok || steal < 0 || steal > 1 {
+			t.Errorf("record without the host's load (cpu_ms %v, steal_fraction %v): %v", rec["cpu_ms"], rec["steal_fraction"], rec)
+		}
+	}
+	// The table names the load columns and says what they mean.
+	out.Reset()
+	if code := run([]string{"bench", "--only", "sgemm_4096x512x512", "--runs", "1", "--min-time", "1ms"}, &out, &errb); code != 0 {
+		t.Fatalf("table: code %d, err %q", code, errb.String())
+	}
+	header := regexp.MustCompile(`(?m)^workload +median ms +min ms +cpu ms .* steal$`)
+	if !header.MatchString(out.String()) || !strings.Contains(out.String(), "cpu ms: the process's CPU time") {
+		t.Errorf("table without the cpu ms and steal columns:\n%s", out.String())
 	}
 }
 
