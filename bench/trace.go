@@ -103,6 +103,10 @@ type Trace struct {
 	HostMsMedian float64 `json:"host_ms_median"`
 }
 
+// hostTimedRound is how long TraceGPU's host timing runs at least: a
+// median of a few dozen runs, and enough samples for a profile of it.
+const hostTimedRound = time.Second
+
 // TraceRunSummary is one run of a traced cycle.
 type TraceRunSummary struct {
 	Launches int     `json:"launches"`
@@ -126,10 +130,12 @@ func scopedRun(w Workload) func() {
 // TraceGPU runs w on a dry-run device with the properties props (the SM
 // count and shared memory steer launch planning): its setup, a warm-up (a
 // whole cycle where it has one, so that caches and the training state are
-// as in a timed run), then one run, or one cycle, recorded. Autotuning is
-// off: the rules choose every variant, as on a card with
-// LAFITE_CUDA_AUTOTUNE=0.
-func TraceGPU(w Workload, props cuda.DeviceProps, peaks TracePeaks) (tr Trace, err error) {
+// as in a timed run), a round of runs timed on the host, then one run, or
+// one cycle, recorded. Autotuning is off: the rules choose every variant,
+// as on a card with LAFITE_CUDA_AUTOTUNE=0. whileHostTimed, when not nil,
+// is called as the host's timed round starts and what it returns as it
+// ends (Options.WhileTimed: a CPU profile of the engine's host side).
+func TraceGPU(w Workload, props cuda.DeviceProps, peaks TracePeaks, whileHostTimed func(workload string) (end func())) (tr Trace, err error) {
 	if w.GPU == nil {
 		return Trace{}, fmt.Errorf("workload %s has no GPU version", w.Name)
 	}
@@ -149,24 +155,31 @@ func TraceGPU(w Workload, props cuda.DeviceProps, peaks TracePeaks) (tr Trace, e
 	for range max(1, w.Cycle) {
 		step()
 	}
-	// Then a timed round (a whole cycle, so the recorded runs start where
-	// they did): the engine's host side against a device that costs
-	// nothing, after a collection that clears the setup's garbage, without
-	// the attribution's stack walks, which the recorded runs pay.
-	timed := w.Cycle
-	if timed < 2 {
-		timed = 5
+	// Then a timed round of whole cycles (so the recorded runs start where
+	// they did), at least hostTimedRound long: the engine's host side
+	// against a device that costs nothing, after a collection that clears
+	// the setup's garbage, without the attribution's stack walks, which the
+	// recorded runs pay.
+	cycle := w.Cycle
+	if cycle < 2 {
+		cycle = 5
 	}
 	runtime.GC()
-	host := make([]float64, timed)
-	for i := range host {
-		d.Reset()
-		start := time.Now()
-		step()
-		host[i] = time.Since(start).Seconds() * 1e3
+	var host []float64
+	var total time.Duration
+	end := Options{WhileTimed: whileHostTimed}.startTimed(w.Name)
+	for len(host) == 0 || total < hostTimedRound {
+		for range cycle {
+			d.Reset()
+			start := time.Now()
+			step()
+			t := time.Since(start)
+			total += t
+			host = append(host, t.Seconds()*1e3)
+		}
 	}
-	slices.Sort(host)
-	tr.HostMsMedian = host[timed/2]
+	end()
+	tr.HostMsMedian = median(host)
 	d.SetAttribution(callerOutsideEngine)
 	runs := max(1, w.Cycle)
 	byKernel := map[string]*tally{}

@@ -16,7 +16,7 @@ func traceOf(t *testing.T, name string) Trace {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := TraceGPU(ws[0], H200, H200Peaks)
+	tr, err := TraceGPU(ws[0], H200, H200Peaks, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

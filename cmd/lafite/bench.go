@@ -34,7 +34,7 @@ func runBench(args []string, stdout io.Writer) (err error) {
 	shrink := fs.Int("shrink", 1, "divide the sizes of the cuda workloads by this (tests of the wiring; 1: the named workloads)")
 	profile := fs.Bool("profile", false, "cuda: after timing, run each workload once more (a whole cycle) and report the GPU time per kernel")
 	trace := fs.Bool("trace", false, "run no GPU: count each cuda workload's kernel launches, FLOPs and DRAM bytes at full size (a dry-run device), and the time they need at least on an H200")
-	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the timed runs (not setup or warm-up) to this file, or with several workloads one file each, FILE with the workload's name before its extension (go tool pprof FILE): where the host's time goes")
+	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the timed runs (not setup or warm-up; with --trace, the host side's timed round) to this file, or with several workloads one file each, FILE with the workload's name before its extension (go tool pprof FILE): where the host's time goes")
 	byCaller := fs.Bool("by-caller", false, "with --trace: also list the kernels by the model code that launched them (a layer's Forward, a loss, the optimizer)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -61,14 +61,12 @@ func runBench(args []string, stdout io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
+	var ws []bench.Workload
 	if *trace {
-		ws, err := bench.SelectOn(tensor.CUDA, names)
-		if err != nil {
-			return err
-		}
-		return benchTrace(ws, *asJSON, *byCaller, stdout)
+		ws, err = bench.SelectOn(tensor.CUDA, names)
+	} else {
+		ws, err = bench.SelectOn(dev, names)
 	}
-	ws, err := bench.SelectOn(dev, names)
 	if err != nil {
 		return err
 	}
@@ -94,6 +92,9 @@ func runBench(args []string, stdout io.Writer) (err error) {
 				err = cerr
 			}
 		}()
+	}
+	if *trace {
+		return benchTrace(ws, *asJSON, *byCaller, whileTimed, stdout)
 	}
 	if dev == tensor.CUDA {
 		if err := requireCUDA(); err != nil {

@@ -195,8 +195,9 @@ func TestBenchTrace(t *testing.T) {
 }
 
 // TestBenchCPUProfile: --cpuprofile writes a pprof profile (gzip-compressed
-// protobuf) of the timed runs, one file per workload when there are several,
-// and says which flag failed when a file cannot be made.
+// protobuf) of the timed runs (with --trace, of the host side's), one file per
+// workload when there are several, and says which flag failed when a file
+// cannot be made.
 func TestBenchCPUProfile(t *testing.T) {
 	isProfile := func(path string) {
 		t.Helper()
@@ -217,6 +218,12 @@ func TestBenchCPUProfile(t *testing.T) {
 	}
 	isProfile(filepath.Join(dir, "cpu.bias_lrelu_n4_c512_64_fwdbwd.pprof"))
 	isProfile(filepath.Join(dir, "cpu.upsample2d_n4_c512_32.pprof"))
+	// With --trace the profile is of the host side's timed round.
+	tracePath := filepath.Join(dir, "host.pprof")
+	if code := run([]string{"bench", "--trace", "--only", "sgemm_1024", "--cpuprofile", tracePath}, &out, &errb); code != 0 {
+		t.Fatalf("--trace: code %d, err %q", code, errb.String())
+	}
+	isProfile(tracePath)
 	errb.Reset()
 	bad := filepath.Join(t.TempDir(), "missing", "cpu.pprof")
 	if code := run([]string{"bench", "--only", "sgemm_1024", "--cpuprofile", bad}, &out, &errb); code == 0 || !strings.Contains(errb.String(), "--cpuprofile") {

@@ -11,7 +11,7 @@ import (
 
 // benchTrace is `lafite bench --trace`: each workload run on a dry-run
 // device at full size, its work counted and costed at the H200's peaks.
-func benchTrace(ws []bench.Workload, asJSON, byCaller bool, stdout io.Writer) error {
+func benchTrace(ws []bench.Workload, asJSON, byCaller bool, whileHostTimed func(string) func(), stdout io.Writer) error {
 	peaks := bench.H200Peaks
 	enc := json.NewEncoder(stdout)
 	if !asJSON {
@@ -21,7 +21,7 @@ func benchTrace(ws []bench.Workload, asJSON, byCaller bool, stdout io.Writer) er
 		fmt.Fprintln(stdout, " waves: the FLOP-weighted share of block slots a kernel's grids keep busy over their waves, at its __launch_bounds__ blocks per SM)")
 	}
 	for _, w := range ws {
-		tr, err := bench.TraceGPU(w, bench.H200, peaks)
+		tr, err := bench.TraceGPU(w, bench.H200, peaks, whileHostTimed)
 		if err != nil {
 			return err
 		}
