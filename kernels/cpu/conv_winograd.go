@@ -84,8 +84,9 @@ type winograd struct {
 	u, bias      []float32
 	x, y         []float32
 	s0, ns       int         // samples of the current chunk
-	packedU      [36]PackedA // with several chunks: u's planes packed once for all
-	sharesU      bool        // and run's products read them
+	packedU      [36]PackedA // u's planes as the products' A, where transformWeight packs them
+	uPacked      bool        // u holds packedU's data, not planes by rows
+	tapCols      []int       // transformWeight's B columns (weightTapCols)
 	panelV       bool        // the chunk's V is written as the products' packed B (panelOffset)
 	v, m         []float32   // [nt][cin][tiles], [nt][cout][tiles] of the chunk
 	weight       []float32   // the untransformed weight [wCout][wCin][3][3]
@@ -100,7 +101,7 @@ var winogradJobs = sync.Pool{New: func() any { return new(winograd) }}
 // geometries.
 func conv2dForwardWinograd(g ConvGeom, x, w, bias, y []float32) {
 	m, nt := winogradTileFor(g.N, g.OH, g.OW)
-	ub := convBufs.get(nt * g.Cout * g.Cin)
+	ub := convBufs.get(nt * packedASize(g.Cout, g.Cin))
 	defer convBufs.put(ub)
 	j := winogradJobs.Get().(*winograd)
 	defer func() { *j = winograd{}; winogradJobs.Put(j) }()
@@ -114,7 +115,7 @@ func conv2dForwardWinograd(g ConvGeom, x, w, bias, y []float32) {
 // geometries: gx = conv(gy, rot180(w) with channels swapped, padding 2 - p).
 func conv2dInputGradWinograd(g ConvGeom, gy, w, gx []float32) {
 	m, nt := winogradTileFor(g.N, g.H, g.W)
-	ub := convBufs.get(nt * g.Cout * g.Cin)
+	ub := convBufs.get(nt * packedASize(g.Cin, g.Cout))
 	defer convBufs.put(ub)
 	j := winogradJobs.Get().(*winograd)
 	defer func() { *j = winograd{}; winogradJobs.Put(j) }()
@@ -170,26 +171,141 @@ var (
 	winogradWeight4, winogradWeight4Flipped = winogradWeightMatrices(winogradG4)
 )
 
+// winogradPackedU: the weight transform writes each plane of U in the
+// layout of the products' packed A (transformWeight); a var so tests can
+// compare with planes by rows that each product packs.
+var winogradPackedU = true
+
 // transformWeight fills u = G g Gᵀ for every (output, input) channel pair of
-// the weight as GEMMs [nt, 9] x [9, pairs] that read the weight's taps
-// through strides, each plane of u the products' A [cout][cin] by rows: the
-// forward's [nt][wCout][wCin] (one product, the taps read in order), the
-// input gradient's [nt][wCin][wCout] (one product per input channel).
-// Packed by rows, A is read in runs; the transposed planes this replaced
-// gave the packing 6 floats from each row 2 KB apart, 0.8 ms a plane from
-// memory and a third of a 16x16, 512-channel forward (bench/NOTES.md v19).
+// the weight: plane ξ is the products' A [cout][cin] (the forward's
+// [wCout][wCin], the input gradient's [wCin][wCout]), written straight into
+// PackedA's layout for the active kernel (j.packedU), one task a row panel
+// of a block of depth. Written by rows and packed for the products instead,
+// the planes cost a pass over 16 MB more per call at 512 channels (0.3 ms
+// a plane on one Zen 3 core: a tenth of a 16x16, 512-channel forward,
+// bench/NOTES.md v20). Each value is the same product of [nt, 9] by the 9
+// taps as by rows (a GEMM of depth 9 either way), so the bits are too.
 func (j *winograd) transformWeight() {
-	pairs := j.wCout * j.wCin
-	t, f := winogradWeight2, winogradWeight2Flipped
-	if j.tile == 4 {
-		t, f = winogradWeight4, winogradWeight4Flipped
+	if !winogradPackedU {
+		j.transformWeightRows()
+		return
 	}
+	g := activeGemm
+	size := packedASize(j.cout, j.cin)
+	for xi := 0; xi < j.nt; xi++ {
+		j.packedU[xi] = PackedA{g: g, m: j.cout, k: j.cin, data: j.u[xi*size : (xi+1)*size]}
+	}
+	j.uPacked = true
+	kcMax := max(1, min(g.kc, j.cin))
+	panels := ceilDiv(j.cout, g.mr)
+	j.weightTapCols(kcMax, g.mr)
+	parallelRange(ceilDiv(j.cin, kcMax)*panels, 9*kcMax*g.mr*(j.nt+4), (*weightPanelJob)(j))
+	j.tapCols = nil
+}
+
+// transformWeightRows is transformWeight with each plane of u by rows, as
+// GEMMs [nt, 9] x [9, pairs] that read the weight's taps through strides:
+// the forward's one product, the input gradient's one per input channel.
+func (j *winograd) transformWeightRows() {
+	pairs := j.wCout * j.wCin
+	t, f := j.weightMatrices()
 	if j.flip {
 		GemmBatched(j.wCin, j.nt, j.wCout, 9, 1, f, 0, 9, 1,
 			j.weight, 0, 1, 9*j.wCin, 9, 0, j.u, 0, pairs, j.wCout)
 		return
 	}
 	Gemm(j.nt, pairs, 9, 1, t, 0, 9, 1, j.weight, 0, 1, 9, 0, j.u, 0, pairs)
+}
+
+// weightMatrices is G ⊗ G for the tile, and its flipped form.
+func (j *winograd) weightMatrices() (t, f []float32) {
+	if j.tile == 4 {
+		return winogradWeight4, winogradWeight4Flipped
+	}
+	return winogradWeight2, winogradWeight2Flipped
+}
+
+// weightPanelJob transforms the weight for row panels of U's packed planes:
+// task i is row panel i mod panels of depth block i / panels, the same
+// positions in every plane. Its B [9, kc·mr] has as column s·mr + r the 9
+// taps of A's row r of the panel at depth s, read through j.tapCols, so the
+// product [nt, 9] x B writes each plane's panel as it lies in PackedA.
+type weightPanelJob winograd
+
+// weightTapRows and weightTapRuns are the weight panels' B rows (a pair's 9
+// taps, one apart) for gemmRowsCols.
+var (
+	weightTapRows = []int{0, 1, 2, 3, 4, 5, 6, 7, 8}
+	weightTapRuns = []int{9, 8, 7, 6, 5, 4, 3, 2, 1}
+)
+
+// weightTapCols fills j.tapCols: for column s·mr + r of a panel's B, the
+// offset of A's row r at depth s from the panel's first pair (r and s
+// steps of the forward's input channels and output channels: 9 and 9·wCin
+// floats; the input gradient's, swapped). When the last panel has fewer
+// than mr rows, a second table follows whose rows past them read row 0 (the
+// panel's values there are cleared after its product).
+func (j *winograd) weightTapCols(kcMax, mr int) {
+	rowStep, depthStep := 9*j.wCin, 9
+	if j.flip {
+		rowStep, depthStep = 9, 9*j.wCin
+	}
+	n := kcMax * mr
+	tables := 1
+	if j.cout%mr != 0 {
+		tables = 2
+	}
+	j.tapCols = make([]int, tables*n)
+	for s := 0; s < kcMax; s++ {
+		for r := 0; r < mr; r++ {
+			j.tapCols[s*mr+r] = r*rowStep + s*depthStep
+			if tables == 2 {
+				last := r
+				if r >= j.cout%mr {
+					last = 0
+				}
+				j.tapCols[n+s*mr+r] = last*rowStep + s*depthStep
+			}
+		}
+	}
+}
+
+func (j *weightPanelJob) runRange(lo, hi int) {
+	g := activeGemm
+	mr := g.mr
+	kcMax := max(1, min(g.kc, j.cin))
+	panels := ceilDiv(j.cout, mr)
+	size := packedASize(j.cout, j.cin)
+	t, f := (*winograd)(j).weightMatrices()
+	if j.flip {
+		t = f
+	}
+	for task := lo; task < hi; task++ {
+		pc, ip := task/panels*kcMax, task%panels
+		kc := min(kcMax, j.cin-pc)
+		n := kc * mr
+		rows := min(mr, j.cout-ip*mr) // of A in this panel
+		cols := j.tapCols[:n]
+		if rows < mr {
+			cols = j.tapCols[kcMax*mr:][:n]
+		}
+		// The panel's first pair: A's (ip·mr, pc), the forward's weight
+		// [wCout][wCin] at (row, depth), the input gradient's at (depth, row).
+		first := ip*mr*j.cin + pc
+		if j.flip {
+			first = pc*j.wCin + ip*mr
+		}
+		panel := pc*panels*mr + ip*kc*mr
+		g.gemmRowsCols(j.nt, n, 9, 1, t, 0, 9, 1, j.weight, 9*first, weightTapRows, weightTapRuns, cols, 0, j.u, panel, size)
+		if rows < mr {
+			for xi := 0; xi < j.nt; xi++ {
+				p := j.u[xi*size+panel:][:n]
+				for s := 0; s < kc; s++ {
+					clear(p[s*mr+rows : (s+1)*mr])
+				}
+			}
+		}
+	}
 }
 
 // conv2dWeightGradWinograd is Conv2dWeightGradRef's computation for
@@ -223,10 +339,7 @@ func conv2dWeightGradWinograd(g ConvGeom, x, gy, gw []float32) {
 	// operations, but gathering from 16 planes element by element in scalar
 	// code it took 5.3% of a generator's fwd+bwd profile: bench/NOTES.md v13.)
 	pairs := j.cout * j.cin
-	t := winogradWeight2
-	if j.tile == 4 {
-		t = winogradWeight4
-	}
+	t, _ := j.weightMatrices()
 	Gemm(pairs, 9, j.nt, 1, j.u, 0, 1, pairs, t, 0, 9, 1, 0, j.y, 0, 9)
 }
 
@@ -286,34 +399,19 @@ func (j *winograd) chunkSamples() (chunk, perSample int) {
 	return ceilDiv(j.n, ceilDiv(j.n, chunk)), perSample // as many chunks, of even size: no thin last GEMM
 }
 
-// winogradShareA: with several chunks, pack each plane of u once rather
-// than once a chunk; a var so tests can compare.
-var winogradShareA = true
-
 // run multiplies in the transformed domain and transforms the products back
 // into y.
 func (j *winograd) run() {
-	if chunk, _ := j.chunkSamples(); chunk < j.n && winogradShareA {
-		size := packedASize(j.cout, j.cin)
-		buf := convBufs.get(j.nt * size)
-		defer convBufs.put(buf)
-		for xi := 0; xi < j.nt; xi++ {
-			j.packedU[xi].data = buf.data[xi*size : (xi+1)*size]
-		}
-		parallelRange(j.nt, 32*j.cout*j.cin, (*packUJob)(j))
-		j.sharesU = true
-	}
 	j.chunks(true, func(tiles int) {
-		// Both layouts of U[ξ] (see transformWeight) are A by rows.
 		plane := j.cin * tiles
 		for xi := 0; xi < j.nt; xi++ {
 			vp := PackedB{g: activeGemm, k: j.cin, n: tiles, data: j.v[xi*plane : (xi+1)*plane]}
 			switch {
-			case j.panelV && j.sharesU:
+			case j.panelV && j.uPacked:
 				gemmPackedAB(&j.packedU[xi], &vp, 1, 0, j.m, xi*j.cout*tiles, tiles)
 			case j.panelV:
 				vp.Gemm(j.cout, 1, j.u, xi*j.cout*j.cin, j.cin, 1, 0, j.m, xi*j.cout*tiles, tiles)
-			case j.sharesU:
+			case j.uPacked:
 				j.packedU[xi].Gemm(tiles, 1, j.v, xi*plane, tiles, 1, 0, j.m, xi*j.cout*tiles, tiles)
 			default:
 				Gemm(j.cout, tiles, j.cin, 1, j.u, xi*j.cout*j.cin, j.cin, 1,
@@ -326,16 +424,6 @@ func (j *winograd) run() {
 		}
 		parallelRange(j.ns*j.cout, j.th*j.tw*40, (*outputJob)(j))
 	})
-}
-
-// packUJob packs planes [lo,hi) of u as the products' A (see
-// transformWeight).
-type packUJob winograd
-
-func (j *packUJob) runRange(lo, hi int) {
-	for xi := lo; xi < hi; xi++ {
-		j.packedU[xi].pack(j.cout, j.cin, j.u, xi*j.cout*j.cin, j.cin, 1)
-	}
 }
 
 // tileRowBuffers returns a rows r and a rows t of width floats, from one

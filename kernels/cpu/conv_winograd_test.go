@@ -61,7 +61,7 @@ func TestConvWinogradMatchesDirect(t *testing.T) {
 }
 
 // The chunking of samples (winogradTileFloats) must not change results, on
-// either tile, nor the chunks' sharing of the packed weight planes.
+// either tile, nor the weight planes written packed (winogradPackedU).
 func TestConvWinogradChunks(t *testing.T) {
 	defer func(c, m, tiles, v int) {
 		winogradMinChannels, winogradTile, winograd4MinTiles, winogradTileFloats = c, m, tiles, v
@@ -93,20 +93,20 @@ func TestConvWinogradChunks(t *testing.T) {
 		got := nanSlice(len(want))
 		conv2dForwardWinograd(g, x, w, nil, got)
 		checkWinograd(t, name, got, want, g.Cin*9)
-		// The chunks share one packing of U's planes: the bits of packing
-		// it for each chunk.
-		winogradShareA = false
+		// The chunks share U's planes as packed by the weight transform:
+		// the bits of planes by rows that each product packs.
+		winogradPackedU = false
 		own := nanSlice(len(want))
 		conv2dForwardWinograd(g, x, w, nil, own)
-		winogradShareA = true
-		assertSameBits(t, name+" forward, U packed per chunk", got, own)
+		winogradPackedU = true
+		assertSameBits(t, name+" forward, U by rows", got, own)
 		gotX, ownX := nanSlice(len(x)), nanSlice(len(x))
 		conv2dInputGradWinograd(g, gy, w, gotX)
-		winogradShareA = false
+		winogradPackedU = false
 		conv2dInputGradWinograd(g, gy, w, ownX)
-		winogradShareA = true
+		winogradPackedU = true
 		checkWinograd(t, name+" input grad", gotX, wantX, g.Cout*9)
-		assertSameBits(t, name+" input grad, U packed per chunk", gotX, ownX)
+		assertSameBits(t, name+" input grad, U by rows", gotX, ownX)
 		gotW := nanSlice(len(w))
 		conv2dWeightGradWinograd(g, x, gy, gotW)
 		checkWinograd(t, name+" weight grad", gotW, wantW, g.N*g.OH*g.OW)
@@ -115,14 +115,14 @@ func TestConvWinogradChunks(t *testing.T) {
 
 // V written in the products' panels (winogradPanels) must give the bits of
 // V written in rows and packed by the GEMM, on every variant, with the
-// weight planes shared between chunks or not. Rows of 32 tiles (64x64: two
+// weight planes written packed or by rows. Rows of 32 tiles (64x64: two
 // panels a row on AVX2, whose nr is 16; eight on generic's 4) and of 8
 // (16x16: two rows a panel on AVX2); the test fails if no variant takes
 // panels for either.
 func TestWinogradPanelsKeepBits(t *testing.T) {
-	defer func(c, v int, share, panels bool) {
-		winogradMinChannels, winogradTileFloats, winogradShareA, winogradPanels = c, v, share, panels
-	}(winogradMinChannels, winogradTileFloats, winogradShareA, winogradPanels)
+	defer func(c, v int, packedU, panels bool) {
+		winogradMinChannels, winogradTileFloats, winogradPackedU, winogradPanels = c, v, packedU, panels
+	}(winogradMinChannels, winogradTileFloats, winogradPackedU, winogradPanels)
 	defer func(m int) { winogradTile = m }(winogradTile)
 	winogradMinChannels, winogradTile = 16, 2
 	prev := ActiveVariant()
@@ -149,9 +149,9 @@ func TestWinogradPanelsKeepBits(t *testing.T) {
 				if chunk > 0 {
 					winogradTileFloats = chunk * 16 * tw * tw * (g.Cin + g.Cout)
 				}
-				for _, share := range []bool{true, false} {
-					winogradShareA = share
-					name := fmt.Sprintf("%dx%d %s chunk %d share %v", size, size, variant, chunk, share)
+				for _, packedU := range []bool{true, false} {
+					winogradPackedU = packedU
+					name := fmt.Sprintf("%dx%d %s chunk %d U packed %v", size, size, variant, chunk, packedU)
 					run := func(panels bool) (y, gx []float32) {
 						winogradPanels = panels
 						y, gx = nanSlice(g.N*g.Cout*g.OH*g.OW), nanSlice(len(x))
@@ -290,6 +290,16 @@ func BenchmarkWinogradPanels(b *testing.B) {
 		geom(4, 512, 32, 32, 512, 3, 3, 1, 1, 1, 1, 1, 1, 1))
 }
 
+// BenchmarkWinogradPackedU compares U's planes written by rows and packed by
+// each product ("rows") against planes the weight transform writes packed
+// ("packed"), forward at 16x16, where the 4 samples make one chunk (with
+// several, "rows" would pack U for each chunk, which the code this replaced
+// did once a call).
+func BenchmarkWinogradPackedU(b *testing.B) {
+	benchConvSwitch(b, &winogradPackedU, "rows", "packed", Conv2dForward,
+		geom(4, 512, 16, 16, 512, 3, 3, 1, 1, 1, 1, 1, 1, 1))
+}
+
 // benchConvSwitch times forward on each geometry with *on false (the
 // sub-benchmark named off) and true (named onName), so the two ways of a
 // switch run side by side in one process.
@@ -307,6 +317,53 @@ func benchConvSwitch(b *testing.B, on *bool, off, onName string, forward func(g 
 					forward(g, x, w, nil, y)
 				}
 			})
+		}
+	}
+}
+
+// The weight transform writes U's planes in PackedA's layout
+// (winogradPackedU): each plane must hold the bits of the plane written by
+// rows and then packed, padding included, on every variant, for both tiles,
+// the forward's planes and the input gradient's (flipped, channels
+// swapped), with a partial row panel (cout not a multiple of mr), a last
+// column panel of the taps part-filled (cin·mr not a multiple of nr) and,
+// at 520 input channels, more than one block of depth.
+func TestWinogradPackedUKeepsBits(t *testing.T) {
+	prev := ActiveVariant()
+	defer UseVariant(prev)
+	r := rand.New(rand.NewPCG(12, 13))
+	for _, variant := range Variants() {
+		if err := UseVariant(variant); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []struct{ wCout, wCin int }{{13, 20}, {7, 520}, {520, 3}} {
+			w := randSlice(r, s.wCout*s.wCin*9)
+			for _, tile := range []int{2, 4} {
+				for _, flip := range []bool{false, true} {
+					j := &winograd{tile: tile, nt: (tile + 2) * (tile + 2), weight: w, wCout: s.wCout, wCin: s.wCin, flip: flip,
+						cout: s.wCout, cin: s.wCin}
+					if flip {
+						j.cout, j.cin = s.wCin, s.wCout
+					}
+					rows := *j
+					rows.u = make([]float32, j.nt*j.cout*j.cin)
+					rows.transformWeightRows()
+					size := packedASize(j.cout, j.cin)
+					j.u = nanSlice(j.nt * size)
+					j.transformWeight()
+					if !j.uPacked {
+						t.Fatal("transformWeight did not mark U packed")
+					}
+					for xi := 0; xi < j.nt; xi++ {
+						want := PackA(j.cout, j.cin, rows.u, xi*j.cout*j.cin, j.cin, 1)
+						name := fmt.Sprintf("%s %dx%d F(%d) flip %v plane %d", variant, s.wCout, s.wCin, tile, flip, xi)
+						if m, k := j.packedU[xi].Shape(); m != j.cout || k != j.cin || !j.packedU[xi].Current() {
+							t.Fatalf("%s: packed [%d,%d] for the current kernel %v, want [%d,%d]", name, m, k, j.packedU[xi].Current(), j.cout, j.cin)
+						}
+						assertSameBits(t, name, j.packedU[xi].data, want.data)
+					}
+				}
+			}
 		}
 	}
 }
