@@ -67,7 +67,7 @@ func backprop(outputs, cotangents []*Var, wanted map[*Var]bool, free bool) map[*
 		var c *Var
 		if i < len(cotangents) && cotangents[i] != nil {
 			c = cotangents[i]
-			if !tensor.SameShape(c.Shape(), out.Shape()) {
+			if !c.SameShapeAs(out) {
 				panic(fmt.Sprintf("autograd.Grad: cotangent %d has shape %v, output has %v", i, c.Shape(), out.Shape()))
 			}
 		} else {
@@ -103,7 +103,7 @@ func backprop(outputs, cotangents []*Var, wanted map[*Var]bool, free bool) map[*
 				bufs.unstored(gins[j])
 				continue
 			}
-			if !tensor.SameShape(gins[j].Shape(), in.Shape()) {
+			if !gins[j].SameShapeAs(in) {
 				panic(fmt.Sprintf("autograd: backward of %s gave gradient %v for input %d of shape %v", v.node.op, gins[j].Shape(), j, in.Shape()))
 			}
 			accumulate(grads, in, gins[j], bufs)

@@ -40,7 +40,7 @@ func Stack(vs []*Var, dim int) *Var {
 	}
 	us := make([]*Var, len(vs))
 	for k, v := range vs {
-		if !tensor.SameShape(v.Shape(), vs[0].Shape()) {
+		if !v.SameShapeAs(vs[0]) {
 			panic(fmt.Sprintf("autograd.Stack: vs[%d] has shape %v, vs[0] has %v", k, v.Shape(), vs[0].Shape()))
 		}
 		us[k] = Unsqueeze(v, dim)

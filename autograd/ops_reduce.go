@@ -66,7 +66,7 @@ func Variance(x *Var, dims []int, unbiased, keepdim bool) *Var {
 
 // SumTo sums x down to shape, undoing broadcasting.
 func SumTo(x *Var, shape []int) *Var {
-	if tensor.SameShape(x.Shape(), shape) {
+	if x.HasShape(shape...) {
 		return x
 	}
 	xs := x.Shape()
@@ -90,7 +90,7 @@ func sumToFresh(t *Var, shape []int, mark uint64) *Var {
 
 // BroadcastTo expands x to shape without copying.
 func BroadcastTo(x *Var, shape ...int) *Var {
-	if tensor.SameShape(x.Shape(), shape) {
+	if x.HasShape(shape...) {
 		return x
 	}
 	xs := x.Shape()

@@ -8,11 +8,11 @@ import (
 
 // Reshape views x with another shape (one size may be −1); its gradient is g reshaped back.
 func Reshape(x *Var, shape ...int) *Var {
-	xs := x.Shape()
 	out := x.Value.Reshape(shape...)
-	if tensor.SameShape(xs, out.Shape()) {
+	if out.SameShapeAs(x.Value) {
 		return x
 	}
+	xs := x.Shape()
 	return record("reshape", out, []*Var{x}, func(g *Var, _ []bool) []*Var {
 		return []*Var{Reshape(g, xs...)}
 	})

@@ -65,6 +65,12 @@ func (v *Var) Detach() *Var { return Const(v.Value) }
 // Shape returns the value's shape.
 func (v *Var) Shape() []int { return v.Value.Shape() }
 
+// HasShape reports whether the value's shape is shape, without copying it.
+func (v *Var) HasShape(shape ...int) bool { return v.Value.HasShape(shape...) }
+
+// SameShapeAs reports whether v and u have values of the same shape.
+func (v *Var) SameShapeAs(u *Var) bool { return v.Value.SameShapeAs(u.Value) }
+
 // Dim returns the value's number of dimensions.
 func (v *Var) Dim() int { return v.Value.Dim() }
 

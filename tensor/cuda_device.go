@@ -66,7 +66,7 @@ type gpuState struct {
 	noMultiTensor, noSplitK bool
 
 	fnMu sync.Mutex
-	fns  map[string]*cuda.Function
+	fns  map[kernelName]*cuda.Function
 
 	scalarMu sync.Mutex
 	scalars  map[uint32]*Storage // 0-d host tensors met by GPU ops, uploaded once
@@ -133,7 +133,7 @@ func newGPUState(b CUDABackend, dev *cuda.Device, props cuda.DeviceProps) *gpuSt
 		gemmForced:     gemm,
 		noMultiTensor:  cuda.FallbackNamed("multi-tensor").IsOff(),
 		noSplitK:       cuda.FallbackNamed("split-k").IsOff(),
-		fns:            map[string]*cuda.Function{}, scalars: map[uint32]*Storage{}}
+		fns:            map[kernelName]*cuda.Function{}, scalars: map[uint32]*Storage{}}
 }
 
 // winogradSetting reads LAFITE_CUDA_WINOGRAD: "0" off, "2" F(2x2, 3x3),
@@ -243,9 +243,13 @@ func CUDAMemoryStats() (live, peak int64) {
 // For tests and debugging: it costs one memset per allocation.
 func SetCUDAPoison(on bool) { cudaPoison.Store(on) }
 
+// kernelName keys the loaded kernels: a struct, not file + ":" + entry,
+// which allocated a string on every launch.
+type kernelName struct{ file, entry string }
+
 // fn returns a kernel entry point, compiling its file on first use.
 func (g *gpuState) fn(file, entry string) *cuda.Function {
-	key := file + ":" + entry
+	key := kernelName{file, entry}
 	g.fnMu.Lock()
 	f := g.fns[key]
 	g.fnMu.Unlock()
@@ -337,7 +341,8 @@ func (g *gpuState) free(s *Storage) {
 // emptyCUDA is Empty on the GPU.
 func emptyCUDA(shape ...int) *Tensor {
 	g := theGPU()
-	return &Tensor{shape: cloneInts(shape), strides: contiguousStrides(shape), storage: g.alloc(numel(shape))}
+	sh, st := contiguousDims(shape)
+	return &Tensor{shape: sh, strides: st, storage: g.alloc(numel(shape))}
 }
 
 // ptr is the device address of element [0, ..., 0] of a GPU tensor.

@@ -7,9 +7,17 @@ import "github.com/lafite-go/lafite/kernels/cpu"
 // operand, so that inner loops stay tight and closures are called once per row.
 
 // coalesce merges adjacent dimensions that are contiguous in every operand.
+// The merged shape and strides share one allocation, each with room for
+// every dimension, so the appends below never grow them (this runs for
+// every strided op, thousands of times a training step).
 func coalesce(shape []int, strides ...[]int) ([]int, [][]int) {
-	sh := []int{}
+	c := max(len(shape), 1)
+	buf := make([]int, c*(1+len(strides)))
+	sh := buf[:0:c]
 	sts := make([][]int, len(strides))
+	for j := range sts {
+		sts[j] = buf[(j+1)*c : (j+1)*c : (j+2)*c]
+	}
 	for i, s := range shape {
 		if s == 1 {
 			continue
@@ -36,9 +44,9 @@ func coalesce(shape []int, strides ...[]int) ([]int, [][]int) {
 		}
 	}
 	if len(sh) == 0 {
-		sh = []int{1}
+		sh = append(sh, 1)
 		for j := range sts {
-			sts[j] = []int{0}
+			sts[j] = append(sts[j], 0)
 		}
 	}
 	return sh, sts

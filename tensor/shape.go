@@ -20,6 +20,21 @@ func checkShape(shape []int) {
 	}
 }
 
+// contiguousDims is a copy of shape and its contiguous strides, in one
+// allocation (a tensor's shape and strides live as long as it does).
+func contiguousDims(shape []int) (sh, st []int) {
+	n := len(shape)
+	buf := make([]int, 2*n)
+	sh, st = buf[:n:n], buf[n:]
+	copy(sh, shape)
+	acc := 1
+	for i := n - 1; i >= 0; i-- {
+		st[i] = acc
+		acc *= shape[i]
+	}
+	return sh, st
+}
+
 func contiguousStrides(shape []int) []int {
 	st := make([]int, len(shape))
 	acc := 1

@@ -46,13 +46,15 @@ func FromSlice(data []float32, shape ...int) *Tensor {
 	if len(data) != n {
 		panic(fmt.Sprintf("tensor.FromSlice: %d values for shape %v (needs %d)", len(data), shape, n))
 	}
-	return &Tensor{shape: cloneInts(shape), strides: contiguousStrides(shape), storage: &Storage{data: data}}
+	sh, st := contiguousDims(shape)
+	return &Tensor{shape: sh, strides: st, storage: &Storage{data: data}}
 }
 
 // Empty returns an uninitialised contiguous tensor from the buffer pool.
 func Empty(shape ...int) *Tensor {
 	checkShape(shape)
-	return &Tensor{shape: cloneInts(shape), strides: contiguousStrides(shape), storage: pooledStorage(numel(shape), false)}
+	sh, st := contiguousDims(shape)
+	return &Tensor{shape: sh, strides: st, storage: pooledStorage(numel(shape), false)}
 }
 
 // pooledStorage is a host storage of n values from the buffer pool (zeroed
@@ -67,7 +69,8 @@ func pooledStorage(n int, zero bool) *Storage {
 // Zeros returns a contiguous tensor of zeros.
 func Zeros(shape ...int) *Tensor {
 	checkShape(shape)
-	return &Tensor{shape: cloneInts(shape), strides: contiguousStrides(shape), storage: pooledStorage(numel(shape), true)}
+	sh, st := contiguousDims(shape)
+	return &Tensor{shape: sh, strides: st, storage: pooledStorage(numel(shape), true)}
 }
 
 // Full returns a contiguous tensor filled with v.
@@ -110,6 +113,13 @@ func (t *Tensor) Release() {
 
 // Shape returns a copy of the shape.
 func (t *Tensor) Shape() []int { return cloneInts(t.shape) }
+
+// HasShape reports whether t's shape is shape, without copying it (Shape
+// does: the checks a training step makes thousands of times use this).
+func (t *Tensor) HasShape(shape ...int) bool { return SameShape(t.shape, shape) }
+
+// SameShapeAs reports whether t and u have the same shape.
+func (t *Tensor) SameShapeAs(u *Tensor) bool { return SameShape(t.shape, u.shape) }
 
 // Strides returns a copy of the strides, in elements.
 func (t *Tensor) Strides() []int { return cloneInts(t.strides) }

@@ -194,7 +194,9 @@ func (t *Tensor) BroadcastTo(shape ...int) *Tensor {
 		panic(fmt.Sprintf("tensor.BroadcastTo: cannot broadcast %v to %v", t.shape, shape))
 	}
 	lead := len(shape) - len(t.shape)
-	st := make([]int, len(shape))
+	dims := make([]int, 2*len(shape)) // the view's shape and strides, one allocation
+	sh, st := dims[:len(shape):len(shape)], dims[len(shape):]
+	copy(sh, shape)
 	for i := range shape {
 		if i < lead {
 			continue
@@ -209,7 +211,7 @@ func (t *Tensor) BroadcastTo(shape ...int) *Tensor {
 			panic(fmt.Sprintf("tensor.BroadcastTo: cannot broadcast %v to %v", t.shape, shape))
 		}
 	}
-	return t.view(cloneInts(shape), st, t.offset)
+	return t.view(sh, st, t.offset)
 }
 
 // Expand is BroadcastTo where -1 keeps the existing size.
