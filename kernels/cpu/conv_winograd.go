@@ -180,10 +180,9 @@ var winogradPackedU = true
 // the weight: plane ξ is the products' A [cout][cin] (the forward's
 // [wCout][wCin], the input gradient's [wCin][wCout]), written straight into
 // PackedA's layout for the active kernel (j.packedU), one task a row panel
-// of a block of depth. Written by rows and packed for the products instead,
-// the planes cost a pass over 16 MB more per call at 512 channels (0.3 ms
-// a plane on one Zen 3 core: a tenth of a 16x16, 512-channel forward,
-// bench/NOTES.md v20). Each value is the same product of [nt, 9] by the 9
+// of a block of depth. Written by rows, the planes were packed again for the
+// products, a pass of 17 MB read and 17 MB written per call at 512 channels
+// (bench/NOTES.md v20). Each value is the same product of [nt, 9] by the 9
 // taps as by rows (a GEMM of depth 9 either way), so the bits are too.
 func (j *winograd) transformWeight() {
 	if !winogradPackedU {
@@ -240,11 +239,11 @@ var (
 )
 
 // weightTapCols fills j.tapCols: for column s·mr + r of a panel's B, the
-// offset of A's row r at depth s from the panel's first pair (r and s
-// steps of the forward's input channels and output channels: 9 and 9·wCin
-// floats; the input gradient's, swapped). When the last panel has fewer
-// than mr rows, a second table follows whose rows past them read row 0 (the
-// panel's values there are cleared after its product).
+// offset of A's row r at depth s from the panel's first pair (the forward's
+// rows are output channels, 9·wCin floats apart, its depth input channels,
+// 9 apart; the input gradient's the other way round). When the last panel
+// has fewer than mr rows, a second table follows whose rows past them read
+// row 0 (the panel's values there are cleared after its product).
 func (j *winograd) weightTapCols(kcMax, mr int) {
 	rowStep, depthStep := 9*j.wCin, 9
 	if j.flip {
