@@ -4,7 +4,7 @@ export CGO_ENABLED := 0
 GO ?= go
 PKGS := $(shell $(GO) list ./... | grep -v '/golden$$')
 
-.PHONY: test fmt-check vet unit golden build bench bench-compare torch golden-variants gpu-check
+.PHONY: test fmt-check vet lint unit golden build bench bench-compare torch golden-variants gpu-check
 
 # The whole check CI runs: formatting, vet, unit tests, then the golden test
 # (verbose, so each case's PASS/FAIL/SKIP line and the summary are printed).
@@ -16,6 +16,12 @@ fmt-check:
 
 vet:
 	$(GO) vet ./...
+
+# staticcheck, pinned, fetched through the module proxy on first use (not
+# part of test: CI's test path needs nothing beyond the Go toolchain).
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+lint:
+	$(GO) run $(STATICCHECK) ./...
 
 unit:
 	$(GO) test -count=1 $(PKGS)

@@ -93,6 +93,10 @@ func scalarFMALoop(iters int) {
 	sink = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7
 }
 
+// sink keeps the scalar loop's result observable, so that no compiler may
+// drop the loop.
+//
+//lint:ignore U1000 written, never read, on purpose
 var sink float32
 
 var copyBWOnce = sync.OnceValue(func() float64 {

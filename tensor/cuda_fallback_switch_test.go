@@ -26,6 +26,7 @@ func TestMultiTensorSwitch(t *testing.T) {
 		hp, hm, hv = append(hp, p), append(hm, m.Clone()), append(hv, v.Clone())
 		ps, gs, ms, vs = append(ps, p.Clone().To(CUDA)), append(gs, g.To(CUDA)), append(ms, m.To(CUDA)), append(vs, v.To(CUDA))
 		AdamStep(p, g, hm[len(hm)-1], hv[len(hv)-1], AdamParams{LR: 0.1, Beta1: 0.5, Beta2: 0.9, Eps: 1e-8, Step: 1})
+		EMAUpdate(p, g, 0.5) // as EMAUpdateAll(ps, gs, 0.5) below
 	}
 	before := dev.Launches()
 	AdamStepAll(ps, gs, ms, vs, AdamParams{LR: 0.1, Beta1: 0.5, Beta2: 0.9, Eps: 1e-8, Step: 1})
@@ -40,6 +41,9 @@ func TestMultiTensorSwitch(t *testing.T) {
 		}
 		if d := maxRelDiff(vs[i].To(CPU), hv[i]); d > 1e-6 {
 			t.Errorf("tensor %d: v differs from the host by %.2g", i, d)
+		}
+		if d := maxRelDiff(ps[i].To(CPU), hp[i]); d > 1e-6 {
+			t.Errorf("tensor %d: the parameter differs from the host's Adam step and average by %.2g", i, d)
 		}
 	}
 }

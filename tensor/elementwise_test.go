@@ -82,10 +82,7 @@ func TestUnaryOpsMatchTheirDefinitions(t *testing.T) {
 			return 0
 		}, false},
 	}
-	var in []float32
-	for _, v := range elementwiseInputs {
-		in = append(in, v)
-	}
+	in := append([]float32(nil), elementwiseInputs...)
 	x := New(in, 1, len(in)).Expand(2, len(in))
 	for _, op := range ops {
 		for layout, xl := range layouts(x.Contiguous()) {

@@ -33,7 +33,7 @@ func runInspect(args []string, stdout io.Writer) error {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return fmt.Errorf("no file named: lafite inspect FILE...")
+		return fmt.Errorf("no file named (usage: lafite inspect FILE [FILE ...])")
 	}
 	for _, path := range fs.Args() {
 		ts, format, gen, err := readAnyCheckpoint(path)

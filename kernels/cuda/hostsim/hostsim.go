@@ -408,11 +408,14 @@ func (d *Device) request(what string, req []byte, payload []byte) error {
 	if d.dead != nil {
 		return d.dead
 	}
-	if _, err := d.in.Write(req); err == nil {
+	_, err := d.in.Write(req)
+	if err == nil {
 		err = d.in.Flush()
 	}
 	var status uint32
-	err := binary.Read(d.out, binary.LittleEndian, &status)
+	if err == nil { // a failed write (the process gone) is the error, not the read after it
+		err = binary.Read(d.out, binary.LittleEndian, &status)
+	}
 	if err == nil && status == 0 && len(payload) > 0 {
 		_, err = io.ReadFull(d.out, payload)
 	}
