@@ -129,7 +129,7 @@ func ActiveVariant() string { return activeVariant }
 // with the variable that sets it (for `lafite doctor`).
 func Settings() string {
 	return fmt.Sprintf("%s of [%s] (LAFITE_CPU); Winograd F(%dx%d,3x3) from %d channels (LAFITE_CPU_WINOGRAD); idle workers poll %v before they sleep, %v while threads wait for cores (LAFITE_CPU_SPIN)",
-		activeVariant, strings.Join(Variants(), " "), winogradTile, winogradTile, winogradMinChannels, spinWindow, min(spinWindow, contendedSpin))
+		activeVariant, strings.Join(Variants(), " "), winogradTile, winogradTile, winogradMinChannels, spinWindow.Load(), min(spinWindow.Load(), contendedSpin))
 }
 
 // Features lists the instruction-set features relevant to the kernels that

@@ -82,8 +82,21 @@ func ensureWorkers(n int) {
 // takes the next run at once. At 50 µs one dispatch in ten of the demo's
 // step found its worker asleep and the step took 15-24% longer than at
 // 1 ms (bench/NOTES.md, v17). LAFITE_CPU_SPIN sets it: a Go duration ("200us"),
-// 0 to block at once on a machine shared with other work.
-var spinWindow = spinSetting(os.Getenv("LAFITE_CPU_SPIN"))
+// 0 to block at once on a machine shared with other work. Atomic, as the
+// workers read it while tests set it.
+var spinWindow = newAtomicDuration(spinSetting(os.Getenv("LAFITE_CPU_SPIN")))
+
+// atomicDuration is a time.Duration read and written atomically.
+type atomicDuration struct{ ns atomic.Int64 }
+
+func newAtomicDuration(d time.Duration) *atomicDuration {
+	a := &atomicDuration{}
+	a.Store(d)
+	return a
+}
+
+func (a *atomicDuration) Load() time.Duration   { return time.Duration(a.ns.Load()) }
+func (a *atomicDuration) Store(d time.Duration) { a.ns.Store(int64(d)) }
 
 const defaultSpinWindow = time.Millisecond
 
@@ -139,7 +152,7 @@ type spinner struct{ last, deadline time.Time }
 
 func startSpin() spinner {
 	now := time.Now()
-	w := spinWindow
+	w := spinWindow.Load()
 	if int64(now.Sub(spinEpoch)) < contendedUntil.Load() {
 		w = min(w, contendedSpin)
 	}

@@ -93,9 +93,9 @@ func (j *meetJob) runRange(lo, hi int) {
 // default one, after gaps shorter and longer than the window.
 func TestIdleWorkerJoinsTheNextRun(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	defer func(w time.Duration) { spinWindow = w }(spinWindow)
+	defer spinWindow.Store(spinWindow.Load())
 	for _, window := range []time.Duration{0, defaultSpinWindow} {
-		spinWindow = window
+		spinWindow.Store(window)
 		for _, gap := range []time.Duration{0, 100 * time.Microsecond, 3 * defaultSpinWindow} {
 			for call := range 20 {
 				j := &meetJob{}
@@ -112,8 +112,8 @@ func TestIdleWorkerJoinsTheNextRun(t *testing.T) {
 // A poll loop that finds a gap in its clock readings (its thread was off
 // the core) stops, and the spins after it are cut to contendedSpin.
 func TestSpinnerBacksOffAfterAGap(t *testing.T) {
-	defer func(w time.Duration, c int64) { spinWindow = w; contendedUntil.Store(c) }(spinWindow, contendedUntil.Load())
-	spinWindow = time.Hour
+	defer func(w time.Duration, c int64) { spinWindow.Store(w); contendedUntil.Store(c) }(spinWindow.Load(), contendedUntil.Load())
+	spinWindow.Store(time.Hour)
 	contendedUntil.Store(0)
 	s := startSpin()
 	if got := s.deadline.Sub(s.last); got != time.Hour {
