@@ -214,13 +214,15 @@ func Run(w Workload, opt Options) Record {
 	for i := 0; i < opt.WarmUp; i++ {
 		run()
 	}
+	// The timing's own state is made before the allocations are counted:
+	// made or grown during the runs, it would count as the workload's.
+	times := make([]float64, 0, opt.MaxRuns)
+	var total time.Duration
+	load := startHostLoad(opt.MaxRuns)
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	mallocs := ms.Mallocs
-	times := make([]float64, 0, opt.MaxRuns) // preallocated: growing it would count as the workload's allocations
-	var total time.Duration
-	load := startHostLoad(opt.MaxRuns)
 	end := opt.startTimed(w.Name)
 	for len(times) < opt.MinRuns || (total < opt.MinTime && len(times) < opt.MaxRuns) {
 		load.beginRun()

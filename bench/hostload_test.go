@@ -73,6 +73,10 @@ func TestRunReportsProcessCPUTime(t *testing.T) {
 	if r.CPUMs < 10 {
 		t.Errorf("computing for 10 ms of CPU: cpu %.3f ms a run (wall median %.3f)", r.CPUMs, r.MedianMs)
 	}
+	// Neither the loop nor the measurement of the host's load allocates.
+	if r.AllocsPerRun != 0 {
+		t.Errorf("a workload that allocates nothing: %v allocations a run", r.AllocsPerRun)
+	}
 	if runtime.GOOS == "linux" && (r.StealFraction == nil || *r.StealFraction < 0 || *r.StealFraction > 1) {
 		t.Errorf("steal fraction %v, want one in [0, 1] on Linux", r.StealFraction)
 	}
