@@ -45,6 +45,13 @@ func testPackPanelAgainstRef(t *testing.T, variant string) {
 		case 1:
 			groupStride = 1
 		}
+		if i%4 == 0 { // the kernels' own panels: full rows of A (6 or 14) or columns of B (16, 32)
+			w = []int{6, 14, 16, 32}[r.IntN(4)]
+			lanes, kc = w, 8+r.IntN(70)
+			if w == 6 || w == 14 {
+				laneStride, groupStride = kc+r.IntN(20), 1
+			}
+		}
 		off := r.IntN(7)
 		src := randSlice(r, off+max(lanes-1, 0)*laneStride+max(kc-1, 0)*groupStride+1)
 		got, want := randSlice(r, kc*w+3), randSlice(r, kc*w+3)
@@ -54,6 +61,37 @@ func testPackPanelAgainstRef(t *testing.T, variant string) {
 		for j := range want {
 			if got[j] != want[j] {
 				t.Fatalf("%s: w %d lanes %d kc %d strides %d,%d: dst[%d] = %v, want %v", variant, w, lanes, kc, laneStride, groupStride, j, got[j], want[j])
+			}
+		}
+	}
+}
+
+// Row by row across the panels (packBAcross) packs what packB packs panel
+// by panel, and writes nothing past the panels.
+func TestPackBAcrossMatchesPackB(t *testing.T) {
+	prev := ActiveVariant()
+	defer UseVariant(prev)
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, variant := range Variants() {
+		if err := UseVariant(variant); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 100; i++ {
+			nr := []int{16, 32, 4, 6}[r.IntN(4)]
+			kc, panels := r.IntN(40), r.IntN(9)
+			bRow := panels*nr + r.IntN(30)
+			off := r.IntN(5)
+			b := randSlice(r, off+kc*bRow+1)
+			got, want := randSlice(r, panels*kc*nr+5), randSlice(r, panels*kc*nr+5)
+			copy(want, got)
+			packBAcross(got, nr, kc, panels, b, off, bRow)
+			for q := 0; q < panels; q++ {
+				packB(want[q*kc*nr:(q+1)*kc*nr], nr, kc, nr, b, off+q*nr, bRow, 1)
+			}
+			for j := range want {
+				if got[j] != want[j] {
+					t.Fatalf("%s: nr %d kc %d panels %d: dst[%d] = %v, want %v", variant, nr, kc, panels, j, got[j], want[j])
+				}
 			}
 		}
 	}

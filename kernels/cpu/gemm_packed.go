@@ -160,6 +160,20 @@ func (p *packBPhase) runRange(lo, hi int) {
 		if p.direct && width == nr {
 			continue
 		}
+		if p.bCol == 1 && p.bRows == nil && width == nr {
+			// A run of full panels of one item: row by row across them.
+			run := 1
+			for jp+run < hi {
+				lp := (p.jp0 + jp + run) % p.panelsPerItem
+				if lp == 0 || (lp+1)*nr > p.n {
+					break
+				}
+				run++
+			}
+			packBAcross(p.bp[jp*kc*nr:(jp+run)*kc*nr], nr, kc, run, p.b, bOff+p.pc*p.bRow, p.bRow)
+			jp += run - 1
+			continue
+		}
 		if p.bCols != nil {
 			j := (p.jp0 + jp) % p.panelsPerItem * nr
 			packBTransposed(p.bp[jp*kc*nr:(jp+1)*kc*nr], nr, p.b, bOff, p.bRows[p.pc:p.pc+kc], p.bRuns[p.pc:p.pc+kc], p.bCols[j:j+width])

@@ -76,6 +76,51 @@ done:
 	VZEROUPPER
 	RET
 
+// func pack6RowsAVX2(dst *float32, src *float32, srcStride int, blocks int)
+//
+// The AVX2 kernel's A panel (6 rows): block b writes src[i*srcStride + 8b + j]
+// (i < 6, j < 8) to dst[(8b+j)*6 + i]. Two zero rows make it an 8x8
+// transpose; each column then goes out as one 32-byte store 24 bytes after
+// the last, whose two padding floats the next store overwrites, and the
+// block's last column as 16 + 8 bytes so nothing past the block is written.
+TEXT ·pack6RowsAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ srcStride+16(FP), BX
+	SHLQ $2, BX
+	MOVQ blocks+24(FP), CX
+	LEAQ (BX)(BX*2), R9
+	TESTQ CX, CX
+	JEQ   done6
+loop6:
+	LEAQ    (SI)(BX*4), R8
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(BX*1), Y1
+	VMOVUPS (SI)(BX*2), Y2
+	VMOVUPS (SI)(R9*1), Y3
+	VMOVUPS (R8), Y4
+	VMOVUPS (R8)(BX*1), Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	TRANSPOSE8X8
+	VMOVUPS Y8, (DI)
+	VMOVUPS Y9, 24(DI)
+	VMOVUPS Y10, 48(DI)
+	VMOVUPS Y11, 72(DI)
+	VMOVUPS Y12, 96(DI)
+	VMOVUPS Y13, 120(DI)
+	VMOVUPS Y14, 144(DI)
+	VMOVUPS X15, 168(DI)
+	VEXTRACTF128 $1, Y15, X0
+	VMOVQ   X0, 184(DI)
+	ADDQ    $32, SI
+	ADDQ    $192, DI
+	DECQ    CX
+	JNE     loop6
+done6:
+	VZEROUPPER
+	RET
+
 // func gatherRowsAVX2(dst *float32, nr int, src *float32, rows *int, n int)
 //
 // For p < n (n > 0) copies the nr floats (16 or 32) at src + rows[p] floats
@@ -114,6 +159,46 @@ rows16:
 	ADDQ    $64, DI
 	DECQ    CX
 	JNE     rows16
+	VZEROUPPER
+	RET
+
+// func scatterRowAVX2(dst *float32, dstStride int, src *float32, nr int, n int)
+//
+// For q < n (n > 0) copies the nr floats (16 or 32) at src + q*nr to
+// dst + q*dstStride: one row of B spread over n packed micro-panels.
+TEXT ·scatterRowAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ dstStride+8(FP), BX
+	SHLQ $2, BX
+	MOVQ src+16(FP), SI
+	MOVQ nr+24(FP), DX
+	MOVQ n+32(FP), CX
+	CMPQ DX, $32
+	JNE  scatter16
+scatter32:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS 64(SI), Y2
+	VMOVUPS 96(SI), Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ    $128, SI
+	ADDQ    BX, DI
+	DECQ    CX
+	JNE     scatter32
+	VZEROUPPER
+	RET
+scatter16:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    $64, SI
+	ADDQ    BX, DI
+	DECQ    CX
+	JNE     scatter16
 	VZEROUPPER
 	RET
 

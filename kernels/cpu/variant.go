@@ -58,7 +58,7 @@ func installGeneric() {
 	LogSoftmaxRows = LogSoftmaxRowsRef
 	LayerNormRows = LayerNormRowsRef
 	winoInputBlocks, winoOutputBlocks, winoGradOutputBlocks, winoBlockTiles = nil, nil, nil, 16
-	transpose8x8, transpose8x8Rows, gatherRows = nil, nil, nil
+	transpose8x8, transpose8x8Rows, gatherRows, scatterRow, pack6Rows = nil, nil, nil, nil, nil
 	addInto = addIntoScalar
 	AdamUpdate, EMAUpdate = AdamUpdateRef, EMAUpdateRef
 	gatherStride2Rows, scatterAddStride2Rows = gatherStride2RowsScalar, scatterAddStride2RowsScalar

@@ -26,7 +26,7 @@ func installAVX512() {
 	firRows2, firRows4, firPairs = firRows2AVX2, firRows4AVX2, firPairsAVX2 // in cache: 8 lanes keep up
 	firRows4Block, firShiftedRows = 8, firShiftedRowsAVX2
 	winoInputBlocks, winoOutputBlocks, winoGradOutputBlocks, winoBlockTiles = winoInput16AVX512, winoOutput16AVX512, winoGradOutput16AVX512, 16
-	transpose8x8, transpose8x8Rows, gatherRows = transpose8x8AVX2, transpose8x8RowsAVX2, gatherRowsAVX2
+	transpose8x8, transpose8x8Rows, gatherRows, scatterRow, pack6Rows = transpose8x8AVX2, transpose8x8RowsAVX2, gatherRowsAVX2, scatterRowAVX2, pack6RowsAVX2
 	addInto = avx512Vec.addInto
 	AdamUpdate, EMAUpdate = adamUpdateAVX2, emaUpdateAVX2
 	gatherStride2Rows, scatterAddStride2Rows = gatherStride2RowsAVX2, scatterAddStride2RowsAVX2
@@ -49,7 +49,7 @@ func installAVX2() {
 	firRows2, firRows4, firPairs = firRows2AVX2, firRows4AVX2, firPairsAVX2
 	firRows4Block, firShiftedRows = 8, firShiftedRowsAVX2
 	winoInputBlocks, winoOutputBlocks, winoGradOutputBlocks, winoBlockTiles = winoInput8AVX2, winoOutput8AVX2, winoGradOutput8AVX2, 8
-	transpose8x8, transpose8x8Rows, gatherRows = transpose8x8AVX2, transpose8x8RowsAVX2, gatherRowsAVX2
+	transpose8x8, transpose8x8Rows, gatherRows, scatterRow, pack6Rows = transpose8x8AVX2, transpose8x8RowsAVX2, gatherRowsAVX2, scatterRowAVX2, pack6RowsAVX2
 	addInto = avx2Vec.addInto
 	AdamUpdate, EMAUpdate = adamUpdateAVX2, emaUpdateAVX2
 	gatherStride2Rows, scatterAddStride2Rows = gatherStride2RowsAVX2, scatterAddStride2RowsAVX2
