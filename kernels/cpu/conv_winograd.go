@@ -454,7 +454,18 @@ func (j *winograd) inputRows(lo, hi int, r [][]float32, f func(base int)) {
 		out := c*tiles + s*j.th*j.tw
 		for ty := 0; ty < j.th; ty++ {
 			y0 := j.tile*ty - j.ph
-			for k, row := range r {
+			first := 0
+			if keep := len(r) - j.tile; ty > 0 && keep > 0 {
+				// The rows this tile row shares with the last one are
+				// already there: rotate them to the front, fill the rest.
+				var held [8][]float32
+				n := copy(held[:], r[j.tile:])
+				copy(r[n:], r[:j.tile])
+				copy(r, held[:n])
+				first = keep
+			}
+			for k := first; k < len(r); k++ {
+				row := r[k]
 				if yy := y0 + k; yy >= 0 && yy < j.h && c1 > c0 {
 					clear(row[:c0+j.pw]) // only the padding: the copy fills the rest
 					copy(row[c0+j.pw:c1+j.pw], x[yy*j.w+c0:yy*j.w+c1])
