@@ -138,6 +138,24 @@ func packPanel(dst []float32, w, kc, lanes int, src []float32, off, laneStride, 
 		return
 	}
 	if laneStride == 1 { // a group is contiguous in the source
+		// The kernels' own widths as fixed-size moves: a copy call per
+		// group of 6 or 16 floats costs more than the move. (Through a
+		// local: array to array, the compiler cannot rule out overlap and
+		// calls memmove anyway.)
+		switch {
+		case lanes == 6 && w == 6:
+			for p := 0; p < kc; p++ {
+				v := *(*[6]float32)(src[off+p*groupStride:])
+				*(*[6]float32)(dst[p*6:]) = v
+			}
+			return
+		case lanes == 16 && w == 16:
+			for p := 0; p < kc; p++ {
+				v := *(*[16]float32)(src[off+p*groupStride:])
+				*(*[16]float32)(dst[p*16:]) = v
+			}
+			return
+		}
 		for p := 0; p < kc; p++ {
 			s := off + p*groupStride
 			copy(dst[p*w:p*w+lanes], src[s:s+lanes])
