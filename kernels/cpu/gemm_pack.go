@@ -22,6 +22,50 @@ func packA(dst []float32, mr, kc, rows int, a []float32, off, aRow, aCol int) {
 	packPanel(dst, mr, kc, rows, a, off, aRow, aCol)
 }
 
+// packAPanels packs rows [0,rows) x [0,kc) of A as consecutive panels of
+// mr rows (packA each, the last zero-padded). Where A's rows are one apart
+// (a transposed operand: one step of k is a contiguous run of every row)
+// the full panels are packed step by step across all of them
+// (packAAcross).
+func packAPanels(dst []float32, mr, kc, rows int, a []float32, off, aRow, aCol int) {
+	full := 0
+	if aRow == 1 && kc > 0 {
+		full = rows / mr
+		packAAcross(dst[:full*mr*kc], mr, kc, full, a, off, aCol)
+	}
+	for ip := full; ip*mr < rows; ip++ {
+		packA(dst[ip*mr*kc:(ip+1)*mr*kc], mr, kc, min(mr, rows-ip*mr), a, off+ip*mr*aRow, aRow, aCol)
+	}
+}
+
+// packAAcross packs panels full panels of mr rows of an A whose rows are
+// one apart (step p of k at off + p·aCol), panel q into dst[q·kc·mr:]. Step
+// by step, one contiguous read each: panel by panel, every step of a
+// panel is a short read from a new page when A's steps are far apart (the
+// transposed weights of an input gradient: 18 KB at 512 channels).
+func packAAcross(dst []float32, mr, kc, panels int, a []float32, off, aCol int) {
+	dst = dst[:panels*kc*mr]
+	for p := 0; p < kc; p++ {
+		row := a[off+p*aCol:][:panels*mr]
+		switch mr { // fixed-size moves through a local (see packPanel)
+		case 6:
+			for q := 0; q < panels; q++ {
+				v := *(*[6]float32)(row[q*6:])
+				*(*[6]float32)(dst[(q*kc+p)*6:]) = v
+			}
+		case 14:
+			for q := 0; q < panels; q++ {
+				v := *(*[14]float32)(row[q*14:])
+				*(*[14]float32)(dst[(q*kc+p)*14:]) = v
+			}
+		default:
+			for q := 0; q < panels; q++ {
+				copy(dst[(q*kc+p)*mr:][:mr], row[q*mr:(q+1)*mr])
+			}
+		}
+	}
+}
+
 // packB copies rows [0,kc) x columns [0,cols) of B into dst as kc groups of nr
 // values, zero-padding the columns past the edge.
 func packB(dst []float32, nr, kc, cols int, b []float32, off, bRow, bCol int) {

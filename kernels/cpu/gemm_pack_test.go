@@ -97,6 +97,35 @@ func TestPackBAcrossMatchesPackB(t *testing.T) {
 	}
 }
 
+// packAPanels packs what packA packs panel by panel, step by step across
+// the full panels where A's rows are one apart, and writes nothing past
+// the panels.
+func TestPackAPanelsMatchesPackA(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for i := 0; i < 200; i++ {
+		mr := []int{6, 14, 4, 5}[r.IntN(4)]
+		kc, rows := r.IntN(40), r.IntN(5*mr)
+		aRow, aCol := 1, rows+r.IntN(20)
+		if i%3 == 0 {
+			aRow, aCol = kc+r.IntN(20), 1
+		}
+		off := r.IntN(5)
+		a := randSlice(r, off+max(rows-1, 0)*aRow+max(kc-1, 0)*aCol+1)
+		panels := ceilDiv(rows, mr)
+		got, want := randSlice(r, panels*mr*kc+5), randSlice(r, panels*mr*kc+5)
+		copy(want, got)
+		packAPanels(got, mr, kc, rows, a, off, aRow, aCol)
+		for ip := 0; ip < panels; ip++ {
+			packA(want[ip*mr*kc:(ip+1)*mr*kc], mr, kc, min(mr, rows-ip*mr), a, off+ip*mr*aRow, aRow, aCol)
+		}
+		for j := range want {
+			if got[j] != want[j] {
+				t.Fatalf("mr %d kc %d rows %d strides %d,%d: dst[%d] = %v, want %v", mr, kc, rows, aRow, aCol, j, got[j], want[j])
+			}
+		}
+	}
+}
+
 func BenchmarkPackPanel(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
 	const kc, ld = 256, 1024

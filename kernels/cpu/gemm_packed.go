@@ -208,10 +208,7 @@ func (p *computePhase) runRange(lo, hi int) {
 			ap = p.packedA[p.pc*p.mPanels*mr+ic*kc:][:ceilDiv(mc, mr)*mr*kc]
 		} else {
 			ap = buf.data[:ceilDiv(mc, mr)*mr*kc]
-			for ip := 0; ip*mr < mc; ip++ {
-				packA(ap[ip*mr*kc:(ip+1)*mr*kc], mr, kc, min(mr, mc-ip*mr),
-					p.a, p.aOff+(ic+ip*mr)*p.aRow+p.pc*p.aCol, p.aRow, p.aCol)
-			}
+			packAPanels(ap, mr, kc, mc, p.a, p.aOff+ic*p.aRow+p.pc*p.aCol, p.aRow, p.aCol)
 		}
 		jpLo := jchunk * p.panels / p.nChunks
 		jpHi := (jchunk + 1) * p.panels / p.nChunks

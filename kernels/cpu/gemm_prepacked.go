@@ -142,9 +142,7 @@ func (pa *PackedA) packPanels(lo, hi int, a []float32, aOff, aRow, aCol int) {
 	for pc := 0; pc < k; pc += kcMax {
 		kc := min(kcMax, k-pc)
 		block := pa.data[pc*panels*g.mr:]
-		for ip := lo; ip < hi; ip++ {
-			packA(block[ip*kc*g.mr:(ip+1)*kc*g.mr], g.mr, kc, min(g.mr, m-ip*g.mr), a, aOff+ip*g.mr*aRow+pc*aCol, aRow, aCol)
-		}
+		packAPanels(block[lo*kc*g.mr:hi*kc*g.mr], g.mr, kc, min(hi*g.mr, m)-lo*g.mr, a, aOff+lo*g.mr*aRow+pc*aCol, aRow, aCol)
 	}
 }
 
