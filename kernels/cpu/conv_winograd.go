@@ -458,10 +458,18 @@ func (j *winograd) inputRows(lo, hi int, r [][]float32, f func(base int)) {
 			if keep := len(r) - j.tile; ty > 0 && keep > 0 {
 				// The rows this tile row shares with the last one are
 				// already there: rotate them to the front, fill the rest.
+				// (Element by element: copy would call typedslicecopy,
+				// which cost more than the rows it saves while the GC runs.)
 				var held [8][]float32
-				n := copy(held[:], r[j.tile:])
-				copy(r[n:], r[:j.tile])
-				copy(r, held[:n])
+				for i := range keep {
+					held[i] = r[j.tile+i]
+				}
+				for i := len(r) - 1; i >= keep; i-- {
+					r[i] = r[i-keep]
+				}
+				for i := range keep {
+					r[i] = held[i]
+				}
 				first = keep
 			}
 			for k := first; k < len(r); k++ {
