@@ -39,6 +39,15 @@ func TestContiguousOfLargeViews(t *testing.T) {
 		"reversed":          transposedLayout(rng.Normal(40, 50, 41)),
 		"broadcast":         rng.Normal(1, 90, 1).Expand(7, 90, 130),
 		"narrowed":          big.Narrow(2, 3, 650).Narrow(1, 1, 66),
+		// blocks of copySwapped that end short, read from an offset
+		"swapped, offset": rng.Normal(70, 53, 25).Narrow(2, 2, 20).Transpose(0, 1),
+	}
+	// The two swapped layouts take the blocked path, the others do not.
+	for name, v := range views {
+		swapped := name == "weight transposed" || name == "swapped, offset"
+		if got := copySwapped(make([]float32, v.Numel()), v); got != swapped {
+			t.Errorf("%s: copySwapped took it: %v, want %v", name, got, swapped)
+		}
 	}
 	for name, v := range views {
 		if v.Numel() < parallelCopyElems {
