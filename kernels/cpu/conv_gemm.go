@@ -64,6 +64,10 @@ func samplesPerGemm(g ConvGeom) int {
 // sample and group, plus the bias.
 func conv2dForwardGemm(g ConvGeom, x, w, bias, y []float32) {
 	if !useConvGemm(g) {
+		if g.N > 1 && smallConvShareW {
+			conv2dForwardSmall(g, x, w, bias, y)
+			return
+		}
 		Conv2dForwardRef(g, x, w, bias, y)
 		return
 	}
@@ -116,6 +120,10 @@ func conv2dForwardCol(g ConvGeom, x, w, y []float32) {
 // (conv_dgrad_blocked.go); with an identity col, Wᵀ·gy is gx.
 func conv2dInputGradGemm(g ConvGeom, gy, w, gx []float32) {
 	if !useConvGemm(g) {
+		if g.N > 1 && smallConvShareW {
+			conv2dInputGradSmall(g, gy, w, gx)
+			return
+		}
 		Conv2dInputGradRef(g, gy, w, gx)
 		return
 	}

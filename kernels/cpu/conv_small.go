@@ -1,0 +1,89 @@
+package cpu
+
+// Convolutions under convGemmMinFlops run the references' schedule (samples
+// in parallel, a GEMM each), whose GEMMs pack W (forward) or Wᵀ (input
+// gradient) again for every sample: at the demo's 32 channels and 8x8 to
+// 32x32 planes that packing is a sixth of the input gradient's product.
+// Here the weight of each group is packed once per call and every sample's
+// product reads it; the products, and so the bits, are the references'.
+
+// smallConvShareW: pack the weight once per call in the small
+// convolutions' schedule; a var so tests can compare.
+var smallConvShareW = true
+
+// packConvWeights packs, for each group, W [og, k] (transposed: Wᵀ [k, og])
+// into one buffer, returned with the packed operands; the caller puts buf.
+func packConvWeights(g ConvGeom, w []float32, transposed bool) (buf *packBuffer, pas []PackedA) {
+	og, k := g.Cout/g.Groups, g.colRows()
+	m, depth, aRow, aCol := og, k, k, 1
+	if transposed {
+		m, depth, aRow, aCol = k, og, 1, k
+	}
+	size := packedASize(m, depth)
+	buf = convBufs.get(g.Groups * size)
+	pas = make([]PackedA, g.Groups)
+	for gi := range pas {
+		pas[gi].data = buf.data[gi*size : (gi+1)*size]
+		pas[gi].pack(m, depth, w, gi*og*k, aRow, aCol)
+	}
+	return buf, pas
+}
+
+// conv2dForwardSmall is Conv2dForwardRef with W packed once per group.
+func conv2dForwardSmall(g ConvGeom, x, w, bias, y []float32) {
+	cg, og := g.Cin/g.Groups, g.Cout/g.Groups
+	k, ohw, hw := g.colRows(), g.OH*g.OW, g.H*g.W
+	wbuf, pas := packConvWeights(g, w, false)
+	defer convBufs.put(wbuf)
+	ParallelFor(g.N, g.flopsPerSample(), func(lo, hi int) {
+		var col []float32
+		if !g.identityCol() {
+			buf := convBufs.get(k * ohw)
+			defer convBufs.put(buf)
+			col = buf.data
+		}
+		for n := lo; n < hi; n++ {
+			for gi := range pas {
+				xOff := (n*g.Cin + gi*cg) * hw
+				yOff := (n*g.Cout + gi*og) * ohw
+				b, bOff := col, 0
+				if col == nil {
+					b, bOff = x, xOff
+				} else {
+					Im2col(g, x, xOff, col)
+				}
+				pas[gi].Gemm(ohw, 1, b, bOff, ohw, 1, 0, y, yOff, ohw)
+			}
+			g.addBias(y, bias, n, n+1)
+		}
+	})
+}
+
+// conv2dInputGradSmall is Conv2dInputGradRef with Wᵀ packed once per group.
+func conv2dInputGradSmall(g ConvGeom, gy, w, gx []float32) {
+	cg, og := g.Cin/g.Groups, g.Cout/g.Groups
+	k, ohw, hw := g.colRows(), g.OH*g.OW, g.H*g.W
+	wbuf, pas := packConvWeights(g, w, true)
+	defer convBufs.put(wbuf)
+	ParallelFor(g.N, g.flopsPerSample(), func(lo, hi int) {
+		var col []float32
+		if !g.identityCol() {
+			buf := convBufs.get(k * ohw)
+			defer convBufs.put(buf)
+			col = buf.data
+		}
+		for n := lo; n < hi; n++ {
+			for gi := range pas {
+				xOff := (n*g.Cin + gi*cg) * hw
+				gyOff := (n*g.Cout + gi*og) * ohw
+				if col == nil {
+					pas[gi].Gemm(ohw, 1, gy, gyOff, ohw, 1, 0, gx, xOff, ohw)
+					continue
+				}
+				pas[gi].Gemm(ohw, 1, gy, gyOff, ohw, 1, 0, col, 0, ohw)
+				clear(gx[xOff : xOff+cg*hw])
+				Col2im(g, col, gx, xOff)
+			}
+		}
+	})
+}
