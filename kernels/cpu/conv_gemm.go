@@ -153,6 +153,10 @@ func conv2dInputGradGemm(g ConvGeom, gy, w, gx []float32) {
 // reading col transposed through its strides.
 func conv2dWeightGradGemm(g ConvGeom, x, gy, gw []float32) {
 	if !useConvGemm(g) {
+		if g.implicitWeightGrad() {
+			conv2dWeightGradSmall(g, x, gy, gw)
+			return
+		}
 		Conv2dWeightGradRef(g, x, gy, gw)
 		return
 	}

@@ -1,5 +1,7 @@
 package cpu
 
+import "sync"
+
 // Convolutions under convGemmMinFlops run the references' schedule (samples
 // in parallel, a GEMM each), whose GEMMs pack W (forward) or Wᵀ (input
 // gradient) again for every sample: at the demo's 32 channels and 8x8 to
@@ -86,4 +88,58 @@ func conv2dInputGradSmall(g ConvGeom, gy, w, gx []float32) {
 			}
 		}
 	})
+}
+
+// conv2dWeightGradSmall is Conv2dWeightGradRef (the same samples per
+// worker, the same private sums added in the same order) with each
+// sample's colᵀ packed straight from its zero-padded input through offset
+// tables (gemmRowsCols, as conv2dWeightGradImplicit does), not written by
+// Im2col and then transposed by the packing: the same values reach the
+// same products, so the bits are the reference's.
+func conv2dWeightGradSmall(g ConvGeom, x, gy, gw []float32) {
+	cg, og := g.Cin/g.Groups, g.Cout/g.Groups
+	k, ohw, hw := g.colRows(), g.OH*g.OW, g.H*g.W
+	l := g.implicitLayout()
+	taps := g.tapOffsets(l, make([]int, 0, k))
+	outs, runs := g.outputOffsets(l)
+	var mu sync.Mutex
+	partial := map[int][]float32{}
+	ParallelFor(g.N, g.flopsPerSample(), func(lo, hi int) {
+		acc := gw
+		if lo != 0 {
+			acc = convBufs.get(len(gw)).data // overwritten: beta is 0 for the first sample
+		}
+		xpBuf := convBufs.get(g.Cin*l.plane + l.slack)
+		defer convBufs.put(xpBuf)
+		xp := xpBuf.data[:g.Cin*l.plane+l.slack]
+		clear(xp[g.Cin*l.plane:])
+		for n := lo; n < hi; n++ {
+			beta := float32(1)
+			if n == lo {
+				beta = 0
+			}
+			(&padJob{g: g, l: l, x: x, xOff: n * g.Cin * hw, xp: xp}).runRange(0, g.Cin)
+			for gi := 0; gi < g.Groups; gi++ {
+				activeGemm.gemmRowsCols(og, k, ohw, 1, gy, (n*g.Cout+gi*og)*ohw, ohw, 1,
+					xp, gi*cg*l.plane, outs, runs, taps, beta, acc, gi*og*k, k)
+			}
+		}
+		if lo != 0 {
+			mu.Lock()
+			partial[lo] = acc
+			mu.Unlock()
+		}
+	})
+	if g.N == 0 {
+		clear(gw)
+		return
+	}
+	for lo := 1; lo < g.N; lo++ {
+		if p, ok := partial[lo]; ok {
+			for i, v := range p {
+				gw[i] += v
+			}
+			convBufs.put(&packBuffer{data: p})
+		}
+	}
 }

@@ -6,10 +6,11 @@ import (
 	"testing"
 )
 
-// The small convolutions' schedule with the weight packed once per call
-// gives the references' products bit for bit, on every variant, for the
-// references' edge-case shapes and two of the demo's (32 channels, 8x8 and
-// 16x16 planes).
+// The small convolutions' schedule with the weight packed once per call,
+// and its weight gradient packing colᵀ from the padded input, give the
+// references' results bit for bit, on every variant, for the references'
+// edge-case shapes and three of the demo's (32 channels, 8x8 and 16x16
+// planes).
 func TestSmallConvSharedWeightsKeepBits(t *testing.T) {
 	geoms := map[string]ConvGeom{
 		"demo_8x8":     geom(4, 32, 8, 8, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1),
@@ -19,7 +20,7 @@ func TestSmallConvSharedWeightsKeepBits(t *testing.T) {
 	for name, g := range convGeoms {
 		geoms[name] = g
 	}
-	defer func(v bool) { smallConvShareW = v }(smallConvShareW)
+	defer func(v, i bool) { smallConvShareW, convImplicit = v, i }(smallConvShareW, convImplicit)
 	prev := ActiveVariant()
 	defer UseVariant(prev)
 	for _, variant := range Variants() {
@@ -34,19 +35,20 @@ func TestSmallConvSharedWeightsKeepBits(t *testing.T) {
 			nx, ny := g.N*g.Cin*g.H*g.W, g.N*g.Cout*g.OH*g.OW
 			nw := g.Cout * g.Cin / g.Groups * g.KH * g.KW
 			x, w, b, gy := randSlice(r, nx), randSlice(r, nw), randSlice(r, g.Cout), randSlice(r, ny)
-			run := func(share bool) (y, gx []float32) {
-				smallConvShareW = share
-				y, gx = randSlice(r, ny), randSlice(r, nx) // overwritten whole
+			run := func(fast bool) (y, gx, gw []float32) {
+				smallConvShareW, convImplicit = fast, fast
+				y, gx, gw = randSlice(r, ny), randSlice(r, nx), randSlice(r, nw) // overwritten whole
 				Conv2dForward(g, x, w, b, y)
 				Conv2dInputGrad(g, gy, w, gx)
-				return y, gx
+				Conv2dWeightGrad(g, x, gy, gw)
+				return y, gx, gw
 			}
-			y, gx := run(true)
-			wantY, wantGX := run(false)
-			for what, pair := range map[string][2][]float32{"forward": {y, wantY}, "input gradient": {gx, wantGX}} {
+			y, gx, gw := run(true)
+			wantY, wantGX, wantGW := run(false)
+			for what, pair := range map[string][2][]float32{"forward": {y, wantY}, "input gradient": {gx, wantGX}, "weight gradient": {gw, wantGW}} {
 				for i := range pair[1] {
 					if pair[0][i] != pair[1][i] {
-						t.Fatalf("%s %s %s: element %d = %v shared, %v per sample", variant, name, what, i, pair[0][i], pair[1][i])
+						t.Fatalf("%s %s %s: element %d = %v fast, %v reference", variant, name, what, i, pair[0][i], pair[1][i])
 					}
 				}
 			}
@@ -54,19 +56,24 @@ func TestSmallConvSharedWeightsKeepBits(t *testing.T) {
 	}
 }
 
-func BenchmarkSmallConvSharedWeights(b *testing.B) {
+// BenchmarkSmallConv: a demo-sized 3x3 convolution's forward, input and
+// weight gradients on the small convolutions' schedule, the references'
+// way (fast=false) and with the weight packed once and colᵀ packed from
+// the padded input (fast=true).
+func BenchmarkSmallConv(b *testing.B) {
 	g := geom(16, 32, 8, 8, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1)
 	r := rand.New(rand.NewPCG(1, 2))
-	nx, ny := g.N*g.Cin*g.H*g.W, g.N*g.Cout*g.OH*g.OW
-	x, w, gy := randSlice(r, nx), randSlice(r, g.Cout*g.Cin*9), randSlice(r, ny)
-	y, gx := make([]float32, ny), make([]float32, nx)
-	defer func(v bool) { smallConvShareW = v }(smallConvShareW)
-	for _, share := range []bool{false, true} {
-		b.Run(fmt.Sprintf("shared=%v", share), func(b *testing.B) {
-			smallConvShareW = share
+	nx, ny, nw := g.N*g.Cin*g.H*g.W, g.N*g.Cout*g.OH*g.OW, g.Cout*g.Cin*9
+	x, w, gy := randSlice(r, nx), randSlice(r, nw), randSlice(r, ny)
+	y, gx, gw := make([]float32, ny), make([]float32, nx), make([]float32, nw)
+	defer func(v, i bool) { smallConvShareW, convImplicit = v, i }(smallConvShareW, convImplicit)
+	for _, fast := range []bool{false, true} {
+		b.Run(fmt.Sprintf("fast=%v", fast), func(b *testing.B) {
+			smallConvShareW, convImplicit = fast, fast
 			for b.Loop() {
 				Conv2dForward(g, x, w, nil, y)
 				Conv2dInputGrad(g, gy, w, gx)
+				Conv2dWeightGrad(g, x, gy, gw)
 			}
 		})
 	}
