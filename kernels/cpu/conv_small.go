@@ -31,12 +31,18 @@ func packConvWeights(g ConvGeom, w []float32, transposed bool) (buf *packBuffer,
 	return buf, pas
 }
 
-// conv2dForwardSmall is Conv2dForwardRef with W packed once per group.
+// conv2dForwardSmall is Conv2dForwardRef with W packed once per group
+// (and, for implicitIm2col geometry, each sample's taps read from its padded
+// input rather than an Im2col buffer).
 func conv2dForwardSmall(g ConvGeom, x, w, bias, y []float32) {
 	cg, og := g.Cin/g.Groups, g.Cout/g.Groups
 	k, ohw, hw := g.colRows(), g.OH*g.OW, g.H*g.W
 	wbuf, pas := packConvWeights(g, w, false)
 	defer convBufs.put(wbuf)
+	if g.implicitIm2col() {
+		conv2dForwardSmallImplicit(g, x, bias, y, pas)
+		return
+	}
 	ParallelFor(g.N, g.flopsPerSample(), func(lo, hi int) {
 		var col []float32
 		if !g.identityCol() {
@@ -57,6 +63,36 @@ func conv2dForwardSmall(g ConvGeom, x, w, bias, y []float32) {
 				pas[gi].Gemm(ohw, 1, b, bOff, ohw, 1, 0, y, yOff, ohw)
 			}
 			g.addBias(y, bias, n, n+1)
+		}
+	})
+}
+
+// conv2dForwardSmallImplicit is conv2dForwardImplicit's computation a
+// sample at a time, the samples in parallel as in the reference: each
+// worker pads its sample, the product of each group writes the wide output
+// planes, and their real columns plus the bias go to y. Every real output
+// is the im2col path's dot product (conv_implicit.go), so the bits are the
+// reference's.
+func conv2dForwardSmallImplicit(g ConvGeom, x, bias, y []float32, pas []PackedA) {
+	cg, og := g.Cin/g.Groups, g.Cout/g.Groups
+	k, hw, ohw := g.colRows(), g.H*g.W, g.OH*g.OW
+	l := g.implicitLayout()
+	rows := g.tapOffsets(l, make([]int, 0, k))
+	ParallelFor(g.N, g.flopsPerSample(), func(lo, hi int) {
+		xpBuf := convBufs.get(g.Cin*l.plane + l.slack)
+		wideBuf := convBufs.get(g.Cout * l.wide)
+		defer convBufs.put(xpBuf)
+		defer convBufs.put(wideBuf)
+		// The slack holds whatever the buffer held: only dropped columns
+		// read it.
+		xp, wide := xpBuf.data[:g.Cin*l.plane+l.slack], wideBuf.data[:g.Cout*l.wide]
+		for n := lo; n < hi; n++ {
+			(&padJob{g: g, l: l, x: x, xOff: n * g.Cin * hw, xp: xp}).runRange(0, g.Cin)
+			for gi := range pas {
+				pas[gi].gemmRows(l.wide, 1, xp, gi*cg*l.plane, rows, 0, wide, gi*og*l.wide, l.wide)
+			}
+			out := narrowJob{g: g, l: l, wide: wide, y: y, yOff: n * g.Cout * ohw, bias: bias, plane: n * g.Cout}
+			out.runRange(0, g.Cout)
 		}
 	})
 }

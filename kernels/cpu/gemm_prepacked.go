@@ -1,6 +1,9 @@
 package cpu
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // PackedB is the right operand B [k, n] of products C = A·B, packed once in
 // the layout the active micro-kernel reads: for a B that many products share
@@ -160,6 +163,27 @@ func (pa *PackedA) Shape() (m, k int) { return pa.m, pa.k }
 
 // Current reports whether pa was packed for the kernel Gemm uses now.
 func (pa *PackedA) Current() bool { return pa.g == activeGemm }
+
+// gemmRows is gemmBatchedRows (one product) with this A: row p of B at
+// b[bOff + rows[p]], its n columns contiguous. pa must be Current.
+func (pa *PackedA) gemmRows(n int, alpha float32, b []float32, bOff int, rows []int,
+	beta float32, c []float32, cOff, ldc int) {
+	if !pa.Current() {
+		panic("cpu.PackedA.gemmRows: packed for another kernel variant; pack again")
+	}
+	if len(rows) != pa.k {
+		panic(fmt.Sprintf("cpu.PackedA.gemmRows: %d row offsets for k = %d", len(rows), pa.k))
+	}
+	if pa.k > 0 && n > 0 { // the packing's assembly reads through the table unchecked
+		if lo, hi := slices.Min(rows), slices.Max(rows); lo < 0 || bOff < 0 || bOff+hi+n > len(b) {
+			panic(fmt.Sprintf("cpu.PackedA.gemmRows: rows [%d,%d] of %d columns at %d, outside b of length %d", lo, hi, n, bOff, len(b)))
+		}
+	}
+	runOne(gemmCall{g: pa.g, m: pa.m, n: n, k: pa.k, alpha: alpha, beta: beta, packedA: pa.data,
+		b: b, bOff: bOff, bCol: 1, bRows: rows,
+		c: c, cOff: cOff, ldc: ldc,
+		direct: gemmDirectB && pa.g.readsRows()})
+}
 
 // gemmPackedAB is Gemm(m, n, k, alpha, A, B, beta, C) with both operands
 // packed beforehand, for the same kernel and the same depth.
