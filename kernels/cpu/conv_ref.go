@@ -109,15 +109,16 @@ func Conv2dInputGradRef(g ConvGeom, gy, w, gx []float32) {
 }
 
 // Conv2dWeightGradRef computes gw = ∂⟨conv2d(x, w), gy⟩/∂w = Σ_n gy_n·colᵀ_n per
-// group. Each goroutine sums its samples into a private buffer; the buffers
-// are added in a fixed order so results do not depend on scheduling. gw is
-// overwritten.
+// group. Each chunk of samples (ParallelForSums: the same chunks whatever
+// the thread count) is summed into a private buffer; the buffers are added
+// in a fixed order so results depend neither on scheduling nor on the
+// machine. gw is overwritten.
 func Conv2dWeightGradRef(g ConvGeom, x, gy, gw []float32) {
 	cg, og := g.Cin/g.Groups, g.Cout/g.Groups
 	k, ohw, hw := g.colRows(), g.OH*g.OW, g.H*g.W
 	var mu sync.Mutex
 	partial := map[int][]float32{}
-	ParallelFor(g.N, g.flopsPerSample(), func(lo, hi int) {
+	ParallelForSums(g.N, g.flopsPerSample(), func(lo, hi int) {
 		acc := gw
 		if lo != 0 {
 			acc = convBufs.get(len(gw)).data // overwritten: beta is 0 for the first sample

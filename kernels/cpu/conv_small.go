@@ -140,7 +140,7 @@ func conv2dWeightGradSmall(g ConvGeom, x, gy, gw []float32) {
 	outs, runs := g.outputOffsets(l)
 	var mu sync.Mutex
 	partial := map[int][]float32{}
-	ParallelFor(g.N, g.flopsPerSample(), func(lo, hi int) {
+	ParallelForSums(g.N, g.flopsPerSample(), func(lo, hi int) {
 		acc := gw
 		if lo != 0 {
 			acc = convBufs.get(len(gw)).data // overwritten: beta is 0 for the first sample

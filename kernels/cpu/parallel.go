@@ -43,6 +43,30 @@ func ParallelFor(n, cost int, body func(lo, hi int)) {
 	forJobs.Put(j)
 }
 
+// sumChunks is the chunk count ParallelForSums fixes: two, the split
+// ParallelFor makes on the 2-thread machines the demo's bundled models were
+// trained on (their recipe test pins those bits).
+const sumChunks = 2
+
+// ParallelForSums is ParallelFor for bodies that sum per chunk, with chunks
+// that do not depend on GOMAXPROCS: at most sumChunks (fewer when n or the
+// work is small, as ParallelFor decides), run in parallel where there are
+// threads and one after another where there are not. ParallelFor's chunks
+// follow the thread count, so such sums, and a training run that uses them,
+// came out different on every machine with another core count.
+func ParallelForSums(n, cost int, body func(lo, hi int)) {
+	if n <= 0 {
+		return
+	}
+	chunks := min(sumChunks, max(1, n*max(cost, 1)/minGrain), n)
+	chunk := ceilDiv(n, chunks)
+	ParallelFor(ceilDiv(n, chunk), chunk*max(cost, 1), func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			body(c*chunk, min((c+1)*chunk, n))
+		}
+	})
+}
+
 // forJob runs ParallelFor's chunks: index c of its range is chunk c.
 type forJob struct {
 	body     func(lo, hi int)
