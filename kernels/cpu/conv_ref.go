@@ -35,15 +35,18 @@ func (g ConvGeom) flopsPerSample() int { return g.Cout * g.OH * g.OW * g.colRows
 // Conv2dForwardRef computes y = conv2d(x, w) + bias (bias may be nil) by
 // im2col and one GEMM per (sample, group), samples in parallel.
 func Conv2dForwardRef(g ConvGeom, x, w, bias, y []float32) {
+	conv2dForwardSamples(g, x, w, bias, y, nil)
+}
+
+// conv2dForwardSamples is Conv2dForwardRef's schedule; with pas (W of each
+// group packed beforehand, packConvWeights) the products read it instead of
+// packing W again for every sample.
+func conv2dForwardSamples(g ConvGeom, x, w, bias, y []float32, pas []PackedA) {
 	cg, og := g.Cin/g.Groups, g.Cout/g.Groups
 	k, ohw, hw := g.colRows(), g.OH*g.OW, g.H*g.W
 	ParallelFor(g.N, g.flopsPerSample(), func(lo, hi int) {
-		var col []float32
-		if !g.identityCol() {
-			buf := convBufs.get(k * ohw) // kept across GCs, unlike make's garbage
-			defer convBufs.put(buf)
-			col = buf.data
-		}
+		col, buf := g.colBuffer()
+		defer convBufs.put(buf)
 		for n := lo; n < hi; n++ {
 			for gi := 0; gi < g.Groups; gi++ {
 				xOff := (n*g.Cin + gi*cg) * hw
@@ -54,11 +57,25 @@ func Conv2dForwardRef(g ConvGeom, x, w, bias, y []float32) {
 				} else {
 					Im2col(g, x, xOff, col)
 				}
+				if pas != nil {
+					pas[gi].Gemm(ohw, 1, b, bOff, ohw, 1, 0, y, yOff, ohw)
+					continue
+				}
 				Gemm(og, ohw, k, 1, w, gi*og*k, k, 1, b, bOff, ohw, 1, 0, y, yOff, ohw)
 			}
 			g.addBias(y, bias, n, n+1)
 		}
 	})
+}
+
+// colBuffer is one worker's col buffer (nil, with a nil box, for an
+// identity col); convBufs.put(buf) gives it back.
+func (g ConvGeom) colBuffer() ([]float32, *packBuffer) {
+	if g.identityCol() {
+		return nil, nil
+	}
+	buf := convBufs.get(g.colRows() * g.OH * g.OW) // kept across GCs, unlike make's garbage
+	return buf.data, buf
 }
 
 // addBias adds bias[o] to every output of channel o of samples [n0,n1) of
@@ -83,54 +100,50 @@ func (g ConvGeom) addBias(y, bias []float32, n0, n1 int) {
 // convolution of gy: col = wᵀ·gy per (sample, group), then Col2im. gx is
 // overwritten.
 func Conv2dInputGradRef(g ConvGeom, gy, w, gx []float32) {
+	conv2dInputGradSamples(g, gy, w, gx, nil)
+}
+
+// conv2dInputGradSamples is Conv2dInputGradRef's schedule; with pas (Wᵀ of
+// each group packed beforehand) the products read it instead of packing Wᵀ
+// again for every sample.
+func conv2dInputGradSamples(g ConvGeom, gy, w, gx []float32, pas []PackedA) {
 	cg, og := g.Cin/g.Groups, g.Cout/g.Groups
 	k, ohw, hw := g.colRows(), g.OH*g.OW, g.H*g.W
 	ParallelFor(g.N, g.flopsPerSample(), func(lo, hi int) {
-		var col []float32
-		if !g.identityCol() {
-			buf := convBufs.get(k * ohw) // kept across GCs, unlike make's garbage
-			defer convBufs.put(buf)
-			col = buf.data
-		}
+		col, buf := g.colBuffer()
+		defer convBufs.put(buf)
 		for n := lo; n < hi; n++ {
 			for gi := 0; gi < g.Groups; gi++ {
 				xOff := (n*g.Cin + gi*cg) * hw
 				gyOff := (n*g.Cout + gi*og) * ohw
+				c, cOff := col, 0
 				if col == nil {
-					Gemm(k, ohw, og, 1, w, gi*og*k, 1, k, gy, gyOff, ohw, 1, 0, gx, xOff, ohw)
-					continue
+					c, cOff = gx, xOff
 				}
-				Gemm(k, ohw, og, 1, w, gi*og*k, 1, k, gy, gyOff, ohw, 1, 0, col, 0, ohw)
-				clear(gx[xOff : xOff+cg*hw])
-				Col2im(g, col, gx, xOff)
+				if pas != nil {
+					pas[gi].Gemm(ohw, 1, gy, gyOff, ohw, 1, 0, c, cOff, ohw)
+				} else {
+					Gemm(k, ohw, og, 1, w, gi*og*k, 1, k, gy, gyOff, ohw, 1, 0, c, cOff, ohw)
+				}
+				if col != nil {
+					clear(gx[xOff : xOff+cg*hw])
+					Col2im(g, col, gx, xOff)
+				}
 			}
 		}
 	})
 }
 
 // Conv2dWeightGradRef computes gw = ∂⟨conv2d(x, w), gy⟩/∂w = Σ_n gy_n·colᵀ_n per
-// group. Each chunk of samples (ParallelForSums: the same chunks whatever
-// the thread count) is summed into a private buffer; the buffers are added
-// in a fixed order so results depend neither on scheduling nor on the
-// machine. gw is overwritten.
+// group, by chunks of samples (sumSampleChunks). gw is overwritten.
 func Conv2dWeightGradRef(g ConvGeom, x, gy, gw []float32) {
 	cg, og := g.Cin/g.Groups, g.Cout/g.Groups
 	k, ohw, hw := g.colRows(), g.OH*g.OW, g.H*g.W
-	var mu sync.Mutex
-	partial := map[int][]float32{}
-	ParallelForSums(g.N, g.flopsPerSample(), func(lo, hi int) {
-		acc := gw
-		if lo != 0 {
-			acc = convBufs.get(len(gw)).data // overwritten: beta is 0 for the first sample
-		}
+	g.sumSampleChunks(gw, func(lo, hi int, acc []float32) {
 		// The GEMM reads col transposed through its strides (its packing
 		// reorders it anyway).
-		var col []float32
-		if !g.identityCol() {
-			buf := convBufs.get(k * ohw) // kept across GCs, unlike make's garbage
-			defer convBufs.put(buf)
-			col = buf.data
-		}
+		col, buf := g.colBuffer()
+		defer convBufs.put(buf)
 		for n := lo; n < hi; n++ {
 			beta := float32(1)
 			if n == lo {
@@ -148,16 +161,34 @@ func Conv2dWeightGradRef(g ConvGeom, x, gy, gw []float32) {
 				Gemm(og, k, ohw, 1, gy, gyOff, ohw, 1, src, srcOff, 1, ohw, beta, acc, gi*og*k, k)
 			}
 		}
+	})
+}
+
+// sumSampleChunks runs body over the chunks of samples ParallelForSums
+// makes (the same whatever the thread count); body sets acc to its chunk's
+// sum (the first sample with beta 0): gw itself for the first chunk, a
+// private buffer for each other, added to gw in order, so the result
+// depends neither on scheduling nor on the machine. With no samples gw is
+// cleared.
+func (g ConvGeom) sumSampleChunks(gw []float32, body func(lo, hi int, acc []float32)) {
+	if g.N == 0 {
+		clear(gw)
+		return
+	}
+	var mu sync.Mutex
+	partial := map[int][]float32{}
+	ParallelForSums(g.N, g.flopsPerSample(), func(lo, hi int) {
+		acc := gw
+		if lo != 0 {
+			acc = convBufs.get(len(gw)).data // overwritten: beta is 0 for the first sample
+		}
+		body(lo, hi, acc)
 		if lo != 0 {
 			mu.Lock()
 			partial[lo] = acc
 			mu.Unlock()
 		}
 	})
-	if g.N == 0 {
-		clear(gw)
-		return
-	}
 	for lo := 1; lo < g.N; lo++ {
 		if p, ok := partial[lo]; ok {
 			for i, v := range p {

@@ -1,7 +1,5 @@
 package cpu
 
-import "sync"
-
 // Convolutions under convGemmMinFlops run the references' schedule (samples
 // in parallel, a GEMM each), whose GEMMs pack W (forward) or Wᵀ (input
 // gradient) again for every sample: at the demo's 32 channels and 8x8 to
@@ -35,36 +33,13 @@ func packConvWeights(g ConvGeom, w []float32, transposed bool) (buf *packBuffer,
 // (and, for implicitIm2col geometry, each sample's taps read from its padded
 // input rather than an Im2col buffer).
 func conv2dForwardSmall(g ConvGeom, x, w, bias, y []float32) {
-	cg, og := g.Cin/g.Groups, g.Cout/g.Groups
-	k, ohw, hw := g.colRows(), g.OH*g.OW, g.H*g.W
 	wbuf, pas := packConvWeights(g, w, false)
 	defer convBufs.put(wbuf)
 	if g.implicitIm2col() {
 		conv2dForwardSmallImplicit(g, x, bias, y, pas)
 		return
 	}
-	ParallelFor(g.N, g.flopsPerSample(), func(lo, hi int) {
-		var col []float32
-		if !g.identityCol() {
-			buf := convBufs.get(k * ohw)
-			defer convBufs.put(buf)
-			col = buf.data
-		}
-		for n := lo; n < hi; n++ {
-			for gi := range pas {
-				xOff := (n*g.Cin + gi*cg) * hw
-				yOff := (n*g.Cout + gi*og) * ohw
-				b, bOff := col, 0
-				if col == nil {
-					b, bOff = x, xOff
-				} else {
-					Im2col(g, x, xOff, col)
-				}
-				pas[gi].Gemm(ohw, 1, b, bOff, ohw, 1, 0, y, yOff, ohw)
-			}
-			g.addBias(y, bias, n, n+1)
-		}
-	})
+	conv2dForwardSamples(g, x, w, bias, y, pas)
 }
 
 // conv2dForwardSmallImplicit is conv2dForwardImplicit's computation a
@@ -99,35 +74,13 @@ func conv2dForwardSmallImplicit(g ConvGeom, x, bias, y []float32, pas []PackedA)
 
 // conv2dInputGradSmall is Conv2dInputGradRef with Wᵀ packed once per group.
 func conv2dInputGradSmall(g ConvGeom, gy, w, gx []float32) {
-	cg, og := g.Cin/g.Groups, g.Cout/g.Groups
-	k, ohw, hw := g.colRows(), g.OH*g.OW, g.H*g.W
 	wbuf, pas := packConvWeights(g, w, true)
 	defer convBufs.put(wbuf)
-	ParallelFor(g.N, g.flopsPerSample(), func(lo, hi int) {
-		var col []float32
-		if !g.identityCol() {
-			buf := convBufs.get(k * ohw)
-			defer convBufs.put(buf)
-			col = buf.data
-		}
-		for n := lo; n < hi; n++ {
-			for gi := range pas {
-				xOff := (n*g.Cin + gi*cg) * hw
-				gyOff := (n*g.Cout + gi*og) * ohw
-				if col == nil {
-					pas[gi].Gemm(ohw, 1, gy, gyOff, ohw, 1, 0, gx, xOff, ohw)
-					continue
-				}
-				pas[gi].Gemm(ohw, 1, gy, gyOff, ohw, 1, 0, col, 0, ohw)
-				clear(gx[xOff : xOff+cg*hw])
-				Col2im(g, col, gx, xOff)
-			}
-		}
-	})
+	conv2dInputGradSamples(g, gy, w, gx, pas)
 }
 
-// conv2dWeightGradSmall is Conv2dWeightGradRef (the same samples per
-// worker, the same private sums added in the same order) with each
+// conv2dWeightGradSmall is Conv2dWeightGradRef (the same chunks of samples
+// and sums, sumSampleChunks) with each
 // sample's colᵀ packed straight from its zero-padded input through offset
 // tables (gemmRowsCols, as conv2dWeightGradImplicit does), not written by
 // Im2col and then transposed by the packing: the same values reach the
@@ -138,13 +91,7 @@ func conv2dWeightGradSmall(g ConvGeom, x, gy, gw []float32) {
 	l := g.implicitLayout()
 	taps := g.tapOffsets(l, make([]int, 0, k))
 	outs, runs := g.outputOffsets(l)
-	var mu sync.Mutex
-	partial := map[int][]float32{}
-	ParallelForSums(g.N, g.flopsPerSample(), func(lo, hi int) {
-		acc := gw
-		if lo != 0 {
-			acc = convBufs.get(len(gw)).data // overwritten: beta is 0 for the first sample
-		}
+	g.sumSampleChunks(gw, func(lo, hi int, acc []float32) {
 		xpBuf := convBufs.get(g.Cin*l.plane + l.slack)
 		defer convBufs.put(xpBuf)
 		xp := xpBuf.data[:g.Cin*l.plane+l.slack]
@@ -160,22 +107,5 @@ func conv2dWeightGradSmall(g ConvGeom, x, gy, gw []float32) {
 					xp, gi*cg*l.plane, outs, runs, taps, beta, acc, gi*og*k, k)
 			}
 		}
-		if lo != 0 {
-			mu.Lock()
-			partial[lo] = acc
-			mu.Unlock()
-		}
 	})
-	if g.N == 0 {
-		clear(gw)
-		return
-	}
-	for lo := 1; lo < g.N; lo++ {
-		if p, ok := partial[lo]; ok {
-			for i, v := range p {
-				gw[i] += v
-			}
-			convBufs.put(&packBuffer{data: p})
-		}
-	}
 }

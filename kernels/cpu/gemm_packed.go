@@ -102,6 +102,9 @@ func (s *bufferStack) get(n int) *packBuffer {
 }
 
 func (s *bufferStack) put(pb *packBuffer) {
+	if pb == nil { // nothing was taken (colBuffer of an identity col)
+		return
+	}
 	s.mu.Lock()
 	s.free = append(s.free, pb)
 	s.mu.Unlock()
