@@ -1,6 +1,9 @@
 package cpu
 
-import "math"
+import (
+	"math"
+	"sync"
+)
 
 // DemodRef computes StyleGAN2's demodulation coefficients in one pass:
 // d[n,o] = 1/√(Σ_i s[n,i]² · Σ_k w[o,i,k]² + eps) for weight [O,I,KK] and
@@ -13,7 +16,15 @@ import "math"
 // products, run side by side (independent chains instead of one float64 add
 // after another), which changes no bits.
 func DemodRef(n, o, in, kk int, weight, styles []float32, eps float32, d []float32) {
-	wsq := make([]float64, o*in)
+	// The table of per-filter sums of squares (2 MB at 512x512) is reused
+	// across calls rather than allocated, zeroed and collected each time;
+	// every entry is written before it is read.
+	table := demodTables.Get().(*[]float64)
+	defer demodTables.Put(table)
+	if cap(*table) < o*in {
+		*table = make([]float64, o*in)
+	}
+	wsq := (*table)[:o*in]
 	ParallelFor(o, in*kk, func(lo, hi int) {
 		e, end := lo*in, hi*in // filters' rows (o, i), kk values each
 		for ; e+4 <= end; e += 4 {
@@ -66,6 +77,8 @@ func DemodRef(n, o, in, kk int, weight, styles []float32, eps float32, d []float
 		}
 	})
 }
+
+var demodTables = sync.Pool{New: func() any { return new([]float64) }}
 
 // Demod is the dispatch point of the demodulation kernel.
 var Demod = DemodRef
