@@ -27,22 +27,23 @@ func contiguousDims(shape []int) (sh, st []int) {
 	buf := make([]int, 2*n)
 	sh, st = buf[:n:n], buf[n:]
 	copy(sh, shape)
-	acc := 1
-	for i := n - 1; i >= 0; i-- {
-		st[i] = acc
-		acc *= shape[i]
-	}
+	fillContiguousStrides(st, shape)
 	return sh, st
 }
 
 func contiguousStrides(shape []int) []int {
 	st := make([]int, len(shape))
+	fillContiguousStrides(st, shape)
+	return st
+}
+
+// fillContiguousStrides sets st to the row-major strides of shape.
+func fillContiguousStrides(st, shape []int) {
 	acc := 1
 	for i := len(shape) - 1; i >= 0; i-- {
 		st[i] = acc
 		acc *= shape[i]
 	}
-	return st
 }
 
 // normDim maps a possibly negative dimension index into [0, n).

@@ -92,10 +92,11 @@ func conv2dWeightGradSmall(g ConvGeom, x, gy, gw []float32) {
 	taps := g.tapOffsets(l, make([]int, 0, k))
 	outs, runs := g.outputOffsets(l)
 	g.sumSampleChunks(gw, func(lo, hi int, acc []float32) {
-		xpBuf := convBufs.get(g.Cin*l.plane + l.slack)
+		// No slack: every output position is real, so the taps read
+		// inside the planes (conv2dWeightGradImplicit's buffer likewise).
+		xpBuf := convBufs.get(g.Cin * l.plane)
 		defer convBufs.put(xpBuf)
-		xp := xpBuf.data[:g.Cin*l.plane+l.slack]
-		clear(xp[g.Cin*l.plane:])
+		xp := xpBuf.data[:g.Cin*l.plane]
 		for n := lo; n < hi; n++ {
 			beta := float32(1)
 			if n == lo {

@@ -365,16 +365,7 @@ func (g *gemmKernel) gemmBatchedRows(batch, m, n, k int, alpha float32,
 	if m <= 0 || n <= 0 || batch <= 0 {
 		return
 	}
-	if len(rows) != k {
-		panic(fmt.Sprintf("cpu.gemmBatchedRows: %d row offsets for k = %d", len(rows), k))
-	}
-	if k > 0 { // the packing's assembly reads through the table unchecked
-		lo, hi := slices.Min(rows), slices.Max(rows)
-		if lo < 0 || bOff < 0 || bOff+(batch-1)*bStride+hi+n > len(b) {
-			panic(fmt.Sprintf("cpu.gemmBatchedRows: rows [%d,%d] of %d columns, batch %d at %d+s*%d, outside b of length %d",
-				lo, hi, n, batch, bOff, bStride, len(b)))
-		}
-	}
+	checkRowTable("cpu.gemmBatchedRows", rows, k, n, batch, b, bOff, bStride)
 	if emptyProduct(batch, m, n, k, alpha, beta, c, cOff, ldc, cStride) {
 		return
 	}
@@ -384,6 +375,23 @@ func (g *gemmKernel) gemmBatchedRows(batch, m, n, k int, alpha float32,
 		c: c, cOff: cOff, ldc: ldc,
 		batch: batch, bStride: bStride, cStride: cStride,
 		direct: gemmDirectB && g.readsRows()})
+}
+
+// checkRowTable guards the products whose B rows come from a table
+// (row p of B_s at b[bOff + s·bStride + rows[p]], n columns): one offset
+// per step of k, every row inside b, since the packing's assembly and the
+// kernels read through the table unchecked.
+func checkRowTable(op string, rows []int, k, n, batch int, b []float32, bOff, bStride int) {
+	if len(rows) != k {
+		panic(fmt.Sprintf("%s: %d row offsets for k = %d", op, len(rows), k))
+	}
+	if k == 0 || n <= 0 || batch <= 0 {
+		return
+	}
+	if lo, hi := slices.Min(rows), slices.Max(rows); lo < 0 || bOff < 0 || bOff+(batch-1)*bStride+hi+n > len(b) {
+		panic(fmt.Sprintf("%s: rows [%d,%d] of %d columns, batch %d at %d+s*%d, outside b of length %d",
+			op, lo, hi, n, batch, bOff, bStride, len(b)))
+	}
 }
 
 // gemmSplitColumns: a var so benchmarks can compare the column split of

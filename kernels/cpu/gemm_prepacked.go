@@ -1,9 +1,6 @@
 package cpu
 
-import (
-	"fmt"
-	"slices"
-)
+import "fmt"
 
 // PackedB is the right operand B [k, n] of products C = A·B, packed once in
 // the layout the active micro-kernel reads: for a B that many products share
@@ -171,14 +168,7 @@ func (pa *PackedA) gemmRows(n int, alpha float32, b []float32, bOff int, rows []
 	if !pa.Current() {
 		panic("cpu.PackedA.gemmRows: packed for another kernel variant; pack again")
 	}
-	if len(rows) != pa.k {
-		panic(fmt.Sprintf("cpu.PackedA.gemmRows: %d row offsets for k = %d", len(rows), pa.k))
-	}
-	if pa.k > 0 && n > 0 { // the packing's assembly reads through the table unchecked
-		if lo, hi := slices.Min(rows), slices.Max(rows); lo < 0 || bOff < 0 || bOff+hi+n > len(b) {
-			panic(fmt.Sprintf("cpu.PackedA.gemmRows: rows [%d,%d] of %d columns at %d, outside b of length %d", lo, hi, n, bOff, len(b)))
-		}
-	}
+	checkRowTable("cpu.PackedA.gemmRows", rows, pa.k, n, 1, b, bOff, 0)
 	runOne(gemmCall{g: pa.g, m: pa.m, n: n, k: pa.k, alpha: alpha, beta: beta, packedA: pa.data,
 		b: b, bOff: bOff, bCol: 1, bRows: rows,
 		c: c, cOff: cOff, ldc: ldc,
