@@ -4,7 +4,7 @@ export CGO_ENABLED := 0
 GO ?= go
 PKGS := $(shell $(GO) list ./... | grep -v '/golden$$')
 
-.PHONY: test fmt-check vet lint unit golden build bench bench-compare torch golden-variants gpu-check
+.PHONY: test fmt-check vet lint unit golden build bench bench-compare torch golden-variants gpu-check fuzz
 
 # The whole check CI runs: formatting, vet, unit tests, then the golden test
 # (verbose, so each case's PASS/FAIL/SKIP line and the summary are printed).
@@ -31,6 +31,16 @@ golden:
 
 build:
 	$(GO) build -o bin/lafite ./cmd/lafite
+
+# Every fuzz target (the file loaders, tokenizers, text fixing) mutated for
+# FUZZTIME each (default 30s); `make test` runs only their seeds. A failure
+# leaves its input under the package's testdata/fuzz.
+fuzz:
+	@set -o pipefail; for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(or $(FUZZTIME),30s) $$pkg | tail -2 || exit 1; \
+		done; \
+	done
 
 # Golden cases with every CPU kernel variant this machine supports.
 golden-variants: build

@@ -31,6 +31,22 @@ func DefaultDiscriminatorConfig(res, fDim int) DiscriminatorConfig {
 
 func (c DiscriminatorConfig) channels(res int) int { return min(c.ChannelBase/res, c.ChannelMax) }
 
+func (c DiscriminatorConfig) validate() error {
+	r := c.Resolution
+	if r < 8 || r&(r-1) != 0 || r > 1024 {
+		return fmt.Errorf("resolution %d is not a power of two in [8, 1024]", r)
+	}
+	if c.FDim < 1 || c.Channels < 1 || c.channels(r) < 1 || c.MbstdChans < 0 {
+		return fmt.Errorf("bad sizes in %+v", c)
+	}
+	for _, v := range []int{c.FDim, c.Channels, c.ChannelMax, c.MbstdChans} {
+		if v > maxConfigSize {
+			return fmt.Errorf("size %d over the limit %d in %+v", v, maxConfigSize, c)
+		}
+	}
+	return nil
+}
+
 // DiscriminatorBlock is a 'resnet' block: conv0 3x3, conv1 3x3 down 2, plus
 // a 1x1 down-2 skip, both branches scaled by √0.5. The first block also
 // has fromrgb.
@@ -54,15 +70,12 @@ type Discriminator struct {
 
 // NewDiscriminator initialises a discriminator as the reference does.
 func NewDiscriminator(c DiscriminatorConfig, rng *tensor.RNG) (*Discriminator, error) {
-	r := c.Resolution
-	if r < 8 || r&(r-1) != 0 || r > 1024 {
-		return nil, fmt.Errorf("lafite discriminator: resolution %d is not a power of two in [8, 1024]", r)
-	}
-	if c.FDim < 1 || c.Channels < 1 || c.channels(r) < 1 {
-		return nil, fmt.Errorf("lafite discriminator: bad sizes in %+v", c)
+	if err := c.validate(); err != nil {
+		return nil, fmt.Errorf("lafite discriminator: %v", err)
 	}
 	filt := func() *tensor.Tensor { return tensor.SetupFilterTaps(1, 3, 3, 1) }
 	d := &Discriminator{Config: c}
+	r := c.Resolution
 	for res := r; res > 4; res /= 2 {
 		tmp, out := c.channels(res), c.channels(res/2)
 		b := &DiscriminatorBlock{Res: res, ResampleFilter: nn.NewBuffer(filt())}

@@ -40,6 +40,11 @@ func (c GeneratorConfig) validate() error {
 	if c.ZDim < 1 || c.WDim < 1 || c.FDim < 1 || c.Channels < 1 || c.MappingLayers < 1 {
 		return fmt.Errorf("non-positive size in %+v", c)
 	}
+	for _, v := range []int{c.ZDim, c.WDim, c.FDim, c.Channels, c.ChannelMax, c.MappingLayers} {
+		if v > maxConfigSize {
+			return fmt.Errorf("size %d over the limit %d in %+v", v, maxConfigSize, c)
+		}
+	}
 	if c.channels(r) < 1 {
 		return fmt.Errorf("channel_base %d gives no channels at resolution %d", c.ChannelBase, r)
 	}

@@ -16,7 +16,7 @@ const tinyF = 8
 // tinySetup is a 16x16 configuration small enough to train for a few steps
 // in a unit test, with every loss and both regularizers on (intervals of 2
 // so that they run within the test's steps).
-func tinySetup(t *testing.T) (TrainConfig, *MemoryDataset, CLIPImageFeatures) {
+func tinySetup(t testing.TB) (TrainConfig, *MemoryDataset, CLIPImageFeatures) {
 	t.Helper()
 	cfg := DefaultTrainConfig(16, tinyF, 4)
 	cfg.G.ZDim, cfg.G.WDim, cfg.G.ChannelBase, cfg.G.ChannelMax, cfg.G.MappingLayers = 8, 8, 64, 16, 2

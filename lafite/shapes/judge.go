@@ -94,6 +94,19 @@ func NewJudge(res, width, features int, seed uint64) *Judge {
 	return j
 }
 
+// judgeFloats is the number of float32 values NewJudge keeps: LoadJudge
+// refuses, before allocating them, metadata whose judge the file cannot hold.
+func judgeFloats(width, features int) int64 {
+	in, n := int64(4), int64(0)
+	for i := range judgeConvs {
+		out := int64(width) << i
+		n += out*in*9 + out
+		in = out
+	}
+	f := int64(features)
+	return n + 2*in*f + f + (f+1)*(NumColors+NumShapes)
+}
+
 // NamedParams lists conv{i}.weight/bias, fc, color_head and shape_head.
 func (j *Judge) NamedParams(prefix string, out []nn.Named) []nn.Named {
 	for i := range judgeConvs {
@@ -396,6 +409,13 @@ func LoadJudge(path string) (*Judge, error) {
 	}
 	if dims["res"]%(1<<judgeConvs) != 0 {
 		return nil, fmt.Errorf("shapes.LoadJudge %s: res %d is not a multiple of %d", path, dims["res"], 1<<judgeConvs)
+	}
+	var stored int64
+	for _, t := range f.Tensors {
+		stored += int64(t.Numel())
+	}
+	if need := judgeFloats(dims["width"], dims["features"]); need > stored {
+		return nil, fmt.Errorf("shapes.LoadJudge %s: the metadata's judge has %d values, the file holds only %d", path, need, stored)
 	}
 	j := NewJudge(dims["res"], dims["width"], dims["features"], 0)
 	sd := map[string]*tensor.Tensor{}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/lafite-go/lafite/autograd"
@@ -113,6 +114,29 @@ func TestJudgeReadsEveryResolutionAndRoundTrips(t *testing.T) {
 	if _, err := LoadJudge(other); err == nil {
 		t.Fatal("LoadJudge accepted a checkpoint of something else")
 	}
+	// Metadata asking for a judge far larger than the tensors (here 3.9e13
+	// values) is refused before it is allocated.
+	var ts []*safetensors.Tensor
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stored int64
+	for _, x := range f.Tensors {
+		ts = append(ts, x)
+		stored += int64(x.Numel())
+	}
+	if want := judgeFloats(4, 8); want != stored {
+		t.Errorf("judgeFloats(4, 8) = %d, the judge keeps %d", want, stored)
+	}
+	wide := filepath.Join(t.TempDir(), "wide.safetensors")
+	meta := map[string]string{"format": "lafite-shapes-judge", "res": "32", "width": "65536", "features": "8"}
+	if err := safetensors.WriteFile(wide, ts, meta); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadJudge(wide); err == nil || !strings.Contains(err.Error(), "holds only") {
+		t.Fatalf("LoadJudge of a 65536-wide judge's metadata over a 4-wide judge's tensors: %v", err)
+	}
 	for _, res := range []int{30, 4} {
 		func() {
 			defer func() {
@@ -144,4 +168,25 @@ func TestTrainJudgeLearns(t *testing.T) {
 	if a.Color < 0.9 || a.Shape < 0.3 {
 		t.Fatalf("after %d steps: %v; want colour >= 90%% and shape >= 30%%", cfg.Steps, a)
 	}
+}
+
+// A damaged judge file is an error, never a panic or a judge its tensors
+// cannot fill.
+func FuzzLoadJudge(f *testing.F) {
+	seed := filepath.Join(f.TempDir(), "judge.safetensors")
+	if err := NewJudge(32, 4, 8, 1).Save(seed); err != nil {
+		f.Fatal(err)
+	}
+	b, err := os.ReadFile(seed)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "in")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, _ = LoadJudge(path)
+	})
 }

@@ -1,0 +1,84 @@
+package lafite
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/lafite-go/lafite/tensor"
+)
+
+// Every loader of a file the user names turns a damaged file into an
+// error, never a panic or a model its tensors cannot fill (model_size.go).
+// Each fuzz target starts from a valid file written by the matching Save;
+// go test runs the seeds, `go test -fuzz` mutates them.
+
+func fuzzFile(f *testing.F, seed string, load func(path string) error) {
+	b, err := os.ReadFile(seed)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "in")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_ = load(path)
+	})
+}
+
+func FuzzLoadCheckpoint(f *testing.F) {
+	cfg, data, clipFeats := tinySetup(f)
+	tr, err := NewTrainer(cfg, data, clipFeats)
+	if err != nil {
+		f.Fatal(err)
+	}
+	seed := filepath.Join(f.TempDir(), "ckpt.safetensors")
+	if err := tr.Save(seed); err != nil {
+		f.Fatal(err)
+	}
+	fuzzFile(f, seed, func(path string) error {
+		_, err := LoadCheckpoint(path, data, clipFeats)
+		return err
+	})
+}
+
+func FuzzLoadGenerator(f *testing.F) {
+	cfg, _, _ := tinySetup(f)
+	g, err := NewGenerator(cfg.G, tensor.NewRNG(1))
+	if err != nil {
+		f.Fatal(err)
+	}
+	seed := filepath.Join(f.TempDir(), "g.safetensors")
+	if err := SaveGenerator(seed, g, cfg); err != nil {
+		f.Fatal(err)
+	}
+	fuzzFile(f, seed, func(path string) error {
+		_, err := LoadGenerator(path)
+		return err
+	})
+}
+
+func FuzzLoadDataset(f *testing.F) {
+	_, data, _ := tinySetup(f)
+	seed := filepath.Join(f.TempDir(), "d.safetensors")
+	if err := (&DatasetFile{MemoryDataset: data, Names: make([]string, data.Len()), Resolution: 16}).Save(seed); err != nil {
+		f.Fatal(err)
+	}
+	fuzzFile(f, seed, func(path string) error {
+		_, err := LoadDataset(path)
+		return err
+	})
+}
+
+func FuzzReadLog(f *testing.F) {
+	seed := filepath.Join(f.TempDir(), "log.jsonl")
+	if err := os.WriteFile(seed, []byte(`{"kimg":0.1,"losses":{"G":1.5}}`+"\n"+`{"kimg":0.2,"losses":{"D":0.5}}`+"\n"), 0o644); err != nil {
+		f.Fatal(err)
+	}
+	fuzzFile(f, seed, func(path string) error {
+		_, err := ReadLog(path)
+		return err
+	})
+}
