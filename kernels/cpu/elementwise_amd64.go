@@ -104,25 +104,25 @@ func sumF64LanesAVX512(x *float32, n int, lanes *float64)
 
 var (
 	avx2Vec = &vecKernels{
-		block:   32,
+		block:   8,
 		vv:      [OpDiv + 1]func(dst, a, b *float32, n int){vvAddAVX2, vvSubAVX2, vvMulAVX2, vvDivAVX2},
 		vs:      [OpDiv + 1]func(dst, a *float32, s float32, n int){vsAddAVX2, vsSubAVX2, vsMulAVX2, vsDivAVX2},
 		sv:      [OpDiv + 1]func(dst, a *float32, s float32, n int){OpSub: svSubAVX2, OpDiv: svDivAVX2},
 		relu:    reluAVX2,
 		lrelu:   lreluAVX2,
 		qgelu:   quickGeluAVX2,
-		biasAct: biasActKernels{fwdBlock: 16, gradBlock: 8, fwd: biasLreluAVX2, grad: biasLreluGradAVX2},
+		biasAct: biasActKernels{fwdBlock: 8, gradBlock: 8, fwd: biasLreluAVX2, grad: biasLreluGradAVX2},
 		sum:     sumKernel{block: 16, accs: 4, sum: sumF64AVX2, lanes: sumF64LanesAVX2},
 	}
 	avx512Vec = &vecKernels{
-		block:   64,
+		block:   16,
 		vv:      [OpDiv + 1]func(dst, a, b *float32, n int){vvAddAVX512, vvSubAVX512, vvMulAVX512, vvDivAVX512},
 		vs:      [OpDiv + 1]func(dst, a *float32, s float32, n int){vsAddAVX512, vsSubAVX512, vsMulAVX512, vsDivAVX512},
 		sv:      [OpDiv + 1]func(dst, a *float32, s float32, n int){OpSub: svSubAVX512, OpDiv: svDivAVX512},
 		relu:    reluAVX512,
 		lrelu:   lreluAVX512,
 		qgelu:   quickGeluAVX512,
-		biasAct: biasActKernels{fwdBlock: 32, gradBlock: 32, fwd: biasLreluAVX512, grad: biasLreluGradAVX512},
+		biasAct: biasActKernels{fwdBlock: 16, gradBlock: 16, fwd: biasLreluAVX512, grad: biasLreluGradAVX512},
 		sum:     sumKernel{block: 32, accs: 8, sum: sumF64AVX512, lanes: sumF64LanesAVX512},
 	}
 )

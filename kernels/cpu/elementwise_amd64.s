@@ -10,8 +10,11 @@ TEXT ·vvAddAVX2(SB), NOSPLIT, $0-32
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DX
 	MOVQ n+24(FP), CX
+	MOVQ CX, R8
+	SHRQ $3, R8
+	ANDQ $3, R8
 	SHRQ $5, CX
-	JEQ  done
+	JEQ  rest
 loop:
 	VMOVUPS 0(SI), Y0
 	VADDPS 0(DX), Y0, Y0
@@ -30,6 +33,18 @@ loop:
 	ADDQ $128, DX
 	DECQ CX
 	JNE  loop
+rest:
+	TESTQ R8, R8
+	JEQ  done
+one:
+	VMOVUPS 0(SI), Y0
+	VADDPS 0(DX), Y0, Y0
+	VMOVUPS Y0, 0(DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	ADDQ $32, DX
+	DECQ R8
+	JNE  one
 done:
 	VZEROUPPER
 	RET
@@ -40,8 +55,11 @@ TEXT ·vvSubAVX2(SB), NOSPLIT, $0-32
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DX
 	MOVQ n+24(FP), CX
+	MOVQ CX, R8
+	SHRQ $3, R8
+	ANDQ $3, R8
 	SHRQ $5, CX
-	JEQ  done
+	JEQ  rest
 loop:
 	VMOVUPS 0(SI), Y0
 	VSUBPS 0(DX), Y0, Y0
@@ -60,6 +78,18 @@ loop:
 	ADDQ $128, DX
 	DECQ CX
 	JNE  loop
+rest:
+	TESTQ R8, R8
+	JEQ  done
+one:
+	VMOVUPS 0(SI), Y0
+	VSUBPS 0(DX), Y0, Y0
+	VMOVUPS Y0, 0(DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	ADDQ $32, DX
+	DECQ R8
+	JNE  one
 done:
 	VZEROUPPER
 	RET
@@ -70,8 +100,11 @@ TEXT ·vvMulAVX2(SB), NOSPLIT, $0-32
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DX
 	MOVQ n+24(FP), CX
+	MOVQ CX, R8
+	SHRQ $3, R8
+	ANDQ $3, R8
 	SHRQ $5, CX
-	JEQ  done
+	JEQ  rest
 loop:
 	VMOVUPS 0(SI), Y0
 	VMULPS 0(DX), Y0, Y0
@@ -90,6 +123,18 @@ loop:
 	ADDQ $128, DX
 	DECQ CX
 	JNE  loop
+rest:
+	TESTQ R8, R8
+	JEQ  done
+one:
+	VMOVUPS 0(SI), Y0
+	VMULPS 0(DX), Y0, Y0
+	VMOVUPS Y0, 0(DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	ADDQ $32, DX
+	DECQ R8
+	JNE  one
 done:
 	VZEROUPPER
 	RET
@@ -100,8 +145,11 @@ TEXT ·vvDivAVX2(SB), NOSPLIT, $0-32
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DX
 	MOVQ n+24(FP), CX
+	MOVQ CX, R8
+	SHRQ $3, R8
+	ANDQ $3, R8
 	SHRQ $5, CX
-	JEQ  done
+	JEQ  rest
 loop:
 	VMOVUPS 0(SI), Y0
 	VDIVPS 0(DX), Y0, Y0
@@ -120,6 +168,18 @@ loop:
 	ADDQ $128, DX
 	DECQ CX
 	JNE  loop
+rest:
+	TESTQ R8, R8
+	JEQ  done
+one:
+	VMOVUPS 0(SI), Y0
+	VDIVPS 0(DX), Y0, Y0
+	VMOVUPS Y0, 0(DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	ADDQ $32, DX
+	DECQ R8
+	JNE  one
 done:
 	VZEROUPPER
 	RET
@@ -130,8 +190,11 @@ TEXT ·vsAddAVX2(SB), NOSPLIT, $0-32
 	MOVQ a+8(FP), SI
 	VBROADCASTSS s+16(FP), Y15
 	MOVQ n+24(FP), CX
+	MOVQ CX, R8
+	SHRQ $3, R8
+	ANDQ $3, R8
 	SHRQ $5, CX
-	JEQ  done
+	JEQ  rest
 loop:
 	VMOVUPS 0(SI), Y0
 	VADDPS Y15, Y0, Y0
@@ -149,6 +212,17 @@ loop:
 	ADDQ $128, SI
 	DECQ CX
 	JNE  loop
+rest:
+	TESTQ R8, R8
+	JEQ  done
+one:
+	VMOVUPS 0(SI), Y0
+	VADDPS Y15, Y0, Y0
+	VMOVUPS Y0, 0(DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	DECQ R8
+	JNE  one
 done:
 	VZEROUPPER
 	RET
@@ -159,8 +233,11 @@ TEXT ·vsSubAVX2(SB), NOSPLIT, $0-32
 	MOVQ a+8(FP), SI
 	VBROADCASTSS s+16(FP), Y15
 	MOVQ n+24(FP), CX
+	MOVQ CX, R8
+	SHRQ $3, R8
+	ANDQ $3, R8
 	SHRQ $5, CX
-	JEQ  done
+	JEQ  rest
 loop:
 	VMOVUPS 0(SI), Y0
 	VSUBPS Y15, Y0, Y0
@@ -178,6 +255,17 @@ loop:
 	ADDQ $128, SI
 	DECQ CX
 	JNE  loop
+rest:
+	TESTQ R8, R8
+	JEQ  done
+one:
+	VMOVUPS 0(SI), Y0
+	VSUBPS Y15, Y0, Y0
+	VMOVUPS Y0, 0(DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	DECQ R8
+	JNE  one
 done:
 	VZEROUPPER
 	RET
@@ -188,8 +276,11 @@ TEXT ·svSubAVX2(SB), NOSPLIT, $0-32
 	MOVQ a+8(FP), SI
 	VBROADCASTSS s+16(FP), Y15
 	MOVQ n+24(FP), CX
+	MOVQ CX, R8
+	SHRQ $3, R8
+	ANDQ $3, R8
 	SHRQ $5, CX
-	JEQ  done
+	JEQ  rest
 loop:
 	VMOVUPS 0(SI), Y0
 	VSUBPS Y0, Y15, Y0
@@ -207,6 +298,17 @@ loop:
 	ADDQ $128, SI
 	DECQ CX
 	JNE  loop
+rest:
+	TESTQ R8, R8
+	JEQ  done
+one:
+	VMOVUPS 0(SI), Y0
+	VSUBPS Y0, Y15, Y0
+	VMOVUPS Y0, 0(DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	DECQ R8
+	JNE  one
 done:
 	VZEROUPPER
 	RET
@@ -217,8 +319,11 @@ TEXT ·vsMulAVX2(SB), NOSPLIT, $0-32
 	MOVQ a+8(FP), SI
 	VBROADCASTSS s+16(FP), Y15
 	MOVQ n+24(FP), CX
+	MOVQ CX, R8
+	SHRQ $3, R8
+	ANDQ $3, R8
 	SHRQ $5, CX
-	JEQ  done
+	JEQ  rest
 loop:
 	VMOVUPS 0(SI), Y0
 	VMULPS Y15, Y0, Y0
@@ -236,6 +341,17 @@ loop:
 	ADDQ $128, SI
 	DECQ CX
 	JNE  loop
+rest:
+	TESTQ R8, R8
+	JEQ  done
+one:
+	VMOVUPS 0(SI), Y0
+	VMULPS Y15, Y0, Y0
+	VMOVUPS Y0, 0(DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	DECQ R8
+	JNE  one
 done:
 	VZEROUPPER
 	RET
@@ -246,8 +362,11 @@ TEXT ·vsDivAVX2(SB), NOSPLIT, $0-32
 	MOVQ a+8(FP), SI
 	VBROADCASTSS s+16(FP), Y15
 	MOVQ n+24(FP), CX
+	MOVQ CX, R8
+	SHRQ $3, R8
+	ANDQ $3, R8
 	SHRQ $5, CX
-	JEQ  done
+	JEQ  rest
 loop:
 	VMOVUPS 0(SI), Y0
 	VDIVPS Y15, Y0, Y0
@@ -265,6 +384,17 @@ loop:
 	ADDQ $128, SI
 	DECQ CX
 	JNE  loop
+rest:
+	TESTQ R8, R8
+	JEQ  done
+one:
+	VMOVUPS 0(SI), Y0
+	VDIVPS Y15, Y0, Y0
+	VMOVUPS Y0, 0(DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	DECQ R8
+	JNE  one
 done:
 	VZEROUPPER
 	RET
@@ -275,8 +405,11 @@ TEXT ·svDivAVX2(SB), NOSPLIT, $0-32
 	MOVQ a+8(FP), SI
 	VBROADCASTSS s+16(FP), Y15
 	MOVQ n+24(FP), CX
+	MOVQ CX, R8
+	SHRQ $3, R8
+	ANDQ $3, R8
 	SHRQ $5, CX
-	JEQ  done
+	JEQ  rest
 loop:
 	VMOVUPS 0(SI), Y0
 	VDIVPS Y0, Y15, Y0
@@ -294,6 +427,17 @@ loop:
 	ADDQ $128, SI
 	DECQ CX
 	JNE  loop
+rest:
+	TESTQ R8, R8
+	JEQ  done
+one:
+	VMOVUPS 0(SI), Y0
+	VDIVPS Y0, Y15, Y0
+	VMOVUPS Y0, 0(DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	DECQ R8
+	JNE  one
 done:
 	VZEROUPPER
 	RET
@@ -304,8 +448,11 @@ TEXT ·reluAVX2(SB), NOSPLIT, $0-24
 	MOVQ a+8(FP), SI
 	MOVQ n+16(FP), CX
 	VXORPS Y15, Y15, Y15
+	MOVQ CX, R8
+	SHRQ $3, R8
+	ANDQ $3, R8
 	SHRQ $5, CX
-	JEQ  done
+	JEQ  rest
 loop:
 	VMOVUPS 0(SI), Y0
 	VMAXPS Y15, Y0, Y0
@@ -323,6 +470,17 @@ loop:
 	ADDQ $128, SI
 	DECQ CX
 	JNE  loop
+rest:
+	TESTQ R8, R8
+	JEQ  done
+one:
+	VMOVUPS 0(SI), Y0
+	VMAXPS Y15, Y0, Y0
+	VMOVUPS Y0, 0(DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	DECQ R8
+	JNE  one
 done:
 	VZEROUPPER
 	RET
@@ -334,8 +492,11 @@ TEXT ·lreluAVX2(SB), NOSPLIT, $0-32
 	VBROADCASTSS slope+16(FP), Y15
 	MOVQ n+24(FP), CX
 	VXORPS Y14, Y14, Y14
+	MOVQ CX, R8
+	SHRQ $3, R8
+	ANDQ $3, R8
 	SHRQ $5, CX
-	JEQ  done
+	JEQ  rest
 loop:
 	VMOVUPS 0(SI), Y0
 	VMULPS Y15, Y0, Y4
@@ -361,6 +522,19 @@ loop:
 	ADDQ $128, SI
 	DECQ CX
 	JNE  loop
+rest:
+	TESTQ R8, R8
+	JEQ  done
+one:
+	VMOVUPS 0(SI), Y0
+	VMULPS Y15, Y0, Y4
+	VCMPPS $0x1e, Y14, Y0, Y8
+	VBLENDVPS Y8, Y0, Y4, Y4
+	VMOVUPS Y4, 0(DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	DECQ R8
+	JNE  one
 done:
 	VZEROUPPER
 	RET
@@ -376,8 +550,11 @@ TEXT ·biasLreluAVX2(SB), NOSPLIT, $0-44
 	VBROADCASTSS lo+36(FP), Y12
 	VBROADCASTSS hi+40(FP), Y11
 	VXORPS Y10, Y10, Y10
+	MOVQ CX, R8
+	SHRQ $3, R8
+	ANDQ $1, R8
 	SHRQ $4, CX
-	JEQ  done
+	JEQ  rest
 loop:
 	VADDPS 0(SI), Y15, Y0
 	VMULPS Y14, Y0, Y1
@@ -399,6 +576,22 @@ loop:
 	ADDQ $64, SI
 	DECQ CX
 	JNE  loop
+rest:
+	TESTQ R8, R8
+	JEQ  done
+one:
+	VADDPS 0(SI), Y15, Y0
+	VMULPS Y14, Y0, Y1
+	VCMPPS $0x1e, Y10, Y0, Y2
+	VBLENDVPS Y2, Y0, Y1, Y0
+	VMULPS Y13, Y0, Y0
+	VMAXPS Y0, Y12, Y0
+	VMINPS Y0, Y11, Y0
+	VMOVUPS Y0, 0(DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	DECQ R8
+	JNE  one
 done:
 	VZEROUPPER
 	RET
@@ -419,7 +612,7 @@ TEXT ·biasLreluGradAVX2(SB), NOSPLIT, $0-52
 	MOVQ AX, X9
 	VBROADCASTSS X9, Y9
 	SHRQ $3, CX
-	JEQ  done
+	JEQ  rest
 loop:
 	VADDPS 0(SI), Y15, Y0
 	VCMPPS $0x1e, Y10, Y0, Y1
@@ -438,6 +631,7 @@ loop:
 	ADDQ $32, SI
 	DECQ CX
 	JNE  loop
+rest:
 done:
 	VZEROUPPER
 	RET
@@ -510,8 +704,11 @@ TEXT ·vvAddAVX512(SB), NOSPLIT, $0-32
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DX
 	MOVQ n+24(FP), CX
+	MOVQ CX, R8
+	SHRQ $4, R8
+	ANDQ $3, R8
 	SHRQ $6, CX
-	JEQ  done
+	JEQ  rest
 loop:
 	VMOVUPS 0(SI), Z0
 	VADDPS 0(DX), Z0, Z0
@@ -530,6 +727,18 @@ loop:
 	ADDQ $256, DX
 	DECQ CX
 	JNE  loop
+rest:
+	TESTQ R8, R8
+	JEQ  done
+one:
+	VMOVUPS 0(SI), Z0
+	VADDPS 0(DX), Z0, Z0
+	VMOVUPS Z0, 0(DI)
+	ADDQ $64, DI
+	ADDQ $64, SI
+	ADDQ $64, DX
+	DECQ R8
+	JNE  one
 done:
 	VZEROUPPER
 	RET
@@ -540,8 +749,11 @@ TEXT ·vvSubAVX512(SB), NOSPLIT, $0-32
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DX
 	MOVQ n+24(FP), CX
+	MOVQ CX, R8
+	SHRQ $4, R8
+	ANDQ $3, R8
 	SHRQ $6, CX
-	JEQ  done
+	JEQ  rest
 loop:
 	VMOVUPS 0(SI), Z0
 	VSUBPS 0(DX), Z0, Z0
@@ -560,6 +772,18 @@ loop:
 	ADDQ $256, DX
 	DECQ CX
 	JNE  loop
+rest:
+	TESTQ R8, R8
+	JEQ  done
+one:
+	VMOVUPS 0(SI), Z0
+	VSUBPS 0(DX), Z0, Z0
+	VMOVUPS Z0, 0(DI)
+	ADDQ $64, DI
+	ADDQ $64, SI
+	ADDQ $64, DX
+	DECQ R8
+	JNE  one
 done:
 	VZEROUPPER
 	RET
@@ -570,8 +794,11 @@ TEXT ·vvMulAVX512(SB), NOSPLIT, $0-32
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DX
 	MOVQ n+24(FP), CX
+	MOVQ CX, R8
+	SHRQ $4, R8
+	ANDQ $3, R8
 	SHRQ $6, CX
-	JEQ  done
+	JEQ  rest
 loop:
 	VMOVUPS 0(SI), Z0
 	VMULPS 0(DX), Z0, Z0
@@ -590,6 +817,18 @@ loop:
 	ADDQ $256, DX
 	DECQ CX
 	JNE  loop
+rest:
+	TESTQ R8, R8
+	JEQ  done
+one:
+	VMOVUPS 0(SI), Z0
+	VMULPS 0(DX), Z0, Z0
+	VMOVUPS Z0, 0(DI)
+	ADDQ $64, DI
+	ADDQ $64, SI
+	ADDQ $64, DX
+	DECQ R8
+	JNE  one
 done:
 	VZEROUPPER
 	RET
@@ -600,8 +839,11 @@ TEXT ·vvDivAVX512(SB), NOSPLIT, $0-32
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DX
 	MOVQ n+24(FP), CX
+	MOVQ CX, R8
+	SHRQ $4, R8
+	ANDQ $3, R8
 	SHRQ $6, CX
-	JEQ  done
+	JEQ  rest
 loop:
 	VMOVUPS 0(SI), Z0
 	VDIVPS 0(DX), Z0, Z0
@@ -620,6 +862,18 @@ loop:
 	ADDQ $256, DX
 	DECQ CX
 	JNE  loop
+rest:
+	TESTQ R8, R8
+	JEQ  done
+one:
+	VMOVUPS 0(SI), Z0
+	VDIVPS 0(DX), Z0, Z0
+	VMOVUPS Z0, 0(DI)
+	ADDQ $64, DI
+	ADDQ $64, SI
+	ADDQ $64, DX
+	DECQ R8
+	JNE  one
 done:
 	VZEROUPPER
 	RET
@@ -630,8 +884,11 @@ TEXT ·vsAddAVX512(SB), NOSPLIT, $0-32
 	MOVQ a+8(FP), SI
 	VBROADCASTSS s+16(FP), Z15
 	MOVQ n+24(FP), CX
+	MOVQ CX, R8
+	SHRQ $4, R8
+	ANDQ $3, R8
 	SHRQ $6, CX
-	JEQ  done
+	JEQ  rest
 loop:
 	VMOVUPS 0(SI), Z0
 	VADDPS Z15, Z0, Z0
@@ -649,6 +906,17 @@ loop:
 	ADDQ $256, SI
 	DECQ CX
 	JNE  loop
+rest:
+	TESTQ R8, R8
+	JEQ  done
+one:
+	VMOVUPS 0(SI), Z0
+	VADDPS Z15, Z0, Z0
+	VMOVUPS Z0, 0(DI)
+	ADDQ $64, DI
+	ADDQ $64, SI
+	DECQ R8
+	JNE  one
 done:
 	VZEROUPPER
 	RET
@@ -659,8 +927,11 @@ TEXT ·vsSubAVX512(SB), NOSPLIT, $0-32
 	MOVQ a+8(FP), SI
 	VBROADCASTSS s+16(FP), Z15
 	MOVQ n+24(FP), CX
+	MOVQ CX, R8
+	SHRQ $4, R8
+	ANDQ $3, R8
 	SHRQ $6, CX
-	JEQ  done
+	JEQ  rest
 loop:
 	VMOVUPS 0(SI), Z0
 	VSUBPS Z15, Z0, Z0
@@ -678,6 +949,17 @@ loop:
 	ADDQ $256, SI
 	DECQ CX
 	JNE  loop
+rest:
+	TESTQ R8, R8
+	JEQ  done
+one:
+	VMOVUPS 0(SI), Z0
+	VSUBPS Z15, Z0, Z0
+	VMOVUPS Z0, 0(DI)
+	ADDQ $64, DI
+	ADDQ $64, SI
+	DECQ R8
+	JNE  one
 done:
 	VZEROUPPER
 	RET
@@ -688,8 +970,11 @@ TEXT ·svSubAVX512(SB), NOSPLIT, $0-32
 	MOVQ a+8(FP), SI
 	VBROADCASTSS s+16(FP), Z15
 	MOVQ n+24(FP), CX
+	MOVQ CX, R8
+	SHRQ $4, R8
+	ANDQ $3, R8
 	SHRQ $6, CX
-	JEQ  done
+	JEQ  rest
 loop:
 	VMOVUPS 0(SI), Z0
 	VSUBPS Z0, Z15, Z0
@@ -707,6 +992,17 @@ loop:
 	ADDQ $256, SI
 	DECQ CX
 	JNE  loop
+rest:
+	TESTQ R8, R8
+	JEQ  done
+one:
+	VMOVUPS 0(SI), Z0
+	VSUBPS Z0, Z15, Z0
+	VMOVUPS Z0, 0(DI)
+	ADDQ $64, DI
+	ADDQ $64, SI
+	DECQ R8
+	JNE  one
 done:
 	VZEROUPPER
 	RET
@@ -717,8 +1013,11 @@ TEXT ·vsMulAVX512(SB), NOSPLIT, $0-32
 	MOVQ a+8(FP), SI
 	VBROADCASTSS s+16(FP), Z15
 	MOVQ n+24(FP), CX
+	MOVQ CX, R8
+	SHRQ $4, R8
+	ANDQ $3, R8
 	SHRQ $6, CX
-	JEQ  done
+	JEQ  rest
 loop:
 	VMOVUPS 0(SI), Z0
 	VMULPS Z15, Z0, Z0
@@ -736,6 +1035,17 @@ loop:
 	ADDQ $256, SI
 	DECQ CX
 	JNE  loop
+rest:
+	TESTQ R8, R8
+	JEQ  done
+one:
+	VMOVUPS 0(SI), Z0
+	VMULPS Z15, Z0, Z0
+	VMOVUPS Z0, 0(DI)
+	ADDQ $64, DI
+	ADDQ $64, SI
+	DECQ R8
+	JNE  one
 done:
 	VZEROUPPER
 	RET
@@ -746,8 +1056,11 @@ TEXT ·vsDivAVX512(SB), NOSPLIT, $0-32
 	MOVQ a+8(FP), SI
 	VBROADCASTSS s+16(FP), Z15
 	MOVQ n+24(FP), CX
+	MOVQ CX, R8
+	SHRQ $4, R8
+	ANDQ $3, R8
 	SHRQ $6, CX
-	JEQ  done
+	JEQ  rest
 loop:
 	VMOVUPS 0(SI), Z0
 	VDIVPS Z15, Z0, Z0
@@ -765,6 +1078,17 @@ loop:
 	ADDQ $256, SI
 	DECQ CX
 	JNE  loop
+rest:
+	TESTQ R8, R8
+	JEQ  done
+one:
+	VMOVUPS 0(SI), Z0
+	VDIVPS Z15, Z0, Z0
+	VMOVUPS Z0, 0(DI)
+	ADDQ $64, DI
+	ADDQ $64, SI
+	DECQ R8
+	JNE  one
 done:
 	VZEROUPPER
 	RET
@@ -775,8 +1099,11 @@ TEXT ·svDivAVX512(SB), NOSPLIT, $0-32
 	MOVQ a+8(FP), SI
 	VBROADCASTSS s+16(FP), Z15
 	MOVQ n+24(FP), CX
+	MOVQ CX, R8
+	SHRQ $4, R8
+	ANDQ $3, R8
 	SHRQ $6, CX
-	JEQ  done
+	JEQ  rest
 loop:
 	VMOVUPS 0(SI), Z0
 	VDIVPS Z0, Z15, Z0
@@ -794,6 +1121,17 @@ loop:
 	ADDQ $256, SI
 	DECQ CX
 	JNE  loop
+rest:
+	TESTQ R8, R8
+	JEQ  done
+one:
+	VMOVUPS 0(SI), Z0
+	VDIVPS Z0, Z15, Z0
+	VMOVUPS Z0, 0(DI)
+	ADDQ $64, DI
+	ADDQ $64, SI
+	DECQ R8
+	JNE  one
 done:
 	VZEROUPPER
 	RET
@@ -804,8 +1142,11 @@ TEXT ·reluAVX512(SB), NOSPLIT, $0-24
 	MOVQ a+8(FP), SI
 	MOVQ n+16(FP), CX
 	VXORPS Z15, Z15, Z15
+	MOVQ CX, R8
+	SHRQ $4, R8
+	ANDQ $3, R8
 	SHRQ $6, CX
-	JEQ  done
+	JEQ  rest
 loop:
 	VMOVUPS 0(SI), Z0
 	VMAXPS Z15, Z0, Z0
@@ -823,6 +1164,17 @@ loop:
 	ADDQ $256, SI
 	DECQ CX
 	JNE  loop
+rest:
+	TESTQ R8, R8
+	JEQ  done
+one:
+	VMOVUPS 0(SI), Z0
+	VMAXPS Z15, Z0, Z0
+	VMOVUPS Z0, 0(DI)
+	ADDQ $64, DI
+	ADDQ $64, SI
+	DECQ R8
+	JNE  one
 done:
 	VZEROUPPER
 	RET
@@ -834,8 +1186,11 @@ TEXT ·lreluAVX512(SB), NOSPLIT, $0-32
 	VBROADCASTSS slope+16(FP), Z15
 	MOVQ n+24(FP), CX
 	VXORPS Z14, Z14, Z14
+	MOVQ CX, R8
+	SHRQ $4, R8
+	ANDQ $3, R8
 	SHRQ $6, CX
-	JEQ  done
+	JEQ  rest
 loop:
 	VMOVUPS 0(SI), Z0
 	VMULPS Z15, Z0, Z4
@@ -861,6 +1216,19 @@ loop:
 	ADDQ $256, SI
 	DECQ CX
 	JNE  loop
+rest:
+	TESTQ R8, R8
+	JEQ  done
+one:
+	VMOVUPS 0(SI), Z0
+	VMULPS Z15, Z0, Z4
+	VCMPPS $0x1e, Z14, Z0, K1
+	VMOVAPS Z0, K1, Z4
+	VMOVUPS Z4, 0(DI)
+	ADDQ $64, DI
+	ADDQ $64, SI
+	DECQ R8
+	JNE  one
 done:
 	VZEROUPPER
 	RET
@@ -876,8 +1244,11 @@ TEXT ·biasLreluAVX512(SB), NOSPLIT, $0-44
 	VBROADCASTSS lo+36(FP), Z12
 	VBROADCASTSS hi+40(FP), Z11
 	VXORPS Z10, Z10, Z10
+	MOVQ CX, R8
+	SHRQ $4, R8
+	ANDQ $1, R8
 	SHRQ $5, CX
-	JEQ  done
+	JEQ  rest
 loop:
 	VADDPS 0(SI), Z15, Z0
 	VMULPS Z14, Z0, Z1
@@ -901,6 +1272,23 @@ loop:
 	ADDQ $128, SI
 	DECQ CX
 	JNE  loop
+rest:
+	TESTQ R8, R8
+	JEQ  done
+one:
+	VADDPS 0(SI), Z15, Z0
+	VMULPS Z14, Z0, Z1
+	VCMPPS $0x1e, Z10, Z0, K1
+	VMOVAPS Z0, K1, Z1
+	VMOVAPS Z1, Z0
+	VMULPS Z13, Z0, Z0
+	VMAXPS Z0, Z12, Z0
+	VMINPS Z0, Z11, Z0
+	VMOVUPS Z0, 0(DI)
+	ADDQ $64, DI
+	ADDQ $64, SI
+	DECQ R8
+	JNE  one
 done:
 	VZEROUPPER
 	RET
@@ -920,8 +1308,11 @@ TEXT ·biasLreluGradAVX512(SB), NOSPLIT, $0-52
 	MOVL $0x3f800000, AX
 	MOVQ AX, X9
 	VBROADCASTSS X9, Z9
+	MOVQ CX, R8
+	SHRQ $4, R8
+	ANDQ $1, R8
 	SHRQ $5, CX
-	JEQ  done
+	JEQ  rest
 loop:
 	VADDPS 0(SI), Z15, Z0
 	VCMPPS $0x1e, Z10, Z0, K1
@@ -954,6 +1345,28 @@ loop:
 	ADDQ $128, SI
 	DECQ CX
 	JNE  loop
+rest:
+	TESTQ R8, R8
+	JEQ  done
+one:
+	VADDPS 0(SI), Z15, Z0
+	VCMPPS $0x1e, Z10, Z0, K1
+	VMOVAPS Z14, Z1
+	VMOVAPS Z9, K1, Z1
+	VMULPS Z1, Z0, Z2
+	VMULPS Z13, Z2, Z2
+	VMULPS 0(DX), Z13, Z3
+	VMULPS Z1, Z3, Z3
+	VCMPPS $0x1d, Z12, Z2, K3
+	VCMPPS $0x12, Z11, Z2, K4
+	KANDW K3, K4, K3
+	VMOVAPS.Z Z3, K3, Z3
+	VMOVUPS Z3, 0(DI)
+	ADDQ $64, DI
+	ADDQ $64, DX
+	ADDQ $64, SI
+	DECQ R8
+	JNE  one
 done:
 	VZEROUPPER
 	RET

@@ -4,9 +4,10 @@
 // elementwise kernels for AVX2 (YMM, 8 lanes) and AVX-512 (ZMM, 16 lanes).
 // Run it with `go generate ./kernels/cpu`.
 //
-// Every loop handles n elements, n a multiple of four vectors (the Go side
+// Every loop handles n elements, n a multiple of one vector (the Go side
 // does the tail), unrolled four vectors per iteration so loads and stores of
-// one vector overlap the arithmetic of the others.
+// one vector overlap the arithmetic of the others, then the vectors left one
+// at a time.
 package main
 
 import (
@@ -49,11 +50,17 @@ func header(name, args string, frame int) {
 func loop(x isa, ptrs []string, body func(off int, i int)) { loopN(x, 4, ptrs, body) }
 
 // loopN is loop with unroll vectors per iteration, for bodies that need
-// more registers.
+// more registers. R8 counts the vectors left after the unrolled loop; the
+// bodies do not use it.
 func loopN(x isa, unroll int, ptrs []string, body func(off int, i int)) {
 	step := unroll * x.lanes
+	if unroll > 1 {
+		p("\tMOVQ CX, R8")
+		p("\tSHRQ $%d, R8", log2(x.lanes))
+		p("\tANDQ $%d, R8", unroll-1)
+	}
 	p("\tSHRQ $%d, CX", log2(step))
-	p("\tJEQ  done")
+	p("\tJEQ  rest")
 	p("loop:")
 	for i := 0; i < unroll; i++ {
 		body(i*x.lanes*4, i)
@@ -63,6 +70,18 @@ func loopN(x isa, unroll int, ptrs []string, body func(off int, i int)) {
 	}
 	p("\tDECQ CX")
 	p("\tJNE  loop")
+	p("rest:")
+	if unroll > 1 {
+		p("\tTESTQ R8, R8")
+		p("\tJEQ  done")
+		p("one:")
+		body(0, 0)
+		for _, r := range ptrs {
+			p("\tADDQ $%d, %s", x.lanes*4, r)
+		}
+		p("\tDECQ R8")
+		p("\tJNE  one")
+	}
 	p("done:")
 	p("\t%s", x.zeroUp)
 	p("\tRET")

@@ -14,7 +14,7 @@ import (
 // for bit (NaN payloads aside), except QuickGelu, whose vector kernel is
 // float32 and a few ulp from the float64 reference (TestQuickGeluVariants).
 type vecKernels struct {
-	block int                                                // elements per loop iteration
+	block int                                                // one vector: the loops take any multiple
 	vv    [OpDiv + 1]func(dst, a, b *float32, n int)         // dst = a op b, Add..Div
 	vs    [OpDiv + 1]func(dst, a *float32, s float32, n int) // dst = a op s
 	sv    [OpDiv + 1]func(dst, a *float32, s float32, n int) // dst = s op a (Sub, Div)
@@ -131,7 +131,8 @@ func (k *vecKernels) do(form vecForm, op BinaryOp, s float32, n int, dst, a, b [
 	if n < vecParallelElems {
 		j.run(0, n)
 	} else {
-		j.chunk = roundUp(ceilDiv(n, runtime.GOMAXPROCS(0)*chunksPerWorker), k.block)
+		// Whole cache lines a chunk, so that workers never share one.
+		j.chunk = roundUp(ceilDiv(n, runtime.GOMAXPROCS(0)*chunksPerWorker), max(k.block, 16))
 		parallelRange(ceilDiv(n, j.chunk), minGrain, j)
 	}
 	j.dst, j.a, j.b = nil, nil, nil
