@@ -51,7 +51,7 @@ func TestRecipeArithmeticIsTheBundles(t *testing.T) {
 		for part, h := range got {
 			if want := recipeHashes[v][part]; h != want {
 				t.Errorf("%s: the %s's short run hashes %s, recorded %q. The training arithmetic changed, so the bundled models "+
-					"no longer come out of `lafite demo --train`: retrain them (README, \"How this bundle was made\") and record the "+
+					"no longer come out of `lafite demo --train`: retrain them (README, \"How this bundle was made\"; lafite/demo/NOTES.md) and record the "+
 					"hashes this test prints for every variant; keeping the old bundle instead, say in the README which code made it",
 					v, part, h, want)
 			}
