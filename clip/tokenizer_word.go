@@ -3,10 +3,11 @@ package clip
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"unicode"
+
+	"github.com/lafite-go/lafite/internal/atomicfile"
 )
 
 // Fixed ids and spellings of the WordTokenizer's special tokens. <eot> has no
@@ -127,28 +128,11 @@ func ParseWordVocab(data, source string) (*WordTokenizer, error) {
 
 // Save writes the vocabulary atomically (temporary file in the same folder,
 // then rename), so a crash never leaves a truncated vocabulary behind.
-func (t *WordTokenizer) Save(path string) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
+func (t *WordTokenizer) Save(path string) error {
+	if err := atomicfile.WriteFile(path, []byte(strings.Join(t.tokens, "\n")+"\n")); err != nil {
 		return fmt.Errorf("clip: saving word vocab %s: %w", path, err)
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-			err = fmt.Errorf("clip: saving word vocab %s: %w", path, err)
-		}
-	}()
-	if _, err = tmp.WriteString(strings.Join(t.tokens, "\n") + "\n"); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return nil
 }
 
 // VocabSize counts the specials too; it is EOT()+1.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/color"
+	"io"
 	"os"
 	"sort"
 
@@ -12,6 +13,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
+
+	"github.com/lafite-go/lafite/internal/atomicfile"
 )
 
 // LogRecord is one line of the training log (JSON Lines).
@@ -104,9 +107,12 @@ func PlotLosses(records []LogRecord, path string) error {
 	p.Legend.Top = true
 	p.Add(plotter.NewGrid())
 	p.BackgroundColor = color.White
-	tmp := path + ".tmp.png"
-	if err := p.Save(10*vg.Inch, 6*vg.Inch, tmp); err != nil {
+	img, err := p.WriterTo(10*vg.Inch, 6*vg.Inch, "png")
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	return atomicfile.Write(path, func(w io.Writer) error {
+		_, err := img.WriteTo(w)
+		return err
+	})
 }

@@ -105,9 +105,25 @@ func TestDatasetTrainGenerateEndToEnd(t *testing.T) {
 	if !strings.Contains(out, "done: 4 steps") {
 		t.Fatalf("train output:\n%s", out)
 	}
+	// Every output is whole; those written through a temporary file and a
+	// rename are readable by all (0644) whatever the umask, as the log is
+	// under the usual one.
 	for _, f := range []string{"checkpoint.safetensors", "generator.safetensors", "log.jsonl", "losses.png", "samples-000002.png", "samples-000004.png"} {
-		if _, err := os.Stat(filepath.Join(run, f)); err != nil {
+		st, err := os.Stat(filepath.Join(run, f))
+		if err != nil {
 			t.Fatalf("missing output %s: %v", f, err)
+		}
+		if f != "log.jsonl" && st.Mode().Perm() != 0o644 {
+			t.Errorf("%s has mode %v, want 0644", f, st.Mode().Perm())
+		}
+		if strings.HasSuffix(f, ".png") {
+			b, err := os.ReadFile(filepath.Join(run, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := png.Decode(bytes.NewReader(b)); err != nil {
+				t.Errorf("%s: %v", f, err)
+			}
 		}
 	}
 	recs, err := lafite.ReadLog(filepath.Join(run, "log.jsonl"))

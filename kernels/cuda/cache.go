@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/lafite-go/lafite/internal/atomicfile"
 )
 
 // Target is what NVRTC is asked to produce for one GPU.
@@ -143,35 +145,17 @@ func compileCached(n *NVRTC, dir, name, src string, t Target) (image []byte, fro
 		image = cubin
 	}
 	if path != "" {
-		_ = writeAtomic(path, image)
+		_ = writeCached(path, image)
 	}
 	return image, false, nil
 }
 
-// writeAtomic writes through a temporary file and a rename, so that a
-// concurrent reader or a crash never sees half a kernel.
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+// writeCached writes a compiled kernel into the cache, making its folder;
+// atomically, so that a concurrent reader or a crash never sees half a
+// kernel.
+func writeCached(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, werr := f.Write(data)
-	cerr := f.Close()
-	if werr != nil || cerr != nil {
-		os.Remove(tmp)
-		if werr != nil {
-			return werr
-		}
-		return cerr
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
+	return atomicfile.WriteFile(path, data)
 }

@@ -137,13 +137,13 @@ func TestKernelCacheDir(t *testing.T) {
 	}
 }
 
-func TestWriteAtomic(t *testing.T) {
+func TestWriteCachedMakesFoldersAndReplaces(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "a", "b")
 	p := filepath.Join(dir, "k.ptx")
-	if err := writeAtomic(p, []byte("one")); err != nil {
+	if err := writeCached(p, []byte("one")); err != nil {
 		t.Fatal(err)
 	}
-	if err := writeAtomic(p, []byte("two")); err != nil {
+	if err := writeCached(p, []byte("two")); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(p)

@@ -99,7 +99,7 @@ func (d *Device) Module(file string) (*Module, error) {
 			err = m.load(img)
 			if err == nil && d.cache != "" {
 				opts := CompileOptions(n, t)
-				_ = writeAtomic(cachePath(d.cache, file, t.Arch, cacheKey(src, opts, n.Version(), t.Arch), t.CUBIN), img)
+				_ = writeCached(cachePath(d.cache, file, t.Arch, cacheKey(src, opts, n.Version(), t.Arch), t.CUBIN), img)
 			}
 		}
 	}

@@ -14,6 +14,8 @@ import (
 	"github.com/lafite-go/lafite/lafite"
 	"github.com/lafite-go/lafite/lafite/miniclip"
 	"github.com/lafite-go/lafite/lafite/shapes"
+
+	"github.com/lafite-go/lafite/internal/atomicfile"
 )
 
 // The bundled models, trained on the CPU with the commands in the README.
@@ -49,19 +51,7 @@ func assetPath(name string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	tmp, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return "", err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return "", err
-	}
-	if err := tmp.Close(); err != nil {
-		return "", err
-	}
-	return path, os.Rename(tmp.Name(), path)
+	return path, atomicfile.WriteFile(path, data)
 }
 
 // LoadModels reads models from files, or the bundled ones where a path is "".

@@ -5,9 +5,12 @@ import (
 	"bytes"
 	"fmt"
 	"image/png"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/lafite-go/lafite/internal/atomicfile"
 )
 
 // sampleName is the file stem of sample i, wide enough that names sort in
@@ -76,49 +79,29 @@ func Export(samples []Sample, dir string) (err error) {
 
 // ExportZip writes the same files as Export into a zip archive at path,
 // through a temporary file renamed into place.
-func ExportZip(samples []Sample, path string) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	zw := zip.NewWriter(f)
-	for i, s := range samples {
-		p, txt, err := encodeSample(s)
-		if err != nil {
-			return fmt.Errorf("shapes.ExportZip: sample %d: %w", i, err)
-		}
-		// PNG is already deflated: storing it avoids compressing twice.
-		for _, e := range []struct {
-			name   string
-			data   []byte
-			method uint16
-		}{{sampleName(i) + ".png", p, zip.Store}, {sampleName(i) + ".txt", txt, zip.Deflate}} {
-			w, err := zw.CreateHeader(&zip.FileHeader{Name: e.name, Method: e.method})
+func ExportZip(samples []Sample, path string) error {
+	return atomicfile.Write(path, func(f io.Writer) error {
+		zw := zip.NewWriter(f)
+		for i, s := range samples {
+			p, txt, err := encodeSample(s)
 			if err != nil {
-				return err
+				return fmt.Errorf("shapes.ExportZip: sample %d: %w", i, err)
 			}
-			if _, err := w.Write(e.data); err != nil {
-				return err
+			// PNG is already deflated: storing it avoids compressing twice.
+			for _, e := range []struct {
+				name   string
+				data   []byte
+				method uint16
+			}{{sampleName(i) + ".png", p, zip.Store}, {sampleName(i) + ".txt", txt, zip.Deflate}} {
+				w, err := zw.CreateHeader(&zip.FileHeader{Name: e.name, Method: e.method})
+				if err != nil {
+					return err
+				}
+				if _, err := w.Write(e.data); err != nil {
+					return err
+				}
 			}
 		}
-	}
-	if err := zw.Close(); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+		return zw.Close()
+	})
 }
