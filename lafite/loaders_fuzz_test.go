@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/lafite-go/lafite/internal/fuzzfile"
 	"github.com/lafite-go/lafite/tensor"
 )
 
@@ -12,21 +13,6 @@ import (
 // error, never a panic or a model its tensors cannot fill (model_size.go).
 // Each fuzz target starts from a valid file written by the matching Save;
 // go test runs the seeds, `go test -fuzz` mutates them.
-
-func fuzzFile(f *testing.F, seed string, load func(path string) error) {
-	b, err := os.ReadFile(seed)
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add(b)
-	f.Fuzz(func(t *testing.T, data []byte) {
-		path := filepath.Join(t.TempDir(), "in")
-		if err := os.WriteFile(path, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		_ = load(path)
-	})
-}
 
 func FuzzLoadCheckpoint(f *testing.F) {
 	cfg, data, clipFeats := tinySetup(f)
@@ -38,7 +24,7 @@ func FuzzLoadCheckpoint(f *testing.F) {
 	if err := tr.Save(seed); err != nil {
 		f.Fatal(err)
 	}
-	fuzzFile(f, seed, func(path string) error {
+	fuzzfile.Fuzz(f, seed, func(path string) error {
 		_, err := LoadCheckpoint(path, data, clipFeats)
 		return err
 	})
@@ -54,7 +40,7 @@ func FuzzLoadGenerator(f *testing.F) {
 	if err := SaveGenerator(seed, g, cfg); err != nil {
 		f.Fatal(err)
 	}
-	fuzzFile(f, seed, func(path string) error {
+	fuzzfile.Fuzz(f, seed, func(path string) error {
 		_, err := LoadGenerator(path)
 		return err
 	})
@@ -66,7 +52,7 @@ func FuzzLoadDataset(f *testing.F) {
 	if err := (&DatasetFile{MemoryDataset: data, Names: make([]string, data.Len()), Resolution: 16}).Save(seed); err != nil {
 		f.Fatal(err)
 	}
-	fuzzFile(f, seed, func(path string) error {
+	fuzzfile.Fuzz(f, seed, func(path string) error {
 		_, err := LoadDataset(path)
 		return err
 	})
@@ -77,7 +63,7 @@ func FuzzReadLog(f *testing.F) {
 	if err := os.WriteFile(seed, []byte(`{"kimg":0.1,"losses":{"G":1.5}}`+"\n"+`{"kimg":0.2,"losses":{"D":0.5}}`+"\n"), 0o644); err != nil {
 		f.Fatal(err)
 	}
-	fuzzFile(f, seed, func(path string) error {
+	fuzzfile.Fuzz(f, seed, func(path string) error {
 		_, err := ReadLog(path)
 		return err
 	})

@@ -24,46 +24,39 @@ func keptFloats(m nn.Module) int64 {
 // both text-style structures, a 4x4 generator, odd sizes and the
 // reference's widths.
 func TestModelFloatsAreTheModels(t *testing.T) {
-	g := func(mod func(*GeneratorConfig)) GeneratorConfig {
+	// A case counts a configuration and builds its model.
+	type sizeCase struct {
+		floats int64
+		build  func() (nn.Module, error)
+	}
+	cases := map[string]sizeCase{}
+	gen := func(name string, mod func(*GeneratorConfig)) {
 		c := DefaultGeneratorConfig(16, 12)
 		c.ZDim, c.WDim, c.ChannelBase, c.ChannelMax, c.MappingLayers = 10, 6, 96, 24, 3
 		mod(&c)
-		return c
+		cases["generator "+name] = sizeCase{c.floats(), func() (nn.Module, error) { return NewGenerator(c, tensor.NewRNG(1)) }}
 	}
-	gens := map[string]GeneratorConfig{
-		"structure 2":       g(func(*GeneratorConfig) {}),
-		"structure 1 above": g(func(c *GeneratorConfig) { c.Change = 4 }),
-		"4x4":               g(func(c *GeneratorConfig) { c.Resolution = 4 }),
-		"one mapping layer": g(func(c *GeneratorConfig) { c.MappingLayers, c.Channels = 1, 1 }),
-		"reference 8":       DefaultGeneratorConfig(8, 512),
-	}
-	for name, c := range gens {
-		m, err := NewGenerator(c, tensor.NewRNG(1))
-		if err != nil {
-			t.Fatal(name, err)
-		}
-		if got, want := c.floats(), keptFloats(m); got != want {
-			t.Errorf("generator %s: floats() = %d, the model keeps %d", name, got, want)
-		}
-	}
-	d := func(mod func(*DiscriminatorConfig)) DiscriminatorConfig {
+	disc := func(name string, mod func(*DiscriminatorConfig)) {
 		c := DefaultDiscriminatorConfig(16, 12)
 		c.ChannelBase, c.ChannelMax = 96, 24
 		mod(&c)
-		return c
+		cases["discriminator "+name] = sizeCase{c.floats(), func() (nn.Module, error) { return NewDiscriminator(c, tensor.NewRNG(1)) }}
 	}
-	discs := map[string]DiscriminatorConfig{
-		"small":       d(func(*DiscriminatorConfig) {}),
-		"8x8, 2 stds": d(func(c *DiscriminatorConfig) { c.Resolution, c.MbstdChans, c.Channels = 8, 2, 1 }),
-		"reference 8": DefaultDiscriminatorConfig(8, 512),
-	}
-	for name, c := range discs {
-		m, err := NewDiscriminator(c, tensor.NewRNG(1))
+	gen("structure 2", func(*GeneratorConfig) {})
+	gen("structure 1 above", func(c *GeneratorConfig) { c.Change = 4 })
+	gen("4x4", func(c *GeneratorConfig) { c.Resolution = 4 })
+	gen("one mapping layer", func(c *GeneratorConfig) { c.MappingLayers, c.Channels = 1, 1 })
+	gen("reference 8", func(c *GeneratorConfig) { *c = DefaultGeneratorConfig(8, 512) })
+	disc("small", func(*DiscriminatorConfig) {})
+	disc("8x8, 2 stds", func(c *DiscriminatorConfig) { c.Resolution, c.MbstdChans, c.Channels = 8, 2, 1 })
+	disc("reference 8", func(c *DiscriminatorConfig) { *c = DefaultDiscriminatorConfig(8, 512) })
+	for name, c := range cases {
+		m, err := c.build()
 		if err != nil {
 			t.Fatal(name, err)
 		}
-		if got, want := c.floats(), keptFloats(m); got != want {
-			t.Errorf("discriminator %s: floats() = %d, the model keeps %d", name, got, want)
+		if want := keptFloats(m); c.floats != want {
+			t.Errorf("%s: floats() = %d, the model keeps %d", name, c.floats, want)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/lafite-go/lafite/autograd"
+	"github.com/lafite-go/lafite/internal/fuzzfile"
 	"github.com/lafite-go/lafite/safetensors"
 	"github.com/lafite-go/lafite/tensor"
 )
@@ -177,16 +178,8 @@ func FuzzLoadJudge(f *testing.F) {
 	if err := NewJudge(32, 4, 8, 1).Save(seed); err != nil {
 		f.Fatal(err)
 	}
-	b, err := os.ReadFile(seed)
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add(b)
-	f.Fuzz(func(t *testing.T, data []byte) {
-		path := filepath.Join(t.TempDir(), "in")
-		if err := os.WriteFile(path, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		_, _ = LoadJudge(path)
+	fuzzfile.Fuzz(f, seed, func(path string) error {
+		_, err := LoadJudge(path)
+		return err
 	})
 }
