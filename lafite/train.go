@@ -2,6 +2,8 @@ package lafite
 
 import (
 	"fmt"
+	"math"
+	"sort"
 
 	"github.com/lafite-go/lafite/autograd"
 	"github.com/lafite-go/lafite/nn"
@@ -258,7 +260,40 @@ func (t *Trainer) TrainStep() (Parts, error) {
 		delete(parts, plMeanPart)
 	}
 	t.Step++
+	if err := checkFinite(parts, t.Step); err != nil {
+		return parts, err
+	}
 	return parts, nil
+}
+
+// DivergedError reports a step whose losses came out NaN or infinite. The
+// step's updates are applied by then (the losses are read once, at the
+// step's end), so the trainer's weights can no longer be trusted: continue
+// from the last checkpoint written before it, if at all.
+type DivergedError struct {
+	Step  int     // the step that diverged (Trainer.Step after it)
+	Loss  string  // the first non-finite term, by name
+	Value float64 // its value
+}
+
+func (e *DivergedError) Error() string {
+	return fmt.Sprintf("training diverged at step %d: %s is %v", e.Step, e.Loss, e.Value)
+}
+
+// checkFinite returns a DivergedError naming the first (by name) of parts
+// that is NaN or infinite.
+func checkFinite(parts Parts, step int) error {
+	names := make([]string, 0, len(parts))
+	for k := range parts {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if v := parts[k]; math.IsNaN(v) || math.IsInf(v, 0) {
+			return &DivergedError{Step: step, Loss: k, Value: v}
+		}
+	}
+	return nil
 }
 
 // plMeanPart carries the path-length mean through the step's one read.

@@ -1,6 +1,7 @@
 package lafite
 
 import (
+	"errors"
 	"math"
 	"path/filepath"
 	"runtime"
@@ -333,5 +334,27 @@ func TestTrainingIgnoresThreadCount(t *testing.T) {
 				t.Fatalf("%d threads: parameter value %d = %v, %v on 2 threads", procs, i, got[i], want[i])
 			}
 		}
+	}
+}
+
+// A step whose losses are NaN returns a DivergedError naming the step and
+// the first non-finite term; a healthy step returns none.
+func TestTrainStepReportsDivergence(t *testing.T) {
+	cfg, data, clipFeats := tinySetup(t)
+	tr, err := NewTrainer(cfg, data, clipFeats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.TrainStep(); err != nil {
+		t.Fatalf("a healthy step: %v", err)
+	}
+	w := tr.G.Blocks[0].Conv1.Weight.Value
+	v := w.ToSlice()
+	v[0] = float32(math.NaN())
+	w.CopyFrom(tensor.New(v, w.Shape()...))
+	parts, err := tr.TrainStep()
+	var d *DivergedError
+	if !errors.As(err, &d) || d.Step != 2 || !math.IsNaN(d.Value) || !math.IsNaN(parts[d.Loss]) {
+		t.Fatalf("step on a NaN weight: error %v, parts %v", err, parts)
 	}
 }

@@ -6,10 +6,13 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"maps"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,6 +20,7 @@ import (
 
 	"github.com/lafite-go/lafite/clip"
 	"github.com/lafite-go/lafite/lafite"
+	"github.com/lafite-go/lafite/safetensors"
 	"github.com/lafite-go/lafite/tensor"
 )
 
@@ -215,5 +219,58 @@ func TestKilledTrainingNeverLeavesACorruptCheckpoint(t *testing.T) {
 		if leftovers, _ := filepath.Glob(filepath.Join(run, ".checkpoint*")); len(leftovers) > 1 {
 			t.Fatalf("round %d: stale temporary files pile up: %v", round, leftovers)
 		}
+	}
+}
+
+// A run whose losses turn NaN stops at that step with an error that says
+// so and keeps the last checkpoint as it was, rather than overwriting it
+// with NaN weights. The divergence is forced: one of G's weights in the
+// checkpoint is made NaN before the run resumes from it.
+func TestDivergedTrainingKeepsTheLastCheckpoint(t *testing.T) {
+	dir, clipPath, imgDir := fixture(t)
+	data := filepath.Join(dir, "data.safetensors")
+	runCLI(t, "dataset", "--images", imgDir, "--res", "16", "--clip", clipPath, "--out", data)
+	run1 := filepath.Join(dir, "run")
+	runCLI(t, append([]string{"train", "--data", data, "--clip", clipPath, "--out", run1, "--kimg", "0.008", "--snap", "0.008", "--res", "16"}, tinyTrainFlags...)...)
+	ckpt := filepath.Join(run1, "checkpoint.safetensors")
+	f, err := safetensors.ReadFile(ckpt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ts []*safetensors.Tensor
+	poisoned := false
+	for _, name := range slices.Sorted(maps.Keys(f.Tensors)) {
+		st := f.Tensors[name]
+		if !poisoned && strings.HasPrefix(name, "G.") && strings.HasSuffix(name, ".weight") {
+			v, err := st.Float32()
+			if err != nil {
+				t.Fatal(err)
+			}
+			v[0] = float32(math.NaN())
+			st = safetensors.F32Tensor(name, st.Shape, v)
+			poisoned = true
+		}
+		ts = append(ts, st)
+	}
+	if err := safetensors.WriteFile(ckpt, ts, f.Metadata); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(ckpt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := run(append([]string{"train", "--data", data, "--clip", clipPath, "--out", run1, "--kimg", "0.016", "--snap", "0.004",
+		"--res", "16", "--resume", "auto"}, tinyTrainFlags...), &stdout, &stderr)
+	msg := stderr.String()
+	if code == 0 || !strings.Contains(msg, "training diverged at step 3") || !strings.Contains(msg, "(step 2) is kept as it was") {
+		t.Fatalf("resuming from NaN weights: exit %d, stderr %q", code, msg)
+	}
+	after, err := os.ReadFile(ckpt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Fatal("the diverged run rewrote the checkpoint")
 	}
 }

@@ -229,8 +229,23 @@ func train(o trainOptions, stdout io.Writer) error {
 		}
 		return nil
 	}
+	// The checkpoint this run resumed from or last wrote, and its step.
+	lastSaved, lastPath := -1, resume
+	if resume != "" {
+		lastSaved = tr.Step
+	}
 	for tr.ImagesSeen < totalImgs {
 		parts, err := tr.TrainStep()
+		var diverged *lafite.DivergedError
+		if errors.As(err, &diverged) {
+			// The weights are NaN by now: writing them would replace the
+			// last good checkpoint, so nothing more is written.
+			saved := "no checkpoint was written before it"
+			if lastSaved >= 0 {
+				saved = fmt.Sprintf("%s (step %d) is kept as it was", lastPath, lastSaved)
+			}
+			return fmt.Errorf("%v; %s: lower the learning rates (--glr, --dlr) or raise --gamma, then continue with --resume auto", err, saved)
+		}
 		if err != nil {
 			return err
 		}
@@ -254,6 +269,7 @@ func train(o trainOptions, stdout io.Writer) error {
 			if err := snapshot(); err != nil {
 				return err
 			}
+			lastSaved, lastPath = tr.Step, ckptPath
 			nextSnap += snapImgs
 		}
 		if interrupted {
