@@ -31,11 +31,13 @@ func validOutputs(tap, stride, pad, in, out int) (lo, hi int) {
 // the tap falls in the padding).
 func Im2col(g ConvGeom, x []float32, xOff int, col []float32) {
 	ohw := g.OH * g.OW
+	var yBuf, xBuf [16][2]int // as in Col2im
+	ys, xs := tapRanges(yBuf[:0], g.KH, g.DH, g.SH, g.PH, g.H, g.OH), tapRanges(xBuf[:0], g.KW, g.DW, g.SW, g.PW, g.W, g.OW)
 	row := 0
 	for c := 0; c < g.Cin/g.Groups; c++ {
 		for ky := 0; ky < g.KH; ky++ {
 			for kx := 0; kx < g.KW; kx++ {
-				g.unfoldTap(x, xOff+c*g.H*g.W, ky, kx, col[row*ohw:(row+1)*ohw])
+				g.unfoldTapIn(x, xOff+c*g.H*g.W, ky, kx, ys[ky], xs[kx], col[row*ohw:(row+1)*ohw])
 				row++
 			}
 		}
@@ -45,8 +47,16 @@ func Im2col(g ConvGeom, x []float32, xOff int, col []float32) {
 // unfoldTap writes col's row for tap (ky, kx) of the input plane at
 // x[plane:] into dst (OH*OW floats).
 func (g ConvGeom) unfoldTap(x []float32, plane, ky, kx int, dst []float32) {
-	yLo, yHi := validOutputs(ky*g.DH, g.SH, g.PH, g.H, g.OH)
-	xLo, xHi := validOutputs(kx*g.DW, g.SW, g.PW, g.W, g.OW)
+	var ys, xs [2]int
+	ys[0], ys[1] = validOutputs(ky*g.DH, g.SH, g.PH, g.H, g.OH)
+	xs[0], xs[1] = validOutputs(kx*g.DW, g.SW, g.PW, g.W, g.OW)
+	g.unfoldTapIn(x, plane, ky, kx, ys, xs, dst)
+}
+
+// unfoldTapIn is unfoldTap given the tap's valid output rows ys and
+// columns xs ([lo, hi), validOutputs).
+func (g ConvGeom) unfoldTapIn(x []float32, plane, ky, kx int, ys, xs [2]int, dst []float32) {
+	yLo, yHi, xLo, xHi := ys[0], ys[1], xs[0], xs[1]
 	if yLo >= yHi || xLo >= xHi {
 		clear(dst)
 		return
@@ -96,14 +106,18 @@ func Col2im(g ConvGeom, col []float32, x []float32, xOff int) {
 	cg := g.Cin / g.Groups
 	ohw := g.OH * g.OW
 	flat := g.flatTaps()
+	// Each tap's valid outputs, the same for every channel (on the stack
+	// up to 16 taps a side).
+	var yBuf, xBuf [16][2]int
+	ys, xs := tapRanges(yBuf[:0], g.KH, g.DH, g.SH, g.PH, g.H, g.OH), tapRanges(xBuf[:0], g.KW, g.DW, g.SW, g.PW, g.W, g.OW)
 	row := 0
 	for c := 0; c < cg; c++ {
 		plane := xOff + c*g.H*g.W
 		planeEnd := plane + g.H*g.W
 		for ky := 0; ky < g.KH; ky++ {
-			yLo, yHi := validOutputs(ky*g.DH, g.SH, g.PH, g.H, g.OH)
+			yLo, yHi := ys[ky][0], ys[ky][1]
 			for kx := 0; kx < g.KW; kx++ {
-				xLo, xHi := validOutputs(kx*g.DW, g.SW, g.PW, g.W, g.OW)
+				xLo, xHi := xs[kx][0], xs[kx][1]
 				src := col[row*ohw : (row+1)*ohw]
 				row++
 				if yLo >= yHi || xLo >= xHi {
@@ -143,6 +157,16 @@ func Col2im(g ConvGeom, col []float32, x []float32, xOff int) {
 			}
 		}
 	}
+}
+
+// tapRanges appends validOutputs of each of k taps (dilation d) along one
+// axis to dst.
+func tapRanges(dst [][2]int, k, d, stride, pad, in, out int) [][2]int {
+	for t := 0; t < k; t++ {
+		lo, hi := validOutputs(t*d, stride, pad, in, out)
+		dst = append(dst, [2]int{lo, hi})
+	}
+	return dst
 }
 
 // flatTaps reports whether each tap's valid outputs map to its inputs by one
