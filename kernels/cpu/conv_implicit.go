@@ -149,6 +149,37 @@ func (j *narrowJob) runRange(lo, hi int) {
 	}
 }
 
+// convDirectRows: the implicit forward writes y's rows straight from the
+// product where it can (directRows); a var so tests can compare.
+var convDirectRows = true
+
+// directRows reports whether every output row is a whole number of the
+// kernel's column panels, so the product can write y's rows directly
+// (gemmGridRows, a product per output row) rather than the padded width's
+// wide rows that narrowJob copies out.
+func (g ConvGeom) directRows() bool { return convDirectRows && g.OW%activeGemm.nr == 0 }
+
+// biasJob adds bias[c] to y's planes [lo, hi) (of Cout each sample),
+// after a product that wrote them directly: the same sum narrowJob forms.
+type biasJob struct {
+	g     ConvGeom
+	y     []float32
+	yOff  int
+	bias  []float32
+	plane int // index of the first plane (sample·Cout)
+}
+
+func (j *biasJob) runRange(lo, hi int) {
+	ohw := j.g.OH * j.g.OW
+	for pl := lo; pl < hi; pl++ {
+		bv := j.bias[(j.plane+pl)%j.g.Cout]
+		d := j.y[j.yOff+pl*ohw : j.yOff+(pl+1)*ohw]
+		for i := range d {
+			d[i] += bv
+		}
+	}
+}
+
 // implicitBatchFloats bounds the padded input and wide output of one batch
 // of samples (in floats). A var so tests can force several batches.
 var implicitBatchFloats = 8 << 20
@@ -158,21 +189,38 @@ func conv2dForwardImplicit(g ConvGeom, x, w, bias, y []float32) {
 	cg, og := g.Cin/g.Groups, g.Cout/g.Groups
 	k, hw, ohw := g.colRows(), g.H*g.W, g.OH*g.OW
 	l := g.implicitLayout()
-	perSample := g.Cin*l.plane + g.Cout*l.wide
+	direct := g.directRows()
+	wideFloats := g.Cout * l.wide
+	if direct {
+		wideFloats = 0
+	}
+	perSample := g.Cin*l.plane + wideFloats
 	sb := max(1, min(g.N, implicitBatchFloats/perSample))
 	rows := g.tapOffsets(l, make([]int, 0, k))
 	xpBuf := convBufs.get(sb*g.Cin*l.plane + l.slack)
-	wideBuf := convBufs.get(sb * g.Cout * l.wide)
+	wideBuf := convBufs.get(sb * wideFloats)
 	defer convBufs.put(xpBuf)
 	defer convBufs.put(wideBuf)
 	// The slack, and a last batch's unused tail, hold whatever the buffers
 	// held: only dropped columns read them, and a column of the product
 	// depends on no other column.
-	xp, wide := xpBuf.data, wideBuf.data
+	xp := xpBuf.data
 	for n0 := 0; n0 < g.N; n0 += sb {
 		nb := min(sb, g.N-n0)
 		pad := &padJob{g: g, l: l, x: x, xOff: n0 * g.Cin * hw, xp: xp}
 		parallelRange(nb*g.Cin, l.plane, pad)
+		if direct {
+			for gi := 0; gi < g.Groups; gi++ {
+				activeGemm.gemmGridRows(nb, g.OH, og, g.OW, k, 1, nil, w, gi*og*k, k, 1,
+					xp, gi*cg*l.plane, rows, g.Cin*l.plane, l.wq,
+					0, y, (n0*g.Cout+gi*og)*ohw, ohw, g.Cout*ohw, g.OW)
+			}
+			if bias != nil {
+				parallelRange(nb*g.Cout, ohw, &biasJob{g: g, y: y, yOff: n0 * g.Cout * ohw, bias: bias, plane: n0 * g.Cout})
+			}
+			continue
+		}
+		wide := wideBuf.data
 		for gi := 0; gi < g.Groups; gi++ {
 			activeGemm.gemmBatchedRows(nb, og, l.wide, k, 1, w, gi*og*k, k, 1,
 				xp, gi*cg*l.plane, rows, g.Cin*l.plane,

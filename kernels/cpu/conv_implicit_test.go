@@ -29,8 +29,16 @@ func TestImplicitIm2colKeepsBits(t *testing.T) {
 		"stride2_dil2":  geom(2, 4, 21, 22, 6, 3, 3, 2, 2, 2, 2, 2, 2, 1),
 		"crop":          geom(2, 4, 12, 14, 5, 3, 3, 1, 1, -1, -1, 1, 1, 1),
 		"short_oh":      {N: 2, Cin: 3, H: 9, W: 16, Cout: 5, OH: 7, OW: 15, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, Groups: 1},
+		// Rows of whole column panels (16 or 32 wide): y's rows written
+		// directly (directRows) on every variant.
+		"rows_16":        geom(2, 5, 7, 16, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+		"rows_32_groups": geom(3, 4, 5, 32, 14, 3, 3, 1, 1, 1, 1, 1, 1, 2),
+		"rows_64_dil2":   geom(2, 3, 6, 64, 7, 3, 3, 1, 1, 2, 2, 2, 2, 1),
+		"rows_s2_32":     geom(2, 3, 9, 65, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1),
 	}
-	defer func(v, b int, d bool) { convGemmMinFlops, implicitBatchFloats, gemmDirectB = v, b, d }(convGemmMinFlops, implicitBatchFloats, gemmDirectB)
+	defer func(v, b int, d, r bool) {
+		convGemmMinFlops, implicitBatchFloats, gemmDirectB, convDirectRows = v, b, d, r
+	}(convGemmMinFlops, implicitBatchFloats, gemmDirectB, convDirectRows)
 	defer func() { convImplicit = true }()
 	convGemmMinFlops = 0
 	prev := ActiveVariant()
@@ -68,17 +76,20 @@ func TestImplicitIm2colKeepsBits(t *testing.T) {
 							t.Fatalf("%s %s batch=%d: gw[%d] = %v, im2col path %v", variant, name, batch, i, gotW[i], wantW[i])
 						}
 					}
-					for _, b := range [][]float32{bias, nil} {
-						got := slices.Repeat([]float32{float32(math.NaN())}, ny)
-						conv2dForwardImplicit(g, x, w, b, got) // strided ones too, though the dispatch keeps im2col for them
-						ref := want
-						if b == nil {
-							ref = wantNoBias
-						}
-						for i := range ref {
-							if math.Float32bits(got[i]) != math.Float32bits(ref[i]) {
-								t.Fatalf("%s %s direct=%v batch=%d bias=%v: y[%d] = %v, im2col path %v",
-									variant, name, direct, batch, b != nil, i, got[i], ref[i])
+					for _, rows := range []bool{true, false} {
+						convDirectRows = rows
+						for _, b := range [][]float32{bias, nil} {
+							got := slices.Repeat([]float32{float32(math.NaN())}, ny)
+							conv2dForwardImplicit(g, x, w, b, got) // strided ones too, though the dispatch keeps im2col for them
+							ref := want
+							if b == nil {
+								ref = wantNoBias
+							}
+							for i := range ref {
+								if math.Float32bits(got[i]) != math.Float32bits(ref[i]) {
+									t.Fatalf("%s %s direct=%v batch=%d rows=%v bias=%v: y[%d] = %v, im2col path %v",
+										variant, name, direct, batch, rows, b != nil, i, got[i], ref[i])
+								}
 							}
 						}
 					}

@@ -53,6 +53,24 @@ func conv2dForwardSmallImplicit(g ConvGeom, x, bias, y []float32, pas []PackedA)
 	k, hw, ohw := g.colRows(), g.H*g.W, g.OH*g.OW
 	l := g.implicitLayout()
 	rows := g.tapOffsets(l, make([]int, 0, k))
+	if g.directRows() {
+		ParallelFor(g.N, g.flopsPerSample(), func(lo, hi int) {
+			xpBuf := convBufs.get(g.Cin * l.plane)
+			defer convBufs.put(xpBuf)
+			xp := xpBuf.data[:g.Cin*l.plane]
+			for n := lo; n < hi; n++ {
+				(&padJob{g: g, l: l, x: x, xOff: n * g.Cin * hw, xp: xp}).runRange(0, g.Cin)
+				for gi := range pas {
+					activeGemm.gemmGridRows(1, g.OH, og, g.OW, k, 1, &pas[gi], nil, 0, 0, 0,
+						xp, gi*cg*l.plane, rows, 0, l.wq, 0, y, (n*g.Cout+gi*og)*ohw, ohw, 0, g.OW)
+				}
+				if bias != nil {
+					(&biasJob{g: g, y: y, yOff: n * g.Cout * ohw, bias: bias, plane: n * g.Cout}).runRange(0, g.Cout)
+				}
+			}
+		})
+		return
+	}
 	ParallelFor(g.N, g.flopsPerSample(), func(lo, hi int) {
 		xpBuf := convBufs.get(g.Cin*l.plane + l.slack)
 		wideBuf := convBufs.get(g.Cout * l.wide)

@@ -132,6 +132,9 @@ type gemmCall struct {
 	batch       int
 	bStride     int // element offset between consecutive B_s
 	cStride     int // and between consecutive C_s
+	// With inner > 1 the batch is a grid: B_s at s/inner·bStride +
+	// s%inner·bInner, C_s likewise (gemmGridRows).
+	inner, bInner, cInner int
 
 	mPanels, mBlocks int // row micro-panels, split evenly into row blocks
 	nChunks          int // column chunks per row block
@@ -150,7 +153,11 @@ type gemmCall struct {
 func (p *gemmCall) panel(jp int) (bOff, cOff, width int) {
 	s, lp := jp/p.panelsPerItem, jp%p.panelsPerItem
 	j := lp * p.g.nr
-	return p.bOff + s*p.bStride + j*p.bCol, p.cOff + s*p.cStride + j, min(p.g.nr, p.n-j)
+	bItem, cItem := s*p.bStride, s*p.cStride
+	if p.inner > 1 {
+		bItem, cItem = s/p.inner*p.bStride+s%p.inner*p.bInner, s/p.inner*p.cStride+s%p.inner*p.cInner
+	}
+	return p.bOff + bItem + j*p.bCol, p.cOff + cItem + j, min(p.g.nr, p.n-j)
 }
 
 // packBPhase packs micro-panels [lo,hi) of the current B block.
@@ -375,6 +382,53 @@ func (g *gemmKernel) gemmBatchedRows(batch, m, n, k int, alpha float32,
 		c: c, cOff: cOff, ldc: ldc,
 		batch: batch, bStride: bStride, cStride: cStride,
 		direct: gemmDirectB && g.readsRows()})
+}
+
+// gemmGridRows is gemmBatchedRows over a grid of outer x inner products:
+// B_(s,r) at b[bOff + s·bStride + r·bInner] (rows through the table, n
+// contiguous columns each) and C_(s,r) at c[cOff + s·cStride + r·cInner].
+// A convolution's output rows are such products when each is a whole
+// number of column panels: the taps of row r start r padded rows on, and
+// the product writes y's row directly, with neither the padded width's
+// extra columns nor a copy out of a wide buffer. pa, when not nil, is A
+// packed beforehand (and a, aOff, aRow, aCol are ignored).
+func (g *gemmKernel) gemmGridRows(outer, inner, m, n, k int, alpha float32,
+	pa *PackedA, a []float32, aOff, aRow, aCol int,
+	b []float32, bOff int, rows []int, bStride, bInner int,
+	beta float32, c []float32, cOff, ldc, cStride, cInner int) {
+	if m <= 0 || n <= 0 || outer <= 0 || inner <= 0 {
+		return
+	}
+	if pa != nil && (!pa.Current() || pa.g != g || pa.m != m || pa.k != k) {
+		panic(fmt.Sprintf("cpu.gemmGridRows: A packed as [%d,%d] for another kernel or shape than [%d,%d]", pa.m, pa.k, m, k))
+	}
+	// The last product's rows and columns bound every other's (strides
+	// are offsets forward).
+	if bStride < 0 || bInner < 0 || cStride < 0 || cInner < 0 {
+		panic("cpu.gemmGridRows: negative stride")
+	}
+	checkRowTable("cpu.gemmGridRows", rows, k, n, 1, b, bOff+(outer-1)*bStride+(inner-1)*bInner, 0)
+	checkGemmC(m, n, c, cOff, ldc)
+	checkGemmC(m, n, c, cOff+(outer-1)*cStride+(inner-1)*cInner, ldc)
+	if k == 0 || alpha == 0 {
+		for s := 0; s < outer; s++ {
+			for r := 0; r < inner; r++ {
+				scaleRows(m, n, beta, c, cOff+s*cStride+r*cInner, ldc)
+			}
+		}
+		return
+	}
+	call := gemmCall{g: g, m: m, n: n, k: k, alpha: alpha, beta: beta,
+		a: a, aOff: aOff, aRow: aRow, aCol: aCol,
+		b: b, bOff: bOff, bCol: 1, bRows: rows,
+		c: c, cOff: cOff, ldc: ldc,
+		batch: outer * inner, bStride: bStride, cStride: cStride,
+		inner: inner, bInner: bInner, cInner: cInner,
+		direct: gemmDirectB && g.readsRows()}
+	if pa != nil {
+		call.packedA = pa.data
+	}
+	g.runPooled(call)
 }
 
 // checkRowTable guards the products whose B rows come from a table
