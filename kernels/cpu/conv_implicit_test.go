@@ -298,3 +298,47 @@ func BenchmarkConvSchedules(b *testing.B) {
 		}
 	}
 }
+
+// padJob writes every entry of the phase planes: the input where a phase
+// row and column has one, zero elsewhere, whatever the buffer held before
+// (here NaN), for strides, dilations, crops and padding wider than a column.
+func TestPadJobWritesEveryEntry(t *testing.T) {
+	geoms := map[string]ConvGeom{
+		"3x3_pad1":     geom(2, 3, 7, 9, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+		"5x5_pad2":     geom(1, 2, 6, 5, 3, 5, 5, 1, 1, 2, 2, 1, 1, 1),
+		"rows_only":    geom(1, 2, 6, 8, 3, 3, 3, 1, 1, 1, 0, 1, 1, 1),
+		"stride2_pad1": geom(2, 3, 9, 11, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1),
+		"stride2_dil2": geom(1, 2, 13, 12, 3, 3, 3, 2, 2, 2, 2, 2, 2, 1),
+		"stride3":      geom(1, 2, 14, 17, 3, 4, 4, 3, 3, 1, 2, 1, 1, 1),
+		"crop":         geom(1, 2, 8, 9, 3, 3, 3, 1, 1, -1, -1, 1, 1, 1),
+		"one_column":   geom(1, 2, 5, 1, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+	}
+	for name, g := range geoms {
+		l := g.implicitLayout()
+		r := rand.New(rand.NewPCG(3, uint64(len(name))))
+		x := randSlice(r, g.N*g.Cin*g.H*g.W)
+		xp := slices.Repeat([]float32{float32(math.NaN())}, g.Cin*l.plane)
+		for n := 0; n < g.N; n++ {
+			(&padJob{g: g, l: l, x: x, xOff: n * g.Cin * g.H * g.W, xp: xp}).runRange(0, g.Cin)
+			for ch := 0; ch < g.Cin; ch++ {
+				for a := 0; a < g.SH; a++ {
+					for b := 0; b < g.SW; b++ {
+						for i := 0; i < l.hq; i++ {
+							for j := 0; j < l.wq; j++ {
+								iy, ix := i*g.SH+a-g.PH, j*g.SW+b-g.PW
+								want := float32(0)
+								if iy >= 0 && iy < g.H && ix >= 0 && ix < g.W {
+									want = x[((n*g.Cin+ch)*g.H+iy)*g.W+ix]
+								}
+								got := xp[ch*l.plane+(a*g.SW+b)*l.hq*l.wq+i*l.wq+j]
+								if math.Float32bits(got) != math.Float32bits(want) {
+									t.Fatalf("%s sample %d channel %d phase (%d,%d) entry (%d,%d): %v, want %v", name, n, ch, a, b, i, j, got, want)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
