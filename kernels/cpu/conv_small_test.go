@@ -16,6 +16,10 @@ func TestSmallConvSharedWeightsKeepBits(t *testing.T) {
 		"demo_8x8":     geom(4, 32, 8, 8, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1),
 		"demo_16x16":   geom(3, 32, 16, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1),
 		"demo_1x1_rgb": geom(3, 32, 16, 16, 3, 1, 1, 1, 1, 0, 0, 1, 1, 1),
+		// Strided, rows of whole panels: the implicit path with y's rows
+		// written directly.
+		"demo_down_2": geom(3, 32, 33, 33, 32, 3, 3, 2, 2, 0, 0, 1, 1, 1),
+		"patch_4":     geom(2, 3, 64, 64, 8, 4, 4, 4, 4, 0, 0, 1, 1, 1),
 	}
 	for name, g := range convGeoms {
 		geoms[name] = g
