@@ -404,8 +404,8 @@ func (g *gemmKernel) gemmGridRows(outer, inner, m, n, k int, alpha float32,
 	}
 	// The last product's rows and columns bound every other's (strides
 	// are offsets forward).
-	if bStride < 0 || bInner < 0 || cStride < 0 || cInner < 0 {
-		panic("cpu.gemmGridRows: negative stride")
+	if bOff < 0 || bStride < 0 || bInner < 0 || cStride < 0 || cInner < 0 {
+		panic(fmt.Sprintf("cpu.gemmGridRows: negative offset or stride (b at %d+s*%d+r*%d, c at s*%d+r*%d)", bOff, bStride, bInner, cStride, cInner))
 	}
 	checkRowTable("cpu.gemmGridRows", rows, k, n, 1, b, bOff+(outer-1)*bStride+(inner-1)*bInner, 0)
 	checkGemmC(m, n, c, cOff, ldc)
