@@ -147,6 +147,64 @@ func TestGemmBatchedRowsMatchesMaterialised(t *testing.T) {
 	}
 }
 
+// gemmGridRows against gemmBatchedRows item by item: a grid of 2 x 3
+// products with B and C offsets from two strides each, A packed beforehand
+// or not, beta 0 and 1, every edge of rows and columns and depth past one
+// block of k; the same bits.
+func TestGemmGridRowsMatchesItemByItem(t *testing.T) {
+	defer func(d bool) { gemmDirectB = d }(gemmDirectB)
+	prev := ActiveVariant()
+	defer UseVariant(prev)
+	r := rand.New(rand.NewPCG(7, 7))
+	const outer, inner = 2, 3
+	for _, variant := range Variants() {
+		if err := UseVariant(variant); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range []int{1, 6, 13, 32} {
+			for _, n := range []int{5, 16, 32, 40} {
+				for _, k := range []int{1, 9, 1100} {
+					rows := make([]int, k)
+					span := n + 2*k
+					for p := range rows {
+						rows[p] = r.IntN(span - n + 1)
+					}
+					bInner, bStride := span+3, inner*(span+3)+7
+					cInner, ldc := n+2, inner*(n+2)+1 // C_(s,r) rows interleaved: row i of all r, then row i+1
+					cStride := m * ldc
+					b := randSlice(r, outer*bStride)
+					a := randSlice(r, m*k)
+					c0 := randSlice(r, outer*cStride)
+					pa := PackA(m, k, a, 0, k, 1)
+					for _, beta := range []float32{0, 1} {
+						want := slices.Clone(c0)
+						for s := 0; s < outer; s++ {
+							for q := 0; q < inner; q++ {
+								activeGemm.gemmBatchedRows(1, m, n, k, 1, a, 0, k, 1, b, s*bStride+q*bInner, rows, 0,
+									beta, want, s*cStride+q*cInner, ldc, 0)
+							}
+						}
+						for _, direct := range []bool{true, false} {
+							for _, packed := range []*PackedA{nil, pa} {
+								gemmDirectB = direct
+								got := slices.Clone(c0)
+								activeGemm.gemmGridRows(outer, inner, m, n, k, 1, packed, a, 0, k, 1,
+									b, 0, rows, bStride, bInner, beta, got, 0, ldc, cStride, cInner)
+								for i := range want {
+									if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+										t.Fatalf("%s m=%d n=%d k=%d beta=%v direct=%v packed=%v: C[%d] = %v, want %v",
+											variant, m, n, k, beta, direct, packed != nil, i, got[i], want[i])
+									}
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 func TestGemmBatchedRowsRejectsRowsOutsideB(t *testing.T) {
 	defer func() {
 		msg, _ := recover().(string)
