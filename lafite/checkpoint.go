@@ -82,16 +82,10 @@ func LoadCheckpoint(path string, data Dataset, clipFeats CLIPImageFeatures) (*Tr
 	if err := json.Unmarshal([]byte(f.Metadata["config"]), &cfg); err != nil {
 		return nil, bad("bad config: %v", err)
 	}
-	if err := cfg.G.validate(); err != nil {
-		return nil, bad("generator config: %v", err)
-	}
-	if err := cfg.D.validate(); err != nil {
-		return nil, bad("discriminator config: %v", err)
-	}
-	if err := checkFits(f, "G_ema.", "generator", cfg.G.floats()); err != nil {
+	if err := cfg.G.checkFile(f, "G_ema."); err != nil {
 		return nil, bad("%v", err)
 	}
-	if err := checkFits(f, "D.", "discriminator", cfg.D.floats()); err != nil {
+	if err := cfg.D.checkFile(f, "D."); err != nil {
 		return nil, bad("%v", err)
 	}
 	t, err := NewTrainer(cfg, data, clipFeats)
@@ -194,10 +188,7 @@ func LoadGenerator(path string) (*Generator, error) {
 	if err := json.Unmarshal([]byte(f.Metadata["config"]), &cfg); err != nil {
 		return nil, fmt.Errorf("%s: bad config: %v", path, err)
 	}
-	if err := cfg.G.validate(); err != nil {
-		return nil, fmt.Errorf("%s: generator config: %v", path, err)
-	}
-	if err := checkFits(f, "G_ema.", "generator", cfg.G.floats()); err != nil {
+	if err := cfg.G.checkFile(f, "G_ema."); err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
 	g, err := NewGenerator(cfg.G, tensor.NewRNG(0))

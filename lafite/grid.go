@@ -5,8 +5,6 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"os"
-	"path/filepath"
 
 	"golang.org/x/image/draw"
 	"golang.org/x/image/font"
@@ -74,14 +72,12 @@ func drawText(dst *image.RGBA, x, y int, s string, width int) {
 	d.DrawString(s)
 }
 
-// WritePNG encodes img to path atomically (temp file + rename).
+// WritePNG encodes img to path atomically (temp file + rename), making the
+// folder if needed.
 func WritePNG(path string, img image.Image) error {
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(path, buf.Bytes())
+	return atomicfile.WriteFileAll(path, buf.Bytes())
 }

@@ -2,7 +2,6 @@ package lafite
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/lafite-go/lafite/safetensors"
 )
@@ -81,22 +80,28 @@ func (c DiscriminatorConfig) floats() int64 {
 	return n + conv(c4+int64(c.MbstdChans), c4, 3, true) + fcFloats(c4*16, c4) + fcFloats(c4, 1) + fcFloats(c4, int64(c.FDim))
 }
 
-// storedFloats is the number of values f holds in tensors whose names
-// start with prefix.
-func storedFloats(f *safetensors.File, prefix string) int64 {
-	var n int64
-	for name, t := range f.Tensors {
-		if strings.HasPrefix(name, prefix) {
-			n += int64(t.Numel())
-		}
+// checkFile validates c and checks that f's tensors under prefix can hold
+// the generator it configures.
+func (c GeneratorConfig) checkFile(f *safetensors.File, prefix string) error {
+	if err := c.validate(); err != nil {
+		return fmt.Errorf("generator config: %v", err)
 	}
-	return n
+	return checkFits(f, prefix, "generator", c.floats())
+}
+
+// checkFile validates c and checks that f's tensors under prefix can hold
+// the discriminator it configures.
+func (c DiscriminatorConfig) checkFile(f *safetensors.File, prefix string) error {
+	if err := c.validate(); err != nil {
+		return fmt.Errorf("discriminator config: %v", err)
+	}
+	return checkFits(f, prefix, "discriminator", c.floats())
 }
 
 // checkFits fails when a model of need values cannot be among f's tensors
 // under prefix: the configuration does not describe this file.
 func checkFits(f *safetensors.File, prefix, model string, need int64) error {
-	if have := storedFloats(f, prefix); need > have {
+	if have := f.Elements(prefix); need > have {
 		return fmt.Errorf("the configuration's %s has %d values, but the file holds only %d under %q: the metadata does not describe these tensors", model, need, have, prefix)
 	}
 	return nil

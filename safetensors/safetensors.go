@@ -94,6 +94,19 @@ func (f *File) Get(name string) (*Tensor, bool) {
 	return t, ok
 }
 
+// Elements is the number of elements of the tensors whose names start with
+// prefix ("": all of them), from the header alone: what a loader can check
+// a configuration against before it allocates the model.
+func (f *File) Elements(prefix string) int64 {
+	var n int64
+	for name, t := range f.Tensors {
+		if strings.HasPrefix(name, prefix) {
+			n += int64(t.Numel())
+		}
+	}
+	return n
+}
+
 // Numel is the number of elements (1 for a scalar of shape []).
 func (t *Tensor) Numel() int {
 	n := 1

@@ -59,3 +59,13 @@ func WriteFile(path string, data []byte) error {
 		return err
 	})
 }
+
+// WriteFileAll is WriteFile that first makes path's folder and any
+// parents, as os.MkdirAll: for outputs whose folder the program names
+// (caches, a grid's output folder), not one the user may have mistyped.
+func WriteFileAll(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return WriteFile(path, data)
+}

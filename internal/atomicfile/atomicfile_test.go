@@ -57,3 +57,20 @@ func TestWriteReplacesWholeOrNotAtAll(t *testing.T) {
 		t.Fatal("a failed write made the missing folder")
 	}
 }
+
+// WriteFileAll makes the missing folders and replaces a file already there
+// (the kernel cache's and the grids' use).
+func TestWriteFileAllMakesFoldersAndReplaces(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a", "b")
+	p := filepath.Join(dir, "k.ptx")
+	for _, content := range []string{"one", "two"} {
+		if err := WriteFileAll(p, []byte(content)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, _ := os.ReadFile(p)
+	ents, _ := os.ReadDir(dir)
+	if string(b) != "two" || len(ents) != 1 {
+		t.Fatalf("content %q, %d files", b, len(ents))
+	}
+}

@@ -48,48 +48,46 @@ func conv2dForwardSmall(g ConvGeom, x, w, bias, y []float32) {
 
 // conv2dForwardSmallImplicit is conv2dForwardImplicit's computation a
 // sample at a time, the samples in parallel as in the reference: each
-// worker pads its sample, the product of each group writes the wide output
-// planes, and their real columns plus the bias go to y. Every real output
-// is the im2col path's dot product (conv_implicit.go), so the bits are the
-// reference's.
+// worker pads its sample; the product of each group writes y's rows
+// directly (directRows) or the wide output planes, whose real columns plus
+// the bias then go to y. Every real output is the im2col path's dot product
+// (conv_implicit.go), so the bits are the reference's.
 func conv2dForwardSmallImplicit(g ConvGeom, x, bias, y []float32, pas []PackedA) {
 	cg, og := g.Cin/g.Groups, g.Cout/g.Groups
 	k, hw, ohw := g.colRows(), g.H*g.W, g.OH*g.OW
 	l := g.implicitLayout()
 	rows := g.tapOffsets(l, make([]int, 0, k))
-	if g.directRows() {
-		ParallelFor(g.N, g.flopsPerSample(), func(lo, hi int) {
-			xpBuf := convBufs.get(g.Cin * l.plane)
-			defer convBufs.put(xpBuf)
-			xp := xpBuf.data[:g.Cin*l.plane]
-			for n := lo; n < hi; n++ {
-				(&padJob{g: g, l: l, x: x, xOff: n * g.Cin * hw, xp: xp}).runRange(0, g.Cin)
-				for gi := range pas {
-					activeGemm.gemmGridRows(1, g.OH, og, g.OW, k, 1, &pas[gi], nil, 0, 0, 0,
-						xp, gi*cg*l.plane, rows, 0, l.wq, 0, y, (n*g.Cout+gi*og)*ohw, ohw, 0, g.OW)
-				}
-				if bias != nil {
-					(&biasJob{g: g, y: y, yOff: n * g.Cout * ohw, bias: bias, plane: n * g.Cout}).runRange(0, g.Cout)
-				}
-			}
-		})
-		return
+	direct := g.directRows()
+	slack, wideFloats := l.slack, g.Cout*l.wide
+	if direct { // every output position is real: no column reads past a plane
+		slack, wideFloats = 0, 0
 	}
 	ParallelFor(g.N, g.flopsPerSample(), func(lo, hi int) {
-		xpBuf := convBufs.get(g.Cin*l.plane + l.slack)
-		wideBuf := convBufs.get(g.Cout * l.wide)
+		xpBuf := convBufs.get(g.Cin*l.plane + slack)
+		wideBuf := convBufs.get(wideFloats)
 		defer convBufs.put(xpBuf)
 		defer convBufs.put(wideBuf)
 		// The slack holds whatever the buffer held: only dropped columns
 		// read it.
-		xp, wide := xpBuf.data[:g.Cin*l.plane+l.slack], wideBuf.data[:g.Cout*l.wide]
+		xp, wide := xpBuf.data[:g.Cin*l.plane+slack], wideBuf.data[:wideFloats]
 		for n := lo; n < hi; n++ {
 			(&padJob{g: g, l: l, x: x, xOff: n * g.Cin * hw, xp: xp}).runRange(0, g.Cin)
+			yOff := n * g.Cout * ohw
 			for gi := range pas {
-				pas[gi].gemmRows(l.wide, 1, xp, gi*cg*l.plane, rows, 0, wide, gi*og*l.wide, l.wide)
+				if direct {
+					activeGemm.gemmGridRows(1, g.OH, og, g.OW, k, 1, &pas[gi], nil, 0, 0, 0,
+						xp, gi*cg*l.plane, rows, 0, l.wq, 0, y, yOff+gi*og*ohw, ohw, 0, g.OW)
+				} else {
+					activeGemm.gemmGridRows(1, 1, og, l.wide, k, 1, &pas[gi], nil, 0, 0, 0,
+						xp, gi*cg*l.plane, rows, 0, 0, 0, wide, gi*og*l.wide, l.wide, 0, 0)
+				}
 			}
-			out := narrowJob{g: g, l: l, wide: wide, y: y, yOff: n * g.Cout * ohw, bias: bias, plane: n * g.Cout}
-			out.runRange(0, g.Cout)
+			switch {
+			case !direct:
+				(&narrowJob{g: g, l: l, wide: wide, y: y, yOff: yOff, bias: bias, plane: n * g.Cout}).runRange(0, g.Cout)
+			case bias != nil:
+				(&biasJob{g: g, y: y, yOff: yOff, bias: bias, plane: n * g.Cout}).runRange(0, g.Cout)
+			}
 		}
 	})
 }

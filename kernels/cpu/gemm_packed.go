@@ -369,22 +369,11 @@ func (g *gemmKernel) gemmBatchedRows(batch, m, n, k int, alpha float32,
 	a []float32, aOff, aRow, aCol int,
 	b []float32, bOff int, rows []int, bStride int,
 	beta float32, c []float32, cOff, ldc, cStride int) {
-	if m <= 0 || n <= 0 || batch <= 0 {
-		return
-	}
-	checkRowTable("cpu.gemmBatchedRows", rows, k, n, batch, b, bOff, bStride)
-	if emptyProduct(batch, m, n, k, alpha, beta, c, cOff, ldc, cStride) {
-		return
-	}
-	g.runPooled(gemmCall{g: g, m: m, n: n, k: k, alpha: alpha, beta: beta,
-		a: a, aOff: aOff, aRow: aRow, aCol: aCol,
-		b: b, bOff: bOff, bCol: 1, bRows: rows,
-		c: c, cOff: cOff, ldc: ldc,
-		batch: batch, bStride: bStride, cStride: cStride,
-		direct: gemmDirectB && g.readsRows()})
+	g.gemmGridRows(batch, 1, m, n, k, alpha, nil, a, aOff, aRow, aCol, b, bOff, rows, bStride, 0, beta, c, cOff, ldc, cStride, 0)
 }
 
-// gemmGridRows is gemmBatchedRows over a grid of outer x inner products:
+// gemmGridRows is gemmBatchedRows over a grid of outer x inner products
+// (gemmBatchedRows is its outer x 1):
 // B_(s,r) at b[bOff + s·bStride + r·bInner] (rows through the table, n
 // contiguous columns each) and C_(s,r) at c[cOff + s·cStride + r·cInner].
 // A convolution's output rows are such products when each is a whole

@@ -161,20 +161,6 @@ func (pa *PackedA) Shape() (m, k int) { return pa.m, pa.k }
 // Current reports whether pa was packed for the kernel Gemm uses now.
 func (pa *PackedA) Current() bool { return pa.g == activeGemm }
 
-// gemmRows is gemmBatchedRows (one product) with this A: row p of B at
-// b[bOff + rows[p]], its n columns contiguous. pa must be Current.
-func (pa *PackedA) gemmRows(n int, alpha float32, b []float32, bOff int, rows []int,
-	beta float32, c []float32, cOff, ldc int) {
-	if !pa.Current() {
-		panic("cpu.PackedA.gemmRows: packed for another kernel variant; pack again")
-	}
-	checkRowTable("cpu.PackedA.gemmRows", rows, pa.k, n, 1, b, bOff, 0)
-	runOne(gemmCall{g: pa.g, m: pa.m, n: n, k: pa.k, alpha: alpha, beta: beta, packedA: pa.data,
-		b: b, bOff: bOff, bCol: 1, bRows: rows,
-		c: c, cOff: cOff, ldc: ldc,
-		direct: gemmDirectB && pa.g.readsRows()})
-}
-
 // gemmPackedAB is Gemm(m, n, k, alpha, A, B, beta, C) with both operands
 // packed beforehand, for the same kernel and the same depth.
 func gemmPackedAB(pa *PackedA, pb *PackedB, alpha, beta float32, c []float32, cOff, ldc int) {

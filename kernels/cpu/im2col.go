@@ -31,8 +31,8 @@ func validOutputs(tap, stride, pad, in, out int) (lo, hi int) {
 // the tap falls in the padding).
 func Im2col(g ConvGeom, x []float32, xOff int, col []float32) {
 	ohw := g.OH * g.OW
-	var yBuf, xBuf [16][2]int // as in Col2im
-	ys, xs := tapRanges(yBuf[:0], g.KH, g.DH, g.SH, g.PH, g.H, g.OH), tapRanges(xBuf[:0], g.KW, g.DW, g.SW, g.PW, g.W, g.OW)
+	var yBuf, xBuf [16][2]int
+	ys, xs := g.tapRanges(yBuf[:0], xBuf[:0])
 	row := 0
 	for c := 0; c < g.Cin/g.Groups; c++ {
 		for ky := 0; ky < g.KH; ky++ {
@@ -106,10 +106,8 @@ func Col2im(g ConvGeom, col []float32, x []float32, xOff int) {
 	cg := g.Cin / g.Groups
 	ohw := g.OH * g.OW
 	flat := g.flatTaps()
-	// Each tap's valid outputs, the same for every channel (on the stack
-	// up to 16 taps a side).
 	var yBuf, xBuf [16][2]int
-	ys, xs := tapRanges(yBuf[:0], g.KH, g.DH, g.SH, g.PH, g.H, g.OH), tapRanges(xBuf[:0], g.KW, g.DW, g.SW, g.PW, g.W, g.OW)
+	ys, xs := g.tapRanges(yBuf[:0], xBuf[:0])
 	row := 0
 	for c := 0; c < cg; c++ {
 		plane := xOff + c*g.H*g.W
@@ -159,14 +157,21 @@ func Col2im(g ConvGeom, col []float32, x []float32, xOff int) {
 	}
 }
 
-// tapRanges appends validOutputs of each of k taps (dilation d) along one
-// axis to dst.
-func tapRanges(dst [][2]int, k, d, stride, pad, in, out int) [][2]int {
-	for t := 0; t < k; t++ {
-		lo, hi := validOutputs(t*d, stride, pad, in, out)
-		dst = append(dst, [2]int{lo, hi})
+// tapRanges appends to ys and xs the valid output rows and columns
+// (validOutputs) of each kernel row and column: the same for every
+// channel, so Im2col and Col2im compute them once a call (four integer
+// divisions a tap; on the stack up to 16 taps a side, the callers'
+// buffers).
+func (g ConvGeom) tapRanges(ys, xs [][2]int) ([][2]int, [][2]int) {
+	for ky := 0; ky < g.KH; ky++ {
+		lo, hi := validOutputs(ky*g.DH, g.SH, g.PH, g.H, g.OH)
+		ys = append(ys, [2]int{lo, hi})
 	}
-	return dst
+	for kx := 0; kx < g.KW; kx++ {
+		lo, hi := validOutputs(kx*g.DW, g.SW, g.PW, g.W, g.OW)
+		xs = append(xs, [2]int{lo, hi})
+	}
+	return ys, xs
 }
 
 // flatTaps reports whether each tap's valid outputs map to its inputs by one

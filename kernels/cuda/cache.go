@@ -145,17 +145,7 @@ func compileCached(n *NVRTC, dir, name, src string, t Target) (image []byte, fro
 		image = cubin
 	}
 	if path != "" {
-		_ = writeCached(path, image)
+		_ = atomicfile.WriteFileAll(path, image) // atomic: a concurrent reader never sees half a kernel
 	}
 	return image, false, nil
-}
-
-// writeCached writes a compiled kernel into the cache, making its folder;
-// atomically, so that a concurrent reader or a crash never sees half a
-// kernel.
-func writeCached(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(path, data)
 }

@@ -137,22 +137,6 @@ func TestKernelCacheDir(t *testing.T) {
 	}
 }
 
-func TestWriteCachedMakesFoldersAndReplaces(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "a", "b")
-	p := filepath.Join(dir, "k.ptx")
-	if err := writeCached(p, []byte("one")); err != nil {
-		t.Fatal(err)
-	}
-	if err := writeCached(p, []byte("two")); err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(p)
-	ents, _ := os.ReadDir(dir)
-	if string(b) != "two" || len(ents) != 1 {
-		t.Fatalf("content %q, %d files", b, len(ents))
-	}
-}
-
 func TestChooseTarget(t *testing.T) {
 	archs118 := []int{35, 37, 50, 52, 53, 60, 61, 62, 70, 72, 75, 80, 86, 87, 89, 90}
 	archs112 := []int{35, 37, 50, 52, 53, 60, 61, 62, 70, 72, 75, 80, 86}

@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"strings"
 	"unsafe"
+
+	"github.com/lafite-go/lafite/internal/atomicfile"
 )
 
 // Dim3 is a grid or block size.
@@ -99,7 +101,7 @@ func (d *Device) Module(file string) (*Module, error) {
 			err = m.load(img)
 			if err == nil && d.cache != "" {
 				opts := CompileOptions(n, t)
-				_ = writeCached(cachePath(d.cache, file, t.Arch, cacheKey(src, opts, n.Version(), t.Arch), t.CUBIN), img)
+				_ = atomicfile.WriteFileAll(cachePath(d.cache, file, t.Arch, cacheKey(src, opts, n.Version(), t.Arch), t.CUBIN), img)
 			}
 		}
 	}

@@ -11,11 +11,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/lafite-go/lafite/internal/atomicfile"
 	"github.com/lafite-go/lafite/lafite"
 	"github.com/lafite-go/lafite/lafite/miniclip"
 	"github.com/lafite-go/lafite/lafite/shapes"
-
-	"github.com/lafite-go/lafite/internal/atomicfile"
 )
 
 // The bundled models, trained on the CPU with the commands in the README.
@@ -48,10 +47,7 @@ func assetPath(name string) (string, error) {
 	if st, err := os.Stat(path); err == nil && st.Size() == int64(len(data)) {
 		return path, nil
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	return path, atomicfile.WriteFile(path, data)
+	return path, atomicfile.WriteFileAll(path, data)
 }
 
 // LoadModels reads models from files, or the bundled ones where a path is "".

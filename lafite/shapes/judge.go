@@ -410,11 +410,7 @@ func LoadJudge(path string) (*Judge, error) {
 	if dims["res"]%(1<<judgeConvs) != 0 {
 		return nil, fmt.Errorf("shapes.LoadJudge %s: res %d is not a multiple of %d", path, dims["res"], 1<<judgeConvs)
 	}
-	var stored int64
-	for _, t := range f.Tensors {
-		stored += int64(t.Numel())
-	}
-	if need := judgeFloats(dims["width"], dims["features"]); need > stored {
+	if need, stored := judgeFloats(dims["width"], dims["features"]), f.Elements(""); need > stored {
 		return nil, fmt.Errorf("shapes.LoadJudge %s: the metadata's judge has %d values, the file holds only %d", path, need, stored)
 	}
 	j := NewJudge(dims["res"], dims["width"], dims["features"], 0)
