@@ -38,6 +38,11 @@ type gemmKernel struct {
 	// (512 = 36·14 + 8, 32 = 2·14 + 4), fewest rows first; the rows left over
 	// take the first that holds them.
 	edges []edgeTile
+	// pair, where the kernel has it, ends a product whose last row panel
+	// holds at most pair.rows rows: the full panel before it goes to the
+	// edge tile of mr - pair.rows rows, and its last pair.rows rows with
+	// the short panel's to the pair tile (AVX2: 32 = 4·6 + 4 + (2+2)).
+	pair  *pairTile
 	bufs  bufferStack
 	calls sync.Pool // *gemmCall
 }
@@ -48,6 +53,15 @@ type edgeTile struct {
 	rows     int
 	tile     func(kc int, a *float32, lda int, b, c *float32, ldc, ldb int, alpha, beta float32)
 	tileRows func(kc int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha, beta float32)
+}
+
+// pairTile computes 2·rows rows: the first rows at a + r + p·lda, the
+// others at a2 + r + p·lda (the ends of two consecutive packed row panels),
+// B and C as edgeTile's.
+type pairTile struct {
+	rows     int
+	tile     func(kc int, a *float32, lda int, a2, b, c *float32, ldc, ldb int, alpha, beta float32)
+	tileRows func(kc int, a *float32, lda int, a2, b *float32, rows *int, c *float32, ldc int, alpha, beta float32)
 }
 
 // readsRows reports whether every tile of the kernel can read B through a
@@ -61,7 +75,7 @@ func (g *gemmKernel) readsRows() bool {
 			return false
 		}
 	}
-	return true
+	return g.pair == nil || g.pair.tileRows != nil
 }
 
 // edgeFor returns the edge tile for the last mw rows, or nil if none holds them.
@@ -234,6 +248,7 @@ func (p *gemmCall) macro(ic, mc int, ap []float32, jpLo, jpHi int, tmp []float32
 	g := p.g
 	mr, nr, kc := g.mr, g.nr, p.kc
 	alpha, beta, ldc, c := p.alpha, p.betaBlk, p.ldc, p.c
+	pr := g.pair
 	for jp := jpLo; jp < jpHi; jp++ {
 		bOff, cOff, nw := p.panel(p.jp0 + jp)
 		cOff += ic * ldc
@@ -258,29 +273,51 @@ func (p *gemmCall) macro(ic, mc int, ap []float32, jpLo, jpHi int, tmp []float32
 				g.tile(kc, app, bpp, c, ldc, alpha, beta)
 			}
 		}
+		// place runs a tile that computes height >= want rows for C's rows
+		// from i: straight into C when they are exactly the tile, else into
+		// tmp and merged.
+		place := func(i, want, height int, run func(c *float32, ldc int, beta float32)) {
+			if want == height && nw == nr {
+				run(&c[cOff+i*ldc], ldc, beta)
+				return
+			}
+			run(&tmp[0], nr, 0)
+			mergeRows(tmp, nr, c, cOff+i*ldc, ldc, want, nw, beta)
+		}
+		edge := func(e *edgeTile, app *float32) func(c *float32, ldc int, beta float32) {
+			return func(c *float32, ldc int, beta float32) {
+				if rows != nil {
+					e.tileRows(kc, app, mr, bpp, rows, c, ldc, alpha, beta)
+				} else {
+					e.tile(kc, app, mr, bpp, c, ldc, ldb, alpha, beta)
+				}
+			}
+		}
 		for i := 0; i < mc; i += mr {
 			mw := min(mr, mc-i)
 			app := &ap[i*kc]
+			if left := mc - i - mr; pr != nil && mw == mr && left > 0 && left <= pr.rows {
+				head := mr - pr.rows
+				place(i, head, head, edge(g.edgeFor(head), app))
+				a2 := &ap[(i+mr)*kc]
+				place(i+head, pr.rows+left, 2*pr.rows, func(c *float32, ldc int, beta float32) {
+					if rows != nil {
+						pr.tileRows(kc, &ap[i*kc+head], mr, a2, bpp, rows, c, ldc, alpha, beta)
+					} else {
+						pr.tile(kc, &ap[i*kc+head], mr, a2, bpp, c, ldc, ldb, alpha, beta)
+					}
+				})
+				break
+			}
 			if mw == mr && nw == nr {
 				tile(app, &c[cOff+i*ldc], ldc, beta)
 				continue
 			}
 			if e := g.edgeFor(mw); e != nil {
-				edge := func(c *float32, ldc int, beta float32) {
-					if rows != nil {
-						e.tileRows(kc, app, mr, bpp, rows, c, ldc, alpha, beta)
-					} else {
-						e.tile(kc, app, mr, bpp, c, ldc, ldb, alpha, beta)
-					}
-				}
-				if mw == e.rows && nw == nr {
-					edge(&c[cOff+i*ldc], ldc, beta)
-					continue
-				}
-				edge(&tmp[0], nr, 0)
-			} else {
-				tile(app, &tmp[0], nr, 0)
+				place(i, mw, e.rows, edge(e, app))
+				continue
 			}
+			tile(app, &tmp[0], nr, 0)
 			mergeRows(tmp, nr, c, cOff+i*ldc, ldc, mw, nw, beta)
 		}
 	}

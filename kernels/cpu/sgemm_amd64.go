@@ -49,6 +49,15 @@ func sgemmTile4x16AVX2(kc int, a *float32, lda int, b, c *float32, ldc, ldb int,
 //go:noescape
 func sgemmTile2x16AVX2(kc int, a *float32, lda int, b, c *float32, ldc, ldb int, alpha, beta float32)
 
+// sgemmTilePair2x16AVX2 is the AVX2 kernel's pair tile (gemmKernel.pair):
+// rows 0-1 at a, rows 2-3 at a2, both lda floats apart per step of k.
+//
+//go:noescape
+func sgemmTilePair2x16AVX2(kc int, a *float32, lda int, a2, b, c *float32, ldc, ldb int, alpha, beta float32)
+
+//go:noescape
+func sgemmTilePair2x16BRowsAVX2(kc int, a *float32, lda int, a2, b *float32, rows *int, c *float32, ldc int, alpha, beta float32)
+
 // sgemmTile6x16BStrideAVX2 is the 6x16 tile with row p of B at b + p·ldb
 // (16 in a packed panel; B's row stride when read in place).
 //
@@ -80,7 +89,8 @@ var (
 		edges: []edgeTile{{4, sgemmTile4x32AVX512, sgemmTile4x32BRowsAVX512}, {8, sgemmTile8x32AVX512, sgemmTile8x32BRowsAVX512}}}
 	avx2Kernel = &gemmKernel{mr: 6, nr: 16, kc: 512, mc: 6 * 32, nc: 2048, tile: sgemmTile6x16AVX2,
 		tileB: sgemmTile6x16BStrideAVX2, inPlace: narrowBInPlace, tileRows: sgemmTile6x16BRowsAVX2,
-		edges: []edgeTile{{2, sgemmTile2x16AVX2, sgemmTile2x16BRowsAVX2}, {4, sgemmTile4x16AVX2, sgemmTile4x16BRowsAVX2}}}
+		edges: []edgeTile{{2, sgemmTile2x16AVX2, sgemmTile2x16BRowsAVX2}, {4, sgemmTile4x16AVX2, sgemmTile4x16BRowsAVX2}},
+		pair:  &pairTile{2, sgemmTilePair2x16AVX2, sgemmTilePair2x16BRowsAVX2}}
 )
 
 func gemmAVX512(m, n, k int, alpha float32,

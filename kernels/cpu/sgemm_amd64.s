@@ -841,3 +841,103 @@ done2x16r:
 
 nobeta2x16r:
 	EDGESTORE2X16NOBETA
+
+// ---------------------------------------------------------------------------
+// AVX2+FMA pair tiles: 4x16 with rows 0-1 from one A panel (AX) and rows 2-3
+// from another (R11), both lda apart per step of k. A product that leaves
+// one or two rows over a multiple of 6 (32 = 5·6 + 2) ends with a full
+// panel and a short one: as 4 + (2 + 2) rows its last two tiles keep eight
+// accumulators each, where the 2x16 edge tile's four wait on the FMA
+// latency (it runs at half the 4x16 tile's rate). Accumulation and stores
+// as the other AVX2 tiles', so each element keeps their bits.
+
+#define ROW256AT(base, aoff, bc, lo, hi) \
+	VBROADCASTSS aoff(base), bc; \
+	VFMADD231PS  Y12, bc, lo;    \
+	VFMADD231PS  Y13, bc, hi
+
+#define PAIRROWS \
+	ROW256(0, Y14, Y0, Y1);          \
+	ROW256(4, Y15, Y2, Y3);          \
+	ROW256AT(R11, 0, Y14, Y4, Y5);   \
+	ROW256AT(R11, 4, Y15, Y6, Y7);   \
+	ADDQ R9, AX;                     \
+	ADDQ R9, R11
+
+// PAIRSTORE ends a pair tile after its alpha and beta are in Y14 and Y15
+// and beta's bits in DX (the loads name the frame, so they stay in each
+// function for vet): C read only when beta is not ±0.
+#define PAIRSTORE(nobeta) \
+	TESTL        $0x7fffffff, DX;   \
+	JEQ          nobeta;            \
+	STORE2X16BETA(Y0, Y1, Y2, Y3);  \
+	STORE2X16BETA(Y4, Y5, Y6, Y7);  \
+	VZEROUPPER;                     \
+	RET
+
+// func sgemmTilePair2x16AVX2(kc int, a *float32, lda int, a2, b, c *float32, ldc, ldb int, alpha, beta float32)
+TEXT ·sgemmTilePair2x16AVX2(SB), NOSPLIT, $0-72
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ lda+16(FP), R9
+	SHLQ $2, R9
+	MOVQ a2+24(FP), R11
+	MOVQ b+32(FP), BX
+	MOVQ c+40(FP), DI
+	MOVQ ldc+48(FP), SI
+	SHLQ $2, SI
+	MOVQ ldb+56(FP), R8
+	SHLQ $2, R8
+	ZERO2X16(Y0, Y1, Y2, Y3)
+	ZERO2X16(Y4, Y5, Y6, Y7)
+	TESTQ CX, CX
+	JEQ   donepair
+
+looppair:
+	VMOVUPS (BX), Y12
+	VMOVUPS 32(BX), Y13
+	PAIRROWS
+	ADDQ    R8, BX
+	DECQ    CX
+	JNE     looppair
+
+donepair:
+	VBROADCASTSS alpha+64(FP), Y14
+	VBROADCASTSS beta+68(FP), Y15
+	MOVL         beta+68(FP), DX
+	PAIRSTORE(nobetapair)
+
+nobetapair:
+	EDGESTORE4X16NOBETA
+
+// func sgemmTilePair2x16BRowsAVX2(kc int, a *float32, lda int, a2, b *float32, rows *int, c *float32, ldc int, alpha, beta float32)
+TEXT ·sgemmTilePair2x16BRowsAVX2(SB), NOSPLIT, $0-72
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ lda+16(FP), R9
+	SHLQ $2, R9
+	MOVQ a2+24(FP), R11
+	MOVQ b+32(FP), BX
+	MOVQ rows+40(FP), R8
+	MOVQ c+48(FP), DI
+	MOVQ ldc+56(FP), SI
+	SHLQ $2, SI
+	ZERO2X16(Y0, Y1, Y2, Y3)
+	ZERO2X16(Y4, Y5, Y6, Y7)
+	TESTQ CX, CX
+	JEQ   donepairr
+
+looppairr:
+	BROW256R
+	PAIRROWS
+	DECQ CX
+	JNE  looppairr
+
+donepairr:
+	VBROADCASTSS alpha+64(FP), Y14
+	VBROADCASTSS beta+68(FP), Y15
+	MOVL         beta+68(FP), DX
+	PAIRSTORE(nobetapairr)
+
+nobetapairr:
+	EDGESTORE4X16NOBETA
