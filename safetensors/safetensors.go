@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/bits"
 	"os"
@@ -395,21 +396,50 @@ func ReadFile(path string) (*File, error) {
 // multiple of 8 bytes as the reference implementation does. The input order
 // does not matter.
 func Encode(tensors []*Tensor, metadata map[string]string) ([]byte, error) {
+	var out bytes.Buffer
+	if err := Write(&out, tensors, metadata); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+// Write streams Encode's bytes to w: the header, then each tensor's data
+// from its own slice, so a file as large as the memory it describes (a
+// checkpoint, a dataset's pixels) is written without a second copy.
+func Write(w io.Writer, tensors []*Tensor, metadata map[string]string) error {
+	header, sorted, err := encodeHeader(tensors, metadata)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(header); err != nil {
+		return err
+	}
+	for _, t := range sorted {
+		if _, err := w.Write(t.Data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// encodeHeader checks the tensors and returns the file's first bytes (the
+// header's length and the padded header) and the tensors in file order.
+func encodeHeader(tensors []*Tensor, metadata map[string]string) ([]byte, []*Tensor, error) {
 	sorted := append([]*Tensor{}, tensors...)
 	seen := map[string]bool{}
 	for _, t := range sorted {
 		if t == nil {
-			return nil, errors.New("safetensors: encode: nil tensor")
+			return nil, nil, errors.New("safetensors: encode: nil tensor")
 		}
 		if t.Name == metadataKey {
-			return nil, fmt.Errorf("safetensors: encode: %q is reserved", metadataKey)
+			return nil, nil, fmt.Errorf("safetensors: encode: %q is reserved", metadataKey)
 		}
 		if seen[t.Name] {
-			return nil, fmt.Errorf("safetensors: encode: duplicate tensor name %q", t.Name)
+			return nil, nil, fmt.Errorf("safetensors: encode: duplicate tensor name %q", t.Name)
 		}
 		seen[t.Name] = true
 		if err := t.checkSize(); err != nil {
-			return nil, fmt.Errorf("safetensors: encode: %w", err)
+			return nil, nil, fmt.Errorf("safetensors: encode: %w", err)
 		}
 	}
 	sort.SliceStable(sorted, func(i, j int) bool {
@@ -421,6 +451,7 @@ func Encode(tensors []*Tensor, metadata map[string]string) ([]byte, error) {
 	})
 
 	var h bytes.Buffer
+	h.Write(make([]byte, 8)) // the length, filled in below
 	h.WriteByte('{')
 	if len(metadata) > 0 {
 		keys := make([]string, 0, len(metadata))
@@ -456,20 +487,15 @@ func Encode(tensors []*Tensor, metadata map[string]string) ([]byte, error) {
 		offset += len(t.Data)
 	}
 	h.WriteByte('}')
-	for h.Len()%8 != 0 {
+	for (h.Len()-8)%8 != 0 {
 		h.WriteByte(' ')
 	}
-	if h.Len() > MaxHeaderSize {
-		return nil, fmt.Errorf("safetensors: encode: header of %d bytes exceeds the %d-byte limit", h.Len(), MaxHeaderSize)
+	if h.Len()-8 > MaxHeaderSize {
+		return nil, nil, fmt.Errorf("safetensors: encode: header of %d bytes exceeds the %d-byte limit", h.Len()-8, MaxHeaderSize)
 	}
-
-	out := make([]byte, 8, 8+h.Len()+offset)
-	binary.LittleEndian.PutUint64(out, uint64(h.Len()))
-	out = append(out, h.Bytes()...)
-	for _, t := range sorted {
-		out = append(out, t.Data...)
-	}
-	return out, nil
+	out := h.Bytes()
+	binary.LittleEndian.PutUint64(out, uint64(len(out)-8))
+	return out, sorted, nil
 }
 
 func writeJSONString(b *bytes.Buffer, s string) {
@@ -480,13 +506,13 @@ func writeJSONString(b *bytes.Buffer, s string) {
 // WriteFile encodes tensors and replaces path atomically: the bytes go to a
 // temporary file in the same directory, which is synced and then renamed over
 // path. A crash or error at any point leaves either the old file or the new
-// one, never a partial file (DESIGN.md, principle 7).
+// one, never a partial file (DESIGN.md, principle 7). The bytes are streamed
+// (Write), not assembled in memory first.
 func WriteFile(path string, tensors []*Tensor, metadata map[string]string) error {
-	data, err := Encode(tensors, metadata)
+	err := atomicfile.Write(path, func(w io.Writer) error {
+		return Write(w, tensors, metadata)
+	})
 	if err != nil {
-		return fmt.Errorf("safetensors: %s: %w", path, err)
-	}
-	if err := atomicfile.WriteFile(path, data); err != nil {
 		return fmt.Errorf("safetensors: %s: %w", path, err)
 	}
 	return nil

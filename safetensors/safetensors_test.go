@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -137,6 +138,55 @@ func TestEncodeErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: err = %v, want it to contain %q", c.name, err, c.want)
 		}
+	}
+}
+
+// recordingWriter keeps every slice it is given, and fails from call
+// failAt on (0: never).
+type recordingWriter struct {
+	calls  [][]byte
+	failAt int
+}
+
+func (w *recordingWriter) Write(p []byte) (int, error) {
+	if w.failAt > 0 && len(w.calls)+1 >= w.failAt {
+		return 0, errors.New("disk full")
+	}
+	w.calls = append(w.calls, p)
+	return len(p), nil
+}
+
+// Write streams Encode's bytes, each tensor's data from the tensor's own
+// slice (no copy of a large tensor), and passes a writer's error on.
+func TestWriteStreamsEncodedBytes(t *testing.T) {
+	md := map[string]string{"k": "v"}
+	want, err := Encode(sample(), md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := sample()
+	var w recordingWriter
+	if err := Write(&w, ts, md); err != nil {
+		t.Fatal(err)
+	}
+	if got := bytes.Join(w.calls, nil); !bytes.Equal(got, want) {
+		t.Fatalf("Write wrote %d bytes that differ from Encode's %d", len(got), len(want))
+	}
+	big := ts[0].Data // "w", the first tensor in file order
+	shared := false
+	for _, c := range w.calls {
+		shared = shared || (len(c) == len(big) && &c[0] == &big[0])
+	}
+	if !shared {
+		t.Error("a tensor's data was copied before it was written")
+	}
+	for failAt := 1; failAt <= 2; failAt++ {
+		if err := Write(&recordingWriter{failAt: failAt}, ts, md); err == nil || !strings.Contains(err.Error(), "disk full") {
+			t.Errorf("a writer failing at call %d: %v", failAt, err)
+		}
+	}
+	if err := Write(&w, []*Tensor{nil}, nil); err == nil {
+		t.Error("a nil tensor was written")
 	}
 }
 
