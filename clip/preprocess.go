@@ -1,18 +1,16 @@
 package clip
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"image"
 	"image/color"
-	_ "image/jpeg" // register the decoders image.Decode dispatches to
-	_ "image/png"
 	"io"
 	"math"
 	"os"
 
 	"github.com/lafite-go/lafite/autograd"
+	"github.com/lafite-go/lafite/internal/imagefile"
 	"github.com/lafite-go/lafite/tensor"
 )
 
@@ -22,27 +20,17 @@ var (
 	Std  = [3]float32{0.26862954, 0.26130258, 0.27577711}
 )
 
-// maxImagePixels bounds what a header may ask us to allocate: a corrupt or
-// hostile file must give an error, not exhaust memory.
-const maxImagePixels = 1 << 27
-
-// DecodeImage reads a PNG or JPEG file. name is used in errors only.
+// DecodeImage reads a PNG or JPEG file (at most imagefile.MaxFileBytes,
+// its header checked before its pixels are allocated). name is used in
+// errors only.
 func DecodeImage(r io.Reader, name string) (image.Image, error) {
-	// Read once so that the header check and the decode see the same bytes.
-	data, err := io.ReadAll(r)
+	data, err := imagefile.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("clip: reading image %s: %w", name, err)
 	}
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	img, err := imagefile.Decode(data)
 	if err != nil {
-		return nil, fmt.Errorf("clip: image %s: %v (expected a PNG or JPEG file)", name, err)
-	}
-	if cfg.Width < 1 || cfg.Height < 1 || cfg.Width > maxImagePixels/cfg.Height {
-		return nil, fmt.Errorf("clip: image %s: %s of %dx%d pixels, expected between 1 and %d pixels", name, format, cfg.Width, cfg.Height, maxImagePixels)
-	}
-	img, _, err := image.Decode(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("clip: image %s: %s data: %v", name, format, err)
+		return nil, fmt.Errorf("clip: image %s: %v", name, err)
 	}
 	return img, nil
 }

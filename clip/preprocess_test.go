@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/lafite-go/lafite/autograd"
+	"github.com/lafite-go/lafite/internal/imagefile"
 	"github.com/lafite-go/lafite/tensor"
 )
 
@@ -201,7 +202,7 @@ func FuzzDecodeImage(f *testing.F) {
 			}
 			return
 		}
-		if b := img.Bounds(); b.Dx()*b.Dy() <= maxImagePixels/16 {
+		if b := img.Bounds(); b.Dx()*b.Dy() <= imagefile.MaxPixels/16 {
 			_ = ImageTensor(img)
 		}
 	})

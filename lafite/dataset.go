@@ -18,9 +18,11 @@ type Dataset interface {
 }
 
 // MemoryDataset keeps everything in memory: the format `lafite dataset`
-// writes and training loads.
+// writes and training loads. Its images are either Images (floats) or Bytes
+// (what a dataset file holds, a quarter of the memory); one of them is set.
 type MemoryDataset struct {
 	Images       *tensor.Tensor // [N, C, R, R] in [-1, 1]
+	Bytes        *ImageBytes
 	ImageFts     *tensor.Tensor // [N, D], L2-normalised
 	CaptionFts   *tensor.Tensor // [M, D] or nil
 	CaptionImage []int          // for each caption, its image
@@ -33,7 +35,15 @@ type MemoryDataset struct {
 
 // Index validates the dataset and builds the caption lookup.
 func (d *MemoryDataset) Index() error {
-	n := d.Images.Size(0)
+	if (d.Images == nil) == (d.Bytes == nil) {
+		return fmt.Errorf("dataset: set one of Images and Bytes")
+	}
+	if d.Bytes != nil {
+		if err := d.Bytes.validate(); err != nil {
+			return err
+		}
+	}
+	n := d.Len()
 	if d.ImageFts.Size(0) != n {
 		return fmt.Errorf("dataset: %d images but %d image features", n, d.ImageFts.Size(0))
 	}
@@ -61,7 +71,20 @@ func (d *MemoryDataset) Index() error {
 }
 
 // Len is the number of images.
-func (d *MemoryDataset) Len() int { return d.Images.Size(0) }
+func (d *MemoryDataset) Len() int {
+	if d.Bytes != nil {
+		return d.Bytes.N
+	}
+	return d.Images.Size(0)
+}
+
+// ImageShape is the channels, height and width of every image.
+func (d *MemoryDataset) ImageShape() (c, h, w int) {
+	if d.Bytes != nil {
+		return d.Bytes.C, d.Bytes.H, d.Bytes.W
+	}
+	return d.Images.Size(1), d.Images.Size(2), d.Images.Size(3)
+}
 
 // Batch implements Dataset.
 func (d *MemoryDataset) Batch(idx []int, mirror []bool, rng *tensor.RNG) (images, imgFts, txtFts *tensor.Tensor, hasCaption []bool, err error) {
@@ -70,18 +93,24 @@ func (d *MemoryDataset) Batch(idx []int, mirror []bool, rng *tensor.RNG) (images
 			return nil, nil, nil, nil, err
 		}
 	}
-	imgs := make([]*tensor.Tensor, len(idx))
-	for k, i := range idx {
+	for _, i := range idx {
 		if i < 0 || i >= d.Len() {
 			return nil, nil, nil, nil, fmt.Errorf("dataset: index %d out of range [0, %d)", i, d.Len())
 		}
-		im := d.Images.Select(0, i)
-		if k < len(mirror) && mirror[k] {
-			im = tensor.Flip(im, 2)
-		}
-		imgs[k] = im
 	}
-	images = tensor.Stack(imgs, 0)
+	if d.Bytes != nil {
+		images = d.Bytes.batch(idx, mirror)
+	} else {
+		imgs := make([]*tensor.Tensor, len(idx))
+		for k, i := range idx {
+			im := d.Images.Select(0, i)
+			if k < len(mirror) && mirror[k] {
+				im = tensor.Flip(im, 2)
+			}
+			imgs[k] = im
+		}
+		images = tensor.Stack(imgs, 0)
+	}
 	imgFts = tensor.IndexSelect(d.ImageFts, 0, idx)
 	hasCaption = make([]bool, len(idx))
 	if d.CaptionFts == nil {

@@ -26,66 +26,117 @@ type DatasetFile struct {
 
 const datasetFormat = "lafite-go dataset v1"
 
-// BuildDataset center-crops and resizes the images to res and computes their
-// CLIP image features and, for images with captions, caption features.
-func BuildDataset(imgs []NamedImage, res int, enc FeatureEncoder, batch int) (*DatasetFile, error) {
-	if len(imgs) == 0 {
-		return nil, fmt.Errorf("dataset: no images")
+// BuildOptions steer BuildDataset.
+type BuildOptions struct {
+	Batch    int  // images (and captions) per CLIP call; 16 when 0
+	Captions bool // keep the images' captions (and encode them)
+	// Progress, when set, is called after each image is read.
+	Progress func(done, total int)
+}
+
+// BuildDataset reads the images one at a time, center-crops and resizes
+// each to res, and computes their CLIP image features and, when
+// o.Captions, their captions' features. Only the images of one CLIP batch
+// are held decoded, so memory is the output (res²·3 bytes an image), not
+// the collection. Images that cannot be used are returned as bad; it fails
+// only when none can.
+func BuildDataset(src ImageList, res int, enc FeatureEncoder, o BuildOptions) (*DatasetFile, []BadImage, error) {
+	if res < 1 {
+		return nil, nil, fmt.Errorf("dataset: resolution %d", res)
 	}
-	if batch < 1 {
-		batch = 16
+	if o.Batch < 1 {
+		o.Batch = 16
 	}
-	rgba := make([]*image.RGBA, len(imgs))
-	var caps []string
+	total := src.Len()
+	pix := &ImageBytes{C: 3, H: res, W: res, Pix: make([]uint8, total*3*res*res)}
+	var names, caps []string
 	var capImg []int
-	for i, im := range imgs {
-		rgba[i] = CenterCropResize(im.Image, res)
-		for _, c := range im.Captions {
-			caps = append(caps, c)
-			capImg = append(capImg, i)
-		}
-	}
+	var bad []BadImage
 	var imgFts []*tensor.Tensor
-	for lo := 0; lo < len(rgba); lo += batch {
-		f, err := enc.EncodeImages(rgba[lo:min(lo+batch, len(rgba))])
+	pending := make([]*image.RGBA, 0, o.Batch)
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		f, err := enc.EncodeImages(pending)
 		if err != nil {
-			return nil, fmt.Errorf("dataset: CLIP image features: %v", err)
+			return fmt.Errorf("dataset: CLIP image features: %v", err)
 		}
 		imgFts = append(imgFts, f)
+		pending = pending[:0]
+		return nil
 	}
-	ds := &MemoryDataset{Images: ImagesToTensor(rgba), ImageFts: tensor.Concat(imgFts, 0), CaptionImage: capImg, Captions: caps}
+	for i := range total {
+		im, err := src.Read(i)
+		if err != nil {
+			b, ok := err.(BadImage)
+			if !ok {
+				b = BadImage{fmt.Sprintf("image %d", i), err}
+			}
+			bad = append(bad, b)
+		} else {
+			rgba := CenterCropResize(im.Image, res)
+			pix.set(pix.N, rgba)
+			if o.Captions {
+				for _, c := range im.Captions {
+					caps = append(caps, c)
+					capImg = append(capImg, pix.N)
+				}
+			}
+			names = append(names, im.Name)
+			pix.N++
+			if pending = append(pending, rgba); len(pending) == o.Batch {
+				if err := flush(); err != nil {
+					return nil, bad, err
+				}
+			}
+		}
+		if o.Progress != nil {
+			o.Progress(i+1, total)
+		}
+	}
+	if err := flush(); err != nil {
+		return nil, bad, err
+	}
+	if pix.N == 0 {
+		return nil, bad, fmt.Errorf("dataset: no usable images (%d skipped)", len(bad))
+	}
+	pix.Pix = pix.Pix[: pix.N*3*res*res : pix.N*3*res*res]
+	ds := &MemoryDataset{Bytes: pix, ImageFts: tensor.Concat(imgFts, 0), CaptionImage: capImg, Captions: caps}
 	if len(caps) > 0 {
 		var txt []*tensor.Tensor
-		for lo := 0; lo < len(caps); lo += batch {
-			f, err := enc.EncodeTexts(caps[lo:min(lo+batch, len(caps))])
+		for lo := 0; lo < len(caps); lo += o.Batch {
+			f, err := enc.EncodeTexts(caps[lo:min(lo+o.Batch, len(caps))])
 			if err != nil {
-				return nil, fmt.Errorf("dataset: CLIP text features: %v", err)
+				return nil, bad, fmt.Errorf("dataset: CLIP text features: %v", err)
 			}
 			txt = append(txt, f)
 		}
 		ds.CaptionFts = tensor.Concat(txt, 0)
 	}
 	if err := ds.Index(); err != nil {
-		return nil, err
+		return nil, bad, err
 	}
-	names := make([]string, len(imgs))
-	for i, im := range imgs {
-		names[i] = im.Name
-	}
-	return &DatasetFile{MemoryDataset: ds, Names: names, Resolution: res}, nil
+	return &DatasetFile{MemoryDataset: ds, Names: names, Resolution: res}, bad, nil
 }
 
 // Save writes the dataset atomically: images as U8, features as F32.
 func (d *DatasetFile) Save(path string) error {
-	imgs := d.Images.Contiguous().Data()
-	u8 := make([]byte, len(imgs))
-	for i, v := range imgs {
-		u8[i] = uint8(max(0, min(255, (v+1)*127.5+0.5)))
+	if d.Images == nil && d.Bytes == nil {
+		return fmt.Errorf("dataset %s: no images to save", path)
 	}
-	ts := []*safetensors.Tensor{
-		{Name: "images", DType: safetensors.U8, Shape: d.Images.Shape(), Data: u8},
-		safetensors.F32Tensor("image_fts", d.ImageFts.Shape(), d.ImageFts.ToSlice()),
+	var images *safetensors.Tensor
+	if b := d.Bytes; b != nil {
+		images = &safetensors.Tensor{Name: "images", DType: safetensors.U8, Shape: []int{b.N, b.C, b.H, b.W}, Data: b.Pix}
+	} else {
+		imgs := d.Images.Contiguous().Data()
+		u8 := make([]byte, len(imgs))
+		for i, v := range imgs {
+			u8[i] = uint8(max(0, min(255, (v+1)*127.5+0.5)))
+		}
+		images = &safetensors.Tensor{Name: "images", DType: safetensors.U8, Shape: d.Images.Shape(), Data: u8}
 	}
+	ts := []*safetensors.Tensor{images, safetensors.F32Tensor("image_fts", d.ImageFts.Shape(), d.ImageFts.ToSlice())}
 	if d.CaptionFts != nil {
 		ci := make([]int64, len(d.CaptionImage))
 		for i, v := range d.CaptionImage {
@@ -117,9 +168,8 @@ func LoadDataset(path string) (*DatasetFile, error) {
 	if !ok || img.DType != safetensors.U8 || len(img.Shape) != 4 {
 		return nil, bad("missing or malformed images tensor")
 	}
-	px := make([]float32, len(img.Data))
-	for i, b := range img.Data {
-		px[i] = float32(b)/127.5 - 1
+	if sh := img.Shape; sh[1] != 3 || sh[2] != sh[3] || sh[2] < 1 {
+		return nil, bad("images of shape %v, want [N, 3, R, R]", sh)
 	}
 	getF := func(name string) (*tensor.Tensor, error) {
 		t, ok := f.Get(name)
@@ -132,7 +182,8 @@ func LoadDataset(path string) (*DatasetFile, error) {
 		}
 		return tensor.New(v, t.Shape...), nil
 	}
-	ds := &MemoryDataset{Images: tensor.New(px, img.Shape...)}
+	// The pixels stay bytes, read in place from the file's data.
+	ds := &MemoryDataset{Bytes: &ImageBytes{N: img.Shape[0], C: img.Shape[1], H: img.Shape[2], W: img.Shape[3], Pix: img.Data}}
 	if ds.ImageFts, err = getF("image_fts"); err != nil {
 		return nil, err
 	}

@@ -2,12 +2,8 @@ package lafite
 
 import (
 	"archive/zip"
-	"bytes"
 	"fmt"
 	"image"
-	_ "image/jpeg" // registers the JPEG decoder
-	_ "image/png"  // registers the PNG decoder
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -16,6 +12,7 @@ import (
 
 	"golang.org/x/image/draw"
 
+	"github.com/lafite-go/lafite/internal/imagefile"
 	"github.com/lafite-go/lafite/tensor"
 )
 
@@ -37,14 +34,31 @@ func (b BadImage) Error() string { return fmt.Sprintf("%s: %v", b.Name, b.Err) }
 
 var imageExts = map[string]bool{".png": true, ".jpg": true, ".jpeg": true}
 
-// ReadImages reads every PNG/JPEG in a folder or .zip (recursively, sorted by
-// path) with its captions. Files that do not decode are returned as bad,
-// never silently dropped.
-func ReadImages(path string) ([]NamedImage, []BadImage, error) {
-	files := map[string]func() ([]byte, error){}
+// ImageList is a sequence of images read one at a time, so a dataset is
+// built without holding every decoded image at once.
+type ImageList interface {
+	Len() int
+	// Read decodes image i with its captions; a file that cannot be used
+	// is a BadImage naming it.
+	Read(i int) (NamedImage, error)
+}
+
+// ImageFolder lists the PNG/JPEG images of a folder or .zip (recursively,
+// sorted by path) and decodes each when it is read. Close it when done (a
+// zip stays open while it is read).
+type ImageFolder struct {
+	names []string
+	files map[string]func() ([]byte, error)
+	zip   *zip.ReadCloser
+}
+
+// OpenImages lists the images under path, a folder or a .zip; it fails if
+// there are none.
+func OpenImages(path string) (*ImageFolder, error) {
+	f := &ImageFolder{files: map[string]func() ([]byte, error){}}
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if st.IsDir() {
 		err = filepath.WalkDir(path, func(p string, d os.DirEntry, err error) error {
@@ -52,74 +66,115 @@ func ReadImages(path string) ([]NamedImage, []BadImage, error) {
 				return err
 			}
 			rel, _ := filepath.Rel(path, p)
-			files[filepath.ToSlash(rel)] = func() ([]byte, error) { return os.ReadFile(p) }
+			f.files[filepath.ToSlash(rel)] = func() ([]byte, error) { return readLimited(p) }
 			return nil
 		})
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	} else {
 		zr, err := zip.OpenReader(path)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: not a folder or a readable zip: %v", path, err)
+			return nil, fmt.Errorf("%s: not a folder or a readable zip: %v", path, err)
 		}
-		defer zr.Close()
-		for _, f := range zr.File {
-			if f.FileInfo().IsDir() {
+		f.zip = zr
+		for _, e := range zr.File {
+			if e.FileInfo().IsDir() {
 				continue
 			}
-			f := f
-			files[f.Name] = func() ([]byte, error) {
-				rc, err := f.Open()
+			f.files[e.Name] = func() ([]byte, error) {
+				rc, err := e.Open()
 				if err != nil {
 					return nil, err
 				}
 				defer rc.Close()
-				return io.ReadAll(io.LimitReader(rc, 1<<30))
+				return imagefile.ReadAll(rc)
 			}
 		}
 	}
-	var names []string
-	for n := range files {
+	for n := range f.files {
 		if imageExts[strings.ToLower(filepath.Ext(n))] {
-			names = append(names, n)
+			f.names = append(f.names, n)
 		}
 	}
-	sort.Strings(names)
+	if len(f.names) == 0 {
+		f.Close()
+		return nil, fmt.Errorf("%s: no .png or .jpg images found", path)
+	}
+	sort.Strings(f.names)
+	return f, nil
+}
+
+func readLimited(path string) ([]byte, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	return imagefile.ReadAll(file)
+}
+
+// Len is the number of images.
+func (f *ImageFolder) Len() int { return len(f.names) }
+
+// Names lists the images' paths inside the folder or zip.
+func (f *ImageFolder) Names() []string { return f.names }
+
+// Read implements ImageList: image i, decoded, with the non-empty lines of
+// name.txt beside it as its captions. Its header is checked before the
+// pixels are allocated (imagefile.Decode), so a small file claiming a huge
+// image is refused. The error is always a BadImage.
+func (f *ImageFolder) Read(i int) (NamedImage, error) {
+	n := f.names[i]
+	data, err := f.files[n]()
+	if err != nil {
+		return NamedImage{}, BadImage{n, err}
+	}
+	img, err := imagefile.Decode(data)
+	if err != nil {
+		return NamedImage{}, BadImage{n, fmt.Errorf("cannot decode image: %v", err)}
+	}
+	ni := NamedImage{Name: n, Image: img}
+	if read, ok := f.files[strings.TrimSuffix(n, filepath.Ext(n))+".txt"]; ok {
+		txt, err := read()
+		if err != nil {
+			return NamedImage{}, BadImage{n, fmt.Errorf("captions: %v", err)}
+		}
+		for _, line := range strings.Split(string(txt), "\n") {
+			if line = strings.TrimSpace(line); line != "" {
+				ni.Captions = append(ni.Captions, line)
+			}
+		}
+	}
+	return ni, nil
+}
+
+// Close releases the zip, if the images came from one.
+func (f *ImageFolder) Close() error {
+	if f.zip != nil {
+		return f.zip.Close()
+	}
+	return nil
+}
+
+// ReadImages decodes every image OpenImages lists: for small collections;
+// BuildDataset reads an ImageFolder one image at a time. Files that do not
+// decode are returned as bad, never silently dropped.
+func ReadImages(path string) ([]NamedImage, []BadImage, error) {
+	f, err := OpenImages(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
 	var good []NamedImage
 	var bad []BadImage
-	for _, n := range names {
-		data, err := files[n]()
+	for i := range f.Len() {
+		ni, err := f.Read(i)
 		if err != nil {
-			bad = append(bad, BadImage{n, err})
+			bad = append(bad, err.(BadImage))
 			continue
-		}
-		img, _, err := image.Decode(bytes.NewReader(data))
-		if err != nil {
-			bad = append(bad, BadImage{n, fmt.Errorf("cannot decode image: %v", err)})
-			continue
-		}
-		if b := img.Bounds(); b.Dx() < 1 || b.Dy() < 1 {
-			bad = append(bad, BadImage{n, fmt.Errorf("empty image")})
-			continue
-		}
-		ni := NamedImage{Name: n, Image: img}
-		if read, ok := files[strings.TrimSuffix(n, filepath.Ext(n))+".txt"]; ok {
-			txt, err := read()
-			if err != nil {
-				bad = append(bad, BadImage{n, fmt.Errorf("captions: %v", err)})
-				continue
-			}
-			for _, line := range strings.Split(string(txt), "\n") {
-				if line = strings.TrimSpace(line); line != "" {
-					ni.Captions = append(ni.Captions, line)
-				}
-			}
 		}
 		good = append(good, ni)
-	}
-	if len(names) == 0 {
-		return nil, nil, fmt.Errorf("%s: no .png or .jpg images found", path)
 	}
 	return good, bad, nil
 }

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
 
 	"github.com/lafite-go/lafite/lafite"
 )
@@ -20,6 +23,7 @@ func runDataset(args []string, stdout io.Writer) error {
 	vocab := fs.String("vocab", "", "BPE vocabulary (bpe_simple_vocab_16e6.txt.gz) for OpenAI models")
 	captions := fs.Bool("captions", true, "read name.txt captions when present")
 	out := fs.String("out", "dataset.safetensors", "output file")
+	quiet := fs.Bool("quiet", false, "no progress bar")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -33,24 +37,28 @@ func runDataset(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	imgs, bad, err := lafite.ReadImages(*images)
+	src, err := lafite.OpenImages(*images)
 	if err != nil {
 		return err
+	}
+	defer src.Close()
+	o := lafite.BuildOptions{Batch: 16, Captions: *captions}
+	var bar *progressbar.ProgressBar
+	if !*quiet {
+		bar = progressbar.NewOptions(src.Len(), progressbar.OptionSetWriter(os.Stderr), progressbar.OptionSetDescription("dataset"),
+			progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(200*time.Millisecond))
+		o.Progress = func(done, _ int) { bar.Set(done) }
+	}
+	ds, bad, err := lafite.BuildDataset(src, *res, enc, o)
+	if bar != nil {
+		bar.Finish()
+		fmt.Fprintln(os.Stderr)
 	}
 	for _, b := range bad {
 		fmt.Fprintf(stdout, "skipped %s\n", b.Error())
 	}
-	if !*captions {
-		for i := range imgs {
-			imgs[i].Captions = nil
-		}
-	}
-	if len(imgs) == 0 {
-		return fmt.Errorf("%s: no usable images (%d skipped)", *images, len(bad))
-	}
-	ds, err := lafite.BuildDataset(imgs, *res, enc, 16)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %v", *images, err)
 	}
 	ds.About = "clip=" + *clipPath
 	if err := ds.Save(*out); err != nil {

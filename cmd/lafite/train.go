@@ -132,7 +132,8 @@ func train(o trainOptions, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if res := ds.Images.Size(2); o.res != 0 && o.res != res {
+	_, res, _ := ds.ImageShape()
+	if o.res != 0 && o.res != res {
 		return fmt.Errorf("--res %d, but %s holds %dx%d images: rebuild it with lafite dataset --res %d", o.res, o.data, res, res, o.res)
 	}
 	ds.CaptionRatio = o.ratio
@@ -147,7 +148,6 @@ func train(o trainOptions, stdout io.Writer) error {
 		return fmt.Errorf("dataset features have size %d but the CLIP model's are %d: use the model the dataset was built with", fd, enc.FeatureDim())
 	}
 	c := o.cfg
-	res := ds.Images.Size(2)
 	c.G.Resolution, c.D.Resolution = res, res
 	c.G.FDim, c.D.FDim = enc.FeatureDim(), enc.FeatureDim()
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
