@@ -24,8 +24,9 @@
 // whole state, so a resumed run continues bit for bit; SaveGenerator and
 // LoadGenerator keep the EMA generator alone; ImportGenerator reads the
 // reference's network pickles and state dicts; BuildDataset and
-// LoadDataset make and read a dataset of images with precomputed CLIP
-// features (ReadImages, OpenCLIP). Every loader refuses a file whose
+// LoadDataset make and read a dataset of images (kept as bytes, ImageBytes)
+// with precomputed CLIP features, reading a folder or zip one image at a
+// time (OpenImages, OpenCLIP). Every loader refuses a file whose
 // metadata describes a model its tensors cannot fill before allocating it.
 //
 // The names of parameters and losses are the reference's wherever it has
