@@ -26,7 +26,8 @@
 // reference's network pickles and state dicts; BuildDataset and
 // LoadDataset make and read a dataset of images (kept as bytes, ImageBytes)
 // with precomputed CLIP features, reading a folder or zip one image at a
-// time (OpenImages, OpenCLIP). Every loader refuses a file whose
+// time (OpenImages, OpenCLIP); Evaluate scores a generator against a
+// dataset in CLIP space. Every loader refuses a file whose
 // metadata describes a model its tensors cannot fill before allocating it.
 //
 // The names of parameters and losses are the reference's wherever it has

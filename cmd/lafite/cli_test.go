@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
@@ -148,6 +149,36 @@ func TestDatasetTrainGenerateEndToEnd(t *testing.T) {
 	// An image condition mixed with text also works.
 	runCLI(t, "generate", "--ckpt", filepath.Join(run, "checkpoint.safetensors"), "--clip", clipPath,
 		"--prompt", "a red circle", "--image", filepath.Join(imgDir, "img00.png"), "--out", grid)
+
+	// eval scores the generator against the dataset, the same way twice.
+	var reports [2]map[string]any
+	for i := range reports {
+		report := filepath.Join(dir, fmt.Sprintf("eval%d.json", i))
+		out = runCLI(t, "eval", "--ckpt", filepath.Join(run, "generator.safetensors"), "--data", data, "--clip", clipPath,
+			"--n", "10", "--batch", "4", "--seed", "3", "--json", report, "--quiet")
+		if !strings.Contains(out, "10 images conditioned on the dataset's captions, against its 9 images") || !strings.Contains(out, "FID_CLIP") {
+			t.Fatalf("eval output:\n%s", out)
+		}
+		b, err := os.ReadFile(report)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &reports[i]); err != nil {
+			t.Fatalf("eval JSON: %v\n%s", err, b)
+		}
+	}
+	r := reports[0]
+	for _, k := range []string{"clip_score", "shuffled_clip_score", "real_clip_score"} {
+		if v, ok := r[k].(float64); !ok || v < -1 || v > 1 {
+			t.Errorf("eval %s = %v, want a cosine", k, r[k])
+		}
+	}
+	if v, ok := r["fid_clip"].(float64); !ok || !(v > 0) || math.IsInf(v, 0) {
+		t.Errorf("eval fid_clip = %v", r["fid_clip"])
+	}
+	if !maps.Equal(reports[0], reports[1]) {
+		t.Errorf("two evaluations with one seed differ:\n%v\n%v", reports[0], reports[1])
+	}
 }
 
 func TestCLIErrorsNameTheProblem(t *testing.T) {
@@ -161,6 +192,9 @@ func TestCLIErrorsNameTheProblem(t *testing.T) {
 		{[]string{"dataset", "--images", filepath.Join(dir, "missing"), "--clip", clipPath}, "missing"},
 		{[]string{"dataset", "--images", dir, "--clip", filepath.Join(dir, "noclip.pt")}, "noclip.pt"},
 		{[]string{"generate", "--ckpt", clipPath, "--clip", clipPath, "--prompt", "x"}, "not a lafite-go checkpoint"},
+		{[]string{"eval", "--ckpt", clipPath}, "--ckpt and --data are required"},
+		{[]string{"eval", "--ckpt", clipPath, "--data", clipPath, "--n", "1"}, "--n must be at least 2"},
+		{[]string{"eval", "--ckpt", filepath.Join(dir, "nope.safetensors"), "--data", clipPath}, "nope.safetensors"},
 		{[]string{"bogus"}, "unknown command"},
 	}
 	for _, c := range cases {

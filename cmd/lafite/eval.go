@@ -1,0 +1,112 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/lafite-go/lafite/internal/atomicfile"
+	"github.com/lafite-go/lafite/lafite"
+	"github.com/lafite-go/lafite/nn"
+	"github.com/lafite-go/lafite/tensor"
+)
+
+func init() {
+	register("eval", "score a trained generator against a dataset in CLIP space (FID_CLIP, CLIP score)", runEval)
+}
+
+func runEval(args []string, stdout io.Writer) error {
+	fs := newFlags("eval", os.Stderr)
+	ckpt := fs.String("ckpt", "", "training checkpoint or exported generator")
+	data := fs.String("data", "", "dataset built by `lafite dataset` with the same CLIP model")
+	clipPath := fs.String("clip", "", "the CLIP checkpoint the generator and the dataset were made with")
+	vocab := fs.String("vocab", "", "BPE vocabulary for OpenAI CLIP models")
+	n := fs.Int("n", 1000, "images to generate (FID needs more than the feature size to be stable)")
+	batch := fs.Int("batch", 16, "images per generator and CLIP call")
+	seed := fs.Uint64("seed", 0, "seed of the latents and of the order of the conditions")
+	psi := fs.Float64("psi", 1, "truncation ψ")
+	jsonOut := fs.String("json", "", "also write the report to this JSON file")
+	device := fs.String("device", "cpu", "where to run the generator and CLIP: cpu, or cuda")
+	quiet := fs.Bool("quiet", false, "no progress bar")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *ckpt == "" || *data == "" {
+		return fmt.Errorf("--ckpt and --data are required")
+	}
+	if *n < 2 || *batch < 1 {
+		return fmt.Errorf("--n must be at least 2 and --batch positive")
+	}
+	dev, err := parseDevice(*device)
+	if err != nil {
+		return err
+	}
+	if dev == tensor.CUDA {
+		if err := requireCUDA(); err != nil {
+			return err
+		}
+	}
+	g, err := lafite.LoadGenerator(*ckpt)
+	if err != nil {
+		return err
+	}
+	ds, err := lafite.LoadDataset(*data)
+	if err != nil {
+		return err
+	}
+	enc, err := lafite.OpenCLIP(*clipPath, *vocab)
+	if err != nil {
+		return err
+	}
+	if fd := ds.ImageFts.Size(1); fd != enc.FeatureDim() {
+		return fmt.Errorf("%s has features of size %d but the CLIP model's are %d: use the model the dataset was built with", *data, fd, enc.FeatureDim())
+	}
+	if dev != tensor.CPU {
+		nn.MoveTo(g, dev)
+		enc.Model.To(dev)
+	}
+	o := lafite.EvalOptions{Samples: *n, Batch: *batch, Seed: *seed, Psi: float32(*psi)}
+	var bar *progressbar.ProgressBar
+	if !*quiet {
+		bar = progressbar.NewOptions(*n, progressbar.OptionSetWriter(os.Stderr), progressbar.OptionSetDescription("eval"),
+			progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(200*time.Millisecond))
+		o.Progress = func(done, _ int) { bar.Set(done) }
+	}
+	r, err := lafite.Evaluate(g, ds.MemoryDataset, enc, o)
+	if bar != nil {
+		bar.Finish()
+		fmt.Fprintln(os.Stderr)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d images conditioned on the dataset's %s, against its %d images (CLIP space of %s):\n", r.Samples, r.Condition, r.RealImages, *clipPath)
+	fmt.Fprintf(stdout, "  FID_CLIP            %.4f   (not comparable with Inception FIDs)\n", r.FIDCLIP)
+	fmt.Fprintf(stdout, "  CLIP score          %.4f   (mean cosine of an image and its condition)\n", r.CLIPScore)
+	fmt.Fprintf(stdout, "  shuffled conditions %.4f   (each image against another sample's condition)\n", r.ShuffledCLIPScore)
+	if !math.IsNaN(r.RealCLIPScore) {
+		fmt.Fprintf(stdout, "  real images         %.4f   (the dataset's images against their captions)\n", r.RealCLIPScore)
+	}
+	if *jsonOut != "" {
+		rec := map[string]any{"ckpt": *ckpt, "data": *data, "clip": *clipPath, "seed": *seed, "psi": *psi,
+			"samples": r.Samples, "condition": r.Condition, "real_images": r.RealImages,
+			"fid_clip": r.FIDCLIP, "clip_score": r.CLIPScore, "shuffled_clip_score": r.ShuffledCLIPScore}
+		if !math.IsNaN(r.RealCLIPScore) {
+			rec["real_clip_score"] = r.RealCLIPScore
+		}
+		b, err := json.MarshalIndent(rec, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := atomicfile.WriteFile(*jsonOut, append(b, '\n')); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s\n", *jsonOut)
+	}
+	return nil
+}

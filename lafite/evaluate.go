@@ -1,0 +1,129 @@
+package lafite
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/lafite-go/lafite/lafite/metrics"
+	"github.com/lafite-go/lafite/tensor"
+)
+
+// EvalOptions size an evaluation of a generator against a dataset.
+type EvalOptions struct {
+	Samples int     // images to generate (at least 2)
+	Batch   int     // images per generator and CLIP call; 16 when 0
+	Seed    uint64  // latents and the order of the conditions
+	Psi     float32 // truncation; 1 for none
+	// Progress, when set, is called after each batch.
+	Progress func(done, total int)
+}
+
+// EvalReport measures a generator in the CLIP space it was trained in. Its
+// scores need no other model: FID is taken between CLIP image features
+// (FID_CLIP), since no Inception network is at hand, and is not comparable
+// with Inception-feature FIDs.
+type EvalReport struct {
+	Samples   int
+	Condition string // "captions" (text features, as at inference) or "image features"
+	// FIDCLIP is the Fréchet distance between the CLIP image features of
+	// the generated images and those of the dataset's images.
+	FIDCLIP float64
+	// CLIPScore is the mean cosine between a generated image's CLIP
+	// feature and its condition; ShuffledCLIPScore pairs each image with
+	// another sample's condition instead, so their gap is how much the
+	// images follow their own conditions rather than the dataset's average.
+	CLIPScore, ShuffledCLIPScore float64
+	// RealCLIPScore is CLIPScore's value for the dataset's own images and
+	// captions, a ceiling to read CLIPScore against (NaN without captions).
+	RealCLIPScore float64
+	RealImages    int
+}
+
+// Evaluate generates o.Samples images, conditioned on the dataset's caption
+// features when it has captions (each caption in a seeded order, cycled),
+// else on its image features, encodes them with enc as the dataset's
+// images were encoded (through 8-bit RGBA), and scores them (EvalReport).
+// The same seed, samples and batch give the same report.
+func Evaluate(g *Generator, ds *MemoryDataset, enc FeatureEncoder, o EvalOptions) (EvalReport, error) {
+	if o.Samples < 2 {
+		return EvalReport{}, fmt.Errorf("evaluate: %d samples, need at least 2", o.Samples)
+	}
+	if o.Batch < 1 {
+		o.Batch = 16
+	}
+	if err := ds.Index(); err != nil {
+		return EvalReport{}, err
+	}
+	if fd := ds.ImageFts.Size(1); fd != g.Config.FDim {
+		return EvalReport{}, fmt.Errorf("evaluate: the dataset's features have size %d, the generator's conditions %d", fd, g.Config.FDim)
+	}
+	if ds.Len() < 2 {
+		return EvalReport{}, fmt.Errorf("evaluate: the dataset has %d images, need at least 2", ds.Len())
+	}
+	r := EvalReport{Samples: o.Samples, Condition: "image features", RealCLIPScore: math.NaN(), RealImages: ds.Len()}
+	pool := ds.ImageFts
+	if ds.CaptionFts != nil && ds.CaptionFts.Size(0) > 0 {
+		r.Condition, pool = "captions", ds.CaptionFts
+		var sum float64
+		for c, i := range ds.CaptionImage {
+			sum += dot(ds.ImageFts.Select(0, i).ToSlice(), ds.CaptionFts.Select(0, c).ToSlice())
+		}
+		r.RealCLIPScore = sum / float64(len(ds.CaptionImage))
+	}
+	draw := rand.New(rand.NewPCG(o.Seed, 0x1af17e))
+	order := draw.Perm(pool.Size(0))
+	conds := make([]int, o.Samples)
+	for k := range conds {
+		conds[k] = order[k%len(order)]
+	}
+	var gen [][]float64
+	var condRows [][]float32
+	for lo := 0; lo < o.Samples; lo += o.Batch {
+		idx := conds[lo:min(lo+o.Batch, o.Samples)]
+		c := tensor.IndexSelect(pool, 0, idx)
+		img, err := Generate(g, c, draw.Uint64(), o.Psi)
+		if err != nil {
+			return EvalReport{}, err
+		}
+		f, err := enc.EncodeImages(TensorToImages(img))
+		if err != nil {
+			return EvalReport{}, fmt.Errorf("evaluate: CLIP image features: %v", err)
+		}
+		gen = append(gen, metrics.Rows(f.To(tensor.CPU))...)
+		for _, i := range idx {
+			condRows = append(condRows, pool.Select(0, i).ToSlice())
+		}
+		if o.Progress != nil {
+			o.Progress(len(gen), o.Samples)
+		}
+	}
+	var matched, shuffled float64
+	for k, f := range gen {
+		matched += dotMixed(f, condRows[k])
+		shuffled += dotMixed(f, condRows[(k+1)%len(condRows)])
+	}
+	r.CLIPScore, r.ShuffledCLIPScore = matched/float64(len(gen)), shuffled/float64(len(gen))
+	fid, err := metrics.FID(gen, metrics.Rows(ds.ImageFts))
+	if err != nil {
+		return EvalReport{}, fmt.Errorf("evaluate: %v", err)
+	}
+	r.FIDCLIP = fid
+	return r, nil
+}
+
+func dot(a, b []float32) float64 {
+	var s float64
+	for i := range a {
+		s += float64(a[i]) * float64(b[i])
+	}
+	return s
+}
+
+func dotMixed(a []float64, b []float32) float64 {
+	var s float64
+	for i := range a {
+		s += a[i] * float64(b[i])
+	}
+	return s
+}
