@@ -17,6 +17,10 @@ type EvalOptions struct {
 	Psi     float32 // truncation; 1 for none
 	// Progress, when set, is called after each batch.
 	Progress func(done, total int)
+	// RealStats, when set, are the dataset's image-feature statistics
+	// (metrics.TensorStats of ImageFts), kept by a caller that evaluates
+	// the same dataset again (training's snapshots).
+	RealStats *metrics.Stats
 }
 
 // EvalReport measures a generator in the CLIP space it was trained in. Its
@@ -104,11 +108,21 @@ func Evaluate(g *Generator, ds *MemoryDataset, enc FeatureEncoder, o EvalOptions
 		shuffled += dotMixed(f, condRows[(k+1)%len(condRows)])
 	}
 	r.CLIPScore, r.ShuffledCLIPScore = matched/float64(len(gen)), shuffled/float64(len(gen))
-	fid, err := metrics.FID(gen, metrics.Rows(ds.ImageFts))
+	realStats := o.RealStats
+	if realStats == nil {
+		s, err := metrics.TensorStats(ds.ImageFts)
+		if err != nil {
+			return EvalReport{}, fmt.Errorf("evaluate: the dataset's features: %v", err)
+		}
+		realStats = &s
+	}
+	genStats, err := metrics.ComputeStats(gen)
 	if err != nil {
+		return EvalReport{}, fmt.Errorf("evaluate: the generated images' features: %v", err)
+	}
+	if r.FIDCLIP, err = metrics.FIDFromStats(genStats, *realStats); err != nil {
 		return EvalReport{}, fmt.Errorf("evaluate: %v", err)
 	}
-	r.FIDCLIP = fid
 	return r, nil
 }
 

@@ -24,6 +24,10 @@ type LogRecord struct {
 	Seconds   float64            `json:"seconds"`
 	ImgPerSec float64            `json:"img_per_sec"`
 	Losses    map[string]float64 `json:"losses"`
+	// Metrics, on the steps that wrote a snapshot with `lafite train
+	// --metrics N`: the EvalReport of G_ema on N images (fid_clip,
+	// clip_score, shuffled_clip_score).
+	Metrics map[string]float64 `json:"metrics,omitempty"`
 }
 
 // AppendLog appends one record to a JSONL file (synced, so a killed run keeps

@@ -135,6 +135,29 @@ func TestDatasetTrainGenerateEndToEnd(t *testing.T) {
 	if err != nil || len(recs) != 4 || recs[3].Losses["D/r1"] == 0 && recs[0].Losses["D/r1"] == 0 {
 		t.Fatalf("log: %d records, err %v", len(recs), err)
 	}
+	if recs[1].Metrics != nil {
+		t.Fatalf("metrics logged without --metrics: %v", recs[1].Metrics)
+	}
+	// --metrics scores G_ema at each snapshot into the log, and leaves the
+	// training itself as it was: the same checkpoint, byte for byte.
+	scored := filepath.Join(dir, "scored")
+	runCLI(t, append([]string{"train", "--data", data, "--clip", clipPath, "--out", scored, "--kimg", "0.016", "--snap", "0.008",
+		"--metrics", "6"}, tinyTrainFlags...)...)
+	if a, b := readFile(t, filepath.Join(run, "checkpoint.safetensors")), readFile(t, filepath.Join(scored, "checkpoint.safetensors")); !bytes.Equal(a, b) {
+		t.Fatal("--metrics changed the training")
+	}
+	srecs, err := lafite.ReadLog(filepath.Join(scored, "log.jsonl"))
+	if err != nil || len(srecs) != 4 {
+		t.Fatalf("log with metrics: %d records, err %v", len(srecs), err)
+	}
+	for i, r := range srecs {
+		if snap := i%2 == 1; snap != (r.Metrics != nil) {
+			t.Fatalf("record %d (step %d) has metrics %v", i, r.Step, r.Metrics)
+		}
+		if r.Metrics != nil && (!(r.Metrics["fid_clip"] > 0) || math.Abs(r.Metrics["clip_score"]) > 1) {
+			t.Fatalf("record %d's metrics %v", i, r.Metrics)
+		}
+	}
 	grid := filepath.Join(dir, "grid.png")
 	out = runCLI(t, "generate", "--ckpt", filepath.Join(run, "generator.safetensors"), "--clip", clipPath,
 		"--prompt", "a red circle", "--prompt", "a blue circle", "--n", "3", "--out", grid)
@@ -192,6 +215,7 @@ func TestCLIErrorsNameTheProblem(t *testing.T) {
 		{[]string{"dataset", "--images", filepath.Join(dir, "missing"), "--clip", clipPath}, "missing"},
 		{[]string{"dataset", "--images", dir, "--clip", filepath.Join(dir, "noclip.pt")}, "noclip.pt"},
 		{[]string{"generate", "--ckpt", clipPath, "--clip", clipPath, "--prompt", "x"}, "not a lafite-go checkpoint"},
+		{[]string{"train", "--data", clipPath, "--metrics", "1"}, "--metrics 1: 0 (off) or at least 2"},
 		{[]string{"eval", "--ckpt", clipPath}, "--ckpt and --data are required"},
 		{[]string{"eval", "--ckpt", clipPath, "--data", clipPath, "--n", "1"}, "--n must be at least 2"},
 		{[]string{"eval", "--ckpt", filepath.Join(dir, "nope.safetensors"), "--data", clipPath}, "nope.safetensors"},
@@ -307,4 +331,13 @@ func TestDivergedTrainingKeepsTheLastCheckpoint(t *testing.T) {
 	if !bytes.Equal(before, after) {
 		t.Fatal("the diverged run rewrote the checkpoint")
 	}
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/lafite-go/lafite/lafite"
+	"github.com/lafite-go/lafite/lafite/metrics"
 	"github.com/lafite-go/lafite/tensor"
 )
 
@@ -34,6 +35,7 @@ type trainOptions struct {
 	cfg                            lafite.TrainConfig
 	quiet                          bool
 	device                         tensor.Device
+	metrics                        int // images per snapshot evaluation (0: none)
 }
 
 func runTrain(args []string, stdout io.Writer) error {
@@ -60,6 +62,7 @@ func parseTrainFlags(args []string) (trainOptions, error) {
 	fs.Float64Var(&o.kimg, "kimg", 25000, "train until this many thousand images have been shown (the reference: 25000)")
 	fs.Float64Var(&o.snapKimg, "snap", 1, "checkpoint and sample grid every this many kimg")
 	fs.Var(&o.prompts, "prompt", "prompt for the periodic sample grid (repeatable)")
+	fs.IntVar(&o.metrics, "metrics", 0, "at every snapshot, score G_ema on this many images as `lafite eval` does, into log.jsonl (0: off)")
 	var glr, dlr, gamma, itd, itc, temp, lam, mix, pl, styleMix, ema, perturb float64
 	fs.Float64Var(&glr, "glr", 0.0025, "generator learning rate")
 	fs.Float64Var(&dlr, "dlr", 0.0025, "discriminator learning rate")
@@ -102,6 +105,9 @@ func parseTrainFlags(args []string) (trainOptions, error) {
 	}
 	if o.batch < 1 || o.kimg <= 0 || o.snapKimg <= 0 {
 		return o, fmt.Errorf("--batch, --kimg and --snap must be positive")
+	}
+	if o.metrics < 0 || o.metrics == 1 {
+		return o, fmt.Errorf("--metrics %d: 0 (off) or at least 2 images", o.metrics)
 	}
 	if o.res < 0 {
 		return o, fmt.Errorf("--res %d must be 0 (the dataset's) or the dataset's resolution", o.res)
@@ -229,6 +235,7 @@ func train(o trainOptions, stdout io.Writer) error {
 		}
 		return nil
 	}
+	var realStats *metrics.Stats // the dataset's, kept for every snapshot's metrics
 	// The checkpoint this run resumed from or last wrote, and its step.
 	lastSaved, lastPath := -1, resume
 	if resume != "" {
@@ -252,6 +259,18 @@ func train(o trainOptions, stdout io.Writer) error {
 		secs := time.Since(start).Seconds()
 		rate := float64(tr.ImagesSeen-startImgs) / max(secs, 1e-9)
 		rec := lafite.LogRecord{Step: tr.Step, Kimg: float64(tr.ImagesSeen) / 1000, Seconds: secs, ImgPerSec: rate, Losses: parts}
+		interrupted := false
+		select {
+		case <-stop:
+			interrupted = true
+		default:
+		}
+		snap := tr.ImagesSeen >= nextSnap || tr.ImagesSeen >= totalImgs || interrupted
+		if snap && o.metrics > 0 {
+			if rec.Metrics, err = snapshotMetrics(tr, ds.MemoryDataset, enc, o.metrics, &realStats); err != nil {
+				return err
+			}
+		}
 		if err := lafite.AppendLog(logPath, rec); err != nil {
 			return err
 		}
@@ -259,13 +278,7 @@ func train(o trainOptions, stdout io.Writer) error {
 			bar.Describe(fmt.Sprintf("%.2f kimg %.1f img/s %s", rec.Kimg, rate, summarize(parts)))
 			bar.Set64(tr.ImagesSeen)
 		}
-		interrupted := false
-		select {
-		case <-stop:
-			interrupted = true
-		default:
-		}
-		if tr.ImagesSeen >= nextSnap || tr.ImagesSeen >= totalImgs || interrupted {
+		if snap {
 			if err := snapshot(); err != nil {
 				return err
 			}
@@ -287,6 +300,26 @@ func train(o trainOptions, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "\ndone: %d steps, %.1f kimg in %s; wrote %s, %s, %s\n", tr.Step, float64(tr.ImagesSeen)/1000,
 		time.Since(start).Round(time.Second), ckptPath, gpath, logPath)
 	return nil
+}
+
+// snapshotMetrics scores G_ema as `lafite eval` does (seed 0: the same
+// latents and conditions at every snapshot); on a GPU its temporaries are
+// freed on return.
+func snapshotMetrics(tr *lafite.Trainer, ds *lafite.MemoryDataset, enc lafite.FeatureEncoder, n int, realStats **metrics.Stats) (map[string]float64, error) {
+	if *realStats == nil {
+		s, err := metrics.TensorStats(ds.ImageFts)
+		if err != nil {
+			return nil, err
+		}
+		*realStats = &s
+	}
+	scope := tensor.OpenScope()
+	defer scope.Close()
+	r, err := lafite.Evaluate(tr.GEma, ds, enc, lafite.EvalOptions{Samples: n, Batch: tr.Cfg.Batch, Psi: 1, RealStats: *realStats})
+	if err != nil {
+		return nil, fmt.Errorf("snapshot metrics: %v", err)
+	}
+	return map[string]float64{"fid_clip": r.FIDCLIP, "clip_score": r.CLIPScore, "shuffled_clip_score": r.ShuffledCLIPScore}, nil
 }
 
 func summarize(parts lafite.Parts) string {

@@ -288,3 +288,39 @@ func TestRows(t *testing.T) {
 		t.Fatalf("Rows = %v", r)
 	}
 }
+
+// TensorStats agrees with ComputeStats on the same rows, for a count of
+// rows past several chunks and not a multiple of one.
+func TestTensorStatsMatchesComputeStats(t *testing.T) {
+	const n, d = 2*statsChunk + 77, 6
+	rng := tensor.NewRNG(3)
+	x := tensor.Add(rng.Normal(n, d), tensor.Full(0.5, n, d))
+	want, err := ComputeStats(Rows(x))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := TensorStats(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.N != n {
+		t.Fatalf("N = %d", got.N)
+	}
+	for i := range d {
+		if math.Abs(got.Mean[i]-want.Mean[i]) > 1e-12 {
+			t.Fatalf("mean[%d] = %v, want %v", i, got.Mean[i], want.Mean[i])
+		}
+		for j := range d {
+			if math.Abs(got.Cov.At(i, j)-want.Cov.At(i, j)) > 1e-12 {
+				t.Fatalf("cov[%d,%d] = %v, want %v", i, j, got.Cov.At(i, j), want.Cov.At(i, j))
+			}
+		}
+	}
+	bad := x.Clone()
+	bad.Data()[5*d+2] = float32(math.NaN())
+	for _, c := range []*tensor.Tensor{tensor.Zeros(1, d), tensor.Zeros(4), bad} {
+		if _, err := TensorStats(c); err == nil {
+			t.Errorf("TensorStats of %v accepted", c.Shape())
+		}
+	}
+}
