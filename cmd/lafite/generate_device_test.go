@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"image"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,4 +113,49 @@ func abs(v int) int {
 		return -v
 	}
 	return v
+}
+
+// TestEvalOnEmulatedGPU: `lafite eval --device cuda` scores the generator as
+// the CPU does, with the generator and CLIP on the emulated GPU and no op
+// falling back to the host. The GPU sums in other orders, and an 8-bit
+// pixel may round to the next level, so the scores agree closely, not to
+// the bit.
+func TestEvalOnEmulatedGPU(t *testing.T) {
+	dir, clipPath, imgDir := fixture(t)
+	data := filepath.Join(dir, "data.safetensors")
+	runCLI(t, "dataset", "--images", imgDir, "--res", "16", "--clip", clipPath, "--out", data, "--quiet")
+	runDir := filepath.Join(dir, "run")
+	runCLI(t, append([]string{"train", "--data", data, "--clip", clipPath, "--out", runDir, "--kimg", "0.008", "--snap", "0.008"}, tinyTrainFlags...)...)
+	eval := func(device string) map[string]float64 {
+		report := filepath.Join(dir, device+".json")
+		runCLI(t, "eval", "--ckpt", filepath.Join(runDir, "generator.safetensors"), "--data", data, "--clip", clipPath,
+			"--n", "12", "--batch", "5", "--device", device, "--json", report, "--quiet")
+		var r map[string]any
+		if err := json.Unmarshal(readFile(t, report), &r); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]float64{}
+		for _, k := range []string{"fid_clip", "clip_score", "shuffled_clip_score", "real_clip_score"} {
+			out[k], _ = r[k].(float64)
+		}
+		return out
+	}
+	cpu := eval("cpu")
+	e := emu.New()
+	restore := tensor.UseCUDABackend(e, e.Props())
+	f0 := tensor.CUDAFallbackTotal()
+	gpu := eval("cuda")
+	if n := tensor.CUDAFallbackTotal() - f0; n != 0 {
+		t.Errorf("%d host fallbacks: %v", n, tensor.CUDAFallbacks())
+	}
+	launched := strings.Join(e.Launches(), " ")
+	restore()
+	if !strings.Contains(launched, "conv2d") || !strings.Contains(launched, "softmax") && !strings.Contains(launched, "attention") {
+		t.Errorf("the generator and CLIP did not run on the GPU; kernels launched: %s", launched)
+	}
+	for k, want := range cpu {
+		if got := gpu[k]; math.Abs(got-want) > 0.01+0.02*math.Abs(want) {
+			t.Errorf("%s: %v on the emulated GPU, %v on the CPU", k, got, want)
+		}
+	}
 }
