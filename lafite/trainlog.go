@@ -81,16 +81,37 @@ func ReadLog(path string) ([]LogRecord, error) {
 
 // PlotLosses draws every loss series of the log against kimg into a PNG.
 func PlotLosses(records []LogRecord, path string) error {
-	p := plot.New()
-	p.Title.Text = "Lafite training losses"
-	p.X.Label.Text = "kimg"
-	p.Y.Label.Text = "loss"
 	series := map[string]plotter.XYs{}
 	for _, r := range records {
 		for k, v := range r.Losses {
 			series[k] = append(series[k], plotter.XY{X: r.Kimg, Y: v})
 		}
 	}
+	return plotSeries("Lafite training losses", "loss", series, path)
+}
+
+// PlotMetrics draws the snapshot scores of `lafite train --metrics`
+// (FID_CLIP and the CLIP scores) against kimg as a PNG; records without
+// metrics are skipped.
+func PlotMetrics(records []LogRecord, path string) error {
+	series := map[string]plotter.XYs{}
+	for _, r := range records {
+		for k, v := range r.Metrics {
+			series[k] = append(series[k], plotter.XY{X: r.Kimg, Y: v})
+		}
+	}
+	if len(series) == 0 {
+		return fmt.Errorf("plot %s: no record has metrics", path)
+	}
+	return plotSeries("G_ema in CLIP space (lafite eval)", "score", series, path)
+}
+
+// plotSeries draws named lines over kimg into a PNG written atomically.
+func plotSeries(title, yLabel string, series map[string]plotter.XYs, path string) error {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = "kimg"
+	p.Y.Label.Text = yLabel
 	names := make([]string, 0, len(series))
 	for k := range series {
 		names = append(names, k)

@@ -158,6 +158,12 @@ func TestDatasetTrainGenerateEndToEnd(t *testing.T) {
 			t.Fatalf("record %d's metrics %v", i, r.Metrics)
 		}
 	}
+	if _, err := png.Decode(bytes.NewReader(readFile(t, filepath.Join(scored, "metrics.png")))); err != nil {
+		t.Fatalf("metrics.png: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(run, "metrics.png")); err == nil {
+		t.Fatal("metrics.png written without --metrics")
+	}
 	grid := filepath.Join(dir, "grid.png")
 	out = runCLI(t, "generate", "--ckpt", filepath.Join(run, "generator.safetensors"), "--clip", clipPath,
 		"--prompt", "a red circle", "--prompt", "a blue circle", "--n", "3", "--out", grid)

@@ -232,6 +232,11 @@ func train(o trainOptions, stdout io.Writer) error {
 			if err := lafite.PlotLosses(recs, filepath.Join(o.out, "losses.png")); err != nil {
 				return err
 			}
+			if o.metrics > 0 {
+				if err := lafite.PlotMetrics(recs, filepath.Join(o.out, "metrics.png")); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	}
