@@ -24,7 +24,8 @@ type DatasetFile struct {
 	About      string // e.g. the CLIP model used
 }
 
-const datasetFormat = "lafite-go dataset v1"
+// DatasetFormat is the "format" metadata of a dataset file.
+const DatasetFormat = "lafite-go dataset v1"
 
 // BuildOptions steer BuildDataset.
 type BuildOptions struct {
@@ -147,7 +148,7 @@ func (d *DatasetFile) Save(path string) error {
 	}
 	names, _ := json.Marshal(d.Names)
 	caps, _ := json.Marshal(d.Captions)
-	meta := map[string]string{"format": datasetFormat, "names": string(names), "captions": string(caps),
+	meta := map[string]string{"format": DatasetFormat, "names": string(names), "captions": string(caps),
 		"resolution": fmt.Sprint(d.Resolution), "about": d.About}
 	return safetensors.WriteFile(path, ts, meta)
 }
@@ -161,7 +162,7 @@ func LoadDataset(path string) (*DatasetFile, error) {
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("dataset %s: %s", path, fmt.Sprintf(format, a...))
 	}
-	if f.Metadata["format"] != datasetFormat {
+	if f.Metadata["format"] != DatasetFormat {
 		return nil, bad("not a lafite-go dataset (format %q; build one with `lafite dataset`)", f.Metadata["format"])
 	}
 	img, ok := f.Get("images")

@@ -99,6 +99,10 @@ func TestDatasetTrainGenerateEndToEnd(t *testing.T) {
 	if !strings.Contains(out, "skipped broken.png") || !strings.Contains(out, "9 images") || !strings.Contains(out, "18 captions") {
 		t.Fatalf("dataset output:\n%s", out)
 	}
+	if out := runCLI(t, "inspect", data); !strings.Contains(out, "safetensors (lafite-go dataset v1)") ||
+		!strings.Contains(out, "dataset: 9 images of 3x16x16, 18 captions, CLIP features of size 8 (clip="+clipPath+")") {
+		t.Fatalf("inspect of the dataset:\n%s", out)
+	}
 	var stdout, stderr bytes.Buffer
 	if code := run([]string{"train", "--data", data, "--clip", clipPath, "--res", "32"}, &stdout, &stderr); code == 0 ||
 		!strings.Contains(stderr.String(), "holds 16x16 images") {

@@ -55,6 +55,10 @@ func runInspect(args []string, stdout io.Writer) error {
 			fmt.Fprintf(stdout, "  (%d with prefix %q)\n", shown, *prefix)
 		}
 		fmt.Fprintf(stdout, "  elements: %d\n", elems)
+		if strings.Contains(format, lafite.DatasetFormat) {
+			describeDataset(stdout, path)
+			continue
+		}
 		if g, err := gen(); err == nil {
 			fmt.Fprintf(stdout, "generator: %+v\n", g.Config)
 		} else {
@@ -62,6 +66,21 @@ func runInspect(args []string, stdout io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// describeDataset prints what a dataset file holds, or why it does not load.
+func describeDataset(w io.Writer, path string) {
+	ds, err := lafite.LoadDataset(path)
+	if err != nil {
+		fmt.Fprintf(w, "dataset: does not load (%v)\n", err)
+		return
+	}
+	c, h, wd := ds.ImageShape()
+	fmt.Fprintf(w, "dataset: %d images of %dx%dx%d, %d captions, CLIP features of size %d", ds.Len(), c, h, wd, len(ds.Captions), ds.ImageFts.Size(1))
+	if ds.About != "" {
+		fmt.Fprintf(w, " (%s)", ds.About)
+	}
+	fmt.Fprintln(w)
 }
 
 // readAnyCheckpoint lists the tensors of a PyTorch or safetensors file, and
