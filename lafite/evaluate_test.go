@@ -95,3 +95,37 @@ func TestEvaluateOnImageFeatures(t *testing.T) {
 		}
 	}
 }
+
+// GenerateFrom renders the rows of its latents independently of how they
+// are split into calls (Generate is it with latents drawn from the seed),
+// and names the shape it wants.
+func TestGenerateFromSplitsWithoutChangingImages(t *testing.T) {
+	cfg, data, _ := tinySetup(t)
+	g, err := NewGenerator(cfg.G, tensor.NewRNG(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fts := data.ImageFts.Narrow(0, 0, 5)
+	whole, err := Generate(g, fts, 9, 0.7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := tensor.NewRNG(9).Normal(5, cfg.G.ZDim)
+	first, err := GenerateFrom(g, z.Narrow(0, 0, 2), fts.Narrow(0, 0, 2), 0.7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rest, err := GenerateFrom(g, z.Narrow(0, 2, 3), fts.Narrow(0, 2, 3), 0.7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want := tensor.Concat([]*tensor.Tensor{first, rest}, 0).ToSlice(), whole.ToSlice()
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("value %d: %v in two calls, %v in one", i, got[i], want[i])
+		}
+	}
+	if _, err := GenerateFrom(g, z.Narrow(0, 0, 4), fts, 1); err == nil || !strings.Contains(err.Error(), "latents must be [5, 8]") {
+		t.Fatalf("4 latents for 5 conditions: %v", err)
+	}
+}

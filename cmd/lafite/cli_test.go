@@ -179,6 +179,13 @@ func TestDatasetTrainGenerateEndToEnd(t *testing.T) {
 	if _, err := png.Decode(f); err != nil || !strings.Contains(out, "2 prompt(s) x 3 images") {
 		t.Fatalf("grid: %v\n%s", err, out)
 	}
+	// Rendered two images at a time, the grid is the same, byte for byte.
+	inTwos := filepath.Join(dir, "grid2.png")
+	runCLI(t, "generate", "--ckpt", filepath.Join(run, "generator.safetensors"), "--clip", clipPath,
+		"--prompt", "a red circle", "--prompt", "a blue circle", "--n", "3", "--batch", "2", "--out", inTwos)
+	if !bytes.Equal(readFile(t, grid), readFile(t, inTwos)) {
+		t.Fatal("generate --batch 2 drew another grid")
+	}
 	// An image condition mixed with text also works.
 	runCLI(t, "generate", "--ckpt", filepath.Join(run, "checkpoint.safetensors"), "--clip", clipPath,
 		"--prompt", "a red circle", "--image", filepath.Join(imgDir, "img00.png"), "--out", grid)

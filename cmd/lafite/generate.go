@@ -31,6 +31,7 @@ func runGenerate(args []string, stdout io.Writer) error {
 	imagePath := fs.String("image", "", "image condition (alone, or mixed with the prompt by --mix)")
 	mix := fs.Float64("mix", 0.5, "weight of the text feature when both --prompt and --image are given")
 	n := fs.Int("n", 8, "images per prompt")
+	batch := fs.Int("batch", 16, "images rendered at a time (memory grows with it; the images do not change)")
 	seed := fs.Uint64("seed", 0, "latent seed")
 	psi := fs.Float64("psi", 1, "truncation ψ")
 	out := fs.String("out", "grid.png", "output PNG grid")
@@ -58,8 +59,8 @@ func runGenerate(args []string, stdout io.Writer) error {
 	if len(prompts) == 0 && *imagePath == "" {
 		return fmt.Errorf("give at least one --prompt or an --image")
 	}
-	if *n < 1 {
-		return fmt.Errorf("--n must be positive")
+	if *n < 1 || *batch < 1 {
+		return fmt.Errorf("--n and --batch must be positive")
 	}
 	g, err := lafite.LoadGenerator(*ckpt)
 	if err != nil {
@@ -104,14 +105,18 @@ func runGenerate(args []string, stdout io.Writer) error {
 			conds, titles = append(conds, row), append(titles, p)
 		}
 	}
+	// The same latents in every row: only the condition changes.
+	z := tensor.NewRNG(*seed).Normal(*n, g.Config.ZDim)
 	var cells []*image.RGBA
 	for _, c := range conds {
-		rows := tensor.Concat(repeatRows(c, *n), 0)
-		img, err := lafite.Generate(g, rows, *seed, float32(*psi))
-		if err != nil {
-			return err
+		for lo := 0; lo < *n; lo += *batch {
+			m := min(*batch, *n-lo)
+			img, err := lafite.GenerateFrom(g, z.Narrow(0, lo, m), tensor.Concat(repeatRows(c, m), 0), float32(*psi))
+			if err != nil {
+				return err
+			}
+			cells = append(cells, lafite.TensorToImages(img)...)
 		}
-		cells = append(cells, lafite.TensorToImages(img)...)
 	}
 	grid := lafite.Grid{Images: cells, Cols: *n, Cell: max(64, g.Config.Resolution), RowTitles: titles}
 	if err := lafite.WritePNG(*out, grid.Render()); err != nil {
