@@ -181,10 +181,22 @@ func TestDatasetTrainGenerateEndToEnd(t *testing.T) {
 	}
 	// Rendered two images at a time, the grid is the same, byte for byte.
 	inTwos := filepath.Join(dir, "grid2.png")
+	each := filepath.Join(dir, "each")
 	runCLI(t, "generate", "--ckpt", filepath.Join(run, "generator.safetensors"), "--clip", clipPath,
-		"--prompt", "a red circle", "--prompt", "a blue circle", "--n", "3", "--batch", "2", "--out", inTwos)
+		"--prompt", "a red circle", "--prompt", "a blue circle", "--n", "3", "--batch", "2", "--out", inTwos, "--each", each)
 	if !bytes.Equal(readFile(t, grid), readFile(t, inTwos)) {
 		t.Fatal("generate --batch 2 drew another grid")
+	}
+	// --each writes every image of the grid, and which row is which prompt.
+	if rows := string(readFile(t, filepath.Join(each, "rows.txt"))); rows != "000\ta red circle\n001\ta blue circle\n" {
+		t.Fatalf("rows.txt: %q", rows)
+	}
+	names, _ := filepath.Glob(filepath.Join(each, "*.png"))
+	if len(names) != 6 || filepath.Base(names[5]) != "001-0002.png" {
+		t.Fatalf("--each wrote %v", names)
+	}
+	if im, err := png.Decode(bytes.NewReader(readFile(t, names[4]))); err != nil || im.Bounds().Dx() != 16 {
+		t.Fatalf("%s: %v", names[4], err)
 	}
 	// An image condition mixed with text also works.
 	runCLI(t, "generate", "--ckpt", filepath.Join(run, "checkpoint.safetensors"), "--clip", clipPath,

@@ -5,8 +5,11 @@ import (
 	"image"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/lafite-go/lafite/clip"
+	"github.com/lafite-go/lafite/internal/atomicfile"
 	"github.com/lafite-go/lafite/lafite"
 	"github.com/lafite-go/lafite/nn"
 	"github.com/lafite-go/lafite/tensor"
@@ -35,6 +38,7 @@ func runGenerate(args []string, stdout io.Writer) error {
 	seed := fs.Uint64("seed", 0, "latent seed")
 	psi := fs.Float64("psi", 1, "truncation ψ")
 	out := fs.String("out", "grid.png", "output PNG grid")
+	each := fs.String("each", "", "also write every image to this folder as ROW-SAMPLE.png (rows as the grid's), with rows.txt naming the rows")
 	device := fs.String("device", "cpu", "where to run the generator and CLIP: cpu, or cuda")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -116,6 +120,20 @@ func runGenerate(args []string, stdout io.Writer) error {
 				return err
 			}
 			cells = append(cells, lafite.TensorToImages(img)...)
+		}
+	}
+	if *each != "" {
+		for i, im := range cells {
+			if err := lafite.WritePNG(filepath.Join(*each, fmt.Sprintf("%03d-%04d.png", i / *n, i%*n)), im); err != nil {
+				return err
+			}
+		}
+		var rows strings.Builder
+		for i, t := range titles {
+			fmt.Fprintf(&rows, "%03d\t%s\n", i, t)
+		}
+		if err := atomicfile.WriteFile(filepath.Join(*each, "rows.txt"), []byte(rows.String())); err != nil {
+			return err
 		}
 	}
 	grid := lafite.Grid{Images: cells, Cols: *n, Cell: max(64, g.Config.Resolution), RowTitles: titles}
