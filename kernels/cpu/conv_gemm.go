@@ -153,6 +153,10 @@ func conv2dInputGradGemm(g ConvGeom, gy, w, gx []float32) {
 // reading col transposed through its strides.
 func conv2dWeightGradGemm(g ConvGeom, x, gy, gw []float32) {
 	if !useConvGemm(g) {
+		if g.channelsLastWeightGrad() {
+			conv2dWeightGradSmallLast(g, x, gy, gw)
+			return
+		}
 		if g.implicitWeightGrad() {
 			conv2dWeightGradSmall(g, x, gy, gw)
 			return
@@ -162,6 +166,10 @@ func conv2dWeightGradGemm(g ConvGeom, x, gy, gw []float32) {
 	}
 	if useWinograd(g) && g.N > 0 {
 		conv2dWeightGradWinograd(g, x, gy, gw)
+		return
+	}
+	if g.channelsLastWeightGrad() {
+		conv2dWeightGradLast(g, x, gy, gw)
 		return
 	}
 	if g.implicitWeightGrad() {

@@ -39,7 +39,7 @@ func TestImplicitIm2colKeepsBits(t *testing.T) {
 	defer func(v, b int, d, r bool) {
 		convGemmMinFlops, implicitBatchFloats, gemmDirectB, convDirectRows = v, b, d, r
 	}(convGemmMinFlops, implicitBatchFloats, gemmDirectB, convDirectRows)
-	defer func() { convImplicit = true }()
+	defer func() { convImplicit, convChannelsLast = true, true }()
 	convGemmMinFlops = 0
 	prev := ActiveVariant()
 	defer UseVariant(prev)
@@ -69,13 +69,17 @@ func TestImplicitIm2colKeepsBits(t *testing.T) {
 			for _, direct := range []bool{true, false} {
 				for _, batch := range []int{8 << 20, g.Cin*l.plane + g.Cout*l.wide} { // all samples, one at a time
 					gemmDirectB, implicitBatchFloats = direct, batch
-					gotW := slices.Repeat([]float32{float32(math.NaN())}, len(w))
-					Conv2dWeightGrad(g, x, gy, gotW)
-					for i := range wantW {
-						if math.Float32bits(gotW[i]) != math.Float32bits(wantW[i]) {
-							t.Fatalf("%s %s batch=%d: gw[%d] = %v, im2col path %v", variant, name, batch, i, gotW[i], wantW[i])
+					for _, last := range []bool{true, false} { // channels-last planes (unit strides) or not
+						convChannelsLast = last
+						gotW := slices.Repeat([]float32{float32(math.NaN())}, len(w))
+						Conv2dWeightGrad(g, x, gy, gotW)
+						for i := range wantW {
+							if math.Float32bits(gotW[i]) != math.Float32bits(wantW[i]) {
+								t.Fatalf("%s %s batch=%d channels-last=%v: gw[%d] = %v, im2col path %v", variant, name, batch, last, i, gotW[i], wantW[i])
+							}
 						}
 					}
+					convChannelsLast = true
 					for _, rows := range []bool{true, false} {
 						convDirectRows = rows
 						for _, b := range [][]float32{bias, nil} {
