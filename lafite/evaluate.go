@@ -69,9 +69,11 @@ func Evaluate(g *Generator, ds *MemoryDataset, enc FeatureEncoder, o EvalOptions
 	pool := ds.ImageFts
 	if ds.CaptionFts != nil && ds.CaptionFts.Size(0) > 0 {
 		r.Condition, pool = "captions", ds.CaptionFts
+		d := ds.ImageFts.Size(1)
+		img, txt := ds.ImageFts.To(tensor.CPU).Contiguous().Data(), ds.CaptionFts.To(tensor.CPU).Contiguous().Data()
 		var sum float64
 		for c, i := range ds.CaptionImage {
-			sum += dot(ds.ImageFts.Select(0, i).ToSlice(), ds.CaptionFts.Select(0, c).ToSlice())
+			sum += dot(img[i*d:(i+1)*d], txt[c*d:(c+1)*d])
 		}
 		r.RealCLIPScore = sum / float64(len(ds.CaptionImage))
 	}
