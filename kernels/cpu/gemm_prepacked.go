@@ -39,7 +39,15 @@ func (pb *PackedB) pack(k, n int, b []float32, bOff, bRow, bCol int) {
 	for pc := 0; pc < k; pc += kcMax {
 		kc := min(kcMax, k-pc)
 		block := pb.data[pc*panels*g.nr:]
-		for jp := 0; jp < panels; jp++ {
+		jp := 0
+		if full := n / g.nr; bCol == 1 && full > 0 {
+			// Rows of contiguous columns: all full panels row by row, one
+			// sequential read (panel by panel, a 16-float copy per row of
+			// each, was 11% of the 32x32 input gradient).
+			packBAcross(block[:full*kc*g.nr], g.nr, kc, full, b, bOff+pc*bRow, bRow)
+			jp = full
+		}
+		for ; jp < panels; jp++ {
 			packB(block[jp*kc*g.nr:(jp+1)*kc*g.nr], g.nr, kc, min(g.nr, n-jp*g.nr), b, bOff+pc*bRow+jp*g.nr*bCol, bRow, bCol)
 		}
 	}
