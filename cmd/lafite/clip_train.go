@@ -63,8 +63,7 @@ func runCLIPTrain(args []string, stdout io.Writer) error {
 
 	var bar *progressbar.ProgressBar
 	if !*quiet {
-		bar = progressbar.NewOptions(o.Train.Steps, progressbar.OptionSetWriter(os.Stderr), progressbar.OptionSetDescription("clip-train"),
-			progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(200*time.Millisecond))
+		bar = newProgressBar(int64(o.Train.Steps), "clip-train")
 	}
 	var firstLoss, lastLoss float64
 	start := time.Now()

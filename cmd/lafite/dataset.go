@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"github.com/schollz/progressbar/v3"
 
@@ -45,8 +44,7 @@ func runDataset(args []string, stdout io.Writer) error {
 	o := lafite.BuildOptions{Batch: 16, Captions: *captions}
 	var bar *progressbar.ProgressBar
 	if !*quiet {
-		bar = progressbar.NewOptions(src.Len(), progressbar.OptionSetWriter(os.Stderr), progressbar.OptionSetDescription("dataset"),
-			progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(200*time.Millisecond))
+		bar = newProgressBar(int64(src.Len()), "dataset")
 		o.Progress = func(done, _ int) { bar.Set(done) }
 	}
 	ds, bad, err := lafite.BuildDataset(src, *res, enc, o)

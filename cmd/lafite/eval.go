@@ -6,14 +6,11 @@ import (
 	"io"
 	"math"
 	"os"
-	"time"
 
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/lafite-go/lafite/internal/atomicfile"
 	"github.com/lafite-go/lafite/lafite"
-	"github.com/lafite-go/lafite/nn"
-	"github.com/lafite-go/lafite/tensor"
 )
 
 func init() {
@@ -22,36 +19,28 @@ func init() {
 
 func runEval(args []string, stdout io.Writer) error {
 	fs := newFlags("eval", os.Stderr)
-	ckpt := fs.String("ckpt", "", "training checkpoint or exported generator")
-	data := fs.String("data", "", "dataset built by `lafite dataset` with the same CLIP model")
-	clipPath := fs.String("clip", "", "the CLIP checkpoint the generator and the dataset were made with")
-	vocab := fs.String("vocab", "", "BPE vocabulary for OpenAI CLIP models")
+	gf := addGeneratorFlags(fs)
+	data := fs.String("data", "", "dataset built by 'lafite dataset' with the same CLIP model")
 	n := fs.Int("n", 1000, "images to generate (FID needs more than the feature size to be stable)")
 	batch := fs.Int("batch", 16, "images per generator and CLIP call")
 	seed := fs.Uint64("seed", 0, "seed of the latents and of the order of the conditions")
 	psi := fs.Float64("psi", 1, "truncation ψ")
 	jsonOut := fs.String("json", "", "also write the report to this JSON file")
-	device := fs.String("device", "cpu", "where to run the generator and CLIP: cpu, or cuda")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *ckpt == "" || *data == "" {
+	if *gf.ckpt == "" || *data == "" {
 		return fmt.Errorf("--ckpt and --data are required")
 	}
 	if *n < 2 || *batch < 1 {
 		return fmt.Errorf("--n must be at least 2 and --batch positive")
 	}
-	dev, err := parseDevice(*device)
+	dev, err := gf.parseDevice()
 	if err != nil {
 		return err
 	}
-	if dev == tensor.CUDA {
-		if err := requireCUDA(); err != nil {
-			return err
-		}
-	}
-	g, err := lafite.LoadGenerator(*ckpt)
+	g, enc, err := gf.load(dev)
 	if err != nil {
 		return err
 	}
@@ -59,22 +48,13 @@ func runEval(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	enc, err := lafite.OpenCLIP(*clipPath, *vocab)
-	if err != nil {
-		return err
-	}
 	if fd := ds.ImageFts.Size(1); fd != enc.FeatureDim() {
 		return fmt.Errorf("%s has features of size %d but the CLIP model's are %d: use the model the dataset was built with", *data, fd, enc.FeatureDim())
-	}
-	if dev != tensor.CPU {
-		nn.MoveTo(g, dev)
-		enc.Model.To(dev)
 	}
 	o := lafite.EvalOptions{Samples: *n, Batch: *batch, Seed: *seed, Psi: float32(*psi)}
 	var bar *progressbar.ProgressBar
 	if !*quiet {
-		bar = progressbar.NewOptions(*n, progressbar.OptionSetWriter(os.Stderr), progressbar.OptionSetDescription("eval"),
-			progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(200*time.Millisecond))
+		bar = newProgressBar(int64(*n), "eval")
 		o.Progress = func(done, _ int) { bar.Set(done) }
 	}
 	r, err := lafite.Evaluate(g, ds.MemoryDataset, enc, o)
@@ -85,7 +65,7 @@ func runEval(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%d images conditioned on the dataset's %s, against its %d images (CLIP space of %s):\n", r.Samples, r.Condition, r.RealImages, *clipPath)
+	fmt.Fprintf(stdout, "%d images conditioned on the dataset's %s, against its %d images (CLIP space of %s):\n", r.Samples, r.Condition, r.RealImages, *gf.clip)
 	fmt.Fprintf(stdout, "  FID_CLIP            %.4f   (not comparable with Inception FIDs)\n", r.FIDCLIP)
 	fmt.Fprintf(stdout, "  CLIP score          %.4f   (mean cosine of an image and its condition)\n", r.CLIPScore)
 	fmt.Fprintf(stdout, "  shuffled conditions %.4f   (each image against another sample's condition)\n", r.ShuffledCLIPScore)
@@ -93,7 +73,7 @@ func runEval(args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "  real images         %.4f   (the dataset's images against their captions)\n", r.RealCLIPScore)
 	}
 	if *jsonOut != "" {
-		rec := map[string]any{"ckpt": *ckpt, "data": *data, "clip": *clipPath, "seed": *seed, "psi": *psi,
+		rec := map[string]any{"ckpt": *gf.ckpt, "data": *data, "clip": *gf.clip, "seed": *seed, "psi": *psi,
 			"samples": r.Samples, "condition": r.Condition, "real_images": r.RealImages,
 			"fid_clip": r.FIDCLIP, "clip_score": r.CLIPScore, "shuffled_clip_score": r.ShuffledCLIPScore}
 		if !math.IsNaN(r.RealCLIPScore) {

@@ -11,7 +11,6 @@ import (
 	"github.com/lafite-go/lafite/clip"
 	"github.com/lafite-go/lafite/internal/atomicfile"
 	"github.com/lafite-go/lafite/lafite"
-	"github.com/lafite-go/lafite/nn"
 	"github.com/lafite-go/lafite/tensor"
 )
 
@@ -26,9 +25,7 @@ func init() {
 
 func runGenerate(args []string, stdout io.Writer) error {
 	fs := newFlags("generate", os.Stderr)
-	ckpt := fs.String("ckpt", "", "training checkpoint or exported generator")
-	clipPath := fs.String("clip", "", "the CLIP checkpoint the generator was trained with")
-	vocab := fs.String("vocab", "", "BPE vocabulary for OpenAI CLIP models")
+	gf := addGeneratorFlags(fs)
 	var prompts repeatedFlag
 	fs.Var(&prompts, "prompt", "text prompt (repeatable: one grid row per prompt)")
 	imagePath := fs.String("image", "", "image condition (alone, or mixed with the prompt by --mix)")
@@ -39,25 +36,21 @@ func runGenerate(args []string, stdout io.Writer) error {
 	psi := fs.Float64("psi", 1, "truncation ψ")
 	out := fs.String("out", "grid.png", "output PNG grid")
 	each := fs.String("each", "", "also write every image to this folder as ROW-SAMPLE.png (rows as the grid's), with rows.txt naming the rows")
-	device := fs.String("device", "cpu", "where to run the generator and CLIP: cpu, or cuda")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	dev, err := parseDevice(*device)
+	dev, err := gf.parseDevice()
 	if err != nil {
 		return err
 	}
 	if dev == tensor.CUDA {
-		if err := requireCUDA(); err != nil {
-			return err
-		}
 		// One pass over each shape: timing every way to run it would cost
 		// more than the fastest saves (LAFITE_CUDA_AUTOTUNE=1 keeps it).
 		if os.Getenv("LAFITE_CUDA_AUTOTUNE") != "1" {
 			defer tensor.SetCUDAAutotune(false)()
 		}
 	}
-	if *ckpt == "" {
+	if *gf.ckpt == "" {
 		return fmt.Errorf("--ckpt is required")
 	}
 	if len(prompts) == 0 && *imagePath == "" {
@@ -66,17 +59,9 @@ func runGenerate(args []string, stdout io.Writer) error {
 	if *n < 1 || *batch < 1 {
 		return fmt.Errorf("--n and --batch must be positive")
 	}
-	g, err := lafite.LoadGenerator(*ckpt)
+	g, enc, err := gf.load(dev)
 	if err != nil {
 		return err
-	}
-	enc, err := lafite.OpenCLIP(*clipPath, *vocab)
-	if err != nil {
-		return err
-	}
-	if dev != tensor.CPU { // both load on the host
-		nn.MoveTo(g, dev)
-		enc.Model.To(dev)
 	}
 	var imgFeat *tensor.Tensor
 	if *imagePath != "" {

@@ -52,7 +52,7 @@ func parseTrainFlags(args []string) (trainOptions, error) {
 	o := trainOptions{cfg: lafite.DefaultTrainConfig(64, 512, 16)}
 	c := &o.cfg
 	fs := newFlags("train", os.Stderr)
-	fs.StringVar(&o.data, "data", "", "dataset built by `lafite dataset`")
+	fs.StringVar(&o.data, "data", "", "dataset built by 'lafite dataset'")
 	fs.StringVar(&o.clip, "clip", "", "CLIP checkpoint the dataset's features came from")
 	fs.StringVar(&o.vocab, "vocab", "", "BPE vocabulary for OpenAI CLIP models")
 	fs.StringVar(&o.out, "out", "run", "output folder: checkpoint, log, samples, loss plot")
@@ -62,7 +62,7 @@ func parseTrainFlags(args []string) (trainOptions, error) {
 	fs.Float64Var(&o.kimg, "kimg", 25000, "train until this many thousand images have been shown (the reference: 25000)")
 	fs.Float64Var(&o.snapKimg, "snap", 1, "checkpoint and sample grid every this many kimg")
 	fs.Var(&o.prompts, "prompt", "prompt for the periodic sample grid (repeatable)")
-	fs.IntVar(&o.metrics, "metrics", 0, "at every snapshot, score G_ema on this many images as `lafite eval` does, into log.jsonl (0: off)")
+	fs.IntVar(&o.metrics, "metrics", 0, "at every snapshot, score G_ema on this many images as 'lafite eval' does, into log.jsonl (0: off)")
 	var glr, dlr, gamma, itd, itc, temp, lam, mix, pl, styleMix, ema, perturb float64
 	fs.Float64Var(&glr, "glr", 0.0025, "generator learning rate")
 	fs.Float64Var(&dlr, "dlr", 0.0025, "discriminator learning rate")
@@ -211,8 +211,7 @@ func train(o trainOptions, stdout io.Writer) error {
 	snapImgs := int64(o.snapKimg * 1000)
 	var bar *progressbar.ProgressBar
 	if !o.quiet {
-		bar = progressbar.NewOptions64(totalImgs, progressbar.OptionSetWriter(os.Stderr), progressbar.OptionSetDescription("train"),
-			progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(200*time.Millisecond))
+		bar = newProgressBar(totalImgs, "train")
 		bar.Set64(tr.ImagesSeen)
 	}
 	start := time.Now()

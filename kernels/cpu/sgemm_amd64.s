@@ -98,6 +98,21 @@
 	TESTL        $0x7fffffff, DX;  \
 	JEQ          nobeta
 
+// PAIRSTORE ends the AVX2 pair tiles (sgemm_amd64.s's last section; alpha
+// and beta at +64 and +68): alpha and beta applied to rows Y0-Y7 and
+// stored, C read only when beta is not ±0. Defined before any function, as
+// every macro here that names the frame, so vet reads it with its users.
+#define PAIRSTORE(nobeta) \
+	VBROADCASTSS alpha+64(FP), Y14; \
+	VBROADCASTSS beta+68(FP), Y15;  \
+	MOVL         beta+68(FP), DX;   \
+	TESTL        $0x7fffffff, DX;   \
+	JEQ          nobeta;            \
+	STORE2X16BETA(Y0, Y1, Y2, Y3);  \
+	STORE2X16BETA(Y4, Y5, Y6, Y7);  \
+	VZEROUPPER;                     \
+	RET
+
 // Two rows of an AVX2 edge tile (registers a..d): zeroing and the stores.
 #define ZERO2X16(a, b, c, d) \
 	VXORPS a, a, a; \
@@ -864,17 +879,6 @@ nobeta2x16r:
 	ADDQ R9, AX;                     \
 	ADDQ R9, R11
 
-// PAIRSTORE ends a pair tile after its alpha and beta are in Y14 and Y15
-// and beta's bits in DX (the loads name the frame, so they stay in each
-// function for vet): C read only when beta is not ±0.
-#define PAIRSTORE(nobeta) \
-	TESTL        $0x7fffffff, DX;   \
-	JEQ          nobeta;            \
-	STORE2X16BETA(Y0, Y1, Y2, Y3);  \
-	STORE2X16BETA(Y4, Y5, Y6, Y7);  \
-	VZEROUPPER;                     \
-	RET
-
 // func sgemmTilePair2x16AVX2(kc int, a *float32, lda int, a2, b, c *float32, ldc, ldb int, alpha, beta float32)
 TEXT ·sgemmTilePair2x16AVX2(SB), NOSPLIT, $0-72
 	MOVQ kc+0(FP), CX
@@ -902,9 +906,6 @@ looppair:
 	JNE     looppair
 
 donepair:
-	VBROADCASTSS alpha+64(FP), Y14
-	VBROADCASTSS beta+68(FP), Y15
-	MOVL         beta+68(FP), DX
 	PAIRSTORE(nobetapair)
 
 nobetapair:
@@ -934,9 +935,6 @@ looppairr:
 	JNE  looppairr
 
 donepairr:
-	VBROADCASTSS alpha+64(FP), Y14
-	VBROADCASTSS beta+68(FP), Y15
-	MOVL         beta+68(FP), DX
 	PAIRSTORE(nobetapairr)
 
 nobetapairr:
