@@ -14,7 +14,7 @@ import (
 	"testing"
 )
 
-func encodedImage(t *testing.T, format string, w, h int) []byte {
+func encodedImage(t testing.TB, format string, w, h int) []byte {
 	t.Helper()
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
 	for i := range img.Pix {
@@ -100,22 +100,8 @@ func TestReadImagesReportsBadFilesByName(t *testing.T) {
 	}
 	checkReadImages(t, good, bad)
 
-	var zb bytes.Buffer
-	zw := zip.NewWriter(&zb)
-	for name, data := range files {
-		w, err := zw.Create(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write(data)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
 	zipPath := filepath.Join(dir, "images.zip")
-	if err := os.WriteFile(zipPath, zb.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeZip(t, zipPath, files, zip.Deflate)
 	good, bad, err = ReadImages(zipPath)
 	if err != nil {
 		t.Fatal(err)
@@ -137,5 +123,26 @@ func TestReadImagesErrors(t *testing.T) {
 		if _, _, err := ReadImages(c.path); err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), c.path) {
 			t.Errorf("ReadImages(%s): %v, want an error naming it and %q", c.path, err, c.want)
 		}
+	}
+}
+
+// writeZip writes files into a zip at path, each entry stored with method
+// (zip.Store or zip.Deflate).
+func writeZip(t testing.TB, path string, files map[string][]byte, method uint16) {
+	t.Helper()
+	var zb bytes.Buffer
+	zw := zip.NewWriter(&zb)
+	for name, data := range files {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: method})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(data)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, zb.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,6 +1,7 @@
 package lafite
 
 import (
+	"archive/zip"
 	"os"
 	"path/filepath"
 	"testing"
@@ -54,6 +55,19 @@ func FuzzLoadDataset(f *testing.F) {
 	}
 	fuzzfile.Fuzz(f, seed, func(path string) error {
 		_, err := LoadDataset(path)
+		return err
+	})
+}
+
+// FuzzReadImages: a zip of images and captions, entries stored so that
+// mutations reach the PNGs' and JPEGs' bytes as well as the archive's.
+func FuzzReadImages(f *testing.F) {
+	seed := filepath.Join(f.TempDir(), "images.zip")
+	writeZip(f, seed, map[string][]byte{
+		"a.png": encodedImage(f, "png", 6, 4), "a.txt": []byte("a caption"), "b.jpg": encodedImage(f, "jpeg", 5, 5),
+	}, zip.Store)
+	fuzzfile.Fuzz(f, seed, func(path string) error {
+		_, _, err := ReadImages(path)
 		return err
 	})
 }
