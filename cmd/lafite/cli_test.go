@@ -231,6 +231,13 @@ func TestDatasetTrainGenerateEndToEnd(t *testing.T) {
 	if !maps.Equal(reports[0], reports[1]) {
 		t.Errorf("two evaluations with one seed differ:\n%v\n%v", reports[0], reports[1])
 	}
+	if strings.Contains(out, "rank-deficient") {
+		t.Errorf("10 images of 8 features reported as too few:\n%s", out)
+	}
+	if out := runCLI(t, "eval", "--ckpt", filepath.Join(run, "generator.safetensors"), "--data", data, "--clip", clipPath,
+		"--n", "4", "--quiet"); !strings.Contains(out, "from 4 generated and 9 real images, at most the feature size 8") {
+		t.Errorf("eval of 4 images does not warn of the biased FID:\n%s", out)
+	}
 }
 
 func TestCLIErrorsNameTheProblem(t *testing.T) {

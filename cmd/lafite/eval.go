@@ -67,6 +67,10 @@ func runEval(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%d images conditioned on the dataset's %s, against its %d images (CLIP space of %s):\n", r.Samples, r.Condition, r.RealImages, *gf.clip)
 	fmt.Fprintf(stdout, "  FID_CLIP            %.4f   (not comparable with Inception FIDs)\n", r.FIDCLIP)
+	if d := enc.FeatureDim(); r.Samples <= d || r.RealImages <= d {
+		fmt.Fprintf(stdout, "  (from %d generated and %d real images, at most the feature size %d: the covariances are rank-deficient and\n"+
+			"   FID_CLIP is biased upwards; compare only runs with the same --n and dataset)\n", r.Samples, r.RealImages, d)
+	}
 	fmt.Fprintf(stdout, "  CLIP score          %.4f   (mean cosine of an image and its condition)\n", r.CLIPScore)
 	fmt.Fprintf(stdout, "  shuffled conditions %.4f   (each image against another sample's condition)\n", r.ShuffledCLIPScore)
 	if !math.IsNaN(r.RealCLIPScore) {
