@@ -40,18 +40,37 @@ func TestGenerateOnEmulatedGPU(t *testing.T) {
 	}
 	cpuPNG, gpuPNG := filepath.Join(dir, "cpu.png"), filepath.Join(dir, "gpu.png")
 	runCLI(t, args(cpuPNG, "cpu")...)
+	onEmulatedGPU(t, func() {
+		// One pass per shape: generate does not autotune even where tuning
+		// is on (as it is by default on a card).
+		restoreTuning := tensor.SetCUDAAutotune(true)
+		tensor.ResetCUDAAutotune()
+		runCLI(t, args(gpuPNG, "cuda")...)
+		if r := tensor.CUDAAutotuneReport(); len(r) != 0 {
+			t.Errorf("generate autotuned %d shapes, e.g. %+v", len(r), r[0])
+		}
+		restoreTuning()
+	})
+	sameGrid(t, "emulated GPU", decodePNG(t, cpuPNG), decodePNG(t, gpuPNG))
+
+	// The same on the real kernels, compiled for the host (kernels/cuda/hostsim).
+	hs := hostsim.ForTest(t)
+	restore := tensor.UseCUDABackend(hs, hs.Props())
+	simPNG := filepath.Join(dir, "sim.png")
+	runCLI(t, args(simPNG, "cuda")...)
+	restore()
+	sameGrid(t, "host-simulated GPU", decodePNG(t, cpuPNG), decodePNG(t, simPNG))
+}
+
+// onEmulatedGPU runs run with the kernel emulator as the CUDA device and
+// fails the test if an op fell back to the host or if neither the
+// generator's convolutions nor CLIP's attention ran on it.
+func onEmulatedGPU(t *testing.T, run func()) {
+	t.Helper()
 	e := emu.New()
 	restore := tensor.UseCUDABackend(e, e.Props())
 	f0 := tensor.CUDAFallbackTotal()
-	// One pass per shape: generate does not autotune even where tuning is
-	// on (as it is by default on a card).
-	restoreTuning := tensor.SetCUDAAutotune(true)
-	tensor.ResetCUDAAutotune()
-	runCLI(t, args(gpuPNG, "cuda")...)
-	if r := tensor.CUDAAutotuneReport(); len(r) != 0 {
-		t.Errorf("generate autotuned %d shapes, e.g. %+v", len(r), r[0])
-	}
-	restoreTuning()
+	run()
 	if n := tensor.CUDAFallbackTotal() - f0; n != 0 {
 		t.Errorf("%d host fallbacks: %v", n, tensor.CUDAFallbacks())
 	}
@@ -60,15 +79,6 @@ func TestGenerateOnEmulatedGPU(t *testing.T) {
 	if !strings.Contains(launched, "conv2d") || !strings.Contains(launched, "attention") && !strings.Contains(launched, "softmax") {
 		t.Errorf("the generator and CLIP did not run on the GPU; kernels launched: %s", launched)
 	}
-	sameGrid(t, "emulated GPU", decodePNG(t, cpuPNG), decodePNG(t, gpuPNG))
-
-	// The same on the real kernels, compiled for the host (kernels/cuda/hostsim).
-	hs := hostsim.ForTest(t)
-	restore = tensor.UseCUDABackend(hs, hs.Props())
-	simPNG := filepath.Join(dir, "sim.png")
-	runCLI(t, args(simPNG, "cuda")...)
-	restore()
-	sameGrid(t, "host-simulated GPU", decodePNG(t, cpuPNG), decodePNG(t, simPNG))
 }
 
 // sameGrid fails unless two grids match within one 8-bit level: the GPU
@@ -141,18 +151,8 @@ func TestEvalOnEmulatedGPU(t *testing.T) {
 		return out
 	}
 	cpu := eval("cpu")
-	e := emu.New()
-	restore := tensor.UseCUDABackend(e, e.Props())
-	f0 := tensor.CUDAFallbackTotal()
-	gpu := eval("cuda")
-	if n := tensor.CUDAFallbackTotal() - f0; n != 0 {
-		t.Errorf("%d host fallbacks: %v", n, tensor.CUDAFallbacks())
-	}
-	launched := strings.Join(e.Launches(), " ")
-	restore()
-	if !strings.Contains(launched, "conv2d") || !strings.Contains(launched, "softmax") && !strings.Contains(launched, "attention") {
-		t.Errorf("the generator and CLIP did not run on the GPU; kernels launched: %s", launched)
-	}
+	var gpu map[string]float64
+	onEmulatedGPU(t, func() { gpu = eval("cuda") })
 	for k, want := range cpu {
 		if got := gpu[k]; math.Abs(got-want) > 0.01+0.02*math.Abs(want) {
 			t.Errorf("%s: %v on the emulated GPU, %v on the CPU", k, got, want)
