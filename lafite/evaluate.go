@@ -66,14 +66,16 @@ func Evaluate(g *Generator, ds *MemoryDataset, enc FeatureEncoder, o EvalOptions
 		return EvalReport{}, fmt.Errorf("evaluate: the dataset has %d images, need at least 2", ds.Len())
 	}
 	r := EvalReport{Samples: o.Samples, Condition: "image features", RealCLIPScore: math.NaN(), RealImages: ds.Len()}
+	d := ds.ImageFts.Size(1)
 	pool := ds.ImageFts
+	imgRows := pool.To(tensor.CPU).Contiguous().Data()
+	poolRows := imgRows // the conditions' features, d floats a row
 	if ds.CaptionFts != nil && ds.CaptionFts.Size(0) > 0 {
 		r.Condition, pool = "captions", ds.CaptionFts
-		d := ds.ImageFts.Size(1)
-		img, txt := ds.ImageFts.To(tensor.CPU).Contiguous().Data(), ds.CaptionFts.To(tensor.CPU).Contiguous().Data()
+		poolRows = pool.To(tensor.CPU).Contiguous().Data()
 		var sum float64
 		for c, i := range ds.CaptionImage {
-			sum += dot(img[i*d:(i+1)*d], txt[c*d:(c+1)*d])
+			sum += dot(imgRows[i*d:(i+1)*d], poolRows[c*d:(c+1)*d])
 		}
 		r.RealCLIPScore = sum / float64(len(ds.CaptionImage))
 	}
@@ -84,7 +86,6 @@ func Evaluate(g *Generator, ds *MemoryDataset, enc FeatureEncoder, o EvalOptions
 		conds[k] = order[k%len(order)]
 	}
 	var gen [][]float64
-	var condRows [][]float32
 	for lo := 0; lo < o.Samples; lo += o.Batch {
 		idx := conds[lo:min(lo+o.Batch, o.Samples)]
 		c := tensor.IndexSelect(pool, 0, idx)
@@ -97,17 +98,15 @@ func Evaluate(g *Generator, ds *MemoryDataset, enc FeatureEncoder, o EvalOptions
 			return EvalReport{}, fmt.Errorf("evaluate: CLIP image features: %v", err)
 		}
 		gen = append(gen, metrics.Rows(f.To(tensor.CPU))...)
-		for _, i := range idx {
-			condRows = append(condRows, pool.Select(0, i).ToSlice())
-		}
 		if o.Progress != nil {
 			o.Progress(len(gen), o.Samples)
 		}
 	}
+	cond := func(k int) []float32 { i := conds[k%len(conds)]; return poolRows[i*d : (i+1)*d] }
 	var matched, shuffled float64
 	for k, f := range gen {
-		matched += dotMixed(f, condRows[k])
-		shuffled += dotMixed(f, condRows[(k+1)%len(condRows)])
+		matched += dotMixed(f, cond(k))
+		shuffled += dotMixed(f, cond(k+1))
 	}
 	r.CLIPScore, r.ShuffledCLIPScore = matched/float64(len(gen)), shuffled/float64(len(gen))
 	realStats := o.RealStats

@@ -16,6 +16,14 @@ type ImageBytes struct {
 	Pix        []uint8 // [N, C, H, W]
 }
 
+// byteValues maps a stored byte to its value in [−1, 1].
+var byteValues = func() (lut [256]float32) {
+	for v := range lut {
+		lut[v] = float32(v)/127.5 - 1
+	}
+	return lut
+}()
+
 func (b *ImageBytes) validate() error {
 	if b.N < 0 || b.C < 1 || b.H < 1 || b.W < 1 || len(b.Pix) != b.N*b.C*b.H*b.W {
 		return fmt.Errorf("dataset: %d bytes of pixels for %d images of %dx%dx%d", len(b.Pix), b.N, b.C, b.H, b.W)
@@ -43,10 +51,7 @@ func (b *ImageBytes) set(i int, img *image.RGBA) {
 func (b *ImageBytes) batch(idx []int, mirror []bool) *tensor.Tensor {
 	out := tensor.Empty(len(idx), b.C, b.H, b.W)
 	dst := out.Data()
-	var lut [256]float32
-	for v := range lut {
-		lut[v] = float32(v)/127.5 - 1
-	}
+	lut := &byteValues
 	size := b.C * b.H * b.W
 	for k, i := range idx {
 		src, d := b.Pix[i*size:(i+1)*size], dst[k*size:(k+1)*size]

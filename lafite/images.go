@@ -117,9 +117,6 @@ func readLimited(path string) ([]byte, error) {
 // Len is the number of images.
 func (f *ImageFolder) Len() int { return len(f.names) }
 
-// Names lists the images' paths inside the folder or zip.
-func (f *ImageFolder) Names() []string { return f.names }
-
 // Read implements ImageList: image i, decoded, with the non-empty lines of
 // name.txt beside it as its captions. Its header is checked before the
 // pixels are allocated (imagefile.Decode), so a small file claiming a huge

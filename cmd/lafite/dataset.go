@@ -5,8 +5,6 @@ import (
 	"io"
 	"os"
 
-	"github.com/schollz/progressbar/v3"
-
 	"github.com/lafite-go/lafite/lafite"
 )
 
@@ -42,16 +40,10 @@ func runDataset(args []string, stdout io.Writer) error {
 	}
 	defer src.Close()
 	o := lafite.BuildOptions{Batch: 16, Captions: *captions}
-	var bar *progressbar.ProgressBar
-	if !*quiet {
-		bar = newProgressBar(int64(src.Len()), "dataset")
-		o.Progress = func(done, _ int) { bar.Set(done) }
-	}
+	var finish func()
+	o.Progress, finish = progressCallback(*quiet, src.Len(), "dataset")
 	ds, bad, err := lafite.BuildDataset(src, *res, enc, o)
-	if bar != nil {
-		bar.Finish()
-		fmt.Fprintln(os.Stderr)
-	}
+	finish()
 	for _, b := range bad {
 		fmt.Fprintf(stdout, "skipped %s\n", b.Error())
 	}

@@ -7,8 +7,6 @@ import (
 	"math"
 	"os"
 
-	"github.com/schollz/progressbar/v3"
-
 	"github.com/lafite-go/lafite/internal/atomicfile"
 	"github.com/lafite-go/lafite/lafite"
 )
@@ -52,16 +50,10 @@ func runEval(args []string, stdout io.Writer) error {
 		return fmt.Errorf("%s has features of size %d but the CLIP model's are %d: use the model the dataset was built with", *data, fd, enc.FeatureDim())
 	}
 	o := lafite.EvalOptions{Samples: *n, Batch: *batch, Seed: *seed, Psi: float32(*psi)}
-	var bar *progressbar.ProgressBar
-	if !*quiet {
-		bar = newProgressBar(int64(*n), "eval")
-		o.Progress = func(done, _ int) { bar.Set(done) }
-	}
+	var finish func()
+	o.Progress, finish = progressCallback(*quiet, *n, "eval")
 	r, err := lafite.Evaluate(g, ds.MemoryDataset, enc, o)
-	if bar != nil {
-		bar.Finish()
-		fmt.Fprintln(os.Stderr)
-	}
+	finish()
 	if err != nil {
 		return err
 	}

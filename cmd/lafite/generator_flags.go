@@ -2,10 +2,6 @@ package main
 
 import (
 	"flag"
-	"os"
-	"time"
-
-	"github.com/schollz/progressbar/v3"
 
 	"github.com/lafite-go/lafite/lafite"
 	"github.com/lafite-go/lafite/nn"
@@ -58,11 +54,4 @@ func (f generatorFlags) load(dev tensor.Device) (*lafite.Generator, *lafite.CLIP
 		enc.Model.To(dev)
 	}
 	return g, enc, nil
-}
-
-// newProgressBar is the commands' progress bar on stderr: a count of total,
-// the predicted time left, redrawn at most five times a second.
-func newProgressBar(total int64, what string) *progressbar.ProgressBar {
-	return progressbar.NewOptions64(total, progressbar.OptionSetWriter(os.Stderr), progressbar.OptionSetDescription(what),
-		progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(200*time.Millisecond))
 }

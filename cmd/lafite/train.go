@@ -239,7 +239,14 @@ func train(o trainOptions, stdout io.Writer) error {
 		}
 		return nil
 	}
-	var realStats *metrics.Stats // the dataset's, kept for every snapshot's metrics
+	var realStats *metrics.Stats // the dataset's, for every snapshot's metrics
+	if o.metrics > 0 {
+		s, err := metrics.TensorStats(ds.ImageFts)
+		if err != nil {
+			return fmt.Errorf("%s: %v", o.data, err)
+		}
+		realStats = &s
+	}
 	// The checkpoint this run resumed from or last wrote, and its step.
 	lastSaved, lastPath := -1, resume
 	if resume != "" {
@@ -271,7 +278,7 @@ func train(o trainOptions, stdout io.Writer) error {
 		}
 		snap := tr.ImagesSeen >= nextSnap || tr.ImagesSeen >= totalImgs || interrupted
 		if snap && o.metrics > 0 {
-			if rec.Metrics, err = snapshotMetrics(tr, ds.MemoryDataset, enc, o.metrics, &realStats); err != nil {
+			if rec.Metrics, err = snapshotMetrics(tr, ds.MemoryDataset, enc, o.metrics, realStats); err != nil {
 				return err
 			}
 		}
@@ -309,17 +316,10 @@ func train(o trainOptions, stdout io.Writer) error {
 // snapshotMetrics scores G_ema as `lafite eval` does (seed 0: the same
 // latents and conditions at every snapshot); on a GPU its temporaries are
 // freed on return.
-func snapshotMetrics(tr *lafite.Trainer, ds *lafite.MemoryDataset, enc lafite.FeatureEncoder, n int, realStats **metrics.Stats) (map[string]float64, error) {
-	if *realStats == nil {
-		s, err := metrics.TensorStats(ds.ImageFts)
-		if err != nil {
-			return nil, err
-		}
-		*realStats = &s
-	}
+func snapshotMetrics(tr *lafite.Trainer, ds *lafite.MemoryDataset, enc lafite.FeatureEncoder, n int, realStats *metrics.Stats) (map[string]float64, error) {
 	scope := tensor.OpenScope()
 	defer scope.Close()
-	r, err := lafite.Evaluate(tr.GEma, ds, enc, lafite.EvalOptions{Samples: n, Batch: tr.Cfg.Batch, Psi: 1, RealStats: *realStats})
+	r, err := lafite.Evaluate(tr.GEma, ds, enc, lafite.EvalOptions{Samples: n, Batch: tr.Cfg.Batch, Psi: 1, RealStats: realStats})
 	if err != nil {
 		return nil, fmt.Errorf("snapshot metrics: %v", err)
 	}

@@ -1,0 +1,29 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+)
+
+// newProgressBar is the commands' progress bar on stderr: a count of total,
+// the predicted time left, redrawn at most five times a second.
+func newProgressBar(total int64, what string) *progressbar.ProgressBar {
+	return progressbar.NewOptions64(total, progressbar.OptionSetWriter(os.Stderr), progressbar.OptionSetDescription(what),
+		progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(200*time.Millisecond))
+}
+
+// progressCallback is a bar for a library call's Progress option: update
+// (nil when quiet) moves it, finish ends its line before the command prints.
+func progressCallback(quiet bool, total int, what string) (update func(done, total int), finish func()) {
+	if quiet {
+		return nil, func() {}
+	}
+	bar := newProgressBar(int64(total), what)
+	return func(done, _ int) { bar.Set(done) }, func() {
+		bar.Finish()
+		fmt.Fprintln(os.Stderr)
+	}
+}
