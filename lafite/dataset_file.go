@@ -1,6 +1,7 @@
 package lafite
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -31,8 +32,24 @@ const DatasetFormat = "lafite-go dataset v1"
 type BuildOptions struct {
 	Batch    int  // images (and captions) per CLIP call; 16 when 0
 	Captions bool // keep the images' captions (and encode them)
-	// Progress, when set, is called after each image is read.
+	// Progress, when set, is called after each image is read (and once
+	// with the images a resumed build starts past).
 	Progress func(done, total int)
+	// Context, when set, stops the build between two images once it is
+	// done; with Parts the work so far is kept first.
+	Context context.Context
+	// Parts, when set, is a folder where the build keeps its finished
+	// parts, each written whole, so that a build that was stopped (an
+	// interrupt, a crash, a full disk) continues from its last part when
+	// run again with the same folder and inputs. RemoveBuildParts deletes
+	// it once the dataset is saved.
+	Parts string
+	// PartImages is the number of usable images in a part (rounded up to a
+	// multiple of Batch, so parts end where CLIP batches do); 1024 when 0.
+	PartImages int
+	// Source names the inputs (paths, the CLIP checkpoint): a parts folder
+	// started for another source is refused rather than mixed in.
+	Source string
 }
 
 // BuildDataset reads the images one at a time, center-crops and resizes
@@ -40,7 +57,8 @@ type BuildOptions struct {
 // o.Captions, their captions' features. Only the images of one CLIP batch
 // are held decoded, so memory is the output (res²·3 bytes an image), not
 // the collection. Images that cannot be used are returned as bad; it fails
-// only when none can.
+// only when none can. With o.Parts the work is kept part by part and a
+// stopped build resumes (dataset_parts.go).
 func BuildDataset(src ImageList, res int, enc FeatureEncoder, o BuildOptions) (*DatasetFile, []BadImage, error) {
 	if res < 1 {
 		return nil, nil, fmt.Errorf("dataset: resolution %d", res)
@@ -48,77 +66,165 @@ func BuildDataset(src ImageList, res int, enc FeatureEncoder, o BuildOptions) (*
 	if o.Batch < 1 {
 		o.Batch = 16
 	}
-	total := src.Len()
-	pix := &ImageBytes{C: 3, H: res, W: res, Pix: make([]uint8, total*3*res*res)}
-	var names, caps []string
-	var capImg []int
-	var bad []BadImage
-	var imgFts []*tensor.Tensor
-	pending := make([]*image.RGBA, 0, o.Batch)
-	flush := func() error {
-		if len(pending) == 0 {
-			return nil
-		}
-		f, err := enc.EncodeImages(pending)
-		if err != nil {
-			return fmt.Errorf("dataset: CLIP image features: %v", err)
-		}
-		imgFts = append(imgFts, f)
-		pending = pending[:0]
-		return nil
+	if o.Context == nil {
+		o.Context = context.Background()
 	}
-	for i := range total {
+	total := src.Len()
+	b := &datasetBuilder{res: res, total: total, enc: enc, o: o, pending: make([]*image.RGBA, 0, o.Batch),
+		pix: &ImageBytes{C: 3, H: res, W: res, Pix: make([]uint8, total*3*res*res)}}
+	partImages := total + 1 // no parts: one stretch, never cut
+	start := 0
+	if o.Parts != "" {
+		if o.PartImages < 1 {
+			o.PartImages = 1024
+		}
+		partImages = (o.PartImages + o.Batch - 1) / o.Batch * o.Batch
+		var err error
+		if b.parts, err = openBuildParts(o.Parts, b.manifest(src)); err != nil {
+			return nil, nil, err
+		}
+		if start, err = b.restoreParts(); err != nil {
+			return nil, b.bad, err
+		}
+		if start > 0 && o.Progress != nil {
+			o.Progress(start, total)
+		}
+	}
+	for i := start; i < total; i++ {
+		if err := o.Context.Err(); err != nil {
+			return nil, b.bad, b.stopped(i, total, err)
+		}
 		im, err := src.Read(i)
 		if err != nil {
-			b, ok := err.(BadImage)
+			bi, ok := err.(BadImage)
 			if !ok {
-				b = BadImage{fmt.Sprintf("image %d", i), err}
+				bi = BadImage{fmt.Sprintf("image %d", i), err}
 			}
-			bad = append(bad, b)
-		} else {
-			rgba := CenterCropResize(im.Image, res)
-			pix.set(pix.N, rgba)
-			if o.Captions {
-				for _, c := range im.Captions {
-					caps = append(caps, c)
-					capImg = append(capImg, pix.N)
-				}
-			}
-			names = append(names, im.Name)
-			pix.N++
-			if pending = append(pending, rgba); len(pending) == o.Batch {
-				if err := flush(); err != nil {
-					return nil, bad, err
-				}
+			b.bad = append(b.bad, bi)
+		} else if err := b.add(im); err != nil {
+			return nil, b.bad, err
+		}
+		if b.pix.N-b.mark.images == partImages {
+			if err := b.endPart(i + 1); err != nil {
+				return nil, b.bad, err
 			}
 		}
 		if o.Progress != nil {
 			o.Progress(i+1, total)
 		}
 	}
-	if err := flush(); err != nil {
-		return nil, bad, err
+	if err := b.endPart(total); err != nil {
+		return nil, b.bad, err
 	}
-	if pix.N == 0 {
-		return nil, bad, fmt.Errorf("dataset: no usable images (%d skipped)", len(bad))
+	if b.pix.N == 0 {
+		return nil, b.bad, fmt.Errorf("dataset: no usable images (%d skipped)", len(b.bad))
 	}
-	pix.Pix = pix.Pix[: pix.N*3*res*res : pix.N*3*res*res]
-	ds := &MemoryDataset{Bytes: pix, ImageFts: tensor.Concat(imgFts, 0), CaptionImage: capImg, Captions: caps}
-	if len(caps) > 0 {
-		var txt []*tensor.Tensor
-		for lo := 0; lo < len(caps); lo += o.Batch {
-			f, err := enc.EncodeTexts(caps[lo:min(lo+o.Batch, len(caps))])
-			if err != nil {
-				return nil, bad, fmt.Errorf("dataset: CLIP text features: %v", err)
-			}
-			txt = append(txt, f)
-		}
-		ds.CaptionFts = tensor.Concat(txt, 0)
+	n := b.pix.N * 3 * res * res
+	b.pix.Pix = b.pix.Pix[:n:n]
+	ds := &MemoryDataset{Bytes: b.pix, ImageFts: tensor.Concat(b.imgFts, 0), CaptionImage: b.capImg, Captions: b.caps}
+	if len(b.capFts) > 0 {
+		ds.CaptionFts = tensor.Concat(b.capFts, 0)
 	}
 	if err := ds.Index(); err != nil {
-		return nil, bad, err
+		return nil, b.bad, err
 	}
-	return &DatasetFile{MemoryDataset: ds, Names: names, Resolution: res}, bad, nil
+	return &DatasetFile{MemoryDataset: ds, Names: b.names, Resolution: res}, b.bad, nil
+}
+
+// datasetBuilder accumulates a dataset image by image; mark is where the
+// part in progress starts in each of its lists.
+type datasetBuilder struct {
+	res     int
+	total   int // the source's images
+	enc     FeatureEncoder
+	o       BuildOptions
+	pix     *ImageBytes
+	names   []string
+	caps    []string
+	capImg  []int
+	bad     []BadImage
+	imgFts  []*tensor.Tensor // one per CLIP batch
+	capFts  []*tensor.Tensor
+	pending []*image.RGBA // decoded images waiting for their CLIP batch
+	parts   *buildParts   // nil without o.Parts
+	mark    partMark
+}
+
+type partMark struct{ first, images, caps, bad, imgFts, capFts, index int }
+
+func (b *datasetBuilder) add(im NamedImage) error {
+	rgba := CenterCropResize(im.Image, b.res)
+	b.pix.set(b.pix.N, rgba)
+	if b.o.Captions {
+		for _, c := range im.Captions {
+			b.caps = append(b.caps, c)
+			b.capImg = append(b.capImg, b.pix.N)
+		}
+	}
+	b.names = append(b.names, im.Name)
+	b.pix.N++
+	if b.pending = append(b.pending, rgba); len(b.pending) == b.o.Batch {
+		return b.encodeImages()
+	}
+	return nil
+}
+
+func (b *datasetBuilder) encodeImages() error {
+	if len(b.pending) == 0 {
+		return nil
+	}
+	f, err := b.enc.EncodeImages(b.pending)
+	if err != nil {
+		return fmt.Errorf("dataset: CLIP image features: %v", err)
+	}
+	b.imgFts = append(b.imgFts, f)
+	clear(b.pending)
+	b.pending = b.pending[:0]
+	return nil
+}
+
+// endPart finishes the part in progress, whose images came from the
+// source up to next: its last CLIP batch and its captions are encoded,
+// and with o.Parts it is written.
+func (b *datasetBuilder) endPart(next int) error {
+	if err := b.encodeImages(); err != nil {
+		return err
+	}
+	caps := b.caps[b.mark.caps:]
+	for lo := 0; lo < len(caps); lo += b.o.Batch {
+		f, err := b.enc.EncodeTexts(caps[lo:min(lo+b.o.Batch, len(caps))])
+		if err != nil {
+			return fmt.Errorf("dataset: CLIP text features: %v", err)
+		}
+		b.capFts = append(b.capFts, f)
+	}
+	if b.parts != nil && next > b.mark.first {
+		ts, meta := b.part(next)
+		if err := b.parts.write(b.mark.index, ts, meta); err != nil {
+			return err
+		}
+		b.mark.index++
+	}
+	b.mark = partMark{first: next, images: b.pix.N, caps: len(b.caps), bad: len(b.bad),
+		imgFts: len(b.imgFts), capFts: len(b.capFts), index: b.mark.index}
+	return nil
+}
+
+// stopped keeps what was done before the build stopped at image i. The
+// error is the context's, described by its cause (an interrupt, say).
+func (b *datasetBuilder) stopped(i, total int, err error) error {
+	cause := err
+	if c := context.Cause(b.o.Context); c != nil && c != err {
+		cause = fmt.Errorf("%v: %w", c, err)
+	}
+	if b.parts == nil {
+		return fmt.Errorf("dataset: stopped after %d of %d images: %w", i, total, cause)
+	}
+	if err := b.endPart(i); err != nil {
+		return fmt.Errorf("dataset: stopped after %d of %d images, and the last part was not kept: %v (%w)", i, total, err, cause)
+	}
+	return fmt.Errorf("dataset: stopped after %d of %d images, kept in %s (the same build continues from there): %w",
+		i, total, b.parts.dir, cause)
 }
 
 // Save writes the dataset atomically: images as U8, features as F32.

@@ -117,6 +117,10 @@ func readLimited(path string) ([]byte, error) {
 // Len is the number of images.
 func (f *ImageFolder) Len() int { return len(f.names) }
 
+// Name is image i's path within the folder or zip, without reading it
+// (what a resumed build checks its parts against).
+func (f *ImageFolder) Name(i int) string { return f.names[i] }
+
 // Read implements ImageList: image i, decoded, with the non-empty lines of
 // name.txt beside it as its captions. Its header is checked before the
 // pixels are allocated (imagefile.Decode), so a small file claiming a huge

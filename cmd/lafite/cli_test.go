@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -98,6 +99,23 @@ func TestDatasetTrainGenerateEndToEnd(t *testing.T) {
 	out := runCLI(t, "dataset", "--images", imgDir, "--res", "16", "--clip", clipPath, "--out", data)
 	if !strings.Contains(out, "skipped broken.png") || !strings.Contains(out, "9 images") || !strings.Contains(out, "18 captions") {
 		t.Fatalf("dataset output:\n%s", out)
+	}
+	if _, err := os.Stat(data + ".parts"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the build's parts folder outlived the saved dataset: %v", err)
+	}
+	// Parts kept for another build are refused, not mixed in; without
+	// parts they are not read.
+	other := filepath.Join(dir, "other.safetensors")
+	os.MkdirAll(other+".parts", 0o755)
+	os.WriteFile(filepath.Join(other+".parts", "build.json"), []byte(`{"format": "lafite-go dataset parts v1", "resolution": 32, "images": 19}`), 0o644)
+	var so, se bytes.Buffer
+	if code := run([]string{"dataset", "--images", imgDir, "--res", "16", "--clip", clipPath, "--out", other, "--quiet"}, &so, &se); code == 0 ||
+		!strings.Contains(se.String(), "holds a build of other inputs (19 images at 32") {
+		t.Fatalf("dataset over another build's parts: exit %d, %q", code, se.String())
+	}
+	runCLI(t, "dataset", "--images", imgDir, "--res", "16", "--clip", clipPath, "--out", other, "--part-images", "0", "--quiet")
+	if !bytes.Equal(readFile(t, data), readFile(t, other)) {
+		t.Fatal("the dataset built without parts differs from the one built with them")
 	}
 	if out := runCLI(t, "inspect", data); !strings.Contains(out, "safetensors (lafite-go dataset v1)") ||
 		!strings.Contains(out, "dataset: 9 images of 3x16x16, 18 captions, CLIP features of size 8 (clip="+clipPath+")") {

@@ -1,9 +1,15 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
 
 	"github.com/lafite-go/lafite/lafite"
 )
@@ -21,6 +27,7 @@ func runDataset(args []string, stdout io.Writer) error {
 	captions := fs.Bool("captions", true, "read name.txt captions when present")
 	out := fs.String("out", "dataset.safetensors", "output file")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	partImages := fs.Int("part-images", 1024, "keep the work in OUT.parts every this many images, so that a stopped build continues\n(run the same command again); 0: keep nothing until the end")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -40,6 +47,16 @@ func runDataset(args []string, stdout io.Writer) error {
 	}
 	defer src.Close()
 	o := lafite.BuildOptions{Batch: 16, Captions: *captions}
+	if *partImages > 0 {
+		o.Parts, o.PartImages, o.Source = *out+".parts", *partImages, buildSource(*images, *clipPath, *vocab)
+		if _, err := os.Stat(filepath.Join(o.Parts, "build.json")); err == nil {
+			fmt.Fprintf(stdout, "continuing the build kept in %s\n", o.Parts)
+		}
+	}
+	// An interrupt stops the build between two images, its work kept.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	o.Context = ctx
 	var finish func()
 	o.Progress, finish = progressCallback(*quiet, src.Len(), "dataset")
 	ds, bad, err := lafite.BuildDataset(src, *res, enc, o)
@@ -54,7 +71,30 @@ func runDataset(args []string, stdout io.Writer) error {
 	if err := ds.Save(*out); err != nil {
 		return err
 	}
+	if err := lafite.RemoveBuildParts(o.Parts); o.Parts != "" && err != nil {
+		fmt.Fprintf(stdout, "could not remove %s: %v\n", o.Parts, err)
+	}
 	fmt.Fprintf(stdout, "wrote %s: %d images at %dx%d, %d captions, %d skipped, feature size %d\n",
 		*out, ds.Len(), *res, *res, len(ds.Captions), len(bad), enc.FeatureDim())
 	return nil
+}
+
+// buildSource names a build's inputs for its parts folder: the images'
+// folder and the CLIP files, each with its size and time, so that parts
+// are never mixed with those of another model.
+func buildSource(paths ...string) string {
+	var parts []string
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		if abs, err := filepath.Abs(p); err == nil {
+			p = abs
+		}
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			p += fmt.Sprintf(" (%d bytes, %s)", st.Size(), st.ModTime().UTC().Format(time.RFC3339))
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, "; ")
 }

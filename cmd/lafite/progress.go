@@ -16,14 +16,20 @@ func newProgressBar(total int64, what string) *progressbar.ProgressBar {
 }
 
 // progressCallback is a bar for a library call's Progress option: update
-// (nil when quiet) moves it, finish ends its line before the command prints.
+// (nil when quiet) moves it, finish ends its line before the command prints
+// (a call that stopped early leaves the bar where it stopped).
 func progressCallback(quiet bool, total int, what string) (update func(done, total int), finish func()) {
 	if quiet {
 		return nil, func() {}
 	}
 	bar := newProgressBar(int64(total), what)
-	return func(done, _ int) { bar.Set(done) }, func() {
-		bar.Finish()
+	reached := 0
+	return func(done, _ int) { reached = done; bar.Set(done) }, func() {
+		if reached < total {
+			bar.Exit()
+		} else {
+			bar.Finish()
+		}
 		fmt.Fprintln(os.Stderr)
 	}
 }
