@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lafite-go/lafite/internal/sysmem"
 	"github.com/lafite-go/lafite/tensor"
 )
 
@@ -231,5 +232,23 @@ func TestBuildDatasetStreamsImages(t *testing.T) {
 	_, bad, err = BuildDataset(&listOf{imgs: []*NamedImage{nil, nil}}, 4, enc, BuildOptions{})
 	if err == nil || !strings.Contains(err.Error(), "no usable images (2 skipped)") || len(bad) != 2 {
 		t.Fatalf("only bad images: %v, %d bad", err, len(bad))
+	}
+}
+
+// hugeList claims a million images and has none to read.
+type hugeList struct{}
+
+func (hugeList) Len() int                     { return 1 << 20 }
+func (hugeList) Read(int) (NamedImage, error) { return NamedImage{}, errors.New("not read") }
+
+// A build whose pixels cannot fit in the machine's memory is refused
+// before anything is allocated or read (not the runtime's fatal error).
+func TestBuildDatasetRefusesMoreThanMemory(t *testing.T) {
+	if sysmem.Total() == 0 {
+		t.Skip("this system does not tell its memory size")
+	}
+	_, _, err := BuildDataset(hugeList{}, 4096, &meanColourEncoder{}, BuildOptions{})
+	if err == nil || !strings.Contains(err.Error(), "1048576 images at 4096x4096 needs 49152.0 GB, more than this machine's") {
+		t.Fatalf("a million images at 4096x4096: %v", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 
+	"github.com/lafite-go/lafite/internal/sysmem"
 	"github.com/lafite-go/lafite/safetensors"
 	"github.com/lafite-go/lafite/tensor"
 )
@@ -70,6 +71,10 @@ func BuildDataset(src ImageList, res int, enc FeatureEncoder, o BuildOptions) (*
 		o.Context = context.Background()
 	}
 	total := src.Len()
+	if err := sysmem.Check(uint64(total)*3*uint64(res)*uint64(res),
+		fmt.Sprintf("dataset: %d images at %dx%d", total, res, res)); err != nil {
+		return nil, nil, fmt.Errorf("%v; use a lower resolution or fewer images", err)
+	}
 	b := &datasetBuilder{res: res, total: total, enc: enc, o: o, pending: make([]*image.RGBA, 0, o.Batch),
 		pix: &ImageBytes{C: 3, H: res, W: res, Pix: make([]uint8, total*3*res*res)}}
 	partImages := total + 1 // no parts: one stretch, never cut

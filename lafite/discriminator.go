@@ -39,6 +39,10 @@ func (c DiscriminatorConfig) validate() error {
 	if c.FDim < 1 || c.Channels < 1 || c.channels(r) < 1 || c.MbstdChans < 0 {
 		return fmt.Errorf("bad sizes in %+v", c)
 	}
+	if c.MbstdChans > 0 && (c.MbstdGroup < 1 || c.channels(4)%c.MbstdChans != 0) {
+		return fmt.Errorf("minibatch-std group size %d must be >= 1 and its %d channels must divide the %d at 4x4",
+			c.MbstdGroup, c.MbstdChans, c.channels(4))
+	}
 	for _, v := range []int{c.FDim, c.Channels, c.ChannelMax, c.MbstdChans} {
 		if v > maxConfigSize {
 			return fmt.Errorf("size %d over the limit %d in %+v", v, maxConfigSize, c)
@@ -88,7 +92,9 @@ func NewDiscriminator(c DiscriminatorConfig, rng *tensor.RNG) (*Discriminator, e
 		d.Blocks = append(d.Blocks, b)
 	}
 	c4 := c.channels(4)
-	d.Mbstd = &nn.MinibatchStd{GroupSize: c.MbstdGroup, NumChannels: c.MbstdChans}
+	if c.MbstdChans > 0 { // the reference's mbstd_num_channels = 0: no layer
+		d.Mbstd = &nn.MinibatchStd{GroupSize: c.MbstdGroup, NumChannels: c.MbstdChans}
+	}
 	d.EpilogueConv = nn.NewConv2dLayer(c4+c.MbstdChans, c4, 3, true, "lrelu", 1, 1, filt(), c.ConvClamp, rng)
 	d.FC = nn.NewFullyConnected(c4*16, c4, true, "lrelu", 1, 0, rng)
 	d.Out = nn.NewFullyConnected(c4, 1, true, "linear", 1, 0, rng)
@@ -135,7 +141,9 @@ func (d *Discriminator) Features(img *autograd.Var) (score, dFts *autograd.Var) 
 		x = b.Conv1.Forward(x, sqrtHalf)
 		x = autograd.Add(y, x)
 	}
-	x = d.Mbstd.Forward(x)
+	if d.Mbstd != nil {
+		x = d.Mbstd.Forward(x)
+	}
 	x = d.EpilogueConv.Forward(x, 1)
 	x = d.FC.Forward(autograd.Flatten(x, 1, -1))
 	dFts = d.Fts.Forward(x)

@@ -77,10 +77,64 @@ func (m genModule) NamedParams(prefix string, out []nn.Named) []nn.Named {
 	return out
 }
 
+// validate refuses a configuration a step would fail on (a batch the
+// minibatch-std groups do not divide) or that means nothing (a negative
+// weight, a probability over 1, a learning rate of 0), before any network
+// is built. NaN fails every range.
+func (c TrainConfig) validate() error {
+	if c.Batch < 1 {
+		return fmt.Errorf("batch %d must be positive", c.Batch)
+	}
+	if g := min(c.D.MbstdGroup, c.Batch); c.D.MbstdChans > 0 && g >= 1 && c.Batch%g != 0 {
+		return fmt.Errorf("batch %d is not a multiple of the minibatch-std group size %d", c.Batch, g)
+	}
+	type check struct {
+		name           string
+		v, lo, hi      float64
+		loOpen, hiOpen bool // v > lo, v < hi rather than >=, <=
+	}
+	inf := math.Inf(1)
+	for _, k := range []check{
+		{"G learning rate", float64(c.GLR), 0, inf, true, false},
+		{"D learning rate", float64(c.DLR), 0, inf, true, false},
+		{"Adam beta1", float64(c.Beta1), 0, 1, false, true},
+		{"Adam beta2", float64(c.Beta2), 0, 1, false, true},
+		{"Adam epsilon", float64(c.Eps), 0, inf, true, false},
+		{"R1 gamma", float64(c.Loss.R1Gamma), 0, inf, false, false},
+		{"path-length weight", float64(c.Loss.PLWeight), 0, inf, false, false},
+		{"path-length decay", float64(c.Loss.PLDecay), 0, 1, false, false},
+		{"itd weight", float64(c.Loss.ITD), 0, inf, false, false},
+		{"itc weight", float64(c.Loss.ITC), 0, inf, false, false},
+		{"contrastive temperature", float64(c.Loss.Temp), 0, inf, true, false},
+		{"contrastive direction mix (lam)", float64(c.Loss.Lam), 0, 1, false, false},
+		{"style-mixing probability", float64(c.Loss.StyleMixProb), 0, 1, false, false},
+		{"image perturbation a", float64(c.PseudoText.ImageA), 0, 1, false, false},
+		{"caption perturbation a", float64(c.PseudoText.CaptionA), 0, 1, false, false},
+		{"mixing probability", float64(c.PseudoText.MixingProb), 0, 1, false, false},
+		{"EMA half-life (kimg)", c.EMAKimg, 0, inf, false, false},
+		{"EMA ramp-up", c.EMARampup, 0, inf, false, false},
+		{"learned perturbation's target cosine", float64(c.TrainablePerturbation), 0, 1, false, false},
+	} {
+		if k.v >= k.lo && k.v <= k.hi && !(k.loOpen && k.v == k.lo) && !(k.hiOpen && k.v == k.hi) {
+			continue
+		}
+		if k.hi == inf {
+			return fmt.Errorf("%s %v must be %s 0", k.name, k.v, map[bool]string{false: ">=", true: ">"}[k.loOpen])
+		}
+		lo, hi := map[bool]string{false: "[", true: "("}[k.loOpen], map[bool]string{false: "]", true: ")"}[k.hiOpen]
+		return fmt.Errorf("%s %v must be in %s%v, %v%s", k.name, k.v, lo, k.lo, k.hi, hi)
+	}
+	if c.GRegInterval < 0 || c.DRegInterval < 0 || c.Loss.PLBatchShrink < 0 {
+		return fmt.Errorf("regularization intervals (%d, %d) and path-length batch shrink %d must be >= 0",
+			c.GRegInterval, c.DRegInterval, c.Loss.PLBatchShrink)
+	}
+	return nil
+}
+
 // NewTrainer initialises networks and optimizers from cfg.Seed.
 func NewTrainer(cfg TrainConfig, data Dataset, clipFeats CLIPImageFeatures) (*Trainer, error) {
-	if cfg.Batch < 1 {
-		return nil, fmt.Errorf("train: batch %d must be positive", cfg.Batch)
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("train: %v", err)
 	}
 	if data != nil && data.Len() == 0 {
 		return nil, fmt.Errorf("train: the dataset is empty")

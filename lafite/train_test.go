@@ -5,6 +5,7 @@ import (
 	"math"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/lafite-go/lafite/autograd"
@@ -356,5 +357,54 @@ func TestTrainStepReportsDivergence(t *testing.T) {
 	var d *DivergedError
 	if !errors.As(err, &d) || d.Step != 2 || !math.IsNaN(d.Value) || !math.IsNaN(parts[d.Loss]) {
 		t.Fatalf("step on a NaN weight: error %v, parts %v", err, parts)
+	}
+}
+
+// A configuration a step would fail on, or one that means nothing, is an
+// error naming the value before any network is built; a discriminator
+// without minibatch std (the reference's mbstd_num_channels = 0) trains.
+func TestNewTrainerRefusesBadConfigs(t *testing.T) {
+	cfg, data, clipFeats := tinySetup(t)
+	nan := float32(math.NaN())
+	for _, c := range []struct {
+		edit func(*TrainConfig)
+		want string
+	}{
+		{func(c *TrainConfig) { c.Batch = 6; c.D.MbstdGroup = 4 }, "batch 6 is not a multiple of the minibatch-std group size 4"},
+		{func(c *TrainConfig) { c.D.MbstdGroup = 0 }, "minibatch-std group size 0 must be >= 1"},
+		{func(c *TrainConfig) { c.D.MbstdChans = 3 }, "its 3 channels must divide the 16 at 4x4"},
+		{func(c *TrainConfig) { c.Loss.R1Gamma = -1 }, "R1 gamma -1 must be >= 0"},
+		{func(c *TrainConfig) { c.GLR = 0 }, "G learning rate 0 must be > 0"},
+		{func(c *TrainConfig) { c.DLR = nan }, "D learning rate NaN must be > 0"},
+		{func(c *TrainConfig) { c.Beta2 = 1 }, "Adam beta2 1 must be in [0, 1)"},
+		{func(c *TrainConfig) { c.Loss.Temp = 0 }, "contrastive temperature 0 must be > 0"},
+		{func(c *TrainConfig) { c.PseudoText.ImageA = 2 }, "image perturbation a 2 must be in [0, 1]"},
+		{func(c *TrainConfig) { c.PseudoText.MixingProb = -0.5 }, "mixing probability -0.5 must be in [0, 1]"},
+		{func(c *TrainConfig) { c.Loss.StyleMixProb = 1.5 }, "style-mixing probability 1.5 must be in [0, 1]"},
+		{func(c *TrainConfig) { c.EMAKimg = -1 }, "EMA half-life (kimg) -1 must be >= 0"},
+		{func(c *TrainConfig) { c.DRegInterval = -2 }, "regularization intervals (2, -2)"},
+	} {
+		bad := cfg
+		c.edit(&bad)
+		if _, err := NewTrainer(bad, data, clipFeats); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("got %v, want an error with %q", err, c.want)
+		}
+	}
+	ok := cfg
+	ok.Batch, ok.D.MbstdGroup = 3, 4 // groups of min(4, 3) = 3
+	if _, err := NewTrainer(ok, data, clipFeats); err != nil {
+		t.Fatalf("batch 3 with groups of up to 4: %v", err)
+	}
+	ok = cfg
+	ok.D.MbstdChans = 0
+	tr, err := NewTrainer(ok, data, clipFeats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.D.Mbstd != nil || tr.D.EpilogueConv.Weight.Size(1) != 16 {
+		t.Fatalf("without minibatch std: layer %v, epilogue input channels %d", tr.D.Mbstd, tr.D.EpilogueConv.Weight.Size(1))
+	}
+	if parts, err := tr.TrainStep(); err != nil || len(parts) == 0 || math.IsNaN(float64(parts["D/loss"])+float64(parts["G/loss"])) {
+		t.Fatalf("a step without minibatch std: %v, %v", parts, err)
 	}
 }

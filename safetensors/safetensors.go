@@ -24,6 +24,7 @@ import (
 	"strings"
 
 	"github.com/lafite-go/lafite/internal/atomicfile"
+	"github.com/lafite-go/lafite/internal/sysmem"
 )
 
 // DType is a safetensors element type, spelled as in the JSON header.
@@ -383,6 +384,11 @@ func Parse(data []byte, name string) (*File, error) {
 
 // ReadFile reads and parses a safetensors file.
 func ReadFile(path string) (*File, error) {
+	if st, err := os.Stat(path); err == nil {
+		if err := sysmem.Check(uint64(st.Size()), "safetensors: "+path); err != nil {
+			return nil, err
+		}
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("safetensors: %w", err)
