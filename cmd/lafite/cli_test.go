@@ -90,6 +90,16 @@ func runCLI(t *testing.T, args ...string) string {
 	return out.String()
 }
 
+// runCLIFailing runs a command that must fail and returns its stderr.
+func runCLIFailing(t *testing.T, args ...string) string {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if code := run(args, &out, &errb); code == 0 {
+		t.Fatalf("lafite %s succeeded; want a failure\n%s", strings.Join(args, " "), out.String())
+	}
+	return errb.String()
+}
+
 var tinyTrainFlags = []string{"--batch", "4", "--z-dim", "8", "--w-dim", "8", "--map-layers", "2", "--channel-base", "64",
 	"--channel-max", "16", "--mbstd-group", "2", "--quiet"}
 
@@ -108,10 +118,8 @@ func TestDatasetTrainGenerateEndToEnd(t *testing.T) {
 	other := filepath.Join(dir, "other.safetensors")
 	os.MkdirAll(other+".parts", 0o755)
 	os.WriteFile(filepath.Join(other+".parts", "build.json"), []byte(`{"format": "lafite-go dataset parts v1", "resolution": 32, "images": 19}`), 0o644)
-	var so, se bytes.Buffer
-	if code := run([]string{"dataset", "--images", imgDir, "--res", "16", "--clip", clipPath, "--out", other, "--quiet"}, &so, &se); code == 0 ||
-		!strings.Contains(se.String(), "holds a build of other inputs (19 images at 32") {
-		t.Fatalf("dataset over another build's parts: exit %d, %q", code, se.String())
+	if se := runCLIFailing(t, "dataset", "--images", imgDir, "--res", "16", "--clip", clipPath, "--out", other, "--quiet"); !strings.Contains(se, "holds a build of other inputs (19 images at 32") {
+		t.Fatalf("dataset over another build's parts: %q", se)
 	}
 	runCLI(t, "dataset", "--images", imgDir, "--res", "16", "--clip", clipPath, "--out", other, "--part-images", "0", "--quiet")
 	if !bytes.Equal(readFile(t, data), readFile(t, other)) {
@@ -215,6 +223,20 @@ func TestDatasetTrainGenerateEndToEnd(t *testing.T) {
 	}
 	if im, err := png.Decode(bytes.NewReader(readFile(t, names[4]))); err != nil || im.Bounds().Dx() != 16 {
 		t.Fatalf("%s: %v", names[4], err)
+	}
+	// Values that cannot work are refused before any image is drawn: a
+	// truncation that is not a number, a mix out of range, a grid that
+	// cannot fit in memory.
+	for _, c := range []struct{ flag, value, want string }{
+		{"--psi", "NaN", "--psi NaN must be a number"},
+		{"--mix", "1.5", "--mix 1.5 in [0, 1]"},
+		{"--n", "1000000000000", "more than this machine's"},
+	} {
+		stderr := runCLIFailing(t, "generate", "--ckpt", filepath.Join(run, "generator.safetensors"), "--clip", clipPath,
+			"--prompt", "x", c.flag, c.value, "--out", filepath.Join(dir, "refused.png"))
+		if !strings.Contains(stderr, c.want) {
+			t.Errorf("generate %s %s: %q; want an error with %q", c.flag, c.value, stderr, c.want)
+		}
 	}
 	// An image condition mixed with text also works.
 	runCLI(t, "generate", "--ckpt", filepath.Join(run, "checkpoint.safetensors"), "--clip", clipPath,

@@ -51,6 +51,9 @@ func runCLIPTrain(args []string, stdout io.Writer) error {
 	if *evalN < 1 {
 		return fmt.Errorf("--eval %d: need at least one held-out image", *evalN)
 	}
+	if o.Train.Steps < 1 {
+		return fmt.Errorf("--steps %d must be positive", o.Train.Steps)
+	}
 	o.Train.WarmupSteps = max(1, o.Train.Steps/20)
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })

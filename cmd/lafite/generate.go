@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/lafite-go/lafite/clip"
 	"github.com/lafite-go/lafite/internal/atomicfile"
+	"github.com/lafite-go/lafite/internal/sysmem"
 	"github.com/lafite-go/lafite/lafite"
 	"github.com/lafite-go/lafite/tensor"
 )
@@ -59,9 +61,18 @@ func runGenerate(args []string, stdout io.Writer) error {
 	if *n < 1 || *batch < 1 {
 		return fmt.Errorf("--n and --batch must be positive")
 	}
+	if math.IsNaN(*psi) || math.IsInf(*psi, 0) || !(*mix >= 0 && *mix <= 1) {
+		return fmt.Errorf("--psi %v must be a number and --mix %v in [0, 1]", *psi, *mix)
+	}
 	g, enc, err := gf.load(dev)
 	if err != nil {
 		return err
+	}
+	// Every image is held, then drawn into the grid: refused up front when
+	// that cannot fit, rather than after the generator ran out of memory.
+	res, cell, rows := uint64(g.Config.Resolution), uint64(max(64, g.Config.Resolution)), uint64(max(len(prompts), 1))
+	if err := sysmem.Check(rows*uint64(*n)*4*(res*res+cell*cell), fmt.Sprintf("a grid of %d x %d images", rows, *n)); err != nil {
+		return fmt.Errorf("%v; ask for fewer with --n", err)
 	}
 	var imgFeat *tensor.Tensor
 	if *imagePath != "" {
