@@ -51,11 +51,17 @@ func (e *CLIPEncoder) EncodeImages(imgs []*image.RGBA) (*tensor.Tensor, error) {
 	return e.encodeImageTensor(tensor.Stack(batch, 0)), nil
 }
 
+// encodeImageTensor runs the image tower wherever the model lives and
+// returns the features on the host: on a GPU, everything the pass
+// allocated is freed before it returns, so that encoding a whole dataset
+// a batch at a time holds one batch's memory.
 func (e *CLIPEncoder) encodeImageTensor(x *tensor.Tensor) *tensor.Tensor {
+	scope := tensor.OpenScope()
+	defer scope.Close()
 	x = x.To(nn.DeviceOf(e.Model)) // preprocessed on the host; the model may be on a GPU
 	var f *autograd.Var
 	autograd.NoGrad(func() { f = clip.Normalize(e.Model.EncodeImage(autograd.Const(x))) })
-	return f.Value
+	return f.Value.To(tensor.CPU)
 }
 
 // EncodeTexts implements FeatureEncoder.
@@ -67,6 +73,8 @@ func (e *CLIPEncoder) EncodeTexts(texts []string) (*tensor.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
+	scope := tensor.OpenScope() // as encodeImageTensor: host features, GPU temporaries freed
+	defer scope.Close()
 	var f *autograd.Var
 	autograd.NoGrad(func() {
 		var t *autograd.Var
@@ -77,7 +85,7 @@ func (e *CLIPEncoder) EncodeTexts(texts []string) (*tensor.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return f.Value, nil
+	return f.Value.To(tensor.CPU), nil
 }
 
 // ImageFeatures is the generator-side path: Lafite's random crop and resize

@@ -11,8 +11,9 @@ import (
 	"github.com/lafite-go/lafite/tensor"
 )
 
-// FeatureEncoder gives L2-normalised CLIP features: what `lafite dataset`
-// precomputes so that training never runs the CLIP text tower.
+// FeatureEncoder gives L2-normalised CLIP features, on the host: what
+// `lafite dataset` precomputes so that training never runs the CLIP text
+// tower.
 type FeatureEncoder interface {
 	EncodeImages(imgs []*image.RGBA) (*tensor.Tensor, error)
 	EncodeTexts(texts []string) (*tensor.Tensor, error)

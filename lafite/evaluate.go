@@ -88,16 +88,25 @@ func Evaluate(g *Generator, ds *MemoryDataset, enc FeatureEncoder, o EvalOptions
 	var gen [][]float64
 	for lo := 0; lo < o.Samples; lo += o.Batch {
 		idx := conds[lo:min(lo+o.Batch, o.Samples)]
+		// On a GPU each batch's memory is freed before the next: only the
+		// features, on the host, are kept.
+		scope := tensor.OpenScope()
 		c := tensor.IndexSelect(pool, 0, idx)
 		img, err := Generate(g, c, draw.Uint64(), o.Psi)
+		var f *tensor.Tensor
+		if err == nil {
+			f, err = enc.EncodeImages(TensorToImages(img))
+			if err != nil {
+				err = fmt.Errorf("evaluate: CLIP image features: %v", err)
+			}
+		}
+		if err == nil {
+			gen = append(gen, metrics.Rows(f.To(tensor.CPU))...)
+		}
+		scope.Close()
 		if err != nil {
 			return EvalReport{}, err
 		}
-		f, err := enc.EncodeImages(TensorToImages(img))
-		if err != nil {
-			return EvalReport{}, fmt.Errorf("evaluate: CLIP image features: %v", err)
-		}
-		gen = append(gen, metrics.Rows(f.To(tensor.CPU))...)
 		if o.Progress != nil {
 			o.Progress(len(gen), o.Samples)
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lafite-go/lafite/lafite"
+	"github.com/lafite-go/lafite/tensor"
 )
 
 func init() {
@@ -27,6 +28,7 @@ func runDataset(args []string, stdout io.Writer) error {
 	captions := fs.Bool("captions", true, "read name.txt captions when present")
 	out := fs.String("out", "dataset.safetensors", "output file")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	device := fs.String("device", "cpu", "where CLIP encodes the images and captions: cpu, or cuda")
 	partImages := fs.Int("part-images", 1024, "keep the work in OUT.parts every this many images, so that a stopped build continues\n(run the same command again); 0: keep nothing until the end")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -37,9 +39,21 @@ func runDataset(args []string, stdout io.Writer) error {
 	if *res < 4 || *res&(*res-1) != 0 {
 		return fmt.Errorf("--res %d must be a power of two >= 4", *res)
 	}
+	dev, err := parseDevice(*device)
+	if err != nil {
+		return err
+	}
+	if dev == tensor.CUDA { // before loading anything
+		if err := requireCUDA(); err != nil {
+			return err
+		}
+	}
 	enc, err := lafite.OpenCLIP(*clipPath, *vocab)
 	if err != nil {
 		return err
+	}
+	if dev != tensor.CPU {
+		enc.Model.To(dev)
 	}
 	src, err := lafite.OpenImages(*images)
 	if err != nil {

@@ -111,11 +111,15 @@ func runGenerate(args []string, stdout io.Writer) error {
 	for _, c := range conds {
 		for lo := 0; lo < *n; lo += *batch {
 			m := min(*batch, *n-lo)
+			scope := tensor.OpenScope() // on a GPU, a batch's memory is freed once its images are on the host
 			img, err := lafite.GenerateFrom(g, z.Narrow(0, lo, m), tensor.Concat(repeatRows(c, m), 0), float32(*psi))
+			if err == nil {
+				cells = append(cells, lafite.TensorToImages(img)...)
+			}
+			scope.Close()
 			if err != nil {
 				return err
 			}
-			cells = append(cells, lafite.TensorToImages(img)...)
 		}
 	}
 	if *each != "" {

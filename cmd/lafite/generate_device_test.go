@@ -3,16 +3,19 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/png"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/lafite-go/lafite/kernels/cuda/emu"
 	"github.com/lafite-go/lafite/kernels/cuda/hostsim"
+	"github.com/lafite-go/lafite/lafite"
 	"github.com/lafite-go/lafite/tensor"
 )
 
@@ -136,10 +139,10 @@ func TestEvalOnEmulatedGPU(t *testing.T) {
 	runCLI(t, "dataset", "--images", imgDir, "--res", "16", "--clip", clipPath, "--out", data, "--quiet")
 	runDir := filepath.Join(dir, "run")
 	runCLI(t, append([]string{"train", "--data", data, "--clip", clipPath, "--out", runDir, "--kimg", "0.008", "--snap", "0.008"}, tinyTrainFlags...)...)
-	eval := func(device string) map[string]float64 {
+	eval := func(device string, n int) map[string]float64 {
 		report := filepath.Join(dir, device+".json")
 		runCLI(t, "eval", "--ckpt", filepath.Join(runDir, "generator.safetensors"), "--data", data, "--clip", clipPath,
-			"--n", "12", "--batch", "5", "--device", device, "--json", report, "--quiet")
+			"--n", fmt.Sprint(n), "--batch", "5", "--device", device, "--json", report, "--quiet")
 		var r map[string]any
 		if err := json.Unmarshal(readFile(t, report), &r); err != nil {
 			t.Fatal(err)
@@ -150,12 +153,60 @@ func TestEvalOnEmulatedGPU(t *testing.T) {
 		}
 		return out
 	}
-	cpu := eval("cpu")
+	cpu := eval("cpu", 12)
 	var gpu map[string]float64
-	onEmulatedGPU(t, func() { gpu = eval("cuda") })
+	// Each batch's GPU memory is freed before the next: what a run leaves
+	// held (its models, never freed by the command) does not grow with the
+	// number of batches.
+	var held [2]int64
+	onEmulatedGPU(t, func() {
+		live0, _ := tensor.CUDAMemoryStats()
+		gpu = eval("cuda", 12)
+		live1, _ := tensor.CUDAMemoryStats()
+		eval("cuda", 36)
+		live2, _ := tensor.CUDAMemoryStats()
+		held = [2]int64{live1 - live0, live2 - live1}
+	})
+	if held[0] <= 0 || held[1] != held[0] {
+		t.Errorf("GPU memory held after 3 batches: %d bytes, after 8: %d; want the same (the models)", held[0], held[1])
+	}
 	for k, want := range cpu {
 		if got := gpu[k]; math.Abs(got-want) > 0.01+0.02*math.Abs(want) {
 			t.Errorf("%s: %v on the emulated GPU, %v on the CPU", k, got, want)
+		}
+	}
+}
+
+// TestDatasetOnEmulatedGPU: `lafite dataset --device cuda` encodes with
+// CLIP on the GPU (no op falling back to the host) the dataset the CPU
+// builds: the same pixels, names and captions, features within float32
+// rounding (TestBatchedGPUWorkLeavesNoMemoryHeld checks its memory).
+func TestDatasetOnEmulatedGPU(t *testing.T) {
+	dir, clipPath, imgDir := fixture(t)
+	build := func(device string) *lafite.DatasetFile {
+		out := filepath.Join(dir, device+".safetensors")
+		runCLI(t, "dataset", "--images", imgDir, "--res", "16", "--clip", clipPath, "--out", out, "--device", device, "--quiet")
+		ds, err := lafite.LoadDataset(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ds
+	}
+	cpu := build("cpu")
+	var gpu *lafite.DatasetFile
+	onEmulatedGPU(t, func() { gpu = build("cuda") })
+	if !bytes.Equal(cpu.Bytes.Pix, gpu.Bytes.Pix) || !slices.Equal(cpu.Names, gpu.Names) || !slices.Equal(cpu.Captions, gpu.Captions) {
+		t.Fatal("the GPU build's pixels, names or captions differ")
+	}
+	for _, pair := range [][2]*tensor.Tensor{{cpu.ImageFts, gpu.ImageFts}, {cpu.CaptionFts, gpu.CaptionFts}} {
+		a, b := pair[0].ToSlice(), pair[1].ToSlice()
+		if len(a) != len(b) {
+			t.Fatalf("features of %d and %d values", len(a), len(b))
+		}
+		for i := range a {
+			if math.Abs(float64(a[i]-b[i])) > 1e-4 {
+				t.Fatalf("feature value %d: %v on the GPU, %v on the CPU", i, b[i], a[i])
+			}
 		}
 	}
 }
