@@ -161,6 +161,15 @@ func TestDatasetTrainGenerateEndToEnd(t *testing.T) {
 			}
 		}
 	}
+	// A second run into the same folder without --resume would replace
+	// this run's checkpoint: it is refused and the checkpoint kept.
+	ckpt := readFile(t, filepath.Join(run, "checkpoint.safetensors"))
+	if se := runCLIFailing(t, args...); !strings.Contains(se, "holds an earlier run's checkpoint: continue it with --resume auto") {
+		t.Fatalf("a new run over an earlier one: %q", se)
+	}
+	if !bytes.Equal(ckpt, readFile(t, filepath.Join(run, "checkpoint.safetensors"))) {
+		t.Fatal("the refused run changed the earlier checkpoint")
+	}
 	recs, err := lafite.ReadLog(filepath.Join(run, "log.jsonl"))
 	if err != nil || len(recs) != 4 || recs[3].Losses["D/r1"] == 0 && recs[0].Losses["D/r1"] == 0 {
 		t.Fatalf("log: %d records, err %v", len(recs), err)

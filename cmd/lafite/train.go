@@ -175,6 +175,13 @@ func train(o trainOptions, stdout io.Writer) error {
 			resume = ckptPath
 		}
 	}
+	if resume == "" {
+		// A new run would replace the last one's checkpoint at its first
+		// snapshot: that run's training is kept unless asked otherwise.
+		if _, err := os.Stat(ckptPath); err == nil {
+			return fmt.Errorf("%s holds an earlier run's checkpoint: continue it with --resume auto, or train into another --out (remove the file to start over there)", ckptPath)
+		}
+	}
 	if resume != "" {
 		if tr, err = lafite.LoadCheckpoint(resume, ds, enc.ImageFeatures()); err != nil {
 			return err
