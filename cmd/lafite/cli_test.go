@@ -113,6 +113,9 @@ func TestDatasetTrainGenerateEndToEnd(t *testing.T) {
 	if _, err := os.Stat(data + ".parts"); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("the build's parts folder outlived the saved dataset: %v", err)
 	}
+	if se := runCLIFailing(t, "dataset", "--images", imgDir, "--res", "4", "--clip", clipPath, "--out", filepath.Join(dir, "r4.safetensors")); !strings.Contains(se, "--res 4 must be a power of two in [8, 1024]") {
+		t.Fatalf("a dataset at 4x4, which no generator trains at: %q", se)
+	}
 	// Parts kept for another build are refused, not mixed in; without
 	// parts they are not read.
 	other := filepath.Join(dir, "other.safetensors")

@@ -36,8 +36,8 @@ func runDataset(args []string, stdout io.Writer) error {
 	if *images == "" {
 		return fmt.Errorf("--images is required")
 	}
-	if *res < 4 || *res&(*res-1) != 0 {
-		return fmt.Errorf("--res %d must be a power of two >= 4", *res)
+	if *res < 8 || *res > 1024 || *res&(*res-1) != 0 {
+		return fmt.Errorf("--res %d must be a power of two in [8, 1024] (the resolutions a generator trains at)", *res)
 	}
 	dev, err := parseDevice(*device)
 	if err != nil {
