@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/lafite-go/lafite/lafite/metrics"
+	"github.com/lafite-go/lafite/lafite/metrics/inception"
 	"github.com/lafite-go/lafite/tensor"
 )
 
@@ -21,12 +22,19 @@ type EvalOptions struct {
 	// (metrics.TensorStats of ImageFts), kept by a caller that evaluates
 	// the same dataset again (training's snapshots).
 	RealStats *metrics.Stats
+	// Inception, when set, adds the paper's scores: the FID between the
+	// Inception pool features of the generated images and the dataset's,
+	// and the Inception Score (with a classifier). InceptionReal, when
+	// set, are the dataset's statistics (InceptionStats), else they are
+	// computed here from every image of the dataset.
+	Inception     *inception.Network
+	InceptionReal *metrics.Stats
 }
 
-// EvalReport measures a generator in the CLIP space it was trained in. Its
-// scores need no other model: FID is taken between CLIP image features
-// (FID_CLIP), since no Inception network is at hand, and is not comparable
-// with Inception-feature FIDs.
+// EvalReport measures a generator in the CLIP space it was trained in,
+// which needs no other model: FID_CLIP is taken between CLIP image
+// features and is not comparable with Inception-feature FIDs. With the
+// Inception network's weights it also has the paper's FID and IS.
 type EvalReport struct {
 	Samples   int
 	Condition string // "captions" (text features, as at inference) or "image features"
@@ -42,6 +50,11 @@ type EvalReport struct {
 	// captions, a ceiling to read CLIPScore against (NaN without captions).
 	RealCLIPScore float64
 	RealImages    int
+	// FID is the Fréchet Inception Distance against the dataset's images
+	// (InceptionRealImages of them), IS ± ISStd the Inception Score; NaN
+	// without the Inception network (IS also without its classifier).
+	FID, IS, ISStd      float64
+	InceptionRealImages int
 }
 
 // Evaluate generates o.Samples images, conditioned on the dataset's caption
@@ -65,7 +78,12 @@ func Evaluate(g *Generator, ds *MemoryDataset, enc FeatureEncoder, o EvalOptions
 	if ds.Len() < 2 {
 		return EvalReport{}, fmt.Errorf("evaluate: the dataset has %d images, need at least 2", ds.Len())
 	}
-	r := EvalReport{Samples: o.Samples, Condition: "image features", RealCLIPScore: math.NaN(), RealImages: ds.Len()}
+	r := EvalReport{Samples: o.Samples, Condition: "image features", RealCLIPScore: math.NaN(), RealImages: ds.Len(),
+		FID: math.NaN(), IS: math.NaN(), ISStd: math.NaN()}
+	var incep *inceptionScores
+	if o.Inception != nil {
+		incep = &inceptionScores{net: o.Inception}
+	}
 	d := ds.ImageFts.Size(1)
 	pool := ds.ImageFts
 	imgRows := pool.To(tensor.CPU).Contiguous().Data()
@@ -95,9 +113,12 @@ func Evaluate(g *Generator, ds *MemoryDataset, enc FeatureEncoder, o EvalOptions
 		img, err := Generate(g, c, draw.Uint64(), o.Psi)
 		var f *tensor.Tensor
 		if err == nil {
-			f, err = enc.EncodeImages(TensorToImages(img))
+			imgs := TensorToImages(img)
+			f, err = enc.EncodeImages(imgs)
 			if err != nil {
 				err = fmt.Errorf("evaluate: CLIP image features: %v", err)
+			} else if incep != nil {
+				err = incep.add(imgs)
 			}
 		}
 		if err == nil {
@@ -132,6 +153,19 @@ func Evaluate(g *Generator, ds *MemoryDataset, enc FeatureEncoder, o EvalOptions
 	}
 	if r.FIDCLIP, err = metrics.FIDFromStats(genStats, *realStats); err != nil {
 		return EvalReport{}, fmt.Errorf("evaluate: %v", err)
+	}
+	if incep != nil {
+		realStats := o.InceptionReal
+		if realStats == nil {
+			s, err := InceptionStats(o.Inception, ds, o.Batch, nil)
+			if err != nil {
+				return EvalReport{}, err
+			}
+			realStats = &s
+		}
+		if err := incep.report(&r, *realStats); err != nil {
+			return EvalReport{}, err
+		}
 	}
 	return r, nil
 }

@@ -212,3 +212,14 @@ func (n *Network) Run(x *tensor.Tensor) (features, logits *tensor.Tensor, err er
 	}
 	return features, logits, nil
 }
+
+// ClassProbabilities is the softmax of the classifier without its bias,
+// features·Wᵀ, as the Inception Score's reference implementations take
+// it (StyleGAN2-ADA's no_output_bias, torch-fidelity's logits_unbiased);
+// nil when the network has no classifier.
+func (n *Network) ClassProbabilities(features *tensor.Tensor) *tensor.Tensor {
+	if n.fcW == nil {
+		return nil
+	}
+	return tensor.Softmax(tensor.Matmul(features, n.fcW.Transpose(0, 1)), 1)
+}

@@ -1,0 +1,79 @@
+package lafite
+
+import (
+	"math"
+	"path/filepath"
+	"testing"
+
+	"github.com/lafite-go/lafite/lafite/metrics"
+	"github.com/lafite-go/lafite/lafite/metrics/inception"
+	"github.com/lafite-go/lafite/tensor"
+)
+
+// With an Inception network (the 1/16-width test network) Evaluate adds
+// the FID and the Inception Score and leaves the CLIP-space scores as they
+// were; the dataset's statistics given precomputed give the same FID; the
+// real side is the dataset's images, mapped to [0, 1] from bytes or
+// floats alike.
+func TestEvaluateWithInception(t *testing.T) {
+	net, err := inception.Load(filepath.Join("metrics", "inception", "testdata", "tiny_inception.pth"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, data, _ := tinySetup(t)
+	g, err := NewGenerator(cfg.G, tensor.NewRNG(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := &MemoryDataset{Images: data.Images, ImageFts: data.ImageFts}
+	o := EvalOptions{Samples: 12, Batch: 5, Seed: 3, Psi: 1}
+	plain, err := Evaluate(g, ds, pooledEncoder{tinyF}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !math.IsNaN(plain.FID) || !math.IsNaN(plain.IS) {
+		t.Fatalf("without the network: FID %v, IS %v; want NaN", plain.FID, plain.IS)
+	}
+	o.Inception = net
+	r, err := Evaluate(g, ds, pooledEncoder{tinyF}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.FIDCLIP != plain.FIDCLIP || r.CLIPScore != plain.CLIPScore || r.ShuffledCLIPScore != plain.ShuffledCLIPScore {
+		t.Fatalf("the Inception scores changed the CLIP ones: %+v, %+v", r, plain)
+	}
+	if !(r.FID > 0) || !(r.IS >= 1 && r.IS <= float64(net.Classes)) || !(r.ISStd >= 0) || r.InceptionRealImages != ds.Len() {
+		t.Fatalf("FID %v, IS %v ± %v over %d real images", r.FID, r.IS, r.ISStd, r.InceptionRealImages)
+	}
+	realStats, err := InceptionStats(net, ds, 7, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.InceptionReal = &realStats
+	again, err := Evaluate(g, ds, pooledEncoder{tinyF}, o)
+	if err != nil || again.FID != r.FID || again.IS != r.IS {
+		t.Fatalf("with precomputed statistics: FID %v, IS %v (%v); want %v, %v", again.FID, again.IS, err, r.FID, r.IS)
+	}
+
+	// The dataset as bytes gives the statistics of its quantised images,
+	// the same as the float images rounded to 8 bits first.
+	bytesDS := &MemoryDataset{Bytes: &ImageBytes{N: ds.Len(), C: 3, H: 16, W: 16, Pix: make([]uint8, ds.Len()*3*16*16)}, ImageFts: ds.ImageFts}
+	quantised := make([]float32, len(bytesDS.Bytes.Pix))
+	for i, v := range ds.Images.Contiguous().Data() {
+		b := uint8(max(0, min(255, math.Round(float64(v+1)*127.5))))
+		bytesDS.Bytes.Pix[i] = b
+		quantised[i] = float32(b)/127.5 - 1
+	}
+	floatDS := &MemoryDataset{Images: tensor.New(quantised, ds.Len(), 3, 16, 16), ImageFts: ds.ImageFts}
+	a, err := InceptionStats(net, bytesDS, 4, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := InceptionStats(net, floatDS, 4, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fid, err := metrics.FIDFromStats(a, b); err != nil || fid > 1e-6 {
+		t.Fatalf("bytes and float images of the same pixels: FID %v (%v)", fid, err)
+	}
+}
