@@ -80,7 +80,9 @@ func (r *pass) conv(name string, x act, kh, kw, stride, ph, pw int) act {
 }
 
 // same is a stride-1 convolution padded to keep the size.
-func (r *pass) same(name string, x act, kh, kw int) act { return r.conv(name, x, kh, kw, 1, kh/2, kw/2) }
+func (r *pass) same(name string, x act, kh, kw int) act {
+	return r.conv(name, x, kh, kw, 1, kh/2, kw/2)
+}
 
 func (r *pass) maxPool(x act, k, stride, pad int) act {
 	if r.dry || r.err != nil {
