@@ -286,6 +286,35 @@ func TestDatasetTrainGenerateEndToEnd(t *testing.T) {
 	if strings.Contains(out, "rank-deficient") {
 		t.Errorf("10 images of 8 features reported as too few:\n%s", out)
 	}
+	// With Inception weights (the 1/16-width test network) eval adds FID
+	// and IS; the dataset's statistics are computed once and kept beside
+	// it, and the next run reads them to the same scores.
+	weights, _ := filepath.Abs(filepath.Join("..", "..", "lafite", "metrics", "inception", "testdata", "tiny_inception.pth"))
+	var fids [2]any
+	for i := range fids {
+		report := filepath.Join(dir, fmt.Sprintf("inception%d.json", i))
+		out = runCLI(t, "eval", "--ckpt", filepath.Join(run, "generator.safetensors"), "--data", data, "--clip", clipPath,
+			"--n", "10", "--batch", "4", "--seed", "3", "--json", report, "--quiet", "--inception", weights)
+		want := []string{"wrote the dataset's Inception statistics to " + data + ".inception.safetensors", "the dataset's Inception statistics: "}[i]
+		if !strings.Contains(out, want) || !strings.Contains(out, "FID  ") || !strings.Contains(out, "IS  ") {
+			t.Fatalf("eval --inception, run %d:\n%s", i, out)
+		}
+		var rec map[string]any
+		if err := json.Unmarshal(readFile(t, report), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if v, ok := rec["fid"].(float64); !ok || !(v > 0) || rec["is"] == nil || rec["clip_score"] != r["clip_score"] || rec["fid_clip"] != r["fid_clip"] {
+			t.Fatalf("eval --inception JSON %v; CLIP scores of the plain run %v, %v", rec, r["clip_score"], r["fid_clip"])
+		}
+		fids[i] = rec["fid"]
+	}
+	if fids[0] != fids[1] {
+		t.Errorf("FID %v with the statistics computed, %v with them read back", fids[0], fids[1])
+	}
+	if se := runCLIFailing(t, "eval", "--ckpt", filepath.Join(run, "generator.safetensors"), "--data", data, "--clip", clipPath,
+		"--n", "10", "--quiet", "--inception", weights, "--inception-stats", data+".inception.safetensors", "--data", other); !strings.Contains(se, "holds the Inception statistics of") {
+		t.Errorf("statistics of another dataset: %q", se)
+	}
 	if out := runCLI(t, "eval", "--ckpt", filepath.Join(run, "generator.safetensors"), "--data", data, "--clip", clipPath,
 		"--n", "4", "--quiet"); !strings.Contains(out, "from 4 generated and 9 real images, at most the feature size 8") {
 		t.Errorf("eval of 4 images does not warn of the biased FID:\n%s", out)

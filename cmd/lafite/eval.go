@@ -2,17 +2,21 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 
 	"github.com/lafite-go/lafite/internal/atomicfile"
 	"github.com/lafite-go/lafite/lafite"
+	"github.com/lafite-go/lafite/lafite/metrics"
+	"github.com/lafite-go/lafite/lafite/metrics/inception"
 )
 
 func init() {
-	register("eval", "score a trained generator against a dataset in CLIP space (FID_CLIP, CLIP score)", runEval)
+	register("eval", "score a trained generator against a dataset: in CLIP space (FID_CLIP, CLIP score), and FID and IS given Inception weights", runEval)
 }
 
 func runEval(args []string, stdout io.Writer) error {
@@ -25,6 +29,8 @@ func runEval(args []string, stdout io.Writer) error {
 	psi := fs.Float64("psi", 1, "truncation ψ")
 	jsonOut := fs.String("json", "", "also write the report to this JSON file")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	incPath := fs.String("inception", "", "Inception-v3 weights (pytorch-fid's pt_inception-2015-12-05-6726825d.pth): adds the paper's FID and IS")
+	incStats := fs.String("inception-stats", "", "where the dataset's Inception statistics are kept between runs (default DATA.inception.safetensors)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -50,6 +56,17 @@ func runEval(args []string, stdout io.Writer) error {
 		return fmt.Errorf("%s has features of size %d but the CLIP model's are %d: use the model the dataset was built with", *data, fd, enc.FeatureDim())
 	}
 	o := lafite.EvalOptions{Samples: *n, Batch: *batch, Seed: *seed, Psi: float32(*psi)}
+	if *incPath != "" {
+		if o.Inception, err = inception.Load(*incPath); err != nil {
+			return err
+		}
+		if *incStats == "" {
+			*incStats = *data + ".inception.safetensors"
+		}
+		if o.InceptionReal, err = datasetInceptionStats(o.Inception, ds, *data, *incPath, *incStats, *batch, *quiet, stdout); err != nil {
+			return err
+		}
+	}
 	var finish func()
 	o.Progress, finish = progressCallback(*quiet, *n, "eval")
 	r, err := lafite.Evaluate(g, ds.MemoryDataset, enc, o)
@@ -63,6 +80,12 @@ func runEval(args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "  (from %d generated and %d real images, at most the feature size %d: the covariances are rank-deficient and\n"+
 			"   FID_CLIP is biased upwards; compare only runs with the same --n and dataset)\n", r.Samples, r.RealImages, d)
 	}
+	if !math.IsNaN(r.FID) {
+		fmt.Fprintf(stdout, "  FID                 %.4f   (Inception-v3 pool features, against %d real images)\n", r.FID, r.InceptionRealImages)
+	}
+	if !math.IsNaN(r.IS) {
+		fmt.Fprintf(stdout, "  IS                  %.4f ± %.4f   (Inception Score, 10 parts)\n", r.IS, r.ISStd)
+	}
 	fmt.Fprintf(stdout, "  CLIP score          %.4f   (mean cosine of an image and its condition)\n", r.CLIPScore)
 	fmt.Fprintf(stdout, "  shuffled conditions %.4f   (each image against another sample's condition)\n", r.ShuffledCLIPScore)
 	if !math.IsNaN(r.RealCLIPScore) {
@@ -75,6 +98,12 @@ func runEval(args []string, stdout io.Writer) error {
 		if !math.IsNaN(r.RealCLIPScore) {
 			rec["real_clip_score"] = r.RealCLIPScore
 		}
+		if !math.IsNaN(r.FID) {
+			rec["fid"], rec["inception"], rec["inception_real_images"] = r.FID, *incPath, r.InceptionRealImages
+		}
+		if !math.IsNaN(r.IS) {
+			rec["is"], rec["is_std"] = r.IS, r.ISStd
+		}
 		b, err := json.MarshalIndent(rec, "", "  ")
 		if err != nil {
 			return err
@@ -85,4 +114,32 @@ func runEval(args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "wrote %s\n", *jsonOut)
 	}
 	return nil
+}
+
+// datasetInceptionStats reads the dataset's Inception statistics from
+// path when they were kept for this dataset and these weights, and
+// otherwise computes them (a pass of the network over every image) and
+// keeps them there.
+func datasetInceptionStats(net *inception.Network, ds *lafite.DatasetFile, data, weights, path string, batch int, quiet bool, stdout io.Writer) (*metrics.Stats, error) {
+	about := buildSource(data) + "; inception " + buildSource(weights)
+	if s, kept, err := metrics.LoadStats(path); err == nil {
+		if kept != about {
+			return nil, fmt.Errorf("%s holds the Inception statistics of %q, not of %q: remove it or pass another --inception-stats", path, kept, about)
+		}
+		fmt.Fprintf(stdout, "the dataset's Inception statistics: %s\n", path)
+		return &s, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	progress, finish := progressCallback(quiet, ds.Len(), "inception (dataset)")
+	s, err := lafite.InceptionStats(net, ds.MemoryDataset, batch, progress)
+	finish()
+	if err != nil {
+		return nil, err
+	}
+	if err := metrics.SaveStats(path, s, about); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(stdout, "wrote the dataset's Inception statistics to %s\n", path)
+	return &s, nil
 }
