@@ -103,7 +103,8 @@ func (s *inceptionScores) add(imgs []*image.RGBA) error {
 }
 
 // report fills r's FID against realStats (the dataset's) and, with a
-// classifier, its Inception Score over 10 parts (fewer for fewer images).
+// classifier, its Inception Score over 10 parts (fewer for fewer than 20
+// images: a part of one image always scores 1).
 func (s *inceptionScores) report(r *EvalReport, realStats metrics.Stats) error {
 	gen, err := metrics.ComputeStats(s.features)
 	if err != nil {
@@ -114,7 +115,7 @@ func (s *inceptionScores) report(r *EvalReport, realStats metrics.Stats) error {
 	}
 	r.InceptionRealImages = realStats.N
 	if len(s.probs) > 0 {
-		if r.IS, r.ISStd, err = metrics.InceptionScore(s.probs, min(10, len(s.probs))); err != nil {
+		if r.IS, r.ISStd, err = metrics.InceptionScore(s.probs, max(1, min(10, len(s.probs)/2))); err != nil {
 			return fmt.Errorf("evaluate: %v", err)
 		}
 	}

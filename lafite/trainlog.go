@@ -91,19 +91,34 @@ func PlotLosses(records []LogRecord, path string) error {
 }
 
 // PlotMetrics draws the snapshot scores of `lafite train --metrics`
-// (FID_CLIP and the CLIP scores) against kimg as a PNG; records without
-// metrics are skipped.
+// against kimg as a PNG: those in CLIP space (FID_CLIP and the CLIP
+// scores); records without metrics are skipped. The Inception scores, on
+// another scale, go to PlotInceptionMetrics.
 func PlotMetrics(records []LogRecord, path string) error {
+	return plotMetricSeries(records, path, "G_ema in CLIP space (lafite eval)", func(k string) bool { return !inceptionMetric[k] })
+}
+
+// PlotInceptionMetrics draws the snapshots' FID and IS (`lafite train
+// --metrics N --inception W`).
+func PlotInceptionMetrics(records []LogRecord, path string) error {
+	return plotMetricSeries(records, path, "G_ema: FID and IS (Inception-v3)", func(k string) bool { return inceptionMetric[k] })
+}
+
+var inceptionMetric = map[string]bool{"fid": true, "is": true}
+
+func plotMetricSeries(records []LogRecord, path, title string, keep func(string) bool) error {
 	series := map[string]plotter.XYs{}
 	for _, r := range records {
 		for k, v := range r.Metrics {
-			series[k] = append(series[k], plotter.XY{X: r.Kimg, Y: v})
+			if keep(k) {
+				series[k] = append(series[k], plotter.XY{X: r.Kimg, Y: v})
+			}
 		}
 	}
 	if len(series) == 0 {
-		return fmt.Errorf("plot %s: no record has metrics", path)
+		return fmt.Errorf("plot %s: no record has these metrics", path)
 	}
-	return plotSeries("G_ema in CLIP space (lafite eval)", "score", series, path)
+	return plotSeries(title, "score", series, path)
 }
 
 // plotSeries draws named lines over kimg into a PNG written atomically.

@@ -206,6 +206,26 @@ func TestDatasetTrainGenerateEndToEnd(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(run, "metrics.png")); err == nil {
 		t.Fatal("metrics.png written without --metrics")
 	}
+	// --inception adds each snapshot's FID and IS, plotted apart; the
+	// training is still the same.
+	weights, _ := filepath.Abs(filepath.Join("..", "..", "lafite", "metrics", "inception", "testdata", "tiny_inception.pth"))
+	incRun := filepath.Join(dir, "scored-inception")
+	runCLI(t, append([]string{"train", "--data", data, "--clip", clipPath, "--out", incRun, "--kimg", "0.016", "--snap", "0.008",
+		"--metrics", "6", "--inception", weights}, tinyTrainFlags...)...)
+	if !bytes.Equal(readFile(t, filepath.Join(run, "checkpoint.safetensors")), readFile(t, filepath.Join(incRun, "checkpoint.safetensors"))) {
+		t.Fatal("--inception changed the training")
+	}
+	irecs, err := lafite.ReadLog(filepath.Join(incRun, "log.jsonl"))
+	if err != nil || len(irecs) != 4 || !(irecs[1].Metrics["fid"] > 0) || !(irecs[3].Metrics["is"] > 0.999) || irecs[1].Metrics["clip_score"] != srecs[1].Metrics["clip_score"] {
+		t.Fatalf("log with inception metrics: %v (%v)", irecs, err)
+	}
+	if _, err := png.Decode(bytes.NewReader(readFile(t, filepath.Join(incRun, "inception.png")))); err != nil {
+		t.Fatalf("inception.png: %v", err)
+	}
+	if se := runCLIFailing(t, append([]string{"train", "--data", data, "--clip", clipPath, "--out", filepath.Join(dir, "x"), "--inception", weights}, tinyTrainFlags...)...); !strings.Contains(se, "--inception goes with --metrics") {
+		t.Fatalf("--inception without --metrics: %q", se)
+	}
+	os.Remove(data + ".inception.safetensors") // eval below computes them again
 	grid := filepath.Join(dir, "grid.png")
 	out = runCLI(t, "generate", "--ckpt", filepath.Join(run, "generator.safetensors"), "--clip", clipPath,
 		"--prompt", "a red circle", "--prompt", "a blue circle", "--n", "3", "--out", grid)
@@ -289,7 +309,6 @@ func TestDatasetTrainGenerateEndToEnd(t *testing.T) {
 	// With Inception weights (the 1/16-width test network) eval adds FID
 	// and IS; the dataset's statistics are computed once and kept beside
 	// it, and the next run reads them to the same scores.
-	weights, _ := filepath.Abs(filepath.Join("..", "..", "lafite", "metrics", "inception", "testdata", "tiny_inception.pth"))
 	var fids [2]any
 	for i := range fids {
 		report := filepath.Join(dir, fmt.Sprintf("inception%d.json", i))

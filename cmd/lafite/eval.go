@@ -84,7 +84,7 @@ func runEval(args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "  FID                 %.4f   (Inception-v3 pool features, against %d real images)\n", r.FID, r.InceptionRealImages)
 	}
 	if !math.IsNaN(r.IS) {
-		fmt.Fprintf(stdout, "  IS                  %.4f ± %.4f   (Inception Score, 10 parts)\n", r.IS, r.ISStd)
+		fmt.Fprintf(stdout, "  IS                  %.4f ± %.4f   (Inception Score)\n", r.IS, r.ISStd)
 	}
 	fmt.Fprintf(stdout, "  CLIP score          %.4f   (mean cosine of an image and its condition)\n", r.CLIPScore)
 	fmt.Fprintf(stdout, "  shuffled conditions %.4f   (each image against another sample's condition)\n", r.ShuffledCLIPScore)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/lafite-go/lafite/lafite"
 	"github.com/lafite-go/lafite/lafite/metrics"
+	"github.com/lafite-go/lafite/lafite/metrics/inception"
 	"github.com/lafite-go/lafite/tensor"
 )
 
@@ -35,7 +37,8 @@ type trainOptions struct {
 	cfg                            lafite.TrainConfig
 	quiet                          bool
 	device                         tensor.Device
-	metrics                        int // images per snapshot evaluation (0: none)
+	metrics                        int    // images per snapshot evaluation (0: none)
+	inception                      string // Inception weights for the snapshots' FID and IS
 }
 
 func runTrain(args []string, stdout io.Writer) error {
@@ -62,6 +65,7 @@ func parseTrainFlags(args []string) (trainOptions, error) {
 	fs.Float64Var(&o.kimg, "kimg", 25000, "train until this many thousand images have been shown (the reference: 25000)")
 	fs.Float64Var(&o.snapKimg, "snap", 1, "checkpoint and sample grid every this many kimg")
 	fs.Var(&o.prompts, "prompt", "prompt for the periodic sample grid (repeatable)")
+	fs.StringVar(&o.inception, "inception", "", "with --metrics: also each snapshot's FID and IS (Inception weights, as for 'lafite eval')")
 	fs.IntVar(&o.metrics, "metrics", 0, "at every snapshot, score G_ema on this many images as 'lafite eval' does, into log.jsonl (0: off)")
 	var glr, dlr, gamma, itd, itc, temp, lam, mix, pl, styleMix, ema, perturb float64
 	fs.Float64Var(&glr, "glr", 0.0025, "generator learning rate")
@@ -108,6 +112,9 @@ func parseTrainFlags(args []string) (trainOptions, error) {
 	}
 	if o.metrics < 0 || o.metrics == 1 {
 		return o, fmt.Errorf("--metrics %d: 0 (off) or at least 2 images", o.metrics)
+	}
+	if o.inception != "" && o.metrics == 0 {
+		return o, fmt.Errorf("--inception goes with --metrics N (the images each snapshot scores)")
 	}
 	if o.res < 0 {
 		return o, fmt.Errorf("--res %d must be 0 (the dataset's) or the dataset's resolution", o.res)
@@ -225,6 +232,7 @@ func train(o trainOptions, stdout io.Writer) error {
 	startImgs := tr.ImagesSeen
 	nextSnap := (tr.ImagesSeen/snapImgs + 1) * snapImgs
 	logPath := filepath.Join(o.out, "log.jsonl")
+	snapEval := lafite.EvalOptions{Samples: o.metrics} // what each snapshot scores, with --metrics
 	snapshot := func() error {
 		if err := tr.Save(ckptPath); err != nil {
 			return err
@@ -243,16 +251,29 @@ func train(o trainOptions, stdout io.Writer) error {
 					return err
 				}
 			}
+			if snapEval.Inception != nil {
+				if err := lafite.PlotInceptionMetrics(recs, filepath.Join(o.out, "inception.png")); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	}
-	var realStats *metrics.Stats // the dataset's, for every snapshot's metrics
-	if o.metrics > 0 {
+	if o.metrics > 0 { // the dataset's statistics, for every snapshot
 		s, err := metrics.TensorStats(ds.ImageFts)
 		if err != nil {
 			return fmt.Errorf("%s: %v", o.data, err)
 		}
-		realStats = &s
+		snapEval.RealStats = &s
+	}
+	if o.inception != "" {
+		if snapEval.Inception, err = inception.Load(o.inception); err != nil {
+			return err
+		}
+		if snapEval.InceptionReal, err = datasetInceptionStats(snapEval.Inception, ds, o.data, o.inception,
+			o.data+".inception.safetensors", o.batch, o.quiet, stdout); err != nil {
+			return err
+		}
 	}
 	// The checkpoint this run resumed from or last wrote, and its step.
 	lastSaved, lastPath := -1, resume
@@ -285,7 +306,7 @@ func train(o trainOptions, stdout io.Writer) error {
 		}
 		snap := tr.ImagesSeen >= nextSnap || tr.ImagesSeen >= totalImgs || interrupted
 		if snap && o.metrics > 0 {
-			if rec.Metrics, err = snapshotMetrics(tr, ds.MemoryDataset, enc, o.metrics, realStats); err != nil {
+			if rec.Metrics, err = snapshotMetrics(tr, ds.MemoryDataset, enc, snapEval); err != nil {
 				return err
 			}
 		}
@@ -320,17 +341,25 @@ func train(o trainOptions, stdout io.Writer) error {
 	return nil
 }
 
-// snapshotMetrics scores G_ema as `lafite eval` does (seed 0: the same
-// latents and conditions at every snapshot); on a GPU its temporaries are
-// freed on return.
-func snapshotMetrics(tr *lafite.Trainer, ds *lafite.MemoryDataset, enc lafite.FeatureEncoder, n int, realStats *metrics.Stats) (map[string]float64, error) {
+// snapshotMetrics scores G_ema as `lafite eval` does with o (seed 0: the
+// same latents and conditions at every snapshot); on a GPU its
+// temporaries are freed on return.
+func snapshotMetrics(tr *lafite.Trainer, ds *lafite.MemoryDataset, enc lafite.FeatureEncoder, o lafite.EvalOptions) (map[string]float64, error) {
 	scope := tensor.OpenScope()
 	defer scope.Close()
-	r, err := lafite.Evaluate(tr.GEma, ds, enc, lafite.EvalOptions{Samples: n, Batch: tr.Cfg.Batch, Psi: 1, RealStats: realStats})
+	o.Batch, o.Psi = tr.Cfg.Batch, 1
+	r, err := lafite.Evaluate(tr.GEma, ds, enc, o)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot metrics: %v", err)
 	}
-	return map[string]float64{"fid_clip": r.FIDCLIP, "clip_score": r.CLIPScore, "shuffled_clip_score": r.ShuffledCLIPScore}, nil
+	m := map[string]float64{"fid_clip": r.FIDCLIP, "clip_score": r.CLIPScore, "shuffled_clip_score": r.ShuffledCLIPScore}
+	if !math.IsNaN(r.FID) {
+		m["fid"] = r.FID
+	}
+	if !math.IsNaN(r.IS) {
+		m["is"] = r.IS
+	}
+	return m, nil
 }
 
 func summarize(parts lafite.Parts) string {
