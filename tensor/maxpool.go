@@ -13,6 +13,6 @@ func MaxPool2d(x *Tensor, kh, kw, sh, sw, ph, pw int) *Tensor {
 	}
 	g := poolGeom("MaxPool2d", "x", x.shape, kh, kw, sh, sw, ph, pw, false)
 	y := Empty(x.shape[0], x.shape[1], g.OH, g.OW)
-	cpu.MaxPool2dRef(g, contiguousData(x), y.storage.data)
+	cpu.MaxPool2d(g, contiguousData(x), y.storage.data)
 	return y
 }

@@ -75,6 +75,7 @@ func AvgPool2dBackwardRef(g PoolGeom, gy, gx []float32) {
 // AvgPool2d and AvgPool2dBackward are the dispatch points of the pooling
 // kernels.
 var (
-	AvgPool2d         = AvgPool2dRef
+	AvgPool2d         = avgPool2dSpans
 	AvgPool2dBackward = AvgPool2dBackwardRef
+	MaxPool2d         = maxPool2dSeparable
 )

@@ -124,15 +124,29 @@ func (r *pass) trunk(x act) act {
 	x = r.conv("Conv2d_4a_3x3", x, 3, 3, 1, 0, 0)
 	x = r.maxPool(x, 3, 2, 0)
 	for _, b := range []string{"Mixed_5b", "Mixed_5c", "Mixed_5d"} {
-		x = r.blockA(b+".", x)
+		x = r.scoped(x, func(x act) act { return r.blockA(b+".", x) })
 	}
-	x = r.blockB("Mixed_6a.", x)
+	x = r.scoped(x, func(x act) act { return r.blockB("Mixed_6a.", x) })
 	for _, b := range []string{"Mixed_6b", "Mixed_6c", "Mixed_6d", "Mixed_6e"} {
-		x = r.blockC(b+".", x)
+		x = r.scoped(x, func(x act) act { return r.blockC(b+".", x) })
 	}
-	x = r.blockD("Mixed_7a.", x)
-	x = r.blockE("Mixed_7b.", x, false)
-	return r.blockE("Mixed_7c.", x, true)
+	x = r.scoped(x, func(x act) act { return r.blockD("Mixed_7a.", x) })
+	x = r.scoped(x, func(x act) act { return r.blockE("Mixed_7b.", x, false) })
+	return r.scoped(x, func(x act) act { return r.blockE("Mixed_7c.", x, true) })
+}
+
+// scoped runs a block and hands its branches' buffers and its input back
+// to the pool as soon as its output exists (the next block reuses them
+// rather than the allocator clearing fresh ones).
+func (r *pass) scoped(x act, block func(act) act) act {
+	if r.dry || r.err != nil {
+		return block(x)
+	}
+	scope := tensor.OpenHostScope()
+	out := block(x)
+	scope.Close(out.t)
+	x.t.Release()
+	return out
 }
 
 // blockA is FIDInceptionA: 1x1, 5x5, double 3x3 and pooled branches.
