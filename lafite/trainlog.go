@@ -116,7 +116,7 @@ func plotMetricSeries(records []LogRecord, path, title string, keep func(string)
 		}
 	}
 	if len(series) == 0 {
-		return fmt.Errorf("plot %s: no record has these metrics", path)
+		return fmt.Errorf("plot %s: no record has metrics of this kind", path)
 	}
 	return plotSeries(title, "score", series, path)
 }
