@@ -274,6 +274,36 @@ def w_lafite(part, batch):
     return gpu.w_lafite_g(e, batch) if part == "g" else gpu.w_lafite_d(e, batch)
 
 
+def w_inception(batch):
+    """The FID's Inception-v3 at its real widths, random weights, 8 images at
+    299x299, forward: the layout of lafite/metrics/inception's PyTorch fixture
+    script (pytorch-fid's blocks), built at full width."""
+    import importlib.util
+    import torch
+    here = os.path.dirname(os.path.abspath(__file__))
+    spec = importlib.util.spec_from_file_location(
+        "make_fixture", os.path.join(here, "..", "lafite", "metrics", "inception", "testdata", "make_fixture.py"))
+    mf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mf)
+    mf.DIV = 1
+    net = mf.Inception().eval()
+    flops = [0.0]
+
+    def count(m, inp, out):
+        flops[0] += 2 * m.weight.numel() * out.shape[2] * out.shape[3]
+    hooks = [m.register_forward_hook(count) for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
+    x = torch.rand(batch, 3, 299, 299)
+    with torch.no_grad():
+        net(x[:1])
+    for h in hooks:
+        h.remove()
+
+    def run():
+        with torch.no_grad():
+            net(x)
+    return run, batch * flops[0], 0.0
+
+
 WORKLOADS = {
     "sgemm_1024": lambda: w_sgemm(1024, 1024, 1024),
     "sgemm_4096x512x512": lambda: w_sgemm(4096, 512, 512),
@@ -287,6 +317,7 @@ WORKLOADS = {
     "clip_text_b8": lambda: w_clip_text(8),
     "lafite_g64_b4_fwdbwd": lambda: w_lafite("g", 4),
     "lafite_d64_b4_fwdbwd": lambda: w_lafite("d", 4),
+    "inception_v3_b8": lambda: w_inception(8),
 }
 
 

@@ -94,11 +94,11 @@ func FromStateDict(sd map[string]*tensor.Tensor) (*Network, error) {
 		n.convs[layer] = c
 	}
 	r := &pass{n: n, dry: true}
-	out := r.trunk(act{c: 3})
+	out := r.trunk(act{c: 3, h: Size, w: Size})
 	if r.err != nil {
 		return nil, r.err
 	}
-	n.Features = out.c
+	n.Features, n.FLOPs = out.c, r.flops
 	if w, b := sd[prefix+"fc.weight"], sd[prefix+"fc.bias"]; w != nil {
 		if w.Dim() != 2 || w.Size(1) != n.Features || b == nil || b.Dim() != 1 || b.Size(0) != w.Size(0) {
 			return nil, fmt.Errorf("fc.weight %v and fc.bias do not map %d features to classes", w.Shape(), n.Features)

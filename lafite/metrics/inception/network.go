@@ -28,6 +28,9 @@ type Network struct {
 	// weights); Classes the number of logits (1008), 0 without a
 	// classifier.
 	Features, Classes int
+	// FLOPs is the convolutions' work for one image, 2 per multiply-add
+	// (11.4 G for the real network).
+	FLOPs float64
 }
 
 // convBN is a convolution with its batch norm folded in: y = relu(w*x + b).
@@ -37,18 +40,20 @@ type convBN struct {
 }
 
 // act is an activation in a pass: the tensor, or only its channel count
-// when the pass is the loader's dry run over the layout.
+// and size when the pass is the loader's dry run over the layout.
 type act struct {
-	t *tensor.Tensor
-	c int
+	t    *tensor.Tensor
+	c    int
+	h, w int // dry runs only
 }
 
 // pass walks the layout once: dry (at load, checking every convolution's
 // presence and shape against the channels that reach it) or computing.
 type pass struct {
-	n   *Network
-	dry bool
-	err error
+	n     *Network
+	dry   bool
+	err   error
+	flops float64 // a dry run's count for one image: 2 per multiply-add
 }
 
 func (r *pass) fail(format string, a ...any) act {
@@ -74,7 +79,9 @@ func (r *pass) conv(name string, x act, kh, kw, stride, ph, pw int) act {
 			return r.fail("%s.conv.weight has shape %v, want [*, %d, %d, %d]", name, s, x.c, kh, kw)
 		}
 		c.p = tensor.Conv2dParams{StrideH: stride, StrideW: stride, PadH: ph, PadW: pw}
-		return act{c: s[0]}
+		oh, ow := (x.h+2*ph-kh)/stride+1, (x.w+2*pw-kw)/stride+1
+		r.flops += 2 * float64(s[0]*s[1]*kh*kw) * float64(oh*ow)
+		return act{c: s[0], h: oh, w: ow}
 	}
 	return act{t: tensor.Relu(tensor.Conv2d(x.t, c.w, c.b, c.p)), c: c.w.Size(0)}
 }
@@ -86,6 +93,7 @@ func (r *pass) same(name string, x act, kh, kw int) act {
 
 func (r *pass) maxPool(x act, k, stride, pad int) act {
 	if r.dry || r.err != nil {
+		x.h, x.w = (x.h+2*pad-k)/stride+1, (x.w+2*pad-k)/stride+1
 		return x
 	}
 	return act{t: tensor.MaxPool2d(x.t, k, k, stride, stride, pad, pad), c: x.c}
@@ -100,7 +108,7 @@ func (r *pass) avgPool3(x act) act {
 }
 
 func (r *pass) cat(xs ...act) act {
-	out := act{}
+	out := act{h: xs[0].h, w: xs[0].w}
 	ts := make([]*tensor.Tensor, len(xs))
 	for i, x := range xs {
 		out.c += x.c

@@ -139,3 +139,16 @@ func TestFromStateDictRefusesOtherLayouts(t *testing.T) {
 		t.Errorf("a missing file: %v", err)
 	}
 }
+
+// The real network's layout at its real widths loads: 2048 features, 1008
+// classes, and the convolutions' 11.4 GFLOP an image of the literature
+// (5.7 G multiply-adds).
+func TestRandomStateDictIsTheFullNetwork(t *testing.T) {
+	n, err := FromStateDict(RandomStateDict(tensor.NewRNG(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.Features != 2048 || n.Classes != 1008 || math.Abs(n.FLOPs/1e9-11.4) > 0.1 {
+		t.Fatalf("%d features, %d classes, %.3f GFLOP an image", n.Features, n.Classes, n.FLOPs/1e9)
+	}
+}
