@@ -25,8 +25,10 @@ func (g PoolGeom) window(oy, ox int) (y0, y1, x0, x1 int, div float32) {
 	return y0, y1, x0, x1, float32((y1 - y0) * (x1 - x0))
 }
 
-// AvgPool2dRef averages each window of x into y.
-func AvgPool2dRef(g PoolGeom, x, y []float32) {
+// reduceWindows sets each output of y to reduce over its window of x
+// (the in-bounds rows [y0, y1) and columns [x0, x1) of a plane, and the
+// average's divisor): the references' one loop.
+func (g PoolGeom) reduceWindows(x, y []float32, reduce func(xp []float32, y0, y1, x0, x1 int, div float32) float32) {
 	ParallelFor(g.Planes, g.OH*g.OW*g.KH*g.KW, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			xp := x[p*g.H*g.W : (p+1)*g.H*g.W]
@@ -34,16 +36,23 @@ func AvgPool2dRef(g PoolGeom, x, y []float32) {
 			for oy := 0; oy < g.OH; oy++ {
 				for ox := 0; ox < g.OW; ox++ {
 					y0, y1, x0, x1, div := g.window(oy, ox)
-					var s float32
-					for iy := y0; iy < y1; iy++ {
-						for _, v := range xp[iy*g.W+x0 : iy*g.W+x1] {
-							s += v
-						}
-					}
-					yp[oy*g.OW+ox] = s / div
+					yp[oy*g.OW+ox] = reduce(xp, y0, y1, x0, x1, div)
 				}
 			}
 		}
+	})
+}
+
+// AvgPool2dRef averages each window of x into y.
+func AvgPool2dRef(g PoolGeom, x, y []float32) {
+	g.reduceWindows(x, y, func(xp []float32, y0, y1, x0, x1 int, div float32) float32 {
+		var s float32
+		for iy := y0; iy < y1; iy++ {
+			for _, v := range xp[iy*g.W+x0 : iy*g.W+x1] {
+				s += v
+			}
+		}
+		return s / div
 	})
 }
 
