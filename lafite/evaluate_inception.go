@@ -13,22 +13,15 @@ import (
 // caller has the network's weights: Evaluate adds them to the CLIP-space
 // scores, InceptionStats gives the dataset's side of the FID.
 
-// unitImages is images [N, 3, H, W] with values in [0, 1], as the
-// Inception preprocessing takes them: 8-bit pixels / 255.
+// unitImages is generated images [N, 3, H, W] in [0, 1], as the Inception
+// preprocessing takes them: 8-bit pixels / 255 (they are opaque, so their
+// premultiplied pixels are the plain ones).
 func unitImages(imgs []*image.RGBA) *tensor.Tensor {
-	b := imgs[0].Bounds()
-	h, w := b.Dy(), b.Dx()
-	out := tensor.Empty(len(imgs), 3, h, w)
-	d := out.Data()
-	for k, im := range imgs {
-		for c := range 3 {
-			plane := d[(k*3+c)*h*w : (k*3+c+1)*h*w]
-			for i := range plane {
-				plane[i] = float32(im.Pix[4*i+c]) / 255
-			}
-		}
+	plain := make([]*image.NRGBA, len(imgs))
+	for i, im := range imgs {
+		plain[i] = &image.NRGBA{Pix: im.Pix, Stride: im.Stride, Rect: im.Rect}
 	}
-	return out
+	return nrgbaUnit(plain)
 }
 
 // datasetUnitImages is images idx of ds in [0, 1]: its bytes / 255, or its

@@ -1,8 +1,10 @@
 package lafite
 
 import (
+	"image"
 	"math"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/lafite-go/lafite/lafite/metrics"
@@ -75,5 +77,46 @@ func TestEvaluateWithInception(t *testing.T) {
 	}
 	if fid, err := metrics.FIDFromStats(a, b); err != nil || fid > 1e-6 {
 		t.Fatalf("bytes and float images of the same pixels: FID %v (%v)", fid, err)
+	}
+}
+
+// InceptionImageStats reads every image once, batches only images of one
+// size (so the batch size does not change the statistics), keeps a
+// transparent pixel's colour, and names the images it skipped.
+func TestInceptionImageStatsBatchesBySize(t *testing.T) {
+	net, err := inception.Load(filepath.Join("metrics", "inception", "testdata", "tiny_inception.pth"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := partsTestList() // sizes 6x6 to 16x6, two unreadable
+	var stats []metrics.Stats
+	for _, batch := range []int{1, 3, 16} {
+		list.reads = nil
+		s, bad, err := InceptionImageStats(net, list, batch, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.N != 9 || len(bad) != 2 || bad[0].Name != "bad3.png" || len(list.reads) != 11 {
+			t.Fatalf("batch %d: %d images, bad %v, reads %v", batch, s.N, bad, list.reads)
+		}
+		stats = append(stats, s)
+	}
+	for i, s := range stats[1:] {
+		if fid, err := metrics.FIDFromStats(stats[0], s); err != nil || fid > 1e-6 {
+			t.Fatalf("batch %d against batch 1: FID %v (%v)", []int{3, 16}[i], fid, err)
+		}
+	}
+	opaque := image.NewNRGBA(image.Rect(0, 0, 4, 4))
+	clearAlpha := image.NewNRGBA(image.Rect(0, 0, 4, 4))
+	for i := range opaque.Pix {
+		opaque.Pix[i], clearAlpha.Pix[i] = uint8(37*i), uint8(37*i)
+		if i%4 == 3 {
+			opaque.Pix[i], clearAlpha.Pix[i] = 255, 0
+		}
+	}
+	a := nrgbaUnit([]*image.NRGBA{toNRGBA(opaque)}).ToSlice()
+	b := nrgbaUnit([]*image.NRGBA{toNRGBA(clearAlpha)}).ToSlice()
+	if !slices.Equal(a, b) || a[1] != float32(37*4)/255 {
+		t.Fatalf("a transparent image's pixels %v, the opaque one's %v", b[:4], a[:4])
 	}
 }

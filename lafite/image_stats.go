@@ -1,0 +1,102 @@
+package lafite
+
+import (
+	"fmt"
+	"image"
+	"image/draw"
+
+	"github.com/lafite-go/lafite/lafite/metrics"
+	"github.com/lafite-go/lafite/lafite/metrics/inception"
+	"github.com/lafite-go/lafite/tensor"
+)
+
+// InceptionImageStats is the statistics of the Inception pool features of
+// a collection of images as they are, each read once (`lafite fid`, as
+// pytorch-fid computes them from a folder): pixels as 8-bit RGB without
+// alpha (a transparent pixel keeps its colour, as PIL's convert("RGB")),
+// resized to 299 inside the network. Consecutive images of one size share
+// a batch of up to batch. Images that cannot be read are returned as bad.
+func InceptionImageStats(net *inception.Network, src ImageList, batch int, progress func(done, total int)) (metrics.Stats, []BadImage, error) {
+	total := src.Len()
+	batch = max(batch, 1)
+	feats := make([]float32, 0, total*net.Features)
+	var bad []BadImage
+	var pending []*image.NRGBA
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		f, _, err := net.Run(nrgbaUnit(pending))
+		if err != nil {
+			return err
+		}
+		feats = append(feats, f.Contiguous().Data()...)
+		f.Release()
+		pending = pending[:0]
+		return nil
+	}
+	for i := range total {
+		im, err := src.Read(i)
+		if err != nil {
+			b, ok := err.(BadImage)
+			if !ok {
+				b = BadImage{fmt.Sprintf("image %d", i), err}
+			}
+			bad = append(bad, b)
+		} else {
+			px := toNRGBA(im.Image)
+			if len(pending) > 0 && px.Rect.Size() != pending[0].Rect.Size() {
+				if err := flush(); err != nil {
+					return metrics.Stats{}, bad, err
+				}
+			}
+			if pending = append(pending, px); len(pending) == batch {
+				if err := flush(); err != nil {
+					return metrics.Stats{}, bad, err
+				}
+			}
+		}
+		if progress != nil {
+			progress(i+1, total)
+		}
+	}
+	if err := flush(); err != nil {
+		return metrics.Stats{}, bad, err
+	}
+	n := len(feats) / net.Features
+	if n < 2 {
+		return metrics.Stats{}, bad, fmt.Errorf("inception statistics: %d usable images (%d skipped), need at least 2", n, len(bad))
+	}
+	s, err := metrics.TensorStats(tensor.New(feats, n, net.Features))
+	return s, bad, err
+}
+
+// toNRGBA is img's pixels, not premultiplied by alpha, from its origin.
+func toNRGBA(img image.Image) *image.NRGBA {
+	if n, ok := img.(*image.NRGBA); ok && n.Rect.Min == (image.Point{}) {
+		return n
+	}
+	b := img.Bounds()
+	out := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(out, out.Rect, img, b.Min, draw.Src)
+	return out
+}
+
+// nrgbaUnit is images of one size as [N, 3, H, W] in [0, 1]: bytes / 255.
+func nrgbaUnit(imgs []*image.NRGBA) *tensor.Tensor {
+	h, w := imgs[0].Rect.Dy(), imgs[0].Rect.Dx()
+	out := tensor.Empty(len(imgs), 3, h, w)
+	d := out.Data()
+	for k, im := range imgs {
+		for c := range 3 {
+			plane := d[(k*3+c)*h*w : (k*3+c+1)*h*w]
+			for y := range h {
+				row := im.Pix[y*im.Stride:]
+				for x := range w {
+					plane[y*w+x] = float32(row[4*x+c]) / 255
+				}
+			}
+		}
+	}
+	return out
+}
