@@ -330,6 +330,19 @@ func TestDatasetTrainGenerateEndToEnd(t *testing.T) {
 	if fids[0] != fids[1] {
 		t.Errorf("FID %v with the statistics computed, %v with them read back", fids[0], fids[1])
 	}
+	// --real-stats puts kept statistics (here those of the image folder,
+	// from lafite fid) on the real side.
+	folderStats := filepath.Join(dir, "folder.safetensors")
+	runCLI(t, "fid", "--inception", weights, "--save-stats", folderStats, "--quiet", imgDir)
+	out = runCLI(t, "eval", "--ckpt", filepath.Join(run, "generator.safetensors"), "--data", data, "--clip", clipPath,
+		"--n", "10", "--batch", "4", "--seed", "3", "--quiet", "--inception", weights, "--real-stats", folderStats)
+	if !strings.Contains(out, "the FID's real side: "+folderStats+" (9 images; ") || !strings.Contains(out, "against 9 real images") {
+		t.Errorf("eval --real-stats:\n%s", out)
+	}
+	if se := runCLIFailing(t, "eval", "--ckpt", filepath.Join(run, "generator.safetensors"), "--data", data, "--clip", clipPath,
+		"--real-stats", folderStats); !strings.Contains(se, "go with --inception") {
+		t.Errorf("--real-stats without --inception: %q", se)
+	}
 	if se := runCLIFailing(t, "eval", "--ckpt", filepath.Join(run, "generator.safetensors"), "--data", data, "--clip", clipPath,
 		"--n", "10", "--quiet", "--inception", weights, "--inception-stats", data+".inception.safetensors", "--data", other); !strings.Contains(se, "holds the Inception statistics of") {
 		t.Errorf("statistics of another dataset: %q", se)

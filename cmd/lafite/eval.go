@@ -31,6 +31,7 @@ func runEval(args []string, stdout io.Writer) error {
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	incPath := fs.String("inception", "", "Inception-v3 weights (pytorch-fid's pt_inception-2015-12-05-6726825d.pth): adds the paper's FID and IS")
 	incStats := fs.String("inception-stats", "", "where the dataset's Inception statistics are kept between runs (default DATA.inception.safetensors)")
+	realStats := fs.String("real-stats", "", "the FID's real side from kept statistics instead of the dataset's images, e.g. the training set's\n(the paper's protocol: test captions, training-set statistics; from 'lafite fid --save-stats' or an earlier eval)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -39,6 +40,9 @@ func runEval(args []string, stdout io.Writer) error {
 	}
 	if *n < 2 || *batch < 1 {
 		return fmt.Errorf("--n must be at least 2 and --batch positive")
+	}
+	if (*realStats != "" || *incStats != "") && *incPath == "" {
+		return fmt.Errorf("--real-stats and --inception-stats go with --inception")
 	}
 	dev, err := gf.parseDevice()
 	if err != nil {
@@ -60,11 +64,23 @@ func runEval(args []string, stdout io.Writer) error {
 		if o.Inception, err = inception.Load(*incPath); err != nil {
 			return err
 		}
-		if *incStats == "" {
-			*incStats = *data + ".inception.safetensors"
-		}
-		if o.InceptionReal, err = datasetInceptionStats(o.Inception, ds, *data, *incPath, *incStats, *batch, *quiet, stdout); err != nil {
-			return err
+		if *realStats != "" {
+			s, about, err := metrics.LoadStats(*realStats)
+			if err != nil {
+				return err
+			}
+			if len(s.Mean) != o.Inception.Features {
+				return fmt.Errorf("%s holds statistics of %d features, the network gives %d", *realStats, len(s.Mean), o.Inception.Features)
+			}
+			fmt.Fprintf(stdout, "the FID's real side: %s (%d images; %s)\n", *realStats, s.N, about)
+			o.InceptionReal = &s
+		} else {
+			if *incStats == "" {
+				*incStats = *data + ".inception.safetensors"
+			}
+			if o.InceptionReal, err = datasetInceptionStats(o.Inception, ds, *data, *incPath, *incStats, *batch, *quiet, stdout); err != nil {
+				return err
+			}
 		}
 	}
 	var finish func()
