@@ -47,9 +47,10 @@ type ImageList interface {
 // sorted by path) and decodes each when it is read. Close it when done (a
 // zip stays open while it is read).
 type ImageFolder struct {
-	names []string
-	files map[string]func() ([]byte, error)
-	zip   *zip.ReadCloser
+	names    []string
+	files    map[string]func() ([]byte, error)
+	zip      *zip.ReadCloser
+	captions map[string][]string // UseCaptions' table; nil: name.txt files
 }
 
 // OpenImages lists the images under path, a folder or a .zip; it fails if
@@ -136,6 +137,10 @@ func (f *ImageFolder) Read(i int) (NamedImage, error) {
 		return NamedImage{}, BadImage{n, fmt.Errorf("cannot decode image: %v", err)}
 	}
 	ni := NamedImage{Name: n, Image: img}
+	if f.captions != nil {
+		ni.Captions = f.captionsOf(n)
+		return ni, nil
+	}
 	if read, ok := f.files[strings.TrimSuffix(n, filepath.Ext(n))+".txt"]; ok {
 		txt, err := read()
 		if err != nil {

@@ -146,3 +146,50 @@ func writeZip(t testing.TB, path string, files map[string][]byte, method uint16)
 		t.Fatal(err)
 	}
 }
+
+// A COCO captions file gives each image its captions by file name, in the
+// file's order, whatever folder the image sits in; images it does not
+// list have none, and name.txt files are not read.
+func TestCOCOCaptions(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "train2014"), 0o755)
+	for _, n := range []string{"train2014/COCO_1.png", "train2014/COCO_2.png", "COCO_3.png"} {
+		os.WriteFile(filepath.Join(dir, n), encodedImage(t, "png", 5, 4), 0o644)
+	}
+	os.WriteFile(filepath.Join(dir, "COCO_3.txt"), []byte("from a text file"), 0o644)
+	js := `{"images": [{"id": 7, "file_name": "COCO_1.png"}, {"id": 9, "file_name": "COCO_3.png"}, {"id": 11, "file_name": "elsewhere.png"}],
+		"annotations": [{"image_id": 9, "caption": " a cat \n"}, {"image_id": 7, "caption": "a dog"}, {"image_id": 9, "caption": "a cat on a mat"},
+			{"image_id": 12, "caption": "no such image"}, {"image_id": 7, "caption": "  "}]}`
+	capFile := filepath.Join(dir, "captions.json")
+	os.WriteFile(capFile, []byte(js), 0o644)
+	byName, err := ReadCOCOCaptions(capFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := OpenImages(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.UseCaptions(byName)
+	got := map[string][]string{}
+	for i := range f.Len() {
+		im, err := f.Read(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[im.Name] = im.Captions
+	}
+	if !slices.Equal(got["train2014/COCO_1.png"], []string{"a dog"}) || len(got["train2014/COCO_2.png"]) != 0 ||
+		!slices.Equal(got["COCO_3.png"], []string{"a cat", "a cat on a mat"}) {
+		t.Fatalf("captions %q", got)
+	}
+	os.WriteFile(capFile, []byte(`{"images": []}`), 0o644)
+	if _, err := ReadCOCOCaptions(capFile); err == nil || !strings.Contains(err.Error(), "not a COCO captions file") {
+		t.Fatalf("a file without annotations: %v", err)
+	}
+	os.WriteFile(capFile, []byte(`{"images": [`), 0o644)
+	if _, err := ReadCOCOCaptions(capFile); err == nil || !strings.Contains(err.Error(), "not a COCO captions file") {
+		t.Fatalf("truncated JSON: %v", err)
+	}
+}

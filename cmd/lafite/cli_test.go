@@ -110,6 +110,14 @@ func TestDatasetTrainGenerateEndToEnd(t *testing.T) {
 	if !strings.Contains(out, "skipped broken.png") || !strings.Contains(out, "9 images") || !strings.Contains(out, "18 captions") {
 		t.Fatalf("dataset output:\n%s", out)
 	}
+	coco := filepath.Join(dir, "captions.json")
+	os.WriteFile(coco, []byte(`{"images": [{"id": 1, "file_name": "img00.png"}, {"id": 2, "file_name": "img03.png"}],
+		"annotations": [{"image_id": 1, "caption": "first"}, {"image_id": 2, "caption": "second"}, {"image_id": 2, "caption": "third"}]}`), 0o644)
+	out = runCLI(t, "dataset", "--images", imgDir, "--res", "16", "--clip", clipPath, "--out", filepath.Join(dir, "coco.safetensors"),
+		"--coco-captions", coco, "--quiet")
+	if !strings.Contains(out, "captions for 2 of the 10 images") || !strings.Contains(out, "9 images at 16x16, 3 captions") {
+		t.Fatalf("dataset --coco-captions:\n%s", out)
+	}
 	if _, err := os.Stat(data + ".parts"); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("the build's parts folder outlived the saved dataset: %v", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -26,6 +27,7 @@ func runDataset(args []string, stdout io.Writer) error {
 	clipPath := fs.String("clip", "", "CLIP checkpoint (OpenAI .pt or .safetensors)")
 	vocab := fs.String("vocab", "", "BPE vocabulary (bpe_simple_vocab_16e6.txt.gz) for OpenAI models")
 	captions := fs.Bool("captions", true, "read name.txt captions when present")
+	cocoCaptions := fs.String("coco-captions", "", "take the captions from a COCO captions file (captions_train2014.json) instead of name.txt files")
 	out := fs.String("out", "dataset.safetensors", "output file")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	device := fs.String("device", "cpu", "where CLIP encodes the images and captions: cpu, or cuda")
@@ -60,9 +62,23 @@ func runDataset(args []string, stdout io.Writer) error {
 		return err
 	}
 	defer src.Close()
+	if *cocoCaptions != "" {
+		byName, err := lafite.ReadCOCOCaptions(*cocoCaptions)
+		if err != nil {
+			return err
+		}
+		src.UseCaptions(byName)
+		matched := 0
+		for i := range src.Len() {
+			if len(byName[path.Base(src.Name(i))]) > 0 {
+				matched++
+			}
+		}
+		fmt.Fprintf(stdout, "%s: captions for %d of the %d images\n", *cocoCaptions, matched, src.Len())
+	}
 	o := lafite.BuildOptions{Batch: 16, Captions: *captions}
 	if *partImages > 0 {
-		o.Parts, o.PartImages, o.Source = *out+".parts", *partImages, buildSource(*images, *clipPath, *vocab)
+		o.Parts, o.PartImages, o.Source = *out+".parts", *partImages, buildSource(*images, *clipPath, *vocab, *cocoCaptions)
 		if _, err := os.Stat(filepath.Join(o.Parts, "build.json")); err == nil {
 			fmt.Fprintf(stdout, "continuing the build kept in %s\n", o.Parts)
 		}
