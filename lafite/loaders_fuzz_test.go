@@ -113,3 +113,14 @@ func FuzzRestoreDatasetPart(f *testing.F) {
 		return err
 	})
 }
+
+func FuzzReadCOCOCaptions(f *testing.F) {
+	seed := filepath.Join(f.TempDir(), "captions.json")
+	if err := os.WriteFile(seed, []byte(`{"images": [{"id": 7, "file_name": "a.png"}], "annotations": [{"image_id": 7, "caption": "a dog"}]}`), 0o644); err != nil {
+		f.Fatal(err)
+	}
+	fuzzfile.Fuzz(f, seed, func(path string) error {
+		_, err := ReadCOCOCaptions(path)
+		return err
+	})
+}
