@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/lafite-go/lafite/internal/sysmem"
@@ -95,13 +96,16 @@ func TestDatasetNeedsExactlyOneImageStore(t *testing.T) {
 // It records the reads and the largest CLIP batch it was encoded in.
 type listOf struct {
 	imgs  []*NamedImage
+	mu    sync.Mutex // Read may be called concurrently (BuildOptions.Workers)
 	reads []int
 }
 
 func (l *listOf) Len() int { return len(l.imgs) }
 
 func (l *listOf) Read(i int) (NamedImage, error) {
+	l.mu.Lock()
 	l.reads = append(l.reads, i)
+	l.mu.Unlock()
 	if l.imgs[i] == nil {
 		return NamedImage{}, BadImage{fmt.Sprintf("bad%d.png", i), errors.New("cannot decode image")}
 	}

@@ -52,6 +52,10 @@ type BuildOptions struct {
 	// Source names the inputs (paths, the CLIP checkpoint): a parts folder
 	// started for another source is refused rather than mixed in.
 	Source string
+	// Workers, when over 1, decode and resize that many images at a time
+	// ahead of the CLIP batches (src.Read must then be safe to call
+	// concurrently, as ImageFolder's is); the result is the same.
+	Workers int
 }
 
 // BuildDataset reads the images one at a time, center-crops and resizes
@@ -96,18 +100,24 @@ func BuildDataset(src ImageList, res int, enc FeatureEncoder, o BuildOptions) (*
 			o.Progress(start, total)
 		}
 	}
+	var ahead *readAhead
+	if o.Workers > 1 && start < total {
+		ahead = startReadAhead(src, start, total, res, o.Workers)
+		defer ahead.close()
+	}
 	for i := start; i < total; i++ {
 		if err := o.Context.Err(); err != nil {
 			return nil, b.bad, b.stopped(i, total, err)
 		}
-		im, err := src.Read(i)
-		if err != nil {
-			bi, ok := err.(BadImage)
-			if !ok {
-				bi = BadImage{fmt.Sprintf("image %d", i), err}
-			}
-			b.bad = append(b.bad, bi)
-		} else if err := b.add(im); err != nil {
+		var r readResult
+		if ahead != nil {
+			r = ahead.take()
+		} else {
+			r = readOne(src, i, res)
+		}
+		if r.bad != nil {
+			b.bad = append(b.bad, *r.bad)
+		} else if err := b.add(r.im, r.rgba); err != nil {
 			return nil, b.bad, err
 		}
 		if b.pix.N-b.mark.images == partImages {
@@ -158,8 +168,8 @@ type datasetBuilder struct {
 
 type partMark struct{ first, images, caps, bad, imgFts, capFts, index int }
 
-func (b *datasetBuilder) add(im NamedImage) error {
-	rgba := CenterCropResize(im.Image, b.res)
+// add appends image im, rgba its pixels at the dataset's resolution.
+func (b *datasetBuilder) add(im NamedImage, rgba *image.RGBA) error {
 	b.pix.set(b.pix.N, rgba)
 	if b.o.Captions {
 		for _, c := range im.Captions {

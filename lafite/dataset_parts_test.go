@@ -3,12 +3,17 @@ package lafite
 import (
 	"context"
 	"errors"
+	"fmt"
+	"image"
 	"image/color"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/lafite-go/lafite/tensor"
+	"time"
 )
 
 // partsTestList is 11 images of distinct colours, two of them bad, most
@@ -144,5 +149,86 @@ func TestBuildDatasetResumesFromParts(t *testing.T) {
 	}
 	if err := RemoveBuildParts(whole); err != nil {
 		t.Fatalf("a missing folder: %v", err)
+	}
+}
+
+// Images decoded ahead on several goroutines give the dataset one
+// goroutine gives, each image read once, stopped and resumed too.
+func TestBuildDatasetReadsAheadInOrder(t *testing.T) {
+	enc := &meanColourEncoder{}
+	plain, plainBad, err := BuildDataset(partsTestList(), 4, enc, BuildOptions{Batch: 2, Captions: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, workers := range []int{2, 3, 8} {
+		list := partsTestList()
+		ds, bad, err := BuildDataset(list, 4, enc, BuildOptions{Batch: 2, Captions: true, Workers: workers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameDataset(t, "read ahead", ds, plain, bad, plainBad)
+		slices.Sort(list.reads)
+		if !slices.Equal(list.reads, []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}) {
+			t.Fatalf("%d workers read %v", workers, list.reads)
+		}
+	}
+	dir := filepath.Join(t.TempDir(), "ahead.parts")
+	ctx, cancel := context.WithCancel(context.Background())
+	o := BuildOptions{Batch: 2, Captions: true, Parts: dir, PartImages: 3, Workers: 3, Context: ctx,
+		Progress: func(done, total int) {
+			if done == 5 {
+				cancel()
+			}
+		}}
+	if _, _, err := BuildDataset(partsTestList(), 4, enc, o); !errors.Is(err, context.Canceled) {
+		t.Fatalf("stopped: %v", err)
+	}
+	o.Context, o.Progress = nil, nil
+	ds, bad, err := BuildDataset(partsTestList(), 4, enc, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameDataset(t, "read ahead, stopped and resumed", ds, plain, bad, plainBad)
+}
+
+// jitteryList reads its images after a delay that varies from image to
+// image, so that read-ahead workers finish out of order.
+type jitteryList struct{ *listOf }
+
+func (l jitteryList) Read(i int) (NamedImage, error) {
+	time.Sleep(time.Duration((i*7919)%5) * 300 * time.Microsecond)
+	return l.listOf.Read(i)
+}
+
+// slowEncoder takes its time over each batch, so that read-ahead workers
+// fill every slot and wait.
+type slowEncoder struct{ meanColourEncoder }
+
+func (e *slowEncoder) EncodeImages(imgs []*image.RGBA) (*tensor.Tensor, error) {
+	time.Sleep(2 * time.Millisecond)
+	return e.meanColourEncoder.EncodeImages(imgs)
+}
+
+// Many images finishing out of order, for a consumer slower than the
+// readers, still arrive in the list's order.
+func TestReadAheadKeepsOrderWhenReadsFinishOutOfOrder(t *testing.T) {
+	list := &listOf{}
+	for i := range 120 {
+		c := color.RGBA{uint8(i), uint8(2 * i), uint8(255 - i), 255}
+		list.imgs = append(list.imgs, &NamedImage{Name: fmt.Sprint(i), Image: solid(4, 4, c)})
+	}
+	enc := &meanColourEncoder{}
+	one, _, err := BuildDataset(list, 4, enc, BuildOptions{Batch: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, workers := range []int{2, 5} {
+		ds, _, err := BuildDataset(jitteryList{list}, 4, &slowEncoder{}, BuildOptions{Batch: 4, Workers: workers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(ds.Names, one.Names) || !slices.Equal(ds.Bytes.Pix, one.Bytes.Pix) {
+			t.Fatalf("%d workers: names %v", workers, ds.Names[:12])
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -31,6 +32,7 @@ func runDataset(args []string, stdout io.Writer) error {
 	out := fs.String("out", "dataset.safetensors", "output file")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	device := fs.String("device", "cpu", "where CLIP encodes the images and captions: cpu, or cuda")
+	workers := fs.Int("workers", runtime.NumCPU(), "images decoded and resized at a time, ahead of the CLIP batches")
 	partImages := fs.Int("part-images", 1024, "keep the work in OUT.parts every this many images, so that a stopped build continues\n(run the same command again); 0: keep nothing until the end")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -76,7 +78,10 @@ func runDataset(args []string, stdout io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "%s: captions for %d of the %d images\n", *cocoCaptions, matched, src.Len())
 	}
-	o := lafite.BuildOptions{Batch: 16, Captions: *captions}
+	if *workers < 1 {
+		return fmt.Errorf("--workers %d must be positive", *workers)
+	}
+	o := lafite.BuildOptions{Batch: 16, Captions: *captions, Workers: *workers}
 	if *partImages > 0 {
 		o.Parts, o.PartImages, o.Source = *out+".parts", *partImages, buildSource(*images, *clipPath, *vocab, *cocoCaptions)
 		if _, err := os.Stat(filepath.Join(o.Parts, "build.json")); err == nil {
