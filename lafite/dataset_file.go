@@ -60,9 +60,9 @@ type BuildOptions struct {
 
 // BuildDataset reads the images one at a time, center-crops and resizes
 // each to res, and computes their CLIP image features and, when
-// o.Captions, their captions' features. Only the images of one CLIP batch
-// are held decoded, so memory is the output (res²·3 bytes an image), not
-// the collection. Images that cannot be used are returned as bad; it fails
+// o.Captions, their captions' features. Only the images of a CLIP batch
+// (and, with o.Workers, a few batches decoded ahead) are held decoded, so
+// memory is the output (res²·3 bytes an image), not the collection. Images that cannot be used are returned as bad; it fails
 // only when none can. With o.Parts the work is kept part by part and a
 // stopped build resumes (dataset_parts.go).
 func BuildDataset(src ImageList, res int, enc FeatureEncoder, o BuildOptions) (*DatasetFile, []BadImage, error) {
