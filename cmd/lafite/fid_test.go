@@ -37,6 +37,10 @@ func TestFIDBetweenFolders(t *testing.T) {
 	if !strings.Contains(out, "skipped broken.png") || !strings.Contains(out, imgDir+": 9 images") || fidOf(out) > 1e-3 {
 		t.Fatalf("a folder against itself:\n%s", out)
 	}
+	if out := runCLI(t, "inspect", stats, weights); !strings.Contains(out, "statistics: 9 images, 128 features (") ||
+		!strings.Contains(out, "Inception-v3 of the FID: 128 features, 63 classes") {
+		t.Fatalf("inspect of statistics and weights:\n%s", out)
+	}
 	if out := runCLI(t, "fid", "--inception", weights, "--quiet", stats, imgDir); fidOf(out) > 1e-3 || !strings.Contains(out, "statistics of 9 images") {
 		t.Fatalf("kept statistics against their folder:\n%s", out)
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/lafite-go/lafite/lafite"
+	"github.com/lafite-go/lafite/lafite/metrics"
+	"github.com/lafite-go/lafite/lafite/metrics/inception"
 	"github.com/lafite-go/lafite/safetensors"
 	"github.com/lafite-go/lafite/torchfile"
 )
@@ -59,8 +61,18 @@ func runInspect(args []string, stdout io.Writer) error {
 			describeDataset(stdout, path)
 			continue
 		}
+		if strings.Contains(format, metrics.StatsFormat) {
+			if s, about, err := metrics.LoadStats(path); err == nil {
+				fmt.Fprintf(stdout, "statistics: %d images, %d features (%s)\n", s.N, len(s.Mean), about)
+			} else {
+				fmt.Fprintf(stdout, "statistics: do not load (%v)\n", err)
+			}
+			continue
+		}
 		if g, err := gen(); err == nil {
 			fmt.Fprintf(stdout, "generator: %+v\n", g.Config)
+		} else if net, ierr := inception.Load(path); ierr == nil {
+			fmt.Fprintf(stdout, "Inception-v3 of the FID: %d features, %d classes, %.3g GFLOP an image\n", net.Features, net.Classes, net.FLOPs/1e9)
 		} else {
 			fmt.Fprintf(stdout, "generator: none that this code builds (%v)\n", err)
 		}

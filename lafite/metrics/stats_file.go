@@ -11,8 +11,8 @@ import (
 	"github.com/lafite-go/lafite/safetensors"
 )
 
-// statsFormat is the "format" metadata of a statistics file.
-const statsFormat = "lafite-go feature statistics v1"
+// StatsFormat is the "format" metadata of a statistics file.
+const StatsFormat = "lafite-go feature statistics v1"
 
 // SaveStats writes s (float64, as computed) to a safetensors file, written
 // whole or not at all: a dataset's Inception statistics take as long as
@@ -39,7 +39,7 @@ func SaveStats(path string, s Stats, about string) error {
 	return safetensors.WriteFile(path, []*safetensors.Tensor{
 		{Name: "mean", DType: safetensors.F64, Shape: []int{d}, Data: f64(s.Mean)},
 		{Name: "cov", DType: safetensors.F64, Shape: []int{d, d}, Data: f64(cov)},
-	}, map[string]string{"format": statsFormat, "samples": strconv.Itoa(s.N), "about": about})
+	}, map[string]string{"format": StatsFormat, "samples": strconv.Itoa(s.N), "about": about})
 }
 
 // LoadStats reads a file SaveStats wrote, with its about line.
@@ -51,7 +51,7 @@ func LoadStats(path string) (Stats, string, error) {
 	bad := func(format string, a ...any) (Stats, string, error) {
 		return Stats{}, "", fmt.Errorf("statistics %s: %s", path, fmt.Sprintf(format, a...))
 	}
-	if f.Metadata["format"] != statsFormat {
+	if f.Metadata["format"] != StatsFormat {
 		return bad("not a statistics file (format %q)", f.Metadata["format"])
 	}
 	mean, ok1 := f.Get("mean")

@@ -56,7 +56,7 @@ func TestLoadStatsRefusesOtherFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	data, _ := os.ReadFile(path)
-	broken := strings.Replace(string(data), statsFormat, "lafite-go feature statistics v9", 1)
+	broken := strings.Replace(string(data), StatsFormat, "lafite-go feature statistics v9", 1)
 	os.WriteFile(path, []byte(broken), 0o644)
 	if _, _, err := LoadStats(path); err == nil || !strings.Contains(err.Error(), "not a statistics file") {
 		t.Fatalf("another format: %v", err)
