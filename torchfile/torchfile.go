@@ -137,9 +137,15 @@ func IsTorchFile(path string) bool {
 		return false
 	}
 	defer f.Close()
-	var head [4]byte
+	var head [9]byte
 	n, _ := io.ReadFull(f, head[:])
-	return isZip(head[:n]) || isPickle(head[:n])
+	if n == 9 && head[8] == '{' {
+		// A safetensors file: a little-endian header length, then its JSON.
+		// A length of 0x?80 (640, say) starts with 0x80 0x02, the bytes of a
+		// protocol-2 pickle; no pickle has '{' (no opcode) ninth.
+		return false
+	}
+	return isZip(head[:min(n, 4)]) || isPickle(head[:n])
 }
 
 func isZip(head []byte) bool { return string(head) == "PK\x03\x04" }
