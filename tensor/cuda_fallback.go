@@ -4,12 +4,6 @@ package tensor
 // there and the result copied back (see viaHost; counted by CUDAFallbacks).
 // None of them sits on a StyleGAN2/Lafite training step's hot path.
 
-func cudaAvgPool2d(x *Tensor, kh, kw, sh, sw, ph, pw int, countIncludePad bool) *Tensor {
-	return viaHost("AvgPool2d", func(h []*Tensor) *Tensor {
-		return AvgPool2d(h[0], kh, kw, sh, sw, ph, pw, countIncludePad)
-	}, x)
-}
-
 func cudaAvgPool2dBackward(gy *Tensor, inShape []int, kh, kw, sh, sw, ph, pw int, countIncludePad bool) *Tensor {
 	return viaHost("AvgPool2dBackward", func(h []*Tensor) *Tensor {
 		return AvgPool2dBackward(h[0], inShape, kh, kw, sh, sw, ph, pw, countIncludePad)

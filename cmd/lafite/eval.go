@@ -64,6 +64,7 @@ func runEval(args []string, stdout io.Writer) error {
 		if o.Inception, err = inception.Load(*incPath); err != nil {
 			return err
 		}
+		o.Inception.To(dev)
 		if *realStats != "" {
 			s, about, err := metrics.LoadStats(*realStats)
 			if err != nil {

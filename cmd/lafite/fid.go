@@ -9,6 +9,7 @@ import (
 	"github.com/lafite-go/lafite/lafite"
 	"github.com/lafite-go/lafite/lafite/metrics"
 	"github.com/lafite-go/lafite/lafite/metrics/inception"
+	"github.com/lafite-go/lafite/tensor"
 )
 
 func init() {
@@ -21,6 +22,7 @@ func runFID(args []string, stdout io.Writer) error {
 	batch := fs.Int("batch", 16, "images per network call (consecutive images of one size)")
 	save := fs.String("save-stats", "", "also keep the first input's statistics in this file, to pass instead of its images next time")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	device := fs.String("device", "cpu", "where the network runs: cpu, or cuda")
 	fs.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: lafite fid --inception W [flags] A [B]\n"+
 			"  A, B: a folder or .zip of PNG/JPEG images, or statistics kept by --save-stats or 'lafite eval'\n"+
@@ -41,10 +43,20 @@ func runFID(args []string, stdout io.Writer) error {
 	case *batch < 1:
 		return fmt.Errorf("--batch %d must be positive", *batch)
 	}
+	dev, err := parseDevice(*device)
+	if err != nil {
+		return err
+	}
+	if dev == tensor.CUDA {
+		if err := requireCUDA(); err != nil {
+			return err
+		}
+	}
 	net, err := inception.Load(*weights)
 	if err != nil {
 		return err
 	}
+	net.To(dev)
 	stats := make([]metrics.Stats, len(inputs))
 	for i, in := range inputs {
 		if strings.HasSuffix(in, ".safetensors") {

@@ -170,6 +170,29 @@ func TestEvalOnEmulatedGPU(t *testing.T) {
 	if held[0] <= 0 || held[1] != held[0] {
 		t.Errorf("GPU memory held after 3 batches: %d bytes, after 8: %d; want the same (the models)", held[0], held[1])
 	}
+	// With Inception weights the network runs on the GPU too (pool.cu
+	// included: no host fallback), to the host's FID and IS.
+	weights := filepath.Join("..", "..", "lafite", "metrics", "inception", "testdata", "tiny_inception.pth")
+	incEval := func(device string) map[string]any {
+		report := filepath.Join(dir, "inception-"+device+".json")
+		runCLI(t, "eval", "--ckpt", filepath.Join(runDir, "generator.safetensors"), "--data", data, "--clip", clipPath,
+			"--n", "12", "--batch", "5", "--device", device, "--json", report, "--quiet", "--inception", weights,
+			"--inception-stats", filepath.Join(dir, "stats-"+device+".safetensors"))
+		var r map[string]any
+		if err := json.Unmarshal(readFile(t, report), &r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	cpuInc := incEval("cpu")
+	var gpuInc map[string]any
+	onEmulatedGPU(t, func() { gpuInc = incEval("cuda") })
+	for _, k := range []string{"fid", "is"} {
+		want, _ := cpuInc[k].(float64)
+		if got, _ := gpuInc[k].(float64); !(want > 0) || math.Abs(got-want) > 0.01+0.02*math.Abs(want) {
+			t.Errorf("%s: %v on the emulated GPU, %v on the CPU", k, got, want)
+		}
+	}
 	for k, want := range cpu {
 		if got := gpu[k]; math.Abs(got-want) > 0.01+0.02*math.Abs(want) {
 			t.Errorf("%s: %v on the emulated GPU, %v on the CPU", k, got, want)

@@ -270,6 +270,7 @@ func train(o trainOptions, stdout io.Writer) error {
 		if snapEval.Inception, err = inception.Load(o.inception); err != nil {
 			return err
 		}
+		snapEval.Inception.To(o.device)
 		if snapEval.InceptionReal, err = datasetInceptionStats(snapEval.Inception, ds, o.data, o.inception,
 			o.data+".inception.safetensors", o.batch, o.quiet, stdout); err != nil {
 			return err

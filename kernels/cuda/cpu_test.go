@@ -434,6 +434,7 @@ func TestParamLayouts(t *testing.T) {
 		{"bias_act.cu", "BiasActParams", BiasActParams{}},
 		{"upfirdn2d.cu", "UpfirdnParams", UpfirdnParams{}},
 		{"interpolate.cu", "ResizeParams", ResizeParams{}},
+		{"pool.cu", "PoolParams", PoolParams{}},
 		{"winograd.cu", "WinoParams", WinoParams{}},
 		{"adam.cu", "MultiTensor", MultiTensor{}},
 	} {

@@ -58,6 +58,7 @@ var (
 		"GemmParams": reflect.TypeOf(GemmParams{}), "ConvParams": reflect.TypeOf(ConvParams{}),
 		"BiasActParams": reflect.TypeOf(BiasActParams{}), "UpfirdnParams": reflect.TypeOf(UpfirdnParams{}),
 		"ResizeParams": reflect.TypeOf(ResizeParams{}), "WinoParams": reflect.TypeOf(WinoParams{}),
+		"PoolParams":  reflect.TypeOf(PoolParams{}),
 		"MultiTensor": reflect.TypeOf(MultiTensor{}),
 	}
 	paramScalars = map[string]reflect.Type{

@@ -377,6 +377,23 @@ func UpfirdnSharedBytes(p UpfirdnParams) int {
 	return 4 * (tw*th + int(p.FH)*int(p.FW))
 }
 
+// PoolParams mirrors struct PoolParams of pool.cu: the geometry of
+// kernels/cpu's PoolGeom (CountIncludePad as 0 or 1).
+type PoolParams struct {
+	Planes          int32 `c:"planes"`
+	H               int32 `c:"h"`
+	W               int32 `c:"w"`
+	OH              int32 `c:"oh"`
+	OW              int32 `c:"ow"`
+	KH              int32 `c:"kh"`
+	KW              int32 `c:"kw"`
+	SH              int32 `c:"sh"`
+	SW              int32 `c:"sw"`
+	PH              int32 `c:"ph"`
+	PW              int32 `c:"pw"`
+	CountIncludePad int32 `c:"count_include_pad"`
+}
+
 // ResizeParams mirrors struct ResizeParams of interpolate.cu: one axis pass
 // of a separable resize, source and destination read and written through
 // strides (contiguous destination: DPlane = OutH*OutW, DH = OutW).

@@ -453,6 +453,16 @@ func (e *Device) Launch(f *cuda.Function, grid, block cuda.Dim3, shared int, arg
 		p, Z, dw := args[0].(cuda.WinoParams), ptr(1), ptr(2)
 		need(f.Name, "x", grid.X*block.X, int(p.R)*int(p.K))
 		emuWinoWgrad(winoOf(p), int(p.R), int(p.K), Z, dw)
+	case "avg_pool2d_f32", "max_pool2d_f32":
+		p, x, y := args[0].(cuda.PoolParams), ptr(1), ptr(2)
+		g := cpu.PoolGeom{Planes: int(p.Planes), H: int(p.H), W: int(p.W), OH: int(p.OH), OW: int(p.OW), KH: int(p.KH), KW: int(p.KW),
+			SH: int(p.SH), SW: int(p.SW), PH: int(p.PH), PW: int(p.PW), CountIncludePad: p.CountIncludePad != 0}
+		in, out := x.d[x.o:x.o+g.Planes*g.H*g.W], y.d[y.o:y.o+g.Planes*g.OH*g.OW]
+		if f.Name == "avg_pool2d_f32" {
+			cpu.AvgPool2dRef(g, in, out)
+		} else {
+			cpu.MaxPool2dRef(g, in, out)
+		}
 	case "resize_bicubic_f32", "resize_bicubic_adj_f32":
 		emuResizeBicubic(args[0].(cuda.ResizeParams), ptr(1), ptr(2), f.Name == "resize_bicubic_adj_f32")
 	case "rng_uniform_f32":

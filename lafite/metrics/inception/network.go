@@ -19,8 +19,10 @@ import (
 	"github.com/lafite-go/lafite/tensor"
 )
 
-// Network is a loaded Inception-v3, inference only, on the host.
+// Network is a loaded Inception-v3, inference only: on the host, or with
+// its convolutions moved to a GPU by To.
 type Network struct {
+	dev   tensor.Device
 	convs map[string]*convBN
 	fcW   *tensor.Tensor // [Classes, Features]
 	fcB   *tensor.Tensor // [Classes]
@@ -214,11 +216,21 @@ func (r *pass) blockE(p string, x act, maxPool bool) act {
 // Size is the side the network reads: every input is resized to it.
 const Size = 299
 
+// To moves the convolutions to dev, where Run then computes; the input's
+// resize and the classifier (one small product) stay on the host.
+func (n *Network) To(dev tensor.Device) {
+	for _, c := range n.convs {
+		c.w, c.b = c.w.To(dev), c.b.To(dev)
+	}
+	n.dev = dev
+}
+
 // Run maps images x [N, 3, H, W] with values in [0, 1] (RGB) to their pool
 // features [N, Features] and, when the network has a classifier, logits
-// [N, Classes] (nil otherwise): bilinear resize to 299x299
-// (align_corners false, no antialiasing), 2x - 1, the network, the mean
-// over the last 8x8 map.
+// [N, Classes] (nil otherwise), both on the host: bilinear resize to
+// 299x299 (align_corners false, no antialiasing), 2x - 1, the network, the
+// mean over the last 8x8 map. On a GPU every buffer of the pass is freed
+// before it returns.
 func (n *Network) Run(x *tensor.Tensor) (features, logits *tensor.Tensor, err error) {
 	if s := x.Shape(); len(s) != 4 || s[1] != 3 || s[0] < 1 || s[2] < 1 || s[3] < 1 {
 		return nil, nil, fmt.Errorf("inception: images must be [N, 3, H, W], got %v", s)
@@ -227,10 +239,12 @@ func (n *Network) Run(x *tensor.Tensor) (features, logits *tensor.Tensor, err er
 	if x.Size(2) != Size || x.Size(3) != Size {
 		x = tensor.InterpolateBilinear(x, Size, Size)
 	}
-	x = tensor.AddScalar(tensor.MulScalar(x, 2), -1)
+	scope := tensor.OpenScope()
+	x = tensor.AddScalar(tensor.MulScalar(x.To(n.dev), 2), -1)
 	r := &pass{n: n}
 	out := r.trunk(act{t: x, c: 3})
-	features = tensor.Mean(out.t, []int{2, 3}, false)
+	features = tensor.Mean(out.t, []int{2, 3}, false).To(tensor.CPU)
+	scope.Close()
 	if n.fcW != nil {
 		logits = tensor.Add(tensor.Matmul(features, n.fcW.Transpose(0, 1)), n.fcB)
 	}
