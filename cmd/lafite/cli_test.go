@@ -278,6 +278,24 @@ func TestDatasetTrainGenerateEndToEnd(t *testing.T) {
 			t.Errorf("generate %s %s: %q; want an error with %q", c.flag, c.value, stderr, c.want)
 		}
 	}
+	// --prompts reads a file of prompts; --out "" writes no grid, only the
+	// images (as they come) and rows.txt.
+	promptFile := filepath.Join(dir, "prompts.txt")
+	os.WriteFile(promptFile, []byte("a red circle\n\n  a blue circle \nred round thing\n"), 0o644)
+	many := filepath.Join(dir, "many")
+	out = runCLI(t, "generate", "--ckpt", filepath.Join(run, "generator.safetensors"), "--clip", clipPath,
+		"--prompts", promptFile, "--n", "2", "--out", "", "--each", many)
+	if rows := string(readFile(t, filepath.Join(many, "rows.txt"))); rows != "000\ta red circle\n001\ta blue circle\n002\tred round thing\n" ||
+		!strings.Contains(out, "wrote 6 images to "+many) {
+		t.Fatalf("generate --prompts: rows.txt %q, output %q", rows, out)
+	}
+	if !bytes.Equal(readFile(t, filepath.Join(many, "001-0001.png")), readFile(t, filepath.Join(each, "001-0001.png"))) {
+		t.Fatal("the file's second prompt drew other images than --prompt did")
+	}
+	if se := runCLIFailing(t, "generate", "--ckpt", filepath.Join(run, "generator.safetensors"), "--clip", clipPath,
+		"--prompt", "x", "--out", ""); !strings.Contains(se, "goes with --each") {
+		t.Fatalf("--out \"\" without --each: %q", se)
+	}
 	// An image condition mixed with text also works.
 	runCLI(t, "generate", "--ckpt", filepath.Join(run, "checkpoint.safetensors"), "--clip", clipPath,
 		"--prompt", "a red circle", "--image", filepath.Join(imgDir, "img00.png"), "--out", grid)

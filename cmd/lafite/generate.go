@@ -36,7 +36,8 @@ func runGenerate(args []string, stdout io.Writer) error {
 	batch := fs.Int("batch", 16, "images rendered at a time (memory grows with it; the images do not change)")
 	seed := fs.Uint64("seed", 0, "latent seed")
 	psi := fs.Float64("psi", 1, "truncation ψ")
-	out := fs.String("out", "grid.png", "output PNG grid")
+	promptFile := fs.String("prompts", "", "also take prompts from this file, one per non-empty line (e.g. a test set's captions)")
+	out := fs.String("out", "grid.png", "output PNG grid (\"\": none, with --each)")
 	each := fs.String("each", "", "also write every image to this folder as ROW-SAMPLE.png (rows as the grid's), with rows.txt naming the rows")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -55,8 +56,22 @@ func runGenerate(args []string, stdout io.Writer) error {
 	if *gf.ckpt == "" {
 		return fmt.Errorf("--ckpt is required")
 	}
+	if *promptFile != "" {
+		text, err := os.ReadFile(*promptFile)
+		if err != nil {
+			return err
+		}
+		for _, line := range strings.Split(string(text), "\n") {
+			if line = strings.TrimSpace(line); line != "" {
+				prompts = append(prompts, line)
+			}
+		}
+	}
 	if len(prompts) == 0 && *imagePath == "" {
-		return fmt.Errorf("give at least one --prompt or an --image")
+		return fmt.Errorf("give at least one --prompt (or --prompts) or an --image")
+	}
+	if *out == "" && *each == "" {
+		return fmt.Errorf("--out \"\" (no grid) goes with --each DIR")
 	}
 	if *n < 1 || *batch < 1 {
 		return fmt.Errorf("--n and --batch must be positive")
@@ -68,11 +83,11 @@ func runGenerate(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// Every image is held, then drawn into the grid: refused up front when
-	// that cannot fit, rather than after the generator ran out of memory.
+	// A grid's images are held, then drawn: refused up front when that
+	// cannot fit, rather than after the generator ran out of memory.
 	res, cell, rows := uint64(g.Config.Resolution), uint64(max(64, g.Config.Resolution)), uint64(max(len(prompts), 1))
-	if err := sysmem.Check(rows*uint64(*n)*4*(res*res+cell*cell), fmt.Sprintf("a grid of %d x %d images", rows, *n)); err != nil {
-		return fmt.Errorf("%v; ask for fewer with --n", err)
+	if err := sysmem.Check(rows*uint64(*n)*4*(res*res+cell*cell), fmt.Sprintf("a grid of %d x %d images", rows, *n)); *out != "" && err != nil {
+		return fmt.Errorf("%v; ask for fewer with --n, or write them one by one with --each DIR --out \"\"", err)
 	}
 	var imgFeat *tensor.Tensor
 	if *imagePath != "" {
@@ -92,10 +107,15 @@ func runGenerate(args []string, stdout io.Writer) error {
 		conds, titles = append(conds, imgFeat), append(titles, "[image]")
 	}
 	if len(prompts) > 0 {
-		txt, err := enc.EncodeTexts(prompts)
-		if err != nil {
-			return err
+		var chunks []*tensor.Tensor
+		for lo := 0; lo < len(prompts); lo += 64 { // a test set's captions, a text batch at a time
+			c, err := enc.EncodeTexts(prompts[lo:min(lo+64, len(prompts))])
+			if err != nil {
+				return err
+			}
+			chunks = append(chunks, c)
 		}
+		txt := tensor.Concat(chunks, 0)
 		for i, p := range prompts {
 			row := txt.Narrow(0, i, 1)
 			if imgFeat != nil {
@@ -105,36 +125,51 @@ func runGenerate(args []string, stdout io.Writer) error {
 			conds, titles = append(conds, row), append(titles, p)
 		}
 	}
-	// The same latents in every row: only the condition changes.
+	// --each names files by row and sample with enough digits to sort.
+	rowDigits, sampleDigits := max(3, len(fmt.Sprint(len(conds)-1))), max(4, len(fmt.Sprint(*n-1)))
+	// The same latents in every row: only the condition changes. Images go
+	// to --each as they come; only the grid's are held.
 	z := tensor.NewRNG(*seed).Normal(*n, g.Config.ZDim)
 	var cells []*image.RGBA
-	for _, c := range conds {
+	for r, c := range conds {
 		for lo := 0; lo < *n; lo += *batch {
 			m := min(*batch, *n-lo)
 			scope := tensor.OpenScope() // on a GPU, a batch's memory is freed once its images are on the host
 			img, err := lafite.GenerateFrom(g, z.Narrow(0, lo, m), tensor.Concat(repeatRows(c, m), 0), float32(*psi))
+			var ims []*image.RGBA
 			if err == nil {
-				cells = append(cells, lafite.TensorToImages(img)...)
+				ims = lafite.TensorToImages(img)
 			}
 			scope.Close()
 			if err != nil {
 				return err
 			}
+			for k, im := range ims {
+				if *each == "" {
+					break
+				}
+				name := fmt.Sprintf("%0*d-%0*d.png", rowDigits, r, sampleDigits, lo+k)
+				if err := lafite.WritePNG(filepath.Join(*each, name), im); err != nil {
+					return err
+				}
+			}
+			if *out != "" {
+				cells = append(cells, ims...)
+			}
 		}
 	}
 	if *each != "" {
-		for i, im := range cells {
-			if err := lafite.WritePNG(filepath.Join(*each, fmt.Sprintf("%03d-%04d.png", i / *n, i%*n)), im); err != nil {
-				return err
-			}
-		}
 		var rows strings.Builder
 		for i, t := range titles {
-			fmt.Fprintf(&rows, "%03d\t%s\n", i, t)
+			fmt.Fprintf(&rows, "%0*d\t%s\n", rowDigits, i, t)
 		}
 		if err := atomicfile.WriteFile(filepath.Join(*each, "rows.txt"), []byte(rows.String())); err != nil {
 			return err
 		}
+		fmt.Fprintf(stdout, "wrote %d images to %s (rows.txt names the rows)\n", len(conds)**n, *each)
+	}
+	if *out == "" {
+		return nil
 	}
 	grid := lafite.Grid{Images: cells, Cols: *n, Cell: max(64, g.Config.Resolution), RowTitles: titles}
 	if err := lafite.WritePNG(*out, grid.Render()); err != nil {
