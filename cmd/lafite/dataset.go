@@ -106,8 +106,10 @@ func runDataset(args []string, stdout io.Writer) error {
 	if err := ds.Save(*out); err != nil {
 		return err
 	}
-	if err := lafite.RemoveBuildParts(o.Parts); o.Parts != "" && err != nil {
-		fmt.Fprintf(stdout, "could not remove %s: %v\n", o.Parts, err)
+	if o.Parts != "" {
+		if err := lafite.RemoveBuildParts(o.Parts); err != nil {
+			fmt.Fprintf(stdout, "could not remove %s: %v\n", o.Parts, err)
+		}
 	}
 	fmt.Fprintf(stdout, "wrote %s: %d images at %dx%d, %d captions, %d skipped, feature size %d\n",
 		*out, ds.Len(), *res, *res, len(ds.Captions), len(bad), enc.FeatureDim())
