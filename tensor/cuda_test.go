@@ -235,20 +235,22 @@ func TestCUDAFallbackCountedAndLoggedOnce(t *testing.T) {
 		fallbackLogf, fallbackCounts = prevLog, prevCounts
 		fallbackMu.Unlock()
 	}()
-	x := ramp(2, 3, 6, 6)
+	gy := ramp(2, 3, 3, 3)
+	in := []int{2, 3, 6, 6}
 	for i := 0; i < 3; i++ {
-		got := AvgPool2d(x.To(CUDA), 2, 2, 2, 2, 0, 0, true)
+		got := AvgPool2dBackward(gy.To(CUDA), in, 2, 2, 2, 2, 0, 0, true)
 		if got.Device() != CUDA {
 			t.Fatal("fallback result must come back to the GPU")
 		}
-		sameValues(t, "AvgPool2d", got.To(CPU), AvgPool2d(x, 2, 2, 2, 2, 0, 0, true))
+		sameValues(t, "AvgPool2dBackward", got.To(CPU), AvgPool2dBackward(gy, in, 2, 2, 2, 2, 0, 0, true))
 	}
-	Exp(x.To(CUDA)) // has a kernel: neither counted nor logged
-	if len(logged) != 1 || !strings.Contains(logged[0], "AvgPool2d has no CUDA kernel") {
-		t.Fatalf("logged %q, want one line about AvgPool2d", logged)
+	Exp(gy.To(CUDA))                                             // has a kernel: neither counted nor logged
+	AvgPool2d(ramp(1, 1, 4, 4).To(CUDA), 2, 2, 2, 2, 0, 0, true) // nor this one (pool.cu)
+	if len(logged) != 1 || !strings.Contains(logged[0], "AvgPool2dBackward has no CUDA kernel") {
+		t.Fatalf("logged %q, want one line about AvgPool2dBackward", logged)
 	}
-	if got := CUDAFallbacks(); len(got) != 1 || got[0] != "AvgPool2d=3" {
-		t.Fatalf("CUDAFallbacks() = %v, want [AvgPool2d=3]", got)
+	if got := CUDAFallbacks(); len(got) != 1 || got[0] != "AvgPool2dBackward=3" {
+		t.Fatalf("CUDAFallbacks() = %v, want [AvgPool2dBackward=3]", got)
 	}
 }
 
