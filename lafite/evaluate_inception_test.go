@@ -80,10 +80,11 @@ func TestEvaluateWithInception(t *testing.T) {
 	}
 }
 
-// InceptionImageStats reads every image once, batches only images of one
-// size (so the batch size does not change the statistics), keeps a
-// transparent pixel's colour, and names the images it skipped.
-func TestInceptionImageStatsBatchesBySize(t *testing.T) {
+// InceptionImageStats reads every image once, batches images of any size
+// (each resized on its own: the batch size does not change the
+// statistics), keeps a transparent pixel's colour, and names the images
+// it skipped.
+func TestInceptionImageStatsBatchesImagesOfAnySize(t *testing.T) {
 	net, err := inception.Load(filepath.Join("metrics", "inception", "testdata", "tiny_inception.pth"))
 	if err != nil {
 		t.Fatal(err)

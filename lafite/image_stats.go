@@ -14,19 +14,20 @@ import (
 // a collection of images as they are, each read once (`lafite fid`, as
 // pytorch-fid computes them from a folder): pixels as 8-bit RGB without
 // alpha (a transparent pixel keeps its colour, as PIL's convert("RGB")),
-// resized to 299 inside the network. Consecutive images of one size share
-// a batch of up to batch. Images that cannot be read are returned as bad.
+// each resized to 299 on its own as the network's input resize does, so
+// that images of every size share batches of up to batch. Images that
+// cannot be read are returned as bad.
 func InceptionImageStats(net *inception.Network, src ImageList, batch int, progress func(done, total int)) (metrics.Stats, []BadImage, error) {
 	total := src.Len()
 	batch = max(batch, 1)
 	feats := make([]float32, 0, total*net.Features)
 	var bad []BadImage
-	var pending []*image.NRGBA
+	var pending []*tensor.Tensor // [1, 3, 299, 299] each
 	flush := func() error {
 		if len(pending) == 0 {
 			return nil
 		}
-		f, _, err := net.Run(nrgbaUnit(pending))
+		f, _, err := net.Run(tensor.Concat(pending, 0))
 		if err != nil {
 			return err
 		}
@@ -44,13 +45,11 @@ func InceptionImageStats(net *inception.Network, src ImageList, batch int, progr
 			}
 			bad = append(bad, b)
 		} else {
-			px := toNRGBA(im.Image)
-			if len(pending) > 0 && px.Rect.Size() != pending[0].Rect.Size() {
-				if err := flush(); err != nil {
-					return metrics.Stats{}, bad, err
-				}
+			x := nrgbaUnit([]*image.NRGBA{toNRGBA(im.Image)})
+			if x.Size(2) != inception.Size || x.Size(3) != inception.Size {
+				x = tensor.InterpolateBilinear(x, inception.Size, inception.Size)
 			}
-			if pending = append(pending, px); len(pending) == batch {
+			if pending = append(pending, x); len(pending) == batch {
 				if err := flush(); err != nil {
 					return metrics.Stats{}, bad, err
 				}

@@ -19,7 +19,7 @@ func init() {
 func runFID(args []string, stdout io.Writer) error {
 	fs := newFlags("fid", os.Stderr)
 	weights := fs.String("inception", "", "Inception-v3 weights (pytorch-fid's pt_inception-2015-12-05-6726825d.pth)")
-	batch := fs.Int("batch", 16, "images per network call (consecutive images of one size)")
+	batch := fs.Int("batch", 16, "images per network call (each resized to 299 first, whatever its size)")
 	save := fs.String("save-stats", "", "also keep the first input's statistics in this file, to pass instead of its images next time")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	device := fs.String("device", "cpu", "where the network runs: cpu, or cuda")
