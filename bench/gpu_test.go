@@ -43,7 +43,7 @@ func TestGPUWorkloadsRunOnHostSim(t *testing.T) {
 func runGPUWorkloads(t *testing.T, gpuName, where string) {
 	ws := WorkloadsOn(tensor.CUDA)
 	want := []string{"bias_lrelu_n4_c512_64_fwdbwd", "clip_text_b8", "clip_vitb32_b8", "conv3x3_n4_c256_64_fwdbwd",
-		"conv3x3_n4_c512_16", "lafite_d64_b16_fwdbwd", "lafite_d64_b4_fwdbwd", "lafite_g64_b16_fwdbwd",
+		"conv3x3_n4_c512_16", "inception_v3_b8", "lafite_d64_b16_fwdbwd", "lafite_d64_b4_fwdbwd", "lafite_g64_b16_fwdbwd",
 		"lafite_g64_b4_fwdbwd", "lafite_train_step_64_b16", "modconv_n16_c512_32_fwdbwd", "modconv_n4_c512_32_fwdbwd", "modconv_up2_n4_c512_32",
 		"sgemm_1024", "sgemm_4096x512x512", "upsample2d_n4_c512_32"}
 	var names []string

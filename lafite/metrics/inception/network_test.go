@@ -144,11 +144,16 @@ func TestFromStateDictRefusesOtherLayouts(t *testing.T) {
 // classes, and the convolutions' 11.4 GFLOP an image of the literature
 // (5.7 G multiply-adds).
 func TestRandomStateDictIsTheFullNetwork(t *testing.T) {
-	n, err := FromStateDict(RandomStateDict(tensor.NewRNG(1)))
+	n, err := FromStateDict(RandomStateDict(tensor.NewRNG(1), 1))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n.Features != 2048 || n.Classes != 1008 || math.Abs(n.FLOPs/1e9-11.4) > 0.1 {
 		t.Fatalf("%d features, %d classes, %.3f GFLOP an image", n.Features, n.Classes, n.FLOPs/1e9)
+	}
+	// At 1/16 of the widths: the test fixture's network.
+	small, err := FromStateDict(RandomStateDict(tensor.NewRNG(1), 16))
+	if err != nil || small.Features != 128 || small.Classes != 63 {
+		t.Fatalf("at 1/16: %v, %d features, %d classes", err, small.Features, small.Classes)
 	}
 }
