@@ -49,7 +49,10 @@ __device__ __forceinline__ void pool_window(const PoolParams& p, long long e, lo
     x1 = min(x1, p.w);
 }
 
-extern "C" __global__ void avg_pool2d_f32(PoolParams p, const float* __restrict__ x, float* __restrict__ y)
+// pool2d is both entries' loop: one output per thread, grid-stride; IS_MAX
+// picks the reduction.
+template <bool IS_MAX>
+__device__ __forceinline__ void pool2d(const PoolParams& p, const float* __restrict__ x, float* __restrict__ y)
 {
     const long long total = (long long)p.planes * p.oh * p.ow;
     for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x; e < total; e += (long long)gridDim.x * blockDim.x) {
@@ -57,28 +60,27 @@ extern "C" __global__ void avg_pool2d_f32(PoolParams p, const float* __restrict_
         int y0, y1, x0, x1, padded;
         pool_window(p, e, plane, y0, y1, x0, x1, padded);
         const float* xp = x + plane * p.h * p.w;
-        float s = 0.0f;
+        float r = IS_MAX ? __int_as_float(0xff800000) : 0.0f; // -inf, or the sum's zero
         for (int iy = y0; iy < y1; iy++)
-            for (int ix = x0; ix < x1; ix++) s += xp[iy * p.w + ix];
-        const int count = p.count_include_pad ? padded : (y1 - y0) * (x1 - x0);
-        y[e] = s / (float)count;
+            for (int ix = x0; ix < x1; ix++) {
+                const float v = xp[iy * p.w + ix];
+                if (IS_MAX) {
+                    if (v > r || v != v) r = v;
+                } else {
+                    r += v;
+                }
+            }
+        if (!IS_MAX) r /= (float)(p.count_include_pad ? padded : (y1 - y0) * (x1 - x0));
+        y[e] = r;
     }
+}
+
+extern "C" __global__ void avg_pool2d_f32(PoolParams p, const float* __restrict__ x, float* __restrict__ y)
+{
+    pool2d<false>(p, x, y);
 }
 
 extern "C" __global__ void max_pool2d_f32(PoolParams p, const float* __restrict__ x, float* __restrict__ y)
 {
-    const long long total = (long long)p.planes * p.oh * p.ow;
-    for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x; e < total; e += (long long)gridDim.x * blockDim.x) {
-        long long plane;
-        int y0, y1, x0, x1, padded;
-        pool_window(p, e, plane, y0, y1, x0, x1, padded);
-        const float* xp = x + plane * p.h * p.w;
-        float m = __int_as_float(0xff800000); // -inf
-        for (int iy = y0; iy < y1; iy++)
-            for (int ix = x0; ix < x1; ix++) {
-                const float v = xp[iy * p.w + ix];
-                if (v > m || v != v) m = v;
-            }
-        y[e] = m;
-    }
+    pool2d<true>(p, x, y);
 }
