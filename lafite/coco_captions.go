@@ -53,8 +53,17 @@ func ReadCOCOCaptions(file string) (map[string][]string, error) {
 
 // UseCaptions makes Read take each image's captions from byName (by its
 // file name without folders, as COCO names them) instead of name.txt
-// files; an image it does not list has none.
-func (f *ImageFolder) UseCaptions(byName map[string][]string) { f.captions = byName }
+// files; an image it does not list has none. It returns how many of the
+// folder's images have captions there.
+func (f *ImageFolder) UseCaptions(byName map[string][]string) (captioned int) {
+	f.captions = byName
+	for _, n := range f.names {
+		if len(f.captionsOf(n)) > 0 {
+			captioned++
+		}
+	}
+	return captioned
+}
 
 // captionsOf is image name's captions from UseCaptions' table.
 func (f *ImageFolder) captionsOf(name string) []string {

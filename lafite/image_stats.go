@@ -3,6 +3,7 @@ package lafite
 import (
 	"fmt"
 	"image"
+	"image/color"
 	"image/draw"
 
 	"github.com/lafite-go/lafite/lafite/metrics"
@@ -71,13 +72,25 @@ func InceptionImageStats(net *inception.Network, src ImageList, batch int, progr
 }
 
 // toNRGBA is img's pixels, not premultiplied by alpha, from its origin.
+// The image types that hold straight colour (PNG decodes to NRGBA, or to a
+// palette of NRGBA entries) keep it, so a transparent pixel keeps its
+// colour as under PIL's convert("RGB"); the others go through their
+// premultiplied colours, where alpha 0 has none to keep.
 func toNRGBA(img image.Image) *image.NRGBA {
-	if n, ok := img.(*image.NRGBA); ok && n.Rect.Min == (image.Point{}) {
+	b := img.Bounds()
+	if n, ok := img.(*image.NRGBA); ok && b.Min == (image.Point{}) {
 		return n
 	}
-	b := img.Bounds()
 	out := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
-	draw.Draw(out, out.Rect, img, b.Min, draw.Src)
+	if src, ok := img.(*image.Paletted); ok { // draw would premultiply its entries
+		for y := range b.Dy() {
+			for x := range b.Dx() {
+				out.SetNRGBA(x, y, color.NRGBAModel.Convert(src.Palette[src.ColorIndexAt(b.Min.X+x, b.Min.Y+y)]).(color.NRGBA))
+			}
+		}
+		return out
+	}
+	draw.Draw(out, out.Rect, img, b.Min, draw.Src) // NRGBA to NRGBA copies straight colour
 	return out
 }
 

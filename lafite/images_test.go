@@ -171,7 +171,9 @@ func TestCOCOCaptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	f.UseCaptions(byName)
+	if n := f.UseCaptions(byName); n != 2 {
+		t.Fatalf("UseCaptions covers %d of the images, want 2", n)
+	}
 	got := map[string][]string{}
 	for i := range f.Len() {
 		im, err := f.Read(i)

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -69,14 +68,7 @@ func runDataset(args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		src.UseCaptions(byName)
-		matched := 0
-		for i := range src.Len() {
-			if len(byName[path.Base(src.Name(i))]) > 0 {
-				matched++
-			}
-		}
-		fmt.Fprintf(stdout, "%s: captions for %d of the %d images\n", *cocoCaptions, matched, src.Len())
+		fmt.Fprintf(stdout, "%s: captions for %d of the %d images\n", *cocoCaptions, src.UseCaptions(byName), src.Len())
 	}
 	if *workers < 1 {
 		return fmt.Errorf("--workers %d must be positive", *workers)

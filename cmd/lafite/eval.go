@@ -138,7 +138,7 @@ func runEval(args []string, stdout io.Writer) error {
 // otherwise computes them (a pass of the network over every image) and
 // keeps them there.
 func datasetInceptionStats(net *inception.Network, ds *lafite.DatasetFile, data, weights, path string, batch int, quiet bool, stdout io.Writer) (*metrics.Stats, error) {
-	about := buildSource(data) + "; inception " + buildSource(weights)
+	about := inceptionStatsSource(data, weights)
 	if s, kept, err := metrics.LoadStats(path); err == nil {
 		if kept != about {
 			return nil, fmt.Errorf("%s holds the Inception statistics of %q, not of %q: remove it or pass another --inception-stats", path, kept, about)
@@ -159,4 +159,11 @@ func datasetInceptionStats(net *inception.Network, ds *lafite.DatasetFile, data,
 	}
 	fmt.Fprintf(stdout, "wrote the dataset's Inception statistics to %s\n", path)
 	return &s, nil
+}
+
+// inceptionStatsSource describes statistics of images (a dataset, a folder)
+// under Inception weights, as kept files record it: one form, so that eval
+// knows its own.
+func inceptionStatsSource(images, weights string) string {
+	return buildSource(images) + "; inception " + buildSource(weights)
 }

@@ -89,7 +89,7 @@ func runFID(args []string, stdout io.Writer) error {
 		stats[i] = s
 		fmt.Fprintf(stdout, "%s: %d images\n", in, s.N)
 		if i == 0 && *save != "" {
-			if err := metrics.SaveStats(*save, s, buildSource(in)+"; inception "+buildSource(*weights)); err != nil {
+			if err := metrics.SaveStats(*save, s, inceptionStatsSource(in, *weights)); err != nil {
 				return err
 			}
 			fmt.Fprintf(stdout, "wrote %s\n", *save)

@@ -144,13 +144,12 @@ func runGenerate(args []string, stdout io.Writer) error {
 			if err != nil {
 				return err
 			}
-			for k, im := range ims {
-				if *each == "" {
-					break
-				}
-				name := fmt.Sprintf("%0*d-%0*d.png", rowDigits, r, sampleDigits, lo+k)
-				if err := lafite.WritePNG(filepath.Join(*each, name), im); err != nil {
-					return err
+			if *each != "" {
+				for k, im := range ims {
+					name := fmt.Sprintf("%0*d-%0*d.png", rowDigits, r, sampleDigits, lo+k)
+					if err := lafite.WritePNG(filepath.Join(*each, name), im); err != nil {
+						return err
+					}
 				}
 			}
 			if *out != "" {

@@ -26,20 +26,20 @@ func poolSpans(out, in, k, stride, pad int) (lo, hi, padded []int) {
 func avgPool2dSpans(g PoolGeom, x, y []float32) {
 	ylo, yhi, ypad := poolSpans(g.OH, g.H, g.KH, g.SH, g.PH)
 	xlo, xhi, xpad := poolSpans(g.OW, g.W, g.KW, g.SW, g.PW)
-	// The columns whose windows lie inside the row: [inLo, inHi).
+	// The columns whose windows lie inside the row, [inLo, inHi), of which
+	// [inLo, quadEnd) go four at a time.
 	inLo, inHi := g.OW, 0
 	for ox := range g.OW {
 		if a := ox*g.SW - g.PW; a >= 0 && a+g.KW <= g.W {
 			inLo, inHi = min(inLo, ox), ox+1
 		}
 	}
+	quadEnd := inLo + max(inHi-inLo, 0)/4*4
 	ParallelFor(g.Planes, g.OH*g.OW*g.KH*g.KW, func(lo, hi int) {
-		done := make([]bool, g.OW)
 		for p := lo; p < hi; p++ {
 			xp := x[p*g.H*g.W : (p+1)*g.H*g.W]
 			yp := y[p*g.OH*g.OW : (p+1)*g.OH*g.OW]
 			for oy := range g.OH {
-				clear(done)
 				y0, y1 := ylo[oy], yhi[oy]
 				yr := yp[oy*g.OW : (oy+1)*g.OW]
 				// Unclipped columns four at a time: four sums in flight
@@ -49,7 +49,7 @@ func avgPool2dSpans(g PoolGeom, x, y []float32) {
 				if g.CountIncludePad {
 					div = float32(ypad[oy] * g.KW)
 				}
-				for ox := inLo; ox+4 <= inHi; ox += 4 {
+				for ox := inLo; ox < quadEnd; ox += 4 {
 					var s0, s1, s2, s3 float32
 					for iy := y0; iy < y1; iy++ {
 						r := xp[iy*g.W+ox*g.SW-g.PW:]
@@ -62,10 +62,10 @@ func avgPool2dSpans(g PoolGeom, x, y []float32) {
 						}
 					}
 					yr[ox], yr[ox+1], yr[ox+2], yr[ox+3] = s0/div, s1/div, s2/div, s3/div
-					done[ox], done[ox+1], done[ox+2], done[ox+3] = true, true, true, true
 				}
-				for ox := range yr {
-					if done[ox] {
+				for ox := 0; ox < g.OW; ox++ {
+					if ox == inLo && quadEnd > inLo {
+						ox = quadEnd - 1 // done four at a time
 						continue
 					}
 					x0, x1 := xlo[ox], xhi[ox]

@@ -2,9 +2,7 @@ package inception
 
 import (
 	"fmt"
-	"io"
 	"math"
-	"os"
 	"strings"
 
 	"github.com/lafite-go/lafite/safetensors"
@@ -20,18 +18,21 @@ const bnEps = 0.001
 // inception_v3 state dict (its 1000-class classifier then gives the
 // logits), or the same tensors in a safetensors file.
 func Load(path string) (*Network, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("inception: %w", err)
-	}
-	head := make([]byte, 9)
-	n, _ := io.ReadFull(f, head)
-	f.Close()
 	sd := map[string]*tensor.Tensor{}
-	if n == 9 && head[8] == '{' {
-		st, err := safetensors.ReadFile(path)
+	if torchfile.IsTorchFile(path) {
+		ts, err := torchfile.Load(path)
 		if err != nil {
 			return nil, fmt.Errorf("inception: %v", err)
+		}
+		for name, t := range ts {
+			if t.Data != nil && len(t.Data) == t.Numel() {
+				sd[name] = tensor.New(t.Data, t.Shape...)
+			}
+		}
+	} else {
+		st, err := safetensors.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("inception: %w", err)
 		}
 		for _, name := range st.Order {
 			t := st.Tensors[name]
@@ -43,16 +44,6 @@ func Load(path string) (*Network, error) {
 				return nil, fmt.Errorf("inception: %s: %v", path, err)
 			}
 			sd[name] = tensor.New(v, t.Shape...)
-		}
-	} else {
-		ts, err := torchfile.Load(path)
-		if err != nil {
-			return nil, fmt.Errorf("inception: %v", err)
-		}
-		for name, t := range ts {
-			if t.Data != nil && len(t.Data) == t.Numel() {
-				sd[name] = tensor.New(t.Data, t.Shape...)
-			}
 		}
 	}
 	net, err := FromStateDict(sd)
